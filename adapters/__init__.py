@@ -1,0 +1,1 @@
+"""Adapters between the outside world (chat platforms, calendars, the web) and core/."""

@@ -1,0 +1,1 @@
+"""Assembly: settings, the aiohttp server with every route, and the `pairtime` command line."""

@@ -1,0 +1,50 @@
+"""The one aiohttp application of ``pairtime serve``: every route on one port."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+
+from bot.settings import Settings
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    """Liveness for load balancers and the README's first command."""
+    return web.json_response({"status": "ok"})
+
+
+def build_app(settings: Settings) -> web.Application:
+    """The application for ``settings``; nothing is built at import time."""
+    app = web.Application()
+    app[SETTINGS_KEY] = settings
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def serve(
+    app: web.Application, host: str, port: int, *, announce: Callable[[str], None]
+) -> None:
+    """Run ``app`` until SIGINT or SIGTERM, then shut down cleanly.
+
+    ``port`` 0 asks the system for a free port; ``announce`` receives the
+    address actually bound, which is how tests find it.
+    """
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound_host, bound_port = runner.addresses[0][:2]
+    announce(f"http://{bound_host}:{bound_port}")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,249 @@
+"""The availability engine: people's busy times and a program's rules in, meeting slots out.
+
+How it works, and why it is fast without walking the clock:
+
+1. Each participant's *allowed hours* (program rules and working hours, in
+   their own zone) become one UTC interval per local day. The intersection
+   of everybody's allowed hours, the window, the minimum notice and any extra
+   restriction (such as "afternoons") is where a slot may lie.
+2. Candidate starts are laid on that region every ``granularity`` minutes,
+   aligned on the wall clock of the *first* participant (the organiser), so
+   that a person in Kathmandu or Adelaide is offered 10:00 and 10:30 rather
+   than 10:15 and 10:45.
+3. Each busy interval is located among the sorted candidates with two
+   binary searches, marking the candidates it overlaps. Busy intervals are
+   never sorted or merged, so their input order cannot matter, and the cost
+   is O(B log C) for B busy intervals and C candidates.
+
+Ordering of the result (deterministic):
+
+* ``all``: slots where every participant with a connected calendar is free,
+  earliest first.
+* ``most``: every candidate, most participants free first, then earliest
+  first. Each slot lists who is free, busy and unknown in participant order.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from core.rules import Rules, WorkingHours, allowed_hours
+from core.time import Interval, intersect
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class BusyStatus(StrEnum):
+    """How a calendar describes a block of time."""
+
+    BUSY = "busy"
+    TENTATIVE = "tentative"
+    OOF = "oof"  # out of office: always busy
+    WORKING_ELSEWHERE = "working_elsewhere"  # never busy
+    FREE = "free"
+
+
+class Mode(StrEnum):
+    ALL = "all"  # one-to-one mentoring: everyone with a calendar must be free
+    MOST = "most"  # group polls: rank by how many are free
+
+
+@dataclass(frozen=True, slots=True)
+class BusyInterval:
+    """A block from someone's calendar. Times are UTC; only the span and status leave adapters."""
+
+    start: datetime
+    end: datetime
+    status: BusyStatus = BusyStatus.BUSY
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError("a busy interval cannot end before it starts")
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """One person as the engine sees them.
+
+    Without a connected calendar, a person constrains slots only through
+    the hours rules and is reported as ``unknown``.
+    """
+
+    id: str
+    timezone: ZoneInfo
+    calendar_connected: bool = False
+    busy: Sequence[BusyInterval] = ()
+    working_hours: WorkingHours | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRequest:
+    window: Interval
+    duration: timedelta
+    participants: Sequence[Participant]
+    now: datetime
+    rules: Rules = field(default_factory=Rules)
+    mode: Mode = Mode.ALL
+    limit: int | None = None
+    # Extra restriction in absolute time, e.g. "afternoons" in the organiser's zone.
+    within: Sequence[Interval] | None = None
+
+    def __post_init__(self) -> None:
+        if self.duration <= timedelta(0):
+            raise ValueError("the duration must be positive")
+        if not self.participants:
+            raise ValueError("at least one participant is needed")
+        ids = [participant.id for participant in self.participants]
+        if len(set(ids)) != len(ids):
+            raise ValueError("participant ids must be unique")
+        if self.limit is not None and self.limit < 0:
+            raise ValueError("the limit cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    start: datetime
+    end: datetime
+    free: tuple[str, ...]
+    busy: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+def find_slots(request: SlotRequest) -> list[Slot]:
+    """Candidate meeting slots for ``request``, ordered as the module docstring says."""
+    rules = request.rules
+    participants = request.participants
+    region = _meeting_region(request)
+    anchor = participants[0].timezone
+    starts = _aligned_starts(region, request.duration, rules.granularity, anchor)
+    if not starts:
+        return []
+    # Comparing busy blocks against candidates widened by the buffer is the
+    # same as widening every busy block, without touching each block.
+    buffer = rules.buffer
+    ends = [start + request.duration + buffer for start in starts]
+    probe_starts = [start - buffer for start in starts] if buffer else starts
+    counted = _counted_statuses(rules)
+
+    connected = [p for p in participants if p.calendar_connected]
+    unknown = tuple(p.id for p in participants if not p.calendar_connected)
+    if request.mode is Mode.ALL:
+        blocked = bytearray(len(starts))
+        for participant in connected:
+            _mark_busy(blocked, participant.busy, counted, probe_starts, ends)
+        free = tuple(p.id for p in connected)
+        slots = [
+            Slot(start, start + request.duration, free, (), unknown)
+            for start, taken in zip(starts, blocked, strict=True)
+            if not taken
+        ]
+    else:
+        masks = []
+        for participant in connected:
+            mask = bytearray(len(starts))
+            _mark_busy(mask, participant.busy, counted, probe_starts, ends)
+            masks.append((participant.id, mask))
+        slots = []
+        for index, start in enumerate(starts):
+            free_ids = tuple(pid for pid, mask in masks if not mask[index])
+            busy_ids = tuple(pid for pid, mask in masks if mask[index])
+            slots.append(Slot(start, start + request.duration, free_ids, busy_ids, unknown))
+        slots.sort(key=lambda slot: (-len(slot.free), slot.start))
+    return slots if request.limit is None else slots[: request.limit]
+
+
+def _meeting_region(request: SlotRequest) -> list[Interval]:
+    """Where a slot may lie: window, notice, extra restriction and everyone's hours."""
+    earliest = max(request.window.start, request.now + request.rules.min_notice)
+    if earliest >= request.window.end:
+        return []
+    span = Interval(earliest, request.window.end)
+    region = [span]
+    if request.within is not None:
+        region = intersect(region, sorted(request.within))
+    # People often share a zone and hours; compute each distinct pair once.
+    seen: set[tuple[ZoneInfo, WorkingHours | None]] = set()
+    for participant in request.participants:
+        key = (participant.timezone, participant.working_hours)
+        if key in seen:
+            continue
+        seen.add(key)
+        hours = allowed_hours(span, participant.timezone, request.rules, participant.working_hours)
+        region = intersect(region, hours)
+        if not region:
+            break
+    return region
+
+
+def _aligned_starts(
+    region: list[Interval], duration: timedelta, step: timedelta, zone: ZoneInfo
+) -> list[datetime]:
+    """Starts every ``step`` on ``zone``'s wall clock, each leaving room for ``duration``."""
+    starts: list[datetime] = []
+    for span in region:
+        last = span.end - duration
+        if last < span.start:
+            continue
+        start = _first_aligned(span.start, step, zone)
+        if _offset(span.start, zone) == _offset(last, zone):
+            while start <= last:
+                starts.append(start)
+                start += step
+        else:  # the clocks change inside this span: re-align after every step
+            while start <= last:
+                starts.append(start)
+                start = _first_aligned(start + step, step, zone)
+    return starts
+
+
+def _offset(instant: datetime, zone: ZoneInfo) -> timedelta:
+    offset = instant.astimezone(zone).utcoffset()
+    assert offset is not None
+    return offset
+
+
+def _first_aligned(instant: datetime, step: timedelta, zone: ZoneInfo) -> datetime:
+    """The first instant at or after ``instant`` whose wall-clock time is a multiple of ``step``.
+
+    A step divides a day, so "a multiple of ``step`` after local midnight" is
+    the same as a multiple of ``step`` since the epoch on the wall clock.
+    """
+    wall = (instant + _offset(instant, zone) - _EPOCH) // _MICROSECOND
+    remainder = wall % (step // _MICROSECOND)
+    if remainder == 0:
+        return instant
+    return instant + (step - remainder * _MICROSECOND)
+
+
+def _counted_statuses(rules: Rules) -> frozenset[BusyStatus]:
+    counted = {BusyStatus.BUSY, BusyStatus.OOF}
+    if rules.tentative_is_busy:
+        counted.add(BusyStatus.TENTATIVE)
+    return frozenset(counted)
+
+
+def _mark_busy(
+    mask: bytearray,
+    busy: Sequence[BusyInterval],
+    counted: frozenset[BusyStatus],
+    starts: list[datetime],
+    ends: list[datetime],
+) -> None:
+    """Set ``mask[i]`` for every candidate ``i`` that a counted busy interval overlaps.
+
+    Candidate ``i`` spans ``[starts[i], ends[i])``; both lists are sorted, so
+    the candidates a block ``[b0, b1)`` overlaps are those ending after ``b0``
+    and starting before ``b1``: one contiguous run found by two bisections.
+    """
+    for interval in busy:
+        if interval.status in counted:
+            first = bisect_right(ends, interval.start)
+            stop = bisect_left(starts, interval.end)
+            if first < stop:
+                mask[first:stop] = b"\x01" * (stop - first)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy implementations of core's repository ports."""

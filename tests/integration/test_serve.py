@@ -1,0 +1,90 @@
+"""`pairtime serve`: starts on its defaults, answers /healthz, refuses bad configuration."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot.server import build_app
+from bot.settings import load_settings
+from tests.support import run_pairtime, start_serve
+
+CLEAN_ENV = dict.fromkeys(
+    (
+        "PAIRTIME_ENV",
+        "PAIRTIME_DATABASE_URL",
+        "PAIRTIME_BASE_URL",
+        "PAIRTIME_ENCRYPTION_KEYS",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_BOT_TOKEN",
+        "MICROSOFT_APP_ID",
+        "MICROSOFT_APP_PASSWORD",
+    ),
+    "",
+)
+
+
+async def test_healthz_over_http_in_process():
+    runner = web.AppRunner(build_app(load_settings({}, dotenv_path=None)))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        async with (
+            ClientSession() as session,
+            session.get(f"http://{host}:{port}/healthz") as reply,
+        ):
+            assert reply.status == 200
+            assert await reply.json() == {"status": "ok"}
+    finally:
+        await runner.cleanup()
+
+
+def test_serve_starts_with_no_configuration_and_answers_healthz(tmp_path: Path):
+    server = start_serve(env=CLEAN_ENV, cwd=tmp_path)
+    try:
+        assert server.address.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{server.address}/healthz", timeout=10) as reply:
+            assert json.load(reply) == {"status": "ok"}
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+
+
+def test_serve_refuses_bad_configuration_naming_the_variable(tmp_path: Path):
+    secret = "xoxp-this-must-not-be-printed"
+    result = run_pairtime(
+        ["serve", "--port", "0"],
+        env={**CLEAN_ENV, "SLACK_BOT_TOKEN": secret, "SLACK_SIGNING_SECRET": "x"},
+        cwd=tmp_path,
+    )
+    assert result.returncode == 78
+    assert result.stderr.strip() == (
+        "pairtime: configuration error: SLACK_BOT_TOKEN must be a bot token (it starts with xoxb-)"
+    )
+    assert secret not in result.stdout + result.stderr
+
+
+def test_serve_reads_a_dotenv_file_in_the_working_directory(tmp_path: Path):
+    (tmp_path / ".env").write_text("PAIRTIME_ENV=production\n")
+    result = run_pairtime(["serve", "--port", "0"], env=CLEAN_ENV, cwd=tmp_path)
+    assert result.returncode == 78
+    assert "PAIRTIME_ENCRYPTION_KEYS must be set in production" in result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["serve"], ["slots"]])
+def test_every_command_has_help(command: list[str]):
+    result = run_pairtime([*command, "--help"])
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: pairtime {' '.join(command)}".rstrip())
+
+
+def test_top_level_help_lists_the_commands():
+    listed = run_pairtime(["--help"]).stdout
+    assert "serve" in listed
+    assert "slots" in listed

@@ -1,0 +1,71 @@
+"""Helpers shared by tests: running the `pairtime` command as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pairtime_command() -> list[str]:
+    """The installed ``pairtime`` console script, as a user would run it."""
+    script = Path(sys.executable).with_name("pairtime")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def run_pairtime(
+    args: Sequence[str],
+    *,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*pairtime_command(), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+class RunningProcess:
+    """A ``pairtime serve`` process on a free port, stopped with SIGTERM like a service."""
+
+    def __init__(self, process: subprocess.Popen[str], address: str) -> None:
+        self.process = process
+        self.address = address
+
+    def stop(self) -> str:
+        """Stop the process and return what it wrote on standard error."""
+        self.process.terminate()
+        _, stderr = self.process.communicate(timeout=30)
+        return stderr
+
+
+def start_serve(
+    args: Sequence[str] = (), *, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> RunningProcess:
+    """Start ``pairtime serve --port 0`` and wait for the address it announces."""
+    process = subprocess.Popen(
+        [*pairtime_command(), "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if "listening on" not in line:
+        process.kill()
+        _, stderr = process.communicate(timeout=30)
+        raise AssertionError(f"pairtime serve did not start: {line!r}\n{stderr}")
+    return RunningProcess(process, line.split("listening on ")[1].split()[0])
