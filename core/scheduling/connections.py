@@ -1,0 +1,120 @@
+"""Connecting, checking and disconnecting a person's one calendar."""
+
+from __future__ import annotations
+
+from core.calendars import ConnectionStatus
+from core.commands import Provider
+from core.people import PersonId
+from core.scheduling.context import Context, Ports
+from core.views import (
+    Button,
+    ButtonStyle,
+    ConnectionStatusView,
+    ConnectPrompt,
+    DirectMessage,
+    LinkButton,
+    Notice,
+    Outcome,
+    Tone,
+)
+
+
+async def connect_prompt(
+    ports: Ports, ctx: Context, provider: Provider | None
+) -> ConnectPrompt | Notice:
+    """Links for the allowed services (or the one asked for), each single-use and personal."""
+    settings = await ports.programs.settings(ctx.program)
+    allowed = [p for p in Provider if p in settings.allowed_providers]
+    if provider is not None and provider not in allowed:
+        choices = ", ".join(p.label for p in allowed)
+        return Notice(
+            f"This program doesn't use {provider.label} calendars. You can connect: {choices}.",
+            Tone.WARNING,
+        )
+    offered = [provider] if provider is not None else allowed
+    links = []
+    for service in offered:
+        url = await ports.links.link(ctx.identity, ctx.person.id, service)
+        links.append(LinkButton(f"Connect {service.label}", url))
+    text = (
+        "Connect your calendar so I can see when you're busy. I only read free/busy "
+        "times, never your events' details. Each link works once, for you only, for 15 minutes."
+    )
+    return ConnectPrompt(text, tuple(links))
+
+
+async def connect(ports: Ports, ctx: Context, provider: Provider | None) -> Outcome:
+    prompt = await connect_prompt(ports, ctx, provider)
+    if isinstance(prompt, Notice) or ctx.private:
+        return Outcome(prompt)
+    # Links are personal: send them privately, and say so where the person asked.
+    return Outcome(
+        Notice("I've sent you a private message with the links to connect your calendar."),
+        direct=(DirectMessage(ctx.person.id, prompt),),
+    )
+
+
+async def disconnect(ports: Ports, ctx: Context) -> Outcome:
+    removed = await ports.connections.disconnect(ctx.person.id)
+    if removed is None:
+        return Outcome(Notice("You have no calendar connected, so there was nothing to remove."))
+    return Outcome(
+        Notice(
+            f"Your {removed.provider.label} calendar is disconnected, and I deleted the access "
+            "I had to it.",
+            Tone.SUCCESS,
+        )
+    )
+
+
+async def status(ports: Ports, ctx: Context) -> Outcome:
+    return Outcome(await status_view(ports, ctx))
+
+
+async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
+    connection = await ports.connections.get(ctx.person.id)
+    disconnect_button = Button(
+        "Disconnect", ports.actions.seal("disconnect", r=ctx.person.id), ButtonStyle.DANGER
+    )
+    if connection is None:
+        prompt = await connect_prompt(ports, ctx, None)
+        return ConnectionStatusView(
+            "Your calendar is not connected.",
+            None,
+            connect=prompt if isinstance(prompt, ConnectPrompt) else None,
+        )
+    label = connection.provider.label
+    account = f" ({connection.account})" if connection.account else ""
+    if connection.status is ConnectionStatus.NEEDS_RECONNECT:
+        prompt = await connect_prompt(ports, ctx, connection.provider)
+        return ConnectionStatusView(
+            f"Your {label} calendar{account} needs to be reconnected: its access was revoked "
+            "or has expired.",
+            connection.provider,
+            needs_reconnect=True,
+            connect=prompt if isinstance(prompt, ConnectPrompt) else None,
+            disconnect=disconnect_button,
+        )
+    return ConnectionStatusView(
+        f"Your {label} calendar{account} is connected.",
+        connection.provider,
+        disconnect=disconnect_button,
+    )
+
+
+def calendar_connected(person: PersonId, provider: Provider, account: str | None) -> Outcome:
+    """The confirmation a person gets in chat once their connection succeeded."""
+    account_text = f" ({account})" if account else ""
+    return Outcome(
+        None,
+        direct=(
+            DirectMessage(
+                person,
+                Notice(
+                    f"Your {provider.label} calendar{account_text} is connected. I'll use its "
+                    "free/busy times from now on.",
+                    Tone.SUCCESS,
+                ),
+            ),
+        ),
+    )

@@ -1,0 +1,67 @@
+"""Who is asking, and what the use cases work through."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from core.actions import ActionCodec
+from core.people import ChatIdentity, Person, ProgramId
+from core.ports import (
+    BusyTimeSource,
+    CalendarConnections,
+    Clock,
+    ConnectLinks,
+    Groups,
+    Meetings,
+    Offers,
+    Pairings,
+    People,
+    Programs,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """The person speaking, resolved by the chat adapter before core is called."""
+
+    program: ProgramId
+    person: Person
+    identity: ChatIdentity
+    zone: ZoneInfo  # where the speaker's times are shown
+    zone_assumed: bool = False  # their profile had no zone; say which one was used
+    private: bool = True  # speaking in a one-to-one conversation with the bot
+
+
+def new_reference() -> str:
+    """An unguessable reference for offers and meetings (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+@dataclass(frozen=True, slots=True)
+class Ports:
+    clock: Clock
+    people: People
+    pairings: Pairings
+    groups: Groups
+    programs: Programs
+    connections: CalendarConnections
+    busy: BusyTimeSource
+    links: ConnectLinks
+    offers: Offers
+    meetings: Meetings
+    actions: ActionCodec
+    new_ref: Callable[[], str] = field(default=new_reference)
+
+
+def zone_of(name: str | None, fallback: str) -> ZoneInfo:
+    """A person's zone by IANA name, or the fallback when it is missing or unknown."""
+    for candidate in (name, fallback):
+        if candidate:
+            try:
+                return ZoneInfo(candidate)
+            except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+                continue
+    return ZoneInfo("UTC")

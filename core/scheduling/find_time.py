@@ -1,0 +1,365 @@
+"""Find a time: read everyone's busy times, run the engine, offer a spread of slots."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from dataclasses import replace as dataclass_replace
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.actions import InvalidAction
+from core.availability import Mode, Participant, SlotRequest, find_slots
+from core.calendars import BusyResult, BusyTimes, Unreadable
+from core.commands import Command, TimeOfDay
+from core.meetings import SlotOffer
+from core.people import Person, PersonId
+from core.program import ProgramSettings
+from core.scheduling.connections import connect_prompt
+from core.scheduling.context import Context, Ports, zone_of
+from core.scheduling.participants import Ask, Refuse, resolve
+from core.time import DayTime, Interval, local_dates
+from core.views import Button, ButtonStyle, Notice, Outcome, Question, SlotChoice, SlotPicker, Tone
+
+PAGE_SIZE = 8  # times per picker: enough choice, still readable on a phone
+DEFAULT_HORIZON = timedelta(days=14)
+SHORTEST = 15  # minutes; below this a "shorter meeting" suggestion makes no sense
+
+
+@dataclass(frozen=True, slots=True)
+class FindRequest:
+    """A find-time request with its participants settled; what suggestion buttons replay."""
+
+    others: tuple[PersonId, ...]
+    duration_minutes: int
+    window: Interval
+    time_of_day: TimeOfDay | None = None
+
+    def seal(self, ports: Ports, requester: PersonId) -> str:
+        tod = self.time_of_day
+        return ports.actions.seal(
+            "find",
+            r=requester,
+            p=list(self.others),
+            d=self.duration_minutes,
+            w=[int(self.window.start.timestamp()), int(self.window.end.timestamp())],
+            t=None if tod is None else [tod.start.minutes, tod.end.minutes],
+        )
+
+    @classmethod
+    def from_action(cls, fields: Mapping[str, object]) -> FindRequest:
+        """The request a "find" reference carries; :class:`InvalidAction` if it is not one."""
+        try:
+            start, end = _ints(fields.get("w"))
+            (duration,) = _ints([fields.get("d")])
+            tod = fields.get("t")
+            return cls(
+                others=tuple(PersonId(str(person)) for person in _list(fields.get("p"))),
+                duration_minutes=duration,
+                window=Interval(
+                    datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
+                ),
+                time_of_day=None
+                if tod is None
+                else TimeOfDay(*(DayTime(minutes) for minutes in _ints(tod))),
+            )
+        except (TypeError, ValueError) as error:
+            raise InvalidAction("not a find-time reference") from error
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _ints(value: object) -> list[int]:
+    numbers = []
+    for item in _list(value):
+        if not isinstance(item, int):
+            raise TypeError("expected whole numbers")
+        numbers.append(item)
+    return numbers
+
+
+async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
+    settings = await ports.programs.settings(ctx.program)
+    now = ports.clock.now()
+    window = command.window or Interval(now, now + DEFAULT_HORIZON)
+    duration = (
+        command.duration_minutes if command.duration_given else settings.default_duration_minutes
+    )
+    resolution = await resolve(ports, ctx, command.participants)
+    if isinstance(resolution, Refuse):
+        return Outcome(Notice(resolution.text, Tone.WARNING))
+    if isinstance(resolution, Ask):
+        options = tuple(
+            Button(
+                option.label,
+                FindRequest(
+                    tuple(p.id for p in (*resolution.settled, *option.people)),
+                    duration,
+                    window,
+                    command.time_of_day,
+                ).seal(ports, ctx.person.id),
+            )
+            for option in resolution.options
+        )
+        return Outcome(Question(resolution.text, options))
+    request = FindRequest(
+        tuple(p.id for p in resolution.people), duration, window, command.time_of_day
+    )
+    return await offer_times(ports, ctx, settings, request)
+
+
+async def replay(ports: Ports, ctx: Context, fields: Mapping[str, object]) -> Outcome:
+    """A suggestion or clarification button: run the request it carries, for its requester only."""
+    if fields.get("r") != ctx.person.id:
+        return Outcome(Notice("That button was meant for someone else.", Tone.WARNING))
+    settings = await ports.programs.settings(ctx.program)
+    return await offer_times(ports, ctx, settings, FindRequest.from_action(fields), replace=True)
+
+
+async def offer_times(
+    ports: Ports,
+    ctx: Context,
+    settings: ProgramSettings,
+    request: FindRequest,
+    *,
+    replace: bool = False,
+    lead: str | None = None,
+) -> Outcome:
+    """Offer a page of free times for ``request``; ``lead`` is a note to put first."""
+    now = ports.clock.now()
+    found = await ports.people.many(request.others)
+    others = [found[pid] for pid in request.others if pid in found]
+    people = [ctx.person, *others]
+    results = await ports.busy.busy_times([p.id for p in people], request.window)
+    participants = [
+        engine_participant(person, results.get(person.id), settings, ctx) for person in people
+    ]
+    within = None
+    if request.time_of_day is not None:
+        within = _daily(request.window, request.time_of_day, ctx.zone)
+    slots = find_slots(
+        SlotRequest(
+            window=request.window,
+            duration=timedelta(minutes=request.duration_minutes),
+            participants=participants,
+            now=now,
+            rules=settings.rules,
+            mode=Mode.ALL,
+            within=within,
+        )
+    )
+    if not slots:
+        notice = _nothing_free(ports, ctx, request, others)
+        if lead:
+            notice = dataclass_replace(notice, text=f"{lead} {notice.text}")
+        return Outcome(notice, replaces_original=replace)
+    all_slots = tuple(Interval(slot.start, slot.end) for slot in slots)
+    page = spread(all_slots, PAGE_SIZE, ctx.zone)
+    offer = SlotOffer(
+        ref=ports.new_ref(),
+        program=ctx.program,
+        requester=ctx.person.id,
+        participants=tuple(p.id for p in people),
+        duration_minutes=request.duration_minutes,
+        window=request.window,
+        slots=all_slots,
+        shown=tuple(page),
+        created_at=now,
+        time_of_day=request.time_of_day,
+    )
+    await ports.offers.add(offer)
+    notes = [lead] if lead else []
+    notes += _notes(ctx, people, results)
+    picker = await picker_for(ports, ctx, offer=offer, page=page, others=others, notes=notes)
+    return Outcome(picker, replaces_original=replace)
+
+
+async def more_times(ports: Ports, ctx: Context, offer_ref: str) -> Outcome:
+    offer = await ports.offers.get(offer_ref)
+    if offer is None:
+        return Outcome(
+            Notice("Those times have expired. Ask me again for fresh ones.", Tone.WARNING)
+        )
+    if ctx.person.id != offer.requester:
+        return Outcome(Notice("Only the person who asked can see more times here.", Tone.WARNING))
+    settings = await ports.programs.settings(ctx.program)
+    earliest = ports.clock.now() + settings.rules.min_notice
+    remaining = [s for s in offer.slots if s not in offer.shown and s.start >= earliest]
+    if not remaining:
+        return Outcome(Notice("Those were all the free times I found in that window.", Tone.INFO))
+    page = spread(remaining, PAGE_SIZE, ctx.zone)
+    shown = (*offer.shown, *page)
+    await ports.offers.mark_shown(offer.ref, page)
+    found = await ports.people.many(offer.participants)
+    others = [found[pid] for pid in offer.participants if pid in found and pid != ctx.person.id]
+    updated = dataclass_replace(offer, shown=shown)
+    picker = await picker_for(ports, ctx, offer=updated, page=page, others=others, notes=())
+    return Outcome(picker, replaces_original=True)
+
+
+async def picker_for(
+    ports: Ports,
+    ctx: Context,
+    *,
+    offer: SlotOffer,
+    page: Sequence[Interval],
+    others: Sequence[Person],
+    notes: Sequence[str],
+) -> SlotPicker:
+    remaining = len([s for s in offer.slots if s not in offer.shown])
+    connect = None
+    if await ports.connections.get(ctx.person.id) is None:
+        prompt = await connect_prompt(ports, ctx, None)
+        connect = prompt if not isinstance(prompt, Notice) else None
+    return SlotPicker(
+        title=f"Times for {_with_you(others)}",
+        zone=ctx.zone,
+        duration_minutes=offer.duration_minutes,
+        slots=tuple(
+            SlotChoice(
+                slot.start,
+                slot.end,
+                ports.actions.seal("pick", o=offer.ref, s=int(slot.start.timestamp())),
+            )
+            for slot in page
+        ),
+        more=Button("More times", ports.actions.seal("more", o=offer.ref)) if remaining else None,
+        notes=tuple(notes),
+        connect=connect,
+        remaining=remaining,
+    )
+
+
+def spread(slots: Sequence[Interval], count: int, zone: ZoneInfo) -> list[Interval]:
+    """Up to ``count`` of ``slots``, spread across days and across each day, in order.
+
+    Ten slots on one morning are no choice at all: the days with free time
+    share the places round-robin (earlier days get any extra), and each day's
+    share is taken at evenly spaced points of that day.
+    """
+    by_day: dict[object, list[Interval]] = {}
+    for slot in slots:
+        by_day.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
+    days = list(by_day.values())
+    quotas = [0] * len(days)
+    left = count
+    while left:
+        before = left
+        for index, day in enumerate(days):
+            if left and quotas[index] < len(day):
+                quotas[index] += 1
+                left -= 1
+        if left == before:  # every day is used up
+            break
+    chosen: list[Interval] = []
+    for day, take in zip(days, quotas, strict=True):
+        if take == 1:
+            chosen.append(day[0])
+        elif take > 1:
+            step = (len(day) - 1) / (take - 1)
+            chosen.extend(day[round(index * step)] for index in range(take))
+    return sorted(chosen)
+
+
+def engine_participant(
+    person: Person, result: BusyResult | None, settings: ProgramSettings, ctx: Context
+) -> Participant:
+    zone = (
+        ctx.zone
+        if person.id == ctx.person.id
+        else zone_of(person.timezone, settings.default_timezone)
+    )
+    if isinstance(result, BusyTimes):
+        return Participant(
+            person.id,
+            zone,
+            calendar_connected=True,
+            busy=result.intervals,
+            working_hours=result.working_hours,
+        )
+    return Participant(person.id, zone, calendar_connected=False)
+
+
+def _daily(window: Interval, tod: TimeOfDay, zone: ZoneInfo) -> list[Interval]:
+    spans = []
+    for day in local_dates(window, zone):
+        start, end = tod.start.on(day, zone), tod.end.on(day, zone)
+        if start < end:
+            spans.append(Interval(start, end))
+    return spans
+
+
+def _notes(
+    ctx: Context, people: Sequence[Person], results: Mapping[PersonId, BusyResult]
+) -> list[str]:
+    notes = []
+    for person in people:
+        result = results.get(person.id)
+        speaker = person.id == ctx.person.id
+        if isinstance(result, Unreadable):
+            whose = "Your calendar" if speaker else f"{person.name}'s calendar"
+            notes.append(
+                f"{whose} couldn't be checked just now ({result.reason}), so it was left out."
+            )
+        elif not isinstance(result, BusyTimes):
+            if speaker:
+                notes.append("You haven't connected a calendar, so your own times are not checked.")
+            else:
+                notes.append(
+                    f"{person.name} hasn't connected a calendar, so their times are not checked."
+                )
+    if ctx.zone_assumed:
+        notes.append(
+            f"Times are shown in {ctx.zone.key}, because your chat profile has no time zone."
+        )
+    return notes
+
+
+def _nothing_free(
+    ports: Ports, ctx: Context, request: FindRequest, others: Sequence[Person]
+) -> Notice:
+    length = request.window.end - request.window.start
+    later = FindRequest(
+        request.others,
+        request.duration_minutes,
+        Interval(request.window.end, request.window.end + max(length, timedelta(days=7))),
+        request.time_of_day,
+    )
+    buttons = [Button("Look further ahead", later.seal(ports, ctx.person.id), ButtonStyle.PRIMARY)]
+    if request.duration_minutes > SHORTEST:
+        shorter = max(SHORTEST, request.duration_minutes // 2)
+        buttons.append(
+            Button(
+                f"Try {shorter} minutes",
+                FindRequest(request.others, shorter, request.window, request.time_of_day).seal(
+                    ports, ctx.person.id
+                ),
+            )
+        )
+    if request.time_of_day is not None:
+        buttons.append(
+            Button(
+                "Any time of day",
+                FindRequest(request.others, request.duration_minutes, request.window).seal(
+                    ports, ctx.person.id
+                ),
+            )
+        )
+    return Notice(
+        f"I couldn't find {request.duration_minutes} free minutes for "
+        f"{_with_you(others)} in that window.",
+        Tone.WARNING,
+        tuple(buttons),
+    )
+
+
+def _with_you(people: Sequence[Person]) -> str:
+    """ "you and Ben", "you, Ben and Cleo"."""
+    names = ["you", *(person.name for person in people)]
+    if len(names) == 1:
+        return "you"
+    return f"{', '.join(names[:-1])} and {names[-1]}"

@@ -1,0 +1,71 @@
+"""Help, the program's settings, and answers for what is not understood or not built yet."""
+
+from __future__ import annotations
+
+from core.commands import Provider
+from core.program import ProgramSettings
+from core.scheduling.context import Context, Ports
+from core.views import HelpView, Notice, Outcome, SettingsView, Tone
+
+EXAMPLES = (
+    "find a time with my mentee next week",
+    "find 45 min with @maria tomorrow afternoon",
+    "schedule an hour with my mentor before Friday",
+    "poll my circle for an hour next week",
+    "connect my google calendar",
+    "status",
+    "disconnect my calendar",
+)
+
+HELP_TEXT = (
+    "I find meeting times for mentoring pairs and circles from everyone's calendars, "
+    "reading free/busy times only. Ask me in plain English, for example:"
+)
+
+
+def help_view(hint: str | None = None) -> HelpView:
+    return HelpView(HELP_TEXT, EXAMPLES, hint)
+
+
+def help_outcome(hint: str | None = None) -> Outcome:
+    return Outcome(help_view(hint))
+
+
+async def settings(ports: Ports, ctx: Context) -> Outcome:
+    program = await ports.programs.settings(ctx.program)
+    admin = await ports.programs.is_admin(ctx.program, ctx.person.id)
+    return Outcome(settings_view(program, can_edit=admin))
+
+
+def settings_view(program: ProgramSettings, *, can_edit: bool) -> SettingsView:
+    rules = program.rules
+    return SettingsView(
+        "Program rules",
+        (
+            (
+                "Meeting hours",
+                f"{rules.earliest} to {rules.latest}, in each person's own time zone",
+            ),
+            ("Weekends", "allowed" if rules.weekends else "not offered"),
+            ("Default length", f"{program.default_duration_minutes} minutes"),
+            ("Start times", f"every {rules.granularity_minutes} minutes"),
+            ("Minimum notice", f"{rules.min_notice_minutes} minutes"),
+            ("Buffer around busy times", f"{rules.buffer_minutes} minutes"),
+            ("Tentative events", "count as busy" if rules.tentative_is_busy else "count as free"),
+            (
+                "Calendar services",
+                ", ".join(p.label for p in Provider if p in program.allowed_providers),
+            ),
+        ),
+        can_edit=can_edit,
+    )
+
+
+def poll_not_ready() -> Outcome:
+    return Outcome(
+        Notice(
+            "Group polls aren't available yet. Meanwhile, I can find a time for you and "
+            "several people: “find a time with @maria and @sam next week”.",
+            Tone.INFO,
+        )
+    )

@@ -1,0 +1,142 @@
+"""The scheduling service: one method per intent, and one for every button.
+
+Chat adapters resolve who is speaking into a :class:`Context`, call
+:meth:`Scheduler.handle_text` or :meth:`Scheduler.act`, and render the
+:class:`~core.views.Outcome` they get back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core.actions import InvalidAction
+from core.commands import Command, Intent, Provider
+from core.people import ChatIdentity, Person, PersonId, ProgramId
+from core.scheduling import booking, connections, find_time, info
+from core.scheduling.context import Context, Ports, zone_of
+from core.views import Notice, Outcome, Tone
+
+STALE_BUTTON = "That button has expired or isn't valid any more. Ask me again for fresh options."
+NOT_YOURS = "That button was meant for someone else."
+
+
+class Scheduler:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    async def context(
+        self,
+        program: ProgramId,
+        person: Person,
+        identity: ChatIdentity,
+        *,
+        zone: str | None = None,
+        private: bool = True,
+    ) -> Context:
+        """The speaker's context; ``zone`` (e.g. Teams' ``localTimezone``) beats their profile."""
+        settings = await self.ports.programs.settings(program)
+        named = zone or person.timezone
+        resolved = zone_of(named, settings.default_timezone)
+        assumed = named is None or resolved.key != named
+        return Context(program, person, identity, resolved, zone_assumed=assumed, private=private)
+
+    async def handle_text(
+        self, ctx: Context, text: str, *, bot_user_id: str | None = None
+    ) -> Outcome:
+        """Understand ``text`` and answer it; anything unclear gets help, never an error."""
+        from core.parsing import parse  # noqa: PLC0415 - dateparser loads only when text arrives
+
+        settings = await self.ports.programs.settings(ctx.program)
+        command = parse(
+            text,
+            ctx.zone,
+            self.ports.clock.now(),
+            default_duration=settings.default_duration_minutes,
+            bot_user_id=bot_user_id,
+        )
+        return await self.handle(ctx, command)
+
+    async def handle(self, ctx: Context, command: Command) -> Outcome:
+        match command.intent:
+            case Intent.FIND_TIME:
+                return await self.find_time(ctx, command)
+            case Intent.POLL:
+                return await self.poll(ctx, command)
+            case Intent.CONNECT:
+                return await self.connect(ctx, command.provider)
+            case Intent.DISCONNECT:
+                return await self.disconnect(ctx)
+            case Intent.STATUS:
+                return await self.status(ctx)
+            case Intent.SETTINGS:
+                return await self.settings(ctx)
+            case Intent.HELP:
+                return self.help()
+            case Intent.UNKNOWN:
+                return self.help(command.hint)
+
+    async def find_time(self, ctx: Context, command: Command) -> Outcome:
+        return await find_time.find_time(self.ports, ctx, command)
+
+    async def poll(self, _ctx: Context, _command: Command) -> Outcome:
+        return info.poll_not_ready()
+
+    async def connect(self, ctx: Context, provider: Provider | None) -> Outcome:
+        return await connections.connect(self.ports, ctx, provider)
+
+    async def disconnect(self, ctx: Context) -> Outcome:
+        return await connections.disconnect(self.ports, ctx)
+
+    async def status(self, ctx: Context) -> Outcome:
+        return await connections.status(self.ports, ctx)
+
+    async def settings(self, ctx: Context) -> Outcome:
+        return await info.settings(self.ports, ctx)
+
+    def help(self, hint: str | None = None) -> Outcome:
+        return info.help_outcome(hint)
+
+    async def act(self, ctx: Context, reference: str) -> Outcome:
+        """A button was clicked: check its signature, then who clicked, then do it."""
+        try:
+            action = self.ports.actions.open(reference)
+            fields = action.fields
+            match action.kind:
+                case "pick":
+                    return await booking.pick(
+                        self.ports, ctx, _text(fields, "o"), _number(fields, "s")
+                    )
+                case "more":
+                    return await find_time.more_times(self.ports, ctx, _text(fields, "o"))
+                case "find":
+                    return await find_time.replay(self.ports, ctx, fields)
+                case "cancel":
+                    return await booking.cancel(self.ports, ctx, _text(fields, "m"))
+                case "disconnect":
+                    if fields.get("r") != ctx.person.id:
+                        return Outcome(Notice(NOT_YOURS, Tone.WARNING))
+                    return await self.disconnect(ctx)
+                case _:
+                    return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
+        except InvalidAction:
+            return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
+
+    def calendar_connected(
+        self, person: PersonId, provider: Provider, account: str | None
+    ) -> Outcome:
+        """What to tell a person in chat when their calendar connection succeeds."""
+        return connections.calendar_connected(person, provider, account)
+
+
+def _text(fields: Mapping[str, object], key: str) -> str:
+    value = fields.get(key)
+    if not isinstance(value, str):
+        raise InvalidAction(f"field {key!r} is missing")
+    return value
+
+
+def _number(fields: Mapping[str, object], key: str) -> int:
+    value = fields.get(key)
+    if not isinstance(value, int):
+        raise InvalidAction(f"field {key!r} is missing")
+    return value

@@ -1,0 +1,171 @@
+"""What people see, as chat-neutral values that Slack, Teams and the web render.
+
+Views carry times as UTC datetimes plus the viewer's zone, and text as plain
+English sentences: no platform markup. Every button carries a signed action
+reference (see ``core.actions``) or, for links, a URL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from core.commands import Provider
+from core.people import PersonId
+
+
+class Tone(StrEnum):
+    INFO = "info"
+    SUCCESS = "success"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class ButtonStyle(StrEnum):
+    DEFAULT = "default"
+    PRIMARY = "primary"
+    DANGER = "danger"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str  # a signed action reference
+    style: ButtonStyle = ButtonStyle.DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class LinkButton:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class SlotChoice:
+    start: datetime
+    end: datetime
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectPrompt:
+    """One button per allowed calendar service, each a single-use link for this person."""
+
+    text: str
+    links: tuple[LinkButton, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SlotPicker:
+    title: str  # "Times for you and Maria Lopez"
+    zone: ZoneInfo  # the viewer's
+    duration_minutes: int
+    slots: tuple[SlotChoice, ...]
+    more: Button | None = None
+    # Plain sentences: whose calendar was not checked, an assumed time zone, ...
+    notes: tuple[str, ...] = ()
+    connect: ConnectPrompt | None = None  # when the viewer has no calendar connected
+    remaining: int = 0  # free times not shown yet
+
+    def days(self) -> list[tuple[date, list[SlotChoice]]]:
+        """The slots grouped by the viewer's local day, in order."""
+        grouped: dict[date, list[SlotChoice]] = {}
+        for choice in self.slots:
+            grouped.setdefault(choice.start.astimezone(self.zone).date(), []).append(choice)
+        return list(grouped.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """An iCalendar file to attach."""
+
+    filename: str
+    content: bytes
+    media_type: str = "text/calendar"
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """A booked (or cancelled) meeting, as one participant sees it."""
+
+    headline: str
+    title: str
+    start: datetime
+    end: datetime
+    zone: ZoneInfo
+    with_names: tuple[str, ...]
+    invitation: Invitation | None = None
+    cancel: Button | None = None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionStatusView:
+    text: str  # "Your Google calendar is connected" / "Your calendar is not connected"
+    provider: Provider | None
+    needs_reconnect: bool = False
+    connect: ConnectPrompt | None = None
+    disconnect: Button | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HelpView:
+    text: str
+    examples: tuple[str, ...]
+    hint: str | None = None  # what was not understood, when help answers a puzzling message
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    title: str
+    lines: tuple[tuple[str, str], ...]  # (label, value)
+    can_edit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    text: str
+    tone: Tone = Tone.INFO
+    buttons: tuple[Button | LinkButton, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A clarifying question with one button per answer."""
+
+    text: str
+    options: tuple[Button, ...]
+
+
+View = (
+    SlotPicker
+    | Confirmation
+    | ConnectPrompt
+    | ConnectionStatusView
+    | HelpView
+    | SettingsView
+    | Notice
+    | Question
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectMessage:
+    person: PersonId
+    view: View
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Everything a request or a click produces.
+
+    ``reply`` answers where the person spoke (for a click, it replaces the
+    clicked message when ``replaces_original``); ``direct`` are private
+    messages to people, the speaker included.
+    """
+
+    reply: View | None
+    direct: tuple[DirectMessage, ...] = field(default=())
+    replaces_original: bool = False

@@ -1,0 +1,279 @@
+"""Small in-memory implementations of core's ports, and a World to write dialogues with.
+
+world = World()
+mentor = world.person("Ana", "Europe/London")
+mentee = world.person("Ben", "America/New_York")
+world.pair(mentor, mentee)
+outcome = await world.send(mentor, Command(Intent.FIND_TIME, (RelationRef(Relation.MENTEE),)))
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from core.actions import ActionCodec
+from core.availability import BusyInterval
+from core.calendars import (
+    BusyResult,
+    BusyTimes,
+    CalendarConnection,
+    ConnectionStatus,
+    NotConnected,
+    Unreadable,
+)
+from core.commands import Command, Provider
+from core.meetings import Meeting, MeetingStatus, SlotOffer
+from core.people import ChatIdentity, Group, Person, PersonId, Platform, ProgramId
+from core.program import ProgramSettings
+from core.scheduling import Context, Ports, Scheduler
+from core.time import Interval
+from core.views import Outcome
+
+PROGRAM = ProgramId("slack:T1")
+
+
+@dataclass
+class FixedClock:
+    current: datetime
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@dataclass
+class MemoryPeople:
+    people: dict[PersonId, Person] = field(default_factory=dict)
+    chat_users: dict[tuple[ProgramId, str], PersonId] = field(default_factory=dict)
+    chat_identities: dict[PersonId, list[ChatIdentity]] = field(default_factory=dict)
+
+    async def get(self, person: PersonId) -> Person | None:
+        return self.people.get(person)
+
+    async def many(self, people: Sequence[PersonId]) -> Mapping[PersonId, Person]:
+        return {pid: self.people[pid] for pid in people if pid in self.people}
+
+    async def by_chat_user(self, program: ProgramId, user_id: str) -> Person | None:
+        person = self.chat_users.get((program, user_id))
+        return None if person is None else self.people[person]
+
+    async def by_name(self, program: ProgramId, name: str) -> Sequence[Person]:
+        wanted = name.casefold()
+        members = {pid for (prog, _), pid in self.chat_users.items() if prog == program}
+        return [
+            self.people[pid]
+            for pid in sorted(members)
+            if wanted
+            in (self.people[pid].name.casefold(), self.people[pid].name.split()[0].casefold())
+        ]
+
+    async def identities(self, person: PersonId) -> Sequence[ChatIdentity]:
+        return self.chat_identities.get(person, [])
+
+
+@dataclass
+class MemoryPairings:
+    pairs: list[tuple[ProgramId, PersonId, PersonId]] = field(default_factory=list)
+    people: MemoryPeople = field(default_factory=MemoryPeople)
+
+    async def mentees_of(self, program: ProgramId, mentor: PersonId) -> Sequence[Person]:
+        return [self.people.people[e] for p, m, e in self.pairs if p == program and m == mentor]
+
+    async def mentors_of(self, program: ProgramId, mentee: PersonId) -> Sequence[Person]:
+        return [self.people.people[m] for p, m, e in self.pairs if p == program and e == mentee]
+
+
+@dataclass
+class MemoryGroups:
+    groups: list[Group] = field(default_factory=list)
+
+    async def groups_of(self, program: ProgramId, member: PersonId) -> Sequence[Group]:
+        return [g for g in self.groups if g.program == program and member in g.members]
+
+
+@dataclass
+class MemoryPrograms:
+    current: dict[ProgramId, ProgramSettings] = field(default_factory=dict)
+    admins: set[tuple[ProgramId, PersonId]] = field(default_factory=set)
+
+    async def settings(self, program: ProgramId) -> ProgramSettings:
+        return self.current.get(program, ProgramSettings())
+
+    async def save_settings(self, program: ProgramId, settings: ProgramSettings) -> None:
+        self.current[program] = settings
+
+    async def is_admin(self, program: ProgramId, person: PersonId) -> bool:
+        return (program, person) in self.admins
+
+
+@dataclass
+class MemoryCalendars:
+    """Connections, busy times and connect links, as the calendar adapters would give them."""
+
+    clock: FixedClock
+    connections: dict[PersonId, CalendarConnection] = field(default_factory=dict)
+    busy: dict[PersonId, list[BusyInterval]] = field(default_factory=dict)
+    unreadable: dict[PersonId, str] = field(default_factory=dict)
+    links: list[tuple[ChatIdentity, PersonId, Provider]] = field(default_factory=list)
+    reads: list[tuple[tuple[PersonId, ...], Interval, bool]] = field(default_factory=list)
+
+    async def get(self, person: PersonId) -> CalendarConnection | None:
+        return self.connections.get(person)
+
+    async def disconnect(self, person: PersonId) -> CalendarConnection | None:
+        self.busy.pop(person, None)
+        return self.connections.pop(person, None)
+
+    async def busy_times(
+        self, people: Sequence[PersonId], window: Interval, *, fresh: bool = False
+    ) -> Mapping[PersonId, BusyResult]:
+        self.reads.append((tuple(people), window, fresh))
+        results: dict[PersonId, BusyResult] = {}
+        for person in people:
+            connection = self.connections.get(person)
+            if person in self.unreadable:
+                results[person] = Unreadable(self.unreadable[person])
+            elif connection is None or connection.status is not ConnectionStatus.CONNECTED:
+                results[person] = NotConnected()
+            else:
+                blocks = [
+                    b
+                    for b in self.busy.get(person, [])
+                    if b.start < window.end and window.start < b.end
+                ]
+                results[person] = BusyTimes(tuple(blocks))
+        return results
+
+    async def link(self, identity: ChatIdentity, person: PersonId, provider: Provider) -> str:
+        self.links.append((identity, person, provider))
+        return f"https://pairtime.test/connect/{provider.value}?state=s{len(self.links)}"
+
+
+@dataclass
+class MemoryOffers:
+    offers: dict[str, SlotOffer] = field(default_factory=dict)
+
+    async def add(self, offer: SlotOffer) -> None:
+        self.offers[offer.ref] = offer
+
+    async def get(self, ref: str) -> SlotOffer | None:
+        return self.offers.get(ref)
+
+    async def mark_shown(self, ref: str, shown: Sequence[Interval]) -> None:
+        offer = self.offers[ref]
+        self.offers[ref] = replace(offer, shown=(*offer.shown, *shown))
+
+
+@dataclass
+class MemoryMeetings:
+    meetings: dict[str, Meeting] = field(default_factory=dict)
+
+    async def book(self, meeting: Meeting) -> tuple[Meeting, bool]:
+        existing = await self.for_offer(meeting.offer_ref) if meeting.offer_ref else None
+        if existing is not None:
+            return existing, False
+        self.meetings[meeting.ref] = meeting
+        return meeting, True
+
+    async def get(self, ref: str) -> Meeting | None:
+        return self.meetings.get(ref)
+
+    async def for_offer(self, offer_ref: str) -> Meeting | None:
+        return next((m for m in self.meetings.values() if m.offer_ref == offer_ref), None)
+
+    async def upcoming(self, person: PersonId, after: datetime) -> Sequence[Meeting]:
+        return sorted(
+            (
+                m
+                for m in self.meetings.values()
+                if person in m.participants and m.end > after and m.status is MeetingStatus.BOOKED
+            ),
+            key=lambda m: m.start,
+        )
+
+    async def cancel(self, ref: str) -> Meeting | None:
+        meeting = self.meetings.get(ref)
+        if meeting is None or meeting.status is MeetingStatus.CANCELLED:
+            return None
+        cancelled = replace(meeting, status=MeetingStatus.CANCELLED, sequence=meeting.sequence + 1)
+        self.meetings[ref] = cancelled
+        return cancelled
+
+
+class World:
+    """A program in memory, with a Scheduler over it: the setting for dialogue tests."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.clock = FixedClock(now or datetime(2026, 11, 25, 10, 0, tzinfo=UTC))  # a Wednesday
+        self.people = MemoryPeople()
+        self.pairings = MemoryPairings(people=self.people)
+        self.groups = MemoryGroups()
+        self.programs = MemoryPrograms()
+        self.calendars = MemoryCalendars(self.clock)
+        self.offers = MemoryOffers()
+        self.meetings = MemoryMeetings()
+        counter = itertools.count(1)
+        self.ports = Ports(
+            clock=self.clock,
+            people=self.people,
+            pairings=self.pairings,
+            groups=self.groups,
+            programs=self.programs,
+            connections=self.calendars,
+            busy=self.calendars,
+            links=self.calendars,
+            offers=self.offers,
+            meetings=self.meetings,
+            actions=ActionCodec([b"test key"]),
+            new_ref=lambda: f"ref{next(counter)}",
+        )
+        self.scheduler = Scheduler(self.ports)
+
+    def person(
+        self,
+        name: str,
+        timezone: str | None = "Europe/London",
+        *,
+        email: str | None = None,
+        connected: Provider | None = Provider.GOOGLE,
+    ) -> Person:
+        pid = PersonId(f"p-{name.lower()}")
+        person = Person(pid, name, email or f"{name.lower()}@example.org", timezone)
+        self.people.people[pid] = person
+        user_id = f"U{name.upper()}"
+        self.people.chat_users[(PROGRAM, user_id)] = pid
+        self.people.chat_identities[pid] = [ChatIdentity(Platform.SLACK, "T1", user_id)]
+        if connected is not None:
+            self.connect(person, connected)
+        return person
+
+    def connect(self, person: Person, provider: Provider = Provider.GOOGLE) -> None:
+        self.calendars.connections[person.id] = CalendarConnection(
+            person.id, provider, person.email, ConnectionStatus.CONNECTED, self.clock.now()
+        )
+
+    def pair(self, mentor: Person, mentee: Person) -> None:
+        self.pairings.pairs.append((PROGRAM, mentor.id, mentee.id))
+
+    def busy(self, person: Person, start: str, end: str) -> None:
+        self.calendars.busy.setdefault(person.id, []).append(
+            BusyInterval(datetime.fromisoformat(start), datetime.fromisoformat(end))
+        )
+
+    async def context(self, person: Person, *, private: bool = True) -> Context:
+        identity = self.people.chat_identities[person.id][0]
+        return await self.scheduler.context(PROGRAM, person, identity, private=private)
+
+    async def send(self, person: Person, command: Command, *, private: bool = True) -> Outcome:
+        return await self.scheduler.handle(await self.context(person, private=private), command)
+
+    async def say(self, person: Person, text: str, *, private: bool = True) -> Outcome:
+        return await self.scheduler.handle_text(await self.context(person, private=private), text)
+
+    async def click(self, person: Person, action: str) -> Outcome:
+        return await self.scheduler.act(await self.context(person), action)

@@ -1,0 +1,172 @@
+"""Picking a time books exactly once; cancelling tells everyone."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+from core.commands import Command, Intent, Relation, RelationRef
+from core.meetings import MeetingStatus
+from core.time import Interval
+from core.views import Confirmation, Notice, SlotPicker
+from tests.memory import World
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+NEXT_WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC))
+FIND = Command(Intent.FIND_TIME, (RelationRef(Relation.MENTEE),), window=NEXT_WEEK)
+
+
+async def offered():
+    world = World(NOW)
+    ana = world.person("Ana", "Europe/London", email="ana@example.org")
+    ben = world.person("Ben", "America/New_York", email="ben@example.org")
+    world.pair(ana, ben)
+    picker = (await world.send(ana, FIND)).reply
+    assert isinstance(picker, SlotPicker)
+    return world, ana, ben, picker
+
+
+async def test_picking_a_time_books_it_and_confirms_to_both():
+    world, ana, ben, picker = await offered()
+    choice = picker.slots[2]
+    outcome = await world.click(ben, choice.action)  # the mentee may pick too
+
+    assert outcome.replaces_original
+    booked = outcome.reply
+    assert isinstance(booked, Confirmation)
+    assert booked.headline == "Booked: Mentoring: Ana and Ben"
+    assert booked.cancel is None  # the picker loses its buttons
+    assert booked.zone == ZoneInfo("America/New_York")
+
+    (meeting,) = world.meetings.meetings.values()
+    assert (meeting.start, meeting.end) == (choice.start, choice.end)
+    assert meeting.participants == (ana.id, ben.id)
+    assert meeting.organizer == ana.id
+
+    assert [m.person for m in outcome.direct] == [ana.id, ben.id]
+    to_ana, to_ben = (m.view for m in outcome.direct)
+    assert isinstance(to_ana, Confirmation)
+    assert isinstance(to_ben, Confirmation)
+    assert to_ana.headline == "You booked Mentoring: Ana and Ben."
+    assert to_ben.headline == "Ana booked Mentoring: Ana and Ben with you."
+    assert to_ana.zone == ZoneInfo("Europe/London")
+    assert to_ben.zone == ZoneInfo("America/New_York")
+    assert to_ana.with_names == ("Ben",)
+    assert to_ana.cancel is not None
+    assert to_ana.invitation is not None
+    assert to_ana.invitation.filename == "meeting.ics"
+
+
+async def test_the_invitation_is_a_valid_icalendar_request():
+    world, ana, _ben, picker = await offered()
+    outcome = await world.click(ana, picker.slots[0].action)
+    confirmation = outcome.direct[0].view
+    assert isinstance(confirmation, Confirmation)
+    assert confirmation.invitation is not None
+    calendar = Calendar.from_ical(confirmation.invitation.content)
+    assert calendar["method"] == "REQUEST"
+    (event,) = calendar.walk("VEVENT")
+    assert event.decoded("dtstart") == picker.slots[0].start
+    assert event.decoded("dtend") == picker.slots[0].end
+    assert str(event["organizer"]) == "mailto:scheduling@pairtime.invalid"
+    assert event["organizer"].params["CN"] == "Pairtime"
+    attendees = sorted(str(a) for a in event["attendee"])
+    assert attendees == ["mailto:ana@example.org", "mailto:ben@example.org"]
+    assert str(event["uid"]).endswith("@pairtime")
+    assert event["summary"] == "Mentoring: Ana and Ben"
+
+
+async def test_a_double_click_books_once_and_sends_nothing_new():
+    world, ana, _, picker = await offered()
+    first = await world.click(ana, picker.slots[0].action)
+    second = await world.click(ana, picker.slots[0].action)
+    assert len(world.meetings.meetings) == 1
+    assert second.direct == ()
+    assert second.reply == first.reply
+
+
+async def test_a_different_time_after_booking_is_refused_politely():
+    world, ana, ben, picker = await offered()
+    await world.click(ana, picker.slots[0].action)
+    late = await world.click(ben, picker.slots[1].action)
+    assert isinstance(late.reply, Notice)
+    assert late.reply.text.startswith("A time has already been chosen for this meeting")
+    assert not late.replaces_original
+    assert len(world.meetings.meetings) == 1
+
+
+async def test_someone_outside_the_offer_cannot_pick():
+    world, _, _, picker = await offered()
+    eve = world.person("Eve")
+    outcome = await world.click(eve, picker.slots[0].action)
+    assert outcome.reply == Notice(
+        "Only the people in this meeting can choose its time.", outcome.reply.tone
+    )
+    assert world.meetings.meetings == {}
+
+
+async def test_a_tampered_reference_is_refused():
+    world, ana, _, picker = await offered()
+    body, signature = picker.slots[0].action.split(".")
+    forged = f"{body[:-2]}AA.{signature}"
+    outcome = await world.click(ana, forged)
+    assert isinstance(outcome.reply, Notice)
+    assert "expired or isn't valid" in outcome.reply.text
+    assert (await world.click(ana, "garbage")).reply == outcome.reply
+    assert world.meetings.meetings == {}
+
+
+async def test_a_slot_that_became_busy_is_not_booked_and_fresh_times_come_instead():
+    world, ana, ben, picker = await offered()
+    choice = picker.slots[0]
+    world.busy(ben, choice.start.isoformat(), choice.end.isoformat())
+    outcome = await world.click(ana, choice.action)
+    assert world.meetings.meetings == {}
+    fresh = outcome.reply
+    assert isinstance(fresh, SlotPicker)
+    assert fresh.notes[0].startswith("That time can't be booked any more")
+    assert choice.start not in {c.start for c in fresh.slots}
+    # The check before booking bypassed any cache.
+    assert any(fresh_read for _, _, fresh_read in world.calendars.reads)
+
+
+async def test_cancelling_tells_the_others_with_a_cancel_invitation():
+    world, ana, ben, picker = await offered()
+    booked = await world.click(ana, picker.slots[0].action)
+    to_ben = booked.direct[1].view
+    assert isinstance(to_ben, Confirmation)
+    assert to_ben.cancel is not None
+
+    outcome = await world.click(ben, to_ben.cancel.action)
+    (meeting,) = world.meetings.meetings.values()
+    assert meeting.status is MeetingStatus.CANCELLED
+    assert meeting.sequence == 1
+    assert outcome.replaces_original
+    assert isinstance(outcome.reply, Confirmation)
+    assert outcome.reply.cancelled
+    (message,) = outcome.direct
+    assert message.person == ana.id
+    assert isinstance(message.view, Confirmation)
+    assert message.view.headline == "Ben cancelled Mentoring: Ana and Ben."
+    assert message.view.invitation is not None
+    calendar = Calendar.from_ical(message.view.invitation.content)
+    assert calendar["method"] == "CANCEL"
+    assert calendar.walk("VEVENT")[0]["sequence"] == 1
+
+    again = await world.click(ana, to_ben.cancel.action)
+    assert isinstance(again.reply, Confirmation)
+    assert again.reply.headline == "This meeting was already cancelled."
+    assert again.direct == ()
+
+
+async def test_only_participants_can_cancel():
+    world, ana, _, picker = await offered()
+    booked = await world.click(ana, picker.slots[0].action)
+    to_ana = booked.direct[0].view
+    assert isinstance(to_ana, Confirmation)
+    assert to_ana.cancel is not None
+    outcome = await world.click(world.person("Eve"), to_ana.cancel.action)
+    assert isinstance(outcome.reply, Notice)
+    assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.BOOKED

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from core.commands import Command, Intent
+from core.program import ProgramSettings
+from core.rules import Rules
+from core.views import HelpView, Notice, SettingsView
+from tests.memory import PROGRAM, World
+
+
+async def test_help_lists_examples():
+    world = World()
+    reply = (await world.send(world.person("Ana"), Command(Intent.HELP))).reply
+    assert isinstance(reply, HelpView)
+    assert "find a time with my mentee next week" in reply.examples
+    assert reply.hint is None
+
+
+async def test_what_is_not_understood_gets_help_with_the_hint():
+    world = World()
+    command = Command(Intent.UNKNOWN, hint="I didn't catch what you'd like to do.")
+    reply = (await world.send(world.person("Ana"), command)).reply
+    assert isinstance(reply, HelpView)
+    assert reply.hint == "I didn't catch what you'd like to do."
+
+
+async def test_settings_show_the_rules_and_admins_may_edit():
+    world = World()
+    ana = world.person("Ana")
+    world.programs.current[PROGRAM] = ProgramSettings(
+        rules=Rules(weekends=True, buffer_minutes=10), default_duration_minutes=45
+    )
+    shown = (await world.send(ana, Command(Intent.SETTINGS))).reply
+    assert isinstance(shown, SettingsView)
+    lines = dict(shown.lines)
+    assert lines["Meeting hours"] == "08:00 to 18:00, in each person's own time zone"
+    assert lines["Weekends"] == "allowed"
+    assert lines["Default length"] == "45 minutes"
+    assert lines["Buffer around busy times"] == "10 minutes"
+    assert not shown.can_edit
+    world.programs.admins.add((PROGRAM, ana.id))
+    admin_view = (await world.send(ana, Command(Intent.SETTINGS))).reply
+    assert isinstance(admin_view, SettingsView)
+    assert admin_view.can_edit
+
+
+async def test_polls_say_they_are_not_available_yet():
+    world = World()
+    reply = (await world.send(world.person("Ana"), Command(Intent.POLL))).reply
+    assert isinstance(reply, Notice)
+    assert reply.text.startswith("Group polls aren't available yet.")
