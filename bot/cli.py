@@ -73,6 +73,23 @@ def _parser() -> argparse.ArgumentParser:
         "--input", type=Path, help="read the request from this file instead of stdin"
     )
     slots.set_defaults(handler=_slots)
+
+    parse = commands.add_parser(
+        "parse",
+        help="show how Pairtime reads a chat message",
+        description="Read one chat message as Pairtime would and print the command it "
+        "understands, as JSON.",
+    )
+    parse.add_argument(
+        "text", nargs="+", metavar="TEXT", help="the message (quoted, or as several words)"
+    )
+    parse.add_argument(
+        "--tz", default="UTC", help="the speaker's IANA time zone (default %(default)s)"
+    )
+    parse.add_argument(
+        "--now", help="the current time, ISO-8601 with an offset (default: the clock)"
+    )
+    parse.set_defaults(handler=_parse)
     return parser
 
 
@@ -115,6 +132,24 @@ def _slots(args: argparse.Namespace) -> int:
         print(f"pairtime slots: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     json.dump(encode_slots(find_slots(request)), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _parse(args: argparse.Namespace) -> int:
+    from core.commands import command_json
+    from core.errors import InvalidInput
+    from core.parsing import parse
+    from core.time import parse_instant, zone_named
+
+    try:
+        zone = zone_named(args.tz, field="--tz")
+        now = datetime.now(UTC) if args.now is None else parse_instant(args.now, field="--now")
+    except InvalidInput as error:
+        print(f"pairtime parse: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    command = parse(" ".join(args.text), zone, now)
+    json.dump(command_json(command, zone), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
 

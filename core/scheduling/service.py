@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from core.actions import InvalidAction
 from core.commands import Command, Intent, Provider
+from core.parsing import parse
 from core.people import ChatIdentity, Person, PersonId, ProgramId
 from core.scheduling import booking, connections, find_time, info
 from core.scheduling.context import Context, Ports, zone_of
@@ -44,8 +45,6 @@ class Scheduler:
         self, ctx: Context, text: str, *, bot_user_id: str | None = None
     ) -> Outcome:
         """Understand ``text`` and answer it; anything unclear gets help, never an error."""
-        from core.parsing import parse  # noqa: PLC0415 - dateparser loads only when text arrives
-
         settings = await self.ports.programs.settings(ctx.program)
         command = parse(
             text,

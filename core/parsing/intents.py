@@ -1,0 +1,124 @@
+"""What a message asks for, read from its keywords, and which calendar service it names."""
+
+from __future__ import annotations
+
+import re
+
+from core.commands import Intent, Provider
+
+_GOOGLE = r"google(?:\s+(?:workspace|calendar))?|gmail|gcal|g\s?suite"
+_MICROSOFT = (
+    r"outlook(?:\.com)?|office\s?365|o365|m365|microsoft(?:\s+365)?|msft|exchange|hotmail|live\.com"
+)
+_ICLOUD = r"icloud|ical|apple"
+_PROVIDERS = (
+    (Provider.GOOGLE, re.compile(rf"\b(?:{_GOOGLE})\b")),
+    (Provider.MICROSOFT, re.compile(rf"\b(?:{_MICROSOFT})(?![\w.])")),
+    (Provider.ICLOUD, re.compile(rf"\b(?:{_ICLOUD})\b")),
+)
+_CALENDAR = rf"(?:calendars?|cal|{_GOOGLE}|{_MICROSOFT}|{_ICLOUD})\b"
+_NEAR = r"\b[^.?!]{0,40}?\b"  # within the same sentence, a few words on
+
+# "Remove my Google calendar" disconnects; "remove the meeting from my
+# calendar" does not, so the calendar must be what is removed.
+_OBJECT = rf"\s+(?:(?:my|our|the|a)\s+)?(?:[\w.]+\s+)?(?:connection|{_CALENDAR})"
+_DISCONNECT = re.compile(
+    r"\b(?:disconnect|unlink|unsync|un-?connect|deauthori[sz]e|revoke)"
+    rf"|\b(?:remove|delete|forget|drop|stop\s+using|turn\s+off){_OBJECT}"
+)
+_STATUS = re.compile(
+    r"\bstatus\b|\bconnected\s*\?"
+    r"|\b(?:is|are|am|which|what)\b[^.?!]{0,40}?\b(?:connected|linked|hooked\s+up)\b"
+    r"|\b(?:which|what)\s+calendars?\b"
+    r"|\bcheck\b[^.?!]{0,20}?\bconnection\b"
+)
+# Connecting a calendar is also "link my calendar"; but "connect with my
+# mentee" is a meeting, and "add it to my calendar" after finding a time is
+# not a connection either, so the weaker verbs count only without people.
+_NOT_WITH = r"(?!\s+(?:me\s+|us\s+)?with\b)"
+_CONNECT_STRONG = re.compile(
+    rf"\b(?:connect|link|hook\s+up|integrate|authori[sz]e){_NOT_WITH}{_NEAR}{_CALENDAR}"
+)
+_CONNECT_WEAK = re.compile(rf"\b(?:add|use|set\s?up|sync|switch\s+to|attach|plug\s+in){_OBJECT}")
+# A bare "connect" may be about people: "find a time to connect", "connect me to @sam".
+_CONNECT_BARE = re.compile(rf"(?:\bconnect|^\W*link)\b{_NOT_WITH}")
+_SETTINGS = re.compile(
+    r"\bsettings?\b|\brules\b|\bpreferences?\b|\bconfig(?:uration)?\b|\bpolic(?:y|ies)\b"
+)
+_HELP_QUESTION = re.compile(
+    r"\bwhat\s+(?:else\s+)?(?:can|do)\s+(?:you|u|pairtime)\s+do\b"
+    r"|\bhow\s+(?:does|do)\s+(?:this|it|pairtime|you)\s+work\b"
+    r"|\bhow\s+(?:do\s+i|to)\s+use\b"
+    r"|\bcommands\b|\busage\b|\bwho\s+are\s+you\b|\bwhat\s+(?:is\s+this|is\s+pairtime|are\s+you)\b"
+)
+_POLL = re.compile(r"\bpoll(?:s|ing)?\b|\bsurvey\b|\bvote\b|\bdoodle\b")
+_CANCEL = re.compile(r"\b(?:cancel(?:led|ling)?|call\s+off|delete|remove)\b")
+CANCEL_HINT = "I find times but can't cancel or change meetings; please do that from your calendar."
+_FIND = re.compile(
+    r"\b(?:find|finding|schedule|scheduling|book|booking|arrange|organi[sz]e|plan"
+    r"|set\s?up|meet|meeting|meetings|call|chat|catch\s?-?up|sync|session|1:1|1-1|1on1"
+    r"|one[\s-]on[\s-]one|slots?|free|available|availability|get\s+together|coffee"
+    r"|when\s+(?:can|could|are|is|should|shall))\b"
+)
+_HELP = re.compile(r"\bhelp\b|\binstructions\b|\bmanual\b|\bguide\b|\bhow\s+do\s+i\b")
+# Words that carry no request: what is left of "hi @pairtime, thanks!".
+_PLEASANTRIES = re.compile(
+    r"\b(?:hi|hey|hello|hiya|heya|yo|howdy|please|pls|plz|thanks|thank\s+you|thx|ty|cheers"
+    r"|ok|okay|there|pairtime|bot|dear|sir|you)\b|[^\w?]+"
+)
+
+
+def intent_named(text: str, *, has_participants: bool) -> Intent | None:
+    """The intent ``text`` (normalised) names by keyword, or None if it names none.
+
+    The order settles overlaps: "is my calendar connected?" is a status
+    question, not a connection; "create a poll to find a time" is a poll;
+    "help me book a call" is a booking. Empty chatter, a lone "?" or greetings
+    alone ask for help.
+    """
+    remainder = _PLEASANTRIES.sub("", text)
+    if not remainder.strip("?"):
+        return Intent.HELP
+    if _DISCONNECT.search(text):
+        return Intent.DISCONNECT
+    if _STATUS.search(text):
+        return Intent.STATUS
+    finding = _FIND.search(text) is not None
+    if (
+        _CONNECT_STRONG.search(text)
+        or (not has_participants and _CONNECT_WEAK.search(text))
+        or (not has_participants and not finding and _CONNECT_BARE.search(text))
+    ):
+        return Intent.CONNECT
+    if _SETTINGS.search(text):
+        return Intent.SETTINGS
+    if _HELP_QUESTION.search(text):
+        return Intent.HELP
+    if _POLL.search(text):
+        return Intent.POLL
+    if finding:
+        return Intent.FIND_TIME
+    if _HELP.search(text):
+        return Intent.HELP
+    return None
+
+
+def unsupported_request(text: str) -> str | None:
+    """A hint when ``text`` asks for something Pairtime does not do, such as cancelling.
+
+    Without it, "cancel my meeting with my mentee" would read as a request
+    to find a time.
+    """
+    if _CANCEL.search(text) and not _DISCONNECT.search(text):
+        return CANCEL_HINT
+    return None
+
+
+def provider_named(text: str) -> Provider | None:
+    """The calendar service ``text`` names first, if any."""
+    found = [
+        (match.start(), provider)
+        for provider, pattern in _PROVIDERS
+        if (match := pattern.search(text)) is not None
+    ]
+    return min(found)[1] if found else None

@@ -1,0 +1,80 @@
+"""Intent keywords, their order of precedence, and calendar providers."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.commands import Intent, Provider
+from core.parsing.intents import intent_named, provider_named, unsupported_request
+from core.parsing.text import normalize
+
+
+def intent(text, has_participants=False):
+    return intent_named(normalize(text), has_participants=has_participants)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", Intent.HELP),
+        ("?", Intent.HELP),
+        ("hey, thanks!", Intent.HELP),
+        ("help", Intent.HELP),
+        ("how does this work", Intent.HELP),
+        ("help me find a time", Intent.FIND_TIME),
+        ("how do I connect my calendar?", Intent.CONNECT),
+        ("is my calendar connected?", Intent.STATUS),
+        ("connect my calendar", Intent.CONNECT),
+        ("disconnect my calendar", Intent.DISCONNECT),
+        ("remove my google calendar", Intent.DISCONNECT),
+        ("create a poll to find a time", Intent.POLL),
+        ("what are the scheduling rules?", Intent.SETTINGS),
+        ("when are we both free?", Intent.FIND_TIME),
+        ("book a 1:1", Intent.FIND_TIME),
+        ("sometime next week", None),
+    ],
+)
+def test_intents(text, expected):
+    assert intent(text) is expected
+
+
+def test_weak_connect_verbs_need_a_message_without_people():
+    assert intent("add my google calendar") is Intent.CONNECT
+    assert intent("find a time and add it to my calendar", has_participants=True) is (
+        Intent.FIND_TIME
+    )
+    assert intent("sync my outlook calendar", has_participants=True) is Intent.FIND_TIME
+    assert intent("connect my outlook calendar", has_participants=True) is Intent.CONNECT
+    # No keyword: parse() makes it find_time because it names someone.
+    assert intent("connect with my mentee", has_participants=True) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "provider"),
+    [
+        ("google", Provider.GOOGLE),
+        ("gmail", Provider.GOOGLE),
+        ("g suite", Provider.GOOGLE),
+        ("outlook", Provider.MICROSOFT),
+        ("outlook.com", Provider.MICROSOFT),
+        ("office 365", Provider.MICROSOFT),
+        ("office365", Provider.MICROSOFT),
+        ("microsoft", Provider.MICROSOFT),
+        ("exchange", Provider.MICROSOFT),
+        ("hotmail", Provider.MICROSOFT),
+        ("icloud", Provider.ICLOUD),
+        ("ical", Provider.ICLOUD),
+        ("apple", Provider.ICLOUD),
+        ("my calendar", None),
+        ("technical", None),
+        ("outlook or google", Provider.MICROSOFT),
+    ],
+)
+def test_providers(text, provider):
+    assert provider_named(text) is provider
+
+
+def test_cancelling_is_not_finding_a_time():
+    assert unsupported_request("cancel my meeting with my mentee") is not None
+    assert unsupported_request("remove the meeting from my calendar") is not None
+    assert unsupported_request("delete my calendar") is None
