@@ -13,9 +13,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 EXIT_BAD_INPUT = 2
 EXIT_CONFIG = 78  # EX_CONFIG from sysexits.h
@@ -50,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         help="run the bot: every route on one HTTP port",
-        description="Run the bot's web server (Slack, Teams, calendar connections, /healthz).",
+        description="Run the bot's web server (Slack, Teams, calendar connections, /healthz). "
+        "A new database is created; one whose schema is behind is refused unless --migrate.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
@@ -60,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=3978,
         help="port to listen on; 0 picks a free one (default %(default)s)",
+    )
+    serve.add_argument(
+        "--migrate", action="store_true", help="upgrade a database whose schema is behind"
     )
     serve.set_defaults(handler=_serve)
 
@@ -90,29 +98,155 @@ def _parser() -> argparse.ArgumentParser:
         "--now", help="the current time, ISO-8601 with an offset (default: the clock)"
     )
     parse.set_defaults(handler=_parse)
+
+    _storage_commands(commands)
     return parser
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import asyncio
+def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    def group(name: str, summary: str) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+        parser = commands.add_parser(name, help=summary, description=summary.capitalize() + ".")
+        parser.set_defaults(handler=lambda _args, p=parser: _missing_subcommand(p))
+        return parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    from bot.server import build_app, serve
+    def program_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--program",
+            help="slack:TEAM_ID, teams:TENANT_ID or web:demo (default: the only program)",
+        )
+
+    db = group("db", "manage the database schema")
+    upgrade = db.add_parser("upgrade", help="apply schema migrations up to this version's")
+    upgrade.set_defaults(handler=_storage_handler("db upgrade", "db_upgrade"))
+    status = db.add_parser("status", help="show whether the schema is current")
+    status.set_defaults(handler=_storage_handler("db status", "db_status"))
+
+    keys = group("keys", "manage the keys that encrypt calendar tokens at rest")
+    generate = keys.add_parser("generate", help="print a new encryption key")
+    generate.set_defaults(handler=_keys_generate)
+    rotate = keys.add_parser(
+        "rotate",
+        help="re-encrypt every stored secret under the first key of PAIRTIME_ENCRYPTION_KEYS",
+        description="Re-encrypt every stored secret under the first key of "
+        "PAIRTIME_ENCRYPTION_KEYS, in batches; safe to interrupt and run again.",
+    )
+    rotate.add_argument("--batch-size", type=int, default=200, help="rows per transaction")
+    rotate.set_defaults(handler=_storage_handler("keys rotate", "keys_rotate"))
+
+    pairs = group("pairs", "manage mentoring pairs")
+    importing = pairs.add_parser(
+        "import",
+        help="import mentor,mentee pairs from a CSV file",
+        description="Import pairs from a CSV file with two columns, mentor and mentee, each "
+        "an email address or a chat user id. Bad lines are reported by number and skipped.",
+    )
+    importing.add_argument("file", type=Path, metavar="FILE.csv")
+    program_option(importing)
+    importing.set_defaults(handler=_storage_handler("pairs import", "pairs_import"))
+    listing = pairs.add_parser("list", help="list the program's pairs")
+    program_option(listing)
+    listing.set_defaults(handler=_storage_handler("pairs list", "pairs_list"))
+
+    admins = group("admins", "manage program admins")
+    for action, summary in (("grant", "make someone an admin"), ("revoke", "remove an admin")):
+        change = admins.add_parser(action, help=summary)
+        change.add_argument("person", metavar="EMAIL_OR_USER_ID")
+        program_option(change)
+        change.set_defaults(
+            action=action, handler=_storage_handler(f"admins {action}", "admins_change")
+        )
+    admins_list = admins.add_parser("list", help="list the program's admins")
+    program_option(admins_list)
+    admins_list.set_defaults(handler=_storage_handler("admins list", "admins_list"))
+
+
+def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _settings_or_none() -> Settings | None:
     from bot.settings import ConfigError, load_settings
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
-        settings = load_settings(os.environ)
+        return load_settings(os.environ)
     except ConfigError as error:
         for problem in error.problems:
             print(f"pairtime: configuration error: {problem}", file=sys.stderr)
+        return None
+
+
+def _run(command: str, work: Coroutine[Any, Any, int]) -> int:
+    """Run an async command; start-up and database problems become one clear line."""
+    import asyncio
+
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+    from bot.bootstrap import StartupError
+
+    try:
+        return asyncio.run(work)
+    except StartupError as error:
+        print(f"pairtime {command}: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (DBAPIError, OSError) as error:
+        cause = getattr(error, "orig", None) or error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        print(f"pairtime {command}: cannot use the database: {reason}", file=sys.stderr)
+        return EXIT_CONFIG
+    except SQLAlchemyError as error:
+        print(f"pairtime {command}: database error: {type(error).__name__}", file=sys.stderr)
         return EXIT_CONFIG
 
-    def announce(address: str) -> None:
-        print(f"Pairtime is listening on {address} (Ctrl+C stops it)", flush=True)
 
-    asyncio.run(serve(build_app(settings), args.host, args.port, announce=announce))
+def _storage_handler(command: str, name: str) -> Handler:
+    def handle(args: argparse.Namespace) -> int:
+        from bot import admin
+
+        settings = _settings_or_none()
+        if settings is None:
+            return EXIT_CONFIG
+        work: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]] = getattr(
+            admin, name
+        )
+        return _run(command, work(settings, args))
+
+    return handle
+
+
+def _keys_generate(_args: argparse.Namespace) -> int:
+    from storage.crypto import generate_key
+
+    print(generate_key())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = _settings_or_none()
+    if settings is None:
+        return EXIT_CONFIG
+    return _run("serve", _serve_async(settings, args))
+
+
+async def _serve_async(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_storage, prepare_database
+    from bot.server import build_app, serve
+
+    storage = open_storage(settings)
+    try:
+        done = await prepare_database(storage.database, migrate_if_behind=args.migrate)
+        if done != "current":
+            logging.getLogger("pairtime").info("Database schema %s.", done)
+
+        def announce(address: str) -> None:
+            print(f"Pairtime is listening on {address} (Ctrl+C stops it)", flush=True)
+
+        await serve(build_app(settings, storage), args.host, args.port, announce=announce)
+    finally:
+        await storage.close()
     return 0
 
 

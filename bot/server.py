@@ -9,8 +9,10 @@ from collections.abc import Callable
 from aiohttp import web
 
 from bot.settings import Settings
+from storage.store import Storage
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
+STORAGE_KEY = web.AppKey("storage", Storage)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -18,10 +20,11 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_app(settings: Settings) -> web.Application:
+def build_app(settings: Settings, storage: Storage) -> web.Application:
     """The application for ``settings``; nothing is built at import time."""
     app = web.Application()
     app[SETTINGS_KEY] = settings
+    app[STORAGE_KEY] = storage
     app.router.add_get("/healthz", healthz)
     return app
 
@@ -34,16 +37,17 @@ async def serve(
     ``port`` 0 asks the system for a free port; ``announce`` receives the
     address actually bound, which is how tests find it.
     """
+    # Handle signals before saying we listen: a stop may come the moment we do.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     bound_host, bound_port = runner.addresses[0][:2]
     announce(f"http://{bound_host}:{bound_port}")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
     finally:

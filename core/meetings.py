@@ -52,7 +52,9 @@ class Meeting:
     end: datetime
     title: str
     created_at: datetime
-    offer_ref: str | None = None  # at most one meeting per offer: storage enforces it
+    # At most one meeting per offer and per poll: storage enforces both.
+    offer_ref: str | None = None
+    poll_ref: str | None = None
     status: MeetingStatus = MeetingStatus.BOOKED
     sequence: int = 0  # the iCalendar SEQUENCE, raised on every change
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
+
+from bot.bootstrap import prepare_database
+from bot.server import build_app
+from bot.settings import DEFAULT_DATABASE_URL, Settings
+from storage.crypto import generate_key
+from storage.store import Storage
+from tests.fakes.server import running
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,3 +77,25 @@ def start_serve(
         _, stderr = process.communicate(timeout=30)
         raise AssertionError(f"pairtime serve did not start: {line!r}\n{stderr}")
     return RunningProcess(process, line.split("listening on ")[1].split()[0])
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, folder: Path, *, keys: Sequence[str] | None = None
+) -> AsyncIterator[tuple[str, Storage]]:
+    """The real aiohttp app on a free port over a fresh database in ``folder``.
+
+    Yields the base URL and the app's storage, so a test can check what was stored.
+    """
+    storage = Storage.open(
+        settings.database_url
+        if settings.database_url != DEFAULT_DATABASE_URL
+        else f"sqlite+aiosqlite:///{folder / 'pairtime.db'}",
+        keys or [generate_key()],
+    )
+    try:
+        await prepare_database(storage.database, migrate_if_behind=False)
+        async with running(build_app(settings, storage)) as base_url:
+            yield base_url, storage
+    finally:
+        await storage.close()

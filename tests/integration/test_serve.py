@@ -7,11 +7,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
-from bot.server import build_app
 from bot.settings import load_settings
-from tests.support import run_pairtime, start_serve
+from tests.support import run_pairtime, running_app, start_serve
 
 CLEAN_ENV = dict.fromkeys(
     (
@@ -28,21 +27,14 @@ CLEAN_ENV = dict.fromkeys(
 )
 
 
-async def test_healthz_over_http_in_process():
-    runner = web.AppRunner(build_app(load_settings({}, dotenv_path=None)))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        async with (
-            ClientSession() as session,
-            session.get(f"http://{host}:{port}/healthz") as reply,
-        ):
-            assert reply.status == 200
-            assert await reply.json() == {"status": "ok"}
-    finally:
-        await runner.cleanup()
+async def test_healthz_over_http_in_process(tmp_path: Path):
+    async with (
+        running_app(load_settings({}, dotenv_path=None), tmp_path) as (base_url, _),
+        ClientSession() as session,
+        session.get(f"{base_url}/healthz") as reply,
+    ):
+        assert reply.status == 200
+        assert await reply.json() == {"status": "ok"}
 
 
 def test_serve_starts_with_no_configuration_and_answers_healthz(tmp_path: Path):

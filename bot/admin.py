@@ -1,0 +1,172 @@
+"""The administrative commands: ``pairtime db``, ``keys``, ``pairs`` and ``admins``.
+
+Each returns an exit status and prints for people: results on standard
+output, problems as one line each on standard error. No secret is printed,
+except the new key ``keys generate`` exists to print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from bot.bootstrap import open_storage
+from bot.roster import RosterError, choose_program, find, find_or_add, import_pairs
+from bot.settings import Settings
+from storage import migrate
+from storage.rotation import rotate
+from storage.store import Storage
+
+EXIT_OK = 0
+EXIT_PARTIAL = 1
+EXIT_BAD_INPUT = 2
+
+
+def fail(command: str, message: str) -> int:
+    print(f"pairtime {command}: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+@asynccontextmanager
+async def _storage(settings: Settings) -> AsyncIterator[Storage]:
+    storage = open_storage(settings)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+async def _ready(storage: Storage, command: str) -> bool:
+    if await migrate.is_current(storage.database):
+        return True
+    fail(command, "the database schema is not current: run `pairtime db upgrade` first")
+    return False
+
+
+async def db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
+    async with _storage(settings) as storage:
+        before = await migrate.current_revision(storage.database)
+        head = migrate.head_revision()
+        if before == head:
+            print(f"The database is already at the current schema ({head}).")
+            return EXIT_OK
+        await migrate.upgrade(storage.database)
+        print(f"Upgraded the database schema from {before or 'empty'} to {head}.")
+        return EXIT_OK
+
+
+async def db_status(settings: Settings, _args: argparse.Namespace) -> int:
+    async with _storage(settings) as storage:
+        current = await migrate.current_revision(storage.database)
+        head = migrate.head_revision()
+        state = "current" if current == head else "behind: run `pairtime db upgrade`"
+        print(f"Schema revision {current or 'none'} ({state}); this version needs {head}.")
+        return EXIT_OK if current == head else EXIT_PARTIAL
+
+
+async def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.encryption_keys:
+        return fail(
+            "keys rotate",
+            "PAIRTIME_ENCRYPTION_KEYS is not set: put the new key first and the old ones after it",
+        )
+    async with _storage(settings) as storage:
+        if not await _ready(storage, "keys rotate"):
+            return EXIT_BAD_INPUT
+        report = await rotate(storage.database, storage.vault, batch_size=args.batch_size)
+    for table, count in sorted(report.resealed.items()):
+        print(f"{table}: re-encrypted {count} value(s) under the first key")
+    if not report.resealed:
+        print("Every stored secret was already encrypted under the first key.")
+    for table, rows in sorted(report.unreadable.items()):
+        print(
+            f"pairtime keys rotate: {table}: {len(rows)} value(s) no configured key opens "
+            f"(rows {', '.join(rows)}); add the key they were written with and run again",
+            file=sys.stderr,
+        )
+    return EXIT_OK if report.complete else EXIT_PARTIAL
+
+
+async def pairs_import(settings: Settings, args: argparse.Namespace) -> int:
+    path: Path = args.file
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
+    except OSError as error:
+        return fail("pairs import", f"cannot read {path}: {error.strerror}")
+    async with _storage(settings) as storage:
+        if not await _ready(storage, "pairs import"):
+            return EXIT_BAD_INPUT
+        try:
+            program = await choose_program(storage, args.program)
+        except RosterError as error:
+            return fail("pairs import", str(error))
+        results = await import_pairs(storage, program, text.splitlines())
+    for result in results:
+        if result.ok:
+            print(f"line {result.line}: {result.message}")
+        else:
+            print(f"line {result.line}: rejected: {result.message}", file=sys.stderr)
+    rejected = sum(not r.ok for r in results)
+    print(f"{len(results) - rejected} line(s) imported, {rejected} rejected.")
+    return EXIT_PARTIAL if rejected else EXIT_OK
+
+
+async def pairs_list(settings: Settings, args: argparse.Namespace) -> int:
+    async with _storage(settings) as storage:
+        if not await _ready(storage, "pairs list"):
+            return EXIT_BAD_INPUT
+        try:
+            program = await choose_program(storage, args.program)
+        except RosterError as error:
+            return fail("pairs list", str(error))
+        pairs = await storage.pairings.all(program)
+    if not pairs:
+        print(f"No pairs in {program} yet. Import some with `pairtime pairs import FILE.csv`.")
+    for mentor, mentee in pairs:
+        print(f"{_label(mentor.name, mentor.email)} → {_label(mentee.name, mentee.email)}")
+    return EXIT_OK
+
+
+async def admins_change(settings: Settings, args: argparse.Namespace) -> int:
+    command = f"admins {args.action}"
+    async with _storage(settings) as storage:
+        if not await _ready(storage, command):
+            return EXIT_BAD_INPUT
+        try:
+            program = await choose_program(storage, args.program)
+            if args.action == "grant":
+                person, _ = await find_or_add(storage, program, args.person)
+                changed = await storage.programs.grant_admin(program, person.id)
+                done = "is now an admin" if changed else "was already an admin"
+            else:
+                person = await find(storage, program, args.person)
+                changed = await storage.programs.revoke_admin(program, person.id)
+                done = "is no longer an admin" if changed else "was not an admin"
+        except RosterError as error:
+            return fail(command, str(error))
+    print(f"{_label(person.name, person.email)} {done} of {program}.")
+    return EXIT_OK
+
+
+async def admins_list(settings: Settings, args: argparse.Namespace) -> int:
+    async with _storage(settings) as storage:
+        if not await _ready(storage, "admins list"):
+            return EXIT_BAD_INPUT
+        try:
+            program = await choose_program(storage, args.program)
+        except RosterError as error:
+            return fail("admins list", str(error))
+        people = await storage.people.many(await storage.programs.admins(program))
+    if not people:
+        print(f"{program} has no admins yet: `pairtime admins grant EMAIL` adds one.")
+    for person in sorted(people.values(), key=lambda p: p.name):
+        print(_label(person.name, person.email))
+    return EXIT_OK
+
+
+def _label(name: str, email: str | None) -> str:
+    return f"{name} <{email}>" if email and email != name else name

@@ -1,0 +1,67 @@
+"""Building Pairtime's objects from settings. Nothing is built at import time.
+
+Tests call the same functions with their own settings (fake service URLs, a
+temporary database), so the app they drive is the app that runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from bot.settings import Settings
+from storage import migrate
+from storage.crypto import development_keys
+from storage.database import Database
+from storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """Pairtime cannot start as configured; the message says what to do."""
+
+
+def encryption_keys(settings: Settings, folder: Path | None = None) -> list[str]:
+    """The configured keys, or in development a key kept in a local file (with a warning)."""
+    if settings.encryption_keys:
+        return [key.reveal() for key in settings.encryption_keys]
+    if settings.is_production:  # settings already refuse this; never fall through to a file
+        raise StartupError("PAIRTIME_ENCRYPTION_KEYS must be set in production")
+    return development_keys(folder or Path.cwd())
+
+
+def open_storage(settings: Settings, folder: Path | None = None) -> Storage:
+    return Storage.open(settings.database_url, encryption_keys(settings, folder))
+
+
+async def prepare_database(database: Database, *, migrate_if_behind: bool) -> str:
+    """Make sure the schema is current before serving; returns what was done.
+
+    A database with no tables at all is new: it is created at the current
+    schema. One that is behind is upgraded only when asked (``--migrate``);
+    otherwise Pairtime refuses to start and says which command to run.
+    """
+    current = await migrate.current_revision(database)
+    head = migrate.head_revision()
+    if current == head:
+        return "current"
+    if current is None and not await _has_tables(database):
+        await migrate.upgrade(database)
+        return "created"
+    if migrate_if_behind:
+        await migrate.upgrade(database)
+        return "upgraded"
+    raise StartupError(
+        f"the database schema is at revision {current or 'none'} but this version of Pairtime "
+        f"needs {head}: run `pairtime db upgrade` (back the database up first), or start "
+        "with `pairtime serve --migrate`"
+    )
+
+
+async def _has_tables(database: Database) -> bool:
+    async with database.engine.connect() as connection:
+        names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    return bool(set(names) - {"alembic_version"})

@@ -1,0 +1,323 @@
+"""The tables. Constraints, not process-local locks, keep data right under concurrency:
+
+* one calendar connection per person (``calendar_connections.person_id`` unique);
+* one meeting per slot offer (``meetings.offer_ref`` unique);
+* one vote per person and poll option (primary key), so repeats cannot count twice;
+* a chat event or activity is processed once (``processed_events`` primary key).
+
+Every secret column holds a Fernet token (see ``storage.crypto``), never plaintext.
+Times are stored in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Named constraints, so migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, _dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class Program(Base):
+    """A mentoring program: one per Slack workspace, Teams tenant, or the web playground."""
+
+    __tablename__ = "programs"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # "slack:T123"
+    name: Mapped[str] = mapped_column(String(200))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ChatIdentity(Base):
+    """How a person is known on one platform in one program."""
+
+    __tablename__ = "chat_identities"
+    __table_args__ = (UniqueConstraint("program_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(200))
+    handle: Mapped[str | None] = mapped_column(String(200))  # @maria
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+
+
+class ProgramAdmin(Base):
+    __tablename__ = "program_admins"
+
+    program_id: Mapped[str] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Pairing(Base):
+    __tablename__ = "pairings"
+    __table_args__ = (UniqueConstraint("program_id", "mentor_id", "mentee_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    mentor_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    mentee_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+
+
+class Group(Base):
+    """A mentoring circle."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(200))
+
+
+class GroupMember(Base):
+    __tablename__ = "group_members"
+
+    group_id: Mapped[str] = mapped_column(
+        ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class CalendarConnection(Base):
+    """A person's one calendar. ``secret`` is sealed: OAuth tokens or iCloud credentials."""
+
+    __tablename__ = "calendar_connections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    account: Mapped[str | None] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20))
+    secret: Mapped[str] = mapped_column(Text)
+    connected_at: Mapped[datetime]
+    last_sync: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class ConnectState(Base):
+    """A single-use, expiring ticket from a connect link to its OAuth callback."""
+
+    __tablename__ = "connect_states"
+
+    state: Mapped[str] = mapped_column(String(100), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(20))
+    workspace: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(20))
+    # The PKCE verifier and the like, sealed: they let whoever holds them finish the flow.
+    secret: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class SlotOffer(Base):
+    __tablename__ = "slot_offers"
+
+    ref: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    requester_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    participants: Mapped[list[Any]]
+    duration_minutes: Mapped[int]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    time_of_day: Mapped[list[Any] | None] = mapped_column(JSON)
+    slots: Mapped[list[Any]]  # [[start epoch, end epoch], ...]
+    shown: Mapped[list[Any]]
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Meeting(Base):
+    __tablename__ = "meetings"
+
+    ref: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    offer_ref: Mapped[str | None] = mapped_column(String(40), unique=True)
+    poll_ref: Mapped[str | None] = mapped_column(String(40), unique=True)
+    organizer_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+
+
+class MeetingParticipant(Base):
+    __tablename__ = "meeting_participants"
+
+    meeting_ref: Mapped[str] = mapped_column(
+        ForeignKey("meetings.ref", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    position: Mapped[int]
+
+
+class Poll(Base):
+    __tablename__ = "polls"
+
+    ref: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    organizer_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str | None] = mapped_column(String(200))
+    duration_minutes: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))  # open, closed, cancelled
+    deadline: Mapped[datetime | None] = mapped_column(index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # message ids, busy counts
+    busy_checked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class PollInvitee(Base):
+    __tablename__ = "poll_invitees"
+
+    poll_ref: Mapped[str] = mapped_column(
+        ForeignKey("polls.ref", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    nudged_at: Mapped[datetime | None]
+
+
+class PollOption(Base):
+    __tablename__ = "poll_options"
+    __table_args__ = (UniqueConstraint("poll_ref", "start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    poll_ref: Mapped[str] = mapped_column(ForeignKey("polls.ref", ondelete="CASCADE"))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    position: Mapped[int]
+    busy_count: Mapped[int] = mapped_column(default=0)
+
+
+class PollVote(Base):
+    """One row per person and option: a repeated click updates it, never adds a second."""
+
+    __tablename__ = "poll_votes"
+    __table_args__ = (Index("ix_poll_votes_poll_ref", "poll_ref"),)
+
+    option_id: Mapped[int] = mapped_column(
+        ForeignKey("poll_options.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
+    )
+    poll_ref: Mapped[str] = mapped_column(ForeignKey("polls.ref", ondelete="CASCADE"))
+    choice: Mapped[str] = mapped_column(String(20))  # yes, if_need_be
+    updated_at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """Chat events already handled: Slack retries and duplicate Teams activities stop here."""
+
+    __tablename__ = "processed_events"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "slack:Ev123"
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ConversationReference(Base):
+    """Where to reach a person privately on Teams (for messages the bot sends first)."""
+
+    __tablename__ = "conversation_references"
+    __table_args__ = (UniqueConstraint("program_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(200))
+    reference: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class OrganizationGrant(Base):
+    """An admin's organisation-wide calendar authorisation (Google domain-wide, Exchange)."""
+
+    __tablename__ = "organization_grants"
+    __table_args__ = (UniqueConstraint("program_id", "provider"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))
+    domain: Mapped[str] = mapped_column(String(200))  # whose addresses it covers
+    secret: Mapped[str] = mapped_column(Text)  # sealed service-account key or client secret
+    granted_by: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]

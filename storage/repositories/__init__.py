@@ -1,0 +1,1 @@
+"""SQLAlchemy implementations of core's repository ports, and storage's own stores."""

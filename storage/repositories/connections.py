@@ -1,0 +1,296 @@
+"""Calendar connections with their sealed secrets, and the one-time states of connect links.
+
+Secrets are dictionaries (OAuth tokens, an msal token cache, iCloud
+credentials) sealed as JSON. They leave this module only inside
+:class:`StoredConnection` and :class:`ConnectTicket`, whose ``repr`` hides them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from core.calendars import CalendarConnection, ConnectionStatus
+from core.commands import Provider
+from core.people import ChatIdentity, PersonId, Platform
+from storage import models
+from storage.crypto import SecretUnavailable, Vault
+from storage.database import Database
+from storage.repositories.sql import affected
+
+log = logging.getLogger(__name__)
+
+STATE_LIFETIME = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConnection:
+    summary: CalendarConnection
+    secret: dict[str, Any] = field(repr=False)
+
+
+class SqlConnections:
+    def __init__(self, database: Database, vault: Vault) -> None:
+        self._db = database
+        self._vault = vault
+
+    async def get(self, person: PersonId) -> CalendarConnection | None:
+        async with self._db.transaction() as session:
+            row = await session.scalar(
+                select(models.CalendarConnection).where(
+                    models.CalendarConnection.person_id == person
+                )
+            )
+            return None if row is None else _summary(row)
+
+    async def load(self, people: Sequence[PersonId]) -> dict[PersonId, StoredConnection]:
+        """The connections of ``people`` with their secrets opened.
+
+        A secret that no configured key opens (a lost or wrong key) is logged
+        with the connection and person it belongs to, never its content; the
+        connection is marked as needing a reconnect and left out, so everyone
+        else's calendars keep working.
+        """
+        async with self._db.transaction() as session:
+            rows = list(
+                await session.scalars(
+                    select(models.CalendarConnection).where(
+                        models.CalendarConnection.person_id.in_(list(people))
+                    )
+                )
+            )
+            opened: dict[PersonId, StoredConnection] = {}
+            for row in rows:
+                try:
+                    secret = json.loads(self._vault.open(row.secret))
+                except SecretUnavailable:
+                    log.error(  # noqa: TRY400 - the cause is known; a traceback adds nothing
+                        "calendar connection %s (person %s, %s) cannot be decrypted with the "
+                        "configured PAIRTIME_ENCRYPTION_KEYS; marking it as needing a reconnect",
+                        row.id,
+                        row.person_id,
+                        row.provider,
+                    )
+                    row.status = ConnectionStatus.NEEDS_RECONNECT.value
+                    continue
+                opened[PersonId(row.person_id)] = StoredConnection(_summary(row), secret)
+            return opened
+
+    async def replace(
+        self,
+        person: PersonId,
+        provider: Provider,
+        account: str | None,
+        secret: dict[str, Any],
+        now: datetime,
+    ) -> CalendarConnection:
+        """Connect ``person``'s calendar, deleting any previous one in the same transaction."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(models.CalendarConnection).where(
+                    models.CalendarConnection.person_id == person
+                )
+            )
+            row = models.CalendarConnection(
+                person_id=person,
+                provider=provider.value,
+                account=account,
+                status=ConnectionStatus.CONNECTED.value,
+                secret=self._vault.seal(json.dumps(secret)),
+                connected_at=now,
+                last_sync=None,
+                updated_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            return _summary(row)
+
+    async def update_secret(
+        self, person: PersonId, provider: Provider, secret: dict[str, Any], now: datetime
+    ) -> None:
+        """Store refreshed tokens, unless the person has since connected another calendar."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.CalendarConnection)
+                .where(
+                    models.CalendarConnection.person_id == person,
+                    models.CalendarConnection.provider == provider.value,
+                )
+                .values(secret=self._vault.seal(json.dumps(secret)), updated_at=now)
+            )
+
+    async def synced(self, people: Sequence[PersonId], now: datetime) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.CalendarConnection)
+                .where(models.CalendarConnection.person_id.in_(list(people)))
+                .values(last_sync=now)
+            )
+
+    async def needs_reconnect(self, person: PersonId, provider: Provider) -> bool:
+        """Mark the connection as needing a reconnect; True only for the call that changed it.
+
+        So that a revoked grant produces one message to its owner, not one per request.
+        """
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.CalendarConnection)
+                .where(
+                    models.CalendarConnection.person_id == person,
+                    models.CalendarConnection.provider == provider.value,
+                    models.CalendarConnection.status == ConnectionStatus.CONNECTED.value,
+                )
+                .values(status=ConnectionStatus.NEEDS_RECONNECT.value)
+            )
+            return bool(affected(result))
+
+    async def remove(self, person: PersonId) -> StoredConnection | None:
+        """Delete the person's connection; returns it (secret opened if possible) for revocation."""
+        async with self._db.transaction() as session:
+            row = await session.scalar(
+                select(models.CalendarConnection).where(
+                    models.CalendarConnection.person_id == person
+                )
+            )
+            if row is None:
+                return None
+            try:
+                secret = json.loads(self._vault.open(row.secret))
+            except SecretUnavailable:
+                secret = {}
+            stored = StoredConnection(_summary(row), secret)
+            await session.delete(row)
+            return stored
+
+
+class StateProblem(StrEnum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+    WRONG_PROVIDER = "wrong_provider"
+
+
+class StateRejected(Exception):
+    def __init__(self, problem: StateProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectTicket:
+    state: str
+    person: PersonId
+    identity: ChatIdentity
+    provider: Provider
+    expires_at: datetime
+    secret: dict[str, Any] = field(repr=False)
+
+
+class SqlConnectStates:
+    """Single-use, expiring, identity-bound tickets from a connect link to its callback."""
+
+    def __init__(self, database: Database, vault: Vault) -> None:
+        self._db = database
+        self._vault = vault
+
+    async def issue(
+        self, identity: ChatIdentity, person: PersonId, provider: Provider, now: datetime
+    ) -> str:
+        state = secrets.token_urlsafe(32)
+        async with self._db.transaction() as session:
+            session.add(
+                models.ConnectState(
+                    state=state,
+                    person_id=person,
+                    platform=identity.platform.value,
+                    workspace=identity.workspace,
+                    user_id=identity.user_id,
+                    provider=provider.value,
+                    secret=None,
+                    created_at=now,
+                    expires_at=now + STATE_LIFETIME,
+                    used_at=None,
+                )
+            )
+        return state
+
+    async def peek(self, state: str, provider: Provider, now: datetime) -> ConnectTicket:
+        """The ticket, still unused (opening a link twice is fine; finishing twice is not)."""
+        async with self._db.transaction() as session:
+            row = await session.get(models.ConnectState, state)
+            return self._check(row, provider, now)
+
+    async def attach(self, state: str, secret: dict[str, Any]) -> None:
+        """Keep what the callback needs (a PKCE verifier, a nonce), sealed."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.ConnectState)
+                .where(models.ConnectState.state == state)
+                .values(secret=self._vault.seal(json.dumps(secret)))
+            )
+
+    async def consume(self, state: str, provider: Provider, now: datetime) -> ConnectTicket:
+        """Use the ticket, exactly once: of two concurrent callbacks, one wins."""
+        async with self._db.transaction() as session:
+            row = await session.get(models.ConnectState, state)
+            ticket = self._check(row, provider, now)
+            result = await session.execute(
+                update(models.ConnectState)
+                .where(models.ConnectState.state == state, models.ConnectState.used_at.is_(None))
+                .values(used_at=now)
+            )
+            if not affected(result):
+                raise StateRejected(StateProblem.USED)
+            return ticket
+
+    async def purge(self, before: datetime) -> int:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                delete(models.ConnectState).where(models.ConnectState.expires_at < before)
+            )
+            return affected(result)
+
+    def _check(
+        self, row: models.ConnectState | None, provider: Provider, now: datetime
+    ) -> ConnectTicket:
+        if row is None:
+            raise StateRejected(StateProblem.UNKNOWN)
+        if row.used_at is not None:
+            raise StateRejected(StateProblem.USED)
+        if row.expires_at <= now:
+            raise StateRejected(StateProblem.EXPIRED)
+        if row.provider != provider.value:
+            raise StateRejected(StateProblem.WRONG_PROVIDER)
+        secret: dict[str, Any] = {}
+        if row.secret is not None:
+            try:
+                secret = json.loads(self._vault.open(row.secret))
+            except SecretUnavailable:
+                raise StateRejected(StateProblem.EXPIRED) from None
+        return ConnectTicket(
+            state=row.state,
+            person=PersonId(row.person_id),
+            identity=ChatIdentity(Platform(row.platform), row.workspace, row.user_id),
+            provider=Provider(row.provider),
+            expires_at=row.expires_at,
+            secret=secret,
+        )
+
+
+def _summary(row: models.CalendarConnection) -> CalendarConnection:
+    return CalendarConnection(
+        person=PersonId(row.person_id),
+        provider=Provider(row.provider),
+        account=row.account,
+        status=ConnectionStatus(row.status),
+        connected_at=row.connected_at,
+        last_sync=row.last_sync,
+    )

@@ -1,0 +1,66 @@
+"""Chat events seen before, and where to reach people privately on Teams."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from core.people import ProgramId
+from storage import models
+from storage.database import Database
+from storage.repositories.sql import affected, insert
+
+
+class SqlEventLog:
+    """Deduplicates Slack retries and repeated Teams activities, across processes."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def first_time(self, key: str, now: datetime) -> bool:
+        """Record ``key``; True only for the first caller, whichever process it runs in."""
+        statement = (
+            insert(self._db, models.ProcessedEvent)
+            .values(key=key, received_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        async with self._db.transaction() as session:
+            return bool(affected(await session.execute(statement)))
+
+    async def forget_before(self, when: datetime) -> int:
+        """Drop old keys: Slack stops retrying after minutes, Teams sooner."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                delete(models.ProcessedEvent).where(models.ProcessedEvent.received_at < when)
+            )
+            return affected(result)
+
+
+class SqlConversationReferences:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def save(
+        self, program: ProgramId, user_id: str, reference: dict[str, Any], now: datetime
+    ) -> None:
+        statement = (
+            insert(self._db, models.ConversationReference)
+            .values(program_id=program, user_id=user_id, reference=reference, updated_at=now)
+            .on_conflict_do_update(
+                index_elements=["program_id", "user_id"],
+                set_={"reference": reference, "updated_at": now},
+            )
+        )
+        async with self._db.transaction() as session:
+            await session.execute(statement)
+
+    async def get(self, program: ProgramId, user_id: str) -> dict[str, Any] | None:
+        async with self._db.transaction() as session:
+            return await session.scalar(
+                select(models.ConversationReference.reference).where(
+                    models.ConversationReference.program_id == program,
+                    models.ConversationReference.user_id == user_id,
+                )
+            )

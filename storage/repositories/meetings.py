@@ -1,0 +1,185 @@
+"""Slot offers and meetings. One offer yields at most one meeting, whatever the concurrency."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.commands import TimeOfDay
+from core.meetings import Meeting, MeetingStatus, SlotOffer
+from core.people import PersonId, ProgramId
+from core.time import DayTime, Interval
+from storage import models
+from storage.database import Database
+from storage.repositories.sql import affected, insert
+
+
+class SqlOffers:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def add(self, offer: SlotOffer) -> None:
+        async with self._db.transaction() as session:
+            session.add(
+                models.SlotOffer(
+                    ref=offer.ref,
+                    program_id=offer.program,
+                    requester_id=offer.requester,
+                    participants=list(offer.participants),
+                    duration_minutes=offer.duration_minutes,
+                    window_start=offer.window.start,
+                    window_end=offer.window.end,
+                    time_of_day=None
+                    if offer.time_of_day is None
+                    else [offer.time_of_day.start.minutes, offer.time_of_day.end.minutes],
+                    slots=_spans(offer.slots),
+                    shown=_spans(offer.shown),
+                    created_at=offer.created_at,
+                )
+            )
+
+    async def get(self, ref: str) -> SlotOffer | None:
+        async with self._db.transaction() as session:
+            row = await session.get(models.SlotOffer, ref)
+            return None if row is None else _offer(row)
+
+    async def mark_shown(self, ref: str, shown: Sequence[Interval]) -> None:
+        async with self._db.transaction() as session:
+            row = await session.get(models.SlotOffer, ref, with_for_update=True)
+            if row is not None:
+                row.shown = [*row.shown, *_spans(shown)]
+
+
+class SqlMeetings:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def book(self, meeting: Meeting) -> tuple[Meeting, bool]:
+        """Insert unless the offer (or poll) has a meeting already; the constraint decides."""
+        values = {
+            "ref": meeting.ref,
+            "program_id": meeting.program,
+            "offer_ref": meeting.offer_ref,
+            "poll_ref": meeting.poll_ref,
+            "organizer_id": meeting.organizer,
+            "start": meeting.start,
+            "end": meeting.end,
+            "title": meeting.title,
+            "status": meeting.status.value,
+            "sequence": meeting.sequence,
+            "created_at": meeting.created_at,
+        }
+        async with self._db.transaction() as session:
+            inserted = await session.execute(
+                insert(self._db, models.Meeting).values(**values).on_conflict_do_nothing()
+            )
+            if affected(inserted):
+                session.add_all(
+                    models.MeetingParticipant(meeting_ref=meeting.ref, person_id=person, position=i)
+                    for i, person in enumerate(meeting.participants)
+                )
+                return meeting, True
+            if meeting.offer_ref is not None:
+                source = models.Meeting.offer_ref == meeting.offer_ref
+            else:
+                source = models.Meeting.poll_ref == meeting.poll_ref
+            row = await session.scalar(select(models.Meeting).where(source))
+            if row is None:  # the conflict was on the ref itself: a reused reference
+                raise ValueError("a meeting with this reference exists already")
+            return await _meeting(session, row), False
+
+    async def get(self, ref: str) -> Meeting | None:
+        async with self._db.transaction() as session:
+            row = await session.get(models.Meeting, ref)
+            return None if row is None else await _meeting(session, row)
+
+    async def for_offer(self, offer_ref: str) -> Meeting | None:
+        async with self._db.transaction() as session:
+            row = await session.scalar(
+                select(models.Meeting).where(models.Meeting.offer_ref == offer_ref)
+            )
+            return None if row is None else await _meeting(session, row)
+
+    async def upcoming(self, person: PersonId, after: datetime) -> Sequence[Meeting]:
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(models.Meeting)
+                .join(
+                    models.MeetingParticipant,
+                    models.MeetingParticipant.meeting_ref == models.Meeting.ref,
+                )
+                .where(
+                    models.MeetingParticipant.person_id == person,
+                    models.Meeting.end > after,
+                    models.Meeting.status == MeetingStatus.BOOKED.value,
+                )
+                .order_by(models.Meeting.start)
+            )
+            return [await _meeting(session, row) for row in list(rows)]
+
+    async def cancel(self, ref: str) -> Meeting | None:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Meeting)
+                .where(
+                    models.Meeting.ref == ref,
+                    models.Meeting.status == MeetingStatus.BOOKED.value,
+                )
+                .values(status=MeetingStatus.CANCELLED.value, sequence=models.Meeting.sequence + 1)
+            )
+            if not affected(result):
+                return None
+            row = await session.get(models.Meeting, ref, populate_existing=True)
+            return None if row is None else await _meeting(session, row)
+
+
+async def _meeting(session: AsyncSession, row: models.Meeting) -> Meeting:
+    people = await session.scalars(
+        select(models.MeetingParticipant.person_id)
+        .where(models.MeetingParticipant.meeting_ref == row.ref)
+        .order_by(models.MeetingParticipant.position)
+    )
+    return Meeting(
+        ref=row.ref,
+        program=ProgramId(row.program_id),
+        organizer=PersonId(row.organizer_id),
+        participants=tuple(PersonId(p) for p in people),
+        start=row.start,
+        end=row.end,
+        title=row.title,
+        created_at=row.created_at,
+        offer_ref=row.offer_ref,
+        poll_ref=row.poll_ref,
+        status=MeetingStatus(row.status),
+        sequence=row.sequence,
+    )
+
+
+def _spans(intervals: Sequence[Interval]) -> list[list[int]]:
+    return [[int(i.start.timestamp()), int(i.end.timestamp())] for i in intervals]
+
+
+def _intervals(spans: Sequence[Sequence[int]]) -> tuple[Interval, ...]:
+    return tuple(
+        Interval(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+        for start, end in spans
+    )
+
+
+def _offer(row: models.SlotOffer) -> SlotOffer:
+    tod = row.time_of_day
+    return SlotOffer(
+        ref=row.ref,
+        program=ProgramId(row.program_id),
+        requester=PersonId(row.requester_id),
+        participants=tuple(PersonId(p) for p in row.participants),
+        duration_minutes=row.duration_minutes,
+        window=Interval(row.window_start, row.window_end),
+        slots=_intervals(row.slots),
+        shown=_intervals(row.shown),
+        created_at=row.created_at,
+        time_of_day=None if tod is None else TimeOfDay(DayTime(tod[0]), DayTime(tod[1])),
+    )

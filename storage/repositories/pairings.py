@@ -1,0 +1,132 @@
+"""Mentoring pairs and circles."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from core.people import Group, Person, PersonId, ProgramId
+from storage import models
+from storage.database import Database
+from storage.repositories.people import _person
+from storage.repositories.sql import affected, insert
+
+
+class SqlPairings:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def mentees_of(self, program: ProgramId, mentor: PersonId) -> Sequence[Person]:
+        return await self._partners(program, mentor, mentees=True)
+
+    async def mentors_of(self, program: ProgramId, mentee: PersonId) -> Sequence[Person]:
+        return await self._partners(program, mentee, mentees=False)
+
+    async def _partners(
+        self, program: ProgramId, person: PersonId, *, mentees: bool
+    ) -> list[Person]:
+        pair = models.Pairing
+        mine, theirs = (
+            (pair.mentor_id, pair.mentee_id) if mentees else (pair.mentee_id, pair.mentor_id)
+        )
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(models.Person)
+                .join(pair, theirs == models.Person.id)
+                .where(pair.program_id == program, mine == person)
+                .order_by(func.lower(models.Person.name), models.Person.id)
+            )
+            return [_person(row) for row in rows]
+
+    async def pair(self, program: ProgramId, mentor: PersonId, mentee: PersonId) -> bool:
+        """Record the pairing; False when it existed already."""
+        statement = (
+            insert(self._db, models.Pairing)
+            .values(program_id=program, mentor_id=mentor, mentee_id=mentee)
+            .on_conflict_do_nothing()
+        )
+        async with self._db.transaction() as session:
+            return bool(affected(await session.execute(statement)))
+
+    async def unpair(self, program: ProgramId, mentor: PersonId, mentee: PersonId) -> bool:
+        statement = delete(models.Pairing).where(
+            models.Pairing.program_id == program,
+            models.Pairing.mentor_id == mentor,
+            models.Pairing.mentee_id == mentee,
+        )
+        async with self._db.transaction() as session:
+            return bool(affected(await session.execute(statement)))
+
+    async def all(self, program: ProgramId) -> list[tuple[Person, Person]]:
+        """Every (mentor, mentee) pair of the program, by mentor then mentee name."""
+        mentor, mentee = aliased(models.Person), aliased(models.Person)
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(mentor, mentee)
+                .join(models.Pairing, models.Pairing.mentor_id == mentor.id)
+                .join(mentee, models.Pairing.mentee_id == mentee.id)
+                .where(models.Pairing.program_id == program)
+                .order_by(func.lower(mentor.name), func.lower(mentee.name))
+            )
+            return [(_person(a), _person(b)) for a, b in rows]
+
+
+class SqlGroups:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def groups_of(self, program: ProgramId, member: PersonId) -> Sequence[Group]:
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(models.Group)
+                .join(models.GroupMember, models.GroupMember.group_id == models.Group.id)
+                .where(models.Group.program_id == program, models.GroupMember.person_id == member)
+                .order_by(models.Group.name)
+            )
+            groups = list(rows)
+            return [await self._load(session, row) for row in groups]
+
+    async def by_channel(self, program: ProgramId, channel: str) -> Group | None:
+        async with self._db.transaction() as session:
+            row = await session.scalar(
+                select(models.Group).where(
+                    models.Group.program_id == program, models.Group.channel == channel
+                )
+            )
+            return None if row is None else await self._load(session, row)
+
+    async def create(
+        self,
+        program: ProgramId,
+        name: str,
+        members: Sequence[PersonId],
+        channel: str | None = None,
+    ) -> Group:
+        group_id = uuid.uuid4().hex
+        async with self._db.transaction() as session:
+            session.add(models.Group(id=group_id, program_id=program, name=name, channel=channel))
+            await session.flush()
+            session.add_all(
+                models.GroupMember(group_id=group_id, person_id=member)
+                for member in dict.fromkeys(members)
+            )
+        return Group(group_id, program, name, tuple(dict.fromkeys(members)), channel)
+
+    @staticmethod
+    async def _load(session: AsyncSession, row: models.Group) -> Group:
+        members = await session.scalars(
+            select(models.GroupMember.person_id)
+            .where(models.GroupMember.group_id == row.id)
+            .order_by(models.GroupMember.person_id)
+        )
+        return Group(
+            row.id,
+            ProgramId(row.program_id),
+            row.name,
+            tuple(PersonId(m) for m in members),
+            row.channel,
+        )

@@ -1,0 +1,204 @@
+"""People and the chat identities they are known by."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from core.people import ChatIdentity, Person, PersonId, Platform, ProgramId
+from storage import models
+from storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class ChatProfile:
+    """What a chat platform tells us about a user; any field may be missing."""
+
+    name: str
+    email: str | None = None
+    timezone: str | None = None
+    handle: str | None = None
+
+
+class SqlPeople:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def get(self, person: PersonId) -> Person | None:
+        async with self._db.transaction() as session:
+            row = await session.get(models.Person, person)
+            return None if row is None else _person(row)
+
+    async def many(self, people: Sequence[PersonId]) -> Mapping[PersonId, Person]:
+        if not people:
+            return {}
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(models.Person).where(models.Person.id.in_(list(people)))
+            )
+            return {PersonId(row.id): _person(row) for row in rows}
+
+    async def by_chat_user(self, program: ProgramId, user_id: str) -> Person | None:
+        async with self._db.transaction() as session:
+            row = await session.scalar(
+                select(models.Person)
+                .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)
+                .where(
+                    models.ChatIdentity.program_id == program,
+                    models.ChatIdentity.user_id == user_id,
+                )
+            )
+            return None if row is None else _person(row)
+
+    async def by_name(self, program: ProgramId, name: str) -> Sequence[Person]:
+        """Members of ``program`` whose handle, full name or first name is ``name``."""
+        wanted = name.strip().lstrip("@").casefold()
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(models.Person, models.ChatIdentity.handle)
+                .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)
+                .where(
+                    models.ChatIdentity.program_id == program,
+                    or_(
+                        func.lower(models.ChatIdentity.handle) == wanted,
+                        func.lower(models.Person.name).like(f"{_escape(wanted)}%", escape="\\"),
+                    ),
+                )
+                .order_by(models.Person.name, models.Person.id)
+            )
+            found: dict[str, Person] = {}
+            for person, handle in rows:
+                names = {person.name.casefold(), person.name.split()[0].casefold()}
+                if (handle or "").casefold() == wanted or wanted in names:
+                    found.setdefault(person.id, _person(person))
+            return list(found.values())
+
+    async def identities(self, person: PersonId) -> Sequence[ChatIdentity]:
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(models.ChatIdentity).where(models.ChatIdentity.person_id == person)
+            )
+            return [
+                ChatIdentity(Platform(row.platform), row.workspace, row.user_id) for row in rows
+            ]
+
+    async def by_email(self, email: str) -> Person | None:
+        async with self._db.transaction() as session:
+            row = await session.scalar(
+                select(models.Person)
+                .where(func.lower(models.Person.email) == email.strip().lower())
+                .order_by(models.Person.created_at)
+            )
+            return None if row is None else _person(row)
+
+    async def add_by_email(self, email: str) -> Person:
+        """Someone known only by email so far (an imported roster); chat fills in the rest."""
+        now = datetime.now(UTC)
+        person = models.Person(
+            id=uuid.uuid4().hex,
+            name=email.split("@", maxsplit=1)[0],
+            email=email.strip(),
+            timezone=None,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._db.transaction() as session:
+            session.add(person)
+        return _person(person)
+
+    async def remember(
+        self, program: ProgramId, identity: ChatIdentity, profile: ChatProfile
+    ) -> Person:
+        """The person behind ``identity``, created or refreshed from the chat ``profile``.
+
+        Someone already known on another platform with the same email address
+        is the same person: one calendar serves them everywhere.
+        """
+        for attempt in range(2):
+            try:
+                return await self._remember(program, identity, profile)
+            except IntegrityError:
+                # Another process registered the same identity at the same moment: read it.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _remember(
+        self, program: ProgramId, identity: ChatIdentity, profile: ChatProfile
+    ) -> Person:
+        now = datetime.now(UTC)
+        async with self._db.transaction() as session:
+            known = await session.scalar(
+                select(models.ChatIdentity).where(
+                    models.ChatIdentity.program_id == program,
+                    models.ChatIdentity.user_id == identity.user_id,
+                )
+            )
+            person = None
+            if known is not None:
+                person = await session.get(models.Person, known.person_id)
+            elif profile.email:
+                person = await session.scalar(
+                    select(models.Person)
+                    .where(func.lower(models.Person.email) == profile.email.lower())
+                    .order_by(models.Person.created_at)
+                )
+            if person is None:
+                person = models.Person(
+                    id=uuid.uuid4().hex,
+                    name=profile.name,
+                    email=profile.email,
+                    timezone=profile.timezone,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(person)
+                await session.flush()  # the identity below refers to it
+            else:
+                person.name = profile.name or person.name
+                person.email = profile.email or person.email
+                person.timezone = profile.timezone or person.timezone
+                person.updated_at = now
+            if known is None:
+                session.add(_identity(program, identity, profile, person.id))
+            else:
+                known.handle = profile.handle or known.handle
+            await session.flush()
+            return _person(person)
+
+    async def list_program(self, program: ProgramId) -> list[tuple[Person, str]]:
+        """Everyone known in ``program`` with their chat user id, by name."""
+        async with self._db.transaction() as session:
+            rows = await session.execute(
+                select(models.Person, models.ChatIdentity.user_id)
+                .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)
+                .where(models.ChatIdentity.program_id == program)
+                .order_by(models.Person.name)
+            )
+            return [(_person(person), user_id) for person, user_id in rows]
+
+
+def _identity(
+    program: ProgramId, identity: ChatIdentity, profile: ChatProfile, person_id: str
+) -> models.ChatIdentity:
+    return models.ChatIdentity(
+        program_id=program,
+        platform=identity.platform.value,
+        workspace=identity.workspace,
+        user_id=identity.user_id,
+        handle=profile.handle,
+        person_id=person_id,
+    )
+
+
+def _person(row: models.Person) -> Person:
+    return Person(PersonId(row.id), row.name, row.email, row.timezone)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,142 @@
+"""Programs, their settings and their admins."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from core.commands import Provider
+from core.people import PersonId, ProgramId
+from core.program import ProgramSettings
+from core.rules import Rules
+from core.time import DayTime
+from storage import models
+from storage.database import Database
+from storage.repositories.sql import affected, insert
+
+
+class SqlPrograms:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def ensure(self, program: ProgramId, name: str) -> None:
+        """Create the program on first contact; later calls change nothing."""
+        statement = (
+            insert(self._db, models.Program)
+            .values(id=program, name=name, settings={}, created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        async with self._db.transaction() as session:
+            await session.execute(statement)
+
+    async def known(self) -> list[ProgramId]:
+        async with self._db.transaction() as session:
+            rows = await session.scalars(select(models.Program.id).order_by(models.Program.id))
+            return [ProgramId(row) for row in rows]
+
+    async def settings(self, program: ProgramId) -> ProgramSettings:
+        async with self._db.transaction() as session:
+            stored = await session.scalar(
+                select(models.Program.settings).where(models.Program.id == program)
+            )
+        return settings_from_json(stored or {})
+
+    async def save_settings(self, program: ProgramId, settings: ProgramSettings) -> None:
+        statement = (
+            insert(self._db, models.Program)
+            .values(
+                id=program,
+                name=program,
+                settings=settings_to_json(settings),
+                created_at=datetime.now(UTC),
+            )
+            .on_conflict_do_update(
+                index_elements=["id"], set_={"settings": settings_to_json(settings)}
+            )
+        )
+        async with self._db.transaction() as session:
+            await session.execute(statement)
+
+    async def is_admin(self, program: ProgramId, person: PersonId) -> bool:
+        async with self._db.transaction() as session:
+            found = await session.get(models.ProgramAdmin, (program, person))
+            return found is not None
+
+    async def grant_admin(self, program: ProgramId, person: PersonId) -> bool:
+        """Make ``person`` an admin; False when they already were."""
+        statement = (
+            insert(self._db, models.ProgramAdmin)
+            .values(program_id=program, person_id=person)
+            .on_conflict_do_nothing()
+        )
+        async with self._db.transaction() as session:
+            result = await session.execute(statement)
+            return bool(affected(result))
+
+    async def revoke_admin(self, program: ProgramId, person: PersonId) -> bool:
+        statement = delete(models.ProgramAdmin).where(
+            models.ProgramAdmin.program_id == program, models.ProgramAdmin.person_id == person
+        )
+        async with self._db.transaction() as session:
+            result = await session.execute(statement)
+            return bool(affected(result))
+
+    async def admins(self, program: ProgramId) -> list[PersonId]:
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(models.ProgramAdmin.person_id).where(
+                    models.ProgramAdmin.program_id == program
+                )
+            )
+            return [PersonId(row) for row in rows]
+
+
+def settings_to_json(settings: ProgramSettings) -> dict[str, Any]:
+    rules = settings.rules
+    return {
+        "rules": {
+            "earliest": str(rules.earliest),
+            "latest": str(rules.latest),
+            "weekends": rules.weekends,
+            "granularity_minutes": rules.granularity_minutes,
+            "min_notice_minutes": rules.min_notice_minutes,
+            "buffer_minutes": rules.buffer_minutes,
+            "tentative_is_busy": rules.tentative_is_busy,
+        },
+        "default_duration_minutes": settings.default_duration_minutes,
+        "allowed_providers": sorted(p.value for p in settings.allowed_providers),
+        "default_timezone": settings.default_timezone,
+        "assistant_name": settings.assistant_name,
+        "assistant_email": settings.assistant_email,
+    }
+
+
+def settings_from_json(data: dict[str, Any]) -> ProgramSettings:
+    """Stored settings over the defaults: a key never written keeps its default."""
+    defaults = ProgramSettings()
+    rules_data = data.get("rules", {})
+    base = defaults.rules
+    rules = Rules(
+        earliest=DayTime.parse(rules_data.get("earliest", str(base.earliest))),
+        latest=DayTime.parse(rules_data.get("latest", str(base.latest))),
+        weekends=rules_data.get("weekends", base.weekends),
+        granularity_minutes=rules_data.get("granularity_minutes", base.granularity_minutes),
+        min_notice_minutes=rules_data.get("min_notice_minutes", base.min_notice_minutes),
+        buffer_minutes=rules_data.get("buffer_minutes", base.buffer_minutes),
+        tentative_is_busy=rules_data.get("tentative_is_busy", base.tentative_is_busy),
+    )
+    providers = data.get("allowed_providers")
+    return ProgramSettings(
+        rules=rules,
+        default_duration_minutes=data.get(
+            "default_duration_minutes", defaults.default_duration_minutes
+        ),
+        allowed_providers=defaults.allowed_providers
+        if providers is None
+        else frozenset(Provider(p) for p in providers),
+        default_timezone=data.get("default_timezone", defaults.default_timezone),
+        assistant_name=data.get("assistant_name", defaults.assistant_name),
+        assistant_email=data.get("assistant_email", defaults.assistant_email),
+    )

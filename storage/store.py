@@ -1,0 +1,58 @@
+"""Everything storage offers, built from a database URL and the encryption keys."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.crypto import Vault
+from storage.database import Database
+from storage.repositories.connections import SqlConnections, SqlConnectStates
+from storage.repositories.events import SqlConversationReferences, SqlEventLog
+from storage.repositories.meetings import SqlMeetings, SqlOffers
+from storage.repositories.pairings import SqlGroups, SqlPairings
+from storage.repositories.people import SqlPeople
+from storage.repositories.polls import SqlPolls
+from storage.repositories.programs import SqlPrograms
+
+
+@dataclass(frozen=True)
+class Storage:
+    database: Database
+    vault: Vault
+    programs: SqlPrograms
+    people: SqlPeople
+    pairings: SqlPairings
+    groups: SqlGroups
+    offers: SqlOffers
+    meetings: SqlMeetings
+    connections: SqlConnections
+    connect_states: SqlConnectStates
+    events: SqlEventLog
+    conversations: SqlConversationReferences
+    polls: SqlPolls
+
+    @classmethod
+    def open(cls, url: str, keys: Sequence[str]) -> Storage:
+        return cls.over(Database(url), Vault(keys))
+
+    @classmethod
+    def over(cls, database: Database, vault: Vault) -> Storage:
+        return cls(
+            database=database,
+            vault=vault,
+            programs=SqlPrograms(database),
+            people=SqlPeople(database),
+            pairings=SqlPairings(database),
+            groups=SqlGroups(database),
+            offers=SqlOffers(database),
+            meetings=SqlMeetings(database),
+            connections=SqlConnections(database, vault),
+            connect_states=SqlConnectStates(database, vault),
+            events=SqlEventLog(database),
+            conversations=SqlConversationReferences(database),
+            polls=SqlPolls(database),
+        )
+
+    async def close(self) -> None:
+        await self.database.close()

@@ -1,0 +1,161 @@
+"""The storage commands as an admin runs them: db, keys, pairs, admins, and serve's schema check."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.crypto import Vault, generate_key
+from tests.support import run_pairtime, start_serve
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PAIRTIME_ENV": "development",
+        "PAIRTIME_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'pairtime.db'}",
+        "PAIRTIME_ENCRYPTION_KEYS": generate_key(),
+        "PAIRTIME_BASE_URL": "",
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_SIGNING_SECRET": "",
+        "MICROSOFT_APP_ID": "",
+        "MICROSOFT_APP_PASSWORD": "",
+    }
+
+
+def pairtime(args: list[str], env: dict[str, str], cwd: Path):
+    return run_pairtime(args, env=env, cwd=cwd)
+
+
+def test_db_upgrade_then_status(env, tmp_path: Path):
+    status = pairtime(["db", "status"], env, tmp_path)
+    assert status.returncode == 1
+    assert "Schema revision none (behind: run `pairtime db upgrade`)" in status.stdout
+    upgraded = pairtime(["db", "upgrade"], env, tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.startswith("Upgraded the database schema from empty to ")
+    again = pairtime(["db", "upgrade"], env, tmp_path)
+    assert again.stdout.startswith("The database is already at the current schema")
+    assert pairtime(["db", "status"], env, tmp_path).returncode == 0
+
+
+def test_keys_generate_prints_a_usable_key(tmp_path: Path):
+    result = run_pairtime(["keys", "generate"], cwd=tmp_path)
+    assert result.returncode == 0
+    key = result.stdout.strip()
+    assert Vault([key]).open(Vault([key]).seal("ok")) == "ok"
+    assert run_pairtime(["keys", "generate"]).stdout.strip() != key
+
+
+def test_pairs_import_reports_each_line_and_keeps_the_good_ones(env, tmp_path: Path):
+    pairtime(["db", "upgrade"], env, tmp_path)
+    roster = tmp_path / "pairs.csv"
+    roster.write_text(
+        "mentor,mentee\n"
+        "ana@example.org,ben@example.org\n"
+        "ana@example.org,U024BE7LH\n"
+        "not an email,ben@example.org\n"
+        "ana@example.org\n"
+        "ana@example.org,ana@example.org\n"
+        "ana@example.org,ben@example.org\n",
+        encoding="utf-8",
+    )
+    result = pairtime(["pairs", "import", str(roster), "--program", "slack:T1"], env, tmp_path)
+    assert result.returncode == 1  # some lines were rejected
+    assert result.stdout.splitlines() == [
+        "line 2: paired ana@example.org → ben@example.org (new: ana@example.org, ben@example.org)",
+        "line 3: paired ana@example.org → U024BE7LH (new: U024BE7LH)",
+        "line 7: already paired ana@example.org → ben@example.org",
+        "3 line(s) imported, 3 rejected.",
+    ]
+    assert result.stderr.splitlines() == [
+        "line 4: rejected: 'not an email' is neither an email address nor a chat user id",
+        "line 5: rejected: expected two columns, mentor and mentee; got ['ana@example.org']",
+        "line 6: rejected: a person cannot mentor themselves",
+    ]
+    listed = pairtime(["pairs", "list"], env, tmp_path)  # the only program is chosen
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "ana <ana@example.org> → ben <ben@example.org>",
+        "ana <ana@example.org> → U024BE7LH",
+    ]  # by name, ignoring case
+
+
+def test_admins_grant_list_revoke(env, tmp_path: Path):
+    pairtime(["db", "upgrade"], env, tmp_path)
+    granted = pairtime(
+        ["admins", "grant", "lead@example.org", "--program", "teams:tenant"], env, tmp_path
+    )
+    assert granted.stdout.strip() == "lead <lead@example.org> is now an admin of teams:tenant."
+    assert pairtime(["admins", "list"], env, tmp_path).stdout.strip() == "lead <lead@example.org>"
+    revoked = pairtime(["admins", "revoke", "lead@example.org"], env, tmp_path)
+    assert (
+        revoked.stdout.strip() == "lead <lead@example.org> is no longer an admin of teams:tenant."
+    )
+    missing = pairtime(["admins", "revoke", "who@example.org"], env, tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        "pairtime admins revoke: nobody called 'who@example.org' is known in teams:tenant"
+    )
+
+
+def test_commands_refuse_an_unprepared_database_and_a_missing_program(env, tmp_path: Path):
+    result = pairtime(["pairs", "list"], env, tmp_path)
+    assert result.returncode == 2
+    assert "run `pairtime db upgrade` first" in result.stderr
+    pairtime(["db", "upgrade"], env, tmp_path)
+    result = pairtime(["pairs", "list"], env, tmp_path)
+    assert result.stderr.strip().startswith("pairtime pairs list: there is no program yet")
+    bad = pairtime(["pairs", "list", "--program", "irc:x"], env, tmp_path)
+    assert "is not a program id" in bad.stderr
+
+
+def test_keys_rotate_moves_secrets_to_the_first_key(env, tmp_path: Path):
+    pairtime(["db", "upgrade"], env, tmp_path)
+    result = pairtime(["keys", "rotate"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Every stored secret was already encrypted under the first key."
+    no_keys = pairtime(["keys", "rotate"], {**env, "PAIRTIME_ENCRYPTION_KEYS": ""}, tmp_path)
+    assert no_keys.returncode == 2
+    assert "PAIRTIME_ENCRYPTION_KEYS is not set" in no_keys.stderr
+
+
+def test_an_unreachable_database_is_one_clear_line(env, tmp_path: Path):
+    unreachable = {
+        **env,
+        "PAIRTIME_DATABASE_URL": "postgresql+asyncpg://nobody:s3cret@127.0.0.1:1/x",
+    }
+    result = pairtime(["db", "upgrade"], unreachable, tmp_path)
+    assert result.returncode == 78
+    assert result.stderr.startswith("pairtime db upgrade: cannot use the database: ")
+    assert result.stderr.count("\n") == 1
+    assert "s3cret" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_creates_a_new_database_but_refuses_one_that_is_behind(env, tmp_path: Path):
+    server = start_serve(env=env, cwd=tmp_path)
+    server.stop()
+    assert server.process.returncode == 0
+
+    behind = tmp_path / "behind.db"
+    with sqlite3.connect(behind) as connection:  # someone else's tables, no Pairtime schema
+        connection.execute("CREATE TABLE notes (x TEXT)")
+    behind_env = {**env, "PAIRTIME_DATABASE_URL": f"sqlite+aiosqlite:///{behind}"}
+    refused = run_pairtime(["serve", "--port", "0"], env=behind_env, cwd=tmp_path)
+    assert refused.returncode == 78
+    assert "run `pairtime db upgrade`" in refused.stderr
+    assert "pairtime serve --migrate" in refused.stderr
+    migrated = start_serve(["--migrate"], env=behind_env, cwd=tmp_path)
+    migrated.stop()
+    assert migrated.process.returncode == 0
+
+
+def test_a_development_key_is_made_when_none_is_configured(env, tmp_path: Path):
+    no_keys = {**env, "PAIRTIME_ENCRYPTION_KEYS": ""}
+    server = start_serve(env=no_keys, cwd=tmp_path)
+    log = server.stop()
+    assert (tmp_path / ".pairtime" / "dev-encryption-key").exists()
+    assert "generated a development key" in log

@@ -1,0 +1,308 @@
+"""The repositories behave as core's ports promise, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from core.calendars import ConnectionStatus
+from core.commands import Provider, TimeOfDay
+from core.meetings import Meeting, MeetingStatus, SlotOffer
+from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.polls import Choice, Poll, PollOption, PollStatus, tally
+from core.program import ProgramSettings
+from core.rules import Rules
+from core.time import DayTime, Interval
+from storage.repositories.connections import StateProblem, StateRejected
+from storage.repositories.people import ChatProfile
+from storage.store import Storage
+
+NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
+SLACK = ProgramId("slack:T1")
+TEAMS = ProgramId("teams:tenant-1")
+
+
+async def person(storage: Storage, name: str, *, email: str | None = None, program=SLACK) -> Person:
+    await storage.programs.ensure(program, "Program")
+    platform = Platform.SLACK if program == SLACK else Platform.TEAMS
+    return await storage.people.remember(
+        program,
+        ChatIdentity(platform, program.split(":")[1], f"U{name.upper()}"),
+        ChatProfile(
+            name, email=email, timezone="Europe/London", handle=name.split(maxsplit=1)[0].lower()
+        ),
+    )
+
+
+async def test_people_are_remembered_and_refreshed_from_their_chat_profile(storage: Storage):
+    ana = await person(storage, "Ana Lima", email="ana@example.org")
+    again = await storage.people.remember(
+        SLACK,
+        ChatIdentity(Platform.SLACK, "T1", "UANA LIMA"),
+        ChatProfile("Ana L.", timezone="America/Sao_Paulo"),
+    )
+    assert again.id == ana.id
+    assert again.name == "Ana L."
+    assert again.timezone == "America/Sao_Paulo"
+    assert again.email == "ana@example.org"  # a missing field never erases a known one
+    assert await storage.people.by_chat_user(SLACK, "UANA LIMA") == again
+    assert await storage.people.get(ana.id) == again
+
+
+async def test_the_same_email_on_teams_is_the_same_person(storage: Storage):
+    on_slack = await person(storage, "Ana", email="Ana@Example.org")
+    on_teams = await person(storage, "Ana", email="ana@example.org", program=TEAMS)
+    assert on_teams.id == on_slack.id
+    identities = await storage.people.identities(on_slack.id)
+    assert {i.platform for i in identities} == {Platform.SLACK, Platform.TEAMS}
+
+
+async def test_names_resolve_within_the_program(storage: Storage):
+    maria = await person(storage, "Maria Silva")
+    await person(storage, "Mario Rossi")
+    await person(storage, "Maria Santos", program=TEAMS)
+    assert [p.id for p in await storage.people.by_name(SLACK, "maria")] == [maria.id]
+    assert [p.id for p in await storage.people.by_name(SLACK, "@Maria Silva")] == [maria.id]
+    assert await storage.people.by_name(SLACK, "mar") == []
+    assert await storage.people.by_name(SLACK, "100%_") == []
+
+
+async def test_pairings_and_groups(storage: Storage):
+    mentor = await person(storage, "Ana")
+    mentee_b = await person(storage, "Ben")
+    mentee_c = await person(storage, "Cy")
+    assert await storage.pairings.pair(SLACK, mentor.id, mentee_b.id)
+    assert await storage.pairings.pair(SLACK, mentor.id, mentee_c.id)
+    assert not await storage.pairings.pair(SLACK, mentor.id, mentee_b.id)  # already
+    assert [p.name for p in await storage.pairings.mentees_of(SLACK, mentor.id)] == ["Ben", "Cy"]
+    assert [p.name for p in await storage.pairings.mentors_of(SLACK, mentee_c.id)] == ["Ana"]
+    assert await storage.pairings.mentees_of(TEAMS, mentor.id) == []
+    assert [(a.name, b.name) for a, b in await storage.pairings.all(SLACK)] == [
+        ("Ana", "Ben"),
+        ("Ana", "Cy"),
+    ]
+    assert await storage.pairings.unpair(SLACK, mentor.id, mentee_b.id)
+    assert [p.name for p in await storage.pairings.mentees_of(SLACK, mentor.id)] == ["Cy"]
+
+    circle = await storage.groups.create(SLACK, "Circle", [mentor.id, mentee_c.id], channel="C1")
+    assert [g.name for g in await storage.groups.groups_of(SLACK, mentee_c.id)] == ["Circle"]
+    assert await storage.groups.groups_of(SLACK, mentee_b.id) == []
+    found = await storage.groups.by_channel(SLACK, "C1")
+    assert found is not None
+    assert set(found.members) == {mentor.id, mentee_c.id}
+    assert found.id == circle.id
+
+
+async def test_settings_and_admins(storage: Storage):
+    ana = await person(storage, "Ana")
+    assert await storage.programs.settings(SLACK) == ProgramSettings()
+    changed = ProgramSettings(
+        rules=Rules(earliest=DayTime.of(9), weekends=True),
+        default_duration_minutes=45,
+        allowed_providers=frozenset({Provider.GOOGLE}),
+    )
+    await storage.programs.save_settings(SLACK, changed)
+    assert await storage.programs.settings(SLACK) == changed
+    assert not await storage.programs.is_admin(SLACK, ana.id)
+    assert await storage.programs.grant_admin(SLACK, ana.id)
+    assert not await storage.programs.grant_admin(SLACK, ana.id)
+    assert await storage.programs.is_admin(SLACK, ana.id)
+    assert await storage.programs.admins(SLACK) == [ana.id]
+    assert await storage.programs.revoke_admin(SLACK, ana.id)
+    assert not await storage.programs.is_admin(SLACK, ana.id)
+
+
+async def test_one_calendar_per_person_and_the_old_tokens_go(storage: Storage):
+    ana = await person(storage, "Ana")
+    await storage.connections.replace(ana.id, Provider.GOOGLE, "a@gmail.com", {"t": "old"}, NOW)
+    await storage.connections.replace(
+        ana.id, Provider.MICROSOFT, "a@outlook.com", {"t": "new"}, NOW
+    )
+    summary = await storage.connections.get(ana.id)
+    assert summary is not None
+    assert (summary.provider, summary.account) == (Provider.MICROSOFT, "a@outlook.com")
+    opened = await storage.connections.load([ana.id])
+    assert opened[ana.id].secret == {"t": "new"}
+    async with storage.database.transaction() as session:
+        secrets = (await session.execute(text("SELECT secret FROM calendar_connections"))).all()
+    assert len(secrets) == 1
+
+    # A refresh for the calendar that was replaced must not overwrite the new one.
+    await storage.connections.update_secret(ana.id, Provider.GOOGLE, {"t": "stale"}, NOW)
+    assert (await storage.connections.load([ana.id]))[ana.id].secret == {"t": "new"}
+
+    assert await storage.connections.needs_reconnect(ana.id, Provider.MICROSOFT)
+    assert not await storage.connections.needs_reconnect(ana.id, Provider.MICROSOFT)  # once only
+    summary = await storage.connections.get(ana.id)
+    assert summary is not None
+    assert summary.status is ConnectionStatus.NEEDS_RECONNECT
+
+    removed = await storage.connections.remove(ana.id)
+    assert removed is not None
+    assert removed.secret == {"t": "new"}
+    assert await storage.connections.get(ana.id) is None
+    assert await storage.connections.remove(ana.id) is None
+
+
+async def test_connect_states_are_single_use_bound_and_expiring(storage: Storage):
+    ana = await person(storage, "Ana")
+    identity = ChatIdentity(Platform.SLACK, "T1", "UANA")
+    state = await storage.connect_states.issue(identity, ana.id, Provider.GOOGLE, NOW)
+    assert len(state) >= 40
+
+    ticket = await storage.connect_states.peek(state, Provider.GOOGLE, NOW)
+    assert (ticket.person, ticket.identity) == (ana.id, identity)
+    await storage.connect_states.attach(state, {"code_verifier": "v" * 64})
+    ticket = await storage.connect_states.consume(
+        state, Provider.GOOGLE, NOW + timedelta(minutes=1)
+    )
+    assert ticket.secret == {"code_verifier": "v" * 64}
+    assert "v" * 64 not in repr(ticket)
+
+    for attempt, problem in [
+        (lambda: storage.connect_states.consume(state, Provider.GOOGLE, NOW), StateProblem.USED),
+        (lambda: storage.connect_states.peek("nope", Provider.GOOGLE, NOW), StateProblem.UNKNOWN),
+    ]:
+        with pytest.raises(StateRejected) as caught:
+            await attempt()
+        assert caught.value.problem is problem
+
+    late = await storage.connect_states.issue(identity, ana.id, Provider.GOOGLE, NOW)
+    with pytest.raises(StateRejected) as caught:
+        await storage.connect_states.consume(late, Provider.GOOGLE, NOW + timedelta(minutes=16))
+    assert caught.value.problem is StateProblem.EXPIRED
+    other = await storage.connect_states.issue(identity, ana.id, Provider.GOOGLE, NOW)
+    with pytest.raises(StateRejected) as caught:
+        await storage.connect_states.consume(other, Provider.ICLOUD, NOW)
+    assert caught.value.problem is StateProblem.WRONG_PROVIDER
+    assert await storage.connect_states.purge(NOW + timedelta(hours=1)) == 3
+
+
+async def offer(storage: Storage) -> tuple[SlotOffer, Person, Person]:
+    ana, ben = await person(storage, "Ana"), await person(storage, "Ben")
+    slots = tuple(
+        Interval(NOW + timedelta(days=1, hours=h), NOW + timedelta(days=1, hours=h, minutes=30))
+        for h in range(3)
+    )
+    stored = SlotOffer(
+        ref="offer-1",
+        program=SLACK,
+        requester=ana.id,
+        participants=(ana.id, ben.id),
+        duration_minutes=30,
+        window=Interval(NOW, NOW + timedelta(days=7)),
+        slots=slots,
+        shown=slots[:2],
+        created_at=NOW,
+        time_of_day=TimeOfDay(DayTime.of(12), DayTime.of(17)),
+    )
+    await storage.offers.add(stored)
+    return stored, ana, ben
+
+
+def meeting_for(stored: SlotOffer, ref: str) -> Meeting:
+    return Meeting(
+        ref=ref,
+        program=SLACK,
+        organizer=stored.requester,
+        participants=stored.participants,
+        start=stored.slots[0].start,
+        end=stored.slots[0].end,
+        title="Mentoring: Ana and Ben",
+        created_at=NOW,
+        offer_ref=stored.ref,
+    )
+
+
+async def test_offers_round_trip_and_record_what_was_shown(storage: Storage):
+    stored, _, _ = await offer(storage)
+    assert await storage.offers.get("offer-1") == stored
+    await storage.offers.mark_shown("offer-1", stored.slots[2:])
+    again = await storage.offers.get("offer-1")
+    assert again is not None
+    assert again.shown == stored.slots
+    assert await storage.offers.get("missing") is None
+
+
+async def test_an_offer_books_once_and_cancelling_raises_the_sequence(storage: Storage):
+    stored, ana, ben = await offer(storage)
+    first, created = await storage.meetings.book(meeting_for(stored, "m1"))
+    assert created
+    second, created_again = await storage.meetings.book(meeting_for(stored, "m2"))
+    assert not created_again
+    assert second == first
+    assert await storage.meetings.for_offer("offer-1") == first
+    assert [m.ref for m in await storage.meetings.upcoming(ben.id, NOW)] == ["m1"]
+    assert await storage.meetings.upcoming(ben.id, NOW + timedelta(days=3)) == []
+
+    cancelled = await storage.meetings.cancel("m1")
+    assert cancelled is not None
+    assert cancelled.status is MeetingStatus.CANCELLED
+    assert cancelled.sequence == 1
+    assert cancelled.participants == (ana.id, ben.id)
+    assert await storage.meetings.cancel("m1") is None
+    assert await storage.meetings.upcoming(ana.id, NOW) == []
+
+
+async def test_chat_events_are_processed_once(storage: Storage):
+    assert await storage.events.first_time("slack:Ev1", NOW)
+    assert not await storage.events.first_time("slack:Ev1", NOW)
+    assert await storage.events.first_time("teams:a1", NOW)
+    assert await storage.events.forget_before(NOW + timedelta(seconds=1)) == 2
+    assert await storage.events.first_time("slack:Ev1", NOW)
+
+
+async def test_conversation_references_are_kept_per_person(storage: Storage):
+    await storage.programs.ensure(TEAMS, "Teams program")
+    reference = {"conversation": {"id": "a:1"}, "serviceUrl": "https://smba.example/"}
+    await storage.conversations.save(TEAMS, "29:1", reference, NOW)
+    await storage.conversations.save(TEAMS, "29:1", {**reference, "x": 1}, NOW)
+    assert await storage.conversations.get(TEAMS, "29:1") == {**reference, "x": 1}
+    assert await storage.conversations.get(TEAMS, "29:2") is None
+
+
+async def a_poll(storage: Storage, organizer: Person, invitees: list[Person]) -> Poll:
+    options = tuple(
+        PollOption(0, NOW + timedelta(days=d), NOW + timedelta(days=d, hours=1), busy_count=d)
+        for d in (1, 2, 3)
+    )
+    return await storage.polls.create(
+        Poll(
+            ref="poll-1",
+            program=SLACK,
+            organizer=organizer.id,
+            title="Circle meeting",
+            duration_minutes=60,
+            invitees=tuple(p.id for p in invitees),
+            options=options,
+            created_at=NOW,
+            required=(organizer.id,),
+        )
+    )
+
+
+async def test_votes_are_set_changed_and_withdrawn(storage: Storage):
+    ana, ben = await person(storage, "Ana"), await person(storage, "Ben")
+    poll = await a_poll(storage, ana, [ana, ben])
+    assert [o.busy_count for o in poll.options] == [1, 2, 3]
+    assert poll.required == (ana.id,)
+    first, second, _ = (o.id for o in poll.options)
+    assert await storage.polls.vote("poll-1", first, ana.id, Choice.YES, NOW)
+    assert await storage.polls.vote("poll-1", first, ana.id, Choice.YES, NOW)  # repeat
+    assert await storage.polls.vote("poll-1", first, ben.id, Choice.YES, NOW)
+    assert await storage.polls.vote("poll-1", second, ben.id, Choice.YES, NOW)
+    assert await storage.polls.vote("poll-1", second, ben.id, Choice.IF_NEED_BE, NOW)  # change
+    assert tally(await storage.polls.votes("poll-1")) == {
+        first: {Choice.YES: 2, Choice.IF_NEED_BE: 0},
+        second: {Choice.YES: 0, Choice.IF_NEED_BE: 1},
+    }
+    assert await storage.polls.withdraw("poll-1", first, ben.id)
+    assert not await storage.polls.withdraw("poll-1", first, ben.id)
+    assert not await storage.polls.vote("poll-1", 999_999, ben.id, Choice.YES, NOW)
+    stored = await storage.polls.get("poll-1")
+    assert stored is not None
+    assert stored.status is PollStatus.OPEN
+    assert replace(stored, options=poll.options) == poll
