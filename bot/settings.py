@@ -54,6 +54,37 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class CalendarSettings:
+    """Calendar providers: app credentials and endpoints (the real services by default).
+
+    Endpoints are settings so that tests, proxies and sovereign clouds can
+    point the real client libraries elsewhere.
+    """
+
+    google_client_id: str | None = None
+    google_client_secret: Secret | None = None
+    google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
+    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
+    google_api_url: str = "https://www.googleapis.com/calendar/v3"
+    microsoft_client_id: str | None = None
+    microsoft_client_secret: Secret | None = None
+    microsoft_authority_url: str = "https://login.microsoftonline.com"
+    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
+    caldav_url: str = "https://caldav.icloud.com/"
+    ca_bundle: str | None = None  # extra trusted certificates for outbound HTTPS
+    timeout_seconds: float = 5.0
+
+    @property
+    def google_enabled(self) -> bool:
+        return self.google_client_id is not None
+
+    @property
+    def microsoft_enabled(self) -> bool:
+        return self.microsoft_client_id is not None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     env: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
@@ -64,6 +95,7 @@ class Settings:
     slack_api_url: str = DEFAULT_SLACK_API_URL
     microsoft_app_id: str | None = None
     microsoft_app_password: Secret | None = None
+    calendars: CalendarSettings = CalendarSettings()
 
     @property
     def is_production(self) -> bool:
@@ -154,9 +186,11 @@ def _validate(values: dict[str, str]) -> Settings:
             if name not in values:
                 problems.append(f"{name} must be set in production ({why})")
 
+    calendars = _calendar_settings(values, problems, production=production)
     if problems:
         raise ConfigError(problems)
     return Settings(
+        calendars=calendars,
         env="production" if production else "development",
         database_url=database_url,
         base_url=base_url,
@@ -174,3 +208,63 @@ def _is_fernet_key(key: str) -> bool:
         return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
     except (binascii.Error, ValueError, UnicodeEncodeError):
         return False
+
+
+def _calendar_settings(
+    values: dict[str, str], problems: list[str], *, production: bool
+) -> CalendarSettings:
+    defaults = CalendarSettings()
+    for first, second in (
+        ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET"),
+        ("MICROSOFT_CALENDAR_CLIENT_ID", "MICROSOFT_CALENDAR_CLIENT_SECRET"),
+    ):
+        if (first in values) != (second in values):
+            missing = second if first in values else first
+            problems.append(
+                f"{missing} is required when {first if missing == second else second} is set"
+            )
+    urls = {}
+    for name, default in (
+        ("GOOGLE_AUTH_URL", defaults.google_auth_url),
+        ("GOOGLE_TOKEN_URL", defaults.google_token_url),
+        ("GOOGLE_REVOKE_URL", defaults.google_revoke_url),
+        ("GOOGLE_CALENDAR_API_URL", defaults.google_api_url),
+        ("MICROSOFT_AUTHORITY_URL", defaults.microsoft_authority_url),
+        ("MICROSOFT_GRAPH_URL", defaults.microsoft_graph_url),
+        ("PAIRTIME_CALDAV_URL", defaults.caldav_url),
+    ):
+        url = values.get(name, default)
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https") or not urlsplit(url).netloc:
+            problems.append(f"{name} must be an http(s) URL")
+        elif production and scheme != "https":
+            problems.append(f"{name} must use https in production")
+        urls[name] = url.rstrip("/") if name != "PAIRTIME_CALDAV_URL" else url
+    ca_bundle = values.get("PAIRTIME_CA_BUNDLE")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        problems.append("PAIRTIME_CA_BUNDLE must name a readable certificate file")
+    timeout = defaults.timeout_seconds
+    if "PAIRTIME_CALENDAR_TIMEOUT" in values:
+        try:
+            timeout = float(values["PAIRTIME_CALENDAR_TIMEOUT"])
+        except ValueError:
+            timeout = -1
+        if not 0 < timeout <= 60:
+            problems.append("PAIRTIME_CALENDAR_TIMEOUT must be a number of seconds from 0 to 60")
+    google_secret = values.get("GOOGLE_CLIENT_SECRET")
+    microsoft_secret = values.get("MICROSOFT_CALENDAR_CLIENT_SECRET")
+    return CalendarSettings(
+        google_client_id=values.get("GOOGLE_CLIENT_ID"),
+        google_client_secret=Secret(google_secret) if google_secret else None,
+        google_auth_url=urls["GOOGLE_AUTH_URL"],
+        google_token_url=urls["GOOGLE_TOKEN_URL"],
+        google_revoke_url=urls["GOOGLE_REVOKE_URL"],
+        google_api_url=urls["GOOGLE_CALENDAR_API_URL"],
+        microsoft_client_id=values.get("MICROSOFT_CALENDAR_CLIENT_ID"),
+        microsoft_client_secret=Secret(microsoft_secret) if microsoft_secret else None,
+        microsoft_authority_url=urls["MICROSOFT_AUTHORITY_URL"],
+        microsoft_graph_url=urls["MICROSOFT_GRAPH_URL"],
+        caldav_url=urls["PAIRTIME_CALDAV_URL"],
+        ca_bundle=ca_bundle,
+        timeout_seconds=timeout,
+    )

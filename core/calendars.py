@@ -45,10 +45,22 @@ class NotConnected:
 
 
 @dataclass(frozen=True, slots=True)
+class NeedsReconnect:
+    """The calendar's grant was revoked or has expired.
+
+    ``tell`` is True for the one read that discovered it, so its owner gets
+    one message asking to reconnect, not one per request.
+    """
+
+    provider: Provider
+    tell: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Unreadable:
     """A connected calendar could not be read in time; ``reason`` is safe to show."""
 
     reason: str
 
 
-BusyResult = BusyTimes | NotConnected | Unreadable
+BusyResult = BusyTimes | NotConnected | NeedsReconnect | Unreadable

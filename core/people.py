@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NewType
@@ -42,3 +43,13 @@ class Group:
     name: str
     members: tuple[PersonId, ...]
     channel: str | None = None
+
+
+def program_of(identity: ChatIdentity) -> ProgramId:
+    """The program a chat identity speaks in: one per platform workspace."""
+    return ProgramId(f"{identity.platform.value}:{identity.workspace}")
+
+
+def identity_in(program: ProgramId, identities: Sequence[ChatIdentity]) -> ChatIdentity | None:
+    """Which of a person's identities belongs to ``program``, if any."""
+    return next((i for i in identities if program_of(i) == program), None)

@@ -18,6 +18,7 @@ from core.meetings import Meeting, SlotOffer
 from core.people import ChatIdentity, Group, Person, PersonId, ProgramId
 from core.program import ProgramSettings
 from core.time import Interval
+from core.views import Outcome
 
 
 class Clock(Protocol):
@@ -85,8 +86,22 @@ class BusyTimeSource(Protocol):
 
 
 class ConnectLinks(Protocol):
+    @property
+    def available(self) -> frozenset[Provider]:
+        """The services this server can connect (it has their app credentials)."""
+        ...
+
     async def link(self, identity: ChatIdentity, person: PersonId, provider: Provider) -> str:
         """A single-use URL through which ``person``, speaking as ``identity``, connects."""
+        ...
+
+
+class Messenger(Protocol):
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        """Send ``outcome``'s direct messages outside any conversation (its reply is unused).
+
+        Used when Pairtime speaks first: after a calendar connects, for poll nudges.
+        """
         ...
 
 

@@ -21,6 +21,7 @@ from core.calendars import (
     BusyTimes,
     CalendarConnection,
     ConnectionStatus,
+    NeedsReconnect,
     NotConnected,
     Unreadable,
 )
@@ -121,6 +122,8 @@ class MemoryCalendars:
     unreadable: dict[PersonId, str] = field(default_factory=dict)
     links: list[tuple[ChatIdentity, PersonId, Provider]] = field(default_factory=list)
     reads: list[tuple[tuple[PersonId, ...], Interval, bool]] = field(default_factory=list)
+    available: frozenset[Provider] = frozenset(Provider)
+    revoked: dict[PersonId, bool] = field(default_factory=dict)  # person -> not yet told
 
     async def get(self, person: PersonId) -> CalendarConnection | None:
         return self.connections.get(person)
@@ -136,7 +139,10 @@ class MemoryCalendars:
         results: dict[PersonId, BusyResult] = {}
         for person in people:
             connection = self.connections.get(person)
-            if person in self.unreadable:
+            if person in self.revoked and connection is not None:
+                results[person] = NeedsReconnect(connection.provider, tell=self.revoked[person])
+                self.revoked[person] = False
+            elif person in self.unreadable:
                 results[person] = Unreadable(self.unreadable[person])
             elif connection is None or connection.status is not ConnectionStatus.CONNECTED:
                 results[person] = NotConnected()

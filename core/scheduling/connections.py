@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.calendars import ConnectionStatus
 from core.commands import Provider
-from core.people import PersonId
+from core.people import ChatIdentity, PersonId, ProgramId, identity_in
 from core.scheduling.context import Context, Ports
 from core.views import (
     Button,
@@ -23,8 +23,27 @@ async def connect_prompt(
     ports: Ports, ctx: Context, provider: Provider | None
 ) -> ConnectPrompt | Notice:
     """Links for the allowed services (or the one asked for), each single-use and personal."""
-    settings = await ports.programs.settings(ctx.program)
-    allowed = [p for p in Provider if p in settings.allowed_providers]
+    return await prompt_for(ports, ctx.program, ctx.identity, ctx.person.id, provider)
+
+
+async def prompt_for(
+    ports: Ports,
+    program: ProgramId,
+    identity: ChatIdentity,
+    person: PersonId,
+    provider: Provider | None,
+) -> ConnectPrompt | Notice:
+    """The connect prompt for anyone (the speaker, or a partner asked to reconnect)."""
+    settings = await ports.programs.settings(program)
+    allowed = [
+        p for p in Provider if p in settings.allowed_providers and p in ports.links.available
+    ]
+    if not allowed:
+        return Notice(
+            "No calendar service is set up on this Pairtime server yet. Please ask your "
+            "program admin.",
+            Tone.WARNING,
+        )
     if provider is not None and provider not in allowed:
         choices = ", ".join(p.label for p in allowed)
         return Notice(
@@ -34,7 +53,7 @@ async def connect_prompt(
     offered = [provider] if provider is not None else allowed
     links = []
     for service in offered:
-        url = await ports.links.link(ctx.identity, ctx.person.id, service)
+        url = await ports.links.link(identity, person, service)
         links.append(LinkButton(f"Connect {service.label}", url))
     text = (
         "Connect your calendar so I can see when you're busy. I only read free/busy "
@@ -99,6 +118,26 @@ async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
         f"Your {label} calendar{account} is connected.",
         connection.provider,
         disconnect=disconnect_button,
+    )
+
+
+async def reconnect_request(
+    ports: Ports, program: ProgramId, person: PersonId, provider: Provider
+) -> DirectMessage | None:
+    """A private message asking ``person`` to reconnect their revoked calendar."""
+    identity = identity_in(program, await ports.people.identities(person))
+    if identity is None:
+        return None
+    prompt = await prompt_for(ports, program, identity, person, provider)
+    if not isinstance(prompt, ConnectPrompt):
+        return None
+    return DirectMessage(
+        person,
+        ConnectPrompt(
+            f"I can no longer read your {provider.label} calendar: its access was revoked "
+            "or has expired. Please connect it again so your partners see when you're busy.",
+            prompt.links,
+        ),
     )
 
 

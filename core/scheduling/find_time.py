@@ -10,16 +10,26 @@ from zoneinfo import ZoneInfo
 
 from core.actions import InvalidAction
 from core.availability import Mode, Participant, SlotRequest, find_slots
-from core.calendars import BusyResult, BusyTimes, Unreadable
+from core.calendars import BusyResult, BusyTimes, NeedsReconnect, Unreadable
 from core.commands import Command, TimeOfDay
 from core.meetings import SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
-from core.scheduling.connections import connect_prompt
+from core.scheduling.connections import connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.participants import Ask, Refuse, resolve
 from core.time import DayTime, Interval, local_dates
-from core.views import Button, ButtonStyle, Notice, Outcome, Question, SlotChoice, SlotPicker, Tone
+from core.views import (
+    Button,
+    ButtonStyle,
+    DirectMessage,
+    Notice,
+    Outcome,
+    Question,
+    SlotChoice,
+    SlotPicker,
+    Tone,
+)
 
 PAGE_SIZE = 8  # times per picker: enough choice, still readable on a phone
 DEFAULT_HORIZON = timedelta(days=14)
@@ -175,7 +185,22 @@ async def offer_times(
     notes = [lead] if lead else []
     notes += _notes(ctx, people, results)
     picker = await picker_for(ports, ctx, offer=offer, page=page, others=others, notes=notes)
-    return Outcome(picker, replaces_original=replace)
+    return Outcome(
+        picker, direct=await _reconnect_requests(ports, ctx, results), replaces_original=replace
+    )
+
+
+async def _reconnect_requests(
+    ports: Ports, ctx: Context, results: Mapping[PersonId, BusyResult]
+) -> tuple[DirectMessage, ...]:
+    """One message to each person whose revoked calendar this read discovered."""
+    messages = []
+    for person, result in results.items():
+        if isinstance(result, NeedsReconnect) and result.tell:
+            message = await reconnect_request(ports, ctx.program, person, result.provider)
+            if message is not None:
+                messages.append(message)
+    return tuple(messages)
 
 
 async def more_times(ports: Ports, ctx: Context, offer_ref: str) -> Outcome:
@@ -300,11 +325,13 @@ def _notes(
     for person in people:
         result = results.get(person.id)
         speaker = person.id == ctx.person.id
+        whose = "Your calendar" if speaker else f"{person.name}'s calendar"
         if isinstance(result, Unreadable):
-            whose = "Your calendar" if speaker else f"{person.name}'s calendar"
             notes.append(
                 f"{whose} couldn't be checked just now ({result.reason}), so it was left out."
             )
+        elif isinstance(result, NeedsReconnect):
+            notes.append(f"{whose} needs to be reconnected, so its times are not checked.")
         elif not isinstance(result, BusyTimes):
             if speaker:
                 notes.append("You haven't connected a calendar, so your own times are not checked.")

@@ -130,3 +130,16 @@ async def test_a_successful_connection_is_confirmed_privately():
         "from now on.",
         Tone.SUCCESS,
     )
+
+
+async def test_only_services_the_server_can_connect_are_offered():
+    world = World()
+    world.calendars.available = frozenset({Provider.ICLOUD})
+    ana = world.person("Ana", connected=None)
+    prompt = (await world.send(ana, Command(Intent.CONNECT))).reply
+    assert isinstance(prompt, ConnectPrompt)
+    assert [link.label for link in prompt.links] == ["Connect iCloud"]
+    world.calendars.available = frozenset()
+    nothing = (await world.send(ana, Command(Intent.CONNECT))).reply
+    assert isinstance(nothing, Notice)
+    assert nothing.text.startswith("No calendar service is set up on this Pairtime server yet.")

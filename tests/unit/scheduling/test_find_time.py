@@ -271,3 +271,23 @@ async def test_a_circle_is_resolved_to_its_members():
     picker = (await world.send(ana, find(RelationRef(Relation.GROUP)))).reply
     assert isinstance(picker, SlotPicker)
     assert picker.title == "Times for you, Ben and Cleo"
+
+
+async def test_a_revoked_calendar_is_named_and_its_owner_asked_once_to_reconnect():
+    world, ana, ben = pair_world()
+    world.calendars.revoked[ben.id] = True
+    first = await world.send(ana, find(MY_MENTEE))
+    picker = first.reply
+    assert isinstance(picker, SlotPicker)
+    assert picker.notes == (
+        "Ben's calendar needs to be reconnected, so its times are not checked.",
+    )
+    (message,) = first.direct
+    assert message.person == ben.id
+    assert isinstance(message.view, ConnectPrompt)
+    assert message.view.text.startswith("I can no longer read your Google calendar")
+    # The link is Ben's own, made for his identity in this program.
+    identity, person, provider = world.calendars.links[-1]
+    assert (identity.user_id, person, provider.value) == ("UBEN", ben.id, "google")
+    second = await world.send(ana, find(MY_MENTEE))
+    assert second.direct == ()
