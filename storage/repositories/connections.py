@@ -37,6 +37,14 @@ class StoredConnection:
     secret: dict[str, Any] = field(repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """Connections opened, and those just found unopenable (marked, their owners to be told)."""
+
+    opened: dict[PersonId, StoredConnection]
+    unopenable: dict[PersonId, Provider]
+
+
 class SqlConnections:
     def __init__(self, database: Database, vault: Vault) -> None:
         self._db = database
@@ -51,7 +59,7 @@ class SqlConnections:
             )
             return None if row is None else _summary(row)
 
-    async def load(self, people: Sequence[PersonId]) -> dict[PersonId, StoredConnection]:
+    async def load(self, people: Sequence[PersonId]) -> Loaded:
         """The connections of ``people`` with their secrets opened.
 
         A secret that no configured key opens (a lost or wrong key) is logged
@@ -67,22 +75,25 @@ class SqlConnections:
                     )
                 )
             )
-            opened: dict[PersonId, StoredConnection] = {}
+            loaded = Loaded({}, {})
             for row in rows:
                 try:
                     secret = json.loads(self._vault.open(row.secret))
                 except SecretUnavailable:
-                    log.error(  # noqa: TRY400 - the cause is known; a traceback adds nothing
-                        "calendar connection %s (person %s, %s) cannot be decrypted with the "
-                        "configured PAIRTIME_ENCRYPTION_KEYS; marking it as needing a reconnect",
-                        row.id,
-                        row.person_id,
-                        row.provider,
-                    )
-                    row.status = ConnectionStatus.NEEDS_RECONNECT.value
+                    if row.status == ConnectionStatus.CONNECTED.value:
+                        log.error(  # noqa: TRY400 - the cause is known; a traceback adds nothing
+                            "calendar connection %s (person %s, %s) cannot be decrypted with the "
+                            "configured PAIRTIME_ENCRYPTION_KEYS; marking it as needing a "
+                            "reconnect",
+                            row.id,
+                            row.person_id,
+                            row.provider,
+                        )
+                        row.status = ConnectionStatus.NEEDS_RECONNECT.value
+                        loaded.unopenable[PersonId(row.person_id)] = Provider(row.provider)
                     continue
-                opened[PersonId(row.person_id)] = StoredConnection(_summary(row), secret)
-            return opened
+                loaded.opened[PersonId(row.person_id)] = StoredConnection(_summary(row), secret)
+            return loaded
 
     async def replace(
         self,

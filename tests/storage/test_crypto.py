@@ -94,8 +94,10 @@ async def test_a_row_no_key_opens_is_reported_and_marked_without_stopping_the_ot
     kept = await connected(second, "ben", "ben-secret-token")
 
     with caplog.at_level(logging.ERROR):
-        opened = await second.connections.load([lost.person_id, kept.person_id])
+        loaded = await second.connections.load([lost.person_id, kept.person_id])
+    opened = loaded.opened
     assert list(opened) == [kept.person_id]
+    assert loaded.unopenable == {lost.person_id: Provider.GOOGLE}
     assert opened[kept.person_id].secret == {"refresh_token": "ben-secret-token"}
     assert f"calendar connection {lost.id} (person {lost.person_id}, google)" in caplog.text
     assert "ana-secret-token" not in caplog.text
@@ -103,6 +105,8 @@ async def test_a_row_no_key_opens_is_reported_and_marked_without_stopping_the_ot
     assert summary is not None
     assert summary.status is ConnectionStatus.NEEDS_RECONNECT
     assert "ben-secret-token" not in repr(opened)
+    again = await second.connections.load([lost.person_id])  # reported once, not every read
+    assert again.unopenable == {}
 
 
 async def test_rotate_reseals_everything_in_batches_and_can_run_again(database: Database):
@@ -123,7 +127,7 @@ async def test_rotate_reseals_everything_in_batches_and_can_run_again(database: 
     only_new = Storage.over(database, Vault([new_key]))
     async with database.transaction() as session:
         people = list(await session.scalars(select(models.CalendarConnection.person_id)))
-    opened = await only_new.connections.load(people)
+    opened = (await only_new.connections.load(people)).opened
     assert sorted(s.secret["refresh_token"] for s in opened.values()) == [
         f"token-{i}" for i in range(7)
     ]

@@ -124,7 +124,7 @@ async def test_one_calendar_per_person_and_the_old_tokens_go(storage: Storage):
     summary = await storage.connections.get(ana.id)
     assert summary is not None
     assert (summary.provider, summary.account) == (Provider.MICROSOFT, "a@outlook.com")
-    opened = await storage.connections.load([ana.id])
+    opened = (await storage.connections.load([ana.id])).opened
     assert opened[ana.id].secret == {"t": "new"}
     async with storage.database.transaction() as session:
         secrets = (await session.execute(text("SELECT secret FROM calendar_connections"))).all()
@@ -132,7 +132,7 @@ async def test_one_calendar_per_person_and_the_old_tokens_go(storage: Storage):
 
     # A refresh for the calendar that was replaced must not overwrite the new one.
     await storage.connections.update_secret(ana.id, Provider.GOOGLE, {"t": "stale"}, NOW)
-    assert (await storage.connections.load([ana.id]))[ana.id].secret == {"t": "new"}
+    assert (await storage.connections.load([ana.id])).opened[ana.id].secret == {"t": "new"}
 
     assert await storage.connections.needs_reconnect(ana.id, Provider.MICROSOFT)
     assert not await storage.connections.needs_reconnect(ana.id, Provider.MICROSOFT)  # once only

@@ -1,0 +1,84 @@
+"""Events in iCalendar form to busy intervals: only the time ranges come out.
+
+Recurring events are expanded with ``recurring-ical-events`` (RRULE, RDATE,
+EXDATE and moved instances with RECURRENCE-ID). Rules applied:
+
+* TRANSP:TRANSPARENT and STATUS:CANCELLED events are free, so left out;
+* STATUS:TENTATIVE is ``tentative``; Outlook's out-of-office marker is ``oof``;
+* an all-day event covers whole local days of the calendar's owner;
+* a floating time (no zone) is read in the owner's zone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import recurring_ical_events
+from icalendar import Calendar, Event
+
+from core.availability import BusyInterval, BusyStatus
+from core.time import Interval, local_day
+
+log = logging.getLogger(__name__)
+
+
+def busy_from_ical(texts: Iterable[str], window: Interval, zone: ZoneInfo) -> list[BusyInterval]:
+    """Busy intervals overlapping ``window`` in the calendar objects ``texts``."""
+    busy: list[BusyInterval] = []
+    for text in texts:
+        try:
+            calendar = Calendar.from_ical(text)
+            occurrences = recurring_ical_events.of(calendar).between(window.start, window.end)
+        except (ValueError, KeyError) as error:
+            # One broken event must not hide everyone's other events; say which kind of fault.
+            log.warning(
+                "skipped a calendar object that could not be read: %s", type(error).__name__
+            )
+            continue
+        for event in occurrences:
+            if isinstance(event, Event):
+                busy.extend(_intervals(event, window, zone))
+    return busy
+
+
+def _intervals(event: Event, window: Interval, zone: ZoneInfo) -> list[BusyInterval]:
+    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
+        return []
+    status = str(event.get("STATUS", "CONFIRMED")).upper()
+    if status == "CANCELLED":
+        return []
+    kind = BusyStatus.TENTATIVE if status == "TENTATIVE" else BusyStatus.BUSY
+    if str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).upper() == "OOF":
+        kind = BusyStatus.OOF
+    start = event.decoded("DTSTART")
+    end = _end(event, start)
+    if not isinstance(start, datetime):  # an all-day event: whole local days
+        days = max((end - start).days, 1) if isinstance(end, date) else 1
+        spans = [local_day(start + timedelta(days=offset), zone) for offset in range(days)]
+        return [BusyInterval(s.start, s.end, kind) for s in spans if s.overlaps(window)]
+    begin, finish = _instant(start, zone), _instant(end, zone)
+    if finish <= begin or not (begin < window.end and window.start < finish):
+        return []
+    return [BusyInterval(begin, finish, kind)]
+
+
+def _end(event: Event, start: date | datetime) -> date | datetime:
+    if "DTEND" in event:
+        end: date | datetime = event.decoded("DTEND")
+        return end
+    if "DURATION" in event:
+        duration: timedelta = event.decoded("DURATION")
+        return start + duration
+    # RFC 5545 3.6.1: a date lasts one day, a date-time with nothing else ends as it starts.
+    return start if isinstance(start, datetime) else start + timedelta(days=1)
+
+
+def _instant(value: date | datetime, zone: ZoneInfo) -> datetime:
+    if not isinstance(value, datetime):  # a date end for a timed start: midnight of that day
+        value = datetime.combine(value, datetime.min.time())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone)  # floating time: the owner's wall clock
+    return value.astimezone(UTC)

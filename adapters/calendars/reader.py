@@ -1,0 +1,208 @@
+"""Reading everyone's busy times at once: core's busy-time source and calendar connections.
+
+Providers are asked concurrently, each within the per-call timeout; a slow
+or failing one costs only its own people, who are reported as unreadable.
+Results are cached (see ``cache``); refreshed tokens are stored back
+encrypted; a revoked grant marks the connection, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from adapters.calendars.cache import BusyCache
+from adapters.calendars.errors import GrantRevoked, ProviderError
+from adapters.calendars.http import Deadline
+from core.calendars import (
+    BusyResult,
+    BusyTimes,
+    CalendarConnection,
+    ConnectionStatus,
+    NeedsReconnect,
+    NotConnected,
+    Unreadable,
+)
+from core.commands import Provider
+from core.people import PersonId
+from core.ports import Clock, People
+from core.scheduling.context import zone_of
+from core.time import Interval
+from storage.repositories.connections import SqlConnections, StoredConnection
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One person's calendar to read: their opened connection and their own zone."""
+
+    person: PersonId
+    connection: StoredConnection
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    busy: BusyTimes
+    # Tokens the provider refreshed along the way, to store back (sealed).
+    secret: dict[str, Any] | None = field(default=None, repr=False)
+
+
+ReadResult = Read | ProviderError
+
+
+class ProviderClient(Protocol):
+    provider: Provider
+
+    async def read(
+        self, readings: Sequence[Reading], window: Interval, deadline: Deadline
+    ) -> Mapping[PersonId, ReadResult]:
+        """Busy times for each reading; a failure is returned per person, not raised."""
+        ...
+
+    async def revoke(self, connection: StoredConnection) -> None:
+        """Give the grant back to the provider, where it allows; best effort."""
+        ...
+
+
+class CalendarReader:
+    def __init__(
+        self,
+        connections: SqlConnections,
+        people: People,
+        clients: Mapping[Provider, ProviderClient],
+        clock: Clock,
+        *,
+        timeout_seconds: float = 5.0,
+        cache: BusyCache | None = None,
+    ) -> None:
+        self._connections = connections
+        self._people = people
+        self._clients = clients
+        self._clock = clock
+        self._timeout = timeout_seconds
+        self.cache = cache or BusyCache()
+
+    async def get(self, person: PersonId) -> CalendarConnection | None:
+        return await self._connections.get(person)
+
+    async def disconnect(self, person: PersonId) -> CalendarConnection | None:
+        removed = await self._connections.remove(person)
+        self.cache.forget(person)
+        if removed is None:
+            return None
+        client = self._clients.get(removed.summary.provider)
+        if client is not None and removed.secret:
+            try:
+                await asyncio.wait_for(client.revoke(removed), self._timeout)
+            except (ProviderError, TimeoutError):
+                # The tokens are deleted here whatever the provider says.
+                log.warning(
+                    "could not revoke %s access for person %s at the provider",
+                    removed.summary.provider.value,
+                    person,
+                )
+        return removed.summary
+
+    def forget(self, person: PersonId) -> None:
+        """Clear cached busy times after a connect (a disconnect clears them itself)."""
+        self.cache.forget(person)
+
+    async def busy_times(
+        self, people: Sequence[PersonId], window: Interval, *, fresh: bool = False
+    ) -> Mapping[PersonId, BusyResult]:
+        deadline = Deadline.after(self._timeout)
+        loaded = await self._connections.load(people)
+        opened = loaded.opened
+        results: dict[PersonId, BusyResult] = {
+            person: NeedsReconnect(provider, tell=True)
+            for person, provider in loaded.unopenable.items()
+        }
+        pending: dict[Provider, list[Reading]] = {}
+        persons = await self._people.many(list(opened))
+        for person in people:
+            stored = opened.get(person)
+            if person in results:
+                continue
+            if stored is None:
+                results[person] = await self._unconnected(person)
+                continue
+            summary = stored.summary
+            if summary.status is ConnectionStatus.NEEDS_RECONNECT:
+                results[person] = NeedsReconnect(summary.provider)
+                continue
+            key = BusyCache.key(person, summary.connected_at, window)
+            cached = None if fresh else self.cache.get(key)
+            if cached is not None:
+                results[person] = cached
+                continue
+            if summary.provider not in self._clients:
+                results[person] = Unreadable(f"{summary.provider.label} is not set up here")
+                continue
+            found = persons.get(person)
+            zone = zone_of(found.timezone if found else None, "UTC")
+            pending.setdefault(summary.provider, []).append(Reading(person, stored, zone))
+
+        outcomes = await asyncio.gather(
+            *(
+                self._read(provider, readings, window, deadline)
+                for provider, readings in pending.items()
+            )
+        )
+        now = self._clock.now()
+        synced: list[PersonId] = []
+        for provider, readings, outcome in zip(pending, pending.values(), outcomes, strict=True):
+            for reading in readings:
+                result = outcome.get(reading.person)
+                results[reading.person] = await self._settle(reading, provider, result, window, now)
+                if isinstance(results[reading.person], BusyTimes):
+                    synced.append(reading.person)
+        if synced:
+            await self._connections.synced(synced, now)
+        return results
+
+    async def _unconnected(self, person: PersonId) -> BusyResult:
+        summary = await self._connections.get(person)
+        if summary is not None and summary.status is ConnectionStatus.NEEDS_RECONNECT:
+            return NeedsReconnect(summary.provider)  # its owner was told when it was marked
+        return NotConnected()
+
+    async def _read(
+        self, provider: Provider, readings: list[Reading], window: Interval, deadline: Deadline
+    ) -> Mapping[PersonId, ReadResult]:
+        try:
+            return await asyncio.wait_for(
+                self._clients[provider].read(readings, window, deadline),
+                max(deadline.remaining(), 0.001),
+            )
+        except TimeoutError:
+            failure = ProviderError(f"{provider.label} did not answer in time")
+            return dict.fromkeys((r.person for r in readings), failure)
+
+    async def _settle(
+        self,
+        reading: Reading,
+        provider: Provider,
+        result: ReadResult | None,
+        window: Interval,
+        now: datetime,
+    ) -> BusyResult:
+        person = reading.person
+        if isinstance(result, Read):
+            if result.secret is not None:
+                await self._connections.update_secret(person, provider, result.secret, now)
+            key = BusyCache.key(person, reading.connection.summary.connected_at, window)
+            self.cache.put(key, result.busy)
+            return result.busy
+        if isinstance(result, GrantRevoked):
+            told = await self._connections.needs_reconnect(person, provider)
+            self.cache.forget(person)
+            return NeedsReconnect(provider, tell=told)
+        reason = str(result) if result is not None else f"{provider.label} gave no answer"
+        return Unreadable(reason)

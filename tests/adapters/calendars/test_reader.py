@@ -1,0 +1,184 @@
+"""The busy-time reader: concurrency, timeouts, caching, refreshed tokens and revoked grants."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.calendars.cache import BusyCache
+from adapters.calendars.errors import GrantRevoked, ProviderUnavailable
+from adapters.calendars.http import Deadline
+from adapters.calendars.reader import CalendarReader, Read, Reading, ReadResult
+from core.availability import BusyInterval
+from core.calendars import BusyTimes, ConnectionStatus, NeedsReconnect, NotConnected, Unreadable
+from core.commands import Provider
+from core.people import ChatIdentity, Person, PersonId, Platform, ProgramId
+from core.time import Interval
+from storage import migrate
+from storage.crypto import generate_key
+from storage.repositories.connections import StoredConnection
+from storage.repositories.people import ChatProfile
+from storage.store import Storage
+from tests.memory import FixedClock
+
+NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
+WINDOW = Interval(NOW, NOW + timedelta(days=7))
+BLOCK = BusyInterval(NOW + timedelta(days=1), NOW + timedelta(days=1, hours=1))
+
+
+@dataclass
+class ScriptedProvider:
+    """A provider client whose answers a test sets: busy blocks, a delay, failures."""
+
+    provider: Provider
+    delay: float = 0
+    failure: dict[PersonId, ReadResult] = field(default_factory=dict)
+    refreshed: dict[str, str] | None = None
+    calls: list[tuple[PersonId, ...]] = field(default_factory=list)
+    revoked: list[PersonId] = field(default_factory=list)
+
+    async def read(
+        self, readings: Sequence[Reading], window: Interval, deadline: Deadline
+    ) -> Mapping[PersonId, ReadResult]:
+        del window, deadline  # the script answers the same for any window
+        self.calls.append(tuple(r.person for r in readings))
+        await asyncio.sleep(self.delay)
+        return {
+            r.person: self.failure.get(r.person, Read(BusyTimes((BLOCK,)), self.refreshed))
+            for r in readings
+        }
+
+    async def revoke(self, connection: StoredConnection) -> None:
+        self.revoked.append(connection.summary.person)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path):
+    store = Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", [generate_key()])
+    await migrate.upgrade(store.database)
+    yield store
+    await store.close()
+
+
+async def connected(storage: Storage, name: str, provider: Provider) -> Person:
+    program = ProgramId("slack:T1")
+    await storage.programs.ensure(program, "P")
+    person = await storage.people.remember(
+        program,
+        ChatIdentity(Platform.SLACK, "T1", name),
+        ChatProfile(name, timezone="Europe/Paris"),
+    )
+    await storage.connections.replace(person.id, provider, f"{name}@x", {"token": name}, NOW)
+    return person
+
+
+def reader(storage: Storage, *providers: ScriptedProvider, timeout: float = 5) -> CalendarReader:
+    return CalendarReader(
+        storage.connections,
+        storage.people,
+        {p.provider: p for p in providers},
+        FixedClock(NOW),
+        timeout_seconds=timeout,
+    )
+
+
+async def test_each_provider_is_asked_once_concurrently_and_a_slow_one_costs_only_its_people(
+    storage: Storage,
+):
+    google = ScriptedProvider(Provider.GOOGLE, delay=0.1)
+    slow = ScriptedProvider(Provider.MICROSOFT, delay=5)
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    ben = await connected(storage, "ben", Provider.GOOGLE)
+    cy = await connected(storage, "cy", Provider.MICROSOFT)
+    nobody = await storage.people.add_by_email("dee@example.org")
+    started = time.perf_counter()
+    results = await reader(storage, google, slow, timeout=0.5).busy_times(
+        [ana.id, ben.id, cy.id, nobody.id], WINDOW
+    )
+    elapsed = time.perf_counter() - started
+    assert elapsed < 2  # bounded by the timeout, not the slow provider's five seconds
+    assert google.calls == [(ana.id, ben.id)]
+    assert results[ana.id] == BusyTimes((BLOCK,))
+    assert results[ben.id] == BusyTimes((BLOCK,))
+    assert results[cy.id] == Unreadable("Microsoft 365 / Outlook.com did not answer in time")
+    assert results[nobody.id] == NotConnected()
+    summary = await storage.connections.get(ana.id)
+    assert summary is not None
+    assert summary.last_sync == NOW
+
+
+async def test_results_are_cached_until_fresh_is_asked_or_the_person_reconnects(storage: Storage):
+    google = ScriptedProvider(Provider.GOOGLE)
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    busy = reader(storage, google)
+    await busy.busy_times([ana.id], WINDOW)
+    await busy.busy_times([ana.id], WINDOW)
+    assert len(google.calls) == 1
+    await busy.busy_times([ana.id], WINDOW, fresh=True)
+    assert len(google.calls) == 2
+    # Reconnecting changes the connection's timestamp: the old entry no longer matches.
+    await storage.connections.replace(ana.id, Provider.GOOGLE, "a@x", {"t": 1}, NOW + timedelta(1))
+    await busy.busy_times([ana.id], WINDOW)
+    assert len(google.calls) == 3
+
+
+async def test_refreshed_tokens_are_stored_back_sealed(storage: Storage):
+    google = ScriptedProvider(Provider.GOOGLE, refreshed={"token": "renewed"})
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    await reader(storage, google).busy_times([ana.id], WINDOW)
+    assert (await storage.connections.load([ana.id])).opened[ana.id].secret == {"token": "renewed"}
+
+
+async def test_a_revoked_grant_is_marked_and_told_once(storage: Storage):
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    google = ScriptedProvider(Provider.GOOGLE, failure={ana.id: GrantRevoked("revoked")})
+    busy = reader(storage, google)
+    first = await busy.busy_times([ana.id], WINDOW)
+    assert first[ana.id] == NeedsReconnect(Provider.GOOGLE, tell=True)
+    second = await busy.busy_times([ana.id], WINDOW)
+    assert second[ana.id] == NeedsReconnect(Provider.GOOGLE, tell=False)
+    assert len(google.calls) == 1  # a marked connection is not read again
+    summary = await storage.connections.get(ana.id)
+    assert summary is not None
+    assert summary.status is ConnectionStatus.NEEDS_RECONNECT
+
+
+async def test_a_provider_failure_is_reported_with_its_reason(storage: Storage):
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    google = ScriptedProvider(
+        Provider.GOOGLE, failure={ana.id: ProviderUnavailable("Google is busy right now")}
+    )
+    results = await reader(storage, google).busy_times([ana.id], WINDOW)
+    assert results[ana.id] == Unreadable("Google is busy right now")
+
+
+async def test_disconnect_deletes_revokes_and_forgets(storage: Storage):
+    google = ScriptedProvider(Provider.GOOGLE)
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    busy = reader(storage, google)
+    await busy.busy_times([ana.id], WINDOW)
+    removed = await busy.disconnect(ana.id)
+    assert removed is not None
+    assert removed.provider is Provider.GOOGLE
+    assert google.revoked == [ana.id]
+    assert await busy.get(ana.id) is None
+    assert (await busy.busy_times([ana.id], WINDOW))[ana.id] == NotConnected()
+    assert await busy.disconnect(ana.id) is None
+
+
+def test_the_cache_expires_and_stays_bounded():
+    now = [0.0]
+    cache = BusyCache(ttl_seconds=600, max_entries=2, clock=lambda: now[0])
+    keys = [BusyCache.key(PersonId(f"p{i}"), NOW, WINDOW) for i in range(3)]
+    for key in keys:
+        cache.put(key, BusyTimes(()))
+    assert cache.get(keys[0]) is None  # the oldest went first
+    assert cache.get(keys[2]) == BusyTimes(())
+    now[0] = 601
+    assert cache.get(keys[2]) is None

@@ -1,0 +1,80 @@
+"""A real Radicale CalDAV server for tests, in-process on a free localhost port.
+
+Plain htpasswd authentication stands in for an Apple ID and app-specific
+password. ``iCloud=True`` wraps it so that it refuses the free-busy-query
+REPORT with 400, as iCloud does.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import radicale
+import radicale.config
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        pass
+
+
+@dataclass(frozen=True)
+class CalDavServer:
+    url: str
+    users: dict[str, str]
+
+
+def _like_icloud(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "REPORT":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            if b"free-busy-query" in body:
+                start_response("400 Bad Request", [("Content-Type", "text/plain")])
+                return [b"free-busy-query is not supported"]
+            environ["wsgi.input"] = io.BytesIO(body)
+        return app(environ, start_response)
+
+    return application
+
+
+@contextmanager
+def radicale_server(
+    folder: Path, users: dict[str, str], *, icloud: bool = True
+) -> Iterator[CalDavServer]:
+    htpasswd = folder / "users"
+    htpasswd.write_text("".join(f"{user}:{password}\n" for user, password in users.items()))
+    configuration = radicale.config.load()
+    configuration.update(
+        {
+            "auth": {
+                "type": "htpasswd",
+                "htpasswd_filename": str(htpasswd),
+                "htpasswd_encryption": "plain",
+                "delay": "0",
+            },
+            "storage": {"filesystem_folder": str(folder / "collections")},
+            "rights": {"type": "owner_only"},
+            "logging": {"level": "warning"},
+        },
+        "test",
+    )
+    app: Callable[..., Iterable[bytes]] = radicale.Application(configuration)
+    if icloud:
+        app = _like_icloud(app)
+    server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="radicale", daemon=True)
+    thread.start()
+    try:
+        yield CalDavServer(f"http://127.0.0.1:{server.server_port}/", users)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
