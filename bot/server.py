@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from adapters.calendars import connect
+from bot.bootstrap import Services, build_services, http_session
 from bot.settings import Settings
+from core.ports import Clock
 from storage.store import Storage
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 STORAGE_KEY = web.AppKey("storage", Storage)
+SERVICES_KEY = web.AppKey("services", Services)
 
 
 async def healthz(_request: web.Request) -> web.Response:
@@ -20,12 +24,24 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_app(settings: Settings, storage: Storage) -> web.Application:
-    """The application for ``settings``; nothing is built at import time."""
+def build_app(
+    settings: Settings, storage: Storage, *, clock: Clock | None = None
+) -> web.Application:
+    """The application for ``settings``; its services start and stop with it."""
     app = web.Application()
     app[SETTINGS_KEY] = settings
     app[STORAGE_KEY] = storage
     app.router.add_get("/healthz", healthz)
+    connect.add_routes(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        async with http_session(settings) as http:
+            services = build_services(settings, storage, http, clock)
+            app[SERVICES_KEY] = services
+            app[connect.FLOWS_KEY] = services.flows
+            yield
+
+    app.cleanup_ctx.append(lifecycle)
     return app
 
 

@@ -31,6 +31,7 @@ class Vault:
     def __init__(self, keys: Sequence[str]) -> None:
         if not keys:
             raise ValueError("at least one encryption key is needed")
+        self._keys = tuple(keys)
         fernets = [Fernet(key.encode("ascii")) for key in keys]
         self._first = fernets[0]
         self._fernet = MultiFernet(fernets)
@@ -38,6 +39,10 @@ class Vault:
 
     def __repr__(self) -> str:
         return f"Vault(keys={self._key_count})"
+
+    def secret_keys(self) -> list[str]:
+        """The keys themselves, for deriving other keys from (see core.actions)."""
+        return list(self._keys)
 
     def seal(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")

@@ -283,3 +283,13 @@ class World:
 
     async def click(self, person: Person, action: str) -> Outcome:
         return await self.scheduler.act(await self.context(person), action)
+
+
+@dataclass
+class RecordingMessenger:
+    """A Messenger that keeps what it was asked to deliver."""
+
+    deliveries: list[tuple[ProgramId, Outcome]] = field(default_factory=list)
+
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        self.deliveries.append((program, outcome))

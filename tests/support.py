@@ -7,11 +7,15 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.bootstrap import prepare_database
-from bot.server import build_app
+from aiohttp import web
+
+from bot.bootstrap import Services, prepare_database
+from bot.server import SERVICES_KEY, build_app
 from bot.settings import DEFAULT_DATABASE_URL, Settings
+from core.ports import Clock
 from storage.crypto import generate_key
 from storage.store import Storage
 from tests.fakes.server import running
@@ -79,14 +83,26 @@ def start_serve(
     return RunningProcess(process, line.split("listening on ")[1].split()[0])
 
 
+@dataclass
+class AppUnderTest:
+    base_url: str
+    storage: Storage
+    app: web.Application
+
+    @property
+    def services(self) -> Services:
+        return self.app[SERVICES_KEY]
+
+
 @asynccontextmanager
 async def running_app(
-    settings: Settings, folder: Path, *, keys: Sequence[str] | None = None
-) -> AsyncIterator[tuple[str, Storage]]:
-    """The real aiohttp app on a free port over a fresh database in ``folder``.
-
-    Yields the base URL and the app's storage, so a test can check what was stored.
-    """
+    settings: Settings,
+    folder: Path,
+    *,
+    keys: Sequence[str] | None = None,
+    clock: Clock | None = None,
+) -> AsyncIterator[AppUnderTest]:
+    """The real aiohttp app on a free port over a fresh database in ``folder``."""
     storage = Storage.open(
         settings.database_url
         if settings.database_url != DEFAULT_DATABASE_URL
@@ -95,7 +111,8 @@ async def running_app(
     )
     try:
         await prepare_database(storage.database, migrate_if_behind=False)
-        async with running(build_app(settings, storage)) as base_url:
-            yield base_url, storage
+        app = build_app(settings, storage, clock=clock)
+        async with running(app) as base_url:
+            yield AppUnderTest(base_url, storage, app)
     finally:
         await storage.close()

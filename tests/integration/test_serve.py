@@ -29,9 +29,9 @@ CLEAN_ENV = dict.fromkeys(
 
 async def test_healthz_over_http_in_process(tmp_path: Path):
     async with (
-        running_app(load_settings({}, dotenv_path=None), tmp_path) as (base_url, _),
+        running_app(load_settings({}, dotenv_path=None), tmp_path) as running,
         ClientSession() as session,
-        session.get(f"{base_url}/healthz") as reply,
+        session.get(f"{running.base_url}/healthz") as reply,
     ):
         assert reply.status == 200
         assert await reply.json() == {"status": "ok"}
