@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from core.time import MINUTES_PER_DAY, DayTime, Interval, local_dates
+from core.time import MINUTES_PER_DAY, DayTime, Interval, intersect, local_dates
 
 ISO_WEEKDAYS = frozenset(range(1, 8))
 WORKWEEK = frozenset(range(1, 6))
@@ -51,11 +51,16 @@ class Rules:
 
 @dataclass(frozen=True, slots=True)
 class WorkingHours:
-    """When a person works, on ISO weekdays (1 is Monday) in their own zone."""
+    """When a person works, on ISO weekdays (1 is Monday).
+
+    In their own zone, unless ``zone`` says otherwise: a calendar may keep
+    working hours in another zone than the one their chat profile gives.
+    """
 
     start: DayTime
     end: DayTime
     days: frozenset[int] = field(default=WORKWEEK)
+    zone: ZoneInfo | None = None
 
     def __post_init__(self) -> None:
         if self.end <= self.start:
@@ -73,15 +78,27 @@ def allowed_hours(
     person's zone, so a day on which the clocks change has its true length.
     """
     days = WORKWEEK if not rules.weekends else ISO_WEEKDAYS
+    own_zone = working_hours.zone if working_hours is not None else None
+    if working_hours is not None and own_zone is not None and own_zone != zone:
+        return intersect(
+            _daily(span, zone, days, rules.earliest, rules.latest),
+            _daily(span, own_zone, working_hours.days, working_hours.start, working_hours.end),
+        )
     start_of_day, end_of_day = rules.earliest, rules.latest
     if working_hours is not None:
         days = days & working_hours.days
         start_of_day = max(start_of_day, working_hours.start)
         end_of_day = min(end_of_day, working_hours.end)
+    return _daily(span, zone, days, start_of_day, end_of_day)
+
+
+def _daily(
+    span: Interval, zone: ZoneInfo, days: frozenset[int], start_of_day: DayTime, end_of_day: DayTime
+) -> list[Interval]:
+    """``start_of_day`` to ``end_of_day`` in ``zone`` on each of ``days``, within ``span``."""
     if end_of_day <= start_of_day:
         return []
     result: list[Interval] = []
-    # A local day can begin before span.start in UTC terms, so look one day either side.
     for day in local_dates(span, zone):
         if day.isoweekday() not in days:
             continue

@@ -347,3 +347,12 @@ def test_a_window_already_past_gives_nothing():
 def test_invalid_domain_values_are_refused(build):
     with pytest.raises(ValueError, match=r"\w"):
         build()
+
+
+def test_working_hours_kept_in_another_zone_apply_in_that_zone():
+    # Sam's profile says New York, but his calendar keeps 09:00-17:00 Pacific hours.
+    hours = WorkingHours(DayTime.of(9), DayTime.of(17), zone=ZoneInfo("America/Los_Angeles"))
+    sam = Participant("sam", NEW_YORK, working_hours=hours)
+    slots = find_slots(request([sam], "2026-03-02", "2026-03-03"))
+    # Program hours 08:00-18:00 New York = 13:00-23:00 UTC; Pacific 09:00-17:00 = 17:00-01:00 UTC.
+    assert (slots[0].start, slots[-1].end) == (utc("2026-03-02 17:00"), utc("2026-03-02 23:00"))
