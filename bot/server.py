@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from adapters.calendars import connect
+from adapters.chat import ChatContext, ChatEndpoint
+from adapters.slack.endpoint import start_slack
+from adapters.teams.endpoint import start_teams
 from bot.bootstrap import Services, build_services, http_session
 from bot.settings import Settings
+from core.people import Platform
 from core.ports import Clock
 from storage.store import Storage
 
@@ -24,6 +28,23 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+async def invitation(request: web.Request) -> web.Response:
+    """A meeting's .ics, for platforms that cannot attach files (the link is signed)."""
+    found = await request.app[SERVICES_KEY].scheduler.invitation(request.match_info["token"])
+    if found is None:
+        raise web.HTTPNotFound(text="This invitation link is not valid.")
+    return web.Response(
+        body=found.content,
+        content_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+    )
+
+
+SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
+TEAMS_PATHS = ("/api/messages",)
+CHAT_KEY = web.AppKey("chat_endpoints", dict)
+
+
 def build_app(
     settings: Settings, storage: Storage, *, clock: Clock | None = None
 ) -> web.Application:
@@ -32,17 +53,54 @@ def build_app(
     app[SETTINGS_KEY] = settings
     app[STORAGE_KEY] = storage
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/invitations/{token}.ics", invitation)
     connect.add_routes(app)
+    for path in SLACK_PATHS:
+        app.router.add_route("*", path, _forward("slack"))
+    for path in TEAMS_PATHS:
+        app.router.add_route("*", path, _forward("teams"))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         async with http_session(settings) as http:
             services = build_services(settings, storage, http, clock)
             app[SERVICES_KEY] = services
             app[connect.FLOWS_KEY] = services.flows
-            yield
+            chat = ChatContext(services.scheduler, storage, services.clock, settings.base_url, http)
+            endpoints = await _start_chat(settings, chat)
+            app[CHAT_KEY] = endpoints
+            for name, endpoint in endpoints.items():
+                services.messengers.register(Platform(name), endpoint.messenger)
+            try:
+                yield
+            finally:
+                for endpoint in endpoints.values():
+                    await endpoint.close()
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def _start_chat(settings: Settings, chat: ChatContext) -> dict[str, ChatEndpoint]:
+    endpoints: dict[str, ChatEndpoint] = {}
+    if settings.slack.enabled:
+        endpoints[Platform.SLACK.value] = await start_slack(settings.slack, chat)
+    if settings.teams.enabled:
+        endpoints[Platform.TEAMS.value] = await start_teams(settings.teams, chat)
+    return endpoints
+
+
+def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        endpoint = request.app[CHAT_KEY].get(platform)
+        if endpoint is None:
+            return web.json_response(
+                {"error": f"{platform.capitalize()} is not configured on this Pairtime server"},
+                status=404,
+            )
+        response: web.StreamResponse = await endpoint.handle(request)
+        return response
+
+    return handler
 
 
 async def serve(

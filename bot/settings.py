@@ -10,39 +10,21 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from adapters.calendars.config import CalendarSettings
+from adapters.slack.config import DEFAULT_API_URL as DEFAULT_SLACK_API_URL
+from adapters.slack.config import SlackSettings
+from adapters.teams.config import TeamsSettings
+from core.secret import Secret
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///pairtime.db"
 DEFAULT_BASE_URL = "http://127.0.0.1:3978"
-DEFAULT_SLACK_API_URL = "https://slack.com/api/"
-
-
-class Secret:
-    """A string that prints masked, so it cannot leak through logs or ``repr``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('**********')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 class ConfigError(Exception):
@@ -54,60 +36,28 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class CalendarSettings:
-    """Calendar providers: app credentials and endpoints (the real services by default).
-
-    Endpoints are settings so that tests, proxies and sovereign clouds can
-    point the real client libraries elsewhere.
-    """
-
-    google_client_id: str | None = None
-    google_client_secret: Secret | None = None
-    google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
-    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL
-    google_revoke_url: str = "https://oauth2.googleapis.com/revoke"
-    google_api_url: str = "https://www.googleapis.com/calendar/v3"
-    microsoft_client_id: str | None = None
-    microsoft_client_secret: Secret | None = None
-    microsoft_authority_url: str = "https://login.microsoftonline.com"
-    microsoft_graph_url: str = "https://graph.microsoft.com/v1.0"
-    caldav_url: str = "https://caldav.icloud.com/"
-    ca_bundle: str | None = None  # extra trusted certificates for outbound HTTPS
-    timeout_seconds: float = 5.0
-
-    @property
-    def google_enabled(self) -> bool:
-        return self.google_client_id is not None
-
-    @property
-    def microsoft_enabled(self) -> bool:
-        return self.microsoft_client_id is not None
-
-
-@dataclass(frozen=True, slots=True)
 class Settings:
     env: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
     base_url: str = DEFAULT_BASE_URL
     encryption_keys: tuple[Secret, ...] = ()
-    slack_signing_secret: Secret | None = None
-    slack_bot_token: Secret | None = None
-    slack_api_url: str = DEFAULT_SLACK_API_URL
-    microsoft_app_id: str | None = None
-    microsoft_app_password: Secret | None = None
-    calendars: CalendarSettings = CalendarSettings()
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    teams: TeamsSettings = field(default_factory=TeamsSettings)
+    playground: bool = True  # the local web playground (see playground_enabled)
+    calendars: CalendarSettings = field(default_factory=CalendarSettings)
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
 
     @property
-    def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None
+    def playground_enabled(self) -> bool:
+        """The playground has no authentication: never in production, off beside chat apps.
 
-    @property
-    def teams_enabled(self) -> bool:
-        return self.microsoft_app_id is not None
+        ``PAIRTIME_PLAYGROUND=1`` keeps it on next to Slack or Teams (development only),
+        ``PAIRTIME_PLAYGROUND=0`` turns it off.
+        """
+        return not self.is_production and self.playground
 
 
 def load_settings(
@@ -159,23 +109,21 @@ def _validate(values: dict[str, str]) -> Settings:
             )
         keys.append(Secret(key.strip()))
 
-    slack_token = values.get("SLACK_BOT_TOKEN")
-    slack_secret = values.get("SLACK_SIGNING_SECRET")
-    if slack_token and not slack_token.startswith("xoxb-"):
-        problems.append("SLACK_BOT_TOKEN must be a bot token (it starts with xoxb-)")
-    if bool(slack_token) != bool(slack_secret):
-        missing = "SLACK_SIGNING_SECRET" if slack_token else "SLACK_BOT_TOKEN"
-        problems.append(f"{missing} is required when the other Slack credential is set")
-    slack_api_url = values.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
-    if urlsplit(slack_api_url).scheme not in ("http", "https"):
-        problems.append("SLACK_API_URL must be an http(s) URL")
-    elif not slack_api_url.endswith("/"):
-        slack_api_url += "/"  # slack_sdk joins method names onto it
-
-    app_id = values.get("MICROSOFT_APP_ID")
-    app_password = values.get("MICROSOFT_APP_PASSWORD")
-    if app_password and not app_id:
-        problems.append("MICROSOFT_APP_ID is required when MICROSOFT_APP_PASSWORD is set")
+    slack = _slack_settings(values, problems)
+    teams = _teams_settings(values, problems, production=production)
+    playground_flag = values.get("PAIRTIME_PLAYGROUND")
+    if playground_flag not in (None, "0", "1"):
+        problems.append("PAIRTIME_PLAYGROUND must be 1 (on) or 0 (off)")
+    if production and playground_flag == "1":
+        problems.append(
+            "PAIRTIME_PLAYGROUND=1 is refused in production: the playground lets anyone act "
+            "as anyone"
+        )
+    playground = (
+        playground_flag == "1"
+        if playground_flag in ("0", "1")
+        else not (slack.enabled or teams.enabled)
+    )
 
     if production:
         for name, why in (
@@ -195,11 +143,9 @@ def _validate(values: dict[str, str]) -> Settings:
         database_url=database_url,
         base_url=base_url,
         encryption_keys=tuple(keys),
-        slack_signing_secret=Secret(slack_secret) if slack_secret else None,
-        slack_bot_token=Secret(slack_token) if slack_token else None,
-        slack_api_url=slack_api_url,
-        microsoft_app_id=app_id,
-        microsoft_app_password=Secret(app_password) if app_password else None,
+        slack=slack,
+        teams=teams,
+        playground=playground,
     )
 
 
@@ -267,4 +213,63 @@ def _calendar_settings(
         caldav_url=urls["PAIRTIME_CALDAV_URL"],
         ca_bundle=ca_bundle,
         timeout_seconds=timeout,
+    )
+
+
+def _slack_settings(values: dict[str, str], problems: list[str]) -> SlackSettings:
+    token = values.get("SLACK_BOT_TOKEN")
+    signing = values.get("SLACK_SIGNING_SECRET")
+    client_id = values.get("SLACK_CLIENT_ID")
+    client_secret = values.get("SLACK_CLIENT_SECRET")
+    if token and not token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN must be a bot token (it starts with xoxb-)")
+    if (token or client_id) and not signing:
+        problems.append("SLACK_SIGNING_SECRET is required when Slack is configured")
+    if signing and not (token or client_id):
+        problems.append(
+            "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "(many workspaces) is required when SLACK_SIGNING_SECRET is set"
+        )
+    if token and client_id:
+        problems.append(
+            "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID (many workspaces), not both"
+        )
+    if bool(client_id) != bool(client_secret):
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        problems.append(f"{missing} is required when the other Slack OAuth credential is set")
+    api_url = values.get("SLACK_API_URL", DEFAULT_SLACK_API_URL)
+    if urlsplit(api_url).scheme not in ("http", "https"):
+        problems.append("SLACK_API_URL must be an http(s) URL")
+    elif not api_url.endswith("/"):
+        api_url += "/"  # slack_sdk joins method names onto it
+    return SlackSettings(
+        signing_secret=Secret(signing) if signing else None,
+        bot_token=Secret(token) if token else None,
+        client_id=client_id,
+        client_secret=Secret(client_secret) if client_secret else None,
+        api_url=api_url,
+    )
+
+
+def _teams_settings(
+    values: dict[str, str], problems: list[str], *, production: bool
+) -> TeamsSettings:
+    app_id = values.get("MICROSOFT_APP_ID")
+    password = values.get("MICROSOFT_APP_PASSWORD")
+    if bool(app_id) != bool(password):
+        missing = "MICROSOFT_APP_PASSWORD" if app_id else "MICROSOFT_APP_ID"
+        problems.append(f"{missing} is required when the other Teams credential is set")
+    auth = values.get("PAIRTIME_TEAMS_AUTH", "enabled")
+    if auth not in ("enabled", "disabled"):
+        problems.append("PAIRTIME_TEAMS_AUTH must be 'enabled' or 'disabled'")
+    elif auth == "disabled" and production:
+        problems.append(
+            "PAIRTIME_TEAMS_AUTH=disabled is refused in production: anyone could speak as "
+            "the Bot Framework"
+        )
+    return TeamsSettings(
+        app_id=app_id,
+        app_password=Secret(password) if password else None,
+        tenant_id=values.get("MICROSOFT_APP_TENANT_ID"),
+        auth_disabled=auth == "disabled",
     )

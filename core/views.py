@@ -97,6 +97,9 @@ class Confirmation:
     zone: ZoneInfo
     with_names: tuple[str, ...]
     invitation: Invitation | None = None
+    # A signed token for downloading the invitation at BASE_URL/invitations/{token}.ics,
+    # for platforms that cannot attach files.
+    download: str | None = None
     cancel: Button | None = None
     cancelled: bool = False
 

@@ -116,3 +116,30 @@ async def running_app(
             yield AppUnderTest(base_url, storage, app)
     finally:
         await storage.close()
+
+
+def validators() -> Path | None:
+    """The offline validators of ../shared (set up by .ci/run), or None in a plain clone."""
+    configured = os.environ.get("PAIRTIME_VALIDATORS")
+    candidate = (
+        Path(configured)
+        if configured
+        else ROOT.parent / "shared" / "tools" / "validators" / "validate"
+    )
+    return candidate if candidate.exists() else None
+
+
+def validate(kind: str, *files: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``validate KIND FILE...`` (blockkit, card, slack-manifest, teams-manifest).
+
+    Callers skip first when :func:`validators` is None: a user's clone has no ../shared.
+    """
+    tool = validators()
+    assert tool is not None, "skip when validators() is None"
+    return subprocess.run(
+        [str(tool), kind, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,12 +48,14 @@ async def request_json(
     *,
     deadline: Deadline,
     service: str,
+    retry_also: Callable[[Reply], bool] | None = None,
     **kwargs: Any,
 ) -> Reply:
     """Send one request, retrying transient failures until ``deadline``.
 
     Returns the first non-retryable reply (2xx and 4xx alike: callers decide);
-    raises :class:`ProviderUnavailable` naming ``service`` when time runs out.
+    ``retry_also`` marks more replies as transient (Google's 403 rate limits).
+    Raises :class:`ProviderUnavailable` naming ``service`` when time runs out.
     """
     backoff = FIRST_BACKOFF
     while True:
@@ -64,9 +67,9 @@ async def request_json(
             async with session.request(
                 method, url, timeout=aiohttp.ClientTimeout(total=remaining), **kwargs
             ) as response:
-                data = await _json(response)
-                if response.status not in RETRYABLE:
-                    return Reply(response.status, data)
+                reply = Reply(response.status, await _json(response))
+                if response.status not in RETRYABLE and not (retry_also and retry_also(reply)):
+                    return reply
                 wait = _retry_after(response.headers.get("Retry-After"))
         except (TimeoutError, aiohttp.ClientError):
             pass  # transient: try again while time remains

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from core.actions import InvalidAction
 from core.availability import Mode, SlotRequest, find_slots
 from core.invitations import invitation
 from core.meetings import Meeting, MeetingStatus, SlotOffer
@@ -14,7 +15,16 @@ from core.program import ProgramSettings
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.find_time import FindRequest, engine_participant, offer_times
 from core.time import Interval
-from core.views import Button, ButtonStyle, Confirmation, DirectMessage, Notice, Outcome, Tone
+from core.views import (
+    Button,
+    ButtonStyle,
+    Confirmation,
+    DirectMessage,
+    Invitation,
+    Notice,
+    Outcome,
+    Tone,
+)
 
 EXPIRED = "Those times have expired. Ask me again for fresh ones."
 
@@ -119,6 +129,7 @@ async def cancel(ports: Ports, ctx: Context, meeting_ref: str) -> Outcome:
                     zone=zone_of(person.timezone, settings.default_timezone),
                     with_names=tuple(p.name for p in people if p.id != person.id),
                     invitation=ics,
+                    download=ports.actions.seal("ics", m=cancelled.ref, p=person.id),
                     cancelled=True,
                 ),
             )
@@ -214,6 +225,7 @@ def _confirmation(
         zone=zone,
         with_names=tuple(p.name for p in people if p.id != person.id),
         invitation=invitation(meeting, people, settings, stamp=meeting.created_at),
+        download=ports.actions.seal("ics", m=meeting.ref, p=person.id),
         cancel=Button(
             "Cancel meeting", ports.actions.seal("cancel", m=meeting.ref), ButtonStyle.DANGER
         ),
@@ -229,3 +241,20 @@ def _title(people: Sequence[Person]) -> str:
     if len(people) == 2:
         return f"Mentoring: {people[0].name} and {people[1].name}"
     return f"Mentoring circle ({len(people)} people)"
+
+
+async def invitation_for(ports: Ports, token: str) -> Invitation | None:
+    """The invitation a download token names, if the token is ours and the meeting exists."""
+    try:
+        action = ports.actions.open(token)
+    except InvalidAction:
+        return None
+    meeting_ref, person = action.fields.get("m"), action.fields.get("p")
+    if action.kind != "ics" or not isinstance(meeting_ref, str):
+        return None
+    meeting = await ports.meetings.get(meeting_ref)
+    if meeting is None or person not in meeting.participants:
+        return None
+    people = await _people(ports, meeting.participants)
+    settings = await ports.programs.settings(meeting.program)
+    return invitation(meeting, people, settings, stamp=meeting.created_at)

@@ -15,7 +15,7 @@ from core.parsing import parse
 from core.people import ChatIdentity, Person, PersonId, ProgramId
 from core.scheduling import booking, connections, find_time, info
 from core.scheduling.context import Context, Ports, zone_of
-from core.views import Notice, Outcome, Tone
+from core.views import Invitation, Notice, Outcome, Tone
 
 STALE_BUTTON = "That button has expired or isn't valid any more. Ask me again for fresh options."
 NOT_YOURS = "That button was meant for someone else."
@@ -119,6 +119,10 @@ class Scheduler:
                     return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
         except InvalidAction:
             return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
+
+    async def invitation(self, token: str) -> Invitation | None:
+        """The .ics behind a confirmation's download token (None when not valid)."""
+        return await booking.invitation_for(self.ports, token)
 
     def calendar_connected(
         self, person: PersonId, provider: Provider, account: str | None

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_DATABASE_URL, ConfigError, Secret, load_settings
+from bot.settings import DEFAULT_DATABASE_URL, ConfigError, load_settings
+from core.secret import Secret
 
 FERNET_KEY = "k" * 43 + "="  # 32 bytes in url-safe base64
 TOKEN = "xoxb-1234-5678-very-secret-token"
@@ -25,9 +26,10 @@ def test_defaults_run_locally_with_nothing_set():
     assert settings.env == "development"
     assert settings.database_url == DEFAULT_DATABASE_URL
     assert settings.base_url == "http://127.0.0.1:3978"
-    assert settings.slack_api_url == "https://slack.com/api/"
-    assert not settings.slack_enabled
-    assert not settings.teams_enabled
+    assert settings.slack.api_url == "https://slack.com/api/"
+    assert not settings.slack.enabled
+    assert not settings.teams.enabled
+    assert settings.playground_enabled
 
 
 def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path: Path):
@@ -35,14 +37,14 @@ def test_dotenv_fills_what_the_environment_leaves_unset(tmp_path: Path):
     dotenv.write_text("PAIRTIME_BASE_URL=https://from-file.example\nSLACK_API_URL=http://x/api\n")
     settings = load({"PAIRTIME_BASE_URL": "https://from-env.example/"}, dotenv)
     assert settings.base_url == "https://from-env.example"
-    assert settings.slack_api_url == "http://x/api/"
+    assert settings.slack.api_url == "http://x/api/"
 
 
 def test_secrets_print_masked():
     settings = load({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "s3cr3t-signing"})
-    assert settings.slack_bot_token is not None
-    assert settings.slack_bot_token.reveal() == TOKEN
-    for text in (repr(settings), str(settings), repr(settings.slack_bot_token)):
+    assert settings.slack.bot_token is not None
+    assert settings.slack.bot_token.reveal() == TOKEN
+    for text in (repr(settings), str(settings), repr(settings.slack.bot_token)):
         assert TOKEN not in text
         assert "s3cr3t-signing" not in text
     assert Secret("a") == Secret("a") != Secret("b")
@@ -59,9 +61,26 @@ def test_secrets_print_masked():
         ),
         ({"PAIRTIME_ENCRYPTION_KEYS": f"{FERNET_KEY},nope"}, "PAIRTIME_ENCRYPTION_KEYS: key 2"),
         ({"SLACK_BOT_TOKEN": TOKEN}, "SLACK_SIGNING_SECRET is required"),
-        ({"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN is required"),
+        ({"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID"),
+        (
+            {"SLACK_SIGNING_SECRET": "x", "SLACK_BOT_TOKEN": TOKEN, "SLACK_CLIENT_ID": "1.2"},
+            "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID",
+        ),
+        (
+            {"SLACK_SIGNING_SECRET": "x", "SLACK_CLIENT_ID": "1.2"},
+            "SLACK_CLIENT_SECRET is required",
+        ),
         ({"SLACK_API_URL": "ftp://x"}, "SLACK_API_URL must be an http(s) URL"),
         ({"MICROSOFT_APP_PASSWORD": "pw"}, "MICROSOFT_APP_ID is required"),
+        ({"MICROSOFT_APP_ID": "id"}, "MICROSOFT_APP_PASSWORD is required"),
+        ({"PAIRTIME_TEAMS_AUTH": "off"}, "PAIRTIME_TEAMS_AUTH must be 'enabled' or 'disabled'"),
+        ({"PAIRTIME_PLAYGROUND": "yes"}, "PAIRTIME_PLAYGROUND must be 1 (on) or 0 (off)"),
+        ({"GOOGLE_CLIENT_ID": "g"}, "GOOGLE_CLIENT_SECRET is required"),
+        (
+            {"PAIRTIME_CALDAV_URL": "caldav.icloud.com"},
+            "PAIRTIME_CALDAV_URL must be an http(s) URL",
+        ),
+        ({"PAIRTIME_CALENDAR_TIMEOUT": "soon"}, "PAIRTIME_CALENDAR_TIMEOUT must be a number"),
     ],
 )
 def test_each_problem_names_its_variable(env: dict[str, str], expected: str):
@@ -104,3 +123,34 @@ def test_production_starts_when_everything_is_explicit():
     )
     assert settings.is_production
     assert len(settings.encryption_keys) == 2
+
+
+def test_the_playground_is_off_beside_chat_apps_unless_asked_and_never_in_production():
+    slack = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": "s"}
+    assert not load(slack).playground_enabled
+    assert load({**slack, "PAIRTIME_PLAYGROUND": "1"}).playground_enabled
+    assert not load({"PAIRTIME_PLAYGROUND": "0"}).playground_enabled
+    production = {
+        "PAIRTIME_ENV": "production",
+        "PAIRTIME_BASE_URL": "https://bot.example.org",
+        "PAIRTIME_DATABASE_URL": "postgresql+asyncpg://db/pairtime",
+        "PAIRTIME_ENCRYPTION_KEYS": FERNET_KEY,
+    }
+    assert not load(production).playground_enabled
+    assert problems({**production, "PAIRTIME_PLAYGROUND": "1"}) == [
+        "PAIRTIME_PLAYGROUND=1 is refused in production: the playground lets anyone act as anyone"
+    ]
+
+
+def test_teams_authentication_can_be_disabled_in_development_only():
+    assert load({"PAIRTIME_TEAMS_AUTH": "disabled"}).teams.auth_disabled
+    production = {
+        "PAIRTIME_ENV": "production",
+        "PAIRTIME_BASE_URL": "https://bot.example.org",
+        "PAIRTIME_DATABASE_URL": "postgresql+asyncpg://db/pairtime",
+        "PAIRTIME_ENCRYPTION_KEYS": FERNET_KEY,
+        "PAIRTIME_TEAMS_AUTH": "disabled",
+    }
+    assert problems(production)[0].startswith(
+        "PAIRTIME_TEAMS_AUTH=disabled is refused in production"
+    )

@@ -170,3 +170,16 @@ async def test_only_participants_can_cancel():
     outcome = await world.click(world.person("Eve"), to_ana.cancel.action)
     assert isinstance(outcome.reply, Notice)
     assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.BOOKED
+
+
+async def test_each_participant_can_download_the_invitation_with_their_signed_token():
+    world, ana, _ben, picker = await offered()
+    outcome = await world.click(ana, picker.slots[0].action)
+    to_ben = outcome.direct[1].view
+    assert isinstance(to_ben, Confirmation)
+    assert to_ben.download is not None
+    found = await world.scheduler.invitation(to_ben.download)
+    assert found is not None
+    assert Calendar.from_ical(found.content)["method"] == "REQUEST"
+    assert await world.scheduler.invitation(to_ben.download[:-3] + "xyz") is None
+    assert await world.scheduler.invitation("nonsense") is None

@@ -1,0 +1,1 @@
+"""Slack: slash command, mentions, direct messages, buttons, App Home and the shortcut modal."""
