@@ -17,6 +17,7 @@ from sqlalchemy import inspect
 
 from adapters.calendars.caldav import CalDavCalendars
 from adapters.calendars.connect import ConnectFlows, OAuthFlow
+from adapters.calendars.google import GoogleCalendars
 from adapters.calendars.links import ConnectLinkIssuer
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
@@ -137,6 +138,10 @@ def build_services(
     )
     clients: dict[Provider, ProviderClient] = {Provider.ICLOUD: caldav}
     oauth: dict[Provider, OAuthFlow] = {}
+    if calendars.google_enabled:
+        google = GoogleCalendars(calendars, http)
+        clients[Provider.GOOGLE] = google
+        oauth[Provider.GOOGLE] = google
     reader = CalendarReader(
         storage.connections,
         storage.people,

@@ -106,6 +106,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/connect/{provider}/start", start)
     app.router.add_post("/connect/icloud", icloud_submit)
     app.router.add_get("/oauth/{provider}/callback", callback)
+    app.router.add_post("/oauth/{provider}/callback", callback)  # Microsoft's form_post
 
 
 async def show(request: web.Request) -> web.StreamResponse:
@@ -157,10 +158,14 @@ async def callback(request: web.Request) -> web.StreamResponse:
         return checked
     ticket, provider = checked
     oauth = flows.oauth.get(provider)
-    if oauth is None or not _same_browser(request, ticket):
+    if oauth is None:
         return _other_browser()
+    # No browser cookie here: Microsoft returns with a cross-site POST (form_post), which
+    # carries no SameSite cookie. The single-use state and the PKCE verifier held here
+    # already tie the code to the flow this server started.
     try:
-        result = await oauth.finish(request.query, ticket.secret, flows.redirect_uri(provider))
+        answer = dict(request.query) | {k: str(v) for k, v in (await request.post()).items()}
+        result = await oauth.finish(answer, ticket.secret, flows.redirect_uri(provider))
     except ConsentDenied:
         return pages.problem(
             "Your calendar was not connected",
@@ -228,7 +233,7 @@ async def _ticket(
         )
     if provider is Provider.ICLOUD and flows.caldav is None:
         return pages.problem("This service isn't set up", "iCloud isn't set up here.", status=404)
-    state = request.query.get("state", "")
+    state = await _state(request)
     now = flows.clock.now()
     try:
         ticket = (
@@ -261,6 +266,13 @@ async def _store(
     response = pages.connected(provider.label, result.account)
     response.del_cookie(COOKIE)
     return response
+
+
+async def _state(request: web.Request) -> str:
+    if request.method == "POST":
+        form = await request.post()
+        return str(form.get("state", ""))
+    return request.query.get("state", "")
 
 
 def _same_browser(request: web.Request, ticket: ConnectTicket) -> bool:

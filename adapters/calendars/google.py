@@ -91,13 +91,17 @@ class GoogleCalendars:
         flow.code_verifier = kept.get("code_verifier")
         try:
             token = await asyncio.to_thread(flow.fetch_token, code=query["code"])
+        except Warning:
+            # Google lets people untick scopes on the consent screen; oauthlib then raises
+            # its "Scope has changed" warning. Without free/busy there is nothing to keep.
+            raise ConsentDenied("permission to see when you're busy was not granted") from None
         except (OAuth2Error, requests.RequestException) as error:
             raise ProviderError(
                 f"the sign-in could not be completed ({type(error).__name__})"
             ) from None
-        granted = set(token.get("scope") or [])
-        if FREEBUSY not in granted:
-            # Google lets people untick scopes on the consent screen.
+        finally:
+            flow.oauth2session.close()
+        if FREEBUSY not in set(token.get("scope") or []):
             raise ConsentDenied("permission to see when you're busy was not granted")
         if not token.get("refresh_token"):
             raise ProviderError("Google sent no lasting access")

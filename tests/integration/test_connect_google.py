@@ -1,0 +1,205 @@
+"""Google Calendar through the running app: consent with PKCE, tokens sealed, free/busy read.
+
+The fake speaks Google's OAuth and Calendar API on the wire; google-auth-oauthlib,
+google-auth and aiohttp run their real code against it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+import pytest
+from sqlalchemy import text
+
+from adapters.calendars.config import CalendarSettings
+from bot.settings import load_settings
+from core.calendars import BusyTimes, ConnectionStatus, NeedsReconnect, Unreadable
+from core.commands import Provider
+from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.secret import Secret
+from core.time import Interval
+from core.views import Notice
+from storage.repositories.people import ChatProfile
+from tests.fakes.google import FREEBUSY_SCOPE, FakeGoogle
+from tests.fakes.server import running
+from tests.memory import RecordingMessenger
+from tests.support import AppUnderTest, running_app
+
+PUBLIC = "http://127.0.0.1:3978"  # PAIRTIME_BASE_URL in these tests; requests go to the test port
+PROGRAM = ProgramId("slack:T1")
+ACCOUNT = "ana@example.com"
+WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC))
+MEETING = (datetime(2026, 12, 1, 14, tzinfo=UTC), datetime(2026, 12, 1, 15, tzinfo=UTC))
+
+
+@dataclass
+class World:
+    running: AppUnderTest
+    google: FakeGoogle
+    messenger: RecordingMessenger
+
+    async def person(self, user: str, name: str) -> tuple[Person, ChatIdentity]:
+        identity = ChatIdentity(Platform.SLACK, "T1", user)
+        await self.running.storage.programs.ensure(PROGRAM, "Program")
+        return await self.running.storage.people.remember(
+            PROGRAM, identity, ChatProfile(name)
+        ), identity
+
+    def local(self, url: str) -> str:
+        """A public URL as the test reaches it (the app listens on a free port)."""
+        return url.replace(PUBLIC, self.running.base_url)
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake speaks plain http
+    google = FakeGoogle(
+        client_id="pairtime.apps.googleusercontent.com",
+        client_secret="google-client-secret",
+        redirect_uris=(f"{PUBLIC}/oauth/google/callback",),
+        next_account=ACCOUNT,
+    )
+    async with running(google.app) as base:
+        settings = replace(
+            load_settings({}, dotenv_path=None),
+            calendars=CalendarSettings(
+                google_client_id=google.client_id,
+                google_client_secret=Secret(google.client_secret),
+                google_auth_url=f"{base}/o/oauth2/v2/auth",
+                google_token_url=f"{base}/token",
+                google_revoke_url=f"{base}/revoke",
+                google_api_url=f"{base}/calendar/v3",
+                timeout_seconds=2,
+            ),
+        )
+        async with running_app(settings, tmp_path) as app:
+            messenger = RecordingMessenger()
+            app.services.messengers.register(Platform.SLACK, messenger)
+            yield World(app, google, messenger)
+
+
+async def consent(world: World, person: Person, identity: ChatIdentity) -> str:
+    """Follow a connect link as a browser would, through Google's consent; returns the last page."""
+    link = await world.running.services.links.link(identity, person.id, Provider.GOOGLE)
+    jar = aiohttp.CookieJar(unsafe=True)
+    async with aiohttp.ClientSession(cookie_jar=jar) as browser:
+        async with browser.get(world.local(link)) as page:
+            shown = html.unescape(await page.text())
+        assert f"for {person.name} (Slack)" in shown
+        action = re.search(r'action="([^"]+)"', shown)
+        state = re.search(r'name="state" value="([^"]+)"', shown)
+        assert action is not None
+        assert state is not None
+        start = f"{world.running.base_url}{action.group(1)}?state={state.group(1)}"
+        async with browser.get(start, allow_redirects=False) as to_google:
+            assert to_google.status == 302
+            authorize = to_google.headers["Location"]
+        asked = parse_qs(urlsplit(authorize).query)
+        assert asked["code_challenge_method"] == ["S256"]
+        assert asked["access_type"] == ["offline"]
+        assert FREEBUSY_SCOPE in asked["scope"][0].split()
+        assert "https://www.googleapis.com/auth/calendar" not in asked["scope"][0].split()
+        async with browser.get(authorize, allow_redirects=False) as from_google:
+            back = from_google.headers["Location"]
+        assert back.startswith(f"{PUBLIC}/oauth/google/callback?")
+        async with browser.get(world.local(back)) as done:
+            return html.unescape(await done.text())
+
+
+async def test_connect_read_refresh_and_disconnect_a_google_calendar(world: World):
+    ana, identity = await world.person("UANA", "Ana Lima")
+    page = await consent(world, ana, identity)
+    assert "Your Google calendar is connected" in page
+    assert ACCOUNT in page
+
+    summary = await world.running.storage.connections.get(ana.id)
+    assert summary is not None
+    assert (summary.provider, summary.account) == (Provider.GOOGLE, ACCOUNT)
+    async with world.running.storage.database.transaction() as db:
+        sealed = (await db.execute(text("SELECT secret FROM calendar_connections"))).scalar_one()
+    refresh_token = (
+        (await world.running.storage.connections.load([ana.id]))
+        .opened[ana.id]
+        .secret["refresh_token"]
+    )
+    assert refresh_token
+    assert refresh_token not in sealed
+    ((_, outcome),) = world.messenger.deliveries
+    assert isinstance(outcome.direct[0].view, Notice)
+    assert outcome.direct[0].view.text.startswith(f"Your Google calendar ({ACCOUNT}) is connected.")
+
+    world.google.set_busy(ACCOUNT, [MEETING])
+    reader = world.running.services.reader
+    busy = (await reader.busy_times([ana.id], WEEK))[ana.id]
+    assert isinstance(busy, BusyTimes)
+    assert [(b.start, b.end) for b in busy.intervals] == [MEETING]
+
+    # An expired access token is refreshed with google-auth and the new one stored.
+    world.google.expire_access_tokens()
+    tokens_before = len(world.google.calls_to("token"))
+    busy = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
+    assert isinstance(busy, BusyTimes)
+    assert len(world.google.calls_to("token")) == tokens_before + 1
+    renewed = (await world.running.storage.connections.load([ana.id])).opened[ana.id].secret
+    assert renewed["refresh_token"] == refresh_token
+
+    # Rate limits are retried within the timeout.
+    world.google.fail_next(403, times=2, reason="userRateLimitExceeded")
+    busy = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
+    assert isinstance(busy, BusyTimes)
+
+    ctx = await world.running.services.scheduler.context(PROGRAM, ana, identity)
+    await world.running.services.scheduler.disconnect(ctx)
+    assert await world.running.storage.connections.get(ana.id) is None
+    (revocation,) = world.google.calls_to("revoke")
+    assert revocation.form["token"] == refresh_token
+
+
+async def test_a_revoked_grant_marks_the_connection_and_is_told_once(world: World):
+    ana, identity = await world.person("UANA", "Ana Lima")
+    await consent(world, ana, identity)
+    world.google.revoke_all(ACCOUNT)
+    reader = world.running.services.reader
+    first = (await reader.busy_times([ana.id], WEEK))[ana.id]
+    assert first == NeedsReconnect(Provider.GOOGLE, tell=True)
+    second = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
+    assert second == NeedsReconnect(Provider.GOOGLE, tell=False)
+    summary = await world.running.storage.connections.get(ana.id)
+    assert summary is not None
+    assert summary.status is ConnectionStatus.NEEDS_RECONNECT
+
+
+async def test_declined_consent_shows_a_page_and_stores_nothing(world: World):
+    ben, identity = await world.person("UBEN", "Ben Okafor")
+    world.google.deny_next_consent()
+    page = await consent(world, ben, identity)
+    assert "You declined to give Pairtime access to your Google calendar." in page
+    assert await world.running.storage.connections.get(ben.id) is None
+    assert world.messenger.deliveries == []
+
+
+async def test_unticking_the_calendar_scope_counts_as_declining(world: World):
+    ben, identity = await world.person("UBEN", "Ben Okafor")
+    world.google.grant_only_next(["openid", "https://www.googleapis.com/auth/userinfo.email"])
+    page = await consent(world, ben, identity)
+    assert "permission to see when you're busy was not granted" not in page  # not a raw error
+    assert "Your calendar was not connected" in page
+    assert await world.running.storage.connections.get(ben.id) is None
+
+
+async def test_a_slow_google_costs_only_its_own_people(world: World):
+    ana, identity = await world.person("UANA", "Ana Lima")
+    await consent(world, ana, identity)
+    world.google.delay_next(4)
+    reader = world.running.services.reader
+    started = datetime.now(UTC)
+    result = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
+    assert datetime.now(UTC) - started < timedelta(seconds=3.5)  # the 2 s timeout, not 4 s
+    assert result == Unreadable("Google did not answer in time")
