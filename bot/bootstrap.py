@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import ssl
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from adapters.calendars.caldav import CalDavCalendars
 from adapters.calendars.connect import ConnectFlows, OAuthFlow
 from adapters.calendars.google import GoogleCalendars
 from adapters.calendars.links import ConnectLinkIssuer
+from adapters.calendars.microsoft import MicrosoftCalendars
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
 from core.actions import ActionCodec
@@ -124,6 +126,11 @@ class Services:
     scheduler: Scheduler
     messengers: ChatMessengers
     flows: ConnectFlows
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in self.closers:
+            await close()
 
 
 def build_services(
@@ -142,6 +149,11 @@ def build_services(
         google = GoogleCalendars(calendars, http)
         clients[Provider.GOOGLE] = google
         oauth[Provider.GOOGLE] = google
+    microsoft = None
+    if calendars.microsoft_enabled:
+        microsoft = MicrosoftCalendars(calendars, http)
+        clients[Provider.MICROSOFT] = microsoft
+        oauth[Provider.MICROSOFT] = microsoft
     reader = CalendarReader(
         storage.connections,
         storage.people,
@@ -186,7 +198,10 @@ def build_services(
         caldav=caldav,
         on_connected=on_connected,
     )
-    return Services(settings, storage, clock, http, reader, links, scheduler, messengers, flows)
+    closers: list[Callable[[], Awaitable[None]]] = [microsoft.close] if microsoft else []
+    return Services(
+        settings, storage, clock, http, reader, links, scheduler, messengers, flows, closers
+    )
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:

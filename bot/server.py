@@ -75,6 +75,7 @@ def build_app(
             finally:
                 for endpoint in endpoints.values():
                     await endpoint.close()
+                await services.close()
 
     app.cleanup_ctx.append(lifecycle)
     return app

@@ -1,0 +1,190 @@
+"""Microsoft 365 and Outlook.com through the running app: msal with PKCE, then Graph.
+
+The fake serves Entra ID and Graph over TLS with a test certificate (msal
+accepts only https authorities); msal and aiohttp run their real code.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from adapters.calendars.config import CalendarSettings
+from bot.settings import load_settings
+from core.availability import BusyInterval, BusyStatus
+from core.calendars import BusyTimes, NeedsReconnect
+from core.commands import Provider
+from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.secret import Secret
+from core.time import DayTime, Interval, local_day
+from storage.repositories.people import ChatProfile
+from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post
+from tests.fakes.server import TestCertificate, running
+from tests.memory import RecordingMessenger
+from tests.support import AppUnderTest, running_app
+
+PUBLIC = "http://127.0.0.1:3978"
+PROGRAM = ProgramId("teams:contoso")
+WORK = "mentor@contoso.com"
+PERSONAL = "sam@outlook.com"
+LONDON = ZoneInfo("Europe/London")
+WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC))
+
+
+def z(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=UTC)
+
+
+@dataclass
+class World:
+    running: AppUnderTest
+    microsoft: FakeMicrosoft
+    tls: TestCertificate
+    messenger: RecordingMessenger
+
+    async def person(self, user: str, name: str) -> tuple[Person, ChatIdentity]:
+        identity = ChatIdentity(Platform.TEAMS, "contoso", user)
+        await self.running.storage.programs.ensure(PROGRAM, "Program")
+        profile = ChatProfile(name, timezone="Europe/London")
+        return await self.running.storage.people.remember(PROGRAM, identity, profile), identity
+
+    async def consent(self, person: Person, identity: ChatIdentity) -> str:
+        link = await self.running.services.links.link(identity, person.id, Provider.MICROSOFT)
+        connector = aiohttp.TCPConnector(ssl=self.tls.client_context())
+        jar = aiohttp.CookieJar(unsafe=True)
+        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as browser:
+            async with browser.get(link.replace(PUBLIC, self.running.base_url)) as page:
+                shown = html.unescape(await page.text())
+            assert "Continue to Microsoft 365 / Outlook.com" in shown
+            state = re.search(r'name="state" value="([^"]+)"', shown)
+            assert state is not None
+            start = f"{self.running.base_url}/connect/microsoft/start?state={state.group(1)}"
+            async with browser.get(start, allow_redirects=False) as to_microsoft:
+                assert to_microsoft.status == 302
+                authorize = to_microsoft.headers["Location"]
+            assert "response_mode=form_post" in authorize
+            assert "code_challenge_method=S256" in authorize
+            async with browser.get(authorize) as sign_in:
+                action, fields = parse_form_post(await sign_in.text())
+            assert action == f"{PUBLIC}/oauth/microsoft/callback"
+            # Microsoft's page posts the code back: a cross-site POST, as browsers send it.
+            async with browser.post(
+                action.replace(PUBLIC, self.running.base_url), data=fields
+            ) as done:
+                return html.unescape(await done.text())
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    tls = TestCertificate.create(tmp_path)
+    microsoft = FakeMicrosoft(
+        client_id="11111111-2222-3333-4444-555555555555",
+        client_secret="microsoft-client-secret",
+        redirect_uris=(f"{PUBLIC}/oauth/microsoft/callback",),
+        next_account=WORK,
+    )
+    microsoft.add_account(PERSONAL, kind="personal")
+    async with running(microsoft.app, tls=tls) as base:
+        settings = replace(
+            load_settings({}, dotenv_path=None),
+            calendars=CalendarSettings(
+                microsoft_client_id=microsoft.client_id,
+                microsoft_client_secret=Secret(microsoft.client_secret),
+                microsoft_authority_url=base,
+                microsoft_graph_url=f"{base}/v1.0",
+                ca_bundle=str(tls.ca_path),
+                timeout_seconds=5,
+            ),
+        )
+        async with running_app(settings, tmp_path) as app:
+            messenger = RecordingMessenger()
+            app.services.messengers.register(Platform.TEAMS, messenger)
+            yield World(app, microsoft, tls, messenger)
+
+
+async def test_a_work_account_connects_and_its_schedule_is_read_with_statuses(world: World):
+    ana, identity = await world.person("aad-ana", "Ana Lima")
+    page = await world.consent(ana, identity)
+    assert "Your Microsoft 365 / Outlook.com calendar is connected" in page
+    summary = await world.running.storage.connections.get(ana.id)
+    assert summary is not None
+    assert (summary.provider, summary.account) == (Provider.MICROSOFT, WORK)
+    assert len(world.messenger.deliveries) == 1
+
+    world.microsoft.set_events(
+        WORK,
+        [
+            FakeEvent(z(1, 14), z(1, 15), show_as="busy"),
+            FakeEvent(z(2, 9), z(2, 10), show_as="tentative"),
+            FakeEvent(z(3, 9), z(3, 12), show_as="oof"),
+            FakeEvent(z(3, 13), z(3, 14), show_as="workingElsewhere"),
+            FakeEvent(z(3, 15), z(3, 16), show_as="free"),
+            FakeEvent(date(2026, 12, 4), date(2026, 12, 5), show_as="busy", all_day=True),
+        ],
+    )
+    busy = (await world.running.services.reader.busy_times([ana.id], WEEK))[ana.id]
+    assert isinstance(busy, BusyTimes)
+    by_status = {(b.start, b.status) for b in busy.intervals}
+    assert (z(1, 14), BusyStatus.BUSY) in by_status
+    assert (z(2, 9), BusyStatus.TENTATIVE) in by_status
+    assert (z(3, 9), BusyStatus.OOF) in by_status
+    assert (z(3, 13), BusyStatus.WORKING_ELSEWHERE) in by_status
+    all_day = local_day(date(2026, 12, 4), LONDON)
+    assert BusyInterval(all_day.start, all_day.end) in busy.intervals
+    # Working hours arrive in the mailbox's zone (a Windows name), mapped to IANA.
+    assert busy.working_hours is not None
+    assert busy.working_hours.zone == ZoneInfo("America/Los_Angeles")
+    assert (busy.working_hours.start, busy.working_hours.end) == (DayTime.of(8), DayTime.of(17))
+    assert busy.working_hours.days == frozenset(range(1, 6))
+    assert world.microsoft.calls_to("getSchedule")
+    assert not world.microsoft.calls_to("calendarView")
+
+
+async def test_tokens_refresh_through_msal_and_a_revoked_grant_is_told_once(world: World):
+    ana, identity = await world.person("aad-ana", "Ana Lima")
+    await world.consent(ana, identity)
+    before = (await world.running.storage.connections.load([ana.id])).opened[ana.id].secret
+    world.microsoft.expire_access_tokens()
+    reader = world.running.services.reader
+    assert isinstance((await reader.busy_times([ana.id], WEEK))[ana.id], BusyTimes)
+    after = (await world.running.storage.connections.load([ana.id])).opened[ana.id].secret
+    assert after["cache"] != before["cache"]  # the refreshed msal cache was stored back
+
+    world.microsoft.revoke_all(WORK)
+    world.microsoft.expire_access_tokens()
+    first = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
+    assert first == NeedsReconnect(Provider.MICROSOFT, tell=True)
+    again = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
+    assert again == NeedsReconnect(Provider.MICROSOFT, tell=False)
+
+
+async def test_a_personal_account_is_read_through_calendar_view_with_paging(world: World):
+    world.microsoft.next_account = PERSONAL
+    sam, identity = await world.person("aad-sam", "Sam Reed")
+    page = await world.consent(sam, identity)
+    assert PERSONAL in page
+    # 250 ten-minute events over five days: more than two pages of the hundred Pairtime asks for.
+    starts = [z(1 + i % 5, 8 + (i // 5) // 6, 10 * ((i // 5) % 6)) for i in range(250)]
+    world.microsoft.set_events(PERSONAL, [FakeEvent(s, s + timedelta(minutes=10)) for s in starts])
+    busy = (await world.running.services.reader.busy_times([sam.id], WEEK))[sam.id]
+    assert isinstance(busy, BusyTimes)
+    assert sorted(b.start for b in busy.intervals) == sorted(starts)
+    assert not world.microsoft.calls_to("getSchedule")
+    assert len(world.microsoft.calls_to("calendarView")) == 3
+
+
+async def test_declined_consent_stores_nothing(world: World):
+    ben, identity = await world.person("aad-ben", "Ben Okafor")
+    world.microsoft.deny_next_consent()
+    page = await world.consent(ben, identity)
+    assert "You declined to give Pairtime access" in page
+    assert await world.running.storage.connections.get(ben.id) is None
+    assert world.messenger.deliveries == []
