@@ -13,11 +13,18 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import radicale
 import radicale.config
+
+
+class ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per request, as real CalDAV servers (and Radicale's own) serve."""
+
+    daemon_threads = True
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -69,7 +76,9 @@ def radicale_server(
     app: Callable[..., Iterable[bytes]] = radicale.Application(configuration)
     if icloud:
         app = _like_icloud(app)
-    server: WSGIServer = make_server("127.0.0.1", 0, app, handler_class=QuietHandler)
+    server: WSGIServer = make_server(
+        "127.0.0.1", 0, app, server_class=ThreadingServer, handler_class=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="radicale", daemon=True)
     thread.start()
     try:

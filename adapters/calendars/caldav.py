@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from caldav.aio import AsyncDAVClient
-from caldav.lib.error import AuthorizationError, DAVError
+from caldav.aio import AsyncDAVClient, Calendar
+from caldav.lib.error import AuthorizationError, DAVError, NotFoundError
 
 from adapters.calendars.errors import (
     GrantRevoked,
@@ -70,7 +70,12 @@ class CalDavCalendars:
             ) from None
         if not calendars:
             raise ProviderError("that account has no calendars to read")
-        return {"username": apple_id, "password": password}
+        # Keeping the calendars' addresses saves two round trips on every later read.
+        return {
+            "username": apple_id,
+            "password": password,
+            "calendars": [str(calendar.url) for calendar in calendars],
+        }
 
     async def read(
         self, readings: Sequence[Reading], window: Interval, deadline: Deadline
@@ -80,24 +85,64 @@ class CalDavCalendars:
 
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         secret = reading.connection.secret
-        try:
-            async with (
-                asyncio.timeout(max(deadline.remaining(), 0.001)),
-                self._client(secret["username"], secret["password"]) as client,
-            ):
-                principal = await client.get_principal()
-                texts: list[str] = []
-                for calendar in await client.get_calendars(principal):
-                    found = await client.search_calendar(
-                        calendar, event=True, start=window.start, end=window.end
-                    )
-                    texts.extend(item.data for item in found if item.data)
-        except AuthorizationError:
-            # The app-specific password was revoked at appleid.apple.com.
-            return GrantRevoked("the app-specific password no longer works")
-        except (TimeoutError, DAVError, OSError) as error:
-            return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
-        return Read(BusyTimes(tuple(busy_from_ical(texts, window, reading.zone))))
+        known = list(secret.get("calendars") or [])
+        texts: list[str] = []
+        for attempt in range(2):
+            try:
+                async with asyncio.timeout(max(deadline.remaining(), 0.001)):
+                    known, texts = await self._events(secret, known, window)
+                break
+            except AuthorizationError:
+                # The app-specific password was revoked at appleid.apple.com.
+                return GrantRevoked("the app-specific password no longer works")
+            except (TimeoutError, DAVError) as error:
+                return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
+            except OSError as error:
+                # A server may drop a kept-alive connection just as it is reused: one more
+                # try on a fresh connection, within the same deadline.
+                if attempt:
+                    return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
+        busy = BusyTimes(tuple(busy_from_ical(texts, window, reading.zone)))
+        if known != secret.get("calendars"):
+            return Read(busy, {**secret, "calendars": known})
+        return Read(busy)
+
+    async def _events(
+        self, secret: Mapping[str, Any], known: list[str], window: Interval
+    ) -> tuple[list[str], list[str]]:
+        """The calendars' addresses and their events' iCalendar texts over ``window``."""
+        if known:
+            try:
+                return known, await self._search(secret, known, window)
+            except NotFoundError:
+                pass  # a calendar was deleted or moved: look them up again
+        async with self._client(secret["username"], secret["password"]) as client:
+            principal = await client.get_principal()
+            found = [str(c.url) for c in await client.get_calendars(principal)]
+        return found, await self._search(secret, found, window)
+
+    async def _search(
+        self, secret: Mapping[str, Any], urls: Sequence[str], window: Interval
+    ) -> list[str]:
+        """The events of every calendar in ``urls`` over ``window``, asked for concurrently.
+
+        One client per calendar: caldav's async client does not share its
+        connection pool between concurrent requests.
+        """
+
+        async def events(url: str) -> list[str]:
+            async with self._client(secret["username"], secret["password"]) as client:
+                found = await client.search_calendar(
+                    # caldav's Calendar serves both clients; its annotation names the sync one.
+                    Calendar(client=client, url=url),  # type: ignore[arg-type]
+                    event=True,
+                    start=window.start,
+                    end=window.end,
+                )
+            return [item.data for item in found if item.data]
+
+        texts = await asyncio.gather(*(events(url) for url in urls))
+        return [text for calendar in texts for text in calendar]
 
     async def revoke(self, connection: StoredConnection) -> None:
         """Nothing to call: app-specific passwords are revoked by their owner at Apple."""

@@ -8,6 +8,7 @@ same night; New York has been on EDT since 8 March.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -207,12 +208,38 @@ async def test_every_kind_of_event_comes_out_as_the_right_busy_times(server: Cal
     result = results[PersonId("ana")]
     assert isinstance(result, Read)
     assert sorted(result.busy.intervals, key=lambda b: b.start) == EXPECTED
+    # The calendars were looked up once and handed back to be kept with the secret.
+    assert result.secret is not None
+    assert len(result.secret["calendars"]) == 2
+
+
+async def test_known_calendars_are_read_directly_and_a_vanished_one_is_looked_up_again(
+    server: CalDavServer,
+):
+    calendars = CalDavCalendars(server.url)
+    found = await calendars.read([reading()], WINDOW, Deadline.after(10))
+    known = found[PersonId("ana")]
+    assert isinstance(known, Read)
+    assert known.secret is not None
+    direct = replace(reading(), connection=replace(reading().connection, secret=known.secret))
+    again = (await calendars.read([direct], WINDOW, Deadline.after(10)))[PersonId("ana")]
+    assert isinstance(again, Read)
+    assert again.secret is None  # nothing new to keep
+    assert sorted(again.busy.intervals, key=lambda b: b.start) == EXPECTED
+    stale = {**known.secret, "calendars": [f"{server.url}{APPLE_ID}/deleted/"]}
+    moved = replace(reading(), connection=replace(reading().connection, secret=stale))
+    recovered = (await calendars.read([moved], WINDOW, Deadline.after(10)))[PersonId("ana")]
+    assert isinstance(recovered, Read)
+    assert sorted(recovered.busy.intervals, key=lambda b: b.start) == EXPECTED
+    assert recovered.secret is not None
+    assert recovered.secret["calendars"] == known.secret["calendars"]
 
 
 async def test_credentials_are_checked_before_anything_is_kept(server: CalDavServer):
     calendars = CalDavCalendars(server.url)
     secret = await calendars.verify(APPLE_ID, APP_PASSWORD)
-    assert secret == {"username": APPLE_ID, "password": APP_PASSWORD}
+    assert (secret["username"], secret["password"]) == (APPLE_ID, APP_PASSWORD)
+    assert len(secret["calendars"]) == 2  # Home and Work, kept to save round trips
     with pytest.raises(WrongCredentials) as caught:
         await calendars.verify(APPLE_ID, "wrong-password")
     assert "wrong-password" not in str(caught.value)
