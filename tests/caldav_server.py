@@ -11,7 +11,7 @@ import io
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -32,10 +32,18 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+WsgiApp = Callable[..., Iterable[bytes]]
+
+
 @dataclass(frozen=True)
 class CalDavServer:
     url: str
     users: dict[str, str]
+    _app: list[WsgiApp] = field(default_factory=list, repr=False)
+
+    def wrap(self, middleware: Callable[[WsgiApp], WsgiApp]) -> None:
+        """Put ``middleware`` in front of the server from now on (latency for benchmarks)."""
+        self._app[0] = middleware(self._app[0])
 
 
 def _like_icloud(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -76,13 +84,18 @@ def radicale_server(
     app: Callable[..., Iterable[bytes]] = radicale.Application(configuration)
     if icloud:
         app = _like_icloud(app)
+    current = [app]
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return current[0](environ, start_response)
+
     server: WSGIServer = make_server(
-        "127.0.0.1", 0, app, server_class=ThreadingServer, handler_class=QuietHandler
+        "127.0.0.1", 0, dispatch, server_class=ThreadingServer, handler_class=QuietHandler
     )
     thread = threading.Thread(target=server.serve_forever, name="radicale", daemon=True)
     thread.start()
     try:
-        yield CalDavServer(f"http://127.0.0.1:{server.server_port}/", users)
+        yield CalDavServer(f"http://127.0.0.1:{server.server_port}/", users, current)
     finally:
         server.shutdown()
         server.server_close()

@@ -52,6 +52,9 @@ class CalDavCalendars:
             timeout=max(1, round(self._timeout)),
             ssl_verify_cert=self._verify,
             enable_rfc6764=False,
+            # Send the credentials at once (iCloud uses Basic over TLS) instead of waiting
+            # for a 401 challenge: one round trip less per calendar read.
+            auth_type="basic",
         )
 
     async def verify(self, apple_id: str, password: str) -> dict[str, Any]:

@@ -118,36 +118,39 @@ class CalendarReader:
         self, people: Sequence[PersonId], window: Interval, *, fresh: bool = False
     ) -> Mapping[PersonId, BusyResult]:
         deadline = Deadline.after(self._timeout)
-        loaded = await self._connections.load(people)
-        opened = loaded.opened
-        results: dict[PersonId, BusyResult] = {
-            person: NeedsReconnect(provider, tell=True)
-            for person, provider in loaded.unopenable.items()
-        }
-        pending: dict[Provider, list[Reading]] = {}
-        persons = await self._people.many(list(opened))
+        # Summaries first: a cached answer needs no secret opened and no provider asked.
+        summaries = await self._connections.summaries(people)
+        results: dict[PersonId, BusyResult] = {}
+        to_read: list[PersonId] = []
         for person in people:
-            stored = opened.get(person)
-            if person in results:
-                continue
-            if stored is None:
-                results[person] = await self._unconnected(person)
-                continue
-            summary = stored.summary
-            if summary.status is ConnectionStatus.NEEDS_RECONNECT:
-                results[person] = NeedsReconnect(summary.provider)
-                continue
-            key = BusyCache.key(person, summary.connected_at, window)
-            cached = None if fresh else self.cache.get(key)
-            if cached is not None:
-                results[person] = cached
-                continue
-            if summary.provider not in self._clients:
+            summary = summaries.get(person)
+            if summary is None:
+                results[person] = NotConnected()
+            elif summary.status is ConnectionStatus.NEEDS_RECONNECT:
+                results[person] = NeedsReconnect(summary.provider)  # its owner was told
+            elif summary.provider not in self._clients:
                 results[person] = Unreadable(f"{summary.provider.label} is not set up here")
-                continue
+            else:
+                key = BusyCache.key(person, summary.connected_at, window)
+                cached = None if fresh else self.cache.get(key)
+                if cached is None:
+                    to_read.append(person)
+                else:
+                    results[person] = cached
+        if not to_read:
+            return results
+
+        loaded = await self._connections.load(to_read)
+        for person, provider in loaded.unopenable.items():
+            results[person] = NeedsReconnect(provider, tell=True)
+        persons = await self._people.many(list(loaded.opened))
+        pending: dict[Provider, list[Reading]] = {}
+        for person, stored in loaded.opened.items():
             found = persons.get(person)
             zone = zone_of(found.timezone if found else None, "UTC")
-            pending.setdefault(summary.provider, []).append(Reading(person, stored, zone))
+            pending.setdefault(stored.summary.provider, []).append(Reading(person, stored, zone))
+        for person in to_read:  # disconnected between the two queries
+            results.setdefault(person, NotConnected())
 
         outcomes = await asyncio.gather(
             *(
@@ -166,12 +169,6 @@ class CalendarReader:
         if synced:
             await self._connections.synced(synced, now)
         return results
-
-    async def _unconnected(self, person: PersonId) -> BusyResult:
-        summary = await self._connections.get(person)
-        if summary is not None and summary.status is ConnectionStatus.NEEDS_RECONNECT:
-            return NeedsReconnect(summary.provider)  # its owner was told when it was marked
-        return NotConnected()
 
     async def _read(
         self, provider: Provider, readings: list[Reading], window: Interval, deadline: Deadline

@@ -59,6 +59,16 @@ class SqlConnections:
             )
             return None if row is None else _summary(row)
 
+    async def summaries(self, people: Sequence[PersonId]) -> dict[PersonId, CalendarConnection]:
+        """The connections of ``people``, without opening any secret."""
+        async with self._db.transaction() as session:
+            rows = await session.scalars(
+                select(models.CalendarConnection).where(
+                    models.CalendarConnection.person_id.in_(list(people))
+                )
+            )
+            return {PersonId(row.person_id): _summary(row) for row in rows}
+
     async def load(self, people: Sequence[PersonId]) -> Loaded:
         """The connections of ``people`` with their secrets opened.
 
