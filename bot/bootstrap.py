@@ -177,6 +177,7 @@ def build_services(
         links=links,
         offers=storage.offers,
         meetings=storage.meetings,
+        polls=storage.polls,
         actions=ActionCodec(keys),
     )
     scheduler = Scheduler(ports)

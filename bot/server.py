@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -17,6 +19,8 @@ from bot.settings import Settings
 from core.people import Platform
 from core.ports import Clock
 from storage.store import Storage
+
+log = logging.getLogger(__name__)
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 STORAGE_KEY = web.AppKey("storage", Storage)
@@ -70,9 +74,13 @@ def build_app(
             app[CHAT_KEY] = endpoints
             for name, endpoint in endpoints.items():
                 services.messengers.register(Platform(name), endpoint.messenger)
+            ticking = asyncio.create_task(clockwork(services), name="pairtime-clockwork")
             try:
                 yield
             finally:
+                ticking.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await ticking
                 for endpoint in endpoints.values():
                     await endpoint.close()
                 await services.close()
@@ -88,6 +96,25 @@ async def _start_chat(settings: Settings, chat: ChatContext) -> dict[str, ChatEn
     if settings.teams.enabled:
         endpoints[Platform.TEAMS.value] = await start_teams(settings.teams, chat)
     return endpoints
+
+
+TICK_SECONDS = 15
+
+
+async def clockwork(services: Services) -> None:
+    """Poll deadlines and reminders, at start-up and then every few seconds.
+
+    At start-up first, so a deadline that passed while Pairtime was stopped is
+    handled at once. Several processes may tick: each close and each reminder
+    is a conditional update in the database, so it happens once.
+    """
+    while True:
+        try:
+            for program, outcome in await services.scheduler.tick():
+                await services.messengers.deliver(program, outcome)
+        except Exception:  # one bad tick must not stop the clock
+            log.exception("the poll clock failed this time; it will try again")
+        await asyncio.sleep(TICK_SECONDS)
 
 
 def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -247,3 +247,10 @@ def _mark_busy(
             stop = bisect_left(starts, interval.end)
             if first < stop:
                 mask[first:stop] = b"\x01" * (stop - first)
+
+
+def busy_during(busy: Sequence[BusyInterval], span: Interval, rules: Rules) -> bool:
+    """Whether any block that counts as busy under ``rules`` overlaps ``span`` (plus buffer)."""
+    counted = _counted_statuses(rules)
+    start, end = span.start - rules.buffer, span.end + rules.buffer
+    return any(b.status in counted and b.start < end and start < b.end for b in busy)

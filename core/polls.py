@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -11,6 +11,7 @@ from core.people import PersonId, ProgramId
 
 
 class PollStatus(StrEnum):
+    DRAFT = "draft"  # the organiser's preview, not posted yet
     OPEN = "open"
     CLOSED = "closed"
     CANCELLED = "cancelled"
@@ -45,6 +46,13 @@ class Poll:
     required: tuple[PersonId, ...] = ()
     deadline: datetime | None = None
     closed_at: datetime | None = None
+    window_start: datetime | None = None  # where the options were looked for
+    window_end: datetime | None = None
+    connected: int = 0  # invitees with a connected calendar, at the last read
+    busy_checked_at: datetime | None = None
+    posted_at: datetime | None = None
+    message: Mapping[str, str] | None = None  # where the adapter posted it
+    meeting: str | None = None  # the booked meeting's reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +60,7 @@ class Vote:
     option: int
     person: PersonId
     choice: Choice
+    at: datetime | None = None
 
 
 def tally(votes: Sequence[Vote]) -> dict[int, dict[Choice, int]]:

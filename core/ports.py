@@ -16,6 +16,7 @@ from core.calendars import BusyResult, CalendarConnection
 from core.commands import Provider
 from core.meetings import Meeting, SlotOffer
 from core.people import ChatIdentity, Group, Person, PersonId, ProgramId
+from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.time import Interval
 from core.views import Outcome
@@ -51,6 +52,10 @@ class Pairings(Protocol):
 
 class Groups(Protocol):
     async def groups_of(self, program: ProgramId, member: PersonId) -> Sequence[Group]: ...
+
+    async def by_channel(self, program: ProgramId, channel: str) -> Group | None:
+        """The circle that meets in ``channel``, if one is linked to it."""
+        ...
 
 
 class Programs(Protocol):
@@ -98,9 +103,11 @@ class ConnectLinks(Protocol):
 
 class Messenger(Protocol):
     async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
-        """Send ``outcome``'s direct messages outside any conversation (its reply is unused).
+        """Send ``outcome``'s direct messages and apply its message updates, outside any
+        conversation (its reply is unused).
 
-        Used when Pairtime speaks first: after a calendar connects, for poll nudges.
+        Used when Pairtime speaks first: after a calendar connects, for poll
+        reminders, and when a poll's deadline closes it.
         """
         ...
 
@@ -112,6 +119,58 @@ class Offers(Protocol):
 
     async def mark_shown(self, ref: str, shown: Sequence[Interval]) -> None:
         """Record that ``shown`` have now been offered too ("more times")."""
+        ...
+
+
+class Polls(Protocol):
+    """Polls and votes. Every transition is atomic: of two processes, one wins."""
+
+    async def create(self, poll: Poll) -> Poll:
+        """Store a new poll; its options get their ids here."""
+        ...
+
+    async def get(self, ref: str) -> Poll | None: ...
+
+    async def replace_options(
+        self, ref: str, options: Sequence[PollOption], busy_checked_at: datetime | None
+    ) -> None:
+        """A draft's options after an edit, or anyone's busy counts after a refresh."""
+        ...
+
+    async def set_terms(
+        self, ref: str, *, deadline: datetime | None, required: Sequence[PersonId]
+    ) -> None: ...
+
+    async def open(self, ref: str, now: datetime) -> bool:
+        """Draft to open; False when it was not a draft any more."""
+        ...
+
+    async def posted(self, ref: str, message: Mapping[str, str]) -> None: ...
+
+    async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
+        """Open to closed or cancelled; True only for the call that changed it."""
+        ...
+
+    async def booked(self, ref: str, meeting: str) -> None: ...
+
+    async def vote(
+        self, ref: str, option: int, person: PersonId, choice: Choice, now: datetime
+    ) -> bool: ...
+
+    async def withdraw(self, ref: str, option: int, person: PersonId) -> bool: ...
+
+    async def votes(self, ref: str) -> Sequence[Vote]: ...
+
+    async def due(self, now: datetime) -> Sequence[Poll]:
+        """Open polls whose deadline has passed."""
+        ...
+
+    async def to_nudge(self, now: datetime) -> Sequence[tuple[Poll, PersonId]]:
+        """(poll, invitee) pairs whose one reminder is due: not voted, not yet nudged."""
+        ...
+
+    async def nudged(self, ref: str, person: PersonId, now: datetime) -> bool:
+        """Mark the reminder sent; True only for the call that marked it."""
         ...
 
 

@@ -148,3 +148,9 @@ def intersect(left: list[Interval], right: list[Interval]) -> list[Interval]:
         else:
             j += 1
     return result
+
+
+def describe(moment: datetime, zone: ZoneInfo) -> str:
+    """A time for text shown to one reader, in their zone: "Tue 1 Dec, 14:00"."""
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"

@@ -7,6 +7,7 @@ reference (see ``core.actions``) or, for links, a URL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -142,6 +143,69 @@ class Question:
     options: tuple[Button, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class TimeInput:
+    """A date-and-time field: its value (local ``YYYY-MM-DDTHH:MM`` in the viewer's zone)
+    comes back with ``action`` as the ``value`` of :meth:`Scheduler.act`."""
+
+    label: str
+    action: str
+    submit_label: str = "Add"
+
+
+@dataclass(frozen=True, slots=True)
+class PollOptionView:
+    option: int
+    start: datetime
+    end: datetime
+    yes: int
+    if_need_be: int
+    busy: int  # invitees with a connected calendar who are busy then; never who
+    vote_yes: Button | None = None
+    vote_if_need_be: Button | None = None
+    winner: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PollView:
+    """The poll as everyone in the channel sees it."""
+
+    title: str
+    organizer: str
+    zone: ZoneInfo  # the organiser's: for text where a platform cannot localise per reader
+    duration_minutes: int
+    options: tuple[PollOptionView, ...]
+    invitees: int
+    connected: int  # invitees who have connected a calendar
+    status: str  # open, closed, cancelled
+    deadline: datetime | None = None
+    required: tuple[str, ...] = ()
+    result: str | None = None  # the outcome, once closed: "Booked Tue 14:00", a tie stated
+    close: Button | None = None
+    cancel: Button | None = None
+    connect: Button | None = None  # answers privately with the person's own links
+
+
+@dataclass(frozen=True, slots=True)
+class PollDraftView:
+    """The organiser's private preview: remove or add times, set a deadline, then post."""
+
+    title: str
+    zone: ZoneInfo
+    duration_minutes: int
+    options: tuple[tuple[PollOptionView, Button], ...]  # each with its "remove" button
+    invitees: tuple[str, ...]
+    connected: int
+    add_time: TimeInput
+    deadlines: tuple[Button, ...]  # "No deadline", "In 1 day", ...
+    deadline: datetime | None
+    required: tuple[Button, ...]  # one toggle per invitee
+    required_names: tuple[str, ...]
+    post: Button
+    cancel: Button
+    notes: tuple[str, ...] = ()
+
+
 View = (
     SlotPicker
     | Confirmation
@@ -151,6 +215,8 @@ View = (
     | SettingsView
     | Notice
     | Question
+    | PollView
+    | PollDraftView
 )
 
 
@@ -161,14 +227,41 @@ class DirectMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Broadcast:
+    """A message for everyone in the conversation where the person spoke (a poll).
+
+    Once posted, the adapter reports where it landed with
+    :meth:`Scheduler.posted` and ``key``, so that later changes can update it.
+    """
+
+    view: View
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageUpdate:
+    """Replace a message posted earlier (``message`` is the adapter's own reference).
+
+    Adapters may coalesce several updates of one message into the latest.
+    """
+
+    message: Mapping[str, str]
+    view: View
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """Everything a request or a click produces.
 
     ``reply`` answers where the person spoke (for a click, it replaces the
-    clicked message when ``replaces_original``); ``direct`` are private
-    messages to people, the speaker included.
+    clicked message when ``replaces_original``, else it is a private answer);
+    ``direct`` are private messages to people, the speaker included;
+    ``broadcast`` is posted for everyone in that conversation; ``updates``
+    replace messages posted before.
     """
 
     reply: View | None
     direct: tuple[DirectMessage, ...] = field(default=())
     replaces_original: bool = False
+    broadcast: Broadcast | None = None
+    updates: tuple[MessageUpdate, ...] = ()

@@ -236,12 +236,17 @@ class Poll(Base):
     title: Mapped[str] = mapped_column(String(300))
     channel: Mapped[str | None] = mapped_column(String(200))
     duration_minutes: Mapped[int]
-    status: Mapped[str] = mapped_column(String(20))  # open, closed, cancelled
+    status: Mapped[str] = mapped_column(String(20), index=True)  # draft, open, closed, ...
     deadline: Mapped[datetime | None] = mapped_column(index=True)
-    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # message ids, busy counts
+    window_start: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    connected: Mapped[int] = mapped_column(default=0)
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the adapter's reference
     busy_checked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    meeting_ref: Mapped[str | None] = mapped_column(String(40))
 
 
 class PollInvitee(Base):

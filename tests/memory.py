@@ -28,6 +28,7 @@ from core.calendars import (
 from core.commands import Command, Provider
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import ChatIdentity, Group, Person, PersonId, Platform, ProgramId
+from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.scheduling import Context, Ports, Scheduler
 from core.time import Interval
@@ -95,6 +96,128 @@ class MemoryGroups:
 
     async def groups_of(self, program: ProgramId, member: PersonId) -> Sequence[Group]:
         return [g for g in self.groups if g.program == program and member in g.members]
+
+    async def by_channel(self, program: ProgramId, channel: str) -> Group | None:
+        return next((g for g in self.groups if g.program == program and g.channel == channel), None)
+
+
+@dataclass
+class MemoryPolls:
+    """Polls in memory, with the same rules as storage: atomic transitions, one vote per option."""
+
+    polls: dict[str, Poll] = field(default_factory=dict)
+    ballots: dict[tuple[str, int, PersonId], Vote] = field(default_factory=dict)
+    nudges: set[tuple[str, PersonId]] = field(default_factory=set)
+    next_option: int = 1
+
+    def _numbered(self, options: Sequence[PollOption]) -> tuple[PollOption, ...]:
+        numbered = []
+        for option in options:
+            if option.id == 0:
+                numbered.append(replace(option, id=self.next_option))
+                self.next_option += 1
+            else:
+                numbered.append(option)
+        return tuple(numbered)
+
+    async def create(self, poll: Poll) -> Poll:
+        stored = replace(poll, options=self._numbered(poll.options))
+        self.polls[poll.ref] = stored
+        return stored
+
+    async def get(self, ref: str) -> Poll | None:
+        return self.polls.get(ref)
+
+    async def replace_options(
+        self, ref: str, options: Sequence[PollOption], busy_checked_at: datetime | None
+    ) -> None:
+        poll = self.polls[ref]
+        kept = {o.start: o.id for o in poll.options}
+        options = [replace(o, id=kept.get(o.start, o.id)) for o in options]
+        self.polls[ref] = replace(
+            poll,
+            options=self._numbered(options),
+            busy_checked_at=busy_checked_at or poll.busy_checked_at,
+        )
+
+    async def set_terms(
+        self, ref: str, *, deadline: datetime | None, required: Sequence[PersonId]
+    ) -> None:
+        self.polls[ref] = replace(self.polls[ref], deadline=deadline, required=tuple(required))
+
+    async def open(self, ref: str, now: datetime) -> bool:
+        poll = self.polls[ref]
+        if poll.status is not PollStatus.DRAFT:
+            return False
+        self.polls[ref] = replace(poll, status=PollStatus.OPEN, posted_at=now)
+        return True
+
+    async def posted(self, ref: str, message: Mapping[str, str]) -> None:
+        self.polls[ref] = replace(self.polls[ref], message=dict(message))
+
+    async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
+        poll = self.polls[ref]
+        allowed = {PollStatus.OPEN} | (
+            {PollStatus.DRAFT} if status is PollStatus.CANCELLED else set()
+        )
+        if poll.status not in allowed:
+            return False
+        self.polls[ref] = replace(poll, status=status, closed_at=now)
+        return True
+
+    async def booked(self, ref: str, meeting: str) -> None:
+        self.polls[ref] = replace(self.polls[ref], meeting=meeting)
+
+    async def vote(
+        self, ref: str, option: int, person: PersonId, choice: Choice, now: datetime
+    ) -> bool:
+        poll = self.polls.get(ref)
+        if poll is None or poll.status is not PollStatus.OPEN:
+            return False
+        if option not in {o.id for o in poll.options}:
+            return False
+        self.ballots[ref, option, person] = Vote(option, person, choice, now)
+        return True
+
+    async def withdraw(self, ref: str, option: int, person: PersonId) -> bool:
+        return self.ballots.pop((ref, option, person), None) is not None
+
+    async def votes(self, ref: str) -> Sequence[Vote]:
+        return [vote for (poll, _, _), vote in sorted(self.ballots.items()) if poll == ref]
+
+    async def due(self, now: datetime) -> Sequence[Poll]:
+        return [
+            p
+            for p in self.polls.values()
+            if p.status is PollStatus.OPEN and p.deadline is not None and p.deadline <= now
+        ]
+
+    async def to_nudge(self, now: datetime) -> Sequence[tuple[Poll, PersonId]]:
+        due = []
+        for poll in self.polls.values():
+            if (
+                poll.status is not PollStatus.OPEN
+                or poll.deadline is None
+                or poll.posted_at is None
+            ):
+                continue
+            lead = min(timedelta(hours=24), (poll.deadline - poll.posted_at) / 2)
+            if not poll.deadline - lead <= now < poll.deadline:
+                continue
+            voters = {v.person for v in await self.votes(poll.ref)}
+            due += [
+                (poll, p)
+                for p in poll.invitees
+                if p != poll.organizer and p not in voters and (poll.ref, p) not in self.nudges
+            ]
+        return due
+
+    async def nudged(self, ref: str, person: PersonId, now: datetime) -> bool:
+        del now  # kept as a set: once is once
+        if (ref, person) in self.nudges:
+            return False
+        self.nudges.add((ref, person))
+        return True
 
 
 @dataclass
@@ -223,6 +346,7 @@ class World:
         self.calendars = MemoryCalendars(self.clock)
         self.offers = MemoryOffers()
         self.meetings = MemoryMeetings()
+        self.polls = MemoryPolls()
         counter = itertools.count(1)
         self.ports = Ports(
             clock=self.clock,
@@ -235,6 +359,7 @@ class World:
             links=self.calendars,
             offers=self.offers,
             meetings=self.meetings,
+            polls=self.polls,
             actions=ActionCodec([b"test key"]),
             new_ref=lambda: f"ref{next(counter)}",
         )
@@ -271,9 +396,13 @@ class World:
             BusyInterval(datetime.fromisoformat(start), datetime.fromisoformat(end))
         )
 
-    async def context(self, person: Person, *, private: bool = True) -> Context:
+    async def context(
+        self, person: Person, *, private: bool = True, channel: str | None = None
+    ) -> Context:
         identity = self.people.chat_identities[person.id][0]
-        return await self.scheduler.context(PROGRAM, person, identity, private=private)
+        return await self.scheduler.context(
+            PROGRAM, person, identity, private=private, channel=channel
+        )
 
     async def send(self, person: Person, command: Command, *, private: bool = True) -> Outcome:
         return await self.scheduler.handle(await self.context(person, private=private), command)
@@ -281,8 +410,8 @@ class World:
     async def say(self, person: Person, text: str, *, private: bool = True) -> Outcome:
         return await self.scheduler.handle_text(await self.context(person, private=private), text)
 
-    async def click(self, person: Person, action: str) -> Outcome:
-        return await self.scheduler.act(await self.context(person), action)
+    async def click(self, person: Person, action: str, *, value: str | None = None) -> Outcome:
+        return await self.scheduler.act(await self.context(person), action, value=value)
 
 
 @dataclass

@@ -19,6 +19,7 @@ from core.ports import (
     Offers,
     Pairings,
     People,
+    Polls,
     Programs,
 )
 
@@ -33,6 +34,7 @@ class Context:
     zone: ZoneInfo  # where the speaker's times are shown
     zone_assumed: bool = False  # their profile had no zone; say which one was used
     private: bool = True  # speaking in a one-to-one conversation with the bot
+    channel: str | None = None  # the conversation spoken in, when it is not private
 
 
 def new_reference() -> str:
@@ -52,6 +54,7 @@ class Ports:
     links: ConnectLinks
     offers: Offers
     meetings: Meetings
+    polls: Polls
     actions: ActionCodec
     new_ref: Callable[[], str] = field(default=new_reference)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.commands import Provider
 from core.program import ProgramSettings
 from core.scheduling.context import Context, Ports
-from core.views import HelpView, Notice, Outcome, SettingsView, Tone
+from core.views import HelpView, Outcome, SettingsView
 
 EXAMPLES = (
     "find a time with my mentee next week",
@@ -58,14 +58,4 @@ def settings_view(program: ProgramSettings, *, can_edit: bool) -> SettingsView:
             ),
         ),
         can_edit=can_edit,
-    )
-
-
-def poll_not_ready() -> Outcome:
-    return Outcome(
-        Notice(
-            "Group polls aren't available yet. Meanwhile, I can find a time for you and "
-            "several people: “find a time with @maria and @sam next week”.",
-            Tone.INFO,
-        )
     )

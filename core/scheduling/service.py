@@ -13,7 +13,7 @@ from core.actions import InvalidAction
 from core.commands import Command, Intent, Provider
 from core.parsing import parse
 from core.people import ChatIdentity, Person, PersonId, ProgramId
-from core.scheduling import booking, connections, find_time, info
+from core.scheduling import booking, connections, find_time, info, polls
 from core.scheduling.context import Context, Ports, zone_of
 from core.views import Invitation, Notice, Outcome, Tone
 
@@ -33,13 +33,25 @@ class Scheduler:
         *,
         zone: str | None = None,
         private: bool = True,
+        channel: str | None = None,
     ) -> Context:
-        """The speaker's context; ``zone`` (e.g. Teams' ``localTimezone``) beats their profile."""
+        """The speaker's context; ``zone`` (e.g. Teams' ``localTimezone``) beats their profile.
+
+        ``channel`` names the conversation when it is not private (polls are posted there).
+        """
         settings = await self.ports.programs.settings(program)
         named = zone or person.timezone
         resolved = zone_of(named, settings.default_timezone)
         assumed = named is None or resolved.key != named
-        return Context(program, person, identity, resolved, zone_assumed=assumed, private=private)
+        return Context(
+            program,
+            person,
+            identity,
+            resolved,
+            zone_assumed=assumed,
+            private=private,
+            channel=channel,
+        )
 
     async def handle_text(
         self, ctx: Context, text: str, *, bot_user_id: str | None = None
@@ -77,8 +89,16 @@ class Scheduler:
     async def find_time(self, ctx: Context, command: Command) -> Outcome:
         return await find_time.find_time(self.ports, ctx, command)
 
-    async def poll(self, _ctx: Context, _command: Command) -> Outcome:
-        return info.poll_not_ready()
+    async def poll(self, ctx: Context, command: Command) -> Outcome:
+        return await polls.create(self.ports, ctx, command)
+
+    async def posted(self, key: str, message: Mapping[str, str]) -> None:
+        """Where an adapter posted a broadcast (a poll), for later updates."""
+        await polls.posted(self.ports, key, message)
+
+    async def tick(self) -> list[tuple[ProgramId, Outcome]]:
+        """Deadlines and reminders that are due; ``bot`` calls it every few seconds."""
+        return await polls.tick(self.ports)
 
     async def connect(self, ctx: Context, provider: Provider | None) -> Outcome:
         return await connections.connect(self.ports, ctx, provider)
@@ -95,8 +115,9 @@ class Scheduler:
     def help(self, hint: str | None = None) -> Outcome:
         return info.help_outcome(hint)
 
-    async def act(self, ctx: Context, reference: str) -> Outcome:
-        """A button was clicked: check its signature, then who clicked, then do it."""
+    async def act(self, ctx: Context, reference: str, *, value: str | None = None) -> Outcome:
+        """A button was clicked (or a field sent, with its ``value``): check the signature,
+        then who clicked, then do it."""
         try:
             action = self.ports.actions.open(reference)
             fields = action.fields
@@ -111,6 +132,13 @@ class Scheduler:
                     return await find_time.replay(self.ports, ctx, fields)
                 case "cancel":
                     return await booking.cancel(self.ports, ctx, _text(fields, "m"))
+                case "poll":
+                    return await polls.edit(self.ports, ctx, fields, value)
+                case "vote":
+                    return await polls.vote(self.ports, ctx, fields)
+                case "connect":
+                    prompt = await connections.connect_prompt(self.ports, ctx, None)
+                    return Outcome(prompt)
                 case "disconnect":
                     if fields.get("r") != ctx.person.id:
                         return Outcome(Notice(NOT_YOURS, Tone.WARNING))

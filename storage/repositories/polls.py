@@ -1,10 +1,15 @@
-"""Polls and their votes. A vote is one row per person and option: repeats update it."""
+"""Polls and their votes: core's Polls port.
+
+A vote is one row per person and option, so repeats update it; every status
+change is a conditional UPDATE, so of two processes exactly one performs it.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.people import PersonId, ProgramId
@@ -12,6 +17,8 @@ from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from storage import models
 from storage.database import Database
 from storage.repositories.sql import affected, insert
+
+NUDGE_AT_MOST = timedelta(hours=24)  # before the deadline
 
 
 class SqlPolls:
@@ -31,10 +38,15 @@ class SqlPolls:
                     duration_minutes=poll.duration_minutes,
                     status=poll.status.value,
                     deadline=poll.deadline,
-                    details={},
-                    busy_checked_at=poll.created_at,
+                    window_start=poll.window_start,
+                    window_end=poll.window_end,
+                    connected=poll.connected,
+                    message=None,
+                    busy_checked_at=poll.busy_checked_at or poll.created_at,
                     created_at=poll.created_at,
+                    posted_at=None,
                     closed_at=None,
+                    meeting_ref=None,
                 )
             )
             await session.flush()
@@ -44,16 +56,7 @@ class SqlPolls:
                 )
                 for person in dict.fromkeys(poll.invitees)
             )
-            session.add_all(
-                models.PollOption(
-                    poll_ref=poll.ref,
-                    start=option.start,
-                    end=option.end,
-                    position=position,
-                    busy_count=option.busy_count,
-                )
-                for position, option in enumerate(poll.options)
-            )
+            _add_options(session, poll.ref, poll.options)
             await session.flush()
             return await _poll(session, poll.ref)
 
@@ -62,6 +65,82 @@ class SqlPolls:
             if await session.get(models.Poll, ref) is None:
                 return None
             return await _poll(session, ref)
+
+    async def replace_options(
+        self, ref: str, options: Sequence[PollOption], busy_checked_at: datetime | None
+    ) -> None:
+        """Keep options by start time (and their votes), add new ones, drop the rest."""
+        async with self._db.transaction() as session:
+            existing = {
+                row.start: row
+                for row in await session.scalars(
+                    select(models.PollOption).where(models.PollOption.poll_ref == ref)
+                )
+            }
+            wanted = {option.start for option in options}
+            for start, row in existing.items():
+                if start not in wanted:
+                    await session.delete(row)
+            await session.flush()
+            for position, option in enumerate(options):
+                kept = existing.get(option.start)
+                if kept is None:
+                    _add_options(session, ref, [option], first_position=position)
+                else:
+                    kept.position, kept.busy_count, kept.end = (
+                        position,
+                        option.busy_count,
+                        option.end,
+                    )
+            if busy_checked_at is not None:
+                await session.execute(
+                    update(models.Poll)
+                    .where(models.Poll.ref == ref)
+                    .values(busy_checked_at=busy_checked_at)
+                )
+
+    async def set_terms(
+        self, ref: str, *, deadline: datetime | None, required: Sequence[PersonId]
+    ) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.Poll).where(models.Poll.ref == ref).values(deadline=deadline)
+            )
+            await session.execute(
+                update(models.PollInvitee)
+                .where(models.PollInvitee.poll_ref == ref)
+                .values(required=models.PollInvitee.person_id.in_(list(required)))
+            )
+
+    async def open(self, ref: str, now: datetime) -> bool:
+        return await self._transition(ref, PollStatus.DRAFT, PollStatus.OPEN, posted_at=now)
+
+    async def posted(self, ref: str, message: Mapping[str, str]) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.Poll).where(models.Poll.ref == ref).values(message=dict(message))
+            )
+
+    async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
+        """Close or cancel an open poll, or cancel a draft; True only for the call that did."""
+        sources = (
+            (PollStatus.OPEN, PollStatus.DRAFT)
+            if status is PollStatus.CANCELLED
+            else (PollStatus.OPEN,)
+        )
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Poll)
+                .where(models.Poll.ref == ref, models.Poll.status.in_([s.value for s in sources]))
+                .values(status=status.value, closed_at=now)
+            )
+            return bool(affected(result))
+
+    async def booked(self, ref: str, meeting: str) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.Poll).where(models.Poll.ref == ref).values(meeting_ref=meeting)
+            )
 
     async def vote(
         self, ref: str, option: int, person: PersonId, choice: Choice, now: datetime
@@ -110,8 +189,98 @@ class SqlPolls:
                 .order_by(models.PollVote.option_id, models.PollVote.person_id)
             )
             return [
-                Vote(row.option_id, PersonId(row.person_id), Choice(row.choice)) for row in rows
+                Vote(row.option_id, PersonId(row.person_id), Choice(row.choice), row.updated_at)
+                for row in rows
             ]
+
+    async def due(self, now: datetime) -> list[Poll]:
+        async with self._db.transaction() as session:
+            refs = list(
+                await session.scalars(
+                    select(models.Poll.ref).where(
+                        models.Poll.status == PollStatus.OPEN.value, models.Poll.deadline <= now
+                    )
+                )
+            )
+            return [await _poll(session, ref) for ref in refs]
+
+    async def to_nudge(self, now: datetime) -> list[tuple[Poll, PersonId]]:
+        """Invitees who have not voted, once the reminder time of an open poll has come.
+
+        The reminder comes halfway between posting and the deadline, or a day
+        before the deadline when that is later.
+        """
+        async with self._db.transaction() as session:
+            polls = list(
+                await session.scalars(
+                    select(models.Poll).where(
+                        models.Poll.status == PollStatus.OPEN.value,
+                        models.Poll.deadline > now,
+                        models.Poll.posted_at.is_not(None),
+                    )
+                )
+            )
+            due: list[tuple[Poll, PersonId]] = []
+            for row in polls:
+                if row.deadline is None or row.posted_at is None:  # excluded by the query
+                    continue
+                lead = min(NUDGE_AT_MOST, (row.deadline - row.posted_at) / 2)
+                if now < row.deadline - lead:
+                    continue
+                voted = exists().where(
+                    models.PollVote.poll_ref == row.ref,
+                    models.PollVote.person_id == models.PollInvitee.person_id,
+                )
+                people = await session.scalars(
+                    select(models.PollInvitee.person_id).where(
+                        models.PollInvitee.poll_ref == row.ref,
+                        models.PollInvitee.nudged_at.is_(None),
+                        models.PollInvitee.person_id != row.organizer_id,
+                        ~voted,
+                    )
+                )
+                poll = await _poll(session, row.ref)
+                due.extend((poll, PersonId(person)) for person in people)
+            return due
+
+    async def nudged(self, ref: str, person: PersonId, now: datetime) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.PollInvitee)
+                .where(
+                    models.PollInvitee.poll_ref == ref,
+                    models.PollInvitee.person_id == person,
+                    models.PollInvitee.nudged_at.is_(None),
+                )
+                .values(nudged_at=now)
+            )
+            return bool(affected(result))
+
+    async def _transition(
+        self, ref: str, source: PollStatus, target: PollStatus, **values: object
+    ) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Poll)
+                .where(models.Poll.ref == ref, models.Poll.status == source.value)
+                .values(status=target.value, **values)
+            )
+            return bool(affected(result))
+
+
+def _add_options(
+    session: AsyncSession, ref: str, options: Sequence[PollOption], *, first_position: int = 0
+) -> None:
+    session.add_all(
+        models.PollOption(
+            poll_ref=ref,
+            start=option.start,
+            end=option.end,
+            position=first_position + index,
+            busy_count=option.busy_count,
+        )
+        for index, option in enumerate(options)
+    )
 
 
 async def _open_option(session: AsyncSession, ref: str, option: int) -> bool:
@@ -136,7 +305,7 @@ async def _open_option(session: AsyncSession, ref: str, option: int) -> bool:
 
 async def _poll(session: AsyncSession, ref: str) -> Poll:
     row = await session.get(models.Poll, ref, populate_existing=True)
-    assert row is not None
+    assert row is not None  # callers checked
     invitees = list(
         await session.scalars(select(models.PollInvitee).where(models.PollInvitee.poll_ref == ref))
     )
@@ -159,4 +328,11 @@ async def _poll(session: AsyncSession, ref: str) -> Poll:
         required=tuple(PersonId(i.person_id) for i in invitees if i.required),
         deadline=row.deadline,
         closed_at=row.closed_at,
+        window_start=row.window_start,
+        window_end=row.window_end,
+        connected=row.connected,
+        busy_checked_at=row.busy_checked_at,
+        posted_at=row.posted_at,
+        message=row.message,
+        meeting=row.meeting_ref,
     )

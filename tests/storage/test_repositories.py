@@ -306,3 +306,73 @@ async def test_votes_are_set_changed_and_withdrawn(storage: Storage):
     assert stored is not None
     assert stored.status is PollStatus.OPEN
     assert replace(stored, options=poll.options) == poll
+
+
+async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
+    ana, ben, cy = [await person(storage, name) for name in ("Ana", "Ben", "Cy")]
+    draft = await storage.polls.create(
+        Poll(
+            ref="p1",
+            program=SLACK,
+            organizer=ana.id,
+            title="Circle",
+            duration_minutes=60,
+            invitees=(ana.id, ben.id, cy.id),
+            options=tuple(
+                PollOption(0, NOW + timedelta(days=d), NOW + timedelta(days=d, hours=1))
+                for d in (1, 2, 3)
+            ),
+            created_at=NOW,
+            status=PollStatus.DRAFT,
+            window_start=NOW,
+            window_end=NOW + timedelta(days=7),
+            connected=2,
+        )
+    )
+    first, _second, third = draft.options
+    assert not await storage.polls.vote("p1", first.id, ben.id, Choice.YES, NOW)  # a draft
+    # The organiser drops one time and adds one; kept options keep their ids.
+    added = PollOption(0, NOW + timedelta(days=4), NOW + timedelta(days=4, hours=1), 1)
+    await storage.polls.replace_options("p1", [first, third, added], NOW)
+    edited = await storage.polls.get("p1")
+    assert edited is not None
+    assert [o.start for o in edited.options] == [first.start, third.start, added.start]
+    assert edited.options[0].id == first.id
+    assert edited.options[2].busy_count == 1
+    deadline = NOW + timedelta(days=2)
+    await storage.polls.set_terms("p1", deadline=deadline, required=[ben.id])
+
+    assert await storage.polls.open("p1", NOW)
+    assert not await storage.polls.open("p1", NOW)
+    await storage.polls.posted("p1", {"channel": "C1", "ts": "1.5"})
+    opened = await storage.polls.get("p1")
+    assert opened is not None
+    assert (opened.status, opened.deadline, opened.required) == (
+        PollStatus.OPEN,
+        deadline,
+        (ben.id,),
+    )
+    assert opened.message == {"channel": "C1", "ts": "1.5"}
+    assert opened.posted_at == NOW
+
+    assert await storage.polls.vote("p1", first.id, ben.id, Choice.YES, NOW)
+    # Reminders: from a day before the deadline, to those who have not voted (not the organiser).
+    assert await storage.polls.to_nudge(NOW + timedelta(hours=23)) == []
+    due = await storage.polls.to_nudge(NOW + timedelta(hours=25))
+    assert [(p.ref, who) for p, who in due] == [("p1", cy.id)]
+    assert await storage.polls.nudged("p1", cy.id, NOW)
+    assert not await storage.polls.nudged("p1", cy.id, NOW)
+    assert await storage.polls.to_nudge(NOW + timedelta(hours=26)) == []
+
+    assert await storage.polls.due(NOW + timedelta(days=1)) == []
+    (overdue,) = await storage.polls.due(NOW + timedelta(days=3))
+    assert overdue.ref == "p1"
+    assert await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
+    assert not await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
+    assert not await storage.polls.finish("p1", PollStatus.CANCELLED, NOW + timedelta(days=3))
+    assert not await storage.polls.vote("p1", first.id, cy.id, Choice.YES, NOW)
+    await storage.polls.booked("p1", "m1")
+    closed = await storage.polls.get("p1")
+    assert closed is not None
+    assert (closed.status, closed.meeting) == (PollStatus.CLOSED, "m1")
+    assert await storage.polls.due(NOW + timedelta(days=3)) == []

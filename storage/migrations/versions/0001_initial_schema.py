@@ -262,10 +262,15 @@ def upgrade() -> None:
         sa.Column("duration_minutes", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("deadline", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("window_end", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("connected", sa.Integer(), nullable=False),
+        sa.Column("message", sa.JSON(), nullable=True),
         sa.Column("busy_checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("meeting_ref", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
             ["organizer_id"],
             ["people.id"],
@@ -282,6 +287,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("polls", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_polls_deadline"), ["deadline"], unique=False)
+        batch_op.create_index(batch_op.f("ix_polls_status"), ["status"], unique=False)
 
     op.create_table(
         "program_admins",
@@ -533,6 +539,7 @@ def downgrade() -> None:
     op.drop_table("slot_offers")
     op.drop_table("program_admins")
     with op.batch_alter_table("polls", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_polls_status"))
         batch_op.drop_index(batch_op.f("ix_polls_deadline"))
 
     op.drop_table("polls")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from core.commands import Command, Intent
 from core.program import ProgramSettings
 from core.rules import Rules
-from core.views import HelpView, Notice, SettingsView
+from core.views import HelpView, SettingsView
 from tests.memory import PROGRAM, World
 
 
@@ -41,10 +41,3 @@ async def test_settings_show_the_rules_and_admins_may_edit():
     admin_view = (await world.send(ana, Command(Intent.SETTINGS))).reply
     assert isinstance(admin_view, SettingsView)
     assert admin_view.can_edit
-
-
-async def test_polls_say_they_are_not_available_yet():
-    world = World()
-    reply = (await world.send(world.person("Ana"), Command(Intent.POLL))).reply
-    assert isinstance(reply, Notice)
-    assert reply.text.startswith("Group polls aren't available yet.")

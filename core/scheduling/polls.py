@@ -1,0 +1,629 @@
+"""Group polls, from "poll my circle" to a booked meeting.
+
+1. The organiser asks; Pairtime reads the invitees' calendars once and
+   proposes the times most of them can make (the engine's ``most`` mode),
+   spread over several days, in a private draft. The organiser removes or
+   adds times, may set a deadline and required attendees, then posts it.
+2. The channel sees the poll: per time, the votes and how many invitees with
+   a calendar are busy (never who). Invitees vote "yes" or "if need be";
+   clicking again withdraws. A voter sees privately where their own calendar
+   clashes. Busy counts are refreshed at most every 10 minutes, not per vote.
+3. At the deadline, or when the organiser closes it, the winner is the time
+   every required attendee can make with the most "yes" (then "if need be",
+   then the earliest); ties are stated. It is booked once and everyone gets
+   the invitation. Closing twice, in any process, does it once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+from core.availability import Mode, Slot, SlotRequest, busy_during, find_slots
+from core.calendars import BusyResult, BusyTimes
+from core.commands import Command
+from core.invitations import invitation
+from core.meetings import Meeting
+from core.people import Person, PersonId, ProgramId
+from core.polls import Choice, Poll, PollOption, PollStatus, Vote
+from core.program import ProgramSettings
+from core.scheduling.context import Context, Ports, zone_of
+from core.scheduling.find_time import DEFAULT_HORIZON, engine_participant
+from core.scheduling.participants import Ask, Refuse, resolve
+from core.time import Interval, describe, local_dates
+from core.views import (
+    Broadcast,
+    Button,
+    ButtonStyle,
+    Confirmation,
+    DirectMessage,
+    MessageUpdate,
+    Notice,
+    Outcome,
+    PollDraftView,
+    PollOptionView,
+    PollView,
+    TimeInput,
+    Tone,
+)
+
+PROPOSED = 5
+MIN_OPTIONS, MAX_OPTIONS = 3, 8
+BUSY_REFRESH = timedelta(minutes=10)
+DOUBLE_CLICK = timedelta(seconds=2)  # a second identical click this soon is the same click
+DEADLINES = ((0, "No deadline"), (24, "In 1 day"), (48, "In 2 days"), (168, "In 1 week"))
+NOT_ORGANISER = "Only the organiser can change this poll."
+GONE = "This poll no longer exists."
+
+
+# ---------------------------------------------------------------- creating
+
+
+async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
+    """Propose times to the organiser, privately, as a draft."""
+    settings = await ports.programs.settings(ctx.program)
+    now = ports.clock.now()
+    window = command.window or Interval(now, now + DEFAULT_HORIZON)
+    duration = (
+        command.duration_minutes if command.duration_given else settings.default_duration_minutes
+    )
+    invited = await _invitees(ports, ctx, command)
+    if isinstance(invited, Notice):
+        return Outcome(invited)
+    title, others = invited
+    people = [ctx.person, *others]
+    results = await ports.busy.busy_times([p.id for p in people], window)
+    participants = [engine_participant(p, results.get(p.id), settings, ctx) for p in people]
+    within = None
+    if command.time_of_day is not None:
+        start, end = command.time_of_day.start, command.time_of_day.end
+        within = [
+            Interval(start.on(day, ctx.zone), end.on(day, ctx.zone))
+            for day in local_dates(window, ctx.zone)
+            if start.on(day, ctx.zone) < end.on(day, ctx.zone)
+        ]
+    slots = find_slots(
+        SlotRequest(
+            window=window,
+            duration=timedelta(minutes=duration),
+            participants=participants,
+            now=now,
+            rules=settings.rules,
+            mode=Mode.MOST,
+            within=within,
+        )
+    )
+    chosen = propose(slots, PROPOSED, ctx)
+    if not chosen:
+        return Outcome(
+            Notice(
+                f"I couldn't find {duration} minutes in that window within everyone's hours. "
+                "Try a longer window or a shorter meeting.",
+                Tone.WARNING,
+            )
+        )
+    poll = await ports.polls.create(
+        Poll(
+            ref=ports.new_ref(),
+            program=ctx.program,
+            organizer=ctx.person.id,
+            title=title,
+            duration_minutes=duration,
+            invitees=tuple(p.id for p in people),
+            options=tuple(PollOption(0, s.start, s.end, len(s.busy)) for s in chosen),
+            created_at=now,
+            status=PollStatus.DRAFT,
+            channel=ctx.channel,
+            window_start=window.start,
+            window_end=window.end,
+            connected=sum(isinstance(results.get(p.id), BusyTimes) for p in people),
+            busy_checked_at=now,
+        )
+    )
+    return Outcome(await draft_view(ports, ctx, poll))
+
+
+def propose(slots: Sequence[Slot], count: int, ctx: Context) -> list[Slot]:
+    """The ``count`` best-attended slots, spread over days, not overlapping, in order.
+
+    ``slots`` come ranked by the engine (most free first, then earliest).
+    Attendance comes first: a time fewer people can make is taken only when
+    the better ones run out. Within one level of attendance the times are
+    spread: each day gets one before any day gets a second.
+    """
+    chosen: list[Slot] = []
+    per_day: dict[date, int] = {}
+    for _, level in groupby(slots, key=lambda slot: len(slot.free)):
+        candidates = list(level)
+        for share in range(1, count + 1):
+            for slot in candidates:
+                if len(chosen) == count:
+                    return sorted(chosen, key=lambda s: s.start)
+                day = slot.start.astimezone(ctx.zone).date()
+                if per_day.get(day, 0) >= share or slot in chosen:
+                    continue
+                if any(slot.start < other.end and other.start < slot.end for other in chosen):
+                    continue
+                chosen.append(slot)
+                per_day[day] = per_day.get(day, 0) + 1
+    return sorted(chosen, key=lambda slot: slot.start)
+
+
+async def _invitees(
+    ports: Ports, ctx: Context, command: Command
+) -> tuple[str, list[Person]] | Notice:
+    if command.participants:
+        found = await resolve(ports, ctx, command.participants)
+        if isinstance(found, Refuse):
+            return Notice(found.text, Tone.WARNING)
+        if isinstance(found, Ask):
+            names = "; ".join(option.label for option in found.options)
+            return Notice(f"{found.text} ({names}) Mention them in the poll request.", Tone.INFO)
+        groups = await ports.groups.groups_of(ctx.program, ctx.person.id)
+        circle = next((g for g in groups if set(g.members) >= {p.id for p in found.people}), None)
+        title = (
+            circle.name if circle and len(found.people) > 1 else f"Meeting with {ctx.person.name}"
+        )
+        return title, list(found.people)
+    if ctx.channel is not None:
+        circle = await ports.groups.by_channel(ctx.program, ctx.channel)
+        if circle is not None:
+            people = await ports.people.many(circle.members)
+            return circle.name, [
+                people[m] for m in circle.members if m in people and m != ctx.person.id
+            ]
+    return Notice(
+        "Who should I invite? Mention them (“poll @ana @ben for an hour next week”), or say "
+        "“poll my circle”.",
+        Tone.INFO,
+    )
+
+
+# ---------------------------------------------------------------- the draft
+
+
+async def draft_view(
+    ports: Ports, ctx: Context, poll: Poll, notes: Sequence[str] = ()
+) -> PollDraftView:
+    names = await _names(ports, poll.invitees)
+    seal = ports.actions.seal
+    return PollDraftView(
+        title=poll.title,
+        zone=ctx.zone,
+        duration_minutes=poll.duration_minutes,
+        options=tuple(
+            (
+                PollOptionView(o.id, o.start, o.end, 0, 0, o.busy_count),
+                Button("Remove", seal("poll", op="remove", p=poll.ref, o=o.id)),
+            )
+            for o in poll.options
+        ),
+        invitees=tuple(names[p] for p in poll.invitees if p in names),
+        connected=poll.connected,
+        add_time=TimeInput("Add a time of your own", seal("poll", op="add", p=poll.ref)),
+        deadlines=tuple(
+            Button(label, seal("poll", op="deadline", p=poll.ref, h=hours), _selected(poll, hours))
+            for hours, label in DEADLINES
+        ),
+        deadline=poll.deadline,
+        required=tuple(
+            Button(
+                names.get(person, "someone"),
+                seal("poll", op="require", p=poll.ref, u=person),
+                ButtonStyle.PRIMARY if person in poll.required else ButtonStyle.DEFAULT,
+            )
+            for person in poll.invitees
+        ),
+        required_names=tuple(names[p] for p in poll.required if p in names),
+        post=Button("Post poll", seal("poll", op="post", p=poll.ref), ButtonStyle.PRIMARY),
+        cancel=Button("Discard", seal("poll", op="cancel", p=poll.ref), ButtonStyle.DANGER),
+        notes=(
+            *notes,
+            f"{poll.connected} of {len(poll.invitees)} invitees have connected calendars.",
+        ),
+    )
+
+
+def _selected(poll: Poll, hours: int) -> ButtonStyle:
+    if poll.deadline is None:
+        return ButtonStyle.PRIMARY if hours == 0 else ButtonStyle.DEFAULT
+    offered = poll.created_at + timedelta(hours=hours)
+    return ButtonStyle.PRIMARY if hours and poll.deadline == offered else ButtonStyle.DEFAULT
+
+
+async def edit(
+    ports: Ports, ctx: Context, fields: Mapping[str, object], value: str | None
+) -> Outcome:
+    """Every organiser's button: draft edits, posting, closing, cancelling."""
+    poll = await ports.polls.get(str(fields.get("p")))
+    if poll is None:
+        return Outcome(Notice(GONE, Tone.WARNING))
+    if ctx.person.id != poll.organizer:
+        return Outcome(Notice(NOT_ORGANISER, Tone.WARNING))
+    op = fields.get("op")
+    if op == "close":
+        return await close(ports, poll, by=ctx)
+    if op == "cancel":
+        return await _cancel(ports, ctx, poll)
+    if poll.status is not PollStatus.DRAFT:
+        return Outcome(Notice("This poll was posted already.", Tone.INFO))
+    notes: list[str] = []
+    if op == "remove":
+        kept = [o for o in poll.options if o.id != fields.get("o")]
+        if len(kept) < 1:
+            notes.append("A poll needs at least one time.")
+        else:
+            await ports.polls.replace_options(poll.ref, kept, None)
+    elif op == "add":
+        added = await _own_time(ports, ctx, poll, value)
+        if isinstance(added, str):
+            notes.append(added)
+        else:
+            options = sorted([*poll.options, added], key=lambda o: o.start)
+            await ports.polls.replace_options(poll.ref, options, None)
+    elif op == "deadline":
+        hours = fields.get("h")
+        deadline = (
+            ports.clock.now() + timedelta(hours=hours) if isinstance(hours, int) and hours else None
+        )
+        await ports.polls.set_terms(poll.ref, deadline=deadline, required=poll.required)
+    elif op == "require":
+        person = fields.get("u")
+        required = [p for p in poll.required if p != person]
+        if person not in poll.required and person in poll.invitees:
+            required.append(PersonId(str(person)))
+        await ports.polls.set_terms(poll.ref, deadline=poll.deadline, required=required)
+    elif op == "post":
+        return await _post(ports, ctx, poll)
+    updated = await ports.polls.get(poll.ref)
+    assert updated is not None
+    return Outcome(await draft_view(ports, ctx, updated, notes), replaces_original=True)
+
+
+async def _own_time(ports: Ports, ctx: Context, poll: Poll, value: str | None) -> PollOption | str:
+    """An option at the organiser's local time ``value`` (``YYYY-MM-DDTHH:MM``), or a reason."""
+    try:
+        local = datetime.fromisoformat(value or "")
+    except ValueError:
+        return "Give the time as a date and a time of day."
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ctx.zone)
+    start = local.astimezone(poll.created_at.tzinfo)
+    if start <= ports.clock.now():
+        return "That time has passed; choose one in the future."
+    if len(poll.options) >= MAX_OPTIONS:
+        return f"A poll can offer at most {MAX_OPTIONS} times."
+    if any(o.start == start for o in poll.options):
+        return "That time is already offered."
+    span = Interval(start, start + timedelta(minutes=poll.duration_minutes))
+    busy = await _busy_counts(ports, poll, [span])
+    return PollOption(0, span.start, span.end, busy[0])
+
+
+async def _post(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
+    if not await ports.polls.open(poll.ref, ports.clock.now()):
+        return Outcome(Notice("This poll was posted already.", Tone.INFO))
+    opened = await ports.polls.get(poll.ref)
+    assert opened is not None
+    return Outcome(
+        Notice("Your poll is posted. I'll book the winning time when you close it.", Tone.SUCCESS),
+        replaces_original=True,
+        broadcast=Broadcast(await poll_view(ports, opened, ctx.zone), key=f"poll:{poll.ref}"),
+    )
+
+
+async def posted(ports: Ports, key: str, message: Mapping[str, str]) -> None:
+    """Where the adapter posted a poll, so that votes and the deadline can update it."""
+    if key.startswith("poll:"):
+        await ports.polls.posted(key.removeprefix("poll:"), message)
+
+
+# ---------------------------------------------------------------- voting
+
+
+async def vote(ports: Ports, ctx: Context, fields: Mapping[str, object]) -> Outcome:
+    poll = await ports.polls.get(str(fields.get("p")))
+    if poll is None:
+        return Outcome(Notice(GONE, Tone.WARNING))
+    if poll.status is not PollStatus.OPEN:
+        state = "closed" if poll.status is PollStatus.CLOSED else "no longer open"
+        return Outcome(Notice(f"This poll is {state}; votes can't change any more.", Tone.INFO))
+    if ctx.person.id not in poll.invitees:
+        return Outcome(Notice("Only the people invited to this poll can vote in it.", Tone.INFO))
+    option = next((o for o in poll.options if o.id == fields.get("o")), None)
+    try:
+        choice = Choice(str(fields.get("c")))
+    except ValueError:
+        option = None
+    if option is None:
+        return Outcome(Notice("That time is not part of this poll any more.", Tone.WARNING))
+    now = ports.clock.now()
+    mine = {v.option: v for v in await ports.polls.votes(poll.ref) if v.person == ctx.person.id}
+    current = mine.get(option.id)
+    when = describe(option.start, ctx.zone)
+    if current is not None and current.choice is choice:
+        if current.at is not None and now - current.at < DOUBLE_CLICK:
+            said = f"You voted {_said(choice)} for {when}."  # the same click twice: keep the vote
+        else:
+            await ports.polls.withdraw(poll.ref, option.id, ctx.person.id)
+            said = f"You withdrew your vote for {when}."
+    else:
+        if not await ports.polls.vote(poll.ref, option.id, ctx.person.id, choice, now):
+            return Outcome(Notice("This poll just closed; your vote was not counted.", Tone.INFO))
+        said = f"You voted {_said(choice)} for {when}."
+    poll = await _refreshed(ports, poll)
+    clashes = await _clashes(ports, ctx, poll)
+    if clashes:
+        said += (
+            " Your calendar is busy at: "
+            + "; ".join(describe(o.start, ctx.zone) for o in clashes)
+            + "."
+        )
+    return Outcome(Notice(said, Tone.SUCCESS), updates=await _updates(ports, poll))
+
+
+def _said(choice: Choice) -> str:
+    return "“yes”" if choice is Choice.YES else "“if need be”"
+
+
+async def _refreshed(ports: Ports, poll: Poll) -> Poll:
+    """The poll with busy counts at most ten minutes old (read again only when older)."""
+    now = ports.clock.now()
+    if poll.busy_checked_at is not None and now - poll.busy_checked_at < BUSY_REFRESH:
+        return poll
+    counts = await _busy_counts(ports, poll, [Interval(o.start, o.end) for o in poll.options])
+    options = [replace(o, busy_count=n) for o, n in zip(poll.options, counts, strict=True)]
+    await ports.polls.replace_options(poll.ref, options, now)
+    return replace(poll, options=tuple(options), busy_checked_at=now)
+
+
+async def _busy_counts(ports: Ports, poll: Poll, spans: Sequence[Interval]) -> list[int]:
+    settings = await ports.programs.settings(poll.program)
+    window = Interval(min(s.start for s in spans), max(s.end for s in spans))
+    results = await ports.busy.busy_times(poll.invitees, window)
+    calendars = [r.intervals for r in results.values() if isinstance(r, BusyTimes)]
+    return [
+        sum(busy_during(blocks, span, settings.rules) for blocks in calendars) for span in spans
+    ]
+
+
+async def _clashes(ports: Ports, ctx: Context, poll: Poll) -> list[PollOption]:
+    if not poll.options:
+        return []
+    settings = await ports.programs.settings(poll.program)
+    window = Interval(poll.options[0].start, max(o.end for o in poll.options))
+    mine: BusyResult | None = (await ports.busy.busy_times([ctx.person.id], window)).get(
+        ctx.person.id
+    )
+    if not isinstance(mine, BusyTimes):
+        return []
+    return [
+        o
+        for o in poll.options
+        if busy_during(mine.intervals, Interval(o.start, o.end), settings.rules)
+    ]
+
+
+# ---------------------------------------------------------------- closing
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    winner: PollOption | None
+    text: str
+
+
+def decide(poll: Poll, votes: Sequence[Vote], zone: ZoneInfo) -> Result:
+    """The winning option: every required attendee in, most "yes", then "if need be", earliest."""
+    yes: dict[int, set[PersonId]] = {o.id: set() for o in poll.options}
+    maybe: dict[int, set[PersonId]] = {o.id: set() for o in poll.options}
+    for v in votes:
+        (yes if v.choice is Choice.YES else maybe).setdefault(v.option, set()).add(v.person)
+    if not votes:
+        return Result(None, "Nobody voted, so nothing was booked.")
+    required = set(poll.required)
+    eligible = [o for o in poll.options if required <= yes[o.id] | maybe[o.id]]
+    if not eligible:
+        return Result(None, "No time suits every required attendee, so nothing was booked.")
+
+    def score(option: PollOption) -> tuple[int, int]:
+        return (len(yes[option.id]), len(maybe[option.id]))
+
+    best = min(eligible, key=lambda o: (-score(o)[0], -score(o)[1], o.start))
+    tied = [o for o in eligible if o is not best and score(o) == score(best)]
+    text = "The most popular time was booked."
+    if tied:
+        others = ", ".join(describe(o.start, zone) for o in tied)
+        text = f"It tied with {others}; the earliest was booked."
+    return Result(best, text)
+
+
+async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
+    """Close and book (the organiser's button, or the deadline when ``by`` is None)."""
+    now = ports.clock.now()
+    settings = await ports.programs.settings(poll.program)
+    organizer = await ports.people.get(poll.organizer)
+    zone = (
+        by.zone
+        if by
+        else zone_of(organizer.timezone if organizer else None, settings.default_timezone)
+    )
+    if not await ports.polls.finish(poll.ref, PollStatus.CLOSED, now):
+        current = await ports.polls.get(poll.ref) or poll
+        view = await poll_view(ports, current, zone)
+        return Outcome(
+            Notice("This poll is already closed.", Tone.INFO), updates=_update(current, view)
+        )
+    closed = await ports.polls.get(poll.ref) or poll
+    result = decide(closed, await ports.polls.votes(poll.ref), zone)
+    direct: tuple[DirectMessage, ...] = ()
+    if result.winner is not None:
+        meeting, direct = await _book(ports, closed, result.winner, settings, now)
+        await ports.polls.booked(poll.ref, meeting.ref)
+        closed = replace(closed, meeting=meeting.ref)
+    view = await poll_view(ports, closed, zone, result=result)
+    reply = Notice(result.text, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
+    return Outcome(reply, direct=direct, updates=_update(closed, view))
+
+
+async def _book(
+    ports: Ports, poll: Poll, option: PollOption, settings: ProgramSettings, now: datetime
+) -> tuple[Meeting, tuple[DirectMessage, ...]]:
+    people = await ports.people.many(poll.invitees)
+    attendees = [people[p] for p in poll.invitees if p in people]
+    meeting, _ = await ports.meetings.book(
+        Meeting(
+            ref=ports.new_ref(),
+            program=poll.program,
+            organizer=poll.organizer,
+            participants=tuple(p.id for p in attendees),
+            start=option.start,
+            end=option.end,
+            title=poll.title,
+            created_at=now,
+            poll_ref=poll.ref,
+        )
+    )
+    ics = invitation(meeting, attendees, settings, stamp=meeting.created_at)
+    messages = tuple(
+        DirectMessage(
+            person.id,
+            Confirmation(
+                headline=f"The poll “{poll.title}” is closed: the meeting is booked.",
+                title=meeting.title,
+                start=meeting.start,
+                end=meeting.end,
+                zone=zone_of(person.timezone, settings.default_timezone),
+                with_names=tuple(p.name for p in attendees if p.id != person.id),
+                invitation=ics,
+                download=ports.actions.seal("ics", m=meeting.ref, p=person.id),
+                cancel=Button(
+                    "Cancel meeting",
+                    ports.actions.seal("cancel", m=meeting.ref),
+                    ButtonStyle.DANGER,
+                ),
+            ),
+        )
+        for person in attendees
+    )
+    return meeting, messages
+
+
+async def _cancel(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
+    if not await ports.polls.finish(poll.ref, PollStatus.CANCELLED, ports.clock.now()):
+        return Outcome(Notice("This poll is already closed.", Tone.INFO))
+    cancelled = await ports.polls.get(poll.ref) or poll
+    view = await poll_view(ports, cancelled, ctx.zone)
+    was_draft = poll.status is PollStatus.DRAFT
+    return Outcome(
+        Notice("The poll is discarded." if was_draft else "The poll is cancelled.", Tone.INFO),
+        replaces_original=was_draft,
+        updates=_update(cancelled, view),
+    )
+
+
+# ---------------------------------------------------------------- the clock
+
+
+async def tick(ports: Ports) -> list[tuple[ProgramId, Outcome]]:
+    """Close what is due and send the reminders that are due: safe in several processes.
+
+    Each close and each reminder is a conditional update in the database, so
+    whichever process gets there first does it, and only once.
+    """
+    now = ports.clock.now()
+    outcomes = [
+        (poll.program, await close(ports, poll, by=None)) for poll in await ports.polls.due(now)
+    ]
+    for poll, person in await ports.polls.to_nudge(now):
+        if not await ports.polls.nudged(poll.ref, person, now):
+            continue
+        settings = await ports.programs.settings(poll.program)
+        found = await ports.people.get(person)
+        zone = zone_of(found.timezone if found else None, settings.default_timezone)
+        deadline = describe(poll.deadline, zone) if poll.deadline else "soon"
+        notice = Notice(
+            f"Reminder: the poll “{poll.title}” closes {deadline}, and you haven't voted yet.",
+            Tone.INFO,
+        )
+        outcomes.append((poll.program, Outcome(None, direct=(DirectMessage(person, notice),))))
+    return outcomes
+
+
+# ---------------------------------------------------------------- the poll message
+
+
+async def poll_view(
+    ports: Ports, poll: Poll, zone: ZoneInfo, *, result: Result | None = None
+) -> PollView:
+    votes = await ports.polls.votes(poll.ref)
+    names = await _names(ports, (poll.organizer, *poll.required))
+    seal = ports.actions.seal
+    open_ = poll.status is PollStatus.OPEN
+    winner = result.winner.id if result and result.winner else None
+    options = tuple(
+        PollOptionView(
+            option=o.id,
+            start=o.start,
+            end=o.end,
+            yes=sum(v.option == o.id and v.choice is Choice.YES for v in votes),
+            if_need_be=sum(v.option == o.id and v.choice is Choice.IF_NEED_BE for v in votes),
+            busy=o.busy_count,
+            vote_yes=Button("Yes", seal("vote", p=poll.ref, o=o.id, c=Choice.YES.value))
+            if open_
+            else None,
+            vote_if_need_be=Button(
+                "If need be", seal("vote", p=poll.ref, o=o.id, c=Choice.IF_NEED_BE.value)
+            )
+            if open_
+            else None,
+            winner=o.id == winner,
+        )
+        for o in poll.options
+    )
+    text = result.text if result else None
+    if poll.status is PollStatus.CANCELLED:
+        text = "This poll was cancelled."
+    return PollView(
+        title=poll.title,
+        organizer=names.get(poll.organizer, "the organiser"),
+        zone=zone,
+        duration_minutes=poll.duration_minutes,
+        options=options,
+        invitees=len(poll.invitees),
+        connected=poll.connected,
+        status=poll.status.value,
+        deadline=poll.deadline,
+        required=tuple(names[p] for p in poll.required if p in names),
+        result=text,
+        close=Button("Close and book", seal("poll", op="close", p=poll.ref), ButtonStyle.PRIMARY)
+        if open_
+        else None,
+        cancel=Button("Cancel poll", seal("poll", op="cancel", p=poll.ref), ButtonStyle.DANGER)
+        if open_
+        else None,
+        connect=Button("Connect my calendar", seal("connect"))
+        if open_ and poll.connected < len(poll.invitees)
+        else None,
+    )
+
+
+async def _updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
+    if poll.message is None:
+        return ()
+    organizer = await ports.people.get(poll.organizer)
+    settings = await ports.programs.settings(poll.program)
+    zone = zone_of(organizer.timezone if organizer else None, settings.default_timezone)
+    return _update(poll, await poll_view(ports, poll, zone))
+
+
+def _update(poll: Poll, view: PollView) -> tuple[MessageUpdate, ...]:
+    return (MessageUpdate(poll.message, view),) if poll.message is not None else ()
+
+
+async def _names(ports: Ports, people: Sequence[PersonId]) -> dict[PersonId, str]:
+    found = await ports.people.many(list(dict.fromkeys(people)))
+    return {pid: person.name for pid, person in found.items()}

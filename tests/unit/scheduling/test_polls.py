@@ -1,0 +1,357 @@
+"""Group polls as a conversation: propose, edit, post, vote, close and book, deadlines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.commands import Command, Intent, Mention, Relation, RelationRef
+from core.people import Group
+from core.polls import PollStatus
+from core.time import Interval, describe
+from core.views import Confirmation, ConnectPrompt, Notice, PollDraftView, PollView
+from tests.memory import PROGRAM, World
+
+NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)  # Wednesday
+NEXT_WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC))
+CHANNEL = "C-CIRCLE"
+LONDON = ZoneInfo("Europe/London")
+
+
+def poll_command(*refs, minutes: int = 60) -> Command:
+    return Command(
+        Intent.POLL, tuple(refs), duration_minutes=minutes, duration_given=True, window=NEXT_WEEK
+    )
+
+
+def circle_world(*, dee_connected: bool = False):
+    world = World(NOW)
+    ana = world.person("Ana", "Europe/London")
+    ben = world.person("Ben", "Europe/London")
+    cy = world.person("Cy", "Europe/Berlin")
+    dee = world.person("Dee", "America/New_York", connected=None)
+    if dee_connected:
+        world.connect(dee)
+    world.groups.groups.append(
+        Group("g1", PROGRAM, "Circle of Four", (ana.id, ben.id, cy.id, dee.id), channel=CHANNEL)
+    )
+    # Ben is busy all of Monday; Cy on Tuesday afternoon.
+    world.busy(ben, "2026-11-30T00:00:00+00:00", "2026-12-01T00:00:00+00:00")
+    world.busy(cy, "2026-12-01T12:00:00+00:00", "2026-12-01T18:00:00+00:00")
+    return world, ana, ben, cy, dee
+
+
+async def draft(world: World, organizer) -> PollDraftView:
+    context = await world.context(organizer, private=False, channel=CHANNEL)
+    outcome = await world.scheduler.handle(context, poll_command())
+    assert isinstance(outcome.reply, PollDraftView)
+    return outcome.reply
+
+
+async def posted(world: World, organizer) -> PollView:
+    preview = await draft(world, organizer)
+    outcome = await world.click(organizer, preview.post.action)
+    assert outcome.broadcast is not None
+    await world.scheduler.posted(outcome.broadcast.key, {"channel": CHANNEL, "ts": "1.0"})
+    assert isinstance(outcome.broadcast.view, PollView)
+    return outcome.broadcast.view
+
+
+async def test_poll_my_circle_proposes_well_attended_times_spread_over_days():
+    world, ana, _, _, _ = circle_world()
+    preview = await draft(world, ana)
+    assert preview.title == "Circle of Four"
+    assert preview.duration_minutes == 60
+    assert len(preview.options) == 5
+    days = {view.start.date() for view, _ in preview.options}
+    assert len(days) >= 3
+    # Times everyone with a calendar can make come first: no option has Ben busy.
+    assert all(view.busy == 0 for view, _ in preview.options)
+    assert preview.invitees == ("Ana", "Ben", "Cy", "Dee")
+    assert "3 of 4 invitees have connected calendars." in preview.notes
+    assert preview.post.label == "Post poll"
+
+
+async def test_without_anyone_named_or_a_circle_here_it_asks_whom_to_invite():
+    world = World(NOW)
+    ana = world.person("Ana")
+    context = await world.context(ana, private=False, channel="C-OTHER")
+    outcome = await world.scheduler.handle(context, poll_command())
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.reply.text.startswith("Who should I invite?")
+    mentioned = await world.scheduler.handle(context, poll_command(Mention("UANA")))
+    assert isinstance(mentioned.reply, Notice)  # only herself: still nobody to invite
+    world.person("Ben")
+    with_ben = await world.scheduler.handle(context, poll_command(Mention("UBEN")))
+    assert isinstance(with_ben.reply, PollDraftView)
+    assert with_ben.reply.invitees == ("Ana", "Ben")
+
+
+async def test_the_organiser_edits_the_draft_and_nobody_else_can():
+    world, ana, ben, _, _ = circle_world()
+    preview = await draft(world, ana)
+    refused = await world.click(ben, preview.post.action)
+    assert refused.reply == Notice("Only the organiser can change this poll.", refused.reply.tone)
+
+    first, remove = preview.options[0]
+    edited = await world.click(ana, remove.action)
+    assert edited.replaces_original
+    assert isinstance(edited.reply, PollDraftView)
+    assert first.start not in [view.start for view, _ in edited.reply.options]
+
+    own = await world.click(ana, edited.reply.add_time.action, value="2026-12-04T16:00")
+    assert isinstance(own.reply, PollDraftView)
+    starts = [view.start for view, _ in own.reply.options]
+    assert datetime(2026, 12, 4, 16, tzinfo=UTC) in starts  # London is on UTC in December
+    assert starts == sorted(starts)
+
+    past = await world.click(ana, own.reply.add_time.action, value="2026-11-20T09:00")
+    assert isinstance(past.reply, PollDraftView)
+    assert "That time has passed; choose one in the future." in past.reply.notes
+
+    one_day = await world.click(ana, past.reply.deadlines[1].action)
+    assert isinstance(one_day.reply, PollDraftView)
+    assert one_day.reply.deadline == NOW + timedelta(days=1)
+    require_ben = await world.click(ana, one_day.reply.required[1].action)
+    assert isinstance(require_ben.reply, PollDraftView)
+    assert require_ben.reply.required_names == ("Ben",)
+
+
+async def test_posting_broadcasts_the_poll_once():
+    world, ana, _, _, _ = circle_world()
+    preview = await draft(world, ana)
+    outcome = await world.click(ana, preview.post.action)
+    assert outcome.replaces_original
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.broadcast is not None
+    view = outcome.broadcast.view
+    assert isinstance(view, PollView)
+    assert view.status == "open"
+    assert (view.invitees, view.connected) == (4, 3)
+    assert all(o.vote_yes is not None and o.vote_if_need_be is not None for o in view.options)
+    assert view.connect is not None  # Dee has no calendar yet
+    again = await world.click(ana, preview.post.action)
+    assert again.broadcast is None
+
+
+async def test_voting_changing_withdrawing_and_double_clicks():
+    world, ana, ben, _, _ = circle_world()
+    poll = await posted(world, ana)
+    first = poll.options[0]
+    assert first.vote_yes is not None
+    assert first.vote_if_need_be is not None
+
+    voted = await world.click(ben, first.vote_yes.action)
+    assert isinstance(voted.reply, Notice)
+    assert voted.reply.text == f"You voted “yes” for {describe(first.start, LONDON)}."
+    (update,) = voted.updates
+    assert update.message == {"channel": CHANNEL, "ts": "1.0"}
+    assert isinstance(update.view, PollView)
+    assert (update.view.options[0].yes, update.view.options[0].if_need_be) == (1, 0)
+
+    double = await world.click(ben, first.vote_yes.action)  # the same click, a second later
+    assert isinstance(double.reply, Notice)
+    assert double.reply.text.startswith("You voted “yes”")
+    assert isinstance(double.updates[0].view, PollView)
+    assert double.updates[0].view.options[0].yes == 1
+
+    maybe = await world.click(ben, first.vote_if_need_be.action)
+    assert isinstance(maybe.updates[0].view, PollView)
+    assert (maybe.updates[0].view.options[0].yes, maybe.updates[0].view.options[0].if_need_be) == (
+        0,
+        1,
+    )
+
+    world.clock.advance(timedelta(seconds=5))
+    withdrawn = await world.click(ben, first.vote_if_need_be.action)
+    assert isinstance(withdrawn.reply, Notice)
+    assert withdrawn.reply.text.startswith("You withdrew your vote")
+    assert isinstance(withdrawn.updates[0].view, PollView)
+    assert withdrawn.updates[0].view.options[0].if_need_be == 0
+
+    eve = world.person("Eve")
+    outsider = await world.click(eve, first.vote_yes.action)
+    assert isinstance(outsider.reply, Notice)
+    assert outsider.reply.text == "Only the people invited to this poll can vote in it."
+    assert outsider.updates == ()
+
+
+async def test_a_voter_sees_privately_where_their_own_calendar_clashes():
+    world, ana, _, cy, _ = circle_world()
+    poll = await posted(world, ana)
+    # Cy books something over the first option after the poll was posted.
+    first = poll.options[0]
+    world.busy(cy, first.start.isoformat(), first.end.isoformat())
+    world.calendars.reads.clear()
+    assert first.vote_yes is not None
+    voted = await world.click(cy, first.vote_yes.action)
+    assert isinstance(voted.reply, Notice)
+    assert "Your calendar is busy at:" in voted.reply.text
+
+
+async def test_busy_counts_are_refreshed_at_most_every_ten_minutes():
+    world, ana, ben, cy, _ = circle_world()
+    poll = await posted(world, ana)
+    first = poll.options[0]
+    assert first.vote_yes is not None
+    world.busy(ben, first.start.isoformat(), first.end.isoformat())
+    soon = await world.click(cy, first.vote_yes.action)
+    assert isinstance(soon.updates[0].view, PollView)
+    assert soon.updates[0].view.options[0].busy == 0  # read less than ten minutes ago
+    world.clock.advance(timedelta(minutes=11))
+    later = await world.click(ana, first.vote_yes.action)
+    assert isinstance(later.updates[0].view, PollView)
+    assert later.updates[0].view.options[0].busy == 1
+
+
+async def test_close_and_book_picks_the_winner_books_once_and_tells_everyone():
+    world, ana, ben, cy, dee = circle_world()
+    poll = await posted(world, ana)
+    a, b = poll.options[0], poll.options[1]
+    for person, option in ((ben, b), (cy, b), (dee, b), (ana, a), (ben, a)):
+        assert option.vote_yes is not None
+        await world.click(person, option.vote_yes.action)
+    assert poll.close is not None
+
+    refused = await world.click(ben, poll.close.action)
+    assert isinstance(refused.reply, Notice)
+    assert world.meetings.meetings == {}
+
+    closed = await world.click(ana, poll.close.action)
+    (meeting,) = world.meetings.meetings.values()
+    assert (meeting.start, meeting.end) == (b.start, b.end)
+    assert meeting.poll_ref is not None
+    assert len(meeting.participants) == 4
+    assert sorted(m.person for m in closed.direct) == sorted(p.id for p in (ana, ben, cy, dee))
+    assert all(isinstance(m.view, Confirmation) and m.view.invitation for m in closed.direct)
+    (update,) = closed.updates
+    assert isinstance(update.view, PollView)
+    assert update.view.status == "closed"
+    assert update.view.result == "The most popular time was booked."
+    assert [o.winner for o in update.view.options][:2] == [False, True]
+    assert all(o.vote_yes is None for o in update.view.options)
+
+    again = await world.click(ana, poll.close.action)
+    assert again.reply == Notice("This poll is already closed.", again.reply.tone)
+    assert len(world.meetings.meetings) == 1
+    assert b.vote_yes is not None
+    late = await world.click(dee, b.vote_yes.action)
+    assert isinstance(late.reply, Notice)
+    assert late.reply.text.startswith("This poll is closed")
+
+
+async def test_required_attendees_and_ties():
+    world, ana, _ben, cy, _ = circle_world()
+    preview = await draft(world, ana)
+    required = await world.click(ana, preview.required[1].action)  # Ben is required
+    assert isinstance(required.reply, PollDraftView)
+    posting = await world.click(ana, required.reply.post.action)
+    assert posting.broadcast is not None
+    poll = posting.broadcast.view
+    assert isinstance(poll, PollView)
+    assert poll.required == ("Ben",)
+    a, b, c = poll.options[0], poll.options[1], poll.options[2]
+    for person, option in ((ana, a), (cy, a), (ana, b), (cy, c)):
+        assert option.vote_yes is not None
+        await world.click(person, option.vote_yes.action)
+    assert poll.close is not None
+    nothing = await world.click(ana, poll.close.action)
+    assert isinstance(nothing.reply, Notice)
+    assert nothing.reply.text == "No time suits every required attendee, so nothing was booked."
+    assert world.meetings.meetings == {}
+
+    world2, ana2, ben2, cy2, _ = circle_world()
+    poll2 = await posted(world2, ana2)
+    x, y = poll2.options[1], poll2.options[3]
+    for person, option in ((ben2, x), (cy2, y)):
+        assert option.vote_yes is not None
+        await world2.click(person, option.vote_yes.action)
+    assert poll2.close is not None
+    tied = await world2.click(ana2, poll2.close.action)
+    assert isinstance(tied.reply, Notice)
+    assert tied.reply.text.startswith("It tied with")
+    (meeting,) = world2.meetings.meetings.values()
+    assert meeting.start == x.start  # the earlier of the two
+
+
+async def test_the_deadline_closes_the_poll_and_reminders_go_out_once():
+    world, ana, ben, cy, dee = circle_world()
+    preview = await draft(world, ana)
+    two_days = await world.click(ana, preview.deadlines[2].action)
+    assert isinstance(two_days.reply, PollDraftView)
+    posting = await world.click(ana, two_days.reply.post.action)
+    assert posting.broadcast is not None
+    await world.scheduler.posted(posting.broadcast.key, {"channel": CHANNEL, "ts": "9.9"})
+    poll = posting.broadcast.view
+    assert isinstance(poll, PollView)
+    assert poll.options[0].vote_yes is not None
+    await world.click(ben, poll.options[0].vote_yes.action)
+
+    assert await world.scheduler.tick() == []  # nothing due yet
+    world.clock.advance(timedelta(hours=25))  # the day before the deadline
+    reminders = await world.scheduler.tick()
+    reminded = sorted(m.person for _, outcome in reminders for m in outcome.direct)
+    assert reminded == sorted([cy.id, dee.id])  # not Ben, who voted; not Ana, the organiser
+    notice = reminders[0][1].direct[0].view
+    assert isinstance(notice, Notice)
+    assert notice.text.startswith("Reminder: the poll “Circle of Four” closes")
+    assert await world.scheduler.tick() == []  # once only
+
+    world.clock.advance(timedelta(hours=24))
+    (closing,) = await world.scheduler.tick()
+    program, outcome = closing
+    assert program == PROGRAM
+    assert outcome.reply is None
+    (update,) = outcome.updates
+    assert update.message == {"channel": CHANNEL, "ts": "9.9"}
+    assert isinstance(update.view, PollView)
+    assert update.view.status == "closed"
+    assert len(world.meetings.meetings) == 1
+    assert world.polls.polls[poll_ref(world)].status is PollStatus.CLOSED
+    assert await world.scheduler.tick() == []
+
+
+def poll_ref(world: World) -> str:
+    (ref,) = world.polls.polls
+    return ref
+
+
+async def test_a_poll_where_nobody_has_connected_a_calendar():
+    world = World(NOW)
+    ana = world.person("Ana", connected=None)
+    ben = world.person("Ben", connected=None)
+    world.groups.groups.append(Group("g", PROGRAM, "Pair", (ana.id, ben.id), channel=CHANNEL))
+    preview = await draft(world, ana)
+    assert len(preview.options) == 5
+    assert "0 of 2 invitees have connected calendars." in preview.notes
+    outcome = await world.click(ana, preview.post.action)
+    assert outcome.broadcast is not None
+    view = outcome.broadcast.view
+    assert isinstance(view, PollView)
+    assert view.connect is not None
+    connect = await world.click(ben, view.connect.action)
+    assert isinstance(connect.reply, ConnectPrompt)  # privately, with Ben's own links
+    assert not connect.replaces_original
+
+
+async def test_cancelling_an_open_poll_stops_the_votes():
+    world, ana, ben, _, _ = circle_world()
+    poll = await posted(world, ana)
+    assert poll.cancel is not None
+    cancelled = await world.click(ana, poll.cancel.action)
+    assert isinstance(cancelled.updates[0].view, PollView)
+    assert cancelled.updates[0].view.result == "This poll was cancelled."
+    assert poll.options[0].vote_yes is not None
+    refused = await world.click(ben, poll.options[0].vote_yes.action)
+    assert isinstance(refused.reply, Notice)
+    assert refused.reply.text == "This poll is no longer open; votes can't change any more."
+
+
+async def test_poll_my_circle_from_text():
+    world, ana, _, _, _ = circle_world()
+    context = await world.context(ana, private=False, channel=CHANNEL)
+    outcome = await world.scheduler.handle_text(context, "poll my circle for an hour next week")
+    assert isinstance(outcome.reply, PollDraftView)
+    assert outcome.reply.duration_minutes == 60
+    group = await world.scheduler.handle(context, poll_command(RelationRef(Relation.GROUP)))
+    assert isinstance(group.reply, PollDraftView)
