@@ -7,6 +7,8 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
 
 from aiohttp import web
 
@@ -14,7 +16,9 @@ from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
 from adapters.slack.endpoint import start_slack
 from adapters.teams.endpoint import start_teams
+from adapters.web.endpoint import start_web
 from bot.bootstrap import Services, build_services, http_session
+from bot.demo import start_demo
 from bot.settings import Settings
 from core.people import Platform
 from core.ports import Clock
@@ -46,13 +50,23 @@ async def invitation(request: web.Request) -> web.Response:
 
 SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
 TEAMS_PATHS = ("/api/messages",)
+WEB_PATHS = ("/", "/playground/{tail:.*}")
 CHAT_KEY = web.AppKey("chat_endpoints", dict)
 
 
 def build_app(
-    settings: Settings, storage: Storage, *, clock: Clock | None = None
+    settings: Settings,
+    storage: Storage,
+    *,
+    clock: Clock | None = None,
+    folder: Path | None = None,
 ) -> web.Application:
-    """The application for ``settings``; its services start and stop with it."""
+    """The application for ``settings``; its services start and stop with it.
+
+    ``folder`` keeps local state (the playground's demo calendars); the
+    working directory's ``.pairtime`` by default.
+    """
+    folder = folder or Path.cwd() / ".pairtime"
     app = web.Application()
     app[SETTINGS_KEY] = settings
     app[STORAGE_KEY] = storage
@@ -63,14 +77,24 @@ def build_app(
         app.router.add_route("*", path, _forward("slack"))
     for path in TEAMS_PATHS:
         app.router.add_route("*", path, _forward("teams"))
+    for path in WEB_PATHS:
+        app.router.add_route("*", path, _forward("web"))
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        async with http_session(settings) as http:
-            services = build_services(settings, storage, http, clock)
+        current = settings
+        demo = None
+        if settings.playground_enabled:
+            # The demo's own CalDAV server stands in for iCloud, so connecting is real.
+            demo = await start_demo(settings, storage, folder)
+            current = replace(
+                settings, calendars=replace(settings.calendars, caldav_url=demo.caldav_url)
+            )
+        async with http_session(current) as http:
+            services = build_services(current, storage, http, clock)
             app[SERVICES_KEY] = services
             app[connect.FLOWS_KEY] = services.flows
             chat = ChatContext(services.scheduler, storage, services.clock, settings.base_url, http)
-            endpoints = await _start_chat(settings, chat)
+            endpoints = await _start_chat(current, chat)
             app[CHAT_KEY] = endpoints
             for name, endpoint in endpoints.items():
                 services.messengers.register(Platform(name), endpoint.messenger)
@@ -84,6 +108,8 @@ def build_app(
                 for endpoint in endpoints.values():
                     await endpoint.close()
                 await services.close()
+                if demo is not None:
+                    await demo.close()
 
     app.cleanup_ctx.append(lifecycle)
     return app
@@ -95,6 +121,8 @@ async def _start_chat(settings: Settings, chat: ChatContext) -> dict[str, ChatEn
         endpoints[Platform.SLACK.value] = await start_slack(settings.slack, chat)
     if settings.teams.enabled:
         endpoints[Platform.TEAMS.value] = await start_teams(settings.teams, chat)
+    if settings.playground_enabled:
+        endpoints[Platform.WEB.value] = await start_web(chat)
     return endpoints
 
 

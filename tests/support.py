@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aiohttp import web
@@ -101,8 +101,13 @@ async def running_app(
     *,
     keys: Sequence[str] | None = None,
     clock: Clock | None = None,
+    playground: bool = False,
 ) -> AsyncIterator[AppUnderTest]:
-    """The real aiohttp app on a free port over a fresh database in ``folder``."""
+    """The real aiohttp app on a free port over a fresh database in ``folder``.
+
+    The playground (and its demo) runs only when a test asks for it.
+    """
+    settings = replace(settings, playground=playground)
     storage = Storage.open(
         settings.database_url
         if settings.database_url != DEFAULT_DATABASE_URL
@@ -111,7 +116,7 @@ async def running_app(
     )
     try:
         await prepare_database(storage.database, migrate_if_behind=False)
-        app = build_app(settings, storage, clock=clock)
+        app = build_app(settings, storage, clock=clock, folder=folder / ".pairtime")
         async with running(app) as base_url:
             yield AppUnderTest(base_url, storage, app)
     finally:
