@@ -12,11 +12,17 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from bot.bootstrap import open_storage
 from bot.roster import RosterError, choose_program, find, find_or_add, import_pairs
 from bot.settings import Settings
+from core.commands import Provider
+from core.errors import InvalidInput
+from core.program import ProgramSettings
+from core.scheduling.info import settings_view
+from core.time import DayTime, zone_named
 from storage import migrate
 from storage.rotation import rotate
 from storage.store import Storage
@@ -170,3 +176,83 @@ async def admins_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def _label(name: str, email: str | None) -> str:
     return f"{name} <{email}>" if email and email != name else name
+
+
+async def program_show(settings: Settings, args: argparse.Namespace) -> int:
+    async with _storage(settings) as storage:
+        if not await _ready(storage, "program show"):
+            return EXIT_BAD_INPUT
+        try:
+            program = await choose_program(storage, args.program)
+        except RosterError as error:
+            return fail("program show", str(error))
+        current = await storage.programs.settings(program)
+    print(f"Program {program}")
+    for label, value in settings_view(current, can_edit=False).lines:
+        print(f"  {label}: {value}")
+    print(f"  Zone assumed when a profile has none: {current.default_timezone}")
+    return EXIT_OK
+
+
+async def program_set(settings: Settings, args: argparse.Namespace) -> int:
+    command = "program set"
+    async with _storage(settings) as storage:
+        if not await _ready(storage, command):
+            return EXIT_BAD_INPUT
+        try:
+            program = await choose_program(storage, args.program)
+        except RosterError as error:
+            return fail(command, str(error))
+        current = await storage.programs.settings(program)
+        try:
+            changed = program_changes(current, args)
+        except InvalidInput as error:
+            return fail(command, str(error))
+        await storage.programs.save_settings(program, changed)
+    print(f"Saved the rules of {program}.")
+    return EXIT_OK
+
+
+def program_changes(current: ProgramSettings, args: argparse.Namespace) -> ProgramSettings:
+    """``current`` with the options given on the command line; InvalidInput names a bad one."""
+    rules = current.rules
+    earliest = DayTime.parse(args.earliest, field="--earliest") if args.earliest else rules.earliest
+    latest = DayTime.parse(args.latest, field="--latest") if args.latest else rules.latest
+    if latest <= earliest:
+        raise InvalidInput("--latest", "must be later than --earliest")
+    for name in ("granularity", "notice", "buffer", "duration"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            raise InvalidInput(f"--{name}", "cannot be negative")
+    if args.granularity is not None and (args.granularity == 0 or 1440 % args.granularity):
+        raise InvalidInput("--granularity", "must divide a day (for example 15, 30 or 60)")
+    if args.duration is not None and not 5 <= args.duration <= 480:
+        raise InvalidInput("--duration", "must be between 5 and 480 minutes")
+    providers = current.allowed_providers
+    if args.providers:
+        try:
+            providers = frozenset(Provider(p.strip()) for p in args.providers.split(","))
+        except ValueError:
+            raise InvalidInput(
+                "--providers", "is a comma-separated list of google, microsoft and icloud"
+            ) from None
+    if args.timezone:
+        zone_named(args.timezone, field="--timezone")
+    return replace(
+        current,
+        rules=replace(
+            rules,
+            earliest=earliest,
+            latest=latest,
+            weekends=rules.weekends if args.weekends is None else args.weekends == "yes",
+            granularity_minutes=args.granularity or rules.granularity_minutes,
+            min_notice_minutes=rules.min_notice_minutes if args.notice is None else args.notice,
+            buffer_minutes=rules.buffer_minutes if args.buffer is None else args.buffer,
+            tentative_is_busy=rules.tentative_is_busy
+            if args.tentative is None
+            else args.tentative == "busy",
+        ),
+        default_duration_minutes=args.duration or current.default_duration_minutes,
+        allowed_providers=providers,
+        default_timezone=args.timezone or current.default_timezone,
+    )

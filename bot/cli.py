@@ -159,6 +159,32 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     program_option(admins_list)
     admins_list.set_defaults(handler=_storage_handler("admins list", "admins_list"))
 
+    program = group("program", "show or change a program's scheduling rules")
+    show = program.add_parser("show", help="show the program's rules")
+    program_option(show)
+    show.set_defaults(handler=_storage_handler("program show", "program_show"))
+    change = program.add_parser(
+        "set",
+        help="change the program's rules (only the options given)",
+        description="Change a program's scheduling rules; options left out keep their value.",
+    )
+    program_option(change)
+    change.add_argument("--earliest", metavar="HH:MM", help="earliest start of a meeting")
+    change.add_argument("--latest", metavar="HH:MM", help="latest end of a meeting")
+    change.add_argument("--weekends", choices=("yes", "no"), help="offer weekend times")
+    change.add_argument("--granularity", type=int, metavar="MIN", help="minutes between starts")
+    change.add_argument("--notice", type=int, metavar="MIN", help="minimum notice in minutes")
+    change.add_argument(
+        "--buffer", type=int, metavar="MIN", help="minutes kept free around busy times"
+    )
+    change.add_argument("--tentative", choices=("busy", "free"), help="how tentative events count")
+    change.add_argument("--duration", type=int, metavar="MIN", help="default meeting length")
+    change.add_argument(
+        "--providers", metavar="LIST", help="allowed calendar services: google,microsoft,icloud"
+    )
+    change.add_argument("--timezone", metavar="ZONE", help="zone assumed when a profile has none")
+    change.set_defaults(handler=_storage_handler("program set", "program_set"))
+
 
 def _missing_subcommand(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)

@@ -160,3 +160,35 @@ def test_a_development_key_is_made_when_none_is_configured(env, tmp_path: Path):
     log = server.stop()
     assert (tmp_path / ".pairtime" / "dev-encryption-key").exists()
     assert "generated a development key" in log
+
+
+def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path: Path):
+    pairtime(["db", "upgrade"], env, tmp_path)
+    shown = pairtime(["program", "show", "--program", "slack:T1"], env, tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "  Meeting hours: 08:00 to 18:00, in each person's own time zone" in shown.stdout
+    changed = pairtime(
+        [
+            "program", "set", "--earliest", "09:30", "--latest", "16:00", "--weekends", "yes",
+            "--duration", "45", "--providers", "google,icloud", "--timezone", "Europe/Madrid",
+        ],
+        env,
+        tmp_path,
+    )  # fmt: skip
+    assert changed.returncode == 0, changed.stderr
+    lines = pairtime(["program", "show"], env, tmp_path).stdout.splitlines()
+    assert "  Meeting hours: 09:30 to 16:00, in each person's own time zone" in lines
+    assert "  Weekends: allowed" in lines
+    assert "  Default length: 45 minutes" in lines
+    assert "  Calendar services: Google, iCloud" in lines
+    assert "  Zone assumed when a profile has none: Europe/Madrid" in lines
+    for bad, message in (
+        (["--earliest", "9am"], "--earliest: expected a time of day as HH:MM"),
+        (["--latest", "08:00"], "--latest: must be later than --earliest"),
+        (["--providers", "yahoo"], "--providers: is a comma-separated list"),
+        (["--timezone", "Mars/Base"], "--timezone: unknown time zone 'Mars/Base'"),
+        (["--granularity", "7"], "--granularity: must divide a day"),
+    ):
+        refused = pairtime(["program", "set", *bad], env, tmp_path)
+        assert refused.returncode == 2
+        assert refused.stderr.startswith(f"pairtime program set: {message}")

@@ -69,7 +69,31 @@ def test_serve_reads_a_dotenv_file_in_the_working_directory(tmp_path: Path):
     assert "PAIRTIME_ENCRYPTION_KEYS must be set in production" in result.stderr
 
 
-@pytest.mark.parametrize("command", [[], ["serve"], ["slots"]])
+COMMANDS = [
+    [],
+    ["serve"],
+    ["slots"],
+    ["parse"],
+    ["db"],
+    ["db", "upgrade"],
+    ["db", "status"],
+    ["keys"],
+    ["keys", "generate"],
+    ["keys", "rotate"],
+    ["pairs"],
+    ["pairs", "import"],
+    ["pairs", "list"],
+    ["admins"],
+    ["admins", "grant"],
+    ["admins", "revoke"],
+    ["admins", "list"],
+    ["program"],
+    ["program", "show"],
+    ["program", "set"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "pairtime")
 def test_every_command_has_help(command: list[str]):
     result = run_pairtime([*command, "--help"])
     assert result.returncode == 0
@@ -78,5 +102,5 @@ def test_every_command_has_help(command: list[str]):
 
 def test_top_level_help_lists_the_commands():
     listed = run_pairtime(["--help"]).stdout
-    assert "serve" in listed
-    assert "slots" in listed
+    for command in {c[0] for c in COMMANDS if c}:
+        assert f"    {command} " in listed
