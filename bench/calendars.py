@@ -37,7 +37,7 @@ from adapters.calendars.config import CalendarSettings
 from adapters.calendars.google import GoogleCalendars
 from adapters.calendars.microsoft import MicrosoftCalendars
 from adapters.calendars.reader import CalendarReader
-from bot.bootstrap import SystemClock
+from bot.services import SystemClock
 from core.calendars import BusyTimes
 from core.commands import Provider
 from core.people import ChatIdentity, PersonId, Platform, ProgramId

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -20,6 +20,7 @@ from bot.roster import RosterError, choose_program, find, find_or_add, import_pa
 from bot.settings import Settings
 from core.commands import Provider
 from core.errors import InvalidInput
+from core.people import ProgramId
 from core.program import ProgramSettings
 from core.scheduling.info import settings_view
 from core.time import DayTime, zone_named
@@ -97,20 +98,42 @@ async def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report.complete else EXIT_PARTIAL
 
 
-async def pairs_import(settings: Settings, args: argparse.Namespace) -> int:
+ProgramCommand = Callable[[Storage, ProgramId, argparse.Namespace], Awaitable[int]]
+
+
+def program_command(
+    name: str | Callable[[argparse.Namespace], str],
+) -> Callable[[ProgramCommand], Callable[[Settings, argparse.Namespace], Awaitable[int]]]:
+    """A command about one program: storage opened, schema checked, ``--program`` chosen.
+
+    A RosterError or InvalidInput raised by the command becomes its one-line error.
+    """
+
+    def decorate(body: ProgramCommand) -> Callable[[Settings, argparse.Namespace], Awaitable[int]]:
+        async def run(settings: Settings, args: argparse.Namespace) -> int:
+            command = name(args) if callable(name) else name
+            async with _storage(settings) as storage:
+                if not await _ready(storage, command):
+                    return EXIT_BAD_INPUT
+                try:
+                    program = await choose_program(storage, args.program)
+                    return await body(storage, program, args)
+                except (RosterError, InvalidInput) as error:
+                    return fail(command, str(error))
+
+        return run
+
+    return decorate
+
+
+@program_command("pairs import")
+async def pairs_import(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
     path: Path = args.file
     try:
         text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
     except OSError as error:
-        return fail("pairs import", f"cannot read {path}: {error.strerror}")
-    async with _storage(settings) as storage:
-        if not await _ready(storage, "pairs import"):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(storage, args.program)
-        except RosterError as error:
-            return fail("pairs import", str(error))
-        results = await import_pairs(storage, program, text.splitlines())
+        raise RosterError(f"cannot read {path}: {error.strerror}") from None
+    results = await import_pairs(storage, program, text.splitlines())
     for result in results:
         if result.ok:
             print(f"line {result.line}: {result.message}")
@@ -121,15 +144,9 @@ async def pairs_import(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_PARTIAL if rejected else EXIT_OK
 
 
-async def pairs_list(settings: Settings, args: argparse.Namespace) -> int:
-    async with _storage(settings) as storage:
-        if not await _ready(storage, "pairs list"):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(storage, args.program)
-        except RosterError as error:
-            return fail("pairs list", str(error))
-        pairs = await storage.pairings.all(program)
+@program_command("pairs list")
+async def pairs_list(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
+    pairs = await storage.pairings.all(program)
     if not pairs:
         print(f"No pairs in {program} yet. Import some with `pairtime pairs import FILE.csv`.")
     for mentor, mentee in pairs:
@@ -137,36 +154,23 @@ async def pairs_list(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def admins_change(settings: Settings, args: argparse.Namespace) -> int:
-    command = f"admins {args.action}"
-    async with _storage(settings) as storage:
-        if not await _ready(storage, command):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(storage, args.program)
-            if args.action == "grant":
-                person, _ = await find_or_add(storage, program, args.person)
-                changed = await storage.programs.grant_admin(program, person.id)
-                done = "is now an admin" if changed else "was already an admin"
-            else:
-                person = await find(storage, program, args.person)
-                changed = await storage.programs.revoke_admin(program, person.id)
-                done = "is no longer an admin" if changed else "was not an admin"
-        except RosterError as error:
-            return fail(command, str(error))
+@program_command(lambda args: f"admins {args.action}")
+async def admins_change(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
+    if args.action == "grant":
+        person, _ = await find_or_add(storage, program, args.person)
+        changed = await storage.programs.grant_admin(program, person.id)
+        done = "is now an admin" if changed else "was already an admin"
+    else:
+        person = await find(storage, program, args.person)
+        changed = await storage.programs.revoke_admin(program, person.id)
+        done = "is no longer an admin" if changed else "was not an admin"
     print(f"{_label(person.name, person.email)} {done} of {program}.")
     return EXIT_OK
 
 
-async def admins_list(settings: Settings, args: argparse.Namespace) -> int:
-    async with _storage(settings) as storage:
-        if not await _ready(storage, "admins list"):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(storage, args.program)
-        except RosterError as error:
-            return fail("admins list", str(error))
-        people = await storage.people.many(await storage.programs.admins(program))
+@program_command("admins list")
+async def admins_list(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
+    people = await storage.people.many(await storage.programs.admins(program))
     if not people:
         print(f"{program} has no admins yet: `pairtime admins grant EMAIL` adds one.")
     for person in sorted(people.values(), key=lambda p: p.name):
@@ -178,15 +182,9 @@ def _label(name: str, email: str | None) -> str:
     return f"{name} <{email}>" if email and email != name else name
 
 
-async def program_show(settings: Settings, args: argparse.Namespace) -> int:
-    async with _storage(settings) as storage:
-        if not await _ready(storage, "program show"):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(storage, args.program)
-        except RosterError as error:
-            return fail("program show", str(error))
-        current = await storage.programs.settings(program)
+@program_command("program show")
+async def program_show(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
+    current = await storage.programs.settings(program)
     print(f"Program {program}")
     for label, value in settings_view(current, can_edit=False).lines:
         print(f"  {label}: {value}")
@@ -194,21 +192,10 @@ async def program_show(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def program_set(settings: Settings, args: argparse.Namespace) -> int:
-    command = "program set"
-    async with _storage(settings) as storage:
-        if not await _ready(storage, command):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(storage, args.program)
-        except RosterError as error:
-            return fail(command, str(error))
-        current = await storage.programs.settings(program)
-        try:
-            changed = program_changes(current, args)
-        except InvalidInput as error:
-            return fail(command, str(error))
-        await storage.programs.save_settings(program, changed)
+@program_command("program set")
+async def program_set(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
+    current = await storage.programs.settings(program)
+    await storage.programs.save_settings(program, program_changes(current, args))
     print(f"Saved the rules of {program}.")
     return EXIT_OK
 

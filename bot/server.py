@@ -17,8 +17,8 @@ from adapters.chat import ChatContext, ChatEndpoint
 from adapters.slack.endpoint import start_slack
 from adapters.teams.endpoint import start_teams
 from adapters.web.endpoint import start_web
-from bot.bootstrap import Services, build_services, http_session
 from bot.demo import start_demo
+from bot.services import Services, build_services, http_session
 from bot.settings import Settings
 from core.people import Platform
 from core.ports import Clock

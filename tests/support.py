@@ -12,8 +12,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.bootstrap import Services, prepare_database
+from bot.bootstrap import prepare_database
 from bot.server import SERVICES_KEY, build_app
+from bot.services import Services
 from bot.settings import DEFAULT_DATABASE_URL, Settings
 from core.ports import Clock
 from storage.crypto import generate_key

@@ -1,0 +1,161 @@
+"""Building Pairtime's objects from settings, once the event loop runs.
+
+Tests call the same function with their own settings (fake service URLs, a
+temporary database), so the app they drive is the app that runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import aiohttp
+
+from adapters.calendars.caldav import CalDavCalendars
+from adapters.calendars.connect import ConnectFlows, OAuthFlow
+from adapters.calendars.google import GoogleCalendars
+from adapters.calendars.links import ConnectLinkIssuer
+from adapters.calendars.microsoft import MicrosoftCalendars
+from adapters.calendars.reader import CalendarReader, ProviderClient
+from bot.settings import Settings
+from core.actions import ActionCodec
+from core.calendars import CalendarConnection
+from core.commands import Provider
+from core.people import Platform, ProgramId, program_of
+from core.ports import Clock, Messenger
+from core.scheduling import Ports, Scheduler
+from core.views import Outcome
+from storage.repositories.connections import ConnectTicket
+from storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class ChatMessengers:
+    """Delivers messages Pairtime sends first, through the platform of each program."""
+
+    def __init__(self) -> None:
+        self._by_platform: dict[Platform, Messenger] = {}
+
+    def register(self, platform: Platform, messenger: Messenger) -> None:
+        self._by_platform[platform] = messenger
+
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        platform = Platform(program.split(":", 1)[0])
+        messenger = self._by_platform.get(platform)
+        if messenger is None:
+            log.info(
+                "no %s adapter is running; %d message(s) not sent",
+                platform.value,
+                len(outcome.direct),
+            )
+            return
+        await messenger.deliver(program, outcome)
+
+
+@dataclass
+class Services:
+    """Everything the routes use, built once the event loop runs."""
+
+    settings: Settings
+    storage: Storage
+    clock: Clock
+    http: aiohttp.ClientSession
+    reader: CalendarReader
+    links: ConnectLinkIssuer
+    scheduler: Scheduler
+    messengers: ChatMessengers
+    flows: ConnectFlows
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in self.closers:
+            await close()
+
+
+def build_services(
+    settings: Settings, storage: Storage, http: aiohttp.ClientSession, clock: Clock | None = None
+) -> Services:
+    clock = clock or SystemClock()
+    calendars = settings.calendars
+    caldav = CalDavCalendars(
+        calendars.caldav_url,
+        ca_bundle=calendars.ca_bundle,
+        timeout_seconds=calendars.timeout_seconds,
+    )
+    clients: dict[Provider, ProviderClient] = {Provider.ICLOUD: caldav}
+    oauth: dict[Provider, OAuthFlow] = {}
+    if calendars.google_enabled:
+        google = GoogleCalendars(calendars, http)
+        clients[Provider.GOOGLE] = google
+        oauth[Provider.GOOGLE] = google
+    microsoft = None
+    if calendars.microsoft_enabled:
+        microsoft = MicrosoftCalendars(calendars, http)
+        clients[Provider.MICROSOFT] = microsoft
+        oauth[Provider.MICROSOFT] = microsoft
+    reader = CalendarReader(
+        storage.connections,
+        storage.people,
+        clients,
+        clock,
+        timeout_seconds=calendars.timeout_seconds,
+    )
+    links = ConnectLinkIssuer(
+        storage.connect_states, settings.base_url, frozenset(clients) | frozenset(oauth), clock
+    )
+    # The encryption keys also sign button references, after derivation (see core.actions).
+    keys = [key.encode() for key in storage.vault.secret_keys()]
+    ports = Ports(
+        clock=clock,
+        people=storage.people,
+        pairings=storage.pairings,
+        groups=storage.groups,
+        programs=storage.programs,
+        connections=reader,
+        busy=reader,
+        links=links,
+        offers=storage.offers,
+        meetings=storage.meetings,
+        polls=storage.polls,
+        actions=ActionCodec(keys),
+    )
+    scheduler = Scheduler(ports)
+    messengers = ChatMessengers()
+
+    async def on_connected(ticket: ConnectTicket, summary: CalendarConnection) -> None:
+        reader.forget(ticket.person)
+        outcome = scheduler.calendar_connected(ticket.person, summary.provider, summary.account)
+        await messengers.deliver(program_of(ticket.identity), outcome)
+
+    flows = ConnectFlows(
+        base_url=settings.base_url,
+        states=storage.connect_states,
+        connections=storage.connections,
+        people=storage.people,
+        programs=storage.programs,
+        clock=clock,
+        oauth=oauth,
+        caldav=caldav,
+        on_connected=on_connected,
+    )
+    closers: list[Callable[[], Awaitable[None]]] = [microsoft.close] if microsoft else []
+    return Services(
+        settings, storage, clock, http, reader, links, scheduler, messengers, flows, closers
+    )
+
+
+def http_session(settings: Settings) -> aiohttp.ClientSession:
+    """The one outbound HTTP session; trusts PAIRTIME_CA_BUNDLE too when it is set."""
+    context = ssl.create_default_context()
+    if settings.calendars.ca_bundle:
+        context.load_verify_locations(settings.calendars.ca_bundle)
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=100))
