@@ -1,0 +1,435 @@
+"""Core views as Adaptive Cards (schema 1.5, what Teams renders on desktop, web and mobile).
+
+Pure: views in, JSON dicts out. Times are formatted here, in the viewer's zone that core
+resolved (``Context.zone``), and the zone is named on the card: Adaptive Cards' own
+``{{DATE()}}``/``{{TIME()}}`` would use the device's zone, which may not be the one Pairtime
+reasons in.
+
+Every button that acts carries core's signed reference as ``{"pt": reference}`` in an
+``Action.Execute`` (verb ``pairtime``), with an ``Action.Submit`` fallback for clients
+without Universal Actions; links are ``Action.OpenUrl``. Connect links are personal and
+single-use, so they are only ever shown in a personal chat.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from adapters.teams.translate import VERB
+from core.views import (
+    Button,
+    ButtonStyle,
+    Confirmation,
+    ConnectionStatusView,
+    ConnectPrompt,
+    HelpView,
+    LinkButton,
+    Notice,
+    Question,
+    SettingsView,
+    SlotChoice,
+    SlotPicker,
+    Tone,
+    View,
+)
+
+JsonDict = dict[str, Any]
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+MAX_CARD_BYTES = 28 * 1024  # Teams refuses larger messages
+BUTTONS_PER_ROW = 3  # what fits a phone's width; Teams allows 6 actions per set
+ROW_CHARACTERS = 36  # button titles (plus padding) that fit one row on a phone
+WORKING = "Working on it…"
+FRIENDLY_ERROR = (
+    "Sorry, something went wrong on my side and I couldn't finish that. Please try again in a "
+    "minute; if it keeps happening, tell your program admin."
+)
+CONNECT_IN_PRIVATE = (
+    "Your calendar isn't connected, so your own busy times aren't checked. Say “connect” to me "
+    "in a personal chat and I'll send you a private link."
+)
+WELCOME_LINES = (
+    (
+        "Hi, I'm Pairtime. I find meeting times for mentoring pairs and circles from everyone's "
+        "calendars, reading free/busy times only."
+    ),
+    (
+        "Ask me in plain English: “find a time with my mentee next week”, “status” or “help”. "
+        "In a channel or group chat, mention me first."
+    ),
+)
+EN_DASH = "\u2013"  # between the two ends of a time span
+WELCOME_CONNECT = "Connect your calendar to start:"
+WELCOME_CONNECT_SHARED = (
+    "Each person connects their own calendar, privately: press the button or say “connect” to me."
+)
+
+_TONE_COLOURS = {
+    Tone.INFO: "Default",
+    Tone.SUCCESS: "Good",
+    Tone.WARNING: "Warning",
+    Tone.ERROR: "Attention",
+}
+_STYLES = {ButtonStyle.PRIMARY: "positive", ButtonStyle.DANGER: "destructive"}
+
+
+@dataclass(frozen=True, slots=True)
+class CardOptions:
+    """How a card is shown: where (a personal chat or not) and to whom (clock style)."""
+
+    base_url: str
+    private: bool = True
+    twelve_hour: bool = False
+
+
+def render(view: View, options: CardOptions) -> JsonDict:
+    """The Adaptive Card for ``view``."""
+    renderer = _RENDERERS.get(type(view))
+    if renderer is None:  # a view this adapter does not know yet: its words, plainly
+        return _card([_text(summary(view))])
+    return renderer(view, options)
+
+
+def summary(view: View) -> str:
+    """One line for notifications and chat lists, which cannot show a card."""
+    for name in ("headline", "title", "text"):
+        value = getattr(view, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return "Pairtime"
+
+
+def welcome(prompt: ConnectPrompt | Notice | None, options: CardOptions) -> JsonDict:
+    """The message on install: what Pairtime does in three lines, and how to connect."""
+    body: list[JsonDict] = [_text(line) for line in WELCOME_LINES]
+    if isinstance(prompt, ConnectPrompt) and options.private:
+        body.append(_text(WELCOME_CONNECT))
+        body.extend(_link_rows(prompt.links))
+    elif isinstance(prompt, Notice):
+        body.append(_text(prompt.text, color=_TONE_COLOURS[prompt.tone]))
+    else:
+        body.append(_text(WELCOME_CONNECT_SHARED))
+        body.append(
+            {"type": "ActionSet", "actions": [_say_button("Connect my calendar", "connect")]}
+        )
+    body[0] |= {"weight": "Bolder"}
+    return _card(body)
+
+
+def working() -> JsonDict:
+    """Shown in place of the clicked card while slow work finishes."""
+    return _card([_text(WORKING, subtle=True)])
+
+
+def error() -> JsonDict:
+    return _card([_text(FRIENDLY_ERROR, color="Attention")])
+
+
+def size_of(card: JsonDict) -> int:
+    """Bytes on the wire (compact JSON, UTF-8): what Teams' size limit counts, near enough."""
+    return len(json.dumps(card, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+# ---------------------------------------------------------------------- views
+
+
+def _slot_picker(view: SlotPicker, options: CardOptions) -> JsonDict:
+    body: list[JsonDict] = [
+        _heading(view.title),
+        _text(
+            f"{view.duration_minutes}-minute meeting · times in "
+            f"{zone_label(view.zone, _first(view))}",
+            subtle=True,
+            spacing="None",
+        ),
+    ]
+    for day, choices in view.days():
+        body.append(
+            _text(
+                day_label(day, twelve_hour=options.twelve_hour), weight="Bolder", spacing="Medium"
+            )
+        )
+        body.extend(_slot_rows(choices, view.zone, options))
+    if view.remaining:
+        more = (
+            f"{view.remaining} more free time{'s' if view.remaining != 1 else ''} in that window."
+        )
+        body.append(_text(more, subtle=True, size="Small", spacing="Medium"))
+    if view.notes:
+        body.append(_notes(view.notes))
+    if view.connect is not None:
+        body.extend(_connect_section(view.connect, options, separator=True))
+    actions = [_execute(view.more)] if view.more is not None else []
+    return _card(body, actions)
+
+
+def _slot_rows(
+    choices: Sequence[SlotChoice], zone: ZoneInfo, options: CardOptions
+) -> list[JsonDict]:
+    buttons = [
+        _execute(
+            Button(time_label(choice.start, zone, twelve_hour=options.twelve_hour), choice.action)
+        )
+        for choice in choices
+    ]
+    return [{"type": "ActionSet", "spacing": "Small", "actions": row} for row in _rows(buttons)]
+
+
+def _confirmation(view: Confirmation, options: CardOptions) -> JsonDict:
+    facts = [
+        {"title": "What", "value": view.title},
+        {"title": "When", "value": when_label(view, twelve_hour=options.twelve_hour)},
+        {"title": "Time zone", "value": zone_label(view.zone, view.start)},
+    ]
+    if view.with_names:
+        facts.append({"title": "With", "value": _join(view.with_names)})
+    body: list[JsonDict] = [
+        _heading(view.headline, color="Attention" if view.cancelled else "Good"),
+        {"type": "FactSet", "facts": facts},
+    ]
+    if view.cancelled:
+        body.append(_text("This meeting is cancelled.", color="Attention", weight="Bolder"))
+    actions: list[JsonDict] = []
+    if view.download:
+        label = "Remove from calendar (.ics)" if view.cancelled else "Add to calendar (.ics)"
+        actions.append(_open_url(label, invitation_url(options.base_url, view.download)))
+    if view.cancel is not None and not view.cancelled:
+        actions.append(_execute(view.cancel))
+    return _card(body, actions)
+
+
+def _status(view: ConnectionStatusView, options: CardOptions) -> JsonDict:
+    body: list[JsonDict] = [
+        _text(view.text, color="Warning" if view.needs_reconnect else "Default", weight="Bolder")
+    ]
+    if view.connect is not None:
+        body.extend(_connect_section(view.connect, options))
+    actions = [_execute(view.disconnect)] if view.disconnect is not None else []
+    return _card(body, actions)
+
+
+def _help(view: HelpView) -> JsonDict:
+    body: list[JsonDict] = []
+    if view.hint:
+        body.append(_text(view.hint, color="Warning"))
+    body.append(_text(view.text))
+    body.append(
+        {
+            "type": "Container",
+            "spacing": "Small",
+            "items": [_text(f"• {example}", spacing="None") for example in view.examples],
+        }
+    )
+    return _card(body)
+
+
+def _settings(view: SettingsView) -> JsonDict:
+    body: list[JsonDict] = [
+        _heading(view.title),
+        {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in view.lines]},
+    ]
+    if view.can_edit:
+        body.append(
+            _text(
+                "As an admin, you change these with the pairtime command on the server.",
+                subtle=True,
+                size="Small",
+            )
+        )
+    return _card(body)
+
+
+def _notice(view: Notice) -> JsonDict:
+    color = _TONE_COLOURS[view.tone]
+    return _card([_text(view.text, color=color), *_button_rows(view.buttons)])
+
+
+def _connect_section(
+    prompt: ConnectPrompt, options: CardOptions, *, separator: bool = False
+) -> list[JsonDict]:
+    """The prompt and its links; outside a personal chat only a pointer to one, since the
+    links are single-use and bound to one person."""
+    if not options.private:
+        return [_text(CONNECT_IN_PRIVATE, subtle=True, separator=separator)]
+    return [_text(prompt.text, separator=separator), *_link_rows(prompt.links)]
+
+
+def _notes(notes: Iterable[str]) -> JsonDict:
+    return {
+        "type": "Container",
+        "spacing": "Medium",
+        "items": [_text(note, subtle=True, size="Small", spacing="Small") for note in notes],
+    }
+
+
+# ---------------------------------------------------------------------- formatting
+
+
+def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
+    """``Europe/Berlin (CET)``; numeric abbreviations as ``UTC+05:45``."""
+    moment = (at or datetime.now(zone)).astimezone(zone)
+    abbreviation = moment.tzname() or ""
+    if not abbreviation or abbreviation[0] in "+-":
+        offset = moment.strftime("%z")
+        abbreviation = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    if abbreviation == zone.key:
+        return zone.key
+    return f"{zone.key} ({abbreviation})"
+
+
+def day_label(day: date, *, twelve_hour: bool) -> str:
+    """``Tuesday 3 March``, or ``Tuesday, March 3`` where 12-hour clocks are read."""
+    if twelve_hour:
+        return f"{day:%A}, {day:%B} {day.day}"
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def time_label(moment: datetime, zone: ZoneInfo, *, twelve_hour: bool) -> str:
+    local = moment.astimezone(zone)
+    if twelve_hour:
+        hour = local.hour % 12 or 12
+        return f"{hour}:{local:%M} {'AM' if local.hour < 12 else 'PM'}"
+    return f"{local:%H:%M}"
+
+
+def when_label(view: Confirmation, *, twelve_hour: bool) -> str:
+    start = view.start.astimezone(view.zone)
+    end = view.end.astimezone(view.zone)
+    day = day_label(start.date(), twelve_hour=twelve_hour)
+    span = (
+        f"{time_label(start, view.zone, twelve_hour=twelve_hour)}{EN_DASH}"
+        f"{time_label(end, view.zone, twelve_hour=twelve_hour)}"
+    )
+    if end.date() != start.date():
+        span += f" ({day_label(end.date(), twelve_hour=twelve_hour)})"
+    return f"{day}, {span}"
+
+
+def invitation_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}/invitations/{token}.ics"
+
+
+def _first(view: SlotPicker) -> datetime | None:
+    return view.slots[0].start if view.slots else None
+
+
+def _join(names: Sequence[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+# ---------------------------------------------------------------------- elements
+
+
+def _card(body: list[JsonDict], actions: list[JsonDict] | None = None) -> JsonDict:
+    card: JsonDict = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": VERSION, "body": body}
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _heading(text: str, *, color: str = "Default") -> JsonDict:
+    block = _text(text, size="Medium", weight="Bolder", color=color)
+    block["style"] = "heading"
+    return block
+
+
+def _text(
+    text: str,
+    *,
+    subtle: bool = False,
+    size: str | None = None,
+    weight: str | None = None,
+    color: str = "Default",
+    spacing: str | None = None,
+    separator: bool = False,
+) -> JsonDict:
+    block: JsonDict = {"type": "TextBlock", "text": text, "wrap": True}
+    if subtle:
+        block["isSubtle"] = True
+    if size:
+        block["size"] = size
+    if weight:
+        block["weight"] = weight
+    if color != "Default":
+        block["color"] = color
+    if spacing:
+        block["spacing"] = spacing
+    if separator:
+        block["separator"] = True
+    return block
+
+
+def _execute(button: Button) -> JsonDict:
+    data = {"pt": button.action}
+    action: JsonDict = {"type": "Action.Execute", "title": button.label, "verb": VERB, "data": data}
+    fallback: JsonDict = {"type": "Action.Submit", "title": button.label, "data": data}
+    if button.style in _STYLES:
+        action["style"] = fallback["style"] = _STYLES[button.style]
+    action["fallback"] = fallback
+    return action
+
+
+def _say_button(label: str, words: str) -> JsonDict:
+    """A button that acts as if its presser typed ``words`` (nothing signed is needed: it can
+    only do what that person could ask for themselves)."""
+    data = {"say": words}
+    return {
+        "type": "Action.Execute",
+        "title": label,
+        "verb": VERB,
+        "data": data,
+        "fallback": {"type": "Action.Submit", "title": label, "data": data},
+    }
+
+
+def _open_url(label: str, url: str) -> JsonDict:
+    return {"type": "Action.OpenUrl", "title": label, "url": url}
+
+
+def _button_rows(buttons: Sequence[Button | LinkButton]) -> list[JsonDict]:
+    actions = [
+        _open_url(b.label, b.url) if isinstance(b, LinkButton) else _execute(b) for b in buttons
+    ]
+    return [{"type": "ActionSet", "actions": row} for row in _rows(actions)]
+
+
+def _link_rows(links: Sequence[LinkButton]) -> list[JsonDict]:
+    """One link a row: provider names are long ("Connect Microsoft 365 / Outlook.com")."""
+    return [
+        {"type": "ActionSet", "spacing": "Small", "actions": [_open_url(link.label, link.url)]}
+        for link in links
+    ]
+
+
+_RENDERERS: dict[type[Any], Callable[[Any, CardOptions], JsonDict]] = {
+    SlotPicker: _slot_picker,
+    Confirmation: _confirmation,
+    ConnectPrompt: lambda view, options: _card(_connect_section(view, options)),
+    ConnectionStatusView: _status,
+    HelpView: lambda view, _options: _help(view),
+    SettingsView: lambda view, _options: _settings(view),
+    Notice: lambda view, _options: _notice(view),
+    Question: lambda view, _options: _card([_text(view.text), *_button_rows(view.options)]),
+}
+
+
+def _rows(actions: list[JsonDict]) -> list[list[JsonDict]]:
+    """Buttons in rows that fit a phone: at most three, and long titles alone."""
+    rows: list[list[JsonDict]] = []
+    width = 0
+    for action in actions:
+        needed = len(str(action.get("title", ""))) + 4
+        if not rows or len(rows[-1]) == BUTTONS_PER_ROW or width + needed > ROW_CHARACTERS:
+            rows.append([])
+            width = 0
+        rows[-1].append(action)
+        width += needed
+    return rows

@@ -1,0 +1,254 @@
+"""Everything Pairtime sends to Teams: replies, card updates and personal messages.
+
+Sends go through ``CloudAdapter.continue_conversation`` with a stored conversation reference
+(the Bot Framework's proactive-message path), or ``create_conversation`` to open a personal
+chat with someone Pairtime has only seen in a channel. Teams limits each bot to about 7
+messages a second per conversation and answers 429 beyond: sends are paced per conversation,
+and a 429 is retried after its ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import (
+    Activity,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from botframework.connector.models import ErrorResponseException
+
+from adapters.teams import cards, translate
+from adapters.teams.translate import JsonDict
+from core.people import PersonId, Platform, ProgramId, identity_in
+from core.ports import Clock
+from core.views import Outcome, View
+from storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+PER_SECOND = 7  # Teams: 7 messages per second per conversation (then 8 per 2 s, 60 per 30 s)
+MAX_ATTEMPTS = 4
+LONGEST_WAIT = 30.0  # seconds: a Retry-After beyond this is not waited for
+
+
+class DeliveryFailed(Exception):
+    """Teams did not take a message; ``status`` is the HTTP status, when there was one."""
+
+    def __init__(self, status: int | None) -> None:
+        super().__init__(f"the Bot Framework answered {status}")
+        self.status = status
+
+
+class Pacer:
+    """At most ``per_second`` sends a second into any one conversation."""
+
+    def __init__(self, per_second: int = PER_SECOND) -> None:
+        self._per_second = per_second
+        self._sent: dict[str, deque[float]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def wait(self, conversation_id: str) -> None:
+        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
+        async with lock:
+            sent = self._sent.setdefault(conversation_id, deque())
+            now = time.monotonic()
+            while sent and now - sent[0] >= 1.0:
+                sent.popleft()
+            if len(sent) >= self._per_second:
+                await asyncio.sleep(1.0 - (now - sent[0]))
+                sent.popleft()
+            sent.append(time.monotonic())
+        if len(self._sent) > 10_000:
+            self._forget_idle()
+
+    def _forget_idle(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, v in self._sent.items() if not v or now - v[-1] >= 1.0]:
+            self._sent.pop(key, None)
+            if (lock := self._locks.get(key)) is not None and not lock.locked():
+                self._locks.pop(key, None)
+
+
+class Outbox:
+    """The botbuilder calls that write to Teams, with pacing and 429 retries."""
+
+    def __init__(self, adapter: Any, app_id: str | None, *, pacer: Pacer | None = None) -> None:
+        self._adapter = adapter
+        self._app_id = app_id or None
+        self._pacer = pacer or Pacer()
+
+    async def post(self, reference: Mapping[str, Any], activity: JsonDict) -> str | None:
+        """Post ``activity`` where ``reference`` points: a reply to its ``activityId`` when it
+        has one (the same thread in a channel), else a new message. Returns the new id."""
+        ref = ConversationReference().deserialize(dict(reference))
+        posted: list[str | None] = []
+
+        async def send(turn: TurnContext) -> None:
+            outgoing = TurnContext.apply_conversation_reference(
+                Activity().deserialize(activity), ref
+            )
+            outgoing.id = None
+            responses = await self._retrying(
+                ref.conversation.id, lambda: turn.adapter.send_activities(turn, [outgoing])
+            )
+            posted.append(responses[0].id if responses and responses[0] else None)
+
+        await self._adapter.continue_conversation(ref, send, self._app_id)
+        return posted[0] if posted else None
+
+    async def update(
+        self, reference: Mapping[str, Any], activity_id: str, activity: JsonDict
+    ) -> None:
+        """Replace the message ``activity_id`` (a card that was clicked) with ``activity``."""
+        ref = ConversationReference().deserialize(dict(reference))
+
+        async def update(turn: TurnContext) -> None:
+            outgoing = TurnContext.apply_conversation_reference(
+                Activity().deserialize(activity), ref
+            )
+            outgoing.id = activity_id
+            outgoing.reply_to_id = None
+            await self._retrying(ref.conversation.id, lambda: turn.update_activity(outgoing))
+
+        await self._adapter.continue_conversation(ref, update, self._app_id)
+
+    async def member(
+        self, reference: Mapping[str, Any], conversation_id: str, user_id: str
+    ) -> JsonDict | None:
+        """A roster entry (name, email, UPN, AAD object id), or None when Teams has none."""
+        ref = ConversationReference().deserialize(dict(reference))
+        found: list[JsonDict] = []
+
+        async def look_up(turn: TurnContext) -> None:
+            client = turn.turn_state[self._adapter.BOT_CONNECTOR_CLIENT_KEY]
+            member = await client.conversations.get_conversation_member(conversation_id, user_id)
+            found.append(member.serialize() | member.additional_properties)
+
+        try:
+            await self._adapter.continue_conversation(ref, look_up, self._app_id)
+        except ErrorResponseException as error:
+            log.info("no roster entry for a member (status %s)", _status(error))
+            return None
+        return found[0] if found else None
+
+    async def open_personal(self, address: Mapping[str, Any]) -> JsonDict:
+        """Open (or find) the one-to-one chat with the person ``address`` names; returns the
+        chat's conversation reference."""
+        tenant = translate.reference_tenant(address)
+        user = dict(address.get("user") or {})
+        bot = dict(address.get("bot") or {})
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
+            members=[ChannelAccount(id=user.get("id"))],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}},
+        )
+        opened: list[str] = []
+
+        async def created(turn: TurnContext) -> None:
+            opened.append(turn.activity.conversation.id)
+
+        service_url = str(address.get("serviceUrl"))
+        await self._pacer.wait(f"create:{user.get('id')}")
+        await self._retrying(
+            f"create:{user.get('id')}",
+            lambda: self._adapter.create_conversation(
+                self._app_id,
+                created,
+                parameters,
+                channel_id=address.get("channelId") or "msteams",
+                service_url=service_url,
+            ),
+            pace=False,
+        )
+        return {
+            "activityId": None,
+            "user": user,
+            "bot": bot,
+            "conversation": {"id": opened[0], "conversationType": "personal", "tenantId": tenant},
+            "channelId": address.get("channelId") or "msteams",
+            "locale": address.get("locale"),
+            "serviceUrl": service_url,
+        }
+
+    async def _retrying(
+        self, conversation_id: str, call: Callable[[], Awaitable[Any]], *, pace: bool = True
+    ) -> Any:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            if pace:
+                await self._pacer.wait(conversation_id)
+            try:
+                return await call()
+            except ErrorResponseException as error:
+                status = _status(error)
+                wait = _retry_after(error)
+                if status != 429 or attempt == MAX_ATTEMPTS or wait > LONGEST_WAIT:
+                    raise DeliveryFailed(status) from error
+                log.info("Teams asked to slow down (429); retrying in %.1f s", wait)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class TeamsMessenger:
+    """core's Messenger: private messages to people, through their stored references."""
+
+    def __init__(self, outbox: Outbox, storage: Storage, clock: Clock, base_url: str) -> None:
+        self._outbox = outbox
+        self._storage = storage
+        self._clock = clock
+        self._base_url = base_url
+
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        for message in outcome.direct:
+            try:
+                await self.send(program, message.person, message.view)
+            except DeliveryFailed as error:
+                log.warning("a private message was not delivered (status %s)", error.status)
+
+    async def send(self, program: ProgramId, person: PersonId, view: View) -> bool:
+        """Write to ``person`` privately; False when Pairtime has no way to reach them."""
+        identity = identity_in(program, await self._storage.people.identities(person))
+        if identity is None or identity.platform is not Platform.TEAMS:
+            log.info("no Teams identity to write to in %s", program)
+            return False
+        reference = await self._storage.conversations.get(program, identity.user_id)
+        if reference is None:
+            log.info("no conversation reference yet for a person in %s", program)
+            return False
+        if not translate.has_conversation(reference):
+            reference = await self._outbox.open_personal(reference)
+            await self._storage.conversations.save(
+                program, identity.user_id, reference, self._clock.now()
+            )
+        options = cards.CardOptions(
+            self._base_url,
+            private=True,
+            twelve_hour=translate.twelve_hour_clock(reference.get("locale")),
+        )
+        card = cards.render(view, options)
+        await self._outbox.post(reference, translate.message_activity(card, cards.summary(view)))
+        return True
+
+
+def _status(error: ErrorResponseException) -> int | None:
+    response = getattr(error, "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _retry_after(error: ErrorResponseException) -> float:
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return max(0.0, float(headers.get("Retry-After", 1)))
+    except (TypeError, ValueError):  # an HTTP date: wait a second and see
+        return 1.0

@@ -1,0 +1,371 @@
+"""Teams activities (as the JSON the Bot Framework posts) into Pairtime's terms, and back.
+
+Pure functions over dicts: no botbuilder type appears here, so the move to the Microsoft 365
+Agents SDK changes the I/O modules of this package, not this one.
+
+Who a Teams user is: their Entra ID (AAD) object id, ``from.aadObjectId``. It is stable across
+bots, chats and reinstalls, and it is what admins and Microsoft Graph know. The ``29:...``
+id the Bot Framework shows a bot is pairwise (another bot registration sees another one), so
+it is kept only as the address for messages (in the stored conversation reference). Where an
+activity has no AAD id (the Bot Framework Emulator, Web Chat), ``from.id`` stands in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.people import ChatIdentity, Platform, ProgramId, program_of
+
+JsonDict = dict[str, Any]
+
+VERB = "pairtime"  # the verb of every Action.Execute Pairtime puts on a card
+CARD_ACTION = "adaptiveCard/action"
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+MESSAGE_RESPONSE_TYPE = "application/vnd.microsoft.activity.message"
+PERSONAL = "personal"
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+class BadActivity(ValueError):
+    """A request body that is not an activity Pairtime can act on (answered 400)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str  # "29:..." for people, "28:<app id>" for the bot
+    name: str = ""
+    aad_object_id: str | None = None
+
+    @property
+    def stable_id(self) -> str:
+        return self.aad_object_id or self.id
+
+    def json(self) -> JsonDict:
+        data: JsonDict = {"id": self.id, "name": self.name}
+        if self.aad_object_id:
+            data["aadObjectId"] = self.aad_object_id
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class MentionEntity:
+    text: str  # exactly as in the message text: "<at>Maria Lopez</at>"
+    account: Account
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """The parts of an activity Pairtime uses."""
+
+    type: str
+    id: str | None
+    service_url: str
+    channel_id: str
+    tenant: str
+    conversation: JsonDict  # as received: id, conversationType, isGroup, tenantId
+    sender: Account
+    bot: Account
+    text: str = ""
+    name: str | None = None  # an invoke's name
+    value: Any = None
+    reply_to_id: str | None = None
+    local_timezone: str | None = None
+    locale: str | None = None
+    team_id: str | None = None
+    mentions: tuple[MentionEntity, ...] = ()
+    members_added: tuple[str, ...] = ()
+    action: str | None = None  # installationUpdate: "add" | "remove"
+    raw: JsonDict = field(default_factory=dict, repr=False)
+
+    @property
+    def conversation_id(self) -> str:
+        return str(self.conversation.get("id", ""))
+
+    @property
+    def private(self) -> bool:
+        """A personal (one-to-one) chat with the bot."""
+        return self.conversation.get("conversationType", PERSONAL) == PERSONAL and not (
+            self.conversation.get("isGroup")
+        )
+
+    @property
+    def identity(self) -> ChatIdentity:
+        return ChatIdentity(Platform.TEAMS, self.tenant, self.sender.stable_id)
+
+    @property
+    def program(self) -> ProgramId:
+        return program_of(self.identity)
+
+    @property
+    def twelve_hour(self) -> bool:
+        return twelve_hour_clock(self.locale)
+
+    @property
+    def installs_bot(self) -> bool:
+        """The bot was just added: to a personal scope, a team or a group chat."""
+        return self.type == "conversationUpdate" and self.bot.id in self.members_added
+
+    @property
+    def members_conversation(self) -> str:
+        """Where the roster is read: the team for a channel, else the chat itself."""
+        return self.team_id or self.conversation_id.split(";", 1)[0]
+
+
+def parse_activity(body: object, *, default_tenant: str | None = None) -> Incoming:
+    """The activity in ``body``; :class:`BadActivity` if it lacks what every activity has."""
+    if not isinstance(body, dict):
+        raise BadActivity("the body is not a JSON object")
+    kind = body.get("type")
+    service_url = body.get("serviceUrl")
+    conversation = body.get("conversation")
+    sender = _account(body.get("from"))
+    bot = _account(body.get("recipient"))
+    if not isinstance(kind, str) or not kind:
+        raise BadActivity("the activity has no type")
+    if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
+        raise BadActivity("the activity has no serviceUrl")
+    if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str):
+        raise BadActivity("the activity has no conversation")
+    if sender is None or bot is None:
+        raise BadActivity("the activity has no sender or recipient")
+    channel_data = body.get("channelData") if isinstance(body.get("channelData"), dict) else {}
+    channel_id = str(body.get("channelId") or "msteams")
+    tenant = (
+        _get(channel_data, "tenant", "id")
+        or conversation.get("tenantId")
+        or default_tenant
+        or channel_id  # the Emulator and Web Chat have no tenant: one program per channel
+    )
+    entities = _list(body.get("entities"))
+    mentions = tuple(
+        MentionEntity(str(entity["text"]), account)
+        for entity in entities
+        if isinstance(entity, dict)
+        and entity.get("type") == "mention"
+        and isinstance(entity.get("text"), str)
+        and (account := _account(entity.get("mentioned"))) is not None
+    )
+    added = _list(body.get("membersAdded"))
+    return Incoming(
+        type=kind,
+        id=_text(body.get("id")),
+        service_url=service_url,
+        channel_id=channel_id,
+        tenant=str(tenant),
+        conversation=conversation,
+        sender=sender,
+        bot=bot,
+        text=_text(body.get("text")) or "",
+        name=_text(body.get("name")),
+        value=body.get("value"),
+        reply_to_id=_text(body.get("replyToId")),
+        local_timezone=_text(body.get("localTimezone")),
+        locale=_text(body.get("locale")),
+        team_id=_text(_get(channel_data, "team", "id")),
+        mentions=mentions,
+        members_added=tuple(
+            str(member["id"])
+            for member in added
+            if isinstance(member, dict) and isinstance(member.get("id"), str)
+        ),
+        action=_text(body.get("action")),
+        raw=body,
+    )
+
+
+def command_text(incoming: Incoming, resolved: Mapping[str, str] | None = None) -> str:
+    """The message as the parser reads it: ``<at>`` mentions become ``<@ID>``, the bot's own
+    mention and any markup go, entities are decoded.
+
+    ``resolved`` maps a mentioned ``29:`` id to the person's stable id (their AAD object id)
+    where the mention entity itself does not carry it.
+    """
+    text = incoming.text
+    placeholders: dict[str, str] = {}
+    for index, mention in enumerate(incoming.mentions):
+        if mention.text not in text:
+            continue
+        key = f"\x00{index}\x00"
+        account = mention.account
+        if account.id == incoming.bot.id:
+            placeholders[key] = " "
+        else:
+            stable = account.aad_object_id or (resolved or {}).get(account.id) or account.id
+            placeholders[key] = f"<@{stable}>"
+        text = text.replace(mention.text, key, 1)
+    text = html.unescape(_TAG.sub(" ", text))
+    for key, replacement in placeholders.items():
+        text = text.replace(key, replacement)
+    return _SPACES.sub(" ", text).strip()
+
+
+def people_mentioned(incoming: Incoming) -> list[Account]:
+    """The people mentioned (not the bot), each once, in order."""
+    seen: dict[str, Account] = {}
+    for mention in incoming.mentions:
+        if mention.account.id != incoming.bot.id:
+            seen.setdefault(mention.account.id, mention.account)
+    return list(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Click:
+    """A button press: a signed core reference, or words to handle as if typed."""
+
+    reference: str | None = None
+    say: str | None = None
+
+
+def click_of(incoming: Incoming) -> Click | None:
+    """The Pairtime button behind an ``adaptiveCard/action`` invoke or an ``Action.Submit``
+    message (the fallback on clients without Universal Actions); None for anything else."""
+    data: object = None
+    if incoming.type == "invoke" and incoming.name == CARD_ACTION:
+        action = incoming.value.get("action") if isinstance(incoming.value, dict) else None
+        if isinstance(action, dict) and action.get("verb") == VERB:
+            data = action.get("data")
+    elif incoming.type == "message" and isinstance(incoming.value, dict):
+        data = incoming.value
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("pt"), str) and data["pt"]:
+        return Click(reference=data["pt"])
+    if isinstance(data.get("say"), str) and data["say"]:
+        return Click(say=data["say"])
+    return None
+
+
+def dedupe_key(incoming: Incoming) -> str:
+    """Teams activity ids are unique within a conversation: key on both (hashed to fit)."""
+    digest = hashlib.sha256(f"{incoming.conversation_id}|{incoming.id}".encode()).hexdigest()
+    return f"teams:{digest[:40]}"
+
+
+def conversation_reference(incoming: Incoming) -> JsonDict:
+    """Where the activity came from, as botbuilder's ConversationReference JSON: replies to it
+    go into the same conversation (and thread)."""
+    conversation = dict(incoming.conversation)
+    conversation.setdefault("tenantId", incoming.tenant)
+    return {
+        "activityId": incoming.id,
+        "user": incoming.sender.json(),
+        "bot": incoming.bot.json(),
+        "conversation": conversation,
+        "channelId": incoming.channel_id,
+        "locale": incoming.locale,
+        "serviceUrl": incoming.service_url,
+    }
+
+
+def personal_reference(incoming: Incoming) -> JsonDict:
+    """How to reach the sender privately later.
+
+    From a personal chat: that chat. From a channel or group chat: only who they are and
+    where the tenant's connector is, without a conversation; the messenger then opens the
+    one-to-one chat (``create_conversation``) the first time it writes to them.
+    """
+    if incoming.private:
+        reference = conversation_reference(incoming)
+        reference["activityId"] = None  # proactive messages are new messages, not replies
+        return reference
+    return address_of(incoming, incoming.sender)
+
+
+def address_of(incoming: Incoming, person: Account) -> JsonDict:
+    """A reference without a conversation: enough to open a personal chat with ``person``."""
+    return {
+        "activityId": None,
+        "user": person.json(),
+        "bot": incoming.bot.json(),
+        "conversation": None,
+        "channelId": incoming.channel_id,
+        "locale": incoming.locale,
+        "serviceUrl": incoming.service_url,
+        "tenantId": incoming.tenant,
+    }
+
+
+def has_conversation(reference: Mapping[str, Any]) -> bool:
+    conversation = reference.get("conversation")
+    return isinstance(conversation, dict) and bool(conversation.get("id"))
+
+
+def reference_tenant(reference: Mapping[str, Any]) -> str | None:
+    conversation = reference.get("conversation")
+    if isinstance(conversation, dict) and isinstance(conversation.get("tenantId"), str):
+        return str(conversation["tenantId"])
+    tenant = reference.get("tenantId")
+    return tenant if isinstance(tenant, str) else None
+
+
+def message_activity(card: JsonDict, summary: str) -> JsonDict:
+    """A message holding one Adaptive Card; ``summary`` is what notifications show."""
+    return {
+        "type": "message",
+        "summary": summary[:200],
+        "attachments": [{"contentType": CARD_CONTENT_TYPE, "content": card}],
+    }
+
+
+def card_response(card: JsonDict) -> JsonDict:
+    """The invoke response that replaces the clicked card with ``card``."""
+    return {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card}
+
+
+def message_response(text: str) -> JsonDict:
+    """The invoke response that leaves the card as it is and shows ``text`` to the clicker."""
+    return {"statusCode": 200, "type": MESSAGE_RESPONSE_TYPE, "value": text}
+
+
+def member_profile(member: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(email, AAD object id) from a roster entry (``GET .../members/{id}``)."""
+    email = member.get("email") or member.get("userPrincipalName")
+    aad = member.get("aadObjectId")
+    return (
+        email if isinstance(email, str) and "@" in email else None,
+        aad if isinstance(aad, str) and aad else None,
+    )
+
+
+# Regions whose people read "2:30 PM" rather than "14:30".
+_TWELVE_HOUR_REGIONS = frozenset({"US", "CA", "AU", "NZ", "IN", "PH", "PK", "EG", "SA", "MY"})
+
+
+def twelve_hour_clock(locale: str | None) -> bool:
+    region = (locale or "").replace("_", "-").rpartition("-")[2].upper()
+    return region in _TWELVE_HOUR_REGIONS
+
+
+def _account(value: object) -> Account | None:
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str) or not value["id"]:
+        return None
+    name = value.get("name")
+    aad = value.get("aadObjectId")
+    return Account(
+        value["id"],
+        name if isinstance(name, str) else "",
+        aad if isinstance(aad, str) and aad else None,
+    )
+
+
+def _get(data: object, *path: str) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

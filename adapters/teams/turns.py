@@ -1,0 +1,397 @@
+"""What Pairtime does with each Teams activity: who is speaking, what they asked, what to
+send back. No botbuilder type appears here: activities arrive parsed (``translate``), views
+leave as cards (``cards``), and the :class:`~adapters.teams.messenger.Outbox` does the I/O.
+
+Teams wants an HTTP answer fast and resends what it does not get answered, so messages are
+acknowledged at once and handled in a background task (kept, and awaited on close); a card
+click (``adaptiveCard/action``) is answered with the updated card when it is ready within
+``invoke_budget`` seconds, and otherwise with a "Working on it…" card that the finished
+answer then replaces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import replace
+from typing import Any
+
+from adapters.chat import ChatContext
+from adapters.teams import cards, translate
+from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
+from adapters.teams.translate import Account, Click, Incoming, JsonDict
+from core.people import ChatIdentity, Person, Platform
+from core.scheduling import Context
+from core.views import ConnectPrompt, Notice, Outcome, View
+from storage.repositories.people import ChatProfile
+
+log = logging.getLogger(__name__)
+
+INVOKE_BUDGET = 4.0  # seconds; Teams gives up on an invoke after about 5
+# Messages handled at once. More would only queue on the database (SQLite takes one writer
+# at a time, and its busy handler sleeps), and on the calendar services' rate limits.
+CONCURRENT_MESSAGES = 8
+ROSTER_TTL = 3600.0  # seconds a roster lookup (email, AAD id) is trusted
+PEOPLE_TTL = 60.0  # seconds a speaker's stored profile is reused without reading it again
+POSTED_ELSEWHERE = "I've answered in a new message."
+
+
+class Turns:
+    def __init__(
+        self,
+        chat: ChatContext,
+        outbox: Outbox,
+        messenger: TeamsMessenger,
+        *,
+        invoke_budget: float = INVOKE_BUDGET,
+        concurrency: int = CONCURRENT_MESSAGES,
+    ) -> None:
+        self._chat = chat
+        self._slots = asyncio.Semaphore(concurrency)
+        self._outbox = outbox
+        self._messenger = messenger
+        self._invoke_budget = invoke_budget
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._programs: set[str] = set()
+        self._roster: dict[tuple[str, str], tuple[float, JsonDict | None]] = {}
+        self._people: dict[tuple[str, str], tuple[float, Person]] = {}
+        self._addresses: dict[tuple[str, str], tuple[str, str]] = {}
+
+    # ------------------------------------------------------------------ entry points
+
+    def message(self, incoming: Incoming) -> None:
+        """A message: acknowledged at once, answered from a background task."""
+        self._spawn(self._message(incoming), incoming)
+
+    def installed(self, incoming: Incoming) -> None:
+        """The bot was added to a personal scope, a team or a group chat: say hello."""
+        self._spawn(self._installed(incoming), incoming)
+
+    async def card_action(self, incoming: Incoming) -> JsonDict:
+        """A click on an ``Action.Execute`` button: the invoke response's body."""
+        click = translate.click_of(incoming)
+        if click is None:
+            return translate.message_response("That button isn't one of mine.")
+        # A resent click runs again (core books once, whichever copy gets there first); its
+        # private messages are sent once per activity and person (see _deliver).
+        work = asyncio.ensure_future(self._click(incoming, click))
+        self._keep(work)
+        done, _ = await asyncio.wait({work}, timeout=self._invoke_budget)
+        if work not in done:
+            # Teams stops waiting at about 5 s: show progress, replace it when done.
+            self._spawn(self._finish_late(incoming, work), incoming)
+            return translate.card_response(cards.working())
+        try:
+            ctx, outcome = work.result()
+        except Exception as error:  # noqa: BLE001 - any failure becomes a friendly answer
+            _log_failure(incoming, error)
+            return translate.message_response(cards.FRIENDLY_ERROR)
+        if outcome.direct:
+            self._spawn(self._deliver(incoming, ctx, outcome), incoming)
+        return self._invoke_body(incoming, outcome)
+
+    async def close(self, grace: float = 5.0) -> None:
+        """Let running work finish for ``grace`` seconds, then cancel the rest."""
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # ------------------------------------------------------------------ messages
+
+    async def _message(self, incoming: Incoming) -> None:
+        async with self._slots:
+            await self._handle_message(incoming)
+
+    async def _handle_message(self, incoming: Incoming) -> None:
+        if not await self._first_time(incoming):
+            log.info("activity %s seen before; ignored", incoming.id)
+            return
+        try:
+            click = translate.click_of(incoming)
+            ctx = await self._context(incoming)
+            if click is not None:  # an Action.Submit: the fallback of our Action.Execute
+                outcome = await self._outcome(ctx, click)
+                await self._answer(incoming, outcome, replace_id=incoming.reply_to_id)
+            else:
+                resolved = await self._mentioned(incoming)
+                text = translate.command_text(incoming, resolved)
+                outcome = await self._chat.scheduler.handle_text(ctx, text)
+                await self._answer(incoming, outcome)
+            await self._deliver(incoming, ctx, outcome)
+        except Exception as error:  # noqa: BLE001 - any failure becomes a friendly message
+            _log_failure(incoming, error)
+            await self._apologise(incoming)
+
+    async def _installed(self, incoming: Incoming) -> None:
+        if not await self._first_time(incoming):
+            return
+        try:
+            ctx = await self._context(incoming)
+            prompt: ConnectPrompt | Notice | None = None
+            if incoming.private:
+                reply = (await self._chat.scheduler.connect(ctx, None)).reply
+                prompt = reply if isinstance(reply, ConnectPrompt | Notice) else None
+            card = cards.welcome(prompt, self._options(incoming))
+            reference = translate.conversation_reference(incoming) | {"activityId": None}
+            await self._outbox.post(
+                reference, translate.message_activity(card, cards.WELCOME_LINES[0])
+            )
+        except Exception as error:  # noqa: BLE001 - a failed welcome must not break the install
+            _log_failure(incoming, error)
+
+    # ------------------------------------------------------------------ clicks
+
+    async def _click(self, incoming: Incoming, click: Click) -> tuple[Context, Outcome]:
+        ctx = await self._context(incoming)
+        return ctx, await self._outcome(ctx, click)
+
+    async def _outcome(self, ctx: Context, click: Click) -> Outcome:
+        if click.reference is not None:
+            return await self._chat.scheduler.act(ctx, click.reference)
+        return await self._chat.scheduler.handle_text(ctx, click.say or "help")
+
+    def _invoke_body(self, incoming: Incoming, outcome: Outcome) -> JsonDict:
+        view = outcome.reply
+        if view is None:
+            return translate.message_response("Done.")
+        if outcome.replaces_original:
+            return translate.card_response(cards.render(view, self._options(incoming)))
+        if isinstance(view, Notice) and not view.buttons:
+            return translate.message_response(view.text)
+        # A new view with buttons of its own: a message of its own, the clicked card stays.
+        self._spawn(self._post(incoming, view), incoming)
+        return translate.message_response(POSTED_ELSEWHERE)
+
+    async def _finish_late(
+        self, incoming: Incoming, work: asyncio.Future[tuple[Context, Outcome]]
+    ) -> None:
+        try:
+            ctx, outcome = await work
+        except Exception as error:  # noqa: BLE001 - any failure becomes a friendly card
+            _log_failure(incoming, error)
+            if incoming.reply_to_id:
+                card = translate.message_activity(cards.error(), cards.FRIENDLY_ERROR)
+                await self._outbox.update(
+                    translate.conversation_reference(incoming), incoming.reply_to_id, card
+                )
+            return
+        replace_id = incoming.reply_to_id
+        if outcome.reply is not None and not outcome.replaces_original and replace_id:
+            # The clicked card shows "Working on it…": put a plain note there instead.
+            note = translate.message_activity(
+                cards.render(Notice(POSTED_ELSEWHERE), self._options(incoming)), POSTED_ELSEWHERE
+            )
+            await self._outbox.update(translate.conversation_reference(incoming), replace_id, note)
+        await self._answer(incoming, outcome, replace_id=replace_id)
+        await self._deliver(incoming, ctx, outcome)
+
+    # ------------------------------------------------------------------ who is speaking
+
+    async def _context(self, incoming: Incoming) -> Context:
+        program = incoming.program
+        if program not in self._programs:
+            await self._chat.storage.programs.ensure(
+                program, f"Microsoft Teams ({incoming.tenant})"
+            )
+            self._programs.add(program)
+        person = await self._remember(incoming, incoming.sender, zone=incoming.local_timezone)
+        await self._keep_address(incoming, incoming.sender)
+        return await self._chat.scheduler.context(
+            program,
+            person,
+            incoming.identity,
+            zone=incoming.local_timezone,
+            private=incoming.private,
+        )
+
+    async def _remember(
+        self, incoming: Incoming, account: Account, *, zone: str | None = None
+    ) -> Person:
+        """The person behind ``account``, created or refreshed; their email comes from the
+        conversation's roster the first time (it lets an imported roster match them)."""
+        key = (incoming.program, account.stable_id)
+        cached = self._people.get(key)
+        if (
+            cached is not None
+            and time.monotonic() - cached[0] < PEOPLE_TTL
+            and cached[1].name == (account.name or cached[1].name)
+            and (zone is None or cached[1].timezone == zone)
+        ):
+            return cached[1]
+        person = await self._profile(incoming, account, zone=zone)
+        self._people[key] = (time.monotonic(), person)
+        if len(self._people) > 50_000:  # a big tenant's worth: start again rather than grow
+            self._people.clear()
+        return person
+
+    async def _profile(self, incoming: Incoming, account: Account, *, zone: str | None) -> Person:
+        people = self._chat.storage.people
+        program = incoming.program
+        known = await people.by_chat_user(program, account.stable_id)
+        email = known.email if known else None
+        if email is None:
+            member = await self._roster_entry(incoming, account)
+            email = translate.member_profile(member)[0] if member else None
+        name = account.name or (known.name if known else "") or "Teams user"
+        if (
+            known is not None
+            and known.name == name
+            and (zone is None or known.timezone == zone)
+            and known.email == email
+        ):
+            return known
+        identity = ChatIdentity(Platform.TEAMS, incoming.tenant, account.stable_id)
+        handle = email.split("@", 1)[0] if email else None
+        profile = ChatProfile(name, email, zone, handle)
+        return await people.remember(program, identity, profile)
+
+    async def _mentioned(self, incoming: Incoming) -> dict[str, str]:
+        """The stable ids of the people mentioned, each remembered (so that "find a time
+        with @Maria" works before Maria has spoken to Pairtime) and reachable later."""
+        resolved: dict[str, str] = {}
+        for account in translate.people_mentioned(incoming):
+            person = account
+            if person.aad_object_id is None:
+                member = await self._roster_entry(incoming, account)
+                aad = translate.member_profile(member)[1] if member else None
+                if aad:
+                    person = replace(account, aad_object_id=aad)
+            resolved[account.id] = person.stable_id
+            await self._remember(incoming, person)
+            await self._keep_address(incoming, person)
+        return resolved
+
+    async def _roster_entry(self, incoming: Incoming, account: Account) -> JsonDict | None:
+        key = (incoming.tenant, account.id)
+        cached = self._roster.get(key)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < ROSTER_TTL:
+            return cached[1]
+        reference = translate.conversation_reference(incoming) | {"activityId": None}
+        try:
+            member = await self._outbox.member(reference, incoming.members_conversation, account.id)
+        except DeliveryFailed:
+            member = None
+        self._roster[key] = (now, member)
+        return member
+
+    async def _keep_address(self, incoming: Incoming, account: Account) -> None:
+        """Store how to reach ``account`` privately: their personal chat when they speak in
+        it, else (once) their address for opening one."""
+        program = incoming.program
+        conversations = self._chat.storage.conversations
+        key = (program, account.stable_id)
+        private = incoming.private and account.id == incoming.sender.id
+        if private:
+            signature = (incoming.conversation_id, incoming.service_url)
+            if self._addresses.get(key) == signature:
+                return
+            reference = translate.personal_reference(incoming)
+            await conversations.save(program, account.stable_id, reference, self._chat.clock.now())
+            self._addresses[key] = signature
+            return
+        if key in self._addresses:
+            return
+        if await conversations.get(program, account.stable_id) is None:
+            address = translate.address_of(incoming, account)
+            await conversations.save(program, account.stable_id, address, self._chat.clock.now())
+        self._addresses[key] = ("", "")
+
+    # ------------------------------------------------------------------ answering
+
+    async def _answer(
+        self, incoming: Incoming, outcome: Outcome, *, replace_id: str | None = None
+    ) -> None:
+        view = outcome.reply
+        if view is None:
+            return
+        if replace_id and outcome.replaces_original:
+            activity = self._activity(incoming, view)
+            reference = translate.conversation_reference(incoming)
+            await self._outbox.update(reference, replace_id, activity)
+            return
+        await self._post(incoming, view)
+
+    async def _post(self, incoming: Incoming, view: View) -> None:
+        reference = translate.conversation_reference(incoming)
+        if incoming.type == "invoke":
+            reference["activityId"] = None  # a new message, not a reply to the click
+        await self._outbox.post(reference, self._activity(incoming, view))
+
+    async def _deliver(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> None:
+        """Private messages, each sent once per activity, person and content: a resent
+        activity handled twice, here or in another process, does not confirm twice."""
+        fresh = []
+        for message in outcome.direct:
+            content = (
+                f"{message.person}|{type(message.view).__name__}|{cards.summary(message.view)}"
+            )
+            digest = hashlib.sha256(content.encode()).hexdigest()[:24]
+            key = f"{translate.dedupe_key(incoming)}:{digest}"
+            if not incoming.id or await self._chat.storage.events.first_time(
+                key, self._chat.clock.now()
+            ):
+                fresh.append(message)
+        if fresh:
+            await self._messenger.deliver(ctx.program, Outcome(None, direct=tuple(fresh)))
+
+    async def _apologise(self, incoming: Incoming) -> None:
+        with contextlib.suppress(Exception):  # already failing: nothing more to say
+            await self._outbox.post(
+                translate.conversation_reference(incoming),
+                translate.message_activity(cards.error(), cards.FRIENDLY_ERROR),
+            )
+
+    def _activity(self, incoming: Incoming, view: View) -> JsonDict:
+        return translate.message_activity(
+            cards.render(view, self._options(incoming)), cards.summary(view)
+        )
+
+    def _options(self, incoming: Incoming) -> cards.CardOptions:
+        return cards.CardOptions(
+            self._chat.base_url, private=incoming.private, twelve_hour=incoming.twelve_hour
+        )
+
+    async def _first_time(self, incoming: Incoming) -> bool:
+        """Teams resends an activity it thinks was lost: only the first copy acts."""
+        if not incoming.id:
+            return True
+        return await self._chat.storage.events.first_time(
+            translate.dedupe_key(incoming), self._chat.clock.now()
+        )
+
+    # ------------------------------------------------------------------ tasks
+
+    def _spawn(self, work: Coroutine[Any, Any, Any], incoming: Incoming) -> None:
+        task = asyncio.ensure_future(work)
+        self._keep(task)
+        task.add_done_callback(lambda done: _log_task(done, incoming))
+
+    def _keep(self, task: asyncio.Future[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _log_failure(incoming: Incoming, error: BaseException) -> None:
+    status = error.status if isinstance(error, DeliveryFailed) else None
+    log.error(
+        "Teams activity %s (%s) failed: %s%s",
+        incoming.id,
+        incoming.type,
+        type(error).__name__,
+        f" (status {status})" if status else "",
+        exc_info=not isinstance(error, DeliveryFailed),
+    )
+
+
+def _log_task(task: asyncio.Future[Any], incoming: Incoming) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        _log_failure(incoming, error)

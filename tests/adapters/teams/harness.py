@@ -1,0 +1,172 @@
+"""The running app with Teams on, wired to the Bot Framework fakes, and ways to talk to it.
+
+async with teams_app(tmp_path) as teams:
+    reply = await teams.post(ta.personal_message("help", service_url=teams.service_url))
+    (card,) = (await teams.next_sent(conversation)).adaptive_cards
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from adapters.teams.config import TeamsSettings
+from bot.settings import CalendarSettings, Settings, load_settings
+from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.secret import Secret
+from tests.fakes import teams_activities as ta
+from tests.fakes.botframework import (
+    CHANNEL_METADATA_PATH,
+    FakeBotFramework,
+    FakeBotFrameworkAuth,
+    ReceivedActivity,
+)
+from tests.fakes.server import TestCertificate, ThreadedServer, running
+from tests.memory import FixedClock
+from tests.support import AppUnderTest, running_app
+
+PROGRAM = ProgramId(f"teams:{ta.TENANT_ID}")
+NOW = datetime(2026, 11, 24, 14, tzinfo=UTC)  # a Tuesday
+
+
+def identity(user: ta.TeamsUser) -> ChatIdentity:
+    return ChatIdentity(Platform.TEAMS, ta.TENANT_ID, user.aad_object_id)
+
+
+@dataclass
+class TeamsUnderTest:
+    running: AppUnderTest
+    connector: FakeBotFramework
+    auth: FakeBotFrameworkAuth | None
+    service_url: str
+    clock: FixedClock
+
+    @property
+    def url(self) -> str:
+        return f"{self.running.base_url}/api/messages"
+
+    def token(self, **kwargs: Any) -> str:
+        assert self.auth is not None
+        return self.auth.sign_channel_token(self.auth.app_id, self.service_url, **kwargs)
+
+    async def post(
+        self, activity: dict[str, Any], *, authorization: str | None = None
+    ) -> tuple[int, Any]:
+        """POST ``activity`` as the channel does (signed unless ``authorization`` is given)."""
+        headers = {}
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        elif self.auth is not None:
+            headers["Authorization"] = f"Bearer {self.token()}"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.url, json=activity, headers=headers) as response,
+        ):
+            body = await response.json() if response.content_type == "application/json" else None
+            return response.status, body
+
+    async def until(
+        self, condition: Callable[[], Any], *, within: float = 15.0, what: str = "condition"
+    ) -> Any:
+        """Wait for ``condition()`` to be truthy (background work answers after the HTTP
+        response) and return its value."""
+        deadline = time.monotonic() + within
+        while True:
+            value = condition()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            await asyncio.sleep(0.02)
+
+    async def sent_to(self, conversation_id: str, count: int = 1) -> list[ReceivedActivity]:
+        """The first ``count`` activities the bot posted into ``conversation_id``."""
+        found = await self.until(
+            lambda: (
+                len(self.connector.sent(conversation_id)) >= count
+                and self.connector.sent(conversation_id)
+            ),
+            what=f"{count} message(s) in {conversation_id}",
+        )
+        return list(found[:count])
+
+    async def say_hello(self, user: ta.TeamsUser) -> Person:
+        """``user`` writes to the bot in their personal chat once, so Pairtime knows them."""
+        chat = ta.personal_chat_id(user)
+        before = len(self.connector.sent(chat))
+        status, _ = await self.post(
+            ta.personal_message("help", service_url=self.service_url, sender=user)
+        )
+        assert status == 202
+        await self.sent_to(chat, before + 1)
+        person = await self.running.storage.people.by_chat_user(PROGRAM, user.aad_object_id)
+        assert person is not None
+        return person
+
+
+@contextmanager
+def _identity_servers(
+    auth: FakeBotFrameworkAuth, tls: TestCertificate
+) -> Iterator[tuple[str, str]]:
+    with ExitStack() as stack:
+        login = stack.enter_context(ThreadedServer(auth.app, tls=tls))
+        metadata = stack.enter_context(ThreadedServer(auth.app))
+        yield login, metadata
+
+
+@asynccontextmanager
+async def teams_app(
+    folder: Path,
+    *,
+    authenticated: bool = True,
+    calendars: CalendarSettings | None = None,
+    members: tuple[ta.TeamsUser, ...] = (ta.ALEX, ta.MARIA),
+) -> AsyncIterator[TeamsUnderTest]:
+    """The real app (``running_app``) with Teams configured against the fakes.
+
+    With ``authenticated``, the channel signs every request with a key published in the
+    fake's OpenID metadata, and the connector wants the bot's own tokens from the fake
+    login server; without it, ``PAIRTIME_TEAMS_AUTH=disabled`` and no app id.
+    ``members`` are on the roster of every conversation (email and AAD id lookups).
+    """
+    clock = FixedClock(NOW)
+    base = load_settings({}, dotenv_path=None)
+    if calendars is not None:
+        base = replace(base, calendars=calendars)
+    with ExitStack() as stack:
+        auth: FakeBotFrameworkAuth | None = None
+        if authenticated:
+            auth = FakeBotFrameworkAuth(app_id=ta.BOT_APP_ID)
+            tls = TestCertificate.create(folder)
+            login, metadata = stack.enter_context(_identity_servers(auth, tls))
+            teams = TeamsSettings(
+                app_id=auth.app_id,
+                app_password=Secret(auth.app_password),
+                openid_metadata_url=f"{metadata}{CHANNEL_METADATA_PATH}",
+                login_url=login,
+                ca_bundle=str(tls.ca_path),
+            )
+        else:
+            teams = TeamsSettings(auth_disabled=True)
+        settings: Settings = replace(base, teams=teams)
+        connector = FakeBotFramework(auth=auth)
+        for user in members:
+            for conversation in (
+                ta.personal_chat_id(user),
+                ta.TEAM_ID,
+                ta.personal_chat_id(ta.ALEX),
+            ):
+                connector.add_member(conversation, user.member())
+        async with (
+            running(connector.app) as service_url,
+            running_app(settings, folder, clock=clock) as app,
+        ):
+            yield TeamsUnderTest(app, connector, auth, service_url, clock)

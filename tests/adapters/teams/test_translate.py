@@ -1,0 +1,172 @@
+"""Teams activities (as the fakes build them from the documented shapes) into Pairtime's terms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from adapters.teams import translate
+from adapters.teams.translate import BadActivity, Click, parse_activity
+from core.commands import Mention, Relation, RelationRef
+from core.parsing import parse
+from core.people import ChatIdentity, Platform
+from tests.fakes import teams_activities as ta
+
+SERVICE = "https://smba.trafficmanager.net/emea/"
+ZONE = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
+
+
+def test_a_personal_message_speaks_as_the_senders_aad_identity_in_their_tenant():
+    incoming = parse_activity(ta.personal_message("status", service_url=SERVICE))
+
+    assert incoming.identity == ChatIdentity(Platform.TEAMS, ta.TENANT_ID, ta.ALEX.aad_object_id)
+    assert incoming.program == f"teams:{ta.TENANT_ID}"
+    assert incoming.private
+    assert incoming.local_timezone == "America/New_York"
+    assert incoming.twelve_hour
+    assert translate.command_text(incoming) == "status"
+
+
+def test_channel_mentions_become_parser_mentions_and_the_bots_own_goes():
+    activity = ta.channel_message("find a time with", service_url=SERVICE)
+    incoming = parse_activity(activity)
+
+    text = translate.command_text(incoming, {ta.MARIA.id: ta.MARIA.aad_object_id})
+
+    assert not incoming.private
+    assert incoming.tenant == ta.TENANT_ID  # from channelData, as conversation.tenantId may lack
+    assert text == f"find a time with <@{ta.MARIA.aad_object_id}>"
+    command = parse(text, ZONE, NOW, bot_user_id=None)
+    assert command.participants == (Mention(ta.MARIA.aad_object_id),)
+    assert [a.id for a in translate.people_mentioned(incoming)] == [ta.MARIA.id]
+
+
+def test_a_mention_without_a_known_aad_id_falls_back_to_the_teams_user_id():
+    incoming = parse_activity(ta.channel_message("meet", service_url=SERVICE))
+    assert translate.command_text(incoming) == f"meet <@{ta.MARIA.id}>"
+
+
+def test_markup_and_entities_are_decoded_around_mentions():
+    activity = ta.channel_message("find&nbsp;a time with <b>my mentee</b>", service_url=SERVICE)
+    activity["text"] = activity["text"].replace(f" <at>{ta.MARIA.name}</at>", "") + "\n"
+    activity["entities"] = activity["entities"][:1]
+
+    text = translate.command_text(parse_activity(activity))
+
+    assert text == "find a time with my mentee"
+    command = parse(text, ZONE, NOW)
+    assert command.participants == (RelationRef(Relation.MENTEE),)
+
+
+def test_the_same_person_mentioned_twice_is_rewritten_twice():
+    activity = ta.channel_message("with", service_url=SERVICE)
+    activity["text"] += f" and <at>{ta.MARIA.name}</at>"
+    activity["entities"].append(ta.mention(ta.MARIA))
+    text = translate.command_text(parse_activity(activity))
+    assert text == f"with <@{ta.MARIA.id}> and <@{ta.MARIA.id}>"
+
+
+def test_clicks_carry_the_signed_reference_or_words():
+    execute = ta.adaptive_card_action("pairtime", {"pt": "abc.def"}, service_url=SERVICE)
+    say = ta.adaptive_card_action("pairtime", {"say": "connect"}, service_url=SERVICE)
+    foreign = ta.adaptive_card_action("approve", {"pt": "abc.def"}, service_url=SERVICE)
+    submit = ta.personal_message("", service_url=SERVICE) | {"value": {"pt": "abc.def"}}
+
+    assert translate.click_of(parse_activity(execute)) == Click(reference="abc.def")
+    assert translate.click_of(parse_activity(say)) == Click(say="connect")
+    assert translate.click_of(parse_activity(foreign)) is None
+    assert translate.click_of(parse_activity(submit)) == Click(reference="abc.def")
+    assert (
+        translate.click_of(parse_activity(ta.personal_message("hi", service_url=SERVICE))) is None
+    )
+
+
+def test_installation_is_the_bot_among_the_members_added():
+    installed = parse_activity(ta.bot_installed(service_url=SERVICE))
+    in_team = parse_activity(ta.bot_installed(service_url=SERVICE, scope="team"))
+    someone_else = ta.bot_installed(service_url=SERVICE) | {"membersAdded": [{"id": ta.MARIA.id}]}
+
+    assert installed.installs_bot
+    assert installed.private
+    assert in_team.installs_bot
+    assert not in_team.private
+    assert in_team.members_conversation == ta.TEAM_ID
+    assert not parse_activity(someone_else).installs_bot
+
+
+def test_references_address_the_conversation_and_personal_ones_start_new_messages():
+    personal = parse_activity(ta.personal_message("hi", service_url=SERVICE))
+    channel = parse_activity(
+        ta.channel_message("hi", service_url=SERVICE, thread_message_id="1700000000000")
+    )
+
+    reply_to = translate.conversation_reference(personal)
+    private = translate.personal_reference(personal)
+    address = translate.personal_reference(channel)
+
+    assert reply_to["activityId"] == personal.id
+    assert reply_to["conversation"]["id"] == ta.personal_chat_id(ta.ALEX)
+    assert reply_to["serviceUrl"] == SERVICE
+    assert private["activityId"] is None
+    assert translate.has_conversation(private)
+    assert not translate.has_conversation(address)  # a channel is no place for private words
+    assert address["user"] == ta.ALEX.account()
+    assert translate.reference_tenant(address) == ta.TENANT_ID
+    assert translate.reference_tenant(private) == ta.TENANT_ID
+    assert channel.members_conversation == ta.TEAM_ID
+
+
+def test_duplicates_share_a_key_and_other_conversations_do_not():
+    activity = ta.personal_message("hi", service_url=SERVICE)
+    other = ta.personal_message("hi", service_url=SERVICE, sender=ta.MARIA) | {"id": activity["id"]}
+
+    key = translate.dedupe_key(parse_activity(activity))
+
+    assert key == translate.dedupe_key(parse_activity(dict(activity)))
+    assert key != translate.dedupe_key(parse_activity(other))
+    assert len(key) <= 300
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {},
+        {"type": "message"},
+        {"type": "message", "serviceUrl": "ftp://x", "conversation": {"id": "a"}},
+        {"type": "message", "serviceUrl": SERVICE, "conversation": {"id": "a"}, "from": {}},
+    ],
+)
+def test_what_is_not_an_activity_is_refused(body):
+    with pytest.raises(BadActivity):
+        parse_activity(body)
+
+
+def test_an_activity_without_a_tenant_gets_a_program_of_its_channel():
+    activity = ta.personal_message("hi", service_url="http://localhost:5000")
+    activity |= {"channelId": "emulator", "channelData": {}}
+    activity["conversation"].pop("tenantId")
+    assert parse_activity(activity).program == "teams:emulator"
+    assert parse_activity(activity, default_tenant="t-1").program == "teams:t-1"
+
+
+@pytest.mark.parametrize(
+    ("locale", "twelve"),
+    [("en-US", True), ("en-GB", False), ("de-DE", False), ("en_AU", True), (None, False)],
+)
+def test_clock_style_follows_the_region(locale, twelve):
+    assert translate.twelve_hour_clock(locale) is twelve
+
+
+def test_roster_entries_give_email_and_aad_id():
+    assert translate.member_profile(ta.MARIA.member()) == (
+        ta.MARIA.email,
+        ta.MARIA.aad_object_id,
+    )
+    assert translate.member_profile({"id": "29:x", "userPrincipalName": "not-an-email"}) == (
+        None,
+        None,
+    )

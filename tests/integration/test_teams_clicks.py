@@ -1,0 +1,263 @@
+"""Clicking through Teams: a time is booked once, the card updates in place, and both people
+get a private confirmation with the invitation, proactively where needed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, teams_app
+from tests.fakes import teams_activities as ta
+from tests.fakes.botframework import ReceivedActivity
+
+CARD = "application/vnd.microsoft.card.adaptive"
+
+
+@pytest.fixture
+async def teams(tmp_path: Path) -> AsyncIterator[TeamsUnderTest]:
+    async with teams_app(tmp_path) as running:
+        yield running
+
+
+def actions(card: dict) -> list[dict]:
+    found = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action."):
+                found.append(node)
+            for key, value in node.items():
+                if key != "fallback":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def times_on(card: dict) -> set[str]:
+    """The references of a picker's time buttons."""
+    return {
+        a["data"]["pt"]
+        for a in actions(card)
+        if a["type"] == "Action.Execute" and a["title"] != "More times"
+    }
+
+
+def facts(card: dict) -> dict[str, str]:
+    return {
+        fact["title"]: fact["value"]
+        for block in card["body"]
+        if block["type"] == "FactSet"
+        for fact in block["facts"]
+    }
+
+
+async def picker_for_alex(teams: TeamsUnderTest, *, maria_in_personal_chat: bool = True):
+    """Alex (paired with Maria) asks for times in his personal chat; the picker's message."""
+    storage = teams.running.storage
+    if maria_in_personal_chat:
+        maria = await teams.say_hello(ta.MARIA)
+    else:  # Maria has only been mentioned in a channel: Pairtime knows her address only
+        await teams.post(ta.channel_message("status", service_url=teams.service_url))
+        await teams.sent_to(ta.CHANNEL_ID)
+        found = await storage.people.by_chat_user(PROGRAM, ta.MARIA.aad_object_id)
+        assert found is not None
+        maria = found
+    alex = await storage.people.by_chat_user(PROGRAM, ta.ALEX.aad_object_id)
+    if alex is None:
+        alex = await teams.say_hello(ta.ALEX)
+    await storage.pairings.pair(PROGRAM, alex.id, maria.id)
+    chat = ta.personal_chat_id(ta.ALEX)
+    before = len(teams.connector.sent(chat))
+    await teams.post(
+        ta.personal_message("find a time with my mentee next week", service_url=teams.service_url)
+    )
+    replies = await teams.sent_to(chat, before + 1)
+    return replies[-1], alex, maria
+
+
+def click(teams: TeamsUnderTest, picker: ReceivedActivity, title: str | None = None, **kw):
+    """The invoke Teams sends when Alex presses a button on ``picker`` (the first time, or
+    the one titled ``title``)."""
+    (card,) = picker.adaptive_cards
+    buttons = [a for a in actions(card) if a["type"] == "Action.Execute"]
+    button = next(b for b in buttons if title is None or b["title"] == title)
+    return ta.adaptive_card_action(
+        button["verb"],
+        button["data"],
+        service_url=teams.service_url,
+        reply_to_id=picker.activity_id,
+        **kw,
+    ), button
+
+
+async def test_a_click_books_once_updates_the_card_and_confirms_to_both(teams: TeamsUnderTest):
+    picker, alex, maria = await picker_for_alex(teams)
+    invoke, button = click(teams, picker)
+
+    status, body = await teams.post(invoke)
+
+    assert status == 200
+    assert body["statusCode"] == 200
+    assert body["type"] == CARD
+    booked = body["value"]
+    assert booked["body"][0]["text"] == "Booked: Mentoring: Alex Kim and Maria Lopez"
+    assert facts(booked)["With"] == "Maria Lopez"
+    assert button["title"] in facts(booked)["When"]  # the time that was pressed
+    assert not [a for a in actions(booked) if a["type"] == "Action.Execute"]  # nothing left
+    meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert len(meetings) == 1
+
+    alex_chat, maria_chat = ta.personal_chat_id(ta.ALEX), ta.personal_chat_id(ta.MARIA)
+    mine = (await teams.sent_to(alex_chat, 3))[-1]
+    theirs = (await teams.sent_to(maria_chat, 2))[-1]
+    assert theirs.kind == "send"  # proactive: a new message in Maria's personal chat
+    for message, headline in (
+        (mine, "You booked Mentoring: Alex Kim and Maria Lopez."),
+        (theirs, "Alex Kim booked Mentoring: Alex Kim and Maria Lopez with you."),
+    ):
+        (card,) = message.adaptive_cards
+        assert card["body"][0]["text"] == headline
+        ics, cancel = actions(card)
+        assert ics["type"] == "Action.OpenUrl"
+        assert ics["title"] == "Add to calendar (.ics)"
+        assert cancel["title"] == "Cancel meeting"
+        assert cancel["type"] == "Action.Execute"
+        path = ics["url"].removeprefix("http://127.0.0.1:3978")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(teams.running.base_url + path) as download,
+        ):
+            assert download.status == 200
+            assert download.content_type == "text/calendar"
+            assert "BEGIN:VEVENT" in await download.text()
+    # Maria sees the time in her own zone (her profile's, from her last activity)
+    assert facts(theirs.adaptive_cards[0])["Time zone"].startswith("America/New_York")
+    assert maria.timezone == "America/New_York"
+
+
+async def test_the_same_click_twice_books_and_confirms_once(teams: TeamsUnderTest):
+    picker, alex, _ = await picker_for_alex(teams)
+    invoke, _ = click(teams, picker)
+
+    first, again = await asyncio.gather(teams.post(invoke), teams.post(invoke))
+
+    assert first[0] == again[0] == 200
+    assert first[1]["value"]["body"][0]["text"] == again[1]["value"]["body"][0]["text"]
+    await teams.sent_to(ta.personal_chat_id(ta.MARIA), 2)
+    await asyncio.sleep(0.3)  # time for any (wrong) second confirmation to arrive
+    assert len(teams.connector.sent(ta.personal_chat_id(ta.MARIA))) == 2
+    assert len(teams.connector.sent(ta.personal_chat_id(ta.ALEX))) == 3
+    meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert len(meetings) == 1
+
+
+async def test_a_second_time_clicked_later_does_not_book_again(teams: TeamsUnderTest):
+    picker, alex, _ = await picker_for_alex(teams)
+    first, _ = click(teams, picker)
+    await teams.post(first)
+    buttons = [a for a in actions(picker.adaptive_cards[0]) if a["type"] == "Action.Execute"]
+    other = ta.adaptive_card_action(
+        "pairtime", buttons[1]["data"], service_url=teams.service_url, reply_to_id="1"
+    )
+
+    status, body = await teams.post(other)
+
+    assert status == 200
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    assert body["value"].startswith("A time has already been chosen")
+    meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert len(meetings) == 1
+
+
+async def test_more_times_replaces_the_picker_in_place(teams: TeamsUnderTest):
+    picker, _, _ = await picker_for_alex(teams)
+    invoke, _ = click(teams, picker, "More times")
+
+    status, body = await teams.post(invoke)
+
+    assert status == 200
+    assert body["type"] == CARD
+    first_times = times_on(picker.adaptive_cards[0])
+    next_times = times_on(body["value"])
+    assert next_times
+    assert not first_times & next_times
+
+
+async def test_submit_fallback_updates_the_clicked_message(teams: TeamsUnderTest):
+    """Clients without Universal Actions send the Action.Submit fallback as a message with a
+    value; the answer then replaces the card with update_activity."""
+    picker, alex, _ = await picker_for_alex(teams)
+    (card,) = picker.adaptive_cards
+    button = next(a for a in actions(card) if a["type"] == "Action.Execute")
+    submit = ta.personal_message("", service_url=teams.service_url) | {
+        "value": button["fallback"]["data"],
+        "replyToId": picker.activity_id,
+    }
+
+    status, _ = await teams.post(submit)
+    updated = await teams.until(
+        lambda: teams.connector.of_kind("update"), what="the card to be updated"
+    )
+
+    assert status == 202
+    assert updated[0].activity_id == picker.activity_id
+    now = teams.connector.activity(picker.conversation_id, picker.activity_id)
+    assert now is not None
+    assert now["attachments"][0]["content"]["body"][0]["text"].startswith("Booked:")
+    await teams.sent_to(ta.personal_chat_id(ta.MARIA), 2)
+    meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert len(meetings) == 1
+
+
+async def test_the_partner_seen_only_in_a_channel_gets_a_new_personal_chat(
+    teams: TeamsUnderTest,
+):
+    picker, _, _ = await picker_for_alex(teams, maria_in_personal_chat=False)
+    invoke, _ = click(teams, picker)
+
+    status, _ = await teams.post(invoke)
+    (confirmation,) = await teams.sent_to(ta.personal_chat_id(ta.MARIA))
+
+    assert status == 200
+    (created,) = teams.connector.of_kind("create")
+    assert created.body["members"] == [{"id": ta.MARIA.id}]
+    assert created.body["tenantID"] == ta.TENANT_ID
+    assert confirmation.adaptive_cards[0]["body"][0]["text"].startswith("Alex Kim booked")
+    # the chat is remembered: the next message goes straight there
+    reference = await teams.running.storage.conversations.get(PROGRAM, ta.MARIA.aad_object_id)
+    assert reference is not None
+    assert reference["conversation"]["id"] == ta.personal_chat_id(ta.MARIA)
+
+
+async def test_a_button_from_someone_else_is_refused_gently(teams: TeamsUnderTest):
+    picker, _, _ = await picker_for_alex(teams)
+    invoke, _ = click(teams, picker, "More times", sender=ta.MARIA)
+
+    status, body = await teams.post(invoke)
+
+    assert status == 200
+    assert body == {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": "Only the person who asked can see more times here.",
+    }
+
+
+async def test_a_forged_reference_is_a_stale_button_not_an_error(teams: TeamsUnderTest):
+    await teams.say_hello(ta.ALEX)
+    invoke = ta.adaptive_card_action(
+        "pairtime", {"pt": "eyJrIjoicGljayJ9.AAAAAAAAAAAAAAAAAAAAAA"}, service_url=teams.service_url
+    )
+
+    status, body = await teams.post(invoke)
+
+    assert status == 200
+    assert body["value"].startswith("That button has expired")
