@@ -96,8 +96,11 @@ class ConnectLinks(Protocol):
         """The services this server can connect (it has their app credentials)."""
         ...
 
-    async def link(self, identity: ChatIdentity, person: PersonId, provider: Provider) -> str:
-        """A single-use URL through which ``person``, speaking as ``identity``, connects."""
+    async def links(
+        self, identity: ChatIdentity, person: PersonId, providers: Sequence[Provider]
+    ) -> list[str]:
+        """Single-use URLs, one per provider in order, through which ``person``, speaking
+        as ``identity``, connects. Made together (one write, not one per service)."""
         ...
 
 

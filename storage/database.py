@@ -1,10 +1,12 @@
 """The database connection: SQLite by default, PostgreSQL for several processes.
 
-SQLite gets WAL (readers never block the writer), foreign keys, a busy
-timeout, and ``BEGIN IMMEDIATE`` for every transaction: a transaction takes
-the write lock when it starts, so two writers queue on the busy timeout
-instead of failing with "database is locked" when one tries to upgrade a
-read lock (SQLAlchemy's documented recipe for aiosqlite).
+SQLite gets WAL (readers never block the writer, and ``synchronous=NORMAL``
+is safe with it), foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` for
+every transaction that may write: it takes the write lock when it starts, so
+two writers queue on the busy timeout instead of failing with "database is
+locked" when one tries to upgrade a read lock (SQLAlchemy's documented recipe
+for aiosqlite). Read-only work goes through :meth:`Database.reading`, which
+on SQLite uses a second engine whose transactions take no write lock.
 """
 
 from __future__ import annotations
@@ -38,10 +40,21 @@ class Database:
         options: dict[str, Any] = {"connect_args": self.connect_args}
         if self.dialect == "postgresql":
             options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
-        self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.dialect == "sqlite":
-            _configure_sqlite(self.engine)
+            # One writer connection: this process's writers queue on the pool, in the event
+            # loop, instead of on SQLite's busy handler, which sleeps up to 100 ms a try.
+            # Other processes still meet the busy timeout; correctness is the database's.
+            self.engine: AsyncEngine = create_async_engine(
+                url, **options, pool_size=1, max_overflow=0, pool_timeout=60
+            )
+            _configure_sqlite(self.engine, writes=True)
+            self.reader: AsyncEngine = create_async_engine(url, **options)
+            _configure_sqlite(self.reader, writes=False)
+        else:
+            self.engine = create_async_engine(url, **options)
+            self.reader = self.engine
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -49,24 +62,35 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only: on SQLite it never waits for, or holds, the write lock."""
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.reader is not self.engine:
+            await self.reader.dispose()
 
     def __repr__(self) -> str:
         # The URL may hold a password: show the backend only.
         return f"Database({self.dialect})"
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, writes: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    begin = "BEGIN IMMEDIATE" if writes else "BEGIN"
+
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(begin)

@@ -243,7 +243,7 @@ class MemoryCalendars:
     connections: dict[PersonId, CalendarConnection] = field(default_factory=dict)
     busy: dict[PersonId, list[BusyInterval]] = field(default_factory=dict)
     unreadable: dict[PersonId, str] = field(default_factory=dict)
-    links: list[tuple[ChatIdentity, PersonId, Provider]] = field(default_factory=list)
+    issued: list[tuple[ChatIdentity, PersonId, Provider]] = field(default_factory=list)
     reads: list[tuple[tuple[PersonId, ...], Interval, bool]] = field(default_factory=list)
     available: frozenset[Provider] = frozenset(Provider)
     revoked: dict[PersonId, bool] = field(default_factory=dict)  # person -> not yet told
@@ -278,9 +278,14 @@ class MemoryCalendars:
                 results[person] = BusyTimes(tuple(blocks))
         return results
 
-    async def link(self, identity: ChatIdentity, person: PersonId, provider: Provider) -> str:
-        self.links.append((identity, person, provider))
-        return f"https://pairtime.test/connect/{provider.value}?state=s{len(self.links)}"
+    async def links(
+        self, identity: ChatIdentity, person: PersonId, providers: Sequence[Provider]
+    ) -> list[str]:
+        urls = []
+        for provider in providers:
+            self.issued.append((identity, person, provider))
+            urls.append(f"https://pairtime.test/connect/{provider.value}?state=s{len(self.issued)}")
+        return urls
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import urlencode
 
 from core.commands import Provider
@@ -27,7 +28,18 @@ class ConnectLinkIssuer:
     def available(self) -> frozenset[Provider]:
         return self._available
 
+    async def links(
+        self, identity: ChatIdentity, person: PersonId, providers: Sequence[Provider]
+    ) -> list[str]:
+        """``BASE_URL/connect/{provider}?state=…`` each: 15 minutes, single use, bound to
+        ``identity``."""
+        states = await self._states.issue(identity, person, providers, self._clock.now())
+        return [
+            f"{self._base_url}/connect/{provider.value}?{urlencode({'state': state})}"
+            for provider, state in zip(providers, states, strict=True)
+        ]
+
     async def link(self, identity: ChatIdentity, person: PersonId, provider: Provider) -> str:
-        """``BASE_URL/connect/{provider}?state=…``: expires in 15 minutes, bound to ``identity``."""
-        state = await self._states.issue(identity, person, provider, self._clock.now())
-        return f"{self._base_url}/connect/{provider.value}?{urlencode({'state': state})}"
+        """One link (what a test or an admin tool needs)."""
+        (url,) = await self.links(identity, person, [provider])
+        return url

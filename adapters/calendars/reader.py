@@ -145,7 +145,11 @@ class CalendarReader:
             results[person] = NeedsReconnect(provider, tell=True)
         persons = await self._people.many(list(loaded.opened))
         pending: dict[Provider, list[Reading]] = {}
-        for person, stored in loaded.opened.items():
+        # In the caller's order, not the database's: providers see a stable batch.
+        for person in to_read:
+            stored = loaded.opened.get(person)
+            if stored is None:
+                continue
             found = persons.get(person)
             zone = zone_of(found.timezone if found else None, "UTC")
             pending.setdefault(stored.summary.provider, []).append(Reading(person, stored, zone))

@@ -18,6 +18,8 @@ from core.views import (
     Tone,
 )
 
+PRIVATELY = "Say “connect my calendar” to me in a private chat to connect yours."
+
 
 async def connect_prompt(
     ports: Ports, ctx: Context, provider: Provider | None
@@ -51,10 +53,11 @@ async def prompt_for(
             Tone.WARNING,
         )
     offered = [provider] if provider is not None else allowed
-    links = []
-    for service in offered:
-        url = await ports.links.link(identity, person, service)
-        links.append(LinkButton(f"Connect {service.label}", url))
+    urls = await ports.links.links(identity, person, offered)
+    links = [
+        LinkButton(f"Connect {service.label}", url)
+        for service, url in zip(offered, urls, strict=True)
+    ]
     text = (
         "Connect your calendar so I can see when you're busy. I only read free/busy "
         "times, never your events' details. Each link works once, for you only, for 15 minutes."
@@ -96,6 +99,8 @@ async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
         "Disconnect", ports.actions.seal("disconnect", r=ctx.person.id), ButtonStyle.DANGER
     )
     if connection is None:
+        if not ctx.private:
+            return ConnectionStatusView(f"Your calendar is not connected. {PRIVATELY}", None)
         prompt = await connect_prompt(ports, ctx, None)
         return ConnectionStatusView(
             "Your calendar is not connected.",
@@ -105,13 +110,13 @@ async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
     label = connection.provider.label
     account = f" ({connection.account})" if connection.account else ""
     if connection.status is ConnectionStatus.NEEDS_RECONNECT:
-        prompt = await connect_prompt(ports, ctx, connection.provider)
+        again = await connect_prompt(ports, ctx, connection.provider) if ctx.private else None
         return ConnectionStatusView(
             f"Your {label} calendar{account} needs to be reconnected: its access was revoked "
             "or has expired.",
             connection.provider,
             needs_reconnect=True,
-            connect=prompt if isinstance(prompt, ConnectPrompt) else None,
+            connect=again if isinstance(again, ConnectPrompt) else None,
             disconnect=disconnect_button,
         )
     return ConnectionStatusView(

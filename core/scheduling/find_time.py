@@ -15,7 +15,7 @@ from core.commands import Command, TimeOfDay
 from core.meetings import SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
-from core.scheduling.connections import connect_prompt, reconnect_request
+from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.participants import Ask, Refuse, resolve
 from core.time import DayTime, Interval, local_dates
@@ -238,8 +238,11 @@ async def picker_for(
     remaining = len([s for s in offer.slots if s not in offer.shown])
     connect = None
     if await ports.connections.get(ctx.person.id) is None:
-        prompt = await connect_prompt(ports, ctx, None)
-        connect = prompt if not isinstance(prompt, Notice) else None
+        if ctx.private:
+            prompt = await connect_prompt(ports, ctx, None)
+            connect = prompt if not isinstance(prompt, Notice) else None
+        else:  # connect links are personal: never in a message others can see
+            notes = [*notes, PRIVATELY]
     return SlotPicker(
         title=f"Times for {_with_you(others)}",
         zone=ctx.zone,

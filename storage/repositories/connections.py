@@ -51,7 +51,7 @@ class SqlConnections:
         self._vault = vault
 
     async def get(self, person: PersonId) -> CalendarConnection | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.scalar(
                 select(models.CalendarConnection).where(
                     models.CalendarConnection.person_id == person
@@ -61,7 +61,7 @@ class SqlConnections:
 
     async def summaries(self, people: Sequence[PersonId]) -> dict[PersonId, CalendarConnection]:
         """The connections of ``people``, without opening any secret."""
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.CalendarConnection).where(
                     models.CalendarConnection.person_id.in_(list(people))
@@ -223,11 +223,16 @@ class SqlConnectStates:
         self._vault = vault
 
     async def issue(
-        self, identity: ChatIdentity, person: PersonId, provider: Provider, now: datetime
-    ) -> str:
-        state = secrets.token_urlsafe(32)
+        self,
+        identity: ChatIdentity,
+        person: PersonId,
+        providers: Sequence[Provider],
+        now: datetime,
+    ) -> list[str]:
+        """One state per provider, in order, made in one transaction."""
+        states = [secrets.token_urlsafe(32) for _ in providers]
         async with self._db.transaction() as session:
-            session.add(
+            session.add_all(
                 models.ConnectState(
                     state=state,
                     person_id=person,
@@ -240,12 +245,13 @@ class SqlConnectStates:
                     expires_at=now + STATE_LIFETIME,
                     used_at=None,
                 )
+                for state, provider in zip(states, providers, strict=True)
             )
-        return state
+        return states
 
     async def peek(self, state: str, provider: Provider, now: datetime) -> ConnectTicket:
         """The ticket, still unused (opening a link twice is fine; finishing twice is not)."""
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.get(models.ConnectState, state)
             return self._check(row, provider, now)
 

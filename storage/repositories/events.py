@@ -57,7 +57,7 @@ class SqlConversationReferences:
             await session.execute(statement)
 
     async def get(self, program: ProgramId, user_id: str) -> dict[str, Any] | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             return await session.scalar(
                 select(models.ConversationReference.reference).where(
                     models.ConversationReference.program_id == program,

@@ -42,7 +42,7 @@ class SqlOffers:
             )
 
     async def get(self, ref: str) -> SlotOffer | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.get(models.SlotOffer, ref)
             return None if row is None else _offer(row)
 
@@ -92,19 +92,19 @@ class SqlMeetings:
             return await _meeting(session, row), False
 
     async def get(self, ref: str) -> Meeting | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.get(models.Meeting, ref)
             return None if row is None else await _meeting(session, row)
 
     async def for_offer(self, offer_ref: str) -> Meeting | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.scalar(
                 select(models.Meeting).where(models.Meeting.offer_ref == offer_ref)
             )
             return None if row is None else await _meeting(session, row)
 
     async def upcoming(self, person: PersonId, after: datetime) -> Sequence[Meeting]:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.Meeting)
                 .join(

@@ -33,7 +33,7 @@ class SqlPairings:
         mine, theirs = (
             (pair.mentor_id, pair.mentee_id) if mentees else (pair.mentee_id, pair.mentor_id)
         )
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.Person)
                 .join(pair, theirs == models.Person.id)
@@ -64,7 +64,7 @@ class SqlPairings:
     async def all(self, program: ProgramId) -> list[tuple[Person, Person]]:
         """Every (mentor, mentee) pair of the program, by mentor then mentee name."""
         mentor, mentee = aliased(models.Person), aliased(models.Person)
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.execute(
                 select(mentor, mentee)
                 .join(models.Pairing, models.Pairing.mentor_id == mentor.id)
@@ -80,7 +80,7 @@ class SqlGroups:
         self._db = database
 
     async def groups_of(self, program: ProgramId, member: PersonId) -> Sequence[Group]:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.Group)
                 .join(models.GroupMember, models.GroupMember.group_id == models.Group.id)
@@ -91,7 +91,7 @@ class SqlGroups:
             return [await self._load(session, row) for row in groups]
 
     async def by_channel(self, program: ProgramId, channel: str) -> Group | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.scalar(
                 select(models.Group).where(
                     models.Group.program_id == program, models.Group.channel == channel

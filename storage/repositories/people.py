@@ -30,21 +30,21 @@ class SqlPeople:
         self._db = database
 
     async def get(self, person: PersonId) -> Person | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.get(models.Person, person)
             return None if row is None else _person(row)
 
     async def many(self, people: Sequence[PersonId]) -> Mapping[PersonId, Person]:
         if not people:
             return {}
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.Person).where(models.Person.id.in_(list(people)))
             )
             return {PersonId(row.id): _person(row) for row in rows}
 
     async def by_chat_user(self, program: ProgramId, user_id: str) -> Person | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.scalar(
                 select(models.Person)
                 .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)
@@ -58,7 +58,7 @@ class SqlPeople:
     async def by_name(self, program: ProgramId, name: str) -> Sequence[Person]:
         """Members of ``program`` whose handle, full name or first name is ``name``."""
         wanted = name.strip().lstrip("@").casefold()
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.execute(
                 select(models.Person, models.ChatIdentity.handle)
                 .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)
@@ -79,7 +79,7 @@ class SqlPeople:
             return list(found.values())
 
     async def identities(self, person: PersonId) -> Sequence[ChatIdentity]:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.ChatIdentity).where(models.ChatIdentity.person_id == person)
             )
@@ -88,7 +88,7 @@ class SqlPeople:
             ]
 
     async def by_email(self, email: str) -> Person | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             row = await session.scalar(
                 select(models.Person)
                 .where(func.lower(models.Person.email) == email.strip().lower())
@@ -173,7 +173,7 @@ class SqlPeople:
 
     async def list_program(self, program: ProgramId) -> list[tuple[Person, str]]:
         """Everyone known in ``program`` with their chat user id, by name."""
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.execute(
                 select(models.Person, models.ChatIdentity.user_id)
                 .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)

@@ -61,7 +61,7 @@ class SqlPolls:
             return await _poll(session, poll.ref)
 
     async def get(self, ref: str) -> Poll | None:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             if await session.get(models.Poll, ref) is None:
                 return None
             return await _poll(session, ref)
@@ -182,7 +182,7 @@ class SqlPolls:
             return bool(affected(result))
 
     async def votes(self, ref: str) -> list[Vote]:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.PollVote)
                 .where(models.PollVote.poll_ref == ref)
@@ -194,7 +194,7 @@ class SqlPolls:
             ]
 
     async def due(self, now: datetime) -> list[Poll]:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             refs = list(
                 await session.scalars(
                     select(models.Poll.ref).where(
@@ -210,7 +210,7 @@ class SqlPolls:
         The reminder comes halfway between posting and the deadline, or a day
         before the deadline when that is later.
         """
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             polls = list(
                 await session.scalars(
                     select(models.Poll).where(

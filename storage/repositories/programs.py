@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +18,15 @@ from storage import models
 from storage.database import Database
 from storage.repositories.sql import affected, insert
 
+SETTINGS_TTL = 30.0  # seconds; another process's change is seen within this time
+
 
 class SqlPrograms:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._db = database
+        self._clock = clock
+        # Every request reads its program's settings, often several times: keep them briefly.
+        self._settings: dict[ProgramId, tuple[float, ProgramSettings]] = {}
 
     async def ensure(self, program: ProgramId, name: str) -> None:
         """Create the program on first contact; later calls change nothing."""
@@ -32,16 +39,21 @@ class SqlPrograms:
             await session.execute(statement)
 
     async def known(self) -> list[ProgramId]:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(select(models.Program.id).order_by(models.Program.id))
             return [ProgramId(row) for row in rows]
 
     async def settings(self, program: ProgramId) -> ProgramSettings:
-        async with self._db.transaction() as session:
+        cached = self._settings.get(program)
+        if cached is not None and self._clock() - cached[0] < SETTINGS_TTL:
+            return cached[1]
+        async with self._db.reading() as session:
             stored = await session.scalar(
                 select(models.Program.settings).where(models.Program.id == program)
             )
-        return settings_from_json(stored or {})
+        found = settings_from_json(stored or {})
+        self._settings[program] = (self._clock(), found)
+        return found
 
     async def save_settings(self, program: ProgramId, settings: ProgramSettings) -> None:
         statement = (
@@ -58,9 +70,10 @@ class SqlPrograms:
         )
         async with self._db.transaction() as session:
             await session.execute(statement)
+        self._settings.pop(program, None)
 
     async def is_admin(self, program: ProgramId, person: PersonId) -> bool:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             found = await session.get(models.ProgramAdmin, (program, person))
             return found is not None
 
@@ -84,7 +97,7 @@ class SqlPrograms:
             return bool(affected(result))
 
     async def admins(self, program: ProgramId) -> list[PersonId]:
-        async with self._db.transaction() as session:
+        async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.ProgramAdmin.person_id).where(
                     models.ProgramAdmin.program_id == program

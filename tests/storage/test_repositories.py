@@ -150,7 +150,7 @@ async def test_one_calendar_per_person_and_the_old_tokens_go(storage: Storage):
 async def test_connect_states_are_single_use_bound_and_expiring(storage: Storage):
     ana = await person(storage, "Ana")
     identity = ChatIdentity(Platform.SLACK, "T1", "UANA")
-    state = await storage.connect_states.issue(identity, ana.id, Provider.GOOGLE, NOW)
+    (state,) = await storage.connect_states.issue(identity, ana.id, [Provider.GOOGLE], NOW)
     assert len(state) >= 40
 
     ticket = await storage.connect_states.peek(state, Provider.GOOGLE, NOW)
@@ -170,11 +170,11 @@ async def test_connect_states_are_single_use_bound_and_expiring(storage: Storage
             await attempt()
         assert caught.value.problem is problem
 
-    late = await storage.connect_states.issue(identity, ana.id, Provider.GOOGLE, NOW)
+    (late,) = await storage.connect_states.issue(identity, ana.id, [Provider.GOOGLE], NOW)
     with pytest.raises(StateRejected) as caught:
         await storage.connect_states.consume(late, Provider.GOOGLE, NOW + timedelta(minutes=16))
     assert caught.value.problem is StateProblem.EXPIRED
-    other = await storage.connect_states.issue(identity, ana.id, Provider.GOOGLE, NOW)
+    (other,) = await storage.connect_states.issue(identity, ana.id, [Provider.GOOGLE], NOW)
     with pytest.raises(StateRejected) as caught:
         await storage.connect_states.consume(other, Provider.ICLOUD, NOW)
     assert caught.value.problem is StateProblem.WRONG_PROVIDER

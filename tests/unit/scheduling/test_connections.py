@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.calendars import ConnectionStatus
-from core.commands import Command, Intent, Provider
+from core.commands import Command, Intent, Provider, Relation, RelationRef
 from core.people import ChatIdentity, Platform
 from core.program import ProgramSettings
-from core.views import ConnectionStatusView, ConnectPrompt, Notice, Tone
+from core.views import ConnectionStatusView, ConnectPrompt, Notice, SlotPicker, Tone
 from tests.memory import PROGRAM, World
 
 
@@ -24,7 +24,7 @@ async def test_connect_in_a_private_chat_answers_with_one_link_per_allowed_servi
         "https://pairtime.test/connect/icloud?state=s3",
     ]
     # Each link is bound to the identity that asked.
-    assert {identity for identity, _, _ in world.calendars.links} == {
+    assert {identity for identity, _, _ in world.calendars.issued} == {
         ChatIdentity(Platform.SLACK, "T1", "UANA")
     }
     assert outcome.direct == ()
@@ -143,3 +143,24 @@ async def test_only_services_the_server_can_connect_are_offered():
     nothing = (await world.send(ana, Command(Intent.CONNECT))).reply
     assert isinstance(nothing, Notice)
     assert nothing.text.startswith("No calendar service is set up on this Pairtime server yet.")
+
+
+async def test_connect_links_never_appear_where_others_can_see_them():
+    world = World()
+    ana = world.person("Ana", connected=None)
+    world.pair(ana, world.person("Ben"))
+    shared = (await world.send(ana, Command(Intent.STATUS), private=False)).reply
+    assert isinstance(shared, ConnectionStatusView)
+    assert shared.connect is None
+    assert "in a private chat" in shared.text
+    picker = (
+        await world.send(
+            ana,
+            Command(Intent.FIND_TIME, (RelationRef(Relation.MENTEE),)),
+            private=False,
+        )
+    ).reply
+    assert isinstance(picker, SlotPicker)
+    assert picker.connect is None
+    assert "Say “connect my calendar” to me in a private chat to connect yours." in picker.notes
+    assert world.calendars.issued == []  # no single-use link was even made

@@ -287,7 +287,7 @@ async def test_a_revoked_calendar_is_named_and_its_owner_asked_once_to_reconnect
     assert isinstance(message.view, ConnectPrompt)
     assert message.view.text.startswith("I can no longer read your Google calendar")
     # The link is Ben's own, made for his identity in this program.
-    identity, person, provider = world.calendars.links[-1]
+    identity, person, provider = world.calendars.issued[-1]
     assert (identity.user_id, person, provider.value) == ("UBEN", ben.id, "google")
     second = await world.send(ana, find(MY_MENTEE))
     assert second.direct == ()
