@@ -159,6 +159,16 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     program_option(admins_list)
     admins_list.set_defaults(handler=_storage_handler("admins list", "admins_list"))
 
+    demo = group("demo", "manage the playground's demo program")
+    reset = demo.add_parser(
+        "reset",
+        help="restore the playground's demo program and its calendars",
+        description="Delete the web:demo program's data (people known only there, their "
+        "connections, offers, meetings, polls) and its calendars, then seed both again. "
+        "Run it in the folder you run `pairtime serve` from.",
+    )
+    reset.set_defaults(handler=_demo_reset)
+
     program = group("program", "show or change a program's scheduling rules")
     show = program.add_parser("show", help="show the program's rules")
     program_option(show)
@@ -238,6 +248,20 @@ def _storage_handler(command: str, name: str) -> Handler:
         return _run(command, work(settings, args))
 
     return handle
+
+
+def _demo_reset(_args: argparse.Namespace) -> int:
+    from bot.demo import reset_demo
+
+    settings = _settings_or_none()
+    if settings is None:
+        return EXIT_CONFIG
+
+    async def work() -> int:
+        print(await reset_demo(settings, Path.cwd() / ".pairtime"))
+        return 0
+
+    return _run("demo reset", work())
 
 
 def _keys_generate(_args: argparse.Namespace) -> int:

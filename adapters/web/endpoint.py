@@ -1,9 +1,373 @@
-"""The playground endpoint (being built: see issue 9)."""
+"""The playground's HTTP side: the page, its two static files, and a small JSON API.
+
+    GET  /                                the page (``?as=USER&in=dm|CHANNEL`` picks who and where)
+    GET  /playground/static/app.{css,js}  its style and script
+    GET  /playground/api/messages         what changed since ``since``, rendered for ``person``
+    POST /playground/api/say              {"person", "in", "text"}: a person says something
+    POST /playground/api/act              {"person", "in", "message", "action", "value"?}: a click
+
+Nothing here decides anything: text and clicks go to the same ``Scheduler``
+as Slack's and Teams', and what it answers is routed like a chat platform
+would: replies where the person spoke (private to them in a channel, the
+clicked message replaced when asked), direct messages to each person's own
+conversation, broadcasts (polls) into the channel, updates in place.
+
+There is no authentication, by design: ``bot.settings`` never enables the
+playground in production. POSTs must be JSON, which a page on another site
+cannot send here without a CORS preflight this server never grants.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
 from adapters.chat import ChatContext, ChatEndpoint
+from adapters.web import conversations as talk
+from adapters.web.conversations import Conversations, Message
+from adapters.web.page import DIRECT, Circle, Member, Role, Roster, page
+from adapters.web.program import DEMO_PASSWORD, PROGRAM, identity
+from adapters.web.render import Viewer, message, render, said
+from core.calendars import ConnectionStatus
+from core.people import PersonId, ProgramId, identity_in
+from core.ports import Messenger
+from core.scheduling import Context
+from core.scheduling.context import zone_of
+from core.views import Notice, Outcome, Tone
+
+log = logging.getLogger(__name__)
+
+PAIRTIME = "Pairtime"
+STATIC = Path(__file__).parent / "static"
+STATIC_FILES = {"app.css", "app.js"}
+LONGEST_TEXT = 1000
+FAILURE = "Something went wrong on my side; please try again in a moment."
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+class Refused(Exception):
+    """A request the API cannot serve; becomes a JSON error with ``status``."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """Who acts on the page, and in which conversation."""
+
+    ctx: Context
+    user_id: str
+    conversation: str
+
+    @property
+    def in_channel(self) -> bool:
+        return not self.ctx.private
+
+
+class WebMessenger:
+    """Messages Pairtime sends first (a calendar connected, a poll closed), into the page."""
+
+    def __init__(self, conversations: Conversations, chat: ChatContext) -> None:
+        self._conversations = conversations
+        self._chat = chat
+
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        if program != PROGRAM:
+            log.info(
+                "the playground serves only %s; %d message(s) not shown",
+                PROGRAM,
+                len(outcome.direct),
+            )
+            return
+        now = self._chat.clock.now()
+        for direct in outcome.direct:
+            found = identity_in(program, await self._chat.storage.people.identities(direct.person))
+            if found is None:
+                log.info("person %s has no playground identity; message not shown", direct.person)
+                continue
+            self._conversations.post(
+                talk.direct(found.user_id), author=PAIRTIME, at=now, view=direct.view
+            )
+        for update in outcome.updates:
+            where = update.message.get("conversation", "")
+            number = update.message.get("message", "")
+            if number.isdigit():
+                # A message from before a restart is gone: nothing to update then.
+                self._conversations.replace(where, int(number), update.view)
+
+
+class WebPlayground:
+    def __init__(self, chat: ChatContext) -> None:
+        self._chat = chat
+        self._conversations = Conversations()
+        self._messenger = WebMessenger(self._conversations, chat)
+
+    @property
+    def messenger(self) -> Messenger:
+        return self._messenger
+
+    async def close(self) -> None:
+        """Nothing to release: the conversations live in memory and go with the process."""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path, method = request.path, request.method
+        routes = {
+            ("/", "GET"): self._page,
+            ("/playground/api/messages", "GET"): self._messages,
+            ("/playground/api/say", "POST"): self._say,
+            ("/playground/api/act", "POST"): self._act,
+        }
+        if path == "/playground/":
+            raise web.HTTPFound("/")
+        if path.startswith("/playground/static/") and method in ("GET", "HEAD"):
+            return self._static(path.removeprefix("/playground/static/"))
+        route = routes.get((path, "GET" if method == "HEAD" else method))
+        if route is None:
+            known = {p for p, _ in routes}
+            return _error(405 if path in known else 404, "Not here.")
+        try:
+            return await route(request)
+        except Refused as refused:
+            return _error(refused.status, refused.reason)
+
+    # ------------------------------------------------------------ the page
+
+    async def _page(self, request: web.Request) -> web.StreamResponse:
+        roster = await self._roster()
+        text = page(
+            roster,
+            person=request.query.get("as"),
+            place=request.query.get("in", DIRECT),
+            password=DEMO_PASSWORD,
+        )
+        return web.Response(text=text, content_type="text/html", headers=PAGE_HEADERS)
+
+    def _static(self, name: str) -> web.StreamResponse:
+        if name not in STATIC_FILES:
+            return _error(404, "Not here.")
+        return web.FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
+
+    async def _roster(self) -> Roster:
+        storage = self._chat.storage
+        settings = await storage.programs.settings(PROGRAM)
+        listed = await storage.people.list_program(PROGRAM)
+        user_of = {person.id: user_id for person, user_id in listed}
+        pairs = await storage.pairings.all(PROGRAM)
+        mentors = {mentor.id for mentor, _ in pairs}
+        mentees = {mentee.id for _, mentee in pairs}
+        connections = await storage.connections.summaries(list(user_of))
+        channels: dict[PersonId, list[str]] = {}
+        circles: dict[str, tuple[str, list[PersonId]]] = {}
+        for person, _ in listed:
+            for group in await storage.groups.groups_of(PROGRAM, person.id):
+                if group.channel:
+                    channels.setdefault(person.id, []).append(group.channel)
+                    circles.setdefault(group.channel, (group.name, list(group.members)))
+        members = tuple(
+            Member(
+                user_id=user_id,
+                name=person.name,
+                zone=zone_of(person.timezone, settings.default_timezone),
+                role=Role.MENTOR
+                if person.id in mentors
+                else Role.MENTEE
+                if person.id in mentees
+                else Role.CIRCLE,
+                channels=tuple(channels.get(person.id, ())),
+                email=person.email,
+                connected=person.id in connections
+                and connections[person.id].status is ConnectionStatus.CONNECTED,
+            )
+            for person, user_id in listed
+        )
+        by_name = [person.id for person, _ in listed]  # list_program orders by name
+        return Roster(
+            members=members,
+            pairs=tuple(
+                (user_of[mentor.id], user_of[mentee.id])
+                for mentor, mentee in pairs
+                if mentor.id in user_of and mentee.id in user_of
+            ),
+            circles=tuple(
+                Circle(
+                    channel,
+                    name,
+                    tuple(user_of[p] for p in sorted(people, key=by_name.index) if p in user_of),
+                )
+                for channel, (name, people) in circles.items()
+            ),
+        )
+
+    # ------------------------------------------------------------ the API
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        speaker = await self._speaker(request.query.get("person", ""), request.query.get("in", ""))
+        try:
+            since = max(int(request.query.get("since", "0")), 0)
+        except ValueError:
+            raise Refused(400, "since must be a number") from None
+        places = [DIRECT, *await self._channels(speaker)]
+        viewer = Viewer(speaker.ctx.zone, self._chat.base_url)
+        # No await from here on: what is listed and the number returned belong together.
+        changed = self._conversations.since(speaker.conversation, speaker.user_id, since)
+        latest = {
+            place: self._conversations.latest(
+                _conversation(speaker.user_id, place), speaker.user_id
+            )
+            for place in places
+        }
+        return web.json_response(
+            {
+                "seq": self._conversations.seq,
+                "messages": [
+                    {"id": m.id, "html": self._html(m, viewer, speaker.in_channel)} for m in changed
+                ],
+                "latest": latest,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
+
+    async def _say(self, request: web.Request) -> web.StreamResponse:
+        body = await _json(request)
+        speaker = await self._speaker(body.get("person"), body.get("in"))
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise Refused(400, "Say something first.")
+        if len(text) > LONGEST_TEXT:
+            raise Refused(400, f"Keep it under {LONGEST_TEXT} characters.")
+        self._conversations.post(
+            speaker.conversation,
+            author=speaker.ctx.person.name,
+            at=self._chat.clock.now(),
+            text=text.strip(),
+        )
+        try:
+            outcome = await self._chat.scheduler.handle_text(speaker.ctx, text)
+        except Exception:  # the page must get an answer; the text itself is never logged
+            log.exception("the playground could not answer a message")
+            outcome = Outcome(Notice(FAILURE, Tone.ERROR))
+        await self._route(speaker, outcome, clicked=None)
+        return web.json_response({"seq": self._conversations.seq})
+
+    async def _act(self, request: web.Request) -> web.StreamResponse:
+        body = await _json(request)
+        speaker = await self._speaker(body.get("person"), body.get("in"))
+        reference, value, number = body.get("action"), body.get("value"), body.get("message")
+        if not isinstance(reference, str) or not reference:
+            raise Refused(400, "A click needs its action.")
+        if value is not None and not isinstance(value, str):
+            raise Refused(400, "A field's value is text.")
+        clicked = (
+            self._conversations.get(speaker.conversation, number)
+            if isinstance(number, int)
+            else None
+        )
+        if clicked is not None and not clicked.visible_to(speaker.user_id):
+            clicked = None
+        try:
+            outcome = await self._chat.scheduler.act(speaker.ctx, reference, value=value)
+        except Exception:
+            log.exception("the playground could not handle a click")
+            outcome = Outcome(Notice(FAILURE, Tone.ERROR))
+        await self._route(speaker, outcome, clicked=clicked)
+        return web.json_response({"seq": self._conversations.seq})
+
+    async def _route(self, speaker: Speaker, outcome: Outcome, *, clicked: Message | None) -> None:
+        """Show ``outcome`` where a chat platform would."""
+        now = self._chat.clock.now()
+        if outcome.reply is not None:
+            if outcome.replaces_original and clicked is not None:
+                self._conversations.replace(clicked.conversation, clicked.id, outcome.reply)
+            else:
+                self._conversations.post(
+                    speaker.conversation,
+                    author=PAIRTIME,
+                    at=now,
+                    view=outcome.reply,
+                    only_for=speaker.user_id if speaker.in_channel else None,
+                )
+        if outcome.broadcast is not None:
+            posted = self._conversations.post(
+                speaker.conversation, author=PAIRTIME, at=now, view=outcome.broadcast.view
+            )
+            await self._chat.scheduler.posted(
+                outcome.broadcast.key,
+                {"conversation": speaker.conversation, "message": str(posted.id)},
+            )
+        await self._messenger.deliver(speaker.ctx.program, outcome)
+
+    async def _speaker(self, user_id: object, place: object) -> Speaker:
+        if not isinstance(user_id, str) or not user_id:
+            raise Refused(400, "Say who you are: person.")
+        person = await self._chat.storage.people.by_chat_user(PROGRAM, user_id)
+        if person is None:
+            raise Refused(404, "There is no such person in the demo program.")
+        if place in (None, "", DIRECT):
+            ctx = await self._chat.scheduler.context(PROGRAM, person, identity(user_id))
+            return Speaker(ctx, user_id, talk.direct(user_id))
+        if (
+            not isinstance(place, str)
+            or await self._chat.storage.groups.by_channel(PROGRAM, place) is None
+        ):
+            raise Refused(404, "There is no such channel in the demo program.")
+        ctx = await self._chat.scheduler.context(
+            PROGRAM, person, identity(user_id), private=False, channel=place
+        )
+        return Speaker(ctx, user_id, talk.channel(place))
+
+    async def _channels(self, speaker: Speaker) -> list[str]:
+        groups = await self._chat.storage.groups.groups_of(PROGRAM, speaker.ctx.person.id)
+        return [group.channel for group in groups if group.channel]
+
+    def _html(self, shown: Message, viewer: Viewer, in_channel: bool) -> str:
+        key = f"m{shown.id}"
+        body = render(shown.view, viewer, key=key) if shown.view else said(shown.text or "")
+        return message(
+            key=key,
+            author=shown.author,
+            at=shown.at,
+            body=body,
+            viewer=viewer,
+            from_pairtime=shown.view is not None,
+            private=in_channel and shown.only_for is not None,
+        )
+
+
+def _conversation(user_id: str, place: str) -> str:
+    return talk.direct(user_id) if place == DIRECT else talk.channel(place)
+
+
+async def _json(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise Refused(415, "Send JSON.")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise Refused(400, "Send JSON.") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "Send a JSON object.")
+    return body
+
+
+def _error(status: int, reason: str) -> web.Response:
+    return web.json_response({"error": reason}, status=status)
 
 
 async def start_web(chat: ChatContext) -> ChatEndpoint:
-    raise NotImplementedError("the web playground is not built yet")
+    """The playground endpoint. ``bot.server`` starts it only when settings allow it
+    (never in production: it lets anyone act as anyone)."""
+    return WebPlayground(chat)

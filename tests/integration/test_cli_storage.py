@@ -22,7 +22,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         "SLACK_SIGNING_SECRET": "",
         "MICROSOFT_APP_ID": "",
         "MICROSOFT_APP_PASSWORD": "",
-        "PAIRTIME_PLAYGROUND": "0",  # until the playground's demo exists (issue 9)
     }
 
 

@@ -24,7 +24,7 @@ CLEAN_ENV = dict.fromkeys(
         "MICROSOFT_APP_PASSWORD",
     ),
     "",
-) | {"PAIRTIME_PLAYGROUND": "0"}  # until the playground's demo exists (issue 9)
+)
 
 
 async def test_healthz_over_http_in_process(tmp_path: Path):
@@ -90,6 +90,8 @@ COMMANDS = [
     ["program"],
     ["program", "show"],
     ["program", "set"],
+    ["demo"],
+    ["demo", "reset"],
 ]
 
 
