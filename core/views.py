@@ -236,6 +236,8 @@ class Broadcast:
 
     view: View
     key: str
+    # Where to post: a channel id, or None for the conversation where the person spoke.
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

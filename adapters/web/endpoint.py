@@ -301,12 +301,17 @@ class WebPlayground:
                     only_for=speaker.user_id if speaker.in_channel else None,
                 )
         if outcome.broadcast is not None:
+            # Into the channel core names (a circle's, for a poll asked for privately).
+            place = (
+                talk.channel(outcome.broadcast.channel)
+                if outcome.broadcast.channel
+                else speaker.conversation
+            )
             posted = self._conversations.post(
-                speaker.conversation, author=PAIRTIME, at=now, view=outcome.broadcast.view
+                place, author=PAIRTIME, at=now, view=outcome.broadcast.view
             )
             await self._chat.scheduler.posted(
-                outcome.broadcast.key,
-                {"conversation": speaker.conversation, "message": str(posted.id)},
+                outcome.broadcast.key, {"conversation": place, "message": str(posted.id)}
             )
         await self._messenger.deliver(speaker.ctx.program, outcome)
 

@@ -73,7 +73,9 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
     invited = await _invitees(ports, ctx, command)
     if isinstance(invited, Notice):
         return Outcome(invited)
-    title, others = invited
+    title, others, circle_channel = invited
+    # Everyone votes where the poll is posted: a private chat will not do, the circle's will.
+    channel = circle_channel if ctx.private else ctx.channel
     people = [ctx.person, *others]
     results = await ports.busy.busy_times([p.id for p in people], window)
     participants = [engine_participant(p, results.get(p.id), settings, ctx) for p in people]
@@ -116,7 +118,7 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
             options=tuple(PollOption(0, s.start, s.end, len(s.busy)) for s in chosen),
             created_at=now,
             status=PollStatus.DRAFT,
-            channel=ctx.channel,
+            channel=channel,
             window_start=window.start,
             window_end=window.end,
             connected=sum(isinstance(results.get(p.id), BusyTimes) for p in people),
@@ -154,7 +156,8 @@ def propose(slots: Sequence[Slot], count: int, ctx: Context) -> list[Slot]:
 
 async def _invitees(
     ports: Ports, ctx: Context, command: Command
-) -> tuple[str, list[Person]] | Notice:
+) -> tuple[str, list[Person], str | None] | Notice:
+    """The poll's title, its invitees but the organiser, and their circle's channel if any."""
     if command.participants:
         found = await resolve(ports, ctx, command.participants)
         if isinstance(found, Refuse):
@@ -163,18 +166,17 @@ async def _invitees(
             names = "; ".join(option.label for option in found.options)
             return Notice(f"{found.text} ({names}) Mention them in the poll request.", Tone.INFO)
         groups = await ports.groups.groups_of(ctx.program, ctx.person.id)
-        circle = next((g for g in groups if set(g.members) >= {p.id for p in found.people}), None)
-        title = (
-            circle.name if circle and len(found.people) > 1 else f"Meeting with {ctx.person.name}"
-        )
-        return title, list(found.people)
-    if ctx.channel is not None:
+        wanted = {p.id for p in found.people}
+        circle = next((g for g in groups if set(g.members) >= wanted), None)
+        if circle is not None and len(found.people) > 1:
+            return circle.name, list(found.people), circle.channel
+        return f"Meeting with {ctx.person.name}", list(found.people), None
+    if ctx.channel is not None and not ctx.private:
         circle = await ports.groups.by_channel(ctx.program, ctx.channel)
         if circle is not None:
             people = await ports.people.many(circle.members)
-            return circle.name, [
-                people[m] for m in circle.members if m in people and m != ctx.person.id
-            ]
+            members = [people[m] for m in circle.members if m in people and m != ctx.person.id]
+            return circle.name, members, circle.channel
     return Notice(
         "Who should I invite? Mention them (“poll @ana @ben for an hour next week”), or say "
         "“poll my circle”.",
@@ -304,6 +306,14 @@ async def _own_time(ports: Ports, ctx: Context, poll: Poll, value: str | None) -
 
 
 async def _post(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
+    if poll.channel is None and ctx.private:
+        return Outcome(
+            Notice(
+                "Everyone votes where the poll is posted, so ask me for it in the channel your "
+                "invitees are in.",
+                Tone.INFO,
+            )
+        )
     if not await ports.polls.open(poll.ref, ports.clock.now()):
         return Outcome(Notice("This poll was posted already.", Tone.INFO))
     opened = await ports.polls.get(poll.ref)
@@ -311,7 +321,9 @@ async def _post(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
     return Outcome(
         Notice("Your poll is posted. I'll book the winning time when you close it.", Tone.SUCCESS),
         replaces_original=True,
-        broadcast=Broadcast(await poll_view(ports, opened, ctx.zone), key=f"poll:{poll.ref}"),
+        broadcast=Broadcast(
+            await poll_view(ports, opened, ctx.zone), key=f"poll:{poll.ref}", channel=poll.channel
+        ),
     )
 
 

@@ -303,6 +303,18 @@ async def test_a_poll_is_posted_into_the_channel_and_updated_in_place(
     )
 
 
+async def test_a_poll_asked_for_privately_is_posted_in_the_circles_channel(
+    running: AppUnderTest, page: Page
+):
+    await page.say("beatriz", "poll my circle for an hour next week")
+    draft = next(m for m in await page.conversation("beatriz") if "Draft poll" in m.text)
+    await page.click("beatriz", draft, draft.actions("Post poll")[0])
+    assert any(
+        "A poll by Beatriz Costa" in m.text for m in await page.conversation("maria", "circle")
+    )
+    assert not any("A poll by" in m.text for m in await page.conversation("beatriz"))
+
+
 # ---------------------------------------------------------------- calendars
 
 

@@ -355,3 +355,21 @@ async def test_poll_my_circle_from_text():
     assert outcome.reply.duration_minutes == 60
     group = await world.scheduler.handle(context, poll_command(RelationRef(Relation.GROUP)))
     assert isinstance(group.reply, PollDraftView)
+
+
+async def test_a_poll_asked_for_privately_is_posted_in_the_circles_channel():
+    world, ana, _, _, _ = circle_world()
+    context = await world.context(ana, private=True, channel="D-ANA")
+    preview = await world.scheduler.handle(context, poll_command(RelationRef(Relation.GROUP)))
+    assert isinstance(preview.reply, PollDraftView)
+    posting = await world.click(ana, preview.reply.post.action)
+    assert posting.broadcast is not None
+    assert posting.broadcast.channel == CHANNEL  # the circle's, not Ana's private chat
+
+    world.person("Zed")
+    lone = await world.scheduler.handle(context, poll_command(Mention("UZED")))
+    assert isinstance(lone.reply, PollDraftView)
+    refused = await world.click(ana, lone.reply.post.action)
+    assert refused.broadcast is None
+    assert isinstance(refused.reply, Notice)
+    assert refused.reply.text.startswith("Everyone votes where the poll is posted")
