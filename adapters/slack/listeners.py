@@ -1,0 +1,580 @@
+"""Bolt listeners: thin. Each acknowledges Slack at once, then asks core and answers.
+
+Slack wants every request answered within 3 seconds and resends events it
+thinks were lost; reading calendars and running the engine can take longer.
+So each listener only acknowledges (the modal's also checks the form, which
+is pure and fast) and hands the work to a background task that runs once the
+acknowledgement is on its way (see ``tasks`` for why not bolt's lazy
+listeners).
+
+Where answers go: a slash command answers through its response_url,
+ephemeral, unless it was typed in the DM with the bot; a mention in a
+channel answers with an ephemeral message to the requester (a slot picker is
+private to a pair); a direct message answers in the DM. A click replaces the
+clicked message when core says so, else answers ephemerally. Core's direct
+messages go to each person's DM. Any failure becomes a friendly message,
+never silence or a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.chat import ChatContext
+from adapters.slack import render, translate
+from adapters.slack.messenger import (
+    ConversationReply,
+    EphemeralReply,
+    Reply,
+    ResponseUrlReply,
+    SlackMessenger,
+    slack_error,
+)
+from adapters.slack.people import SlackPeople
+from adapters.slack.tasks import BackgroundWork
+from core.people import ChatIdentity, PersonId, Platform, identity_in
+from core.scheduling import Context
+from core.views import (
+    Broadcast,
+    ConnectionStatusView,
+    HelpView,
+    Notice,
+    Outcome,
+    SettingsView,
+    Tone,
+)
+
+log = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+Work = Callable[[Context], Awaitable[Outcome]]
+
+# core.scheduling.connections.status_view's words, without minting connect links (see _home).
+NOT_CONNECTED = "Your calendar is not connected."
+NOT_IN_CHANNEL = (
+    "I can only post in a channel I'm a member of. Add me with `/invite @Pairtime`, then ask again."
+)
+
+
+class SlackBot:
+    def __init__(
+        self,
+        chat: ChatContext,
+        people: SlackPeople,
+        messenger: SlackMessenger,
+        work: BackgroundWork,
+    ) -> None:
+        self.chat = chat
+        self.people = people
+        self.messenger = messenger
+        self.coalescer = messenger.coalescer
+        self.work = work
+
+    def register(self, app: AsyncApp) -> None:
+        app.middleware(self.deduplicate)
+        app.command(translate.COMMAND)(self.command)
+        app.event("app_mention")(self.mention)
+        app.event("message", matchers=[self.is_direct_message])(self.direct_message)
+        # Other messages (edits, the bot's own files, other bots): acknowledged, nothing more.
+        app.event("message")(self.acknowledge)
+        app.event("app_home_opened")(self.home_opened)
+        app.action(re.compile(f"^{re.escape(translate.ACTION_PREFIX)}"))(self.click)
+        app.shortcut(translate.FIND_TIME_CALLBACK)(self.shortcut)
+        app.view(translate.FIND_TIME_CALLBACK)(self.form)
+        app.error(self.on_error)
+
+    # ------------------------------------------------------------------ acknowledging
+
+    async def deduplicate(self, body: JsonDict, next_: Callable[[], Awaitable[None]]) -> Any:
+        """Slack resends events it thinks were lost (X-Slack-Retry-Num): handle each event once,
+        across processes, by its ``event_id``."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            key = f"slack:{event_id}"
+            if not await self.chat.storage.events.first_time(key, self.chat.clock.now()):
+                log.info("Slack resent event %s, which was handled already", event_id)
+                return BoltResponse(status=200, body="")
+        await next_()
+        return None
+
+    async def acknowledge(self, ack: AsyncAck) -> None:
+        await ack()
+
+    async def is_direct_message(self, event: JsonDict) -> bool:
+        return translate.is_direct_message(event)
+
+    async def command(
+        self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        self.work.spawn(self.on_command(body, client, context))
+
+    async def mention(
+        self,
+        ack: AsyncAck,
+        body: JsonDict,
+        event: JsonDict,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        self.work.spawn(self.on_mention(body, event, client, context))
+
+    async def direct_message(
+        self,
+        ack: AsyncAck,
+        body: JsonDict,
+        event: JsonDict,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        self.work.spawn(self.on_direct_message(body, event, client, context))
+
+    async def home_opened(
+        self,
+        ack: AsyncAck,
+        body: JsonDict,
+        event: JsonDict,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        await ack()
+        self.work.spawn(self.on_home_opened(body, event, client, context))
+
+    async def click(
+        self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        self.work.spawn(self.on_click(body, client, context))
+
+    async def shortcut(
+        self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        self.work.spawn(self.on_shortcut(body, client, context))
+
+    async def form(
+        self,
+        ack: AsyncAck,
+        body: JsonDict,
+        view: JsonDict,
+        client: AsyncWebClient,
+        context: AsyncBoltContext,
+    ) -> None:
+        """Slack shows these errors under the fields; a valid form closes and work begins."""
+        errors = self._form_errors(body, view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        self.work.spawn(self.on_form(body, view, client, context))
+
+    async def on_error(self, error: Exception, body: JsonDict) -> None:
+        del body  # never logged: it may hold what people wrote
+        if isinstance(error, SlackApiError):
+            log.warning("Slack refused a call: %s", slack_error(error))
+        else:
+            log.error("a Slack request failed", exc_info=error)
+
+    # ------------------------------------------------------------------ the work
+
+    async def on_command(
+        self, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        command = translate.slash_command(body)
+        team = _team(context, body)
+        private = await self._in_bot_dm(client, team, command.user_id, command.channel_id)
+        reply: Reply
+        if private:
+            reply = ConversationReply(client, command.channel_id)
+        elif command.response_url:
+            reply = ResponseUrlReply(command.response_url, self.chat.http, self.coalescer)
+        else:
+            reply = EphemeralReply(client, command.channel_id, command.user_id)
+        bot = context.bot_user_id
+        await self._serve(
+            client,
+            team,
+            command.user_id,
+            reply,
+            private=private,
+            conversation=command.channel_id,
+            mentions=translate.mentioned_users(command.text, bot_user_id=bot),
+            work=lambda ctx: self.chat.scheduler.handle_text(ctx, command.text, bot_user_id=bot),
+        )
+
+    async def on_mention(
+        self, body: JsonDict, event: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        said = translate.message(event)
+        bot = context.bot_user_id
+        await self._serve(
+            client,
+            _team(context, body),
+            said.user_id,
+            EphemeralReply(client, said.channel_id, said.user_id, said.thread_ts),
+            private=False,
+            conversation=said.channel_id,
+            mentions=translate.mentioned_users(said.text, bot_user_id=bot),
+            work=lambda ctx: self.chat.scheduler.handle_text(ctx, said.text, bot_user_id=bot),
+        )
+
+    async def on_direct_message(
+        self, body: JsonDict, event: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        said = translate.message(event)
+        bot = context.bot_user_id
+        await self._serve(
+            client,
+            _team(context, body),
+            said.user_id,
+            ConversationReply(client, said.channel_id, said.thread_ts),
+            private=True,
+            conversation=said.channel_id,
+            mentions=translate.mentioned_users(said.text, bot_user_id=bot),
+            work=lambda ctx: self.chat.scheduler.handle_text(ctx, said.text, bot_user_id=bot),
+        )
+
+    async def on_home_opened(
+        self, body: JsonDict, event: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        if event.get("tab") != "home":
+            return
+        try:
+            ctx = await self._context(
+                client, _team(context, body), str(event["user"]), private=True
+            )
+            await self.publish_home(client, ctx)
+        except Exception as error:  # noqa: BLE001 - logged; the tab keeps its last view
+            _log_failure(error)
+
+    async def on_click(
+        self, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        clicked = translate.click(body)
+        if clicked is None or clicked.action_id.startswith(translate.LINK_ACTION):
+            return  # a link button: the browser opened it, nothing to do here
+        team = _team(context, body)
+        if clicked.action_id.startswith(translate.HOME_FIND):
+            await self._open_form(client, team, clicked.user_id, clicked.trigger_id, clicked.value)
+            return
+        private = clicked.in_view or (clicked.channel_id or "").startswith("D")
+        reply: Reply
+        if clicked.in_view:  # App Home: answers go to the DM
+            reply = _LazyDirectReply(self.messenger, client, team, clicked.user_id)
+        elif clicked.response_url:
+            reply = ResponseUrlReply(
+                clicked.response_url,
+                self.chat.http,
+                self.coalescer,
+                key=(team, clicked.channel_id, clicked.message_ts),
+            )
+        else:
+            reply = EphemeralReply(client, clicked.channel_id or "", clicked.user_id)
+
+        scheduler = self.chat.scheduler
+
+        async def work(ctx: Context) -> Outcome:
+            if clicked.action_id == translate.HOME_CONNECT:
+                return await scheduler.connect(ctx, None)
+            reference = clicked.reference
+            if reference is None:
+                return scheduler.help()
+            picked = clicked.picked
+            value = translate.local_value(picked, ctx.zone) if picked is not None else None
+            return await scheduler.act(ctx, reference, value=value)
+
+        ctx = await self._serve(
+            client,
+            team,
+            clicked.user_id,
+            reply,
+            private=private,
+            conversation=None if clicked.in_view else clicked.channel_id,
+            work=work,
+        )
+        if clicked.in_view and ctx is not None:
+            await self.publish_home(client, ctx)
+
+    async def on_shortcut(
+        self, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        trigger = body.get("trigger_id")
+        await self._open_form(client, _team(context, body), translate.user_of(body), trigger, None)
+
+    async def on_form(
+        self, body: JsonDict, view: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
+    ) -> None:
+        team = _team(context, body)
+        user = translate.user_of(body)
+        form = translate.find_time_form(view.get("state", {}).get("values", {}))
+        zone = translate.modal_zone(view.get("private_metadata", ""))
+        command = translate.find_time_command(
+            form, submitter=user, zone=zone, now=self.chat.clock.now()
+        )
+        await self._serve(
+            client,
+            team,
+            user,
+            _LazyDirectReply(self.messenger, client, team, user),
+            private=True,
+            conversation=None,
+            mentions=list(form.people),
+            work=lambda ctx: self.chat.scheduler.handle(ctx, command),
+        )
+
+    # ------------------------------------------------------------------ shared
+
+    async def _serve(
+        self,
+        client: AsyncWebClient,
+        team: str,
+        user_id: str,
+        reply: Reply,
+        *,
+        private: bool,
+        conversation: str | None,
+        work: Work,
+        mentions: Sequence[str] = (),
+    ) -> Context | None:
+        """Resolve the speaker, do ``work``, answer; on any failure, apologise.
+
+        ``conversation`` is the channel spoken in: where a broadcast (a poll) is posted.
+        What core decided is delivered in full even when one part fails: an answer that
+        cannot go where the person spoke (an expired response_url) goes to their DM, and
+        the other people's messages are sent regardless.
+        """
+        direct = _LazyDirectReply(self.messenger, client, team, user_id)
+        try:
+            if mentions:
+                # People mentioned become known to Pairtime (name, email, zone) before core
+                # looks them up.
+                await self.people.many(client, team, [m for m in mentions if m != user_id])
+            ctx = await self._context(client, team, user_id, private=private, channel=conversation)
+            outcome = await work(ctx)
+        except Exception as error:  # noqa: BLE001 - logged, and the person is told
+            _log_failure(error)
+            await _apologise(reply, direct)
+            return None
+        complete = True
+        if outcome.reply is not None:
+            payload = render.message(outcome.reply)
+            try:
+                await reply.send(payload, replace=outcome.replaces_original)
+            except Exception as error:  # noqa: BLE001 - logged; the DM is the second way
+                _log_failure(error)
+                complete = await _attempt(direct.send(payload))
+        complete &= await _attempt(self.messenger.send_direct(client, ctx.program, outcome.direct))
+        complete &= await _attempt(self.messenger.update_all(client, outcome.updates))
+        if outcome.broadcast is not None:
+            complete &= await _attempt(
+                self._broadcast(client, conversation, outcome.broadcast, reply)
+            )
+        if not complete:
+            await _apologise(reply, direct)
+        return ctx
+
+    async def _context(
+        self,
+        client: AsyncWebClient,
+        team: str,
+        user_id: str,
+        *,
+        private: bool,
+        channel: str | None = None,
+    ) -> Context:
+        program = await self.people.program(team)
+        person = await self.people.speaker(client, team, user_id)
+        identity = ChatIdentity(Platform.SLACK, team, user_id)
+        return await self.chat.scheduler.context(
+            program, person, identity, private=private, channel=None if private else channel
+        )
+
+    async def _broadcast(
+        self,
+        client: AsyncWebClient,
+        conversation: str | None,
+        broadcast: Broadcast,
+        reply: Reply,
+    ) -> None:
+        """Post for everyone (in the channel core names, else where the person spoke), and
+        tell core where it landed."""
+        channel = broadcast.channel or conversation
+        if channel is None:
+            log.warning("a message for everyone came without a channel; not posted")
+            return
+        payload = render.message(broadcast.view)
+        try:
+            posted = await client.chat_postMessage(
+                channel=channel, text=payload["text"], blocks=payload["blocks"]
+            )
+        except SlackApiError as error:
+            if slack_error(error) not in {"not_in_channel", "channel_not_found"}:
+                raise
+            await reply.send(render.message(Notice(NOT_IN_CHANNEL, Tone.WARNING)))
+            return
+        where = {"channel": str(posted["channel"]), "ts": str(posted["ts"])}
+        await self.chat.scheduler.posted(broadcast.key, where)
+
+    async def _in_bot_dm(
+        self, client: AsyncWebClient, team: str, user_id: str, channel_id: str
+    ) -> bool:
+        if not channel_id.startswith("D"):
+            return False
+        try:
+            return await self.messenger.dm_channel(client, team, user_id) == channel_id
+        except SlackApiError as error:
+            log.warning("conversations.open failed: %s", slack_error(error))
+            return False
+
+    def _form_errors(self, body: JsonDict, view: JsonDict) -> dict[str, str]:
+        form = translate.find_time_form(view.get("state", {}).get("values", {}))
+        zone = translate.modal_zone(view.get("private_metadata", ""))
+        today = self.chat.clock.now().astimezone(zone).date()
+        return translate.form_errors(form, submitter=translate.user_of(body), today=today)
+
+    async def _open_form(
+        self,
+        client: AsyncWebClient,
+        team: str,
+        user_id: str,
+        trigger_id: str | None,
+        partner: str | None,
+    ) -> None:
+        reply = _LazyDirectReply(self.messenger, client, team, user_id)
+        try:
+            ctx = await self._context(client, team, user_id, private=True)
+            settings = await self.chat.storage.programs.settings(ctx.program)
+            modal = render.find_time_modal(
+                zone=ctx.zone,
+                today=self.chat.clock.now().astimezone(ctx.zone).date(),
+                default_duration=settings.default_duration_minutes,
+                people=[partner] if partner else [],
+            )
+            await client.views_open(trigger_id=trigger_id, view=modal)
+        except Exception as error:  # noqa: BLE001 - logged, and the person is told
+            _log_failure(error)
+            await _apologise(reply)
+
+    async def publish_home(self, client: AsyncWebClient, ctx: Context) -> None:
+        view = render.home(await self._home(ctx))
+        user_id = ctx.identity.user_id
+
+        async def publish() -> None:
+            await client.views_publish(user_id=user_id, view=view)
+
+        # Several refreshes of one person's tab in a row: only the newest is sent.
+        await self.coalescer.submit(("home", ctx.identity.workspace, user_id), publish)
+
+    async def _home(self, ctx: Context) -> render.Home:
+        scheduler = self.chat.scheduler
+        storage = self.chat.storage
+        status: ConnectionStatusView
+        # Core's status view mints single-use connect links; the Home tab shows a button that
+        # sends fresh ones by DM instead, so it asks core only when there is a calendar.
+        if await scheduler.ports.connections.get(ctx.person.id) is None:
+            status = ConnectionStatusView(NOT_CONNECTED, None)
+        else:
+            found = (await scheduler.status(ctx)).reply
+            status = (
+                found
+                if isinstance(found, ConnectionStatusView)
+                else ConnectionStatusView(NOT_CONNECTED, None)
+            )
+        meetings = await storage.meetings.upcoming(ctx.person.id, self.chat.clock.now())
+        everyone = {p for m in meetings for p in m.participants}
+        names = await storage.people.many(sorted(everyone))
+        upcoming = tuple(
+            render.UpcomingMeeting(
+                m.title,
+                m.start,
+                m.end,
+                tuple(names[p].name for p in m.participants if p != ctx.person.id and p in names),
+            )
+            for m in meetings
+        )
+        partners: list[render.Partner] = []
+        for role, found_people in (
+            ("your mentee", await storage.pairings.mentees_of(ctx.program, ctx.person.id)),
+            ("your mentor", await storage.pairings.mentors_of(ctx.program, ctx.person.id)),
+        ):
+            partners.extend(
+                [
+                    render.Partner(person.name, role, await self._slack_user(ctx, person.id))
+                    for person in found_people
+                ]
+            )
+        help_view = scheduler.help().reply
+        rules = (await scheduler.settings(ctx)).reply
+        return render.Home(
+            zone=ctx.zone,
+            status=status,
+            meetings=upcoming,
+            partners=tuple(partners),
+            help=help_view if isinstance(help_view, HelpView) else HelpView("", ()),
+            rules=rules if isinstance(rules, SettingsView) and rules.can_edit else None,
+        )
+
+    async def _slack_user(self, ctx: Context, person: PersonId) -> str | None:
+        identity = identity_in(ctx.program, await self.chat.storage.people.identities(person))
+        return identity.user_id if identity is not None else None
+
+
+class _LazyDirectReply:
+    """Answers in the person's DM with the bot, opened when first needed."""
+
+    def __init__(
+        self, messenger: SlackMessenger, client: AsyncWebClient, team: str, user_id: str
+    ) -> None:
+        self._messenger = messenger
+        self._client = client
+        self._team = team
+        self._user_id = user_id
+
+    async def send(self, payload: JsonDict, *, replace: bool = False) -> None:
+        del replace
+        channel = await self._messenger.dm_channel(self._client, self._team, self._user_id)
+        await ConversationReply(self._client, channel).send(payload)
+
+
+def _team(context: AsyncBoltContext, body: JsonDict) -> str:
+    """The workspace the app is installed in (the program), as bolt resolved it."""
+    team = context.team_id or context.enterprise_id
+    if not team:
+        team = body.get("team_id") or (body.get("team") or {}).get("id")
+    return str(team or "")
+
+
+def _log_failure(error: Exception) -> None:
+    if isinstance(error, SlackApiError):
+        log.warning("Slack refused a call: %s", slack_error(error))
+    else:
+        log.error("a Slack request failed", exc_info=error)
+
+
+async def _attempt(step: Awaitable[None]) -> bool:
+    """Run one delivery step; False (logged) when it failed."""
+    try:
+        await step
+    except Exception as error:  # noqa: BLE001 - logged; the caller apologises
+        _log_failure(error)
+        return False
+    return True
+
+
+async def _apologise(*places: Reply) -> None:
+    """Tell the person something went wrong: where they spoke, else in their DM."""
+    for where in places:
+        if await _attempt(where.send(render.failure())):
+            return

@@ -1,0 +1,306 @@
+"""Sending to Slack: direct messages, answers where someone spoke, coalesced updates.
+
+Every Web API client retries after ``Retry-After`` when Slack answers 429
+(``ratelimited``), and after connection errors (slack_sdk's retry handlers).
+Updates of one message are coalesced: while one is on its way, later ones
+wait and only the newest is sent. Slack error codes are logged; payloads and
+tokens never are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Protocol
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    async_default_handlers,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from adapters.slack import render, translate
+from adapters.slack.config import SlackSettings
+from adapters.slack.installations import SealedInstallationStore
+from core.people import PersonId, ProgramId, identity_in
+from core.views import Confirmation, DirectMessage, MessageUpdate, Outcome, View
+from storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+RATE_LIMIT_RETRIES = 3
+
+
+def retry_handlers() -> list[AsyncRetryHandler]:
+    """Wait out ``Retry-After`` on 429 and retry; retry dropped connections too."""
+    return [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        *async_default_handlers(),
+    ]
+
+
+def web_client(
+    settings: SlackSettings, http: aiohttp.ClientSession, token: str | None = None
+) -> AsyncWebClient:
+    """A Web API client on the shared session; bolt's per-request clients copy its settings."""
+    return AsyncWebClient(
+        token=token,
+        base_url=settings.api_url,
+        session=http,
+        retry_handlers=retry_handlers(),
+        logger=logging.getLogger("adapters.slack.web"),
+    )
+
+
+def slack_error(error: SlackApiError) -> str:
+    """The error code Slack gave (``channel_not_found``), never the payload."""
+    response = error.response
+    code = response.get("error") if response is not None else None
+    return str(code or "unknown")
+
+
+class Coalescer:
+    """Per key, one send at a time; while it runs, only the newest next send is kept."""
+
+    def __init__(self) -> None:
+        self._running: set[Hashable] = set()
+        self._next: dict[Hashable, Callable[[], Awaitable[None]]] = {}
+
+    async def submit(self, key: Hashable, send: Callable[[], Awaitable[None]]) -> None:
+        """Send now, or leave ``send`` to the running sender (replacing any older one)."""
+        if key in self._running:
+            self._next[key] = send
+            return
+        self._running.add(key)
+        try:
+            current: Callable[[], Awaitable[None]] | None = send
+            while current is not None:
+                try:
+                    await current()
+                except SlackApiError as error:
+                    log.warning("a message update failed: %s", slack_error(error))
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    log.warning("a message update failed: %s", type(error).__name__)
+                current = self._next.pop(key, None)
+        finally:
+            self._running.discard(key)
+            self._next.pop(key, None)
+
+
+class ReplyFailed(Exception):
+    """A response_url refused the answer (expired, or used too often)."""
+
+
+class Reply(Protocol):
+    """Where the person spoke: their answer goes back there."""
+
+    async def send(self, payload: JsonDict, *, replace: bool = False) -> None: ...
+
+
+class ResponseUrlReply:
+    """Answers through a slash command's or a click's response_url (ephemeral by default).
+
+    ``replace`` updates the clicked message in place; updates of one message
+    (``key``) go through the coalescer.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        http: aiohttp.ClientSession,
+        coalescer: Coalescer,
+        *,
+        key: Hashable | None = None,
+    ) -> None:
+        self._url = url
+        self._http = http
+        self._coalescer = coalescer
+        self._key = key or url
+
+    async def send(self, payload: JsonDict, *, replace: bool = False) -> None:
+        if replace:
+            body = {**payload, "replace_original": True}
+            await self._coalescer.submit(self._key, lambda: self._post(body))
+            return
+        await self._post({**payload, "response_type": "ephemeral", "replace_original": False})
+
+    async def _post(self, body: JsonDict) -> None:
+        webhook = AsyncWebhookClient(self._url, session=self._http, retry_handlers=retry_handlers())
+        response = await webhook.send_dict(body)
+        if response.status_code >= 400:
+            raise ReplyFailed(f"the response_url answered HTTP {response.status_code}")
+
+
+class EphemeralReply:
+    """Only the requester sees it, in the channel where they mentioned the bot."""
+
+    def __init__(
+        self, client: AsyncWebClient, channel: str, user: str, thread_ts: str | None = None
+    ) -> None:
+        self._client = client
+        self._channel = channel
+        self._user = user
+        self._thread_ts = thread_ts
+
+    async def send(self, payload: JsonDict, *, replace: bool = False) -> None:
+        del replace  # an ephemeral message cannot be edited through the Web API
+        await self._client.chat_postEphemeral(
+            channel=self._channel,
+            user=self._user,
+            text=payload["text"],
+            blocks=payload["blocks"],
+            thread_ts=self._thread_ts,
+        )
+
+
+class ConversationReply:
+    """A message in a conversation (the person's DM with the bot)."""
+
+    def __init__(self, client: AsyncWebClient, channel: str, thread_ts: str | None = None) -> None:
+        self._client = client
+        self._channel = channel
+        self._thread_ts = thread_ts
+
+    async def send(self, payload: JsonDict, *, replace: bool = False) -> None:
+        del replace  # a new message; clicks update theirs through the response_url
+        await self._client.chat_postMessage(
+            channel=self._channel,
+            text=payload["text"],
+            blocks=payload["blocks"],
+            thread_ts=self._thread_ts,
+        )
+
+
+class WorkspaceClients:
+    """A Web API client for a workspace, for messages Pairtime sends first."""
+
+    def __init__(
+        self,
+        settings: SlackSettings,
+        http: aiohttp.ClientSession,
+        *,
+        single: AsyncWebClient | None,
+        installations: SealedInstallationStore | None,
+    ) -> None:
+        self._settings = settings
+        self._http = http
+        self._single = single
+        self._installations = installations
+
+    async def for_team(self, team_id: str) -> AsyncWebClient | None:
+        if self._single is not None:
+            return self._single
+        if self._installations is None:
+            return None
+        bot = await self._installations.find_bot_for_team(team_id)
+        if bot is None or not bot.bot_token:
+            return None
+        return web_client(self._settings, self._http, bot.bot_token)
+
+
+class SlackMessenger:
+    """Direct messages to people (core's ``Messenger`` port, and ``Outcome.direct``)."""
+
+    def __init__(self, storage: Storage, clients: WorkspaceClients, coalescer: Coalescer) -> None:
+        self._storage = storage
+        self._clients = clients
+        self.coalescer = coalescer
+        self._dm_channels: dict[tuple[str, str], str] = {}
+
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        """Messages Pairtime sends first (after a calendar connects, for example).
+
+        Never raises: what was being done when Pairtime spoke (a calendar connection) stands,
+        and a message that cannot be sent is logged.
+        """
+        if not outcome.direct and not outcome.updates:
+            return
+        try:
+            await self._deliver(program, outcome)
+        except SlackApiError as error:
+            log.warning("a message to %s failed: %s", program, slack_error(error))
+        except Exception:
+            log.exception("a message to %s failed", program)
+
+    async def _deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        team = translate.team_of(program)
+        client = await self._clients.for_team(team) if team else None
+        if client is None:
+            log.warning(
+                "no Slack installation for %s: %d message(s) not sent", program, len(outcome.direct)
+            )
+            return
+        await self.send_direct(client, program, outcome.direct)
+        await self.update_all(client, outcome.updates)
+
+    async def send_direct(
+        self, client: AsyncWebClient, program: ProgramId, messages: Sequence[DirectMessage]
+    ) -> None:
+        """Each message to its person's DM, concurrently; one failure does not stop the rest."""
+        results = await asyncio.gather(
+            *(self.send_to(client, program, m.person, m.view) for m in messages),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, SlackApiError):
+                log.warning("a direct message was not delivered: %s", slack_error(result))
+            elif isinstance(result, BaseException):
+                log.error("a direct message was not delivered", exc_info=result)
+
+    async def update_all(self, client: AsyncWebClient, updates: Sequence[MessageUpdate]) -> None:
+        """Replace messages posted earlier (``{"channel", "ts"}``), coalesced per message."""
+        for update in updates:
+            channel, ts = update.message.get("channel"), update.message.get("ts")
+            if not channel or not ts:
+                log.warning("a message update names no Slack message; not sent")
+                continue
+            payload = render.message(update.view)
+
+            async def send(
+                channel: str = channel, ts: str = ts, payload: JsonDict = payload
+            ) -> None:
+                await client.chat_update(
+                    channel=channel, ts=ts, text=payload["text"], blocks=payload["blocks"]
+                )
+
+            await self.coalescer.submit(("message", channel, ts), send)
+
+    async def send_to(
+        self, client: AsyncWebClient, program: ProgramId, person: PersonId, view: View
+    ) -> None:
+        identity = identity_in(program, await self._storage.people.identities(person))
+        if identity is None:
+            log.info("person %s has no Slack identity in %s; message not sent", person, program)
+            return
+        channel = await self.dm_channel(client, identity.workspace, identity.user_id)
+        await self.post(client, channel, view)
+
+    async def dm_channel(self, client: AsyncWebClient, team_id: str, user_id: str) -> str:
+        key = (team_id, user_id)
+        channel = self._dm_channels.get(key)
+        if channel is None:
+            opened = await client.conversations_open(users=user_id)
+            channel = str(opened["channel"]["id"])
+            self._dm_channels[key] = channel
+        return channel
+
+    async def post(self, client: AsyncWebClient, channel: str, view: View) -> None:
+        """Post ``view``; a confirmation's invitation follows as an .ics file."""
+        payload = render.message(view)
+        await client.chat_postMessage(
+            channel=channel, text=payload["text"], blocks=payload["blocks"]
+        )
+        if isinstance(view, Confirmation) and view.invitation is not None:
+            invitation = view.invitation
+            await client.files_upload_v2(
+                channel=channel,
+                content=invitation.content,
+                filename=invitation.filename,
+                title=f"{'Cancellation' if view.cancelled else 'Invitation'}: {view.title}",
+            )

@@ -1,0 +1,131 @@
+"""Who is speaking: Slack users as Pairtime people, from ``users.info``, cached.
+
+A profile is read from Slack once per person and TTL (and once at a time:
+concurrent requests for the same person share one call), then remembered in
+storage, which links the Slack user id to a person and, by email, to the
+same person on other platforms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import translate
+from core.people import ChatIdentity, Person, Platform, ProgramId
+from storage.repositories.people import ChatProfile
+from storage.store import Storage
+
+log = logging.getLogger(__name__)
+
+Key = tuple[str, str]  # (team id, user id)
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    person: Person | None  # None: not a person Pairtime can meet (a bot, a deleted user)
+    expires: float
+
+
+class SlackPeople:
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        ttl_seconds: float = 600,
+        max_entries: int = 20_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._storage = storage
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._clock = clock
+        self._known: OrderedDict[Key, Known] = OrderedDict()
+        self._pending: dict[Key, asyncio.Future[Person | None]] = {}
+        self._programs: set[ProgramId] = set()
+
+    async def program(self, team_id: str) -> ProgramId:
+        """The workspace's program, created on first contact (once per process)."""
+        program = translate.program_for(team_id)
+        if program not in self._programs:
+            await self._storage.programs.ensure(program, f"Slack workspace {team_id}")
+            self._programs.add(program)
+        return program
+
+    async def speaker(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person:
+        """The person speaking; when Slack cannot tell us about them, a person by user id."""
+        found = await self.lookup(client, team_id, user_id)
+        if found is not None:
+            return found
+        program = await self.program(team_id)
+        known = await self._storage.people.by_chat_user(program, user_id)
+        if known is not None:
+            return known
+        return await self._remember(team_id, user_id, ChatProfile(name=user_id))
+
+    async def lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
+        """The person behind a Slack user id (registered on first sight), or None for bots."""
+        key = (team_id, user_id)
+        known = self._known.get(key)
+        if known is not None and known.expires > self._clock():
+            self._known.move_to_end(key)
+            return known.person
+        pending = self._pending.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Person | None] = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            person = await self._fetch(client, team_id, user_id)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as error:
+            future.set_exception(error)
+            future.exception()  # marked as retrieved: only waiters, if any, need it
+            raise
+        else:
+            future.set_result(person)
+            return person
+        finally:
+            del self._pending[key]
+
+    async def many(
+        self, client: AsyncWebClient, team_id: str, user_ids: list[str]
+    ) -> list[Person | None]:
+        lookups: list[Awaitable[Person | None]] = [
+            self.lookup(client, team_id, user) for user in user_ids
+        ]
+        return list(await asyncio.gather(*lookups))
+
+    def forget(self, team_id: str, user_id: str) -> None:
+        self._known.pop((team_id, user_id), None)
+
+    async def _fetch(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
+        try:
+            answer = await client.users_info(user=user_id)
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response is not None else None
+            log.warning("users.info failed for a user of %s: %s", team_id, code)
+            return None  # not cached: the next request asks again
+        user = answer.get("user") or {}
+        person = None
+        if not user.get("is_bot") and not user.get("deleted") and user_id != "USLACKBOT":
+            person = await self._remember(team_id, user_id, translate.profile_of(user))
+        self._known[(team_id, user_id)] = Known(person, self._clock() + self._ttl)
+        self._known.move_to_end((team_id, user_id))
+        while len(self._known) > self._max:
+            self._known.popitem(last=False)
+        return person
+
+    async def _remember(self, team_id: str, user_id: str, profile: ChatProfile) -> Person:
+        program = await self.program(team_id)
+        identity = ChatIdentity(Platform.SLACK, team_id, user_id)
+        return await self._storage.people.remember(program, identity, profile)

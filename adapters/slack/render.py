@@ -1,0 +1,763 @@
+"""Core's views as Block Kit: messages, the App Home tab and the find-a-time modal. Pure.
+
+Times are written with Slack's ``<!date^UNIX^FORMAT|fallback>``, so each
+reader sees them in their own time zone; the fallback (shown where Slack
+cannot format, e.g. in notifications) is the time in the view's zone.
+Button labels are plain text, which Slack never formats, so a picker's times
+are section text and its buttons say what they do.
+
+Every payload stays inside Slack's limits (see ``LIMITS``): long texts are
+clipped, long lists are cut with a line saying how many were left out, and
+a picker with more times than fit one message falls back to compact rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, assert_never
+from zoneinfo import ZoneInfo
+
+from adapters.slack import translate
+from core.views import (
+    Button,
+    ButtonStyle,
+    Confirmation,
+    ConnectionStatusView,
+    ConnectPrompt,
+    HelpView,
+    LinkButton,
+    Notice,
+    PollDraftView,
+    PollOptionView,
+    PollView,
+    Question,
+    SettingsView,
+    SlotChoice,
+    SlotPicker,
+    TimeInput,
+    Tone,
+    View,
+)
+
+JsonDict = dict[str, Any]
+Blocks = list[JsonDict]
+
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100  # App Home and modals
+SECTION_TEXT = 3000
+FIELD_TEXT = 2000
+FIELDS = 10
+CONTEXT_ELEMENTS = 10
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+BUTTON_URL = 3000
+ACTION_ID = 255
+BLOCK_ID = 255
+ACTIONS_ELEMENTS = 25
+MODAL_TITLE = 24
+FALLBACK_TEXT = 3000  # the notification text; Slack allows far more, people read far less
+
+HOME_MEETINGS = 10
+HOME_PARTNERS = 12
+
+DASH = "\u2013"  # between the start and end of a time
+
+FAILURE = "Something went wrong on my side; please try again in a moment."
+
+_TONE_MARK = {
+    Tone.INFO: "",
+    Tone.SUCCESS: ":white_check_mark: ",
+    Tone.WARNING: ":warning: ",
+    Tone.ERROR: ":x: ",
+}
+
+
+# ---------------------------------------------------------------------- text helpers
+
+
+def escape(text: str) -> str:
+    """Plain text made safe for mrkdwn: no markup, mentions or links can be smuggled in."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _local(when: datetime, zone: ZoneInfo) -> datetime:
+    return when.astimezone(zone)
+
+
+def clock(when: datetime, zone: ZoneInfo) -> str:
+    return f"{_local(when, zone):%H:%M}"
+
+
+def day_name(when: datetime, zone: ZoneInfo) -> str:
+    local = _local(when, zone)
+    return f"{local:%A} {local.day} {local:%B}"
+
+
+def short_time(when: datetime, zone: ZoneInfo) -> str:
+    local = _local(when, zone)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def slack_date(when: datetime, pattern: str, fallback: str) -> str:
+    """``<!date^…>``: Slack shows ``when`` in the reader's zone; ``fallback`` elsewhere."""
+    safe = escape(fallback).replace("|", "/")
+    return f"<!date^{int(when.timestamp())}^{pattern}|{safe}>"
+
+
+def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """Start and end ("Tomorrow 10:00 to 10:30", dashed) in each reader's own zone."""
+    return (
+        slack_date(start, "{date_short_pretty} {time}", short_time(start, zone))
+        + f" {DASH} "
+        + slack_date(end, "{time}", clock(end, zone))
+    )
+
+
+def _duration(minutes: int) -> str:
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    return f"{minutes} minutes"
+
+
+# ---------------------------------------------------------------------- block helpers
+
+
+def plain(text: str, limit: int = SECTION_TEXT) -> JsonDict:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT) -> JsonDict:
+    return {"type": "mrkdwn", "text": clip(text, limit)}
+
+
+def section(text: str, *, accessory: JsonDict | None = None) -> JsonDict:
+    block: JsonDict = {"type": "section", "text": mrkdwn(text or " ")}
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
+
+
+def context(texts: Sequence[str]) -> JsonDict:
+    """A context block; more lines than its ten elements are joined into the last one."""
+    lines = list(texts)
+    if len(lines) > CONTEXT_ELEMENTS:
+        lines = [*lines[: CONTEXT_ELEMENTS - 1], "\n".join(lines[CONTEXT_ELEMENTS - 1 :])]
+    return {"type": "context", "elements": [mrkdwn(line) for line in lines]}
+
+
+def header(text: str) -> JsonDict:
+    return {"type": "header", "text": plain(text, HEADER_TEXT)}
+
+
+def divider() -> JsonDict:
+    return {"type": "divider"}
+
+
+def button(
+    label: str,
+    action_id: str,
+    *,
+    value: str | None = None,
+    url: str | None = None,
+    style: ButtonStyle = ButtonStyle.DEFAULT,
+    confirm: JsonDict | None = None,
+) -> JsonDict:
+    element: JsonDict = {
+        "type": "button",
+        "action_id": clip(action_id, ACTION_ID),
+        "text": plain(label, BUTTON_TEXT),
+    }
+    if value is not None:
+        # A signed reference cannot be shortened; core keeps them far below the limit.
+        if len(value) > BUTTON_VALUE:
+            raise ValueError("a button value is longer than Slack accepts")
+        element["value"] = value
+    if url is not None:
+        if len(url) > BUTTON_URL:
+            raise ValueError("a link is longer than Slack accepts")
+        element["url"] = url
+    if style is not ButtonStyle.DEFAULT:
+        element["style"] = style.value
+    if confirm is not None:
+        element["confirm"] = confirm
+    return element
+
+
+def confirm_dialog(title: str, text: str, yes: str, no: str = "Keep it") -> JsonDict:
+    return {
+        "title": plain(title, 100),
+        "text": plain(text, 300),
+        "confirm": plain(yes, 30),
+        "deny": plain(no, 30),
+        "style": "danger",
+    }
+
+
+def actions(elements: Sequence[JsonDict]) -> Blocks:
+    """Actions blocks of at most 25 elements each."""
+    return [
+        {"type": "actions", "elements": list(elements[i : i + ACTIONS_ELEMENTS])}
+        for i in range(0, len(elements), ACTIONS_ELEMENTS)
+    ]
+
+
+def core_button(item: Button | LinkButton, action_id: str) -> JsonDict:
+    """A core button: a signed reference as value, or a link (which still sends a click)."""
+    if isinstance(item, LinkButton):
+        return button(item.label, f"{translate.LINK_ACTION}{action_id}", url=item.url)
+    return button(
+        item.label, f"{translate.ACTION_PREFIX}{action_id}", value=item.action, style=item.style
+    )
+
+
+def fit(blocks: Blocks, limit: int) -> Blocks:
+    """At most ``limit`` blocks; what is cut is said, not silently dropped."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [*kept, context([f"…and {len(blocks) - len(kept)} more lines not shown here."])]
+
+
+def message_payload(text: str, blocks: Blocks) -> JsonDict:
+    return {"text": clip(text, FALLBACK_TEXT), "blocks": fit(blocks, MESSAGE_BLOCKS)}
+
+
+# ---------------------------------------------------------------------- views
+
+
+def message(view: View) -> JsonDict:
+    """A core view as a Slack message: ``{"text": fallback, "blocks": [...]}``."""
+    match view:
+        case SlotPicker():
+            return slot_picker(view)
+        case Confirmation():
+            return confirmation(view)
+        case ConnectPrompt():
+            return message_payload(view.text, connect_prompt_blocks(view))
+        case ConnectionStatusView():
+            return message_payload(view.text, status_blocks(view))
+        case HelpView():
+            return message_payload(view.hint or view.text, help_blocks(view))
+        case SettingsView():
+            return message_payload(view.title, settings_blocks(view))
+        case Notice():
+            return notice(view)
+        case Question():
+            return question(view)
+        case PollView():
+            return poll(view)
+        case PollDraftView():
+            return poll_draft(view)
+        case _:
+            assert_never(view)
+
+
+def failure() -> JsonDict:
+    return notice(Notice(FAILURE, Tone.ERROR))
+
+
+def notice(view: Notice) -> JsonDict:
+    blocks: Blocks = [section(_TONE_MARK[view.tone] + escape(view.text))]
+    blocks += actions([core_button(item, f"btn:{i}") for i, item in enumerate(view.buttons)])
+    return message_payload(view.text, blocks)
+
+
+def question(view: Question) -> JsonDict:
+    blocks: Blocks = [section(escape(view.text))]
+    blocks += actions([core_button(item, f"opt:{i}") for i, item in enumerate(view.options)])
+    return message_payload(view.text, blocks)
+
+
+def connect_prompt_blocks(view: ConnectPrompt) -> Blocks:
+    links = [core_button(link, f"{i}") for i, link in enumerate(view.links)]
+    if links:
+        links[0]["style"] = ButtonStyle.PRIMARY.value
+    return [section(escape(view.text)), *actions(links)]
+
+
+def status_blocks(view: ConnectionStatusView) -> Blocks:
+    elements = (
+        [core_button(link, f"{i}") for i, link in enumerate(view.connect.links)]
+        if (view.connect)
+        else []
+    )
+    if view.disconnect is not None:
+        elements.append(_disconnect_button(view.disconnect))
+    return [section(escape(view.text)), *actions(elements)]
+
+
+def _disconnect_button(item: Button) -> JsonDict:
+    return button(
+        item.label,
+        f"{translate.ACTION_PREFIX}disconnect",
+        value=item.action,
+        style=ButtonStyle.DANGER,
+        confirm=confirm_dialog(
+            "Disconnect your calendar?",
+            "I'll delete my access to it. You can connect it again at any time.",
+            "Disconnect",
+        ),
+    )
+
+
+def help_blocks(view: HelpView) -> Blocks:
+    blocks: Blocks = []
+    if view.hint:
+        blocks.append(section(escape(view.hint)))
+    examples = "\n".join(f"• `{escape(example)}`" for example in view.examples)
+    blocks.append(section(escape(view.text)))
+    blocks.append(section(examples))
+    blocks.append(
+        context(
+            [
+                (
+                    f"Type `{translate.COMMAND} …`, mention me in a channel, or write to me "
+                    "here. The *Find a time* shortcut opens a form instead."
+                )
+            ]
+        )
+    )
+    return blocks
+
+
+def settings_blocks(view: SettingsView) -> Blocks:
+    fields = [
+        mrkdwn(f"*{escape(label)}*\n{escape(value)}", FIELD_TEXT) for label, value in view.lines
+    ]
+    blocks: Blocks = [section(f"*{escape(view.title)}*")]
+    blocks += [
+        {"type": "section", "fields": fields[i : i + FIELDS]} for i in range(0, len(fields), FIELDS)
+    ]
+    return blocks
+
+
+def confirmation(view: Confirmation) -> JsonDict:
+    when = when_text(view.start, view.end, view.zone)
+    if view.cancelled:
+        when = f"~{when}~"
+    with_names = ", ".join(view.with_names) or "just you"
+    length = int((view.end - view.start).total_seconds() // 60)
+    mark = ":x: " if view.cancelled else ":calendar: "
+    blocks: Blocks = [
+        section(f"{mark}*{escape(view.headline)}*"),
+        {
+            "type": "section",
+            "fields": [
+                mrkdwn(f"*When*\n{when}", FIELD_TEXT),
+                mrkdwn(f"*With*\n{escape(with_names)}", FIELD_TEXT),
+                mrkdwn(f"*Length*\n{_duration(length)}", FIELD_TEXT),
+                mrkdwn(f"*Meeting*\n{escape(view.title)}", FIELD_TEXT),
+            ],
+        },
+    ]
+    if view.invitation is not None:
+        what = "cancellation" if view.cancelled else "invitation"
+        blocks.append(
+            context([f"The calendar {what} is attached below: open it to update your calendar."])
+        )
+    if view.cancel is not None:
+        blocks += actions(
+            [
+                button(
+                    view.cancel.label,
+                    f"{translate.ACTION_PREFIX}cancel",
+                    value=view.cancel.action,
+                    style=ButtonStyle.DANGER,
+                    confirm=confirm_dialog(
+                        "Cancel this meeting?",
+                        "Everyone in it will be told, with a calendar cancellation.",
+                        "Cancel meeting",
+                    ),
+                )
+            ]
+        )
+    fallback = (
+        f"{view.headline} {short_time(view.start, view.zone)}{DASH}{clock(view.end, view.zone)}"
+    )
+    return message_payload(fallback, blocks)
+
+
+def slot_picker(picker: SlotPicker) -> JsonDict:
+    """Times grouped by day, each with its own button; then "more times" and the notes."""
+    zone = picker.zone
+    top: Blocks = [
+        section(
+            f"*{escape(picker.title)}*\nA meeting of {_duration(picker.duration_minutes)}. "
+            "Choose a time to book it; times are shown in your time zone."
+        )
+    ]
+    tail: Blocks = []
+    if picker.more is not None:
+        more_label = picker.more.label
+        if picker.remaining:
+            more_label = f"{more_label} ({picker.remaining} left)"
+        tail += actions(
+            [button(more_label, f"{translate.ACTION_PREFIX}more", value=picker.more.action)]
+        )
+    if picker.notes:
+        tail.append(context([escape(note) for note in picker.notes]))
+    if picker.connect is not None:
+        tail += connect_prompt_blocks(picker.connect)
+    room = MESSAGE_BLOCKS - len(top) - len(tail)
+    days = picker.days()
+    rows = _slot_rows(days, zone)
+    if len(rows) > room:
+        rows = _compact_rows(days, zone)
+    if len(rows) > room:
+        shown = rows[: room - 1]
+        rows = [
+            *shown,
+            context(["More times were found than fit here; ask for a narrower window."]),
+        ]
+    times = ", ".join(short_time(choice.start, zone) for choice in picker.slots[:5])
+    fallback = f"{picker.title}: {times}" if times else picker.title
+    return {"text": clip(fallback, FALLBACK_TEXT), "blocks": [*top, *rows, *tail]}
+
+
+def _slot_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo) -> Blocks:
+    rows: Blocks = []
+    index = 0
+    for _, choices in days:
+        first = choices[0].start
+        rows.append(section(f"*{slack_date(first, '{date_long_pretty}', day_name(first, zone))}*"))
+        for choice in choices:
+            text = (
+                slack_date(choice.start, "{time}", clock(choice.start, zone))
+                + f" {DASH} "
+                + slack_date(choice.end, "{time}", clock(choice.end, zone))
+            )
+            rows.append(
+                section(
+                    text,
+                    accessory=button(
+                        "Choose",
+                        f"{translate.ACTION_PREFIX}pick:{index}",
+                        value=choice.action,
+                        style=ButtonStyle.PRIMARY,
+                    ),
+                )
+            )
+            index += 1
+    return rows
+
+
+def _compact_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo) -> Blocks:
+    """One line per day and a row of time buttons (labels in the viewer's zone)."""
+    rows: Blocks = []
+    index = 0
+    for _, choices in days:
+        first = choices[0].start
+        rows.append(section(f"*{slack_date(first, '{date_long_pretty}', day_name(first, zone))}*"))
+        elements = []
+        for choice in choices:
+            elements.append(
+                button(
+                    clock(choice.start, zone),
+                    f"{translate.ACTION_PREFIX}pick:{index}",
+                    value=choice.action,
+                )
+            )
+            index += 1
+        rows += actions(elements)
+    return rows
+
+
+def _poll_option_text(option: PollOptionView, zone: ZoneInfo) -> str:
+    tally = f"{option.yes} yes · {option.if_need_be} if need be"
+    if option.busy:
+        tally += f" · {option.busy} busy"
+    mark = ":trophy: " if option.winner else ""
+    return f"{mark}{when_text(option.start, option.end, zone)}\n{tally}"
+
+
+def poll(view: PollView) -> JsonDict:
+    """A poll for everyone in its channel: one line per time, with the votes so far."""
+    blocks: Blocks = [
+        section(
+            f"*{escape(view.title)}*\nA meeting of {_duration(view.duration_minutes)}, proposed by "
+            f"{escape(view.organizer)}. {view.invitees} invited, {view.connected} with a "
+            "calendar connected."
+        )
+    ]
+    for option in view.options:
+        blocks.append(section(_poll_option_text(option, view.zone)))
+        votes = [
+            button(
+                item.label,
+                f"{translate.ACTION_PREFIX}poll:{kind}:{option.option}",
+                value=item.action,
+            )
+            for kind, item in (("yes", option.vote_yes), ("maybe", option.vote_if_need_be))
+            if item is not None
+        ]
+        blocks += actions(votes)
+    lines = []
+    if view.deadline is not None:
+        lines.append(
+            "Voting closes "
+            + slack_date(
+                view.deadline, "{date_short_pretty} {time}", short_time(view.deadline, view.zone)
+            )
+        )
+    if view.required:
+        lines.append(f"Required: {escape(', '.join(view.required))}")
+    if view.result:
+        lines.append(escape(view.result))
+    if lines:
+        blocks.append(context(lines))
+    controls = [
+        core_button(item, f"poll:{name}")
+        for name, item in (
+            ("connect", view.connect),
+            ("close", view.close),
+            ("cancel", view.cancel),
+        )
+        if item is not None
+    ]
+    blocks += actions(controls)
+    return message_payload(view.result or view.title, blocks)
+
+
+def time_input(field: TimeInput) -> Blocks:
+    """A date-time field; Slack sends the choice at once, with the block id carrying the
+    reference (an element's action id must stay the same for every such field)."""
+    block_id = f"{translate.ACTION_PREFIX}{field.action}"
+    if len(block_id) > BLOCK_ID:
+        return []  # cannot happen with core's references; never send what Slack refuses
+    picker = {"type": "datetimepicker", "action_id": translate.TIME_ACTION}
+    return [
+        section(f"*{escape(field.label)}*"),
+        {"type": "actions", "block_id": block_id, "elements": [picker]},
+    ]
+
+
+def poll_draft(view: PollDraftView) -> JsonDict:
+    """The organiser's preview of a poll: remove times, add one, set a deadline, post."""
+    invited = ", ".join(view.invitees) or "nobody yet"
+    blocks: Blocks = [
+        section(
+            f"*{escape(view.title)}* (draft, only you see it)\nA meeting of "
+            f"{_duration(view.duration_minutes)} with {escape(invited)}; "
+            f"{view.connected} of them have a calendar connected."
+        )
+    ]
+    for option, remove in view.options:
+        blocks.append(
+            section(
+                _poll_option_text(option, view.zone),
+                accessory=core_button(remove, f"poll:remove:{option.option}"),
+            )
+        )
+    if view.notes:
+        blocks.append(context([escape(note) for note in view.notes]))
+    deadline = (
+        slack_date(
+            view.deadline, "{date_short_pretty} {time}", short_time(view.deadline, view.zone)
+        )
+        if view.deadline is not None
+        else "no deadline"
+    )
+    blocks += time_input(view.add_time)
+    blocks.append(section(f"*Deadline:* {deadline}"))
+    blocks += actions(
+        [core_button(item, f"poll:deadline:{i}") for i, item in enumerate(view.deadlines)]
+    )
+    required = ", ".join(view.required_names) or "nobody"
+    blocks.append(section(f"*Required:* {escape(required)}"))
+    blocks += actions(
+        [core_button(item, f"poll:required:{i}") for i, item in enumerate(view.required)]
+    )
+    blocks += actions(
+        [core_button(view.post, "poll:post"), core_button(view.cancel, "poll:cancel")]
+    )
+    return message_payload(view.title, blocks)
+
+
+# ---------------------------------------------------------------------- App Home
+
+
+@dataclass(frozen=True, slots=True)
+class UpcomingMeeting:
+    title: str
+    start: datetime
+    end: datetime
+    with_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Partner:
+    name: str
+    role: str  # "your mentee", "your mentor"
+    user_id: str | None  # their Slack user id, for a "Find a time" button
+
+
+@dataclass(frozen=True, slots=True)
+class Home:
+    zone: ZoneInfo
+    status: ConnectionStatusView
+    meetings: tuple[UpcomingMeeting, ...]
+    partners: tuple[Partner, ...]
+    help: HelpView
+    rules: SettingsView | None = None  # admins only
+
+
+def home(content: Home) -> JsonDict:
+    """The App Home tab: calendar status, upcoming meetings, partners, help (and rules)."""
+    status = content.status
+    elements: list[JsonDict] = []
+    if status.provider is None or status.needs_reconnect:
+        label = "Reconnect your calendar" if status.needs_reconnect else "Connect a calendar"
+        elements.append(button(label, translate.HOME_CONNECT, style=ButtonStyle.PRIMARY))
+    if status.disconnect is not None:
+        elements.append(_disconnect_button(status.disconnect))
+    mark = ":white_check_mark: " if status.provider and not status.needs_reconnect else ""
+    blocks: Blocks = [
+        header("Pairtime"),
+        section(f"{mark}{escape(status.text)}"),
+        *actions(elements),
+        divider(),
+        section("*Upcoming meetings*"),
+    ]
+    blocks += _home_meetings(content.meetings, content.zone)
+    blocks += [divider(), section("*Your mentoring partners*")]
+    blocks += _home_partners(content.partners)
+    blocks += [divider(), section("*How to ask me*"), *help_blocks(content.help)]
+    if content.rules is not None:
+        blocks += [divider(), *settings_blocks(content.rules)]
+        blocks.append(context(["You see these rules because you are an admin of this program."]))
+    return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS)}
+
+
+def _home_meetings(meetings: Sequence[UpcomingMeeting], zone: ZoneInfo) -> Blocks:
+    if not meetings:
+        return [context(["No meetings booked through Pairtime yet."])]
+    blocks = [
+        section(
+            f"{when_text(m.start, m.end, zone)}\n{escape(m.title)}"
+            + (f" · with {escape(', '.join(m.with_names))}" if m.with_names else "")
+        )
+        for m in meetings[:HOME_MEETINGS]
+    ]
+    if len(meetings) > HOME_MEETINGS:
+        blocks.append(context([f"…and {len(meetings) - HOME_MEETINGS} more."]))
+    return blocks
+
+
+def _home_partners(partners: Sequence[Partner]) -> Blocks:
+    if not partners:
+        return [
+            context(
+                [
+                    (
+                        "You have no mentoring partner in this program yet. Your program admin "
+                        "pairs people; meanwhile you can mention anyone you'd like to meet."
+                    )
+                ]
+            )
+        ]
+    blocks = []
+    for index, partner in enumerate(partners[:HOME_PARTNERS]):
+        accessory = None
+        if partner.user_id:
+            accessory = button(
+                "Find a time", f"{translate.HOME_FIND}{index}", value=partner.user_id
+            )
+        blocks.append(
+            section(f"*{escape(partner.name)}* · {escape(partner.role)}", accessory=accessory)
+        )
+    if len(partners) > HOME_PARTNERS:
+        blocks.append(context([f"…and {len(partners) - HOME_PARTNERS} more."]))
+    return blocks
+
+
+# ---------------------------------------------------------------------- the modal
+
+
+def _option(text: str, value: str) -> JsonDict:
+    return {"text": plain(text, 75), "value": value}
+
+
+def find_time_modal(
+    *,
+    zone: ZoneInfo,
+    today: date,
+    default_duration: int,
+    people: Iterable[str] = (),
+) -> JsonDict:
+    """The "Find a time" form: people, length, first and last day, time of day."""
+    durations = list(translate.DURATIONS)
+    if default_duration not in durations:
+        default_duration = 30
+    duration_options = [_option(_duration(minutes), str(minutes)) for minutes in durations]
+    part_labels = {
+        "any": "Any time",
+        "morning": f"Mornings (8:00{DASH}12:00)",
+        "afternoon": f"Afternoons (12:00{DASH}17:00)",
+        "evening": f"Evenings (17:00{DASH}21:00)",
+    }
+    part_options = [_option(part_labels[key], key) for key in translate.PARTS_OF_DAY]
+    users: JsonDict = {
+        "type": "multi_users_select",
+        "action_id": translate.PEOPLE_ACTION,
+        "placeholder": plain("Who would you like to meet?", 150),
+        "max_selected_items": translate.MAX_PEOPLE,
+    }
+    initial = list(people)[: translate.MAX_PEOPLE]
+    if initial:
+        users["initial_users"] = initial
+    last = today + timedelta(days=13)
+    return {
+        "type": "modal",
+        "callback_id": translate.FIND_TIME_CALLBACK,
+        "title": plain("Find a time", MODAL_TITLE),
+        "submit": plain("Find times", MODAL_TITLE),
+        "close": plain("Cancel", MODAL_TITLE),
+        "private_metadata": translate.modal_metadata(zone),
+        "blocks": [
+            _input(translate.PEOPLE_BLOCK, "People", users),
+            _input(
+                translate.DURATION_BLOCK,
+                "Length",
+                {
+                    "type": "static_select",
+                    "action_id": translate.DURATION_ACTION,
+                    "options": duration_options,
+                    "initial_option": duration_options[durations.index(default_duration)],
+                },
+            ),
+            _input(translate.FROM_BLOCK, "From", _datepicker(today)),
+            _input(translate.UNTIL_BLOCK, "Until (the last day included)", _datepicker(last)),
+            _input(
+                translate.PART_BLOCK,
+                "Time of day",
+                {
+                    "type": "static_select",
+                    "action_id": translate.PART_ACTION,
+                    "options": part_options,
+                    "initial_option": part_options[0],
+                },
+            ),
+            context([f"Days and times are read in your time zone ({escape(zone.key)})."]),
+        ],
+    }
+
+
+def _datepicker(initial: date) -> JsonDict:
+    return {
+        "type": "datepicker",
+        "action_id": translate.DATE_ACTION,
+        "initial_date": initial.isoformat(),
+        "placeholder": plain("Choose a day", 150),
+    }
+
+
+def _input(block_id: str, label: str, element: JsonDict) -> JsonDict:
+    return {"type": "input", "block_id": block_id, "label": plain(label, 2000), "element": element}

@@ -1,0 +1,1 @@
+"""App manifest templates, filled with the public base URL by ``pairtime manifests``."""

@@ -1,0 +1,249 @@
+"""Core views filled with the largest realistic data, with real signed references.
+
+Shared by the rendering tests and the Block Kit validator test, so both look
+at the same payloads.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from adapters.slack import render
+from core.actions import ActionCodec
+from core.commands import Provider
+from core.program import ProgramSettings
+from core.scheduling.info import help_view, settings_view
+from core.views import (
+    Button,
+    ButtonStyle,
+    Confirmation,
+    ConnectionStatusView,
+    ConnectPrompt,
+    Invitation,
+    LinkButton,
+    Notice,
+    PollDraftView,
+    PollOptionView,
+    PollView,
+    Question,
+    SlotChoice,
+    SlotPicker,
+    TimeInput,
+    Tone,
+)
+
+CODEC = ActionCodec([b"a test key that signs like production"])
+MADRID = ZoneInfo("Europe/Madrid")
+MONDAY = datetime(2026, 11, 30, 8, tzinfo=UTC)
+NAMES = (
+    "Maria Lopez-Fernández de la Vega",
+    "Sam O'Connor",
+    "Noor Haddad",
+    "Kwame Mensah-Bonsu",
+    "Yuki Tanaka",
+    "Ana <script> & Lima",
+    "Olusegun Adebayo",
+    "Priya Raghunathan",
+)
+OFFER = "Zq3x8PpV1mJ0kQ2rS4tU6w"  # new_reference(): 22 characters
+
+
+def ref(kind: str, **fields: object) -> str:
+    return CODEC.seal(kind, **fields)
+
+
+def link(provider: Provider) -> LinkButton:
+    state = "s" * 43
+    return LinkButton(
+        f"Connect {provider.label}",
+        f"https://pairtime.example.org/connect/{provider.value}?state={state}",
+    )
+
+
+def connect_prompt() -> ConnectPrompt:
+    return ConnectPrompt(
+        "Connect your calendar so I can see when you're busy. I only read free/busy times, "
+        "never your events' details. Each link works once, for you only, for 15 minutes.",
+        tuple(link(p) for p in Provider),
+    )
+
+
+def slots(count: int, days: int) -> tuple[SlotChoice, ...]:
+    per_day = -(-count // days)
+    found = []
+    for index in range(count):
+        day, position = divmod(index, per_day)
+        start = MONDAY + timedelta(days=day, minutes=30 * position)
+        found.append(
+            SlotChoice(
+                start,
+                start + timedelta(minutes=45),
+                ref("pick", o=OFFER, s=int(start.timestamp())),
+            )
+        )
+    return tuple(found)
+
+
+def picker(count: int = 8, days: int = 5) -> SlotPicker:
+    notes = (
+        *(f"{name} hasn't connected a calendar, so their times are not checked." for name in NAMES),
+        "Times are shown in UTC, because your chat profile has no time zone.",
+    )
+    return SlotPicker(
+        title="Times for you, " + ", ".join(NAMES[:-1]) + f" and {NAMES[-1]}",
+        zone=MADRID,
+        duration_minutes=45,
+        slots=slots(count, days),
+        more=Button("More times", ref("more", o=OFFER)),
+        notes=notes,
+        connect=connect_prompt(),
+        remaining=57,
+    )
+
+
+def confirmation(*, cancelled: bool = False) -> Confirmation:
+    start = MONDAY + timedelta(hours=6)
+    return Confirmation(
+        headline=f"{NAMES[0]} booked Mentoring circle (8 people) with you.",
+        title="Mentoring circle (8 people)",
+        start=start,
+        end=start + timedelta(minutes=45),
+        zone=MADRID,
+        with_names=NAMES,
+        invitation=Invitation("pairtime-meeting.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+        download=ref("ics", m=OFFER, p="f" * 32),
+        cancel=None
+        if cancelled
+        else Button("Cancel meeting", ref("cancel", m=OFFER), ButtonStyle.DANGER),
+        cancelled=cancelled,
+    )
+
+
+def status(*, reconnect: bool = False) -> ConnectionStatusView:
+    return ConnectionStatusView(
+        "Your Microsoft 365 / Outlook.com calendar (maria.lopez-fernandez@contoso.example) "
+        + ("needs to be reconnected." if reconnect else "is connected."),
+        Provider.MICROSOFT,
+        needs_reconnect=reconnect,
+        connect=connect_prompt() if reconnect else None,
+        disconnect=Button("Disconnect", ref("disconnect", r="f" * 32), ButtonStyle.DANGER),
+    )
+
+
+def question(options: int = 30) -> Question:
+    return Question(
+        f"You have {options} mentees. Which one would you like to meet?",
+        tuple(
+            Button(
+                f"{NAMES[i % len(NAMES)]} ({i})",
+                ref("find", r="f" * 32, p=["e" * 32], d=45, w=[1764460800, 1765670400], t=None),
+            )
+            for i in range(options)
+        ),
+    )
+
+
+def notice() -> Notice:
+    return Notice(
+        "I couldn't find 45 free minutes for you, " + ", ".join(NAMES) + " in that window.",
+        Tone.WARNING,
+        (
+            Button("Look further ahead", ref("find", r="f" * 32, d=45), ButtonStyle.PRIMARY),
+            Button("Try 22 minutes", ref("find", r="f" * 32, d=22)),
+            Button("Any time of day", ref("find", r="f" * 32, d=45, t=None)),
+            link(Provider.GOOGLE),
+        ),
+    )
+
+
+def poll_options(count: int) -> tuple[PollOptionView, ...]:
+    return tuple(
+        PollOptionView(
+            option=i,
+            start=MONDAY + timedelta(days=i),
+            end=MONDAY + timedelta(days=i, hours=1),
+            yes=i,
+            if_need_be=2,
+            busy=1,
+            vote_yes=Button("Yes", ref("vote", p="P" * 22, o=i, c="yes")),
+            vote_if_need_be=Button("If need be", ref("vote", p="P" * 22, o=i, c="maybe")),
+            winner=i == 3,
+        )
+        for i in range(count)
+    )
+
+
+def poll() -> PollView:
+    return PollView(
+        title="Circle meeting in December",
+        organizer=NAMES[0],
+        zone=MADRID,
+        duration_minutes=60,
+        options=poll_options(20),
+        invitees=8,
+        connected=5,
+        status="open",
+        deadline=MONDAY + timedelta(days=2),
+        required=NAMES[:3],
+        close=Button("Close the poll", ref("close", p="P" * 22)),
+        cancel=Button("Cancel the poll", ref("cancelpoll", p="P" * 22), ButtonStyle.DANGER),
+        connect=Button("Connect my calendar", ref("connect")),
+    )
+
+
+def poll_draft() -> PollDraftView:
+    return PollDraftView(
+        title="Circle meeting in December",
+        zone=MADRID,
+        duration_minutes=60,
+        options=tuple(
+            (option, Button("Remove", ref("remove", p="P" * 22, o=option.option)))
+            for option in poll_options(10)
+        ),
+        invitees=NAMES,
+        connected=5,
+        add_time=TimeInput("Add a time", ref("add", p="P" * 22)),
+        deadlines=tuple(
+            Button(f"In {d} days", ref("deadline", p="P" * 22, d=d)) for d in (1, 2, 3, 7)
+        ),
+        deadline=None,
+        required=tuple(
+            Button(name, ref("required", p="P" * 22, i=i)) for i, name in enumerate(NAMES)
+        ),
+        required_names=NAMES[:2],
+        post=Button("Post the poll", ref("post", p="P" * 22), ButtonStyle.PRIMARY),
+        cancel=Button("Discard", ref("discard", p="P" * 22)),
+        notes=("3 invitees have no calendar connected.",),
+    )
+
+
+def home(*, admin: bool = True) -> render.Home:
+    meetings = tuple(
+        render.UpcomingMeeting(
+            "Mentoring circle (8 people)",
+            MONDAY + timedelta(days=i),
+            MONDAY + timedelta(days=i, minutes=45),
+            NAMES[1:],
+        )
+        for i in range(40)
+    )
+    partners = tuple(
+        render.Partner(NAMES[i % len(NAMES)], "your mentee", f"U0PARTNER{i:02d}") for i in range(30)
+    )
+    return render.Home(
+        zone=MADRID,
+        status=status(reconnect=True),
+        meetings=meetings,
+        partners=partners,
+        help=help_view("I didn't catch what you'd like to do."),
+        rules=settings_view(ProgramSettings(allowed_providers=frozenset(Provider)), can_edit=True)
+        if admin
+        else None,
+    )
+
+
+def modal() -> dict[str, object]:
+    return render.find_time_modal(
+        zone=MADRID, today=date(2026, 11, 25), default_duration=45, people=["U0MENTEE"]
+    )

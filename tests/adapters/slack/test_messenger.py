@@ -1,0 +1,98 @@
+"""Coalesced updates, and Slack profiles looked up once, against the fake Slack Web API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.config import SlackSettings
+from adapters.slack.messenger import Coalescer, web_client
+from adapters.slack.people import SlackPeople
+from bot.bootstrap import prepare_database
+from core.secret import Secret
+from storage.crypto import generate_key
+from storage.store import Storage
+from tests.fakes.server import running
+from tests.fakes.slack import FakeSlack
+
+
+async def test_while_an_update_is_sent_only_the_newest_of_the_next_ones_follows():
+    coalescer = Coalescer()
+    sent: list[int] = []
+    release = asyncio.Event()
+
+    def update(number: int):
+        async def send() -> None:
+            if number == 1:
+                await release.wait()
+            sent.append(number)
+
+        return send
+
+    first = asyncio.create_task(coalescer.submit("message", update(1)))
+    await asyncio.sleep(0)
+    for number in (2, 3, 4):
+        await coalescer.submit("message", update(number))  # returns at once: queued
+    await coalescer.submit("another message", update(9))
+    assert sent == [9]
+    release.set()
+    await first
+
+    assert sent == [9, 1, 4]
+    await coalescer.submit("message", update(5))
+    assert sent == [9, 1, 4, 5]
+
+
+@pytest.fixture
+async def slack_client() -> AsyncIterator[tuple[FakeSlack, AsyncWebClient]]:
+    slack = FakeSlack()
+    slack.add_user("U0MARIA", name="maria", real_name="Maria Lopez", tz="Europe/Madrid")
+    slack.add_user("U0ROBOT", name="robot", is_bot=True)
+    async with running(slack.app) as base, aiohttp.ClientSession() as http:
+        settings = SlackSettings(
+            signing_secret=Secret("s"), bot_token=Secret(slack.bot_token), api_url=f"{base}/api/"
+        )
+        yield slack, web_client(settings, http, slack.bot_token)
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    opened = Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'pairtime.db'}", [generate_key()])
+    await prepare_database(opened.database, migrate_if_behind=False)
+    yield opened
+    await opened.close()
+
+
+async def test_a_profile_is_read_once_even_when_asked_for_at_once(slack_client, storage):
+    slack, client = slack_client
+    people = SlackPeople(storage)
+
+    found = await asyncio.gather(*(people.lookup(client, "T1", "U0MARIA") for _ in range(20)))
+
+    assert slack.count("users.info") == 1
+    assert {person.id for person in found if person} == {found[0].id}  # type: ignore[union-attr]
+    assert found[0] is not None
+    assert (found[0].name, found[0].timezone, found[0].email) == (
+        "Maria Lopez",
+        "Europe/Madrid",
+        "maria@example.org",
+    )
+    again = await people.lookup(client, "T1", "U0MARIA")
+    assert again == found[0]
+    assert slack.count("users.info") == 1
+
+
+async def test_bots_and_unknown_users_are_nobody_to_meet(slack_client, storage):
+    slack, client = slack_client
+    people = SlackPeople(storage)
+
+    assert await people.lookup(client, "T1", "U0ROBOT") is None
+    assert await people.lookup(client, "T1", "U0GHOST") is None
+    speaker = await people.speaker(client, "T1", "U0GHOST")  # still answered, by user id
+    assert speaker.name == "U0GHOST"
+    assert slack.count("users.info") == 3  # an unknown user is not cached: asked again

@@ -1,0 +1,242 @@
+"""Clicking a time in Slack: booked once, the picker updated in place, both people told by DM
+with the invitation attached; more times, cancelling, someone else's offer, rate limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.adapters.slack.harness import (
+    CHANNEL,
+    MENTEE,
+    MENTOR,
+    STRANGER,
+    SlackWorld,
+    buttons,
+    slack_world,
+    texts,
+)
+from tests.fakes import slack_requests as sr
+
+FIND = f"find a time with <@{MENTEE}|maria> next week"
+
+
+async def ask_for_times(world: SlackWorld) -> list[dict[str, Any]]:
+    """The mentor's picker (ephemeral, in the channel), as Slack received it."""
+    await world.say(sr.slash_command(world.secret, text=FIND, response_url=world.response_url()))
+    return world.slack.responses[-1].body["blocks"]
+
+
+def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
+    return next(b for b in buttons(blocks) if b["action_id"] == action_id)
+
+
+async def click(
+    world: SlackWorld, element: dict[str, Any], *, user: str = MENTOR, channel: str = CHANNEL
+) -> str:
+    """Click ``element`` as ``user``; returns the response_url the click carried."""
+    url = world.response_url()
+    await world.say(
+        sr.block_actions(
+            world.secret,
+            element["action_id"],
+            value=element["value"],
+            user_id=user,
+            channel_id=channel,
+            response_url=url,
+        )
+    )
+    return url
+
+
+async def meetings(world: SlackWorld) -> int:
+    async with world.running.storage.database.transaction() as db:
+        return (await db.execute(text("SELECT count(*) FROM meetings"))).scalar_one()
+
+
+async def test_a_click_books_once_updates_the_picker_and_tells_both_people(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        picker = await ask_for_times(world)
+        chosen = button(picker, "pt:pick:1")
+
+        await click(world, chosen)
+
+        assert await meetings(world) == 1
+        update = world.slack.responses[-1]
+        assert update.replace_original
+        assert update.text is not None
+        assert update.text.startswith("Booked: Mentoring: Alex Kim and Maria Lopez")
+        assert buttons(update.body["blocks"]) == []  # the buttons are gone
+        for user, headline in (
+            (MENTOR, "You booked Mentoring: Alex Kim and Maria Lopez."),
+            (MENTEE, "Alex Kim booked Mentoring: Alex Kim and Maria Lopez with you."),
+        ):
+            (confirmation,) = world.dm(user)
+            assert confirmation.text.startswith(headline)
+            (cancel,) = buttons(confirmation.blocks)
+            assert (cancel["action_id"], cancel["style"]) == ("pt:cancel", "danger")
+        uploads = list(world.slack.uploads.values())
+        assert sorted(u.channels[0] for u in uploads) == sorted(
+            world.slack.dm_channel(u) for u in (MENTOR, MENTEE)
+        )
+        for upload in uploads:
+            assert upload.completed
+            assert upload.filename.endswith(".ics")
+            assert upload.content is not None
+            assert upload.content.startswith(b"BEGIN:VCALENDAR")
+            assert b"METHOD:REQUEST" in upload.content
+
+
+async def test_the_same_click_again_books_nothing_more(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        chosen = button(await ask_for_times(world), "pt:pick:2")
+        await click(world, chosen)
+        posted = world.slack.count("chat.postMessage")
+
+        await click(world, chosen)
+        await click(world, button(await ask_for_times(world), "pt:pick:0"))
+
+        assert await meetings(world) == 2  # the second picker is a new offer
+        assert world.slack.responses[-3].text == world.slack.responses[1].text
+        assert world.slack.count("chat.postMessage") == posted + 2  # only the new booking's
+
+
+async def test_an_expired_response_url_still_books_and_answers_by_dm(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        chosen = button(await ask_for_times(world), "pt:pick:0")
+
+        # Slack's response_urls expire after 30 minutes; this one answers 404.
+        await world.say(
+            sr.block_actions(
+                world.secret,
+                chosen["action_id"],
+                value=chosen["value"],
+                response_url=f"{world.slack_base}/expired/1",
+            )
+        )
+
+        assert await meetings(world) == 1
+        booked, confirmation = world.dm(MENTOR)
+        assert booked.text.startswith("Booked: Mentoring: Alex Kim and Maria Lopez")
+        assert confirmation.text.startswith("You booked Mentoring")
+        assert len(world.dm(MENTEE)) == 1
+
+
+async def test_a_click_on_someone_elses_offer_changes_nothing(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        chosen = button(await ask_for_times(world), "pt:pick:0")
+
+        await click(world, chosen, user=STRANGER)
+
+        assert await meetings(world) == 0
+        answer = world.slack.responses[-1]
+        assert answer.text == "Only the people in this meeting can choose its time."
+        assert answer.response_type == "ephemeral"
+        assert not answer.replace_original
+        assert world.slack.messages == []
+        assert world.slack.uploads == {}
+
+
+async def test_a_forged_button_value_is_refused(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        chosen = button(await ask_for_times(world), "pt:pick:0")
+        body, signature = chosen["value"].split(".")
+
+        await click(world, chosen | {"value": f"{body}.{signature[::-1]}"})
+
+        assert await meetings(world) == 0
+        assert "That button has expired or isn't valid" in (world.slack.responses[-1].text or "")
+
+
+async def test_more_times_replaces_the_picker_with_the_next_ones(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        picker = await ask_for_times(world)
+        first = {b["value"] for b in buttons(picker) if b["action_id"].startswith("pt:pick:")}
+
+        await click(world, button(picker, "pt:more"))
+
+        update = world.slack.responses[-1]
+        assert update.replace_original
+        shown = {
+            b["value"]
+            for b in buttons(update.body["blocks"])
+            if b["action_id"].startswith("pt:pick:")
+        }
+        assert len(shown) == 8
+        assert shown.isdisjoint(first)
+
+
+async def test_cancelling_from_the_confirmation_tells_the_partner(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        await click(world, button(await ask_for_times(world), "pt:pick:0"))
+        (confirmation,) = world.dm(MENTEE)
+
+        await click(
+            world,
+            button(confirmation.blocks, "pt:cancel"),
+            user=MENTEE,
+            channel=world.slack.dm_channel(MENTEE),
+        )
+
+        update = world.slack.responses[-1]
+        assert update.replace_original
+        assert (update.text or "").startswith("Cancelled: Mentoring: Alex Kim and Maria Lopez")
+        assert buttons(update.body["blocks"]) == []
+        told = world.dm(MENTOR)[-1]
+        assert told.text.startswith("Maria Lopez cancelled Mentoring: Alex Kim and Maria Lopez.")
+        cancellation = list(world.slack.uploads.values())[-1]
+        assert cancellation.channels == [world.slack.dm_channel(MENTOR)]
+        assert cancellation.content is not None
+        assert b"METHOD:CANCEL" in cancellation.content
+        async with world.running.storage.database.transaction() as db:
+            status = (await db.execute(text("SELECT status FROM meetings"))).scalar_one()
+        assert status == "cancelled"
+
+
+async def test_a_rate_limited_post_is_sent_again_after_retry_after(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        picker = await ask_for_times(world)
+        world.slack.rate_limit("chat.postMessage", times=1, retry_after=1)
+
+        await click(world, button(picker, "pt:pick:0"))
+
+        posts = world.slack.calls_to("chat.postMessage")
+        assert [call.status for call in posts].count(429) == 1
+        assert len(posts) == 3  # two confirmations, one of them sent twice
+        refused = next(call for call in posts if call.status == 429)
+        retried = next(
+            call
+            for call in posts
+            if call.at > refused.at and call.args["channel"] == refused.args["channel"]
+        )
+        assert retried.at - refused.at >= 1.0
+        assert len(world.dm(MENTOR)) == len(world.dm(MENTEE)) == 1
+
+
+async def test_link_buttons_only_acknowledge(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        # Asked in the DM, the picker also offers the (personal) connect links.
+        await world.say(sr.event_callback(world.secret, sr.message_im_event(FIND)))
+        (picker,) = world.dm(MENTOR)
+        link = next(b for b in buttons(picker.blocks) if "url" in b)
+        assert link["text"]["text"] == "Connect iCloud"
+        calls = len(world.slack.calls)
+
+        answer = await world.say(
+            sr.block_actions(
+                world.secret, link["action_id"], channel_id=world.slack.dm_channel(MENTOR)
+            )
+        )
+
+        assert answer.status == 200
+        assert len(world.slack.calls) == calls
+
+
+async def test_a_picker_in_a_channel_carries_no_personal_links(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        picker = await ask_for_times(world)
+
+        assert [b for b in buttons(picker) if "url" in b] == []
+        assert "connect my calendar" in texts(picker)
