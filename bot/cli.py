@@ -99,6 +99,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     parse.set_defaults(handler=_parse)
 
+    manifests = commands.add_parser(
+        "manifests",
+        help="write the Slack app manifest and the Teams app package",
+        description="Write the Slack app manifest (slack-manifest.yaml) and, given the bot's "
+        "app id, the Teams app package (manifest.json, icons and the zip to upload) with "
+        "every URL filled in from --base-url.",
+    )
+    manifests.add_argument(
+        "--base-url", required=True, help="the public https address, e.g. https://bot.example.org"
+    )
+    manifests.add_argument("--out", type=Path, required=True, help="the folder to write into")
+    manifests.add_argument(
+        "--teams-app-id", help="the Azure Bot's app id (default: MICROSOFT_APP_ID)"
+    )
+    manifests.set_defaults(handler=_manifests)
+
     _storage_commands(commands)
     return parser
 
@@ -262,6 +278,36 @@ def _demo_reset(_args: argparse.Namespace) -> int:
         return 0
 
     return _run("demo reset", work())
+
+
+def _manifests(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from adapters.slack.manifest import write_manifest as write_slack
+    from adapters.teams.manifest import write_manifest as write_teams
+
+    base_url = str(args.base_url).rstrip("/")
+    address = urlsplit(base_url)
+    if address.scheme != "https" or not address.netloc:
+        print("pairtime manifests: --base-url must be an https URL", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    app_id = args.teams_app_id or os.environ.get("MICROSOFT_APP_ID")
+    try:
+        written = write_slack(base_url, args.out)
+        if app_id:
+            written += write_teams(base_url, args.out / "teams", app_id=app_id)
+    except (OSError, ValueError) as error:
+        print(f"pairtime manifests: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(path)
+    if not app_id:
+        print(
+            "pairtime manifests: the Teams package was skipped: pass --teams-app-id or set "
+            "MICROSOFT_APP_ID to the Azure Bot's app id",
+            file=sys.stderr,
+        )
+    return 0
 
 
 def _keys_generate(_args: argparse.Namespace) -> int:

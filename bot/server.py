@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -127,22 +128,37 @@ async def _start_chat(settings: Settings, chat: ChatContext) -> dict[str, ChatEn
 
 
 TICK_SECONDS = 15
+TIDY_SECONDS = 3600
+KEEP_EVENTS = timedelta(days=1)  # Slack and Teams stop resending within minutes
 
 
 async def clockwork(services: Services) -> None:
-    """Poll deadlines and reminders, at start-up and then every few seconds.
+    """Poll deadlines and reminders, at start-up and then every few seconds; tidy hourly.
 
     At start-up first, so a deadline that passed while Pairtime was stopped is
     handled at once. Several processes may tick: each close and each reminder
     is a conditional update in the database, so it happens once.
     """
+    loop = asyncio.get_running_loop()
+    tidied = loop.time() - TIDY_SECONDS
     while True:
         try:
             for program, outcome in await services.scheduler.tick():
                 await services.messengers.deliver(program, outcome)
+            if loop.time() - tidied >= TIDY_SECONDS:
+                tidied = loop.time()
+                await tidy(services.storage, services.clock.now())
         except Exception:  # one bad tick must not stop the clock
             log.exception("the poll clock failed this time; it will try again")
         await asyncio.sleep(TICK_SECONDS)
+
+
+async def tidy(storage: Storage, now: datetime) -> None:
+    """Forget chat event ids nobody will resend, and connect links long expired."""
+    events = await storage.events.forget_before(now - KEEP_EVENTS)
+    states = await storage.connect_states.purge(now - KEEP_EVENTS)
+    if events or states:
+        log.info("tidied %d old event id(s) and %d expired connect link(s)", events, states)
 
 
 def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

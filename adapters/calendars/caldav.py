@@ -105,7 +105,11 @@ class CalDavCalendars:
                 # try on a fresh connection, within the same deadline.
                 if attempt:
                     return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
-        busy = BusyTimes(tuple(busy_from_ical(texts, window, reading.zone)))
+        # Parsing and expanding events is CPU work: off the event loop, so that a large
+        # calendar never delays other requests' answers.
+        busy = BusyTimes(
+            tuple(await asyncio.to_thread(busy_from_ical, texts, window, reading.zone))
+        )
         if known != secret.get("calendars"):
             return Read(busy, {**secret, "calendars": known})
         return Read(busy)
@@ -141,6 +145,9 @@ class CalDavCalendars:
                     event=True,
                     start=window.start,
                     end=window.end,
+                    # busy_from_ical expands and filters by time itself; caldav's client-side
+                    # re-check would parse every event a second time, on the event loop.
+                    post_filter=False,
                 )
             return [item.data for item in found if item.data]
 

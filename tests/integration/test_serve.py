@@ -92,6 +92,7 @@ COMMANDS = [
     ["program", "set"],
     ["demo"],
     ["demo", "reset"],
+    ["manifests"],
 ]
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from bot.server import tidy
 from core.calendars import ConnectionStatus
 from core.commands import Provider, TimeOfDay
 from core.meetings import Meeting, MeetingStatus, SlotOffer
@@ -376,3 +377,15 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
     assert closed is not None
     assert (closed.status, closed.meeting) == (PollStatus.CLOSED, "m1")
     assert await storage.polls.due(NOW + timedelta(days=3)) == []
+
+
+async def test_tidying_forgets_old_event_ids_and_expired_links(storage: Storage):
+    ana = await person(storage, "Ana")
+    identity = ChatIdentity(Platform.SLACK, "T1", "UANA")
+    await storage.connect_states.issue(identity, ana.id, [Provider.GOOGLE], NOW)
+    assert await storage.events.first_time("slack:Ev1", NOW)
+    await tidy(storage, NOW + timedelta(hours=2))  # too recent to forget
+    assert not await storage.events.first_time("slack:Ev1", NOW)
+    await tidy(storage, NOW + timedelta(days=2))
+    assert await storage.events.first_time("slack:Ev1", NOW + timedelta(days=2))
+    assert await storage.connect_states.purge(NOW + timedelta(days=10)) == 0  # already gone
