@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from pathlib import Path
 
@@ -106,4 +107,4 @@ def test_every_command_has_help(command: list[str]):
 def test_top_level_help_lists_the_commands():
     listed = run_pairtime(["--help"]).stdout
     for command in {c[0] for c in COMMANDS if c}:
-        assert f"    {command} " in listed
+        assert re.search(rf"^    {command}\b", listed, re.MULTILINE), command
