@@ -18,6 +18,7 @@ from adapters.chat import ChatContext, ChatEndpoint
 from adapters.slack.endpoint import start_slack
 from adapters.teams.endpoint import start_teams
 from adapters.web.endpoint import start_web
+from bot.access_log import PathOnlyAccessLogger
 from bot.demo import start_demo
 from bot.services import Services, build_services, http_session
 from bot.settings import Settings
@@ -188,7 +189,7 @@ async def serve(
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(app)
+    runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

@@ -14,8 +14,6 @@ polling loop, and shutdown can let unfinished work end instead of dropping it.
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
@@ -27,7 +25,13 @@ from adapters.slack.config import SlackSettings
 from adapters.slack.installations import SealedInstallationStore, oauth_state_store
 from adapters.slack.listeners import SlackBot
 from adapters.slack.manifest import BOT_SCOPES
-from adapters.slack.messenger import Coalescer, SlackMessenger, WorkspaceClients, web_client
+from adapters.slack.messenger import (
+    Coalescer,
+    SlackMessenger,
+    WorkspaceClients,
+    library_logger,
+    web_client,
+)
 from adapters.slack.people import SlackPeople
 from adapters.slack.tasks import BackgroundWork
 from core.ports import Messenger
@@ -91,7 +95,7 @@ async def start_slack(settings: SlackSettings, chat: ChatContext) -> ChatEndpoin
 def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
     if settings.signing_secret is None:
         raise ValueError("Slack needs its signing secret: requests are never taken unverified")
-    bolt_log = logging.getLogger("adapters.slack.bolt")
+    bolt_log = library_logger("adapters.slack.bolt")
     token = settings.bot_token.reveal() if settings.bot_token is not None else None
     client = web_client(settings, chat.http, None if settings.multi_workspace else token)
     installations: SealedInstallationStore | None = None

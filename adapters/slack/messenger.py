@@ -54,8 +54,19 @@ def web_client(
         base_url=settings.api_url,
         session=http,
         retry_handlers=retry_handlers(),
-        logger=logging.getLogger("adapters.slack.web"),
+        logger=library_logger("adapters.slack.web"),
     )
+
+
+def library_logger(name: str) -> logging.Logger:
+    """A logger for slack_sdk or bolt, held at INFO whatever the level above it.
+
+    At DEBUG they log whole requests and answers: one-time connect links,
+    response URLs, what people wrote. Pairtime's own DEBUG must not bring those.
+    """
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    return logger
 
 
 def slack_error(error: SlackApiError) -> str:
