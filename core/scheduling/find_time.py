@@ -184,7 +184,15 @@ async def offer_times(
     await ports.offers.add(offer)
     notes = [lead] if lead else []
     notes += _notes(ctx, people, results)
-    picker = await picker_for(ports, ctx, offer=offer, page=page, others=others, notes=notes)
+    picker = await picker_for(
+        ports,
+        ctx,
+        offer=offer,
+        page=page,
+        others=others,
+        notes=notes,
+        connected=isinstance(results.get(ctx.person.id), BusyTimes | NeedsReconnect | Unreadable),
+    )
     return Outcome(
         picker, direct=await _reconnect_requests(ports, ctx, results), replaces_original=replace
     )
@@ -234,10 +242,15 @@ async def picker_for(
     page: Sequence[Interval],
     others: Sequence[Person],
     notes: Sequence[str],
+    connected: bool | None = None,
 ) -> SlotPicker:
+    """The picker for ``page`` of ``offer``; ``connected`` says whether the speaker has a
+    calendar when the caller already knows (it saves asking again)."""
     remaining = len([s for s in offer.slots if s not in offer.shown])
     connect = None
-    if await ports.connections.get(ctx.person.id) is None:
+    if connected is None:
+        connected = await ports.connections.get(ctx.person.id) is not None
+    if not connected:
         if ctx.private:
             prompt = await connect_prompt(ports, ctx, None)
             connect = prompt if not isinstance(prompt, Notice) else None
