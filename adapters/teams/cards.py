@@ -5,10 +5,17 @@ resolved (``Context.zone``), and the zone is named on the card: Adaptive Cards' 
 ``{{DATE()}}``/``{{TIME()}}`` would use the device's zone, which may not be the one Pairtime
 reasons in.
 
+The exception is the poll (:class:`PollView`): one message in a channel, read by people in
+many zones. Its times are Adaptive Cards' ``{{DATE()}}``/``{{TIME()}}`` functions over the
+UTC time, which every reader's Teams client writes in that device's zone, and the card says
+so ("times in your own time zone").
+
 Every button that acts carries core's signed reference as ``{"pt": reference}`` in an
 ``Action.Execute`` (verb ``pairtime``), with an ``Action.Submit`` fallback for clients
 without Universal Actions; links are ``Action.OpenUrl``. Connect links are personal and
-single-use, so they are only ever shown in a personal chat.
+single-use, so they are only ever shown in a personal chat. A :class:`TimeInput` is an
+``Input.Date`` and an ``Input.Time`` (ids ``translate.DATE_INPUT``/``TIME_INPUT``) whose
+values come back in the data of whichever button is pressed.
 """
 
 from __future__ import annotations
@@ -16,11 +23,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.teams.translate import VERB
+from adapters.teams.translate import (
+    APPLY,
+    DATE_INPUT,
+    RELEASE_INPUT,
+    REQUIRE_INPUT,
+    TIME_INPUT,
+    VERB,
+)
 from core.views import (
     Button,
     ButtonStyle,
@@ -30,10 +44,14 @@ from core.views import (
     HelpView,
     LinkButton,
     Notice,
+    PollDraftView,
+    PollOptionView,
+    PollView,
     Question,
     SettingsView,
     SlotChoice,
     SlotPicker,
+    TimeInput,
     Tone,
     View,
 )
@@ -65,6 +83,10 @@ WELCOME_LINES = (
     ),
 )
 EN_DASH = "\u2013"  # between the two ends of a time span
+CHECK = "\u2713"  # marks the chosen toggle: colour alone does not say it
+OWN_ZONE = "times in your own time zone"
+EXPANDED_CHOICES = 8  # up to this many people are check boxes; more, a drop-down list
+DRAFT_PRIVATE = "Only you see this draft: remove or add times, then post it for everyone."
 WELCOME_CONNECT = "Connect your calendar to start:"
 WELCOME_CONNECT_SHARED = (
     "Each person connects their own calendar, privately: press the button or say “connect” to me."
@@ -268,7 +290,271 @@ def _notes(notes: Iterable[str]) -> JsonDict:
     }
 
 
+def _poll(view: PollView, _options: CardOptions) -> JsonDict:
+    """The poll everyone in the channel sees: times in each reader's own zone, the votes so
+    far, how many invitees are busy (never who), and the buttons to vote."""
+    is_open = view.status == "open"
+    body: list[JsonDict] = [
+        _heading(view.title),
+        _text(
+            f"A poll by {view.organizer} · {duration_label(view.duration_minutes)} · {OWN_ZONE}",
+            subtle=True,
+            spacing="None",
+        ),
+    ]
+    if view.deadline is not None and is_open:
+        body.append(_text(f"Voting closes {local_moment(view.deadline)}.", spacing="Small"))
+    if view.required:
+        body.append(_text(f"Required: {_join(view.required)}.", spacing="Small"))
+    body.extend(_poll_option(option) for option in view.options)
+    body.append(
+        _text(
+            f"{view.connected} of {view.invitees} invitees have connected calendars.",
+            subtle=True,
+            size="Small",
+            separator=True,
+        )
+    )
+    if view.status == "cancelled":
+        said = view.result or "This poll is cancelled."
+        body.append(_text(said, weight="Bolder", color="Attention"))
+    elif not is_open:
+        body.append(_text(f"This poll is {view.status}.", weight="Bolder", color="Good"))
+        if view.result:
+            body.append(_text(view.result))
+    actions = [_execute(b) for b in (view.close, view.cancel, view.connect) if b is not None]
+    return _card(body, actions)
+
+
+def _poll_option(option: PollOptionView) -> JsonDict:
+    when = f"{local_day(option.start)}, {local_time(option.start)}{EN_DASH}{local_time(option.end)}"
+    tally = f"{option.yes} yes, {option.if_need_be} if need be · {option.busy} busy"
+    details: list[JsonDict] = [_text(when, weight="Bolder")]
+    if option.winner:
+        details.append(_text("Winner", color="Good", weight="Bolder", spacing="None"))
+    details.append(_text(tally, subtle=True, size="Small", spacing="None"))
+    columns: list[JsonDict] = [
+        {
+            "type": "Column",
+            "width": "stretch",
+            "verticalContentAlignment": "Center",
+            "items": details,
+        }
+    ]
+    votes = [_execute(b) for b in (option.vote_yes, option.vote_if_need_be) if b is not None]
+    if votes:
+        columns.append(
+            {
+                "type": "Column",
+                "width": "auto",
+                "verticalContentAlignment": "Center",
+                "items": [{"type": "ActionSet", "actions": votes}],
+            }
+        )
+    block: JsonDict = {
+        "type": "ColumnSet",
+        "separator": True,
+        "spacing": "Medium",
+        "columns": columns,
+    }
+    if option.winner:
+        block["style"] = "good"
+    return block
+
+
+def _poll_draft(view: PollDraftView, options: CardOptions) -> JsonDict:
+    """The organiser's private draft: times to remove, a field to add one, the deadline and
+    the required attendees to choose, then Post or Discard."""
+    twelve = options.twelve_hour
+    first = view.options[0][0].start if view.options else None
+    body: list[JsonDict] = [
+        _heading(f"Draft poll: {view.title}"),
+        _text(
+            f"{duration_label(view.duration_minutes)} · times in {zone_label(view.zone, first)}",
+            subtle=True,
+            spacing="None",
+        ),
+        _text(DRAFT_PRIVATE, size="Small", spacing="Small"),
+    ]
+    for option, remove in view.options:
+        start, end = option.start.astimezone(view.zone), option.end.astimezone(view.zone)
+        when = (
+            f"{short_day(start.date())}, {time_label(start, view.zone, twelve_hour=twelve)}"
+            f"{EN_DASH}{time_label(end, view.zone, twelve_hour=twelve)}"
+        )
+        body.append(
+            {
+                "type": "ColumnSet",
+                "separator": True,
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "verticalContentAlignment": "Center",
+                        "items": [
+                            _text(when, weight="Bolder"),
+                            _text(f"{option.busy} busy", subtle=True, size="Small", spacing="None"),
+                        ],
+                    },
+                    {
+                        "type": "Column",
+                        "width": "auto",
+                        "verticalContentAlignment": "Center",
+                        "items": [{"type": "ActionSet", "actions": [_execute(remove)]}],
+                    },
+                ],
+            }
+        )
+    body.extend(_time_input(view.add_time, view.zone, first))
+    body.append(_text(f"Invitees: {_join(view.invitees)}.", separator=True))
+    deadline = (
+        f"{short_day(view.deadline.astimezone(view.zone).date())}, "
+        f"{time_label(view.deadline, view.zone, twelve_hour=twelve)}"
+        if view.deadline is not None
+        else "none"
+    )
+    body.append(_text(f"Deadline: {deadline}", weight="Bolder", separator=True))
+    body.extend(_toggle_rows(view.deadlines))
+    body.extend(_required(view))
+    if view.notes:
+        body.append(_notes(view.notes))
+    return _card(body, [_execute(view.post), _execute(view.cancel)])
+
+
+def _required(view: PollDraftView) -> list[JsonDict]:
+    """Required attendees as two multi-select lists whose values are core's toggles: the
+    ones ticked are toggled when any button of the draft is pressed. Compact: a button per
+    invitee would not fit Teams' 28 KB for a circle of fifty."""
+    required = _join(view.required_names) if view.required_names else "nobody"
+    blocks: list[JsonDict] = [
+        _text(f"Required attendees: {required}", weight="Bolder", separator=True),
+        _text(
+            "The winning time must suit every required attendee.",
+            subtle=True,
+            size="Small",
+            spacing="None",
+        ),
+    ]
+    chosen = [b for b in view.required if b.style is ButtonStyle.PRIMARY]
+    others = [b for b in view.required if b.style is not ButtonStyle.PRIMARY]
+    for input_id, label, buttons in (
+        (REQUIRE_INPUT, "Make required", others),
+        (RELEASE_INPUT, "No longer required", chosen),
+    ):
+        if buttons:
+            blocks.append(
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": input_id,
+                    "label": label,
+                    "isMultiSelect": True,
+                    "style": "expanded" if len(buttons) <= EXPANDED_CHOICES else "compact",
+                    "placeholder": "Choose people",
+                    "choices": [{"title": b.label, "value": b.action} for b in buttons],
+                }
+            )
+    data = {APPLY: 1}
+    blocks.append(
+        {
+            "type": "ActionSet",
+            "spacing": "Small",
+            "actions": [
+                {
+                    "type": "Action.Execute",
+                    "title": "Update required attendees",
+                    "verb": VERB,
+                    "data": data,
+                    "fallback": {
+                        "type": "Action.Submit",
+                        "title": "Update required attendees",
+                        "data": data,
+                    },
+                }
+            ],
+        }
+    )
+    return blocks
+
+
+def _time_input(field: TimeInput, zone: ZoneInfo, at: datetime | None) -> list[JsonDict]:
+    """A date and a time, in the organiser's zone, sent with ``field``'s button."""
+    return [
+        _text(field.label, weight="Bolder", separator=True),
+        {
+            "type": "ColumnSet",
+            "spacing": "Small",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [{"type": "Input.Date", "id": DATE_INPUT, "label": "Day"}],
+                },
+                {
+                    "type": "Column",
+                    "width": "stretch",
+                    "items": [
+                        {
+                            "type": "Input.Time",
+                            "id": TIME_INPUT,
+                            "label": f"Time ({zone_label(zone, at)})",
+                        }
+                    ],
+                },
+            ],
+        },
+        {
+            "type": "ActionSet",
+            "spacing": "Small",
+            "actions": [_execute(Button(field.submit_label, field.action))],
+        },
+    ]
+
+
+def _toggle_rows(buttons: Sequence[Button]) -> list[JsonDict]:
+    """Choices as buttons; the chosen ones (core's primary style) are ticked."""
+    marked = [
+        Button(f"{CHECK} {b.label}", b.action, b.style) if b.style is ButtonStyle.PRIMARY else b
+        for b in buttons
+    ]
+    return [
+        {"type": "ActionSet", "spacing": "Small", "actions": row}
+        for row in _rows([_execute(b) for b in marked])
+    ]
+
+
 # ---------------------------------------------------------------------- formatting
+
+
+def local_moment(moment: datetime) -> str:
+    """``Tue, Dec 1, 2026 at 2:00 PM`` as each reader's Teams client writes it, in the
+    reader's own zone (Adaptive Cards' DATE and TIME functions)."""
+    return f"{local_day(moment)} at {local_time(moment)}"
+
+
+def local_day(moment: datetime) -> str:
+    return f"{{{{DATE({_rfc3339(moment)}, SHORT)}}}}"
+
+
+def local_time(moment: datetime) -> str:
+    return f"{{{{TIME({_rfc3339(moment)})}}}}"
+
+
+def _rfc3339(moment: datetime) -> str:
+    """The strict form the DATE/TIME functions accept: UTC, seconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def short_day(day: date) -> str:
+    """``Tue 1 Dec``: the draft lists up to eight, one a line."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def duration_label(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} minutes"
+    label = f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{label} {rest} minutes" if rest else label
 
 
 def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
@@ -418,6 +704,8 @@ _RENDERERS: dict[type[Any], Callable[[Any, CardOptions], JsonDict]] = {
     SettingsView: lambda view, _options: _settings(view),
     Notice: lambda view, _options: _notice(view),
     Question: lambda view, _options: _card([_text(view.text), *_button_rows(view.options)]),
+    PollView: _poll,
+    PollDraftView: _poll_draft,
 }
 
 

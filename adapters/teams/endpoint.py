@@ -121,6 +121,7 @@ class TeamsEndpoint:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._keys
         await self._turns.close()
+        await self._messenger.close()  # the last card updates (a poll's tally) go out now
         await self._authentication.close()
         if self._credentials is not None:
             self._credentials.close()

@@ -5,16 +5,21 @@ Sends go through ``CloudAdapter.continue_conversation`` with a stored conversati
 chat with someone Pairtime has only seen in a channel. Teams limits each bot to about 7
 messages a second per conversation and answers 429 beyond: sends are paced per conversation,
 and a 429 is retried after its ``Retry-After``.
+
+Updates of a posted message (a poll, as votes come in) go through a :class:`Coalescer`: at
+most one a second per message, always the newest card, and a closed poll's card is never
+replaced by an older open one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from typing import Any, Generic, TypeVar
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import (
@@ -29,14 +34,18 @@ from adapters.teams import cards, translate
 from adapters.teams.translate import JsonDict
 from core.people import PersonId, Platform, ProgramId, identity_in
 from core.ports import Clock
-from core.views import Outcome, View
+from core.views import MessageUpdate, Outcome, PollView, View
 from storage.store import Storage
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PER_SECOND = 7  # Teams: 7 messages per second per conversation (then 8 per 2 s, 60 per 30 s)
 MAX_ATTEMPTS = 4
 LONGEST_WAIT = 30.0  # seconds: a Retry-After beyond this is not waited for
+UPDATE_INTERVAL = 1.0  # seconds between two updates of one message
+LATE_ANSWER_INTERVAL = 30.0  # seconds between two late answers to one person about one card
+FINAL_MEMORY = 10_000  # messages remembered as showing a final card (a closed poll)
 
 
 class DeliveryFailed(Exception):
@@ -198,21 +207,144 @@ class Outbox:
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+class Coalescer(Generic[T]):
+    """Sends per key, coalesced: at most one each ``interval`` seconds, always the newest.
+    Many votes at once become a few updates of the poll's card (Teams allows a bot about 7
+    sends a second per conversation), and the last one sent is the last one submitted.
+
+    A final item (a closed or cancelled poll) is never replaced by one submitted after it:
+    a vote counted just before the close may still be on its way with the open poll.
+    """
+
+    def __init__(
+        self, send: Callable[[T], Awaitable[None]], *, interval: float = UPDATE_INTERVAL
+    ) -> None:
+        self._send = send
+        self._interval = interval
+        self._pending: dict[Hashable, T] = {}
+        self._workers: dict[Hashable, asyncio.Task[None]] = {}
+        self._sent_at: dict[Hashable, float] = {}
+        self._final: OrderedDict[Hashable, None] = OrderedDict()
+        self._flushing = asyncio.Event()
+        self.sent = 0  # sends made, for tests and the benchmark
+
+    def submit(self, key: Hashable, item: T, *, final: bool = False) -> None:
+        """Queue ``item`` as the next one for ``key``; returns at once."""
+        if key in self._final and not final:
+            return
+        if final:
+            self._final[key] = None
+            while len(self._final) > FINAL_MEMORY:
+                self._final.popitem(last=False)
+        self._pending[key] = item
+        if key not in self._workers:
+            self._workers[key] = asyncio.ensure_future(self._run(key))
+
+    async def flush(self) -> None:
+        """Send what is pending now, and from then on without waiting out the interval: for
+        shutdown, so that the last version of every card goes out."""
+        self._flushing.set()
+        workers = list(self._workers.values())
+        if workers:
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _run(self, key: Hashable) -> None:
+        try:
+            while key in self._pending:
+                wait = self._sent_at.get(key, -self._interval) + self._interval - time.monotonic()
+                if wait > 0 and not self._flushing.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._flushing.wait(), wait)
+                item = self._pending.pop(key)
+                try:
+                    await self._send(item)
+                    self.sent += 1
+                except DeliveryFailed as error:
+                    log.warning("a coalesced send was not delivered (status %s)", error.status)
+                except Exception:  # one failure must not stop the sends after it
+                    log.exception("a coalesced send failed")
+                self._sent_at[key] = time.monotonic()
+        finally:
+            self._workers.pop(key, None)
+            if len(self._sent_at) > FINAL_MEMORY:
+                now = time.monotonic()
+                for old in [k for k, at in self._sent_at.items() if now - at > self._interval]:
+                    self._sent_at.pop(old, None)
+
+
 class TeamsMessenger:
-    """core's Messenger: private messages to people, through their stored references."""
+    """core's Messenger: private messages to people, through their stored references, and
+    updates of the messages Pairtime posted (polls), coalesced."""
 
     def __init__(self, outbox: Outbox, storage: Storage, clock: Clock, base_url: str) -> None:
         self._outbox = outbox
         self._storage = storage
         self._clock = clock
         self._base_url = base_url
+        self.updates: Coalescer[tuple[Mapping[str, str], View]] = Coalescer(
+            self._update, interval=UPDATE_INTERVAL
+        )
+        self.late: Coalescer[tuple[ProgramId, PersonId, View]] = Coalescer(
+            self._late, interval=LATE_ANSWER_INTERVAL
+        )
 
     async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+        """Send ``outcome``'s private messages and update the messages it changed (the clock's
+        closes and reminders, and what turns hand over)."""
+        self.apply(outcome.updates)
         for message in outcome.direct:
             try:
                 await self.send(program, message.person, message.view)
             except DeliveryFailed as error:
                 log.warning("a private message was not delivered (status %s)", error.status)
+
+    def apply(self, updates: Iterable[MessageUpdate]) -> None:
+        """Queue each update for its message (see :class:`Coalescer`); returns at once."""
+        for update in updates:
+            message = update.message
+            if translate.message_reference(message) is None:
+                log.info("an update for a message Pairtime did not post in Teams; skipped")
+                continue
+            final = isinstance(update.view, PollView) and update.view.status != "open"
+            key = (message["conversation"], message["activity"])
+            self.updates.submit(key, (message, update.view), final=final)
+
+    def answer_later(
+        self, program: ProgramId, person: PersonId, about: Hashable, view: View
+    ) -> None:
+        """A click's answer that came too late for Teams' reply: to the person's personal
+        chat, at most one each :data:`LATE_ANSWER_INTERVAL` about one card, the newest."""
+        self.late.submit((program, person, about), (program, person, view))
+
+    async def post_shared(self, reference: Mapping[str, Any], view: View) -> dict[str, str]:
+        """Post ``view`` for everyone where ``reference`` points (a poll into its channel);
+        returns where it landed, as core keeps it (:func:`translate.posted_message`)."""
+        options = cards.CardOptions(
+            self._base_url,
+            private=False,
+            twelve_hour=translate.twelve_hour_clock(reference.get("locale")),
+        )
+        activity = translate.message_activity(cards.render(view, options), cards.summary(view))
+        posted = await self._outbox.post(reference, activity)
+        if not posted:
+            raise DeliveryFailed(None)
+        return translate.posted_message(reference, posted)
+
+    async def close(self) -> None:
+        await self.updates.flush()
+        await self.late.flush()
+
+    async def _update(self, item: tuple[Mapping[str, str], View]) -> None:
+        message, view = item
+        reference = translate.message_reference(message)
+        if reference is None:  # pragma: no cover - apply() lets none of these in
+            return
+        card = cards.render(view, cards.CardOptions(self._base_url, private=False))
+        activity = translate.message_activity(card, cards.summary(view))
+        await self._outbox.update(reference, message["activity"], activity)
+
+    async def _late(self, item: tuple[ProgramId, PersonId, View]) -> None:
+        await self.send(*item)
 
     async def send(self, program: ProgramId, person: PersonId, view: View) -> bool:
         """Write to ``person`` privately; False when Pairtime has no way to reach them."""

@@ -28,6 +28,17 @@ CARD_ACTION = "adaptiveCard/action"
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 MESSAGE_RESPONSE_TYPE = "application/vnd.microsoft.activity.message"
 PERSONAL = "personal"
+# The ids of a TimeInput's two fields on a card: their values come back in the click's data.
+DATE_INPUT = "ptDate"
+TIME_INPUT = "ptTime"
+# A draft's required attendees: multi-select lists whose values are core's toggle references
+# (people to make required, people to release), applied before the button pressed; a button
+# whose data holds APPLY applies them alone.
+REQUIRE_INPUT = "ptRequire"
+RELEASE_INPUT = "ptRelease"
+APPLY = "ptApply"
+MAX_TOGGLES = 100  # more than a poll has invitees: anything beyond is not from our card
+CHANNEL_KEY = "channel:"  # stored references of shared conversations: "channel:{id}"
 
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"[ \t\u00a0]+")
@@ -217,10 +228,17 @@ def people_mentioned(incoming: Incoming) -> list[Account]:
 
 @dataclass(frozen=True, slots=True)
 class Click:
-    """A button press: a signed core reference, or words to handle as if typed."""
+    """A button press: a signed core reference, or words to handle as if typed.
+
+    ``value`` is what a card's date and time fields held when the button was pressed, as
+    ``YYYY-MM-DDTHH:MM`` (empty when either was left blank), or None without such fields.
+    """
 
     reference: str | None = None
     say: str | None = None
+    value: str | None = None
+    toggles: tuple[str, ...] = ()  # core references ticked in a draft's lists, to act first
+    apply: bool = False  # "Update required attendees": only the toggles
 
 
 def click_of(incoming: Incoming) -> Click | None:
@@ -235,11 +253,113 @@ def click_of(incoming: Incoming) -> Click | None:
         data = incoming.value
     if not isinstance(data, dict):
         return None
+    toggles = _toggles(data)
     if isinstance(data.get("pt"), str) and data["pt"]:
-        return Click(reference=data["pt"])
+        return Click(reference=data["pt"], value=time_value(data), toggles=toggles)
+    if data.get(APPLY):
+        return Click(toggles=toggles, apply=True)
     if isinstance(data.get("say"), str) and data["say"]:
         return Click(say=data["say"])
     return None
+
+
+def _toggles(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The references ticked in a draft's multi-select lists (Teams joins them with commas;
+    a signed reference never holds one)."""
+    found: list[str] = []
+    for key in (REQUIRE_INPUT, RELEASE_INPUT):
+        value = data.get(key)
+        if isinstance(value, str):
+            found.extend(part.strip() for part in value.split(",") if part.strip())
+    return tuple(dict.fromkeys(found))[:MAX_TOGGLES]
+
+
+def time_value(data: Mapping[str, Any]) -> str | None:
+    """``Input.Date`` (``YYYY-MM-DD``) and ``Input.Time`` (``HH:MM``) as one local
+    ``YYYY-MM-DDTHH:MM``; "" when either is blank, None when the card had no such fields."""
+    if DATE_INPUT not in data and TIME_INPUT not in data:
+        return None
+    day, clock = data.get(DATE_INPUT), data.get(TIME_INPUT)
+    if not isinstance(day, str) or not isinstance(clock, str):
+        return ""
+    day, clock = day.strip(), clock.strip()
+    if not day or not clock:
+        return ""
+    return f"{day}T{clock[:5]}"  # some clients add seconds
+
+
+def channel_of(incoming: Incoming) -> str | None:
+    """The shared conversation spoken in (a team channel or a group chat), without the
+    ``;messageid=`` of a reply thread; None in a personal chat."""
+    if incoming.private:
+        return None
+    return incoming.conversation_id.split(";", 1)[0]
+
+
+def channel_key(channel: str) -> str:
+    """Where a channel's reference is stored among the people's (``conversations``)."""
+    return f"{CHANNEL_KEY}{channel}"
+
+
+def channel_reference(incoming: Incoming, channel: str | None = None) -> JsonDict:
+    """How to post a new message (not a reply in a thread) into ``channel``: the channel
+    spoken in by default. For another channel of the same tenant the bot is told only its
+    id, and Teams accepts the post when the bot is installed in that channel's team."""
+    conversation: JsonDict = {
+        "id": channel or channel_of(incoming) or incoming.conversation_id,
+        "isGroup": True,
+        "tenantId": incoming.tenant,
+    }
+    if channel is None or channel == channel_of(incoming):
+        kind = incoming.conversation.get("conversationType")
+        if isinstance(kind, str):
+            conversation["conversationType"] = kind
+    return {
+        "activityId": None,
+        "bot": incoming.bot.json(),
+        "conversation": conversation,
+        "channelId": incoming.channel_id,
+        "locale": incoming.locale,
+        "serviceUrl": incoming.service_url,
+    }
+
+
+def posted_message(reference: Mapping[str, Any], activity_id: str) -> dict[str, str]:
+    """What core keeps of a posted poll (flat strings): enough to update it later, from any
+    process and after a restart, without the activity that asked for it."""
+    conversation = reference.get("conversation") or {}
+    bot = reference.get("bot") or {}
+    return {
+        "conversation": str(conversation.get("id", "")),
+        "activity": activity_id,
+        "service_url": str(reference.get("serviceUrl", "")),
+        "tenant": str(reference_tenant(reference) or ""),
+        "bot": str(bot.get("id", "")),
+        "channel_id": str(reference.get("channelId") or "msteams"),
+    }
+
+
+def message_reference(message: Mapping[str, str]) -> JsonDict | None:
+    """The reference for updating a message :func:`posted_message` described; None when
+    ``message`` is not one (a message of another platform, or from an older version)."""
+    conversation, activity, service_url = (
+        message.get("conversation"),
+        message.get("activity"),
+        message.get("service_url"),
+    )
+    if not conversation or not activity or not service_url:
+        return None
+    reference: JsonDict = {
+        "activityId": None,
+        "conversation": {"id": conversation, "isGroup": True},
+        "channelId": message.get("channel_id") or "msteams",
+        "serviceUrl": service_url,
+    }
+    if message.get("tenant"):
+        reference["conversation"]["tenantId"] = message["tenant"]
+    if message.get("bot"):
+        reference["bot"] = {"id": message["bot"]}
+    return reference
 
 
 def dedupe_key(incoming: Incoming) -> str:

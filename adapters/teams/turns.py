@@ -7,6 +7,16 @@ acknowledged at once and handled in a background task (kept, and awaited on clos
 click (``adaptiveCard/action``) is answered with the updated card when it is ready within
 ``invoke_budget`` seconds, and otherwise with a "Working on it…" card that the finished
 answer then replaces.
+
+Shared conversations (team channels, group chats) have no message only one person sees, so:
+a poll's draft goes to the organiser's personal chat, and so do connect links; a click on a
+card everyone shares is answered with a short text only the clicker sees (the invoke's
+message response: a vote's receipt, with the voter's own calendar clashes), never by
+replacing that card for them. Clicks on one shared card are handled one at a time, so that
+the card updates they produce are queued in the order the votes were counted: the last
+update of a burst shows the exact tally (see ``messenger.Coalescer``). A poll is posted into
+the channel core names, through the reference kept for it (``channel:{id}``) when the bot
+last heard from that channel.
 """
 
 from __future__ import annotations
@@ -16,8 +26,8 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Coroutine
-from dataclasses import replace
+from collections.abc import AsyncIterator, Coroutine
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapters.chat import ChatContext
@@ -26,7 +36,16 @@ from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
 from adapters.teams.translate import Account, Click, Incoming, JsonDict
 from core.people import ChatIdentity, Person, Platform
 from core.scheduling import Context
-from core.views import ConnectPrompt, Notice, Outcome, View
+from core.views import (
+    Broadcast,
+    ConnectPrompt,
+    DirectMessage,
+    Notice,
+    Outcome,
+    PollDraftView,
+    Tone,
+    View,
+)
 from storage.repositories.people import ChatProfile
 
 log = logging.getLogger(__name__)
@@ -38,6 +57,22 @@ CONCURRENT_MESSAGES = 8
 ROSTER_TTL = 3600.0  # seconds a roster lookup (email, AAD id) is trusted
 PEOPLE_TTL = 60.0  # seconds a speaker's stored profile is reused without reading it again
 POSTED_ELSEWHERE = "I've answered in a new message."
+DRAFT_SENT = (
+    "I've sent you the draft poll in our personal chat: change it there if you like, then post "
+    "it, and it will appear here for everyone."
+)
+LINKS_SENT = "I've sent you a private message with the links to connect your calendar."
+COUNTING = "Got it. The card will show it in a moment."
+# A click on a shared card is answered with its receipt when the clicks queued before it on
+# that card should be done within this many seconds; otherwise with COUNTING at once.
+QUICK_ANSWER = 0.05
+QUEUE_CHECK = 0.01  # seconds between two looks at that queue while a click waits
+DEFAULT_PACE = 0.02  # seconds a click is assumed to take on a card not timed yet
+NOT_POSTED = (
+    "I couldn't post the poll in its channel. Make sure Pairtime is added to that team, then "
+    "mention me there once and post the poll again."
+)
+NOTHING_TICKED = "Tick the people to make required (or no longer required) first."
 
 
 class Turns:
@@ -60,6 +95,9 @@ class Turns:
         self._roster: dict[tuple[str, str], tuple[float, JsonDict | None]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}
         self._addresses: dict[tuple[str, str], tuple[str, str]] = {}
+        self._channels: dict[tuple[str, str], tuple[str, str]] = {}
+        self._cards: dict[CardKey, _CardQueue] = {}
+        self._pace: dict[CardKey, float] = {}  # seconds a click on that card takes, lately
 
     # ------------------------------------------------------------------ entry points
 
@@ -80,17 +118,20 @@ class Turns:
         # private messages are sent once per activity and person (see _deliver).
         work = asyncio.ensure_future(self._click(incoming, click))
         self._keep(work)
-        done, _ = await asyncio.wait({work}, timeout=self._invoke_budget)
-        if work not in done:
-            # Teams stops waiting at about 5 s: show progress, replace it when done.
+        if not await self._answered_in_time(incoming, work):
             self._spawn(self._finish_late(incoming, work), incoming)
+            if not incoming.private:
+                # Everyone shares this card: it stays as it is (its update is on its way),
+                # and what only the clicker should see goes to their personal chat.
+                return translate.message_response(COUNTING)
+            # Teams stops waiting at about 5 s: show progress, replace it when done.
             return translate.card_response(cards.working())
         try:
             ctx, outcome = work.result()
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly answer
             _log_failure(incoming, error)
             return translate.message_response(cards.FRIENDLY_ERROR)
-        if outcome.direct:
+        if outcome.direct or outcome.broadcast is not None:
             self._spawn(self._deliver(incoming, ctx, outcome), incoming)
         return self._invoke_body(incoming, outcome)
 
@@ -118,12 +159,15 @@ class Turns:
             click = translate.click_of(incoming)
             ctx = await self._context(incoming)
             if click is not None:  # an Action.Submit: the fallback of our Action.Execute
-                outcome = await self._outcome(ctx, click)
+                outcome = await self._counted(incoming, ctx, click)
                 await self._answer(incoming, outcome, replace_id=incoming.reply_to_id)
             else:
                 resolved = await self._mentioned(incoming)
                 text = translate.command_text(incoming, resolved)
-                outcome = await self._chat.scheduler.handle_text(ctx, text)
+                outcome = self._placed(
+                    incoming, ctx, await self._chat.scheduler.handle_text(ctx, text)
+                )
+                self._messenger.apply(outcome.updates)
                 await self._answer(incoming, outcome)
             await self._deliver(incoming, ctx, outcome)
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly message
@@ -151,12 +195,91 @@ class Turns:
 
     async def _click(self, incoming: Incoming, click: Click) -> tuple[Context, Outcome]:
         ctx = await self._context(incoming)
-        return ctx, await self._outcome(ctx, click)
+        return ctx, await self._counted(incoming, ctx, click)
+
+    async def _counted(self, incoming: Incoming, ctx: Context, click: Click) -> Outcome:
+        """The click's outcome, its card updates already queued (and so left out of it).
+
+        Clicks on one shared card take turns: each is counted after the one before it, and
+        its card update is queued in that order, so the newest update is the exact tally.
+        """
+        key = _shared_card(incoming)
+        if key is None:
+            outcome = await self._outcome(ctx, click)
+            self._messenger.apply(outcome.updates)
+        else:
+            async with self._card_turn(key):
+                outcome = await self._outcome(ctx, click)
+                self._messenger.apply(outcome.updates)
+        return self._placed(incoming, ctx, replace(outcome, updates=()))
 
     async def _outcome(self, ctx: Context, click: Click) -> Outcome:
+        scheduler = self._chat.scheduler
+        toggled: Outcome | None = None
+        for reference in click.toggles:  # a draft's ticked required attendees, first
+            toggled = await scheduler.act(ctx, reference)
         if click.reference is not None:
-            return await self._chat.scheduler.act(ctx, click.reference)
-        return await self._chat.scheduler.handle_text(ctx, click.say or "help")
+            return await scheduler.act(ctx, click.reference, value=click.value)
+        if click.apply:
+            return toggled or Outcome(Notice(NOTHING_TICKED))
+        return await scheduler.handle_text(ctx, click.say or "help")
+
+    @contextlib.asynccontextmanager
+    async def _card_turn(self, key: CardKey) -> AsyncIterator[None]:
+        queue = self._cards.setdefault(key, _CardQueue())
+        queue.clicks += 1
+        try:
+            async with queue.lock:
+                started = time.monotonic()
+                yield
+                took = time.monotonic() - started
+                self._pace[key] = 0.8 * self._pace.get(key, took) + 0.2 * took
+        finally:
+            queue.clicks -= 1
+            if not queue.clicks:
+                del self._cards[key]
+            if len(self._pace) > 10_000:
+                self._pace = {k: v for k, v in self._pace.items() if k in self._cards}
+
+    async def _answered_in_time(self, incoming: Incoming, work: asyncio.Future[Any]) -> bool:
+        """Wait for ``work`` while Teams waits for the invoke's answer; on a shared card, only
+        while the clicks queued there leave time for a quick answer."""
+        key = _shared_card(incoming)
+        deadline = time.monotonic() + self._invoke_budget
+        while (left := deadline - time.monotonic()) > 0:
+            if key is not None and self._busy(key):
+                return False
+            step = left if key is None else min(left, QUEUE_CHECK)
+            done, _ = await asyncio.wait({work}, timeout=step)
+            if done:
+                return True
+        return work.done()
+
+    def _busy(self, key: CardKey) -> bool:
+        """Whether the clicks queued on this shared card will take longer than a quick
+        answer allows (then the clicker gets COUNTING at once, and the receipt later)."""
+        queue = self._cards.get(key)
+        ahead = queue.clicks if queue is not None else 0
+        return ahead * self._pace.get(key, DEFAULT_PACE) > QUICK_ANSWER
+
+    def _placed(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> Outcome:
+        """What only the speaker may see goes to their personal chat when they spoke in a
+        shared conversation: a poll's draft (anyone could press its buttons), connect links."""
+        view = outcome.reply
+        if incoming.private or view is None:
+            return outcome
+        if isinstance(view, PollDraftView):
+            note = DRAFT_SENT
+        elif isinstance(view, ConnectPrompt):
+            note = LINKS_SENT
+        else:
+            return outcome
+        return replace(
+            outcome,
+            reply=Notice(note),
+            replaces_original=False,
+            direct=(DirectMessage(ctx.person.id, view), *outcome.direct),
+        )
 
     def _invoke_body(self, incoming: Incoming, outcome: Outcome) -> JsonDict:
         view = outcome.reply
@@ -177,13 +300,26 @@ class Turns:
             ctx, outcome = await work
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly card
             _log_failure(incoming, error)
-            if incoming.reply_to_id:
+            if not incoming.private:  # the card is everyone's: say it to the clicker alone
+                await self._apologise_privately(incoming)
+            elif incoming.reply_to_id:
                 card = translate.message_activity(cards.error(), cards.FRIENDLY_ERROR)
                 await self._outbox.update(
                     translate.conversation_reference(incoming), incoming.reply_to_id, card
                 )
             return
         replace_id = incoming.reply_to_id
+        if not incoming.private:
+            # The shared card was left as it was: the answer goes to the clicker privately
+            # (unless a private message to them is on its way anyway, as connect links are).
+            if outcome.reply is not None and not (outcome.replaces_original and replace_id):
+                if not any(m.person == ctx.person.id for m in outcome.direct):
+                    about = _shared_card(incoming) or incoming.conversation_id
+                    self._messenger.answer_later(ctx.program, ctx.person.id, about, outcome.reply)
+                outcome = replace(outcome, reply=None)
+            await self._answer(incoming, outcome, replace_id=replace_id)
+            await self._deliver(incoming, ctx, outcome)
+            return
         if outcome.reply is not None and not outcome.replaces_original and replace_id:
             # The clicked card shows "Working on it…": put a plain note there instead.
             note = translate.message_activity(
@@ -204,12 +340,16 @@ class Turns:
             self._programs.add(program)
         person = await self._remember(incoming, incoming.sender, zone=incoming.local_timezone)
         await self._keep_address(incoming, incoming.sender)
+        channel = translate.channel_of(incoming)
+        if channel is not None:
+            await self._keep_channel(incoming, channel)
         return await self._chat.scheduler.context(
             program,
             person,
             incoming.identity,
             zone=incoming.local_timezone,
             private=incoming.private,
+            channel=channel,
         )
 
     async def _remember(
@@ -305,6 +445,21 @@ class Turns:
             await conversations.save(program, account.stable_id, address, self._chat.clock.now())
         self._addresses[key] = ("", "")
 
+    async def _keep_channel(self, incoming: Incoming, channel: str) -> None:
+        """Store how to post into this channel (or group chat) later: a poll asked for in a
+        personal chat is posted in its circle's channel, where nobody has just spoken."""
+        key = (incoming.program, channel)
+        signature = (incoming.service_url, incoming.bot.id)
+        if self._channels.get(key) == signature:
+            return
+        reference = translate.channel_reference(incoming)
+        await self._chat.storage.conversations.save(
+            incoming.program, translate.channel_key(channel), reference, self._chat.clock.now()
+        )
+        self._channels[key] = signature
+        if len(self._channels) > 50_000:
+            self._channels.clear()
+
     # ------------------------------------------------------------------ answering
 
     async def _answer(
@@ -327,8 +482,11 @@ class Turns:
         await self._outbox.post(reference, self._activity(incoming, view))
 
     async def _deliver(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> None:
-        """Private messages, each sent once per activity, person and content: a resent
-        activity handled twice, here or in another process, does not confirm twice."""
+        """The broadcast (a poll), then private messages, each sent once per activity,
+        person and content: a resent activity handled twice, here or in another process,
+        does not confirm twice."""
+        if outcome.broadcast is not None:
+            await self._broadcast(incoming, ctx, outcome.broadcast)
         fresh = []
         for message in outcome.direct:
             content = (
@@ -342,6 +500,34 @@ class Turns:
                 fresh.append(message)
         if fresh:
             await self._messenger.deliver(ctx.program, Outcome(None, direct=tuple(fresh)))
+
+    async def _broadcast(self, incoming: Incoming, ctx: Context, broadcast: Broadcast) -> None:
+        """Post ``broadcast`` for everyone in its channel (or where the person spoke), then
+        tell core where it is, so that votes and the deadline can update it."""
+        channel = broadcast.channel or translate.channel_of(incoming)
+        if channel is None:
+            reference = translate.conversation_reference(incoming) | {"activityId": None}
+        else:
+            stored = await self._chat.storage.conversations.get(
+                incoming.program, translate.channel_key(channel)
+            )
+            reference = stored or translate.channel_reference(incoming, channel)
+        try:
+            message = await self._messenger.post_shared(reference, broadcast.view)
+        except DeliveryFailed as error:
+            log.warning("a poll could not be posted in its channel (status %s)", error.status)
+            await self._messenger.send(ctx.program, ctx.person.id, Notice(NOT_POSTED, Tone.WARNING))
+            return
+        await self._chat.scheduler.posted(broadcast.key, message)
+
+    async def _apologise_privately(self, incoming: Incoming) -> None:
+        with contextlib.suppress(Exception):  # already failing: nothing more to say
+            person = await self._chat.storage.people.by_chat_user(
+                incoming.program, incoming.sender.stable_id
+            )
+            if person is not None:
+                notice = Notice(cards.FRIENDLY_ERROR, Tone.ERROR)
+                await self._messenger.send(incoming.program, person.id, notice)
 
     async def _apologise(self, incoming: Incoming) -> None:
         with contextlib.suppress(Exception):  # already failing: nothing more to say
@@ -378,6 +564,25 @@ class Turns:
     def _keep(self, task: asyncio.Future[Any]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+CardKey = tuple[str, str]  # (channel, activity id) of a card in a shared conversation
+
+
+@dataclass
+class _CardQueue:
+    """The clicks on one shared card: one counted at a time, the others waiting."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    clicks: int = 0
+
+
+def _shared_card(incoming: Incoming) -> CardKey | None:
+    """The card clicked in a shared conversation (a poll), or None in a personal chat."""
+    channel = translate.channel_of(incoming)
+    if channel is None or not incoming.reply_to_id:
+        return None
+    return (channel, incoming.reply_to_id)
 
 
 def _log_failure(incoming: Incoming, error: BaseException) -> None:

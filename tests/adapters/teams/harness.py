@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -112,6 +112,23 @@ class TeamsUnderTest:
         return person
 
 
+def on_rosters(connector: FakeBotFramework, members: Sequence[ta.TeamsUser]) -> None:
+    """``members`` on the roster of their personal chats, the team and Alex's chat."""
+    for user in members:
+        for conversation in (ta.personal_chat_id(user), ta.TEAM_ID, ta.personal_chat_id(ta.ALEX)):
+            connector.add_member(conversation, user.member())
+
+
+@dataclass
+class Lasting:
+    """What survives a restart of the bot: see :func:`teams_app`."""
+
+    keys: Sequence[str]
+    clock: FixedClock
+    connector: FakeBotFramework
+    service_url: str
+
+
 @contextmanager
 def _identity_servers(
     auth: FakeBotFrameworkAuth, tls: TestCertificate
@@ -129,6 +146,7 @@ async def teams_app(
     authenticated: bool = True,
     calendars: CalendarSettings | None = None,
     members: tuple[ta.TeamsUser, ...] = (ta.ALEX, ta.MARIA),
+    lasting: Lasting | None = None,
 ) -> AsyncIterator[TeamsUnderTest]:
     """The real app (``running_app``) with Teams configured against the fakes.
 
@@ -136,7 +154,21 @@ async def teams_app(
     fake's OpenID metadata, and the connector wants the bot's own tokens from the fake
     login server; without it, ``PAIRTIME_TEAMS_AUTH=disabled`` and no app id.
     ``members`` are on the roster of every conversation (email and AAD id lookups).
+    With ``lasting``, what outlives one run of the app is the caller's: the encryption (and
+    signing) keys, the clock and the connector at its address; run the app again over the
+    same ``folder`` to restart it (unauthenticated only).
     """
+    if lasting is not None:
+        assert not authenticated, "a lasting connector is an unauthenticated one"
+        on_rosters(lasting.connector, members)
+        async with running_app(
+            replace(load_settings({}, dotenv_path=None), teams=TeamsSettings(auth_disabled=True)),
+            folder,
+            keys=lasting.keys,
+            clock=lasting.clock,
+        ) as app:
+            yield TeamsUnderTest(app, lasting.connector, None, lasting.service_url, lasting.clock)
+        return
     clock = FixedClock(NOW)
     base = load_settings({}, dotenv_path=None)
     if calendars is not None:
@@ -158,13 +190,7 @@ async def teams_app(
             teams = TeamsSettings(auth_disabled=True)
         settings: Settings = replace(base, teams=teams)
         connector = FakeBotFramework(auth=auth)
-        for user in members:
-            for conversation in (
-                ta.personal_chat_id(user),
-                ta.TEAM_ID,
-                ta.personal_chat_id(ta.ALEX),
-            ):
-                connector.add_member(conversation, user.member())
+        on_rosters(connector, members)
         async with (
             running(connector.app) as service_url,
             running_app(settings, folder, clock=clock) as app,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from adapters.teams import cards
+from adapters.teams import cards, translate
 from adapters.teams.cards import CardOptions
 from core.actions import ActionCodec
 from core.commands import Provider
@@ -24,9 +25,13 @@ from core.views import (
     ConnectPrompt,
     LinkButton,
     Notice,
+    PollDraftView,
+    PollOptionView,
+    PollView,
     Question,
     SlotChoice,
     SlotPicker,
+    TimeInput,
     Tone,
 )
 from tests.support import validate, validators
@@ -106,6 +111,100 @@ def confirmation(*, cancelled: bool = False) -> Confirmation:
     )
 
 
+# A poll at its largest: fifty invitees with the longest names, eight times, ten required.
+FIFTY = [f"Maximiliane Alexandra {n:02d} von Hohenlohe-Schillingsfürst" for n in range(50)]
+FIFTY_IDS = [f"{n:032x}" for n in range(50)]
+POLL = "UE9MTFJFRkVSRU5DRTEyMzQ"  # new_reference()
+POLL_TITLE = "Mentoring circle of the Northern Region Leadership Programme"
+
+
+def poll_options(*, votes: bool = True, winner: int | None = None) -> tuple[PollOptionView, ...]:
+    return tuple(
+        PollOptionView(
+            option=1000 + n,
+            start=MONDAY + timedelta(days=n, hours=n % 3),
+            end=MONDAY + timedelta(days=n, hours=n % 3, minutes=45),
+            yes=37,
+            if_need_be=12,
+            busy=44,
+            vote_yes=Button("Yes", CODEC.seal("vote", p=POLL, o=1000 + n, c="yes"))
+            if votes
+            else None,
+            vote_if_need_be=Button(
+                "If need be", CODEC.seal("vote", p=POLL, o=1000 + n, c="if_need_be")
+            )
+            if votes
+            else None,
+            winner=n == winner,
+        )
+        for n in range(8)
+    )
+
+
+def largest_poll(status: str = "open") -> PollView:
+    is_open = status == "open"
+    return PollView(
+        title=POLL_TITLE,
+        organizer=FIFTY[0],
+        zone=BERLIN,
+        duration_minutes=45,
+        options=poll_options(votes=is_open, winner=2 if status == "closed" else None),
+        invitees=50,
+        connected=31,
+        status=status,
+        deadline=MONDAY + timedelta(days=1),
+        required=tuple(FIFTY[:10]),
+        result={
+            "closed": "It tied with Tue 3 Mar 10:00, Wed 4 Mar 11:00; the earliest was booked.",
+            "cancelled": "This poll was cancelled.",
+        }.get(status),
+        close=Button("Close and book", CODEC.seal("poll", op="close", p=POLL), ButtonStyle.PRIMARY)
+        if is_open
+        else None,
+        cancel=Button("Cancel poll", CODEC.seal("poll", op="cancel", p=POLL), ButtonStyle.DANGER)
+        if is_open
+        else None,
+        connect=Button("Connect my calendar", CODEC.seal("connect")) if is_open else None,
+    )
+
+
+def largest_draft() -> PollDraftView:
+    deadlines = ((0, "No deadline"), (24, "In 1 day"), (48, "In 2 days"), (168, "In 1 week"))
+    return PollDraftView(
+        title=POLL_TITLE,
+        zone=BERLIN,
+        duration_minutes=45,
+        options=tuple(
+            (option, Button("Remove", CODEC.seal("poll", op="remove", p=POLL, o=option.option)))
+            for option in poll_options(votes=False)
+        ),
+        invitees=tuple(FIFTY),
+        connected=31,
+        add_time=TimeInput("Add a time of your own", CODEC.seal("poll", op="add", p=POLL)),
+        deadlines=tuple(
+            Button(
+                label,
+                CODEC.seal("poll", op="deadline", p=POLL, h=hours),
+                ButtonStyle.PRIMARY if hours == 24 else ButtonStyle.DEFAULT,
+            )
+            for hours, label in deadlines
+        ),
+        deadline=MONDAY + timedelta(days=1),
+        required=tuple(
+            Button(
+                name,
+                CODEC.seal("poll", op="require", p=POLL, u=person),
+                ButtonStyle.PRIMARY if n < 10 else ButtonStyle.DEFAULT,
+            )
+            for n, (name, person) in enumerate(zip(FIFTY, FIFTY_IDS, strict=True))
+        ),
+        required_names=tuple(FIFTY[:10]),
+        post=Button("Post poll", CODEC.seal("poll", op="post", p=POLL), ButtonStyle.PRIMARY),
+        cancel=Button("Discard", CODEC.seal("poll", op="cancel", p=POLL), ButtonStyle.DANGER),
+        notes=("31 of 50 invitees have connected calendars.",),
+    )
+
+
 def every_card() -> dict[str, dict]:
     """Each card Pairtime sends to Teams, with the largest data it realistically carries."""
     disconnect = Button("Disconnect", CODEC.seal("disconnect", r=PERSON_IDS[0]), ButtonStyle.DANGER)
@@ -148,6 +247,10 @@ def every_card() -> dict[str, dict]:
             ),
             PRIVATE,
         ),
+        "poll": cards.render(largest_poll(), SHARED),
+        "poll-closed": cards.render(largest_poll("closed"), SHARED),
+        "poll-cancelled": cards.render(largest_poll("cancelled"), SHARED),
+        "poll-draft": cards.render(largest_draft(), CardOptions(BASE, twelve_hour=True)),
         "welcome": cards.welcome(PROMPT, PRIVATE),
         "welcome-team": cards.welcome(None, SHARED),
         "working": cards.working(),
@@ -281,6 +384,118 @@ def test_views_unknown_to_the_adapter_still_show_their_words():
     ]
 
 
+def test_the_poll_shows_each_time_in_every_readers_own_zone():
+    card = cards.render(largest_poll(), SHARED)
+    text = text_of(card)
+
+    assert "times in your own time zone" in card["body"][1]["text"]
+    # Adaptive Cards' DATE/TIME functions: the reader's Teams client writes them in its zone
+    assert "{{DATE(2026-03-02T08:00:00Z, SHORT)}}, {{TIME(2026-03-02T08:00:00Z)}}" in text
+    assert f"{cards.EN_DASH}{{{{TIME(2026-03-02T08:45:00Z)}}}}" in text
+    assert "Voting closes {{DATE(2026-03-03T08:00:00Z, SHORT)}} at" in text
+    assert "Europe/Berlin" not in text  # the organiser's zone is nobody else's
+    assert text.count("37 yes, 12 if need be · 44 busy") == 8
+    assert "31 of 50 invitees have connected calendars." in text
+
+
+def test_the_poll_votes_and_organiser_buttons_carry_signed_references():
+    card = cards.render(largest_poll(), SHARED)
+    execute = [a for a in all_actions(card) if a["type"] == "Action.Execute"]
+
+    titles = [a["title"] for a in execute]
+    assert titles == ["Yes", "If need be"] * 8 + [
+        "Close and book",
+        "Cancel poll",
+        "Connect my calendar",
+    ]
+    kinds = [CODEC.open(a["data"]["pt"]) for a in execute]
+    assert [(k.kind, k.fields.get("o"), k.fields.get("c")) for k in kinds[:2]] == [
+        ("vote", 1000, "yes"),
+        ("vote", 1000, "if_need_be"),
+    ]
+    assert all(a["fallback"]["data"] == a["data"] for a in execute)
+    assert not [a for a in all_actions(card) if a["type"] == "Action.OpenUrl"]  # links are personal
+
+
+def test_a_closed_poll_shows_the_winner_and_the_result_without_buttons():
+    card = cards.render(largest_poll("closed"), SHARED)
+    winners = [b for b in card["body"] if b.get("style") == "good"]
+
+    assert len(winners) == 1
+    assert "{{DATE(2026-03-04T10:00:00Z, SHORT)}}" in text_of(winners[0])
+    assert "Winner" in text_of(winners[0])
+    assert "This poll is closed." in text_of(card)
+    assert "the earliest was booked." in text_of(card)
+    assert "Voting closes" not in text_of(card)
+    assert not all_actions(card)
+    cancelled = cards.render(largest_poll("cancelled"), SHARED)
+    assert text_of(cancelled).count("cancelled") == 1  # core's words, said once
+    assert not all_actions(cancelled)
+
+
+def test_the_draft_lists_times_in_the_organisers_zone_with_a_field_for_another():
+    card = cards.render(largest_draft(), CardOptions(BASE))
+    text = text_of(card)
+
+    assert card["body"][0]["text"] == f"Draft poll: {POLL_TITLE}"
+    assert "45 minutes · times in Europe/Berlin (CET)" in text
+    assert f"Mon 2 Mar, 09:00{cards.EN_DASH}09:45" in text  # 08:00 UTC in Berlin
+    removes = [a for a in all_actions(card) if a["title"] == "Remove"]
+    assert [CODEC.open(a["data"]["pt"]).fields["o"] for a in removes] == list(range(1000, 1008))
+    inputs = {node["id"]: node for node in _inputs(card)}
+    assert inputs[translate.DATE_INPUT]["type"] == "Input.Date"
+    assert inputs[translate.TIME_INPUT]["type"] == "Input.Time"
+    assert "Europe/Berlin" in inputs[translate.TIME_INPUT]["label"]
+    (add,) = [a for a in all_actions(card) if a["title"] == "Add"]
+    assert CODEC.open(add["data"]["pt"]).fields["op"] == "add"
+    assert "Deadline: Tue 3 Mar, 09:00" in text
+    assert [a["title"] for a in all_actions(card)][-2:] == ["Post poll", "Discard"]
+
+
+def test_the_draft_ticks_the_chosen_deadline_and_lists_required_attendees_to_toggle():
+    draft = largest_draft()
+    card = cards.render(draft, CardOptions(BASE))
+    titles = [a["title"] for a in all_actions(card)]
+
+    deadlines = [t for t in titles if "deadline" in t or t.startswith(("✓", "In "))]
+    assert deadlines == ["No deadline", "✓ In 1 day", "In 2 days", "In 1 week"]
+    inputs = {node["id"]: node for node in _inputs(card)}
+    make, release = inputs[translate.REQUIRE_INPUT], inputs[translate.RELEASE_INPUT]
+    assert make["isMultiSelect"]
+    assert release["isMultiSelect"]
+    assert [c["title"] for c in release["choices"]] == FIFTY[:10]  # the ten required now
+    assert [c["title"] for c in make["choices"]] == FIFTY[10:]
+    # Each choice's value is core's own toggle for that person: ticking one acts as a click
+    assert [c["value"] for c in make["choices"]] == [b.action for b in draft.required[10:]]
+    assert make["style"] == "compact"  # forty people: a drop-down list
+    (update,) = [a for a in all_actions(card) if a["title"] == "Update required attendees"]
+    assert update["data"] == {translate.APPLY: 1}
+
+
+def test_a_small_draft_shows_check_boxes():
+    draft = largest_draft()
+    small = replace(draft, required=draft.required[10:14], required_names=())
+    card = cards.render(small, CardOptions(BASE))
+    inputs = {node["id"]: node for node in _inputs(card)}
+
+    assert inputs[translate.REQUIRE_INPUT]["style"] == "expanded"
+    assert translate.RELEASE_INPUT not in inputs  # nobody is required yet
+    assert "Required attendees: nobody" in text_of(card)
+
+
+def _inputs(node: object) -> list[dict]:
+    found = []
+    if isinstance(node, dict):
+        if str(node.get("type", "")).startswith("Input."):
+            found.append(node)
+        for value in node.values():
+            found.extend(_inputs(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_inputs(item))
+    return found
+
+
 # ---------------------------------------------------------------------- Teams' limits
 
 
@@ -289,6 +504,8 @@ def test_every_card_is_under_teams_size_limit_with_the_largest_data():
     print(json.dumps(sizes))
     assert all(size < cards.MAX_CARD_BYTES for size in sizes.values()), sizes
     assert sizes["picker"] > 5_000  # the data really is large
+    assert sizes["poll"] > 10_000  # fifty invitees, eight times
+    assert sizes["poll-draft"] > 20_000
 
 
 def test_no_action_set_holds_more_than_teams_allows():

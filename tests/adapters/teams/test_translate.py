@@ -170,3 +170,95 @@ def test_roster_entries_give_email_and_aad_id():
         None,
         None,
     )
+
+
+def test_a_cards_date_and_time_fields_come_back_as_one_local_time():
+    data = {"pt": "abc.def", "ptDate": "2026-12-03", "ptTime": "15:00"}
+    click = translate.click_of(
+        parse_activity(ta.adaptive_card_action("pairtime", data, service_url=SERVICE))
+    )
+
+    assert click == Click(reference="abc.def", value="2026-12-03T15:00")
+    assert translate.time_value({"ptDate": "2026-12-03", "ptTime": "15:00:00"}) == (
+        "2026-12-03T15:00"
+    )
+    assert translate.time_value({"ptDate": "2026-12-03", "ptTime": ""}) == ""  # core explains
+    assert translate.time_value({"ptDate": "2026-12-03"}) == ""
+    assert translate.time_value({"pt": "abc.def"}) is None  # no such fields on that card
+
+
+def test_ticked_required_attendees_become_references_to_act_on_first():
+    ticked = {"ptRequire": "ref.one,ref.two", "ptRelease": "ref.three", "pt": "post.ref"}
+    apply = {translate.APPLY: 1, "ptRequire": "ref.one"}
+    nothing = {translate.APPLY: 1, "ptRequire": ""}
+
+    post = translate.click_of(
+        parse_activity(ta.adaptive_card_action("pairtime", ticked, service_url=SERVICE))
+    )
+    update = translate.click_of(
+        parse_activity(ta.adaptive_card_action("pairtime", apply, service_url=SERVICE))
+    )
+    empty = translate.click_of(
+        parse_activity(ta.adaptive_card_action("pairtime", nothing, service_url=SERVICE))
+    )
+
+    assert post == Click(reference="post.ref", toggles=("ref.one", "ref.two", "ref.three"))
+    assert update == Click(toggles=("ref.one",), apply=True)
+    assert empty == Click(apply=True)
+    many = {"ptRequire": ",".join(f"r.{n}" for n in range(500)), "pt": "x.y"}
+    assert (
+        len(
+            translate.click_of(
+                parse_activity(ta.adaptive_card_action("pairtime", many, service_url=SERVICE))
+            ).toggles
+        )
+        == translate.MAX_TOGGLES
+    )
+
+
+def test_a_channel_is_its_conversation_without_the_thread():
+    personal = parse_activity(ta.personal_message("hi", service_url=SERVICE))
+    root = parse_activity(ta.channel_message("hi", service_url=SERVICE))
+    thread = parse_activity(
+        ta.channel_message("hi", service_url=SERVICE, thread_message_id="1700000000000")
+    )
+
+    assert translate.channel_of(personal) is None
+    assert translate.channel_of(root) == translate.channel_of(thread) == ta.CHANNEL_ID
+    assert translate.channel_key(ta.CHANNEL_ID) == f"channel:{ta.CHANNEL_ID}"
+    reference = translate.channel_reference(thread)
+    assert reference["activityId"] is None  # a new post, not a reply in that thread
+    assert reference["conversation"] == {
+        "id": ta.CHANNEL_ID,
+        "isGroup": True,
+        "tenantId": ta.TENANT_ID,
+        "conversationType": "channel",
+    }
+    assert reference["serviceUrl"] == SERVICE
+    assert reference["bot"] == ta.bot_account()
+    other = translate.channel_reference(thread, "19:other@thread.tacv2")
+    assert other["conversation"]["id"] == "19:other@thread.tacv2"
+    assert "conversationType" not in other["conversation"]
+
+
+def test_a_posted_poll_is_kept_as_flat_strings_enough_to_update_it():
+    thread = parse_activity(ta.channel_message("hi", service_url=SERVICE))
+    message = translate.posted_message(translate.channel_reference(thread), "1700000000123")
+
+    assert message == {
+        "conversation": ta.CHANNEL_ID,
+        "activity": "1700000000123",
+        "service_url": SERVICE,
+        "tenant": ta.TENANT_ID,
+        "bot": ta.bot_account()["id"],
+        "channel_id": "msteams",
+    }
+    reference = translate.message_reference(message)
+    assert reference is not None
+    assert reference["conversation"] == {
+        "id": ta.CHANNEL_ID,
+        "isGroup": True,
+        "tenantId": ta.TENANT_ID,
+    }
+    assert reference["serviceUrl"] == SERVICE
+    assert translate.message_reference({"channel": "C1", "ts": "1.0"}) is None  # Slack's
