@@ -182,15 +182,17 @@ class SqlPolls:
             return bool(affected(result))
 
     async def votes(self, ref: str) -> list[Vote]:
+        # Plain columns, not ORM objects: this is read on every vote, for all of a poll's votes.
+        vote = models.PollVote
         async with self._db.reading() as session:
-            rows = await session.scalars(
-                select(models.PollVote)
-                .where(models.PollVote.poll_ref == ref)
-                .order_by(models.PollVote.option_id, models.PollVote.person_id)
+            rows = await session.execute(
+                select(vote.option_id, vote.person_id, vote.choice, vote.updated_at)
+                .where(vote.poll_ref == ref)
+                .order_by(vote.option_id, vote.person_id)
             )
             return [
-                Vote(row.option_id, PersonId(row.person_id), Choice(row.choice), row.updated_at)
-                for row in rows
+                Vote(option, PersonId(person), Choice(choice), at)
+                for option, person, choice, at in rows
             ]
 
     async def due(self, now: datetime) -> list[Poll]:
