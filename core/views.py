@@ -164,6 +164,7 @@ class PollOptionView:
     vote_yes: Button | None = None
     vote_if_need_be: Button | None = None
     winner: bool = False
+    tied: bool = False  # as many votes as the winner, which was earlier
 
 
 @dataclass(frozen=True, slots=True)

@@ -474,6 +474,8 @@ def _poll_option_text(option: PollOptionView, zone: ZoneInfo) -> str:
     tally = f"{option.yes} yes · {option.if_need_be} if need be"
     if option.busy:
         tally += f" · {option.busy} busy"
+    if option.tied:
+        tally += " · tied"
     mark = ":trophy: " if option.winner else ""
     return f"{mark}{when_text(option.start, option.end, zone)}\n{tally}"
 

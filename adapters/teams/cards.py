@@ -332,6 +332,8 @@ def _poll_option(option: PollOptionView) -> JsonDict:
     details: list[JsonDict] = [_text(when, weight="Bolder")]
     if option.winner:
         details.append(_text("Winner", color="Good", weight="Bolder", spacing="None"))
+    elif option.tied:
+        details.append(_text("Tied", weight="Bolder", spacing="None"))
     details.append(_text(tally, subtle=True, size="Small", spacing="None"))
     columns: list[JsonDict] = [
         {

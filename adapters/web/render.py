@@ -256,6 +256,8 @@ def _poll(view: PollView, viewer: Viewer) -> str:
 def _poll_option(option: PollOptionView, zone: ZoneInfo) -> str:
     when = describe(option.start, zone)
     winner = ' <strong class="winner-note">Winner</strong>' if option.winner else ""
+    if option.tied:
+        winner = ' <strong class="tied-note">Tied</strong>'
     tally = f"{option.yes} yes, {option.if_need_be} if need be, {option.busy} busy (from calendars)"
     votes = "".join(
         f'<button type="button" class="button vote" data-action="{escape(button.action)}">'

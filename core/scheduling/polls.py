@@ -424,8 +424,18 @@ async def _clashes(ports: Ports, ctx: Context, poll: Poll) -> list[PollOption]:
 
 @dataclass(frozen=True, slots=True)
 class Result:
+    """How a poll ended. ``text`` is for the shared message, so it names no time: each
+    reader sees the options in their own zone, marked winner or tied. ``told`` is for the
+    organiser alone, with the tied times in their zone."""
+
     winner: PollOption | None
     text: str
+    tied: tuple[int, ...] = ()
+    told: str = ""
+
+    @property
+    def private(self) -> str:
+        return self.told or self.text
 
 
 def decide(poll: Poll, votes: Sequence[Vote], zone: ZoneInfo) -> Result:
@@ -446,11 +456,16 @@ def decide(poll: Poll, votes: Sequence[Vote], zone: ZoneInfo) -> Result:
 
     best = min(eligible, key=lambda o: (-score(o)[0], -score(o)[1], o.start))
     tied = [o for o in eligible if o is not best and score(o) == score(best)]
-    text = "The most popular time was booked."
-    if tied:
-        others = ", ".join(describe(o.start, zone) for o in tied)
-        text = f"It tied with {others}; the earliest was booked."
-    return Result(best, text)
+    if not tied:
+        return Result(best, "The most popular time was booked.")
+    others = ", ".join(describe(o.start, zone) for o in tied)
+    count = "another time" if len(tied) == 1 else f"{len(tied)} other times"
+    return Result(
+        best,
+        f"It tied with {count} (marked “tied”); the earliest was booked.",
+        tied=tuple(o.id for o in tied),
+        told=f"It tied with {others}; the earliest was booked.",
+    )
 
 
 async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
@@ -477,7 +492,7 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
         await ports.polls.booked(poll.ref, meeting.ref)
         closed = replace(closed, meeting=meeting.ref)
     view = await poll_view(ports, closed, zone, result=result)
-    reply = Notice(result.text, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
+    reply = Notice(result.private, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
     return Outcome(reply, direct=direct, updates=_update(closed, view))
 
 
@@ -576,6 +591,7 @@ async def poll_view(
     seal = ports.actions.seal
     open_ = poll.status is PollStatus.OPEN
     winner = result.winner.id if result and result.winner else None
+    tied = result.tied if result else ()
     options = tuple(
         PollOptionView(
             option=o.id,
@@ -593,6 +609,7 @@ async def poll_view(
             if open_
             else None,
             winner=o.id == winner,
+            tied=o.id in tied,
         )
         for o in poll.options
     )

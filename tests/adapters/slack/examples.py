@@ -169,6 +169,7 @@ def poll_options(count: int) -> tuple[PollOptionView, ...]:
             vote_yes=Button("Yes", ref("vote", p="P" * 22, o=i, c="yes")),
             vote_if_need_be=Button("If need be", ref("vote", p="P" * 22, o=i, c="maybe")),
             winner=i == 3,
+            tied=i == 5,
         )
         for i in range(count)
     )

@@ -152,6 +152,14 @@ def test_a_cancelled_meeting_is_struck_through_and_has_no_buttons():
     assert "*When*\\n~<!date^" in all_text(payload)
 
 
+def test_a_poll_marks_the_winner_and_a_tied_time():
+    text = all_text(render.message(examples.poll()))
+
+    assert text.count(":trophy: ") == 1
+    assert text.count(" · tied") == 1
+    assert text.index(":trophy: ") < text.index(" · tied")  # option 3 wins, 5 tied
+
+
 def test_help_answers_with_examples_and_the_hint_first():
     payload = render.message(help_view("I didn't catch what you'd like to do."))
 

@@ -118,7 +118,9 @@ POLL = "UE9MTFJFRkVSRU5DRTEyMzQ"  # new_reference()
 POLL_TITLE = "Mentoring circle of the Northern Region Leadership Programme"
 
 
-def poll_options(*, votes: bool = True, winner: int | None = None) -> tuple[PollOptionView, ...]:
+def poll_options(
+    *, votes: bool = True, winner: int | None = None, tied: int | None = None
+) -> tuple[PollOptionView, ...]:
     return tuple(
         PollOptionView(
             option=1000 + n,
@@ -136,6 +138,7 @@ def poll_options(*, votes: bool = True, winner: int | None = None) -> tuple[Poll
             if votes
             else None,
             winner=n == winner,
+            tied=n == tied,
         )
         for n in range(8)
     )
@@ -148,14 +151,18 @@ def largest_poll(status: str = "open") -> PollView:
         organizer=FIFTY[0],
         zone=BERLIN,
         duration_minutes=45,
-        options=poll_options(votes=is_open, winner=2 if status == "closed" else None),
+        options=poll_options(
+            votes=is_open,
+            winner=2 if status == "closed" else None,
+            tied=5 if status == "closed" else None,
+        ),
         invitees=50,
         connected=31,
         status=status,
         deadline=MONDAY + timedelta(days=1),
         required=tuple(FIFTY[:10]),
         result={
-            "closed": "It tied with Tue 3 Mar 10:00, Wed 4 Mar 11:00; the earliest was booked.",
+            "closed": "It tied with another time (marked “tied”); the earliest was booked.",
             "cancelled": "This poll was cancelled.",
         }.get(status),
         close=Button("Close and book", CODEC.seal("poll", op="close", p=POLL), ButtonStyle.PRIMARY)
@@ -424,6 +431,9 @@ def test_a_closed_poll_shows_the_winner_and_the_result_without_buttons():
     assert len(winners) == 1
     assert "{{DATE(2026-03-04T10:00:00Z, SHORT)}}" in text_of(winners[0])
     assert "Winner" in text_of(winners[0])
+    marked = [b for b in card["body"] if "Tied" in text_of(b)]
+    assert len(marked) == 1
+    assert "{{DATE(2026-03-07T10:00:00Z, SHORT)}}" in text_of(marked[0])
     assert "This poll is closed." in text_of(card)
     assert "the earliest was booked." in text_of(card)
     assert "Voting closes" not in text_of(card)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo
@@ -240,6 +241,15 @@ def test_a_poll_names_each_vote_for_screen_readers_and_marks_the_winner():
     assert '<li class="option winner">' in fragment
     assert "0 yes, 1 if need be, 2 busy (from calendars)" in fragment
     assert "3 of 4 invitees have connected calendars." in fragment
+    assert "tied-note" not in fragment
+
+
+def test_a_tied_time_is_marked_as_such():
+    tied = replace(option(1, open_=False), tied=True)
+    closed = replace(POLL, status="closed", options=(option(0, winner=True, open_=False), tied))
+    fragment = render(closed, Viewer(LONDON), key="m6")
+    assert fragment.count('<strong class="tied-note">Tied</strong>') == 1
+    assert fragment.index("tied-note") > fragment.index("winner-note")
 
 
 def test_the_draft_has_a_labelled_time_field_and_pressed_toggles():

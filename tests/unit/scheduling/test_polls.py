@@ -269,7 +269,20 @@ async def test_required_attendees_and_ties():
     assert poll2.close is not None
     tied = await world2.click(ana2, poll2.close.action)
     assert isinstance(tied.reply, Notice)
-    assert tied.reply.text.startswith("It tied with")
+    # The organiser is told the other time, in their own zone...
+    assert tied.reply.text == (
+        f"It tied with {describe(y.start, ZoneInfo('Europe/London'))}; the earliest was booked."
+    )
+    # ...while the shared message names no time: each reader sees the options in their zone.
+    (update,) = tied.updates
+    assert isinstance(update.view, PollView)
+    assert update.view.result == (
+        "It tied with another time (marked “tied”); the earliest was booked."
+    )
+    marks = {o.option: (o.winner, o.tied) for o in update.view.options}
+    assert marks[x.option] == (True, False)
+    assert marks[y.option] == (False, True)
+    assert sum(tied for _, tied in marks.values()) == 1
     (meeting,) = world2.meetings.meetings.values()
     assert meeting.start == x.start  # the earlier of the two
 
