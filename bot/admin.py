@@ -1,4 +1,5 @@
-"""The administrative commands: ``pairtime db``, ``keys``, ``pairs`` and ``admins``.
+"""The administrative commands: ``pairtime db``, ``keys``, ``pairs``, ``circles``, ``admins``
+and ``program``.
 
 Each returns an exit status and prints for people: results on standard
 output, problems as one line each on standard error. No secret is printed,
@@ -16,7 +17,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot.bootstrap import open_storage
-from bot.roster import RosterError, choose_program, find, find_or_add, import_pairs
+from bot.roster import (
+    LineResult,
+    RosterError,
+    channel_id,
+    choose_program,
+    find,
+    find_circle,
+    find_or_add,
+    import_circles,
+    import_pairs,
+    link_circle,
+)
 from bot.settings import Settings
 from core.commands import Provider
 from core.errors import InvalidInput
@@ -126,14 +138,17 @@ def program_command(
     return decorate
 
 
-@program_command("pairs import")
-async def pairs_import(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
-    path: Path = args.file
+async def _read(path: Path) -> list[str]:
     try:
         text = await asyncio.to_thread(path.read_text, encoding="utf-8-sig")
     except OSError as error:
         raise RosterError(f"cannot read {path}: {error.strerror}") from None
-    results = await import_pairs(storage, program, text.splitlines())
+    except UnicodeDecodeError:
+        raise RosterError(f"{path} is not UTF-8 text: save it as CSV (UTF-8)") from None
+    return text.splitlines()
+
+
+def _report(results: list[LineResult]) -> int:
     for result in results:
         if result.ok:
             print(f"line {result.line}: {result.message}")
@@ -142,6 +157,50 @@ async def pairs_import(storage: Storage, program: ProgramId, args: argparse.Name
     rejected = sum(not r.ok for r in results)
     print(f"{len(results) - rejected} line(s) imported, {rejected} rejected.")
     return EXIT_PARTIAL if rejected else EXIT_OK
+
+
+@program_command("pairs import")
+async def pairs_import(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
+    return _report(await import_pairs(storage, program, await _read(args.file)))
+
+
+@program_command("circles import")
+async def circles_import(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
+    return _report(await import_circles(storage, program, await _read(args.file)))
+
+
+@program_command("circles list")
+async def circles_list(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
+    circles = await storage.groups.all(program)
+    if not circles:
+        print(f"No circles in {program} yet. Import some with `pairtime circles import FILE.csv`.")
+    for circle in circles:
+        people = await storage.people.many(circle.members)
+        where = f"meets in {circle.channel}" if circle.channel else "no channel"
+        print(f"{circle.name} ({len(circle.members)} member(s), {where})")
+        for person in sorted(people.values(), key=lambda p: p.name.lower()):
+            print(f"  {_label(person.name, person.email)}")
+    return EXIT_OK
+
+
+@program_command("circles link")
+async def circles_link(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
+    circle = await find_circle(storage, program, args.circle)
+    channel = channel_id(args.channel) if args.channel else None
+    await link_circle(storage, program, circle, channel)
+    if channel is None:
+        print(f"The circle {circle.name!r} no longer has a channel.")
+    else:
+        print(f"The circle {circle.name!r} meets in {channel}: a poll asked for there invites it.")
+    return EXIT_OK
+
+
+@program_command("circles remove")
+async def circles_remove(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
+    circle = await find_circle(storage, program, args.circle)
+    await storage.groups.remove(circle.id)
+    print(f"Removed the circle {circle.name!r}; its {len(circle.members)} member(s) stay.")
+    return EXIT_OK
 
 
 @program_command("pairs list")

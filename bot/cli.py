@@ -163,6 +163,39 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     program_option(listing)
     listing.set_defaults(handler=_storage_handler("pairs list", "pairs_list"))
 
+    circles = group("circles", "manage mentoring circles and the channels they meet in")
+    importing = circles.add_parser(
+        "import",
+        help="import circle,member[,channel] rows from a CSV file",
+        description="Import circles from a CSV file with the columns circle and member (an "
+        "email address or a chat user id) and optionally channel (a Slack or Teams channel's "
+        "id or link): a poll asked for in that channel invites the circle. A circle is made "
+        "by its first row; running the file again changes nothing. Bad lines are reported by "
+        "number and skipped.",
+    )
+    importing.add_argument("file", type=Path, metavar="FILE.csv")
+    program_option(importing)
+    importing.set_defaults(handler=_storage_handler("circles import", "circles_import"))
+    listing = circles.add_parser("list", help="list the program's circles and their members")
+    program_option(listing)
+    listing.set_defaults(handler=_storage_handler("circles list", "circles_list"))
+    linking = circles.add_parser(
+        "link",
+        help="set the channel a circle meets in (leave it out to unlink)",
+        description="Set the chat channel a circle meets in, by id or link; without CHANNEL "
+        "the circle no longer has one. A channel belongs to one circle at most.",
+    )
+    linking.add_argument("circle", metavar="NAME")
+    linking.add_argument("channel", metavar="CHANNEL", nargs="?")
+    program_option(linking)
+    linking.set_defaults(handler=_storage_handler("circles link", "circles_link"))
+    removing = circles.add_parser(
+        "remove", help="forget a circle (its members stay in the program)"
+    )
+    removing.add_argument("circle", metavar="NAME")
+    program_option(removing)
+    removing.set_defaults(handler=_storage_handler("circles remove", "circles_remove"))
+
     admins = group("admins", "manage program admins")
     for action, summary in (("grant", "make someone an admin"), ("revoke", "remove an admin")):
         change = admins.add_parser(action, help=summary)

@@ -1,4 +1,5 @@
-"""A program's roster from the command line: people named by email or chat user id, and pairs.
+"""A program's roster from the command line: people named by email or chat user id, pairs
+and circles.
 
 Someone named before they ever talked to Pairtime is recorded with what is
 known (an email, or a chat user id); when they first write to the bot their
@@ -11,8 +12,11 @@ import csv
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
-from core.people import ChatIdentity, Person, Platform, ProgramId
+from sqlalchemy.exc import IntegrityError
+
+from core.people import ChatIdentity, Group, Person, Platform, ProgramId
 from storage.repositories.people import ChatProfile
 from storage.store import Storage
 
@@ -121,3 +125,127 @@ async def import_pairs(
             LineResult(number, ok=True, message=f"{verb} {mentor_ref} → {mentee_ref}{note}")
         )
     return results
+
+
+CHANNEL = re.compile(r"^[^\s,]{1,200}$")
+HEADER = ["circle", "member"]
+
+
+async def import_circles(
+    storage: Storage, program: ProgramId, lines: Iterable[str]
+) -> list[LineResult]:
+    """Import ``circle,member[,channel]`` rows; a header row is optional.
+
+    A circle is created by its first row and gains a member per row; a channel on any of
+    its rows links it to that chat channel (a poll asked for there invites the circle).
+    Running the same file again changes nothing. Bad rows are rejected alone.
+    """
+    results = []
+    for number, row in enumerate(csv.reader(lines), start=1):
+        cells = [cell.strip() for cell in row]
+        if not any(cells) or (number == 1 and [c.lower() for c in cells[:2]] == HEADER):
+            continue
+        if len(cells) not in (2, 3) or not all(cells[:2]):
+            results.append(
+                LineResult(
+                    number,
+                    ok=False,
+                    message=f"expected circle, member and optionally channel; got {row!r}",
+                )
+            )
+            continue
+        name, reference, channel = cells[0], cells[1], (cells[2] if len(cells) == 3 else "")
+        try:
+            message = await _import_circle_row(storage, program, name, reference, channel)
+        except RosterError as error:
+            results.append(LineResult(number, ok=False, message=str(error)))
+            continue
+        results.append(LineResult(number, ok=True, message=message))
+    return results
+
+
+async def _import_circle_row(
+    storage: Storage, program: ProgramId, name: str, reference: str, channel: str
+) -> str:
+    """One row, checked whole before anything is written: a rejected row changes nothing."""
+    if len(name) > 200:
+        raise RosterError("a circle's name is at most 200 characters")
+    channel = channel_id(channel) if channel else ""
+    circle = await storage.groups.named(program, name)
+    relink = bool(channel) and (circle is None or circle.channel != channel)
+    if relink:
+        await _channel_free(storage, program, channel, circle)
+    if not (EMAIL.match(reference) or CHAT_USER.match(reference)):
+        raise RosterError(f"{reference!r} is neither an email address nor a chat user id")
+    person, new = await find_or_add(storage, program, reference)
+    notes = []
+    if circle is None:
+        circle = await _create_circle(storage, program, name)
+        notes.append("new circle")
+    if relink:
+        await link_circle(storage, program, circle, channel)
+        notes.append(f"meets in {channel}")
+    if new:
+        notes.append(f"new: {reference}")
+    verb = "added" if await storage.groups.add_member(circle.id, person.id) else "already in"
+    return f"{verb} {reference} → {name}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+async def _create_circle(storage: Storage, program: ProgramId, name: str) -> Group:
+    try:
+        return await storage.groups.create(program, name, ())
+    except IntegrityError:  # created meanwhile by another import
+        found = await storage.groups.named(program, name)
+        if found is None:
+            raise
+        return found
+
+
+def channel_id(text: str) -> str:
+    """The channel id in ``text``: an id as it is, or the id inside a channel's link, as
+    Slack ("Copy link": …/archives/C0123ABCD) and Teams ("Get link to channel":
+    …/l/channel/19%3a…%40thread.tacv2/Name?…) give them."""
+    text = text.strip()
+    parsed = urlsplit(text)
+    if parsed.scheme in {"http", "https"}:
+        parts = [unquote(part) for part in parsed.path.split("/") if part]
+        for marker in ("archives", "channel"):
+            if marker in parts[:-1]:
+                text = parts[parts.index(marker) + 1]
+                break
+        else:
+            raise RosterError(f"{text!r} is not a link to a Slack or Teams channel")
+    if not CHANNEL.match(text):
+        raise RosterError(
+            f"{text!r} is not a channel id: use the id (C0123ABCD on Slack) or the channel's link"
+        )
+    return text
+
+
+async def link_circle(
+    storage: Storage, program: ProgramId, circle: Group, channel: str | None
+) -> None:
+    """Link ``circle`` to ``channel`` (None: unlink); refused when another circle has it."""
+    if channel is not None:
+        await _channel_free(storage, program, channel, circle)
+    try:
+        await storage.groups.link(circle.id, channel)
+    except IntegrityError:
+        raise RosterError(f"{channel} was just linked to another circle") from None
+
+
+async def _channel_free(
+    storage: Storage, program: ProgramId, channel: str, circle: Group | None
+) -> None:
+    other = await storage.groups.by_channel(program, channel)
+    if other is not None and (circle is None or other.id != circle.id):
+        raise RosterError(f"{channel} is already the channel of the circle {other.name!r}")
+
+
+async def find_circle(storage: Storage, program: ProgramId, name: str) -> Group:
+    circle = await storage.groups.named(program, name.strip())
+    if circle is None:
+        known = [g.name for g in await storage.groups.all(program)]
+        hint = f" (circles: {', '.join(known)})" if known else ""
+        raise RosterError(f"there is no circle called {name!r} in {program}{hint}")
+    return circle

@@ -128,9 +128,14 @@ class Pairing(Base):
 
 
 class Group(Base):
-    """A mentoring circle."""
+    """A mentoring circle: named once in its program, and meeting in at most one channel
+    that no other circle of the program meets in."""
 
     __tablename__ = "groups"
+    __table_args__ = (
+        Index("ix_groups_program_name", "program_id", "name", unique=True),
+        Index("ix_groups_program_channel", "program_id", "channel", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))

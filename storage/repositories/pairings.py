@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -115,6 +115,51 @@ class SqlGroups:
                 for member in dict.fromkeys(members)
             )
         return Group(group_id, program, name, tuple(dict.fromkeys(members)), channel)
+
+    async def all(self, program: ProgramId) -> list[Group]:
+        """Every circle of the program, by name."""
+        async with self._db.reading() as session:
+            rows = list(
+                await session.scalars(
+                    select(models.Group)
+                    .where(models.Group.program_id == program)
+                    .order_by(func.lower(models.Group.name))
+                )
+            )
+            return [await self._load(session, row) for row in rows]
+
+    async def named(self, program: ProgramId, name: str) -> Group | None:
+        async with self._db.reading() as session:
+            row = await session.scalar(
+                select(models.Group).where(
+                    models.Group.program_id == program, models.Group.name == name
+                )
+            )
+            return None if row is None else await self._load(session, row)
+
+    async def add_member(self, group: str, person: PersonId) -> bool:
+        """Add ``person`` to the circle; False when they were in it already."""
+        statement = (
+            insert(self._db, models.GroupMember)
+            .values(group_id=group, person_id=person)
+            .on_conflict_do_nothing()
+        )
+        async with self._db.transaction() as session:
+            return bool(affected(await session.execute(statement)))
+
+    async def link(self, group: str, channel: str | None) -> None:
+        """Say which channel the circle meets in (None: none). The database refuses a
+        channel another circle of the program meets in (IntegrityError)."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.Group).where(models.Group.id == group).values(channel=channel)
+            )
+
+    async def remove(self, group: str) -> bool:
+        """Forget the circle (its members stay in the program); False when it was gone."""
+        async with self._db.transaction() as session:
+            result = await session.execute(delete(models.Group).where(models.Group.id == group))
+            return bool(affected(result))
 
     @staticmethod
     async def _load(session: AsyncSession, row: models.Group) -> Group:

@@ -1,4 +1,5 @@
-"""The storage commands as an admin runs them: db, keys, pairs, admins, and serve's schema check."""
+"""The storage commands as an admin runs them: db, keys, pairs, circles, admins, and serve's
+schema check."""
 
 from __future__ import annotations
 
@@ -81,6 +82,77 @@ def test_pairs_import_reports_each_line_and_keeps_the_good_ones(env, tmp_path: P
         "ana <ana@example.org> → ben <ben@example.org>",
         "ana <ana@example.org> → U024BE7LH",
     ]  # by name, ignoring case
+
+
+def test_circles_import_list_link_and_remove(env, tmp_path: Path):
+    pairtime(["db", "upgrade"], env, tmp_path)
+    roster = tmp_path / "circles.csv"
+    roster.write_text(
+        "circle,member,channel\n"
+        "Circle A,ana@example.org,C0AAAA\n"
+        "Circle A,ben@example.org\n"
+        "Circle B,ben@example.org,https://acme.slack.com/archives/C0BBBB\n"
+        "Circle B,cy@example.org,C0AAAA\n"
+        "Circle B,not an email\n"
+        "Circle A\n"
+        "Circle A,ben@example.org\n",
+        encoding="utf-8",
+    )
+    result = pairtime(["circles", "import", str(roster), "--program", "slack:T1"], env, tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines() == [
+        (
+            "line 2: added ana@example.org → Circle A (new circle, meets in C0AAAA, "
+            "new: ana@example.org)"
+        ),
+        "line 3: added ben@example.org → Circle A (new: ben@example.org)",
+        "line 4: added ben@example.org → Circle B (new circle, meets in C0BBBB)",
+        "line 8: already in ben@example.org → Circle A",
+        "4 line(s) imported, 3 rejected.",
+    ]
+    assert result.stderr.splitlines() == [
+        "line 5: rejected: C0AAAA is already the channel of the circle 'Circle A'",
+        "line 6: rejected: 'not an email' is neither an email address nor a chat user id",
+        "line 7: rejected: expected circle, member and optionally channel; got ['Circle A']",
+    ]
+    again = pairtime(["circles", "import", str(roster)], env, tmp_path)
+    assert "added" not in again.stdout  # running the file again changes nothing
+    listed = pairtime(["circles", "list"], env, tmp_path)
+    assert listed.stdout.splitlines() == [
+        "Circle A (2 member(s), meets in C0AAAA)",
+        "  ana <ana@example.org>",
+        "  ben <ben@example.org>",
+        "Circle B (1 member(s), meets in C0BBBB)",
+        "  ben <ben@example.org>",
+    ]
+
+    teams_link = "https://teams.microsoft.com/l/channel/19%3aabc%40thread.tacv2/General?groupId=g"
+    moved = pairtime(["circles", "link", "Circle B", teams_link], env, tmp_path)
+    assert moved.stdout.strip() == (
+        "The circle 'Circle B' meets in 19:abc@thread.tacv2: a poll asked for there invites it."
+    )
+    taken = pairtime(["circles", "link", "Circle B", "C0AAAA"], env, tmp_path)
+    assert taken.returncode == 2
+    assert taken.stderr.strip() == (
+        "pairtime circles link: C0AAAA is already the channel of the circle 'Circle A'"
+    )
+    unlinked = pairtime(["circles", "link", "Circle A"], env, tmp_path)
+    assert unlinked.stdout.strip() == "The circle 'Circle A' no longer has a channel."
+    missing = pairtime(["circles", "remove", "Circle Z"], env, tmp_path)
+    assert missing.stderr.strip() == (
+        "pairtime circles remove: there is no circle called 'Circle Z' in slack:T1 "
+        "(circles: Circle A, Circle B)"
+    )
+    removed = pairtime(["circles", "remove", "Circle A"], env, tmp_path)
+    assert removed.stdout.strip() == "Removed the circle 'Circle A'; its 2 member(s) stay."
+    assert pairtime(["circles", "list"], env, tmp_path).stdout.splitlines() == [
+        "Circle B (1 member(s), meets in 19:abc@thread.tacv2)",
+        "  ben <ben@example.org>",
+    ]
+    with sqlite3.connect(tmp_path / "pairtime.db") as db:
+        assert db.execute("SELECT count(*) FROM group_members").fetchone() == (1,)
+        # Nobody from the rejected lines: cy's line named a channel already taken.
+        assert db.execute("SELECT count(*) FROM people").fetchone() == (2,)
 
 
 def test_admins_grant_list_revoke(env, tmp_path: Path):

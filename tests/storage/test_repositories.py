@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from bot.server import tidy
 from core.calendars import ConnectionStatus
@@ -95,6 +96,30 @@ async def test_pairings_and_groups(storage: Storage):
     assert found is not None
     assert set(found.members) == {mentor.id, mentee_c.id}
     assert found.id == circle.id
+
+
+async def test_a_circle_name_and_a_channel_belong_to_one_circle(storage: Storage):
+    ana, ben = await person(storage, "Ana"), await person(storage, "Ben")
+    first = await storage.groups.create(SLACK, "Circle", [ana.id], channel="C1")
+    other = await storage.groups.create(SLACK, "Other", [])
+    with pytest.raises(IntegrityError):
+        await storage.groups.create(SLACK, "Circle", [ben.id])
+    with pytest.raises(IntegrityError):
+        await storage.groups.link(other.id, "C1")
+    await storage.programs.ensure(TEAMS, "Tenant")
+    await storage.groups.create(TEAMS, "Circle", [], channel="C1")  # another program may
+    assert await storage.groups.add_member(other.id, ben.id)
+    assert not await storage.groups.add_member(other.id, ben.id)
+    await storage.groups.link(first.id, None)
+    await storage.groups.link(other.id, "C1")
+    assert [(g.name, g.channel, g.members) for g in await storage.groups.all(SLACK)] == [
+        ("Circle", None, (ana.id,)),
+        ("Other", "C1", (ben.id,)),
+    ]
+    assert await storage.groups.remove(first.id)
+    assert not await storage.groups.remove(first.id)
+    assert await storage.groups.named(SLACK, "Circle") is None
+    assert await storage.people.get(ana.id) is not None  # members stay in the program
 
 
 async def test_settings_and_admins(storage: Storage):
