@@ -2,7 +2,8 @@
 
 ``bot.server`` builds a :class:`ChatContext` once the event loop runs, asks each
 configured adapter for its :class:`ChatEndpoint`, forwards that platform's HTTP
-requests to it, and registers its messenger for messages Pairtime sends first.
+requests to it, and registers its messenger for messages Pairtime sends first and its
+channel members for polls that invite a whole channel.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Protocol
 import aiohttp
 from aiohttp import web
 
-from core.ports import Clock, Messenger
+from core.ports import ChannelMembers, Clock, Messenger
 from core.scheduling import Scheduler
 from storage.store import Storage
 
@@ -31,6 +32,11 @@ class ChatEndpoint(Protocol):
     @property
     def messenger(self) -> Messenger:
         """Delivers direct messages on this platform."""
+        ...
+
+    @property
+    def channel_members(self) -> ChannelMembers:
+        """Lists a channel's people on this platform (a poll with nobody named)."""
         ...
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

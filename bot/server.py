@@ -100,6 +100,7 @@ def build_app(
             app[CHAT_KEY] = endpoints
             for name, endpoint in endpoints.items():
                 services.messengers.register(Platform(name), endpoint.messenger)
+                services.channel_members.register(Platform(name), endpoint.channel_members)
             ticking = asyncio.create_task(clockwork(services), name="pairtime-clockwork")
             try:
                 yield

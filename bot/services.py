@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -24,8 +24,8 @@ from bot.settings import Settings
 from core.actions import ActionCodec
 from core.calendars import CalendarConnection
 from core.commands import Provider
-from core.people import Platform, ProgramId, program_of
-from core.ports import Clock, Messenger
+from core.people import CrowdedChannel, Person, Platform, ProgramId, program_of
+from core.ports import ChannelMembers, Clock, Messenger
 from core.scheduling import Ports, Scheduler
 from core.views import Outcome
 from storage.repositories.connections import ConnectTicket
@@ -61,6 +61,31 @@ class ChatMessengers:
         await messenger.deliver(program, outcome)
 
 
+class ChatChannelMembers:
+    """Lists a channel's members through the platform of each program (core's one port)."""
+
+    def __init__(self) -> None:
+        self._by_platform: dict[Platform, ChannelMembers] = {}
+
+    def register(self, platform: Platform, members: ChannelMembers) -> None:
+        self._by_platform[platform] = members
+
+    async def members(
+        self, program: ProgramId, channel: str, *, limit: int
+    ) -> Sequence[Person] | CrowdedChannel | None:
+        """None when no adapter of the program's platform runs here: core then asks whom to
+        invite, as it does when a platform cannot list the channel."""
+        try:
+            platform = Platform(program.split(":", 1)[0])
+        except ValueError:
+            return None
+        members = self._by_platform.get(platform)
+        if members is None:
+            log.info("no %s adapter is running; channel members not listed", platform.value)
+            return None
+        return await members.members(program, channel, limit=limit)
+
+
 @dataclass
 class Services:
     """Everything the routes use, built once the event loop runs."""
@@ -73,6 +98,7 @@ class Services:
     links: ConnectLinkIssuer
     scheduler: Scheduler
     messengers: ChatMessengers
+    channel_members: ChatChannelMembers
     flows: ConnectFlows
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -114,6 +140,7 @@ def build_services(
     )
     # The encryption keys also sign button references, after derivation (see core.actions).
     keys = [key.encode() for key in storage.vault.secret_keys()]
+    channel_members = ChatChannelMembers()  # each chat adapter registers once it starts
     ports = Ports(
         clock=clock,
         people=storage.people,
@@ -126,6 +153,7 @@ def build_services(
         offers=storage.offers,
         meetings=storage.meetings,
         polls=storage.polls,
+        channel_members=channel_members,
         actions=ActionCodec(keys),
     )
     scheduler = Scheduler(ports)
@@ -149,7 +177,17 @@ def build_services(
     )
     closers: list[Callable[[], Awaitable[None]]] = [microsoft.close] if microsoft else []
     return Services(
-        settings, storage, clock, http, reader, links, scheduler, messengers, flows, closers
+        settings,
+        storage,
+        clock,
+        http,
+        reader,
+        links,
+        scheduler,
+        messengers,
+        channel_members,
+        flows,
+        closers,
     )
 
 

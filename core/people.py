@@ -45,6 +45,18 @@ class Group:
     channel: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CrowdedChannel:
+    """A channel with more members than a poll may invite: only how many is known.
+
+    ``members`` may count the apps in it too, as the platform's own member count does;
+    ``at_least`` says counting stopped there (a very large channel is not counted to the end).
+    """
+
+    members: int
+    at_least: bool = False
+
+
 def program_of(identity: ChatIdentity) -> ProgramId:
     """The program a chat identity speaks in: one per platform workspace."""
     return ProgramId(f"{identity.platform.value}:{identity.workspace}")

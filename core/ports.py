@@ -15,7 +15,7 @@ from typing import Protocol
 from core.calendars import BusyResult, CalendarConnection
 from core.commands import Provider
 from core.meetings import Meeting, SlotOffer
-from core.people import ChatIdentity, Group, Person, PersonId, ProgramId
+from core.people import ChatIdentity, CrowdedChannel, Group, Person, PersonId, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.time import Interval
@@ -55,6 +55,20 @@ class Groups(Protocol):
 
     async def by_channel(self, program: ProgramId, channel: str) -> Group | None:
         """The circle that meets in ``channel``, if one is linked to it."""
+        ...
+
+
+class ChannelMembers(Protocol):
+    async def members(
+        self, program: ProgramId, channel: str, *, limit: int
+    ) -> Sequence[Person] | CrowdedChannel | None:
+        """The people in ``channel`` (no bots, no deactivated accounts), each known to
+        Pairtime from then on: a poll asked for in a channel with no circle invites them.
+
+        More than ``limit`` people gives :class:`CrowdedChannel` (an adapter may tell from
+        its own count, apps included, without looking everyone up). None: this platform
+        cannot list that channel (Pairtime is not in it, lacks a permission, or it is gone).
+        """
         ...
 
 

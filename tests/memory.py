@@ -27,7 +27,15 @@ from core.calendars import (
 )
 from core.commands import Command, Provider
 from core.meetings import Meeting, MeetingStatus, SlotOffer
-from core.people import ChatIdentity, Group, Person, PersonId, Platform, ProgramId
+from core.people import (
+    ChatIdentity,
+    CrowdedChannel,
+    Group,
+    Person,
+    PersonId,
+    Platform,
+    ProgramId,
+)
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.scheduling import Context, Ports, Scheduler
@@ -99,6 +107,23 @@ class MemoryGroups:
 
     async def by_channel(self, program: ProgramId, channel: str) -> Group | None:
         return next((g for g in self.groups if g.program == program and g.channel == channel), None)
+
+
+@dataclass
+class MemoryChannelMembers:
+    """Channel members as a chat platform lists them; a channel not listed cannot be read."""
+
+    channels: dict[tuple[ProgramId, str], list[Person]] = field(default_factory=dict)
+    asked: list[tuple[ProgramId, str, int]] = field(default_factory=list)
+
+    async def members(
+        self, program: ProgramId, channel: str, *, limit: int
+    ) -> Sequence[Person] | CrowdedChannel | None:
+        self.asked.append((program, channel, limit))
+        people = self.channels.get((program, channel))
+        if people is None:
+            return None
+        return CrowdedChannel(len(people)) if len(people) > limit else list(people)
 
 
 @dataclass
@@ -352,6 +377,7 @@ class World:
         self.offers = MemoryOffers()
         self.meetings = MemoryMeetings()
         self.polls = MemoryPolls()
+        self.channel_members = MemoryChannelMembers()
         counter = itertools.count(1)
         self.ports = Ports(
             clock=self.clock,
@@ -365,6 +391,7 @@ class World:
             offers=self.offers,
             meetings=self.meetings,
             polls=self.polls,
+            channel_members=self.channel_members,
             actions=ActionCodec([b"test key"]),
             new_ref=lambda: f"ref{next(counter)}",
         )
@@ -392,6 +419,10 @@ class World:
         self.calendars.connections[person.id] = CalendarConnection(
             person.id, provider, person.email, ConnectionStatus.CONNECTED, self.clock.now()
         )
+
+    def channel(self, channel: str, *members: Person) -> None:
+        """``members`` are who the chat platform lists in ``channel``."""
+        self.channel_members.channels[(PROGRAM, channel)] = list(members)
 
     def pair(self, mentor: Person, mentee: Person) -> None:
         self.pairings.pairs.append((PROGRAM, mentor.id, mentee.id))

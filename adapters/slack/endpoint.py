@@ -21,6 +21,7 @@ from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAutho
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
 from adapters.chat import ChatContext, ChatEndpoint
+from adapters.slack.channels import SlackChannelMembers
 from adapters.slack.config import SlackSettings
 from adapters.slack.installations import SealedInstallationStore, oauth_state_store
 from adapters.slack.listeners import SlackBot
@@ -34,7 +35,7 @@ from adapters.slack.messenger import (
 )
 from adapters.slack.people import SlackPeople
 from adapters.slack.tasks import BackgroundWork
-from core.ports import Messenger
+from core.ports import ChannelMembers, Messenger
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
@@ -46,14 +47,25 @@ NOT_INSTALLED = (
 
 
 class SlackEndpoint:
-    def __init__(self, app: AsyncApp, messenger: SlackMessenger, work: BackgroundWork) -> None:
+    def __init__(
+        self,
+        app: AsyncApp,
+        messenger: SlackMessenger,
+        work: BackgroundWork,
+        channel_members: SlackChannelMembers,
+    ) -> None:
         self._app = app
         self._messenger = messenger
         self._work = work
+        self._channel_members = channel_members
 
     @property
     def messenger(self) -> Messenger:
         return self._messenger
+
+    @property
+    def channel_members(self) -> ChannelMembers:
+        return self._channel_members
 
     @property
     def app(self) -> AsyncApp:
@@ -142,15 +154,13 @@ def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
         logger=bolt_log,
     )
     work = BackgroundWork()
-    messenger = SlackMessenger(
-        chat.storage,
-        WorkspaceClients(
-            settings,
-            chat.http,
-            single=None if settings.multi_workspace else client,
-            installations=installations,
-        ),
-        Coalescer(),
+    clients = WorkspaceClients(
+        settings,
+        chat.http,
+        single=None if settings.multi_workspace else client,
+        installations=installations,
     )
-    SlackBot(chat, SlackPeople(chat.storage), messenger, work).register(app)
-    return SlackEndpoint(app, messenger, work)
+    messenger = SlackMessenger(chat.storage, clients, Coalescer())
+    people = SlackPeople(chat.storage)  # one users.info cache for speakers and channel members
+    SlackBot(chat, people, messenger, work).register(app)
+    return SlackEndpoint(app, messenger, work, SlackChannelMembers(clients, people))

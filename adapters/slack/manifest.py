@@ -19,11 +19,14 @@ FILENAME = "slack-manifest.yaml"
 # What the OAuth install asks for; the manifest's bot scopes must say the same (a test checks).
 BOT_SCOPES = (
     "app_mentions:read",
+    "channels:read",
     "chat:write",
     "commands",
     "files:write",
+    "groups:read",
     "im:history",
     "im:write",
+    "mpim:read",
     "users:read",
     "users:read.email",
 )

@@ -29,6 +29,7 @@ from adapters.chat import ChatContext, ChatEndpoint
 from adapters.teams import connection
 from adapters.teams.bot import INCOMING, PairtimeBot
 from adapters.teams.config import TeamsSettings
+from adapters.teams.members import TeamsChannelMembers
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
 from adapters.teams.translate import BadActivity, parse_activity
 from adapters.teams.turns import INVOKE_BUDGET, Turns
@@ -49,6 +50,7 @@ class TeamsEndpoint:
         credentials: connection.CachedCredentialFactory | None,
         turns: Turns,
         messenger: TeamsMessenger,
+        channel_members: TeamsChannelMembers,
     ) -> None:
         self._settings = settings
         self._adapter = adapter
@@ -56,12 +58,17 @@ class TeamsEndpoint:
         self._credentials = credentials
         self._turns = turns
         self._messenger = messenger
+        self._channel_members = channel_members
         self._bot = PairtimeBot(turns)
         self._keys: asyncio.Task[None] | None = None
 
     @property
     def messenger(self) -> TeamsMessenger:
         return self._messenger
+
+    @property
+    def channel_members(self) -> TeamsChannelMembers:
+        return self._channel_members
 
     async def start(self) -> None:
         """Fetch the channel's signing keys before the first request (off the event loop),
@@ -144,7 +151,8 @@ async def start_teams(
     adapter.on_turn_error = _on_turn_error
     outbox = Outbox(adapter, settings.app_id)
     messenger = TeamsMessenger(outbox, chat.storage, chat.clock, chat.base_url)
-    turns = Turns(chat, outbox, messenger, invoke_budget=invoke_budget)
+    members = TeamsChannelMembers(outbox, chat.storage, chat.clock)
+    turns = Turns(chat, outbox, messenger, channel_members=members, invoke_budget=invoke_budget)
     endpoint = TeamsEndpoint(
         settings=settings,
         adapter=adapter,
@@ -152,6 +160,7 @@ async def start_teams(
         credentials=credentials,
         turns=turns,
         messenger=messenger,
+        channel_members=members,
     )
     await endpoint.start()
     return endpoint

@@ -29,6 +29,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from botframework.connector.models import ErrorResponseException
+from msrest.exceptions import HttpOperationError
 
 from adapters.teams import cards, translate
 from adapters.teams.translate import JsonDict
@@ -147,6 +148,33 @@ class Outbox:
             log.info("no roster entry for a member (status %s)", _status(error))
             return None
         return found[0] if found else None
+
+    async def roster_page(
+        self,
+        reference: Mapping[str, Any],
+        conversation_id: str,
+        *,
+        continuation: str | None = None,
+        page_size: int | None = None,
+    ) -> tuple[list[JsonDict], str | None]:
+        """One page of a team's or chat's roster (``GET .../pagedmembers``), with the token
+        for the next page (None on the last); :class:`DeliveryFailed` when Teams refuses."""
+        ref = ConversationReference().deserialize(dict(reference))
+        pages: list[tuple[list[JsonDict], str | None]] = []
+
+        async def read(turn: TurnContext) -> None:
+            client = turn.turn_state[self._adapter.BOT_CONNECTOR_CLIENT_KEY]
+            try:
+                page = await client.conversations.get_teams_conversation_paged_members(
+                    conversation_id, page_size, continuation
+                )
+            except HttpOperationError as error:  # said as a status: the turn logs it at INFO
+                raise DeliveryFailed(_status(error)) from error
+            members = [m.serialize() | m.additional_properties for m in page.members or []]
+            pages.append((members, page.continuation_token or None))
+
+        await self._adapter.continue_conversation(ref, read, self._app_id)
+        return pages[0] if pages else ([], None)
 
     async def open_personal(self, address: Mapping[str, Any]) -> JsonDict:
         """Open (or find) the one-to-one chat with the person ``address`` names; returns the
@@ -371,7 +399,7 @@ class TeamsMessenger:
         return True
 
 
-def _status(error: ErrorResponseException) -> int | None:
+def _status(error: HttpOperationError) -> int | None:
     response = getattr(error, "response", None)
     status = getattr(response, "status_code", None)
     return status if isinstance(status, int) else None

@@ -412,6 +412,31 @@ def address_of(incoming: Incoming, person: Account) -> JsonDict:
     }
 
 
+def roster_address(reference: Mapping[str, Any], person: Account) -> JsonDict:
+    """:func:`address_of` for someone met on a channel's roster rather than in an activity:
+    the channel's stored ``reference`` says where the tenant's connector is."""
+    return {
+        "activityId": None,
+        "user": person.json(),
+        "bot": dict(reference.get("bot") or {}),
+        "conversation": None,
+        "channelId": reference.get("channelId") or "msteams",
+        "locale": reference.get("locale"),
+        "serviceUrl": reference.get("serviceUrl"),
+        "tenantId": reference_tenant(reference),
+    }
+
+
+def roster_person(member: Mapping[str, Any], bot_id: str | None = None) -> Account | None:
+    """The person a roster entry (``GET .../pagedmembers``) stands for; None for a bot."""
+    account = _account(dict(member))
+    if account is None or account.id == bot_id or account.id.startswith("28:"):
+        return None
+    if str(member.get("userRole") or "").lower() == "bot":
+        return None
+    return account
+
+
 def has_conversation(reference: Mapping[str, Any]) -> bool:
     conversation = reference.get("conversation")
     return isinstance(conversation, dict) and bool(conversation.get("id"))

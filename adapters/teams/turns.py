@@ -32,6 +32,7 @@ from typing import Any
 
 from adapters.chat import ChatContext
 from adapters.teams import cards, translate
+from adapters.teams.members import TeamsChannelMembers
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
 from adapters.teams.translate import Account, Click, Incoming, JsonDict
 from core.people import ChatIdentity, Person, Platform
@@ -82,10 +83,12 @@ class Turns:
         outbox: Outbox,
         messenger: TeamsMessenger,
         *,
+        channel_members: TeamsChannelMembers | None = None,
         invoke_budget: float = INVOKE_BUDGET,
         concurrency: int = CONCURRENT_MESSAGES,
     ) -> None:
         self._chat = chat
+        self._channel_members = channel_members
         self._slots = asyncio.Semaphore(concurrency)
         self._outbox = outbox
         self._messenger = messenger
@@ -343,6 +346,8 @@ class Turns:
         channel = translate.channel_of(incoming)
         if channel is not None:
             await self._keep_channel(incoming, channel)
+            if self._channel_members is not None:
+                self._channel_members.heard(program, channel, incoming.members_conversation)
         return await self._chat.scheduler.context(
             program,
             person,

@@ -20,6 +20,7 @@ cannot send here without a CORS preflight this server never grants.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,8 +34,8 @@ from adapters.web.page import DIRECT, Circle, Member, Role, Roster, page
 from adapters.web.program import DEMO_PASSWORD, PROGRAM, identity
 from adapters.web.render import Viewer, message, render, said
 from core.calendars import ConnectionStatus
-from core.people import PersonId, ProgramId, identity_in
-from core.ports import Messenger
+from core.people import CrowdedChannel, Person, PersonId, ProgramId, identity_in
+from core.ports import ChannelMembers, Messenger
 from core.scheduling import Context
 from core.scheduling.context import zone_of
 from core.views import Notice, Outcome, Tone
@@ -110,15 +111,31 @@ class WebMessenger:
                 self._conversations.replace(where, int(number), update.view)
 
 
+class NoChannelMembers:
+    """The playground lists no channel's members: each of its channels is a circle's, so a
+    poll there invites the circle."""
+
+    async def members(
+        self, program: ProgramId, channel: str, *, limit: int
+    ) -> Sequence[Person] | CrowdedChannel | None:
+        del program, channel, limit
+        return None
+
+
 class WebPlayground:
     def __init__(self, chat: ChatContext) -> None:
         self._chat = chat
         self._conversations = Conversations()
         self._messenger = WebMessenger(self._conversations, chat)
+        self._channel_members = NoChannelMembers()
 
     @property
     def messenger(self) -> Messenger:
         return self._messenger
+
+    @property
+    def channel_members(self) -> ChannelMembers:
+        return self._channel_members
 
     async def close(self) -> None:
         """Nothing to release: the conversations live in memory and go with the process."""

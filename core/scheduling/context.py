@@ -12,6 +12,7 @@ from core.people import ChatIdentity, Person, ProgramId
 from core.ports import (
     BusyTimeSource,
     CalendarConnections,
+    ChannelMembers,
     Clock,
     ConnectLinks,
     Groups,
@@ -55,6 +56,7 @@ class Ports:
     offers: Offers
     meetings: Meetings
     polls: Polls
+    channel_members: ChannelMembers
     actions: ActionCodec
     new_ref: Callable[[], str] = field(default=new_reference)
 

@@ -1,6 +1,8 @@
 """Group polls, from "poll my circle" to a booked meeting.
 
-1. The organiser asks; Pairtime reads the invitees' calendars once and
+1. The organiser asks, naming the invitees or "my circle"; naming nobody in a channel
+   invites the circle linked to it, else everyone in it (at most ``MAX_INVITEES``).
+   Pairtime reads the invitees' calendars once and
    proposes the times most of them can make (the engine's ``most`` mode),
    spread over several days, in a private draft. The organiser removes or
    adds times, may set a deadline and required attendees, then posts it.
@@ -27,7 +29,7 @@ from core.calendars import BusyResult, BusyTimes
 from core.commands import Command
 from core.invitations import invitation
 from core.meetings import Meeting
-from core.people import Person, PersonId, ProgramId
+from core.people import CrowdedChannel, Person, PersonId, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.scheduling.context import Context, Ports, zone_of
@@ -55,6 +57,13 @@ MIN_OPTIONS, MAX_OPTIONS = 3, 8
 BUSY_REFRESH = timedelta(minutes=10)
 DOUBLE_CLICK = timedelta(seconds=2)  # a second identical click this soon is the same click
 DEADLINES = ((0, "No deadline"), (24, "In 1 day"), (48, "In 2 days"), (168, "In 1 week"))
+# A poll invites at most this many (the organiser included): its message and draft are built
+# and checked for fifty in Slack and Teams.
+MAX_INVITEES = 50
+WHO = (
+    "Who should I invite? Mention them (“poll @ana @ben for an hour next week”), or say "
+    "“poll my circle”."
+)
 NOT_ORGANISER = "Only the organiser can change this poll."
 GONE = "This poll no longer exists."
 
@@ -74,6 +83,15 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
     if isinstance(invited, Notice):
         return Outcome(invited)
     title, others, circle_channel = invited
+    if len(others) + 1 > MAX_INVITEES:
+        return Outcome(
+            Notice(
+                f"That would invite {len(others) + 1} people, and a poll can invite at most "
+                f"{MAX_INVITEES} (you included). Mention fewer people, or ask your program "
+                "admin to split the circle.",
+                Tone.INFO,
+            )
+        )
     # Everyone votes where the poll is posted: a private chat will not do, the circle's will.
     channel = circle_channel if ctx.private else ctx.channel
     people = [ctx.person, *others]
@@ -177,9 +195,46 @@ async def _invitees(
             people = await ports.people.many(circle.members)
             members = [people[m] for m in circle.members if m in people and m != ctx.person.id]
             return circle.name, members, circle.channel
+        return await _channel_members(ports, ctx, ctx.channel)
+    return Notice(WHO, Tone.INFO)
+
+
+async def _channel_members(
+    ports: Ports, ctx: Context, channel: str
+) -> tuple[str, list[Person], str | None] | Notice:
+    """Everyone in the channel but the organiser, when it has no circle and nobody was named.
+
+    The title names the organiser, as for a poll of mentioned people: core knows the
+    channel by its id only, and the title becomes the booked meeting's.
+    """
+    found = await ports.channel_members.members(ctx.program, channel, limit=MAX_INVITEES)
+    if found is None:
+        return Notice(WHO, Tone.INFO)
+    if isinstance(found, CrowdedChannel):
+        return _crowded(found)
+    others: list[Person] = []
+    seen = {ctx.person.id}  # the organiser is invited anyway, first
+    for person in found:
+        if person.id not in seen:
+            seen.add(person.id)
+            others.append(person)
+    if not others:
+        return Notice(
+            "You're the only person in this channel I could invite. Mention the people to "
+            "invite (“poll @ana @ben for an hour next week”), or ask me in a channel they're in.",
+            Tone.INFO,
+        )
+    if len(others) + 1 > MAX_INVITEES:
+        return _crowded(CrowdedChannel(len(others) + 1))
+    return f"Meeting with {ctx.person.name}", others, channel
+
+
+def _crowded(channel: CrowdedChannel) -> Notice:
+    count = f"more than {channel.members:,}" if channel.at_least else f"{channel.members:,}"
     return Notice(
-        "Who should I invite? Mention them (“poll @ana @ben for an hour next week”), or say "
-        "“poll my circle”.",
+        f"This channel has {count} members, and a poll can invite at most {MAX_INVITEES} "
+        "people (you included). Mention the people to invite (“poll @ana @ben for an hour "
+        "next week”), or ask your program admin to link a circle to this channel.",
         Tone.INFO,
     )
 

@@ -469,6 +469,8 @@ class FakeBotFramework:
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[tuple[int, JsonDict, int]]] = {}
         self._ids = itertools.count(1)
+        self.page_size = 200  # pagedmembers without pageSize (Teams' own default is not stated)
+        self.roster_reads: list[tuple[str, int | None, str | None]] = []  # id, size, token
 
     # ------------------------------------------------------------------ scripting
 
@@ -525,6 +527,7 @@ class FakeBotFramework:
         app.router.add_put(f"{conversation}/activities/{{activity_id}}", self._update)
         app.router.add_delete(f"{conversation}/activities/{{activity_id}}", self._delete)
         app.router.add_get(f"{conversation}/members", self._members)
+        app.router.add_get(f"{conversation}/pagedmembers", self._paged_members)
         app.router.add_get(f"{conversation}/members/{{member_id}}", self._member)
         return app
 
@@ -622,6 +625,29 @@ class FakeBotFramework:
         conversation = self.conversations.get(conversation_id)
         return web.json_response(list(conversation.members.values()) if conversation else [])
 
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """``GET .../pagedmembers?pageSize=&continuationToken=``: ``{"members": [...],
+        "continuationToken": ...}``, the token left out on the last page (as Teams does)."""
+        conversation_id = request.match_info["conversation_id"]
+        size_text = request.query.get("pageSize")
+        token = request.query.get("continuationToken")
+        size = int(size_text) if size_text and size_text.isdigit() else None
+        self.roster_reads.append((conversation_id, size, token))
+        if (refused := self._refused(request, conversation_id)) is not None:
+            return refused
+        if size_text is not None and (size is None or not 1 <= size <= 500):
+            return _bad_argument("pageSize must be between 1 and 500")
+        start = _roster_offset(token)
+        if start is None:
+            return _bad_argument("Invalid continuation token")
+        conversation = self.conversations.get(conversation_id)
+        members = list(conversation.members.values()) if conversation else []
+        end = start + (size or self.page_size)
+        body: JsonDict = {"members": members[start:end]}
+        if end < len(members):
+            body["continuationToken"] = base64.urlsafe_b64encode(f"roster:{end}".encode()).decode()
+        return web.json_response(body)
+
     async def _member(self, request: web.Request) -> web.Response:
         conversation_id = request.match_info["conversation_id"]
         if (refused := self._refused(request, conversation_id)) is not None:
@@ -717,6 +743,21 @@ async def _json_body(request: web.Request) -> JsonDict:
         return {}
     body = json.loads(await request.read() or b"{}")
     return body if isinstance(body, dict) else {"_body": body}
+
+
+def _roster_offset(token: str | None) -> int | None:
+    """Where a pagedmembers continuation token resumes; None for one this fake never gave."""
+    if not token:
+        return 0
+    try:
+        kind, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return int(offset) if kind == "roster" and offset.isdigit() else None
+
+
+def _bad_argument(message: str) -> web.Response:
+    return web.json_response({"error": {"code": "BadArgument", "message": message}}, status=400)
 
 
 def _not_found(code: str, message: str) -> web.Response:

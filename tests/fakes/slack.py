@@ -130,7 +130,10 @@ class SlackWorkspace:
     team_name: str
     bot_user_id: str
     bot_id: str
-    scopes: str = "chat:write,commands,im:write,users:read,users:read.email,files:write"
+    scopes: str = (
+        "chat:write,commands,im:write,users:read,users:read.email,files:write,"
+        "channels:read,groups:read,mpim:read"
+    )
     enterprise_id: str | None = None
 
     @property

@@ -31,6 +31,7 @@ from botframework.connector.auth import (
     SimpleCredentialProvider,
 )
 from botframework.connector.models import ErrorResponseException
+from msrest.exceptions import HttpOperationError
 
 from tests.fakes import teams_activities as ta
 from tests.fakes.botframework import (
@@ -217,6 +218,39 @@ async def test_members_can_be_looked_up(connector: FakeBotFramework, service_url
     assert member.additional_properties["email"] == ta.ALEX.email
     assert [m.id for m in members] == [ta.ALEX.id]
     assert unknown.value.response.status_code == 404
+
+
+async def test_a_roster_is_read_a_page_at_a_time(connector: FakeBotFramework, service_url: str):
+    team = ta.TEAM_ID
+    for n in range(5):
+        user = ta.TeamsUser(f"29:member{n}", f"Member {n}", f"aad-{n}", f"m{n}@contoso.example")
+        connector.add_member(team, user.member())
+
+    async with _anonymous_client(service_url) as client:
+        pages = [await client.conversations.get_teams_conversation_paged_members(team, 2)]
+        while pages[-1].continuation_token:
+            pages.append(
+                await client.conversations.get_teams_conversation_paged_members(
+                    team, 2, pages[-1].continuation_token
+                )
+            )
+        with pytest.raises(HttpOperationError) as bad_token:
+            await client.conversations.get_teams_conversation_paged_members(team, 2, "nonsense")
+
+    assert [[m.name for m in page.members] for page in pages] == [
+        ["Member 0", "Member 1"],
+        ["Member 2", "Member 3"],
+        ["Member 4"],
+    ]
+    assert pages[0].members[0].email == "m0@contoso.example"
+    assert pages[0].members[0].aad_object_id == "aad-0"
+    assert pages[0].members[0].user_role == "user"
+    assert [(size, token is None) for _, size, token in connector.roster_reads[:3]] == [
+        (2, True),
+        (2, False),
+        (2, False),
+    ]
+    assert bad_token.value.response.status_code == 400
 
 
 # ---------------------------------------------------------------------- authentication

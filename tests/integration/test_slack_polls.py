@@ -4,10 +4,12 @@ in the channel for everyone, and votes updating that one message."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from core.people import ChatIdentity, Platform, ProgramId
@@ -16,13 +18,16 @@ from tests.adapters.slack.harness import (
     CHANNEL,
     MENTEE,
     MENTOR,
+    NO_ZONE,
     STRANGER,
     SlackWorld,
     buttons,
+    people,
     slack_world,
     texts,
 )
 from tests.fakes import slack_requests as sr
+from tests.fakes.slack import FakeSlack
 
 POLL = f"poll <@{MENTEE}> and <@{STRANGER}> for an hour next week"
 
@@ -113,3 +118,92 @@ async def test_a_poll_asked_for_in_a_dm_is_posted_in_the_circles_channel(tmp_pat
         assert posted.text == "Circle"
         assert "A meeting of 1 hour, proposed by Alex Kim. 3 invited" in texts(posted.blocks)
         assert len(world.dm(MENTOR)) == 1  # the draft only: the poll is for everyone
+
+
+# ---------------------------------------------------------------------- a channel, no circle
+
+ANYONE_HERE = "poll for an hour next week"
+PAIRTIME_USER, GONE = "U0PAIRBOT", "U0GONE"
+
+
+def channel_with_apps() -> FakeSlack:
+    """The harness's people, and in the channel also Pairtime itself, another app and a
+    deactivated account, as conversations.members lists them."""
+    slack = FakeSlack()
+    people(slack)
+    slack.add_user(PAIRTIME_USER, name="pairtime", real_name="Pairtime", is_bot=True)
+    slack.add_user(GONE, name="gone", real_name="Gone Person")
+    slack.users[GONE].deleted = True
+    slack.channels[CHANNEL]["members"] += [PAIRTIME_USER, "U0ROBOT", GONE]
+    return slack
+
+
+async def ask_here(world: SlackWorld) -> str:
+    """The organiser asks in the channel with /pairtime; the (ephemeral) answer's text."""
+    await world.say(
+        sr.slash_command(world.secret, text=ANYONE_HERE, response_url=world.response_url())
+    )
+    answer = world.slack.responses[-1]
+    assert answer.response_type == "ephemeral"
+    return texts(answer.body.get("blocks") or []) + (answer.text or "")
+
+
+async def test_a_poll_in_a_channel_without_a_circle_invites_its_people(tmp_path: Path):
+    async with slack_world(tmp_path, fake=channel_with_apps()) as world:
+        draft = await ask_here(world)
+        assert "Meeting with Alex Kim* (draft, only you see it)" in draft
+        invited = draft.split("A meeting of 1 hour with ", 1)[1].split(";", 1)[0]
+        assert sorted(invited.split(", ")) == [
+            "Alex Kim",
+            "Maria Lopez",
+            "Noor Haddad",
+            "Sam Stone",
+        ]
+        for nobody in ("Pairtime", "Robot", "Gone Person"):
+            assert nobody not in draft
+        (listed,) = world.slack.calls_to("conversations.members")
+        assert listed.args["channel"] == CHANNEL
+
+        await press(world, button(world.slack.responses[-1].body["blocks"], "pt:poll:post"))
+        (posted,) = world.slack.messages_in(CHANNEL)
+        assert "proposed by Alex Kim. 4 invited" in texts(posted.blocks)
+        await press(world, button(posted.blocks, "pt:poll:yes:1"), user=NO_ZONE)
+        assert (world.slack.responses[-1].text or "").startswith("You voted “yes”")
+
+
+async def test_a_channel_too_large_for_a_poll_gets_a_friendly_answer(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        members = world.slack.channels[CHANNEL]["members"]
+        # 55 people: each looked up, then too many for core (50, the organiser included)
+        for n in range(51):
+            world.slack.add_user(f"U1{n:04d}", name=f"member{n}", real_name=f"Member {n}")
+            members.append(f"U1{n:04d}")
+        said = await ask_here(world)
+        assert "This channel has 55 members, and a poll can invite at most 50 people" in said
+        assert "ask your program admin to link a circle to this channel" in said
+
+        # 1,014 ids: two pages, counted, and nobody looked up
+        members += [f"U2{n:04d}" for n in range(959)]
+        looked_up = world.slack.count("users.info")
+        said = await ask_here(world)
+        assert "This channel has 1,014 members" in said
+        pages = world.slack.calls_to("conversations.members")[1:]
+        assert [bool(p.args.get("cursor")) for p in pages] == [False, True]
+        assert world.slack.count("users.info") == looked_up
+        async with world.running.storage.database.reading() as db:
+            assert (await db.execute(text("SELECT count(*) FROM polls"))).scalar_one() == 0
+
+
+@pytest.mark.parametrize("error", ["missing_scope", "not_in_channel", "channel_not_found"])
+async def test_a_channel_slack_will_not_list_leaves_the_question_whom_to_invite(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, error: str
+):
+    caplog.set_level(logging.INFO)
+    async with slack_world(tmp_path) as world:
+        world.slack.fail("conversations.members", error, needed="channels:read")
+        said = await ask_here(world)
+        assert "Who should I invite?" in said
+        assert world.slack.count("users.info") == 1  # the organiser only
+    (line,) = [r.getMessage() for r in caplog.records if "conversations.members" in r.getMessage()]
+    assert line == f"conversations.members failed in T0PAIRTIME: {error}"
+    assert world.slack.bot_token not in caplog.text

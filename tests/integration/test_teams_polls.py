@@ -704,3 +704,74 @@ async def test_busy_counts_are_public_and_clashes_private(tmp_path: Path):
             assert all("calendar is busy" not in json.dumps(u.body) for u in updates)
             # What Ben's calendar holds never reaches Teams
             assert "Dentist" not in json.dumps([r.body for r in teams.connector.received])
+
+
+# ---------------------------------------------------------------------- a channel, no circle
+
+ANYONE_HERE = "poll for an hour next week"
+PAIRTIME_ON_ROSTER = {"id": f"28:{ta.BOT_APP_ID}", "name": "Pairtime", "userRole": "bot"}
+OTHER_APP = {"id": "28:00000000-0000-0000-0000-0000000a11ce", "name": "Polly", "userRole": "bot"}
+
+
+async def test_a_poll_in_a_channel_without_a_circle_invites_the_teams_members(tmp_path: Path):
+    async with teams_app(tmp_path, members=CIRCLE) as teams:
+        for app in (PAIRTIME_ON_ROSTER, OTHER_APP):
+            teams.connector.add_member(ta.TEAM_ID, app)
+        circle = Circle(teams, {})
+        chat = ta.personal_chat_id(ta.ALEX)
+        await circle.ask_in_channel(ANYONE_HERE)
+
+        draft = (await teams.sent_to(chat))[-1]
+        card = draft.adaptive_cards[0]
+        assert texts(card).startswith("Draft poll: Meeting with Alex Kim")
+        (invitees,) = [line for line in texts(card).splitlines() if line.startswith("Invitees:")]
+        assert all(user.name in invitees for user in CIRCLE)
+        assert "Pairtime" not in invitees
+        assert "Polly" not in invitees  # apps are nobody to meet
+        assert "0 of 4 invitees have connected calendars." in texts(card)
+        # Read through the channel's team, which holds its roster
+        assert [read[0] for read in teams.connector.roster_reads] == [ta.TEAM_ID]
+
+        # Ben never wrote to Pairtime: now he is known, with the roster's email, and reachable
+        ben = await circle.storage.people.by_chat_user(PROGRAM, BEN.aad_object_id)
+        assert ben is not None
+        assert (ben.name, ben.email) == ("Ben Okafor", BEN.email)
+        address = await circle.storage.conversations.get(PROGRAM, BEN.aad_object_id)
+        assert address is not None
+        assert address["user"]["id"] == BEN.id
+
+        poll_id = await circle.post(card, draft)
+        receipt = await circle.vote(poll_id, BEN, 0)
+        assert receipt["value"].startswith("You voted “yes”")
+
+
+async def test_a_channel_too_large_for_a_poll_gets_a_friendly_answer(tmp_path: Path):
+    async with teams_app(tmp_path, members=CIRCLE) as teams:
+        for n in range(520):  # two pages of Teams' largest, 500
+            user = ta.TeamsUser(f"29:member{n}", f"Member {n}", f"aad-{n:04d}", f"m{n}@c.example")
+            teams.connector.add_member(ta.TEAM_ID, user.member())
+        teams.connector.add_member(ta.TEAM_ID, PAIRTIME_ON_ROSTER)
+        await Circle(teams, {}).ask_in_channel(ANYONE_HERE)
+
+        (answer,) = await teams.sent_to(ta.CHANNEL_ID)
+        said = texts(answer.adaptive_cards[0])
+        assert said.startswith("This channel has 524 members, and a poll can invite at most 50")
+        assert "ask your program admin to link a circle" in said
+        reads = teams.connector.roster_reads
+        assert [(size, token is None) for _, size, token in reads] == [(500, True), (500, False)]
+        assert await polls_in(teams) == []
+        assert not teams.connector.sent(ta.personal_chat_id(ta.ALEX))  # no draft
+        member = await teams.running.storage.people.by_chat_user(PROGRAM, "aad-0001")
+        assert member is None  # nobody of a crowd is stored
+
+
+async def test_a_roster_teams_refuses_leaves_the_question_whom_to_invite(tmp_path: Path):
+    async with teams_app(tmp_path, members=CIRCLE) as teams:
+        await teams.say_hello(ta.ALEX)  # known already: the next call on the team's roster...
+        teams.connector.fail(ta.TEAM_ID, 403, "Forbidden")  # ...is the channel's members
+        await Circle(teams, {}).ask_in_channel(ANYONE_HERE)
+
+        (answer,) = await teams.sent_to(ta.CHANNEL_ID)
+        assert texts(answer.adaptive_cards[0]).startswith("Who should I invite?")
+        assert [read[0] for read in teams.connector.roster_reads] == [ta.TEAM_ID]
+        assert await polls_in(teams) == []

@@ -241,6 +241,30 @@ def test_a_channel_is_its_conversation_without_the_thread():
     assert "conversationType" not in other["conversation"]
 
 
+def test_a_channels_roster_gives_people_not_bots_each_reachable_through_the_channel():
+    thread = parse_activity(ta.channel_message("hi", service_url=SERVICE))
+    reference = translate.channel_reference(thread)
+    bot_id = ta.bot_account()["id"]
+
+    maria = translate.roster_person(ta.MARIA.member(), bot_id)
+    assert maria == translate.Account(ta.MARIA.id, ta.MARIA.name, ta.MARIA.aad_object_id)
+    assert maria is not None
+    assert maria.stable_id == ta.MARIA.aad_object_id
+    assert translate.roster_person({"id": bot_id, "name": "Pairtime"}, bot_id) is None
+    assert translate.roster_person({"id": "28:another-app", "name": "Polly"}, bot_id) is None
+    assert translate.roster_person({"id": "29:x", "name": "X", "userRole": "bot"}) is None
+    assert translate.roster_person({"name": "no id"}) is None
+    guest = {"id": "29:guest", "name": "Gia", "userRole": "guest"}
+    assert translate.roster_person(guest, bot_id) == translate.Account("29:guest", "Gia")
+
+    address = translate.roster_address(reference, maria)
+    assert address["user"] == ta.MARIA.account()
+    assert address["conversation"] is None  # a personal chat is opened when first needed
+    assert address["bot"] == ta.bot_account()
+    assert (address["serviceUrl"], address["tenantId"]) == (SERVICE, ta.TENANT_ID)
+    assert not translate.has_conversation(address)
+
+
 def test_a_posted_poll_is_kept_as_flat_strings_enough_to_update_it():
     thread = parse_activity(ta.channel_message("hi", service_url=SERVICE))
     message = translate.posted_message(translate.channel_reference(thread), "1700000000123")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.commands import Command, Intent, Mention, Relation, RelationRef
-from core.people import Group
+from core.people import CrowdedChannel, Group, Person, ProgramId
 from core.polls import PollStatus
+from core.scheduling import Scheduler
+from core.scheduling.polls import MAX_INVITEES
 from core.time import Interval, describe
 from core.views import Confirmation, ConnectPrompt, Notice, PollDraftView, PollView
 from tests.memory import PROGRAM, World
@@ -386,3 +390,142 @@ async def test_a_poll_asked_for_privately_is_posted_in_the_circles_channel():
     assert refused.broadcast is None
     assert isinstance(refused.reply, Notice)
     assert refused.reply.text.startswith("Everyone votes where the poll is posted")
+
+
+# ---------------------------------------------------------------- everyone in the channel
+
+ROOM = "C-ROOM"  # a channel no circle is linked to
+
+
+async def ask_in(world: World, organizer: Person, channel: str = ROOM):
+    context = await world.context(organizer, private=False, channel=channel)
+    return await world.scheduler.handle(context, poll_command())
+
+
+async def test_with_nobody_named_and_no_circle_everyone_in_the_channel_is_invited():
+    world = World(NOW)
+    ana, ben, cy = world.person("Ana"), world.person("Ben"), world.person("Cy", connected=None)
+    world.channel(ROOM, ben, ana, cy, ben)  # the organiser and a repeat are left out
+    outcome = await ask_in(world, ana)
+    assert isinstance(outcome.reply, PollDraftView)
+    assert outcome.reply.title == "Meeting with Ana"
+    assert outcome.reply.invitees == ("Ana", "Ben", "Cy")
+    assert "2 of 3 invitees have connected calendars." in outcome.reply.notes
+    assert world.channel_members.asked == [(PROGRAM, ROOM, MAX_INVITEES)]
+    posting = await world.click(ana, outcome.reply.post.action)
+    assert posting.broadcast is not None
+    assert posting.broadcast.channel == ROOM  # everyone votes where they were invited
+    poll = next(iter(world.polls.polls.values()))
+    assert poll.invitees == (ana.id, ben.id, cy.id)
+    # Ben, invited as a member of the channel, may vote.
+    assert isinstance(posting.broadcast.view, PollView)
+    await world.scheduler.posted(posting.broadcast.key, {"channel": ROOM, "ts": "1.0"})
+    yes = posting.broadcast.view.options[0].vote_yes
+    assert yes is not None
+    voted = await world.click(ben, yes.action)
+    assert isinstance(voted.reply, Notice)
+    assert voted.reply.text.startswith("You voted “yes”")
+
+
+async def test_a_circle_linked_to_the_channel_comes_before_its_members():
+    world, ana, ben, _, _ = circle_world()
+    stranger = world.person("Zed")
+    world.channel(CHANNEL, ana, ben, stranger)
+    preview = await draft(world, ana)
+    assert preview.title == "Circle of Four"
+    assert "Zed" not in preview.invitees
+    assert world.channel_members.asked == []
+
+
+async def test_asked_privately_with_nobody_named_it_still_asks_whom_to_invite():
+    world = World(NOW)
+    ana, ben = world.person("Ana"), world.person("Ben")
+    world.channel(ROOM, ana, ben)
+    outcome = await world.scheduler.handle(await world.context(ana), poll_command())
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.reply.text.startswith("Who should I invite?")
+    assert world.channel_members.asked == []
+
+
+async def test_a_channel_that_cannot_be_listed_asks_whom_to_invite():
+    world = World(NOW)
+    ana = world.person("Ana")
+    outcome = await ask_in(world, ana, "C-UNLISTED")
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.reply.text.startswith("Who should I invite?")
+    assert world.channel_members.asked == [(PROGRAM, "C-UNLISTED", MAX_INVITEES)]
+
+
+async def test_alone_in_the_channel_the_organiser_is_told_so():
+    world = World(NOW)
+    ana = world.person("Ana")
+    world.channel(ROOM, ana)
+    outcome = await ask_in(world, ana)
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.reply.text.startswith("You're the only person in this channel")
+    assert not world.polls.polls
+
+
+async def test_fifty_people_with_the_organiser_fit_and_fifty_one_do_not():
+    world = World(NOW)
+    ana = world.person("Ana")
+    others = [world.person(f"Member{n:02d}", connected=None) for n in range(MAX_INVITEES)]
+    world.channel(ROOM, ana, *others[:-1])
+    fits = await ask_in(world, ana)
+    assert isinstance(fits.reply, PollDraftView)
+    assert len(fits.reply.invitees) == MAX_INVITEES
+
+    world.channel(ROOM, ana, *others)
+    crowded = await ask_in(world, ana)
+    assert isinstance(crowded.reply, Notice)
+    assert crowded.reply.text.startswith(
+        f"This channel has 51 members, and a poll can invite at most {MAX_INVITEES} people"
+    )
+    assert "ask your program admin to link a circle" in crowded.reply.text
+    assert len(world.polls.polls) == 1  # only the poll that fitted
+
+
+async def test_a_circle_larger_than_a_poll_allows_is_refused_with_the_count():
+    world = World(NOW)
+    ana = world.person("Ana")
+    others = [world.person(f"Member{n:02d}", connected=None) for n in range(MAX_INVITEES)]
+    world.groups.groups.append(
+        Group("big", PROGRAM, "Big circle", (ana.id, *(p.id for p in others)), channel=ROOM)
+    )
+    outcome = await ask_in(world, ana)
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.reply.text.startswith(
+        f"That would invite 51 people, and a poll can invite at most {MAX_INVITEES}"
+    )
+    assert not world.polls.polls
+    assert world.channel_members.asked == []  # the circle answered who
+
+
+class ListsAnyway:
+    """A platform that answers with everyone, or with a count, whatever the limit."""
+
+    def __init__(self, answer: Sequence[Person] | CrowdedChannel) -> None:
+        self.answer = answer
+
+    async def members(
+        self, program: ProgramId, channel: str, *, limit: int
+    ) -> Sequence[Person] | CrowdedChannel | None:
+        del program, channel, limit
+        return self.answer
+
+
+async def test_core_holds_the_limit_whatever_the_platform_answers():
+    world = World(NOW)
+    ana = world.person("Ana")
+    crowd = [world.person(f"Member{n:02d}", connected=None) for n in range(60)]
+    for answer, said in (
+        (crowd, "This channel has 61 members,"),
+        (CrowdedChannel(12_345), "This channel has 12,345 members,"),
+        (CrowdedChannel(5000, at_least=True), "This channel has more than 5,000 members,"),
+    ):
+        scheduler = Scheduler(replace(world.ports, channel_members=ListsAnyway(answer)))
+        context = await world.context(ana, private=False, channel=ROOM)
+        outcome = await scheduler.handle(context, poll_command())
+        assert isinstance(outcome.reply, Notice)
+        assert outcome.reply.text.startswith(said)
+    assert not world.polls.polls
