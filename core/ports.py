@@ -176,7 +176,9 @@ class Polls(Protocol):
 
     async def withdraw(self, ref: str, option: int, person: PersonId) -> bool: ...
 
-    async def votes(self, ref: str) -> Sequence[Vote]: ...
+    async def votes(self, ref: str, person: PersonId | None = None) -> Sequence[Vote]:
+        """The poll's votes (only ``person``'s when given), by option then person."""
+        ...
 
     async def due(self, now: datetime) -> Sequence[Poll]:
         """Open polls whose deadline has passed."""

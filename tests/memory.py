@@ -207,8 +207,12 @@ class MemoryPolls:
     async def withdraw(self, ref: str, option: int, person: PersonId) -> bool:
         return self.ballots.pop((ref, option, person), None) is not None
 
-    async def votes(self, ref: str) -> Sequence[Vote]:
-        return [vote for (poll, _, _), vote in sorted(self.ballots.items()) if poll == ref]
+    async def votes(self, ref: str, person: PersonId | None = None) -> Sequence[Vote]:
+        return [
+            vote
+            for (poll, _, voter), vote in sorted(self.ballots.items())
+            if poll == ref and person in (None, voter)
+        ]
 
     async def due(self, now: datetime) -> Sequence[Poll]:
         return [

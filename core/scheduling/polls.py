@@ -408,7 +408,7 @@ async def vote(ports: Ports, ctx: Context, fields: Mapping[str, object]) -> Outc
     if option is None:
         return Outcome(Notice("That time is not part of this poll any more.", Tone.WARNING))
     now = ports.clock.now()
-    mine = {v.option: v for v in await ports.polls.votes(poll.ref) if v.person == ctx.person.id}
+    mine = {v.option: v for v in await ports.polls.votes(poll.ref, ctx.person.id)}
     current = mine.get(option.id)
     when = describe(option.start, ctx.zone)
     if current is not None and current.choice is choice:

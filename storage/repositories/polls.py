@@ -181,15 +181,16 @@ class SqlPolls:
             )
             return bool(affected(result))
 
-    async def votes(self, ref: str) -> list[Vote]:
+    async def votes(self, ref: str, person: PersonId | None = None) -> list[Vote]:
         # Plain columns, not ORM objects: this is read on every vote, for all of a poll's votes.
         vote = models.PollVote
+        query = select(vote.option_id, vote.person_id, vote.choice, vote.updated_at).where(
+            vote.poll_ref == ref
+        )
+        if person is not None:
+            query = query.where(vote.person_id == person)
         async with self._db.reading() as session:
-            rows = await session.execute(
-                select(vote.option_id, vote.person_id, vote.choice, vote.updated_at)
-                .where(vote.poll_ref == ref)
-                .order_by(vote.option_id, vote.person_id)
-            )
+            rows = await session.execute(query.order_by(vote.option_id, vote.person_id))
             return [
                 Vote(option, PersonId(person), Choice(choice), at)
                 for option, person, choice, at in rows

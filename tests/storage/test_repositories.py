@@ -325,6 +325,11 @@ async def test_votes_are_set_changed_and_withdrawn(storage: Storage):
         first: {Choice.YES: 2, Choice.IF_NEED_BE: 0},
         second: {Choice.YES: 0, Choice.IF_NEED_BE: 1},
     }
+    bens = await storage.polls.votes("poll-1", ben.id)
+    assert [(v.option, v.person, v.choice) for v in bens] == [
+        (first, ben.id, Choice.YES),
+        (second, ben.id, Choice.IF_NEED_BE),
+    ]
     assert await storage.polls.withdraw("poll-1", first, ben.id)
     assert not await storage.polls.withdraw("poll-1", first, ben.id)
     assert not await storage.polls.vote("poll-1", 999_999, ben.id, Choice.YES, NOW)
