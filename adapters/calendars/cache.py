@@ -1,4 +1,8 @@
-"""Busy times kept for a few minutes, so a busy poll does not hammer the providers.
+"""Busy times kept for two minutes, so a burst of requests reads each calendar once.
+
+Long enough for a poll of fifty or a run of requests about one mentor; short enough that
+someone who changes their calendar and asks again soon after sees the change. Booking
+never uses it: the chosen time is always checked against a fresh read.
 
 Entries are keyed by person, the moment their calendar was connected (a
 reconnect, in any process, makes old entries unreachable) and the window.
@@ -21,7 +25,7 @@ Key = tuple[PersonId, datetime, datetime, datetime]
 class BusyCache:
     def __init__(
         self,
-        ttl_seconds: float = 600,
+        ttl_seconds: float = 120,
         *,
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,

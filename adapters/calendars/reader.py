@@ -2,7 +2,8 @@
 
 Providers are asked concurrently, each within the per-call timeout; a slow
 or failing one costs only its own people, who are reported as unreadable.
-Results are cached (see ``cache``); refreshed tokens are stored back
+Windows are widened to whole hours and results cached (see ``aligned`` and
+``cache``); refreshed tokens are stored back
 encrypted; a revoked grant marks the connection, once.
 """
 
@@ -11,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -36,6 +37,8 @@ from core.time import Interval
 from storage.repositories.connections import SqlConnections, StoredConnection
 
 log = logging.getLogger(__name__)
+
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,13 @@ class CalendarReader:
     async def busy_times(
         self, people: Sequence[PersonId], window: Interval, *, fresh: bool = False
     ) -> Mapping[PersonId, BusyResult]:
+        asked, window = window, aligned(window)
+        results = await self._busy_in(people, window, fresh=fresh)
+        return {person: within(result, asked) for person, result in results.items()}
+
+    async def _busy_in(
+        self, people: Sequence[PersonId], window: Interval, *, fresh: bool
+    ) -> dict[PersonId, BusyResult]:
         deadline = Deadline.after(self._timeout)
         # Summaries first: a cached answer needs no secret opened and no provider asked.
         summaries = await self._connections.summaries(people)
@@ -207,3 +217,24 @@ class CalendarReader:
             return NeedsReconnect(provider, tell=told)
         reason = str(result) if result is not None else f"{provider.label} gave no answer"
         return Unreadable(reason)
+
+
+def aligned(window: Interval) -> Interval:
+    """``window`` widened to whole UTC hours. Requests "from now" differ by seconds; widened,
+    those made within the same hour read, and cache, the same window: a burst of them (a
+    poll of fifty, several people asking about one mentor) reads each calendar once."""
+    start = window.start.replace(minute=0, second=0, microsecond=0)
+    end = window.end.replace(minute=0, second=0, microsecond=0)
+    if end < window.end:
+        end += HOUR
+    return Interval(start, end)
+
+
+def within(result: BusyResult, window: Interval) -> BusyResult:
+    """Only the busy blocks that touch ``window``: callers see what they asked for."""
+    if not isinstance(result, BusyTimes):
+        return result
+    inside = tuple(b for b in result.intervals if b.start < window.end and b.end > window.start)
+    if len(inside) == len(result.intervals):
+        return result
+    return replace(result, intervals=inside)

@@ -40,17 +40,20 @@ class ScriptedProvider:
     delay: float = 0
     failure: dict[PersonId, ReadResult] = field(default_factory=dict)
     refreshed: dict[str, str] | None = None
+    blocks: tuple[BusyInterval, ...] = (BLOCK,)
     calls: list[tuple[PersonId, ...]] = field(default_factory=list)
+    windows: list[Interval] = field(default_factory=list)
     revoked: list[PersonId] = field(default_factory=list)
 
     async def read(
         self, readings: Sequence[Reading], window: Interval, deadline: Deadline
     ) -> Mapping[PersonId, ReadResult]:
-        del window, deadline  # the script answers the same for any window
+        del deadline  # the script answers the same blocks for any window
         self.calls.append(tuple(r.person for r in readings))
+        self.windows.append(window)
         await asyncio.sleep(self.delay)
         return {
-            r.person: self.failure.get(r.person, Read(BusyTimes((BLOCK,)), self.refreshed))
+            r.person: self.failure.get(r.person, Read(BusyTimes(self.blocks), self.refreshed))
             for r in readings
         }
 
@@ -126,6 +129,29 @@ async def test_results_are_cached_until_fresh_is_asked_or_the_person_reconnects(
     await storage.connections.replace(ana.id, Provider.GOOGLE, "a@x", {"t": 1}, NOW + timedelta(1))
     await busy.busy_times([ana.id], WINDOW)
     assert len(google.calls) == 3
+
+
+async def test_requests_within_the_hour_share_one_read_and_see_only_their_window(
+    storage: Storage,
+):
+    early = BusyInterval(NOW + timedelta(minutes=10), NOW + timedelta(minutes=20))
+    google = ScriptedProvider(Provider.GOOGLE, blocks=(early, BLOCK))
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    busy = reader(storage, google)
+    week = timedelta(days=7)
+    first = Interval(NOW + timedelta(minutes=7), NOW + timedelta(minutes=7) + week)
+    later = Interval(NOW + timedelta(minutes=40), NOW + timedelta(minutes=40) + week)
+
+    seen_first = await busy.busy_times([ana.id], first)
+    seen_later = await busy.busy_times([ana.id], later)
+
+    assert google.windows == [Interval(NOW, NOW + week + timedelta(hours=1))]  # whole hours
+    assert seen_first[ana.id] == BusyTimes((early, BLOCK))
+    assert seen_later[ana.id] == BusyTimes((BLOCK,))  # ten past ended before it began
+    next_hour = Interval(NOW + timedelta(minutes=70), NOW + timedelta(minutes=70) + week)
+    await busy.busy_times([ana.id], next_hour)
+    assert len(google.windows) == 2
+    assert google.windows[1].start == NOW + timedelta(hours=1)
 
 
 async def test_refreshed_tokens_are_stored_back_sealed(storage: Storage):
