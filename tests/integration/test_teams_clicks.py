@@ -10,6 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.adapters.teams.card_reading import actions
 from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
 from tests.fakes.botframework import ReceivedActivity
@@ -21,24 +22,6 @@ CARD = "application/vnd.microsoft.card.adaptive"
 async def teams(tmp_path: Path) -> AsyncIterator[TeamsUnderTest]:
     async with teams_app(tmp_path) as running:
         yield running
-
-
-def actions(card: dict) -> list[dict]:
-    found = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for key, value in node.items():
-                if key != "fallback":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 def times_on(card: dict) -> set[str]:

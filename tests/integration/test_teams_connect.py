@@ -13,6 +13,7 @@ import caldav
 from bot.settings import CalendarSettings
 from core.calendars import ConnectionStatus
 from core.commands import Provider
+from tests.adapters.teams import card_reading
 from tests.adapters.teams.harness import PROGRAM, teams_app
 from tests.caldav_server import radicale_server
 from tests.fakes import teams_activities as ta
@@ -27,20 +28,7 @@ MEETING = (
 
 
 def open_urls(card: dict) -> list[dict]:
-    found = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.OpenUrl":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return card_reading.of_type(card, "Action.OpenUrl")
 
 
 async def test_connect_an_icloud_calendar_from_a_personal_chat(tmp_path: Path):

@@ -11,6 +11,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from tests.adapters.teams import card_reading
+from tests.adapters.teams.card_reading import actions, texts
 from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, identity, teams_app
 from tests.fakes import teams_activities as ta
 
@@ -23,35 +25,7 @@ async def teams(tmp_path: Path) -> AsyncIterator[TeamsUnderTest]:
 
 def execute_actions(card: dict) -> list[dict]:
     """Every Action.Execute on a card, in order (inside ActionSets and at the root)."""
-    found = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Execute":
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
-
-
-def texts(card: dict) -> list[str]:
-    found = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(node["text"])
-            for key in ("body", "items", "columns"):
-                for item in node.get(key) or []:
-                    walk(item)
-
-    walk(card)
-    return found
+    return card_reading.of_type(card, "Action.Execute")
 
 
 async def pair_alex_with_maria(teams: TeamsUnderTest) -> None:
@@ -154,7 +128,7 @@ async def test_installing_the_app_says_hello_with_connect_buttons(teams: TeamsUn
     lines = texts(card)
     assert len(lines) == 3
     assert lines[0].startswith("Hi, I'm Pairtime.")
-    links = [a for a in _actions(card) if a["type"] == "Action.OpenUrl"]
+    links = [a for a in actions(card) if a["type"] == "Action.OpenUrl"]
     assert [a["title"] for a in links] == ["Connect iCloud"]  # the one service set up here
     assert "/connect/icloud?state=" in links[0]["url"]
     reference = await teams.running.storage.conversations.get(PROGRAM, ta.ALEX.aad_object_id)
@@ -165,7 +139,7 @@ async def test_installing_the_app_says_hello_with_connect_buttons(teams: TeamsUn
 async def test_added_to_a_team_the_welcome_offers_private_connection(teams: TeamsUnderTest):
     await teams.post(ta.bot_installed(service_url=teams.service_url, scope="team"))
     (welcome,) = await teams.sent_to(ta.CHANNEL_ID)
-    (button,) = _actions(welcome.adaptive_cards[0])
+    (button,) = actions(welcome.adaptive_cards[0])
 
     status, body = await teams.post(
         ta.adaptive_card_action(
@@ -186,7 +160,7 @@ async def test_added_to_a_team_the_welcome_offers_private_connection(teams: Team
     (created,) = teams.connector.of_kind("create")
     assert created.body["members"] == [{"id": ta.MARIA.id}]
     assert private.kind == "send"
-    links = [a for a in _actions(private.adaptive_cards[0]) if a["type"] == "Action.OpenUrl"]
+    links = [a for a in actions(private.adaptive_cards[0]) if a["type"] == "Action.OpenUrl"]
     assert [a["title"] for a in links] == ["Connect iCloud"]
 
 
@@ -248,21 +222,3 @@ async def test_bad_requests_are_answered_400_and_405(teams: TeamsUnderTest):
         async with session.get(teams.url, headers=headers) as read:
             assert read.status == 405
     assert teams.connector.received == []
-
-
-def _actions(card: dict) -> list[dict]:
-    found = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for key, value in node.items():
-                if key != "fallback":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found

@@ -27,6 +27,8 @@ from core.commands import Provider
 from core.people import Person
 from core.polls import Choice, Poll, PollStatus
 from storage.crypto import generate_key
+from tests.adapters.teams import card_reading
+from tests.adapters.teams.card_reading import actions, choices
 from tests.adapters.teams.harness import NOW, PROGRAM, Lasting, TeamsUnderTest, teams_app
 from tests.caldav_server import radicale_server
 from tests.fakes import teams_activities as ta
@@ -63,57 +65,8 @@ ZONES = {
 # ---------------------------------------------------------------------- reading cards
 
 
-def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for key, value in node.items():
-                if key != "fallback":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
-
-
 def texts(card: dict[str, Any]) -> str:
-    found: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "TextBlock":
-                found.append(str(node["text"]))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return "\n".join(found)
-
-
-def choices(card: dict[str, Any], input_id: str) -> dict[str, str]:
-    """A draft's multi-select list: person's name -> the value their tick sends."""
-    found: dict[str, str] = {}
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Input.ChoiceSet" and node.get("id") == input_id:
-                found.update({c["title"]: c["value"] for c in node["choices"]})
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
+    return "\n".join(card_reading.texts(card))
 
 
 def button(card: dict[str, Any], title: str, index: int = 0) -> dict[str, Any]:

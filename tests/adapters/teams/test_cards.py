@@ -34,6 +34,8 @@ from core.views import (
     TimeInput,
     Tone,
 )
+from tests.adapters.teams import card_reading
+from tests.adapters.teams.card_reading import actions, of_type
 from tests.support import validate, validators
 
 CODEC = ActionCodec([b"k" * 32])
@@ -265,24 +267,6 @@ def every_card() -> dict[str, dict]:
     }
 
 
-def all_actions(card: dict) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Action."):
-                found.append(node)
-            for key, value in node.items():
-                if key != "fallback":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
-
-
 def text_of(card: dict) -> str:
     return json.dumps(card, ensure_ascii=False)
 
@@ -317,12 +301,12 @@ def test_the_picker_groups_times_by_day_in_the_viewers_zone_and_names_it():
         ["8:00 AM"],
     ]
     assert "Monday 2 March" in text_of(europe)
-    assert [a["title"] for a in all_actions(europe)] == ["08:00", "09:00", "08:00", "More times"]
+    assert [a["title"] for a in actions(europe)] == ["08:00", "09:00", "08:00", "More times"]
 
 
 def test_buttons_carry_the_signed_reference_with_a_submit_fallback():
     card = cards.render(largest_picker(), PRIVATE)
-    execute = [a for a in all_actions(card) if a["type"] == "Action.Execute"]
+    execute = [a for a in actions(card) if a["type"] == "Action.Execute"]
 
     assert len(execute) == 9  # eight times and "More times"
     for action in execute:
@@ -339,30 +323,30 @@ def test_connect_links_show_only_in_a_personal_chat():
     private = cards.render(largest_picker(), PRIVATE)
     shared = cards.render(largest_picker(), SHARED)
 
-    links = [a["url"] for a in all_actions(private) if a["type"] == "Action.OpenUrl"]
+    links = [a["url"] for a in actions(private) if a["type"] == "Action.OpenUrl"]
     assert links == [link.url for link in PROMPT.links]
-    assert not [a for a in all_actions(shared) if a["type"] == "Action.OpenUrl"]
+    assert not [a for a in actions(shared) if a["type"] == "Action.OpenUrl"]
     assert cards.CONNECT_IN_PRIVATE in text_of(shared)
     assert "state=" not in text_of(shared)
 
 
 def test_a_confirmation_offers_the_invitation_and_a_cancel_button():
     card = cards.render(confirmation(), PRIVATE)
-    actions = all_actions(card)
+    buttons = actions(card)
     (facts,) = [b for b in card["body"] if b["type"] == "FactSet"]
 
-    assert actions[0]["type"] == "Action.OpenUrl"
-    assert actions[0]["title"] == "Add to calendar (.ics)"
-    assert actions[0]["url"].startswith(f"{BASE}/invitations/")
-    assert actions[0]["url"].endswith(".ics")
-    assert CODEC.open(actions[0]["url"].split("/")[-1].removesuffix(".ics")).kind == "ics"
-    assert actions[1]["title"] == "Cancel meeting"
-    assert actions[1]["style"] == "destructive"
+    assert buttons[0]["type"] == "Action.OpenUrl"
+    assert buttons[0]["title"] == "Add to calendar (.ics)"
+    assert buttons[0]["url"].startswith(f"{BASE}/invitations/")
+    assert buttons[0]["url"].endswith(".ics")
+    assert CODEC.open(buttons[0]["url"].split("/")[-1].removesuffix(".ics")).kind == "ics"
+    assert buttons[1]["title"] == "Cancel meeting"
+    assert buttons[1]["style"] == "destructive"
     shown = {f["title"]: f["value"] for f in facts["facts"]}
     assert shown["When"] == "Monday 2 March, 09:00\u201310:00"
     assert shown["Time zone"] == "Europe/Berlin (CET)"
     cancelled = cards.render(confirmation(cancelled=True), PRIVATE)
-    assert [a["title"] for a in all_actions(cancelled)] == ["Remove from calendar (.ics)"]
+    assert [a["title"] for a in actions(cancelled)] == ["Remove from calendar (.ics)"]
 
 
 def test_zones_with_numeric_abbreviations_read_as_utc_offsets():
@@ -377,8 +361,8 @@ def test_the_welcome_says_what_pairtime_does_in_three_lines():
 
     lines = [b["text"] for b in personal["body"] if b["type"] == "TextBlock"]
     assert len(lines) == 3
-    assert [a["title"] for a in all_actions(personal)] == [link.label for link in PROMPT.links]
-    (button,) = all_actions(team)
+    assert [a["title"] for a in actions(personal)] == [link.label for link in PROMPT.links]
+    (button,) = actions(team)
     assert button["data"] == {"say": "connect"}
 
 
@@ -407,7 +391,7 @@ def test_the_poll_shows_each_time_in_every_readers_own_zone():
 
 def test_the_poll_votes_and_organiser_buttons_carry_signed_references():
     card = cards.render(largest_poll(), SHARED)
-    execute = [a for a in all_actions(card) if a["type"] == "Action.Execute"]
+    execute = [a for a in actions(card) if a["type"] == "Action.Execute"]
 
     titles = [a["title"] for a in execute]
     assert titles == ["Yes", "If need be"] * 8 + [
@@ -421,7 +405,7 @@ def test_the_poll_votes_and_organiser_buttons_carry_signed_references():
         ("vote", 1000, "if_need_be"),
     ]
     assert all(a["fallback"]["data"] == a["data"] for a in execute)
-    assert not [a for a in all_actions(card) if a["type"] == "Action.OpenUrl"]  # links are personal
+    assert not [a for a in actions(card) if a["type"] == "Action.OpenUrl"]  # links are personal
 
 
 def test_a_closed_poll_shows_the_winner_and_the_result_without_buttons():
@@ -437,10 +421,10 @@ def test_a_closed_poll_shows_the_winner_and_the_result_without_buttons():
     assert "This poll is closed." in text_of(card)
     assert "the earliest was booked." in text_of(card)
     assert "Voting closes" not in text_of(card)
-    assert not all_actions(card)
+    assert not actions(card)
     cancelled = cards.render(largest_poll("cancelled"), SHARED)
     assert text_of(cancelled).count("cancelled") == 1  # core's words, said once
-    assert not all_actions(cancelled)
+    assert not actions(cancelled)
 
 
 def test_the_draft_lists_times_in_the_organisers_zone_with_a_field_for_another():
@@ -450,26 +434,26 @@ def test_the_draft_lists_times_in_the_organisers_zone_with_a_field_for_another()
     assert card["body"][0]["text"] == f"Draft poll: {POLL_TITLE}"
     assert "45 minutes · times in Europe/Berlin (CET)" in text
     assert f"Mon 2 Mar, 09:00{cards.EN_DASH}09:45" in text  # 08:00 UTC in Berlin
-    removes = [a for a in all_actions(card) if a["title"] == "Remove"]
+    removes = [a for a in actions(card) if a["title"] == "Remove"]
     assert [CODEC.open(a["data"]["pt"]).fields["o"] for a in removes] == list(range(1000, 1008))
-    inputs = {node["id"]: node for node in _inputs(card)}
+    inputs = {node["id"]: node for node in card_reading.inputs(card)}
     assert inputs[translate.DATE_INPUT]["type"] == "Input.Date"
     assert inputs[translate.TIME_INPUT]["type"] == "Input.Time"
     assert "Europe/Berlin" in inputs[translate.TIME_INPUT]["label"]
-    (add,) = [a for a in all_actions(card) if a["title"] == "Add"]
+    (add,) = [a for a in actions(card) if a["title"] == "Add"]
     assert CODEC.open(add["data"]["pt"]).fields["op"] == "add"
     assert "Deadline: Tue 3 Mar, 09:00" in text
-    assert [a["title"] for a in all_actions(card)][-2:] == ["Post poll", "Discard"]
+    assert [a["title"] for a in actions(card)][-2:] == ["Post poll", "Discard"]
 
 
 def test_the_draft_ticks_the_chosen_deadline_and_lists_required_attendees_to_toggle():
     draft = largest_draft()
     card = cards.render(draft, CardOptions(BASE))
-    titles = [a["title"] for a in all_actions(card)]
+    titles = [a["title"] for a in actions(card)]
 
     deadlines = [t for t in titles if "deadline" in t or t.startswith(("✓", "In "))]
     assert deadlines == ["No deadline", "✓ In 1 day", "In 2 days", "In 1 week"]
-    inputs = {node["id"]: node for node in _inputs(card)}
+    inputs = {node["id"]: node for node in card_reading.inputs(card)}
     make, release = inputs[translate.REQUIRE_INPUT], inputs[translate.RELEASE_INPUT]
     assert make["isMultiSelect"]
     assert release["isMultiSelect"]
@@ -478,7 +462,7 @@ def test_the_draft_ticks_the_chosen_deadline_and_lists_required_attendees_to_tog
     # Each choice's value is core's own toggle for that person: ticking one acts as a click
     assert [c["value"] for c in make["choices"]] == [b.action for b in draft.required[10:]]
     assert make["style"] == "compact"  # forty people: a drop-down list
-    (update,) = [a for a in all_actions(card) if a["title"] == "Update required attendees"]
+    (update,) = [a for a in actions(card) if a["title"] == "Update required attendees"]
     assert update["data"] == {translate.APPLY: 1}
 
 
@@ -486,24 +470,11 @@ def test_a_small_draft_shows_check_boxes():
     draft = largest_draft()
     small = replace(draft, required=draft.required[10:14], required_names=())
     card = cards.render(small, CardOptions(BASE))
-    inputs = {node["id"]: node for node in _inputs(card)}
+    inputs = {node["id"]: node for node in card_reading.inputs(card)}
 
     assert inputs[translate.REQUIRE_INPUT]["style"] == "expanded"
     assert translate.RELEASE_INPUT not in inputs  # nobody is required yet
     assert "Required attendees: nobody" in text_of(card)
-
-
-def _inputs(node: object) -> list[dict]:
-    found = []
-    if isinstance(node, dict):
-        if str(node.get("type", "")).startswith("Input."):
-            found.append(node)
-        for value in node.values():
-            found.extend(_inputs(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_inputs(item))
-    return found
 
 
 # ---------------------------------------------------------------------- Teams' limits
@@ -520,21 +491,8 @@ def test_every_card_is_under_teams_size_limit_with_the_largest_data():
 
 def test_no_action_set_holds_more_than_teams_allows():
     for name, card in every_card().items():
-        for node in _action_sets(card):
-            assert len(node["actions"]) <= 6, name
-
-
-def _action_sets(node: object) -> list[dict]:
-    found = []
-    if isinstance(node, dict):
-        if node.get("type") == "ActionSet" or node.get("type") == "AdaptiveCard":
-            found.append({"actions": node.get("actions", [])})
-        for value in node.values():
-            found.extend(_action_sets(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(_action_sets(item))
-    return found
+        for node in of_type(card, "ActionSet", "AdaptiveCard"):
+            assert len(node.get("actions", [])) <= 6, name
 
 
 @pytest.mark.validators
