@@ -6,7 +6,10 @@ every transaction that may write: it takes the write lock when it starts, so
 two writers queue on the busy timeout instead of failing with "database is
 locked" when one tries to upgrade a read lock (SQLAlchemy's documented recipe
 for aiosqlite). Read-only work goes through :meth:`Database.reading`, which
-on SQLite uses a second engine whose transactions take no write lock.
+on SQLite uses a second engine in autocommit mode: each statement reads its
+own snapshot and takes no lock beyond it, as every statement does under
+PostgreSQL's default READ COMMITTED, and no BEGIN, COMMIT or ROLLBACK costs a
+round trip to aiosqlite's thread.
 """
 
 from __future__ import annotations
@@ -51,7 +54,9 @@ class Database:
                 url, **options, pool_size=1, max_overflow=0, pool_timeout=60
             )
             _configure_sqlite(self.engine, writes=True)
-            self.reader: AsyncEngine = create_async_engine(url, **options)
+            self.reader: AsyncEngine = create_async_engine(
+                url, **options, isolation_level="AUTOCOMMIT", skip_autocommit_rollback=True
+            )
             _configure_sqlite(self.reader, writes=False)
         else:
             self.engine = create_async_engine(url, **options)
@@ -67,8 +72,12 @@ class Database:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
-        """A session for reads only: on SQLite it never waits for, or holds, the write lock."""
-        async with self._read_sessions() as session, session.begin():
+        """A session for reads only: on SQLite it never waits for, or holds, the write lock.
+
+        Nothing is committed: whatever the session began is rolled back when it closes
+        (on SQLite there is nothing to roll back, and no round trip is spent on it).
+        """
+        async with self._read_sessions() as session:
             yield session
 
     async def close(self) -> None:
@@ -92,8 +101,9 @@ def _configure_sqlite(engine: AsyncEngine, *, writes: bool) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
-    begin = "BEGIN IMMEDIATE" if writes else "BEGIN"
+    if not writes:
+        return  # the reader runs in autocommit mode: no transaction to begin
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
