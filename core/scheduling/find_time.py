@@ -119,7 +119,7 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
     request = FindRequest(
         tuple(p.id for p in resolution.people), duration, window, command.time_of_day
     )
-    return await offer_times(ports, ctx, settings, request)
+    return await offer_times(ports, ctx, settings, request, others=resolution.people)
 
 
 async def replay(ports: Ports, ctx: Context, fields: Mapping[str, object]) -> Outcome:
@@ -138,11 +138,16 @@ async def offer_times(
     *,
     replace: bool = False,
     lead: str | None = None,
+    others: Sequence[Person] | None = None,
 ) -> Outcome:
-    """Offer a page of free times for ``request``; ``lead`` is a note to put first."""
+    """Offer a page of free times for ``request``; ``lead`` is a note to put first.
+
+    ``others`` are the request's people when the caller has just looked them up.
+    """
     now = ports.clock.now()
-    found = await ports.people.many(request.others)
-    others = [found[pid] for pid in request.others if pid in found]
+    if others is None:
+        found = await ports.people.many(request.others)
+        others = [found[pid] for pid in request.others if pid in found]
     people = [ctx.person, *others]
     results = await ports.busy.busy_times([p.id for p in people], request.window)
     participants = [
