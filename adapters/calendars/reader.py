@@ -3,8 +3,8 @@
 Providers are asked concurrently, each within the per-call timeout; a slow
 or failing one costs only its own people, who are reported as unreadable.
 Windows are widened to whole hours and results cached (see ``aligned`` and
-``cache``); refreshed tokens are stored back
-encrypted; a revoked grant marks the connection, once.
+``cache``), and requests arriving during a read wait for it; refreshed tokens
+are stored back encrypted; a revoked grant marks the connection, once.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from adapters.calendars.cache import BusyCache
+from adapters.calendars.cache import BusyCache, Key
 from adapters.calendars.errors import GrantRevoked, ProviderError
 from adapters.calendars.http import Deadline
 from core.calendars import (
@@ -91,6 +92,9 @@ class CalendarReader:
         self._clock = clock
         self._timeout = timeout_seconds
         self.cache = cache or BusyCache()
+        # Reads under way, by cache key: a burst of requests about the same people (a
+        # poll's invitees, one mentor's mentees) waits for one read instead of starting more.
+        self._reading: dict[Key, asyncio.Future[dict[PersonId, BusyResult]]] = {}
 
     async def get(self, person: PersonId) -> CalendarConnection | None:
         return await self._connections.get(person)
@@ -131,7 +135,8 @@ class CalendarReader:
         # Summaries first: a cached answer needs no secret opened and no provider asked.
         summaries = await self._connections.summaries(people)
         results: dict[PersonId, BusyResult] = {}
-        to_read: list[PersonId] = []
+        to_read: dict[PersonId, Key] = {}
+        waiting: dict[PersonId, asyncio.Future[dict[PersonId, BusyResult]]] = {}
         for person in people:
             summary = summaries.get(person)
             if summary is None:
@@ -143,13 +148,36 @@ class CalendarReader:
             else:
                 key = BusyCache.key(person, summary.connected_at, window)
                 cached = None if fresh else self.cache.get(key)
-                if cached is None:
-                    to_read.append(person)
-                else:
+                if cached is not None:
                     results[person] = cached
-        if not to_read:
-            return results
+                elif not fresh and key in self._reading:
+                    waiting[person] = self._reading[key]  # somebody is reading it already
+                else:
+                    to_read[person] = key
+        if to_read:
+            reading = asyncio.ensure_future(self._read_now(list(to_read), window, deadline))
+            if not fresh:  # a fresh read is the booker's own: nobody else waits on it
+                for key in to_read.values():
+                    self._reading[key] = reading
+                reading.add_done_callback(partial(self._read_done, list(to_read.values())))
+            waiting |= dict.fromkeys(to_read, reading)
+        for person, pending in waiting.items():
+            # Shielded: if this caller gives up, the others waiting on the read still get it.
+            results[person] = (await asyncio.shield(pending)).get(person, NotConnected())
+        return results
 
+    def _read_done(
+        self, keys: list[Key], reading: asyncio.Future[dict[PersonId, BusyResult]]
+    ) -> None:
+        for key in keys:
+            if self._reading.get(key) is reading:
+                del self._reading[key]
+
+    async def _read_now(
+        self, to_read: list[PersonId], window: Interval, deadline: Deadline
+    ) -> dict[PersonId, BusyResult]:
+        """Ask the providers for ``to_read``'s calendars, and cache what they answer."""
+        results: dict[PersonId, BusyResult] = {}
         loaded = await self._connections.load(to_read)
         for person, provider in loaded.unopenable.items():
             results[person] = NeedsReconnect(provider, tell=True)

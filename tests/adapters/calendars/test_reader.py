@@ -154,6 +154,51 @@ async def test_requests_within_the_hour_share_one_read_and_see_only_their_window
     assert google.windows[1].start == NOW + timedelta(hours=1)
 
 
+async def test_requests_at_the_same_moment_wait_for_one_read_and_a_booking_reads_its_own(
+    storage: Storage,
+):
+    google = ScriptedProvider(Provider.GOOGLE, delay=0.2)
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    ben = await connected(storage, "ben", Provider.GOOGLE)
+    busy = reader(storage, google)
+
+    first = asyncio.create_task(busy.busy_times([ana.id], WINDOW))
+    await asyncio.sleep(0.05)  # ana's read is under way
+    impatient = asyncio.create_task(busy.busy_times([ana.id, ben.id], WINDOW))
+    patient = asyncio.create_task(busy.busy_times([ben.id, ana.id], WINDOW))
+    booking = asyncio.create_task(busy.busy_times([ana.id], WINDOW, fresh=True))
+    await asyncio.sleep(0.05)
+    impatient.cancel()  # one caller giving up takes nothing from the others
+    results = await asyncio.gather(first, patient, booking)
+
+    assert sorted(google.calls) == [(ana.id,), (ana.id,), (ben.id,)]  # ben once; ana + booking
+    assert results[0] == {ana.id: BusyTimes((BLOCK,))}
+    assert results[1] == {ben.id: BusyTimes((BLOCK,)), ana.id: BusyTimes((BLOCK,))}
+    assert results[2] == {ana.id: BusyTimes((BLOCK,))}
+    assert impatient.cancelled()
+    await busy.busy_times([ana.id, ben.id], WINDOW)
+    assert len(google.calls) == 3  # both cached once read
+
+
+async def test_a_read_that_fails_fails_for_everyone_waiting_on_it_and_is_tried_again(
+    storage: Storage,
+):
+    google = ScriptedProvider(Provider.GOOGLE, delay=0.1)
+    ana = await connected(storage, "ana", Provider.GOOGLE)
+    google.failure[ana.id] = ProviderUnavailable("Google Calendar is down")
+    busy = reader(storage, google)
+
+    both = await asyncio.gather(
+        busy.busy_times([ana.id], WINDOW), busy.busy_times([ana.id], WINDOW)
+    )
+
+    assert both[0] == both[1] == {ana.id: Unreadable("Google Calendar is down")}
+    assert len(google.calls) == 1
+    google.failure.clear()
+    assert await busy.busy_times([ana.id], WINDOW) == {ana.id: BusyTimes((BLOCK,))}
+    assert len(google.calls) == 2  # a failure is not cached
+
+
 async def test_refreshed_tokens_are_stored_back_sealed(storage: Storage):
     google = ScriptedProvider(Provider.GOOGLE, refreshed={"token": "renewed"})
     ana = await connected(storage, "ana", Provider.GOOGLE)
