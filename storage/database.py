@@ -93,7 +93,9 @@ class Database:
 def _configure_sqlite(engine: AsyncEngine, *, writes: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself, below
+        # No BEGIN of pysqlite's own: the writer's BEGIN IMMEDIATE is emitted below,
+        # and the reader autocommits.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
