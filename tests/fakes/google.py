@@ -23,13 +23,12 @@ once to ``redirect_uri`` with ``code`` and ``state``, as ``next_account``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import hashlib
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
@@ -37,9 +36,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy
 
 from tests.fakes.jwt_keys import SigningKey, jwks, unverified_claims, verified_claims
+from tests.fakes.scripted import RecordedRequest, Script, ScriptedEndpoints
 
 GOOGLE_ISSUER = "https://accounts.google.com"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -67,21 +66,6 @@ DEFAULT_REDIRECT_URI = "http://localhost:8080/oauth/google/callback"
 DEFAULT_ACCOUNT = "mentor@example.com"
 MAX_CALENDARS_PER_QUERY = 50  # calendarExpansionMax's documented maximum
 CODE_LIFETIME = 600.0
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the fake received, for assertions."""
-
-    endpoint: str
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CIMultiDictProxy[str]  # looked up case-insensitively
-    form: dict[str, str]
-    json: Any
 
 
 @dataclass
@@ -145,19 +129,7 @@ class _ServiceAccount:
 
 
 @dataclass
-class _Script:
-    """A scripted fault or delay for the next ``remaining`` calls of one endpoint."""
-
-    on: str
-    remaining: int
-    status: int | None = None
-    delay: float = 0.0
-    retry_after: int | None = None
-    reason: str | None = None
-
-
-@dataclass
-class FakeGoogle:
+class FakeGoogle(ScriptedEndpoints):
     """Scriptable Google OAuth + Calendar freeBusy; see the module docstring for the routes.
 
     State is plain attributes and methods; ``app`` builds an aiohttp application
@@ -182,7 +154,7 @@ class FakeGoogle:
         self._access_tokens: dict[str, _AccessToken] = {}
         self._refresh_tokens: dict[str, _Grant] = {}
         self._service_accounts: dict[str, _ServiceAccount] = {}
-        self._scripts: list[_Script] = []
+        self._scripts: list[Script] = []
         self._denials = 0
         self._grant_only: frozenset[str] | None = None
         self.register_client(self.client_id, self.client_secret, self.redirect_uris)
@@ -311,15 +283,12 @@ class FakeGoogle:
         adds a ``Retry-After`` header (seconds).
         """
         self._scripts.append(
-            _Script(on, times, status=status, reason=reason, retry_after=retry_after)
+            Script(on, times, status=status, reason=reason, retry_after=retry_after)
         )
 
     def delay_next(self, seconds: float, *, times: int = 1, on: str = "freeBusy") -> None:
         """Delay the next ``times`` calls to endpoint ``on`` (added to ``latency``)."""
-        self._scripts.append(_Script(on, times, delay=seconds))
-
-    def calls_to(self, endpoint: str) -> list[RecordedRequest]:
-        return [r for r in self.calls if r.endpoint == endpoint]
+        self._scripts.append(Script(on, times, delay=seconds))
 
     # ---------------------------------------------------------------- the app
 
@@ -338,54 +307,8 @@ class FakeGoogle:
             app.router.add_route(method, path, self._endpoint(name, handler))
         return app
 
-    def _endpoint(self, name: str, handler: Handler) -> Handler:
-        async def serve(request: web.Request) -> web.StreamResponse:
-            await self._record(name, request)
-            script = self._take_script(name)
-            delay = self.latency + sum(s.delay for s in script)
-            if delay:
-                await asyncio.sleep(delay)
-            fault = next((s for s in script if s.status is not None), None)
-            if fault is not None:
-                return _fault_response(name, fault)
-            return await handler(request)
-
-        return serve
-
-    async def _record(self, name: str, request: web.Request) -> None:
-        body = await request.read()
-        form: dict[str, str] = {}
-        payload: Any = None
-        if request.content_type == "application/x-www-form-urlencoded":
-            form = {k: str(v) for k, v in (await request.post()).items()}
-        elif request.content_type == "application/json" and body:
-            payload = await request.json()
-        self.calls.append(
-            RecordedRequest(
-                endpoint=name,
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                headers=CIMultiDictProxy(CIMultiDict(request.headers)),
-                form=form,
-                json=payload,
-            )
-        )
-
-    def _take_script(self, name: str) -> list[_Script]:
-        """This call's share of the scripts: at most one fault and one delay."""
-        taken: list[_Script] = []
-        for script in self._scripts:
-            fault = script.status is not None
-            if (
-                script.on == name
-                and script.remaining > 0
-                and all((s.status is not None) != fault for s in taken)
-            ):
-                script.remaining -= 1
-                taken.append(script)
-        self._scripts = [s for s in self._scripts if s.remaining > 0]
-        return taken
+    def _fault_response(self, endpoint: str, fault: Script) -> web.Response:
+        return _google_fault(endpoint, fault)
 
     # ---------------------------------------------------------------- OAuth
 
@@ -847,7 +770,7 @@ _FAULT_MESSAGES = {
 }
 
 
-def _fault_response(endpoint: str, fault: _Script) -> web.Response:
+def _google_fault(endpoint: str, fault: Script) -> web.Response:
     status = fault.status or 500
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     domain, reason = _FAULT_REASONS.get(status, ("global", "backendError"))

@@ -31,7 +31,6 @@ as ``next_account``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -40,7 +39,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Literal
@@ -49,9 +48,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from aiohttp import web
-from multidict import CIMultiDict, CIMultiDictProxy
 
 from tests.fakes.jwt_keys import SigningKey, jwks
+from tests.fakes.scripted import RecordedRequest, Script, ScriptedEndpoints
 from tests.fakes.server import TestCertificate
 
 # The tenant of every personal Microsoft account (the "consumers" tenant).
@@ -110,7 +109,6 @@ WINDOWS_ZONES = {
     "AUS Eastern Standard Time": "Australia/Sydney",
 }
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 AccountKind = Literal["work", "personal"]
 
 
@@ -120,19 +118,6 @@ def trusting_session(tls: TestCertificate) -> requests.Session:
     session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment replaces verify
     session.verify = str(tls.ca_path)
     return session
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request the fake received, for assertions."""
-
-    endpoint: str
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: CIMultiDictProxy[str]  # looked up case-insensitively
-    form: dict[str, str]
-    json: Any
 
 
 @dataclass(frozen=True)
@@ -237,16 +222,6 @@ class _AccessToken:
     roles: frozenset[str] = frozenset()
 
 
-@dataclass
-class _Script:
-    on: str
-    remaining: int
-    status: int | None = None
-    delay: float = 0.0
-    retry_after: int | None = None
-    code: str | None = None
-
-
 @dataclass(frozen=True)
 class GraphError:
     status: int
@@ -264,7 +239,7 @@ PERSONAL_GET_SCHEDULE_ERROR = GraphError(
 
 
 @dataclass
-class FakeMicrosoft:
+class FakeMicrosoft(ScriptedEndpoints):
     """Scriptable Microsoft identity platform + Graph calendars; routes in the module docstring.
 
     ``app`` builds a new aiohttp application per access, serving this state.
@@ -290,7 +265,7 @@ class FakeMicrosoft:
         self._codes: dict[str, _Code] = {}
         self._refresh_tokens: dict[str, _RefreshToken] = {}
         self._access_tokens: dict[str, _AccessToken] = {}
-        self._scripts: list[_Script] = []
+        self._scripts: list[Script] = []
         self._denials = 0
         self.register_client(self.client_id, self.client_secret, self.redirect_uris)
 
@@ -393,14 +368,11 @@ class FakeMicrosoft:
         Graph call) with an error: Graph's ``{"error": {"code", "message"}}`` (429
         TooManyRequests, 500 generalException, 503 serviceNotAvailable, or ``code``),
         or Entra's OAuth error JSON on "token". ``retry_after`` sets ``Retry-After``."""
-        self._scripts.append(_Script(on, times, status=status, code=code, retry_after=retry_after))
+        self._scripts.append(Script(on, times, status=status, reason=code, retry_after=retry_after))
 
     def delay_next(self, seconds: float, *, times: int = 1, on: str = "graph") -> None:
         """Delay the next ``times`` calls to ``on`` by ``seconds`` (on top of ``latency``)."""
-        self._scripts.append(_Script(on, times, delay=seconds))
-
-    def calls_to(self, endpoint: str) -> list[RecordedRequest]:
-        return [r for r in self.calls if r.endpoint == endpoint]
+        self._scripts.append(Script(on, times, delay=seconds))
 
     # ---------------------------------------------------------------- the app
 
@@ -428,58 +400,11 @@ class FakeMicrosoft:
             app.router.add_route(method, path, self._endpoint(name, handler))
         return app
 
-    def _endpoint(self, name: str, handler: Handler) -> Handler:
-        async def serve(request: web.Request) -> web.StreamResponse:
-            await self._record(name, request)
-            script = self._take_script(name)
-            delay = self.latency + sum(s.delay for s in script)
-            if delay:
-                await asyncio.sleep(delay)
-            fault = next((s for s in script if s.status is not None), None)
-            if fault is not None:
-                return _fault_response(name, fault)
-            return await handler(request)
+    def _covers(self, on: str, endpoint: str) -> bool:
+        return on == endpoint or (on == "graph" and endpoint in GRAPH_ENDPOINTS)
 
-        return serve
-
-    async def _record(self, name: str, request: web.Request) -> None:
-        body = await request.read()
-        form: dict[str, str] = {}
-        payload: Any = None
-        if request.content_type == "application/x-www-form-urlencoded":
-            form = {k: str(v) for k, v in (await request.post()).items()}
-        elif request.content_type == "application/json" and body:
-            try:
-                payload = await request.json()
-            except ValueError:
-                payload = None
-        self.calls.append(
-            RecordedRequest(
-                endpoint=name,
-                method=request.method,
-                path=request.path,
-                query=dict(request.query),
-                headers=CIMultiDictProxy(CIMultiDict(request.headers)),
-                form=form,
-                json=payload,
-            )
-        )
-
-    def _take_script(self, name: str) -> list[_Script]:
-        """This call's share of the scripts: at most one fault and one delay."""
-        taken: list[_Script] = []
-        for script in self._scripts:
-            matches = script.on == name or (script.on == "graph" and name in GRAPH_ENDPOINTS)
-            fault = script.status is not None
-            if (
-                matches
-                and script.remaining > 0
-                and all((s.status is not None) != fault for s in taken)
-            ):
-                script.remaining -= 1
-                taken.append(script)
-        self._scripts = [s for s in self._scripts if s.remaining > 0]
-        return taken
+    def _fault_response(self, endpoint: str, fault: Script) -> web.Response:
+        return _microsoft_fault(endpoint, fault)
 
     # ---------------------------------------------------------------- identity
 
@@ -1240,7 +1165,7 @@ _FAULT_CODES = {
 }
 
 
-def _fault_response(endpoint: str, fault: _Script) -> web.Response:
+def _microsoft_fault(endpoint: str, fault: Script) -> web.Response:
     status = fault.status or 500
     headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
     if endpoint == "token":
@@ -1253,7 +1178,7 @@ def _fault_response(endpoint: str, fault: _Script) -> web.Response:
             headers=headers,
         )
     code, message = _FAULT_CODES.get(status, ("generalException", "An error has occurred."))
-    return _graph_error(status, fault.code or code, message, headers)
+    return _graph_error(status, fault.reason or code, message, headers)
 
 
 def _graph_json(request: web.Request, body: Any, zone_name: str) -> web.Response:
