@@ -34,6 +34,7 @@ from core.commands import Provider
 from core.errors import InvalidInput
 from core.people import ProgramId
 from core.program import ProgramSettings
+from core.rules import AllDayEvents
 from core.scheduling.info import settings_view
 from core.time import DayTime, zone_named
 from storage import migrate
@@ -297,6 +298,9 @@ def program_changes(current: ProgramSettings, args: argparse.Namespace) -> Progr
             tentative_is_busy=rules.tentative_is_busy
             if args.tentative is None
             else args.tentative == "busy",
+            all_day_events=rules.all_day_events
+            if args.all_day_events is None
+            else AllDayEvents(args.all_day_events),
         ),
         default_duration_minutes=args.duration or current.default_duration_minutes,
         allowed_providers=providers,

@@ -237,6 +237,11 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--buffer", type=int, metavar="MIN", help="minutes kept free around busy times"
     )
     change.add_argument("--tentative", choices=("busy", "free"), help="how tentative events count")
+    change.add_argument(
+        "--all-day-events",
+        choices=("busy", "as_marked"),
+        help="all-day events marked free: busy (the default) or as their calendar marks them",
+    )
     change.add_argument("--duration", type=int, metavar="MIN", help="default meeting length")
     change.add_argument(
         "--providers", metavar="LIST", help="allowed calendar services: google,microsoft,icloud"

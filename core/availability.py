@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from core.rules import Rules, WorkingHours, allowed_hours
+from core.rules import AllDayEvents, Rules, WorkingHours, allowed_hours
 from core.time import Interval, intersect
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,6 +45,9 @@ class BusyStatus(StrEnum):
     BUSY = "busy"
     TENTATIVE = "tentative"
     OOF = "oof"  # out of office: always busy
+    # An all-day event its owner marked free; all-day events marked busy are BUSY.
+    # Busy or free as the program's ``all_day_events`` rule says.
+    ALL_DAY = "all_day"
     WORKING_ELSEWHERE = "working_elsewhere"  # never busy
     FREE = "free"
 
@@ -225,6 +228,8 @@ def _counted_statuses(rules: Rules) -> frozenset[BusyStatus]:
     counted = {BusyStatus.BUSY, BusyStatus.OOF}
     if rules.tentative_is_busy:
         counted.add(BusyStatus.TENTATIVE)
+    if rules.all_day_events is AllDayEvents.BUSY:
+        counted.add(BusyStatus.ALL_DAY)
     return frozenset(counted)
 
 

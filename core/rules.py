@@ -8,12 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.time import MINUTES_PER_DAY, DayTime, Interval, intersect, local_dates
 
 ISO_WEEKDAYS = frozenset(range(1, 8))
 WORKWEEK = frozenset(range(1, 6))
+
+
+class AllDayEvents(StrEnum):
+    """How an all-day event that its owner marked free (status ``all_day``) counts.
+
+    Programs promise that an all-day event means "not available", yet Google and
+    Outlook create all-day events marked free by default: ``busy`` keeps the
+    promise, ``as_marked`` respects the event's own free/busy.
+    """
+
+    BUSY = "busy"
+    AS_MARKED = "as_marked"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +40,7 @@ class Rules:
     min_notice_minutes: int = 60
     buffer_minutes: int = 0
     tentative_is_busy: bool = True
+    all_day_events: AllDayEvents = AllDayEvents.BUSY
 
     def __post_init__(self) -> None:
         if self.latest <= self.earliest:

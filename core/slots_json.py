@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from core.availability import BusyInterval, BusyStatus, Mode, Participant, Slot, SlotRequest
 from core.errors import InvalidInput
-from core.rules import Rules, WorkingHours
+from core.rules import AllDayEvents, Rules, WorkingHours
 from core.time import (
     MINUTES_PER_DAY,
     DayTime,
@@ -33,6 +33,7 @@ _RULE_FIELDS = {
     "min_notice_minutes",
     "buffer_minutes",
     "tentative_is_busy",
+    "all_day_events",
 }
 
 
@@ -126,6 +127,15 @@ def _rules(data: Any) -> Rules:
     )
     if latest <= earliest:
         raise InvalidInput("rules.latest", "must be later than rules.earliest")
+    all_day_text = _optional(
+        rules, "all_day_events", _string, default=defaults.all_day_events.value, prefix="rules."
+    )
+    try:
+        all_day_events = AllDayEvents(all_day_text)
+    except ValueError:
+        raise InvalidInput(
+            "rules.all_day_events", f"expected 'busy' or 'as_marked', got {all_day_text!r}"
+        ) from None
     granularity = number("granularity_minutes", defaults.granularity_minutes)
     if granularity == 0 or MINUTES_PER_DAY % granularity:
         raise InvalidInput(
@@ -145,6 +155,7 @@ def _rules(data: Any) -> Rules:
             default=defaults.tentative_is_busy,
             prefix="rules.",
         ),
+        all_day_events=all_day_events,
     )
 
 

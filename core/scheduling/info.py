@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.commands import Provider
 from core.program import ProgramSettings
+from core.rules import AllDayEvents
 from core.scheduling.context import Context, Ports
 from core.views import HelpView, Outcome, SettingsView
 
@@ -52,6 +53,12 @@ def settings_view(program: ProgramSettings, *, can_edit: bool) -> SettingsView:
             ("Minimum notice", f"{rules.min_notice_minutes} minutes"),
             ("Buffer around busy times", f"{rules.buffer_minutes} minutes"),
             ("Tentative events", "count as busy" if rules.tentative_is_busy else "count as free"),
+            (
+                "All-day events",
+                "count as busy"
+                if rules.all_day_events is AllDayEvents.BUSY
+                else "count as their calendar marks them",
+            ),
             (
                 "Calendar services",
                 ", ".join(p.label for p in Provider if p in program.allowed_providers),

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from core.commands import Provider
 from core.people import PersonId, ProgramId
 from core.program import ProgramSettings
-from core.rules import Rules
+from core.rules import AllDayEvents, Rules
 from core.time import DayTime
 from storage import models
 from storage.database import Database
@@ -117,6 +117,7 @@ def settings_to_json(settings: ProgramSettings) -> dict[str, Any]:
             "min_notice_minutes": rules.min_notice_minutes,
             "buffer_minutes": rules.buffer_minutes,
             "tentative_is_busy": rules.tentative_is_busy,
+            "all_day_events": rules.all_day_events.value,
         },
         "default_duration_minutes": settings.default_duration_minutes,
         "allowed_providers": sorted(p.value for p in settings.allowed_providers),
@@ -139,6 +140,7 @@ def settings_from_json(data: dict[str, Any]) -> ProgramSettings:
         min_notice_minutes=rules_data.get("min_notice_minutes", base.min_notice_minutes),
         buffer_minutes=rules_data.get("buffer_minutes", base.buffer_minutes),
         tentative_is_busy=rules_data.get("tentative_is_busy", base.tentative_is_busy),
+        all_day_events=AllDayEvents(rules_data.get("all_day_events", base.all_day_events)),
     )
     providers = data.get("allowed_providers")
     return ProgramSettings(

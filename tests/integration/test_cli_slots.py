@@ -23,6 +23,7 @@ EXAMPLE = {
         "min_notice_minutes": 60,
         "buffer_minutes": 0,
         "tentative_is_busy": True,
+        "all_day_events": "busy",
     },
     "participants": [
         {
@@ -74,6 +75,26 @@ def test_minimal_request_from_a_file_uses_defaults(tmp_path: Path):
     assert len(starts) == 19  # 08:00 to 17:00 every 30 minutes
 
 
+@pytest.mark.parametrize(("rule", "blocked"), [(None, True), ("busy", True), ("as_marked", False)])
+def test_an_all_day_event_marked_free_counts_as_the_rule_says(rule: str | None, blocked: bool):
+    request = json.loads(json.dumps(EXAMPLE))
+    del request["limit"]
+    rules = request["rules"]
+    if rule is None:
+        del rules["all_day_events"]  # the default is the program's promise: busy
+    else:
+        rules["all_day_events"] = rule
+    # Tuesday 3 March, all day in London.
+    request["participants"][0]["busy"] = [
+        {"start": "2026-03-03T00:00:00Z", "end": "2026-03-04T00:00:00Z", "status": "all_day"}
+    ]
+    result = run_pairtime(["slots"], stdin=json.dumps(request))
+    assert result.returncode == 0, result.stderr
+    days = {slot["start"][:10] for slot in json.loads(result.stdout)["slots"]}
+    assert ("2026-03-03" not in days) is blocked
+    assert {"2026-03-02", "2026-03-04"} <= days
+
+
 def broken(change: str) -> str:
     data = json.loads(json.dumps(EXAMPLE))
     exec(change, {"data": data})
@@ -110,6 +131,10 @@ BAD_INPUTS = [
         "participants[1].id: 'maria' appears twice",
     ),
     ("[]", "request: must be a JSON object"),
+    (
+        broken("data['rules']['all_day_events'] = 'free'"),
+        "rules.all_day_events: expected 'busy' or 'as_marked', got 'free'",
+    ),
 ]
 
 

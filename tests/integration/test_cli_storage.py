@@ -238,10 +238,12 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
     shown = pairtime(["program", "show", "--program", "slack:T1"], env, tmp_path)
     assert shown.returncode == 0, shown.stderr
     assert "  Meeting hours: 08:00 to 18:00, in each person's own time zone" in shown.stdout
+    assert "  All-day events: count as busy" in shown.stdout
     changed = pairtime(
         [
             "program", "set", "--earliest", "09:30", "--latest", "16:00", "--weekends", "yes",
             "--duration", "45", "--providers", "google,icloud", "--timezone", "Europe/Madrid",
+            "--all-day-events", "as_marked",
         ],
         env,
         tmp_path,
@@ -250,6 +252,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
     lines = pairtime(["program", "show"], env, tmp_path).stdout.splitlines()
     assert "  Meeting hours: 09:30 to 16:00, in each person's own time zone" in lines
     assert "  Weekends: allowed" in lines
+    assert "  All-day events: count as their calendar marks them" in lines
     assert "  Default length: 45 minutes" in lines
     assert "  Calendar services: Google, iCloud" in lines
     assert "  Zone assumed when a profile has none: Europe/Madrid" in lines

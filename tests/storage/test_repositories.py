@@ -16,7 +16,7 @@ from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import ChatIdentity, Person, Platform, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, tally
 from core.program import ProgramSettings
-from core.rules import Rules
+from core.rules import AllDayEvents, Rules
 from core.time import DayTime, Interval
 from storage.repositories.connections import StateProblem, StateRejected
 from storage.repositories.people import ChatProfile
@@ -126,7 +126,7 @@ async def test_settings_and_admins(storage: Storage):
     ana = await person(storage, "Ana")
     assert await storage.programs.settings(SLACK) == ProgramSettings()
     changed = ProgramSettings(
-        rules=Rules(earliest=DayTime.of(9), weekends=True),
+        rules=Rules(earliest=DayTime.of(9), weekends=True, all_day_events=AllDayEvents.AS_MARKED),
         default_duration_minutes=45,
         allowed_providers=frozenset({Provider.GOOGLE}),
     )

@@ -14,9 +14,10 @@ from core.availability import (
     Participant,
     Slot,
     SlotRequest,
+    busy_during,
     find_slots,
 )
-from core.rules import Rules, WorkingHours
+from core.rules import AllDayEvents, Rules, WorkingHours
 from core.time import DayTime, Interval, local_day
 
 LONDON = ZoneInfo("Europe/London")
@@ -214,28 +215,46 @@ def test_an_all_day_event_blocks_the_persons_whole_local_day():
 
 
 @pytest.mark.parametrize(
-    ("status", "tentative_is_busy", "blocked"),
+    ("status", "tentative_is_busy", "all_day_events", "blocked"),
     [
-        (BusyStatus.BUSY, True, True),
-        (BusyStatus.OOF, False, True),
-        (BusyStatus.TENTATIVE, True, True),
-        (BusyStatus.TENTATIVE, False, False),
-        (BusyStatus.FREE, True, False),
-        (BusyStatus.WORKING_ELSEWHERE, True, False),
+        (BusyStatus.BUSY, True, AllDayEvents.AS_MARKED, True),
+        (BusyStatus.OOF, False, AllDayEvents.AS_MARKED, True),
+        (BusyStatus.TENTATIVE, True, AllDayEvents.BUSY, True),
+        (BusyStatus.TENTATIVE, False, AllDayEvents.BUSY, False),
+        (BusyStatus.FREE, True, AllDayEvents.BUSY, False),
+        (BusyStatus.WORKING_ELSEWHERE, True, AllDayEvents.BUSY, False),
+        # An all-day event marked free: busy by default, as the program promises...
+        (BusyStatus.ALL_DAY, False, AllDayEvents.BUSY, True),
+        # ...or free when the program respects the event's own marking.
+        (BusyStatus.ALL_DAY, True, AllDayEvents.AS_MARKED, False),
     ],
 )
-def test_statuses(status: BusyStatus, tentative_is_busy: bool, blocked: bool):
+def test_statuses(
+    status: BusyStatus, tentative_is_busy: bool, all_day_events: AllDayEvents, blocked: bool
+):
     maria = Participant(
         "maria",
         LONDON,
         calendar_connected=True,
         busy=[busy("2026-03-02 10:00", "2026-03-02 11:00", status)],
     )
-    rules = Rules(tentative_is_busy=tentative_is_busy)
+    rules = Rules(tentative_is_busy=tentative_is_busy, all_day_events=all_day_events)
     offered = starts(
         find_slots(request([maria], "2026-03-02 10:00", "2026-03-02 11:00", rules=rules))
     )
     assert offered == ([] if blocked else ["2026-03-02 10:00", "2026-03-02 10:30"])
+
+
+@pytest.mark.parametrize(
+    ("rule", "counted"), [(AllDayEvents.BUSY, True), (AllDayEvents.AS_MARKED, False)]
+)
+def test_polls_count_an_all_day_event_marked_free_as_the_rule_says(
+    rule: AllDayEvents, counted: bool
+):
+    day = local_day(date(2026, 3, 3), NEW_YORK)
+    blocks = [BusyInterval(day.start, day.end, BusyStatus.ALL_DAY)]
+    option = Interval(utc("2026-03-03 15:00"), utc("2026-03-03 16:00"))
+    assert busy_during(blocks, option, Rules(all_day_events=rule)) is counted
 
 
 def test_a_participant_without_a_calendar_only_constrains_through_hours():

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.availability import BusyInterval, BusyStatus, Mode, Participant, SlotRequest, find_slots
-from core.rules import Rules, WorkingHours
+from core.rules import AllDayEvents, Rules, WorkingHours
 from core.time import DayTime, Interval
 
 ZONES = [
@@ -86,6 +86,7 @@ def slot_requests(draw: st.DrawFn) -> SlotRequest:
         min_notice_minutes=draw(st.sampled_from([0, 60, 24 * 60])),
         buffer_minutes=draw(st.sampled_from([0, 10, 30])),
         tentative_is_busy=draw(st.booleans()),
+        all_day_events=draw(st.sampled_from(list(AllDayEvents))),
     )
     start = origin + timedelta(minutes=draw(st.integers(0, 600)))
     end = start + timedelta(minutes=draw(st.integers(12 * 60, WINDOW_MINUTES - 600)))
@@ -102,6 +103,8 @@ def slot_requests(draw: st.DrawFn) -> SlotRequest:
 def counts_as_busy(interval: BusyInterval, rules: Rules) -> bool:
     if interval.status is BusyStatus.TENTATIVE:
         return rules.tentative_is_busy
+    if interval.status is BusyStatus.ALL_DAY:
+        return rules.all_day_events is AllDayEvents.BUSY
     return interval.status in (BusyStatus.BUSY, BusyStatus.OOF)
 
 
