@@ -1,12 +1,23 @@
-"""Signed action references: what a button carries back to Pairtime.
+"""Button actions: what a button asks Pairtime to do, and the signed references that carry them.
+
+Each action is a frozen dataclass (:data:`Action` lists them all), and the use cases
+dispatch on it with ``match`` and :func:`typing.assert_never`: a new action that some
+handler forgets is a type error, not a "stale button" at run time.
 
 A button never holds a raw database id that a person could edit to act on
-someone else's offer. It holds a small payload signed with HMAC-SHA256;
-Pairtime checks the signature, then still checks that the person clicking
-may act (a signature proves where a reference came from, not who clicks).
+someone else's offer. It holds the action as a small payload signed with
+HMAC-SHA256; Pairtime checks the signature, then still checks that the person
+clicking may act (a signature proves where a reference came from, not who
+clicks). Several keys may verify, the first signs: keys rotate without
+breaking buttons already posted.
 
-Several keys may verify, the first signs: keys rotate without breaking
-buttons already posted.
+The payload is JSON with short keys, to keep references well under Slack's
+2,000 characters: ``{"k": kind, "v": version, ...fields}``. This module is the
+only place that knows them: each field names its key and its form with
+``Annotated[..., Key("o", NUMBER)]``. References from before the version was
+written (no ``"v"``) are version 1, the same format. To add an action: write
+its dataclass with a new ``kind`` and its keys, add it to :data:`Action`, and
+let mypy show every ``match`` that must handle it.
 """
 
 from __future__ import annotations
@@ -15,23 +26,293 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import MISSING, dataclass, fields
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args, get_type_hints
 
-from core.errors import PairtimeError
+from core.commands import TimeOfDay
+from core.errors import InvalidAction
+from core.people import PersonId
+from core.polls import Choice
+from core.time import DayTime, Interval
+
+__all__ = [
+    "Action",
+    "ActionCodec",
+    "CancelMeeting",
+    "Connect",
+    "Disconnect",
+    "DownloadInvitation",
+    "EditPoll",
+    "InvalidAction",
+    "MoreTimes",
+    "PickSlot",
+    "PollOp",
+    "ReplayFind",
+    "Vote",
+]
 
 _SIGNATURE_BYTES = 16  # 128 bits: forgery is out of reach, values stay short
+FORMAT = 1  # the payload's version; a reference without one is version 1
+
+T = TypeVar("T")
 
 
-class InvalidAction(PairtimeError):
-    """A reference that was not made by Pairtime, or was altered."""
+# ---------------------------------------------------------------- how fields travel
 
 
 @dataclass(frozen=True, slots=True)
-class Action:
-    kind: str
-    fields: Mapping[str, Any]
+class Form(Generic[T]):
+    """One field's JSON form: ``dump`` writes it, ``load`` reads it back and raises
+    ``TypeError`` or ``ValueError`` on anything it did not write."""
+
+    dump: Callable[[T], object]
+    load: Callable[[object], T]
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise TypeError("expected text")
+    return value
+
+
+def _whole(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("expected a whole number")
+    return value
+
+
+def _list(value: object) -> list[object]:
+    if not isinstance(value, list):
+        raise TypeError("expected a list")
+    return value
+
+
+def _pair(value: object) -> tuple[int, int]:
+    first, second = (_whole(item) for item in _list(value))
+    return first, second
+
+
+def _moment(value: object) -> datetime:
+    return datetime.fromtimestamp(_whole(value), UTC)
+
+
+def _seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _span(value: object) -> Interval:
+    start, end = _pair(value)
+    return Interval(datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC))
+
+
+def _hours(value: object) -> TimeOfDay:
+    start, end = _pair(value)
+    return TimeOfDay(DayTime(start), DayTime(end))
+
+
+TEXT: Form[str] = Form(str, _text)
+PERSON: Form[PersonId] = Form(str, lambda value: PersonId(_text(value)))
+NUMBER: Form[int] = Form(int, _whole)
+MOMENT: Form[datetime] = Form(_seconds, _moment)  # whole seconds since the epoch
+SPAN: Form[Interval] = Form(lambda span: [_seconds(span.start), _seconds(span.end)], _span)
+PEOPLE: Form[tuple[PersonId, ...]] = Form(
+    list, lambda value: tuple(PersonId(_text(item)) for item in _list(value))
+)
+HOURS: Form[TimeOfDay] = Form(lambda tod: [tod.start.minutes, tod.end.minutes], _hours)
+CHOICE: Form[Choice] = Form(str, lambda value: Choice(_text(value)))
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """A field's short key in the payload, and its form (text unless said)."""
+
+    short: str
+    form: Form[Any] = TEXT
+
+
+# ---------------------------------------------------------------- the actions
+
+
+@dataclass(frozen=True, slots=True)
+class PickSlot:
+    """Book this time of a slot offer."""
+
+    kind: ClassVar[str] = "pick"
+    offer: Annotated[str, Key("o")]
+    start: Annotated[datetime, Key("s", MOMENT)]
+
+
+@dataclass(frozen=True, slots=True)
+class MoreTimes:
+    """Show the next page of a slot offer."""
+
+    kind: ClassVar[str] = "more"
+    offer: Annotated[str, Key("o")]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayFind:
+    """Run a find-time request again, settled (a clarification, "look further ahead")."""
+
+    kind: ClassVar[str] = "find"
+    requester: Annotated[PersonId, Key("r", PERSON)]
+    others: Annotated[tuple[PersonId, ...], Key("p", PEOPLE)]
+    duration_minutes: Annotated[int, Key("d", NUMBER)]
+    window: Annotated[Interval, Key("w", SPAN)]
+    time_of_day: Annotated[TimeOfDay | None, Key("t", HOURS)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelMeeting:
+    kind: ClassVar[str] = "cancel"
+    meeting: Annotated[str, Key("m")]
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadInvitation:
+    """Not a button: the token of a meeting's .ics link, for ``person``."""
+
+    kind: ClassVar[str] = "ics"
+    meeting: Annotated[str, Key("m")]
+    person: Annotated[PersonId, Key("p", PERSON)]
+
+
+class PollOp(StrEnum):
+    """What an organiser's button does to their poll."""
+
+    REMOVE = "remove"  # an option (``option``) from the draft
+    ADD = "add"  # a time of the organiser's own (the field's value comes with the click)
+    DEADLINE = "deadline"  # ``hours`` from now, 0 for none
+    REQUIRE = "require"  # toggle ``person`` as a required attendee
+    POST = "post"
+    CLOSE = "close"
+    CANCEL = "cancel"
+
+
+POLL_OP: Form[PollOp] = Form(str, lambda value: PollOp(_text(value)))
+
+
+@dataclass(frozen=True, slots=True)
+class EditPoll:
+    """The organiser's buttons: draft edits, posting, closing, cancelling."""
+
+    kind: ClassVar[str] = "poll"
+    poll: Annotated[str, Key("p")]
+    op: Annotated[PollOp, Key("op", POLL_OP)]
+    option: Annotated[int | None, Key("o", NUMBER)] = None
+    hours: Annotated[int | None, Key("h", NUMBER)] = None
+    person: Annotated[PersonId | None, Key("u", PERSON)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """An invitee's vote for one option of a poll (clicking again withdraws it)."""
+
+    kind: ClassVar[str] = "vote"
+    poll: Annotated[str, Key("p")]
+    option: Annotated[int, Key("o", NUMBER)]
+    choice: Annotated[Choice, Key("c", CHOICE)]
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """Send me my own connect links (a button on a card everyone shares)."""
+
+    kind: ClassVar[str] = "connect"
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    kind: ClassVar[str] = "disconnect"
+    requester: Annotated[PersonId, Key("r", PERSON)]
+
+
+Action = (
+    PickSlot
+    | MoreTimes
+    | ReplayFind
+    | CancelMeeting
+    | DownloadInvitation
+    | EditPoll
+    | Vote
+    | Connect
+    | Disconnect
+)
+
+
+# ---------------------------------------------------------------- the codec
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    name: str
+    key: Key
+    optional: bool
+
+
+def _layout(cls: type) -> tuple[_Field, ...]:
+    hints = get_type_hints(cls, include_extras=True)
+    layout = []
+    for each in fields(cls):
+        keys = [m for m in getattr(hints[each.name], "__metadata__", ()) if isinstance(m, Key)]
+        if len(keys) != 1:
+            raise TypeError(f"{cls.__name__}.{each.name} needs one Key")
+        layout.append(_Field(each.name, keys[0], optional=each.default is None))
+        if each.default is not MISSING and each.default is not None:
+            raise TypeError(f"{cls.__name__}.{each.name}: only None may be a default")
+    shorts = [f.key.short for f in layout]
+    if len(set(shorts)) != len(shorts) or {"k", "v"} & set(shorts):
+        raise TypeError(f"{cls.__name__}: keys must be distinct, and not k or v")
+    return tuple(layout)
+
+
+_KINDS: dict[str, tuple[type[Any], tuple[_Field, ...]]] = {}
+for _cls in get_args(Action):
+    if _cls.kind in _KINDS:
+        raise TypeError(f"two actions are called {_cls.kind!r}")
+    _KINDS[_cls.kind] = (_cls, _layout(_cls))
+
+
+def dump(action: Action) -> dict[str, object]:
+    """The payload of ``action`` (what is signed)."""
+    _, layout = _KINDS[action.kind]
+    payload: dict[str, object] = {"k": action.kind, "v": FORMAT}
+    for each in layout:
+        value = getattr(action, each.name)
+        if value is not None:
+            payload[each.key.short] = each.key.form.dump(value)
+    return payload
+
+
+def load(payload: object) -> Action:
+    """The action in ``payload``; :class:`InvalidAction` for anything :func:`dump` did not
+    write (an unknown kind or version, a missing or mistyped field)."""
+    if not isinstance(payload, dict):
+        raise InvalidAction("the action reference is malformed")
+    version = payload.get("v", 1)
+    if version != FORMAT:
+        raise InvalidAction("the action reference is from another version of Pairtime")
+    kind = payload.get("k")
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise InvalidAction("the action reference names no action Pairtime knows")
+    cls, layout = _KINDS[kind]
+    values: dict[str, object] = {}
+    try:
+        for each in layout:
+            raw = payload.get(each.key.short)
+            if raw is None:
+                if not each.optional:
+                    raise InvalidAction(f"the {kind!r} reference lacks its {each.name}")
+                values[each.name] = None
+            else:
+                values[each.name] = each.key.form.load(raw)
+        action: Action = cls(**values)
+    except (TypeError, ValueError, OverflowError, OSError) as error:  # a time out of range
+        raise InvalidAction(f"the {kind!r} reference is malformed") from error
+    return action
 
 
 class ActionCodec:
@@ -43,12 +324,14 @@ class ActionCodec:
             hmac.new(key, b"pairtime action references", hashlib.sha256).digest() for key in keys
         ]
 
-    def seal(self, kind: str, **fields: Any) -> str:
-        payload = json.dumps({"k": kind, **fields}, separators=(",", ":"), sort_keys=True)
-        body = payload.encode()
+    def seal(self, action: Action) -> str:
+        """``action`` as a signed reference, for a button's value or a link."""
+        body = json.dumps(dump(action), separators=(",", ":"), sort_keys=True).encode()
         return f"{_b64(body)}.{_b64(self._sign(self._keys[0], body))}"
 
     def open(self, reference: str) -> Action:
+        """The action a reference carries; :class:`InvalidAction` when it was not made by
+        Pairtime, was altered, or carries no action this version knows."""
         try:
             body_text, signature_text = reference.split(".")
             body, signature = _unb64(body_text), _unb64(signature_text)
@@ -57,13 +340,10 @@ class ActionCodec:
         if not any(hmac.compare_digest(self._sign(key, body), signature) for key in self._keys):
             raise InvalidAction("the action reference's signature does not match")
         try:
-            data = json.loads(body)
+            payload = json.loads(body)
         except ValueError as error:  # cannot happen for a reference we signed
             raise InvalidAction("the action reference is malformed") from error
-        if not isinstance(data, dict) or not isinstance(data.get("k"), str):
-            raise InvalidAction("the action reference is malformed")
-        kind = data.pop("k")
-        return Action(kind, data)
+        return load(payload)
 
     @staticmethod
     def _sign(key: bytes, body: bytes) -> bytes:

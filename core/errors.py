@@ -2,6 +2,7 @@
 
     PairtimeError
     ├── InvalidInput          bad data from a person or a file; names the field
+    ├── InvalidAction         a button reference not made by Pairtime, altered, or stale
     └── ... (later issues add their branches here)
 
 Adapters turn each into a friendly reply or a one-line command-line error;
@@ -22,3 +23,8 @@ class InvalidInput(PairtimeError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+class InvalidAction(PairtimeError):
+    """A button reference that was not made by Pairtime, was altered, or names an action
+    this version does not know; people are told the button has expired."""

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 
-from core.actions import InvalidAction
+from core.actions import (
+    CancelMeeting,
+    DownloadInvitation,
+    InvalidAction,
+    PickSlot,
+)
 from core.availability import Mode, SlotRequest, find_slots
 from core.invitations import invitation
 from core.meetings import Meeting, MeetingStatus, SlotOffer
@@ -29,14 +33,13 @@ from core.views import (
 EXPIRED = "Those times have expired. Ask me again for fresh ones."
 
 
-async def pick(ports: Ports, ctx: Context, offer_ref: str, start_timestamp: int) -> Outcome:
-    offer = await ports.offers.get(offer_ref)
+async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
+    offer = await ports.offers.get(action.offer)
     if offer is None:
         return Outcome(Notice(EXPIRED, Tone.WARNING))
     if ctx.person.id not in offer.participants:
         return Outcome(Notice("Only the people in this meeting can choose its time.", Tone.WARNING))
-    start = datetime.fromtimestamp(start_timestamp, UTC)
-    slot = next((s for s in offer.slots if s.start == start), None)
+    slot = next((s for s in offer.slots if s.start == action.start), None)
     if slot is None:
         return Outcome(Notice(EXPIRED, Tone.WARNING))
     settings = await ports.programs.settings(ctx.program)
@@ -99,8 +102,8 @@ async def pick(ports: Ports, ctx: Context, offer_ref: str, start_timestamp: int)
     )
 
 
-async def cancel(ports: Ports, ctx: Context, meeting_ref: str) -> Outcome:
-    meeting = await ports.meetings.get(meeting_ref)
+async def cancel(ports: Ports, ctx: Context, action: CancelMeeting) -> Outcome:
+    meeting = await ports.meetings.get(action.meeting)
     if meeting is None or ctx.person.id not in meeting.participants:
         return Outcome(Notice("I can't find that meeting among yours.", Tone.WARNING))
     people = await _people(ports, meeting.participants)
@@ -129,7 +132,7 @@ async def cancel(ports: Ports, ctx: Context, meeting_ref: str) -> Outcome:
                     zone=zone_of(person.timezone, settings.default_timezone),
                     with_names=tuple(p.name for p in people if p.id != person.id),
                     invitation=ics,
-                    download=ports.actions.seal("ics", m=cancelled.ref, p=person.id),
+                    download=ports.actions.seal(DownloadInvitation(cancelled.ref, person.id)),
                     cancelled=True,
                 ),
             )
@@ -225,9 +228,9 @@ def _confirmation(
         zone=zone,
         with_names=tuple(p.name for p in people if p.id != person.id),
         invitation=invitation(meeting, people, settings, stamp=meeting.created_at),
-        download=ports.actions.seal("ics", m=meeting.ref, p=person.id),
+        download=ports.actions.seal(DownloadInvitation(meeting.ref, person.id)),
         cancel=Button(
-            "Cancel meeting", ports.actions.seal("cancel", m=meeting.ref), ButtonStyle.DANGER
+            "Cancel meeting", ports.actions.seal(CancelMeeting(meeting.ref)), ButtonStyle.DANGER
         ),
     )
 
@@ -249,11 +252,10 @@ async def invitation_for(ports: Ports, token: str) -> Invitation | None:
         action = ports.actions.open(token)
     except InvalidAction:
         return None
-    meeting_ref, person = action.fields.get("m"), action.fields.get("p")
-    if action.kind != "ics" or not isinstance(meeting_ref, str):
+    if not isinstance(action, DownloadInvitation):
         return None
-    meeting = await ports.meetings.get(meeting_ref)
-    if meeting is None or person not in meeting.participants:
+    meeting = await ports.meetings.get(action.meeting)
+    if meeting is None or action.person not in meeting.participants:
         return None
     people = await _people(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.actions import Disconnect
 from core.calendars import ConnectionStatus
 from core.commands import Provider
 from core.people import ChatIdentity, PersonId, ProgramId, identity_in
@@ -96,7 +97,7 @@ async def status(ports: Ports, ctx: Context) -> Outcome:
 async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
     connection = await ports.connections.get(ctx.person.id)
     disconnect_button = Button(
-        "Disconnect", ports.actions.seal("disconnect", r=ctx.person.id), ButtonStyle.DANGER
+        "Disconnect", ports.actions.seal(Disconnect(ctx.person.id)), ButtonStyle.DANGER
     )
     if connection is None:
         if not ctx.private:

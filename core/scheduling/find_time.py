@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from core.actions import InvalidAction
+from core.actions import MoreTimes, PickSlot, ReplayFind
 from core.availability import Mode, Participant, SlotRequest, find_slots
 from core.calendars import BusyResult, BusyTimes, NeedsReconnect, Unreadable
 from core.commands import Command, TimeOfDay
@@ -18,7 +18,7 @@ from core.program import ProgramSettings
 from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.participants import Ask, Refuse, resolve
-from core.time import DayTime, Interval, local_dates
+from core.time import Interval, local_dates
 from core.views import (
     Button,
     ButtonStyle,
@@ -46,50 +46,14 @@ class FindRequest:
     time_of_day: TimeOfDay | None = None
 
     def seal(self, ports: Ports, requester: PersonId) -> str:
-        tod = self.time_of_day
+        """A button reference that runs this request again, for ``requester`` only."""
         return ports.actions.seal(
-            "find",
-            r=requester,
-            p=list(self.others),
-            d=self.duration_minutes,
-            w=[int(self.window.start.timestamp()), int(self.window.end.timestamp())],
-            t=None if tod is None else [tod.start.minutes, tod.end.minutes],
+            ReplayFind(requester, self.others, self.duration_minutes, self.window, self.time_of_day)
         )
 
     @classmethod
-    def from_action(cls, fields: Mapping[str, object]) -> FindRequest:
-        """The request a "find" reference carries; :class:`InvalidAction` if it is not one."""
-        try:
-            start, end = _ints(fields.get("w"))
-            (duration,) = _ints([fields.get("d")])
-            tod = fields.get("t")
-            return cls(
-                others=tuple(PersonId(str(person)) for person in _list(fields.get("p"))),
-                duration_minutes=duration,
-                window=Interval(
-                    datetime.fromtimestamp(start, UTC), datetime.fromtimestamp(end, UTC)
-                ),
-                time_of_day=None
-                if tod is None
-                else TimeOfDay(*(DayTime(minutes) for minutes in _ints(tod))),
-            )
-        except (TypeError, ValueError) as error:
-            raise InvalidAction("not a find-time reference") from error
-
-
-def _list(value: object) -> list[object]:
-    if not isinstance(value, list):
-        raise TypeError("expected a list")
-    return value
-
-
-def _ints(value: object) -> list[int]:
-    numbers = []
-    for item in _list(value):
-        if not isinstance(item, int):
-            raise TypeError("expected whole numbers")
-        numbers.append(item)
-    return numbers
+    def replayed(cls, action: ReplayFind) -> FindRequest:
+        return cls(action.others, action.duration_minutes, action.window, action.time_of_day)
 
 
 async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
@@ -122,12 +86,12 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
     return await offer_times(ports, ctx, settings, request, others=resolution.people)
 
 
-async def replay(ports: Ports, ctx: Context, fields: Mapping[str, object]) -> Outcome:
+async def replay(ports: Ports, ctx: Context, action: ReplayFind) -> Outcome:
     """A suggestion or clarification button: run the request it carries, for its requester only."""
-    if fields.get("r") != ctx.person.id:
+    if action.requester != ctx.person.id:
         return Outcome(Notice("That button was meant for someone else.", Tone.WARNING))
     settings = await ports.programs.settings(ctx.program)
-    return await offer_times(ports, ctx, settings, FindRequest.from_action(fields), replace=True)
+    return await offer_times(ports, ctx, settings, FindRequest.replayed(action), replace=True)
 
 
 async def offer_times(
@@ -216,8 +180,8 @@ async def _reconnect_requests(
     return tuple(messages)
 
 
-async def more_times(ports: Ports, ctx: Context, offer_ref: str) -> Outcome:
-    offer = await ports.offers.get(offer_ref)
+async def more_times(ports: Ports, ctx: Context, action: MoreTimes) -> Outcome:
+    offer = await ports.offers.get(action.offer)
     if offer is None:
         return Outcome(
             Notice("Those times have expired. Ask me again for fresh ones.", Tone.WARNING)
@@ -269,11 +233,11 @@ async def picker_for(
             SlotChoice(
                 slot.start,
                 slot.end,
-                ports.actions.seal("pick", o=offer.ref, s=int(slot.start.timestamp())),
+                ports.actions.seal(PickSlot(offer.ref, slot.start)),
             )
             for slot in page
         ),
-        more=Button("More times", ports.actions.seal("more", o=offer.ref)) if remaining else None,
+        more=Button("More times", ports.actions.seal(MoreTimes(offer.ref))) if remaining else None,
         notes=tuple(notes),
         connect=connect,
         remaining=remaining,

@@ -22,8 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from itertools import groupby
+from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from core import actions
+from core.actions import CancelMeeting, Connect, DownloadInvitation, EditPoll, PollOp
 from core.availability import Mode, Slot, SlotRequest, busy_during, find_slots
 from core.calendars import BusyResult, BusyTimes
 from core.commands import Command
@@ -254,29 +257,33 @@ async def draft_view(
         options=tuple(
             (
                 PollOptionView(o.id, o.start, o.end, 0, 0, o.busy_count),
-                Button("Remove", seal("poll", op="remove", p=poll.ref, o=o.id)),
+                Button("Remove", seal(EditPoll(poll.ref, PollOp.REMOVE, option=o.id))),
             )
             for o in poll.options
         ),
         invitees=tuple(names[p] for p in poll.invitees if p in names),
         connected=poll.connected,
-        add_time=TimeInput("Add a time of your own", seal("poll", op="add", p=poll.ref)),
+        add_time=TimeInput("Add a time of your own", seal(EditPoll(poll.ref, PollOp.ADD))),
         deadlines=tuple(
-            Button(label, seal("poll", op="deadline", p=poll.ref, h=hours), _selected(poll, hours))
+            Button(
+                label,
+                seal(EditPoll(poll.ref, PollOp.DEADLINE, hours=hours)),
+                _selected(poll, hours),
+            )
             for hours, label in DEADLINES
         ),
         deadline=poll.deadline,
         required=tuple(
             Button(
                 names.get(person, "someone"),
-                seal("poll", op="require", p=poll.ref, u=person),
+                seal(EditPoll(poll.ref, PollOp.REQUIRE, person=person)),
                 ButtonStyle.PRIMARY if person in poll.required else ButtonStyle.DEFAULT,
             )
             for person in poll.invitees
         ),
         required_names=tuple(names[p] for p in poll.required if p in names),
-        post=Button("Post poll", seal("poll", op="post", p=poll.ref), ButtonStyle.PRIMARY),
-        cancel=Button("Discard", seal("poll", op="cancel", p=poll.ref), ButtonStyle.DANGER),
+        post=Button("Post poll", seal(EditPoll(poll.ref, PollOp.POST)), ButtonStyle.PRIMARY),
+        cancel=Button("Discard", seal(EditPoll(poll.ref, PollOp.CANCEL)), ButtonStyle.DANGER),
         notes=(
             *notes,
             f"{poll.connected} of {len(poll.invitees)} invitees have connected calendars.",
@@ -291,50 +298,48 @@ def _selected(poll: Poll, hours: int) -> ButtonStyle:
     return ButtonStyle.PRIMARY if hours and poll.deadline == offered else ButtonStyle.DEFAULT
 
 
-async def edit(
-    ports: Ports, ctx: Context, fields: Mapping[str, object], value: str | None
-) -> Outcome:
+async def edit(ports: Ports, ctx: Context, action: EditPoll, value: str | None) -> Outcome:
     """Every organiser's button: draft edits, posting, closing, cancelling."""
-    poll = await ports.polls.get(str(fields.get("p")))
+    poll = await ports.polls.get(action.poll)
     if poll is None:
         return Outcome(Notice(GONE, Tone.WARNING))
     if ctx.person.id != poll.organizer:
         return Outcome(Notice(NOT_ORGANISER, Tone.WARNING))
-    op = fields.get("op")
-    if op == "close":
+    if action.op is PollOp.CLOSE:
         return await close(ports, poll, by=ctx)
-    if op == "cancel":
+    if action.op is PollOp.CANCEL:
         return await _cancel(ports, ctx, poll)
     if poll.status is not PollStatus.DRAFT:
         return Outcome(Notice("This poll was posted already.", Tone.INFO))
     notes: list[str] = []
-    if op == "remove":
-        kept = [o for o in poll.options if o.id != fields.get("o")]
-        if len(kept) < 1:
-            notes.append("A poll needs at least one time.")
-        else:
-            await ports.polls.replace_options(poll.ref, kept, None)
-    elif op == "add":
-        added = await _own_time(ports, ctx, poll, value)
-        if isinstance(added, str):
-            notes.append(added)
-        else:
-            options = sorted([*poll.options, added], key=lambda o: o.start)
-            await ports.polls.replace_options(poll.ref, options, None)
-    elif op == "deadline":
-        hours = fields.get("h")
-        deadline = (
-            ports.clock.now() + timedelta(hours=hours) if isinstance(hours, int) and hours else None
-        )
-        await ports.polls.set_terms(poll.ref, deadline=deadline, required=poll.required)
-    elif op == "require":
-        person = fields.get("u")
-        required = [p for p in poll.required if p != person]
-        if person not in poll.required and person in poll.invitees:
-            required.append(PersonId(str(person)))
-        await ports.polls.set_terms(poll.ref, deadline=poll.deadline, required=required)
-    elif op == "post":
-        return await _post(ports, ctx, poll)
+    match action.op:
+        case PollOp.REMOVE:
+            kept = [o for o in poll.options if o.id != action.option]
+            if len(kept) < 1:
+                notes.append("A poll needs at least one time.")
+            else:
+                await ports.polls.replace_options(poll.ref, kept, None)
+        case PollOp.ADD:
+            added = await _own_time(ports, ctx, poll, value)
+            if isinstance(added, str):
+                notes.append(added)
+            else:
+                options = sorted([*poll.options, added], key=lambda o: o.start)
+                await ports.polls.replace_options(poll.ref, options, None)
+        case PollOp.DEADLINE:
+            hours = action.hours
+            deadline = ports.clock.now() + timedelta(hours=hours) if hours else None
+            await ports.polls.set_terms(poll.ref, deadline=deadline, required=poll.required)
+        case PollOp.REQUIRE:
+            person = action.person
+            required = [p for p in poll.required if p != person]
+            if person is not None and person not in poll.required and person in poll.invitees:
+                required.append(person)
+            await ports.polls.set_terms(poll.ref, deadline=poll.deadline, required=required)
+        case PollOp.POST:
+            return await _post(ports, ctx, poll)
+        case _:
+            assert_never(action.op)
     updated = await ports.polls.get(poll.ref)
     assert updated is not None
     return Outcome(await draft_view(ports, ctx, updated, notes), replaces_original=True)
@@ -391,8 +396,8 @@ async def posted(ports: Ports, key: str, message: Mapping[str, str]) -> None:
 # ---------------------------------------------------------------- voting
 
 
-async def vote(ports: Ports, ctx: Context, fields: Mapping[str, object]) -> Outcome:
-    poll = await ports.polls.get(str(fields.get("p")))
+async def vote(ports: Ports, ctx: Context, action: actions.Vote) -> Outcome:
+    poll = await ports.polls.get(action.poll)
     if poll is None:
         return Outcome(Notice(GONE, Tone.WARNING))
     if poll.status is not PollStatus.OPEN:
@@ -400,13 +405,10 @@ async def vote(ports: Ports, ctx: Context, fields: Mapping[str, object]) -> Outc
         return Outcome(Notice(f"This poll is {state}; votes can't change any more.", Tone.INFO))
     if ctx.person.id not in poll.invitees:
         return Outcome(Notice("Only the people invited to this poll can vote in it.", Tone.INFO))
-    option = next((o for o in poll.options if o.id == fields.get("o")), None)
-    try:
-        choice = Choice(str(fields.get("c")))
-    except ValueError:
-        option = None
+    option = next((o for o in poll.options if o.id == action.option), None)
     if option is None:
         return Outcome(Notice("That time is not part of this poll any more.", Tone.WARNING))
+    choice = action.choice
     now = ports.clock.now()
     mine = {v.option: v for v in await ports.polls.votes(poll.ref, ctx.person.id)}
     current = mine.get(option.id)
@@ -581,10 +583,10 @@ async def _book(
                 zone=zone_of(person.timezone, settings.default_timezone),
                 with_names=tuple(p.name for p in attendees if p.id != person.id),
                 invitation=ics,
-                download=ports.actions.seal("ics", m=meeting.ref, p=person.id),
+                download=ports.actions.seal(DownloadInvitation(meeting.ref, person.id)),
                 cancel=Button(
                     "Cancel meeting",
-                    ports.actions.seal("cancel", m=meeting.ref),
+                    ports.actions.seal(CancelMeeting(meeting.ref)),
                     ButtonStyle.DANGER,
                 ),
             ),
@@ -655,11 +657,11 @@ async def poll_view(
             yes=sum(v.option == o.id and v.choice is Choice.YES for v in votes),
             if_need_be=sum(v.option == o.id and v.choice is Choice.IF_NEED_BE for v in votes),
             busy=o.busy_count,
-            vote_yes=Button("Yes", seal("vote", p=poll.ref, o=o.id, c=Choice.YES.value))
+            vote_yes=Button("Yes", seal(actions.Vote(poll.ref, o.id, Choice.YES)))
             if open_
             else None,
             vote_if_need_be=Button(
-                "If need be", seal("vote", p=poll.ref, o=o.id, c=Choice.IF_NEED_BE.value)
+                "If need be", seal(actions.Vote(poll.ref, o.id, Choice.IF_NEED_BE))
             )
             if open_
             else None,
@@ -683,13 +685,13 @@ async def poll_view(
         deadline=poll.deadline,
         required=tuple(names[p] for p in poll.required if p in names),
         result=text,
-        close=Button("Close and book", seal("poll", op="close", p=poll.ref), ButtonStyle.PRIMARY)
+        close=Button("Close and book", seal(EditPoll(poll.ref, PollOp.CLOSE)), ButtonStyle.PRIMARY)
         if open_
         else None,
-        cancel=Button("Cancel poll", seal("poll", op="cancel", p=poll.ref), ButtonStyle.DANGER)
+        cancel=Button("Cancel poll", seal(EditPoll(poll.ref, PollOp.CANCEL)), ButtonStyle.DANGER)
         if open_
         else None,
-        connect=Button("Connect my calendar", seal("connect"))
+        connect=Button("Connect my calendar", seal(Connect()))
         if open_ and poll.connected < len(poll.invitees)
         else None,
     )

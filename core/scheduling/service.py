@@ -8,8 +8,21 @@ Chat adapters resolve who is speaking into a :class:`Context`, call
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import assert_never
 
-from core.actions import InvalidAction
+from core.actions import (
+    Action,
+    CancelMeeting,
+    Connect,
+    Disconnect,
+    DownloadInvitation,
+    EditPoll,
+    InvalidAction,
+    MoreTimes,
+    PickSlot,
+    ReplayFind,
+    Vote,
+)
 from core.commands import Command, Intent, Provider
 from core.parsing import parse
 from core.people import ChatIdentity, Person, PersonId, ProgramId
@@ -120,33 +133,35 @@ class Scheduler:
         then who clicked, then do it."""
         try:
             action = self.ports.actions.open(reference)
-            fields = action.fields
-            match action.kind:
-                case "pick":
-                    return await booking.pick(
-                        self.ports, ctx, _text(fields, "o"), _number(fields, "s")
-                    )
-                case "more":
-                    return await find_time.more_times(self.ports, ctx, _text(fields, "o"))
-                case "find":
-                    return await find_time.replay(self.ports, ctx, fields)
-                case "cancel":
-                    return await booking.cancel(self.ports, ctx, _text(fields, "m"))
-                case "poll":
-                    return await polls.edit(self.ports, ctx, fields, value)
-                case "vote":
-                    return await polls.vote(self.ports, ctx, fields)
-                case "connect":
-                    prompt = await connections.connect_prompt(self.ports, ctx, None)
-                    return Outcome(prompt)
-                case "disconnect":
-                    if fields.get("r") != ctx.person.id:
-                        return Outcome(Notice(NOT_YOURS, Tone.WARNING))
-                    return await self.disconnect(ctx)
-                case _:
-                    return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
         except InvalidAction:
             return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
+        return await self.perform(ctx, action, value=value)
+
+    async def perform(self, ctx: Context, action: Action, *, value: str | None = None) -> Outcome:
+        """Do what a button asks (its reference already opened); ``value`` is a field's."""
+        match action:
+            case PickSlot():
+                return await booking.pick(self.ports, ctx, action)
+            case MoreTimes():
+                return await find_time.more_times(self.ports, ctx, action)
+            case ReplayFind():
+                return await find_time.replay(self.ports, ctx, action)
+            case CancelMeeting():
+                return await booking.cancel(self.ports, ctx, action)
+            case EditPoll():
+                return await polls.edit(self.ports, ctx, action, value)
+            case Vote():
+                return await polls.vote(self.ports, ctx, action)
+            case Connect():
+                return Outcome(await connections.connect_prompt(self.ports, ctx, None))
+            case Disconnect():
+                if action.requester != ctx.person.id:
+                    return Outcome(Notice(NOT_YOURS, Tone.WARNING))
+                return await self.disconnect(ctx)
+            case DownloadInvitation():  # a link's token, never a button
+                return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
+            case _:
+                assert_never(action)
 
     async def invitation(self, token: str) -> Invitation | None:
         """The .ics behind a confirmation's download token (None when not valid)."""
@@ -157,17 +172,3 @@ class Scheduler:
     ) -> Outcome:
         """What to tell a person in chat when their calendar connection succeeds."""
         return connections.calendar_connected(person, provider, account)
-
-
-def _text(fields: Mapping[str, object], key: str) -> str:
-    value = fields.get(key)
-    if not isinstance(value, str):
-        raise InvalidAction(f"field {key!r} is missing")
-    return value
-
-
-def _number(fields: Mapping[str, object], key: str) -> int:
-    value = fields.get(key)
-    if not isinstance(value, int):
-        raise InvalidAction(f"field {key!r} is missing")
-    return value

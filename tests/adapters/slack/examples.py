@@ -10,10 +10,26 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.slack import render
-from core.actions import ActionCodec
+from core.actions import (
+    Action,
+    ActionCodec,
+    CancelMeeting,
+    Connect,
+    Disconnect,
+    DownloadInvitation,
+    EditPoll,
+    MoreTimes,
+    PickSlot,
+    PollOp,
+    ReplayFind,
+    Vote,
+)
 from core.commands import Provider
+from core.people import PersonId
+from core.polls import Choice
 from core.program import ProgramSettings
 from core.scheduling.info import help_view, settings_view
+from core.time import Interval
 from core.views import (
     Button,
     ButtonStyle,
@@ -49,8 +65,17 @@ NAMES = (
 OFFER = "Zq3x8PpV1mJ0kQ2rS4tU6w"  # new_reference(): 22 characters
 
 
-def ref(kind: str, **fields: object) -> str:
-    return CODEC.seal(kind, **fields)
+def ref(action: Action) -> str:
+    return CODEC.seal(action)
+
+
+def find_again(duration: int, others: int = 0) -> str:
+    """A find-time request carried by a button, for ``others`` people and ``duration``."""
+    window = Interval(
+        datetime.fromtimestamp(1764460800, UTC), datetime.fromtimestamp(1765670400, UTC)
+    )
+    people = tuple(PersonId(c * 32) for c in "edcba"[:others])
+    return ref(ReplayFind(PersonId("f" * 32), people, duration, window))
 
 
 def link(provider: Provider) -> LinkButton:
@@ -79,7 +104,7 @@ def slots(count: int, days: int) -> tuple[SlotChoice, ...]:
             SlotChoice(
                 start,
                 start + timedelta(minutes=45),
-                ref("pick", o=OFFER, s=int(start.timestamp())),
+                ref(PickSlot(OFFER, start)),
             )
         )
     return tuple(found)
@@ -95,7 +120,7 @@ def picker(count: int = 8, days: int = 5) -> SlotPicker:
         zone=MADRID,
         duration_minutes=45,
         slots=slots(count, days),
-        more=Button("More times", ref("more", o=OFFER)),
+        more=Button("More times", ref(MoreTimes(OFFER))),
         notes=notes,
         connect=connect_prompt(),
         remaining=57,
@@ -112,10 +137,10 @@ def confirmation(*, cancelled: bool = False) -> Confirmation:
         zone=MADRID,
         with_names=NAMES,
         invitation=Invitation("pairtime-meeting.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
-        download=ref("ics", m=OFFER, p="f" * 32),
+        download=ref(DownloadInvitation(OFFER, PersonId("f" * 32))),
         cancel=None
         if cancelled
-        else Button("Cancel meeting", ref("cancel", m=OFFER), ButtonStyle.DANGER),
+        else Button("Cancel meeting", ref(CancelMeeting(OFFER)), ButtonStyle.DANGER),
         cancelled=cancelled,
     )
 
@@ -127,7 +152,7 @@ def status(*, reconnect: bool = False) -> ConnectionStatusView:
         Provider.MICROSOFT,
         needs_reconnect=reconnect,
         connect=connect_prompt() if reconnect else None,
-        disconnect=Button("Disconnect", ref("disconnect", r="f" * 32), ButtonStyle.DANGER),
+        disconnect=Button("Disconnect", ref(Disconnect(PersonId("f" * 32))), ButtonStyle.DANGER),
     )
 
 
@@ -137,7 +162,7 @@ def question(options: int = 30) -> Question:
         tuple(
             Button(
                 f"{NAMES[i % len(NAMES)]} ({i})",
-                ref("find", r="f" * 32, p=["e" * 32], d=45, w=[1764460800, 1765670400], t=None),
+                find_again(45, 1),
             )
             for i in range(options)
         ),
@@ -149,9 +174,9 @@ def notice() -> Notice:
         "I couldn't find 45 free minutes for you, " + ", ".join(NAMES) + " in that window.",
         Tone.WARNING,
         (
-            Button("Look further ahead", ref("find", r="f" * 32, d=45), ButtonStyle.PRIMARY),
-            Button("Try 22 minutes", ref("find", r="f" * 32, d=22)),
-            Button("Any time of day", ref("find", r="f" * 32, d=45, t=None)),
+            Button("Look further ahead", find_again(45), ButtonStyle.PRIMARY),
+            Button("Try 22 minutes", find_again(22)),
+            Button("Any time of day", find_again(45)),
             link(Provider.GOOGLE),
         ),
     )
@@ -166,8 +191,8 @@ def poll_options(count: int) -> tuple[PollOptionView, ...]:
             yes=i,
             if_need_be=2,
             busy=1,
-            vote_yes=Button("Yes", ref("vote", p="P" * 22, o=i, c="yes")),
-            vote_if_need_be=Button("If need be", ref("vote", p="P" * 22, o=i, c="maybe")),
+            vote_yes=Button("Yes", ref(Vote("P" * 22, i, Choice.YES))),
+            vote_if_need_be=Button("If need be", ref(Vote("P" * 22, i, Choice.IF_NEED_BE))),
             winner=i == 3,
             tied=i == 5,
         )
@@ -187,9 +212,11 @@ def poll() -> PollView:
         status="open",
         deadline=MONDAY + timedelta(days=2),
         required=NAMES[:3],
-        close=Button("Close the poll", ref("close", p="P" * 22)),
-        cancel=Button("Cancel the poll", ref("cancelpoll", p="P" * 22), ButtonStyle.DANGER),
-        connect=Button("Connect my calendar", ref("connect")),
+        close=Button("Close the poll", ref(EditPoll("P" * 22, PollOp.CLOSE))),
+        cancel=Button(
+            "Cancel the poll", ref(EditPoll("P" * 22, PollOp.CANCEL)), ButtonStyle.DANGER
+        ),
+        connect=Button("Connect my calendar", ref(Connect())),
     )
 
 
@@ -199,22 +226,24 @@ def poll_draft() -> PollDraftView:
         zone=MADRID,
         duration_minutes=60,
         options=tuple(
-            (option, Button("Remove", ref("remove", p="P" * 22, o=option.option)))
+            (option, Button("Remove", ref(EditPoll("P" * 22, PollOp.REMOVE, option=option.option))))
             for option in poll_options(10)
         ),
         invitees=NAMES,
         connected=5,
-        add_time=TimeInput("Add a time", ref("add", p="P" * 22)),
+        add_time=TimeInput("Add a time", ref(EditPoll("P" * 22, PollOp.ADD))),
         deadlines=tuple(
-            Button(f"In {d} days", ref("deadline", p="P" * 22, d=d)) for d in (1, 2, 3, 7)
+            Button(f"In {d} days", ref(EditPoll("P" * 22, PollOp.DEADLINE, hours=24 * d)))
+            for d in (1, 2, 3, 7)
         ),
         deadline=None,
         required=tuple(
-            Button(name, ref("required", p="P" * 22, i=i)) for i, name in enumerate(NAMES)
+            Button(name, ref(EditPoll("P" * 22, PollOp.REQUIRE, person=PersonId(f"{i:032d}"))))
+            for i, name in enumerate(NAMES)
         ),
         required_names=NAMES[:2],
-        post=Button("Post the poll", ref("post", p="P" * 22), ButtonStyle.PRIMARY),
-        cancel=Button("Discard", ref("discard", p="P" * 22)),
+        post=Button("Post the poll", ref(EditPoll("P" * 22, PollOp.POST)), ButtonStyle.PRIMARY),
+        cancel=Button("Discard", ref(EditPoll("P" * 22, PollOp.CANCEL))),
         notes=("3 invitees have no calendar connected.",),
     )
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.slack import render, translate
-from core.actions import ActionCodec
+from core.actions import ActionCodec, PickSlot
 from core.scheduling.info import help_view
 from core.views import Notice, Tone
 from tests.adapters.slack import examples
@@ -253,7 +253,7 @@ def test_the_modal_asks_for_people_length_days_and_time_of_day_in_the_persons_zo
 
 def test_a_reference_too_long_for_a_button_is_refused_rather_than_cut():
     codec = ActionCodec([b"k"])
-    too_long = codec.seal("pick", o="x" * 2000)
+    too_long = codec.seal(PickSlot("x" * 2000, examples.MONDAY))
 
     with pytest.raises(ValueError, match="longer than Slack accepts"):
         render.button("Choose", "pt:pick:0", value=too_long)

@@ -13,10 +13,25 @@ import pytest
 
 from adapters.teams import cards, translate
 from adapters.teams.cards import CardOptions
-from core.actions import ActionCodec
-from core.commands import Provider
+from core.actions import (
+    ActionCodec,
+    CancelMeeting,
+    Connect,
+    Disconnect,
+    DownloadInvitation,
+    EditPoll,
+    MoreTimes,
+    PickSlot,
+    PollOp,
+    ReplayFind,
+    Vote,
+)
+from core.commands import Provider, TimeOfDay
+from core.people import PersonId
+from core.polls import Choice
 from core.program import ProgramSettings
 from core.scheduling.info import help_view, settings_view
+from core.time import DayTime, Interval
 from core.views import (
     Button,
     ButtonStyle,
@@ -52,11 +67,14 @@ PERSON_IDS = [f"{n:032x}" for n in range(12)]  # uuid4().hex
 
 
 def pick(start: datetime) -> str:
-    return CODEC.seal("pick", o=OFFER, s=int(start.timestamp()))
+    return CODEC.seal(PickSlot(OFFER, start))
 
 
 def find_again() -> str:
-    return CODEC.seal("find", r=PERSON_IDS[0], p=PERSON_IDS[1:], d=60, w=[1, 2], t=[540, 720])
+    window = Interval(datetime.fromtimestamp(1, UTC), datetime.fromtimestamp(2, UTC))
+    hours = TimeOfDay(DayTime(540), DayTime(720))
+    people = tuple(PersonId(p) for p in PERSON_IDS[1:])
+    return CODEC.seal(ReplayFind(PersonId(PERSON_IDS[0]), people, 60, window, hours))
 
 
 def connect_links() -> tuple[LinkButton, ...]:
@@ -89,7 +107,7 @@ def largest_picker(zone: ZoneInfo = BERLIN) -> SlotPicker:
         zone=zone,
         duration_minutes=90,
         slots=slots,
-        more=Button("More times", CODEC.seal("more", o=OFFER)),
+        more=Button("More times", CODEC.seal(MoreTimes(OFFER))),
         notes=notes,
         connect=PROMPT,
         remaining=214,
@@ -105,10 +123,10 @@ def confirmation(*, cancelled: bool = False) -> Confirmation:
         end=MONDAY + timedelta(hours=1),
         zone=BERLIN,
         with_names=tuple(NAMES[1:]),
-        download=CODEC.seal("ics", m=meeting, p=PERSON_IDS[0]),
+        download=CODEC.seal(DownloadInvitation(meeting, PersonId(PERSON_IDS[0]))),
         cancel=None
         if cancelled
-        else Button("Cancel meeting", CODEC.seal("cancel", m=meeting), ButtonStyle.DANGER),
+        else Button("Cancel meeting", CODEC.seal(CancelMeeting(meeting)), ButtonStyle.DANGER),
         cancelled=cancelled,
     )
 
@@ -131,11 +149,9 @@ def poll_options(
             yes=37,
             if_need_be=12,
             busy=44,
-            vote_yes=Button("Yes", CODEC.seal("vote", p=POLL, o=1000 + n, c="yes"))
-            if votes
-            else None,
+            vote_yes=Button("Yes", CODEC.seal(Vote(POLL, 1000 + n, Choice.YES))) if votes else None,
             vote_if_need_be=Button(
-                "If need be", CODEC.seal("vote", p=POLL, o=1000 + n, c="if_need_be")
+                "If need be", CODEC.seal(Vote(POLL, 1000 + n, Choice.IF_NEED_BE))
             )
             if votes
             else None,
@@ -167,13 +183,15 @@ def largest_poll(status: str = "open") -> PollView:
             "closed": "It tied with another time (marked “tied”); the earliest was booked.",
             "cancelled": "This poll was cancelled.",
         }.get(status),
-        close=Button("Close and book", CODEC.seal("poll", op="close", p=POLL), ButtonStyle.PRIMARY)
+        close=Button(
+            "Close and book", CODEC.seal(EditPoll(POLL, PollOp.CLOSE)), ButtonStyle.PRIMARY
+        )
         if is_open
         else None,
-        cancel=Button("Cancel poll", CODEC.seal("poll", op="cancel", p=POLL), ButtonStyle.DANGER)
+        cancel=Button("Cancel poll", CODEC.seal(EditPoll(POLL, PollOp.CANCEL)), ButtonStyle.DANGER)
         if is_open
         else None,
-        connect=Button("Connect my calendar", CODEC.seal("connect")) if is_open else None,
+        connect=Button("Connect my calendar", CODEC.seal(Connect())) if is_open else None,
     )
 
 
@@ -184,16 +202,19 @@ def largest_draft() -> PollDraftView:
         zone=BERLIN,
         duration_minutes=45,
         options=tuple(
-            (option, Button("Remove", CODEC.seal("poll", op="remove", p=POLL, o=option.option)))
+            (
+                option,
+                Button("Remove", CODEC.seal(EditPoll(POLL, PollOp.REMOVE, option=option.option))),
+            )
             for option in poll_options(votes=False)
         ),
         invitees=tuple(FIFTY),
         connected=31,
-        add_time=TimeInput("Add a time of your own", CODEC.seal("poll", op="add", p=POLL)),
+        add_time=TimeInput("Add a time of your own", CODEC.seal(EditPoll(POLL, PollOp.ADD))),
         deadlines=tuple(
             Button(
                 label,
-                CODEC.seal("poll", op="deadline", p=POLL, h=hours),
+                CODEC.seal(EditPoll(POLL, PollOp.DEADLINE, hours=hours)),
                 ButtonStyle.PRIMARY if hours == 24 else ButtonStyle.DEFAULT,
             )
             for hours, label in deadlines
@@ -202,21 +223,23 @@ def largest_draft() -> PollDraftView:
         required=tuple(
             Button(
                 name,
-                CODEC.seal("poll", op="require", p=POLL, u=person),
+                CODEC.seal(EditPoll(POLL, PollOp.REQUIRE, person=PersonId(person))),
                 ButtonStyle.PRIMARY if n < 10 else ButtonStyle.DEFAULT,
             )
             for n, (name, person) in enumerate(zip(FIFTY, FIFTY_IDS, strict=True))
         ),
         required_names=tuple(FIFTY[:10]),
-        post=Button("Post poll", CODEC.seal("poll", op="post", p=POLL), ButtonStyle.PRIMARY),
-        cancel=Button("Discard", CODEC.seal("poll", op="cancel", p=POLL), ButtonStyle.DANGER),
+        post=Button("Post poll", CODEC.seal(EditPoll(POLL, PollOp.POST)), ButtonStyle.PRIMARY),
+        cancel=Button("Discard", CODEC.seal(EditPoll(POLL, PollOp.CANCEL)), ButtonStyle.DANGER),
         notes=("31 of 50 invitees have connected calendars.",),
     )
 
 
 def every_card() -> dict[str, dict]:
     """Each card Pairtime sends to Teams, with the largest data it realistically carries."""
-    disconnect = Button("Disconnect", CODEC.seal("disconnect", r=PERSON_IDS[0]), ButtonStyle.DANGER)
+    disconnect = Button(
+        "Disconnect", CODEC.seal(Disconnect(PersonId(PERSON_IDS[0]))), ButtonStyle.DANGER
+    )
     return {
         "picker": cards.render(largest_picker(), PRIVATE),
         "picker-channel": cards.render(largest_picker(KATHMANDU), SHARED),
@@ -282,7 +305,7 @@ def test_the_picker_groups_times_by_day_in_the_viewers_zone_and_names_it():
         zone,
         30,
         tuple(SlotChoice(s, s + timedelta(minutes=30), pick(s)) for s in starts),
-        more=Button("More times", CODEC.seal("more", o=OFFER)),
+        more=Button("More times", CODEC.seal(MoreTimes(OFFER))),
     )
 
     us = cards.render(picker, CardOptions(BASE, twelve_hour=True))
@@ -311,7 +334,7 @@ def test_buttons_carry_the_signed_reference_with_a_submit_fallback():
     assert len(execute) == 9  # eight times and "More times"
     for action in execute:
         assert action["verb"] == "pairtime"
-        assert CODEC.open(action["data"]["pt"]).kind in {"pick", "more"}
+        assert isinstance(CODEC.open(action["data"]["pt"]), PickSlot | MoreTimes)
         assert action["fallback"] == {
             "type": "Action.Submit",
             "title": action["title"],
@@ -339,7 +362,9 @@ def test_a_confirmation_offers_the_invitation_and_a_cancel_button():
     assert buttons[0]["title"] == "Add to calendar (.ics)"
     assert buttons[0]["url"].startswith(f"{BASE}/invitations/")
     assert buttons[0]["url"].endswith(".ics")
-    assert CODEC.open(buttons[0]["url"].split("/")[-1].removesuffix(".ics")).kind == "ics"
+    assert isinstance(
+        CODEC.open(buttons[0]["url"].split("/")[-1].removesuffix(".ics")), DownloadInvitation
+    )
     assert buttons[1]["title"] == "Cancel meeting"
     assert buttons[1]["style"] == "destructive"
     shown = {f["title"]: f["value"] for f in facts["facts"]}
@@ -400,10 +425,7 @@ def test_the_poll_votes_and_organiser_buttons_carry_signed_references():
         "Connect my calendar",
     ]
     kinds = [CODEC.open(a["data"]["pt"]) for a in execute]
-    assert [(k.kind, k.fields.get("o"), k.fields.get("c")) for k in kinds[:2]] == [
-        ("vote", 1000, "yes"),
-        ("vote", 1000, "if_need_be"),
-    ]
+    assert kinds[:2] == [Vote(POLL, 1000, Choice.YES), Vote(POLL, 1000, Choice.IF_NEED_BE)]
     assert all(a["fallback"]["data"] == a["data"] for a in execute)
     assert not [a for a in actions(card) if a["type"] == "Action.OpenUrl"]  # links are personal
 
@@ -435,13 +457,15 @@ def test_the_draft_lists_times_in_the_organisers_zone_with_a_field_for_another()
     assert "45 minutes · times in Europe/Berlin (CET)" in text
     assert f"Mon 2 Mar, 09:00{cards.EN_DASH}09:45" in text  # 08:00 UTC in Berlin
     removes = [a for a in actions(card) if a["title"] == "Remove"]
-    assert [CODEC.open(a["data"]["pt"]).fields["o"] for a in removes] == list(range(1000, 1008))
+    assert [CODEC.open(a["data"]["pt"]) for a in removes] == [
+        EditPoll(POLL, PollOp.REMOVE, option=n) for n in range(1000, 1008)
+    ]
     inputs = {node["id"]: node for node in card_reading.inputs(card)}
     assert inputs[translate.DATE_INPUT]["type"] == "Input.Date"
     assert inputs[translate.TIME_INPUT]["type"] == "Input.Time"
     assert "Europe/Berlin" in inputs[translate.TIME_INPUT]["label"]
     (add,) = [a for a in actions(card) if a["title"] == "Add"]
-    assert CODEC.open(add["data"]["pt"]).fields["op"] == "add"
+    assert CODEC.open(add["data"]["pt"]) == EditPoll(POLL, PollOp.ADD)
     assert "Deadline: Tue 3 Mar, 09:00" in text
     assert [a["title"] for a in actions(card)][-2:] == ["Post poll", "Discard"]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -115,6 +117,37 @@ async def test_a_tampered_reference_is_refused():
     assert isinstance(outcome.reply, Notice)
     assert "expired or isn't valid" in outcome.reply.text
     assert (await world.click(ana, "garbage")).reply == outcome.reply
+    assert world.meetings.meetings == {}
+
+
+def signed(world: World, payload: dict[str, object]) -> str:
+    """A reference as the codec of an older (or newer) Pairtime would have signed it."""
+    codec = world.ports.actions
+    body = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    signature = codec._sign(codec._keys[0], body)
+    return ".".join(base64.urlsafe_b64encode(b).rstrip(b"=").decode() for b in (body, signature))
+
+
+async def test_a_button_posted_before_actions_were_typed_still_books():
+    world, ana, _, picker = await offered()
+    offer = next(iter(world.offers.offers))
+    start = int(picker.slots[1].start.timestamp())
+    outcome = await world.click(ana, signed(world, {"k": "pick", "o": offer, "s": start}))
+    assert isinstance(outcome.reply, Confirmation)
+    assert outcome.reply.start == picker.slots[1].start
+    assert len(world.meetings.meetings) == 1
+
+
+async def test_a_signed_button_this_version_does_not_know_is_stale_not_a_crash():
+    world, ana, _, _ = await offered()
+    for payload in (
+        {"k": "accept", "m": "meeting"},  # from a newer Pairtime, during a rolling update
+        {"k": "pick", "o": "offer"},  # its start missing
+        {"k": "vote", "v": 9, "p": "poll", "o": 1, "c": "yes"},
+    ):
+        outcome = await world.click(ana, signed(world, payload))
+        assert isinstance(outcome.reply, Notice)
+        assert "expired or isn't valid" in outcome.reply.text
     assert world.meetings.meetings == {}
 
 

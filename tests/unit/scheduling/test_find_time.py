@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core.actions import PickSlot
 from core.commands import Command, Intent, Mention, Name, Relation, RelationRef, TimeOfDay
 from core.people import Group
 from core.program import ProgramSettings
@@ -73,8 +74,9 @@ async def test_buttons_carry_signed_references_not_ids():
     assert isinstance(picker, SlotPicker)
     action = picker.slots[0].action
     opened = world.ports.actions.open(action)
-    assert opened.kind == "pick"
-    assert opened.fields["o"] == "ref1"
+    assert isinstance(opened, PickSlot)
+    assert opened.offer == "ref1"
+    assert opened.start == picker.slots[0].start
     _body, signature = action.split(".")
     assert len(signature) >= 20
 
