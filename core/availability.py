@@ -9,7 +9,8 @@ How it works, and why it is fast without walking the clock:
 2. Candidate starts are laid on that region every ``granularity`` minutes,
    aligned on the wall clock of the *first* participant (the organiser), so
    that a person in Kathmandu or Adelaide is offered 10:00 and 10:30 rather
-   than 10:15 and 10:45.
+   than 10:15 and 10:45. Across a clock change the grid stays on that wall
+   clock: a time the clocks repeat is offered once per real instant.
 3. Each busy interval is located among the sorted candidates with two
    binary searches, marking the candidates it overlaps. Busy intervals are
    never sorted or merged, so their input order cannot matter, and the cost
@@ -28,15 +29,16 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from core.rules import AllDayEvents, Rules, WorkingHours, allowed_hours
-from core.time import Interval, intersect
+from core.time import Interval, intersect, local_dates
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
 
 
 class BusyStatus(StrEnum):
@@ -187,21 +189,27 @@ def _meeting_region(request: SlotRequest) -> list[Interval]:
 def _aligned_starts(
     region: list[Interval], duration: timedelta, step: timedelta, zone: ZoneInfo
 ) -> list[datetime]:
-    """Starts every ``step`` on ``zone``'s wall clock, each leaving room for ``duration``."""
+    """Starts on ``zone``'s wall-clock grid of ``step``, each leaving room for ``duration``.
+
+    Where the offset is the same at both ends of a span (nearly always), the
+    grid is an arithmetic progression in UTC. Where the clocks change inside
+    it, the grid is read off the wall clock itself, so that a grid that does
+    not divide the shift (45 minutes over a one-hour change, anything over Lord
+    Howe's half hour) stays on the wall clock, no grid time is skipped, and a
+    wall-clock time repeated after a fall-back is offered once per real instant.
+    """
     starts: list[datetime] = []
     for span in region:
         last = span.end - duration
         if last < span.start:
             continue
-        start = _first_aligned(span.start, step, zone)
         if _offset(span.start, zone) == _offset(last, zone):
+            start = _first_aligned(span.start, step, zone)
             while start <= last:
                 starts.append(start)
                 start += step
-        else:  # the clocks change inside this span: re-align after every step
-            while start <= last:
-                starts.append(start)
-                start = _first_aligned(start + step, step, zone)
+        else:
+            starts.extend(_wall_clock_grid(span.start, last, step, zone))
     return starts
 
 
@@ -214,14 +222,42 @@ def _offset(instant: datetime, zone: ZoneInfo) -> timedelta:
 def _first_aligned(instant: datetime, step: timedelta, zone: ZoneInfo) -> datetime:
     """The first instant at or after ``instant`` whose wall-clock time is a multiple of ``step``.
 
-    A step divides a day, so "a multiple of ``step`` after local midnight" is
-    the same as a multiple of ``step`` since the epoch on the wall clock.
+    Only for a stretch with one offset: the rounding uses the offset at
+    ``instant``. A step divides a day, so "a multiple of ``step`` after local
+    midnight" is the same as a multiple of ``step`` since the epoch on the wall
+    clock.
     """
     wall = (instant + _offset(instant, zone) - _EPOCH) // _MICROSECOND
     remainder = wall % (step // _MICROSECOND)
     if remainder == 0:
         return instant
     return instant + (step - remainder * _MICROSECOND)
+
+
+def _wall_clock_grid(
+    first: datetime, last: datetime, step: timedelta, zone: ZoneInfo
+) -> list[datetime]:
+    """Every instant in ``[first, last]`` at which ``zone``'s clock reads a multiple of ``step``.
+
+    Each grid time of each local day is tried with both folds: a time the
+    clocks skip does not come back to itself and is dropped, and a time they
+    repeat gives two instants. Slow (a conversion per grid time), so kept for
+    the spans in which the clocks change.
+    """
+    found: set[datetime] = set()
+    for day in local_dates(Interval(first, last), zone):
+        midnight = datetime.combine(day, time())
+        for index in range(_DAY // step):
+            wall = midnight + index * step
+            for fold in (0, 1):
+                instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+                if first <= instant <= last and _wall(instant, zone) == wall:
+                    found.add(instant)
+    return sorted(found)
+
+
+def _wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None, fold=0)
 
 
 def _counted_statuses(rules: Rules) -> frozenset[BusyStatus]:

@@ -82,7 +82,7 @@ def slot_requests(draw: st.DrawFn) -> SlotRequest:
         earliest=DayTime(earliest),
         latest=DayTime(latest),
         weekends=draw(st.integers(0, 3)) > 0,
-        granularity_minutes=draw(st.sampled_from([15, 30, 60])),
+        granularity_minutes=draw(st.sampled_from([15, 20, 30, 40, 45, 60, 90, 120])),
         min_notice_minutes=draw(st.sampled_from([0, 60, 24 * 60])),
         buffer_minutes=draw(st.sampled_from([0, 10, 30])),
         tentative_is_busy=draw(st.booleans()),
