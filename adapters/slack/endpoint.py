@@ -2,9 +2,14 @@
 
 ``/slack/events`` takes events, slash commands and interactivity; with OAuth
 (many workspaces) ``/slack/install`` and ``/slack/oauth_redirect`` run bolt's
-install flow, keeping installations sealed in Pairtime's database. Bolt
-verifies every request's signature and refuses those older than five
-minutes (answering 401) before any listener runs.
+install flow, keeping installations sealed in Pairtime's database.
+
+Every request to ``/slack/events`` is checked before anything parses it (see
+``inbound``): its size, then its signature on the raw bytes (401, also for a
+request older than five minutes), then its shape (400). A signed slash command
+or interaction carries a ``trigger_id`` used once: a replay of it within the
+five minutes its signature stays valid is answered and dropped, in whichever
+process it arrives (the processed-events table).
 
 The app runs with ``process_before_response=True``: each listener is awaited
 in the request itself, acknowledges, and hands its work to a tracked
@@ -14,15 +19,22 @@ polling loop, and shutdown can let unfinished work end instead of dropping it.
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 
 from adapters.chat import ChatContext, ChatEndpoint
 from adapters.slack.channels import SlackChannelMembers
 from adapters.slack.config import SlackSettings
+from adapters.slack.inbound import MAX_BODY_BYTES, Checked, check
 from adapters.slack.installations import SealedInstallationStore, oauth_state_store
 from adapters.slack.listeners import SlackBot
 from adapters.slack.manifest import BOT_SCOPES
@@ -35,7 +47,10 @@ from adapters.slack.messenger import (
 )
 from adapters.slack.people import SlackPeople
 from adapters.slack.tasks import BackgroundWork
-from core.ports import ChannelMembers, Messenger
+from core.ports import ChannelMembers, Clock, Messenger
+from storage.repositories.events import SqlEventLog
+
+log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 INSTALL_PATH = "/slack/install"
@@ -53,11 +68,18 @@ class SlackEndpoint:
         messenger: SlackMessenger,
         work: BackgroundWork,
         channel_members: SlackChannelMembers,
+        *,
+        verifier: SignatureVerifier,
+        events: SqlEventLog,
+        clock: Clock,
     ) -> None:
         self._app = app
         self._messenger = messenger
         self._work = work
         self._channel_members = channel_members
+        self._verifier = verifier
+        self._events = events
+        self._clock = clock
 
     @property
     def messenger(self) -> Messenger:
@@ -75,8 +97,7 @@ class SlackEndpoint:
         if request.path == EVENTS_PATH:
             if request.method != "POST":
                 return web.Response(status=405, headers={"Allow": "POST"})
-            response = await self._app.async_dispatch(await to_bolt_request(request))
-            return await to_aiohttp_response(response)
+            return await self._events_request(request)
         flow = self._app.oauth_flow
         if flow is not None and request.method == "GET":
             if request.path == flow.install_path:
@@ -91,6 +112,42 @@ class SlackEndpoint:
             else {"error": "not found"},
             status=404,
         )
+
+    async def _events_request(self, request: web.Request) -> web.StreamResponse:
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _refuse(413, "the body is too large")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:  # no Content-Length, but too much was sent
+            return _refuse(413, "the body is too large")
+        checked = check(raw, request.headers, self._verifier)
+        if not isinstance(checked, Checked):
+            return _refuse(checked.status, checked.reason)
+        trigger = checked.trigger_id
+        if trigger is not None and not await self._events.first_time(
+            f"slack:trigger:{trigger}", self._clock.now()
+        ):
+            log.info("dropped a replayed Slack request (its trigger_id was seen before)")
+            return web.Response(status=200)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=checked.text,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type] # a mapping, as bolt's own adapter
+            )
+            if bolt_request.body != checked.body:
+                # Bolt takes any form whose text holds the word "payload" for an interaction
+                # (parse_body looks for the word, not the field) and reads a slash command such
+                # as "/pairtime … payload …" as empty: give it the body as it is.
+                bolt_request.body = checked.body
+                bolt_request.context = build_async_context(AsyncBoltContext({}), checked.body)
+            response = await self._app.async_dispatch(bolt_request)
+        except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
+            # Bolt reads ids out of the payload as it builds the request and matches listeners
+            # (its own errors in listeners it answers itself): a shape the checks above let
+            # through is still a malformed payload, not a server error.
+            return _refuse(400, f"bolt could not read the payload ({type(error).__name__})")
+        return await to_aiohttp_response(response)
 
     async def idle(self) -> None:
         """Wait until every acknowledged request has been worked on (tests, benchmarks)."""
@@ -163,4 +220,23 @@ def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
     messenger = SlackMessenger(chat.storage, clients, Coalescer())
     people = SlackPeople(chat.storage)  # one users.info cache for speakers and channel members
     SlackBot(chat, people, messenger, work).register(app)
-    return SlackEndpoint(app, messenger, work, SlackChannelMembers(clients, people))
+    return SlackEndpoint(
+        app,
+        messenger,
+        work,
+        SlackChannelMembers(clients, people),
+        verifier=SignatureVerifier(settings.signing_secret.reveal()),
+        events=chat.storage.events,
+        clock=chat.clock,
+    )
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    """One line in the log (never the body, which may hold what someone wrote), no traceback.
+
+    A signed request that is malformed is worth a warning (Slack changed, or a bug); the
+    rest is anyone on the internet knocking.
+    """
+    level = logging.WARNING if status == 400 else logging.INFO
+    log.log(level, "refused a request to %s: %s (%d)", EVENTS_PATH, reason, status)
+    return web.Response(status=status, text=reason)
