@@ -183,6 +183,9 @@ class ConnectState(Base):
     provider: Mapped[str] = mapped_column(String(20))
     # The PKCE verifier and the like, sealed: they let whoever holds them finish the flow.
     secret: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 (hex) of the cookie of the first browser that opened the link: only it may
+    # go on. The cookie itself is never stored.
+    browser: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]

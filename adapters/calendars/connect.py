@@ -6,12 +6,22 @@
     POST /connect/icloud                    Apple ID and app-specific password, checked first
 
 The state is single-use, expires after 15 minutes and is bound to the chat
-identity that asked; a cookie set on the first page binds it to the
-browser too. Any failure shows a page and changes nothing stored.
+identity that asked. The first browser to open a link owns it: the first page
+sets a cookie of the link's own (two links open in one browser do not clash)
+and stores a hash of it with the state, and every later step (Continue, the
+provider's callback, the iCloud form) must present it. A second browser is told
+the link was opened elsewhere. The callback's check is what stops login CSRF:
+a victim who finishes an attacker's consent URL has no cookie for the
+attacker's link, so nothing is connected. Microsoft returns by a cross-site
+POST (``response_mode=form_post``), which carries only ``SameSite=None``
+cookies: its links' cookie is ``SameSite=None; Secure``, the others' ``Lax``.
+See docs/calendars.md, "Threat model". Any failure shows a page and changes
+nothing stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,7 +47,7 @@ from storage.repositories.connections import (
 
 log = logging.getLogger(__name__)
 
-COOKIE = "pairtime_connect"
+COOKIE_PREFIX = "pairtime_connect_"
 PLATFORM_NAMES = {
     Platform.SLACK: "Slack",
     Platform.TEAMS: "Microsoft Teams",
@@ -62,6 +72,9 @@ class Connected:
 
 class OAuthFlow(Protocol):
     provider: Provider
+    # True when the provider posts its answer back (response_mode=form_post): a cross-site
+    # POST, which carries the browser's cookie only if it is SameSite=None.
+    returns_by_post: bool
 
     async def authorization_url(self, state: str, redirect_uri: str) -> tuple[str, dict[str, Any]]:
         """Where to send the browser, and what the callback will need (kept sealed)."""
@@ -115,25 +128,34 @@ async def show(request: web.Request) -> web.StreamResponse:
     if isinstance(checked, web.Response):
         return checked
     ticket, provider = checked
+    cookie = None
+    if ticket.browser is None:
+        cookie = secrets.token_urlsafe(32)
+        if not await flows.states.claim(ticket.state, _fingerprint(cookie)):
+            return _opened_elsewhere()  # another browser opened it a moment ago
+    elif not _same_browser(request, ticket):
+        return _opened_elsewhere()
     person = await flows.people.get(ticket.person)
     name = person.name if person else "you"
     where = PLATFORM_NAMES[ticket.identity.platform]
-    browser = secrets.token_urlsafe(24)
-    await flows.states.attach(ticket.state, {**ticket.secret, "browser": browser})
     if provider is Provider.ICLOUD:
         response = pages.icloud_form(name, where, "/connect/icloud", ticket.state)
     else:
         response = pages.confirm(
             provider.label, name, where, f"/connect/{provider.value}/start", ticket.state
         )
-    response.set_cookie(
-        COOKIE,
-        browser,
-        max_age=15 * 60,
-        httponly=True,
-        secure=flows.secure_cookies,
-        samesite="Lax",
-    )
+    if cookie is not None:
+        oauth = flows.oauth.get(provider)
+        cross_site = oauth is not None and oauth.returns_by_post
+        response.set_cookie(
+            cookie_name(ticket.state),
+            cookie,
+            max_age=max(int((ticket.expires_at - flows.clock.now()).total_seconds()), 1),
+            httponly=True,
+            # SameSite=None is only accepted with Secure (browsers treat localhost as secure).
+            secure=flows.secure_cookies or cross_site,
+            samesite="None" if cross_site else "Lax",
+        )
     return response
 
 
@@ -145,7 +167,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     ticket, provider = checked
     oauth = flows.oauth.get(provider)
     if oauth is None or not _same_browser(request, ticket):
-        return _other_browser()
+        return _opened_elsewhere()
     url, kept = await oauth.authorization_url(ticket.state, flows.redirect_uri(provider))
     await flows.states.attach(ticket.state, {**ticket.secret, **kept})
     raise web.HTTPFound(url)
@@ -153,18 +175,34 @@ async def start(request: web.Request) -> web.StreamResponse:
 
 async def callback(request: web.Request) -> web.StreamResponse:
     flows = request.app[FLOWS_KEY]
-    checked = await _ticket(request, flows, consume=True)
+    checked = await _ticket(request, flows, consume=False)
     if isinstance(checked, web.Response):
         return checked
     ticket, provider = checked
     oauth = flows.oauth.get(provider)
-    if oauth is None:
-        return _other_browser()
-    # No browser cookie here: Microsoft returns with a cross-site POST (form_post), which
-    # carries no SameSite cookie. The single-use state and the PKCE verifier held here
-    # already tie the code to the flow this server started.
+    if oauth is None or not _same_browser(request, ticket):
+        # Login CSRF: someone else's consent URL finished in this browser. The link stays
+        # usable for the browser that opened it.
+        return pages.problem(
+            "This sign-in didn't start in this browser",
+            "Pairtime connects a calendar only in the browser where its link was opened, so "
+            "nothing was connected. If you didn't ask Pairtime to connect your calendar, "
+            "someone may have sent you their link: close this tab.",
+            status=403,
+        )
+    answer = dict(request.query) | {k: str(v) for k, v in (await request.post()).items()}
+    if "code" not in answer and "error" not in answer:
+        # Not an answer from the provider (a reload, a bookmark): the link is not used up.
+        return pages.problem(
+            "This sign-in didn't finish",
+            f"{provider.label} sent you back without an answer. Open the link again to try "
+            "once more.",
+        )
     try:
-        answer = dict(request.query) | {k: str(v) for k, v in (await request.post()).items()}
+        ticket = await flows.states.consume(ticket.state, provider, flows.clock.now())
+    except StateRejected as rejected:
+        return _state_page(rejected.problem)
+    try:
         result = await oauth.finish(answer, ticket.secret, flows.redirect_uri(provider))
     except ConsentDenied:
         return pages.problem(
@@ -190,7 +228,7 @@ async def icloud_submit(request: web.Request) -> web.StreamResponse:
     except StateRejected as rejected:
         return _state_page(rejected.problem)
     if flows.caldav is None or not _same_browser(request, ticket):
-        return _other_browser()
+        return _opened_elsewhere()
     person = await flows.people.get(ticket.person)
     name = person.name if person else "you"
     where = PLATFORM_NAMES[ticket.identity.platform]
@@ -264,7 +302,7 @@ async def _store(
     except Exception:  # the connection is stored; a chat hiccup must not hide that
         log.exception("could not confirm the new %s connection in chat", provider.value)
     response = pages.connected(provider.label, result.account)
-    response.del_cookie(COOKIE)
+    response.del_cookie(cookie_name(ticket.state))
     return response
 
 
@@ -275,16 +313,31 @@ async def _state(request: web.Request) -> str:
     return request.query.get("state", "")
 
 
+def cookie_name(state: str) -> str:
+    """The cookie of one link: named from a hash of its state, so the name reveals nothing."""
+    return COOKIE_PREFIX + hashlib.sha256(state.encode()).hexdigest()[:16]
+
+
+def _fingerprint(cookie: str) -> str:
+    """What is stored of a browser's cookie: a copy of the database cannot replay it."""
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
 def _same_browser(request: web.Request, ticket: ConnectTicket) -> bool:
-    expected = ticket.secret.get("browser")
-    presented = request.cookies.get(COOKIE, "")
-    return isinstance(expected, str) and secrets.compare_digest(expected, presented)
+    presented = request.cookies.get(cookie_name(ticket.state))
+    return (
+        ticket.browser is not None
+        and presented is not None
+        and secrets.compare_digest(ticket.browser, _fingerprint(presented))
+    )
 
 
-def _other_browser() -> web.Response:
+def _opened_elsewhere() -> web.Response:
     return pages.problem(
-        "Please start again from the link",
-        "Open the link Pairtime sent you and finish in the same browser.",
+        "This link was opened in another browser",
+        "A connect link works only in the browser that opened it first, so that nobody it "
+        "reaches by mistake can use it. Finish in that browser, or ask for a new link.",
+        status=403,
     )
 
 

@@ -44,6 +44,7 @@ RATE_LIMITS = {"rateLimitExceeded", "userRateLimitExceeded"}
 
 class GoogleCalendars:
     provider = Provider.GOOGLE
+    returns_by_post = False  # Google redirects back with the code in the query
 
     def __init__(self, settings: CalendarSettings, http: aiohttp.ClientSession) -> None:
         if settings.google_client_id is None or settings.google_client_secret is None:

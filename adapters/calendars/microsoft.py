@@ -55,6 +55,7 @@ REVOKED = {"invalid_grant", "interaction_required"}
 
 class MicrosoftCalendars:
     provider = Provider.MICROSOFT
+    returns_by_post = True  # response_mode=form_post, as msal recommends (see connect.py)
 
     def __init__(self, settings: CalendarSettings, http: aiohttp.ClientSession) -> None:
         if settings.microsoft_client_id is None or settings.microsoft_client_secret is None:
@@ -115,7 +116,10 @@ class MicrosoftCalendars:
             raise ProviderError("the sign-in did not complete")
         cache = msal.SerializableTokenCache()
         app = await self._app(cache)
-        result = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, dict(query))
+        try:
+            result = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, dict(query))
+        except ValueError:  # msal's answer to a response that does not match the flow
+            raise ProviderError("the sign-in did not complete") from None
         if "error" in result:
             raise ProviderError(f"the sign-in was refused ({result['error']})")
         claims = result.get("id_token_claims") or {}

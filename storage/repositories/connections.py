@@ -213,6 +213,8 @@ class ConnectTicket:
     provider: Provider
     expires_at: datetime
     secret: dict[str, Any] = field(repr=False)
+    # The hash of the cookie of the browser that opened the link first (None: not yet opened).
+    browser: str | None = field(default=None, repr=False)
 
 
 class SqlConnectStates:
@@ -254,6 +256,24 @@ class SqlConnectStates:
         async with self._db.reading() as session:
             row = await session.get(models.ConnectState, state)
             return self._check(row, provider, now)
+
+    async def claim(self, state: str, browser: str) -> bool:
+        """Bind the link to ``browser`` (a hash of its cookie) unless a browser has it already.
+
+        True only for the first caller, in whichever process: the first browser to open a
+        link owns it, and someone it leaked to later cannot take it over.
+        """
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.ConnectState)
+                .where(
+                    models.ConnectState.state == state,
+                    models.ConnectState.browser.is_(None),
+                    models.ConnectState.used_at.is_(None),
+                )
+                .values(browser=browser)
+            )
+            return bool(affected(result))
 
     async def attach(self, state: str, secret: dict[str, Any]) -> None:
         """Keep what the callback needs (a PKCE verifier, a nonce), sealed."""
@@ -309,6 +329,7 @@ class SqlConnectStates:
             provider=Provider(row.provider),
             expires_at=row.expires_at,
             secret=secret,
+            browser=row.browser,
         )
 
 

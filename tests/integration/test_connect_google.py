@@ -85,32 +85,51 @@ async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
             yield World(app, google, messenger)
 
 
+def browser() -> aiohttp.ClientSession:
+    # A cookie jar that accepts cookies from 127.0.0.1, as a browser does for any host.
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def to_google(
+    world: World, browser: aiohttp.ClientSession, person: Person, identity: ChatIdentity
+) -> str:
+    """Open a new connect link and Continue: the address of Google's consent screen."""
+    link = await world.running.services.links.link(identity, person.id, Provider.GOOGLE)
+    async with browser.get(world.local(link)) as page:
+        shown = html.unescape(await page.text())
+    assert f"for {person.name} (Slack)" in shown
+    action = re.search(r'action="([^"]+)"', shown)
+    state = re.search(r'name="state" value="([^"]+)"', shown)
+    assert action is not None
+    assert state is not None
+    start = f"{world.running.base_url}{action.group(1)}?state={state.group(1)}"
+    async with browser.get(start, allow_redirects=False) as to_google:
+        assert to_google.status == 302
+        return to_google.headers["Location"]
+
+
+async def back_from_google(
+    world: World, browser: aiohttp.ClientSession, authorize: str
+) -> tuple[int, str]:
+    """Google's consent, then its redirect back to Pairtime; the last page."""
+    async with browser.get(authorize, allow_redirects=False) as from_google:
+        back = from_google.headers["Location"]
+    assert back.startswith(f"{PUBLIC}/oauth/google/callback?")
+    async with browser.get(world.local(back)) as done:
+        return done.status, html.unescape(await done.text())
+
+
 async def consent(world: World, person: Person, identity: ChatIdentity) -> str:
     """Follow a connect link as a browser would, through Google's consent; returns the last page."""
-    link = await world.running.services.links.link(identity, person.id, Provider.GOOGLE)
-    jar = aiohttp.CookieJar(unsafe=True)
-    async with aiohttp.ClientSession(cookie_jar=jar) as browser:
-        async with browser.get(world.local(link)) as page:
-            shown = html.unescape(await page.text())
-        assert f"for {person.name} (Slack)" in shown
-        action = re.search(r'action="([^"]+)"', shown)
-        state = re.search(r'name="state" value="([^"]+)"', shown)
-        assert action is not None
-        assert state is not None
-        start = f"{world.running.base_url}{action.group(1)}?state={state.group(1)}"
-        async with browser.get(start, allow_redirects=False) as to_google:
-            assert to_google.status == 302
-            authorize = to_google.headers["Location"]
+    async with browser() as session:
+        authorize = await to_google(world, session, person, identity)
         asked = parse_qs(urlsplit(authorize).query)
         assert asked["code_challenge_method"] == ["S256"]
         assert asked["access_type"] == ["offline"]
         assert FREEBUSY_SCOPE in asked["scope"][0].split()
         assert "https://www.googleapis.com/auth/calendar" not in asked["scope"][0].split()
-        async with browser.get(authorize, allow_redirects=False) as from_google:
-            back = from_google.headers["Location"]
-        assert back.startswith(f"{PUBLIC}/oauth/google/callback?")
-        async with browser.get(world.local(back)) as done:
-            return html.unescape(await done.text())
+        _, page = await back_from_google(world, session, authorize)
+        return page
 
 
 async def test_connect_read_refresh_and_disconnect_a_google_calendar(world: World):
@@ -160,6 +179,35 @@ async def test_connect_read_refresh_and_disconnect_a_google_calendar(world: Worl
     assert await world.running.storage.connections.get(ana.id) is None
     (revocation,) = world.google.calls_to("revoke")
     assert revocation.form["token"] == refresh_token
+
+
+async def test_someone_elses_consent_finished_in_this_browser_connects_nothing(world: World):
+    """Login CSRF: Mallory starts her own link and sends Google's consent address to Ana,
+    whose browser finishes it. Ana's calendar must not become Mallory's."""
+    mallory, identity = await world.person("UMAL", "Mallory")
+    async with browser() as attacker, browser() as victim:
+        authorize = await to_google(world, attacker, mallory, identity)
+        status, page = await back_from_google(world, victim, authorize)
+    assert status == 403
+    assert "This sign-in didn't start in this browser" in page
+    assert await world.running.storage.connections.get(mallory.id) is None
+    assert world.google.calls_to("token") == []  # Ana's code was never exchanged
+    assert world.messenger.deliveries == []
+
+
+async def test_two_links_open_in_one_browser_both_connect(world: World):
+    ana, ana_identity = await world.person("UANA", "Ana Lima")
+    ben, ben_identity = await world.person("UBEN", "Ben Okafor")
+    async with browser() as session:
+        first = await to_google(world, session, ana, ana_identity)
+        second = await to_google(world, session, ben, ben_identity)
+        assert len(session.cookie_jar) == 2  # one cookie per link, Lax: Google returns by GET
+        assert {cookie["samesite"] for cookie in session.cookie_jar} == {"Lax"}
+        for authorize in (first, second):
+            status, page = await back_from_google(world, session, authorize)
+            assert (status, "Your Google calendar is connected" in page) == (200, True)
+    assert await world.running.storage.connections.get(ana.id) is not None
+    assert await world.running.storage.connections.get(ben.id) is not None
 
 
 async def test_a_revoked_grant_marks_the_connection_and_is_told_once(world: World):

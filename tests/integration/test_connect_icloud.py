@@ -28,9 +28,12 @@ from tests.support import AppUnderTest, running_app
 
 APPLE_ID = "ana@icloud.example"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
+MALLORY_ID = "mallory@icloud.example"
+MALLORY_PASSWORD = "wxyz-wxyz-wxyz-wxyz"
 PROGRAM = ProgramId("slack:T1")
 IDENTITY = ChatIdentity(Platform.SLACK, "T1", "UANA")
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
+PUBLIC = "http://127.0.0.1:3978"
 MEETING = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:m@t\r
 DTSTAMP:20261101T000000Z\r\nSUMMARY:Private thing\r\nDTSTART:20261126T140000Z\r
 DTEND:20261126T150000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"""
@@ -38,7 +41,9 @@ DTEND:20261126T150000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"""
 
 @pytest.fixture
 async def app(tmp_path: Path) -> AsyncIterator[tuple[AppUnderTest, RecordingMessenger, FixedClock]]:
-    with radicale_server(tmp_path, {APPLE_ID: APP_PASSWORD}) as server:
+    with radicale_server(
+        tmp_path, {APPLE_ID: APP_PASSWORD, MALLORY_ID: MALLORY_PASSWORD}
+    ) as server:
         client = caldav.DAVClient(server.url, username=APPLE_ID, password=APP_PASSWORD)
         client.principal().make_calendar(name="Home").save_event(MEETING)
         settings = replace(
@@ -182,21 +187,53 @@ async def test_bad_links_show_a_clear_page_and_change_nothing(app):
     assert messenger.deliveries == []
 
 
-async def test_the_form_must_be_sent_from_the_browser_that_opened_the_link(app):
-    running, _, _ = app
+async def test_a_leaked_link_belongs_to_the_browser_that_opened_it_first(app):
+    """Ana opens her link; Mallory, who saw it, opens it too and sends her own Apple ID. Her
+    calendar must not become Ana's, and Ana must still be able to finish."""
+    running, messenger, _ = app
     person = await ana(running)
     link = await running.services.links.link(IDENTITY, person.id, Provider.ICLOUD)
     address = running.base_url + link.removeprefix("http://127.0.0.1:3978")
-    async with browser() as first, first.get(address) as page:
-        form = {
-            "state": state_of(await page.text()),
-            "apple_id": APPLE_ID,
-            "password": APP_PASSWORD,
-        }
-    async with (
-        browser() as other,
-        other.post(f"{running.base_url}/connect/icloud", data=form) as reply,
-    ):
-        assert reply.status == 400
-        assert "finish in the same browser" in await read(reply)
-    assert await running.storage.connections.get(person.id) is None
+    async with browser() as owner, browser() as mallory:
+        async with owner.get(address) as page:
+            state = state_of(await page.text())
+        async with mallory.get(address) as elsewhere:
+            assert elsewhere.status == 403
+            shown = await read(elsewhere)
+        assert "This link was opened in another browser" in shown
+        assert 'name="password"' not in shown
+        forged = {"state": state, "apple_id": MALLORY_ID, "password": MALLORY_PASSWORD}
+        async with mallory.post(f"{running.base_url}/connect/icloud", data=forged) as refused:
+            assert refused.status == 403
+        assert await running.storage.connections.get(person.id) is None
+
+        mine = {"state": state, "apple_id": APPLE_ID, "password": APP_PASSWORD}
+        async with owner.post(f"{running.base_url}/connect/icloud", data=mine) as done:
+            assert done.status == 200
+    summary = await running.storage.connections.get(person.id)
+    assert summary is not None
+    assert summary.account == APPLE_ID
+    assert len(messenger.deliveries) == 1
+
+
+async def test_two_links_open_in_one_browser_both_connect(app):
+    """A shared computer, or the playground: each link keeps its own cookie."""
+    running, _, _ = app
+    first = await ana(running)
+    ben_identity = ChatIdentity(Platform.SLACK, "T1", "UBEN")
+    ben = await running.storage.people.remember(PROGRAM, ben_identity, ChatProfile("Ben Okafor"))
+    links = [
+        await running.services.links.link(IDENTITY, first.id, Provider.ICLOUD),
+        await running.services.links.link(ben_identity, ben.id, Provider.ICLOUD),
+    ]
+    async with browser() as session:
+        states = []
+        for link in links:
+            async with session.get(running.base_url + link.removeprefix(PUBLIC)) as page:
+                states.append(state_of(await page.text()))
+        for state in states:
+            form = {"state": state, "apple_id": APPLE_ID, "password": APP_PASSWORD}
+            async with session.post(f"{running.base_url}/connect/icloud", data=form) as done:
+                assert done.status == 200
+    assert await running.storage.connections.get(first.id) is not None
+    assert await running.storage.connections.get(ben.id) is not None

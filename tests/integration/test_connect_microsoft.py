@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -56,30 +57,45 @@ class World:
         profile = ChatProfile(name, timezone="Europe/London")
         return await self.running.storage.people.remember(PROGRAM, identity, profile), identity
 
-    async def consent(self, person: Person, identity: ChatIdentity) -> str:
-        link = await self.running.services.links.link(identity, person.id, Provider.MICROSOFT)
+    def browser(self) -> aiohttp.ClientSession:
+        """A browser: it trusts the fake's certificate, accepts cookies from 127.0.0.1 and
+        sends ``Secure`` ones to it over http, as Chromium does for loopback addresses."""
         connector = aiohttp.TCPConnector(ssl=self.tls.client_context())
-        jar = aiohttp.CookieJar(unsafe=True)
-        async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as browser:
-            async with browser.get(link.replace(PUBLIC, self.running.base_url)) as page:
-                shown = html.unescape(await page.text())
-            assert "Continue to Microsoft 365 / Outlook.com" in shown
-            state = re.search(r'name="state" value="([^"]+)"', shown)
-            assert state is not None
-            start = f"{self.running.base_url}/connect/microsoft/start?state={state.group(1)}"
-            async with browser.get(start, allow_redirects=False) as to_microsoft:
-                assert to_microsoft.status == 302
-                authorize = to_microsoft.headers["Location"]
-            assert "response_mode=form_post" in authorize
-            assert "code_challenge_method=S256" in authorize
-            async with browser.get(authorize) as sign_in:
-                action, fields = parse_form_post(await sign_in.text())
-            assert action == f"{PUBLIC}/oauth/microsoft/callback"
-            # Microsoft's page posts the code back: a cross-site POST, as browsers send it.
-            async with browser.post(
-                action.replace(PUBLIC, self.running.base_url), data=fields
-            ) as done:
-                return html.unescape(await done.text())
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[self.running.base_url])
+        return aiohttp.ClientSession(connector=connector, cookie_jar=jar)
+
+    async def to_microsoft(
+        self, browser: aiohttp.ClientSession, person: Person, identity: ChatIdentity
+    ) -> str:
+        """Open a connect link and Continue: the address of Microsoft's sign-in."""
+        link = await self.running.services.links.link(identity, person.id, Provider.MICROSOFT)
+        async with browser.get(link.replace(PUBLIC, self.running.base_url)) as page:
+            shown = html.unescape(await page.text())
+        assert "Continue to Microsoft 365 / Outlook.com" in shown
+        state = re.search(r'name="state" value="([^"]+)"', shown)
+        assert state is not None
+        start = f"{self.running.base_url}/connect/microsoft/start?state={state.group(1)}"
+        async with browser.get(start, allow_redirects=False) as to_microsoft:
+            assert to_microsoft.status == 302
+            authorize = to_microsoft.headers["Location"]
+        assert "response_mode=form_post" in authorize
+        assert "code_challenge_method=S256" in authorize
+        return authorize
+
+    async def sign_in(self, browser: aiohttp.ClientSession, authorize: str) -> tuple[int, str]:
+        """Microsoft's sign-in, then its page posting the answer back; the last page."""
+        async with browser.get(authorize) as sign_in:
+            action, fields = parse_form_post(await sign_in.text())
+        assert action == f"{PUBLIC}/oauth/microsoft/callback"
+        # Microsoft's page posts the code back: a cross-site POST, as browsers send it.
+        async with browser.post(action.replace(PUBLIC, self.running.base_url), data=fields) as done:
+            return done.status, html.unescape(await done.text())
+
+    async def consent(self, person: Person, identity: ChatIdentity) -> str:
+        async with self.browser() as browser:
+            authorize = await self.to_microsoft(browser, person, identity)
+            _, page = await self.sign_in(browser, authorize)
+            return page
 
 
 @pytest.fixture
@@ -179,6 +195,49 @@ async def test_a_personal_account_is_read_through_calendar_view_with_paging(worl
     assert sorted(b.start for b in busy.intervals) == sorted(starts)
     assert not world.microsoft.calls_to("getSchedule")
     assert len(world.microsoft.calls_to("calendarView")) == 3
+
+
+async def test_the_link_cookie_survives_microsofts_cross_site_post(world: World):
+    """Microsoft answers with a form POST from its own site: only a SameSite=None cookie
+    (which browsers accept only with Secure) comes with it."""
+    ana, identity = await world.person("aad-ana", "Ana Lima")
+    link = await world.running.services.links.link(identity, ana.id, Provider.MICROSOFT)
+    async with (
+        world.browser() as browser,
+        browser.get(link.replace(PUBLIC, world.running.base_url)) as page,
+    ):
+        (cookie,) = page.cookies.values()
+    assert cookie["samesite"] == "None"
+    assert cookie["secure"]
+    assert cookie["httponly"]
+
+
+async def test_someone_elses_sign_in_finished_in_this_browser_connects_nothing(world: World):
+    """Login CSRF: Mallory starts her own link and sends Microsoft's sign-in address to Ana,
+    whose browser finishes it. Ana's calendar must not become Mallory's."""
+    mallory, identity = await world.person("aad-mallory", "Mallory")
+    async with world.browser() as attacker, world.browser() as victim:
+        authorize = await world.to_microsoft(attacker, mallory, identity)
+        status, page = await world.sign_in(victim, authorize)
+    assert status == 403
+    assert "This sign-in didn't start in this browser" in page
+    assert await world.running.storage.connections.get(mallory.id) is None
+    assert world.microsoft.calls_to("token") == []  # Ana's code was never exchanged
+    assert world.messenger.deliveries == []
+
+
+async def test_a_callback_without_a_code_leaves_the_link_usable(world: World):
+    ana, identity = await world.person("aad-ana", "Ana Lima")
+    async with world.browser() as browser:
+        authorize = await world.to_microsoft(browser, ana, identity)
+        state = parse_qs(urlsplit(authorize).query)["state"][0]
+        callback = f"{world.running.base_url}/oauth/microsoft/callback"
+        async with browser.post(callback, data={"state": state}) as empty:
+            assert empty.status == 400
+            assert "didn't finish" in html.unescape(await empty.text())
+        status, page = await world.sign_in(browser, authorize)
+    assert status == 200
+    assert "Your Microsoft 365 / Outlook.com calendar is connected" in page
 
 
 async def test_declined_consent_stores_nothing(world: World):

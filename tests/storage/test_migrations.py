@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage import migrate
 from storage.database import Database
 from storage.models import Base
 
+NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
 SLACK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
 
 
@@ -51,3 +54,28 @@ async def test_the_migrated_schema_matches_the_models(database: Database):
 
     async with database.engine.connect() as connection:
         assert await connection.run_sync(differences) == []
+
+
+async def test_connect_links_issued_before_browser_binding_survive_it(empty_database: Database):
+    """0003 adds the claiming browser to connect links; links already issued keep working."""
+    await migrate.upgrade(empty_database, "0002")
+    async with empty_database.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO people (id, name, created_at, updated_at) "
+                "VALUES ('p1', 'Ana', :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO connect_states (state, person_id, platform, workspace, user_id, "
+                "provider, created_at, expires_at) "
+                "VALUES ('s1', 'p1', 'slack', 'T1', 'U1', 'icloud', :now, :later)"
+            ),
+            {"now": NOW, "later": NOW + timedelta(minutes=15)},
+        )
+    await migrate.upgrade(empty_database)
+    async with empty_database.engine.connect() as connection:
+        row = (await connection.execute(text("SELECT state, browser FROM connect_states"))).one()
+    assert tuple(row) == ("s1", None)

@@ -207,6 +207,22 @@ async def test_connect_states_are_single_use_bound_and_expiring(storage: Storage
     assert await storage.connect_states.purge(NOW + timedelta(hours=1)) == 3
 
 
+async def test_a_connect_link_is_claimed_by_one_browser_only(storage: Storage):
+    ana = await person(storage, "Ana")
+    identity = ChatIdentity(Platform.SLACK, "T1", "UANA")
+    (state,) = await storage.connect_states.issue(identity, ana.id, [Provider.ICLOUD], NOW)
+    assert (await storage.connect_states.peek(state, Provider.ICLOUD, NOW)).browser is None
+    assert await storage.connect_states.claim(state, "a" * 64)
+    assert not await storage.connect_states.claim(state, "b" * 64)
+    ticket = await storage.connect_states.peek(state, Provider.ICLOUD, NOW)
+    assert ticket.browser == "a" * 64
+    assert "a" * 64 not in repr(ticket)
+
+    (used,) = await storage.connect_states.issue(identity, ana.id, [Provider.ICLOUD], NOW)
+    await storage.connect_states.consume(used, Provider.ICLOUD, NOW)
+    assert not await storage.connect_states.claim(used, "c" * 64)
+
+
 async def offer(storage: Storage) -> tuple[SlotOffer, Person, Person]:
     ana, ben = await person(storage, "Ana"), await person(storage, "Ben")
     slots = tuple(
