@@ -8,7 +8,6 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -18,6 +17,7 @@ from adapters.chat import ChatContext, ChatEndpoint
 from adapters.slack.endpoint import start_slack
 from adapters.teams.endpoint import start_teams
 from adapters.web.endpoint import start_web
+from bot import chores
 from bot.access_log import PathOnlyAccessLogger
 from bot.demo import start_demo
 from bot.services import Services, build_services, http_session
@@ -101,6 +101,9 @@ def build_app(
             for name, endpoint in endpoints.items():
                 services.messengers.register(Platform(name), endpoint.messenger)
                 services.channel_members.register(Platform(name), endpoint.channel_members)
+            chores.register(services.worker, storage, services.clock)
+            await chores.start(storage, services.clock)
+            services.worker.start()
             ticking = asyncio.create_task(clockwork(services), name="pairtime-clockwork")
             try:
                 yield
@@ -108,6 +111,8 @@ def build_app(
                 ticking.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await ticking
+                # Before anything it uses closes: running jobs finish or are handed back.
+                await services.worker.close()
                 for endpoint in endpoints.values():
                     await endpoint.close()
                 await services.close()
@@ -130,37 +135,22 @@ async def _start_chat(settings: Settings, chat: ChatContext) -> dict[str, ChatEn
 
 
 TICK_SECONDS = 15
-TIDY_SECONDS = 3600
-KEEP_EVENTS = timedelta(days=1)  # Slack and Teams stop resending within minutes
 
 
 async def clockwork(services: Services) -> None:
-    """Poll deadlines and reminders, at start-up and then every few seconds; tidy hourly.
+    """Poll deadlines and reminders, at start-up and then every few seconds.
 
     At start-up first, so a deadline that passed while Pairtime was stopped is
     handled at once. Several processes may tick: each close and each reminder
     is a conditional update in the database, so it happens once.
     """
-    loop = asyncio.get_running_loop()
-    tidied = loop.time() - TIDY_SECONDS
     while True:
         try:
             for program, outcome in await services.scheduler.tick():
                 await services.messengers.deliver(program, outcome)
-            if loop.time() - tidied >= TIDY_SECONDS:
-                tidied = loop.time()
-                await tidy(services.storage, services.clock.now())
         except Exception:  # one bad tick must not stop the clock
             log.exception("the poll clock failed this time; it will try again")
         await asyncio.sleep(TICK_SECONDS)
-
-
-async def tidy(storage: Storage, now: datetime) -> None:
-    """Forget chat event ids nobody will resend, and connect links long expired."""
-    events = await storage.events.forget_before(now - KEEP_EVENTS)
-    states = await storage.connect_states.purge(now - KEEP_EVENTS)
-    if events or states:
-        log.info("tidied %d old event id(s) and %d expired connect link(s)", events, states)
 
 
 def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -21,6 +21,7 @@ from adapters.calendars.links import ConnectLinkIssuer
 from adapters.calendars.microsoft import MicrosoftCalendars
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
+from bot.worker import Worker
 from core.actions import ActionCodec
 from core.calendars import CalendarConnection
 from core.commands import Provider
@@ -100,6 +101,7 @@ class Services:
     messengers: ChatMessengers
     channel_members: ChatChannelMembers
     flows: ConnectFlows
+    worker: Worker
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -155,6 +157,7 @@ def build_services(
         polls=storage.polls,
         channel_members=channel_members,
         actions=ActionCodec(keys),
+        jobs=storage.jobs,
     )
     scheduler = Scheduler(ports)
     messengers = ChatMessengers()
@@ -187,6 +190,7 @@ def build_services(
         messengers,
         channel_members,
         flows,
+        Worker(storage.jobs, clock),
         closers,
     )
 

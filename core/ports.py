@@ -14,6 +14,7 @@ from typing import Protocol
 
 from core.calendars import BusyResult, CalendarConnection
 from core.commands import Provider
+from core.jobs import JobState, NewJob
 from core.meetings import Meeting, SlotOffer
 from core.people import ChatIdentity, CrowdedChannel, Group, Person, PersonId, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
@@ -115,6 +116,38 @@ class ConnectLinks(Protocol):
     ) -> list[str]:
         """Single-use URLs, one per provider in order, through which ``person``, speaking
         as ``identity``, connects. Made together (one write, not one per service)."""
+        ...
+
+
+class Jobs(Protocol):
+    """Durable work (see :mod:`core.jobs`): enqueued here, run by a worker in some process.
+
+    Exactly once per key: of many enqueues of one key, one job is kept (and a key stays
+    taken while its finished job is kept, a week). The worker retries a failing job with
+    backoff, then gives up.
+    """
+
+    async def enqueue(self, job: NewJob, now: datetime, *, replace: bool = False) -> bool:
+        """Store ``job`` unless its key exists; True when this call stored it.
+
+        With ``replace``, a job of the same key takes the new payload, due time and
+        version and is pending again (even if it ran already), unless it holds a higher
+        ``version``: a card rendered from older state never replaces a newer one. A job
+        replaced while it runs is run again with the new payload once that run ends.
+        """
+        ...
+
+    async def enqueue_all(self, jobs: Sequence[NewJob], now: datetime) -> int:
+        """Store each job whose key is new, in one transaction; how many were stored."""
+        ...
+
+    async def cancel(self, key: str, now: datetime) -> bool:
+        """Drop the pending job of ``key`` (a reminder of a meeting that moved); False when
+        there was none pending. A run already under way finishes but is not retried."""
+        ...
+
+    async def state(self, key: str) -> JobState | None:
+        """The stored job of ``key``, if it is kept."""
         ...
 
 

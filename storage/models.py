@@ -3,7 +3,9 @@
 * one calendar connection per person (``calendar_connections.person_id`` unique);
 * one meeting per slot offer (``meetings.offer_ref`` unique);
 * one vote per person and poll option (primary key), so repeats cannot count twice;
-* a chat event or activity is processed once (``processed_events`` primary key).
+* a chat event or activity is processed once (``processed_events`` primary key);
+* durable work is kept once per key (``jobs.key`` unique), and claimed by one worker at a
+  time (a lease in ``claimed_by`` / ``claimed_until``, see ``repositories.jobs``).
 
 Every secret column holds a Fernet token (see ``storage.crypto``), never plaintext.
 Times are stored in UTC.
@@ -16,6 +18,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -334,3 +337,36 @@ class OrganizationGrant(Base):
     secret: Mapped[str] = mapped_column(Text)  # sealed service-account key or client secret
     granted_by: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+
+
+class Job(Base):
+    """Durable work (``core.jobs``): due at ``due_at``, run by whichever worker claims it.
+
+    A claim is a lease: ``claimed_by`` holds it until ``claimed_until``, which its worker
+    extends while the job runs. A worker that dies leaves the lease to expire, and another
+    (or the same process, restarted) claims the job again. ``revision`` counts replacements,
+    ``version`` is the caller's order of them; ``progress`` is what earlier attempts did.
+    ``last_error`` holds an error's type or a reason written for people, never a secret.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_status_due_at", "status", "due_at"),)
+
+    # 64 bits on PostgreSQL (every chat interaction is a job); SQLite's INTEGER already is.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    kind: Mapped[str] = mapped_column(String(60))
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(10))  # pending, done, failed, cancelled
+    due_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    revision: Mapped[int] = mapped_column(default=0)
+    version: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -9,6 +9,7 @@ from storage.crypto import Vault
 from storage.database import Database
 from storage.repositories.connections import SqlConnections, SqlConnectStates
 from storage.repositories.events import SqlConversationReferences, SqlEventLog
+from storage.repositories.jobs import SqlJobs
 from storage.repositories.meetings import SqlMeetings, SqlOffers
 from storage.repositories.pairings import SqlGroups, SqlPairings
 from storage.repositories.people import SqlPeople
@@ -31,6 +32,7 @@ class Storage:
     events: SqlEventLog
     conversations: SqlConversationReferences
     polls: SqlPolls
+    jobs: SqlJobs
 
     @classmethod
     def open(cls, url: str, keys: Sequence[str]) -> Storage:
@@ -52,6 +54,7 @@ class Storage:
             events=SqlEventLog(database),
             conversations=SqlConversationReferences(database),
             polls=SqlPolls(database),
+            jobs=SqlJobs(database),
         )
 
     async def close(self) -> None:

@@ -26,6 +26,7 @@ from core.calendars import (
     Unreadable,
 )
 from core.commands import Command, Provider
+from core.jobs import JobState, JobStatus, NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import (
     ChatIdentity,
@@ -250,6 +251,43 @@ class MemoryPolls:
 
 
 @dataclass
+class MemoryJobs:
+    """Jobs in memory, one per key, as storage keeps them (nothing runs them here)."""
+
+    jobs: dict[str, JobState] = field(default_factory=dict)
+
+    async def enqueue(self, job: NewJob, now: datetime, *, replace: bool = False) -> bool:
+        kept = self.jobs.get(job.key)
+        if kept is not None and not (replace and kept.version <= job.version):
+            return False
+        self.jobs[job.key] = JobState(
+            job.kind,
+            job.key,
+            JobStatus.PENDING,
+            dict(job.payload),
+            job.due_at or now,
+            0,
+            job.version,
+            None,
+            None,
+        )
+        return True
+
+    async def enqueue_all(self, jobs: Sequence[NewJob], now: datetime) -> int:
+        return sum([await self.enqueue(job, now) for job in jobs])
+
+    async def cancel(self, key: str, now: datetime) -> bool:
+        kept = self.jobs.get(key)
+        if kept is None or kept.status is not JobStatus.PENDING:
+            return False
+        self.jobs[key] = replace(kept, status=JobStatus.CANCELLED, done_at=now)
+        return True
+
+    async def state(self, key: str) -> JobState | None:
+        return self.jobs.get(key)
+
+
+@dataclass
 class MemoryPrograms:
     current: dict[ProgramId, ProgramSettings] = field(default_factory=dict)
     admins: set[tuple[ProgramId, PersonId]] = field(default_factory=set)
@@ -382,6 +420,7 @@ class World:
         self.meetings = MemoryMeetings()
         self.polls = MemoryPolls()
         self.channel_members = MemoryChannelMembers()
+        self.jobs = MemoryJobs()
         counter = itertools.count(1)
         self.ports = Ports(
             clock=self.clock,
@@ -397,6 +436,7 @@ class World:
             polls=self.polls,
             channel_members=self.channel_members,
             actions=ActionCodec([b"test key"]),
+            jobs=self.jobs,
             new_ref=lambda: f"ref{next(counter)}",
         )
         self.scheduler = Scheduler(self.ports)

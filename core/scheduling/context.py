@@ -16,6 +16,7 @@ from core.ports import (
     Clock,
     ConnectLinks,
     Groups,
+    Jobs,
     Meetings,
     Offers,
     Pairings,
@@ -58,6 +59,7 @@ class Ports:
     polls: Polls
     channel_members: ChannelMembers
     actions: ActionCodec
+    jobs: Jobs
     new_ref: Callable[[], str] = field(default=new_reference)
 
 

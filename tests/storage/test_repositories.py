@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from bot.server import tidy
+from bot.chores import tidy
 from core.calendars import ConnectionStatus
 from core.commands import Provider, TimeOfDay
 from core.meetings import Meeting, MeetingStatus, SlotOffer

@@ -1,0 +1,310 @@
+"""The worker of one ``pairtime serve`` process: runs the durable jobs that are due.
+
+Handlers are registered per kind (:meth:`Worker.handle`). The worker claims due jobs of
+those kinds (see ``storage.repositories.jobs``: a lease, taken with ``SKIP LOCKED`` on
+PostgreSQL) and runs up to ``concurrency`` at once. It wakes when this process enqueues
+work, and otherwise looks every ``poll_seconds`` for work that came due, that another
+process enqueued, or whose lease expired because its process died. While a job runs its
+lease is renewed, so a slow job is never taken over by a live process.
+
+A handler that raises is retried later, with exponential backoff and jitter (``Retry``);
+after the last attempt, or at once for :class:`Permanent`, the kind's give-up hook runs
+(for example: tell the organiser in chat that an invitation could not be emailed) and the
+job is kept as failed. At shutdown the worker stops claiming, lets running jobs finish for
+a grace period, and hands the others back to be claimed again.
+
+Tests inject the clock and call :meth:`Worker.drain`, which runs everything due now and
+returns once nothing is left: no test waits on the wall clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import random
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.jobs import Job
+from core.ports import Clock
+from storage.repositories.jobs import SqlJobs
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Job], Awaitable[None]]
+GiveUp = Callable[[Job, str], Awaitable[None]]
+
+LEASE = timedelta(seconds=30)
+POLL_SECONDS = 5.0
+CONCURRENCY = 16
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class Permanent(Exception):
+    """Raised by a handler for work that can never succeed (a payload that no longer makes
+    sense): no retry, the give-up hook runs at once. The message is stored and logged, so
+    it says what happened in words and holds no secret."""
+
+
+class Retryable(Exception):
+    """Raised by a handler for a failure worth retrying, with a message safe to store."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Up to ``attempts`` runs; before run n+1 the job waits ``first`` * 2**(n-1), at most
+    ``longest``, of which a random half ("equal jitter", so that many jobs failing
+    together do not all come back at the same moment)."""
+
+    attempts: int = 8
+    first: timedelta = timedelta(seconds=10)
+    longest: timedelta = timedelta(hours=1)
+
+    def delay(self, attempt: int, draw: float) -> timedelta:
+        """The wait after failed attempt ``attempt`` (1-based), ``draw`` in [0, 1)."""
+        base = min(self.longest, self.first * (1 << min(attempt - 1, 30)))
+        return base / 2 + base / 2 * draw
+
+
+def worker_name() -> str:
+    """Unique per process, and telling where it runs (for people reading the jobs table)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    handler: Handler
+    retry: Retry
+    give_up: GiveUp | None
+    timeout: float
+
+
+@dataclass
+class _Running:
+    job: Job
+    task: asyncio.Task[None]
+
+
+@dataclass
+class Worker:
+    """One per process; built by ``bot.services``, started and closed by ``bot.server``."""
+
+    jobs: SqlJobs
+    clock: Clock
+    name: str = field(default_factory=worker_name)
+    lease: timedelta = LEASE
+    poll_seconds: float = POLL_SECONDS
+    concurrency: int = CONCURRENCY
+    draw: Callable[[], float] = random.random
+    _kinds: dict[str, _Kind] = field(default_factory=dict, init=False)
+    _running: dict[int, _Running] = field(default_factory=dict, init=False)
+    _claiming: int = field(default=0, init=False)
+    _woken: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _next_due: datetime | None = field(default=None, init=False)
+    _loop: asyncio.Task[None] | None = field(default=None, init=False)
+    _heartbeat: asyncio.Task[None] | None = field(default=None, init=False)
+    _closing: bool = field(default=False, init=False)
+    _changed: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def __post_init__(self) -> None:
+        self.jobs.listen(self.wake)
+
+    # ------------------------------------------------------------------ configuring
+
+    def handle(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        retry: Retry | None = None,
+        give_up: GiveUp | None = None,
+        timeout: float = 300.0,
+    ) -> None:
+        """Run ``handler`` for jobs of ``kind``; ``give_up`` learns of a job that failed for
+        good (with the reason stored), ``timeout`` bounds one attempt in seconds."""
+        if kind in self._kinds:
+            raise ValueError(f"a handler for {kind!r} is registered already")
+        self._kinds[kind] = _Kind(handler, retry or Retry(), give_up, timeout)
+        self.wake(None)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(self._kinds)
+
+    # ------------------------------------------------------------------ running
+
+    def start(self) -> None:
+        """Claim and run due work from now on, in the background."""
+        if self._loop is None:
+            self._loop = asyncio.create_task(self._run(), name=f"pairtime-worker-{self.name}")
+            self._heartbeat = asyncio.create_task(self._renew(), name="pairtime-worker-leases")
+
+    def wake(self, due: datetime | None) -> None:
+        """Work was enqueued, due at ``due`` (None: now): look for it then."""
+        if due is None or due <= self.clock.now():
+            self._woken.set()
+        elif self._next_due is None or due < self._next_due:
+            self._next_due = due
+            self._woken.set()  # the loop recomputes how long to sleep
+
+    async def _run(self) -> None:
+        while not self._closing:
+            self._woken.clear()
+            free = self._free()
+            try:
+                claimed = await self._claim_and_start()
+            except Exception:  # the database may be away for a moment; look again later
+                log.exception("the worker could not claim work; it will try again")
+                claimed = 0
+            if claimed and claimed == free and self._free() > 0:
+                continue  # a whole batch came: more may be waiting
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self._sleep_seconds())
+
+    def _sleep_seconds(self) -> float:
+        seconds = self.poll_seconds
+        if self._next_due is not None:
+            until = (self._next_due - self.clock.now()).total_seconds()
+            if until <= 0:
+                self._next_due = None
+                return 0.0
+            seconds = min(seconds, until)
+        return seconds
+
+    def _free(self) -> int:
+        return self.concurrency - len(self._running)
+
+    async def _claim_and_start(self) -> int:
+        """Claim what fits in the free slots and start it; how many were claimed."""
+        free = self._free()
+        if free <= 0 or not self._kinds or self._closing:
+            return 0
+        self._claiming += 1
+        try:
+            claimed = await self.jobs.claim(
+                sorted(self._kinds), self.name, self.clock.now(), limit=free, lease=self.lease
+            )
+            for job in claimed:
+                task = asyncio.create_task(self._attempt(job), name=f"pairtime-job-{job.id}")
+                self._running[job.id] = _Running(job, task)
+                task.add_done_callback(functools.partial(self._finished, job.id))
+        finally:
+            self._claiming -= 1
+            self._changed.set()
+        return len(claimed)
+
+    def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
+        self._running.pop(job_id, None)
+        self._woken.set()  # a slot is free
+        self._changed.set()
+
+    async def _attempt(self, job: Job) -> None:
+        kind = self._kinds[job.kind]
+        try:
+            async with asyncio.timeout(kind.timeout):
+                await kind.handler(job)
+        except asyncio.CancelledError:
+            raise  # shutdown: close() hands the job back
+        except Permanent as error:
+            await self._give_up(job, kind, str(error))
+        except Exception as error:  # noqa: BLE001 - every failure is retried or given up
+            reason = str(error) if isinstance(error, Retryable) else _described(error)
+            if job.attempts >= kind.retry.attempts:
+                await self._give_up(job, kind, reason)
+            else:
+                await self._retry(job, kind, reason, error)
+        else:
+            now = self.clock.now()
+            if not await self.jobs.complete(job, self.name, now):
+                # Replaced while it ran (or the claim was lost): the new payload runs next.
+                await self.jobs.release([job.id], self.name)
+
+    async def _retry(self, job: Job, kind: _Kind, reason: str, error: Exception) -> None:
+        delay = kind.retry.delay(job.attempts, self.draw())
+        log.warning(
+            "job %d (%s) failed (attempt %d of %d: %s); again in %d s",
+            job.id,
+            job.kind,
+            job.attempts,
+            kind.retry.attempts,
+            reason,
+            delay.total_seconds(),
+            exc_info=not isinstance(error, Retryable),
+        )
+        await self.jobs.retry(job, self.name, self.clock.now() + delay, reason)
+
+    async def _give_up(self, job: Job, kind: _Kind, reason: str) -> None:
+        log.error(
+            "job %d (%s) failed for good after %d attempt(s): %s",
+            job.id,
+            job.kind,
+            job.attempts,
+            reason,
+        )
+        if kind.give_up is not None:
+            try:
+                await kind.give_up(job, reason)
+            except Exception:
+                log.exception("the give-up hook of job %d (%s) failed", job.id, job.kind)
+        await self.jobs.give_up(job, self.name, self.clock.now(), reason)
+
+    async def _renew(self) -> None:
+        """Extend the leases of the running jobs, three times per lease."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            ids = list(self._running)
+            if not ids:
+                continue
+            try:
+                await self.jobs.extend(ids, self.name, self.clock.now() + self.lease)
+            except Exception:  # the next renewal may get through before the lease ends
+                log.exception("the worker could not renew its leases")
+
+    # ------------------------------------------------------------------ waiting, stopping
+
+    async def drain(self) -> None:
+        """Run everything due now (by the clock), including work that work enqueues, and
+        return once none is left or running. For tests and benchmarks."""
+        while True:
+            busy = {r.task for r in self._running.values()}
+            if busy:
+                await asyncio.wait(busy)
+                continue
+            if self._claiming:
+                self._changed.clear()
+                await self._changed.wait()
+                continue
+            if not await self._claim_and_start() and not self._running:
+                return
+
+    async def close(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Stop claiming; let running jobs end for ``grace`` seconds; hand the rest back."""
+        self._closing = True
+        for task in (self._loop, self._heartbeat):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        running = list(self._running.values())
+        if not running:
+            return
+        _, late = await asyncio.wait({r.task for r in running}, timeout=grace)
+        unfinished = [r.job.id for r in running if r.task in late]
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
+        if unfinished:
+            released = await self.jobs.release(unfinished, self.name)
+            log.warning("handed %d unfinished job(s) back at shutdown", released)
+
+
+def _described(error: Exception) -> str:
+    """An unexpected error's type only: its message may hold a URL, an address or a token."""
+    return type(error).__name__

@@ -1,0 +1,328 @@
+"""Durable work in SQL: core's Jobs port, and the claims a worker makes (``bot.worker``).
+
+Claiming is one ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING``: on PostgreSQL the
+inner SELECT takes its rows ``FOR UPDATE SKIP LOCKED``, so two processes claiming at once
+get different rows without waiting for each other; SQLite runs each writing transaction
+alone (``BEGIN IMMEDIATE``), so there the statement is enough. Either way a claim is a
+lease (``claimed_until``) that its worker extends while the job runs: a process that dies
+leaves its jobs to be claimed again once the lease expires.
+
+Every later change (complete, retry, give up, release) is conditional on the claim still
+being the caller's, so a worker whose lease was taken over changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, event, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from core.jobs import Job, JobState, JobStatus, Json, NewJob
+from storage import models
+from storage.database import Database
+from storage.repositories.sql import affected, insert
+
+# Told when jobs were stored: the earliest one's due time, or None for "due now".
+Listener = Callable[[datetime | None], None]
+LAST_ERROR_LENGTH = 300
+
+
+class SqlJobs:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        self._listeners: list[Listener] = []
+
+    # ------------------------------------------------------------------ enqueueing (core's port)
+
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener`` with the earliest due time of the jobs each enqueue stored, once
+        it is committed (how this process's worker wakes at once)."""
+        self._listeners.append(listener)
+
+    async def enqueue(self, job: NewJob, now: datetime, *, replace: bool = False) -> bool:
+        statement = self._insert([job], now)
+        if replace:
+            table = models.Job.__table__
+            excluded = statement.excluded
+            statement = statement.on_conflict_do_update(
+                index_elements=["key"],
+                set_={
+                    "kind": excluded.kind,
+                    "payload": excluded.payload,
+                    "due_at": excluded.due_at,
+                    "version": excluded.version,
+                    "status": JobStatus.PENDING.value,
+                    "attempts": 0,
+                    "revision": table.c.revision + 1,
+                    "progress": None,
+                    "last_error": None,
+                    "done_at": None,
+                },
+                where=table.c.version <= excluded.version,
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=["key"])
+        async with self._db.transaction() as session:
+            stored = bool(affected(await session.execute(statement)))
+        if stored:
+            self._notify(job.due_at or now)
+        return stored
+
+    async def enqueue_all(self, jobs: Sequence[NewJob], now: datetime) -> int:
+        if not jobs:
+            return 0
+        async with self._db.transaction() as session:
+            return await self.stage(session, jobs, now)
+
+    async def stage(self, session: AsyncSession, jobs: Sequence[NewJob], now: datetime) -> int:
+        """Enqueue ``jobs`` inside another repository's transaction (a transactional outbox:
+        the work is kept exactly when the change that asks for it is); the worker is woken
+        once that transaction commits. Returns how many keys were new."""
+        if not jobs:
+            return 0
+        statement = self._insert(jobs, now).on_conflict_do_nothing(index_elements=["key"])
+        stored = affected(await session.execute(statement))
+        if stored:
+            earliest = min(job.due_at or now for job in jobs)
+            event.listen(
+                session.sync_session,
+                "after_commit",
+                lambda _session: self._notify(earliest),
+                once=True,
+            )
+        return stored
+
+    async def cancel(self, key: str, now: datetime) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Job)
+                .where(models.Job.key == key, models.Job.status == JobStatus.PENDING.value)
+                .values(status=JobStatus.CANCELLED.value, done_at=now)
+            )
+            return bool(affected(result))
+
+    async def state(self, key: str) -> JobState | None:
+        async with self._db.reading() as session:
+            row = await session.scalar(select(models.Job).where(models.Job.key == key))
+            if row is None:
+                return None
+            return JobState(
+                kind=row.kind,
+                key=row.key,
+                status=JobStatus(row.status),
+                payload=row.payload,
+                due_at=row.due_at,
+                attempts=row.attempts,
+                version=row.version,
+                done_at=row.done_at,
+                last_error=row.last_error,
+            )
+
+    # ------------------------------------------------------------------ claiming (the worker's)
+
+    async def claim(
+        self,
+        kinds: Sequence[str],
+        worker: str,
+        now: datetime,
+        *,
+        limit: int,
+        lease: timedelta,
+    ) -> list[Job]:
+        """Up to ``limit`` due jobs of ``kinds``, earliest first, leased to ``worker``.
+
+        Due means pending, ``due_at`` passed, and not under another live lease: a job whose
+        worker died is claimed again here once its lease has expired.
+        """
+        if not kinds or limit <= 0:
+            return []
+        job = models.Job
+        due = (
+            select(job.id)
+            .where(
+                job.status == JobStatus.PENDING.value,
+                job.due_at <= now,
+                job.kind.in_(list(kinds)),
+                (job.claimed_until.is_(None)) | (job.claimed_until <= now),
+            )
+            .order_by(job.due_at, job.id)
+            .limit(limit)
+            # PostgreSQL: rows another transaction is claiming are skipped, not waited for.
+            # SQLite renders no FOR UPDATE; its writers take turns.
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        statement = (
+            update(job)
+            .where(job.id.in_(due))
+            .values(claimed_by=worker, claimed_until=now + lease, attempts=job.attempts + 1)
+            .returning(
+                job.id,
+                job.kind,
+                job.key,
+                job.payload,
+                job.due_at,
+                job.attempts,
+                job.revision,
+                job.created_at,
+                job.progress,
+            )
+        )
+        async with self._db.transaction() as session:
+            rows = (await session.execute(statement)).all()
+        claimed = [
+            Job(
+                id=row.id,
+                kind=row.kind,
+                key=row.key,
+                payload=row.payload,
+                due_at=row.due_at,
+                attempts=row.attempts,
+                revision=row.revision,
+                created_at=row.created_at,
+                progress=row.progress,
+            )
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda j: (j.due_at, j.id))
+
+    async def extend(self, ids: Sequence[int], worker: str, until: datetime) -> int:
+        """Renew the lease of the jobs ``worker`` is still running; how many it still held."""
+        if not ids:
+            return 0
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Job)
+                .where(models.Job.id.in_(list(ids)), models.Job.claimed_by == worker)
+                .values(claimed_until=until)
+            )
+            return affected(result)
+
+    async def complete(self, job: Job, worker: str, now: datetime) -> bool:
+        """Done, unless the claim is lost or the job was replaced while it ran (then False:
+        the caller releases it, and the new payload runs)."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Job)
+                .where(
+                    *_held(job.id, worker),
+                    models.Job.revision == job.revision,
+                )
+                .values(
+                    status=JobStatus.DONE.value, done_at=now, claimed_by=None, claimed_until=None
+                )
+            )
+            return bool(affected(result))
+
+    async def retry(self, job: Job, worker: str, due_at: datetime, error: str) -> bool:
+        """Run again at ``due_at``; a job replaced meanwhile runs its new payload at once."""
+        replaced = models.Job.revision != job.revision
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Job)
+                .where(*_held(job.id, worker))
+                .values(
+                    claimed_by=None,
+                    claimed_until=None,
+                    due_at=case((replaced, models.Job.due_at), else_=due_at),
+                    last_error=case((replaced, None), else_=_error(error)),
+                )
+            )
+            return bool(affected(result))
+
+    async def give_up(self, job: Job, worker: str, now: datetime, error: str) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Job)
+                .where(*_held(job.id, worker))
+                .values(
+                    status=JobStatus.FAILED.value,
+                    done_at=now,
+                    claimed_by=None,
+                    claimed_until=None,
+                    last_error=_error(error),
+                )
+            )
+            return bool(affected(result))
+
+    async def release(self, ids: Sequence[int], worker: str) -> int:
+        """Hand unfinished jobs back (shutdown, or a replaced job): due again at once, and
+        the attempt that did not finish is not counted."""
+        if not ids:
+            return 0
+        job = models.Job
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(job)
+                .where(job.id.in_(list(ids)), job.claimed_by == worker)
+                .values(
+                    claimed_by=None,
+                    claimed_until=None,
+                    attempts=case((job.attempts > 0, job.attempts - 1), else_=0),
+                )
+            )
+        self._notify(None)
+        return affected(result)
+
+    async def mark(self, session: AsyncSession, job: Job, worker: str, progress: Json) -> bool:
+        """Record ``progress`` on a job inside the caller's transaction, once: False when an
+        earlier attempt recorded it already (or the claim is lost), and then the caller must
+        not do again what ``progress`` stands for. How an effect that is not idempotent by
+        itself (a vote's toggle) happens once per job."""
+        result = await session.execute(
+            update(models.Job)
+            .where(*_held(job.id, worker), models.Job.progress.is_(None))
+            .values(progress=dict(progress))
+        )
+        return bool(affected(result))
+
+    async def purge(self, before: datetime) -> int:
+        """Forget jobs that ended before ``before`` (their keys may then be used again)."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                delete(models.Job).where(
+                    models.Job.status != JobStatus.PENDING.value, models.Job.done_at < before
+                )
+            )
+            return affected(result)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _insert(self, jobs: Sequence[NewJob], now: datetime) -> Any:
+        return insert(self._db, models.Job).values(
+            [
+                {
+                    "kind": job.kind,
+                    "key": job.key,
+                    "payload": dict(job.payload),
+                    "status": JobStatus.PENDING.value,
+                    "due_at": job.due_at or now,
+                    "attempts": 0,
+                    "revision": 0,
+                    "version": job.version,
+                    "created_at": now,
+                }
+                for job in jobs
+            ]
+        )
+
+    def _notify(self, due: datetime | None) -> None:
+        for listener in self._listeners:
+            listener(due)
+
+
+def _held(job_id: int, worker: str) -> tuple[ColumnElement[bool], ...]:
+    """The job is still pending and claimed by ``worker``."""
+    return (
+        models.Job.id == job_id,
+        models.Job.claimed_by == worker,
+        models.Job.status == JobStatus.PENDING.value,
+    )
+
+
+def _error(error: str) -> str:
+    return error[:LAST_ERROR_LENGTH]

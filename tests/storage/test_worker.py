@@ -1,0 +1,309 @@
+"""bot.worker over a real database (both backends): handlers, retries, give-up, leases,
+waking, shutdown. The clock is injected; tests await the work (``drain``), never sleep."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import chores
+from bot.worker import Permanent, Retry, Retryable, Worker
+from core.jobs import Job, JobStatus, NewJob
+from storage import models
+from storage.database import Database
+from storage.repositories.jobs import SqlJobs
+from storage.store import Storage
+from tests.memory import FixedClock
+
+NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
+DEADLINE = 60  # seconds: generous, for waits on observable state on a loaded machine
+
+
+def worker(storage: Storage, clock: FixedClock, **options: object) -> Worker:
+    return Worker(storage.jobs, clock, draw=lambda: 0.5, **options)  # type: ignore[arg-type]
+
+
+async def test_each_kind_runs_its_own_handler_once(storage: Storage):
+    clock = FixedClock(NOW)
+    ran: list[tuple[str, str]] = []
+    w = worker(storage, clock)
+
+    async def email(job: Job) -> None:
+        ran.append(("email", job.key))
+
+    async def reminder(job: Job) -> None:
+        ran.append(("reminder", job.key))
+        # Work that enqueues work: drain runs that too.
+        await storage.jobs.enqueue(NewJob("email", f"email:after:{job.key}"), clock.now())
+
+    w.handle("email", email)
+    w.handle("meeting.reminder", reminder)
+    await storage.jobs.enqueue(NewJob("email", "email:1"), NOW)
+    await storage.jobs.enqueue(NewJob("meeting.reminder", "r:1"), NOW)
+    await storage.jobs.enqueue(
+        NewJob("meeting.reminder", "r:later", due_at=NOW + timedelta(days=1)), NOW
+    )
+    await storage.jobs.enqueue(NewJob("nobody.handles.this", "x:1"), NOW)
+    await w.drain()
+    assert sorted(ran) == [("email", "email:1"), ("email", "email:after:r:1"), ("reminder", "r:1")]
+    state = await storage.jobs.state("email:1")
+    assert state is not None
+    assert state.status is JobStatus.DONE
+    unhandled = await storage.jobs.state("x:1")
+    assert unhandled is not None
+    assert unhandled.status is JobStatus.PENDING  # left for a process that handles it
+
+    clock.advance(timedelta(days=1))
+    await w.drain()
+    assert ("reminder", "r:later") in ran
+    with pytest.raises(ValueError, match="registered already"):
+        w.handle("email", email)
+
+
+async def test_failures_back_off_with_jitter_then_give_up_and_tell_the_hook(storage: Storage):
+    clock = FixedClock(NOW)
+    draws = iter([0.0, 1.0, 0.5])
+    w = Worker(storage.jobs, clock, draw=lambda: next(draws))
+    attempts: list[int] = []
+    gave_up: list[tuple[str, str]] = []
+
+    async def flaky(job: Job) -> None:
+        attempts.append(job.attempts)
+        raise Retryable("the SMTP server answered 451")
+
+    async def told(job: Job, reason: str) -> None:
+        gave_up.append((job.key, reason))
+
+    retry = Retry(attempts=4, first=timedelta(seconds=10), longest=timedelta(seconds=30))
+    w.handle("email", flaky, retry=retry, give_up=told)
+    await storage.jobs.enqueue(NewJob("email", "email:1"), NOW)
+
+    # Waits of 10 s, 20 s and 30 s (capped), each between half and all of it by the draw.
+    expected_due = [NOW + timedelta(seconds=5)]
+    expected_due.append(expected_due[-1] + timedelta(seconds=20))
+    expected_due.append(expected_due[-1] + timedelta(seconds=22.5))
+    for due in expected_due:
+        await w.drain()
+        state = await storage.jobs.state("email:1")
+        assert state is not None
+        assert state.status is JobStatus.PENDING
+        assert state.due_at == due
+        assert state.last_error == "the SMTP server answered 451"
+        clock.current = due - timedelta(seconds=1)
+        await w.drain()  # not due yet: nothing runs
+        clock.current = due
+    await w.drain()
+    assert attempts == [1, 2, 3, 4]
+    assert gave_up == [("email:1", "the SMTP server answered 451")]
+    state = await storage.jobs.state("email:1")
+    assert state is not None
+    assert state.status is JobStatus.FAILED
+
+
+async def test_a_permanent_failure_gives_up_at_once_and_an_unexpected_one_hides_its_message(
+    storage: Storage,
+):
+    clock = FixedClock(NOW)
+    w = worker(storage, clock)
+    gave_up: list[str] = []
+
+    async def hopeless(job: Job) -> None:
+        raise Permanent("the meeting no longer exists")
+
+    async def leaky(job: Job) -> None:
+        raise ValueError("https://hooks.example/secret-token")
+
+    async def told(job: Job, reason: str) -> None:
+        gave_up.append(reason)
+
+    w.handle("hopeless", hopeless, give_up=told)
+    w.handle("leaky", leaky)
+    await storage.jobs.enqueue(NewJob("hopeless", "h"), NOW)
+    await storage.jobs.enqueue(NewJob("leaky", "l"), NOW)
+    await w.drain()
+    assert gave_up == ["the meeting no longer exists"]
+    leaky_state = await storage.jobs.state("l")
+    assert leaky_state is not None
+    assert leaky_state.last_error == "ValueError"  # never the message: it may hold a secret
+
+
+async def test_a_job_whose_process_died_is_run_by_another_once_its_lease_expires(
+    storage: Storage,
+):
+    clock = FixedClock(NOW)
+    await storage.jobs.enqueue(NewJob("vote", "click:1"), NOW)
+    # A process claims the job and dies (it never completes, never renews).
+    (orphan,) = await storage.jobs.claim(
+        ["vote"], "dead", NOW, limit=1, lease=timedelta(seconds=30)
+    )
+    ran: list[Job] = []
+
+    async def count(job: Job) -> None:
+        ran.append(job)
+
+    survivor = worker(storage, clock, lease=timedelta(seconds=30))
+    survivor.handle("vote", count)
+    await survivor.drain()
+    assert ran == []  # the dead process's lease still runs
+    clock.advance(timedelta(seconds=30))
+    await survivor.drain()
+    assert [job.id for job in ran] == [orphan.id]
+    assert ran[0].attempts == 2
+
+
+async def test_running_jobs_keep_their_lease(storage: Storage):
+    """While a handler runs, its worker renews the lease: no other worker takes the job."""
+    clock = FixedClock(NOW)
+    lease = timedelta(seconds=0.3)  # renewed every 0.1 s of loop time
+    started, finish = asyncio.Event(), asyncio.Event()
+
+    async def slow(job: Job) -> None:
+        started.set()
+        await finish.wait()
+
+    w = worker(storage, clock, lease=lease)
+    w.handle("slow", slow)
+    await storage.jobs.enqueue(NewJob("slow", "s"), NOW)
+    w.start()
+    try:
+        await asyncio.wait_for(started.wait(), DEADLINE)
+        clock.advance(timedelta(minutes=5))  # far past the first lease
+        renewed = clock.now() + lease
+        async with asyncio.timeout(DEADLINE):
+            # The database's state is what counts, and it has no event to await.
+            while (await claimed_until(storage, "s")) != renewed:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        assert await storage.jobs.claim(["slow"], "other", clock.now(), limit=1, lease=lease) == []
+        finish.set()
+        await w.drain()
+    finally:
+        await w.close()
+    state = await storage.jobs.state("s")
+    assert state is not None
+    assert state.status is JobStatus.DONE
+
+
+async def test_enqueueing_wakes_the_worker_without_waiting_for_its_poll(storage: Storage):
+    clock = FixedClock(NOW)
+    w = worker(storage, clock, poll_seconds=3600.0)
+    done = asyncio.Event()
+
+    async def note(job: Job) -> None:
+        done.set()
+
+    w.handle("email", note)
+    w.start()
+    try:
+        await w.drain()  # the loop is idle, asleep for an hour
+        await storage.jobs.enqueue(NewJob("email", "e"), NOW)
+        await asyncio.wait_for(done.wait(), DEADLINE)
+    finally:
+        await w.close()
+
+
+async def test_shutdown_finishes_what_it_can_and_hands_the_rest_back(storage: Storage):
+    clock = FixedClock(NOW)
+    quick_may_finish, started = asyncio.Event(), asyncio.Event()
+    runs: list[str] = []
+
+    async def quick(job: Job) -> None:
+        await quick_may_finish.wait()
+        runs.append(job.key)
+
+    async def stuck(job: Job) -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    w = worker(storage, clock, concurrency=2)
+    w.handle("quick", quick)
+    w.handle("stuck", stuck)
+    await storage.jobs.enqueue_all([NewJob("quick", "q"), NewJob("stuck", "s")], NOW)
+    w.start()
+    await asyncio.wait_for(started.wait(), DEADLINE)
+    closing = asyncio.create_task(w.close(grace=DEADLINE / 4))
+    quick_may_finish.set()
+    await closing
+    assert runs == ["q"]
+    quick_state, stuck_state = await storage.jobs.state("q"), await storage.jobs.state("s")
+    assert quick_state is not None
+    assert quick_state.status is JobStatus.DONE
+    assert stuck_state is not None
+    assert stuck_state.status is JobStatus.PENDING
+    assert stuck_state.attempts == 0  # handed back, the interrupted attempt not counted
+
+    # Handed back, not left to its lease: the next process takes it at once.
+    ran: list[str] = []
+
+    async def unstuck(job: Job) -> None:
+        ran.append(job.key)
+
+    after = worker(storage, clock)
+    after.handle("stuck", unstuck)
+    await after.drain()
+    assert ran == ["s"]
+
+
+async def test_two_workers_over_separate_connections_run_each_job_exactly_once(
+    storage: Storage, database: Database
+):
+    clock = FixedClock(NOW)
+    total = 120
+    await storage.jobs.enqueue_all([NewJob("vote", f"v{i}") for i in range(total)], NOW)
+    engines = [
+        Database(database.url, pool_size=4, connect_args=database.connect_args) for _ in range(2)
+    ]
+    ran: list[tuple[int, int]] = []
+    workers = [
+        Worker(SqlJobs(engine), clock, concurrency=5, draw=lambda: 0.5) for engine in engines
+    ]
+    for index, each in enumerate(workers):
+
+        async def record(job: Job, index: int = index) -> None:
+            ran.append((index, job.id))
+            await asyncio.sleep(0)  # let the other worker claim meanwhile
+
+        each.handle("vote", record)
+    try:
+        await asyncio.gather(*(each.drain() for each in workers))
+    finally:
+        for engine in engines:
+            await engine.close()
+    ids = [job_id for _, job_id in ran]
+    assert len(ids) == total
+    assert len(set(ids)) == total
+    assert {index for index, _ in ran} == {0, 1}
+
+
+async def claimed_until(storage: Storage, key: str) -> datetime | None:
+    async with storage.database.reading() as session:
+        return await session.scalar(select(models.Job.claimed_until).where(models.Job.key == key))
+
+
+async def test_tidying_runs_hourly_once_for_all_processes_and_forgets_old_jobs(storage: Storage):
+    clock = FixedClock(NOW)
+    await storage.jobs.enqueue(NewJob("email", "email:old"), NOW)
+    (old,) = await storage.jobs.claim(["email"], "w", NOW, limit=1, lease=timedelta(seconds=30))
+    await storage.jobs.complete(old, "w", NOW)
+    workers = [worker(storage, clock) for _ in range(2)]
+    for each in workers:  # two processes start
+        chores.register(each, storage, clock)
+        await chores.start(storage, clock)
+    await asyncio.gather(*(each.drain() for each in workers))
+    first = await storage.jobs.state("tidy:2026-12-05T12")
+    assert first is not None
+    assert first.status is JobStatus.DONE
+    following = await storage.jobs.state("tidy:2026-12-05T13")
+    assert following is not None
+    assert (following.status, following.due_at) == (JobStatus.PENDING, NOW + timedelta(hours=1))
+    assert await storage.jobs.state("email:old") is not None  # finished a moment ago: kept
+
+    clock.current = NOW + chores.KEEP_JOBS + timedelta(hours=1)
+    await asyncio.gather(*(each.drain() for each in workers))
+    assert await storage.jobs.state("email:old") is None
+    assert await storage.jobs.state("tidy:2026-12-05T12") is None
+    later = await storage.jobs.state(f"tidy:{clock.now() + timedelta(hours=1):%Y-%m-%dT%H}")
+    assert later is not None
+    assert later.status is JobStatus.PENDING
