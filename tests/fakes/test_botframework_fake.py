@@ -30,6 +30,7 @@ from botframework.connector.auth import (
     MicrosoftAppCredentials,
     SimpleCredentialProvider,
 )
+from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import HttpOperationError
 
@@ -52,6 +53,13 @@ CARD = {
         {"type": "Action.Execute", "title": "Book", "verb": "book", "data": {"slot": "s-1"}}
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def no_cached_signing_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botbuilder caches signing keys per metadata URL for the whole process, and a later
+    test's fake may be given an earlier one's port: each test starts with an empty cache."""
+    monkeypatch.setattr(JwtTokenExtractor, "metadataCache", {})
 
 
 @pytest.fixture(scope="module")
