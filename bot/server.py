@@ -16,6 +16,7 @@ from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
 from adapters.slack.endpoint import start_slack
 from adapters.teams.endpoint import start_teams
+from adapters.teams.timing import TeamsTiming
 from adapters.web.endpoint import start_web
 from bot import chores
 from bot.access_log import PathOnlyAccessLogger
@@ -54,6 +55,8 @@ SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
 TEAMS_PATHS = ("/api/messages",)
 WEB_PATHS = ("/", "/playground/{tail:.*}")
 CHAT_KEY = web.AppKey("chat_endpoints", dict)
+# Set once the poll clock's first tick (at start-up) has done what was due: tests wait on it.
+FIRST_TICK_KEY = web.AppKey("first_tick", asyncio.Event)
 
 
 def build_app(
@@ -62,11 +65,13 @@ def build_app(
     *,
     clock: Clock | None = None,
     folder: Path | None = None,
+    teams_timing: TeamsTiming | None = None,
 ) -> web.Application:
     """The application for ``settings``; its services start and stop with it.
 
     ``folder`` keeps local state (the playground's demo calendars); the
-    working directory's ``.pairtime`` by default.
+    working directory's ``.pairtime`` by default. ``clock`` and ``teams_timing``
+    replace the real ones (tests).
     """
     folder = folder or Path.cwd() / ".pairtime"
     app = web.Application()
@@ -96,7 +101,7 @@ def build_app(
             app[SERVICES_KEY] = services
             app[connect.FLOWS_KEY] = services.flows
             chat = ChatContext(services.scheduler, storage, services.clock, settings.base_url, http)
-            endpoints = await _start_chat(current, chat)
+            endpoints = await _start_chat(current, chat, teams_timing)
             app[CHAT_KEY] = endpoints
             for name, endpoint in endpoints.items():
                 services.messengers.register(Platform(name), endpoint.messenger)
@@ -104,7 +109,11 @@ def build_app(
             chores.register(services.worker, storage, services.clock)
             await chores.start(storage, services.clock)
             services.worker.start()
-            ticking = asyncio.create_task(clockwork(services), name="pairtime-clockwork")
+            first_tick = asyncio.Event()
+            app[FIRST_TICK_KEY] = first_tick
+            ticking = asyncio.create_task(
+                clockwork(services, first_tick), name="pairtime-clockwork"
+            )
             try:
                 yield
             finally:
@@ -123,12 +132,16 @@ def build_app(
     return app
 
 
-async def _start_chat(settings: Settings, chat: ChatContext) -> dict[str, ChatEndpoint]:
+async def _start_chat(
+    settings: Settings, chat: ChatContext, teams_timing: TeamsTiming | None
+) -> dict[str, ChatEndpoint]:
     endpoints: dict[str, ChatEndpoint] = {}
     if settings.slack.enabled:
         endpoints[Platform.SLACK.value] = await start_slack(settings.slack, chat)
     if settings.teams.enabled:
-        endpoints[Platform.TEAMS.value] = await start_teams(settings.teams, chat)
+        endpoints[Platform.TEAMS.value] = await start_teams(
+            settings.teams, chat, timing=teams_timing
+        )
     if settings.playground_enabled:
         endpoints[Platform.WEB.value] = await start_web(chat)
     return endpoints
@@ -137,7 +150,7 @@ async def _start_chat(settings: Settings, chat: ChatContext) -> dict[str, ChatEn
 TICK_SECONDS = 15
 
 
-async def clockwork(services: Services) -> None:
+async def clockwork(services: Services, first_tick: asyncio.Event | None = None) -> None:
     """Poll deadlines and reminders, at start-up and then every few seconds.
 
     At start-up first, so a deadline that passed while Pairtime was stopped is
@@ -150,6 +163,8 @@ async def clockwork(services: Services) -> None:
                 await services.messengers.deliver(program, outcome)
         except Exception:  # one bad tick must not stop the clock
             log.exception("the poll clock failed this time; it will try again")
+        if first_tick is not None:
+            first_tick.set()
         await asyncio.sleep(TICK_SECONDS)
 
 

@@ -119,6 +119,14 @@ class ConnectLinks(Protocol):
         ...
 
 
+class EventLog(Protocol):
+    """Chat events seen before: Slack and Teams resend what they think was lost."""
+
+    async def first_time(self, key: str, now: datetime) -> bool:
+        """Record ``key``; True only for the first caller, whichever process it runs in."""
+        ...
+
+
 class Jobs(Protocol):
     """Durable work (see :mod:`core.jobs`): enqueued here, run by a worker in some process.
 

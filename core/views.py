@@ -253,6 +253,20 @@ class MessageUpdate:
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """The answer where the person spoke; for a click, it replaces the clicked message when
+    ``replaces_original``, else it is a private answer."""
+
+    view: View
+    replaces_original: bool = False
+
+
+# One thing delivering an outcome does: what a chat transport performs, and what a durable
+# outbox would keep until it is done.
+Effect = Answer | Broadcast | DirectMessage | MessageUpdate
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """Everything a request or a click produces.
 
@@ -268,3 +282,11 @@ class Outcome:
     replaces_original: bool = False
     broadcast: Broadcast | None = None
     updates: tuple[MessageUpdate, ...] = ()
+
+    def effects(self) -> tuple[Effect, ...]:
+        """What delivering this outcome does, in order: updates of earlier messages first
+        (the newest state shows soonest, in the order outcomes were made), then the answer,
+        the broadcast, and the private messages."""
+        answer = () if self.reply is None else (Answer(self.reply, self.replaces_original),)
+        broadcast = () if self.broadcast is None else (self.broadcast,)
+        return (*self.updates, *answer, *broadcast, *self.direct)

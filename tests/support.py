@@ -12,6 +12,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from adapters.teams.timing import TeamsTiming
 from bot.bootstrap import prepare_database
 from bot.server import SERVICES_KEY, build_app
 from bot.services import Services
@@ -103,6 +104,7 @@ async def running_app(
     keys: Sequence[str] | None = None,
     clock: Clock | None = None,
     playground: bool = False,
+    teams_timing: TeamsTiming | None = None,
 ) -> AsyncIterator[AppUnderTest]:
     """The real aiohttp app on a free port over a fresh database in ``folder``.
 
@@ -117,7 +119,13 @@ async def running_app(
     )
     try:
         await prepare_database(storage.database, migrate_if_behind=False)
-        app = build_app(settings, storage, clock=clock, folder=folder / ".pairtime")
+        app = build_app(
+            settings,
+            storage,
+            clock=clock,
+            folder=folder / ".pairtime",
+            teams_timing=teams_timing,
+        )
         async with running(app) as base_url:
             yield AppUnderTest(base_url, storage, app)
     finally:

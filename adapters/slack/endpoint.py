@@ -13,8 +13,9 @@ process it arrives (the processed-events table).
 
 The app runs with ``process_before_response=True``: each listener is awaited
 in the request itself, acknowledges, and hands its work to a tracked
-background task (see ``tasks``), so the acknowledgement never waits for bolt's
-polling loop, and shutdown can let unfinished work end instead of dropping it.
+background task (``adapters.chat.BackgroundWork``), so the acknowledgement never
+waits for bolt's polling loop, and shutdown can let unfinished work end instead of
+dropping it.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.chat import ChatContext, ChatEndpoint
+from adapters.chat import BackgroundWork, ChatContext, ChatEndpoint, Deduplicator
 from adapters.slack.channels import SlackChannelMembers
 from adapters.slack.config import SlackSettings
 from adapters.slack.inbound import MAX_BODY_BYTES, Checked, check
@@ -46,9 +47,8 @@ from adapters.slack.messenger import (
     web_client,
 )
 from adapters.slack.people import SlackPeople
-from adapters.slack.tasks import BackgroundWork
-from core.ports import ChannelMembers, Clock, Messenger
-from storage.repositories.events import SqlEventLog
+from adapters.slack.transport import SlackProactiveMessenger
+from core.ports import ChannelMembers, Messenger
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +70,18 @@ class SlackEndpoint:
         channel_members: SlackChannelMembers,
         *,
         verifier: SignatureVerifier,
-        events: SqlEventLog,
-        clock: Clock,
+        seen: Deduplicator,
     ) -> None:
         self._app = app
         self._messenger = messenger
         self._work = work
         self._channel_members = channel_members
         self._verifier = verifier
-        self._events = events
-        self._clock = clock
+        self._seen = seen
 
     @property
     def messenger(self) -> Messenger:
-        return self._messenger
+        return SlackProactiveMessenger(self._messenger)
 
     @property
     def channel_members(self) -> ChannelMembers:
@@ -124,9 +122,7 @@ class SlackEndpoint:
         if not isinstance(checked, Checked):
             return _refuse(checked.status, checked.reason)
         trigger = checked.trigger_id
-        if trigger is not None and not await self._events.first_time(
-            f"slack:trigger:{trigger}", self._clock.now()
-        ):
+        if trigger is not None and not await self._seen.first_time(f"slack:trigger:{trigger}"):
             log.info("dropped a replayed Slack request (its trigger_id was seen before)")
             return web.Response(status=200)
         try:
@@ -210,7 +206,7 @@ def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
         authorize=authorize,  # type: ignore[arg-type]
         logger=bolt_log,
     )
-    work = BackgroundWork()
+    work = BackgroundWork("Slack")
     clients = WorkspaceClients(
         settings,
         chat.http,
@@ -219,15 +215,15 @@ def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
     )
     messenger = SlackMessenger(chat.storage, clients, Coalescer())
     people = SlackPeople(chat.storage)  # one users.info cache for speakers and channel members
-    SlackBot(chat, people, messenger, work).register(app)
+    seen = Deduplicator(chat.storage.events, chat.clock)  # Slack's retries and replays
+    SlackBot(chat, people, messenger, work, seen).register(app)
     return SlackEndpoint(
         app,
         messenger,
         work,
         SlackChannelMembers(clients, people),
         verifier=SignatureVerifier(settings.signing_secret.reveal()),
-        events=chat.storage.events,
-        clock=chat.clock,
+        seen=seen,
     )
 
 

@@ -4,16 +4,19 @@ Slack wants every request answered within 3 seconds and resends events it
 thinks were lost; reading calendars and running the engine can take longer.
 So each listener only acknowledges (the modal's also checks the form, which
 is pure and fast) and hands the work to a background task that runs once the
-acknowledgement is on its way (see ``tasks`` for why not bolt's lazy
-listeners).
+acknowledgement is on its way (``adapters.chat.BackgroundWork``). Not bolt's lazy
+listeners: bolt deep-copies each request for them, Web API client included, and that
+client holds the process's shared aiohttp session, which cannot be copied (``TypeError:
+cannot pickle '_contextvars.Context'``); the copy would also cost every request.
 
 Where answers go: a slash command answers through its response_url,
 ephemeral, unless it was typed in the DM with the bot; a mention in a
 channel answers with an ephemeral message to the requester (a slot picker is
 private to a pair); a direct message answers in the DM. A click replaces the
 clicked message when core says so, else answers ephemerally. Core's direct
-messages go to each person's DM. Any failure becomes a friendly message,
-never silence or a traceback.
+messages go to each person's DM. ``adapters.chat.deliver`` does the rest, through
+:class:`~adapters.slack.transport.SlackTransport`. Any failure becomes a friendly
+message, never silence or a traceback.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.chat import ChatContext
+from adapters.chat import BackgroundWork, ChatContext, Deduplicator, deliver
 from adapters.slack import render, translate
 from adapters.slack.messenger import (
     ConversationReply,
@@ -41,17 +44,14 @@ from adapters.slack.messenger import (
     slack_error,
 )
 from adapters.slack.people import SlackPeople
-from adapters.slack.tasks import BackgroundWork
+from adapters.slack.transport import DirectReply, SlackTransport
 from core.people import ChatIdentity, PersonId, Platform, identity_in
 from core.scheduling import Context
 from core.views import (
-    Broadcast,
     ConnectionStatusView,
     HelpView,
-    Notice,
     Outcome,
     SettingsView,
-    Tone,
 )
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,6 @@ Work = Callable[[Context], Awaitable[Outcome]]
 
 # core.scheduling.connections.status_view's words, without minting connect links (see _home).
 NOT_CONNECTED = "Your calendar is not connected."
-NOT_IN_CHANNEL = (
-    "I can only post in a channel I'm a member of. Add me with `/invite @Pairtime`, then ask again."
-)
 
 
 class SlackBot:
@@ -73,12 +70,14 @@ class SlackBot:
         people: SlackPeople,
         messenger: SlackMessenger,
         work: BackgroundWork,
+        seen: Deduplicator,
     ) -> None:
         self.chat = chat
         self.people = people
         self.messenger = messenger
         self.coalescer = messenger.coalescer
         self.work = work
+        self.seen = seen
 
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.deduplicate)
@@ -99,11 +98,9 @@ class SlackBot:
         """Slack resends events it thinks were lost (X-Slack-Retry-Num): handle each event once,
         across processes, by its ``event_id``."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            key = f"slack:{event_id}"
-            if not await self.chat.storage.events.first_time(key, self.chat.clock.now()):
-                log.info("Slack resent event %s, which was handled already", event_id)
-                return BoltResponse(status=200, body="")
+        if event_id and not await self.seen.first_time(f"slack:{event_id}"):
+            log.info("Slack resent event %s, which was handled already", event_id)
+            return BoltResponse(status=200, body="")
         await next_()
         return None
 
@@ -272,7 +269,7 @@ class SlackBot:
         private = clicked.in_view or (clicked.channel_id or "").startswith("D")
         reply: Reply
         if clicked.in_view:  # App Home: answers go to the DM
-            reply = _LazyDirectReply(self.messenger, client, team, clicked.user_id)
+            reply = DirectReply(self.messenger, client, team, clicked.user_id)
         elif clicked.response_url:
             reply = ResponseUrlReply(
                 clicked.response_url,
@@ -327,7 +324,7 @@ class SlackBot:
             client,
             team,
             user,
-            _LazyDirectReply(self.messenger, client, team, user),
+            DirectReply(self.messenger, client, team, user),
             private=True,
             conversation=None,
             mentions=list(form.people),
@@ -348,14 +345,20 @@ class SlackBot:
         work: Work,
         mentions: Sequence[str] = (),
     ) -> Context | None:
-        """Resolve the speaker, do ``work``, answer; on any failure, apologise.
+        """Resolve the speaker, do ``work``, deliver what core decided; on any failure,
+        apologise.
 
         ``conversation`` is the channel spoken in: where a broadcast (a poll) is posted.
-        What core decided is delivered in full even when one part fails: an answer that
-        cannot go where the person spoke (an expired response_url) goes to their DM, and
-        the other people's messages are sent regardless.
         """
-        direct = _LazyDirectReply(self.messenger, client, team, user_id)
+        transport = SlackTransport(
+            self.messenger,
+            client,
+            translate.program_for(team),
+            team=team,
+            user_id=user_id,
+            reply=reply,
+            conversation=conversation,
+        )
         try:
             if mentions:
                 # People mentioned become known to Pairtime (name, email, zone) before core
@@ -365,24 +368,9 @@ class SlackBot:
             outcome = await work(ctx)
         except Exception as error:  # noqa: BLE001 - logged, and the person is told
             _log_failure(error)
-            await _apologise(reply, direct)
+            await transport.apologise()
             return None
-        complete = True
-        if outcome.reply is not None:
-            payload = render.message(outcome.reply)
-            try:
-                await reply.send(payload, replace=outcome.replaces_original)
-            except Exception as error:  # noqa: BLE001 - logged; the DM is the second way
-                _log_failure(error)
-                complete = await _attempt(direct.send(payload))
-        complete &= await _attempt(self.messenger.send_direct(client, ctx.program, outcome.direct))
-        complete &= await _attempt(self.messenger.update_all(client, outcome.updates))
-        if outcome.broadcast is not None:
-            complete &= await _attempt(
-                self._broadcast(client, conversation, outcome.broadcast, reply)
-            )
-        if not complete:
-            await _apologise(reply, direct)
+        await deliver(outcome, transport, speaker=ctx.person.id, posted=self.chat.scheduler.posted)
         return ctx
 
     async def _context(
@@ -400,32 +388,6 @@ class SlackBot:
         return await self.chat.scheduler.context(
             program, person, identity, private=private, channel=None if private else channel
         )
-
-    async def _broadcast(
-        self,
-        client: AsyncWebClient,
-        conversation: str | None,
-        broadcast: Broadcast,
-        reply: Reply,
-    ) -> None:
-        """Post for everyone (in the channel core names, else where the person spoke), and
-        tell core where it landed."""
-        channel = broadcast.channel or conversation
-        if channel is None:
-            log.warning("a message for everyone came without a channel; not posted")
-            return
-        payload = render.message(broadcast.view)
-        try:
-            posted = await client.chat_postMessage(
-                channel=channel, text=payload["text"], blocks=payload["blocks"]
-            )
-        except SlackApiError as error:
-            if slack_error(error) not in {"not_in_channel", "channel_not_found"}:
-                raise
-            await reply.send(render.message(Notice(NOT_IN_CHANNEL, Tone.WARNING)))
-            return
-        where = {"channel": str(posted["channel"]), "ts": str(posted["ts"])}
-        await self.chat.scheduler.posted(broadcast.key, where)
 
     async def _in_bot_dm(
         self, client: AsyncWebClient, team: str, user_id: str, channel_id: str
@@ -452,7 +414,6 @@ class SlackBot:
         trigger_id: str | None,
         partner: str | None,
     ) -> None:
-        reply = _LazyDirectReply(self.messenger, client, team, user_id)
         try:
             ctx = await self._context(client, team, user_id, private=True)
             settings = await self.chat.storage.programs.settings(ctx.program)
@@ -465,7 +426,9 @@ class SlackBot:
             await client.views_open(trigger_id=trigger_id, view=modal)
         except Exception as error:  # noqa: BLE001 - logged, and the person is told
             _log_failure(error)
-            await _apologise(reply)
+            await SlackTransport(
+                self.messenger, client, translate.program_for(team), team=team, user_id=user_id
+            ).apologise()
 
     async def publish_home(self, client: AsyncWebClient, ctx: Context) -> None:
         view = render.home(await self._home(ctx))
@@ -531,23 +494,6 @@ class SlackBot:
         return identity.user_id if identity is not None else None
 
 
-class _LazyDirectReply:
-    """Answers in the person's DM with the bot, opened when first needed."""
-
-    def __init__(
-        self, messenger: SlackMessenger, client: AsyncWebClient, team: str, user_id: str
-    ) -> None:
-        self._messenger = messenger
-        self._client = client
-        self._team = team
-        self._user_id = user_id
-
-    async def send(self, payload: JsonDict, *, replace: bool = False) -> None:
-        del replace
-        channel = await self._messenger.dm_channel(self._client, self._team, self._user_id)
-        await ConversationReply(self._client, channel).send(payload)
-
-
 def _team(context: AsyncBoltContext, body: JsonDict) -> str:
     """The workspace the app is installed in (the program), as bolt resolved it."""
     team = context.team_id or context.enterprise_id
@@ -561,20 +507,3 @@ def _log_failure(error: Exception) -> None:
         log.warning("Slack refused a call: %s", slack_error(error))
     else:
         log.error("a Slack request failed", exc_info=error)
-
-
-async def _attempt(step: Awaitable[None]) -> bool:
-    """Run one delivery step; False (logged) when it failed."""
-    try:
-        await step
-    except Exception as error:  # noqa: BLE001 - logged; the caller apologises
-        _log_failure(error)
-        return False
-    return True
-
-
-async def _apologise(*places: Reply) -> None:
-    """Tell the person something went wrong: where they spoke, else in their DM."""
-    for where in places:
-        if await _attempt(where.send(render.failure())):
-            return

@@ -9,9 +9,8 @@ tokens never are.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Protocol
 
 import aiohttp
@@ -24,11 +23,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack import render, translate
+from adapters.slack import render
 from adapters.slack.config import SlackSettings
 from adapters.slack.installations import SealedInstallationStore
 from core.people import PersonId, ProgramId, identity_in
-from core.views import Confirmation, DirectMessage, MessageUpdate, Outcome, View
+from core.views import Confirmation, MessageUpdate, View
 from storage.store import Storage
 
 log = logging.getLogger(__name__)
@@ -216,71 +215,29 @@ class WorkspaceClients:
 
 
 class SlackMessenger:
-    """Direct messages to people (core's ``Messenger`` port, and ``Outcome.direct``)."""
+    """Writes to Slack outside any request's answer: private messages to people, through
+    their DM with the bot, and updates of messages posted before, coalesced."""
 
     def __init__(self, storage: Storage, clients: WorkspaceClients, coalescer: Coalescer) -> None:
         self._storage = storage
-        self._clients = clients
+        self.clients = clients
         self.coalescer = coalescer
         self._dm_channels: dict[tuple[str, str], str] = {}
 
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
-        """Messages Pairtime sends first (after a calendar connects, for example).
-
-        Never raises: what was being done when Pairtime spoke (a calendar connection) stands,
-        and a message that cannot be sent is logged.
-        """
-        if not outcome.direct and not outcome.updates:
+    async def update(self, client: AsyncWebClient, update: MessageUpdate) -> None:
+        """Replace a message posted earlier (``{"channel", "ts"}``), coalesced per message."""
+        channel, ts = update.message.get("channel"), update.message.get("ts")
+        if not channel or not ts:
+            log.warning("a message update names no Slack message; not sent")
             return
-        try:
-            await self._deliver(program, outcome)
-        except SlackApiError as error:
-            log.warning("a message to %s failed: %s", program, slack_error(error))
-        except Exception:
-            log.exception("a message to %s failed", program)
+        payload = render.message(update.view)
 
-    async def _deliver(self, program: ProgramId, outcome: Outcome) -> None:
-        team = translate.team_of(program)
-        client = await self._clients.for_team(team) if team else None
-        if client is None:
-            log.warning(
-                "no Slack installation for %s: %d message(s) not sent", program, len(outcome.direct)
+        async def send() -> None:
+            await client.chat_update(
+                channel=channel, ts=ts, text=payload["text"], blocks=payload["blocks"]
             )
-            return
-        await self.send_direct(client, program, outcome.direct)
-        await self.update_all(client, outcome.updates)
 
-    async def send_direct(
-        self, client: AsyncWebClient, program: ProgramId, messages: Sequence[DirectMessage]
-    ) -> None:
-        """Each message to its person's DM, concurrently; one failure does not stop the rest."""
-        results = await asyncio.gather(
-            *(self.send_to(client, program, m.person, m.view) for m in messages),
-            return_exceptions=True,
-        )
-        for result in results:
-            if isinstance(result, SlackApiError):
-                log.warning("a direct message was not delivered: %s", slack_error(result))
-            elif isinstance(result, BaseException):
-                log.error("a direct message was not delivered", exc_info=result)
-
-    async def update_all(self, client: AsyncWebClient, updates: Sequence[MessageUpdate]) -> None:
-        """Replace messages posted earlier (``{"channel", "ts"}``), coalesced per message."""
-        for update in updates:
-            channel, ts = update.message.get("channel"), update.message.get("ts")
-            if not channel or not ts:
-                log.warning("a message update names no Slack message; not sent")
-                continue
-            payload = render.message(update.view)
-
-            async def send(
-                channel: str = channel, ts: str = ts, payload: JsonDict = payload
-            ) -> None:
-                await client.chat_update(
-                    channel=channel, ts=ts, text=payload["text"], blocks=payload["blocks"]
-                )
-
-            await self.coalescer.submit(("message", channel, ts), send)
+        await self.coalescer.submit(("message", channel, ts), send)
 
     async def send_to(
         self, client: AsyncWebClient, program: ProgramId, person: PersonId, view: View

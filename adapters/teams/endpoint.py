@@ -31,8 +31,10 @@ from adapters.teams.bot import INCOMING, PairtimeBot
 from adapters.teams.config import TeamsSettings
 from adapters.teams.members import TeamsChannelMembers
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
+from adapters.teams.timing import TeamsTiming
 from adapters.teams.translate import BadActivity, parse_activity
-from adapters.teams.turns import INVOKE_BUDGET, Turns
+from adapters.teams.transport import TeamsProactiveMessenger
+from adapters.teams.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +60,14 @@ class TeamsEndpoint:
         self._credentials = credentials
         self._turns = turns
         self._messenger = messenger
+        self._proactive = TeamsProactiveMessenger(messenger)
         self._channel_members = channel_members
         self._bot = PairtimeBot(turns)
         self._keys: asyncio.Task[None] | None = None
 
     @property
-    def messenger(self) -> TeamsMessenger:
-        return self._messenger
+    def messenger(self) -> TeamsProactiveMessenger:
+        return self._proactive
 
     @property
     def channel_members(self) -> TeamsChannelMembers:
@@ -122,6 +125,12 @@ class TeamsEndpoint:
             return web.Response(status=response.status)
         return web.json_response(response.body, status=response.status)
 
+    async def idle(self) -> None:
+        """Return once every acknowledged activity has been worked on and the card updates
+        it queued have been sent (tests, benchmarks)."""
+        await self._turns.idle()
+        await self._messenger.updates.idle()
+
     async def close(self) -> None:
         if self._keys is not None:
             self._keys.cancel()
@@ -140,19 +149,21 @@ async def start_teams(
     *,
     auth_configuration: Any = None,
     credentials_factory: Any = None,
-    invoke_budget: float = INVOKE_BUDGET,
+    timing: TeamsTiming | None = None,
 ) -> ChatEndpoint:
     """The endpoint for ``settings``. The keyword arguments replace botbuilder's configuration
-    object and credential factory (tests point them at fakes) and the invoke time budget."""
+    object and credential factory (tests point them at fakes), and the clock and the invoke
+    budget (``timing``)."""
+    timing = timing or TeamsTiming()
     authentication, credentials = connection.build_authentication(
         settings, auth_configuration=auth_configuration, credentials_factory=credentials_factory
     )
     adapter = CloudAdapter(authentication)
     adapter.on_turn_error = _on_turn_error
-    outbox = Outbox(adapter, settings.app_id)
-    messenger = TeamsMessenger(outbox, chat.storage, chat.clock, chat.base_url)
+    outbox = Outbox(adapter, settings.app_id, timer=timing.timer)
+    messenger = TeamsMessenger(outbox, chat.storage, chat.clock, chat.base_url, timing)
     members = TeamsChannelMembers(outbox, chat.storage, chat.clock)
-    turns = Turns(chat, outbox, messenger, channel_members=members, invoke_budget=invoke_budget)
+    turns = Turns(chat, outbox, messenger, channel_members=members, timing=timing)
     endpoint = TeamsEndpoint(
         settings=settings,
         adapter=adapter,

@@ -14,9 +14,7 @@ replaced by an older open one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
@@ -32,10 +30,11 @@ from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import HttpOperationError
 
 from adapters.teams import cards, translate
+from adapters.teams.timing import MonotonicTimer, TeamsTiming, Timer
 from adapters.teams.translate import JsonDict
 from core.people import PersonId, Platform, ProgramId, identity_in
 from core.ports import Clock
-from core.views import MessageUpdate, Outcome, PollView, View
+from core.views import MessageUpdate, PollView, View
 from storage.store import Storage
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,6 @@ PER_SECOND = 7  # Teams: 7 messages per second per conversation (then 8 per 2 s,
 MAX_ATTEMPTS = 4
 LONGEST_WAIT = 30.0  # seconds: a Retry-After beyond this is not waited for
 UPDATE_INTERVAL = 1.0  # seconds between two updates of one message
-LATE_ANSWER_INTERVAL = 30.0  # seconds between two late answers to one person about one card
 FINAL_MEMORY = 10_000  # messages remembered as showing a final card (a closed poll)
 
 
@@ -60,8 +58,9 @@ class DeliveryFailed(Exception):
 class Pacer:
     """At most ``per_second`` sends a second into any one conversation."""
 
-    def __init__(self, per_second: int = PER_SECOND) -> None:
+    def __init__(self, per_second: int = PER_SECOND, *, timer: Timer | None = None) -> None:
         self._per_second = per_second
+        self._timer = timer or MonotonicTimer()
         self._sent: dict[str, deque[float]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -69,18 +68,18 @@ class Pacer:
         lock = self._locks.setdefault(conversation_id, asyncio.Lock())
         async with lock:
             sent = self._sent.setdefault(conversation_id, deque())
-            now = time.monotonic()
+            now = self._timer.now()
             while sent and now - sent[0] >= 1.0:
                 sent.popleft()
             if len(sent) >= self._per_second:
-                await asyncio.sleep(1.0 - (now - sent[0]))
+                await self._timer.sleep(1.0 - (now - sent[0]))
                 sent.popleft()
-            sent.append(time.monotonic())
+            sent.append(self._timer.now())
         if len(self._sent) > 10_000:
             self._forget_idle()
 
     def _forget_idle(self) -> None:
-        now = time.monotonic()
+        now = self._timer.now()
         for key in [k for k, v in self._sent.items() if not v or now - v[-1] >= 1.0]:
             self._sent.pop(key, None)
             if (lock := self._locks.get(key)) is not None and not lock.locked():
@@ -90,10 +89,18 @@ class Pacer:
 class Outbox:
     """The botbuilder calls that write to Teams, with pacing and 429 retries."""
 
-    def __init__(self, adapter: Any, app_id: str | None, *, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self,
+        adapter: Any,
+        app_id: str | None,
+        *,
+        pacer: Pacer | None = None,
+        timer: Timer | None = None,
+    ) -> None:
         self._adapter = adapter
         self._app_id = app_id or None
-        self._pacer = pacer or Pacer()
+        self._timer = timer or MonotonicTimer()
+        self._pacer = pacer or Pacer(timer=self._timer)
 
     async def post(self, reference: Mapping[str, Any], activity: JsonDict) -> str | None:
         """Post ``activity`` where ``reference`` points: a reply to its ``activityId`` when it
@@ -231,7 +238,7 @@ class Outbox:
                 if status != 429 or attempt == MAX_ATTEMPTS or wait > LONGEST_WAIT:
                     raise DeliveryFailed(status) from error
                 log.info("Teams asked to slow down (429); retrying in %.1f s", wait)
-                await asyncio.sleep(wait)
+                await self._timer.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -245,10 +252,15 @@ class Coalescer(Generic[T]):
     """
 
     def __init__(
-        self, send: Callable[[T], Awaitable[None]], *, interval: float = UPDATE_INTERVAL
+        self,
+        send: Callable[[T], Awaitable[None]],
+        *,
+        interval: float = UPDATE_INTERVAL,
+        timer: Timer | None = None,
     ) -> None:
         self._send = send
         self._interval = interval
+        self._timer = timer or MonotonicTimer()
         self._pending: dict[Hashable, T] = {}
         self._workers: dict[Hashable, asyncio.Task[None]] = {}
         self._sent_at: dict[Hashable, float] = {}
@@ -272,17 +284,20 @@ class Coalescer(Generic[T]):
         """Send what is pending now, and from then on without waiting out the interval: for
         shutdown, so that the last version of every card goes out."""
         self._flushing.set()
-        workers = list(self._workers.values())
-        if workers:
-            await asyncio.gather(*workers, return_exceptions=True)
+        await self.idle()
+
+    async def idle(self) -> None:
+        """Return once everything submitted has been sent (or has failed, logged)."""
+        while self._workers:
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
 
     async def _run(self, key: Hashable) -> None:
         try:
             while key in self._pending:
-                wait = self._sent_at.get(key, -self._interval) + self._interval - time.monotonic()
+                last = self._sent_at.get(key)
+                wait = 0.0 if last is None else last + self._interval - self._timer.now()
                 if wait > 0 and not self._flushing.is_set():
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._flushing.wait(), wait)
+                    await self._timer.sleep(wait, until=self._flushing)
                 item = self._pending.pop(key)
                 try:
                     await self._send(item)
@@ -291,40 +306,38 @@ class Coalescer(Generic[T]):
                     log.warning("a coalesced send was not delivered (status %s)", error.status)
                 except Exception:  # one failure must not stop the sends after it
                     log.exception("a coalesced send failed")
-                self._sent_at[key] = time.monotonic()
+                self._sent_at[key] = self._timer.now()
         finally:
             self._workers.pop(key, None)
             if len(self._sent_at) > FINAL_MEMORY:
-                now = time.monotonic()
+                now = self._timer.now()
                 for old in [k for k, at in self._sent_at.items() if now - at > self._interval]:
                     self._sent_at.pop(old, None)
 
 
 class TeamsMessenger:
-    """core's Messenger: private messages to people, through their stored references, and
-    updates of the messages Pairtime posted (polls), coalesced."""
+    """Private messages to people, through their stored references, and updates of the
+    messages Pairtime posted (polls), coalesced."""
 
-    def __init__(self, outbox: Outbox, storage: Storage, clock: Clock, base_url: str) -> None:
+    def __init__(
+        self,
+        outbox: Outbox,
+        storage: Storage,
+        clock: Clock,
+        base_url: str,
+        timing: TeamsTiming | None = None,
+    ) -> None:
+        timing = timing or TeamsTiming()
         self._outbox = outbox
         self._storage = storage
         self._clock = clock
         self._base_url = base_url
         self.updates: Coalescer[tuple[Mapping[str, str], View]] = Coalescer(
-            self._update, interval=UPDATE_INTERVAL
+            self._update, interval=timing.update_interval, timer=timing.timer
         )
         self.late: Coalescer[tuple[ProgramId, PersonId, View]] = Coalescer(
-            self._late, interval=LATE_ANSWER_INTERVAL
+            self._late, interval=timing.late_answer_interval, timer=timing.timer
         )
-
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
-        """Send ``outcome``'s private messages and update the messages it changed (the clock's
-        closes and reminders, and what turns hand over)."""
-        self.apply(outcome.updates)
-        for message in outcome.direct:
-            try:
-                await self.send(program, message.person, message.view)
-            except DeliveryFailed as error:
-                log.warning("a private message was not delivered (status %s)", error.status)
 
     def apply(self, updates: Iterable[MessageUpdate]) -> None:
         """Queue each update for its message (see :class:`Coalescer`); returns at once."""
@@ -341,7 +354,7 @@ class TeamsMessenger:
         self, program: ProgramId, person: PersonId, about: Hashable, view: View
     ) -> None:
         """A click's answer that came too late for Teams' reply: to the person's personal
-        chat, at most one each :data:`LATE_ANSWER_INTERVAL` about one card, the newest."""
+        chat, at most one each ``late_answer_interval`` about one card, the newest."""
         self.late.submit((program, person, about), (program, person, view))
 
     async def post_shared(self, reference: Mapping[str, Any], view: View) -> dict[str, str]:
@@ -373,6 +386,11 @@ class TeamsMessenger:
 
     async def _late(self, item: tuple[ProgramId, PersonId, View]) -> None:
         await self.send(*item)
+
+    async def person(self, program: ProgramId, user_id: str) -> PersonId | None:
+        """The person Pairtime knows as ``user_id`` (a Teams stable id) in ``program``."""
+        found = await self._storage.people.by_chat_user(program, user_id)
+        return found.id if found is not None else None
 
     async def send(self, program: ProgramId, person: PersonId, view: View) -> bool:
         """Write to ``person`` privately; False when Pairtime has no way to reach them."""

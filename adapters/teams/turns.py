@@ -1,12 +1,14 @@
 """What Pairtime does with each Teams activity: who is speaking, what they asked, what to
 send back. No botbuilder type appears here: activities arrive parsed (``translate``), views
-leave as cards (``cards``), and the :class:`~adapters.teams.messenger.Outbox` does the I/O.
+leave as cards (``cards``), outcomes are delivered by ``adapters.chat.deliver`` through a
+:class:`~adapters.teams.transport.TeamsTransport`, and the
+:class:`~adapters.teams.messenger.Outbox` does the I/O.
 
 Teams wants an HTTP answer fast and resends what it does not get answered, so messages are
 acknowledged at once and handled in a background task (kept, and awaited on close); a card
 click (``adaptiveCard/action``) is answered with the updated card when it is ready within
-``invoke_budget`` seconds, and otherwise with a "Working on it…" card that the finished
-answer then replaces.
+the invoke budget (``timing.InvokeBudget``), and otherwise with a "Working on it…" card
+that the finished answer then replaces.
 
 Shared conversations (team channels, group chats) have no message only one person sees, so:
 a poll's draft goes to the organiser's personal chat, and so do connect links; a click on a
@@ -23,56 +25,36 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Coroutine
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from adapters.chat import ChatContext
+from adapters.chat import BackgroundWork, ChatContext, Deduplicator, deliver
 from adapters.teams import cards, translate
 from adapters.teams.members import TeamsChannelMembers
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
+from adapters.teams.timing import TeamsTiming
 from adapters.teams.translate import Account, Click, Incoming, JsonDict
+from adapters.teams.transport import POSTED_ELSEWHERE, Conversation, LateTransport, TeamsTransport
 from core.people import ChatIdentity, Person, Platform
 from core.scheduling import Context
-from core.views import (
-    Broadcast,
-    ConnectPrompt,
-    DirectMessage,
-    Notice,
-    Outcome,
-    PollDraftView,
-    Tone,
-    View,
-)
+from core.views import ConnectPrompt, DirectMessage, Notice, Outcome, PollDraftView
 from storage.repositories.people import ChatProfile
 
 log = logging.getLogger(__name__)
 
-INVOKE_BUDGET = 4.0  # seconds; Teams gives up on an invoke after about 5
 # Messages handled at once. More would only queue on the database (SQLite takes one writer
 # at a time, and its busy handler sleeps), and on the calendar services' rate limits.
 CONCURRENT_MESSAGES = 8
 ROSTER_TTL = 3600.0  # seconds a roster lookup (email, AAD id) is trusted
 PEOPLE_TTL = 60.0  # seconds a speaker's stored profile is reused without reading it again
-POSTED_ELSEWHERE = "I've answered in a new message."
 DRAFT_SENT = (
     "I've sent you the draft poll in our personal chat: change it there if you like, then post "
     "it, and it will appear here for everyone."
 )
 LINKS_SENT = "I've sent you a private message with the links to connect your calendar."
-COUNTING = "Got it. The card will show it in a moment."
-# A click on a shared card is answered with its receipt when the clicks queued before it on
-# that card should be done within this many seconds; otherwise with COUNTING at once.
-QUICK_ANSWER = 0.05
-QUEUE_CHECK = 0.01  # seconds between two looks at that queue while a click waits
-DEFAULT_PACE = 0.02  # seconds a click is assumed to take on a card not timed yet
-NOT_POSTED = (
-    "I couldn't post the poll in its channel. Make sure Pairtime is added to that team, then "
-    "mention me there once and post the poll again."
-)
+COUNTING = "Got it. The card will show it in a moment."  # see timing.InvokeBudget
 NOTHING_TICKED = "Tick the people to make required (or no longer required) first."
 
 
@@ -84,16 +66,18 @@ class Turns:
         messenger: TeamsMessenger,
         *,
         channel_members: TeamsChannelMembers | None = None,
-        invoke_budget: float = INVOKE_BUDGET,
+        timing: TeamsTiming | None = None,
         concurrency: int = CONCURRENT_MESSAGES,
     ) -> None:
+        timing = timing or TeamsTiming()
         self._chat = chat
         self._channel_members = channel_members
-        self._slots = asyncio.Semaphore(concurrency)
         self._outbox = outbox
         self._messenger = messenger
-        self._invoke_budget = invoke_budget
-        self._tasks: set[asyncio.Future[Any]] = set()
+        self._timer = timing.timer
+        self._budget = timing.budget
+        self._work = BackgroundWork("Teams", limit=concurrency)
+        self._seen = Deduplicator(chat.storage.events, chat.clock)
         self._programs: set[str] = set()
         self._roster: dict[tuple[str, str], tuple[float, JsonDict | None]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}
@@ -118,11 +102,11 @@ class Turns:
         if click is None:
             return translate.message_response("That button isn't one of mine.")
         # A resent click runs again (core books once, whichever copy gets there first); its
-        # private messages are sent once per activity and person (see _deliver).
-        work = asyncio.ensure_future(self._click(incoming, click))
-        self._keep(work)
+        # private messages are sent once per activity and person (see TeamsTransport).
+        # Whoever awaits the work reports its failure: the answer below, or _finish_late.
+        work = self._work.spawn(self._click(incoming, click), limited=False, on_error=_awaited)
         if not await self._answered_in_time(incoming, work):
-            self._spawn(self._finish_late(incoming, work), incoming)
+            self._spawn(self._finish_late(incoming, work), incoming, limited=False)
             if not incoming.private:
                 # Everyone shares this card: it stays as it is (its update is on its way),
                 # and what only the clicker should see goes to their personal chat.
@@ -134,48 +118,44 @@ class Turns:
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly answer
             _log_failure(incoming, error)
             return translate.message_response(cards.FRIENDLY_ERROR)
-        if outcome.direct or outcome.broadcast is not None:
-            self._spawn(self._deliver(incoming, ctx, outcome), incoming)
-        return self._invoke_body(incoming, outcome)
+        body = self._invoke_body(incoming, ctx, outcome)
+        rest = replace(outcome, reply=None)  # the answer is the invoke response's body
+        if rest.effects():
+            self._deliver(incoming, ctx, rest, self._transport(incoming))
+        return body
+
+    async def idle(self) -> None:
+        """Return once every acknowledged activity has been worked on (tests, benchmarks)."""
+        await self._work.idle()
 
     async def close(self, grace: float = 5.0) -> None:
         """Let running work finish for ``grace`` seconds, then cancel the rest."""
-        if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
-            for task in pending:
-                task.cancel()
-            for task in pending:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await self._work.close(grace)
 
     # ------------------------------------------------------------------ messages
 
     async def _message(self, incoming: Incoming) -> None:
-        async with self._slots:
-            await self._handle_message(incoming)
-
-    async def _handle_message(self, incoming: Incoming) -> None:
         if not await self._first_time(incoming):
             log.info("activity %s seen before; ignored", incoming.id)
             return
+        click = translate.click_of(incoming)
+        # An Action.Submit (the fallback of our Action.Execute) answers in place of its card.
+        transport = self._transport(incoming, replace_id=incoming.reply_to_id if click else None)
         try:
-            click = translate.click_of(incoming)
             ctx = await self._context(incoming)
-            if click is not None:  # an Action.Submit: the fallback of our Action.Execute
+            if click is not None:
                 outcome = await self._counted(incoming, ctx, click)
-                await self._answer(incoming, outcome, replace_id=incoming.reply_to_id)
             else:
                 resolved = await self._mentioned(incoming)
                 text = translate.command_text(incoming, resolved)
                 outcome = self._placed(
                     incoming, ctx, await self._chat.scheduler.handle_text(ctx, text)
                 )
-                self._messenger.apply(outcome.updates)
-                await self._answer(incoming, outcome)
-            await self._deliver(incoming, ctx, outcome)
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly message
             _log_failure(incoming, error)
-            await self._apologise(incoming)
+            await _quietly(incoming, transport.apologise())
+            return
+        await self._delivered(ctx, outcome, transport)
 
     async def _installed(self, incoming: Incoming) -> None:
         if not await self._first_time(incoming):
@@ -233,9 +213,9 @@ class Turns:
         queue.clicks += 1
         try:
             async with queue.lock:
-                started = time.monotonic()
+                started = self._timer.now()
                 yield
-                took = time.monotonic() - started
+                took = self._timer.now() - started
                 self._pace[key] = 0.8 * self._pace.get(key, took) + 0.2 * took
         finally:
             queue.clicks -= 1
@@ -248,11 +228,11 @@ class Turns:
         """Wait for ``work`` while Teams waits for the invoke's answer; on a shared card, only
         while the clicks queued there leave time for a quick answer."""
         key = _shared_card(incoming)
-        deadline = time.monotonic() + self._invoke_budget
-        while (left := deadline - time.monotonic()) > 0:
+        deadline = self._timer.now() + self._budget.seconds
+        while (left := deadline - self._timer.now()) > 0:
             if key is not None and self._busy(key):
                 return False
-            step = left if key is None else min(left, QUEUE_CHECK)
+            step = left if key is None else min(left, self._budget.check)
             done, _ = await asyncio.wait({work}, timeout=step)
             if done:
                 return True
@@ -263,7 +243,8 @@ class Turns:
         answer allows (then the clicker gets COUNTING at once, and the receipt later)."""
         queue = self._cards.get(key)
         ahead = queue.clicks if queue is not None else 0
-        return ahead * self._pace.get(key, DEFAULT_PACE) > QUICK_ANSWER
+        # At or beyond: with no quick answer allowed at all, no click waits for its turn.
+        return ahead * self._pace.get(key, self._budget.pace) >= self._budget.quick
 
     def _placed(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> Outcome:
         """What only the speaker may see goes to their personal chat when they spoke in a
@@ -284,7 +265,8 @@ class Turns:
             direct=(DirectMessage(ctx.person.id, view), *outcome.direct),
         )
 
-    def _invoke_body(self, incoming: Incoming, outcome: Outcome) -> JsonDict:
+    def _invoke_body(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> JsonDict:
+        """The answer to a click Teams is still waiting for, as the invoke response."""
         view = outcome.reply
         if view is None:
             return translate.message_response("Done.")
@@ -293,7 +275,7 @@ class Turns:
         if isinstance(view, Notice) and not view.buttons:
             return translate.message_response(view.text)
         # A new view with buttons of its own: a message of its own, the clicked card stays.
-        self._spawn(self._post(incoming, view), incoming)
+        self._deliver(incoming, ctx, Outcome(view), self._transport(incoming))
         return translate.message_response(POSTED_ELSEWHERE)
 
     async def _finish_late(
@@ -303,34 +285,25 @@ class Turns:
             ctx, outcome = await work
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly card
             _log_failure(incoming, error)
-            if not incoming.private:  # the card is everyone's: say it to the clicker alone
-                await self._apologise_privately(incoming)
-            elif incoming.reply_to_id:
-                card = translate.message_activity(cards.error(), cards.FRIENDLY_ERROR)
-                await self._outbox.update(
-                    translate.conversation_reference(incoming), incoming.reply_to_id, card
-                )
-            return
-        replace_id = incoming.reply_to_id
-        if not incoming.private:
-            # The shared card was left as it was: the answer goes to the clicker privately
-            # (unless a private message to them is on its way anyway, as connect links are).
-            if outcome.reply is not None and not (outcome.replaces_original and replace_id):
-                if not any(m.person == ctx.person.id for m in outcome.direct):
-                    about = _shared_card(incoming) or incoming.conversation_id
-                    self._messenger.answer_later(ctx.program, ctx.person.id, about, outcome.reply)
-                outcome = replace(outcome, reply=None)
-            await self._answer(incoming, outcome, replace_id=replace_id)
-            await self._deliver(incoming, ctx, outcome)
-            return
-        if outcome.reply is not None and not outcome.replaces_original and replace_id:
-            # The clicked card shows "Working on it…": put a plain note there instead.
-            note = translate.message_activity(
-                cards.render(Notice(POSTED_ELSEWHERE), self._options(incoming)), POSTED_ELSEWHERE
+            transport = LateTransport(
+                self._messenger,
+                incoming.program,
+                self._conversation(incoming),
+                speaker=None,
+                told_privately=False,
+                card=_shared_card(incoming),
             )
-            await self._outbox.update(translate.conversation_reference(incoming), replace_id, note)
-        await self._answer(incoming, outcome, replace_id=replace_id)
-        await self._deliver(incoming, ctx, outcome)
+            await _quietly(incoming, transport.apologise())
+            return
+        transport = LateTransport(
+            self._messenger,
+            ctx.program,
+            self._conversation(incoming),
+            speaker=ctx.person.id,
+            told_privately=any(m.person == ctx.person.id for m in outcome.direct),
+            card=_shared_card(incoming),
+        )
+        await self._delivered(ctx, outcome, transport)
 
     # ------------------------------------------------------------------ who is speaking
 
@@ -366,13 +339,13 @@ class Turns:
         cached = self._people.get(key)
         if (
             cached is not None
-            and time.monotonic() - cached[0] < PEOPLE_TTL
+            and self._timer.now() - cached[0] < PEOPLE_TTL
             and cached[1].name == (account.name or cached[1].name)
             and (zone is None or cached[1].timezone == zone)
         ):
             return cached[1]
         person = await self._profile(incoming, account, zone=zone)
-        self._people[key] = (time.monotonic(), person)
+        self._people[key] = (self._timer.now(), person)
         if len(self._people) > 50_000:  # a big tenant's worth: start again rather than grow
             self._people.clear()
         return person
@@ -417,7 +390,7 @@ class Turns:
     async def _roster_entry(self, incoming: Incoming, account: Account) -> JsonDict | None:
         key = (incoming.tenant, account.id)
         cached = self._roster.get(key)
-        now = time.monotonic()
+        now = self._timer.now()
         if cached is not None and now - cached[0] < ROSTER_TTL:
             return cached[1]
         reference = translate.conversation_reference(incoming) | {"activityId": None}
@@ -467,84 +440,31 @@ class Turns:
 
     # ------------------------------------------------------------------ answering
 
-    async def _answer(
-        self, incoming: Incoming, outcome: Outcome, *, replace_id: str | None = None
-    ) -> None:
-        view = outcome.reply
-        if view is None:
-            return
-        if replace_id and outcome.replaces_original:
-            activity = self._activity(incoming, view)
-            reference = translate.conversation_reference(incoming)
-            await self._outbox.update(reference, replace_id, activity)
-            return
-        await self._post(incoming, view)
-
-    async def _post(self, incoming: Incoming, view: View) -> None:
-        reference = translate.conversation_reference(incoming)
-        if incoming.type == "invoke":
-            reference["activityId"] = None  # a new message, not a reply to the click
-        await self._outbox.post(reference, self._activity(incoming, view))
-
-    async def _deliver(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> None:
-        """The broadcast (a poll), then private messages, each sent once per activity,
-        person and content: a resent activity handled twice, here or in another process,
-        does not confirm twice."""
-        if outcome.broadcast is not None:
-            await self._broadcast(incoming, ctx, outcome.broadcast)
-        fresh = []
-        for message in outcome.direct:
-            content = (
-                f"{message.person}|{type(message.view).__name__}|{cards.summary(message.view)}"
-            )
-            digest = hashlib.sha256(content.encode()).hexdigest()[:24]
-            key = f"{translate.dedupe_key(incoming)}:{digest}"
-            if not incoming.id or await self._chat.storage.events.first_time(
-                key, self._chat.clock.now()
-            ):
-                fresh.append(message)
-        if fresh:
-            await self._messenger.deliver(ctx.program, Outcome(None, direct=tuple(fresh)))
-
-    async def _broadcast(self, incoming: Incoming, ctx: Context, broadcast: Broadcast) -> None:
-        """Post ``broadcast`` for everyone in its channel (or where the person spoke), then
-        tell core where it is, so that votes and the deadline can update it."""
-        channel = broadcast.channel or translate.channel_of(incoming)
-        if channel is None:
-            reference = translate.conversation_reference(incoming) | {"activityId": None}
-        else:
-            stored = await self._chat.storage.conversations.get(
-                incoming.program, translate.channel_key(channel)
-            )
-            reference = stored or translate.channel_reference(incoming, channel)
-        try:
-            message = await self._messenger.post_shared(reference, broadcast.view)
-        except DeliveryFailed as error:
-            log.warning("a poll could not be posted in its channel (status %s)", error.status)
-            await self._messenger.send(ctx.program, ctx.person.id, Notice(NOT_POSTED, Tone.WARNING))
-            return
-        await self._chat.scheduler.posted(broadcast.key, message)
-
-    async def _apologise_privately(self, incoming: Incoming) -> None:
-        with contextlib.suppress(Exception):  # already failing: nothing more to say
-            person = await self._chat.storage.people.by_chat_user(
-                incoming.program, incoming.sender.stable_id
-            )
-            if person is not None:
-                notice = Notice(cards.FRIENDLY_ERROR, Tone.ERROR)
-                await self._messenger.send(incoming.program, person.id, notice)
-
-    async def _apologise(self, incoming: Incoming) -> None:
-        with contextlib.suppress(Exception):  # already failing: nothing more to say
-            await self._outbox.post(
-                translate.conversation_reference(incoming),
-                translate.message_activity(cards.error(), cards.FRIENDLY_ERROR),
-            )
-
-    def _activity(self, incoming: Incoming, view: View) -> JsonDict:
-        return translate.message_activity(
-            cards.render(view, self._options(incoming)), cards.summary(view)
+    def _conversation(self, incoming: Incoming) -> Conversation:
+        return Conversation(
+            incoming,
+            self._outbox,
+            self._chat.storage.conversations,
+            self._seen,
+            self._chat.base_url,
         )
+
+    def _transport(self, incoming: Incoming, *, replace_id: str | None = None) -> TeamsTransport:
+        return TeamsTransport(
+            self._messenger,
+            incoming.program,
+            self._conversation(incoming),
+            replace_id=replace_id,
+        )
+
+    async def _delivered(self, ctx: Context, outcome: Outcome, transport: TeamsTransport) -> None:
+        await deliver(outcome, transport, speaker=ctx.person.id, posted=self._chat.scheduler.posted)
+
+    def _deliver(
+        self, incoming: Incoming, ctx: Context, outcome: Outcome, transport: TeamsTransport
+    ) -> None:
+        """Deliver ``outcome`` after the invoke's answer has gone."""
+        self._spawn(self._delivered(ctx, outcome, transport), incoming, limited=False)
 
     def _options(self, incoming: Incoming) -> cards.CardOptions:
         return cards.CardOptions(
@@ -555,20 +475,14 @@ class Turns:
         """Teams resends an activity it thinks was lost: only the first copy acts."""
         if not incoming.id:
             return True
-        return await self._chat.storage.events.first_time(
-            translate.dedupe_key(incoming), self._chat.clock.now()
+        return await self._seen.first_time(translate.dedupe_key(incoming))
+
+    def _spawn(
+        self, work: Coroutine[Any, Any, Any], incoming: Incoming, *, limited: bool = True
+    ) -> None:
+        self._work.spawn(
+            work, limited=limited, on_error=lambda error: _log_failure(incoming, error)
         )
-
-    # ------------------------------------------------------------------ tasks
-
-    def _spawn(self, work: Coroutine[Any, Any, Any], incoming: Incoming) -> None:
-        task = asyncio.ensure_future(work)
-        self._keep(task)
-        task.add_done_callback(lambda done: _log_task(done, incoming))
-
-    def _keep(self, task: asyncio.Future[Any]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 CardKey = tuple[str, str]  # (channel, activity id) of a card in a shared conversation
@@ -602,6 +516,18 @@ def _log_failure(incoming: Incoming, error: BaseException) -> None:
     )
 
 
-def _log_task(task: asyncio.Future[Any], incoming: Incoming) -> None:
-    if not task.cancelled() and (error := task.exception()) is not None:
-        _log_failure(incoming, error)
+def _awaited(error: BaseException) -> None:
+    """A failure reported by whoever awaits the work that raised it."""
+    del error
+
+
+async def _quietly(incoming: Incoming, apology: Awaitable[None]) -> None:
+    """An apology that fails too is logged, and that is all: nothing more can be said."""
+    try:
+        await apology
+    except Exception as error:  # noqa: BLE001 - already failing
+        log.warning(
+            "could not apologise for Teams activity %s either (%s)",
+            incoming.id,
+            type(error).__name__,
+        )

@@ -20,14 +20,14 @@ cannot send here without a CORS preflight this server never grants.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
-from adapters.chat import ChatContext, ChatEndpoint
+from adapters.chat import ChatContext, ChatEndpoint, deliver
 from adapters.web import conversations as talk
 from adapters.web.conversations import Conversations, Message
 from adapters.web.page import DIRECT, Circle, Member, Role, Roster, page
@@ -38,7 +38,7 @@ from core.people import CrowdedChannel, Person, PersonId, ProgramId, identity_in
 from core.ports import ChannelMembers, Messenger
 from core.scheduling import Context
 from core.scheduling.context import zone_of
-from core.views import Notice, Outcome, Tone
+from core.views import MessageUpdate, Notice, Outcome, Tone, View
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,80 @@ class Speaker:
         return not self.ctx.private
 
 
+class WebTransport:
+    """Shows an outcome on the page where a chat platform would: the answer where the
+    person spoke (only to them in a channel, in place of the clicked message when asked),
+    private messages in each person's own conversation, a poll into its channel, updates
+    in place. Without a ``speaker`` (Pairtime speaking first), only private messages and
+    updates."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        chat: ChatContext,
+        *,
+        speaker: Speaker | None = None,
+        clicked: Message | None = None,
+    ) -> None:
+        self._conversations = conversations
+        self._chat = chat
+        self._speaker = speaker
+        self._clicked = clicked
+
+    async def answer(self, view: View, *, replace: bool) -> None:
+        speaker = self._speaker
+        if speaker is None:
+            log.info("an answer with no conversation to answer in; not shown")
+            return
+        if replace and self._clicked is not None:
+            self._conversations.replace(self._clicked.conversation, self._clicked.id, view)
+            return
+        self._conversations.post(
+            speaker.conversation,
+            author=PAIRTIME,
+            at=self._chat.clock.now(),
+            view=view,
+            only_for=speaker.user_id if speaker.in_channel else None,
+        )
+
+    async def direct(self, person: PersonId, view: View) -> None:
+        found = identity_in(PROGRAM, await self._chat.storage.people.identities(person))
+        if found is None:
+            log.info("person %s has no playground identity; message not shown", person)
+            return
+        self._conversations.post(
+            talk.direct(found.user_id), author=PAIRTIME, at=self._chat.clock.now(), view=view
+        )
+
+    async def broadcast(self, view: View, channel: str | None) -> Mapping[str, str] | None:
+        """Into the channel core names (a circle's, for a poll asked for privately)."""
+        if channel:
+            place = talk.channel(channel)
+        elif self._speaker is not None:
+            place = self._speaker.conversation
+        else:
+            log.warning("a message for everyone with no conversation to post in; not shown")
+            return None
+        posted = self._conversations.post(
+            place, author=PAIRTIME, at=self._chat.clock.now(), view=view
+        )
+        return {"conversation": place, "message": str(posted.id)}
+
+    async def update(self, update: MessageUpdate) -> None:
+        where = update.message.get("conversation", "")
+        number = update.message.get("message", "")
+        if number.isdigit():
+            # A message from before a restart is gone: nothing to update then.
+            self._conversations.replace(where, int(number), update.view)
+
+    async def apologise(self) -> None:
+        await self.answer(Notice(FAILURE, Tone.ERROR), replace=False)
+
+    def describe(self, error: Exception) -> str | None:
+        del error  # nothing on the page can refuse a message: any failure is unexpected
+        return None
+
+
 class WebMessenger:
     """Messages Pairtime sends first (a calendar connected, a poll closed), into the page."""
 
@@ -94,21 +168,7 @@ class WebMessenger:
                 len(outcome.direct),
             )
             return
-        now = self._chat.clock.now()
-        for direct in outcome.direct:
-            found = identity_in(program, await self._chat.storage.people.identities(direct.person))
-            if found is None:
-                log.info("person %s has no playground identity; message not shown", direct.person)
-                continue
-            self._conversations.post(
-                talk.direct(found.user_id), author=PAIRTIME, at=now, view=direct.view
-            )
-        for update in outcome.updates:
-            where = update.message.get("conversation", "")
-            number = update.message.get("message", "")
-            if number.isdigit():
-                # A message from before a restart is gone: nothing to update then.
-                self._conversations.replace(where, int(number), update.view)
+        await deliver(outcome, WebTransport(self._conversations, self._chat))
 
 
 class NoChannelMembers:
@@ -305,32 +365,13 @@ class WebPlayground:
 
     async def _route(self, speaker: Speaker, outcome: Outcome, *, clicked: Message | None) -> None:
         """Show ``outcome`` where a chat platform would."""
-        now = self._chat.clock.now()
-        if outcome.reply is not None:
-            if outcome.replaces_original and clicked is not None:
-                self._conversations.replace(clicked.conversation, clicked.id, outcome.reply)
-            else:
-                self._conversations.post(
-                    speaker.conversation,
-                    author=PAIRTIME,
-                    at=now,
-                    view=outcome.reply,
-                    only_for=speaker.user_id if speaker.in_channel else None,
-                )
-        if outcome.broadcast is not None:
-            # Into the channel core names (a circle's, for a poll asked for privately).
-            place = (
-                talk.channel(outcome.broadcast.channel)
-                if outcome.broadcast.channel
-                else speaker.conversation
-            )
-            posted = self._conversations.post(
-                place, author=PAIRTIME, at=now, view=outcome.broadcast.view
-            )
-            await self._chat.scheduler.posted(
-                outcome.broadcast.key, {"conversation": place, "message": str(posted.id)}
-            )
-        await self._messenger.deliver(speaker.ctx.program, outcome)
+        transport = WebTransport(self._conversations, self._chat, speaker=speaker, clicked=clicked)
+        await deliver(
+            outcome,
+            transport,
+            speaker=speaker.ctx.person.id,
+            posted=self._chat.scheduler.posted,
+        )
 
     async def _speaker(self, user_id: object, place: object) -> Speaker:
         if not isinstance(user_id, str) or not user_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import cast
 
 import aiohttp
 import pytest
@@ -12,7 +13,8 @@ from aiohttp import web
 
 from adapters.chat import ChatContext
 from adapters.teams.config import TeamsSettings
-from adapters.teams.endpoint import start_teams
+from adapters.teams.endpoint import TeamsEndpoint, start_teams
+from adapters.teams.timing import InvokeBudget, TeamsTiming
 from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
 from tests.fakes.server import running
@@ -46,7 +48,9 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
         "http://127.0.0.1:3978",
         services.http,
     )
-    endpoint = await start_teams(TeamsSettings(auth_disabled=True), chat, invoke_budget=0.0)
+    endpoint = await start_teams(
+        TeamsSettings(auth_disabled=True), chat, timing=TeamsTiming(budget=InvokeBudget(seconds=0))
+    )
     app = web.Application()
     app.router.add_post("/api/messages", endpoint.handle)
     try:
@@ -72,9 +76,8 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
                 reply_to_id=picker.activity_id,
             )
             status, body = await _post(f"{base}/api/messages", invoke)
-            updated = await teams.until(
-                lambda: teams.connector.of_kind("update"), what="the card's update"
-            )
+            await cast("TeamsEndpoint", endpoint).idle()
+            updated = teams.connector.of_kind("update")
     finally:
         await endpoint.close()
 
