@@ -336,9 +336,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "shortest_gap_s": round(min(gaps), 2) if gaps else None,
         },
         "final_tally": {
-            "expected": _compact(expected),
-            "on_card": _compact(final),
-            "in_database": _compact(stored) if stored is not None else None,
+            "expected": compact(expected),
+            "on_card": compact(final),
+            "in_database": compact(stored) if stored is not None else None,
             "card_settled_after_s": round(settled_in, 1) if settled_in is not None else None,
             "exact": final == expected and stored in (None, expected),
         },
@@ -353,7 +353,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _compact(tally: list[tuple[int, int]]) -> str:
+def compact(tally: list[tuple[int, int]]) -> str:
     """``14/16 12/21 ...``: yes/if-need-be per option, on one line."""
     return " ".join(f"{yes}/{maybe}" for yes, maybe in tally)
 

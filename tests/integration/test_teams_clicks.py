@@ -135,7 +135,7 @@ async def test_the_same_click_twice_books_and_confirms_once(teams: TeamsUnderTes
     assert first[0] == again[0] == 200
     assert first[1]["value"]["body"][0]["text"] == again[1]["value"]["body"][0]["text"]
     await teams.sent_to(ta.personal_chat_id(ta.MARIA), 2)
-    await asyncio.sleep(0.3)  # time for any (wrong) second confirmation to arrive
+    await teams.settle()  # any (wrong) second confirmation would have been sent by now
     assert len(teams.connector.sent(ta.personal_chat_id(ta.MARIA))) == 2
     assert len(teams.connector.sent(ta.personal_chat_id(ta.ALEX))) == 3
     meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
@@ -186,9 +186,8 @@ async def test_submit_fallback_updates_the_clicked_message(teams: TeamsUnderTest
     }
 
     status, _ = await teams.post(submit)
-    updated = await teams.until(
-        lambda: teams.connector.of_kind("update"), what="the card to be updated"
-    )
+    await teams.settle()
+    updated = teams.connector.of_kind("update")
 
     assert status == 202
     assert updated[0].activity_id == picker.activity_id

@@ -2,23 +2,29 @@
 
 async with teams_app(tmp_path) as teams:
     reply = await teams.post(ta.personal_message("help", service_url=teams.service_url))
-    (card,) = (await teams.next_sent(conversation)).adaptive_cards
+    (card,) = (await teams.sent_to(conversation))[0].adaptive_cards
+
+``settle`` waits until the bot has finished the work it acknowledged (and sent the card
+updates that work queued), as the Slack harness does: what a test then reads is what the
+bot did, however busy the machine. Clicks get an invoke budget no loaded machine exceeds
+(``GENEROUS``), so each is answered in its invoke response unless a test asks otherwise.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 
 from adapters.teams.config import TeamsSettings
+from adapters.teams.endpoint import TeamsEndpoint
+from adapters.teams.timing import InvokeBudget, TeamsTiming
+from bot.server import CHAT_KEY, FIRST_TICK_KEY
 from bot.settings import CalendarSettings, Settings, load_settings
 from core.people import ChatIdentity, Person, Platform, ProgramId
 from core.secret import Secret
@@ -41,6 +47,11 @@ def identity(user: ta.TeamsUser) -> ChatIdentity:
     return ChatIdentity(Platform.TEAMS, ta.TENANT_ID, user.aad_object_id)
 
 
+# Time enough for any click to be answered in its invoke response, even on a loaded machine:
+# the slow path ("Working on it…", "Got it") is tested by asking for it.
+GENEROUS = InvokeBudget(seconds=300, quick=300)
+
+
 @dataclass
 class TeamsUnderTest:
     running: AppUnderTest
@@ -48,6 +59,17 @@ class TeamsUnderTest:
     auth: FakeBotFrameworkAuth | None
     service_url: str
     clock: FixedClock
+
+    @property
+    def endpoint(self) -> TeamsEndpoint:
+        return cast("TeamsEndpoint", self.running.app[CHAT_KEY]["teams"])
+
+    async def settle(self) -> None:
+        """Wait for the bot's own background work: the poll clock's first tick (what was due
+        at start-up), every activity acknowledged so far answered, and the card updates they
+        queued sent."""
+        await self.running.app[FIRST_TICK_KEY].wait()
+        await self.endpoint.idle()
 
     @property
     def url(self) -> str:
@@ -73,29 +95,12 @@ class TeamsUnderTest:
             body = await response.json() if response.content_type == "application/json" else None
             return response.status, body
 
-    async def until(
-        self, condition: Callable[[], Any], *, within: float = 15.0, what: str = "condition"
-    ) -> Any:
-        """Wait for ``condition()`` to be truthy (background work answers after the HTTP
-        response) and return its value."""
-        deadline = time.monotonic() + within
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            await asyncio.sleep(0.02)
-
     async def sent_to(self, conversation_id: str, count: int = 1) -> list[ReceivedActivity]:
-        """The first ``count`` activities the bot posted into ``conversation_id``."""
-        found = await self.until(
-            lambda: (
-                len(self.connector.sent(conversation_id)) >= count
-                and self.connector.sent(conversation_id)
-            ),
-            what=f"{count} message(s) in {conversation_id}",
-        )
+        """The first ``count`` activities the bot posted into ``conversation_id``, once it
+        has settled."""
+        await self.settle()
+        found = self.connector.sent(conversation_id)
+        assert len(found) >= count, f"{len(found)} message(s) in {conversation_id}, not {count}"
         return list(found[:count])
 
     async def say_hello(self, user: ta.TeamsUser) -> Person:
@@ -147,6 +152,7 @@ async def teams_app(
     calendars: CalendarSettings | None = None,
     members: tuple[ta.TeamsUser, ...] = (ta.ALEX, ta.MARIA),
     lasting: Lasting | None = None,
+    budget: InvokeBudget = GENEROUS,
 ) -> AsyncIterator[TeamsUnderTest]:
     """The real app (``running_app``) with Teams configured against the fakes.
 
@@ -154,6 +160,7 @@ async def teams_app(
     fake's OpenID metadata, and the connector wants the bot's own tokens from the fake
     login server; without it, ``PAIRTIME_TEAMS_AUTH=disabled`` and no app id.
     ``members`` are on the roster of every conversation (email and AAD id lookups).
+    ``budget`` is how long a click may keep Teams waiting (see ``GENEROUS``).
     With ``lasting``, what outlives one run of the app is the caller's: the encryption (and
     signing) keys, the clock and the connector at its address; run the app again over the
     same ``folder`` to restart it (unauthenticated only).
@@ -166,6 +173,7 @@ async def teams_app(
             folder,
             keys=lasting.keys,
             clock=lasting.clock,
+            teams_timing=TeamsTiming(budget=budget),
         ) as app:
             yield TeamsUnderTest(app, lasting.connector, None, lasting.service_url, lasting.clock)
         return
@@ -193,6 +201,8 @@ async def teams_app(
         on_rosters(connector, members)
         async with (
             running(connector.app) as service_url,
-            running_app(settings, folder, clock=clock) as app,
+            running_app(
+                settings, folder, clock=clock, teams_timing=TeamsTiming(budget=budget)
+            ) as app,
         ):
             yield TeamsUnderTest(app, connector, auth, service_url, clock)

@@ -1,89 +1,160 @@
 """Coalesced sends: a burst of card updates becomes a few, the newest last, a closed poll's
-card is never replaced by an older open one, and nothing queued is lost at shutdown."""
+card is never replaced by an older open one, and nothing queued is lost at shutdown.
+
+Time is a :class:`ManualTimer` the tests move themselves: no test waits on the wall clock.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import time
 
-from adapters.teams.messenger import Coalescer, DeliveryFailed
+from adapters.teams.messenger import Coalescer, DeliveryFailed, Pacer
 
-INTERVAL = 0.1
+INTERVAL = 10.0
+
+
+async def ready() -> None:
+    """Let every task that can run now run until it waits again."""
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+class ManualTimer:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.at = 0.0
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def now(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float, *, until: asyncio.Event | None = None) -> None:
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.at + seconds, woken))
+        if until is None:
+            await woken
+            return
+        flushed = asyncio.ensure_future(until.wait())
+        await asyncio.wait({woken, flushed}, return_when=asyncio.FIRST_COMPLETED)
+        flushed.cancel()
+        woken.cancel()
+
+    async def advance(self, seconds: float) -> None:
+        self.at += seconds
+        for deadline, woken in self._sleepers:
+            if deadline <= self.at and not woken.done():
+                woken.set_result(None)
+        self._sleepers = [(d, w) for d, w in self._sleepers if not w.done()]
+        await ready()
 
 
 class Recorder:
-    def __init__(self, *, fail_first: bool = False) -> None:
+    def __init__(self, timer: ManualTimer, *, fail_first: bool = False) -> None:
+        self.timer = timer
         self.sent: list[tuple[float, str]] = []
         self.fail_first = fail_first
 
     async def send(self, item: str) -> None:
-        await asyncio.sleep(0.005)  # a round trip to Teams
+        await asyncio.sleep(0)  # a round trip to Teams
         if self.fail_first:
             self.fail_first = False
             raise DeliveryFailed(502)
-        self.sent.append((time.monotonic(), item))
+        self.sent.append((self.timer.now(), item))
+
+    @property
+    def items(self) -> list[str]:
+        return [item for _, item in self.sent]
 
 
 async def test_a_burst_is_sent_at_most_once_an_interval_ending_with_the_newest():
-    recorder = Recorder()
-    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=INTERVAL)
+    timer = ManualTimer()
+    recorder = Recorder(timer)
+    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=INTERVAL, timer=timer)
 
-    for n in range(50):
+    for n in range(50):  # a version each second
         coalescer.submit("card", f"v{n}")
-        await asyncio.sleep(0.01)  # 50 versions over half a second
-    await asyncio.sleep(INTERVAL * 2)
+        await ready()
+        await timer.advance(1)
+    await coalescer.idle()
 
-    items = [item for _, item in recorder.sent]
-    assert items[0] == "v0"  # the first goes at once
-    assert items[-1] == "v49"  # the last is the newest
-    assert 3 <= len(items) <= 8  # about one an interval over half a second, not 50
+    # The first at once, then the newest each interval, the last one last.
+    assert recorder.items == ["v0", "v9", "v19", "v29", "v39", "v49"]
     times = [at for at, _ in recorder.sent]
-    assert all(b - a >= INTERVAL * 0.9 for a, b in itertools.pairwise(times))
-    assert coalescer.sent == len(items)
+    assert all(b - a >= INTERVAL for a, b in itertools.pairwise(times))
+    assert coalescer.sent == 6
 
 
 async def test_messages_are_coalesced_each_on_its_own():
-    recorder = Recorder()
-    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=INTERVAL)
+    timer = ManualTimer()
+    recorder = Recorder(timer)
+    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=INTERVAL, timer=timer)
 
     coalescer.submit("a", "a1")
     coalescer.submit("b", "b1")
-    await asyncio.sleep(0.02)  # both sent
+    await coalescer.idle()  # both sent
     coalescer.submit("a", "a2")
     coalescer.submit("b", "b2")
     coalescer.submit("a", "a3")  # before a2 could go: a2 is never sent
-    await asyncio.sleep(INTERVAL * 2)
+    await ready()
+    assert recorder.items == ["a1", "b1"]  # the interval has not passed
+    await timer.advance(INTERVAL)
+    await coalescer.idle()
 
-    sent = [item for _, item in recorder.sent]
-    assert [item for item in sent if item.startswith("a")] == ["a1", "a3"]
-    assert [item for item in sent if item.startswith("b")] == ["b1", "b2"]
+    assert [item for item in recorder.items if item.startswith("a")] == ["a1", "a3"]
+    assert [item for item in recorder.items if item.startswith("b")] == ["b1", "b2"]
 
 
 async def test_a_final_card_is_never_replaced_by_one_submitted_after_it():
-    recorder = Recorder()
-    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=INTERVAL)
+    timer = ManualTimer()
+    recorder = Recorder(timer)
+    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=INTERVAL, timer=timer)
 
     coalescer.submit("poll", "open 1")
-    await asyncio.sleep(0.02)  # sent
+    await coalescer.idle()  # sent
     coalescer.submit("poll", "closed", final=True)
     coalescer.submit("poll", "open 2 (a vote counted just before the close)")
-    await asyncio.sleep(INTERVAL * 2)
+    await timer.advance(INTERVAL)
+    await coalescer.idle()
     coalescer.submit("poll", "open 3")
-    await asyncio.sleep(INTERVAL * 2)
+    await timer.advance(INTERVAL)
+    await coalescer.idle()
 
-    assert [item for _, item in recorder.sent] == ["open 1", "closed"]
+    assert recorder.items == ["open 1", "closed"]
 
 
 async def test_flush_sends_what_waits_without_waiting_and_a_failure_stops_nothing():
-    recorder = Recorder(fail_first=True)
-    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=60)
+    timer = ManualTimer()
+    recorder = Recorder(timer, fail_first=True)
+    coalescer: Coalescer[str] = Coalescer(recorder.send, interval=60, timer=timer)
 
     coalescer.submit("card", "v1")  # fails
-    await asyncio.sleep(0.02)
+    await coalescer.idle()
     coalescer.submit("card", "v2")  # would wait a minute
-    started = time.monotonic()
+    await ready()
+    assert recorder.items == []
     await coalescer.flush()
 
-    assert [item for _, item in recorder.sent] == ["v2"]
-    assert time.monotonic() - started < 1
+    assert recorder.items == ["v2"]
+    assert timer.now() == 0  # sent at once, no minute waited
+
+
+async def test_the_pacer_lets_seven_sends_a_second_into_one_conversation():
+    timer = ManualTimer()
+    pacer = Pacer(7, timer=timer)
+    started: list[tuple[str, float]] = []
+
+    async def send(conversation: str) -> None:
+        await pacer.wait(conversation)
+        started.append((conversation, timer.now()))
+
+    sends = [asyncio.ensure_future(send("chat")) for _ in range(9)]
+    sends.append(asyncio.ensure_future(send("other chat")))
+    await ready()
+    assert [at for c, at in started if c == "chat"] == [0.0] * 7
+    assert ("other chat", 0.0) in started  # its own pace
+    await timer.advance(1)
+    await asyncio.gather(*sends)
+
+    assert [at for c, at in started if c == "chat"] == [0.0] * 7 + [1.0, 1.0]
