@@ -74,7 +74,22 @@ class RelationRef:
     relation: Relation
 
 
-ParticipantRef = Mention | Name | RelationRef
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A person named in plain words, as typed: "Sam", "Sam Carter", "sam@example.com".
+
+    Unlike a chat mention it names nobody for certain: the scheduling use case
+    looks it up among the speaker's partners first, then the program's people.
+    """
+
+    text: str
+
+    @property
+    def is_email(self) -> bool:
+        return "@" in self.text
+
+
+ParticipantRef = Mention | Name | RelationRef | Named
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +100,51 @@ class TimeOfDay:
     end: DayTime
 
 
+class Aspect(StrEnum):
+    """What a phrase the parser could not read seemed to be about."""
+
+    DAY = "day"
+    TIME = "time"
+    LENGTH = "length"
+    PERSON = "person"
+
+
+@dataclass(frozen=True, slots=True)
+class Truncated:
+    """The message was longer than the parser reads: only the first ``read`` of its
+    ``length`` characters were read."""
+
+    read: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Words that looked like a day, a time, a length or a person, and were not understood."""
+
+    words: str
+    about: Aspect
+
+
+@dataclass(frozen=True, slots=True)
+class ReadAs:
+    """A word read as something close to it: "thrusday" as Thursday."""
+
+    written: str
+    meaning: str
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultWindow:
+    """No day was understood, so the usual ``days`` from now were searched."""
+
+    days: int
+
+
+Assumption = Truncated | Ignored | ReadAs | DefaultWindow
+"""What the parser assumed or left out, for the answer to say so."""
+
+
 @dataclass(frozen=True, slots=True)
 class Command:
     """One understood request.
@@ -93,6 +153,12 @@ class Command:
     speaker's zone. ``duration_given`` tells a stated duration from the
     default, so a program's own default can apply. For ``unknown``, ``hint``
     says briefly what was missing.
+
+    ``excluded`` are times the speaker ruled out ("not Monday", "no
+    afternoons"), absolute and within the window; ``without`` are people ruled
+    out ("my circle except Sam"). ``assumptions`` say what was read loosely or
+    not at all, so the answer can tell the speaker instead of silently
+    widening the search.
     """
 
     intent: Intent
@@ -103,6 +169,9 @@ class Command:
     time_of_day: TimeOfDay | None = None
     provider: Provider | None = None
     hint: str | None = None
+    excluded: tuple[Interval, ...] = ()
+    without: tuple[ParticipantRef, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
 
 
 def participant_json(ref: ParticipantRef) -> dict[str, str]:
@@ -113,16 +182,59 @@ def participant_json(ref: ParticipantRef) -> dict[str, str]:
             return {"name": name}
         case RelationRef(relation):
             return {"relation": relation.value}
+        case Named(text):
+            return {"named": text}
+
+
+_IGNORED = {
+    Aspect.DAY: "I didn't understand “{words}” as a day, so I left it out.",
+    Aspect.TIME: "I didn't understand “{words}” as a time of day, so I left it out.",
+    Aspect.LENGTH: "I didn't understand “{words}” as a meeting length, so I used the usual one.",
+    Aspect.PERSON: "I didn't understand who “{words}” is; mention them, like @maria.",
+}
+
+
+def assumption_text(assumption: Assumption) -> str:
+    """The sentence an answer (and ``pairtime parse``) gives for ``assumption``."""
+    match assumption:
+        case Truncated(read, _):
+            return f"Your message was long, so I read only its first {read:,} characters."
+        case Ignored(words, about):
+            return _IGNORED[about].format(words=words)
+        case ReadAs(written, meaning):
+            return f"I read “{written}” as {meaning}."
+        case DefaultWindow(days):
+            span = "two weeks" if days == 14 else f"{days} days"
+            return f"I looked over the next {span}; say “next week” or a date to narrow it."
+
+
+def _assumption_json(assumption: Assumption) -> dict[str, Any]:
+    match assumption:
+        case Truncated(read, length):
+            fields: dict[str, Any] = {"kind": "truncated", "read": read, "length": length}
+        case Ignored(words, about):
+            fields = {"kind": "ignored", "words": words, "about": about.value}
+        case ReadAs(written, meaning):
+            fields = {"kind": "read_as", "written": written, "meaning": meaning}
+        case DefaultWindow(days):
+            fields = {"kind": "default_window", "days": days}
+    return {**fields, "text": assumption_text(assumption)}
+
+
+def _interval_json(interval: Interval, zone: ZoneInfo) -> dict[str, str]:
+    return {
+        "start": interval.start.astimezone(zone).isoformat(),
+        "end": interval.end.astimezone(zone).isoformat(),
+    }
 
 
 def command_json(command: Command, zone: ZoneInfo) -> dict[str, Any]:
-    """The JSON ``pairtime parse`` prints; the window is written with ``zone``'s local offset."""
-    window = None
-    if command.window is not None:
-        window = {
-            "start": command.window.start.astimezone(zone).isoformat(),
-            "end": command.window.end.astimezone(zone).isoformat(),
-        }
+    """The JSON ``pairtime parse`` prints; times are written with ``zone``'s local offset.
+
+    ``excluded``, ``without``, ``assumptions`` and ``hint`` appear only when
+    there is something to say.
+    """
+    window = None if command.window is None else _interval_json(command.window, zone)
     time_of_day = None
     if command.time_of_day is not None:
         time_of_day = {"start": str(command.time_of_day.start), "end": str(command.time_of_day.end)}
@@ -134,6 +246,12 @@ def command_json(command: Command, zone: ZoneInfo) -> dict[str, Any]:
         "time_of_day": time_of_day,
         "provider": command.provider.value if command.provider else None,
     }
+    if command.excluded:
+        result["excluded"] = [_interval_json(span, zone) for span in command.excluded]
+    if command.without:
+        result["without"] = [participant_json(ref) for ref in command.without]
+    if command.assumptions:
+        result["assumptions"] = [_assumption_json(item) for item in command.assumptions]
     if command.hint is not None:
         result["hint"] = command.hint
     return result

@@ -1,11 +1,20 @@
 """Plain English to a :class:`core.commands.Command`: "find 45 min with @maria tomorrow afternoon".
 
 A small grammar of regular expressions reads the message in passes, each
-removing what it understood so the next does not read it again: people,
-then the intent, then spans counted from now ("within 48 hours"), the
-meeting length, calendar dates, clock times, and finally days, weeks and
-months. Only explicit dates reach dateparser. Nothing here raises on odd
-text: what is not understood becomes ``unknown`` with a hint.
+removing what it understood so the next does not read it again: people
+(mentions, e-mail addresses, names, roles), chat shorthand written out,
+what the message rules out ("not Monday"), then the intent, spans counted
+from now ("within 48 hours"), the meeting length, calendar dates, clock
+times, and finally days, weeks and months. Only explicit dates reach
+dateparser.
+
+Nothing here raises on odd text: what is not understood becomes
+``unknown`` with a hint, and a word that looked like a day, a time or a
+person but was not understood is reported in the command's
+``assumptions``, so the answer says what was assumed instead of guessing
+in silence. Only the first :data:`~core.parsing.text.READ_LIMIT`
+characters are read, and every pattern runs in time linear in its input,
+so a message of any length costs a few milliseconds at most.
 """
 
 from __future__ import annotations
@@ -13,14 +22,33 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.commands import Command, Intent
+from core.commands import (
+    Aspect,
+    Assumption,
+    Command,
+    DefaultWindow,
+    Ignored,
+    Intent,
+    ReadAs,
+    Truncated,
+)
 from core.parsing.dates import find_dates
 from core.parsing.durations import find_duration
-from core.parsing.intents import intent_named, provider_named, unsupported_request
-from core.parsing.participants import find_participants
-from core.parsing.text import normalize
+from core.parsing.exclusions import excluded, read_ruled_out
+from core.parsing.intents import (
+    asks_for_nothing,
+    intent_named,
+    names_a_meeting,
+    provider_named,
+    unsupported_request,
+)
+from core.parsing.leftovers import leftovers
+from core.parsing.negation import split_negations
+from core.parsing.participants import find_people
+from core.parsing.shorthand import expand
+from core.parsing.text import READ_LIMIT, normalize
 from core.parsing.times_of_day import find_time_of_day
-from core.parsing.windows import find_calendar_spans, find_relative_spans, window_from
+from core.parsing.windows import DEFAULT_DAYS, find_relative_spans, find_spans, window_from
 
 __all__ = ["parse"]
 
@@ -28,8 +56,11 @@ EXAMPLE = "“find a time with my mentee next week”"
 UNCLEAR_HINT = f"I didn't catch what you'd like to do. Try {EXAMPLE}."
 TIME_ONLY_HINT = f"I caught when, but not what you'd like to do then. Try {EXAMPLE}."
 PAST_HINT = f"That time has already passed. Try a day from today on, like {EXAMPLE}."
+NOTHING_HINT = f"Understood, I won't. Tell me what you'd like instead, like {EXAMPLE}."
 _SCHEDULING = (Intent.FIND_TIME, Intent.POLL)
 _WITH_PROVIDER = (Intent.CONNECT, Intent.DISCONNECT)
+_MOST_ASSUMPTIONS = 6
+_MOST_RULED_OUT = 8  # clauses read: each costs a pass of the grammar
 
 
 def parse(
@@ -47,36 +78,77 @@ def parse(
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    participants, rest = find_participants(text, bot_user_id)
-    words = normalize(rest)
+    notes: list[Assumption] = []
+    if len(text) > READ_LIMIT:
+        notes.append(Truncated(READ_LIMIT, len(text)))
+        text = text[:READ_LIMIT]
+    people = find_people(text, bot_user_id)
+    words, read_as = expand(normalize(people.rest))
+    notes += [ReadAs(written, meaning.capitalize()) for written, meaning in read_as]
+    negations = split_negations(words)
+    words = negations.kept
+
+    def unknown(hint: str) -> Command:
+        return Command(
+            Intent.UNKNOWN, duration_minutes=default_duration, hint=hint, assumptions=tuple(notes)
+        )
+
     hint = unsupported_request(words)
     if hint is not None:
-        return Command(Intent.UNKNOWN, duration_minutes=default_duration, hint=hint)
-    intent = intent_named(words, has_participants=bool(participants))
+        return unknown(hint)
+    ruled_out_all = bool(negations.clauses) and asks_for_nothing(words)
+    if ruled_out_all:
+        # Nothing is asked but what is ruled out: "don't book Friday", "not Monday".
+        intent: Intent | None = None
+    else:
+        intent = intent_named(words, has_participants=bool(people.named))
     if intent is not None and intent not in _SCHEDULING:
         provider = provider_named(words) if intent in _WITH_PROVIDER else None
-        return Command(intent, duration_minutes=default_duration, provider=provider)
+        return Command(
+            intent, duration_minutes=default_duration, provider=provider, assumptions=tuple(notes)
+        )
 
+    ignored: list[Ignored] = []
     spans, words = find_relative_spans(words, now, zone)
-    duration, words = find_duration(words)
-    dates, words = find_dates(words, now.astimezone(zone).date(), zone)
-    time_of_day, words = find_time_of_day(words, duration or default_duration)
-    spans += find_calendar_spans(words, now, zone, dates)
+    duration, words = find_duration(words, ignored=ignored)
+    dates, words = find_dates(words, now.astimezone(zone).date(), zone, ignored=ignored)
+    time_of_day, words = find_time_of_day(words, duration or default_duration, ignored=ignored)
+    found, words = find_spans(words, now, zone, dates, ignored=ignored)
+    spans += [item.span for item in found]
+    ruled_out = [
+        read_ruled_out(clause, now, zone, duration or default_duration)
+        for clause in negations.clauses[:_MOST_RULED_OUT]
+    ]
+    for clause in ruled_out:
+        spans += clause.frames
+    ignored += leftovers(words)
+    ignored += [Ignored(words, Aspect.PERSON) for words in people.unclear]
 
     if intent is None:
-        if not participants and duration is None:
-            said_when = bool(spans or dates or time_of_day)
-            hint = TIME_ONLY_HINT if said_when else UNCLEAR_HINT
-            return Command(Intent.UNKNOWN, duration_minutes=default_duration, hint=hint)
+        meeting = any(names_a_meeting(clause) for clause in negations.clauses)
+        if not people.named and duration is None and not meeting:
+            said_when = bool(spans or dates or time_of_day) or any(
+                clause.says_when for clause in ruled_out
+            )
+            if said_when:
+                return unknown(TIME_ONLY_HINT)
+            # "Don't connect my calendar": everything asked was ruled out.
+            return unknown(NOTHING_HINT if ruled_out_all else UNCLEAR_HINT)
         intent = Intent.FIND_TIME  # "45 min with @maria tomorrow" needs no verb
     window = window_from(spans, now, zone)
     if window is None:
-        return Command(Intent.UNKNOWN, duration_minutes=default_duration, hint=PAST_HINT)
+        return unknown(PAST_HINT)
+    notes += ignored
+    if not spans and any(item.about is Aspect.DAY for item in ignored):
+        notes.append(DefaultWindow(DEFAULT_DAYS))
     return Command(
         intent,
-        participants=participants,
+        participants=people.named,
         duration_minutes=duration or default_duration,
         duration_given=duration is not None,
         window=window,
         time_of_day=time_of_day,
+        excluded=excluded(ruled_out, window, zone),
+        without=people.without,
+        assumptions=tuple(notes[:_MOST_ASSUMPTIONS]),
     )

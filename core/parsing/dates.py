@@ -13,11 +13,16 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.commands import Aspect, Ignored
 from core.parsing.text import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
+
+MOST_DATES = 6
+"""Dates read per message; dateparser costs most of a millisecond each, so a message
+holding hundreds of them must not cost hundreds of milliseconds. Later ones are ignored."""
 
 MONTHS = (
     r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
@@ -41,6 +46,13 @@ _DATE = re.compile(
     r"(?![0-9/])"
     r"|\b(?P<iso>[0-9]{4}-[0-9]{2}-[0-9]{2})\b"
     rf"|\b{_WEEKDAY_FIRST}the\s+(?P<ordinal>[0-9]{{1,2}})(?:st|nd|rd|th)\b"
+    rf"(?!\s+(?:of\s+)?{MONTHS}\b)"
+    # "Mon 14th", "w/c 12th", "on 3rd": an ordinal without "the" after a word that
+    # makes it a day ("my 2nd meeting" is none). The word is kept for the window grammar.
+    rf"|\b{WEEKDAYS}s?\.?,?\s+(?P<weekday_ordinal>[0-9]{{1,2}})(?:st|nd|rd|th)\b"
+    rf"(?!\s+(?:of\s+)?{MONTHS}\b)"
+    r"|(?P<prefix>\b(?:on|by|before|after|until|till|from|to|and|commencing|beginning|starting"
+    r"|ending|of)\s+)(?P<bare_ordinal>[0-9]{1,2})(?:st|nd|rd|th)\b"
     rf"(?!\s+(?:of\s+)?{MONTHS}\b)"
 )
 _ORDINAL_SUFFIX = re.compile(r"(?<=[0-9])(?:st|nd|rd|th)\b|\bthe\b|\bof\b|[.,]")
@@ -68,21 +80,27 @@ def date_order(zone: ZoneInfo) -> str:
     return "MDY" if name.startswith(_MONTH_FIRST_ZONES) else "DMY"
 
 
-def find_dates(text: str, today: date, zone: ZoneInfo) -> tuple[list[date], str]:
+def find_dates(
+    text: str, today: date, zone: ZoneInfo, *, ignored: list[Ignored] | None = None
+) -> tuple[list[date], str]:
     """The dates written in ``text``, and the text with each replaced by a placeholder
     (its index between ``PLACEHOLDER_OPEN`` and ``PLACEHOLDER_CLOSE``), so the window
     grammar can read "before Dec 3" as "before <date>".
 
-    A date that does not exist ("31/2") is dropped from the text without a placeholder.
+    A date that does not exist ("31/2"), or one after the first :data:`MOST_DATES`,
+    is dropped from the text without a placeholder and added to ``ignored``.
     """
     dates: list[date] = []
     pieces: list[str] = []
     last = 0
-    for match in _DATE.finditer(text):
-        day = _read(match, today, zone)
-        pieces.append(text[last : match.start()])
+    for count, match in enumerate(_DATE.finditer(text)):
+        day = _read(match, today, zone) if count < MOST_DATES else None
+        start = match.start("bare_ordinal") if match.group("prefix") else match.start()
+        pieces.append(text[last:start])
         if day is None:
             pieces.append(" ")
+            if ignored is not None:
+                ignored.append(Ignored(" ".join(text[start : match.end()].split()), Aspect.DAY))
         else:
             pieces.append(f" {PLACEHOLDER_OPEN}{len(dates)}{PLACEHOLDER_CLOSE} ")
             dates.append(day)
@@ -92,8 +110,11 @@ def find_dates(text: str, today: date, zone: ZoneInfo) -> tuple[list[date], str]
 
 
 def _read(match: re.Match[str], today: date, zone: ZoneInfo) -> date | None:
-    if match.group("ordinal") is not None:
-        return next_day_of_month(int(match.group("ordinal")), today)
+    ordinal = (
+        match.group("ordinal") or match.group("weekday_ordinal") or match.group("bare_ordinal")
+    )
+    if ordinal is not None:
+        return next_day_of_month(int(ordinal), today)
     written = match.group("day_month") or match.group("month_day") or ""
     year = match.group("year_after_month") or match.group("year_after_day")
     if written:
@@ -134,6 +155,7 @@ def next_day_of_month(day: int, today: date) -> date | None:
     return None
 
 
+@lru_cache(maxsize=256)
 def _read_with_dateparser(text: str, order: str) -> date | None:
     value = _date_parser(order).get_date_data(text).date_obj
     if not isinstance(value, datetime):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from core.commands import Aspect, Ignored
 from core.parsing.number_words import QUANTITY, quantity_value
 from core.parsing.text import blank
 
@@ -52,14 +53,23 @@ def _minutes(match: re.Match[str]) -> float | None:
     return quantity_value(group("minutes"))
 
 
-def find_duration(text: str) -> tuple[int | None, str]:
+def find_duration(text: str, *, ignored: list[Ignored] | None = None) -> tuple[int | None, str]:
     """The first meeting length stated in ``text``, in whole minutes, and the text without
-    any duration phrase (so "45 min" is not read again as a time of day)."""
+    any duration phrase (so "45 min" is not read again as a time of day).
+
+    A length too short or too long for a meeting ("2 minutes", "30 hours"),
+    when no other length is given, is added to ``ignored``.
+    """
     duration = None
     spans = []
+    unusable = []
     for match in _DURATION.finditer(text):
         spans.append(match.span())
         minutes = _minutes(match)
-        if duration is None and minutes is not None and SHORTEST <= minutes <= LONGEST:
-            duration = round(minutes)
+        if minutes is not None and SHORTEST <= minutes <= LONGEST:
+            duration = round(minutes) if duration is None else duration
+        else:
+            unusable.append(" ".join(match.group().split()))
+    if duration is None and ignored is not None:
+        ignored.extend(Ignored(words, Aspect.LENGTH) for words in unusable)
     return duration, blank(text, spans)

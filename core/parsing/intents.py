@@ -23,7 +23,7 @@ _NEAR = r"\b[^.?!]{0,40}?\b"  # within the same sentence, a few words on
 # calendar" does not, so the calendar must be what is removed.
 _OBJECT = rf"\s+(?:(?:my|our|the|a)\s+)?(?:[\w.]+\s+)?(?:connection|{_CALENDAR})"
 _DISCONNECT = re.compile(
-    r"\b(?:disconnect|unlink|unsync|un-?connect|deauthori[sz]e|revoke)"
+    r"\b(?:disconnect(?!ed)|unlink(?!ed)|unsync|un-?connect|deauthori[sz]e|revoke(?!d))"
     rf"|\b(?:remove|delete|forget|drop|stop\s+using|turn\s+off){_OBJECT}"
 )
 _STATUS = re.compile(
@@ -42,6 +42,29 @@ _CONNECT_STRONG = re.compile(
 _CONNECT_WEAK = re.compile(rf"\b(?:add|use|set\s?up|sync|switch\s+to|attach|plug\s+in){_OBJECT}")
 # A bare "connect" may be about people: "find a time to connect", "connect me to @sam".
 _CONNECT_BARE = re.compile(rf"(?:\bconnect|^\W*link)\b{_NOT_WITH}")
+# Connecting again: "reconnect", "re-auth my calendar", "log in to Google again",
+# "refresh my calendar access", "my Outlook connection expired". As with
+# "connect", "reconnect with my mentee" is a meeting.
+_AGAIN = (
+    r"re-?\s?(?:connect|link|auth\w*|sync|add|attach|grant|establish|enable|hook\s+up|integrate"
+    r"|log\s*-?in|sign\s*-?in|login|signin|permission)"
+)
+_ACCESS = (
+    rf"(?:{_CALENDAR}|access|permissions?|log\s*-?in|sign\s*-?in|connection|account|integration"
+    r"|token|auth\w*)"
+)
+_RECONNECT_STRONG = re.compile(
+    rf"\b{_AGAIN}\w*{_NOT_WITH}{_NEAR}{_ACCESS}"
+    rf"|\b(?:connect|link|hook\s+up|authori[sz]e|log\s*-?in|sign\s*-?in|sync){_NOT_WITH}"
+    rf"[^.?!]{{0,40}}?\bagain\b"
+    r"|\b(?:fix|repair|refresh|renew|restore|redo|reset|reactivate|re-?enable)\b"
+    rf"(?:\s+(?:my|our|the))?[^.?!]{{0,20}}?\b(?:{_CALENDAR}|access|permissions?|log\s*-?in"
+    r"|sign\s*-?in|connection|integration|token|auth\w*)"
+    rf"|\b(?:{_CALENDAR}|connection|access|token|login)[^.?!]{{0,30}}?\b(?:expired|broke|broken"
+    r"|stopped\s+working|(?:is|isn'?t|not|is\s+not)\s+working|disconnected|unlinked|revoked|failing"
+    r"|fails|keeps\s+failing|needs\s+(?:reconnecting|re-?auth\w*|re-?linking|refreshing))\b"
+)
+_RECONNECT_BARE = re.compile(rf"\b{_AGAIN}\w*\b{_NOT_WITH}")
 _SETTINGS = re.compile(
     r"\bsettings?\b|\brules\b|\bpreferences?\b|\bconfig(?:uration)?\b|\bpolic(?:y|ies)\b"
 )
@@ -68,6 +91,16 @@ _PLEASANTRIES = re.compile(
 )
 
 
+def asks_for_nothing(text: str) -> bool:
+    """Whether ``text`` (normalised) holds no more than greetings and thanks."""
+    return not _PLEASANTRIES.sub("", text).strip("?")
+
+
+def names_a_meeting(text: str) -> bool:
+    """Whether ``text`` (normalised) speaks of meeting or booking: "book Friday"."""
+    return _FIND.search(text) is not None or _POLL.search(text) is not None
+
+
 def intent_named(text: str, *, has_participants: bool) -> Intent | None:
     """The intent ``text`` (normalised) names by keyword, or None if it names none.
 
@@ -76,14 +109,17 @@ def intent_named(text: str, *, has_participants: bool) -> Intent | None:
     "help me book a call" is a booking. Empty chatter, a lone "?" or greetings
     alone ask for help.
     """
-    remainder = _PLEASANTRIES.sub("", text)
-    if not remainder.strip("?"):
+    if asks_for_nothing(text):
         return Intent.HELP
     if _DISCONNECT.search(text):
         return Intent.DISCONNECT
+    finding = _FIND.search(text) is not None
+    if _RECONNECT_STRONG.search(text) or (
+        not has_participants and not finding and _RECONNECT_BARE.search(text)
+    ):
+        return Intent.CONNECT
     if _STATUS.search(text):
         return Intent.STATUS
-    finding = _FIND.search(text) is not None
     if (
         _CONNECT_STRONG.search(text)
         or (not has_participants and _CONNECT_WEAK.search(text))

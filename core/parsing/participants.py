@@ -1,15 +1,23 @@
-"""Who a message is about: chat mentions, plain ``@names`` and roles such as "my mentee"."""
+"""Who a message is about: chat mentions, ``@names``, roles ("my mentee"), e-mail
+addresses and names in plain words ("with Sam Carter")."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from core.commands import Mention, Name, ParticipantRef, Relation, RelationRef
+from core.commands import Mention, Name, Named, ParticipantRef, Relation, RelationRef
+from core.parsing.names import read_names, tokens
 from core.parsing.text import blank
 
 # Slack writes a mention as <@U024BE7LH> or <@U024BE7LH|maria>; the Teams
 # adapter rewrites its <at> mentions into the same form before parsing.
 _MENTION = re.compile(r"<@([^\s|<>]+)(?:\|[^<>]*)?>")
+# An address, not preceded by what could continue it (so the match starts
+# where the address does, and the pattern stays linear on long words).
+_EMAIL = re.compile(
+    r"(?<![\w.+'-])[\w.+'-]{1,64}@[^\W_](?:[\w-]{0,62})(?:\.[^\W_](?:[\w-]{0,62}))+(?![\w-])"
+)
 # A typed @name, but not the middle of an e-mail address nor "@3pm"; it ends
 # on a letter or digit so "@maria." and "@maria's" both give "maria".
 _NAME = re.compile(r"(?<![\w@.])@([^\W\d_](?:[\w.-]*\w)?)")
@@ -32,31 +40,75 @@ _RELATIONS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class People:
+    named: tuple[ParticipantRef, ...]
+    """Everyone to meet, in the order written, each once."""
+    without: tuple[ParticipantRef, ...]
+    """Everyone ruled out: "my circle except Sam"."""
+    unclear: tuple[str, ...]
+    """Words after "with" that name nobody: "the new intern"."""
+    rest: str
+    """The text without any of them (blanked, the same length)."""
+
+
 def find_participants(text: str, bot_user_id: str | None) -> tuple[tuple[ParticipantRef, ...], str]:
     """The people named in ``text``, in the order written and each once, and the
-    text without them.
+    text without them; :func:`find_people` says more."""
+    people = find_people(text, bot_user_id)
+    return people.named, people.rest
+
+
+def find_people(text: str, bot_user_id: str | None) -> People:
+    """Everyone ``text`` names or rules out.
 
     The bot's own mention (``bot_user_id``, or a typed ``@pairtime``) is
     removed but is nobody to meet.
     """
-    found: list[tuple[int, ParticipantRef]] = []
-    spans: list[tuple[int, int]] = []
+    refs: list[tuple[int, int, ParticipantRef | None]] = []
     for match in _MENTION.finditer(text):
-        spans.append(match.span())
-        if match.group(1) != bot_user_id:
-            found.append((match.start(), Mention(match.group(1))))
-    without_mentions = blank(text, spans)
-    spans = []
-    for match in _NAME.finditer(without_mentions):
-        spans.append(match.span())
-        if match.group(1).lower() not in _NOT_PEOPLE:
-            found.append((match.start(), Name(match.group(1))))
-    for match in _RELATION.finditer(without_mentions):
-        spans.append(match.span())
+        user = match.group(1)
+        refs.append((*match.span(), None if user == bot_user_id else Mention(user)))
+    text = blank(text, [(start, end) for start, end, _ in refs])
+    found = len(refs)
+    refs += [(*match.span(), Named(match.group())) for match in _EMAIL.finditer(text)]
+    text = blank(text, [(start, end) for start, end, _ in refs[found:]])
+    found = len(refs)
+    for match in _NAME.finditer(text):
+        name = match.group(1)
+        refs.append((*match.span(), None if name.lower() in _NOT_PEOPLE else Name(name)))
+    for match in _RELATION.finditer(text):
         word = (match.group("own") or match.group("shared")).lower()
-        found.append((match.start(), RelationRef(_RELATIONS[word])))
+        refs.append((*match.span(), RelationRef(_RELATIONS[word])))
+    text = blank(text, [(start, end) for start, end, _ in refs[found:]])
+
+    # Only people are refs for the names grammar: the bot's mention is no one.
+    people = [(start, end, ref) for start, end, ref in refs if ref is not None]
+    reading = read_names(tokens(text, [(start, end) for start, end, _ in people]))
+    named: list[tuple[int, ParticipantRef]] = []
+    without: list[tuple[int, ParticipantRef]] = []
+    spans = []
+    for person in reading.people:
+        if person.ref >= 0:
+            start, end, ref = people[person.ref]
+        else:
+            start, end, ref = person.start, person.end, Named(person.text)
+            spans.append((start, end))
+        (without if person.ruled_out else named).append((start, ref))
+    return People(
+        _in_order(named),
+        _in_order(without),
+        reading.unclear,
+        blank(text, spans),
+    )
+
+
+def _in_order(found: list[tuple[int, ParticipantRef]]) -> tuple[ParticipantRef, ...]:
     people: list[ParticipantRef] = []
+    seen: set[object] = set()
     for _, ref in sorted(found, key=lambda item: item[0]):
-        if ref not in people:
+        key = ref.text.casefold() if isinstance(ref, Named) else ref
+        if key not in seen:
+            seen.add(key)
             people.append(ref)
-    return tuple(people), blank(without_mentions, spans)
+    return tuple(people)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from core.commands import TimeOfDay
+from core.commands import Aspect, Ignored, TimeOfDay
 from core.parsing.text import blank
 from core.time import MINUTES_PER_DAY, DayTime
 
@@ -44,6 +44,7 @@ _PARTS_OF_DAY = (
     (re.compile(r"\blunch(?:\s*time)?\b"), TimeOfDay(DayTime.of(12), DayTime.of(14))),
 )
 _LUNCH = _PARTS_OF_DAY[3][1]
+_ONE_ON_ONE = re.compile(r"\s*1\s*-\s*1\s*")
 _CLOCK_PARTS = re.compile(
     r"(?P<hour>[0-9]{1,2})(?:[:.](?P<minute>[0-9]{2}))?\s*(?:(?P<am>a)|(?P<pm>p))?"
 )
@@ -53,14 +54,17 @@ _Clock = tuple[int, ...]
 """The minutes after midnight a written time may mean, the usual reading first."""
 
 
-def find_time_of_day(text: str, duration_minutes: int) -> tuple[TimeOfDay | None, str]:
+def find_time_of_day(
+    text: str, duration_minutes: int, *, ignored: list[Ignored] | None = None
+) -> tuple[TimeOfDay | None, str]:
     """The daily restriction ``text`` states, and the text without its clock times.
 
     Parts of the day ("afternoon") are left in the text, since "this afternoon"
     also names a day. Several clock restrictions narrow each other ("after 10
     and before 2"); a part of the day narrows them too, unless that leaves
     nothing. "At 3pm" means a meeting starting then, so it lasts
-    ``duration_minutes``.
+    ``duration_minutes``. A clock phrase that names no time ("at 25:00",
+    "between 4 and 2pm") is added to ``ignored``.
     """
     clocks: list[TimeOfDay] = []
     spans = []
@@ -69,6 +73,8 @@ def find_time_of_day(text: str, duration_minutes: int) -> tuple[TimeOfDay | None
         stated = _restriction(match, duration_minutes)
         if stated is not None:
             clocks.append(stated)
+        elif ignored is not None and not _ONE_ON_ONE.fullmatch(match.group()):
+            ignored.append(Ignored(" ".join(match.group().split()), Aspect.TIME))
     rest = blank(text, spans)
     parts = [part for pattern, part in _PARTS_OF_DAY if pattern.search(rest)]
     part = _hull(parts) if parts else None
@@ -85,7 +91,9 @@ def _restriction(match: re.Match[str], duration_minutes: int) -> TimeOfDay | Non
     if group("range_start") is not None:
         return _range(group("range_start"), group("range_end"), marker_needed=False)
     if group("span_start") is not None:
-        return _range(group("span_start"), group("span_end"), marker_needed=True)
+        # "1-1" is a one-on-one and "12-2" may be a score; "12 to 2" is a time.
+        dash = "-" in match.string[match.end("span_start") : match.start("span_end")]
+        return _range(group("span_start"), group("span_end"), marker_needed=dash)
     if group("before") is not None:
         if group("before").startswith("lunch"):
             return TimeOfDay(DayTime(0), _LUNCH.start)

@@ -18,8 +18,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from enum import Enum
 from zoneinfo import ZoneInfo
 
+from core.commands import Aspect, Ignored
 from core.parsing.dates import MONTHS, WEEKDAYS
 from core.parsing.number_words import QUANTITY, quantity_value
 from core.parsing.text import DAY_CLOSE, DAY_OPEN, PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, blank
@@ -65,13 +67,19 @@ _TO = r"\s*(?:-|\b(?:to|through|thru|until|till)\b)\s*"
 _WINDOW = re.compile(
     rf"\b(?:between|from)\s+{_token('range_from')}(?:\s*\band\b\s*|{_TO}){_token('range_to')}"
     rf"|{_token('span_from')}{_TO}{_token('span_to')}"
-    r"|\b(?P<bound>before|prior\s+to|until|till|til|through|thru|by|no\s+later\s+than|after"
+    r"|\b(?:the\s+)?week\s+(?P<week_from>commencing|beginning|starting|of|ending)"
+    rf"\s+(?:(?:on|from)\s+)?{_token('week_day')}"
+    r"|\b(?P<bound>before|prior\s+to|until|till|til|through|thru|by|no\s+later\s+than"
+    r"|not\s+after|not\s+before|no\s+earlier\s+than|after"
     r"|from|starting|beginning|as\s+of)\s+(?:(?:the\s+)?end\s+of\s+)?(?:(?:on|from)\s+)?"
     rf"{_token('bound_day')}"
     rf"|{_token('day')}"
     r"|\b(?P<before_next_week>(?:before|until|till)\s+next\s+week)\b"
     r"|\b(?P<end_of_next_week>(?:by\s+)?(?:the\s+)?end\s+of\s+next\s+week)\b"
     r"|\b(?P<week_after_next>(?:the\s+)?week\s+after\s+next)\b"
+    r"|\b(?P<early_next_week>(?:early|(?:the\s+)?(?:start|beginning)\s+of)\s+next\s+week)\b"
+    r"|\b(?P<mid_next_week>mid(?:dle\s+of|-|\s+)?\s*next\s+week)\b"
+    r"|\b(?P<late_next_week>(?:late|later|(?:the\s+)?(?:back\s+)?end\s+of)\s+next\s+week)\b"
     r"|\b(?P<next_weekend>next\s+weekend)\b"
     r"|\b(?P<weekend>weekend)\b"
     r"|\b(?P<next_week>next\s+week|(?:the\s+)?following\s+week)\b"
@@ -83,8 +91,28 @@ _WINDOW = re.compile(
     rf"|the\s+month\s+of\s+)?(?P<month>{MONTHS})\b"
 )
 _BEFORE = ("before", "prior")
-_THROUGH = ("until", "till", "til", "through", "thru", "by", "no")
+_THROUGH = ("until", "till", "til", "through", "thru", "by", "no later", "not after")
 _AFTER = ("after",)
+
+
+class Grain(Enum):
+    """How much of the calendar a phrase names, which decides what ruling it out means."""
+
+    DAYS = "days"  # "tomorrow", "the 3rd", "Mon-Wed": those days
+    WEEKDAYS = "weekdays"  # "Monday", "Fridays", "weekends": every such day, when ruled out
+    COARSE = "coarse"  # "next week", "in December": a frame for the days inside it
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A span a phrase names, and its grain; ``weekdays`` (0 is Monday) for
+    :attr:`Grain.WEEKDAYS`."""
+
+    span: Interval
+    grain: Grain
+    weekdays: frozenset[int] = frozenset()
+    week: Interval | None = None
+    """For "Friday next week": the week named with the day, which frames it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +175,33 @@ def find_relative_spans(text: str, now: datetime, zone: ZoneInfo) -> tuple[list[
 
 
 def find_calendar_spans(
-    text: str, now: datetime, zone: ZoneInfo, dates: list[date]
+    text: str,
+    now: datetime,
+    zone: ZoneInfo,
+    dates: list[date],
+    *,
+    ignored: list[Ignored] | None = None,
 ) -> list[Interval]:
     """Spans named by days, weeks and months.
 
     ``dates`` are the dates whose placeholders ``dates.find_dates`` left in
-    ``text``. A span may lie wholly in the past ("yesterday"); the caller decides.
+    ``text``. A span may lie wholly in the past ("yesterday"); the caller
+    decides. A phrase that names no span ("between Dec 5 and Dec 3") is added
+    to ``ignored``.
     """
+    return [found.span for found in find_spans(text, now, zone, dates, ignored=ignored)[0]]
+
+
+def find_spans(
+    text: str,
+    now: datetime,
+    zone: ZoneInfo,
+    dates: list[date],
+    *,
+    ignored: list[Ignored] | None = None,
+) -> tuple[list[Found], str]:
+    """:func:`find_calendar_spans` with the grain of each span, and the text
+    without the phrases read."""
     context = _Context(now.astimezone(zone), zone, dates)
     days: list[str] = []
 
@@ -161,15 +209,73 @@ def find_calendar_spans(
         days.append(match.group())
         return f"{DAY_OPEN}{len(days) - 1}{DAY_CLOSE}"
 
-    spans = []
-    for match in _WINDOW.finditer(_DAY.sub(token, text)):
+    found = []
+    tokenized = _DAY.sub(token, text)
+    read = []
+    for match in _WINDOW.finditer(tokenized):
+        read.append(match.span())
         try:
             span = _span(match, days, context)
         except (OverflowError, ValueError):
             span = None  # a date at the end of the calendar, year 9999
         if span is not None:
-            spans.append(span)
-    return spans
+            found.append(_with_grain(span, match, days, context))
+        elif ignored is not None:
+            ignored.append(Ignored(_written(match.group(), days, dates), Aspect.DAY))
+    return found, blank(tokenized, read)
+
+
+_COARSE = frozenset(
+    {
+        "before_next_week",
+        "end_of_next_week",
+        "week_after_next",
+        "next_week",
+        "this_week",
+        "next_month",
+        "this_month",
+        "in_weeks",
+        "month",
+        "week_day",
+    }
+)
+_PLAIN_WEEKDAY = re.compile(rf"(?P<name>{WEEKDAYS})(?P<plural>s?)")
+
+
+def _with_grain(span: Interval, match: re.Match[str], days: list[str], context: _Context) -> Found:
+    if match.group("weekend") is not None:
+        return Found(span, Grain.WEEKDAYS, frozenset({5, 6}))
+    if match.group("day") is not None:
+        written = days[int(match.group("day"))]
+        plain = _PLAIN_WEEKDAY.fullmatch(written)
+        if plain is not None:
+            return Found(span, Grain.WEEKDAYS, frozenset({_weekday(plain.group("name"))}))
+        parts = _DAY.fullmatch(written)
+        if parts is not None and (parts.group("weekday_of") or parts.group("weekday_in")):
+            day = span.start.astimezone(context.zone).date()
+            monday = day - timedelta(days=day.weekday())
+            return Found(span, Grain.DAYS, week=context.days(monday, monday + timedelta(days=7)))
+    grain = Grain.COARSE if _COARSE.intersection(_named_groups(match)) else Grain.DAYS
+    return Found(span, grain)
+
+
+def _named_groups(match: re.Match[str]) -> set[str]:
+    return {name for name, value in match.groupdict().items() if value is not None}
+
+
+def _written(phrase: str, days: list[str], dates: list[date]) -> str:
+    """A matched phrase as the speaker wrote it, its day and date tokens read back."""
+
+    def day(token: re.Match[str]) -> str:
+        return days[int(token.group(1))]
+
+    def placeholder(token: re.Match[str]) -> str:
+        index = int(token.group(1))
+        return dates[index].strftime("%-d %b") if index < len(dates) else ""
+
+    phrase = re.sub(f"{DAY_OPEN}([0-9]+){DAY_CLOSE}", day, phrase)
+    phrase = re.sub(f"{PLACEHOLDER_OPEN}([0-9]+){PLACEHOLDER_CLOSE}", placeholder, phrase)
+    return " ".join(phrase.split())
 
 
 def window_from(spans: list[Interval], now: datetime, zone: ZoneInfo) -> Interval | None:
@@ -200,6 +306,8 @@ def _span(match: re.Match[str], days: list[str], context: _Context) -> Interval 
             return None
         last = day(f"{range_or_span}_to", weekday_from=first)
         return None if last is None or last < first else context.days(first, _next(last))
+    if group("week_day") is not None:
+        return _week_of(group("week_from"), days[int(group("week_day"))], context)
     if group("bound") is not None:
         return _bounded(group("bound"), days[int(group("bound_day"))], context)
     if group("day") is not None:
@@ -219,17 +327,33 @@ def _span(match: re.Match[str], days: list[str], context: _Context) -> Interval 
 
 
 def _bounded(bound: str, written_day: str, context: _Context) -> Interval | None:
-    word = bound.split(maxsplit=1)[0]
+    words = " ".join(bound.split())
+    before = words.startswith(_BEFORE)
     # "Before Friday" said on a Friday means next Friday, or nothing would be left.
-    day = _day(written_day, context, strictly_after_today=word in _BEFORE)
+    day = _day(written_day, context, strictly_after_today=before)
     if day is None:
         return None
-    if word in _BEFORE:
+    if before:
         return context.from_now(context.midnight(day))
-    if word in _THROUGH:
+    if words.startswith(_THROUGH):
         return context.from_now(context.midnight(_next(day)))
-    start = _next(day) if word in _AFTER else day
+    start = _next(day) if words.startswith(_AFTER) else day
     return context.days(start, start + timedelta(days=DEFAULT_DAYS))
+
+
+def _week_of(kind: str, written_day: str, context: _Context) -> Interval | None:
+    """ "Week commencing" (w/c, w/b) a day: seven days from it; "week ending" (w/e):
+    the seven up to it; "week of": the Monday-to-Sunday week holding it."""
+    day = _day(written_day, context)
+    if day is None:
+        return None
+    if kind in ("commencing", "beginning", "starting"):
+        first = day
+    elif kind == "ending":
+        first = day - timedelta(days=6)
+    else:
+        first = day - timedelta(days=day.weekday())
+    return context.days(first, first + timedelta(days=7))
 
 
 def _day(
@@ -325,6 +449,9 @@ _NAMED_SPANS: dict[str, Callable[[_Context], Interval]] = {
     "before_next_week": _now_until_monday(1),
     "end_of_next_week": _now_until_monday(2),
     "week_after_next": _weeks_from_monday(14, 21),
+    "early_next_week": _weeks_from_monday(7, 10),
+    "mid_next_week": _weeks_from_monday(8, 11),
+    "late_next_week": _weeks_from_monday(10, 14),
     "next_weekend": _weeks_from_monday(12, 14),
     "weekend": _weeks_from_monday(5, 7),
     "next_week": _weeks_from_monday(7, 14),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.commands import Mention, Name, ParticipantRef, Relation, RelationRef
+from core.commands import Mention, Name, Named, ParticipantRef, Relation, RelationRef
 from core.people import Person
 from core.scheduling.context import Context, Ports
 
@@ -82,7 +82,9 @@ async def _resolve_one(ports: Ports, ctx: Context, ref: ParticipantRef) -> Resol
                     "this workspace; ask them to say hello to me first."
                 )
             return Chosen((person,))
-        case Name(name):
+        case Name(name) | Named(text=name):
+            # A plain name is looked up as a typed @name is, for now; partners first,
+            # accents and e-mail addresses come with the resolution of issue 19.
             matches = await ports.people.by_name(ctx.program, name)
             if not matches:
                 return Refuse(

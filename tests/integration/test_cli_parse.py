@@ -31,6 +31,35 @@ def test_the_issue_example():
     }
 
 
+def test_the_readme_example():
+    text = "find 45 min with Sam Carter and my mentee next week, not Monday"
+    result = run_pairtime(["parse", text, "--tz", "Europe/London", "--now", "2026-11-25T10:00:00Z"])
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "intent": "find_time",
+        "participants": [{"named": "Sam Carter"}, {"relation": "mentee"}],
+        "duration_minutes": 45,
+        "window": {"start": "2026-11-30T00:00:00+00:00", "end": "2026-12-07T00:00:00+00:00"},
+        "time_of_day": None,
+        "provider": None,
+        "excluded": [{"start": "2026-11-30T00:00:00+00:00", "end": "2026-12-01T00:00:00+00:00"}],
+    }
+
+
+def test_what_was_not_understood_is_printed_with_what_was_assumed():
+    text = "find a time with Sam on blursday " + "please " * 200
+    result = run_pairtime(["parse", text, "--now", "2026-11-25T10:00:00Z"])
+    assert result.returncode == 0, result.stderr
+    assert [note["kind"] for note in json.loads(result.stdout)["assumptions"]] == [
+        "truncated",
+        "ignored",
+        "default_window",
+    ]
+    assert json.loads(result.stdout)["assumptions"][0]["text"] == (
+        "Your message was long, so I read only its first 1,000 characters."
+    )
+
+
 def test_the_window_is_written_in_the_speakers_offset():
     words = ["find", "a", "time", "next", "week"]
     result = run_pairtime(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -9,8 +10,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.commands import Intent, Mention, command_json
+from core.commands import Intent, Mention, Truncated, command_json
 from core.parsing import parse
+from core.parsing.text import READ_LIMIT
 
 ZONES = [
     ZoneInfo(name)
@@ -37,11 +39,15 @@ WORDS = (
     "25 29 30 31 45 90 99 9999 1.5 min mins minutes h hr hours quarter half and a half 3pm "
     "10am 12am 12pm noon midnight lunch 2-4pm 10:30 9.30 morning afternoon evening at around "
     "dec december jan feb 29 3rd 1st the 31st 12/3 31/2 2026-12-03 9999-12-31 0001-01-01 "
-    "days weeks fortnight google outlook icloud ? ! , . 🙏 - / : \ue000 \ue001 \ue002 \ue003"
+    "days weeks fortnight google outlook icloud ? ! , . 🙏 - / : \ue000 \ue001 \ue002 \ue003 "
+    "\ue004 Sam Priya sam@example.com not no except without but don't anything avoid I'm busy "
+    "is out tmrw nxt wk w/c w/e eow thurs fri pm am reconnect re-auth again blursday 25:00 "
+    "3ish the 32nd Jan van Dijk Dr. O'Brien & + and or me I"
 )
 VOCABULARY = WORDS.split()
 texts = st.one_of(
     st.text(max_size=2000),
+    st.lists(st.sampled_from(VOCABULARY), max_size=400).map(" ".join),
     st.lists(st.sampled_from(VOCABULARY), max_size=400).map(lambda words: " ".join(words)[:2000]),
     st.lists(st.one_of(st.sampled_from(VOCABULARY), st.text(max_size=5)), max_size=40).map(
         " ".join
@@ -77,3 +83,9 @@ def test_any_text_gives_a_well_formed_command(
         assert command.duration_minutes == default_duration
     assert Mention("UBOT") not in command.participants
     assert len(set(command.participants)) == len(command.participants)
+    assert (Truncated(READ_LIMIT, len(text)) in command.assumptions) == (len(text) > READ_LIMIT)
+    assert len(command.assumptions) <= 6
+    if command.excluded:
+        assert command.window is not None
+        assert all(command.window.contains(span) for span in command.excluded)
+        assert all(a.end < b.start for a, b in itertools.pairwise(command.excluded))

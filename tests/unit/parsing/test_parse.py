@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.commands import Intent, Mention
-from core.parsing import TIME_ONLY_HINT, UNCLEAR_HINT, parse
+from core.commands import Aspect, DefaultWindow, Ignored, Intent, Mention, Named, Truncated
+from core.parsing import NOTHING_HINT, TIME_ONLY_HINT, UNCLEAR_HINT, parse
+from core.parsing.text import READ_LIMIT
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 25, 10, tzinfo=LONDON)
@@ -52,3 +53,43 @@ def test_the_bot_mention_is_dropped_wherever_it_is():
 def test_now_must_be_aware():
     with pytest.raises(ValueError, match="aware"):
         parse("help", LONDON, datetime(2026, 11, 25, 10))
+
+
+def test_only_the_first_characters_are_read_and_the_rest_is_reported():
+    padding = "please " * (READ_LIMIT // 7)
+    command = parse(f"find a time with my mentee {padding} tomorrow", LONDON, NOW)
+    assert command.assumptions == (Truncated(READ_LIMIT, len(padding) + 36),)
+    assert command.window is not None
+    assert command.window.duration.days == 14  # "tomorrow" lay beyond what was read
+
+
+def test_a_message_within_the_limit_is_read_whole():
+    text = "find a time with my mentee " + "x" * (READ_LIMIT - 36) + " tomorrow"
+    assert len(text) == READ_LIMIT
+    command = parse(text, LONDON, NOW)
+    assert command.assumptions == ()
+    assert command.window is not None
+    assert command.window.duration.days == 1
+
+
+def test_a_day_not_understood_says_the_window_was_assumed():
+    command = parse("find a time with Sam on blursday", LONDON, NOW)
+    assert command.participants == (Named("Sam"),)
+    assert command.assumptions == (Ignored("blursday", Aspect.DAY), DefaultWindow(14))
+
+
+def test_a_day_not_understood_beside_one_understood_keeps_the_one_understood():
+    command = parse("find a time with Sam on blursday next week", LONDON, NOW)
+    assert command.assumptions == (Ignored("blursday", Aspect.DAY),)
+
+
+def test_a_time_not_understood_is_reported_and_not_guessed():
+    command = parse("find a time with Sam at 25:00", LONDON, NOW)
+    assert command.time_of_day is None
+    assert command.assumptions == (Ignored("at 25:00", Aspect.TIME),)
+
+
+def test_ruling_out_all_that_was_asked_leaves_nothing_to_do():
+    assert parse("don't connect my calendar", LONDON, NOW).hint == NOTHING_HINT
+    assert parse("not Monday", LONDON, NOW).hint == TIME_ONLY_HINT
+    assert parse("don't book Friday", LONDON, NOW).intent is Intent.FIND_TIME
