@@ -10,8 +10,6 @@ PLACEHOLDER_CLOSE = "\ue001"
 DAY_OPEN = "\ue002"
 DAY_CLOSE = "\ue003"
 """The same around the index of a day phrase (see ``windows``)."""
-NEGATION = "\ue004"
-"""Where a phrase that rules something out ("not", "except") stood (see ``negation``)."""
 
 READ_LIMIT = 1000
 """The parser reads this many characters of a message and ignores the rest, so a
@@ -30,7 +28,6 @@ _PLAIN = str.maketrans(
         PLACEHOLDER_CLOSE: " ",
         DAY_OPEN: " ",
         DAY_CLOSE: " ",
-        NEGATION: " ",
     }
 )
 # "Good morning" greets; it does not ask for a morning slot. A message that
