@@ -152,7 +152,7 @@ async def teams_app(
     calendars: CalendarSettings | None = None,
     members: tuple[ta.TeamsUser, ...] = (ta.ALEX, ta.MARIA),
     lasting: Lasting | None = None,
-    budget: InvokeBudget = GENEROUS,
+    timing: TeamsTiming | None = None,
 ) -> AsyncIterator[TeamsUnderTest]:
     """The real app (``running_app``) with Teams configured against the fakes.
 
@@ -160,11 +160,12 @@ async def teams_app(
     fake's OpenID metadata, and the connector wants the bot's own tokens from the fake
     login server; without it, ``PAIRTIME_TEAMS_AUTH=disabled`` and no app id.
     ``members`` are on the roster of every conversation (email and AAD id lookups).
-    ``budget`` is how long a click may keep Teams waiting (see ``GENEROUS``).
+    ``timing`` is the adapter's clock and invoke budget (by default ``GENEROUS``).
     With ``lasting``, what outlives one run of the app is the caller's: the encryption (and
     signing) keys, the clock and the connector at its address; run the app again over the
     same ``folder`` to restart it (unauthenticated only).
     """
+    timing = timing or TeamsTiming(budget=GENEROUS)
     if lasting is not None:
         assert not authenticated, "a lasting connector is an unauthenticated one"
         on_rosters(lasting.connector, members)
@@ -173,7 +174,7 @@ async def teams_app(
             folder,
             keys=lasting.keys,
             clock=lasting.clock,
-            teams_timing=TeamsTiming(budget=budget),
+            teams_timing=timing,
         ) as app:
             yield TeamsUnderTest(app, lasting.connector, None, lasting.service_url, lasting.clock)
         return
@@ -201,8 +202,6 @@ async def teams_app(
         on_rosters(connector, members)
         async with (
             running(connector.app) as service_url,
-            running_app(
-                settings, folder, clock=clock, teams_timing=TeamsTiming(budget=budget)
-            ) as app,
+            running_app(settings, folder, clock=clock, teams_timing=timing) as app,
         ):
             yield TeamsUnderTest(app, connector, auth, service_url, clock)
