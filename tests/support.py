@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 
 from adapters.teams.timing import TeamsTiming
+from bot import cli
 from bot.bootstrap import prepare_database
 from bot.server import SERVICES_KEY, build_app
 from bot.services import Services
@@ -48,6 +51,47 @@ def run_pairtime(
         timeout=120,
         check=False,
     )
+
+
+def run_cli(
+    args: Sequence[str],
+    *,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``pairtime ARGS`` in this process, answering as :func:`run_pairtime` does.
+
+    ``bot.cli.main`` runs with ``env`` over this process's environment, in ``cwd``, reading
+    ``stdin`` and with its output captured; all of it is put back afterwards. A process costs
+    a second of imports (several on a busy machine), so only what a process alone shows (the
+    console script, exit statuses, ``pairtime serve`` starting and stopping) uses
+    :func:`run_pairtime` or :func:`start_serve`.
+    """
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COLUMNS", "80")  # argparse wraps help as for a pipe, whatever the terminal
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        if cwd is not None:
+            patch.chdir(cwd)
+        patch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        with redirect_stdout(stdout), redirect_stderr(stderr):
+            try:
+                status = cli.main(list(args))
+            except SystemExit as exit_:  # argparse's usage errors and --help
+                status = _exit_status(exit_)
+    return subprocess.CompletedProcess(
+        [*pairtime_command(), *args], status, stdout.getvalue(), stderr.getvalue()
+    )
+
+
+def _exit_status(exit_: SystemExit) -> int:
+    """The status the interpreter would exit with (a message is printed and means 1)."""
+    if exit_.code is None or isinstance(exit_.code, int):
+        return exit_.code or 0
+    print(exit_.code, file=sys.stderr)
+    return 1
 
 
 class RunningProcess:

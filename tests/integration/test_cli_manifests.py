@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import run_pairtime, validate, validators
+from tests.support import run_cli, validate, validators
 
 APP_ID = "00000000-0000-4000-8000-000000000001"
 
 
 def test_writes_both_manifests_with_the_urls_filled_in(tmp_path: Path):
-    result = run_pairtime(
+    result = run_cli(
         [
             "manifests",
             "--base-url",
@@ -44,7 +44,7 @@ def test_writes_both_manifests_with_the_urls_filled_in(tmp_path: Path):
 
 
 def test_without_an_app_id_only_slack_is_written_and_the_reason_given(tmp_path: Path):
-    result = run_pairtime(
+    result = run_cli(
         ["manifests", "--base-url", "https://bot.example.org", "--out", str(tmp_path)],
         env={"MICROSOFT_APP_ID": ""},
     )
@@ -55,9 +55,7 @@ def test_without_an_app_id_only_slack_is_written_and_the_reason_given(tmp_path: 
 
 
 def test_a_plain_http_address_is_refused(tmp_path: Path):
-    result = run_pairtime(
-        ["manifests", "--base-url", "http://bot.example.org", "--out", str(tmp_path)]
-    )
+    result = run_cli(["manifests", "--base-url", "http://bot.example.org", "--out", str(tmp_path)])
     assert result.returncode == 2
     assert result.stderr.strip() == "pairtime manifests: --base-url must be an https URL"
     assert not any(tmp_path.iterdir())

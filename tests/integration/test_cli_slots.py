@@ -1,4 +1,4 @@
-"""`pairtime slots` as a process: JSON in, JSON out, one clear line on bad input."""
+"""`pairtime slots`: JSON in, JSON out, one clear line on bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import run_pairtime
+from tests.support import run_cli, run_pairtime
 
 EXAMPLE = {
     "now": "2026-03-02T09:00:00Z",
@@ -41,6 +41,7 @@ EXAMPLE = {
 
 
 def test_the_issue_example_from_standard_input():
+    # The README's `echo ... | pairtime slots`, through the installed command and a pipe.
     result = run_pairtime(["slots"], stdin=json.dumps(EXAMPLE))
     assert result.returncode == 0, result.stderr
     slots = json.loads(result.stdout)["slots"]
@@ -67,7 +68,7 @@ def test_minimal_request_from_a_file_uses_defaults(tmp_path: Path):
     }
     path = tmp_path / "request.json"
     path.write_text(json.dumps(request))
-    result = run_pairtime(["slots", "--input", str(path)])
+    result = run_cli(["slots", "--input", str(path)])
     assert result.returncode == 0, result.stderr
     starts = [slot["start"][11:16] for slot in json.loads(result.stdout)["slots"]]
     assert starts[0] == "08:00"
@@ -88,7 +89,7 @@ def test_an_all_day_event_marked_free_counts_as_the_rule_says(rule: str | None, 
     request["participants"][0]["busy"] = [
         {"start": "2026-03-03T00:00:00Z", "end": "2026-03-04T00:00:00Z", "status": "all_day"}
     ]
-    result = run_pairtime(["slots"], stdin=json.dumps(request))
+    result = run_cli(["slots"], stdin=json.dumps(request))
     assert result.returncode == 0, result.stderr
     days = {slot["start"][:10] for slot in json.loads(result.stdout)["slots"]}
     assert ("2026-03-03" not in days) is blocked
@@ -140,7 +141,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize(("stdin", "message"), BAD_INPUTS)
 def test_bad_input_is_one_clear_line_and_no_traceback(stdin: str, message: str):
-    result = run_pairtime(["slots"], stdin=stdin)
+    result = run_cli(["slots"], stdin=stdin)
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"pairtime slots: {message}")
@@ -149,7 +150,7 @@ def test_bad_input_is_one_clear_line_and_no_traceback(stdin: str, message: str):
 
 
 def test_a_missing_input_file_is_reported(tmp_path: Path):
-    result = run_pairtime(["slots", "--input", str(tmp_path / "nope.json")])
+    result = run_cli(["slots", "--input", str(tmp_path / "nope.json")])
     assert result.returncode == 2
     assert "cannot read" in result.stderr
     assert "nope.json" in result.stderr

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.settings import load_settings
-from tests.support import run_pairtime, running_app, start_serve
+from tests.support import run_cli, run_pairtime, running_app, start_serve
 
 CLEAN_ENV = dict.fromkeys(
     (
@@ -45,8 +45,14 @@ def test_serve_starts_with_no_configuration_and_answers_healthz(tmp_path: Path):
         with urllib.request.urlopen(f"{server.address}/healthz", timeout=10) as reply:
             assert json.load(reply) == {"status": "ok"}
     finally:
-        server.stop()
+        log = server.stop()
     assert server.process.returncode == 0
+    # With no keys configured, development makes one; a new database is made current.
+    assert (tmp_path / ".pairtime" / "dev-encryption-key").exists()
+    assert "generated a development key" in log
+    status = run_cli(["db", "status"], env=CLEAN_ENV, cwd=tmp_path)
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert (tmp_path / "pairtime.db").exists()
 
 
 def test_serve_refuses_bad_configuration_naming_the_variable(tmp_path: Path):
@@ -99,12 +105,12 @@ COMMANDS = [
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "pairtime")
 def test_every_command_has_help(command: list[str]):
-    result = run_pairtime([*command, "--help"])
+    result = run_cli([*command, "--help"])
     assert result.returncode == 0
     assert result.stdout.startswith(f"usage: pairtime {' '.join(command)}".rstrip())
 
 
 def test_top_level_help_lists_the_commands():
-    listed = run_pairtime(["--help"]).stdout
+    listed = run_pairtime(["--help"]).stdout  # the installed command, as a newcomer runs it
     for command in {c[0] for c in COMMANDS if c}:
         assert re.search(rf"^    {command}\b", listed, re.MULTILINE), command
