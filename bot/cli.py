@@ -80,6 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     slots.add_argument(
         "--input", type=Path, help="read the request from this file instead of stdin"
     )
+    slots.add_argument(
+        "--pretty", action="store_true", help="indent the JSON (default: compact, one line)"
+    )
     slots.set_defaults(handler=_slots)
 
     parse = commands.add_parser(
@@ -385,22 +388,28 @@ async def _serve_async(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _slots(args: argparse.Namespace) -> int:
-    from core.availability import find_slots
+    from core.availability import slot_table
     from core.errors import InvalidInput
-    from core.slots_json import encode_slots, parse_slot_request
+    from core.slots_json import MAX_INPUT_BYTES, encode_slots, parse_slot_request
 
     try:
-        text = args.input.read_text(encoding="utf-8") if args.input else sys.stdin.read()
+        if args.input is None:
+            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with args.input.open("rb") as file:
+                data = file.read(MAX_INPUT_BYTES + 1)
     except OSError as error:
         print(f"pairtime slots: cannot read {args.input}: {error.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        request = parse_slot_request(text, now=datetime.now(UTC))
+        request = parse_slot_request(data, now=datetime.now(UTC))
     except InvalidInput as error:
         print(f"pairtime slots: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    json.dump(encode_slots(find_slots(request)), sys.stdout, indent=2)
-    sys.stdout.write("\n")
+    output = encode_slots(slot_table(request), pretty=args.pretty)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(output)  # one write: a year of slots is megabytes
+    sys.stdout.buffer.flush()
     return 0
 
 

@@ -14,7 +14,10 @@ How it works, and why it is fast without walking the clock:
 3. Each busy interval is located among the sorted candidates with two
    binary searches, marking the candidates it overlaps. Busy intervals are
    never sorted or merged, so their input order cannot matter, and the cost
-   is O(B log C) for B busy intervals and C candidates.
+   is O(B log C) for B busy intervals and C candidates. The searches run
+   through ``map`` over columns of starts and ends, so a year of calendars
+   costs no Python bytecode per interval; :class:`BusyColumns` hands such
+   columns in without an object per interval.
 
 Ordering of the result (deterministic):
 
@@ -31,6 +34,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
+from itertools import compress, repeat
+from operator import add, attrgetter, gt, lt, not_, sub
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from core.rules import AllDayEvents, Rules, WorkingHours, allowed_hours
@@ -39,6 +45,10 @@ from core.time import Interval, intersect, local_dates
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
+_FLIP = bytes.maketrans(b"\x00\x01", b"\x01\x00")  # busy flags to free flags
+_START = attrgetter("start")
+_END = attrgetter("end")
+_STATUS = attrgetter("status")
 
 
 class BusyStatus(StrEnum):
@@ -61,7 +71,8 @@ class Mode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class BusyInterval:
-    """A block from someone's calendar. Times are UTC; only the span and status leave adapters."""
+    """A block from someone's calendar. Times are aware (UTC from adapters); only the
+    span and status leave adapters."""
 
     start: datetime
     end: datetime
@@ -70,6 +81,37 @@ class BusyInterval:
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError("a busy interval cannot end before it starts")
+
+
+@dataclass(frozen=True, slots=True)
+class BusyColumns(Sequence[BusyInterval]):
+    """Many busy intervals as three parallel columns, without an object per interval.
+
+    What a large ``pairtime slots`` file decodes to; the engine reads the
+    columns directly, anything else sees a sequence of :class:`BusyInterval`.
+    """
+
+    starts: Sequence[datetime]
+    ends: Sequence[datetime]
+    statuses: Sequence[BusyStatus]
+
+    def __post_init__(self) -> None:
+        if not len(self.starts) == len(self.ends) == len(self.statuses):
+            raise ValueError("busy columns must have the same length")
+        if any(map(gt, self.starts, self.ends)):
+            raise ValueError("a busy interval cannot end before it starts")
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @overload
+    def __getitem__(self, index: int) -> BusyInterval: ...
+    @overload
+    def __getitem__(self, index: slice) -> BusyColumns: ...
+    def __getitem__(self, index: int | slice) -> BusyInterval | BusyColumns:
+        if isinstance(index, slice):
+            return BusyColumns(self.starts[index], self.ends[index], self.statuses[index])
+        return BusyInterval(self.starts[index], self.ends[index], self.statuses[index])
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,47 +162,86 @@ class Slot:
     unknown: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class SlotTable:
+    """The slots of :func:`find_slots` as columns, in the same order.
+
+    For callers that turn thousands of slots into something else (the JSON of
+    ``pairtime slots``) without building a :class:`Slot` each.
+    """
+
+    starts: Sequence[datetime]
+    ends: Sequence[datetime]
+    free: Sequence[tuple[str, ...]]
+    busy: Sequence[tuple[str, ...]]
+    unknown: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
 def find_slots(request: SlotRequest) -> list[Slot]:
     """Candidate meeting slots for ``request``, ordered as the module docstring says."""
+    table = slot_table(request)
+    return list(map(Slot, table.starts, table.ends, table.free, table.busy, repeat(table.unknown)))
+
+
+def slot_table(request: SlotRequest) -> SlotTable:
+    """:func:`find_slots`, as columns."""
     rules = request.rules
     participants = request.participants
+    duration = request.duration
+    connected = [p for p in participants if p.calendar_connected]
+    ids = tuple(p.id for p in connected)
+    unknown = tuple(p.id for p in participants if not p.calendar_connected)
     region = _meeting_region(request)
-    anchor = participants[0].timezone
-    starts = _aligned_starts(region, request.duration, rules.granularity, anchor)
-    if not starts:
-        return []
+    starts = _aligned_starts(region, duration, rules.granularity, participants[0].timezone)
     # Comparing busy blocks against candidates widened by the buffer is the
-    # same as widening every busy block, without touching each block.
+    # same as widening every block, without touching each block.
     buffer = rules.buffer
-    ends = [start + request.duration + buffer for start in starts]
-    probe_starts = [start - buffer for start in starts] if buffer else starts
+    probe_ends = list(map(add, starts, repeat(duration + buffer)))
+    probe_starts = list(map(sub, starts, repeat(buffer))) if buffer else starts
     counted = _counted_statuses(rules)
 
-    connected = [p for p in participants if p.calendar_connected]
-    unknown = tuple(p.id for p in participants if not p.calendar_connected)
     if request.mode is Mode.ALL:
         blocked = bytearray(len(starts))
         for participant in connected:
-            _mark_busy(blocked, participant.busy, counted, probe_starts, ends)
-        free = tuple(p.id for p in connected)
-        slots = [
-            Slot(start, start + request.duration, free, (), unknown)
-            for start, taken in zip(starts, blocked, strict=True)
-            if not taken
-        ]
+            _mark_busy(blocked, participant.busy, counted, probe_starts, probe_ends)
+        starts = list(compress(starts, map(not_, blocked)))
+        if request.limit is not None:
+            starts = starts[: request.limit]
+        return SlotTable(
+            starts,
+            list(map(add, starts, repeat(duration))),
+            [ids] * len(starts),
+            [()] * len(starts),
+            unknown,
+        )
+
+    busy_masks = []
+    for participant in connected:
+        mask = bytearray(len(starts))
+        _mark_busy(mask, participant.busy, counted, probe_starts, probe_ends)
+        busy_masks.append(mask)
+    if busy_masks:
+        # zip(*masks) is each candidate's row of flags, in participant order.
+        busy = list(map(tuple, map(compress, repeat(ids), zip(*busy_masks, strict=True))))
+        free_masks = [mask.translate(_FLIP) for mask in busy_masks]
+        free = list(map(tuple, map(compress, repeat(ids), zip(*free_masks, strict=True))))
     else:
-        masks = []
-        for participant in connected:
-            mask = bytearray(len(starts))
-            _mark_busy(mask, participant.busy, counted, probe_starts, ends)
-            masks.append((participant.id, mask))
-        slots = []
-        for index, start in enumerate(starts):
-            free_ids = tuple(pid for pid, mask in masks if not mask[index])
-            busy_ids = tuple(pid for pid, mask in masks if mask[index])
-            slots.append(Slot(start, start + request.duration, free_ids, busy_ids, unknown))
-        slots.sort(key=lambda slot: (-len(slot.free), slot.start))
-    return slots if request.limit is None else slots[: request.limit]
+        busy = free = [()] * len(starts)
+    # Most free first; sorted() is stable, also in reverse, so ties stay earliest first.
+    order = sorted(range(len(starts)), key=list(map(len, free)).__getitem__, reverse=True)
+    if request.limit is not None:
+        order = order[: request.limit]
+    starts = list(map(starts.__getitem__, order))
+    return SlotTable(
+        starts,
+        list(map(add, starts, repeat(duration))),
+        list(map(free.__getitem__, order)),
+        list(map(busy.__getitem__, order)),
+        unknown,
+    )
 
 
 def _meeting_region(request: SlotRequest) -> list[Interval]:
@@ -282,12 +363,20 @@ def _mark_busy(
     the candidates a block ``[b0, b1)`` overlaps are those ending after ``b0``
     and starting before ``b1``: one contiguous run found by two bisections.
     """
-    for interval in busy:
-        if interval.status in counted:
-            first = bisect_right(ends, interval.start)
-            stop = bisect_left(starts, interval.end)
-            if first < stop:
-                mask[first:stop] = b"\x01" * (stop - first)
+    if isinstance(busy, BusyColumns):
+        block_starts, block_ends, statuses = busy.starts, busy.ends, busy.statuses
+    else:
+        block_starts = list(map(_START, busy))
+        block_ends = list(map(_END, busy))
+        statuses = list(map(_STATUS, busy))
+    keep = list(map(counted.__contains__, statuses))
+    if not all(keep):
+        block_starts = list(compress(block_starts, keep))
+        block_ends = list(compress(block_ends, keep))
+    firsts = list(map(bisect_right, repeat(ends), block_starts))
+    stops = list(map(bisect_left, repeat(starts), block_ends))
+    for first, stop in compress(zip(firsts, stops, strict=True), map(lt, firsts, stops)):
+        mask[first:stop] = b"\x01" * (stop - first)
 
 
 def busy_during(busy: Sequence[BusyInterval], span: Interval, rules: Rules) -> bool:

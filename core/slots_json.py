@@ -2,28 +2,62 @@
 
 Every problem is reported as :class:`InvalidInput` naming the field by its
 path (``participants[1].busy[0].end``), so an admin can fix the file.
+
+Two readers keep one contract. The checking reader walks ``json.loads``'
+output and names the first problem. A year of calendars is 100,000 busy
+intervals, though, and checking each one in Python costs more than the rest
+of the work together; so a fast reader goes first: ``msgspec`` decodes the
+whole file in one pass into typed structures, the busy intervals into
+columns, and the few remaining checks run over whole columns at once. The
+fast reader hands each part to the same checks as the checking reader, and
+where it cannot vouch for a result (a value of a shape it does not decode, or
+any problem at all) it steps aside, and the checking reader gives its answer
+and its first problem. So it only ever returns what the checking reader
+would, and tests/unit/test_slots_json.py holds the two to that.
+
+Bounds keep the work of one request small: see the ``MAX_`` constants.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from itertools import repeat
+from operator import attrgetter, gt, is_
 from typing import Any, TypeVar
 
-from core.availability import BusyInterval, BusyStatus, Mode, Participant, Slot, SlotRequest
+import msgspec
+
+from core.availability import (
+    BusyColumns,
+    BusyInterval,
+    BusyStatus,
+    Mode,
+    Participant,
+    SlotRequest,
+    SlotTable,
+)
 from core.errors import InvalidInput
 from core.rules import AllDayEvents, Rules, WorkingHours
-from core.time import (
-    MINUTES_PER_DAY,
-    DayTime,
-    Interval,
-    format_instant,
-    parse_instant,
-    zone_named,
-)
+from core.time import MINUTES_PER_DAY, DayTime, Interval, parse_instant, quoted, zone_named
 
 T = TypeVar("T")
+
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+MAX_WINDOW = timedelta(days=366)
+MAX_PARTICIPANTS = 100
+MAX_DURATION_MINUTES = MINUTES_PER_DAY
+MAX_NOTICE_MINUTES = 366 * MINUTES_PER_DAY
+MAX_BUFFER_MINUTES = MINUTES_PER_DAY
+MAX_LIMIT = 1_000_000
+# Start times the window holds on the grid: 366 days every 5 minutes. With at
+# most MAX_PARTICIPANTS people, a `most` answer stays within ten million names.
+MAX_STARTS = 366 * MINUTES_PER_DAY // 5
+# Instants lie in [EARLIEST, LATEST): far from the ends of datetime's range,
+# where moving an instant by an offset, a notice or a buffer would overflow.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 _RULE_FIELDS = {
     "earliest",
@@ -36,86 +70,144 @@ _RULE_FIELDS = {
     "all_day_events",
 }
 
+BusyReader = Callable[[Any, str], Sequence[BusyInterval]]
 
-def parse_slot_request(text: str, *, now: datetime) -> SlotRequest:
+
+def parse_slot_request(data: bytes | str, *, now: datetime) -> SlotRequest:
     """Decode a request; ``now`` is used when the request does not say."""
+    if len(data) > MAX_INPUT_BYTES:
+        raise InvalidInput("input", f"is larger than {MAX_INPUT_BYTES // 1024 // 1024} MiB")
+    fast = _fast_request(data, now)
+    if fast is not None:
+        return fast
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidInput("input", f"not valid UTF-8 (byte {error.start + 1})") from None
     try:
-        data = json.loads(text)
+        loaded = json.loads(data)
     except json.JSONDecodeError as error:
         raise InvalidInput(
             "input", f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from error
-    return decode_slot_request(data, now=now)
+    except RecursionError:
+        raise InvalidInput("input", "not valid here: nested too deeply") from None
+    except ValueError:  # an integer of more than sys.get_int_max_str_digits() digits
+        raise InvalidInput("input", "not valid here: a number is too long") from None
+    return decode_slot_request(loaded, now=now)
 
 
-def decode_slot_request(data: Any, *, now: datetime) -> SlotRequest:
+def decode_slot_request(
+    data: Any, *, now: datetime, read_busy: BusyReader | None = None
+) -> SlotRequest:
+    """The checking reader, over ``json.loads``' output; ``read_busy`` reads each busy list."""
+    read_busy = read_busy or _busy_list
     request = _mapping(data, "request")
     for required in ("window", "duration_minutes", "participants"):
         if required not in request:
             raise InvalidInput(required, "is required")
     window = _interval(request["window"], "window")
+    if window.duration > MAX_WINDOW:
+        raise InvalidInput("window", f"is longer than {MAX_WINDOW.days} days")
     duration = _integer(request["duration_minutes"], "duration_minutes")
     if duration <= 0:
         raise InvalidInput("duration_minutes", "must be a positive number of minutes")
+    if duration > MAX_DURATION_MINUTES:
+        raise InvalidInput("duration_minutes", f"must be at most {MAX_DURATION_MINUTES} (a day)")
     participants_data = _list(request["participants"], "participants")
     if not participants_data:
         raise InvalidInput("participants", "needs at least one participant")
+    if len(participants_data) > MAX_PARTICIPANTS:
+        raise InvalidInput("participants", f"can be at most {MAX_PARTICIPANTS} people")
     participants = [
-        _participant(item, f"participants[{index}]") for index, item in enumerate(participants_data)
+        _participant(item, f"participants[{index}]", read_busy)
+        for index, item in enumerate(participants_data)
     ]
     seen: set[str] = set()
     for index, participant in enumerate(participants):
         if participant.id in seen:
-            raise InvalidInput(f"participants[{index}].id", f"{participant.id!r} appears twice")
+            raise InvalidInput(
+                f"participants[{index}].id", f"{quoted(participant.id)} appears twice"
+            )
         seen.add(participant.id)
     limit = request.get("limit")
     if limit is not None:
         limit = _integer(limit, "limit")
         if limit < 0:
             raise InvalidInput("limit", "cannot be negative")
+        if limit > MAX_LIMIT:
+            raise InvalidInput("limit", f"must be at most {MAX_LIMIT}")
     mode_text = _optional(request, "mode", _string, default="all")
     try:
         mode = Mode(mode_text)
     except ValueError:
-        raise InvalidInput("mode", f"expected 'all' or 'most', got {mode_text!r}") from None
+        raise InvalidInput("mode", f"expected 'all' or 'most', got {quoted(mode_text)}") from None
     now_text = request.get("now")
+    rules = _rules(request.get("rules", {}))
+    starts = window.duration // rules.granularity
+    if starts > MAX_STARTS:
+        raise InvalidInput(
+            "rules.granularity_minutes",
+            f"gives {starts} start times in the window, more than {MAX_STARTS} "
+            "(366 days every 5 minutes): use a coarser grid or a shorter window",
+        )
     return SlotRequest(
         window=window,
         duration=timedelta(minutes=duration),
         participants=participants,
-        now=now if now_text is None else parse_instant(_string(now_text, "now"), field="now"),
-        rules=_rules(request.get("rules", {})),
+        now=now if now_text is None else _instant(now_text, "now"),
+        rules=rules,
         mode=mode,
         limit=limit,
     )
 
 
-def encode_slots(slots: list[Slot]) -> dict[str, Any]:
-    return {
-        "slots": [
-            {
-                "start": format_instant(slot.start),
-                "end": format_instant(slot.end),
-                "free": list(slot.free),
-                "busy": list(slot.busy),
-                "unknown": list(slot.unknown),
-            }
-            for slot in slots
-        ]
-    }
+class _SlotOut(msgspec.Struct, gc=False):
+    start: datetime
+    end: datetime
+    free: tuple[str, ...]
+    busy: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+class _AnswerOut(msgspec.Struct, gc=False):
+    slots: list[_SlotOut]
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+def encode_slots(table: SlotTable, *, pretty: bool = False) -> bytes:
+    """The answer as UTF-8 JSON ending in a newline: compact, or indented when ``pretty``.
+
+    Times are UTC with a ``Z``, to the second: the engine's starts are UTC and
+    on a grid of whole minutes from offsets in whole seconds.
+    """
+    rows = list(
+        map(_SlotOut, table.starts, table.ends, table.free, table.busy, repeat(table.unknown))
+    )
+    body = _ENCODER.encode(_AnswerOut(rows))
+    if pretty:
+        body = msgspec.json.format(body, indent=2)
+    return body + b"\n"
 
 
 def _rules(data: Any) -> Rules:
     rules = _mapping(data, "rules")
     unknown = sorted(set(rules) - _RULE_FIELDS)
     if unknown:
-        raise InvalidInput(f"rules.{unknown[0]}", "is not a known rule")
+        name = unknown[0]
+        shown = name if name.isprintable() and len(name) <= 60 else quoted(name)
+        raise InvalidInput(f"rules.{shown}", "is not a known rule")
     defaults = Rules()
 
-    def number(name: str, default: int) -> int:
+    def number(name: str, default: int, most: int) -> int:
         value = _optional(rules, name, _integer, default=default, prefix="rules.")
         if value < 0:
             raise InvalidInput(f"rules.{name}", "cannot be negative")
+        if value > most:
+            raise InvalidInput(f"rules.{name}", f"must be at most {most}")
         return value
 
     earliest = DayTime.parse(
@@ -134,10 +226,16 @@ def _rules(data: Any) -> Rules:
         all_day_events = AllDayEvents(all_day_text)
     except ValueError:
         raise InvalidInput(
-            "rules.all_day_events", f"expected 'busy' or 'as_marked', got {all_day_text!r}"
+            "rules.all_day_events", f"expected 'busy' or 'as_marked', got {quoted(all_day_text)}"
         ) from None
-    granularity = number("granularity_minutes", defaults.granularity_minutes)
-    if granularity == 0 or MINUTES_PER_DAY % granularity:
+    granularity = _optional(
+        rules,
+        "granularity_minutes",
+        _integer,
+        default=defaults.granularity_minutes,
+        prefix="rules.",
+    )
+    if granularity <= 0 or MINUTES_PER_DAY % granularity:
         raise InvalidInput(
             "rules.granularity_minutes", "must divide a day evenly (for example 15, 30 or 60)"
         )
@@ -146,8 +244,10 @@ def _rules(data: Any) -> Rules:
         latest=latest,
         weekends=_optional(rules, "weekends", _boolean, default=defaults.weekends, prefix="rules."),
         granularity_minutes=granularity,
-        min_notice_minutes=number("min_notice_minutes", defaults.min_notice_minutes),
-        buffer_minutes=number("buffer_minutes", defaults.buffer_minutes),
+        min_notice_minutes=number(
+            "min_notice_minutes", defaults.min_notice_minutes, MAX_NOTICE_MINUTES
+        ),
+        buffer_minutes=number("buffer_minutes", defaults.buffer_minutes, MAX_BUFFER_MINUTES),
         tentative_is_busy=_optional(
             rules,
             "tentative_is_busy",
@@ -159,19 +259,16 @@ def _rules(data: Any) -> Rules:
     )
 
 
-def _participant(data: Any, path: str) -> Participant:
+def _participant(data: Any, path: str, read_busy: BusyReader) -> Participant:
     item = _mapping(data, path)
     if "id" not in item:
         raise InvalidInput(f"{path}.id", "is required")
     if "timezone" not in item:
         raise InvalidInput(f"{path}.timezone", "is required")
-    busy = [
-        _busy(entry, f"{path}.busy[{index}]")
-        for index, entry in enumerate(_list(item.get("busy", []), f"{path}.busy"))
-    ]
+    busy = read_busy(item.get("busy", []), f"{path}.busy")
     hours_data = item.get("working_hours")
     return Participant(
-        id=_string(item["id"], f"{path}.id"),
+        id=_text(item["id"], f"{path}.id"),
         timezone=zone_named(
             _string(item["timezone"], f"{path}.timezone"), field=f"{path}.timezone"
         ),
@@ -203,6 +300,10 @@ def _working_hours(data: Any, path: str) -> WorkingHours:
     return WorkingHours(start=start, end=end, days=frozenset(days))
 
 
+def _busy_list(data: Any, path: str) -> list[BusyInterval]:
+    return [_busy(entry, f"{path}[{index}]") for index, entry in enumerate(_list(data, path))]
+
+
 def _busy(data: Any, path: str) -> BusyInterval:
     span = _interval(data, path)
     status_text = _optional(
@@ -221,11 +322,20 @@ def _interval(data: Any, path: str) -> Interval:
     for bound in ("start", "end"):
         if bound not in item:
             raise InvalidInput(f"{path}.{bound}", "is required")
-    start = parse_instant(_string(item["start"], f"{path}.start"), field=f"{path}.start")
-    end = parse_instant(_string(item["end"], f"{path}.end"), field=f"{path}.end")
+    start = _instant(item["start"], f"{path}.start")
+    end = _instant(item["end"], f"{path}.end")
     if end < start:
         raise InvalidInput(f"{path}.end", "is before the start")
     return Interval(start, end)
+
+
+def _instant(value: Any, path: str) -> datetime:
+    instant = parse_instant(_string(value, path), field=path)
+    if not EARLIEST <= instant < LATEST:
+        raise InvalidInput(
+            path, f"must lie between the years {EARLIEST.year} and {LATEST.year - 1}"
+        )
+    return instant
 
 
 def _optional(
@@ -257,6 +367,16 @@ def _string(value: Any, path: str) -> str:
     return value
 
 
+def _text(value: Any, path: str) -> str:
+    """A string that can be written back out: JSON lets ``\\ud800`` through, UTF-8 does not."""
+    text = _string(value, path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(path, "is not valid Unicode text") from None
+    return text
+
+
 def _integer(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidInput(path, "must be a whole number")
@@ -267,3 +387,90 @@ def _boolean(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidInput(path, "must be true or false")
     return value
+
+
+# ---------------------------------------------------------------- the fast reader
+
+
+class _BusyIn(msgspec.Struct, frozen=True, gc=False):
+    start: str
+    end: str
+    status: BusyStatus = BusyStatus.BUSY
+
+
+class _ParticipantIn(msgspec.Struct, frozen=True):
+    # Everything but the busy list is handed to the checking reader as decoded.
+    id: Any = msgspec.UNSET
+    timezone: Any = msgspec.UNSET
+    calendar_connected: Any = msgspec.UNSET
+    working_hours: Any = msgspec.UNSET
+    busy: list[_BusyIn] = []  # msgspec copies a default empty list
+
+
+class _RequestIn(msgspec.Struct, frozen=True):
+    participants: list[_ParticipantIn]
+    window: Any = msgspec.UNSET
+    duration_minutes: Any = msgspec.UNSET
+    mode: Any = msgspec.UNSET
+    limit: Any = msgspec.UNSET
+    now: Any = msgspec.UNSET
+    rules: Any = msgspec.UNSET
+
+
+class _StepAside(Exception):
+    """The fast reader cannot vouch for this input: the checking reader decides."""
+
+
+_DECODER = msgspec.json.Decoder(_RequestIn)
+_REQUEST_KEYS = [f for f in _RequestIn.__struct_fields__ if f != "participants"]
+_PARTICIPANT_KEYS = [f for f in _ParticipantIn.__struct_fields__ if f != "busy"]
+_BUSY_START = attrgetter("start")
+_BUSY_END = attrgetter("end")
+_BUSY_STATUS = attrgetter("status")
+_TZINFO = attrgetter("tzinfo")
+
+
+def _fast_request(data: bytes | str, now: datetime) -> SlotRequest | None:
+    """The request, when the fast reader can vouch that the checking reader agrees; else None."""
+    try:
+        decoded = _DECODER.decode(data)
+    # DecodeError covers ValidationError; RecursionError is msgspec's answer to deep nesting.
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    request = _present(decoded, _REQUEST_KEYS)
+    request["participants"] = [
+        _present(item, _PARTICIPANT_KEYS) | {"busy": item.busy} for item in decoded.participants
+    ]
+    try:
+        return decode_slot_request(request, now=now, read_busy=_busy_columns)
+    except (InvalidInput, _StepAside):
+        return None  # the checking reader names the first problem, in its own order
+
+
+def _present(struct: msgspec.Struct, keys: list[str]) -> dict[str, Any]:
+    """The fields that the JSON object had, as json.loads would have given them."""
+    return {key: value for key in keys if (value := getattr(struct, key)) is not msgspec.UNSET}
+
+
+def _busy_columns(data: Any, _path: str) -> BusyColumns:
+    """The busy list as columns, with every check of :func:`_busy` run over whole columns.
+
+    msgspec has checked the shape (objects with string bounds and a known or
+    absent status); what is left are the bounds' values.
+    """
+    entries: list[_BusyIn] = data
+    try:
+        starts = list(map(datetime.fromisoformat, map(_BUSY_START, entries)))
+        ends = list(map(datetime.fromisoformat, map(_BUSY_END, entries)))
+    except ValueError:
+        raise _StepAside from None
+    if any(map(is_, map(_TZINFO, starts), repeat(None))) or any(
+        map(is_, map(_TZINFO, ends), repeat(None))
+    ):
+        raise _StepAside
+    if any(map(gt, starts, ends)):
+        raise _StepAside
+    # Every start is at most its end: the earliest start and the latest end bound them all.
+    if starts and not (min(starts) >= EARLIEST and max(ends) < LATEST):
+        raise _StepAside
+    return BusyColumns(starts, ends, list(map(_BUSY_STATUS, entries)))

@@ -64,12 +64,13 @@ class DayTime:
         hours, sep, minutes = text.strip().partition(":")
         if (
             not sep
-            or not (hours.isdigit() and minutes.isdigit())
+            or not (_ascii_digits(hours) and _ascii_digits(minutes))
+            or len(hours) > 2
             or len(minutes) != 2
             or int(minutes) >= 60
             or int(hours) * 60 + int(minutes) > MINUTES_PER_DAY
         ):
-            raise InvalidInput(field, f"expected a time of day as HH:MM, got {text!r}")
+            raise InvalidInput(field, f"expected a time of day as HH:MM, got {quoted(text)}")
         return cls(int(hours) * 60 + int(minutes))
 
     @classmethod
@@ -95,12 +96,23 @@ class DayTime:
         return f"{self.minutes // 60:02d}:{self.minutes % 60:02d}"
 
 
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() also takes "²" and other digits int() refuses.
+    return text.isascii() and text.isdigit()
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """``text`` as a message shows it: quoted, escaped, and cut short if long."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "…"
+
+
 def zone_named(name: str, *, field: str = "timezone") -> ZoneInfo:
     """The IANA zone ``name``, or :class:`InvalidInput` naming ``field``."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError) as error:
-        raise InvalidInput(field, f"unknown time zone {name!r}") from error
+    # OSError: a folder of the database ("Europe") or a name too long for a file.
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as error:
+        raise InvalidInput(field, f"unknown time zone {quoted(name)}") from error
 
 
 def parse_instant(text: str, *, field: str) -> datetime:
@@ -108,10 +120,15 @@ def parse_instant(text: str, *, field: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except (TypeError, ValueError) as error:
-        raise InvalidInput(field, f"expected an ISO-8601 date and time, got {text!r}") from error
+        raise InvalidInput(
+            field, f"expected an ISO-8601 date and time, got {quoted(text)}"
+        ) from error
     if value.tzinfo is None:
-        raise InvalidInput(field, f"{text!r} has no UTC offset; add Z or +HH:MM")
-    return value.astimezone(UTC)
+        raise InvalidInput(field, f"{quoted(text)} has no UTC offset; add Z or +HH:MM")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first representable instant
+        raise InvalidInput(field, f"{quoted(text)} is out of range") from None
 
 
 def format_instant(value: datetime) -> str:
