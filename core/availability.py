@@ -30,12 +30,13 @@ Ordering of the result (deterministic):
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from itertools import compress, repeat
-from operator import add, attrgetter, gt, lt, not_, sub
+from itertools import accumulate, chain, compress, repeat
+from operator import add, attrgetter, gt, lt, not_, sub, truth
 from typing import overload
 from zoneinfo import ZoneInfo
 
@@ -204,9 +205,8 @@ def slot_table(request: SlotRequest) -> SlotTable:
     counted = _counted_statuses(rules)
 
     if request.mode is Mode.ALL:
-        blocked = bytearray(len(starts))
-        for participant in connected:
-            _mark_busy(blocked, participant.busy, counted, probe_starts, probe_ends)
+        runs = [_busy_runs(p.busy, counted, probe_starts, probe_ends) for p in connected]
+        blocked = _busy_mask(runs, len(starts))
         starts = list(compress(starts, map(not_, blocked)))
         if request.limit is not None:
             starts = starts[: request.limit]
@@ -218,11 +218,10 @@ def slot_table(request: SlotRequest) -> SlotTable:
             unknown,
         )
 
-    busy_masks = []
-    for participant in connected:
-        mask = bytearray(len(starts))
-        _mark_busy(mask, participant.busy, counted, probe_starts, probe_ends)
-        busy_masks.append(mask)
+    busy_masks = [
+        _busy_mask([_busy_runs(p.busy, counted, probe_starts, probe_ends)], len(starts))
+        for p in connected
+    ]
     if busy_masks:
         # zip(*masks) is each candidate's row of flags, in participant order.
         busy = list(map(tuple, map(compress, repeat(ids), zip(*busy_masks, strict=True))))
@@ -350,18 +349,18 @@ def _counted_statuses(rules: Rules) -> frozenset[BusyStatus]:
     return frozenset(counted)
 
 
-def _mark_busy(
-    mask: bytearray,
+def _busy_runs(
     busy: Sequence[BusyInterval],
     counted: frozenset[BusyStatus],
     starts: list[datetime],
     ends: list[datetime],
-) -> None:
-    """Set ``mask[i]`` for every candidate ``i`` that a counted busy interval overlaps.
+) -> tuple[list[int], list[int]]:
+    """The runs of candidates that counted busy intervals overlap, as firsts and stops.
 
     Candidate ``i`` spans ``[starts[i], ends[i])``; both lists are sorted, so
     the candidates a block ``[b0, b1)`` overlaps are those ending after ``b0``
-    and starting before ``b1``: one contiguous run found by two bisections.
+    and starting before ``b1``: one run ``[first, stop)`` found by two
+    bisections. Blocks that overlap no candidate are left out.
     """
     if isinstance(busy, BusyColumns):
         block_starts, block_ends, statuses = busy.starts, busy.ends, busy.statuses
@@ -375,8 +374,22 @@ def _mark_busy(
         block_ends = list(compress(block_ends, keep))
     firsts = list(map(bisect_right, repeat(ends), block_starts))
     stops = list(map(bisect_left, repeat(starts), block_ends))
-    for first, stop in compress(zip(firsts, stops, strict=True), map(lt, firsts, stops)):
-        mask[first:stop] = b"\x01" * (stop - first)
+    overlapping = list(map(lt, firsts, stops))
+    return list(compress(firsts, overlapping)), list(compress(stops, overlapping))
+
+
+def _busy_mask(runs: list[tuple[list[int], list[int]]], size: int) -> bytearray:
+    """1 for each of ``size`` candidates inside any run, else 0.
+
+    Counting where runs open and close, then summing along the candidates,
+    marks them without a Python loop over runs or candidates.
+    """
+    opened = Counter(chain.from_iterable(firsts for firsts, _ in runs))
+    closed = Counter(chain.from_iterable(stops for _, stops in runs))
+    changes = map(
+        sub, map(opened.get, range(size), repeat(0)), map(closed.get, range(size), repeat(0))
+    )
+    return bytearray(map(truth, accumulate(changes)))
 
 
 def busy_during(busy: Sequence[BusyInterval], span: Interval, rules: Rules) -> bool:
