@@ -394,7 +394,8 @@ def _slots(args: argparse.Namespace) -> int:
 
     try:
         if args.input is None:
-            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+            stdin = getattr(sys.stdin, "buffer", None)  # a caller's text stream has none
+            data = (stdin or sys.stdin).read(MAX_INPUT_BYTES + 1)
         else:
             with args.input.open("rb") as file:
                 data = file.read(MAX_INPUT_BYTES + 1)
@@ -407,9 +408,14 @@ def _slots(args: argparse.Namespace) -> int:
         print(f"pairtime slots: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     output = encode_slots(slot_table(request), pretty=args.pretty)
-    sys.stdout.flush()
-    sys.stdout.buffer.write(output)  # one write: a year of slots is megabytes
-    sys.stdout.buffer.flush()
+    # One write: a year of slots is megabytes.
+    stdout = getattr(sys.stdout, "buffer", None)
+    if stdout is None:
+        sys.stdout.write(output.decode())
+    else:
+        sys.stdout.flush()
+        stdout.write(output)
+        stdout.flush()
     return 0
 
 
