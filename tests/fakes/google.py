@@ -1,4 +1,4 @@
-"""A fake of the Google services Pairtime uses: OAuth 2.0, ID tokens and Calendar freeBusy.
+"""A fake of the Google services Pairtime uses: OAuth 2.0, ID tokens, Calendar events and freeBusy.
 
 It speaks the documented wire format, so google-auth, google-auth-oauthlib
 and an aiohttp client run their real code against it. Paths match the real
@@ -10,9 +10,12 @@ ones relative to a base URL (real hosts in brackets):
     GET  /oauth2/v3/certs           certs        [www.googleapis.com]
     GET  /.well-known/openid-configuration       [accounts.google.com]
     POST /calendar/v3/freeBusy      freeBusy     [www.googleapis.com]
+    GET  /calendar/v3/calendars/{calendarId}/events    events    [www.googleapis.com]
 
     fake = FakeGoogle()
     fake.set_busy("ana@example.com", [(start, end)])
+    fake.set_events("ana@example.com", [GoogleEvent(start, end, transparency="transparent")],
+                    time_zone="Europe/Berlin")
     with ThreadedServer(fake.app) as base:   # sync clients (google-auth's requests)
         flow = Flow.from_client_config(fake.client_config(base), scopes=[...],
                                        redirect_uri=DEFAULT_REDIRECT_URI)
@@ -37,6 +40,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jwt
 from aiohttp import web
 
+from tests.fakes.google_events import (
+    GoogleEvent,
+    InvalidFields,
+    event_json,
+    instances,
+    parse_fields,
+    select,
+)
 from tests.fakes.jwt_keys import SigningKey, jwks, unverified_claims, verified_claims
 from tests.fakes.scripted import RecordedRequest, Script, ScriptedEndpoints
 
@@ -53,6 +64,22 @@ FREEBUSY_CAPABLE_SCOPES = frozenset(
         FREEBUSY_SCOPE,
     }
 )
+EVENTS_OWNED_READONLY_SCOPE = "https://www.googleapis.com/auth/calendar.events.owned.readonly"
+EVENTS_READONLY_SCOPE = "https://www.googleapis.com/auth/calendar.events.readonly"
+# Scopes that authorize events.list, per the Calendar API's discovery document.
+EVENTS_LIST_SCOPES = frozenset(
+    {
+        "https://www.googleapis.com/auth/calendar",
+        "https://www.googleapis.com/auth/calendar.app.created",
+        "https://www.googleapis.com/auth/calendar.events",
+        "https://www.googleapis.com/auth/calendar.events.freebusy",
+        "https://www.googleapis.com/auth/calendar.events.owned",
+        EVENTS_OWNED_READONLY_SCOPE,
+        "https://www.googleapis.com/auth/calendar.events.public.readonly",
+        EVENTS_READONLY_SCOPE,
+        "https://www.googleapis.com/auth/calendar.readonly",
+    }
+)
 USERINFO_EMAIL = "https://www.googleapis.com/auth/userinfo.email"
 USERINFO_PROFILE = "https://www.googleapis.com/auth/userinfo.profile"
 # Google answers with the long names of these short scopes, and adds openid once either
@@ -65,6 +92,7 @@ DEFAULT_CLIENT_SECRET = "GOCSPX-pairtime-test-secret"
 DEFAULT_REDIRECT_URI = "http://localhost:8080/oauth/google/callback"
 DEFAULT_ACCOUNT = "mentor@example.com"
 MAX_CALENDARS_PER_QUERY = 50  # calendarExpansionMax's documented maximum
+MAX_RESULTS = 2500  # events.list's maxResults ceiling; 250 by default
 CODE_LIFETIME = 600.0
 
 
@@ -142,6 +170,9 @@ class FakeGoogle(ScriptedEndpoints):
     expires_in: int = 3600
     latency: float = 0.0
     next_account: str = DEFAULT_ACCOUNT
+    # events.list pages hold at most this many events, whatever maxResults asks ("the
+    # number of events in the resulting page may be less than this value").
+    events_page_size: int = 250
     signing_key: SigningKey = field(default_factory=SigningKey.generate, repr=False)
     calls: list[RecordedRequest] = field(default_factory=list, repr=False)
     accounts: dict[str, GoogleAccount] = field(default_factory=dict)
@@ -149,6 +180,8 @@ class FakeGoogle(ScriptedEndpoints):
     def __post_init__(self) -> None:
         self._clients: dict[str, _Client] = {}
         self._busy: dict[str, list[tuple[dt.datetime, dt.datetime]]] = {}
+        self._events: dict[str, list[GoogleEvent]] = {}
+        self._calendar_zones: dict[str, str] = {}
         self._codes: dict[str, _Code] = {}
         self._grants: list[_Grant] = []
         self._access_tokens: dict[str, _AccessToken] = {}
@@ -198,6 +231,18 @@ class FakeGoogle(ScriptedEndpoints):
         if any(start.tzinfo is None or end.tzinfo is None for start, end in busy):
             raise ValueError("busy blocks need timezone-aware datetimes")
         self._busy[account.lower()] = busy
+
+    def set_events(
+        self, account: str, events: Iterable[GoogleEvent], *, time_zone: str = "UTC"
+    ) -> None:
+        """Replace the events of the account's primary calendar, whose zone is ``time_zone``.
+
+        freeBusy reports them too, as Google does: opaque events the owner has not
+        declined, working locations left out."""
+        self.add_account(account)
+        ZoneInfo(time_zone)  # a typo fails here, not in a handler
+        self._events[account.lower()] = list(events)
+        self._calendar_zones[account.lower()] = time_zone
 
     def deny_next_consent(self, *, times: int = 1) -> None:
         """The next ``times`` authorize requests redirect with ``error=access_denied``."""
@@ -302,6 +347,7 @@ class FakeGoogle(ScriptedEndpoints):
             ("GET", "/oauth2/v3/certs", "certs", self._certs),
             ("GET", "/.well-known/openid-configuration", "openid-configuration", self._discovery),
             ("POST", "/calendar/v3/freeBusy", "freeBusy", self._free_busy),
+            ("GET", "/calendar/v3/calendars/{calendar}/events", "events", self._events_list),
         ]
         for method, path, name, handler in routes:
             app.router.add_route(method, path, self._endpoint(name, handler))
@@ -597,23 +643,104 @@ class FakeGoogle(ScriptedEndpoints):
         domain = self.accounts[email].domain
         return domain not in _CONSUMER_DOMAINS and domain == token.account.rsplit("@", 1)[-1]
 
+    def _busy_events(self, email: str) -> list[tuple[dt.datetime, dt.datetime]]:
+        zone = self._calendar_zones.get(email, "UTC")
+        listed = instances(
+            self._events.get(email, []), zone, None, None, single_events=True, show_deleted=False
+        )
+        return [
+            instance.span(zone)
+            for instance in listed
+            if instance.event.transparency == "opaque"
+            and instance.event.response != "declined"
+            and instance.event.event_type not in ("workingLocation", "birthday")
+        ]
+
+    async def _events_list(self, request: web.Request) -> web.StreamResponse:
+        token = self._bearer(request)
+        if token is None:
+            return _unauthenticated()
+        if not token.scopes & EVENTS_LIST_SCOPES:
+            return _insufficient_scopes()
+        calendar_id = request.match_info["calendar"]
+        email = token.account if calendar_id == "primary" else calendar_id.lower()
+        if email != token.account or email not in self.accounts:
+            return _api_error(
+                404,
+                "Not Found",
+                [{"domain": "global", "reason": "notFound", "message": "Not Found"}],
+            )
+        q = request.query
+        try:
+            time_min = _rfc3339(q["timeMin"]) if "timeMin" in q else None
+            time_max = _rfc3339(q["timeMax"]) if "timeMax" in q else None
+            max_results = int(q.get("maxResults", 250))
+            max_attendees = int(q["maxAttendees"]) if "maxAttendees" in q else None
+            offset = int(q.get("pageToken", "0").removeprefix("CiAKGj"), 16)
+        except ValueError:
+            return _bad_request("badRequest", "Bad Request", domain="global")
+        if time_min and time_max and time_max <= time_min:
+            return _bad_request(
+                "timeRangeEmpty", "The specified time range is empty.", location="timeMax"
+            )
+        if not 1 <= max_results <= MAX_RESULTS or (max_attendees is not None and max_attendees < 1):
+            return _bad_request("invalid", "Invalid value", domain="global")
+        calendar_zone = self._calendar_zones.get(email, "UTC")
+        try:
+            response_zone = ZoneInfo(q.get("timeZone") or calendar_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return _bad_request("invalid", "Invalid time zone definition for timeZone.")
+        try:
+            mask = parse_fields(q["fields"]) if "fields" in q else None
+        except InvalidFields as exc:
+            return _bad_request(
+                "invalidParameter", f"Invalid field selection {exc}", domain="global",
+                location="fields",
+            )  # fmt: skip
+        single = q.get("singleEvents") == "true"
+        listed = instances(
+            self._events.get(email, []),
+            calendar_zone,
+            time_min,
+            time_max,
+            single_events=single,
+            show_deleted=q.get("showDeleted") == "true",
+        )
+        size = min(max_results, self.events_page_size)
+        page = listed[offset : offset + size]
+        body: dict[str, Any] = {
+            "kind": "calendar#events",
+            "etag": '"p33c9l6vho3gt60o"',
+            "summary": self.accounts[email].email,
+            "description": "",
+            "updated": "2026-01-05T09:30:00.000Z",
+            "timeZone": calendar_zone,
+            "accessRole": "owner",
+            "defaultReminders": [{"method": "popup", "minutes": 10}],
+            "items": [
+                event_json(
+                    instance,
+                    owner=self.accounts[email].email,
+                    calendar_zone=calendar_zone,
+                    response_zone=response_zone,
+                    max_attendees=max_attendees,
+                    single_events=single,
+                )
+                for instance in page
+            ],
+        }
+        if offset + size < len(listed):
+            body["nextPageToken"] = f"CiAKGj{offset + size:x}"  # opaque to clients
+        else:
+            body["nextSyncToken"] = "CPDAlvWDx70CEPDAlvWDx70CGAU="
+        return web.json_response(select(body, mask))
+
     async def _free_busy(self, request: web.Request) -> web.StreamResponse:
         token = self._bearer(request)
         if token is None:
             return _unauthenticated()
         if not token.scopes & FREEBUSY_CAPABLE_SCOPES:
-            return _api_error(
-                403,
-                "Request had insufficient authentication scopes.",
-                [
-                    {
-                        "message": "Insufficient Permission",
-                        "domain": "global",
-                        "reason": "insufficientPermissions",
-                    }
-                ],
-                status="PERMISSION_DENIED",
-            )
+            return _insufficient_scopes()
         try:
             body = await request.json()
         except ValueError:
@@ -652,7 +779,7 @@ class FakeGoogle(ScriptedEndpoints):
                 continue
             blocks = _merge(
                 (max(start, time_min), min(end, time_max))
-                for start, end in self._busy.get(email, [])
+                for start, end in [*self._busy.get(email, []), *self._busy_events(email)]
                 if start < time_max and end > time_min
             )
             calendars[calendar_id] = {
@@ -739,6 +866,21 @@ def _bad_request(
     if location:
         error |= {"locationType": "parameter", "location": location}
     return _api_error(400, message, [error])
+
+
+def _insufficient_scopes() -> web.Response:
+    return _api_error(
+        403,
+        "Request had insufficient authentication scopes.",
+        [
+            {
+                "message": "Insufficient Permission",
+                "domain": "global",
+                "reason": "insufficientPermissions",
+            }
+        ],
+        status="PERMISSION_DENIED",
+    )
 
 
 def _unauthenticated() -> web.Response:

@@ -40,7 +40,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from typing import Any, Literal
 from urllib.parse import unquote_plus, urlencode
@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from aiohttp import web
+from dateutil.rrule import rrulestr
 
 from tests.fakes.jwt_keys import SigningKey, jwks
 from tests.fakes.scripted import RecordedRequest, Script, ScriptedEndpoints
@@ -68,6 +69,10 @@ MAX_SCHEDULE_SPAN = dt.timedelta(days=62)  # getSchedule's range must be shorter
 CODE_LIFETIME = 600.0
 
 SHOW_AS = frozenset({"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"})
+RESPONSES = frozenset(
+    {"none", "organizer", "tentativelyAccepted", "accepted", "declined", "notResponded"}
+)
+MAX_OCCURRENCES = 1000
 # availabilityView digits; v1.0 reports workingElsewhere as free (scheduleInformation docs).
 _AVAILABILITY = {
     "free": 0,
@@ -148,11 +153,42 @@ class FakeEvent:
     all_day: bool = False
     time_zone: str = "UTC"
     subject: str = "Busy"
+    is_cancelled: bool = False  # the organiser cancelled it; it stays until its owner removes it
+    # The owner's own answer (responseStatus.response): "organizer" for their own events.
+    response: str = "organizer"
+    recurrence: str | None = None  # an RRULE such as "FREQ=WEEKLY;COUNT=4", expanded by Graph
+    series_master_id: str | None = None  # set on the occurrences of a series
     id: str = field(default_factory=lambda: "AAMkA" + secrets.token_urlsafe(40))
 
     def __post_init__(self) -> None:
         if self.show_as not in SHOW_AS:
             raise ValueError(f"show_as must be one of {sorted(SHOW_AS)}")
+        if self.response not in RESPONSES:
+            raise ValueError(f"response must be one of {sorted(RESPONSES)}")
+
+    def occurrences(self) -> list[FakeEvent]:
+        """The event itself, or each occurrence of its series (as calendarView lists them)."""
+        if self.recurrence is None:
+            return [self]
+        start, end = self.interval()
+        zone = windows_or_iana_zone(self.time_zone)
+        rule = rrulestr(f"RRULE:{self.recurrence}", dtstart=start.astimezone(zone), forceset=True)
+        found = []
+        for index, first in enumerate(rule):
+            if index >= MAX_OCCURRENCES:
+                break
+            local = first.astimezone(zone)
+            found.append(
+                replace(
+                    self,
+                    start=local.date() if self.all_day else local,
+                    end=(local + (end - start)).date() if self.all_day else local + (end - start),
+                    recurrence=None,
+                    series_master_id=self.id,
+                    id=f"{self.id}{index:04d}",
+                )
+            )
+        return found
 
     def interval(self) -> tuple[dt.datetime, dt.datetime]:
         zone = windows_or_iana_zone(self.time_zone)
@@ -934,7 +970,13 @@ class FakeMicrosoft(ScriptedEndpoints):
                 },
             }
         events = sorted(
-            (e for e in account.events if _overlaps(e.interval(), start, end)),
+            (
+                e
+                for e in _expanded(account.events)
+                if _overlaps(e.interval(), start, end)
+                and not e.is_cancelled
+                and e.response != "declined"
+            ),
             key=lambda e: e.interval(),
         )
         slots = -(-int((end - start).total_seconds()) // (interval * 60))
@@ -995,7 +1037,7 @@ class FakeMicrosoft(ScriptedEndpoints):
             return _unsupported_zone(zone_name)
         selected = [s for s in q.get("$select", "").split(",") if s]
         events = sorted(
-            (e for e in owner.events if _overlaps(e.interval(), start, end)),
+            (e for e in _expanded(owner.events) if _overlaps(e.interval(), start, end)),
             key=lambda e: e.interval(),
         )
         page = events[skip : skip + top]
@@ -1268,13 +1310,20 @@ def _event_json(
         "end": end_json,
         "showAs": event.show_as,
         "isAllDay": event.all_day,
-        "isCancelled": False,
-        "type": "singleInstance",
+        "isCancelled": event.is_cancelled,
+        "responseStatus": {"response": event.response, "time": "0001-01-01T00:00:00Z"},
+        "type": "occurrence" if event.series_master_id else "singleInstance",
+        "seriesMasterId": event.series_master_id,
         "sensitivity": "normal",
+        "bodyPreview": f"About {event.subject}",
     }
     if not selected:
         return full
     return {k: v for k, v in full.items() if k in ("@odata.etag", "id", *selected)}
+
+
+def _expanded(events: Iterable[FakeEvent]) -> list[FakeEvent]:
+    return [occurrence for event in events for occurrence in event.occurrences()]
 
 
 def _overlaps(

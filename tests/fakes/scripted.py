@@ -42,6 +42,8 @@ class Script:
     delay: float = 0.0
     retry_after: int | None = None
     reason: str | None = None  # the service's own error code, instead of the status's usual one
+    body: str | None = None  # an answer of the fake's choosing instead (a malformed one)
+    content_type: str = "application/json"
 
 
 class ScriptedEndpoints:
@@ -51,6 +53,19 @@ class ScriptedEndpoints:
 
     def calls_to(self, endpoint: str) -> list[RecordedRequest]:
         return [r for r in self.calls if r.endpoint == endpoint]
+
+    def answer_next(
+        self,
+        body: str,
+        *,
+        on: str,
+        status: int = 200,
+        content_type: str = "application/json",
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` calls to ``on`` with ``body`` as it is: a proxy's HTML
+        page, truncated JSON, JSON of another shape (what a real service sends on a bad day)."""
+        self._scripts.append(Script(on, times, status=status, body=body, content_type=content_type))
 
     def _covers(self, on: str, endpoint: str) -> bool:
         """Whether a script set ``on`` applies to a call to ``endpoint``."""
@@ -67,6 +82,10 @@ class ScriptedEndpoints:
             if delay:
                 await asyncio.sleep(delay)
             fault = next((s for s in script if s.status is not None), None)
+            if fault is not None and fault.body is not None:
+                return web.Response(
+                    status=fault.status or 200, text=fault.body, content_type=fault.content_type
+                )
             if fault is not None:
                 return self._fault_response(name, fault)
             return await handler(request)

@@ -477,3 +477,73 @@ async def test_latency_makes_a_client_time_out(fake, base_url, tls):
     status, _, _ = await graph(tls, "POST", url, token, json=body)
     assert status == 200
     assert time.monotonic() - started >= 0.2
+
+
+async def test_calendar_view_reports_cancelled_declined_away_and_expanded_series(
+    fake, base_url, tls
+):
+    fake.set_events(
+        "ana@contoso.com",
+        [
+            FakeEvent(
+                dt.datetime(2025, 3, 10, 9),  # 08:00 UTC
+                dt.datetime(2025, 3, 10, 10),
+                time_zone="W. Europe Standard Time",
+                recurrence="FREQ=DAILY;COUNT=3",
+                subject="Stand-up",
+            ),
+            FakeEvent(at(11), at(12), is_cancelled=True),
+            FakeEvent(at(13), at(14), response="declined"),
+            FakeEvent(at(15), at(16), show_as="oof"),
+            FakeEvent(dt.date(2025, 3, 11), dt.date(2025, 3, 12), all_day=True, show_as="free"),
+        ],
+    )
+    token = fake.issue_access_token("ana@contoso.com", ["Calendars.ReadBasic"])
+    params = {
+        "startDateTime": "2025-03-10T00:00:00Z",
+        "endDateTime": "2025-03-13T00:00:00Z",
+        "$select": "start,end,showAs,isAllDay,isCancelled,responseStatus",
+        "$top": "100",
+    }
+    status, body, headers = await graph(
+        tls,
+        "GET",
+        f"{base_url}/v1.0/me/calendarView",
+        token,
+        params=params,
+        headers={"Prefer": 'outlook.timezone="UTC"'},
+    )
+    assert status == 200
+    assert headers["Preference-Applied"] == 'outlook.timezone="UTC"'
+    events = body["value"]
+    assert all("subject" not in e and "bodyPreview" not in e for e in events)
+    stand_ups = [e for e in events if e["start"]["dateTime"].endswith("08:00:00.0000000")]
+    assert [e["start"]["dateTime"][:10] for e in stand_ups] == [
+        "2025-03-10", "2025-03-11", "2025-03-12"
+    ]  # fmt: skip
+    cancelled = next(e for e in events if e["isCancelled"])
+    assert cancelled["start"]["dateTime"] == "2025-03-10T11:00:00.0000000"
+    declined = next(e for e in events if e["responseStatus"]["response"] == "declined")
+    assert declined["start"]["dateTime"] == "2025-03-10T13:00:00.0000000"
+    assert next(e for e in events if e["showAs"] == "oof")["isAllDay"] is False
+    all_day = next(e for e in events if e["isAllDay"])
+    assert all_day["showAs"] == "free"
+    assert all_day["start"] == {"dateTime": "2025-03-11T00:00:00.0000000", "timeZone": "UTC"}
+
+    status, body, _ = await graph(
+        tls, "POST", f"{base_url}/v1.0/me/calendar/getSchedule", token,
+        json=schedule_request("ana@contoso.com", hours=(8, 16)),
+    )  # fmt: skip
+    items = body["value"][0]["scheduleItems"]
+    assert [i["start"]["dateTime"][11:16] for i in items] == ["08:00", "15:00"]
+
+
+async def test_a_scripted_answer_of_another_shape_reaches_the_client(fake, base_url, tls):
+    token = fake.issue_access_token("ana@contoso.com")
+    fake.answer_next('{"value": "not a list"}', on="calendarView")
+    params = {"startDateTime": "2025-03-10T00:00:00Z", "endDateTime": "2025-03-11T00:00:00Z"}
+    url = f"{base_url}/v1.0/me/calendarView"
+    status, body, _ = await graph(tls, "GET", url, token, params=params)
+    assert (status, body) == (200, {"value": "not a list"})
+    status, body, _ = await graph(tls, "GET", url, token, params=params)
+    assert isinstance(body["value"], list)
