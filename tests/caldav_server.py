@@ -35,15 +35,41 @@ class QuietHandler(WSGIRequestHandler):
 WsgiApp = Callable[..., Iterable[bytes]]
 
 
+@dataclass
+class Scripted:
+    """An answer to give as it is, instead of Radicale's, to the next ``remaining`` calls."""
+
+    method: str
+    remaining: int
+    status: str
+    body: bytes
+    content_type: str
+
+
 @dataclass(frozen=True)
 class CalDavServer:
     url: str
     users: dict[str, str]
     _app: list[WsgiApp] = field(default_factory=list, repr=False)
+    _scripts: list[Scripted] = field(default_factory=list, repr=False)
+    requests: list[tuple[str, str]] = field(default_factory=list, repr=False)  # (method, path)
 
     def wrap(self, middleware: Callable[[WsgiApp], WsgiApp]) -> None:
         """Put ``middleware`` in front of the server from now on (latency for benchmarks)."""
         self._app[0] = middleware(self._app[0])
+
+    def answer_next(
+        self,
+        body: str,
+        *,
+        method: str = "REPORT",
+        status: str = "207 Multi-Status",
+        content_type: str = "application/xml; charset=utf-8",
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` ``method`` requests with ``body`` (a proxy's page,
+        a truncated multistatus), as a CalDAV server on a bad day might."""
+        self._scripts.append(Scripted(method, times, status, body.encode(), content_type))
 
 
 def _like_icloud(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
@@ -85,8 +111,20 @@ def radicale_server(
     if icloud:
         app = _like_icloud(app)
     current = [app]
+    scripts: list[Scripted] = []
+    seen: list[tuple[str, str]] = []
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        seen.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
+        script = next(
+            (s for s in scripts if s.method == environ["REQUEST_METHOD"] and s.remaining > 0),
+            None,
+        )
+        if script is not None:
+            script.remaining -= 1
+            environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            start_response(script.status, [("Content-Type", script.content_type)])
+            return [script.body]
         return current[0](environ, start_response)
 
     server: WSGIServer = make_server(
@@ -95,7 +133,7 @@ def radicale_server(
     thread = threading.Thread(target=server.serve_forever, name="radicale", daemon=True)
     thread.start()
     try:
-        yield CalDavServer(f"http://127.0.0.1:{server.server_port}/", users, current)
+        yield CalDavServer(f"http://127.0.0.1:{server.server_port}/", users, current, scripts, seen)
     finally:
         server.shutdown()
         server.server_close()

@@ -15,6 +15,7 @@ from caldav.aio import AsyncDAVClient, Calendar
 from caldav.lib.error import AuthorizationError, DAVError, NotFoundError
 
 from adapters.calendars.errors import (
+    BadAnswer,
     GrantRevoked,
     ProviderError,
     ProviderUnavailable,
@@ -22,7 +23,7 @@ from adapters.calendars.errors import (
 )
 from adapters.calendars.http import Deadline
 from adapters.calendars.ical import busy_from_ical
-from adapters.calendars.reader import Read, Reading, ReadResult
+from adapters.calendars.reader import Read, Reading, ReadResult, read_each
 from core.calendars import BusyTimes
 from core.commands import Provider
 from core.people import PersonId
@@ -44,8 +45,12 @@ class CalDavCalendars:
         self._verify: bool | str = ca_bundle or True
         self._timeout = timeout_seconds
 
-    def _client(self, username: str, password: str) -> AsyncDAVClient:
-        return AsyncDAVClient(
+    def _client(
+        self, username: str, password: str, statuses: list[int] | None = None
+    ) -> AsyncDAVClient:
+        """A client; with ``statuses``, each HTTP status it receives is appended there, so
+        that an answer caldav cannot parse is reported with the status it came with."""
+        client = AsyncDAVClient(
             url=self._url,
             username=username,
             password=password,
@@ -56,6 +61,9 @@ class CalDavCalendars:
             # for a 401 challenge: one round trip less per calendar read.
             auth_type="basic",
         )
+        if statuses is not None:
+            _record_statuses(client, statuses)
+        return client
 
     async def verify(self, apple_id: str, password: str) -> dict[str, Any]:
         """The secret to store once the server accepted ``apple_id`` and ``password``."""
@@ -83,17 +91,17 @@ class CalDavCalendars:
     async def read(
         self, readings: Sequence[Reading], window: Interval, deadline: Deadline
     ) -> Mapping[PersonId, ReadResult]:
-        results = await asyncio.gather(*(self._read_one(r, window, deadline) for r in readings))
-        return {reading.person: result for reading, result in zip(readings, results, strict=True)}
+        return await read_each(readings, lambda r: self._read_one(r, window, deadline), SERVICE)
 
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         secret = reading.connection.secret
         known = list(secret.get("calendars") or [])
         texts: list[str] = []
+        statuses: list[int] = []
         for attempt in range(2):
             try:
                 async with asyncio.timeout(max(deadline.remaining(), 0.001)):
-                    known, texts = await self._events(secret, known, window)
+                    known, texts = await self._events(secret, known, window, statuses)
                 break
             except AuthorizationError:
                 # The app-specific password was revoked at appleid.apple.com.
@@ -105,6 +113,11 @@ class CalDavCalendars:
                 # try on a fresh connection, within the same deadline.
                 if attempt:
                     return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
+            except BadAnswer as error:
+                return error
+            except Exception as error:  # noqa: BLE001 - an answer caldav could not make sense of
+                # Not XML, a truncated multistatus: this person's calendar, not everyone's.
+                return BadAnswer(SERVICE, statuses[-1] if statuses else None, type(error).__name__)
         # Parsing and expanding events is CPU work: off the event loop, so that a large
         # calendar never delays other requests' answers.
         busy = BusyTimes(
@@ -115,21 +128,25 @@ class CalDavCalendars:
         return Read(busy)
 
     async def _events(
-        self, secret: Mapping[str, Any], known: list[str], window: Interval
+        self, secret: Mapping[str, Any], known: list[str], window: Interval, statuses: list[int]
     ) -> tuple[list[str], list[str]]:
         """The calendars' addresses and their events' iCalendar texts over ``window``."""
         if known:
             try:
-                return known, await self._search(secret, known, window)
+                return known, await self._search(secret, known, window, statuses)
             except NotFoundError:
                 pass  # a calendar was deleted or moved: look them up again
-        async with self._client(secret["username"], secret["password"]) as client:
+        async with self._client(secret["username"], secret["password"], statuses) as client:
             principal = await client.get_principal()
             found = [str(c.url) for c in await client.get_calendars(principal)]
-        return found, await self._search(secret, found, window)
+        return found, await self._search(secret, found, window, statuses)
 
     async def _search(
-        self, secret: Mapping[str, Any], urls: Sequence[str], window: Interval
+        self,
+        secret: Mapping[str, Any],
+        urls: Sequence[str],
+        window: Interval,
+        statuses: list[int],
     ) -> list[str]:
         """The events of every calendar in ``urls`` over ``window``, asked for concurrently.
 
@@ -138,17 +155,30 @@ class CalDavCalendars:
         """
 
         async def events(url: str) -> list[str]:
-            async with self._client(secret["username"], secret["password"]) as client:
-                found = await client.search_calendar(
-                    # caldav's Calendar serves both clients; its annotation names the sync one.
-                    Calendar(client=client, url=url),  # type: ignore[arg-type]
-                    event=True,
-                    start=window.start,
-                    end=window.end,
-                    # busy_from_ical expands and filters by time itself; caldav's client-side
-                    # re-check would parse every event a second time, on the event loop.
-                    post_filter=False,
-                )
+            # Its own statuses: the calendars are read at once, so another's may come last.
+            mine: list[int] = []
+            try:
+                async with self._client(secret["username"], secret["password"], mine) as client:
+                    found = await client.search_calendar(
+                        # caldav's Calendar serves both clients; its annotation names the sync
+                        # one.
+                        Calendar(client=client, url=url),  # type: ignore[arg-type]
+                        event=True,
+                        start=window.start,
+                        end=window.end,
+                        # busy_from_ical expands and filters by time itself; caldav's
+                        # client-side re-check would parse every event a second time, on the
+                        # event loop.
+                        post_filter=False,
+                    )
+            except (DAVError, OSError, TimeoutError):
+                raise
+            except Exception as error:
+                raise BadAnswer(
+                    SERVICE, mine[-1] if mine else None, type(error).__name__
+                ) from error
+            finally:
+                statuses.extend(mine)
             return [item.data for item in found if item.data]
 
         texts = await asyncio.gather(*(events(url) for url in urls))
@@ -157,3 +187,26 @@ class CalDavCalendars:
     async def revoke(self, connection: StoredConnection) -> None:
         """Nothing to call: app-specific passwords are revoked by their owner at Apple."""
         del connection
+
+
+def _record_statuses(client: AsyncDAVClient, statuses: list[int]) -> None:
+    """Append each response's status to ``statuses``, through the HTTP library's hook
+    (niquests' ``hooks``, or httpx's ``event_hooks`` where caldav runs on httpx)."""
+
+    def record(response: Any, *_args: Any, **_kwargs: Any) -> Any:
+        status = getattr(response, "status_code", None)
+        if isinstance(status, int):
+            statuses.append(status)
+        return response
+
+    async def record_async(response: Any) -> None:
+        record(response)
+
+    session = client.session
+    hooks = getattr(session, "hooks", None)
+    if isinstance(hooks, dict) and isinstance(hooks.get("response"), list):
+        hooks["response"].append(record)
+        return
+    event_hooks = getattr(session, "event_hooks", None)
+    if isinstance(event_hooks, dict) and isinstance(event_hooks.get("response"), list):
+        event_hooks["response"].append(record_async)

@@ -21,3 +21,18 @@ class ConsentDenied(ProviderError):
 
 class WrongCredentials(ProviderError):
     """An Apple ID and app-specific password that the CalDAV server refused."""
+
+
+class BadAnswer(ProviderError):
+    """A provider answered, but not as its documentation says (a proxy's HTML page,
+    truncated JSON, another shape, a broken XML body).
+
+    ``str()`` stays safe to show; ``service``, ``status`` (None when no HTTP reply
+    was reached) and ``detail`` (what was wrong, never the body) are for the log.
+    """
+
+    def __init__(self, service: str, status: int | None, detail: str) -> None:
+        super().__init__(f"{service} sent an answer I couldn't read")
+        self.service = service
+        self.status = status
+        self.detail = detail

@@ -1,9 +1,15 @@
-"""Google Calendar: authorization code with PKCE, then free/busy only.
+"""Google Calendar: authorization code with PKCE, then the primary calendar's events.
 
-Scopes: ``calendar.freebusy`` (the narrowest that reads when someone is busy)
-plus ``openid`` and ``email``, so the status can name the account connected.
-The access token is refreshed with google-auth when it expires; a refused
-refresh (``invalid_grant``) means the person revoked access.
+Scopes: ``calendar.events.owned.readonly`` (the narrowest that lists the events
+of the person's own calendars, so that events marked free, all-day ones
+included, can be counted), plus ``openid`` and ``email``, so the status can
+name the account connected. Reads ask ``events.list`` for each event's times,
+status, transparency, type and the person's own answer, and nothing else: a
+``fields`` mask keeps titles, descriptions, places and guests out of the
+answer. Connections made before Pairtime read events hold only
+``calendar.freebusy``; they keep working through ``freeBusy`` until their
+owner reconnects. The access token is refreshed with google-auth when it
+expires; a refused refresh (``invalid_grant``) means the person revoked access.
 """
 
 from __future__ import annotations
@@ -12,8 +18,9 @@ import asyncio
 import base64
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import google.auth.transport.requests
@@ -25,21 +32,50 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.connect import Connected
-from adapters.calendars.errors import ConsentDenied, GrantRevoked, ProviderError
-from adapters.calendars.http import Deadline, Reply, request_json
-from adapters.calendars.reader import Read, Reading, ReadResult
-from core.availability import BusyInterval
+from adapters.calendars.errors import BadAnswer, ConsentDenied, GrantRevoked, ProviderError
+from adapters.calendars.http import Deadline, Reply, parsed, request_json
+from adapters.calendars.reader import Read, Reading, ReadResult, read_each
+from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes
 from core.commands import Provider
 from core.people import PersonId
-from core.time import Interval, format_instant, parse_instant
+from core.time import Interval, format_instant, local_day, parse_instant
+from core.time import zone_named as iana_zone
 from storage.repositories.connections import StoredConnection
 
-FREEBUSY = "https://www.googleapis.com/auth/calendar.freebusy"
+AUTH = "https://www.googleapis.com/auth/"
+EVENTS = f"{AUTH}calendar.events.owned.readonly"
+FREEBUSY = f"{AUTH}calendar.freebusy"  # all that connections made before events were read hold
+# Scopes under which events.list answers with each event's transparency and type: a
+# grant holding one of them is read through events (the discovery document's list,
+# without the free/busy-only and public-calendar scopes).
+READS_EVENTS = frozenset(
+    {
+        EVENTS,
+        f"{AUTH}calendar.events.readonly",
+        f"{AUTH}calendar.events.owned",
+        f"{AUTH}calendar.events",
+        f"{AUTH}calendar.readonly",
+        f"{AUTH}calendar",
+    }
+)
 # Google answers "email" with the long name; asking for it avoids oauthlib's scope warning.
-SCOPES = ["openid", "https://www.googleapis.com/auth/userinfo.email", FREEBUSY]
+SCOPES = ["openid", f"{AUTH}userinfo.email", EVENTS]
 SERVICE = "Google"
 RATE_LIMITS = {"rateLimitExceeded", "userRateLimitExceeded"}
+# Only what deciding busy or free needs: never titles, descriptions, places or guests'
+# addresses (the attendees' entries carry only "self" and their answer).
+FIELDS = (
+    "nextPageToken,timeZone,"
+    "items(start,end,status,transparency,eventType,attendees(self,responseStatus))"
+)
+MAX_PAGES = 20  # of up to 2,500 events each
+IGNORED_TYPES = frozenset(
+    {
+        "workingLocation",  # where someone works, not whether they are free
+        "birthday",  # contacts' birthdays: all-day, yet nobody's engagement
+    }
+)
 
 
 class GoogleCalendars:
@@ -94,7 +130,7 @@ class GoogleCalendars:
             token = await asyncio.to_thread(flow.fetch_token, code=query["code"])
         except Warning:
             # Google lets people untick scopes on the consent screen; oauthlib then raises
-            # its "Scope has changed" warning. Without free/busy there is nothing to keep.
+            # its "Scope has changed" warning. Without the events there is nothing to keep.
             raise ConsentDenied("permission to see when you're busy was not granted") from None
         except (OAuth2Error, requests.RequestException) as error:
             raise ProviderError(
@@ -102,7 +138,7 @@ class GoogleCalendars:
             ) from None
         finally:
             flow.oauth2session.close()
-        if FREEBUSY not in set(token.get("scope") or []):
+        if EVENTS not in set(token.get("scope") or []):
             raise ConsentDenied("permission to see when you're busy was not granted")
         if not token.get("refresh_token"):
             raise ProviderError("Google sent no lasting access")
@@ -114,58 +150,100 @@ class GoogleCalendars:
     async def read(
         self, readings: Sequence[Reading], window: Interval, deadline: Deadline
     ) -> Mapping[PersonId, ReadResult]:
-        results = await asyncio.gather(*(self._read_one(r, window, deadline) for r in readings))
-        return {reading.person: result for reading, result in zip(readings, results, strict=True)}
+        return await read_each(readings, lambda r: self._read_one(r, window, deadline), SERVICE)
 
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         credentials = self._credentials(reading.connection.secret)
+        events = bool(READS_EVENTS & set(reading.connection.secret.get("scopes") or []))
         refreshed = False
         try:
             if not credentials.valid:
                 await self._refresh(credentials)
                 refreshed = True
-            reply = await self._free_busy(credentials, window, deadline)
-            if reply.status == 401 and not refreshed:  # revoked, or expired early: try once more
+            try:
+                busy = await self._busy(credentials, reading, window, deadline, events=events)
+            except _Unauthorized:
+                if refreshed:
+                    return GrantRevoked("Google refused the access token")
+                # Revoked, or expired early: renew once before concluding.
                 await self._refresh(credentials)
                 refreshed = True
-                reply = await self._free_busy(credentials, window, deadline)
+                try:
+                    busy = await self._busy(credentials, reading, window, deadline, events=events)
+                except _Unauthorized:
+                    return GrantRevoked("Google refused the access token")
         except ProviderError as error:
             return error
-        if reply.status == 401:
-            return GrantRevoked("Google refused the access token")
-        if reply.status != 200:
-            return ProviderError(f"Google answered {reply.status}{_reason(reply)}")
-        calendar = (reply.data.get("calendars") or {}).get("primary") or {}
-        if calendar.get("errors"):
-            return ProviderError(
-                f"Google could not read the calendar ({calendar['errors'][0].get('reason')})"
+        return Read(BusyTimes(tuple(busy)), _secret(credentials) if refreshed else None)
+
+    async def _busy(
+        self,
+        credentials: Credentials,
+        reading: Reading,
+        window: Interval,
+        deadline: Deadline,
+        *,
+        events: bool,
+    ) -> list[BusyInterval]:
+        if not events:
+            return await self._free_busy(credentials, window, deadline)
+        busy: list[BusyInterval] = []
+        page_token: str | None = None
+        for _page in range(MAX_PAGES):
+            query = {
+                "timeMin": format_instant(window.start),
+                "timeMax": format_instant(window.end),
+                "singleEvents": "true",
+                "showDeleted": "false",
+                "maxResults": "2500",
+                # With more guests than this, Google lists only the person's own entry.
+                "maxAttendees": "1",
+                "fields": FIELDS,
+            }
+            if page_token:
+                query["pageToken"] = page_token
+            reply = _checked(
+                await request_json(
+                    self._http,
+                    "GET",
+                    f"{self._settings.google_api_url}/calendars/primary/events",
+                    deadline=deadline,
+                    service=SERVICE,
+                    retry_also=_rate_limited,
+                    headers={"Authorization": f"Bearer {credentials.token}"},
+                    params=query,
+                )
             )
-        busy = tuple(
-            BusyInterval(
-                parse_instant(block["start"], field="start"),
-                parse_instant(block["end"], field="end"),
+            found, page_token = parsed(
+                reply, SERVICE, lambda data: _events_page(data, reading.zone)
             )
-            for block in calendar.get("busy", [])
-        )
-        return Read(BusyTimes(busy), _secret(credentials) if refreshed else None)
+            busy.extend(found)
+            if not page_token:
+                return busy
+        raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
 
     async def _free_busy(
         self, credentials: Credentials, window: Interval, deadline: Deadline
-    ) -> Reply:
-        return await request_json(
-            self._http,
-            "POST",
-            f"{self._settings.google_api_url}/freeBusy",
-            deadline=deadline,
-            service=SERVICE,
-            retry_also=_rate_limited,
-            headers={"Authorization": f"Bearer {credentials.token}"},
-            json={
-                "timeMin": format_instant(window.start),
-                "timeMax": format_instant(window.end),
-                "items": [{"id": "primary"}],
-            },
+    ) -> list[BusyInterval]:
+        """What a connection made with ``calendar.freebusy`` alone can read: events marked
+        free, all-day ones included, are missing from it."""
+        reply = _checked(
+            await request_json(
+                self._http,
+                "POST",
+                f"{self._settings.google_api_url}/freeBusy",
+                deadline=deadline,
+                service=SERVICE,
+                retry_also=_rate_limited,
+                headers={"Authorization": f"Bearer {credentials.token}"},
+                json={
+                    "timeMin": format_instant(window.start),
+                    "timeMax": format_instant(window.end),
+                    "items": [{"id": "primary"}],
+                },
+            )
         )
+        return parsed(reply, SERVICE, _free_busy_blocks)
 
     async def _refresh(self, credentials: Credentials) -> None:
         session = requests.Session()
@@ -236,6 +314,88 @@ def _email(id_token: str | None) -> str | None:
         return None
     email = claims.get("email")
     return email if isinstance(email, str) else None
+
+
+class _Unauthorized(ProviderError):
+    """Google answered 401: the token is stale or the grant is gone."""
+
+
+def _checked(reply: Reply) -> Reply:
+    if reply.status == 401:
+        raise _Unauthorized("Google refused the access token")
+    if reply.status != 200:
+        raise ProviderError(f"Google answered {reply.status}{_reason(reply)}")
+    return reply
+
+
+def _events_page(data: Any, zone: ZoneInfo) -> tuple[list[BusyInterval], str | None]:
+    """One page of events.list: the busy blocks in it and the next page's token.
+
+    All-day events cover whole days of the calendar's own zone (``zone``, the
+    person's, when the answer names none).
+    """
+    calendar_zone = iana_zone(data["timeZone"]) if data.get("timeZone") else zone
+    busy: list[BusyInterval] = []
+    for item in data.get("items", []):
+        status = event_status(item)
+        if status is None:
+            continue
+        start, end = item["start"], item["end"]
+        if "date" in start:
+            first, last = date.fromisoformat(start["date"]), date.fromisoformat(end["date"])
+            days = max((last - first).days, 1)
+            spans = [local_day(first + timedelta(days=d), calendar_zone) for d in range(days)]
+            busy.extend(BusyInterval(span.start, span.end, status) for span in spans)
+        else:
+            begin = parse_instant(start["dateTime"], field="start")
+            finish = parse_instant(end["dateTime"], field="end")
+            busy.append(BusyInterval(begin, max(begin, finish), status))
+    token = data.get("nextPageToken")
+    if token is not None and not isinstance(token, str):
+        raise TypeError("nextPageToken")
+    return busy, token
+
+
+def event_status(item: Mapping[str, Any]) -> BusyStatus | None:
+    """How one listed event counts, or None when it leaves the person free.
+
+    Cancelled and declined events, working locations and birthdays are free;
+    out of office is ``oof``; an all-day event marked free (transparent) is
+    ``all_day``, for the program's rule to decide; others follow their
+    transparency, and the person's "maybe" makes them ``tentative``.
+    """
+    kind = item.get("eventType", "default")
+    if item.get("status") == "cancelled" or kind in IGNORED_TYPES:
+        return None
+    own: Mapping[str, Any] = next((a for a in item.get("attendees", ()) if a.get("self")), {})
+    answer = own.get("responseStatus")
+    if answer == "declined":
+        return None
+    if kind == "outOfOffice":
+        return BusyStatus.OOF
+    transparent = item.get("transparency") == "transparent"
+    if "date" in item["start"]:
+        if transparent:
+            return BusyStatus.ALL_DAY
+    elif transparent:
+        return None
+    if answer == "tentative" or item.get("status") == "tentative":
+        return BusyStatus.TENTATIVE
+    return BusyStatus.BUSY
+
+
+def _free_busy_blocks(data: Any) -> list[BusyInterval]:
+    calendar = data["calendars"]["primary"]
+    if calendar.get("errors"):
+        raise ProviderError(
+            f"Google could not read the calendar ({calendar['errors'][0].get('reason')})"
+        )
+    return [
+        BusyInterval(
+            parse_instant(block["start"], field="start"), parse_instant(block["end"], field="end")
+        )
+        for block in calendar.get("busy", [])
+    ]
 
 
 def _rate_limited(reply: Reply) -> bool:

@@ -11,12 +11,13 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 
-from adapters.calendars.errors import ProviderUnavailable
+from adapters.calendars.errors import BadAnswer, ProviderError, ProviderUnavailable
 
+T = TypeVar("T")
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
 FIRST_BACKOFF = 0.2
 
@@ -78,6 +79,20 @@ async def request_json(
         if delay >= deadline.remaining():
             raise ProviderUnavailable(f"{service} is busy or unavailable right now")
         await asyncio.sleep(delay)
+
+
+def parsed(reply: Reply, service: str, parse: Callable[[Any], T]) -> T:
+    """``parse(reply.data)``; whatever goes wrong in it is the answer's fault, so it
+    becomes a :class:`BadAnswer` naming ``service`` and the HTTP status."""
+    if reply.data is None:
+        raise BadAnswer(service, reply.status, "the body is not JSON")
+    try:
+        return parse(reply.data)
+    except ProviderError:
+        raise  # the answer made sense and said something went wrong
+    except Exception as error:  # noqa: BLE001 - any failure here is a shape the docs don't give
+        detail = f"unexpected shape ({type(error).__name__})"
+        raise BadAnswer(service, reply.status, detail) from None
 
 
 async def _json(response: aiohttp.ClientResponse) -> Any:

@@ -3,9 +3,12 @@
 Recurring events are expanded with ``recurring-ical-events`` (RRULE, RDATE,
 EXDATE and moved instances with RECURRENCE-ID). Rules applied:
 
-* TRANSP:TRANSPARENT and STATUS:CANCELLED events are free, so left out;
+* STATUS:CANCELLED events are free, so left out;
+* an all-day event (DATE values) covers whole local days of the calendar's
+  owner, whatever its TRANSP: ``busy`` when opaque, ``all_day`` when marked
+  free (TRANSPARENT), for the program's rule to decide;
+* other TRANSP:TRANSPARENT events are free, so left out;
 * STATUS:TENTATIVE is ``tentative``; Outlook's out-of-office marker is ``oof``;
-* an all-day event covers whole local days of the calendar's owner;
 * a floating time (no zone) is read in the owner's zone.
 """
 
@@ -45,17 +48,21 @@ def busy_from_ical(texts: Iterable[str], window: Interval, zone: ZoneInfo) -> li
 
 
 def _intervals(event: Event, window: Interval, zone: ZoneInfo) -> list[BusyInterval]:
-    if str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
-        return []
+    transparent = str(event.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT"
     status = str(event.get("STATUS", "CONFIRMED")).upper()
     if status == "CANCELLED":
+        return []
+    start = event.decoded("DTSTART")
+    all_day = not isinstance(start, datetime)
+    if transparent and not all_day:
         return []
     kind = BusyStatus.TENTATIVE if status == "TENTATIVE" else BusyStatus.BUSY
     if str(event.get("X-MICROSOFT-CDO-BUSYSTATUS", "")).upper() == "OOF":
         kind = BusyStatus.OOF
-    start = event.decoded("DTSTART")
+    elif transparent:
+        kind = BusyStatus.ALL_DAY
     end = _end(event, start)
-    if not isinstance(start, datetime):  # an all-day event: whole local days
+    if all_day:  # whole local days
         days = max((end - start).days, 1) if isinstance(end, date) else 1
         spans = [local_day(start + timedelta(days=offset), zone) for offset in range(days)]
         return [BusyInterval(s.start, s.end, kind) for s in spans if s.overlaps(window)]

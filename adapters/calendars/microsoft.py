@@ -1,11 +1,14 @@
 """Microsoft 365 and Outlook.com: msal's authorization code flow with PKCE, then Graph.
 
-Delegated scope ``Calendars.Read`` (msal adds ``offline_access``, ``openid``
-and ``profile`` itself), on the ``common`` authority so work, school and
-personal accounts all connect. The msal token cache is kept sealed per
-connection and refreshed through msal. Busy times come from
-``calendar/getSchedule`` (at most 20 schedules and under 62 days per call);
-personal accounts, which it does not serve, are read with ``calendarView``.
+Delegated permission ``Calendars.ReadBasic`` (msal adds ``offline_access``,
+``openid`` and ``profile`` itself): the least privileged one that lists
+calendarView, and it leaves out events' bodies, attachments and extensions.
+The ``common`` authority lets work, school and personal accounts all connect.
+The msal token cache is kept sealed per connection and refreshed through msal.
+Busy times come from ``calendarView`` for every account, with only the fields
+that decide busy or free (``$select``), times in UTC, paged through
+``@odata.nextLink``. Connections made before took ``Calendars.Read``; their
+tokens are renewed with that permission, which reads the same fields.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping, MutableMapping, Sequence
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,22 +28,22 @@ from tzlocal.windows_tz import win_tz
 
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.connect import Connected
-from adapters.calendars.errors import ConsentDenied, GrantRevoked, ProviderError
-from adapters.calendars.http import Deadline, Reply, request_json
-from adapters.calendars.reader import Read, Reading, ReadResult
+from adapters.calendars.errors import BadAnswer, ConsentDenied, GrantRevoked, ProviderError
+from adapters.calendars.http import Deadline, Reply, parsed, request_json
+from adapters.calendars.reader import Read, Reading, ReadResult, read_each
 from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes
 from core.commands import Provider
 from core.people import PersonId
-from core.rules import WorkingHours
-from core.time import DayTime, Interval, local_day
+from core.time import Interval, local_day
 from storage.repositories.connections import StoredConnection
 
-SCOPES = ["Calendars.Read"]
+SCOPES = ["Calendars.ReadBasic"]
+EARLIER_SCOPES = ["Calendars.Read"]  # what connections made before ReadBasic hold
 PERSONAL_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"  # Microsoft accounts (Outlook.com)
 SERVICE = "Microsoft"
-MAX_SPAN = timedelta(days=61)  # getSchedule refuses 62 days or more
 MAX_PAGES = 50
+SELECT = "start,end,showAs,isAllDay,isCancelled,responseStatus"
 STATUSES = {
     "free": BusyStatus.FREE,
     "tentative": BusyStatus.TENTATIVE,
@@ -49,7 +52,6 @@ STATUSES = {
     "workingelsewhere": BusyStatus.WORKING_ELSEWHERE,
     "unknown": BusyStatus.BUSY,  # nothing known: the careful choice is not to offer it
 }
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 REVOKED = {"invalid_grant", "interaction_required"}
 
 
@@ -134,6 +136,7 @@ class MicrosoftCalendars:
                 "account": accounts[0]["home_account_id"],
                 "username": username,
                 "personal": claims.get("tid") == PERSONAL_TENANT,
+                "scopes": SCOPES,
             },
         )
 
@@ -142,36 +145,29 @@ class MicrosoftCalendars:
     async def read(
         self, readings: Sequence[Reading], window: Interval, deadline: Deadline
     ) -> Mapping[PersonId, ReadResult]:
-        results = await asyncio.gather(*(self._read_one(r, window, deadline) for r in readings))
-        return {reading.person: result for reading, result in zip(readings, results, strict=True)}
+        return await read_each(readings, lambda r: self._read_one(r, window, deadline), SERVICE)
 
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         secret = reading.connection.secret
+        scopes = list(secret.get("scopes") or EARLIER_SCOPES)
         cache = msal.SerializableTokenCache()
         cache.deserialize(secret.get("cache") or "{}")
         try:
             app, account = await self._account(cache, secret)
-            token = await self._token(app, account, force=False)
+            token = await self._token(app, account, scopes, force=False)
             try:
-                busy = await self._busy(token, reading, window, deadline)
+                busy = await self._calendar_view(token, reading, window, deadline)
             except _Unauthorized:
                 # Graph refused a token msal still trusted: renew it once before concluding.
-                token = await self._token(app, account, force=True)
+                token = await self._token(app, account, scopes, force=True)
                 try:
-                    busy = await self._busy(token, reading, window, deadline)
+                    busy = await self._calendar_view(token, reading, window, deadline)
                 except _Unauthorized:
                     return GrantRevoked("Microsoft refused the renewed access token")
         except ProviderError as error:
             return error
         refreshed = {**secret, "cache": cache.serialize()} if cache.has_state_changed else None
         return Read(busy, refreshed)
-
-    async def _busy(
-        self, token: str, reading: Reading, window: Interval, deadline: Deadline
-    ) -> BusyTimes:
-        if reading.connection.secret.get("personal"):
-            return await self._calendar_view(token, reading, window, deadline)
-        return await self._schedule(token, reading, window, deadline)
 
     async def _account(
         self, cache: msal.SerializableTokenCache, secret: Mapping[str, Any]
@@ -185,9 +181,11 @@ class MicrosoftCalendars:
             raise GrantRevoked("the stored Microsoft sign-in is incomplete")
         return app, account
 
-    async def _token(self, app: Any, account: dict[str, Any], *, force: bool) -> str:
+    async def _token(
+        self, app: Any, account: dict[str, Any], scopes: list[str], *, force: bool
+    ) -> str:
         result = await asyncio.to_thread(
-            app.acquire_token_silent_with_error, SCOPES, account, force_refresh=force
+            app.acquire_token_silent_with_error, scopes, account, force_refresh=force
         )
         if result is None:
             raise GrantRevoked("Microsoft access has expired")
@@ -197,44 +195,6 @@ class MicrosoftCalendars:
             raise ProviderError(f"Microsoft refused to renew access ({result['error']})")
         return str(result["access_token"])
 
-    def _headers(self, token: str, zone: ZoneInfo) -> dict[str, str]:
-        # Times come back on the owner's wall clock, so all-day events fall on their days.
-        return {"Authorization": f"Bearer {token}", "Prefer": f'outlook.timezone="{zone.key}"'}
-
-    async def _schedule(
-        self, token: str, reading: Reading, window: Interval, deadline: Deadline
-    ) -> BusyTimes:
-        username = reading.connection.secret.get("username")
-        busy: list[BusyInterval] = []
-        hours: WorkingHours | None = None
-        for chunk in _chunks(window):
-            reply = await self._graph(
-                "POST",
-                "/me/calendar/getSchedule",
-                token,
-                reading.zone,
-                deadline,
-                json={
-                    "schedules": [username],
-                    "startTime": _graph_time(chunk.start),
-                    "endTime": _graph_time(chunk.end),
-                    "availabilityViewInterval": 30,
-                },
-            )
-            if reply.status in (400, 404, 501):
-                # No schedule service for this mailbox (as for personal accounts).
-                return await self._calendar_view(token, reading, window, deadline)
-            _check(reply)
-            for schedule in reply.data.get("value", []):
-                if "error" in schedule:
-                    raise ProviderError("Microsoft could not read the calendar")
-                for item in schedule.get("scheduleItems", []):
-                    span = _span(item, reading.zone)
-                    status = STATUSES.get(str(item.get("status", "busy")).lower(), BusyStatus.BUSY)
-                    busy.append(BusyInterval(span.start, span.end, status))
-                hours = hours or _working_hours(schedule.get("workingHours"))
-        return BusyTimes(tuple(busy), hours)
-
     async def _calendar_view(
         self, token: str, reading: Reading, window: Interval, deadline: Deadline
     ) -> BusyTimes:
@@ -242,7 +202,7 @@ class MicrosoftCalendars:
             {
                 "startDateTime": _utc(window.start),
                 "endDateTime": _utc(window.end),
-                "$select": "showAs,start,end,isAllDay",
+                "$select": SELECT,
                 "$top": "100",
             }
         )
@@ -250,48 +210,23 @@ class MicrosoftCalendars:
         busy: list[BusyInterval] = []
         for _page in range(MAX_PAGES):
             if url is None:
-                break
+                return BusyTimes(tuple(busy))
             reply = await request_json(
                 self._http,
                 "GET",
                 url,
                 deadline=deadline,
                 service=SERVICE,
-                headers=self._headers(token, reading.zone),
+                # Instants in UTC; all-day events then come as midnight to midnight in UTC,
+                # whose dates are placed on the owner's own days.
+                headers={"Authorization": f"Bearer {token}", "Prefer": 'outlook.timezone="UTC"'},
             )
             _check(reply)
-            for event in reply.data.get("value", []):
-                status = STATUSES.get(str(event.get("showAs", "busy")).lower(), BusyStatus.BUSY)
-                if event.get("isAllDay"):
-                    first = _local(event["start"], reading.zone).date()
-                    last = _local(event["end"], reading.zone).date()
-                    days = max((last - first).days, 1)
-                    busy.extend(
-                        BusyInterval(span.start, span.end, status)
-                        for span in (
-                            local_day(first + timedelta(d), reading.zone) for d in range(days)
-                        )
-                        if span.overlaps(window)
-                    )
-                else:
-                    span = _span(event, reading.zone)
-                    if span.overlaps(window):
-                        busy.append(BusyInterval(span.start, span.end, status))
-            url = reply.data.get("@odata.nextLink")
+            found, url = parsed(reply, SERVICE, lambda data: _view_page(data, reading.zone))
+            busy.extend(found)
+        if url is not None:
+            raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
         return BusyTimes(tuple(busy))
-
-    async def _graph(
-        self, method: str, path: str, token: str, zone: ZoneInfo, deadline: Deadline, **kwargs: Any
-    ) -> Reply:
-        return await request_json(
-            self._http,
-            method,
-            f"{self._settings.microsoft_graph_url}{path}",
-            deadline=deadline,
-            service=SERVICE,
-            headers=self._headers(token, zone),
-            **kwargs,
-        )
 
     async def revoke(self, connection: StoredConnection) -> None:
         """Graph offers no per-app token revocation; the tokens are deleted here."""
@@ -305,29 +240,61 @@ class _Unauthorized(ProviderError):
 def _check(reply: Reply) -> None:
     if reply.status == 401:
         raise _Unauthorized("Microsoft refused the access token")
-    if reply.status != 200 or not isinstance(reply.data, dict):
+    if reply.status != 200:
         code = ""
-        if isinstance(reply.data, dict):
-            code = str((reply.data.get("error") or {}).get("code", ""))
+        if isinstance(reply.data, dict) and isinstance(reply.data.get("error"), dict):
+            code = str(reply.data["error"].get("code", ""))
         raise ProviderError(f"Microsoft answered {reply.status}{f' ({code})' if code else ''}")
 
 
-def _chunks(window: Interval) -> list[Interval]:
-    chunks = []
-    start = window.start
-    while start < window.end:
-        end = min(start + MAX_SPAN, window.end)
-        chunks.append(Interval(start, end))
-        start = end
-    return chunks
+def _view_page(data: Any, zone: ZoneInfo) -> tuple[list[BusyInterval], str | None]:
+    """One page of calendarView: its busy blocks and the next page's address."""
+    busy: list[BusyInterval] = []
+    events = data["value"]
+    if not isinstance(events, list):
+        raise TypeError("value")
+    for event in events:
+        status = event_status(event)
+        if status is None:
+            continue
+        if event.get("isAllDay"):
+            first = _date(event["start"])
+            days = max((_date(event["end"]) - first).days, 1)
+            spans = (local_day(first + timedelta(days=d), zone) for d in range(days))
+            busy.extend(BusyInterval(span.start, span.end, status) for span in spans)
+        else:
+            span = _span(event, zone)
+            busy.append(BusyInterval(span.start, span.end, status))
+    link = data.get("@odata.nextLink")
+    if link is not None and not isinstance(link, str):
+        raise TypeError("@odata.nextLink")
+    return busy, link
 
 
-def _graph_time(moment: datetime) -> dict[str, str]:
-    return {"dateTime": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "timeZone": "UTC"}
+def event_status(event: Mapping[str, Any]) -> BusyStatus | None:
+    """How one calendarView event counts, or None when it leaves its owner free.
+
+    Cancelled and declined events are free; ``oof`` is out of office; an all-day
+    event shown as free is ``all_day``, for the program's rule to decide (and
+    working elsewhere stays that); others keep their ``showAs``.
+    """
+    if event.get("isCancelled"):
+        return None
+    if (event.get("responseStatus") or {}).get("response") == "declined":
+        return None
+    status = STATUSES.get(str(event.get("showAs", "busy")).lower(), BusyStatus.BUSY)
+    if event.get("isAllDay") and status is BusyStatus.FREE:
+        return BusyStatus.ALL_DAY
+    return None if status is BusyStatus.FREE else status
 
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _date(value: Mapping[str, str]) -> date:
+    """The day of an all-day event's bound: Graph gives it as midnight in the zone asked for."""
+    return datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", value["dateTime"])).date()
 
 
 def _span(item: Mapping[str, Any], zone: ZoneInfo) -> Interval:
@@ -354,22 +321,3 @@ def zone_named(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return fallback
-
-
-def _working_hours(data: Mapping[str, Any] | None) -> WorkingHours | None:
-    if not data:
-        return None
-    try:
-        days = frozenset(
-            WEEKDAYS.index(day.lower()) + 1 for day in data.get("daysOfWeek", []) if day
-        )
-        start = time.fromisoformat(data["startTime"][:8])
-        end = time.fromisoformat(data["endTime"][:8])
-    except (KeyError, ValueError, TypeError):
-        return None
-    zone = zone_named((data.get("timeZone") or {}).get("name"), ZoneInfo("UTC"))
-    if not days or end <= start:
-        return None
-    return WorkingHours(
-        DayTime.of(start.hour, start.minute), DayTime.of(end.hour, end.minute), days, zone
-    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.calendars.cache import BusyCache, Key
-from adapters.calendars.errors import GrantRevoked, ProviderError
+from adapters.calendars.errors import BadAnswer, GrantRevoked, ProviderError
 from adapters.calendars.http import Deadline
 from core.calendars import (
     BusyResult,
@@ -73,6 +73,26 @@ class ProviderClient(Protocol):
     async def revoke(self, connection: StoredConnection) -> None:
         """Give the grant back to the provider, where it allows; best effort."""
         ...
+
+
+async def read_each(
+    readings: Sequence[Reading],
+    read_one: Callable[[Reading], Awaitable[ReadResult]],
+    service: str,
+) -> dict[PersonId, ReadResult]:
+    """``read_one`` for every reading at once; whatever one of them raises costs only that
+    person, as a :class:`BadAnswer` (a parsing slip or a library's surprise on an answer
+    nobody documented must not spoil the others' answer)."""
+    outcomes = await asyncio.gather(*(read_one(r) for r in readings), return_exceptions=True)
+    results: dict[PersonId, ReadResult] = {}
+    for reading, outcome in zip(readings, outcomes, strict=True):
+        if isinstance(outcome, Read | ProviderError):
+            results[reading.person] = outcome
+        elif isinstance(outcome, Exception):
+            results[reading.person] = BadAnswer(service, None, type(outcome).__name__)
+        else:
+            raise outcome  # cancellation and the like are not a calendar's answer
+    return results
 
 
 class CalendarReader:
@@ -223,6 +243,9 @@ class CalendarReader:
         except TimeoutError:
             failure = ProviderError(f"{provider.label} did not answer in time")
             return dict.fromkeys((r.person for r in readings), failure)
+        except Exception as error:  # noqa: BLE001 - one provider's surprise costs only its people
+            bad = BadAnswer(provider.label, None, type(error).__name__)
+            return dict.fromkeys((r.person for r in readings), bad)
 
     async def _settle(
         self,
@@ -243,6 +266,16 @@ class CalendarReader:
             told = await self._connections.needs_reconnect(person, provider)
             self.cache.forget(person)
             return NeedsReconnect(provider, tell=told)
+        if isinstance(result, BadAnswer):
+            # Once per failed read, without the body (it may hold event details) or a
+            # traceback: what the provider got wrong and the HTTP status it said it with.
+            log.warning(
+                "%s calendar of person %s could not be read: %s (HTTP status %s)",
+                result.service,
+                person,
+                result.detail,
+                result.status if result.status is not None else "unknown",
+            )
         reason = str(result) if result is not None else f"{provider.label} gave no answer"
         return Unreadable(reason)
 

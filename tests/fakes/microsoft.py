@@ -692,6 +692,19 @@ class FakeMicrosoft(ScriptedEndpoints):
                 "is needed. The user might have changed or reset their password.",
             )
         scopes = tuple(form["scope"].split()) if form.get("scope") else held.scopes
+        consented = _graph_scopes(s for s in held.scopes if s not in _OIDC_SCOPES)
+        asked = _graph_scopes(s for s in scopes if s not in _OIDC_SCOPES)
+        if not asked <= consented:
+            # A permission the person never consented to needs the consent page again.
+            return _aad_error(
+                base,
+                400,
+                "invalid_grant",
+                65001,
+                "The user or administrator has not consented to use the application with ID "
+                f"'{client.client_id}'. Send an interactive authorization request for this "
+                "user and resource.",
+            )
         return self._user_tokens(
             base, client.client_id, held.account, scopes=scopes, form=form, nonce=None
         )

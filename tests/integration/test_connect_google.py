@@ -1,4 +1,4 @@
-"""Google Calendar through the running app: consent with PKCE, tokens sealed, free/busy read.
+"""Google Calendar through the running app: consent with PKCE, tokens sealed, events read.
 
 The fake speaks Google's OAuth and Calendar API on the wire; google-auth-oauthlib,
 google-auth and aiohttp run their real code against it.
@@ -7,12 +7,14 @@ google-auth and aiohttp run their real code against it.
 from __future__ import annotations
 
 import html
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -20,14 +22,16 @@ from sqlalchemy import text
 
 from adapters.calendars.config import CalendarSettings
 from bot.settings import load_settings
+from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes, ConnectionStatus, NeedsReconnect, Unreadable
 from core.commands import Provider
 from core.people import ChatIdentity, Person, Platform, ProgramId
 from core.secret import Secret
-from core.time import Interval
+from core.time import Interval, local_day
 from core.views import Notice
 from storage.repositories.people import ChatProfile
-from tests.fakes.google import FREEBUSY_SCOPE, FakeGoogle
+from tests.fakes.google import EVENTS_OWNED_READONLY_SCOPE, FREEBUSY_SCOPE, FakeGoogle
+from tests.fakes.google_events import GoogleEvent
 from tests.fakes.server import running
 from tests.memory import RecordingMessenger
 from tests.support import AppUnderTest, running_app
@@ -126,7 +130,8 @@ async def consent(world: World, person: Person, identity: ChatIdentity) -> str:
         asked = parse_qs(urlsplit(authorize).query)
         assert asked["code_challenge_method"] == ["S256"]
         assert asked["access_type"] == ["offline"]
-        assert FREEBUSY_SCOPE in asked["scope"][0].split()
+        assert EVENTS_OWNED_READONLY_SCOPE in asked["scope"][0].split()
+        assert FREEBUSY_SCOPE not in asked["scope"][0].split()
         assert "https://www.googleapis.com/auth/calendar" not in asked["scope"][0].split()
         _, page = await back_from_google(world, session, authorize)
         return page
@@ -154,7 +159,7 @@ async def test_connect_read_refresh_and_disconnect_a_google_calendar(world: Worl
     assert isinstance(outcome.direct[0].view, Notice)
     assert outcome.direct[0].view.text.startswith(f"Your Google calendar ({ACCOUNT}) is connected.")
 
-    world.google.set_busy(ACCOUNT, [MEETING])
+    world.google.set_events(ACCOUNT, [GoogleEvent(*MEETING)])
     reader = world.running.services.reader
     busy = (await reader.busy_times([ana.id], WEEK))[ana.id]
     assert isinstance(busy, BusyTimes)
@@ -170,7 +175,7 @@ async def test_connect_read_refresh_and_disconnect_a_google_calendar(world: Worl
     assert renewed["refresh_token"] == refresh_token
 
     # Rate limits are retried within the timeout.
-    world.google.fail_next(403, times=2, reason="userRateLimitExceeded")
+    world.google.fail_next(403, times=2, reason="userRateLimitExceeded", on="events")
     busy = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
     assert isinstance(busy, BusyTimes)
 
@@ -245,9 +250,157 @@ async def test_unticking_the_calendar_scope_counts_as_declining(world: World):
 async def test_a_slow_google_costs_only_its_own_people(world: World):
     ana, identity = await world.person("UANA", "Ana Lima")
     await consent(world, ana, identity)
-    world.google.delay_next(4)
+    world.google.delay_next(4, on="events")
     reader = world.running.services.reader
     started = datetime.now(UTC)
     result = (await reader.busy_times([ana.id], WEEK, fresh=True))[ana.id]
     assert datetime.now(UTC) - started < timedelta(seconds=3.5)  # the 2 s timeout, not 4 s
     assert result == Unreadable("Google did not answer in time")
+
+
+KOLKATA = ZoneInfo("Asia/Kolkata")  # UTC+05:30: whole days begin at 18:30 UTC
+
+
+def kolkata(day: int, hour: float) -> datetime:
+    return datetime(2026, 12, day, tzinfo=KOLKATA) + timedelta(hours=hour)
+
+
+async def test_events_are_read_with_only_what_decides_busy_or_free(world: World):
+    ana, identity = await world.person("UANA", "Ana Lima")
+    await consent(world, ana, identity)
+    world.google.events_page_size = 3  # five pages for the thirteen listed
+    world.google.set_events(
+        ACCOUNT,
+        [
+            GoogleEvent(kolkata(1, 10), kolkata(1, 11), summary="Private: 1:1 with Sam"),
+            GoogleEvent(date(2026, 12, 2), date(2026, 12, 3), transparency="transparent"),
+            GoogleEvent(date(2026, 12, 4), date(2026, 12, 5)),  # all day, marked busy
+            GoogleEvent(kolkata(3, 9), kolkata(3, 17), event_type="outOfOffice"),
+            GoogleEvent(kolkata(1, 14), kolkata(1, 15), response="declined"),
+            GoogleEvent(kolkata(1, 15), kolkata(1, 16), response="tentative"),
+            GoogleEvent(kolkata(1, 16), kolkata(1, 17), status="cancelled"),
+            GoogleEvent(kolkata(1, 17), kolkata(1, 18), transparency="transparent"),
+            GoogleEvent(
+                date(2026, 12, 1),
+                date(2026, 12, 2),
+                event_type="workingLocation",
+                transparency="transparent",
+            ),
+            GoogleEvent(
+                date(2026, 12, 3),
+                date(2026, 12, 4),
+                event_type="birthday",
+                transparency="transparent",
+            ),
+            GoogleEvent(
+                datetime(2026, 11, 30, 9, 30),  # the calendar's wall clock: 04:00 UTC
+                datetime(2026, 11, 30, 10),
+                recurrence=("RRULE:FREQ=DAILY;COUNT=3",),
+            ),
+            # Begins before the window and ends inside it.
+            GoogleEvent(
+                datetime(2026, 11, 29, 22, tzinfo=UTC), datetime(2026, 11, 30, 1, tzinfo=UTC)
+            ),
+        ],
+        time_zone="Asia/Kolkata",
+    )
+    busy = (await world.running.services.reader.busy_times([ana.id], WEEK))[ana.id]
+    assert isinstance(busy, BusyTimes)
+
+    def day(d: int, status: BusyStatus) -> BusyInterval:
+        span = local_day(date(2026, 12, d), KOLKATA)
+        return BusyInterval(span.start, span.end, status)
+
+    def at(start: datetime, minutes: int, status: BusyStatus = BusyStatus.BUSY) -> BusyInterval:
+        return BusyInterval(start.astimezone(UTC), start + timedelta(minutes=minutes), status)
+
+    assert sorted(busy.intervals, key=lambda b: (b.start, b.end)) == [
+        at(datetime(2026, 11, 29, 22, tzinfo=UTC), 180),
+        at(datetime(2026, 11, 30, 4, tzinfo=UTC), 30),  # the series, 09:30 in Kolkata
+        at(datetime(2026, 12, 1, 4, tzinfo=UTC), 30),
+        at(kolkata(1, 10), 60),
+        at(kolkata(1, 15), 60, BusyStatus.TENTATIVE),
+        day(2, BusyStatus.ALL_DAY),
+        at(datetime(2026, 12, 2, 4, tzinfo=UTC), 30),
+        at(kolkata(3, 9), 8 * 60, BusyStatus.OOF),
+        day(4, BusyStatus.BUSY),
+    ]
+    listed = world.google.calls_to("events")
+    assert len(listed) == 5
+    asked = listed[0].query
+    assert asked["fields"] == (
+        "nextPageToken,timeZone,"
+        "items(start,end,status,transparency,eventType,attendees(self,responseStatus))"
+    )
+    assert (asked["singleEvents"], asked["showDeleted"], asked["maxAttendees"]) == (
+        "true", "false", "1"
+    )  # fmt: skip
+    assert (asked["timeMin"], asked["timeMax"]) == ("2026-11-30T00:00:00Z", "2026-12-07T00:00:00Z")
+    assert listed[1].query["pageToken"]
+    assert listed[0].path == "/calendar/v3/calendars/primary/events"
+    assert not world.google.calls_to("freeBusy")
+
+
+async def test_a_connection_made_for_free_busy_keeps_reading_free_busy(world: World):
+    """Connections made before Pairtime read events hold calendar.freebusy only: they keep
+    working, through freeBusy, which leaves out events marked free."""
+    ana, _ = await world.person("UANA", "Ana Lima")
+    token = world.google.issue_access_token(ACCOUNT, [FREEBUSY_SCOPE])
+    secret = {
+        "token": token,
+        "refresh_token": "1//0g-earlier-refresh-token",
+        "expiry": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+        "scopes": ["openid", "https://www.googleapis.com/auth/userinfo.email", FREEBUSY_SCOPE],
+    }
+    await world.running.storage.connections.replace(
+        ana.id, Provider.GOOGLE, ACCOUNT, secret, datetime.now(UTC)
+    )
+    world.google.set_events(
+        ACCOUNT,
+        [
+            GoogleEvent(*MEETING),
+            GoogleEvent(date(2026, 12, 2), date(2026, 12, 3), transparency="transparent"),
+        ],
+    )
+    busy = (await world.running.services.reader.busy_times([ana.id], WEEK))[ana.id]
+    assert isinstance(busy, BusyTimes)
+    assert [(b.start, b.end) for b in busy.intervals] == [MEETING]
+    assert len(world.google.calls_to("freeBusy")) == 1
+    assert not world.google.calls_to("events")
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ("<html><body>502 Bad Gateway</body></html>", "text/html"),
+        ('{"items": [{"start": {"dateTime": "2026-12-01T10:00:00Z"}', "application/json"),
+        ('{"items": "none today"}', "application/json"),
+        ('{"items": [{"start": {"dateTime": "tomorrow"}, "end": {}}]}', "application/json"),
+        ("[]", "application/json"),
+    ],
+)
+async def test_a_malformed_answer_costs_only_its_own_calendar(
+    world: World, caplog: pytest.LogCaptureFixture, body: str, content_type: str
+):
+    ana, ana_identity = await world.person("UANA", "Ana Lima")
+    await consent(world, ana, ana_identity)
+    world.google.next_account = "ben@example.com"
+    ben, ben_identity = await world.person("UBEN", "Ben Okafor")
+    await consent(world, ben, ben_identity)
+    world.google.set_events("ben@example.com", [GoogleEvent(*MEETING)])
+    world.google.set_events(ACCOUNT, [GoogleEvent(*MEETING)])
+    world.google.answer_next(body, on="events", content_type=content_type)
+
+    with caplog.at_level(logging.WARNING, logger="adapters.calendars.reader"):
+        results = await world.running.services.reader.busy_times([ana.id, ben.id], WEEK)
+
+    unreadable = [p for p, r in results.items() if isinstance(r, Unreadable)]
+    readable = [p for p, r in results.items() if isinstance(r, BusyTimes)]
+    assert len(unreadable) == 1
+    assert len(readable) == 1
+    assert results[unreadable[0]] == Unreadable("Google sent an answer I couldn't read")
+    (record,) = caplog.records
+    assert record.getMessage().startswith(f"Google calendar of person {unreadable[0]}")
+    assert record.getMessage().endswith("(HTTP status 200)")
+    assert record.exc_info is None  # no traceback
+    assert "502 Bad Gateway" not in record.getMessage()

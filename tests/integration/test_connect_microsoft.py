@@ -6,7 +6,9 @@ accepts only https authorities); msal and aiohttp run their real code.
 
 from __future__ import annotations
 
+import asyncio
 import html
+import logging
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -16,18 +18,19 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import msal
 import pytest
 
 from adapters.calendars.config import CalendarSettings
 from bot.settings import load_settings
 from core.availability import BusyInterval, BusyStatus
-from core.calendars import BusyTimes, NeedsReconnect
+from core.calendars import BusyTimes, NeedsReconnect, Unreadable
 from core.commands import Provider
 from core.people import ChatIdentity, Person, Platform, ProgramId
 from core.secret import Secret
-from core.time import DayTime, Interval, local_day
+from core.time import Interval, local_day
 from storage.repositories.people import ChatProfile
-from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post
+from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post, trusting_session
 from tests.fakes.server import TestCertificate, running
 from tests.memory import RecordingMessenger
 from tests.support import AppUnderTest, running_app
@@ -126,7 +129,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             yield World(app, microsoft, tls, messenger)
 
 
-async def test_a_work_account_connects_and_its_schedule_is_read_with_statuses(world: World):
+async def test_a_work_account_connects_and_its_events_are_read_with_statuses(world: World):
     ana, identity = await world.person("aad-ana", "Ana Lima")
     page = await world.consent(ana, identity)
     assert "Your Microsoft 365 / Outlook.com calendar is connected" in page
@@ -134,6 +137,9 @@ async def test_a_work_account_connects_and_its_schedule_is_read_with_statuses(wo
     assert summary is not None
     assert (summary.provider, summary.account) == (Provider.MICROSOFT, WORK)
     assert len(world.messenger.deliveries) == 1
+    authorize = world.microsoft.calls_to("authorize")[0].query["scope"].split()
+    assert "Calendars.ReadBasic" in authorize
+    assert "Calendars.Read" not in authorize
 
     world.microsoft.set_events(
         WORK,
@@ -143,25 +149,93 @@ async def test_a_work_account_connects_and_its_schedule_is_read_with_statuses(wo
             FakeEvent(z(3, 9), z(3, 12), show_as="oof"),
             FakeEvent(z(3, 13), z(3, 14), show_as="workingElsewhere"),
             FakeEvent(z(3, 15), z(3, 16), show_as="free"),
+            FakeEvent(z(3, 16), z(3, 17), is_cancelled=True),
+            FakeEvent(z(3, 17), z(3, 18), response="declined"),
             FakeEvent(date(2026, 12, 4), date(2026, 12, 5), show_as="busy", all_day=True),
+            # All-day events are created "free" in Outlook: the program's rule decides.
+            FakeEvent(date(2026, 12, 2), date(2026, 12, 3), show_as="free", all_day=True),
+            FakeEvent(date(2026, 12, 5), date(2026, 12, 7), show_as="oof", all_day=True),
+            # 09:00 in São Paulo (UTC-3) every day from Monday: 12:00 UTC, three times.
+            FakeEvent(
+                datetime(2026, 11, 30, 9),
+                datetime(2026, 11, 30, 9, 30),
+                time_zone="E. South America Standard Time",
+                recurrence="FREQ=DAILY;COUNT=3",
+            ),
+            # Begins before the window and ends inside it.
+            FakeEvent(datetime(2026, 11, 29, 22, tzinfo=UTC), z(1, 1)),
         ],
     )
     busy = (await world.running.services.reader.busy_times([ana.id], WEEK))[ana.id]
     assert isinstance(busy, BusyTimes)
-    by_status = {(b.start, b.status) for b in busy.intervals}
-    assert (z(1, 14), BusyStatus.BUSY) in by_status
-    assert (z(2, 9), BusyStatus.TENTATIVE) in by_status
-    assert (z(3, 9), BusyStatus.OOF) in by_status
-    assert (z(3, 13), BusyStatus.WORKING_ELSEWHERE) in by_status
-    all_day = local_day(date(2026, 12, 4), LONDON)
-    assert BusyInterval(all_day.start, all_day.end) in busy.intervals
-    # Working hours arrive in the mailbox's zone (a Windows name), mapped to IANA.
-    assert busy.working_hours is not None
-    assert busy.working_hours.zone == ZoneInfo("America/Los_Angeles")
-    assert (busy.working_hours.start, busy.working_hours.end) == (DayTime.of(8), DayTime.of(17))
-    assert busy.working_hours.days == frozenset(range(1, 6))
-    assert world.microsoft.calls_to("getSchedule")
-    assert not world.microsoft.calls_to("calendarView")
+
+    def day(d: int, status: BusyStatus) -> BusyInterval:
+        span = local_day(date(2026, 12, d), LONDON)
+        return BusyInterval(span.start, span.end, status)
+
+    monday = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    assert sorted(busy.intervals, key=lambda b: (b.start, b.end)) == [
+        BusyInterval(datetime(2026, 11, 29, 22, tzinfo=UTC), z(1, 1)),
+        BusyInterval(monday, monday + timedelta(minutes=30)),
+        BusyInterval(z(1, 12), z(1, 12, 30)),
+        BusyInterval(z(1, 14), z(1, 15)),
+        day(2, BusyStatus.ALL_DAY),
+        BusyInterval(z(2, 9), z(2, 10), BusyStatus.TENTATIVE),
+        BusyInterval(z(2, 12), z(2, 12, 30)),
+        BusyInterval(z(3, 9), z(3, 12), BusyStatus.OOF),
+        BusyInterval(z(3, 13), z(3, 14), BusyStatus.WORKING_ELSEWHERE),
+        day(4, BusyStatus.BUSY),
+        day(5, BusyStatus.OOF),
+        day(6, BusyStatus.OOF),
+    ]  # fmt: skip
+    (view,) = world.microsoft.calls_to("calendarView")
+    assert view.query["$select"] == "start,end,showAs,isAllDay,isCancelled,responseStatus"
+    assert view.headers["Prefer"] == 'outlook.timezone="UTC"'
+    assert not world.microsoft.calls_to("getSchedule")
+
+
+async def test_a_connection_made_with_calendars_read_keeps_its_permission(world: World):
+    """Connections made before Pairtime asked for Calendars.ReadBasic hold Calendars.Read;
+    asking for a permission never consented to would end them (AADSTS65001)."""
+    ana, _ = await world.person("aad-ana", "Ana Lima")
+    base = world.running.services.settings.calendars.microsoft_authority_url
+    cache = msal.SerializableTokenCache()
+
+    def sign_in_as_before() -> str:
+        # msal is synchronous and the fake serves from this test's loop: in a thread.
+        with trusting_session(world.tls) as http:
+            app = msal.ConfidentialClientApplication(
+                world.microsoft.client_id,
+                client_credential=world.microsoft.client_secret,
+                authority=f"{base}/common",
+                instance_discovery=False,
+                http_client=http,
+                token_cache=cache,
+            )
+            flow = app.initiate_auth_code_flow(
+                ["Calendars.Read"], redirect_uri=f"{PUBLIC}/oauth/microsoft/callback",
+                response_mode="form_post",
+            )  # fmt: skip
+            _, answer = parse_form_post(http.get(flow["auth_uri"], timeout=5).text)
+            assert "access_token" in app.acquire_token_by_auth_code_flow(flow, answer)
+            return str(app.get_accounts()[0]["home_account_id"])
+
+    account = await asyncio.to_thread(sign_in_as_before)
+    old_secret = {"cache": cache.serialize(), "account": account, "username": WORK,
+                  "personal": False}  # fmt: skip
+    await world.running.storage.connections.replace(
+        ana.id, Provider.MICROSOFT, WORK, old_secret, datetime.now(UTC)
+    )
+    world.microsoft.set_events(
+        WORK, [FakeEvent(date(2026, 12, 2), date(2026, 12, 3), show_as="free", all_day=True)]
+    )
+    world.microsoft.expire_access_tokens()  # so that msal renews, with Calendars.Read
+    busy = (await world.running.services.reader.busy_times([ana.id], WEEK))[ana.id]
+    assert isinstance(busy, BusyTimes)
+    assert [b.status for b in busy.intervals] == [BusyStatus.ALL_DAY]
+    renewal = world.microsoft.calls_to("token")[-1].form
+    assert renewal["grant_type"] == "refresh_token"
+    assert "Calendars.Read" in renewal["scope"].split()
 
 
 async def test_tokens_refresh_through_msal_and_a_revoked_grant_is_told_once(world: World):
@@ -193,7 +267,6 @@ async def test_a_personal_account_is_read_through_calendar_view_with_paging(worl
     busy = (await world.running.services.reader.busy_times([sam.id], WEEK))[sam.id]
     assert isinstance(busy, BusyTimes)
     assert sorted(b.start for b in busy.intervals) == sorted(starts)
-    assert not world.microsoft.calls_to("getSchedule")
     assert len(world.microsoft.calls_to("calendarView")) == 3
 
 
@@ -247,3 +320,38 @@ async def test_declined_consent_stores_nothing(world: World):
     assert "You declined to give Pairtime access" in page
     assert await world.running.storage.connections.get(ben.id) is None
     assert world.messenger.deliveries == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"value": "no events"}',
+        '{"value": [{"showAs": "busy", "start": {"dateTime": 7}}]}',
+        '{"error": null}',
+        '{"value": [], "@odata.nextLink": 42}',
+        "<html>Service Unavailable</html>",
+    ],
+)
+async def test_a_malformed_answer_costs_only_its_own_calendar(
+    world: World, caplog: pytest.LogCaptureFixture, body: str
+):
+    ana, ana_identity = await world.person("aad-ana", "Ana Lima")
+    await world.consent(ana, ana_identity)
+    world.microsoft.next_account = PERSONAL
+    sam, sam_identity = await world.person("aad-sam", "Sam Reed")
+    await world.consent(sam, sam_identity)
+    for account in (WORK, PERSONAL):
+        world.microsoft.set_events(account, [FakeEvent(z(1, 14), z(1, 15))])
+    world.microsoft.answer_next(body, on="calendarView")
+
+    with caplog.at_level(logging.WARNING, logger="adapters.calendars.reader"):
+        results = await world.running.services.reader.busy_times([ana.id, sam.id], WEEK)
+
+    unreadable = [p for p, r in results.items() if isinstance(r, Unreadable)]
+    assert len(unreadable) == 1
+    assert sum(isinstance(r, BusyTimes) for r in results.values()) == 1
+    assert results[unreadable[0]] == Unreadable("Microsoft sent an answer I couldn't read")
+    (record,) = caplog.records
+    assert record.getMessage().startswith(f"Microsoft calendar of person {unreadable[0]}")
+    assert record.getMessage().endswith("(HTTP status 200)")
+    assert record.exc_info is None

@@ -18,7 +18,12 @@ import requests
 from icalendar import Timezone
 
 from adapters.calendars.caldav import CalDavCalendars
-from adapters.calendars.errors import GrantRevoked, ProviderUnavailable, WrongCredentials
+from adapters.calendars.errors import (
+    BadAnswer,
+    GrantRevoked,
+    ProviderUnavailable,
+    WrongCredentials,
+)
 from adapters.calendars.http import Deadline
 from adapters.calendars.reader import Read, Reading
 from core.availability import BusyInterval, BusyStatus
@@ -78,6 +83,28 @@ DTSTAMP:20260301T000000Z
 SUMMARY:Offsite
 DTSTART;VALUE=DATE:20260325
 DTEND;VALUE=DATE:20260326
+END:VEVENT"""
+    ),
+    # Marked free, as Apple and Google create all-day events: still the whole day, for the
+    # program's rule to decide (1 April: London is on BST, so 23:00 UTC to 23:00 UTC).
+    "all-day-free": calendar(
+        """BEGIN:VEVENT
+UID:holiday@test
+DTSTAMP:20260301T000000Z
+SUMMARY:Bank holiday trip
+DTSTART;VALUE=DATE:20260401
+DTEND;VALUE=DATE:20260402
+TRANSP:TRANSPARENT
+END:VEVENT"""
+    ),
+    # Saturday to Monday across London's change: 24, 23 and 24 hours.
+    "long-weekend": calendar(
+        """BEGIN:VEVENT
+UID:weekend@test
+DTSTAMP:20260301T000000Z
+SUMMARY:Long weekend away
+DTSTART;VALUE=DATE:20260328
+DTEND;VALUE=DATE:20260331
 END:VEVENT"""
     ),
     "new-york": calendar(
@@ -171,8 +198,12 @@ EXPECTED = [
     BusyInterval(z(3, 25), z(3, 26)),  # all day, London still on GMT
     BusyInterval(z(3, 26, 13), z(3, 26, 14)),  # 09:00 EDT
     BusyInterval(z(3, 27, 15), z(3, 27, 16), BusyStatus.TENTATIVE),
+    BusyInterval(z(3, 28), z(3, 29)),  # the long weekend: Saturday, on GMT
+    BusyInterval(z(3, 29), z(3, 29, 23)),  # Sunday, 23 hours
     BusyInterval(z(3, 29, 0, 30), z(3, 29, 2, 30)),  # across London's change
+    BusyInterval(z(3, 29, 23), z(3, 30, 23)),  # Monday, on BST
     BusyInterval(z(3, 31, 14), z(3, 31, 15)),  # from the second calendar
+    BusyInterval(z(3, 31, 23), z(4, 1, 23), BusyStatus.ALL_DAY),  # marked free
     BusyInterval(z(4, 2, 8), z(4, 2, 9)),  # floating 09:00, read as London BST
     BusyInterval(z(4, 6, 8), z(4, 6, 8, 30)),  # 10:00 CEST, after Berlin's change
 ]
@@ -207,7 +238,7 @@ async def test_every_kind_of_event_comes_out_as_the_right_busy_times(server: Cal
     results = await calendars.read([reading()], WINDOW, Deadline.after(10))
     result = results[PersonId("ana")]
     assert isinstance(result, Read)
-    assert sorted(result.busy.intervals, key=lambda b: b.start) == EXPECTED
+    assert sorted(result.busy.intervals, key=lambda b: (b.start, b.end)) == EXPECTED
     # The calendars were looked up once and handed back to be kept with the secret.
     assert result.secret is not None
     assert len(result.secret["calendars"]) == 2
@@ -225,12 +256,12 @@ async def test_known_calendars_are_read_directly_and_a_vanished_one_is_looked_up
     again = (await calendars.read([direct], WINDOW, Deadline.after(10)))[PersonId("ana")]
     assert isinstance(again, Read)
     assert again.secret is None  # nothing new to keep
-    assert sorted(again.busy.intervals, key=lambda b: b.start) == EXPECTED
+    assert sorted(again.busy.intervals, key=lambda b: (b.start, b.end)) == EXPECTED
     stale = {**known.secret, "calendars": [f"{server.url}{APPLE_ID}/deleted/"]}
     moved = replace(reading(), connection=replace(reading().connection, secret=stale))
     recovered = (await calendars.read([moved], WINDOW, Deadline.after(10)))[PersonId("ana")]
     assert isinstance(recovered, Read)
-    assert sorted(recovered.busy.intervals, key=lambda b: b.start) == EXPECTED
+    assert sorted(recovered.busy.intervals, key=lambda b: (b.start, b.end)) == EXPECTED
     assert recovered.secret is not None
     assert recovered.secret["calendars"] == known.secret["calendars"]
 
@@ -258,6 +289,30 @@ async def test_an_unreachable_server_is_unavailable_not_an_error():
     assert isinstance(results[PersonId("ana")], ProviderUnavailable)
     with pytest.raises(ProviderUnavailable):
         await calendars.verify(APPLE_ID, APP_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ("<html><body>Service temporarily unavailable</body></html>", "207 Multi-Status"),
+        ('<?xml version="1.0"?><d:multistatus xmlns:d="DAV:"><d:response>', "207 Multi-Status"),
+        ("not XML at all", "200 OK"),
+    ],
+)
+async def test_an_answer_that_is_not_xml_is_a_bad_answer_with_its_status(
+    server: CalDavServer, body: str, status: str
+):
+    server.answer_next(body, status=status)
+    calendars = CalDavCalendars(server.url)
+    result = (await calendars.read([reading()], WINDOW, Deadline.after(10)))[PersonId("ana")]
+    assert isinstance(result, BadAnswer)
+    assert str(result) == "iCloud sent an answer I couldn't read"
+    assert result.status == int(status.split(maxsplit=1)[0])
+    # The next read is answered by the server again.
+    again = (await CalDavCalendars(server.url).read([reading()], WINDOW, Deadline.after(10)))[
+        PersonId("ana")
+    ]
+    assert isinstance(again, Read)
 
 
 def test_the_server_refuses_free_busy_queries_like_icloud(server: CalDavServer):
