@@ -49,6 +49,7 @@ from storage.repositories.people import ChatProfile
 from storage.store import Storage
 from tests.caldav_server import radicale_server
 from tests.fakes.google import FakeGoogle
+from tests.fakes.google_events import GoogleEvent
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post
 from tests.fakes.server import TestCertificate, running
 
@@ -153,9 +154,13 @@ async def run(repeat: int, folder: Path) -> dict[str, Any]:
 
             for index in range(4):
                 google_fake.next_account = f"google{index}@example.com"
-                google_fake.set_busy(
+                google_fake.set_events(
                     google_fake.next_account,
-                    [(START + timedelta(hours=index + 9), START + timedelta(hours=index + 10))],
+                    [
+                        GoogleEvent(
+                            START + timedelta(hours=index + 9), START + timedelta(hours=index + 10)
+                        )
+                    ],
                 )
                 await person(f"g{index}", Provider.GOOGLE, *(await connect_google(google, http)))
             for index in range(3):
