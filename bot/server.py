@@ -151,21 +151,27 @@ TICK_SECONDS = 15
 
 
 async def clockwork(services: Services, first_tick: asyncio.Event | None = None) -> None:
-    """Poll deadlines and reminders, at start-up and then every few seconds.
+    """Poll deadlines and reminders, and requests to reconnect, at start-up and then every
+    few seconds.
 
     At start-up first, so a deadline that passed while Pairtime was stopped is
-    handled at once. Several processes may tick: each close and each reminder
+    handled at once. Several processes may tick: each close, reminder and request
     is a conditional update in the database, so it happens once.
     """
     while True:
         try:
-            for program, outcome in await services.scheduler.tick():
-                await services.messengers.deliver(program, outcome)
+            await tick(services)
         except Exception:  # one bad tick must not stop the clock
             log.exception("the poll clock failed this time; it will try again")
         if first_tick is not None:
             first_tick.set()
         await asyncio.sleep(TICK_SECONDS)
+
+
+async def tick(services: Services) -> None:
+    """One turn of the clock: what is due now, sent through each program's chat platform."""
+    for program, outcome in await services.scheduler.tick():
+        await services.messengers.deliver(program, outcome)
 
 
 def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

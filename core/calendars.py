@@ -6,14 +6,21 @@ and storage.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
-from core.availability import BusyInterval
+from core.availability import BusyInterval, BusyStatus
 from core.commands import Provider
 from core.people import PersonId
 from core.rules import WorkingHours
+from core.time import Interval, local_day
+
+LOOK_AHEAD_DAYS = 14
+# A day counts as taken when all-day or out-of-office events cover these hours of it.
+AWAY_HOURS = (time(9), time(17))
 
 
 class ConnectionStatus(StrEnum):
@@ -29,6 +36,12 @@ class CalendarConnection:
     status: ConnectionStatus
     connected_at: datetime
     last_sync: datetime | None = None
+    # The grant cannot see events marked free (a Google calendar connected before Pairtime
+    # read events): all-day events are missed until its owner reconnects.
+    misses_free_events: bool = False
+    # Of the next LOOK_AHEAD_DAYS days, how many the last read found taken by all-day or
+    # out-of-office events (None until a read).
+    away_days: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +77,50 @@ class Unreadable:
 
 
 BusyResult = BusyTimes | NotConnected | NeedsReconnect | Unreadable
+
+
+def away_days(
+    intervals: Iterable[BusyInterval], zone: ZoneInfo, window: Interval, now: datetime
+) -> int:
+    """How many of the next :data:`LOOK_AHEAD_DAYS` days, from today in ``zone``, all-day
+    or out-of-office events take from 09:00 to 17:00 (today: from now).
+
+    All-day means an all-day event (``all_day``, or a block over the whole local day),
+    whatever the program's rule then makes of it. Days whose working hours ``window``
+    (what was read) does not cover are not counted: a short read never exaggerates.
+    """
+    today = now.astimezone(zone).date()
+    blocks = list(intervals)
+    taken = 0
+    for offset in range(LOOK_AHEAD_DAYS):
+        day = today + timedelta(days=offset)
+        start = max(datetime.combine(day, AWAY_HOURS[0], zone), now)  # today: what is left
+        end = datetime.combine(day, AWAY_HOURS[1], zone)
+        if end <= start:
+            continue  # today's working hours are over
+        hours = Interval(start, end)
+        if not window.contains(hours):
+            continue
+        whole = local_day(day, zone)
+        spans = sorted(
+            (b.start, b.end)
+            for b in blocks
+            if b.start < hours.end
+            and b.end > hours.start
+            and (
+                b.status in (BusyStatus.OOF, BusyStatus.ALL_DAY)
+                or (
+                    b.status in (BusyStatus.BUSY, BusyStatus.TENTATIVE)
+                    and b.start <= whole.start
+                    and b.end >= whole.end
+                )
+            )
+        )
+        reached = hours.start
+        for start, end in spans:
+            if start > reached:
+                break
+            reached = max(reached, end)
+        if reached >= hours.end:
+            taken += 1
+    return taken

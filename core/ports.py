@@ -91,6 +91,16 @@ class CalendarConnections(Protocol):
         """
         ...
 
+    async def to_ask_to_reconnect(self, limit: int) -> Sequence[CalendarConnection]:
+        """Connections that miss events marked free whose owner was not yet asked to
+        reconnect (at most ``limit``)."""
+        ...
+
+    async def asked_to_reconnect(self, person: PersonId, now: datetime) -> bool:
+        """Note that ``person`` is being asked; True only for the one call, in any process,
+        that noted it first."""
+        ...
+
 
 class BusyTimeSource(Protocol):
     async def busy_times(

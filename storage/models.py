@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -171,6 +172,13 @@ class CalendarConnection(Base):
     connected_at: Mapped[datetime]
     last_sync: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # A grant that cannot see events marked free (Google connections made before Pairtime
+    # read events): its owner is asked once to reconnect, at ``reconnect_asked_at``.
+    misses_free_events: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reconnect_asked_at: Mapped[datetime | None]
+    # Of the next 14 days, how many the last read found filled by all-day or
+    # out-of-office events (None before the first read).
+    away_days: Mapped[int | None]
 
 
 class ConnectState(Base):

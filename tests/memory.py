@@ -314,9 +314,27 @@ class MemoryCalendars:
     reads: list[tuple[tuple[PersonId, ...], Interval, bool]] = field(default_factory=list)
     available: frozenset[Provider] = frozenset(Provider)
     revoked: dict[PersonId, bool] = field(default_factory=dict)  # person -> not yet told
+    asked: dict[PersonId, datetime] = field(default_factory=dict)  # asked to reconnect, when
 
     async def get(self, person: PersonId) -> CalendarConnection | None:
         return self.connections.get(person)
+
+    async def to_ask_to_reconnect(self, limit: int) -> Sequence[CalendarConnection]:
+        waiting = [
+            c
+            for c in self.connections.values()
+            if c.misses_free_events
+            and c.person not in self.asked
+            and c.status is ConnectionStatus.CONNECTED
+        ]
+        return waiting[:limit]
+
+    async def asked_to_reconnect(self, person: PersonId, now: datetime) -> bool:
+        connection = self.connections.get(person)
+        if connection is None or not connection.misses_free_events or person in self.asked:
+            return False
+        self.asked[person] = now
+        return True
 
     async def disconnect(self, person: PersonId) -> CalendarConnection | None:
         self.busy.pop(person, None)

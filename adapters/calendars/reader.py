@@ -29,6 +29,7 @@ from core.calendars import (
     NeedsReconnect,
     NotConnected,
     Unreadable,
+    away_days,
 )
 from core.commands import Provider
 from core.people import PersonId
@@ -137,6 +138,12 @@ class CalendarReader:
                 )
         return removed.summary
 
+    async def to_ask_to_reconnect(self, limit: int) -> list[CalendarConnection]:
+        return await self._connections.to_ask_to_reconnect(limit)
+
+    async def asked_to_reconnect(self, person: PersonId, now: datetime) -> bool:
+        return await self._connections.asked_to_reconnect(person, now)
+
     def forget(self, person: PersonId) -> None:
         """Clear cached busy times after a connect (a disconnect clears them itself)."""
         self.cache.forget(person)
@@ -221,15 +228,17 @@ class CalendarReader:
             )
         )
         now = self._clock.now()
-        synced: list[PersonId] = []
+        synced: dict[PersonId, int] = {}
         for provider, readings, outcome in zip(pending, pending.values(), outcomes, strict=True):
             for reading in readings:
                 result = outcome.get(reading.person)
-                results[reading.person] = await self._settle(reading, provider, result, window, now)
-                if isinstance(results[reading.person], BusyTimes):
-                    synced.append(reading.person)
-        if synced:
-            await self._connections.synced(synced, now)
+                settled = await self._settle(reading, provider, result, window, now)
+                results[reading.person] = settled
+                if isinstance(settled, BusyTimes):
+                    # What its owner's status tells them: how much of the next two weeks
+                    # all-day or out-of-office events take ("why is my partner never free?").
+                    synced[reading.person] = away_days(settled.intervals, reading.zone, window, now)
+        await self._connections.synced(synced, now)
         return results
 
     async def _read(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from core.actions import Disconnect
-from core.calendars import ConnectionStatus
+from core.calendars import LOOK_AHEAD_DAYS, CalendarConnection, ConnectionStatus
 from core.commands import Provider
-from core.people import ChatIdentity, PersonId, ProgramId, identity_in
+from core.people import ChatIdentity, PersonId, ProgramId, identity_in, program_of
+from core.rules import AllDayEvents, Rules
 from core.scheduling.context import Context, Ports
 from core.views import (
     Button,
@@ -20,6 +21,11 @@ from core.views import (
 )
 
 PRIVATELY = "Say “connect my calendar” to me in a private chat to connect yours."
+MISSES_ALL_DAY = (
+    "It was connected before I read all-day events, so I can't see events marked free, "
+    "all-day ones included. Please connect it again so that all-day events are counted."
+)
+ASKED_PER_TICK = 20  # reconnect requests sent per clock tick: a few a second at most
 
 
 async def connect_prompt(
@@ -120,10 +126,36 @@ async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
             connect=again if isinstance(again, ConnectPrompt) else None,
             disconnect=disconnect_button,
         )
+    if connection.misses_free_events:
+        again = await connect_prompt(ports, ctx, connection.provider) if ctx.private else None
+        return ConnectionStatusView(
+            f"Your {label} calendar{account} is connected. {MISSES_ALL_DAY}",
+            connection.provider,
+            needs_reconnect=True,
+            connect=again if isinstance(again, ConnectPrompt) else None,
+            disconnect=disconnect_button,
+        )
+    rules = (await ports.programs.settings(ctx.program)).rules
     return ConnectionStatusView(
-        f"Your {label} calendar{account} is connected.",
+        f"Your {label} calendar{account} is connected.{_away_note(connection, rules)}",
         connection.provider,
         disconnect=disconnect_button,
+    )
+
+
+def _away_note(connection: CalendarConnection, rules: Rules) -> str:
+    """Why partners may never find this person free: most of the next two weeks taken."""
+    days = connection.away_days
+    if days is None or days * 2 <= LOOK_AHEAD_DAYS:
+        return ""
+    if rules.all_day_events is AllDayEvents.BUSY:
+        rule = "In this program an all-day event counts as busy even when it's marked free."
+    else:
+        rule = "All-day events marked free don't count in this program; the others do."
+    return (
+        f" The last time I read it, all-day or out-of-office events took {days} of the next "
+        f"{LOOK_AHEAD_DAYS} days, so your partners may find few times with you. {rule} If "
+        "you're around on some of those days, change or remove those events."
     )
 
 
@@ -145,6 +177,37 @@ async def reconnect_request(
             prompt.links,
         ),
     )
+
+
+async def reconnect_requests(ports: Ports) -> list[tuple[ProgramId, Outcome]]:
+    """One message to the owner of each connection that misses events marked free, asking
+    them to connect again: once per connection, whichever process gets there first."""
+    outcomes: list[tuple[ProgramId, Outcome]] = []
+    for connection in await ports.connections.to_ask_to_reconnect(ASKED_PER_TICK):
+        person, provider = connection.person, connection.provider
+        identities = await ports.people.identities(person)
+        if not identities:
+            continue  # nobody to write to
+        identity = identities[0]
+        program = program_of(identity)
+        settings = await ports.programs.settings(program)
+        if provider not in settings.allowed_providers or provider not in ports.links.available:
+            continue  # no link to offer here; the status says it all the same
+        if not await ports.connections.asked_to_reconnect(person, ports.clock.now()):
+            continue  # another process asked
+        prompt = await prompt_for(ports, program, identity, person, provider)
+        if not isinstance(prompt, ConnectPrompt):
+            continue
+        account = f" ({connection.account})" if connection.account else ""
+        text = (
+            f"I now read all-day events, but your {provider.label} calendar{account} was "
+            "connected before, so I can't see events marked free, all-day ones included. "
+            "Please connect it again so that all-day events are counted. (The link works "
+            "for 15 minutes; say “connect my calendar” for a new one any time.)"
+        )
+        message = DirectMessage(person, ConnectPrompt(text, prompt.links))
+        outcomes.append((program, Outcome(None, direct=(message,))))
+    return outcomes
 
 
 def calendar_connected(person: PersonId, provider: Provider, account: str | None) -> Outcome:

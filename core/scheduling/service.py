@@ -110,8 +110,9 @@ class Scheduler:
         await polls.posted(self.ports, key, message)
 
     async def tick(self) -> list[tuple[ProgramId, Outcome]]:
-        """Deadlines and reminders that are due; ``bot`` calls it every few seconds."""
-        return await polls.tick(self.ports)
+        """Deadlines, reminders and reconnect requests that are due; ``bot`` calls it every
+        few seconds."""
+        return [*await polls.tick(self.ports), *await connections.reconnect_requests(self.ports)]
 
     async def connect(self, ctx: Context, provider: Provider | None) -> Outcome:
         return await connections.connect(self.ports, ctx, provider)

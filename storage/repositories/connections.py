@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 
 from core.calendars import CalendarConnection, ConnectionStatus
 from core.commands import Provider
@@ -148,13 +148,48 @@ class SqlConnections:
                 .values(secret=self._vault.seal(json.dumps(secret)), updated_at=now)
             )
 
-    async def synced(self, people: Sequence[PersonId], now: datetime) -> None:
+    async def synced(self, away: Mapping[PersonId, int], now: datetime) -> None:
+        """Calendars just read, each with how many of the next days it found taken."""
+        if not away:
+            return
+        table = cast("Table", models.CalendarConnection.__table__)
         async with self._db.transaction() as session:
+            # One statement, run for every person (executemany): one round trip.
             await session.execute(
-                update(models.CalendarConnection)
-                .where(models.CalendarConnection.person_id.in_(list(people)))
-                .values(last_sync=now)
+                update(table)
+                .where(table.c.person_id == bindparam("person"))
+                .values(last_sync=now, away_days=bindparam("away")),
+                [{"person": person, "away": days} for person, days in away.items()],
             )
+
+    async def to_ask_to_reconnect(self, limit: int) -> list[CalendarConnection]:
+        """Connected calendars that miss events marked free, whose owner nobody asked yet."""
+        async with self._db.reading() as session:
+            rows = await session.scalars(
+                select(models.CalendarConnection)
+                .where(
+                    models.CalendarConnection.misses_free_events.is_(True),
+                    models.CalendarConnection.reconnect_asked_at.is_(None),
+                    models.CalendarConnection.status == ConnectionStatus.CONNECTED.value,
+                )
+                .order_by(models.CalendarConnection.id)
+                .limit(limit)
+            )
+            return [_summary(row) for row in rows]
+
+    async def asked_to_reconnect(self, person: PersonId, now: datetime) -> bool:
+        """Note the request; True only for the call that noted it (several processes tick)."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.CalendarConnection)
+                .where(
+                    models.CalendarConnection.person_id == person,
+                    models.CalendarConnection.misses_free_events.is_(True),
+                    models.CalendarConnection.reconnect_asked_at.is_(None),
+                )
+                .values(reconnect_asked_at=now)
+            )
+            return bool(affected(result))
 
     async def needs_reconnect(self, person: PersonId, provider: Provider) -> bool:
         """Mark the connection as needing a reconnect; True only for the call that changed it.
@@ -341,4 +376,6 @@ def _summary(row: models.CalendarConnection) -> CalendarConnection:
         status=ConnectionStatus(row.status),
         connected_at=row.connected_at,
         last_sync=row.last_sync,
+        misses_free_events=row.misses_free_events,
+        away_days=row.away_days,
     )

@@ -79,3 +79,42 @@ async def test_connect_links_issued_before_browser_binding_survive_it(empty_data
     async with empty_database.engine.connect() as connection:
         row = (await connection.execute(text("SELECT state, browser FROM connect_states"))).one()
     assert tuple(row) == ("s1", None)
+
+
+async def test_google_connections_made_before_events_were_read_are_marked(
+    empty_database: Database,
+):
+    """0005 keeps every connection and marks the Google ones, whose grant hides events
+    marked free, so that their owners are asked to reconnect."""
+    await migrate.upgrade(empty_database, "0004")
+    async with empty_database.engine.begin() as connection:
+        for person, provider in (("p-ana", "google"), ("p-sam", "icloud")):
+            await connection.execute(
+                text(
+                    "INSERT INTO people (id, name, created_at, updated_at) "
+                    "VALUES (:id, :name, :now, :now)"
+                ),
+                {"id": person, "name": person, "now": datetime(2026, 10, 1, tzinfo=UTC)},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO calendar_connections (person_id, provider, account, status, "
+                    "secret, connected_at, updated_at) VALUES (:person, :provider, NULL, "
+                    "'connected', 'sealed', :now, :now)"
+                ),
+                {"person": person, "provider": provider, "now": datetime(2026, 11, 1, tzinfo=UTC)},
+            )
+    await migrate.upgrade(empty_database)
+    async with empty_database.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT person_id, secret, misses_free_events, reconnect_asked_at, away_days "
+                    "FROM calendar_connections ORDER BY person_id"
+                )
+            )
+        ).all()
+    assert [tuple(row) for row in rows] == [
+        ("p-ana", "sealed", True, None, None),
+        ("p-sam", "sealed", False, None, None),
+    ]

@@ -8,6 +8,7 @@ from core.calendars import ConnectionStatus
 from core.commands import Command, Intent, Provider, Relation, RelationRef
 from core.people import ChatIdentity, Platform
 from core.program import ProgramSettings
+from core.rules import AllDayEvents
 from core.views import ConnectionStatusView, ConnectPrompt, Notice, SlotPicker, Tone
 from tests.memory import PROGRAM, World
 
@@ -164,3 +165,82 @@ async def test_connect_links_never_appear_where_others_can_see_them():
     assert picker.connect is None
     assert "Say “connect my calendar” to me in a private chat to connect yours." in picker.notes
     assert world.calendars.issued == []  # no single-use link was even made
+
+
+async def test_a_calendar_that_misses_free_events_asks_its_owner_to_reconnect_once():
+    world = World()
+    ana = world.person("Ana")
+    ben = world.person("Ben", connected=Provider.ICLOUD)
+    cleo = world.person("Cleo")
+    world.calendars.connections[ana.id] = replace(
+        world.calendars.connections[ana.id], misses_free_events=True
+    )
+
+    sent = await world.scheduler.tick()
+
+    ((program, outcome),) = sent
+    assert program == PROGRAM
+    (message,) = outcome.direct
+    assert message.person == ana.id
+    assert isinstance(message.view, ConnectPrompt)
+    assert "so that all-day events are counted" in message.view.text
+    assert [link.label for link in message.view.links] == ["Connect Google"]
+    assert world.calendars.asked == {ana.id: world.clock.now()}
+    assert await world.scheduler.tick() == []  # once only
+    assert {ben.id, cleo.id}.isdisjoint(world.calendars.asked)
+
+
+async def test_no_request_is_noted_where_there_is_no_link_to_offer():
+    world = World()
+    world.programs.current[PROGRAM] = ProgramSettings(
+        allowed_providers=frozenset({Provider.ICLOUD})
+    )
+    ana = world.person("Ana")
+    world.calendars.connections[ana.id] = replace(
+        world.calendars.connections[ana.id], misses_free_events=True
+    )
+    assert await world.scheduler.tick() == []
+    assert world.calendars.asked == {}  # asked later, if Google is allowed again
+
+
+async def test_the_status_says_to_reconnect_until_the_calendar_sees_all_day_events():
+    world = World()
+    ana = world.person("Ana")
+    world.calendars.connections[ana.id] = replace(
+        world.calendars.connections[ana.id], misses_free_events=True
+    )
+    view = (await world.say(ana, "status")).reply
+    assert isinstance(view, ConnectionStatusView)
+    assert view.needs_reconnect
+    assert view.text.startswith("Your Google calendar (ana@example.org) is connected. It was")
+    assert "so that all-day events are counted" in view.text
+    assert view.connect is not None
+    assert [link.label for link in view.connect.links] == ["Connect Google"]
+
+    world.connect(ana)  # reconnected: a new connection sees everything
+    view = (await world.say(ana, "status")).reply
+    assert isinstance(view, ConnectionStatusView)
+    assert view.text == "Your Google calendar (ana@example.org) is connected."
+    assert not view.needs_reconnect
+
+
+async def test_the_status_says_when_most_of_the_next_two_weeks_are_taken():
+    world = World()
+    ana = world.person("Ana")
+    for days, note in ((7, False), (8, True), (None, False)):
+        world.calendars.connections[ana.id] = replace(
+            world.calendars.connections[ana.id], away_days=days
+        )
+        view = (await world.say(ana, "status")).reply
+        assert isinstance(view, ConnectionStatusView)
+        said = "all-day or out-of-office events took 8 of the next 14 days"
+        assert (said in view.text) is note
+        assert ("counts as busy even when it's marked free" in view.text) is note
+    world.programs.current[PROGRAM] = ProgramSettings(
+        rules=replace(ProgramSettings().rules, all_day_events=AllDayEvents.AS_MARKED)
+    )
+    world.calendars.connections[ana.id] = replace(world.calendars.connections[ana.id], away_days=10)
+    view = (await world.say(ana, "status")).reply
+    assert isinstance(view, ConnectionStatusView)
+    assert "took 10 of the next 14 days" in view.text
+    assert "All-day events marked free don't count in this program" in view.text
