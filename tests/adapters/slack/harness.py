@@ -121,9 +121,11 @@ async def slack_world(
     *,
     clock: Clock | None = None,
     caldav_url: str | None = None,
+    calendars: CalendarSettings | None = None,
     multi_workspace: bool = False,
     fake: FakeSlack | None = None,
 ) -> AsyncIterator[SlackWorld]:
+    """``caldav_url`` sets iCloud's server; ``calendars`` sets every calendar service."""
     slack = fake or FakeSlack()
     if fake is None:
         people(slack)
@@ -151,6 +153,8 @@ async def slack_world(
             settings = replace(
                 settings, calendars=CalendarSettings(caldav_url=caldav_url, timeout_seconds=5)
             )
+        if calendars is not None:
+            settings = replace(settings, calendars=calendars)
         async with (
             running_app(settings, folder, clock=clock or fixed) as app,
             aiohttp.ClientSession() as session,
