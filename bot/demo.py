@@ -90,6 +90,7 @@ class NextWeek:
     start: time | None = None
     minutes: int = 0
     out_of_office: bool = False
+    marked_free: bool = False  # TRANSP:TRANSPARENT, as phones and Google make all-day events
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ PEOPLE = (
             Weekly("planning", "Weekly planning", ("MO",), time(9), 90),
             Weekly("focus", "Focus time", ("TU", "TH"), time(13), 120),
             Weekly("one-to-one", "1:1 with Lena", ("WE",), time(16), 30),
-            NextWeek("conference", "Berlin tech conference", 1),
+            NextWeek("conference", "Berlin tech conference", 1, marked_free=True),
         ),
     ),
     DemoPerson(
@@ -411,6 +412,8 @@ def events_of(person: DemoPerson, today: date) -> list[tuple[str, str]]:
                 event.add("dtend", start + timedelta(minutes=item.minutes))
             if item.out_of_office:
                 event.add("X-MICROSOFT-CDO-BUSYSTATUS", "OOF")
+            if item.marked_free:
+                event.add("transp", "TRANSPARENT")
         calendar = Calendar()
         calendar.add("prodid", "-//Pairtime//Playground demo//EN")
         calendar.add("version", "2.0")

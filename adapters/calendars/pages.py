@@ -83,7 +83,9 @@ def confirm(label: str, person: str, where: str, action: str, state: str) -> web
             "If that isn't you, close this tab."
         )
         + paragraph(
-            "Pairtime reads only when you're busy — never your events' titles, places or guests.",
+            f"{label} will ask you to let Pairtime see your calendar's events. Pairtime asks "
+            "only for their times and whether they're busy, free, all-day or out of office — "
+            "never their titles, descriptions, places or guests.",
             kind="muted",
         )
         + f'<form method="get" action="{escape(action)}">'

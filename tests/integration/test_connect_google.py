@@ -102,6 +102,8 @@ async def to_google(
     async with browser.get(world.local(link)) as page:
         shown = html.unescape(await page.text())
     assert f"for {person.name} (Slack)" in shown
+    assert "Google will ask you to let Pairtime see your calendar's events" in shown
+    assert "never their titles, descriptions, places or guests" in shown
     action = re.search(r'action="([^"]+)"', shown)
     state = re.search(r'name="state" value="([^"]+)"', shown)
     assert action is not None

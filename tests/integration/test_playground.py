@@ -165,6 +165,18 @@ async def test_the_demo_program_is_seeded_once_with_real_current_calendars(runni
     ]
     assert standups == days  # a weekly RRULE on every workday, this week as any other
 
+    # Jonas's conference is all day and marked free: the program's rule decides.
+    jonas = await person(running, "jonas")
+    berlin = ZoneInfo("Europe/Berlin")
+    days = next_week(berlin)
+    window = Interval(local_day(days[0], berlin).start, local_day(days[-1], berlin).end)
+    result = (await running.services.reader.busy_times([jonas.id], window))[jonas.id]
+    assert isinstance(result, BusyTimes)
+    conference = local_day(days[1], berlin)
+    assert [(b.start, b.end) for b in result.intervals if b.status is BusyStatus.ALL_DAY] == [
+        (conference.start, conference.end)
+    ]
+
 
 async def test_the_page_lists_the_people_in_their_zones_and_how_to_connect(
     running: AppUnderTest, page: Page
