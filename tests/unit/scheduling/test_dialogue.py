@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from core.views import ConnectionStatusView, ConnectPrompt, HelpView, Notice, Question, SlotPicker
-from tests.memory import World
+from core.people import Group
+from core.views import (
+    ConnectionStatusView,
+    ConnectPrompt,
+    HelpView,
+    Notice,
+    PollDraftView,
+    Question,
+    SlotPicker,
+    Tone,
+)
+from tests.memory import PROGRAM, World
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -74,7 +84,19 @@ async def test_asking_without_naming_anyone_asks_who():
     assert [option.label for option in question.options] == ["Ben", "Cy"]
 
 
-async def test_poll_is_understood_but_not_available_yet():
+async def test_poll_my_circle_drafts_a_poll_of_it_or_says_how_to_join_one():
     world = World(NOW)
-    reply = (await world.say(world.person("Ana"), "poll my circle for an hour next week")).reply
+    ana = world.person("Ana")
+    asked = "poll my circle for an hour next week"
+    reply = (await world.say(ana, asked)).reply
     assert isinstance(reply, Notice)
+    assert reply.tone is Tone.WARNING
+    assert reply.text.startswith("You're not in a mentoring circle yet. Ask your program admin")
+    assert world.polls.polls == {}  # nothing was drafted
+
+    ben = world.person("Ben")
+    world.groups.groups.append(Group("g1", PROGRAM, "Circle of Two", (ana.id, ben.id)))
+    draft = (await world.say(ana, asked)).reply
+    assert isinstance(draft, PollDraftView)
+    assert draft.invitees == ("Ana", "Ben")
+    assert draft.duration_minutes == 60
