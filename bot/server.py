@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
@@ -19,7 +20,7 @@ from adapters.teams.endpoint import start_teams
 from adapters.teams.timing import TeamsTiming
 from adapters.web.endpoint import start_web
 from bot import chores
-from bot.access_log import PathOnlyAccessLogger
+from bot.access_log import PathOnlyAccessLogger, loggable
 from bot.demo import start_demo
 from bot.services import Services, build_services, http_session
 from bot.settings import Settings
@@ -43,12 +44,55 @@ async def invitation(request: web.Request) -> web.Response:
     """A meeting's .ics, for platforms that cannot attach files (the link is signed)."""
     found = await request.app[SERVICES_KEY].scheduler.invitation(request.match_info["token"])
     if found is None:
-        raise web.HTTPNotFound(text="This invitation link is not valid.")
+        raise web.HTTPNotFound(text="This invitation link is not valid, or has expired.")
     return web.Response(
         body=found.content,
         content_type=found.media_type,
         headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )
+
+
+# On every response, aiohttp's own 404 and 405 pages included; a handler's own value wins
+# (the connect pages and the playground set a stricter or a looser policy of their own).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # Nothing to run, frame or load, except for the few pages that say otherwise (bolt's
+    # install page keeps its inline style and Slack's button image).
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "img-src https:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+}
+HSTS = "max-age=31536000"  # a year, once the public address is https
+
+
+def security_headers(*, https: bool) -> Middleware:
+    headers = SECURITY_HEADERS | ({"Strict-Transport-Security": HSTS} if https else {})
+
+    @web.middleware
+    async def middleware(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPException as error:  # aiohttp's own 404 and 405 come this way
+            _add(error.headers, headers)
+            raise
+        except Exception:
+            # aiohttp would answer 500 itself, without these headers. As in the access log:
+            # no query string or token, which can be secrets.
+            log.exception("answering %s %s failed", request.method, loggable(request.path))
+            response = web.Response(status=500, text="500: Internal Server Error")
+        if not response.prepared:
+            _add(response.headers, headers)
+        return response
+
+    return middleware
+
+
+def _add(target: MutableMapping[str, str], headers: Mapping[str, str]) -> None:
+    for name, value in headers.items():
+        target.setdefault(name, value)
 
 
 SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
@@ -74,7 +118,9 @@ def build_app(
     replace the real ones (tests).
     """
     folder = folder or Path.cwd() / ".pairtime"
-    app = web.Application()
+    app = web.Application(
+        middlewares=[security_headers(https=settings.base_url.startswith("https://"))]
+    )
     app[SETTINGS_KEY] = settings
     app[STORAGE_KEY] = storage
     app.router.add_get("/healthz", healthz)

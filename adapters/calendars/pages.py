@@ -42,7 +42,7 @@ def page(title: str, body: str, *, status: int = 200) -> web.Response:
             "Referrer-Policy": "no-referrer",  # the address holds a one-time state
             "X-Frame-Options": "DENY",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "form-action 'self' https:",
+            "form-action 'self' https:; frame-ancestors 'none'; base-uri 'none'",
         },
     )
 

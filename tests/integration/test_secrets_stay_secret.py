@@ -130,3 +130,16 @@ def test_the_access_log_leaves_out_query_strings(caplog: pytest.LogCaptureFixtur
     assert '"GET /oauth/google/callback" 302 12.3 ms' in line
     assert "secret" not in line
     assert "code=" not in line
+
+
+def test_the_access_log_leaves_out_invitation_tokens(caplog: pytest.LogCaptureFixture):
+    logger = logging.getLogger("test.access")
+    access = PathOnlyAccessLogger(logger, "")
+    token = "eyJrIjoiaWNzIn0.c2lnbmF0dXJlLWJ5dGVz"
+    request = make_mocked_request("GET", f"/invitations/{token}.ics")
+    with caplog.at_level(logging.INFO, logger="test.access"):
+        access.log(request, web.Response(status=200), 0.002)
+    (record,) = caplog.records
+    line = record.getMessage()
+    assert '"GET /invitations/…" 200' in line
+    assert token not in line
