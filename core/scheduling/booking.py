@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 
 from core.actions import (
     CancelMeeting,
@@ -31,6 +32,7 @@ from core.views import (
 )
 
 EXPIRED = "Those times have expired. Ask me again for fresh ones."
+INVITATION_LINK_LIFETIME = timedelta(days=30)  # after the meeting ends
 
 
 async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
@@ -247,7 +249,9 @@ def _title(people: Sequence[Person]) -> str:
 
 
 async def invitation_for(ports: Ports, token: str) -> Invitation | None:
-    """The invitation a download token names, if the token is ours and the meeting exists."""
+    """The invitation a download token names, if the token is ours, the meeting exists and
+    ended less than :data:`INVITATION_LINK_LIFETIME` ago (a link in a chat history should
+    not serve a meeting's attendees and time forever)."""
     try:
         action = ports.actions.open(token)
     except InvalidAction:
@@ -256,6 +260,8 @@ async def invitation_for(ports: Ports, token: str) -> Invitation | None:
         return None
     meeting = await ports.meetings.get(action.meeting)
     if meeting is None or action.person not in meeting.participants:
+        return None
+    if ports.clock.now() > meeting.end + INVITATION_LINK_LIFETIME:
         return None
     people = await _people(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
@@ -216,3 +216,15 @@ async def test_each_participant_can_download_the_invitation_with_their_signed_to
     assert Calendar.from_ical(found.content)["method"] == "REQUEST"
     assert await world.scheduler.invitation(to_ben.download[:-3] + "xyz") is None
     assert await world.scheduler.invitation("nonsense") is None
+
+
+async def test_an_invitation_link_expires_30_days_after_the_meeting():
+    world, ana, _ben, picker = await offered()
+    outcome = await world.click(ana, picker.slots[0].action)
+    to_ana = outcome.direct[0].view
+    assert isinstance(to_ana, Confirmation)
+    assert to_ana.download is not None
+    world.clock.current = picker.slots[0].end + timedelta(days=30)
+    assert await world.scheduler.invitation(to_ana.download) is not None
+    world.clock.advance(timedelta(minutes=1))
+    assert await world.scheduler.invitation(to_ana.download) is None
