@@ -44,6 +44,31 @@ class ChatContext:
     http: aiohttp.ClientSession  # the shared outbound session
 
 
+# Slack's and Teams' payloads nest about a dozen levels (rich text in blocks in a message,
+# cards in attachments); far deeper nesting is nothing a chat platform sends, and would cost
+# recursion (deserialising, copying, serialising) further in.
+MAX_NESTING = 40
+
+
+def nested_deeper_than(value: object, levels: int = MAX_NESTING) -> bool:
+    """Whether parsed JSON ``value`` has more than ``levels`` levels of lists and objects.
+
+    Level by level, without recursion, in time linear in the size of ``value``.
+    """
+    level: list[object] = [value]
+    for _ in range(levels):
+        inner: list[object] = []
+        for item in level:
+            if isinstance(item, dict):
+                inner.extend(item.values())
+            elif isinstance(item, list):
+                inner.extend(item)
+        if not inner:
+            return False
+        level = inner
+    return True
+
+
 class ChatEndpoint(Protocol):
     @property
     def messenger(self) -> Messenger:

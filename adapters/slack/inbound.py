@@ -23,15 +23,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from slack_sdk.signature import SignatureVerifier
 
+from adapters.chat import MAX_NESTING, nested_deeper_than
+
 JsonDict = dict[str, Any]
 
 # Slack's messages hold at most 40,000 characters, which form-encoded or JSON-escaped can take
 # a few hundred KB; a click's payload repeats the whole message (50 blocks). A MiB holds the
 # largest of them with room to spare, and is aiohttp's own default.
 MAX_BODY_BYTES = 1024 * 1024
-# Slack's payloads nest about a dozen levels (rich text lists in blocks in a message in a
-# click); far deeper nesting is no payload Slack sends, and would cost recursion later.
-MAX_DEPTH = 40
 
 
 def _text(value: object) -> bool:
@@ -206,25 +205,12 @@ def parse(text: str, content_type: str | None) -> Checked | Refused:
         return Refused(400, "the body is not JSON or a form as Slack sends them")
     if not isinstance(body, dict):
         return Refused(400, "the body is not an object")
-    problem = _depth_problem(body) or _shape_problem(body)
+    if nested_deeper_than(body, MAX_NESTING):
+        return Refused(400, "the body nests too deeply")
+    problem = _shape_problem(body)
     if problem is not None:
         return Refused(400, problem)
     return Checked(text, body)
-
-
-def _depth_problem(body: JsonDict) -> str | None:
-    level: list[object] = [body]
-    for _ in range(MAX_DEPTH):
-        inner: list[object] = []
-        for value in level:
-            if isinstance(value, dict):
-                inner.extend(value.values())
-            elif isinstance(value, list):
-                inner.extend(value)
-        if not inner:
-            return None
-        level = inner
-    return "the body nests too deeply"
 
 
 def _shape_problem(body: JsonDict) -> str | None:

@@ -25,7 +25,7 @@ from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
-from adapters.chat import ChatContext, ChatEndpoint
+from adapters.chat import ChatContext, ChatEndpoint, nested_deeper_than
 from adapters.teams import connection
 from adapters.teams.bot import INCOMING, PairtimeBot
 from adapters.teams.config import TeamsSettings
@@ -92,10 +92,11 @@ class TeamsEndpoint:
         if not self._settings.auth_disabled and not _BEARER.fullmatch(header):
             return _unauthorized()
         try:
-            body = await request.json()
+            body = _shallow(await request.json())
             incoming = parse_activity(body, default_tenant=self._settings.tenant_id)
             activity = Activity().deserialize(body)
-        except (ValueError, BadActivity, DeserializationError) as error:
+        # RecursionError: JSON nested deeper than the parser's stack (a 100,000-deep list).
+        except (ValueError, RecursionError, BadActivity, DeserializationError) as error:
             log.info("refused a request that is not an activity (%s)", type(error).__name__)
             return web.json_response(
                 {"error": "the body is not a Bot Framework activity"}, status=400
@@ -197,6 +198,13 @@ async def _on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         f" (status {status})" if isinstance(status, int) else "",
     )
     raise error
+
+
+def _shallow(body: Any) -> Any:
+    """``body``, unless it nests deeper than any activity (which botbuilder would recurse into)."""
+    if nested_deeper_than(body):
+        raise BadActivity("the body nests too deeply")
+    return body
 
 
 def _unauthorized() -> web.Response:

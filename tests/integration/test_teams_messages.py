@@ -4,6 +4,7 @@ OpenID metadata, and the bot fetches its own tokens from the fake login server."
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -221,4 +222,20 @@ async def test_bad_requests_are_answered_400_and_405(teams: TeamsUnderTest):
             assert no_type.status == 400
         async with session.get(teams.url, headers=headers) as read:
             assert read.status == 405
+    assert teams.connector.received == []
+
+
+@pytest.mark.parametrize("levels", [60, 100_000], ids=["deeper than any activity", "100,000"])
+async def test_deeply_nested_json_is_answered_400_quietly(
+    teams: TeamsUnderTest, caplog: pytest.LogCaptureFixture, levels: int
+):
+    caplog.set_level(logging.INFO)
+    headers = {"Authorization": f"Bearer {teams.token()}", "Content-Type": "application/json"}
+    body = '{"type": "message", "channelData": ' + "[" * levels + "]" * levels + "}"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(teams.url, data=body.encode(), headers=headers) as reply,
+    ):
+        assert reply.status == 400
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
     assert teams.connector.received == []
