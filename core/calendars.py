@@ -26,6 +26,9 @@ AWAY_HOURS = (time(9), time(17))
 class ConnectionStatus(StrEnum):
     CONNECTED = "connected"
     NEEDS_RECONNECT = "needs_reconnect"  # the grant was revoked or expired
+    # None of the configured encryption keys opens the stored secret: an admin can restore the
+    # key (the connection then works again), or its owner can connect again.
+    KEY_MISSING = "key_missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +60,17 @@ class NotConnected:
     """The person has no calendar connected (or it needs reconnecting)."""
 
 
+class ReconnectCause(StrEnum):
+    """Why a calendar cannot be read until something changes: what its owner is told."""
+
+    REVOKED = "revoked"  # the grant was revoked or has expired at the provider
+    KEY_MISSING = "key_missing"  # this server cannot decrypt what it stored
+
+
 @dataclass(frozen=True, slots=True)
 class NeedsReconnect:
-    """The calendar's grant was revoked or has expired.
+    """The calendar cannot be read until it is connected again (or, for a missing key, the
+    key is restored).
 
     ``tell`` is True for the one read that discovered it, so its owner gets
     one message asking to reconnect, not one per request.
@@ -67,6 +78,7 @@ class NeedsReconnect:
 
     provider: Provider
     tell: bool = False
+    cause: ReconnectCause = ReconnectCause.REVOKED
 
 
 @dataclass(frozen=True, slots=True)

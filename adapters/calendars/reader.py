@@ -28,6 +28,7 @@ from core.calendars import (
     ConnectionStatus,
     NeedsReconnect,
     NotConnected,
+    ReconnectCause,
     Unreadable,
     away_days,
 )
@@ -170,6 +171,8 @@ class CalendarReader:
                 results[person] = NotConnected()
             elif summary.status is ConnectionStatus.NEEDS_RECONNECT:
                 results[person] = NeedsReconnect(summary.provider)  # its owner was told
+            # A connection whose key is missing is read on: opening it is cheap, and once an
+            # admin restores the key it works again.
             elif summary.provider not in self._clients:
                 results[person] = Unreadable(f"{summary.provider.label} is not set up here")
             else:
@@ -207,7 +210,9 @@ class CalendarReader:
         results: dict[PersonId, BusyResult] = {}
         loaded = await self._connections.load(to_read)
         for person, provider in loaded.unopenable.items():
-            results[person] = NeedsReconnect(provider, tell=True)
+            results[person] = NeedsReconnect(provider, tell=True, cause=ReconnectCause.KEY_MISSING)
+        for person, provider in loaded.still_unopenable.items():
+            results[person] = NeedsReconnect(provider, cause=ReconnectCause.KEY_MISSING)
         persons = await self._people.many(list(loaded.opened))
         pending: dict[Provider, list[Reading]] = {}
         # In the caller's order, not the database's: providers see a stable batch.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.actions import Disconnect
-from core.calendars import LOOK_AHEAD_DAYS, CalendarConnection, ConnectionStatus
+from core.calendars import LOOK_AHEAD_DAYS, CalendarConnection, ConnectionStatus, ReconnectCause
 from core.commands import Provider
 from core.people import ChatIdentity, PersonId, ProgramId, identity_in, program_of
 from core.rules import AllDayEvents, Rules
@@ -26,6 +26,11 @@ MISSES_ALL_DAY = (
     "all-day ones included. Please connect it again so that all-day events are counted."
 )
 ASKED_PER_TICK = 20  # reconnect requests sent per clock tick: a few a second at most
+# Not the person's doing, and not theirs to fix alone: say so, and who can.
+KEY_MISSING = (
+    "this Pairtime server can no longer read the access you gave it (the key it was stored "
+    "with is missing from its configuration). A Pairtime admin must restore that key"
+)
 
 
 async def connect_prompt(
@@ -116,11 +121,17 @@ async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
         )
     label = connection.provider.label
     account = f" ({connection.account})" if connection.account else ""
-    if connection.status is ConnectionStatus.NEEDS_RECONNECT:
+    if connection.status is not ConnectionStatus.CONNECTED:
         again = await connect_prompt(ports, ctx, connection.provider) if ctx.private else None
+        text = (
+            f"Your {label} calendar{account} can't be read: {KEY_MISSING}, or you can connect "
+            "it again."
+            if connection.status is ConnectionStatus.KEY_MISSING
+            else f"Your {label} calendar{account} needs to be reconnected: its access was "
+            "revoked or has expired."
+        )
         return ConnectionStatusView(
-            f"Your {label} calendar{account} needs to be reconnected: its access was revoked "
-            "or has expired.",
+            text,
             connection.provider,
             needs_reconnect=True,
             connect=again if isinstance(again, ConnectPrompt) else None,
@@ -160,23 +171,32 @@ def _away_note(connection: CalendarConnection, rules: Rules) -> str:
 
 
 async def reconnect_request(
-    ports: Ports, program: ProgramId, person: PersonId, provider: Provider
+    ports: Ports,
+    program: ProgramId,
+    person: PersonId,
+    provider: Provider,
+    cause: ReconnectCause = ReconnectCause.REVOKED,
 ) -> DirectMessage | None:
-    """A private message asking ``person`` to reconnect their revoked calendar."""
+    """A private message telling ``person`` their calendar can't be read, and why."""
     identity = identity_in(program, await ports.people.identities(person))
     if identity is None:
         return None
     prompt = await prompt_for(ports, program, identity, person, provider)
     if not isinstance(prompt, ConnectPrompt):
         return None
-    return DirectMessage(
-        person,
-        ConnectPrompt(
-            f"I can no longer read your {provider.label} calendar: its access was revoked "
-            "or has expired. Please connect it again so your partners see when you're busy.",
-            prompt.links,
-        ),
-    )
+    match cause:
+        case ReconnectCause.KEY_MISSING:
+            text = (
+                f"I can't read your {provider.label} calendar just now: {KEY_MISSING}; once "
+                "they do, it works again. Meanwhile you can connect it again, so your partners "
+                "see when you're busy."
+            )
+        case ReconnectCause.REVOKED:
+            text = (
+                f"I can no longer read your {provider.label} calendar: its access was revoked "
+                "or has expired. Please connect it again so your partners see when you're busy."
+            )
+    return DirectMessage(person, ConnectPrompt(text, prompt.links))
 
 
 async def reconnect_requests(ports: Ports) -> list[tuple[ProgramId, Outcome]]:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from core.actions import MoreTimes, PickSlot, ReplayFind
 from core.availability import Mode, Participant, SlotRequest, find_slots
-from core.calendars import BusyResult, BusyTimes, NeedsReconnect, Unreadable
+from core.calendars import BusyResult, BusyTimes, NeedsReconnect, ReconnectCause, Unreadable
 from core.commands import Command, TimeOfDay
 from core.meetings import SlotOffer
 from core.people import Person, PersonId
@@ -174,7 +174,9 @@ async def _reconnect_requests(
     messages = []
     for person, result in results.items():
         if isinstance(result, NeedsReconnect) and result.tell:
-            message = await reconnect_request(ports, ctx.program, person, result.provider)
+            message = await reconnect_request(
+                ports, ctx.program, person, result.provider, result.cause
+            )
             if message is not None:
                 messages.append(message)
     return tuple(messages)
@@ -315,6 +317,8 @@ def _notes(
             notes.append(
                 f"{whose} couldn't be checked just now ({result.reason}), so it was left out."
             )
+        elif isinstance(result, NeedsReconnect) and result.cause is ReconnectCause.KEY_MISSING:
+            notes.append(f"{whose} can't be read by this server just now, so it was left out.")
         elif isinstance(result, NeedsReconnect):
             notes.append(f"{whose} needs to be reconnected, so its times are not checked.")
         elif not isinstance(result, BusyTimes):

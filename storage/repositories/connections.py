@@ -39,10 +39,12 @@ class StoredConnection:
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """Connections opened, and those just found unopenable (marked, their owners to be told)."""
+    """Connections opened, those just found unopenable (marked, their owners to be told), and
+    those still unopenable (their owners were told)."""
 
     opened: dict[PersonId, StoredConnection]
     unopenable: dict[PersonId, Provider]
+    still_unopenable: dict[PersonId, Provider]
 
 
 class SqlConnections:
@@ -74,8 +76,9 @@ class SqlConnections:
 
         A secret that no configured key opens (a lost or wrong key) is logged
         with the connection and person it belongs to, never its content; the
-        connection is marked as needing a reconnect and left out, so everyone
-        else's calendars keep working.
+        connection is marked ``KEY_MISSING`` and left out, so everyone else's
+        calendars keep working. Once the key is back, such a connection opens
+        again and is marked connected.
         """
         async with self._db.transaction() as session:
             rows = list(
@@ -85,23 +88,32 @@ class SqlConnections:
                     )
                 )
             )
-            loaded = Loaded({}, {})
+            loaded = Loaded({}, {}, {})
             for row in rows:
                 try:
                     secret = json.loads(self._vault.open(row.secret))
                 except SecretUnavailable:
-                    if row.status == ConnectionStatus.CONNECTED.value:
+                    if row.status == ConnectionStatus.KEY_MISSING.value:
+                        loaded.still_unopenable[PersonId(row.person_id)] = Provider(row.provider)
+                    else:
                         log.error(  # noqa: TRY400 - the cause is known; a traceback adds nothing
                             "calendar connection %s (person %s, %s) cannot be decrypted with the "
-                            "configured PAIRTIME_ENCRYPTION_KEYS; marking it as needing a "
-                            "reconnect",
+                            "configured PAIRTIME_ENCRYPTION_KEYS; it is left out until the key is "
+                            "restored or its owner connects again",
                             row.id,
                             row.person_id,
                             row.provider,
                         )
-                        row.status = ConnectionStatus.NEEDS_RECONNECT.value
+                        row.status = ConnectionStatus.KEY_MISSING.value
                         loaded.unopenable[PersonId(row.person_id)] = Provider(row.provider)
                     continue
+                if row.status == ConnectionStatus.KEY_MISSING.value:
+                    log.info(
+                        "calendar connection %s (person %s) opens again: its key is back",
+                        row.id,
+                        row.person_id,
+                    )
+                    row.status = ConnectionStatus.CONNECTED.value
                 loaded.opened[PersonId(row.person_id)] = StoredConnection(_summary(row), secret)
             return loaded
 

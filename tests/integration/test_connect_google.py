@@ -28,7 +28,8 @@ from core.commands import Provider
 from core.people import ChatIdentity, Person, Platform, ProgramId
 from core.secret import Secret
 from core.time import Interval, local_day
-from core.views import Notice
+from core.views import ConnectionStatusView, ConnectPrompt, Notice, SlotPicker
+from storage.crypto import Vault, generate_key
 from storage.repositories.people import ChatProfile
 from tests.fakes.google import EVENTS_OWNED_READONLY_SCOPE, FREEBUSY_SCOPE, FakeGoogle
 from tests.fakes.google_events import GoogleEvent
@@ -404,3 +405,46 @@ async def test_a_malformed_answer_costs_only_its_own_calendar(
     assert record.getMessage().endswith("(HTTP status 200)")
     assert record.exc_info is None  # no traceback
     assert "502 Bad Gateway" not in record.getMessage()
+
+
+async def test_a_missing_key_is_told_as_a_missing_key_and_restoring_it_is_enough(world: World):
+    """A row no configured key opens is not a revoked grant: its owner is told the server
+    can't read it and an admin must restore the key, which is then all it takes."""
+    ana, ana_identity = await world.person("UANA", "Ana Lima")
+    ben, ben_identity = await world.person("UBEN", "Ben Okafor")
+    await consent(world, ana, ana_identity)
+    await world.running.storage.pairings.pair(PROGRAM, ben.id, ana.id)
+    database = world.running.storage.database
+    async with database.transaction() as db:
+        kept = (await db.execute(text("SELECT secret FROM calendar_connections"))).scalar_one()
+        foreign = Vault([generate_key()]).seal('{"refresh_token": "x"}')  # the key is lost
+        await db.execute(text("UPDATE calendar_connections SET secret = :s"), {"s": foreign})
+    scheduler = world.running.services.scheduler
+    ctx = await scheduler.context(PROGRAM, ben, ben_identity)
+
+    outcome = await scheduler.handle_text(ctx, "find a time with my mentee next week")
+    (told,) = outcome.direct
+    assert told.person == ana.id
+    assert isinstance(told.view, ConnectPrompt)
+    assert "this Pairtime server can no longer read the access you gave it" in told.view.text
+    assert "A Pairtime admin must restore that key" in told.view.text
+    assert "revoked" not in told.view.text
+    assert isinstance(outcome.reply, SlotPicker)
+    assert "Ana Lima's calendar can't be read by this server just now" in " ".join(
+        outcome.reply.notes
+    )
+    again = await scheduler.handle_text(ctx, "find a time with my mentee next week")
+    assert again.direct == ()  # told once
+    status = (await scheduler.status(await scheduler.context(PROGRAM, ana, ana_identity))).reply
+    assert isinstance(status, ConnectionStatusView)
+    assert status.text.startswith("Your Google calendar (ana@example.com) can't be read: this")
+    assert status.needs_reconnect
+
+    async with database.transaction() as db:  # the admin restores the key
+        await db.execute(text("UPDATE calendar_connections SET secret = :s"), {"s": kept})
+    world.google.set_busy(ACCOUNT, [MEETING])
+    busy = await world.running.services.reader.busy_times([ana.id], WEEK, fresh=True)
+    assert isinstance(busy[ana.id], BusyTimes)
+    summary = await world.running.storage.connections.get(ana.id)
+    assert summary is not None
+    assert summary.status is ConnectionStatus.CONNECTED

@@ -87,7 +87,8 @@ async def test_tokens_are_unreadable_in_the_database(storage: Storage):
 async def test_a_row_no_key_opens_is_reported_and_marked_without_stopping_the_others(
     database: Database, caplog
 ):
-    first = Storage.over(database, Vault([generate_key()]))
+    lost_key = generate_key()
+    first = Storage.over(database, Vault([lost_key]))
     lost = await connected(first, "ana", "ana-secret-token")
     other_vault = Vault([generate_key()])
     second = Storage.over(database, other_vault)
@@ -103,10 +104,19 @@ async def test_a_row_no_key_opens_is_reported_and_marked_without_stopping_the_ot
     assert "ana-secret-token" not in caplog.text
     summary = await second.connections.get(lost.person_id)
     assert summary is not None
-    assert summary.status is ConnectionStatus.NEEDS_RECONNECT
+    assert summary.status is ConnectionStatus.KEY_MISSING
     assert "ben-secret-token" not in repr(opened)
     again = await second.connections.load([lost.person_id])  # reported once, not every read
     assert again.unopenable == {}
+    assert again.still_unopenable == {lost.person_id: Provider.GOOGLE}
+
+    # The admin puts the lost key back: the connection works again, nobody reconnects.
+    restored = Storage.over(database, Vault([other_vault.secret_keys()[0], lost_key]))
+    back = await restored.connections.load([lost.person_id])
+    assert back.opened[lost.person_id].secret == {"refresh_token": "ana-secret-token"}
+    summary = await restored.connections.get(lost.person_id)
+    assert summary is not None
+    assert summary.status is ConnectionStatus.CONNECTED
 
 
 async def test_rotate_reseals_everything_in_batches_and_can_run_again(database: Database):
