@@ -39,6 +39,7 @@ PART_BLOCK, PART_ACTION = "time_of_day", "part"
 
 DURATIONS = (15, 30, 45, 60, 90, 120)
 MAX_PEOPLE = 8
+MAX_MENTIONS = 50  # people looked up per message; more than any meeting or poll asks for
 MAX_RANGE_DAYS = 62
 # The same spans the parser gives "morning", "afternoon" and "evening" (core.parsing.times_of_day).
 PARTS_OF_DAY: Mapping[str, TimeOfDay | None] = {
@@ -103,12 +104,17 @@ def _token(inner: str) -> str:
 
 
 def mentioned_users(text: str, *, bot_user_id: str | None = None) -> list[str]:
-    """The Slack user ids mentioned in ``text``, in order, each once, without the bot."""
-    found: list[str] = []
-    for user_id in _USER_MENTION.findall(text):
-        if user_id != bot_user_id and user_id not in found:
-            found.append(user_id)
-    return found
+    """The Slack user ids mentioned in ``text``, in order, each once, without the bot: at most
+    :data:`MAX_MENTIONS`, since each is looked up in Slack before core reads the message (a
+    40,000-character message can mention thousands)."""
+    found: dict[str, None] = {}
+    for match in _USER_MENTION.finditer(text):
+        user_id = match.group(1)
+        if user_id != bot_user_id:
+            found[user_id] = None
+            if len(found) == MAX_MENTIONS:
+                break
+    return list(found)
 
 
 def profile_of(user: Mapping[str, Any]) -> ChatProfile:

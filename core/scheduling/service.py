@@ -7,6 +7,7 @@ Chat adapters resolve who is speaking into a :class:`Context`, call
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import assert_never
 
@@ -71,7 +72,11 @@ class Scheduler:
     ) -> Outcome:
         """Understand ``text`` and answer it; anything unclear gets help, never an error."""
         settings = await self.ports.programs.settings(ctx.program)
-        command = parse(
+        # In a thread: reading a message costs up to milliseconds per hundred characters
+        # (dates go through dateparser), which on the event loop would hold up every other
+        # request's acknowledgement while one long message is read.
+        command = await asyncio.to_thread(
+            parse,
             text,
             ctx.zone,
             self.ports.clock.now(),

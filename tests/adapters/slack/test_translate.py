@@ -61,6 +61,14 @@ def test_a_mention_reads_channels_and_keeps_the_bot_out_of_the_people():
     assert translate.mentioned_users(said.text, bot_user_id="U0PAIRBOT") == ["U0MENTEE"]
 
 
+def test_a_message_mentioning_thousands_is_looked_up_for_its_first_fifty():
+    """Each mention costs a users.info call before core reads the message."""
+    text = " ".join(f"<@U{n:08d}>" for n in range(3500)) + " <@U00000001>"
+    found = translate.mentioned_users(text, bot_user_id="U00000002")
+    assert len(found) == translate.MAX_MENTIONS
+    assert found[:3] == ["U00000000", "U00000001", "U00000003"]
+
+
 def test_links_become_their_labels_and_a_typed_mention_names_nobody():
     said = translate.message(payload("message_im")["event"])
     typed = translate.plain_text("meet &lt;@U0ROBBER&gt; at <!here> and <!subteam^S1|@mentors>")
