@@ -40,6 +40,9 @@ PART_BLOCK, PART_ACTION = "time_of_day", "part"
 DURATIONS = (15, 30, 45, 60, 90, 120)
 MAX_PEOPLE = 8
 MAX_MENTIONS = 50  # people looked up per message; more than any meeting or poll asks for
+# Slack's own limit for a message; a signed request holding more (a 900 KB slash command) is
+# cut here, before anything reads it.
+MAX_TEXT = 40_000
 MAX_RANGE_DAYS = 62
 # The same spans the parser gives "morning", "afternoon" and "evening" (core.parsing.times_of_day).
 PARTS_OF_DAY: Mapping[str, TimeOfDay | None] = {
@@ -154,7 +157,7 @@ def slash_command(body: Mapping[str, Any]) -> SlashCommand:
         team_id=str(body.get("team_id", "")),
         user_id=str(body.get("user_id", "")),
         channel_id=str(body.get("channel_id", "")),
-        text=plain_text(str(body.get("text") or "")),
+        text=plain_text(str(body.get("text") or "")[:MAX_TEXT]),
         response_url=body.get("response_url") or None,
     )
 
@@ -173,7 +176,7 @@ def message(event: Mapping[str, Any]) -> Message:
     return Message(
         user_id=str(event.get("user", "")),
         channel_id=str(event.get("channel", "")),
-        text=plain_text(str(event.get("text") or "")),
+        text=plain_text(str(event.get("text") or "")[:MAX_TEXT]),
         thread_ts=event.get("thread_ts") or None,
     )
 

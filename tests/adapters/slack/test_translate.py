@@ -61,6 +61,13 @@ def test_a_mention_reads_channels_and_keeps_the_bot_out_of_the_people():
     assert translate.mentioned_users(said.text, bot_user_id="U0PAIRBOT") == ["U0MENTEE"]
 
 
+def test_text_past_slacks_own_limit_is_cut_before_anything_reads_it():
+    command = translate.slash_command({"text": "x" * 900_000, "user_id": "U1"})
+    said = translate.message({"text": "&lt;" * 100_000, "user": "U1"})  # as Slack escapes "<"
+    assert len(command.text) == translate.MAX_TEXT
+    assert said.text == "\u2039" * (translate.MAX_TEXT // len("&lt;"))  # cut as sent
+
+
 def test_a_message_mentioning_thousands_is_looked_up_for_its_first_fifty():
     """Each mention costs a users.info call before core reads the message."""
     text = " ".join(f"<@U{n:08d}>" for n in range(3500)) + " <@U00000001>"
