@@ -17,8 +17,10 @@ from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-import radicale
 import radicale.config
+from caldav.collection import Calendar, Principal
+from caldav.davclient import DAVClient
+from radicale.app import Application
 
 
 class ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -107,7 +109,7 @@ def radicale_server(
         },
         "test",
     )
-    app: Callable[..., Iterable[bytes]] = radicale.Application(configuration)
+    app: Callable[..., Iterable[bytes]] = Application(configuration)
     if icloud:
         app = _like_icloud(app)
     current = [app]
@@ -138,3 +140,20 @@ def radicale_server(
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def principal(url: str, username: str, password: str) -> Principal:
+    """The account's CalDAV principal, through caldav's own client, to set up its calendars."""
+    client = DAVClient(url, username=username, password=password)
+    found: Principal = client.principal()  # type: ignore[no-untyped-call]  # caldav leaves it untyped
+    return found
+
+
+def add_calendar(
+    url: str, username: str, password: str, name: str, events: Iterable[str] = ()
+) -> None:
+    """A calendar called ``name`` in the account, holding ``events`` (iCalendar text)."""
+    calendar = principal(url, username, password).make_calendar(name=name)
+    assert isinstance(calendar, Calendar)  # caldav's synchronous client answers at once
+    for event in events:
+        calendar.save_event(event)

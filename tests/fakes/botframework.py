@@ -381,7 +381,7 @@ def fake_login_credentials_factory(
     return FakeLoginCredentialFactory(app_id, password, tenant_id, ca_path=Path(ca_path))
 
 
-class FakeLoginCredentialFactory(PasswordServiceClientCredentialFactory):
+class FakeLoginCredentialFactory(PasswordServiceClientCredentialFactory):  # type: ignore[misc]
     def __init__(self, app_id: str, password: str, tenant_id: str | None, *, ca_path: Path) -> None:
         super().__init__(app_id, password, tenant_id)
         self._ca_path = ca_path
@@ -396,7 +396,7 @@ class FakeLoginCredentialFactory(PasswordServiceClientCredentialFactory):
     async def create_credentials(
         self, app_id: str, oauth_scope: str, login_endpoint: str, validate_authority: bool
     ) -> Authentication:
-        credentials = await super().create_credentials(
+        credentials: Authentication = await super().create_credentials(
             app_id, oauth_scope, login_endpoint, validate_authority
         )
         if isinstance(credentials, MicrosoftAppCredentials) and credentials.microsoft_app_id:

@@ -282,7 +282,7 @@ def event_json(
     if event.response is not None:
         organizer = event.guests[0] if event.guests else ORGANIZER
         body["organizer"] = {"email": organizer}
-        attendees = [
+        attendees: list[dict[str, Any]] = [
             {"email": organizer, "organizer": True, "responseStatus": "accepted"},
             {"email": owner, "self": True, "responseStatus": event.response},
             *({"email": guest, "responseStatus": "needsAction"} for guest in event.guests[1:]),

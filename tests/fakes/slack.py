@@ -197,7 +197,7 @@ class ResponseUrlPost:
 
     @property
     def response_type(self) -> str:
-        return self.body.get("response_type", "ephemeral")  # Slack's default
+        return str(self.body.get("response_type", "ephemeral"))  # Slack's default
 
     @property
     def replace_original(self) -> bool:
@@ -766,7 +766,7 @@ class FakeSlack:
         self.uploads[file_id] = SlackUpload(
             file_id=file_id,
             filename=filename,
-            length=int(length),  # type: ignore[arg-type]
+            length=int(length),
             alt_txt=_str_or_none(request.args.get("alt_txt")),
             snippet_type=_str_or_none(request.args.get("snippet_type")),
         )

@@ -143,7 +143,9 @@ async def test_connector_records_sends_replies_updates_and_deletes(
     assert "Authorization" not in first.headers  # an anonymous bot sends no token
     assert connector.received[1].reply_to_id == "1700000000000"
     assert connector.received[1].conversation_id == thread
-    assert connector.activity(personal, sent.id)["text"] == "Booked"
+    booked = connector.activity(personal, sent.id)
+    assert booked is not None
+    assert booked["text"] == "Booked"
     assert connector.activity(thread, replied.id) is None
     assert missing.value.response.status_code == 404
     assert [r.text for r in connector.sent(personal)] == ["Here are some times"]
@@ -172,9 +174,9 @@ async def test_creating_a_personal_conversation_answers_the_chats_stable_id(
     assert created.id == again.id == ta.personal_chat_id(ta.MARIA)
     assert created.activity_id
     assert created.service_url == service_url
-    assert (
-        connector.activity(created.id, created.activity_id)["text"] == "Your mentor wants to meet"
-    )
+    posted = connector.activity(created.id, created.activity_id)
+    assert posted is not None
+    assert posted["text"] == "Your mentor wants to meet"
     create = connector.of_kind("create")[0]
     assert create.body["tenantID"] == ta.TENANT_ID  # botbuilder-python's spelling on the wire
     assert no_tenant.value.response.status_code == 400
@@ -388,7 +390,7 @@ async def test_an_authenticated_connector_refuses_calls_without_its_tokens(
 # ---------------------------------------------------------------------- end to end
 
 
-class _PairtimeLikeBot(TeamsActivityHandler):
+class _PairtimeLikeBot(TeamsActivityHandler):  # type: ignore[misc]
     """A minimal bot: records which handler each activity reached, replies with a card."""
 
     def __init__(self) -> None:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from multidict import CIMultiDictProxy
 
 from tests.fakes.google import (
     EVENTS_OWNED_READONLY_SCOPE,
@@ -57,7 +58,7 @@ def fake() -> FakeGoogle:
 
 async def list_events(
     base_url: str, token: str, **params: str
-) -> tuple[int, Any, aiohttp.typedefs.LooseHeaders]:
+) -> tuple[int, Any, CIMultiDictProxy[str]]:
     query = {
         "timeMin": "2026-03-09T00:00:00Z",
         "timeMax": "2026-03-16T00:00:00Z",

@@ -93,7 +93,26 @@ def signed_in(new_flow: Callable[..., Flow], **authorization: str) -> Credential
     answer = follow_consent(url)
     assert answer["state"] == state
     flow.fetch_token(code=answer["code"])
-    return flow.credentials
+    credentials: Credentials = flow.credentials
+    return credentials
+
+
+def delegated(info: dict[str, Any], scopes: list[str], subject: str) -> service_account.Credentials:
+    """A service account acting for ``subject`` (domain-wide delegation)."""
+    made: service_account.Credentials = service_account.Credentials.from_service_account_info(
+        info, scopes=scopes, subject=subject
+    )  # type: ignore[no-untyped-call]  # google-auth leaves it untyped
+    return made
+
+
+def refresh(credentials: Credentials | service_account.Credentials) -> None:
+    credentials.refresh(transport())  # type: ignore[no-untyped-call]  # google-auth leaves it untyped
+
+
+def access_token(credentials: Credentials | service_account.Credentials) -> str:
+    token = credentials.token
+    assert isinstance(token, str)
+    return token
 
 
 async def free_busy(base_url: str, token: str, body: dict[str, Any]) -> tuple[int, Any, Any]:
@@ -126,8 +145,8 @@ async def test_web_flow_with_pkce_gives_tokens_an_id_token_and_free_busy(fake, b
     token_request = fake.calls_to("token")[0].form
     assert token_request["grant_type"] == "authorization_code"
     assert len(token_request["code_verifier"]) == 128  # google-auth-oauthlib's verifier
-    assert credentials.refresh_token.startswith("1//")
-    assert credentials.token.startswith("ya29.")
+    assert str(credentials.refresh_token).startswith("1//")
+    assert access_token(credentials).startswith("ya29.")
     assert set(credentials.granted_scopes) == set(SCOPES)
 
     claims = id_token.verify_token(
@@ -141,7 +160,7 @@ async def test_web_flow_with_pkce_gives_tokens_an_id_token_and_free_busy(fake, b
     assert claims["email_verified"] is True
     assert claims["hd"] == "example.com"
 
-    status, body, _ = await free_busy(base_url, credentials.token, day_query("primary"))
+    status, body, _ = await free_busy(base_url, access_token(credentials), day_query("primary"))
     assert status == 200
     assert body["kind"] == "calendar#freeBusy"
     assert body["timeMin"] == "2025-03-10T00:00:00.000Z"
@@ -158,12 +177,12 @@ async def test_refresh_gives_a_new_access_token_and_keeps_the_refresh_token(
     credentials = signed_in(new_flow, access_type="offline")
     old_token, refresh_token = credentials.token, credentials.refresh_token
 
-    credentials.refresh(transport())
+    refresh(credentials)
 
     assert credentials.token != old_token
     assert credentials.refresh_token == refresh_token  # Google does not rotate them
     assert fake.calls_to("token")[-1].form["grant_type"] == "refresh_token"
-    status, _, _ = await free_busy(base_url, credentials.token, day_query("primary"))
+    status, _, _ = await free_busy(base_url, access_token(credentials), day_query("primary"))
     assert status == 200
 
 
@@ -242,12 +261,12 @@ async def test_revoked_access_makes_refresh_fail_and_tokens_unusable(fake, base_
     fake.revoke_all("ana@example.com")
 
     with pytest.raises(RefreshError, match="invalid_grant") as caught:
-        credentials.refresh(transport())
+        refresh(credentials)
     assert caught.value.args[1] == {
         "error": "invalid_grant",
         "error_description": "Token has been expired or revoked.",
     }
-    status, body, _ = await free_busy(base_url, credentials.token, day_query("primary"))
+    status, body, _ = await free_busy(base_url, access_token(credentials), day_query("primary"))
     assert status == 401
     assert body["error"]["errors"][0]["reason"] == "authError"
 
@@ -265,7 +284,7 @@ def test_the_revoke_endpoint_ends_the_grant(fake, base_url, new_flow):
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_token"
     with pytest.raises(RefreshError, match="invalid_grant"):
-        credentials.refresh(transport())
+        refresh(credentials)
 
 
 async def test_expired_and_unknown_tokens_get_googles_401():
@@ -332,16 +351,14 @@ async def test_free_busy_validates_its_request(fake):
 
 async def test_domain_wide_delegation_reads_several_users_in_one_call(fake, base_url):
     info = fake.service_account_info(base_url)
-    credentials = service_account.Credentials.from_service_account_info(
-        info, scopes=[FREEBUSY_SCOPE], subject="ana@example.com"
-    )
+    credentials = delegated(info, [FREEBUSY_SCOPE], "ana@example.com")
 
-    credentials.refresh(transport())
+    refresh(credentials)
 
     assertion = fake.calls_to("token")[0].form
     assert assertion["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
     status, body, _ = await free_busy(
-        base_url, credentials.token, day_query("ana@example.com", "ben@example.com")
+        base_url, access_token(credentials), day_query("ana@example.com", "ben@example.com")
     )
     assert status == 200
     assert body["calendars"]["ana@example.com"]["busy"][0]["start"] == "2025-03-10T09:00:00Z"
@@ -352,24 +369,18 @@ async def test_domain_wide_delegation_reads_several_users_in_one_call(fake, base
 
 def test_delegation_fails_for_scopes_the_admin_did_not_grant_and_for_strangers(fake, base_url):
     info = fake.service_account_info(base_url)
-    too_wide = service_account.Credentials.from_service_account_info(
-        info, scopes=["https://www.googleapis.com/auth/calendar"], subject="ana@example.com"
-    )
+    too_wide = delegated(info, ["https://www.googleapis.com/auth/calendar"], "ana@example.com")
     with pytest.raises(RefreshError, match="unauthorized_client"):
-        too_wide.refresh(transport())
+        refresh(too_wide)
 
-    stranger = service_account.Credentials.from_service_account_info(
-        info, scopes=[FREEBUSY_SCOPE], subject="who@example.com"
-    )
+    stranger = delegated(info, [FREEBUSY_SCOPE], "who@example.com")
     with pytest.raises(RefreshError, match="Invalid email or User ID"):
-        stranger.refresh(transport())
+        refresh(stranger)
 
     forged = {**info, "private_key": fake.service_account_info(base_url, "x@y.z")["private_key"]}
-    impostor = service_account.Credentials.from_service_account_info(
-        forged, scopes=[FREEBUSY_SCOPE], subject="ana@example.com"
-    )
+    impostor = delegated(forged, [FREEBUSY_SCOPE], "ana@example.com")
     with pytest.raises(RefreshError, match="Invalid JWT Signature"):
-        impostor.refresh(transport())
+        refresh(impostor)
 
 
 async def test_scripted_rate_limits_and_backend_errors_then_recovery(fake):

@@ -115,7 +115,8 @@ def sign_in(
     assert page.status_code == 200, page.text
     action, auth_response = parse_form_post(page.text)
     assert action == DEFAULT_REDIRECT_URI
-    return app.acquire_token_by_auth_code_flow(flow, auth_response)
+    result: dict[str, Any] = app.acquire_token_by_auth_code_flow(flow, auth_response)
+    return result
 
 
 async def graph(
@@ -143,7 +144,9 @@ async def graph(
         return response.status, await response.json(), response.headers
 
 
-def schedule_request(*schedules: str, hours: tuple[int, int] = (8, 12), **extra: Any) -> dict:
+def schedule_request(
+    *schedules: str, hours: tuple[int, int] = (8, 12), **extra: Any
+) -> dict[str, Any]:
     return {
         "schedules": list(schedules),
         "startTime": {"dateTime": f"2025-03-10T{hours[0]:02}:00:00", "timeZone": "UTC"},

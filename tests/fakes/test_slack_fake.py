@@ -141,7 +141,9 @@ async def test_messages_go_to_stable_dm_channels_and_can_be_updated(
     )
     form_call = slack.calls_to("chat.postMessage")[-1]
     assert form_call.content_type == "application/x-www-form-urlencoded"
-    assert slack.message("C0MENTORING", form["ts"]).blocks == blocks
+    stored = slack.message("C0MENTORING", form["ts"])
+    assert stored is not None
+    assert stored.blocks == blocks
 
     missing = await _error_of(client.chat_update(channel="DU0MENTEE", ts="1.000001", text="x"))
     assert missing.response["error"] == "message_not_found"
@@ -522,13 +524,13 @@ async def test_bolt_routes_every_built_request_and_its_replies_reach_the_fake(
     ]
     for request in requests:
         response = await app.async_dispatch(
-            AsyncBoltRequest(body=request.body, headers=request.headers)
+            AsyncBoltRequest(body=request.body, headers={**request.headers})
         )
         assert response.status == 200, (request.data, response.body)
 
     challenge = sr.url_verification(SECRET, challenge="abc")
     answer = await app.async_dispatch(
-        AsyncBoltRequest(body=challenge.body, headers=challenge.headers)
+        AsyncBoltRequest(body=challenge.body, headers={**challenge.headers})
     )
     assert json.loads(answer.body) == {"challenge": "abc"}
 
@@ -548,6 +550,6 @@ async def test_bolt_routes_every_built_request_and_its_replies_reach_the_fake(
     assert slack.count("views.open") == 1
     tampered = sr.slash_command(SECRET, text="x")
     forged = await app.async_dispatch(
-        AsyncBoltRequest(body=tampered.body.replace("x", "y"), headers=tampered.headers)
+        AsyncBoltRequest(body=tampered.body.replace("x", "y"), headers={**tampered.headers})
     )
     assert forged.status == 401

@@ -42,7 +42,7 @@ def slots(stdin: str | bytes, *args: str) -> Ran:
     finally:
         sys.stdin = saved
     out.flush()
-    return Ran(code, out.buffer.getvalue().decode(), err.getvalue())  # type: ignore[attr-defined]
+    return Ran(code, out.buffer.getvalue().decode(), err.getvalue())
 
 
 EXAMPLE = {

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-import caldav
 import pytest
 from sqlalchemy import text
 
-from bot.settings import CalendarSettings, load_settings
+from adapters.calendars.config import CalendarSettings
+from bot.settings import load_settings
 from core.calendars import BusyTimes, ConnectionStatus
 from core.commands import Provider
 from core.people import ChatIdentity, Person, Platform, ProgramId
@@ -22,7 +22,7 @@ from core.program import ProgramSettings
 from core.time import Interval
 from core.views import ConnectionStatusView, Notice
 from storage.repositories.people import ChatProfile
-from tests.caldav_server import radicale_server
+from tests.caldav_server import add_calendar, radicale_server
 from tests.memory import FixedClock, RecordingMessenger
 from tests.support import AppUnderTest, running_app
 
@@ -44,8 +44,7 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[AppUnderTest, RecordingMess
     with radicale_server(
         tmp_path, {APPLE_ID: APP_PASSWORD, MALLORY_ID: MALLORY_PASSWORD}
     ) as server:
-        client = caldav.DAVClient(server.url, username=APPLE_ID, password=APP_PASSWORD)
-        client.principal().make_calendar(name="Home").save_event(MEETING)
+        add_calendar(server.url, APPLE_ID, APP_PASSWORD, "Home", [MEETING])
         settings = replace(
             load_settings({}, dotenv_path=None),
             calendars=CalendarSettings(caldav_url=server.url, timeout_seconds=5),

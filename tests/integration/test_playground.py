@@ -17,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import caldav
 import pytest
 
 from adapters.web.program import DEMO_PASSWORD, PROGRAM
@@ -31,6 +30,7 @@ from core.time import Interval, local_day
 from storage.crypto import generate_key
 from storage.repositories.people import ChatProfile
 from storage.store import Storage
+from tests.caldav_server import principal
 from tests.support import AppUnderTest, running_app
 
 KEYS = [generate_key()]
@@ -456,7 +456,10 @@ async def test_reset_restores_the_demo_and_keeps_what_other_programs_need(tmp_pa
         await storage.close()
 
     async with running_caldav(folder / "demo-caldav") as url:
-        client = caldav.DAVClient(url, username=MARIA.email, password=DEMO_PASSWORD)
-        (calendar,) = client.principal().calendars()
-        uids = sorted(str(event.icalendar_component["UID"]) for event in calendar.events())
+        calendars = principal(url, MARIA.email, DEMO_PASSWORD).calendars()
+        assert isinstance(calendars, list)  # caldav's synchronous client answers at once
+        (calendar,) = calendars
+        events = calendar.events()
+        assert isinstance(events, list)
+        uids = sorted(str(event.icalendar_component["UID"]) for event in events)
     assert uids == sorted(f"{item.uid}-maria@pairtime-demo.example" for item in MARIA.events)

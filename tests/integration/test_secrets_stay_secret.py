@@ -11,19 +11,17 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import caldav
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
 from bot.access_log import PathOnlyAccessLogger
 from tests.adapters.slack.harness import MENTEE, MENTOR, SECRET, buttons, slack_world
-from tests.caldav_server import radicale_server
+from tests.caldav_server import add_calendar, radicale_server
 from tests.fakes import slack_requests as sr
 
 APPLE_ID = "alex@icloud.example"
@@ -32,7 +30,7 @@ PUBLIC = "http://127.0.0.1:3978"
 
 
 @pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.INFO)
     for ours in ("core", "bot", "adapters", "storage"):
         caplog.set_level(logging.DEBUG, logger=ours)
@@ -54,9 +52,7 @@ async def test_a_full_run_logs_no_token_password_key_or_state(
     tmp_path: Path, logs: pytest.LogCaptureFixture
 ):
     with radicale_server(tmp_path, {APPLE_ID: APP_PASSWORD}) as server:
-        caldav.DAVClient(
-            server.url, username=APPLE_ID, password=APP_PASSWORD
-        ).principal().make_calendar(name="Home")
+        add_calendar(server.url, APPLE_ID, APP_PASSWORD, "Home")
         async with slack_world(tmp_path, caldav_url=server.url) as world:
             await world.say(
                 sr.event_callback(world.secret, sr.message_im_event("connect my icloud calendar"))

@@ -26,7 +26,8 @@ FIND = f"find a time with <@{MENTEE}|maria> next week"
 async def ask_for_times(world: SlackWorld) -> list[dict[str, Any]]:
     """The mentor's picker (ephemeral, in the channel), as Slack received it."""
     await world.say(sr.slash_command(world.secret, text=FIND, response_url=world.response_url()))
-    return world.slack.responses[-1].body["blocks"]
+    blocks: list[dict[str, Any]] = world.slack.responses[-1].body["blocks"]
+    return blocks
 
 
 def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
@@ -53,7 +54,8 @@ async def click(
 
 async def meetings(world: SlackWorld) -> int:
     async with world.running.storage.database.transaction() as db:
-        return (await db.execute(text("SELECT count(*) FROM meetings"))).scalar_one()
+        count: int = (await db.execute(text("SELECT count(*) FROM meetings"))).scalar_one()
+        return count
 
 
 async def test_a_click_books_once_updates_the_picker_and_tells_both_people(tmp_path: Path):

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import caldav
 import msal
 import pytest
 from sqlalchemy import text
@@ -41,7 +40,7 @@ from tests.adapters.slack.harness import (
     slack_world,
     texts,
 )
-from tests.caldav_server import CalDavServer, radicale_server
+from tests.caldav_server import CalDavServer, add_calendar, radicale_server
 from tests.fakes import slack_requests as sr
 from tests.fakes.google import FakeGoogle
 from tests.fakes.google_events import GoogleEvent
@@ -103,12 +102,7 @@ async def three_services(folder: Path) -> AsyncIterator[Calendars]:
         ],
     )
     with radicale_server(folder, {APPLE_ID: APP_PASSWORD}) as server:
-        principal = caldav.DAVClient(
-            server.url, username=APPLE_ID, password=APP_PASSWORD
-        ).principal()
-        home = principal.make_calendar(name="Home")
-        for event in ICAL:
-            home.save_event(event)
+        add_calendar(server.url, APPLE_ID, APP_PASSWORD, "Home", ICAL)
         async with (
             running(fake_google.app) as google_base,
             running(fake_microsoft.app, tls=tls) as microsoft_base,
@@ -224,8 +218,12 @@ async def add_time(world: SlackWorld, blocks: list[dict[str, Any]], at: datetime
 def line_for(blocks: list[dict[str, Any]], at: datetime) -> str:
     """The poll's line (time and tally) for the option starting ``at``."""
     mark = f"<!date^{int(at.timestamp())}^"
-    return next(
-        b["text"]["text"] for b in blocks if b["type"] == "section" and mark in b["text"]["text"]
+    return str(
+        next(
+            b["text"]["text"]
+            for b in blocks
+            if b["type"] == "section" and mark in b["text"]["text"]
+        )
     )
 
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import caldav
 import pytest
 from sqlalchemy import text
 
@@ -25,7 +24,7 @@ from tests.adapters.slack.harness import (
     slack_world,
     texts,
 )
-from tests.caldav_server import radicale_server
+from tests.caldav_server import add_calendar, radicale_server
 from tests.fakes import slack_requests as sr
 
 APPLE_ID = "alex@icloud.example"
@@ -40,8 +39,7 @@ DTEND:20261126T150000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"""
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[SlackWorld]:
     with radicale_server(tmp_path, {APPLE_ID: APP_PASSWORD}) as server:
-        client = caldav.DAVClient(server.url, username=APPLE_ID, password=APP_PASSWORD)
-        client.principal().make_calendar(name="Home").save_event(MEETING)
+        add_calendar(server.url, APPLE_ID, APP_PASSWORD, "Home", [MEETING])
         async with slack_world(tmp_path, caldav_url=server.url) as running:
             yield running
 

@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -28,7 +29,7 @@ from tests.fakes import slack_requests as sr
 FIND = f"find a time with <@{MENTEE}|maria> next week"
 
 
-def picks(blocks: list[dict]) -> list[dict]:
+def picks(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [b for b in buttons(blocks) if b["action_id"].startswith("pt:pick:")]
 
 

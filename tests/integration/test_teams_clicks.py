@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,7 +25,7 @@ async def teams(tmp_path: Path) -> AsyncIterator[TeamsUnderTest]:
         yield running
 
 
-def times_on(card: dict) -> set[str]:
+def times_on(card: dict[str, Any]) -> set[str]:
     """The references of a picker's time buttons."""
     return {
         a["data"]["pt"]
@@ -33,7 +34,7 @@ def times_on(card: dict) -> set[str]:
     }
 
 
-def facts(card: dict) -> dict[str, str]:
+def facts(card: dict[str, Any]) -> dict[str, str]:
     return {
         fact["title"]: fact["value"]
         for block in card["body"]

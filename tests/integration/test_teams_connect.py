@@ -6,16 +6,16 @@ from __future__ import annotations
 import html
 import re
 from pathlib import Path
+from typing import Any
 
 import aiohttp
-import caldav
 
-from bot.settings import CalendarSettings
+from adapters.calendars.config import CalendarSettings
 from core.calendars import ConnectionStatus
 from core.commands import Provider
 from tests.adapters.teams import card_reading
 from tests.adapters.teams.harness import PROGRAM, teams_app
-from tests.caldav_server import radicale_server
+from tests.caldav_server import add_calendar, radicale_server
 from tests.fakes import teams_activities as ta
 
 APPLE_ID = "alex@icloud.example"
@@ -27,14 +27,13 @@ MEETING = (
 )
 
 
-def open_urls(card: dict) -> list[dict]:
+def open_urls(card: dict[str, Any]) -> list[dict[str, Any]]:
     return card_reading.of_type(card, "Action.OpenUrl")
 
 
 async def test_connect_an_icloud_calendar_from_a_personal_chat(tmp_path: Path):
     with radicale_server(tmp_path, {APPLE_ID: APP_PASSWORD}) as server:
-        client = caldav.DAVClient(server.url, username=APPLE_ID, password=APP_PASSWORD)
-        client.principal().make_calendar(name="Home").save_event(MEETING)
+        add_calendar(server.url, APPLE_ID, APP_PASSWORD, "Home", [MEETING])
         calendars = CalendarSettings(caldav_url=server.url, timeout_seconds=5)
         async with teams_app(tmp_path, calendars=calendars) as teams:
             chat = ta.personal_chat_id(ta.ALEX)

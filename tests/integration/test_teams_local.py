@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import aiohttp
 import pytest
@@ -85,12 +85,13 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert body["value"]["body"][0]["text"] == "Working on it…"
     assert updated[0].activity_id == picker.activity_id
+    assert picker.activity_id is not None
     final = teams.connector.activity(chat_id, picker.activity_id)
     assert final is not None
     assert final["attachments"][0]["content"]["body"][0]["text"].startswith("Booked:")
     await teams.sent_to(ta.personal_chat_id(ta.MARIA), 2)  # Maria's confirmation too
 
 
-async def _post(url: str, activity: dict) -> tuple[int, dict]:
+async def _post(url: str, activity: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as session, session.post(url, json=activity) as response:
         return response.status, await response.json()

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -24,7 +25,7 @@ async def teams(tmp_path: Path) -> AsyncIterator[TeamsUnderTest]:
         yield running
 
 
-def execute_actions(card: dict) -> list[dict]:
+def execute_actions(card: dict[str, Any]) -> list[dict[str, Any]]:
     """Every Action.Execute on a card, in order (inside ActionSets and at the root)."""
     return card_reading.of_type(card, "Action.Execute")
 

@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import caldav
 import pytest
 from sqlalchemy import text
 
+from adapters.calendars.config import CalendarSettings
 from adapters.teams import cards
 from adapters.teams.timing import TeamsTiming
 from adapters.teams.turns import COUNTING, LINKS_SENT, NOTHING_TICKED
-from bot.settings import CalendarSettings
 from core.commands import Provider
 from core.people import Person
 from core.polls import Choice, Poll, PollStatus
@@ -37,7 +36,7 @@ from tests.adapters.teams.harness import (
     TeamsUnderTest,
     teams_app,
 )
-from tests.caldav_server import radicale_server
+from tests.caldav_server import add_calendar, radicale_server
 from tests.fakes import teams_activities as ta
 from tests.fakes.botframework import FakeBotFramework, ReceivedActivity
 from tests.fakes.server import running
@@ -604,8 +603,7 @@ async def test_busy_counts_are_public_and_clashes_private(tmp_path: Path):
     """Ben's calendar is connected and busy on Thursday afternoon: the poll says "1 busy"
     then, never whose calendar; Ben alone hears that his calendar clashes."""
     with radicale_server(tmp_path, {BEN_APPLE_ID: BEN_PASSWORD}) as server:
-        client = caldav.DAVClient(server.url, username=BEN_APPLE_ID, password=BEN_PASSWORD)
-        client.principal().make_calendar(name="Home").save_event(BEN_BUSY)
+        add_calendar(server.url, BEN_APPLE_ID, BEN_PASSWORD, "Home", [BEN_BUSY])
         calendars = CalendarSettings(caldav_url=server.url, timeout_seconds=5)
         async with teams_app(tmp_path, members=CIRCLE, calendars=calendars) as teams:
             circle = await circle_of_four(teams)

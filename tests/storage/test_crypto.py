@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from core.calendars import ConnectionStatus
 from core.commands import Provider
-from core.people import ChatIdentity, Platform, ProgramId
+from core.people import ChatIdentity, PersonId, Platform, ProgramId
 from storage import models
 from storage.crypto import SecretUnavailable, Vault, development_keys, generate_key
 from storage.database import Database
@@ -94,19 +94,20 @@ async def test_a_row_no_key_opens_is_reported_and_marked_without_stopping_the_ot
     second = Storage.over(database, other_vault)
     kept = await connected(second, "ben", "ben-secret-token")
 
+    lost_person, kept_person = PersonId(lost.person_id), PersonId(kept.person_id)
     with caplog.at_level(logging.ERROR):
-        loaded = await second.connections.load([lost.person_id, kept.person_id])
+        loaded = await second.connections.load([lost_person, kept_person])
     opened = loaded.opened
-    assert list(opened) == [kept.person_id]
-    assert loaded.unopenable == {lost.person_id: Provider.GOOGLE}
-    assert opened[kept.person_id].secret == {"refresh_token": "ben-secret-token"}
+    assert list(opened) == [kept_person]
+    assert loaded.unopenable == {lost_person: Provider.GOOGLE}
+    assert opened[kept_person].secret == {"refresh_token": "ben-secret-token"}
     assert f"calendar connection {lost.id} (person {lost.person_id}, google)" in caplog.text
     assert "ana-secret-token" not in caplog.text
-    summary = await second.connections.get(lost.person_id)
+    summary = await second.connections.get(lost_person)
     assert summary is not None
     assert summary.status is ConnectionStatus.KEY_MISSING
     assert "ben-secret-token" not in repr(opened)
-    again = await second.connections.load([lost.person_id])  # reported once, not every read
+    again = await second.connections.load([lost_person])  # reported once, not every read
     assert again.unopenable == {}
     assert again.still_unopenable == {lost.person_id: Provider.GOOGLE}
 
@@ -136,7 +137,9 @@ async def test_rotate_reseals_everything_in_batches_and_can_run_again(database: 
 
     only_new = Storage.over(database, Vault([new_key]))
     async with database.transaction() as session:
-        people = list(await session.scalars(select(models.CalendarConnection.person_id)))
+        people = [
+            PersonId(p) for p in await session.scalars(select(models.CalendarConnection.person_id))
+        ]
     opened = (await only_new.connections.load(people)).opened
     assert sorted(s.secret["refresh_token"] for s in opened.values()) == [
         f"token-{i}" for i in range(7)

@@ -148,7 +148,8 @@ def reference(request: SlotRequest) -> list[tuple[datetime, tuple[str, ...], tup
             continue
         if not all(within_hours(p, rules, start, end) for p in request.participants):
             continue
-        free, busy = [], []
+        free: list[str] = []
+        busy: list[str] = []
         for person in request.participants:
             if not person.calendar_connected:
                 continue

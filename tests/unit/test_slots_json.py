@@ -135,7 +135,8 @@ def requests(draw: st.DrawFn) -> Any:
         spots = places(document)
         # Half the changes go to the bounds and statuses of intervals, where the readers differ.
         bounds = [(c, k) for c, k in spots if k in {"start", "end", "status"}]
-        container, key = draw(st.sampled_from(bounds if bounds and draw(st.booleans()) else spots))
+        use_bounds = bool(bounds) and draw(st.booleans())
+        container, key = draw(st.sampled_from(bounds if use_bounds else spots))
         action = draw(st.sampled_from(["replace", "replace", "remove", "swap"]))
         if action == "remove" and isinstance(container, dict):
             del container[key]

@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-import caldav
 import pytest
 import requests
 from icalendar import Timezone
@@ -32,7 +31,7 @@ from core.commands import Provider
 from core.people import PersonId
 from core.time import Interval
 from storage.repositories.connections import StoredConnection
-from tests.caldav_server import CalDavServer, radicale_server
+from tests.caldav_server import CalDavServer, add_calendar, radicale_server
 
 LONDON = ZoneInfo("Europe/London")
 WINDOW = Interval(datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 4, 10, tzinfo=UTC))
@@ -43,7 +42,8 @@ APP_PASSWORD = "abcd-efgh-ijkl-mnop"
 def vtimezone(name: str) -> str:
     """The zone's VTIMEZONE for 2026, as calendar clients send it alongside events."""
     zone = Timezone.from_tzid(name, first_date=date(2026, 1, 1), last_date=date(2026, 12, 31))
-    return zone.to_ical().decode().replace("\r\n", "\n").strip()
+    ical: bytes = zone.to_ical()
+    return ical.decode().replace("\r\n", "\n").strip()
 
 
 def calendar(body: str, *zones: str) -> str:
@@ -213,12 +213,8 @@ EXPECTED = [
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CalDavServer]:
     folder = tmp_path_factory.mktemp("caldav")
     with radicale_server(folder, {APPLE_ID: APP_PASSWORD}) as running:
-        client = caldav.DAVClient(running.url, username=APPLE_ID, password=APP_PASSWORD)
-        principal = client.principal()
-        home = principal.make_calendar(name="Home")
-        for text in EVENTS.values():
-            home.save_event(text)
-        principal.make_calendar(name="Work").save_event(WORK_EVENT)
+        add_calendar(running.url, APPLE_ID, APP_PASSWORD, "Home", EVENTS.values())
+        add_calendar(running.url, APPLE_ID, APP_PASSWORD, "Work", [WORK_EVENT])
         yield running
 
 

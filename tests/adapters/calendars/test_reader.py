@@ -166,7 +166,8 @@ async def test_requests_within_the_hour_share_one_read_and_see_only_their_window
 async def test_requests_at_the_same_moment_wait_for_one_read_and_a_booking_reads_its_own(
     storage: Storage,
 ):
-    google = ScriptedProvider(Provider.GOOGLE, gate=asyncio.Event())
+    gate = asyncio.Event()
+    google = ScriptedProvider(Provider.GOOGLE, gate=gate)
     ana = await connected(storage, "ana", Provider.GOOGLE)
     ben = await connected(storage, "ben", Provider.GOOGLE)
     busy = reader(storage, google)
@@ -179,7 +180,7 @@ async def test_requests_at_the_same_moment_wait_for_one_read_and_a_booking_reads
     booking = asyncio.create_task(busy.busy_times([ana.id], WINDOW, fresh=True))
     assert await google.entered.get() == (ana.id,)  # the booking's own read
     impatient.cancel()  # one caller giving up takes nothing from the others
-    google.gate.set()
+    gate.set()
     results = await asyncio.gather(first, patient, booking)
 
     # Ben read once for both who asked; Ana once for the first three, once for the booking.
@@ -195,7 +196,8 @@ async def test_requests_at_the_same_moment_wait_for_one_read_and_a_booking_reads
 async def test_a_read_that_fails_fails_for_everyone_waiting_on_it_and_is_tried_again(
     storage: Storage,
 ):
-    google = ScriptedProvider(Provider.GOOGLE, gate=asyncio.Event())
+    gate = asyncio.Event()
+    google = ScriptedProvider(Provider.GOOGLE, gate=gate)
     ana = await connected(storage, "ana", Provider.GOOGLE)
     ben = await connected(storage, "ben", Provider.GOOGLE)
     google.failure[ana.id] = ProviderUnavailable("Google Calendar is down")
@@ -205,7 +207,7 @@ async def test_a_read_that_fails_fails_for_everyone_waiting_on_it_and_is_tried_a
     assert await google.entered.get() == (ana.id,)
     second = asyncio.create_task(busy.busy_times([ana.id, ben.id], WINDOW))
     assert await google.entered.get() == (ben.id,)  # so it has joined the read of ana's
-    google.gate.set()
+    gate.set()
 
     assert await first == {ana.id: Unreadable("Google Calendar is down")}
     assert (await second)[ana.id] == Unreadable("Google Calendar is down")

@@ -7,6 +7,7 @@ at the same payloads.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.slack import render
@@ -273,7 +274,7 @@ def home(*, admin: bool = True) -> render.Home:
     )
 
 
-def modal() -> dict[str, object]:
+def modal() -> dict[str, Any]:
     return render.find_time_modal(
         zone=MADRID, today=date(2026, 11, 25), default_duration=45, people=["U0MENTEE"]
     )

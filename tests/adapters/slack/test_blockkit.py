@@ -13,6 +13,7 @@ import pytest
 from adapters.slack import render
 from core.program import ProgramSettings
 from core.scheduling.info import help_view, settings_view
+from core.views import View
 from tests.adapters.slack import examples
 from tests.support import validate, validators
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.validators
 
 
 def payloads() -> dict[str, dict[str, Any]]:
-    messages = {
+    messages: dict[str, View] = {
         "picker": examples.picker(),
         "picker-one-day": examples.picker(count=8, days=1),
         "picker-overflowing": examples.picker(count=120, days=14),

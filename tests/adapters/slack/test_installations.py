@@ -54,7 +54,7 @@ def installation(team: str = "T1", *, enterprise: str | None = None) -> Installa
 
 async def raw_rows(storage: Storage) -> str:
     async with storage.database.transaction() as db:
-        rows = (await db.execute(text("SELECT * FROM slack_installations"))).all()
+        rows = [*(await db.execute(text("SELECT * FROM slack_installations"))).all()]
         rows += (await db.execute(text("SELECT * FROM slack_bots"))).all()
     return repr(rows)
 

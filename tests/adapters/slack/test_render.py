@@ -237,7 +237,7 @@ def test_the_modal_asks_for_people_length_days_and_time_of_day_in_the_persons_zo
     modal = examples.modal()
 
     assert modal["callback_id"] == translate.FIND_TIME_CALLBACK
-    blocks = {block.get("block_id"): block for block in modal["blocks"]}  # type: ignore[union-attr]
+    blocks = {block.get("block_id"): block for block in modal["blocks"]}
     assert blocks["people"]["element"]["initial_users"] == ["U0MENTEE"]
     assert blocks["duration"]["element"]["initial_option"]["value"] == "45"
     assert blocks["from"]["element"]["initial_date"] == "2026-11-25"
@@ -248,7 +248,7 @@ def test_the_modal_asks_for_people_length_days_and_time_of_day_in_the_persons_zo
         "afternoon",
         "evening",
     ]
-    assert translate.modal_zone(modal["private_metadata"]) == examples.MADRID  # type: ignore[arg-type]
+    assert translate.modal_zone(modal["private_metadata"]) == examples.MADRID
 
 
 def test_a_reference_too_long_for_a_button_is_refused_rather_than_cut():

@@ -157,9 +157,8 @@ def test_a_click_in_app_home_has_no_response_url():
 
 
 def submission_values(**changes: Any) -> dict[str, Any]:
-    values = payload("view_submission")["view"]["state"]["values"]
-    for block, state in changes.items():
-        values[block] = state
+    values: dict[str, Any] = payload("view_submission")["view"]["state"]["values"]
+    values.update(changes)
     return values
 
 

@@ -21,11 +21,12 @@ from typing import Any, cast
 
 import aiohttp
 
+from adapters.calendars.config import CalendarSettings
 from adapters.teams.config import TeamsSettings
 from adapters.teams.endpoint import TeamsEndpoint
 from adapters.teams.timing import InvokeBudget, TeamsTiming
 from bot.server import CHAT_KEY, FIRST_TICK_KEY
-from bot.settings import CalendarSettings, Settings, load_settings
+from bot.settings import Settings, load_settings
 from core.people import ChatIdentity, Person, Platform, ProgramId
 from core.secret import Secret
 from tests.fakes import teams_activities as ta

@@ -7,6 +7,7 @@ import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -235,7 +236,7 @@ def largest_draft() -> PollDraftView:
     )
 
 
-def every_card() -> dict[str, dict]:
+def every_card() -> dict[str, dict[str, Any]]:
     """Each card Pairtime sends to Teams, with the largest data it realistically carries."""
     disconnect = Button(
         "Disconnect", CODEC.seal(Disconnect(PersonId(PERSON_IDS[0]))), ButtonStyle.DANGER
@@ -290,7 +291,7 @@ def every_card() -> dict[str, dict]:
     }
 
 
-def text_of(card: dict) -> str:
+def text_of(card: dict[str, Any]) -> str:
     return json.dumps(card, ensure_ascii=False)
 
 

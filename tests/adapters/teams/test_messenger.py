@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from typing import Any
 
 from adapters.teams.messenger import Coalescer, DeliveryFailed, Pacer
 
@@ -37,7 +38,8 @@ class ManualTimer:
             await woken
             return
         flushed = asyncio.ensure_future(until.wait())
-        await asyncio.wait({woken, flushed}, return_when=asyncio.FIRST_COMPLETED)
+        waits: set[asyncio.Future[Any]] = {woken, flushed}
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         flushed.cancel()
         woken.cancel()
 

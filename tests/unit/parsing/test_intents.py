@@ -9,7 +9,7 @@ from core.parsing.intents import intent_named, provider_named, unsupported_reque
 from core.parsing.text import normalize
 
 
-def intent(text, has_participants=False):
+def intent(text: str, has_participants: bool = False) -> Intent | None:
     return intent_named(normalize(text), has_participants=has_participants)
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.commands import Mention, Name, Named, Relation, RelationRef
+from core.commands import Mention, Name, Named, ParticipantRef, Relation, RelationRef
 from core.parsing.participants import find_participants, find_people
 
 
-def people(text, bot_user_id=None):
+def people(text: str, bot_user_id: str | None = None) -> tuple[ParticipantRef, ...]:
     return find_participants(text, bot_user_id)[0]
 
 
@@ -82,7 +82,9 @@ def test_what_is_left_has_no_people_in_it():
     assert rest.split() == ["find", "and", "a", "slot"]
 
 
-def everyone(text):
+def everyone(
+    text: str,
+) -> tuple[tuple[ParticipantRef, ...], tuple[ParticipantRef, ...], tuple[str, ...]]:
     found = find_people(text, None)
     return found.named, found.without, found.unclear
 

@@ -11,6 +11,7 @@ from icalendar import Calendar
 
 from core.commands import Command, Intent, Relation, RelationRef
 from core.meetings import MeetingStatus
+from core.people import Person
 from core.time import Interval
 from core.views import Confirmation, Notice, SlotPicker
 from tests.memory import World
@@ -20,7 +21,7 @@ NEXT_WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 7, t
 FIND = Command(Intent.FIND_TIME, (RelationRef(Relation.MENTEE),), window=NEXT_WEEK)
 
 
-async def offered():
+async def offered() -> tuple[World, Person, Person, SlotPicker]:
     world = World(NOW)
     ana = world.person("Ana", "Europe/London", email="ana@example.org")
     ben = world.person("Ben", "America/New_York", email="ben@example.org")
@@ -74,7 +75,7 @@ async def test_the_invitation_is_a_valid_icalendar_request():
     assert event.decoded("dtend") == picker.slots[0].end
     assert str(event["organizer"]) == "mailto:scheduling@pairtime.invalid"
     assert event["organizer"].params["CN"] == "Pairtime"
-    attendees = sorted(str(a) for a in event["attendee"])
+    attendees = sorted(str(a) for a in event.get("attendee", []))
     assert attendees == ["mailto:ana@example.org", "mailto:ben@example.org"]
     assert str(event["uid"]).endswith("@pairtime")
     assert event["summary"] == "Mentoring: Ana and Ben"
@@ -103,9 +104,8 @@ async def test_someone_outside_the_offer_cannot_pick():
     world, _, _, picker = await offered()
     eve = world.person("Eve")
     outcome = await world.click(eve, picker.slots[0].action)
-    assert outcome.reply == Notice(
-        "Only the people in this meeting can choose its time.", outcome.reply.tone
-    )
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.reply.text == "Only the people in this meeting can choose its time."
     assert world.meetings.meetings == {}
 
 
@@ -140,11 +140,12 @@ async def test_a_button_posted_before_actions_were_typed_still_books():
 
 async def test_a_signed_button_this_version_does_not_know_is_stale_not_a_crash():
     world, ana, _, _ = await offered()
-    for payload in (
+    payloads: tuple[dict[str, object], ...] = (
         {"k": "accept", "m": "meeting"},  # from a newer Pairtime, during a rolling update
         {"k": "pick", "o": "offer"},  # its start missing
         {"k": "vote", "v": 9, "p": "poll", "o": 1, "c": "yes"},
-    ):
+    )
+    for payload in payloads:
         outcome = await world.click(ana, signed(world, payload))
         assert isinstance(outcome.reply, Notice)
         assert "expired or isn't valid" in outcome.reply.text

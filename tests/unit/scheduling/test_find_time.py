@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from core.actions import PickSlot
 from core.commands import Command, Intent, Mention, Name, Relation, RelationRef, TimeOfDay
-from core.people import Group
+from core.people import Group, Person
 from core.program import ProgramSettings
 from core.time import DayTime, Interval
-from core.views import ConnectPrompt, Notice, Question, SlotPicker
+from core.views import Button, ConnectPrompt, Notice, Question, SlotPicker
 from tests.memory import PROGRAM, World
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # Wednesday
@@ -31,7 +31,7 @@ def find(*refs, window=NEXT_WEEK, minutes=None, time_of_day=None) -> Command:
 MY_MENTEE = RelationRef(Relation.MENTEE)
 
 
-def pair_world():
+def pair_world() -> tuple[World, Person, Person]:
     world = World(NOW)
     ana = world.person("Ana", "Europe/London")
     ben = world.person("Ben", "America/New_York")
@@ -101,7 +101,8 @@ async def test_someone_else_cannot_use_my_clarification_buttons():
     question = (await world.send(ana, find(MY_MENTEE))).reply
     assert isinstance(question, Question)
     outcome = await world.click(ben, question.options[0].action)
-    assert outcome.reply == Notice("That button was meant for someone else.", outcome.reply.tone)
+    assert isinstance(outcome.reply, Notice)
+    assert outcome.reply.text == "That button was meant for someone else."
     assert world.offers.offers == {}
 
 
@@ -193,11 +194,14 @@ async def test_nothing_free_offers_the_next_window_and_a_shorter_meeting():
     assert isinstance(notice, Notice)
     assert notice.text == "I couldn't find 60 free minutes for you and Ben in that window."
     assert [b.label for b in notice.buttons] == ["Look further ahead", "Try 30 minutes"]
-    later = await world.click(ana, notice.buttons[0].action)
+    further, shorter_one = notice.buttons
+    assert isinstance(further, Button)
+    assert isinstance(shorter_one, Button)
+    later = await world.click(ana, further.action)
     assert isinstance(later.reply, SlotPicker)
     assert later.reply.slots[0].start >= week.end
     assert later.reply.duration_minutes == 60
-    shorter = await world.click(ana, notice.buttons[1].action)
+    shorter = await world.click(ana, shorter_one.action)
     assert isinstance(shorter.reply, Notice)  # still nothing that week, at any length
     assert "30 free minutes" in shorter.reply.text
 
