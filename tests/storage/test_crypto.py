@@ -109,13 +109,13 @@ async def test_a_row_no_key_opens_is_reported_and_marked_without_stopping_the_ot
     assert "ben-secret-token" not in repr(opened)
     again = await second.connections.load([lost_person])  # reported once, not every read
     assert again.unopenable == {}
-    assert again.still_unopenable == {lost.person_id: Provider.GOOGLE}
+    assert again.still_unopenable == {lost_person: Provider.GOOGLE}
 
     # The admin puts the lost key back: the connection works again, nobody reconnects.
     restored = Storage.over(database, Vault([other_vault.secret_keys()[0], lost_key]))
-    back = await restored.connections.load([lost.person_id])
-    assert back.opened[lost.person_id].secret == {"refresh_token": "ana-secret-token"}
-    summary = await restored.connections.get(lost.person_id)
+    back = await restored.connections.load([lost_person])
+    assert back.opened[lost_person].secret == {"refresh_token": "ana-secret-token"}
+    summary = await restored.connections.get(lost_person)
     assert summary is not None
     assert summary.status is ConnectionStatus.CONNECTED
 
