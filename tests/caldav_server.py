@@ -2,7 +2,8 @@
 
 Plain htpasswd authentication stands in for an Apple ID and app-specific
 password. ``iCloud=True`` wraps it so that it refuses the free-busy-query
-REPORT with 400, as iCloud does.
+REPORT with 400, as iCloud does. ``answer_next(body)`` makes the next REPORT (or
+another method) answer ``body`` as it is, for answers a client cannot parse.
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class CalDavServer:
     users: dict[str, str]
     _app: list[WsgiApp] = field(default_factory=list, repr=False)
     _scripts: list[Scripted] = field(default_factory=list, repr=False)
-    requests: list[tuple[str, str]] = field(default_factory=list, repr=False)  # (method, path)
 
     def wrap(self, middleware: Callable[[WsgiApp], WsgiApp]) -> None:
         """Put ``middleware`` in front of the server from now on (latency for benchmarks)."""
@@ -114,10 +114,8 @@ def radicale_server(
         app = _like_icloud(app)
     current = [app]
     scripts: list[Scripted] = []
-    seen: list[tuple[str, str]] = []
 
     def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        seen.append((environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")))
         script = next(
             (s for s in scripts if s.method == environ["REQUEST_METHOD"] and s.remaining > 0),
             None,
@@ -135,7 +133,7 @@ def radicale_server(
     thread = threading.Thread(target=server.serve_forever, name="radicale", daemon=True)
     thread.start()
     try:
-        yield CalDavServer(f"http://127.0.0.1:{server.server_port}/", users, current, scripts, seen)
+        yield CalDavServer(f"http://127.0.0.1:{server.server_port}/", users, current, scripts)
     finally:
         server.shutdown()
         server.server_close()
