@@ -381,9 +381,16 @@ def _busy_runs(
 def _busy_mask(runs: list[tuple[list[int], list[int]]], size: int) -> bytearray:
     """1 for each of ``size`` candidates inside any run, else 0.
 
-    Counting where runs open and close, then summing along the candidates,
-    marks them without a Python loop over runs or candidates.
+    Few runs among many candidates: a slice assignment per run. Many runs:
+    counting where runs open and close, then summing along the candidates,
+    marks them all in C, at about a third of a run's cost per candidate.
     """
+    if 2 * sum(len(firsts) for firsts, _ in runs) < size:
+        mask = bytearray(size)
+        for firsts, stops in runs:
+            for first, stop in zip(firsts, stops, strict=True):
+                mask[first:stop] = b"\x01" * (stop - first)
+        return mask
     opened = Counter(chain.from_iterable(firsts for firsts, _ in runs))
     closed = Counter(chain.from_iterable(stops for _, stops in runs))
     changes = map(

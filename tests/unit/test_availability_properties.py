@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.availability import BusyInterval, BusyStatus, Mode, Participant, SlotRequest, find_slots
+from core.availability import (
+    BusyInterval,
+    BusyStatus,
+    Mode,
+    Participant,
+    SlotRequest,
+    _busy_mask,
+    find_slots,
+)
 from core.rules import AllDayEvents, Rules, WorkingHours
 from core.time import DayTime, Interval
 
@@ -220,3 +228,32 @@ def test_results_do_not_depend_on_the_order_of_busy_intervals(
         request.limit,
     )
     assert find_slots(again) == find_slots(request)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 60).flatmap(
+        lambda size: st.tuples(
+            st.just(size),
+            st.lists(
+                st.lists(
+                    st.tuples(st.integers(0, size - 1), st.integers(1, size)).filter(
+                        lambda run: run[0] < run[1]
+                    ),
+                    max_size=80,
+                ),
+                min_size=1,
+                max_size=3,
+            ),
+        )
+    )
+)
+def test_busy_masks_mark_exactly_the_runs_by_slices_or_by_counting(
+    case: tuple[int, list[list[tuple[int, int]]]],
+):
+    # Few runs are marked a slice at a time, many by counting openings and closings:
+    # sizes and run counts here reach both ways.
+    size, people = case
+    runs = [([first for first, _ in pairs], [stop for _, stop in pairs]) for pairs in people]
+    inside = {i for pairs in people for first, stop in pairs for i in range(first, stop)}
+    assert list(_busy_mask(runs, size)) == [int(i in inside) for i in range(size)]
