@@ -9,24 +9,23 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
-from adapters.slack.endpoint import start_slack
-from adapters.teams.endpoint import start_teams
-from adapters.teams.timing import TeamsTiming
-from adapters.web.endpoint import start_web
 from bot import chores
 from bot.access_log import PathOnlyAccessLogger, loggable
-from bot.demo import start_demo
 from bot.services import Services, build_services, http_session
 from bot.settings import Settings
 from core.people import Platform
 from core.ports import Clock
 from storage.store import Storage
+
+if TYPE_CHECKING:
+    from adapters.teams.timing import TeamsTiming
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +136,8 @@ def build_app(
         current = settings
         demo = None
         if settings.playground_enabled:
+            from bot.demo import start_demo  # noqa: PLC0415 - Radicale only for the playground
+
             # The demo's own CalDAV server stands in for iCloud, so connecting is real.
             demo = await start_demo(settings, storage, folder)
             current = replace(
@@ -181,14 +182,22 @@ def build_app(
 async def _start_chat(
     settings: Settings, chat: ChatContext, teams_timing: TeamsTiming | None
 ) -> dict[str, ChatEndpoint]:
+    # Each chat library is imported only when its platform is configured: together they are
+    # most of a start-up's CPU (slack_bolt, botbuilder), and a server without them starts fast.
     endpoints: dict[str, ChatEndpoint] = {}
     if settings.slack.enabled:
+        from adapters.slack.endpoint import start_slack  # noqa: PLC0415 - see above
+
         endpoints[Platform.SLACK.value] = await start_slack(settings.slack, chat)
     if settings.teams.enabled:
+        from adapters.teams.endpoint import start_teams  # noqa: PLC0415 - see above
+
         endpoints[Platform.TEAMS.value] = await start_teams(
             settings.teams, chat, timing=teams_timing
         )
     if settings.playground_enabled:
+        from adapters.web.endpoint import start_web  # noqa: PLC0415 - see above
+
         endpoints[Platform.WEB.value] = await start_web(chat)
     return endpoints
 

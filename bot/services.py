@@ -16,9 +16,7 @@ import aiohttp
 
 from adapters.calendars.caldav import CalDavCalendars
 from adapters.calendars.connect import ConnectFlows, OAuthFlow
-from adapters.calendars.google import GoogleCalendars
 from adapters.calendars.links import ConnectLinkIssuer
-from adapters.calendars.microsoft import MicrosoftCalendars
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
 from bot.worker import Worker
@@ -121,12 +119,17 @@ def build_services(
     )
     clients: dict[Provider, ProviderClient] = {Provider.ICLOUD: caldav}
     oauth: dict[Provider, OAuthFlow] = {}
+    # Each provider's library (google-auth, msal) is imported only when it is configured.
     if calendars.google_enabled:
+        from adapters.calendars.google import GoogleCalendars  # noqa: PLC0415 - see above
+
         google = GoogleCalendars(calendars, http)
         clients[Provider.GOOGLE] = google
         oauth[Provider.GOOGLE] = google
     microsoft = None
     if calendars.microsoft_enabled:
+        from adapters.calendars.microsoft import MicrosoftCalendars  # noqa: PLC0415 - see above
+
         microsoft = MicrosoftCalendars(calendars, http)
         clients[Provider.MICROSOFT] = microsoft
         oauth[Provider.MICROSOFT] = microsoft

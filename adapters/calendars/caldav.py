@@ -3,16 +3,17 @@
 iCloud answers no free-busy query, so events in the window are read with a
 calendar-query and expanded here (see ``ical``). Credentials are checked
 against the server before anything is stored, and kept sealed by storage.
+
+The caldav library (with niquests and urllib3 under it) and the event expansion are
+imported at the first connection or read, not at start-up: they are a large share of a
+server's start-up CPU, and many servers never read an iCloud calendar.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from caldav.aio import AsyncDAVClient, Calendar
-from caldav.lib.error import AuthorizationError, DAVError, NotFoundError
+from typing import TYPE_CHECKING, Any
 
 from adapters.calendars.errors import (
     BadAnswer,
@@ -22,13 +23,15 @@ from adapters.calendars.errors import (
     WrongCredentials,
 )
 from adapters.calendars.http import Deadline
-from adapters.calendars.ical import busy_from_ical
 from adapters.calendars.reader import Read, Reading, ReadResult, read_each
 from core.calendars import BusyTimes
 from core.commands import Provider
 from core.people import PersonId
 from core.time import Interval
 from storage.repositories.connections import StoredConnection
+
+if TYPE_CHECKING:
+    from caldav.aio import AsyncDAVClient
 
 SERVICE = "iCloud"
 
@@ -50,6 +53,8 @@ class CalDavCalendars:
     ) -> AsyncDAVClient:
         """A client; with ``statuses``, each HTTP status it receives is appended there, so
         that an answer caldav cannot parse is reported with the status it came with."""
+        from caldav.aio import AsyncDAVClient  # noqa: PLC0415 - see the module's docstring
+
         client = AsyncDAVClient(
             url=self._url,
             username=username,
@@ -67,6 +72,8 @@ class CalDavCalendars:
 
     async def verify(self, apple_id: str, password: str) -> dict[str, Any]:
         """The secret to store once the server accepted ``apple_id`` and ``password``."""
+        from caldav.lib.error import AuthorizationError, DAVError  # noqa: PLC0415 - as above
+
         try:
             async with asyncio.timeout(self._timeout), self._client(apple_id, password) as client:
                 principal = await client.get_principal()
@@ -94,6 +101,10 @@ class CalDavCalendars:
         return await read_each(readings, lambda r: self._read_one(r, window, deadline), SERVICE)
 
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
+        from caldav.lib.error import AuthorizationError, DAVError  # noqa: PLC0415 - as above
+
+        from adapters.calendars.ical import busy_from_ical  # noqa: PLC0415 - as above
+
         secret = reading.connection.secret
         known = list(secret.get("calendars") or [])
         texts: list[str] = []
@@ -131,6 +142,8 @@ class CalDavCalendars:
         self, secret: Mapping[str, Any], known: list[str], window: Interval, statuses: list[int]
     ) -> tuple[list[str], list[str]]:
         """The calendars' addresses and their events' iCalendar texts over ``window``."""
+        from caldav.lib.error import NotFoundError  # noqa: PLC0415 - see the module's docstring
+
         if known:
             try:
                 return known, await self._search(secret, known, window, statuses)
@@ -153,6 +166,8 @@ class CalDavCalendars:
         One client per calendar: caldav's async client does not share its
         connection pool between concurrent requests.
         """
+        from caldav.aio import Calendar  # noqa: PLC0415 - see the module's docstring
+        from caldav.lib.error import DAVError  # noqa: PLC0415 - as above
 
         async def events(url: str) -> list[str]:
             # Its own statuses: the calendars are read at once, so another's may come last.
