@@ -6,8 +6,9 @@
 Separate processes, as in production: ``pairtime serve`` (SQLite, one workspace) and this
 process, which plays Slack (the fake Web API in a thread of its own). ``--messages`` direct
 messages of ``--characters`` characters each (Slack's limit is 40,000) are sent at once, from
-different people; meanwhile ``/healthz`` is asked every 10 ms, standing in for everyone
-else's requests, until every DM has its answer. ``--text`` chooses what the messages say:
+different people, after one short message has warmed the server up; meanwhile
+``/healthz`` is asked every 10 ms, standing in for everyone else's requests, until every DM
+has its answer. ``--text`` chooses what the messages say:
 ``dates`` (the default: a phrase with dates and times over and over, the parser's most
 expensive reading), plain ``words``, ``digits``, or ``mentions`` (a different person each).
 
@@ -95,6 +96,20 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             statuses: list[int] = []
             done = asyncio.Event()
             async with aiohttp.ClientSession() as session:
+                # One short message first: the first one a process reads loads the parser's
+                # data (dateparser's languages), once; the figures are for a running server.
+                warm = sr.event_callback(
+                    SECRET,
+                    sr.message_im_event("help", user=users[0], channel=slack.dm_channel(users[0])),
+                )
+                async with session.post(
+                    f"{bot}/slack/events", data=warm.body.encode(), headers=warm.headers
+                ) as answer:
+                    await answer.read()
+                await until(
+                    lambda: bool(slack.calls_to("chat.postMessage")), 60, "the first answer"
+                )
+                slack.calls.clear()
                 probing = asyncio.ensure_future(probe(bot, done))
                 await asyncio.sleep(0.2)  # a few calm health checks first
                 cpu_before = cpu_seconds(bot_process.pid)

@@ -31,6 +31,8 @@ JsonDict = dict[str, Any]
 # a few hundred KB; a click's payload repeats the whole message (50 blocks). A MiB holds the
 # largest of them with room to spare, and is aiohttp's own default.
 MAX_BODY_BYTES = 1024 * 1024
+# Above this, checking a body takes milliseconds: the endpoint does it in a thread.
+LARGE_BODY_BYTES = 64 * 1024
 
 
 def _text(value: object) -> bool:
