@@ -36,6 +36,7 @@ from core.people import ProgramId
 from core.program import ProgramSettings
 from core.rules import AllDayEvents
 from core.scheduling.info import settings_view
+from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
 from core.time import DayTime, zone_named
 from storage import migrate
 from storage.rotation import rotate
@@ -271,6 +272,11 @@ def program_changes(current: ProgramSettings, args: argparse.Namespace) -> Progr
         value = getattr(args, name)
         if value is not None and value < 0:
             raise InvalidInput(f"--{name}", "cannot be negative")
+    # The bounds of `pairtime slots`: past them every search would overflow or crawl.
+    for name, most in (("notice", MAX_NOTICE_MINUTES), ("buffer", MAX_BUFFER_MINUTES)):
+        value = getattr(args, name)
+        if value is not None and value > most:
+            raise InvalidInput(f"--{name}", f"must be at most {most} minutes")
     if args.granularity is not None and (args.granularity == 0 or 1440 % args.granularity):
         raise InvalidInput("--granularity", "must divide a day (for example 15, 30 or 60)")
     if args.duration is not None and not 5 <= args.duration <= 480:

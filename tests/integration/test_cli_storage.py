@@ -251,6 +251,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         (["--providers", "yahoo"], "--providers: is a comma-separated list"),
         (["--timezone", "Mars/Base"], "--timezone: unknown time zone 'Mars/Base'"),
         (["--granularity", "7"], "--granularity: must divide a day"),
+        (["--notice", "99999999999"], "--notice: must be at most 527040 minutes"),
     ):
         refused = pairtime(["program", "set", *bad], env, tmp_path)
         assert refused.returncode == 2
