@@ -163,6 +163,7 @@ class ReplayFind:
     duration_minutes: Annotated[int, Key("d", NUMBER)]
     window: Annotated[Interval, Key("w", SPAN)]
     time_of_day: Annotated[TimeOfDay | None, Key("t", HOURS)] = None
+    moving: Annotated[str | None, Key("m")] = None  # the meeting a picked time moves
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,8 +119,10 @@ class BusyColumns(Sequence[BusyInterval]):
 class Participant:
     """One person as the engine sees them.
 
-    Without a connected calendar, a person constrains slots only through
-    the hours rules and is reported as ``unknown``.
+    ``booked`` are Pairtime's own meetings: busy whether or not a calendar is
+    connected, whatever the rules say of tentative or all-day time. Without a
+    connected calendar, a person constrains slots only through the hours rules
+    and those meetings, and is reported as ``unknown`` (``busy`` during them).
     """
 
     id: str
@@ -128,6 +130,7 @@ class Participant:
     calendar_connected: bool = False
     busy: Sequence[BusyInterval] = ()
     working_hours: WorkingHours | None = None
+    booked: Sequence[Interval] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +178,7 @@ class SlotTable:
     ends: Sequence[datetime]
     free: Sequence[tuple[str, ...]]
     busy: Sequence[tuple[str, ...]]
-    unknown: tuple[str, ...]
+    unknown: Sequence[tuple[str, ...]]
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -184,7 +187,7 @@ class SlotTable:
 def find_slots(request: SlotRequest) -> list[Slot]:
     """Candidate meeting slots for ``request``, ordered as the module docstring says."""
     table = slot_table(request)
-    return list(map(Slot, table.starts, table.ends, table.free, table.busy, repeat(table.unknown)))
+    return list(map(Slot, table.starts, table.ends, table.free, table.busy, table.unknown))
 
 
 def slot_table(request: SlotRequest) -> SlotTable:
@@ -204,8 +207,22 @@ def slot_table(request: SlotRequest) -> SlotTable:
     probe_starts = list(map(sub, starts, repeat(buffer))) if buffer else starts
     counted = _counted_statuses(rules)
 
+    def busy_flags(person: Participant) -> bytearray:
+        """Where ``person`` is busy: their calendar if connected, and their meetings."""
+        runs = []
+        if person.calendar_connected:
+            runs.append(_busy_runs(person.busy, counted, probe_starts, probe_ends))
+        if person.booked:
+            runs.append(_busy_runs(_as_busy(person.booked), counted, probe_starts, probe_ends))
+        return _busy_mask(runs, len(starts))
+
     if request.mode is Mode.ALL:
         runs = [_busy_runs(p.busy, counted, probe_starts, probe_ends) for p in connected]
+        runs += [
+            _busy_runs(_as_busy(p.booked), counted, probe_starts, probe_ends)
+            for p in participants
+            if p.booked
+        ]
         blocked = _busy_mask(runs, len(starts))
         starts = list(compress(starts, map(not_, blocked)))
         if request.limit is not None:
@@ -215,20 +232,28 @@ def slot_table(request: SlotRequest) -> SlotTable:
             list(map(add, starts, repeat(duration))),
             [ids] * len(starts),
             [()] * len(starts),
-            unknown,
+            [unknown] * len(starts),
         )
 
-    busy_masks = [
-        _busy_mask([_busy_runs(p.busy, counted, probe_starts, probe_ends)], len(starts))
-        for p in connected
-    ]
+    busy_masks = [busy_flags(p) for p in connected]
     if busy_masks:
         # zip(*masks) is each candidate's row of flags, in participant order.
         busy = list(map(tuple, map(compress, repeat(ids), zip(*busy_masks, strict=True))))
         free_masks = [mask.translate(_FLIP) for mask in busy_masks]
         free = list(map(tuple, map(compress, repeat(ids), zip(*free_masks, strict=True))))
     else:
-        busy = free = [()] * len(starts)
+        busy, free = [()] * len(starts), [()] * len(starts)
+    unknowns: list[tuple[str, ...]] = [unknown] * len(starts)
+    booked_only = [p for p in participants if not p.calendar_connected and p.booked]
+    if booked_only:
+        # People without a calendar are busy in their meetings and unknown the rest of
+        # the time; rebuild both lists in participant order where any of them is busy.
+        in_meetings = [busy_flags(p) for p in booked_only]
+        masks = {p.id: m for p, m in zip(booked_only, in_meetings, strict=True)}
+        for index in set(chain.from_iterable(_flagged(m) for m in in_meetings)):
+            busy_now = set(busy[index]) | {pid for pid, m in masks.items() if m[index]}
+            busy[index] = tuple(p.id for p in participants if p.id in busy_now)
+            unknowns[index] = tuple(p for p in unknown if not (p in masks and masks[p][index]))
     # Most free first; sorted() is stable, also in reverse, so ties stay earliest first.
     order = sorted(range(len(starts)), key=list(map(len, free)).__getitem__, reverse=True)
     if request.limit is not None:
@@ -239,8 +264,16 @@ def slot_table(request: SlotRequest) -> SlotTable:
         list(map(add, starts, repeat(duration))),
         list(map(free.__getitem__, order)),
         list(map(busy.__getitem__, order)),
-        unknown,
+        list(map(unknowns.__getitem__, order)),
     )
+
+
+def _as_busy(spans: Sequence[Interval]) -> list[BusyInterval]:
+    return [BusyInterval(span.start, span.end) for span in spans]
+
+
+def _flagged(mask: bytearray) -> list[int]:
+    return list(compress(range(len(mask)), mask))
 
 
 def _meeting_region(request: SlotRequest) -> list[Interval]:

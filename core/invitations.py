@@ -11,7 +11,7 @@ from datetime import datetime
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from core.meetings import Meeting, MeetingStatus
+from core.meetings import Meeting
 from core.people import Person
 from core.program import ProgramSettings
 from core.views import Invitation
@@ -25,7 +25,7 @@ def invitation(
     stamp: datetime,
 ) -> Invitation:
     """A REQUEST for a booked meeting, or a CANCEL for a cancelled one."""
-    cancelled = meeting.status is MeetingStatus.CANCELLED
+    cancelled = not meeting.status.active  # declined or cancelled
     calendar = Calendar()
     calendar.add("prodid", "-//Pairtime//Pairtime scheduling assistant//EN")
     calendar.add("version", "2.0")

@@ -27,7 +27,7 @@ class PollOption:
     id: int
     start: datetime
     end: datetime
-    # Invitees with a connected calendar who are busy then; never who they are.
+    # Invitees busy then, by their calendar or a Pairtime meeting; never who they are.
     busy_count: int = 0
 
 

@@ -245,8 +245,10 @@ class Polls(Protocol):
 
 
 class Meetings(Protocol):
+    """Meetings, each change atomic: of two processes (or twenty clicks), one wins."""
+
     async def book(self, meeting: Meeting) -> tuple[Meeting, bool]:
-        """Store ``meeting`` unless its offer already has one, atomically.
+        """Store ``meeting`` unless its offer (or poll) already has one, atomically.
 
         Returns the stored meeting and whether this call created it: under any
         concurrency, one offer yields exactly one meeting.
@@ -257,8 +259,21 @@ class Meetings(Protocol):
 
     async def for_offer(self, offer_ref: str) -> Meeting | None: ...
 
-    async def upcoming(self, person: PersonId, after: datetime) -> Sequence[Meeting]: ...
+    async def upcoming(self, person: PersonId, after: datetime) -> Sequence[Meeting]:
+        """``person``'s proposed and confirmed meetings ending after ``after`` (not those
+        they declined), earliest first."""
+        ...
 
-    async def cancel(self, ref: str) -> Meeting | None:
-        """Mark the meeting cancelled (raising its sequence); None when it was already."""
+    async def busy(
+        self, people: Sequence[PersonId], window: Interval, *, excluding: str | None = None
+    ) -> Mapping[PersonId, Sequence[Interval]]:
+        """When each of ``people`` has a proposed or confirmed meeting in ``window`` (one they
+        did not decline); ``excluding`` leaves out one meeting (the one being moved). People
+        without any are absent."""
+        ...
+
+    async def change(self, meeting: Meeting, *, expected: int) -> Meeting | None:
+        """Store ``meeting``'s status, time, proposer, location and declines, with its sequence
+        raised, if its stored sequence is still ``expected``; the stored meeting, or None when
+        another change got there first (nothing written)."""
         ...

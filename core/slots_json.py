@@ -184,9 +184,7 @@ def encode_slots(table: SlotTable, *, pretty: bool = False) -> bytes:
     Times are UTC with a ``Z``, to the second: the engine's starts are UTC and
     on a grid of whole minutes from offsets in whole seconds.
     """
-    rows = list(
-        map(_SlotOut, table.starts, table.ends, table.free, table.busy, repeat(table.unknown))
-    )
+    rows = list(map(_SlotOut, table.starts, table.ends, table.free, table.busy, table.unknown))
     body = _ENCODER.encode(_AnswerOut(rows))
     if pretty:
         body = msgspec.json.format(body, indent=2)

@@ -160,7 +160,7 @@ class PollOptionView:
     end: datetime
     yes: int
     if_need_be: int
-    busy: int  # invitees with a connected calendar who are busy then; never who
+    busy: int  # invitees busy then (their calendar or a Pairtime meeting); never who
     vote_yes: Button | None = None
     vote_if_need_be: Button | None = None
     winner: bool = False

@@ -1,7 +1,8 @@
 """The tables. Constraints, not process-local locks, keep data right under concurrency:
 
 * one calendar connection per person (``calendar_connections.person_id`` unique);
-* one meeting per slot offer (``meetings.offer_ref`` unique);
+* one meeting per slot offer (``meetings.offer_ref`` unique), and per poll;
+* a meeting changes only from the sequence its changer read (a conditional update);
 * one vote per person and poll option (primary key), so repeats cannot count twice;
 * a chat event or activity is processed once (``processed_events`` primary key);
 * durable work is kept once per key (``jobs.key`` unique), and claimed by one worker at a
@@ -216,6 +217,7 @@ class SlotOffer(Base):
     slots: Mapped[list[Any]]  # [[start epoch, end epoch], ...]
     shown: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(index=True)
+    meeting_ref: Mapped[str | None] = mapped_column(String(40))  # the meeting a pick moves
 
 
 class Meeting(Base):
@@ -229,9 +231,12 @@ class Meeting(Base):
     start: Mapped[datetime]
     end: Mapped[datetime]
     title: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # proposed, confirmed, declined, cancelled
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
+    # Who chose the current time: always a participant (no foreign key; see migration 0003).
+    proposer_id: Mapped[str | None] = mapped_column(String(40))
+    location: Mapped[str | None] = mapped_column(String(500))
 
 
 class MeetingParticipant(Base):
@@ -244,6 +249,8 @@ class MeetingParticipant(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
     )
     position: Mapped[int]
+    # A circle member who declined for themselves: the meeting is no longer their busy time.
+    declined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Poll(Base):

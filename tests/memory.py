@@ -27,7 +27,7 @@ from core.calendars import (
 )
 from core.commands import Command, Provider
 from core.jobs import JobState, JobStatus, NewJob
-from core.meetings import Meeting, MeetingStatus, SlotOffer
+from core.meetings import Meeting, SlotOffer
 from core.people import (
     ChatIdentity,
     CrowdedChannel,
@@ -393,7 +393,13 @@ class MemoryMeetings:
     meetings: dict[str, Meeting] = field(default_factory=dict)
 
     async def book(self, meeting: Meeting) -> tuple[Meeting, bool]:
-        existing = await self.for_offer(meeting.offer_ref) if meeting.offer_ref else None
+        existing = None
+        if meeting.offer_ref:
+            existing = await self.for_offer(meeting.offer_ref)
+        elif meeting.poll_ref:
+            existing = next(
+                (m for m in self.meetings.values() if m.poll_ref == meeting.poll_ref), None
+            )
         if existing is not None:
             return existing, False
         self.meetings[meeting.ref] = meeting
@@ -410,18 +416,42 @@ class MemoryMeetings:
             (
                 m
                 for m in self.meetings.values()
-                if person in m.participants and m.end > after and m.status is MeetingStatus.BOOKED
+                if person in m.attending and m.end > after and m.status.active
             ),
-            key=lambda m: m.start,
+            key=lambda m: (m.start, m.ref),
         )
 
-    async def cancel(self, ref: str) -> Meeting | None:
-        meeting = self.meetings.get(ref)
-        if meeting is None or meeting.status is MeetingStatus.CANCELLED:
+    async def busy(
+        self, people: Sequence[PersonId], window: Interval, *, excluding: str | None = None
+    ) -> Mapping[PersonId, Sequence[Interval]]:
+        found: dict[PersonId, list[Interval]] = {}
+        for meeting in self.meetings.values():
+            if meeting.ref == excluding or not meeting.status.active:
+                continue
+            if not (meeting.start < window.end and window.start < meeting.end):
+                continue
+            for person in meeting.attending:
+                if person in people:
+                    found.setdefault(person, []).append(meeting.span)
+        return found
+
+    async def change(self, meeting: Meeting, *, expected: int) -> Meeting | None:
+        stored = self.meetings.get(meeting.ref)
+        if stored is None or stored.sequence != expected:
             return None
-        cancelled = replace(meeting, status=MeetingStatus.CANCELLED, sequence=meeting.sequence + 1)
-        self.meetings[ref] = cancelled
-        return cancelled
+        changed = replace(  # only what storage writes
+            stored,
+            status=meeting.status,
+            start=meeting.start,
+            end=meeting.end,
+            title=meeting.title,
+            proposer=meeting.proposer,
+            location=meeting.location,
+            declined=meeting.declined,
+            sequence=expected + 1,
+        )
+        self.meetings[meeting.ref] = changed
+        return changed
 
 
 class World:

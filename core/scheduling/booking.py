@@ -17,6 +17,7 @@ from core.invitations import invitation
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
+from core.scheduling.busy import read
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.find_time import FindRequest, engine_participant, offer_times
 from core.time import Interval
@@ -79,6 +80,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
         title=_title(people),
         created_at=ports.clock.now(),
         offer_ref=offer.ref,
+        proposer=ctx.person.id,
     )
     stored, created = await ports.meetings.book(meeting)
     if not created:  # someone else's click won the race
@@ -109,12 +111,14 @@ async def cancel(ports: Ports, ctx: Context, action: CancelMeeting) -> Outcome:
     if meeting is None or ctx.person.id not in meeting.participants:
         return Outcome(Notice("I can't find that meeting among yours.", Tone.WARNING))
     people = await _people(ports, meeting.participants)
-    if meeting.status is MeetingStatus.CANCELLED:
+    if not meeting.status.active:
         return Outcome(
             _booked_view(meeting, ctx, people, headline="This meeting was already cancelled."),
             replaces_original=True,
         )
-    cancelled = await ports.meetings.cancel(meeting.ref)
+    cancelled = await ports.meetings.change(
+        replace(meeting, status=MeetingStatus.CANCELLED), expected=meeting.sequence
+    )
     if cancelled is None:  # a concurrent cancel got there first
         cancelled = replace(meeting, status=MeetingStatus.CANCELLED)
     settings = await ports.programs.settings(ctx.program)
@@ -153,10 +157,8 @@ async def _still_free(
     people: Sequence[Person],
     settings: ProgramSettings,
 ) -> bool:
-    results = await ports.busy.busy_times(offer.participants, slot, fresh=True)
-    participants = [
-        engine_participant(person, results.get(person.id), settings, ctx) for person in people
-    ]
+    busy = await read(ports, offer.participants, slot, fresh=True, excluding=offer.moving)
+    participants = [engine_participant(person, busy, settings, ctx) for person in people]
     # Hours rules and notice are checked again too: a click hours later may be too late.
     request = SlotRequest(
         window=slot,
@@ -172,7 +174,7 @@ async def _still_free(
 def _already_booked(
     ctx: Context, meeting: Meeting, people: Sequence[Person], slot: Interval
 ) -> Outcome:
-    if meeting.start == slot.start and meeting.status is MeetingStatus.BOOKED:
+    if meeting.start == slot.start and meeting.status.active:
         # A double click or a resent event: the same answer again, nothing new sent.
         return Outcome(
             _booked_view(meeting, ctx, people, headline=f"Booked: {meeting.title}"),
@@ -198,7 +200,7 @@ def _booked_view(
         end=meeting.end,
         zone=ctx.zone,
         with_names=tuple(p.name for p in people if p.id != ctx.person.id),
-        cancelled=meeting.status is MeetingStatus.CANCELLED,
+        cancelled=not meeting.status.active,
     )
 
 

@@ -15,6 +15,7 @@ from core.commands import Command, TimeOfDay
 from core.meetings import SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
+from core.scheduling.busy import Busy, read
 from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.participants import Ask, Refuse, resolve
@@ -44,16 +45,26 @@ class FindRequest:
     duration_minutes: int
     window: Interval
     time_of_day: TimeOfDay | None = None
+    moving: str | None = None  # the meeting a picked time moves, not in its own way
 
     def seal(self, ports: Ports, requester: PersonId) -> str:
         """A button reference that runs this request again, for ``requester`` only."""
         return ports.actions.seal(
-            ReplayFind(requester, self.others, self.duration_minutes, self.window, self.time_of_day)
+            ReplayFind(
+                requester,
+                self.others,
+                self.duration_minutes,
+                self.window,
+                self.time_of_day,
+                self.moving,
+            )
         )
 
     @classmethod
     def replayed(cls, action: ReplayFind) -> FindRequest:
-        return cls(action.others, action.duration_minutes, action.window, action.time_of_day)
+        return cls(
+            action.others, action.duration_minutes, action.window, action.time_of_day, action.moving
+        )
 
 
 async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
@@ -113,10 +124,9 @@ async def offer_times(
         found = await ports.people.many(request.others)
         others = [found[pid] for pid in request.others if pid in found]
     people = [ctx.person, *others]
-    results = await ports.busy.busy_times([p.id for p in people], request.window)
-    participants = [
-        engine_participant(person, results.get(person.id), settings, ctx) for person in people
-    ]
+    busy = await read(ports, [p.id for p in people], request.window, excluding=request.moving)
+    results = busy.calendars
+    participants = [engine_participant(person, busy, settings, ctx) for person in people]
     within = None
     if request.time_of_day is not None:
         within = _daily(request.window, request.time_of_day, ctx.zone)
@@ -149,6 +159,7 @@ async def offer_times(
         shown=tuple(page),
         created_at=now,
         time_of_day=request.time_of_day,
+        moving=request.moving,
     )
     await ports.offers.add(offer)
     notes = [lead] if lead else []
@@ -278,13 +289,17 @@ def spread(slots: Sequence[Interval], count: int, zone: ZoneInfo) -> list[Interv
 
 
 def engine_participant(
-    person: Person, result: BusyResult | None, settings: ProgramSettings, ctx: Context
+    person: Person, busy: Busy, settings: ProgramSettings, ctx: Context | None
 ) -> Participant:
+    """``person`` for the engine: their calendar (if read) and their Pairtime meetings, in the
+    speaker's zone for the speaker and their own for everyone else."""
     zone = (
         ctx.zone
-        if person.id == ctx.person.id
+        if ctx is not None and person.id == ctx.person.id
         else zone_of(person.timezone, settings.default_timezone)
     )
+    result = busy.calendar(person.id)
+    booked = busy.meetings(person.id)
     if isinstance(result, BusyTimes):
         return Participant(
             person.id,
@@ -292,8 +307,9 @@ def engine_participant(
             calendar_connected=True,
             busy=result.intervals,
             working_hours=result.working_hours,
+            booked=booked,
         )
-    return Participant(person.id, zone, calendar_connected=False)
+    return Participant(person.id, zone, calendar_connected=False, booked=booked)
 
 
 def _daily(window: Interval, tod: TimeOfDay, zone: ZoneInfo) -> list[Interval]:
@@ -339,11 +355,9 @@ def _nothing_free(
     ports: Ports, ctx: Context, request: FindRequest, others: Sequence[Person]
 ) -> Notice:
     length = request.window.end - request.window.start
-    later = FindRequest(
-        request.others,
-        request.duration_minutes,
-        Interval(request.window.end, request.window.end + max(length, timedelta(days=7))),
-        request.time_of_day,
+    later = dataclass_replace(
+        request,
+        window=Interval(request.window.end, request.window.end + max(length, timedelta(days=7))),
     )
     buttons = [Button("Look further ahead", later.seal(ports, ctx.person.id), ButtonStyle.PRIMARY)]
     if request.duration_minutes > SHORTEST:
@@ -351,18 +365,14 @@ def _nothing_free(
         buttons.append(
             Button(
                 f"Try {shorter} minutes",
-                FindRequest(request.others, shorter, request.window, request.time_of_day).seal(
-                    ports, ctx.person.id
-                ),
+                dataclass_replace(request, duration_minutes=shorter).seal(ports, ctx.person.id),
             )
         )
     if request.time_of_day is not None:
         buttons.append(
             Button(
                 "Any time of day",
-                FindRequest(request.others, request.duration_minutes, request.window).seal(
-                    ports, ctx.person.id
-                ),
+                dataclass_replace(request, time_of_day=None).seal(ports, ctx.person.id),
             )
         )
     return Notice(

@@ -6,8 +6,8 @@
    proposes the times most of them can make (the engine's ``most`` mode),
    spread over several days, in a private draft. The organiser removes or
    adds times, may set a deadline and required attendees, then posts it.
-2. The channel sees the poll: per time, the votes and how many invitees with
-   a calendar are busy (never who). Invitees vote "yes" or "if need be";
+2. The channel sees the poll: per time, the votes and how many invitees are
+   busy, by their calendars or Pairtime meetings (never who). Invitees vote "yes" or "if need be";
    clicking again withdraws. A voter sees privately where their own calendar
    clashes. Busy counts are refreshed at most every 10 minutes, not per vote.
 3. At the deadline, or when the organiser closes it, the winner is the time
@@ -27,14 +27,15 @@ from zoneinfo import ZoneInfo
 
 from core import actions
 from core.actions import CancelMeeting, Connect, DownloadInvitation, EditPoll, PollOp
-from core.availability import Mode, Slot, SlotRequest, busy_during, find_slots
-from core.calendars import BusyResult, BusyTimes
+from core.availability import Mode, Slot, SlotRequest, find_slots
+from core.calendars import BusyTimes
 from core.commands import Command
 from core.invitations import invitation
 from core.meetings import Meeting
 from core.people import CrowdedChannel, Person, PersonId, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
+from core.scheduling.busy import read
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.find_time import DEFAULT_HORIZON, engine_participant
 from core.scheduling.participants import Ask, Refuse, resolve
@@ -98,8 +99,8 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
     # Everyone votes where the poll is posted: a private chat will not do, the circle's will.
     channel = circle_channel if ctx.private else ctx.channel
     people = [ctx.person, *others]
-    results = await ports.busy.busy_times([p.id for p in people], window)
-    participants = [engine_participant(p, results.get(p.id), settings, ctx) for p in people]
+    busy = await read(ports, [p.id for p in people], window)
+    participants = [engine_participant(p, busy, settings, ctx) for p in people]
     within = None
     if command.time_of_day is not None:
         start, end = command.time_of_day.start, command.time_of_day.end
@@ -142,7 +143,7 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
             channel=channel,
             window_start=window.start,
             window_end=window.end,
-            connected=sum(isinstance(results.get(p.id), BusyTimes) for p in people),
+            connected=sum(isinstance(busy.calendar(p.id), BusyTimes) for p in people),
             busy_checked_at=now,
         )
     )
@@ -452,10 +453,9 @@ async def _refreshed(ports: Ports, poll: Poll) -> Poll:
 async def _busy_counts(ports: Ports, poll: Poll, spans: Sequence[Interval]) -> list[int]:
     settings = await ports.programs.settings(poll.program)
     window = Interval(min(s.start for s in spans), max(s.end for s in spans))
-    results = await ports.busy.busy_times(poll.invitees, window)
-    calendars = [r.intervals for r in results.values() if isinstance(r, BusyTimes)]
+    busy = await read(ports, poll.invitees, window)
     return [
-        sum(busy_during(blocks, span, settings.rules) for blocks in calendars) for span in spans
+        sum(busy.during(person, span, settings.rules) for person in poll.invitees) for span in spans
     ]
 
 
@@ -464,15 +464,11 @@ async def _clashes(ports: Ports, ctx: Context, poll: Poll) -> list[PollOption]:
         return []
     settings = await ports.programs.settings(poll.program)
     window = Interval(poll.options[0].start, max(o.end for o in poll.options))
-    mine: BusyResult | None = (await ports.busy.busy_times([ctx.person.id], window)).get(
-        ctx.person.id
-    )
-    if not isinstance(mine, BusyTimes):
-        return []
+    mine = await read(ports, [ctx.person.id], window)
     return [
         o
         for o in poll.options
-        if busy_during(mine.intervals, Interval(o.start, o.end), settings.rules)
+        if mine.during(ctx.person.id, Interval(o.start, o.end), settings.rules)
     ]
 
 

@@ -1,8 +1,9 @@
-"""Slot offers and meetings. One offer yields at most one meeting, whatever the concurrency."""
+"""Slot offers and meetings. One offer yields at most one meeting, and a meeting changes
+only from the sequence its changer read, whatever the concurrency."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
@@ -46,6 +47,7 @@ class SqlOffers:
                     "slots": _spans(offer.slots),
                     "shown": _spans(offer.shown),
                     "created_at": offer.created_at,
+                    "meeting_ref": offer.moving,
                 },
             )
 
@@ -73,9 +75,11 @@ class SqlMeetings:
             "offer_ref": meeting.offer_ref,
             "poll_ref": meeting.poll_ref,
             "organizer_id": meeting.organizer,
+            "proposer_id": meeting.proposer,
             "start": meeting.start,
             "end": meeting.end,
             "title": meeting.title,
+            "location": meeting.location,
             "status": meeting.status.value,
             "sequence": meeting.sequence,
             "created_at": meeting.created_at,
@@ -86,7 +90,12 @@ class SqlMeetings:
             )
             if affected(inserted):
                 session.add_all(
-                    models.MeetingParticipant(meeting_ref=meeting.ref, person_id=person, position=i)
+                    models.MeetingParticipant(
+                        meeting_ref=meeting.ref,
+                        person_id=person,
+                        position=i,
+                        declined=person in meeting.declined,
+                    )
                     for i, person in enumerate(meeting.participants)
                 )
                 return meeting, True
@@ -121,40 +130,83 @@ class SqlMeetings:
                 )
                 .where(
                     models.MeetingParticipant.person_id == person,
+                    models.MeetingParticipant.declined.is_(False),
                     models.Meeting.end > after,
-                    models.Meeting.status == MeetingStatus.BOOKED.value,
+                    models.Meeting.status.in_(_ACTIVE),
                 )
-                .order_by(models.Meeting.start)
+                .order_by(models.Meeting.start, models.Meeting.ref)
             )
             return [await _meeting(session, row) for row in list(rows)]
 
-    async def cancel(self, ref: str) -> Meeting | None:
+    async def busy(
+        self, people: Sequence[PersonId], window: Interval, *, excluding: str | None = None
+    ) -> Mapping[PersonId, Sequence[Interval]]:
+        if not people:
+            return {}
+        statement = (
+            select(models.MeetingParticipant.person_id, models.Meeting.start, models.Meeting.end)
+            .join(models.Meeting, models.Meeting.ref == models.MeetingParticipant.meeting_ref)
+            .where(
+                models.MeetingParticipant.person_id.in_(list(people)),
+                models.MeetingParticipant.declined.is_(False),
+                models.Meeting.status.in_(_ACTIVE),
+                models.Meeting.start < window.end,
+                models.Meeting.end > window.start,
+            )
+        )
+        if excluding is not None:
+            statement = statement.where(models.Meeting.ref != excluding)
+        found: dict[PersonId, list[Interval]] = {}
+        async with self._db.reading() as session:
+            for person, start, end in await session.execute(statement):
+                found.setdefault(PersonId(person), []).append(Interval(start, end))
+        return found
+
+    async def change(self, meeting: Meeting, *, expected: int) -> Meeting | None:
+        """One conditional UPDATE on the sequence: whoever read ``expected`` first wins."""
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(models.Meeting)
-                .where(
-                    models.Meeting.ref == ref,
-                    models.Meeting.status == MeetingStatus.BOOKED.value,
+                .where(models.Meeting.ref == meeting.ref, models.Meeting.sequence == expected)
+                .values(
+                    status=meeting.status.value,
+                    start=meeting.start,
+                    end=meeting.end,
+                    title=meeting.title,
+                    proposer_id=meeting.proposer,
+                    location=meeting.location,
+                    sequence=expected + 1,
                 )
-                .values(status=MeetingStatus.CANCELLED.value, sequence=models.Meeting.sequence + 1)
             )
             if not affected(result):
                 return None
-            row = await session.get(models.Meeting, ref, populate_existing=True)
-            return None if row is None else await _meeting(session, row)
+            declined = list(meeting.declined)
+            await session.execute(
+                update(models.MeetingParticipant)
+                .where(models.MeetingParticipant.meeting_ref == meeting.ref)
+                .values(declined=models.MeetingParticipant.person_id.in_(declined))
+            )
+            row = await session.get(models.Meeting, meeting.ref, populate_existing=True)
+            assert row is not None  # updated a moment ago, in this transaction
+            return await _meeting(session, row)
+
+
+_ACTIVE = [MeetingStatus.PROPOSED.value, MeetingStatus.CONFIRMED.value]
 
 
 async def _meeting(session: AsyncSession, row: models.Meeting) -> Meeting:
-    people = await session.scalars(
-        select(models.MeetingParticipant.person_id)
-        .where(models.MeetingParticipant.meeting_ref == row.ref)
-        .order_by(models.MeetingParticipant.position)
-    )
+    people = (
+        await session.execute(
+            select(models.MeetingParticipant.person_id, models.MeetingParticipant.declined)
+            .where(models.MeetingParticipant.meeting_ref == row.ref)
+            .order_by(models.MeetingParticipant.position)
+        )
+    ).all()
     return Meeting(
         ref=row.ref,
         program=ProgramId(row.program_id),
         organizer=PersonId(row.organizer_id),
-        participants=tuple(PersonId(p) for p in people),
+        participants=tuple(PersonId(p) for p, _ in people),
         start=row.start,
         end=row.end,
         title=row.title,
@@ -163,6 +215,9 @@ async def _meeting(session: AsyncSession, row: models.Meeting) -> Meeting:
         poll_ref=row.poll_ref,
         status=MeetingStatus(row.status),
         sequence=row.sequence,
+        proposer=None if row.proposer_id is None else PersonId(row.proposer_id),
+        location=row.location,
+        declined=tuple(PersonId(p) for p, declined in people if declined),
     )
 
 
@@ -190,4 +245,5 @@ def _offer(row: models.SlotOffer) -> SlotOffer:
         shown=_intervals(row.shown),
         created_at=row.created_at,
         time_of_day=None if tod is None else TimeOfDay(DayTime(tod[0]), DayTime(tod[1])),
+        moving=row.meeting_ref,
     )

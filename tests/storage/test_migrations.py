@@ -8,9 +8,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
+from core.meetings import MeetingStatus
+from core.people import PersonId
+from core.time import Interval
 from storage import migrate
 from storage.database import Database
 from storage.models import Base
+from storage.repositories.meetings import SqlMeetings
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
 SLACK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
@@ -118,3 +122,57 @@ async def test_google_connections_made_before_events_were_read_are_marked(
         ("p-ana", "sealed", True, None, None),
         ("p-sam", "sealed", False, None, None),
     ]
+
+
+async def test_existing_meetings_survive_the_lifecycle_migration(empty_database: Database):
+    """Meetings booked before meetings had a life are confirmed ones after it, intact."""
+    await migrate.upgrade(empty_database, "0005")
+    async with empty_database.engine.begin() as connection:
+        for statement in (
+            (
+                "INSERT INTO programs (id, name, settings, created_at) "
+                "VALUES ('slack:T1', 'P', '{}', '2026-11-01 09:00:00+00:00')"
+            ),
+            (
+                "INSERT INTO people (id, name, created_at, updated_at) VALUES "
+                "('p-ana', 'Ana', '2026-11-01 09:00:00+00:00', '2026-11-01 09:00:00+00:00'), "
+                "('p-ben', 'Ben', '2026-11-01 09:00:00+00:00', '2026-11-01 09:00:00+00:00')"
+            ),
+            (
+                'INSERT INTO meetings (ref, program_id, organizer_id, start, "end", title, '
+                "status, sequence, created_at) VALUES ('m1', 'slack:T1', 'p-ana', "
+                "'2026-12-01 10:00:00+00:00', '2026-12-01 10:30:00+00:00', 'Mentoring', "
+                "'booked', 2, '2026-11-01 09:00:00+00:00'), ('m2', 'slack:T1', 'p-ana', "
+                "'2026-12-02 10:00:00+00:00', '2026-12-02 10:30:00+00:00', 'Mentoring', "
+                "'cancelled', 3, '2026-11-01 09:00:00+00:00')"
+            ),
+            (
+                "INSERT INTO meeting_participants (meeting_ref, person_id, position) VALUES "
+                "('m1', 'p-ana', 0), ('m1', 'p-ben', 1), ('m2', 'p-ana', 0), ('m2', 'p-ben', 1)"
+            ),
+        ):
+            await connection.exec_driver_sql(statement)
+
+    await migrate.upgrade(empty_database)
+    meetings = SqlMeetings(empty_database)
+    kept = await meetings.get("m1")
+    assert kept is not None
+    assert (kept.status, kept.sequence, kept.participants) == (
+        MeetingStatus.CONFIRMED,
+        2,
+        ("p-ana", "p-ben"),
+    )
+    assert (kept.proposer, kept.location, kept.declined) == (None, None, ())
+    gone = await meetings.get("m2")
+    assert gone is not None
+    assert gone.status is MeetingStatus.CANCELLED
+    window = Interval(datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 3, tzinfo=UTC))
+    ben = PersonId("p-ben")
+    assert await meetings.busy([ben], window) == {ben: [kept.span]}
+
+    await migrate.downgrade(empty_database, "0005")
+    async with empty_database.engine.connect() as connection:
+        rows = await connection.exec_driver_sql("SELECT ref, status FROM meetings ORDER BY ref")
+        assert [tuple(row) for row in rows.all()] == [("m1", "booked"), ("m2", "cancelled")]
+        kept_people = await connection.exec_driver_sql("SELECT count(*) FROM meeting_participants")
+        assert kept_people.scalar() == 4

@@ -270,22 +270,80 @@ async def test_offers_round_trip_and_record_what_was_shown(storage: Storage):
 
 async def test_an_offer_books_once_and_cancelling_raises_the_sequence(storage: Storage):
     stored, ana, ben = await offer(storage)
-    first, created = await storage.meetings.book(meeting_for(stored, "m1"))
+    first, created = await storage.meetings.book(
+        replace(meeting_for(stored, "m1"), status=MeetingStatus.PROPOSED, proposer=ana.id)
+    )
     assert created
     second, created_again = await storage.meetings.book(meeting_for(stored, "m2"))
     assert not created_again
     assert second == first
     assert await storage.meetings.for_offer("offer-1") == first
+    assert await storage.meetings.get("m1") == first
     assert [m.ref for m in await storage.meetings.upcoming(ben.id, NOW)] == ["m1"]
     assert await storage.meetings.upcoming(ben.id, NOW + timedelta(days=3)) == []
 
-    cancelled = await storage.meetings.cancel("m1")
+    cancelled = await storage.meetings.change(
+        replace(first, status=MeetingStatus.CANCELLED), expected=0
+    )
     assert cancelled is not None
     assert cancelled.status is MeetingStatus.CANCELLED
     assert cancelled.sequence == 1
     assert cancelled.participants == (ana.id, ben.id)
-    assert await storage.meetings.cancel("m1") is None
+    assert cancelled.proposer == ana.id
+    # A second change from the same sequence loses: it read a meeting that is gone.
+    late = replace(first, status=MeetingStatus.CONFIRMED)
+    assert await storage.meetings.change(late, expected=0) is None
+    assert await storage.meetings.get("m1") == cancelled
     assert await storage.meetings.upcoming(ana.id, NOW) == []
+
+
+async def test_a_move_keeps_the_meeting_and_a_circle_member_may_decline(storage: Storage):
+    stored, ana, ben = await offer(storage)
+    cleo = await person(storage, "Cleo")
+    circle = replace(meeting_for(stored, "m1"), participants=(ana.id, ben.id, cleo.id))
+    booked, _ = await storage.meetings.book(circle)
+    later = Interval(booked.start + timedelta(days=2), booked.end + timedelta(days=2))
+
+    moved = await storage.meetings.change(
+        replace(
+            booked,
+            start=later.start,
+            end=later.end,
+            location="https://meet.example.org/ana",
+            declined=(cleo.id,),
+        ),
+        expected=booked.sequence,
+    )
+    assert moved is not None
+    assert (moved.ref, moved.offer_ref, moved.sequence) == ("m1", "offer-1", 1)
+    assert moved.span == later
+    assert moved.location == "https://meet.example.org/ana"
+    assert moved.declined == (cleo.id,)
+    assert moved.attending == (ana.id, ben.id)
+    assert await storage.meetings.get("m1") == moved
+    assert await storage.meetings.upcoming(cleo.id, NOW) == []
+    assert [m.ref for m in await storage.meetings.upcoming(ben.id, NOW)] == ["m1"]
+
+
+async def test_meetings_are_busy_time_until_declined_or_cancelled(storage: Storage):
+    stored, ana, ben = await offer(storage)
+    cleo = await person(storage, "Cleo")
+    window = Interval(NOW, NOW + timedelta(days=7))
+    booked, _ = await storage.meetings.book(
+        replace(meeting_for(stored, "m1"), status=MeetingStatus.PROPOSED)
+    )
+    busy = await storage.meetings.busy([ana.id, ben.id, cleo.id], window)
+    assert busy == {ana.id: [booked.span], ben.id: [booked.span]}
+    # The window is half-open: a meeting ending where it starts is not in it.
+    assert await storage.meetings.busy([ana.id], Interval(booked.end, window.end)) == {}
+    # A meeting being moved is not in its own way.
+    assert await storage.meetings.busy([ana.id], window, excluding="m1") == {}
+
+    declined = await storage.meetings.change(
+        replace(booked, status=MeetingStatus.DECLINED), expected=0
+    )
+    assert declined is not None
+    assert await storage.meetings.busy([ana.id, ben.id], window) == {}
 
 
 async def test_chat_events_are_processed_once(storage: Storage):

@@ -375,3 +375,57 @@ def test_working_hours_kept_in_another_zone_apply_in_that_zone():
     slots = find_slots(request([sam], "2026-03-02", "2026-03-03"))
     # Program hours 08:00-18:00 New York = 13:00-23:00 UTC; Pacific 09:00-17:00 = 17:00-01:00 UTC.
     assert (slots[0].start, slots[-1].end) == (utc("2026-03-02 17:00"), utc("2026-03-02 23:00"))
+
+
+# ---------------------------------------------------------------- Pairtime's own meetings
+
+
+def test_a_booked_meeting_blocks_a_person_without_a_calendar():
+    """A meeting is busy whether or not its person connected a calendar."""
+    unconnected = Participant(
+        "sam", LONDON, booked=[Interval(utc("2026-03-02 09:00"), utc("2026-03-02 10:00"))]
+    )
+    slots = find_slots(
+        request(
+            [Participant("maria", LONDON, calendar_connected=True), unconnected],
+            "2026-03-02 08:00",
+            "2026-03-02 11:00",
+        )
+    )
+    assert starts(slots) == ["2026-03-02 08:00", "2026-03-02 08:30", "2026-03-02 10:00",
+                             "2026-03-02 10:30"]  # fmt: skip
+    assert all(slot.unknown == ("sam",) for slot in slots)
+
+
+def test_a_booked_meeting_counts_whatever_the_rules_say_of_tentative_time():
+    person = Participant(
+        "maria",
+        LONDON,
+        calendar_connected=True,
+        busy=[busy("2026-03-02 08:00", "2026-03-02 09:00", BusyStatus.TENTATIVE)],
+        booked=[Interval(utc("2026-03-02 09:00"), utc("2026-03-02 09:30"))],
+    )
+    slots = find_slots(
+        request(
+            [person],
+            "2026-03-02 08:00",
+            "2026-03-02 10:00",
+            rules=Rules(tentative_is_busy=False, buffer_minutes=0),
+        )
+    )
+    assert starts(slots) == ["2026-03-02 08:00", "2026-03-02 08:30", "2026-03-02 09:30"]
+
+
+def test_in_most_mode_a_person_in_a_meeting_is_busy_not_unknown():
+    sam = Participant(
+        "sam", LONDON, booked=[Interval(utc("2026-03-02 08:00"), utc("2026-03-02 08:30"))]
+    )
+    maria = Participant("maria", LONDON, calendar_connected=True)
+    slots = find_slots(
+        request([maria, sam], "2026-03-02 08:00", "2026-03-02 09:00", mode=Mode.MOST)
+    )
+    by_start = {slot.start: slot for slot in slots}
+    at_eight = by_start[utc("2026-03-02 08:00")]
+    assert (at_eight.free, at_eight.busy, at_eight.unknown) == (("maria",), ("sam",), ())
+    half_past = by_start[utc("2026-03-02 08:30")]
+    assert (half_past.free, half_past.busy, half_past.unknown) == (("maria",), (), ("sam",))

@@ -203,7 +203,7 @@ async def test_only_participants_can_cancel():
     assert to_ana.cancel is not None
     outcome = await world.click(world.person("Eve"), to_ana.cancel.action)
     assert isinstance(outcome.reply, Notice)
-    assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.BOOKED
+    assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.CONFIRMED
 
 
 async def test_each_participant_can_download_the_invitation_with_their_signed_token():
