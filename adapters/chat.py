@@ -26,10 +26,9 @@ import aiohttp
 from aiohttp import web
 
 from core.people import PersonId
-from core.ports import ChannelMembers, Clock, EventLog, Messenger
-from core.scheduling import Scheduler
+from core.ports import ChannelMembers, ChatAddresses, Clock, EventLog, Messenger
+from core.scheduling import Ports, Scheduler
 from core.views import Answer, Broadcast, DirectMessage, Effect, MessageUpdate, Outcome, View
-from storage.store import Storage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,11 +36,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ChatContext:
-    scheduler: Scheduler
-    storage: Storage  # people, programs, events (deduplication), meetings, conversations
+    scheduler: Scheduler  # the use cases; ``ports`` are what they work with
+    events: EventLog  # chat events seen before, for deduplication across processes
+    addresses: ChatAddresses  # how to reach people and channels later (Teams' references)
     clock: Clock
     base_url: str  # the public address, for links
     http: aiohttp.ClientSession  # the shared outbound session
+
+    @property
+    def ports(self) -> Ports:
+        return self.scheduler.ports
 
 
 # Slack's and Teams' payloads nest about a dozen levels (rich text in blocks in a message,

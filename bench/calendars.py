@@ -40,12 +40,11 @@ from adapters.calendars.reader import CalendarReader
 from bot.services import SystemClock
 from core.calendars import BusyTimes
 from core.commands import Provider
-from core.people import ChatIdentity, PersonId, Platform, ProgramId
+from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
 from core.secret import Secret
 from core.time import Interval
 from storage import migrate
 from storage.crypto import generate_key
-from storage.repositories.people import ChatProfile
 from storage.store import Storage
 from tests.caldav_server import radicale_server
 from tests.fakes.google import FakeGoogle
@@ -145,7 +144,7 @@ async def run(repeat: int, folder: Path) -> dict[str, Any]:
             ) -> None:
                 identity = ChatIdentity(Platform.SLACK, "TBENCH", name)
                 found = await storage.people.remember(
-                    PROGRAM, identity, ChatProfile(name, timezone="Europe/London")
+                    PROGRAM, identity, Profile(name, timezone="Europe/London")
                 )
                 await storage.connections.replace(
                     found.id, provider, account, secret, datetime.now(UTC)

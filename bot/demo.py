@@ -52,9 +52,8 @@ from adapters.web.program import DEMO_PASSWORD, PROGRAM, identity
 from bot.bootstrap import StartupError, open_storage, prepare_database
 from bot.settings import Settings
 from core.commands import Provider
-from core.people import PersonId
+from core.people import PersonId, Profile
 from storage import models
-from storage.repositories.people import ChatProfile
 from storage.repositories.sql import affected
 from storage.store import Storage
 
@@ -269,7 +268,7 @@ async def seed_program(storage: Storage) -> bool:
         person = await storage.people.remember(
             PROGRAM,
             identity(demo.user_id),
-            ChatProfile(demo.name, demo.email, demo.zone, handle=demo.user_id),
+            Profile(demo.name, demo.email, demo.zone, handle=demo.user_id),
         )
         ids[demo.user_id] = person.id
         if demo.connected and await storage.connections.get(person.id) is None:

@@ -16,8 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
-from core.people import ChatIdentity, Group, Person, Platform, ProgramId
-from storage.repositories.people import ChatProfile
+from core.people import ChatIdentity, Group, Person, Platform, Profile, ProgramId
 from storage.store import Storage
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -71,7 +70,7 @@ async def find_or_add(storage: Storage, program: ProgramId, reference: str) -> t
             return found, False
         platform, _, workspace = program.partition(":")
         identity = ChatIdentity(Platform(platform), workspace, reference)
-        return await storage.people.remember(program, identity, ChatProfile(reference)), True
+        return await storage.people.remember(program, identity, Profile(reference)), True
     raise RosterError(f"{reference!r} is neither an email address nor a chat user id")
 
 

@@ -147,8 +147,15 @@ def build_app(
             services = build_services(current, storage, http, clock)
             app[SERVICES_KEY] = services
             app[connect.FLOWS_KEY] = services.flows
-            chat = ChatContext(services.scheduler, storage, services.clock, settings.base_url, http)
-            endpoints = await _start_chat(current, chat, teams_timing)
+            chat = ChatContext(
+                services.scheduler,
+                storage.events,
+                storage.conversations,
+                services.clock,
+                settings.base_url,
+                http,
+            )
+            endpoints = await _start_chat(current, chat, storage, teams_timing)
             app[CHAT_KEY] = endpoints
             for name, endpoint in endpoints.items():
                 services.messengers.register(Platform(name), endpoint.messenger)
@@ -180,7 +187,7 @@ def build_app(
 
 
 async def _start_chat(
-    settings: Settings, chat: ChatContext, teams_timing: TeamsTiming | None
+    settings: Settings, chat: ChatContext, storage: Storage, teams_timing: TeamsTiming | None
 ) -> dict[str, ChatEndpoint]:
     # Each chat library is imported only when its platform is configured: together they are
     # most of a start-up's CPU (slack_bolt, botbuilder), and a server without them starts fast.
@@ -188,7 +195,10 @@ async def _start_chat(
     if settings.slack.enabled:
         from adapters.slack.endpoint import start_slack  # noqa: PLC0415 - see above
 
-        endpoints[Platform.SLACK.value] = await start_slack(settings.slack, chat)
+        # Slack's installations (many workspaces) are bolt's, kept sealed in our database.
+        endpoints[Platform.SLACK.value] = await start_slack(
+            settings.slack, chat, database=storage.database, vault=storage.vault
+        )
     if settings.teams.enabled:
         from adapters.teams.endpoint import start_teams  # noqa: PLC0415 - see above
 

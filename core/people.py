@@ -27,6 +27,17 @@ class ChatIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class Profile:
+    """What a chat platform tells Pairtime about a user; any field but the name may be
+    missing (None: not known, never "none")."""
+
+    name: str
+    email: str | None = None
+    timezone: str | None = None  # IANA name
+    handle: str | None = None  # the user's short name on the platform (@maria)
+
+
+@dataclass(frozen=True, slots=True)
 class Person:
     id: PersonId
     name: str
@@ -60,6 +71,17 @@ class CrowdedChannel:
 def program_of(identity: ChatIdentity) -> ProgramId:
     """The program a chat identity speaks in: one per platform workspace."""
     return ProgramId(f"{identity.platform.value}:{identity.workspace}")
+
+
+def program_name(identity: ChatIdentity) -> str:
+    """How a program created on first contact is named, until an admin names it."""
+    match identity.platform:
+        case Platform.SLACK:
+            return f"Slack workspace {identity.workspace}"
+        case Platform.TEAMS:
+            return f"Microsoft Teams ({identity.workspace})"
+        case Platform.WEB:
+            return f"Web playground ({identity.workspace})"
 
 
 def identity_in(program: ProgramId, identities: Sequence[ChatIdentity]) -> ChatIdentity | None:

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.calendars import BusyResult, CalendarConnection
 from core.commands import Provider
 from core.jobs import JobState, NewJob
 from core.meetings import Meeting, SlotOffer
-from core.people import ChatIdentity, CrowdedChannel, Group, Person, PersonId, ProgramId
+from core.people import (
+    ChatIdentity,
+    CrowdedChannel,
+    Group,
+    Person,
+    PersonId,
+    Profile,
+    ProgramId,
+)
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.time import Interval
@@ -44,11 +52,27 @@ class People(Protocol):
 
     async def identities(self, person: PersonId) -> Sequence[ChatIdentity]: ...
 
+    async def remember(
+        self, program: ProgramId, identity: ChatIdentity, profile: Profile
+    ) -> Person:
+        """The person behind ``identity``, created or refreshed from ``profile`` (fields it
+        leaves empty keep what was known). Someone known on another platform by the same
+        email is the same person."""
+        ...
+
+    async def list_program(self, program: ProgramId) -> Sequence[tuple[Person, str]]:
+        """Everyone known in ``program`` with their chat user id there, by name."""
+        ...
+
 
 class Pairings(Protocol):
     async def mentees_of(self, program: ProgramId, mentor: PersonId) -> Sequence[Person]: ...
 
     async def mentors_of(self, program: ProgramId, mentee: PersonId) -> Sequence[Person]: ...
+
+    async def all(self, program: ProgramId) -> Sequence[tuple[Person, Person]]:
+        """Every (mentor, mentee) pair of the program, by mentor then mentee name."""
+        ...
 
 
 class Groups(Protocol):
@@ -74,6 +98,10 @@ class ChannelMembers(Protocol):
 
 
 class Programs(Protocol):
+    async def ensure(self, program: ProgramId, name: str) -> None:
+        """Create the program on first contact; later calls change nothing."""
+        ...
+
     async def settings(self, program: ProgramId) -> ProgramSettings: ...
 
     async def save_settings(self, program: ProgramId, settings: ProgramSettings) -> None: ...
@@ -127,6 +155,17 @@ class ConnectLinks(Protocol):
         """Single-use URLs, one per provider in order, through which ``person``, speaking
         as ``identity``, connects. Made together (one write, not one per service)."""
         ...
+
+
+class ChatAddresses(Protocol):
+    """How to reach a person or a channel on a chat platform later, in the platform's own
+    terms (a Bot Framework conversation reference): kept per program and key."""
+
+    async def save(
+        self, program: ProgramId, key: str, address: dict[str, Any], now: datetime
+    ) -> None: ...
+
+    async def get(self, program: ProgramId, key: str) -> dict[str, Any] | None: ...
 
 
 class EventLog(Protocol):

@@ -207,6 +207,34 @@ class PollDraftView:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class UpcomingMeeting:
+    title: str
+    start: datetime
+    end: datetime
+    with_names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerView:
+    name: str
+    role: str  # "your mentee", "your mentor"
+    chat_user: str | None  # their user id on the viewer's platform, when known there
+
+
+@dataclass(frozen=True, slots=True)
+class HomeView:
+    """A person's home: calendar status, upcoming meetings, partners, help; and the
+    program's rules when they are an admin."""
+
+    zone: ZoneInfo
+    status: ConnectionStatusView
+    meetings: tuple[UpcomingMeeting, ...]
+    partners: tuple[PartnerView, ...]
+    help: HelpView
+    rules: SettingsView | None = None
+
+
 View = (
     SlotPicker
     | Confirmation

@@ -35,6 +35,7 @@ from core.people import (
     Person,
     PersonId,
     Platform,
+    Profile,
     ProgramId,
 )
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
@@ -62,6 +63,7 @@ class MemoryPeople:
     people: dict[PersonId, Person] = field(default_factory=dict)
     chat_users: dict[tuple[ProgramId, str], PersonId] = field(default_factory=dict)
     chat_identities: dict[PersonId, list[ChatIdentity]] = field(default_factory=dict)
+    writes: int = 0  # calls of remember
 
     async def get(self, person: PersonId) -> Person | None:
         return self.people.get(person)
@@ -86,6 +88,37 @@ class MemoryPeople:
     async def identities(self, person: PersonId) -> Sequence[ChatIdentity]:
         return self.chat_identities.get(person, [])
 
+    async def remember(
+        self, program: ProgramId, identity: ChatIdentity, profile: Profile
+    ) -> Person:
+        self.writes += 1
+        pid = self.chat_users.get((program, identity.user_id))
+        if pid is None and profile.email:
+            pid = next((p.id for p in self.people.values() if p.email == profile.email), None)
+        if pid is None:
+            pid = PersonId(f"p-{len(self.people) + 1}")
+            self.people[pid] = Person(pid, profile.name, profile.email, profile.timezone)
+        else:
+            known = self.people[pid]
+            self.people[pid] = Person(
+                pid,
+                profile.name or known.name,
+                profile.email or known.email,
+                profile.timezone or known.timezone,
+            )
+        if (program, identity.user_id) not in self.chat_users:
+            self.chat_users[(program, identity.user_id)] = pid
+            self.chat_identities.setdefault(pid, []).append(identity)
+        return self.people[pid]
+
+    async def list_program(self, program: ProgramId) -> Sequence[tuple[Person, str]]:
+        listed = [
+            (self.people[pid], user)
+            for (prog, user), pid in self.chat_users.items()
+            if prog == program
+        ]
+        return sorted(listed, key=lambda entry: entry[0].name)
+
 
 @dataclass
 class MemoryPairings:
@@ -97,6 +130,10 @@ class MemoryPairings:
 
     async def mentors_of(self, program: ProgramId, mentee: PersonId) -> Sequence[Person]:
         return [self.people.people[m] for p, m, e in self.pairs if p == program and e == mentee]
+
+    async def all(self, program: ProgramId) -> Sequence[tuple[Person, Person]]:
+        people = self.people.people
+        return [(people[m], people[e]) for p, m, e in self.pairs if p == program]
 
 
 @dataclass
@@ -291,6 +328,10 @@ class MemoryJobs:
 class MemoryPrograms:
     current: dict[ProgramId, ProgramSettings] = field(default_factory=dict)
     admins: set[tuple[ProgramId, PersonId]] = field(default_factory=set)
+    names: dict[ProgramId, str] = field(default_factory=dict)
+
+    async def ensure(self, program: ProgramId, name: str) -> None:
+        self.names.setdefault(program, name)
 
     async def settings(self, program: ProgramId) -> ProgramSettings:
         return self.current.get(program, ProgramSettings())

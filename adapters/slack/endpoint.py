@@ -50,6 +50,8 @@ from adapters.slack.messenger import (
 from adapters.slack.people import SlackPeople
 from adapters.slack.transport import SlackProactiveMessenger
 from core.ports import ChannelMembers, Messenger
+from storage.crypto import Vault
+from storage.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -170,11 +172,17 @@ def _bolt_request(checked: Checked, request: web.Request) -> AsyncBoltRequest:
     return bolt_request
 
 
-async def start_slack(settings: SlackSettings, chat: ChatContext) -> ChatEndpoint:
-    return build_endpoint(settings, chat)
+async def start_slack(
+    settings: SlackSettings, chat: ChatContext, *, database: Database, vault: Vault
+) -> ChatEndpoint:
+    return build_endpoint(settings, chat, database=database, vault=vault)
 
 
-def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
+def build_endpoint(
+    settings: SlackSettings, chat: ChatContext, *, database: Database, vault: Vault
+) -> SlackEndpoint:
+    """The endpoint for ``settings``; with many workspaces, their installations are kept
+    in ``database``, their tokens sealed by ``vault``."""
     if settings.signing_secret is None:
         raise ValueError("Slack needs its signing secret: requests are never taken unverified")
     bolt_log = library_logger("adapters.slack.bolt")
@@ -186,9 +194,7 @@ def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
     if settings.multi_workspace:
         assert settings.client_id is not None
         assert settings.client_secret is not None
-        installations = SealedInstallationStore(
-            settings.client_id, chat.storage.database, chat.storage.vault
-        )
+        installations = SealedInstallationStore(settings.client_id, database, vault)
         oauth = AsyncOAuthSettings(
             client_id=settings.client_id,
             client_secret=settings.client_secret.reveal(),
@@ -198,7 +204,7 @@ def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
             installation_store=installations,
-            state_store=oauth_state_store(chat.storage.database),
+            state_store=oauth_state_store(database),
             logger=bolt_log,
         )
         # Bolt's default would call auth.test on every request; once per token is enough.
@@ -232,9 +238,9 @@ def build_endpoint(settings: SlackSettings, chat: ChatContext) -> SlackEndpoint:
         single=None if settings.multi_workspace else client,
         installations=installations,
     )
-    messenger = SlackMessenger(chat.storage, clients, Coalescer())
-    people = SlackPeople(chat.storage)  # one users.info cache for speakers and channel members
-    seen = Deduplicator(chat.storage.events, chat.clock)  # Slack's retries and replays
+    messenger = SlackMessenger(chat.ports.people, clients, Coalescer())
+    people = SlackPeople(chat.scheduler)  # one users.info cache for speakers and channel members
+    seen = Deduplicator(chat.events, chat.clock)  # Slack's retries and replays
     SlackBot(chat, people, messenger, work, seen).register(app)
     return SlackEndpoint(
         app,

@@ -45,22 +45,16 @@ from adapters.slack.messenger import (
 )
 from adapters.slack.people import SlackPeople
 from adapters.slack.transport import DirectReply, SlackTransport
-from core.people import ChatIdentity, PersonId, Platform, identity_in
+from core.people import ChatIdentity, Platform, program_of
 from core.scheduling import Context
 from core.views import (
-    ConnectionStatusView,
-    HelpView,
     Outcome,
-    SettingsView,
 )
 
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 Work = Callable[[Context], Awaitable[Outcome]]
-
-# core.scheduling.connections.status_view's words, without minting connect links (see _home).
-NOT_CONNECTED = "Your calendar is not connected."
 
 
 class SlackBot:
@@ -382,11 +376,14 @@ class SlackBot:
         private: bool,
         channel: str | None = None,
     ) -> Context:
-        program = await self.people.program(team)
         person = await self.people.speaker(client, team, user_id)
         identity = ChatIdentity(Platform.SLACK, team, user_id)
         return await self.chat.scheduler.context(
-            program, person, identity, private=private, channel=None if private else channel
+            program_of(identity),
+            person,
+            identity,
+            private=private,
+            channel=None if private else channel,
         )
 
     async def _in_bot_dm(
@@ -416,7 +413,7 @@ class SlackBot:
     ) -> None:
         try:
             ctx = await self._context(client, team, user_id, private=True)
-            settings = await self.chat.storage.programs.settings(ctx.program)
+            settings = await self.chat.ports.programs.settings(ctx.program)
             modal = render.find_time_modal(
                 zone=ctx.zone,
                 today=self.chat.clock.now().astimezone(ctx.zone).date(),
@@ -431,7 +428,7 @@ class SlackBot:
             ).apologise()
 
     async def publish_home(self, client: AsyncWebClient, ctx: Context) -> None:
-        view = render.home(await self._home(ctx))
+        view = render.home(await self.chat.scheduler.home(ctx))
         user_id = ctx.identity.user_id
 
         async def publish() -> None:
@@ -439,59 +436,6 @@ class SlackBot:
 
         # Several refreshes of one person's tab in a row: only the newest is sent.
         await self.coalescer.submit(("home", ctx.identity.workspace, user_id), publish)
-
-    async def _home(self, ctx: Context) -> render.Home:
-        scheduler = self.chat.scheduler
-        storage = self.chat.storage
-        status: ConnectionStatusView
-        # Core's status view mints single-use connect links; the Home tab shows a button that
-        # sends fresh ones by DM instead, so it asks core only when there is a calendar.
-        if await scheduler.ports.connections.get(ctx.person.id) is None:
-            status = ConnectionStatusView(NOT_CONNECTED, None)
-        else:
-            found = (await scheduler.status(ctx)).reply
-            status = (
-                found
-                if isinstance(found, ConnectionStatusView)
-                else ConnectionStatusView(NOT_CONNECTED, None)
-            )
-        meetings = await storage.meetings.upcoming(ctx.person.id, self.chat.clock.now())
-        everyone = {p for m in meetings for p in m.participants}
-        names = await storage.people.many(sorted(everyone))
-        upcoming = tuple(
-            render.UpcomingMeeting(
-                m.title,
-                m.start,
-                m.end,
-                tuple(names[p].name for p in m.participants if p != ctx.person.id and p in names),
-            )
-            for m in meetings
-        )
-        partners: list[render.Partner] = []
-        for role, found_people in (
-            ("your mentee", await storage.pairings.mentees_of(ctx.program, ctx.person.id)),
-            ("your mentor", await storage.pairings.mentors_of(ctx.program, ctx.person.id)),
-        ):
-            partners.extend(
-                [
-                    render.Partner(person.name, role, await self._slack_user(ctx, person.id))
-                    for person in found_people
-                ]
-            )
-        help_view = scheduler.help().reply
-        rules = (await scheduler.settings(ctx)).reply
-        return render.Home(
-            zone=ctx.zone,
-            status=status,
-            meetings=upcoming,
-            partners=tuple(partners),
-            help=help_view if isinstance(help_view, HelpView) else HelpView("", ()),
-            rules=rules if isinstance(rules, SettingsView) and rules.can_edit else None,
-        )
-
-    async def _slack_user(self, ctx: Context, person: PersonId) -> str | None:
-        identity = identity_in(ctx.program, await self.chat.storage.people.identities(person))
-        return identity.user_id if identity is not None else None
 
 
 def _team(context: AsyncBoltContext, body: JsonDict) -> str:

@@ -27,8 +27,8 @@ from adapters.slack import render
 from adapters.slack.config import SlackSettings
 from adapters.slack.installations import SealedInstallationStore
 from core.people import PersonId, ProgramId, identity_in
+from core.ports import People
 from core.views import Confirmation, MessageUpdate, View
-from storage.store import Storage
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,8 @@ class SlackMessenger:
     """Writes to Slack outside any request's answer: private messages to people, through
     their DM with the bot, and updates of messages posted before, coalesced."""
 
-    def __init__(self, storage: Storage, clients: WorkspaceClients, coalescer: Coalescer) -> None:
-        self._storage = storage
+    def __init__(self, people: People, clients: WorkspaceClients, coalescer: Coalescer) -> None:
+        self._people = people
         self.clients = clients
         self.coalescer = coalescer
         self._dm_channels: dict[tuple[str, str], str] = {}
@@ -242,7 +242,7 @@ class SlackMessenger:
     async def send_to(
         self, client: AsyncWebClient, program: ProgramId, person: PersonId, view: View
     ) -> None:
-        identity = identity_in(program, await self._storage.people.identities(person))
+        identity = identity_in(program, await self._people.identities(person))
         if identity is None:
             log.info("person %s has no Slack identity in %s; message not sent", person, program)
             return

@@ -1,8 +1,8 @@
 """Who is speaking: Slack users as Pairtime people, from ``users.info``, cached.
 
 A profile is read from Slack once per person and TTL (and once at a time:
-concurrent requests for the same person share one call), then remembered in
-storage, which links the Slack user id to a person and, by email, to the
+concurrent requests for the same person share one call), then given to core's
+``identify``, which links the Slack user id to a person and, by email, to the
 same person on other platforms.
 """
 
@@ -19,9 +19,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
-from core.people import ChatIdentity, Person, Platform, ProgramId
-from storage.repositories.people import ChatProfile
-from storage.store import Storage
+from core.people import ChatIdentity, Person, Platform, Profile
+from core.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -37,38 +36,29 @@ class Known:
 class SlackPeople:
     def __init__(
         self,
-        storage: Storage,
+        scheduler: Scheduler,
         *,
         ttl_seconds: float = 600,
         max_entries: int = 20_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._storage = storage
+        self._scheduler = scheduler
         self._ttl = ttl_seconds
         self._max = max_entries
         self._clock = clock
         self._known: OrderedDict[Key, Known] = OrderedDict()
         self._pending: dict[Key, asyncio.Future[Person | None]] = {}
-        self._programs: set[ProgramId] = set()
-
-    async def program(self, team_id: str) -> ProgramId:
-        """The workspace's program, created on first contact (once per process)."""
-        program = translate.program_for(team_id)
-        if program not in self._programs:
-            await self._storage.programs.ensure(program, f"Slack workspace {team_id}")
-            self._programs.add(program)
-        return program
 
     async def speaker(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person:
         """The person speaking; when Slack cannot tell us about them, a person by user id."""
         found = await self.lookup(client, team_id, user_id)
         if found is not None:
             return found
-        program = await self.program(team_id)
-        known = await self._storage.people.by_chat_user(program, user_id)
+        identity = ChatIdentity(Platform.SLACK, team_id, user_id)
+        known = await self._scheduler.identify(identity, None)
         if known is not None:
             return known
-        return await self._remember(team_id, user_id, ChatProfile(name=user_id))
+        return await self._remember(team_id, user_id, Profile(name=user_id))
 
     async def lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
         """The person behind a Slack user id (registered on first sight), or None for bots."""
@@ -125,7 +115,6 @@ class SlackPeople:
             self._known.popitem(last=False)
         return person
 
-    async def _remember(self, team_id: str, user_id: str, profile: ChatProfile) -> Person:
-        program = await self.program(team_id)
+    async def _remember(self, team_id: str, user_id: str, profile: Profile) -> Person:
         identity = ChatIdentity(Platform.SLACK, team_id, user_id)
-        return await self._storage.people.remember(program, identity, profile)
+        return await self._scheduler.identify(identity, profile)

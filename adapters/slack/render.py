@@ -14,7 +14,6 @@ a picker with more times than fit one message falls back to compact rows.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, assert_never
 from zoneinfo import ZoneInfo
@@ -27,8 +26,10 @@ from core.views import (
     ConnectionStatusView,
     ConnectPrompt,
     HelpView,
+    HomeView,
     LinkButton,
     Notice,
+    PartnerView,
     PollDraftView,
     PollOptionView,
     PollView,
@@ -38,6 +39,7 @@ from core.views import (
     SlotPicker,
     TimeInput,
     Tone,
+    UpcomingMeeting,
     View,
 )
 
@@ -586,32 +588,7 @@ def poll_draft(view: PollDraftView) -> JsonDict:
 # ---------------------------------------------------------------------- App Home
 
 
-@dataclass(frozen=True, slots=True)
-class UpcomingMeeting:
-    title: str
-    start: datetime
-    end: datetime
-    with_names: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Partner:
-    name: str
-    role: str  # "your mentee", "your mentor"
-    user_id: str | None  # their Slack user id, for a "Find a time" button
-
-
-@dataclass(frozen=True, slots=True)
-class Home:
-    zone: ZoneInfo
-    status: ConnectionStatusView
-    meetings: tuple[UpcomingMeeting, ...]
-    partners: tuple[Partner, ...]
-    help: HelpView
-    rules: SettingsView | None = None  # admins only
-
-
-def home(content: Home) -> JsonDict:
+def home(content: HomeView) -> JsonDict:
     """The App Home tab: calendar status, upcoming meetings, partners, help (and rules)."""
     status = content.status
     elements: list[JsonDict] = []
@@ -653,7 +630,7 @@ def _home_meetings(meetings: Sequence[UpcomingMeeting], zone: ZoneInfo) -> Block
     return blocks
 
 
-def _home_partners(partners: Sequence[Partner]) -> Blocks:
+def _home_partners(partners: Sequence[PartnerView]) -> Blocks:
     if not partners:
         return [
             context(
@@ -668,9 +645,9 @@ def _home_partners(partners: Sequence[Partner]) -> Blocks:
     blocks = []
     for index, partner in enumerate(partners[:HOME_PARTNERS]):
         accessory = None
-        if partner.user_id:
+        if partner.chat_user:
             accessory = button(
-                "Find a time", f"{translate.HOME_FIND}{index}", value=partner.user_id
+                "Find a time", f"{translate.HOME_FIND}{index}", value=partner.chat_user
             )
         blocks.append(
             section(f"*{escape(partner.name)}* · {escape(partner.role)}", accessory=accessory)

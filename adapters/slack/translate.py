@@ -16,10 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.commands import Command, Intent, Mention, TimeOfDay
-from core.people import ProgramId
+from core.people import Profile, ProgramId
 from core.scheduling.context import zone_of
 from core.time import DayTime, Interval
-from storage.repositories.people import ChatProfile
 
 JsonDict = dict[str, Any]
 
@@ -120,7 +119,7 @@ def mentioned_users(text: str, *, bot_user_id: str | None = None) -> list[str]:
     return list(found)
 
 
-def profile_of(user: Mapping[str, Any]) -> ChatProfile:
+def profile_of(user: Mapping[str, Any]) -> Profile:
     """A ``users.info`` user as Pairtime keeps it: name, email, time zone and @handle."""
     profile: Mapping[str, Any] = user.get("profile") or {}
     handle = profile.get("display_name") or user.get("name") or None
@@ -132,7 +131,7 @@ def profile_of(user: Mapping[str, Any]) -> ChatProfile:
         or user.get("id")
         or "Someone"
     )
-    return ChatProfile(
+    return Profile(
         name=str(name),
         email=profile.get("email") or None,
         timezone=user.get("tz") or None,

@@ -162,8 +162,15 @@ async def start_teams(
     adapter = CloudAdapter(authentication)
     adapter.on_turn_error = _on_turn_error
     outbox = Outbox(adapter, settings.app_id, timer=timing.timer)
-    messenger = TeamsMessenger(outbox, chat.storage, chat.clock, chat.base_url, timing)
-    members = TeamsChannelMembers(outbox, chat.storage, chat.clock)
+    messenger = TeamsMessenger(
+        outbox,
+        chat.ports.people,
+        chat.addresses,
+        clock=chat.clock,
+        base_url=chat.base_url,
+        timing=timing,
+    )
+    members = TeamsChannelMembers(outbox, chat.scheduler, chat.addresses, chat.clock)
     turns = Turns(chat, outbox, messenger, channel_members=members, timing=timing)
     endpoint = TeamsEndpoint(
         settings=settings,

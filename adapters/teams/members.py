@@ -20,9 +20,8 @@ from adapters.teams import translate
 from adapters.teams.messenger import DeliveryFailed, Outbox
 from adapters.teams.translate import Account, JsonDict
 from core.people import ChatIdentity, CrowdedChannel, Person, Platform, ProgramId
-from core.ports import Clock
-from storage.repositories.people import ChatProfile
-from storage.store import Storage
+from core.ports import ChatAddresses, Clock
+from core.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +31,12 @@ REMEMBERED_ROSTERS = 50_000
 
 
 class TeamsChannelMembers:
-    def __init__(self, outbox: Outbox, storage: Storage, clock: Clock) -> None:
+    def __init__(
+        self, outbox: Outbox, scheduler: Scheduler, addresses: ChatAddresses, clock: Clock
+    ) -> None:
         self._outbox = outbox
-        self._storage = storage
+        self._scheduler = scheduler
+        self._addresses = addresses
         self._clock = clock
         self._rosters: dict[tuple[str, str], str] = {}
 
@@ -53,7 +55,7 @@ class TeamsChannelMembers:
     ) -> Sequence[Person] | CrowdedChannel | None:
         """The people on the channel's roster; None when there is no reference to read it
         with, or Teams refuses (the bot is not in that team any more, say)."""
-        reference = await self._storage.conversations.get(program, translate.channel_key(channel))
+        reference = await self._addresses.get(program, translate.channel_key(channel))
         if reference is None:
             log.info("no reference for a channel of %s: its members not listed", program)
             return None
@@ -93,21 +95,14 @@ class TeamsChannelMembers:
         self, program: ProgramId, reference: Mapping[str, Any], account: Account, member: JsonDict
     ) -> Person:
         """The person behind a roster entry, created or refreshed, and reachable privately."""
-        people = self._storage.people
         email = translate.member_profile(member)[0]
-        known = await people.by_chat_user(program, account.stable_id)
-        name = account.name or (known.name if known else "") or "Teams user"
-        if known is not None and known.name == name and (not email or known.email == email):
-            person = known
-        else:
-            tenant = program.partition(":")[2]
-            identity = ChatIdentity(Platform.TEAMS, tenant, account.stable_id)
-            handle = email.split("@", 1)[0] if email else None
-            person = await people.remember(
-                program, identity, ChatProfile(name, email, None, handle)
-            )
-        conversations = self._storage.conversations
-        if await conversations.get(program, account.stable_id) is None:
+        tenant = program.partition(":")[2]
+        identity = ChatIdentity(Platform.TEAMS, tenant, account.stable_id)
+        known = await self._scheduler.identify(identity, None)
+        person = await self._scheduler.identify(
+            identity, translate.profile(account, email, None, known)
+        )
+        if await self._addresses.get(program, account.stable_id) is None:
             address = translate.roster_address(reference, account)
-            await conversations.save(program, account.stable_id, address, self._clock.now())
+            await self._addresses.save(program, account.stable_id, address, self._clock.now())
         return person

@@ -33,9 +33,8 @@ from adapters.teams import cards, translate
 from adapters.teams.timing import MonotonicTimer, TeamsTiming, Timer
 from adapters.teams.translate import JsonDict
 from core.people import PersonId, Platform, ProgramId, identity_in
-from core.ports import Clock
+from core.ports import ChatAddresses, Clock, People
 from core.views import MessageUpdate, PollView, View
-from storage.store import Storage
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -322,14 +321,17 @@ class TeamsMessenger:
     def __init__(
         self,
         outbox: Outbox,
-        storage: Storage,
+        people: People,
+        addresses: ChatAddresses,
+        *,
         clock: Clock,
         base_url: str,
         timing: TeamsTiming | None = None,
     ) -> None:
         timing = timing or TeamsTiming()
         self._outbox = outbox
-        self._storage = storage
+        self._people = people
+        self._addresses = addresses
         self._clock = clock
         self._base_url = base_url
         self.updates: Coalescer[tuple[Mapping[str, str], View]] = Coalescer(
@@ -389,24 +391,22 @@ class TeamsMessenger:
 
     async def person(self, program: ProgramId, user_id: str) -> PersonId | None:
         """The person Pairtime knows as ``user_id`` (a Teams stable id) in ``program``."""
-        found = await self._storage.people.by_chat_user(program, user_id)
+        found = await self._people.by_chat_user(program, user_id)
         return found.id if found is not None else None
 
     async def send(self, program: ProgramId, person: PersonId, view: View) -> bool:
         """Write to ``person`` privately; False when Pairtime has no way to reach them."""
-        identity = identity_in(program, await self._storage.people.identities(person))
+        identity = identity_in(program, await self._people.identities(person))
         if identity is None or identity.platform is not Platform.TEAMS:
             log.info("no Teams identity to write to in %s", program)
             return False
-        reference = await self._storage.conversations.get(program, identity.user_id)
+        reference = await self._addresses.get(program, identity.user_id)
         if reference is None:
             log.info("no conversation reference yet for a person in %s", program)
             return False
         if not translate.has_conversation(reference):
             reference = await self._outbox.open_personal(reference)
-            await self._storage.conversations.save(
-                program, identity.user_id, reference, self._clock.now()
-            )
+            await self._addresses.save(program, identity.user_id, reference, self._clock.now())
         options = cards.CardOptions(
             self._base_url,
             private=True,

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.people import ChatIdentity, Platform, ProgramId, program_of
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId, program_of
 
 JsonDict = dict[str, Any]
 
@@ -467,6 +467,13 @@ def card_response(card: JsonDict) -> JsonDict:
 def message_response(text: str) -> JsonDict:
     """The invoke response that leaves the card as it is and shows ``text`` to the clicker."""
     return {"statusCode": 200, "type": MESSAGE_RESPONSE_TYPE, "value": text}
+
+
+def profile(account: Account, email: str | None, zone: str | None, known: Person | None) -> Profile:
+    """What Teams says about ``account`` (the name it sent, else the one known); the
+    handle people may type is the email's local part."""
+    name = account.name or (known.name if known else "") or "Teams user"
+    return Profile(name, email, zone, email.split("@", 1)[0] if email else None)
 
 
 def member_profile(member: Mapping[str, Any]) -> tuple[str | None, str | None]:

@@ -16,13 +16,13 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from adapters.chat import Deduplicator, deliver
 from adapters.teams import cards, translate
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
 from adapters.teams.translate import Incoming, JsonDict
 from core.people import PersonId, ProgramId
+from core.ports import ChatAddresses
 from core.views import MessageUpdate, Notice, Outcome, Tone, View
 
 log = logging.getLogger(__name__)
@@ -34,19 +34,13 @@ NOT_POSTED = (
 )
 
 
-class References(Protocol):
-    """Stored conversation references (``storage.conversations``)."""
-
-    async def get(self, program: ProgramId, user_id: str) -> dict[str, Any] | None: ...
-
-
 @dataclass(frozen=True)
 class Conversation:
     """The activity someone sent, and what answering in its conversation takes."""
 
     incoming: Incoming
     outbox: Outbox
-    references: References
+    references: ChatAddresses
     seen: Deduplicator
     base_url: str
 

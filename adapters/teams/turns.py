@@ -40,7 +40,6 @@ from adapters.teams.transport import POSTED_ELSEWHERE, Conversation, LateTranspo
 from core.people import ChatIdentity, Person, Platform
 from core.scheduling import Context
 from core.views import ConnectPrompt, DirectMessage, Notice, Outcome, PollDraftView
-from storage.repositories.people import ChatProfile
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +76,7 @@ class Turns:
         self._timer = timing.timer
         self._budget = timing.budget
         self._work = BackgroundWork("Teams", limit=concurrency)
-        self._seen = Deduplicator(chat.storage.events, chat.clock)
-        self._programs: set[str] = set()
+        self._seen = Deduplicator(chat.events, chat.clock)
         self._roster: dict[tuple[str, str], tuple[float, JsonDict | None]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}
         self._addresses: dict[tuple[str, str], tuple[str, str]] = {}
@@ -309,11 +307,6 @@ class Turns:
 
     async def _context(self, incoming: Incoming) -> Context:
         program = incoming.program
-        if program not in self._programs:
-            await self._chat.storage.programs.ensure(
-                program, f"Microsoft Teams ({incoming.tenant})"
-            )
-            self._programs.add(program)
         person = await self._remember(incoming, incoming.sender, zone=incoming.local_timezone)
         await self._keep_address(incoming, incoming.sender)
         channel = translate.channel_of(incoming)
@@ -351,25 +344,15 @@ class Turns:
         return person
 
     async def _profile(self, incoming: Incoming, account: Account, *, zone: str | None) -> Person:
-        people = self._chat.storage.people
-        program = incoming.program
-        known = await people.by_chat_user(program, account.stable_id)
+        identity = ChatIdentity(Platform.TEAMS, incoming.tenant, account.stable_id)
+        known = await self._chat.scheduler.identify(identity, None)
         email = known.email if known else None
         if email is None:
             member = await self._roster_entry(incoming, account)
             email = translate.member_profile(member)[0] if member else None
-        name = account.name or (known.name if known else "") or "Teams user"
-        if (
-            known is not None
-            and known.name == name
-            and (zone is None or known.timezone == zone)
-            and known.email == email
-        ):
-            return known
-        identity = ChatIdentity(Platform.TEAMS, incoming.tenant, account.stable_id)
-        handle = email.split("@", 1)[0] if email else None
-        profile = ChatProfile(name, email, zone, handle)
-        return await people.remember(program, identity, profile)
+        return await self._chat.scheduler.identify(
+            identity, translate.profile(account, email, zone, known)
+        )
 
     async def _mentioned(self, incoming: Incoming) -> dict[str, str]:
         """The stable ids of the people mentioned, each remembered (so that "find a time
@@ -405,7 +388,7 @@ class Turns:
         """Store how to reach ``account`` privately: their personal chat when they speak in
         it, else (once) their address for opening one."""
         program = incoming.program
-        conversations = self._chat.storage.conversations
+        conversations = self._chat.addresses
         key = (program, account.stable_id)
         private = incoming.private and account.id == incoming.sender.id
         if private:
@@ -431,7 +414,7 @@ class Turns:
         if self._channels.get(key) == signature:
             return
         reference = translate.channel_reference(incoming)
-        await self._chat.storage.conversations.save(
+        await self._chat.addresses.save(
             incoming.program, translate.channel_key(channel), reference, self._chat.clock.now()
         )
         self._channels[key] = signature
@@ -444,7 +427,7 @@ class Turns:
         return Conversation(
             incoming,
             self._outbox,
-            self._chat.storage.conversations,
+            self._chat.addresses,
             self._seen,
             self._chat.base_url,
         )

@@ -30,14 +30,12 @@ from aiohttp import web
 from adapters.chat import ChatContext, ChatEndpoint, deliver
 from adapters.web import conversations as talk
 from adapters.web.conversations import Conversations, Message
-from adapters.web.page import DIRECT, Circle, Member, Role, Roster, page
+from adapters.web.page import DIRECT, page
 from adapters.web.program import DEMO_PASSWORD, PROGRAM, identity
 from adapters.web.render import Viewer, message, render, said
-from core.calendars import ConnectionStatus
 from core.people import CrowdedChannel, Person, PersonId, ProgramId, identity_in
 from core.ports import ChannelMembers, Messenger
 from core.scheduling import Context
-from core.scheduling.context import zone_of
 from core.views import MessageUpdate, Notice, Outcome, Tone, View
 
 log = logging.getLogger(__name__)
@@ -116,7 +114,7 @@ class WebTransport:
         )
 
     async def direct(self, person: PersonId, view: View) -> None:
-        found = identity_in(PROGRAM, await self._chat.storage.people.identities(person))
+        found = identity_in(PROGRAM, await self._chat.ports.people.identities(person))
         if found is None:
             log.info("person %s has no playground identity; message not shown", person)
             return
@@ -224,7 +222,7 @@ class WebPlayground:
     # ------------------------------------------------------------ the page
 
     async def _page(self, request: web.Request) -> web.StreamResponse:
-        roster = await self._roster()
+        roster = await self._chat.scheduler.roster(PROGRAM)
         text = page(
             roster,
             person=request.query.get("as"),
@@ -237,57 +235,6 @@ class WebPlayground:
         if name not in STATIC_FILES:
             return _error(404, "Not here.")
         return web.FileResponse(STATIC / name, headers={"Cache-Control": "no-cache"})
-
-    async def _roster(self) -> Roster:
-        storage = self._chat.storage
-        settings = await storage.programs.settings(PROGRAM)
-        listed = await storage.people.list_program(PROGRAM)
-        user_of = {person.id: user_id for person, user_id in listed}
-        pairs = await storage.pairings.all(PROGRAM)
-        mentors = {mentor.id for mentor, _ in pairs}
-        mentees = {mentee.id for _, mentee in pairs}
-        connections = await storage.connections.summaries(list(user_of))
-        channels: dict[PersonId, list[str]] = {}
-        circles: dict[str, tuple[str, list[PersonId]]] = {}
-        for person, _ in listed:
-            for group in await storage.groups.groups_of(PROGRAM, person.id):
-                if group.channel:
-                    channels.setdefault(person.id, []).append(group.channel)
-                    circles.setdefault(group.channel, (group.name, list(group.members)))
-        members = tuple(
-            Member(
-                user_id=user_id,
-                name=person.name,
-                zone=zone_of(person.timezone, settings.default_timezone),
-                role=Role.MENTOR
-                if person.id in mentors
-                else Role.MENTEE
-                if person.id in mentees
-                else Role.CIRCLE,
-                channels=tuple(channels.get(person.id, ())),
-                email=person.email,
-                connected=person.id in connections
-                and connections[person.id].status is ConnectionStatus.CONNECTED,
-            )
-            for person, user_id in listed
-        )
-        by_name = [person.id for person, _ in listed]  # list_program orders by name
-        return Roster(
-            members=members,
-            pairs=tuple(
-                (user_of[mentor.id], user_of[mentee.id])
-                for mentor, mentee in pairs
-                if mentor.id in user_of and mentee.id in user_of
-            ),
-            circles=tuple(
-                Circle(
-                    channel,
-                    name,
-                    tuple(user_of[p] for p in sorted(people, key=by_name.index) if p in user_of),
-                )
-                for channel, (name, people) in circles.items()
-            ),
-        )
 
     # ------------------------------------------------------------ the API
 
@@ -376,7 +323,7 @@ class WebPlayground:
     async def _speaker(self, user_id: object, place: object) -> Speaker:
         if not isinstance(user_id, str) or not user_id:
             raise Refused(400, "Say who you are: person.")
-        person = await self._chat.storage.people.by_chat_user(PROGRAM, user_id)
+        person = await self._chat.scheduler.identify(identity(user_id), None)
         if person is None:
             raise Refused(404, "There is no such person in the demo program.")
         if place in (None, "", DIRECT):
@@ -384,7 +331,7 @@ class WebPlayground:
             return Speaker(ctx, user_id, talk.direct(user_id))
         if (
             not isinstance(place, str)
-            or await self._chat.storage.groups.by_channel(PROGRAM, place) is None
+            or await self._chat.ports.groups.by_channel(PROGRAM, place) is None
         ):
             raise Refused(404, "There is no such channel in the demo program.")
         ctx = await self._chat.scheduler.context(
@@ -393,7 +340,7 @@ class WebPlayground:
         return Speaker(ctx, user_id, talk.channel(place))
 
     async def _channels(self, speaker: Speaker) -> list[str]:
-        groups = await self._chat.storage.groups.groups_of(PROGRAM, speaker.ctx.person.id)
+        groups = await self._chat.ports.groups.groups_of(PROGRAM, speaker.ctx.person.id)
         return [group.channel for group in groups if group.channel]
 
     def _html(self, shown: Message, viewer: Viewer, in_channel: bool) -> str:

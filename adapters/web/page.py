@@ -7,49 +7,12 @@ the instructions stay true after ``pairtime demo reset`` or any change.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from enum import StrEnum
 from html import escape
-from zoneinfo import ZoneInfo
 
 from adapters.web.render import zone_name
-
-
-class Role(StrEnum):
-    MENTOR = "mentor"
-    MENTEE = "mentee"
-    CIRCLE = "circle"
-
+from core.scheduling.directory import Member, Role, Roster
 
 GROUP_LABELS = {Role.MENTOR: "Mentors", Role.MENTEE: "Mentees", Role.CIRCLE: "Circle members"}
-
-
-@dataclass(frozen=True, slots=True)
-class Member:
-    user_id: str
-    name: str
-    zone: ZoneInfo
-    role: Role
-    channels: tuple[str, ...]
-    email: str | None
-    connected: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Circle:
-    channel: str
-    name: str
-    members: tuple[str, ...]  # user ids, by name
-
-
-@dataclass(frozen=True, slots=True)
-class Roster:
-    members: tuple[Member, ...]  # by name
-    pairs: tuple[tuple[str, str], ...]  # (mentor, mentee) user ids
-    circles: tuple[Circle, ...]
-
-    def member(self, user_id: str) -> Member | None:
-        return next((m for m in self.members if m.user_id == user_id), None)
 
 
 DIRECT = "dm"  # the conversation with Pairtime, in the page's address and API

@@ -20,6 +20,7 @@ from core.views import (
     Tone,
 )
 
+NOT_CONNECTED = "Your calendar is not connected."
 PRIVATELY = "Say “connect my calendar” to me in a private chat to connect yours."
 MISSES_ALL_DAY = (
     "It was connected before I read all-day events, so I can't see events marked free, "
@@ -105,7 +106,9 @@ async def status(ports: Ports, ctx: Context) -> Outcome:
     return Outcome(await status_view(ports, ctx))
 
 
-async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
+async def status_view(ports: Ports, ctx: Context, *, links: bool = True) -> ConnectionStatusView:
+    """The speaker's calendar status; connect links only in private and with ``links``."""
+    links = links and ctx.private
     connection = await ports.connections.get(ctx.person.id)
     disconnect_button = Button(
         "Disconnect", ports.actions.seal(Disconnect(ctx.person.id)), ButtonStyle.DANGER
@@ -113,16 +116,18 @@ async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
     if connection is None:
         if not ctx.private:
             return ConnectionStatusView(f"Your calendar is not connected. {PRIVATELY}", None)
+        if not links:
+            return ConnectionStatusView(NOT_CONNECTED, None)
         prompt = await connect_prompt(ports, ctx, None)
         return ConnectionStatusView(
-            "Your calendar is not connected.",
+            NOT_CONNECTED,
             None,
             connect=prompt if isinstance(prompt, ConnectPrompt) else None,
         )
     label = connection.provider.label
     account = f" ({connection.account})" if connection.account else ""
     if connection.status is not ConnectionStatus.CONNECTED:
-        again = await connect_prompt(ports, ctx, connection.provider) if ctx.private else None
+        again = await connect_prompt(ports, ctx, connection.provider) if links else None
         text = (
             f"Your {label} calendar{account} can't be read: {KEY_MISSING}, or you can connect "
             "it again."
@@ -138,7 +143,7 @@ async def status_view(ports: Ports, ctx: Context) -> ConnectionStatusView:
             disconnect=disconnect_button,
         )
     if connection.misses_free_events:
-        again = await connect_prompt(ports, ctx, connection.provider) if ctx.private else None
+        again = await connect_prompt(ports, ctx, connection.provider) if links else None
         return ConnectionStatusView(
             f"Your {label} calendar{account} is connected. {MISSES_ALL_DAY}",
             connection.provider,

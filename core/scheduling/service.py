@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import assert_never
+from typing import assert_never, overload
 
 from core.actions import (
     Action,
@@ -26,10 +26,21 @@ from core.actions import (
 )
 from core.commands import Command, Intent, Provider
 from core.parsing import parse
-from core.people import ChatIdentity, Person, PersonId, ProgramId
-from core.scheduling import booking, connections, find_time, info, polls
+from core.people import (
+    ChatIdentity,
+    Person,
+    PersonId,
+    Profile,
+    ProgramId,
+    program_name,
+    program_of,
+)
+from core.scheduling import booking, connections, directory, find_time, info, polls
 from core.scheduling.context import Context, Ports, zone_of
-from core.views import Invitation, Notice, Outcome, Tone
+from core.scheduling.directory import Roster
+from core.scheduling.home import home_view
+from core.scheduling.identity import identify
+from core.views import HomeView, Invitation, Notice, Outcome, Tone
 
 STALE_BUTTON = "That button has expired or isn't valid any more. Ask me again for fresh options."
 NOT_YOURS = "That button was meant for someone else."
@@ -38,6 +49,7 @@ NOT_YOURS = "That button was meant for someone else."
 class Scheduler:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
+        self._programs: set[ProgramId] = set()  # created already, as far as this process knows
 
     async def context(
         self,
@@ -66,6 +78,29 @@ class Scheduler:
             private=private,
             channel=channel,
         )
+
+    @overload
+    async def identify(self, identity: ChatIdentity, profile: Profile) -> Person: ...
+
+    @overload
+    async def identify(self, identity: ChatIdentity, profile: None) -> Person | None: ...
+
+    async def identify(self, identity: ChatIdentity, profile: Profile | None) -> Person | None:
+        """The person speaking as ``identity`` (see :mod:`core.scheduling.identity`); their
+        program is created on its first contact with this process."""
+        program = program_of(identity)
+        if program not in self._programs:
+            await self.ports.programs.ensure(program, program_name(identity))
+            self._programs.add(program)
+        return await identify(self.ports, identity, profile)
+
+    async def roster(self, program: ProgramId) -> Roster:
+        """Who is in ``program``: people, roles, circles, calendars (see ``directory``)."""
+        return await directory.roster(self.ports, program)
+
+    async def home(self, ctx: Context) -> HomeView:
+        """The speaker's home: calendar, next meetings, partners, help (and rules)."""
+        return await home_view(self.ports, ctx)
 
     async def handle_text(
         self, ctx: Context, text: str, *, bot_user_id: str | None = None

@@ -43,24 +43,25 @@ class SqlConversationReferences:
         self._db = database
 
     async def save(
-        self, program: ProgramId, user_id: str, reference: dict[str, Any], now: datetime
+        self, program: ProgramId, key: str, address: dict[str, Any], now: datetime
     ) -> None:
+        """Where to reach ``key`` (a person's Teams id, or ``channel:{id}``) in ``program``."""
         statement = (
             insert(self._db, models.ConversationReference)
-            .values(program_id=program, user_id=user_id, reference=reference, updated_at=now)
+            .values(program_id=program, user_id=key, reference=address, updated_at=now)
             .on_conflict_do_update(
                 index_elements=["program_id", "user_id"],
-                set_={"reference": reference, "updated_at": now},
+                set_={"reference": address, "updated_at": now},
             )
         )
         async with self._db.transaction() as session:
             await session.execute(statement)
 
-    async def get(self, program: ProgramId, user_id: str) -> dict[str, Any] | None:
+    async def get(self, program: ProgramId, key: str) -> dict[str, Any] | None:
         async with self._db.reading() as session:
             return await session.scalar(
                 select(models.ConversationReference.reference).where(
                     models.ConversationReference.program_id == program,
-                    models.ConversationReference.user_id == user_id,
+                    models.ConversationReference.user_id == key,
                 )
             )

@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from core.people import ChatIdentity, Person, PersonId, Platform, ProgramId
+from core.people import ChatIdentity, Person, PersonId, Platform, Profile, ProgramId
 from storage import models
 from storage.database import Database
-
-
-@dataclass(frozen=True, slots=True)
-class ChatProfile:
-    """What a chat platform tells us about a user; any field may be missing."""
-
-    name: str
-    email: str | None = None
-    timezone: str | None = None
-    handle: str | None = None
 
 
 class SqlPeople:
@@ -112,7 +101,7 @@ class SqlPeople:
         return _person(person)
 
     async def remember(
-        self, program: ProgramId, identity: ChatIdentity, profile: ChatProfile
+        self, program: ProgramId, identity: ChatIdentity, profile: Profile
     ) -> Person:
         """The person behind ``identity``, created or refreshed from the chat ``profile``.
 
@@ -129,7 +118,7 @@ class SqlPeople:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _remember(
-        self, program: ProgramId, identity: ChatIdentity, profile: ChatProfile
+        self, program: ProgramId, identity: ChatIdentity, profile: Profile
     ) -> Person:
         now = datetime.now(UTC)
         async with self._db.transaction() as session:
@@ -184,7 +173,7 @@ class SqlPeople:
 
 
 def _identity(
-    program: ProgramId, identity: ChatIdentity, profile: ChatProfile, person_id: str
+    program: ProgramId, identity: ChatIdentity, profile: Profile, person_id: str
 ) -> models.ChatIdentity:
     return models.ChatIdentity(
         program_id=program,

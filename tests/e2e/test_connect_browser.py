@@ -24,10 +24,9 @@ from bot.bootstrap import prepare_database
 from bot.server import SERVICES_KEY, build_app
 from bot.settings import load_settings
 from core.commands import Provider
-from core.people import ChatIdentity, Platform, ProgramId
+from core.people import ChatIdentity, Platform, Profile, ProgramId
 from core.secret import Secret
 from storage.crypto import generate_key
-from storage.repositories.people import ChatProfile
 from storage.store import Storage
 from tests.e2e.test_playground_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.fakes.microsoft import FakeMicrosoft
@@ -58,7 +57,7 @@ class World:
     async def link(self, user: str, name: str) -> str:
         await self.storage.programs.ensure(PROGRAM, "Program")
         identity = ChatIdentity(Platform.TEAMS, "contoso", user)
-        person = await self.storage.people.remember(PROGRAM, identity, ChatProfile(name))
+        person = await self.storage.people.remember(PROGRAM, identity, Profile(name))
         return await self.app[SERVICES_KEY].links.link(identity, person.id, Provider.MICROSOFT)
 
 

@@ -25,12 +25,11 @@ from bot.settings import load_settings
 from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes, ConnectionStatus, NeedsReconnect, Unreadable
 from core.commands import Provider
-from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.secret import Secret
 from core.time import Interval, local_day
 from core.views import ConnectionStatusView, ConnectPrompt, Notice, SlotPicker
 from storage.crypto import Vault, generate_key
-from storage.repositories.people import ChatProfile
 from tests.fakes.google import EVENTS_OWNED_READONLY_SCOPE, FREEBUSY_SCOPE, FakeGoogle
 from tests.fakes.google_events import GoogleEvent
 from tests.fakes.server import running
@@ -54,7 +53,7 @@ class World:
         identity = ChatIdentity(Platform.SLACK, "T1", user)
         await self.running.storage.programs.ensure(PROGRAM, "Program")
         return await self.running.storage.people.remember(
-            PROGRAM, identity, ChatProfile(name)
+            PROGRAM, identity, Profile(name)
         ), identity
 
     def local(self, url: str) -> str:

@@ -17,11 +17,10 @@ from adapters.calendars.config import CalendarSettings
 from bot.settings import load_settings
 from core.calendars import BusyTimes, ConnectionStatus
 from core.commands import Provider
-from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.program import ProgramSettings
 from core.time import Interval
 from core.views import ConnectionStatusView, Notice
-from storage.repositories.people import ChatProfile
 from tests.caldav_server import add_calendar, radicale_server
 from tests.memory import FixedClock, RecordingMessenger
 from tests.support import AppUnderTest, running_app
@@ -58,7 +57,7 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[AppUnderTest, RecordingMess
 
 async def ana(running: AppUnderTest) -> Person:
     await running.storage.programs.ensure(PROGRAM, "Program")
-    return await running.storage.people.remember(PROGRAM, IDENTITY, ChatProfile("Ana Lima"))
+    return await running.storage.people.remember(PROGRAM, IDENTITY, Profile("Ana Lima"))
 
 
 def browser() -> aiohttp.ClientSession:
@@ -220,7 +219,7 @@ async def test_two_links_open_in_one_browser_both_connect(app):
     running, _, _ = app
     first = await ana(running)
     ben_identity = ChatIdentity(Platform.SLACK, "T1", "UBEN")
-    ben = await running.storage.people.remember(PROGRAM, ben_identity, ChatProfile("Ben Okafor"))
+    ben = await running.storage.people.remember(PROGRAM, ben_identity, Profile("Ben Okafor"))
     links = [
         await running.services.links.link(IDENTITY, first.id, Provider.ICLOUD),
         await running.services.links.link(ben_identity, ben.id, Provider.ICLOUD),

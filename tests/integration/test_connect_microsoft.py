@@ -26,10 +26,9 @@ from bot.settings import load_settings
 from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes, NeedsReconnect, Unreadable
 from core.commands import Provider
-from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.secret import Secret
 from core.time import Interval, local_day
-from storage.repositories.people import ChatProfile
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post, trusting_session
 from tests.fakes.server import TestCertificate, running
 from tests.memory import RecordingMessenger
@@ -57,7 +56,7 @@ class World:
     async def person(self, user: str, name: str) -> tuple[Person, ChatIdentity]:
         identity = ChatIdentity(Platform.TEAMS, "contoso", user)
         await self.running.storage.programs.ensure(PROGRAM, "Program")
-        profile = ChatProfile(name, timezone="Europe/London")
+        profile = Profile(name, timezone="Europe/London")
         return await self.running.storage.people.remember(PROGRAM, identity, profile), identity
 
     def browser(self) -> aiohttp.ClientSession:

@@ -24,11 +24,10 @@ from bot.demo import CIRCLE_CHANNEL, PAIRS, PEOPLE, reset_demo, running_caldav
 from bot.settings import load_settings
 from core.availability import BusyStatus
 from core.calendars import BusyTimes
-from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.secret import Secret
 from core.time import Interval, local_day
 from storage.crypto import generate_key
-from storage.repositories.people import ChatProfile
 from storage.store import Storage
 from tests.caldav_server import principal
 from tests.support import AppUnderTest, running_app
@@ -414,12 +413,12 @@ async def test_reset_restores_the_demo_and_keeps_what_other_programs_need(tmp_pa
         assert len(await storage.meetings.upcoming(sam.id, datetime.now(UTC))) == 1
         await storage.connections.remove(maria.id)
         extra = await storage.people.remember(
-            PROGRAM, ChatIdentity(Platform.WEB, "demo", "zed"), ChatProfile("Zed Only Here")
+            PROGRAM, ChatIdentity(Platform.WEB, "demo", "zed"), Profile("Zed Only Here")
         )
         # Sam is also known in a Slack workspace (same email): he must outlive the reset.
         await storage.programs.ensure(SLACK, "Elsewhere")
         await storage.people.remember(
-            SLACK, ChatIdentity(Platform.SLACK, "T1", "USAM"), ChatProfile("Sam", sam.email)
+            SLACK, ChatIdentity(Platform.SLACK, "T1", "USAM"), Profile("Sam", sam.email)
         )
         stray = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:stray\r\n"
         stray += "DTSTAMP:20261101T000000Z\r\nDTSTART:20261201T100000Z\r\n"

@@ -27,10 +27,9 @@ from adapters.calendars import google
 from adapters.calendars.config import CalendarSettings
 from bot.server import tick
 from core.commands import Provider
-from core.people import ChatIdentity, PersonId, Platform, ProgramId
+from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
 from core.secret import Secret
 from core.time import Interval, local_day
-from storage.repositories.people import ChatProfile
 from tests.adapters.slack.harness import (
     MENTEE,
     MENTOR,
@@ -132,12 +131,12 @@ async def maria_connects(world: SlackWorld, services: Calendars, provider: Provi
     maria = await storage.people.remember(
         PROGRAM,
         ChatIdentity(Platform.SLACK, "T0PAIRTIME", MENTEE),
-        ChatProfile("Maria Lopez", timezone="Europe/Madrid"),
+        Profile("Maria Lopez", timezone="Europe/Madrid"),
     )
     alex = await storage.people.remember(
         PROGRAM,
         ChatIdentity(Platform.SLACK, "T0PAIRTIME", MENTOR),
-        ChatProfile("Alex Kim", timezone="America/New_York"),
+        Profile("Alex Kim", timezone="America/New_York"),
     )
     await storage.pairings.pair(PROGRAM, alex.id, maria.id)
     if provider is Provider.GOOGLE:

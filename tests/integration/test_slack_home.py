@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.people import ChatIdentity, Person, Platform, ProgramId
-from storage.repositories.people import ChatProfile
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from tests.adapters.slack.harness import (
     MENTEE,
     MENTOR,
@@ -24,7 +23,7 @@ async def person(world: SlackWorld, user_id: str, name: str) -> Person:
     storage = world.running.storage
     await storage.programs.ensure(PROGRAM, "Pairtime Test")
     identity = ChatIdentity(Platform.SLACK, "T0PAIRTIME", user_id)
-    return await storage.people.remember(PROGRAM, identity, ChatProfile(name))
+    return await storage.people.remember(PROGRAM, identity, Profile(name))
 
 
 async def pair(world: SlackWorld) -> tuple[Person, Person]:

@@ -11,9 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import text
 
-from core.people import ChatIdentity, Platform, ProgramId
+from core.people import ChatIdentity, Platform, Profile, ProgramId
 from core.views import DirectMessage, Notice, Outcome
-from storage.repositories.people import ChatProfile
 from tests.adapters.slack.harness import SlackWorld, slack_world
 from tests.fakes import slack_requests as sr
 from tests.fakes.slack import FakeSlack
@@ -115,7 +114,7 @@ async def test_messages_pairtime_sends_first_use_the_workspaces_installation(tmp
         storage = world.running.storage
         await storage.programs.ensure(program, "Installed")
         person = await storage.people.remember(
-            program, ChatIdentity(Platform.SLACK, TEAM, USER), ChatProfile("Ines Duarte")
+            program, ChatIdentity(Platform.SLACK, TEAM, USER), Profile("Ines Duarte")
         )
 
         await world.running.services.messengers.deliver(

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from core.people import ChatIdentity, Platform, ProgramId
-from storage.repositories.people import ChatProfile
+from core.people import ChatIdentity, Platform, Profile, ProgramId
 from tests.adapters.slack.harness import (
     CHANNEL,
     MENTEE,
@@ -100,7 +99,7 @@ async def test_a_poll_asked_for_in_a_dm_is_posted_in_the_circles_channel(tmp_pat
         await storage.programs.ensure(program, "Pairtime Test")
         members = [
             await storage.people.remember(
-                program, ChatIdentity(Platform.SLACK, "T0PAIRTIME", user), ChatProfile(name)
+                program, ChatIdentity(Platform.SLACK, "T0PAIRTIME", user), Profile(name)
             )
             for user, name in ((MENTOR, "Alex Kim"), (MENTEE, "Maria Lopez"), (STRANGER, "Sam"))
         ]

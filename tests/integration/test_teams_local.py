@@ -43,7 +43,8 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
     services = teams.running.services
     chat = ChatContext(
         services.scheduler,
-        teams.running.storage,
+        teams.running.storage.events,
+        teams.running.storage.conversations,
         services.clock,
         "http://127.0.0.1:3978",
         services.http,

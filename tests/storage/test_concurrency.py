@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.meetings import Meeting, SlotOffer
-from core.people import ChatIdentity, Platform, ProgramId
+from core.people import ChatIdentity, Platform, Profile, ProgramId
 from core.polls import Choice, Poll, PollOption, tally
 from core.time import Interval
 from storage.database import Database
-from storage.repositories.people import ChatProfile
 from storage.store import Storage
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
@@ -43,7 +42,7 @@ async def test_a_thousand_concurrent_votes_end_in_the_exact_tally(
     await storage.programs.ensure(PROGRAM, "Program")
     people = [
         await storage.people.remember(
-            PROGRAM, ChatIdentity(Platform.SLACK, "T1", f"U{i}"), ChatProfile(f"Voter {i}")
+            PROGRAM, ChatIdentity(Platform.SLACK, "T1", f"U{i}"), Profile(f"Voter {i}")
         )
         for i in range(50)
     ]
@@ -111,10 +110,10 @@ async def test_fifty_concurrent_bookings_of_one_offer_make_one_meeting(
 ):
     await storage.programs.ensure(PROGRAM, "Program")
     ana = await storage.people.remember(
-        PROGRAM, ChatIdentity(Platform.SLACK, "T1", "UA"), ChatProfile("Ana")
+        PROGRAM, ChatIdentity(Platform.SLACK, "T1", "UA"), Profile("Ana")
     )
     ben = await storage.people.remember(
-        PROGRAM, ChatIdentity(Platform.SLACK, "T1", "UB"), ChatProfile("Ben")
+        PROGRAM, ChatIdentity(Platform.SLACK, "T1", "UB"), Profile("Ben")
     )
     slot = Interval(NOW + timedelta(days=1), NOW + timedelta(days=1, minutes=30))
     await storage.offers.add(

@@ -12,11 +12,10 @@ from sqlalchemy import select, text
 
 from core.calendars import ConnectionStatus
 from core.commands import Provider
-from core.people import ChatIdentity, PersonId, Platform, ProgramId
+from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
 from storage import models
 from storage.crypto import SecretUnavailable, Vault, development_keys, generate_key
 from storage.database import Database
-from storage.repositories.people import ChatProfile
 from storage.rotation import rotate
 from storage.store import Storage
 
@@ -60,7 +59,7 @@ async def connected(storage: Storage, name: str, token: str) -> models.CalendarC
     program = ProgramId("slack:T1")
     await storage.programs.ensure(program, "Program")
     person = await storage.people.remember(
-        program, ChatIdentity(Platform.SLACK, "T1", f"U{name}"), ChatProfile(name)
+        program, ChatIdentity(Platform.SLACK, "T1", f"U{name}"), Profile(name)
     )
     await storage.connections.replace(
         person.id, Provider.GOOGLE, f"{name}@example.org", {"refresh_token": token}, NOW

@@ -13,13 +13,12 @@ from bot.chores import tidy
 from core.calendars import ConnectionStatus
 from core.commands import Provider, TimeOfDay
 from core.meetings import Meeting, MeetingStatus, SlotOffer
-from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, tally
 from core.program import ProgramSettings
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime, Interval
 from storage.repositories.connections import StateProblem, StateRejected
-from storage.repositories.people import ChatProfile
 from storage.store import Storage
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
@@ -33,7 +32,7 @@ async def person(storage: Storage, name: str, *, email: str | None = None, progr
     return await storage.people.remember(
         program,
         ChatIdentity(platform, program.split(":")[1], f"U{name.upper()}"),
-        ChatProfile(
+        Profile(
             name, email=email, timezone="Europe/London", handle=name.split(maxsplit=1)[0].lower()
         ),
     )
@@ -44,7 +43,7 @@ async def test_people_are_remembered_and_refreshed_from_their_chat_profile(stora
     again = await storage.people.remember(
         SLACK,
         ChatIdentity(Platform.SLACK, "T1", "UANA LIMA"),
-        ChatProfile("Ana L.", timezone="America/Sao_Paulo"),
+        Profile("Ana L.", timezone="America/Sao_Paulo"),
     )
     assert again.id == ana.id
     assert again.name == "Ana L."

@@ -91,3 +91,27 @@ def test_importing_core_loads_no_forbidden_library():
     loaded = set(json.loads(result.stdout))
     assert len(modules) > 3
     assert violations(loaded) == set()
+
+
+def test_chat_adapters_reach_storage_only_through_core_ports():
+    """Chat adapters translate and render: what they read or keep goes through core's ports
+    and use cases. Only Slack's installation store (bolt's own) is kept in our database."""
+    allowed = {"adapters/slack/installations.py", "adapters/slack/endpoint.py"}
+    chat = [ROOT / "adapters" / "chat.py"] + [
+        path
+        for platform in ("slack", "teams", "web")
+        for path in (ROOT / "adapters" / platform).rglob("*.py")
+    ]
+    problems = {}
+    for path in chat:
+        name = str(path.relative_to(ROOT))
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        found = {
+            imported
+            for imported in imported_modules(path.read_text(encoding="utf-8"), module)
+            if imported.split(".")[0] == "storage"
+        }
+        if found and name not in allowed:
+            problems[name] = sorted(found)
+    assert len(chat) > 20
+    assert problems == {}

@@ -17,12 +17,11 @@ from adapters.calendars.reader import CalendarReader, Read, Reading, ReadResult
 from core.availability import BusyInterval
 from core.calendars import BusyTimes, ConnectionStatus, NeedsReconnect, NotConnected, Unreadable
 from core.commands import Provider
-from core.people import ChatIdentity, Person, PersonId, Platform, ProgramId
+from core.people import ChatIdentity, Person, PersonId, Platform, Profile, ProgramId
 from core.time import Interval
 from storage import migrate
 from storage.crypto import generate_key
 from storage.repositories.connections import StoredConnection
-from storage.repositories.people import ChatProfile
 from storage.store import Storage
 from tests.memory import FixedClock
 
@@ -85,7 +84,7 @@ async def connected(storage: Storage, name: str, provider: Provider) -> Person:
     person = await storage.people.remember(
         program,
         ChatIdentity(Platform.SLACK, "T1", name),
-        ChatProfile(name, timezone="Europe/Paris"),
+        Profile(name, timezone="Europe/Paris"),
     )
     await storage.connections.replace(person.id, provider, f"{name}@x", {"token": name}, NOW)
     return person

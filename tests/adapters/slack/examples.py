@@ -37,9 +37,11 @@ from core.views import (
     Confirmation,
     ConnectionStatusView,
     ConnectPrompt,
+    HomeView,
     Invitation,
     LinkButton,
     Notice,
+    PartnerView,
     PollDraftView,
     PollOptionView,
     PollView,
@@ -48,6 +50,7 @@ from core.views import (
     SlotPicker,
     TimeInput,
     Tone,
+    UpcomingMeeting,
 )
 
 CODEC = ActionCodec([b"a test key that signs like production"])
@@ -249,9 +252,9 @@ def poll_draft() -> PollDraftView:
     )
 
 
-def home(*, admin: bool = True) -> render.Home:
+def home(*, admin: bool = True) -> HomeView:
     meetings = tuple(
-        render.UpcomingMeeting(
+        UpcomingMeeting(
             "Mentoring circle (8 people)",
             MONDAY + timedelta(days=i),
             MONDAY + timedelta(days=i, minutes=45),
@@ -260,9 +263,9 @@ def home(*, admin: bool = True) -> render.Home:
         for i in range(40)
     )
     partners = tuple(
-        render.Partner(NAMES[i % len(NAMES)], "your mentee", f"U0PARTNER{i:02d}") for i in range(30)
+        PartnerView(NAMES[i % len(NAMES)], "your mentee", f"U0PARTNER{i:02d}") for i in range(30)
     )
-    return render.Home(
+    return HomeView(
         zone=MADRID,
         status=status(reconnect=True),
         meetings=meetings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import aiohttp
@@ -14,11 +15,13 @@ from adapters.slack.config import SlackSettings
 from adapters.slack.messenger import Coalescer, web_client
 from adapters.slack.people import SlackPeople
 from bot.bootstrap import prepare_database
+from core.scheduling import Scheduler
 from core.secret import Secret
 from storage.crypto import generate_key
 from storage.store import Storage
 from tests.fakes.server import running
 from tests.fakes.slack import FakeSlack
+from tests.memory import World
 
 
 async def test_while_an_update_is_sent_only_the_newest_of_the_next_ones_follows():
@@ -68,9 +71,14 @@ async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
     await opened.close()
 
 
+def over(storage: Storage) -> Scheduler:
+    """Core's use cases with people and programs in ``storage`` (the rest in memory)."""
+    return Scheduler(replace(World().ports, people=storage.people, programs=storage.programs))
+
+
 async def test_a_profile_is_read_once_even_when_asked_for_at_once(slack_client, storage):
     slack, client = slack_client
-    people = SlackPeople(storage)
+    people = SlackPeople(over(storage))
 
     found = await asyncio.gather(*(people.lookup(client, "T1", "U0MARIA") for _ in range(20)))
 
@@ -89,7 +97,7 @@ async def test_a_profile_is_read_once_even_when_asked_for_at_once(slack_client, 
 
 async def test_bots_and_unknown_users_are_nobody_to_meet(slack_client, storage):
     slack, client = slack_client
-    people = SlackPeople(storage)
+    people = SlackPeople(over(storage))
 
     assert await people.lookup(client, "T1", "U0ROBOT") is None
     assert await people.lookup(client, "T1", "U0GHOST") is None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from adapters.web.page import Circle, Member, Role, Roster, page
+from adapters.web.page import page
+from core.scheduling.directory import Circle, Member, Role, Roster
 
 HOSTILE = '<b onmouseover="x">Eve</b>'
 

@@ -1,0 +1,48 @@
+"""A person's home: their calendar, their next meetings, their partners, how to ask.
+
+Slack shows it as the App Home tab; any chat surface can show the same view.
+"""
+
+from __future__ import annotations
+
+from core.people import identity_in
+from core.scheduling.connections import status_view
+from core.scheduling.context import Context, Ports
+from core.scheduling.info import help_view, settings_view
+from core.views import HomeView, PartnerView, UpcomingMeeting
+
+
+async def home_view(ports: Ports, ctx: Context) -> HomeView:
+    """The speaker's home. Its calendar status carries no connect links (they are
+    single-use): a surface offers a button that sends fresh ones instead."""
+    status = await status_view(ports, ctx, links=False)
+    meetings = await ports.meetings.upcoming(ctx.person.id, ports.clock.now())
+    everyone = sorted({p for m in meetings for p in m.participants})
+    names = await ports.people.many(everyone)
+    upcoming = tuple(
+        UpcomingMeeting(
+            m.title,
+            m.start,
+            m.end,
+            tuple(names[p].name for p in m.participants if p != ctx.person.id and p in names),
+        )
+        for m in meetings
+    )
+    partners: list[PartnerView] = []
+    for role, people in (
+        ("your mentee", await ports.pairings.mentees_of(ctx.program, ctx.person.id)),
+        ("your mentor", await ports.pairings.mentors_of(ctx.program, ctx.person.id)),
+    ):
+        for person in people:
+            identity = identity_in(ctx.program, await ports.people.identities(person.id))
+            partners.append(PartnerView(person.name, role, identity.user_id if identity else None))
+    admin = await ports.programs.is_admin(ctx.program, ctx.person.id)
+    rules = settings_view(await ports.programs.settings(ctx.program), can_edit=True)
+    return HomeView(
+        zone=ctx.zone,
+        status=status,
+        meetings=upcoming,
+        partners=tuple(partners),
+        help=help_view(),
+        rules=rules if admin else None,
+    )
