@@ -23,7 +23,8 @@ async def test_people_come_with_their_role_circles_and_calendar():
         ("Ben", Role.MENTEE, (), False),
         ("Cleo", Role.CIRCLE, ("C0CIRCLE",), False),
     ]
-    assert roster.member("UBEN") is not None
-    assert roster.member("UBEN").zone.key == "UTC"  # no zone of his own: the program's default
+    ben_listed = roster.member("UBEN")
+    assert ben_listed is not None
+    assert ben_listed.zone.key == "UTC"  # no zone of his own: the program's default
     assert roster.pairs == (("UANA", "UBEN"),)
     assert roster.circles == (Circle("C0CIRCLE", "Circle", ("UANA", "UCLEO")),)
