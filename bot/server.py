@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
@@ -98,8 +97,6 @@ SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
 TEAMS_PATHS = ("/api/messages",)
 WEB_PATHS = ("/", "/playground/{tail:.*}")
 CHAT_KEY = web.AppKey("chat_endpoints", dict)
-# Set once the poll clock's first tick (at start-up) has done what was due: tests wait on it.
-FIRST_TICK_KEY = web.AppKey("first_tick", asyncio.Event)
 
 
 def build_app(
@@ -161,19 +158,12 @@ def build_app(
                 services.messengers.register(Platform(name), endpoint.messenger)
                 services.channel_members.register(Platform(name), endpoint.channel_members)
             chores.register(services.worker, storage, services.clock)
+            chores.register_messages(services.worker, chores.messaging(services))
             await chores.start(storage, services.clock)
             services.worker.start()
-            first_tick = asyncio.Event()
-            app[FIRST_TICK_KEY] = first_tick
-            ticking = asyncio.create_task(
-                clockwork(services, first_tick), name="pairtime-clockwork"
-            )
             try:
                 yield
             finally:
-                ticking.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticking
                 # Before anything it uses closes: running jobs finish or are handed back.
                 await services.worker.close()
                 for endpoint in endpoints.values():
@@ -210,33 +200,6 @@ async def _start_chat(
 
         endpoints[Platform.WEB.value] = await start_web(chat)
     return endpoints
-
-
-TICK_SECONDS = 15
-
-
-async def clockwork(services: Services, first_tick: asyncio.Event | None = None) -> None:
-    """Poll deadlines and reminders, and requests to reconnect, at start-up and then every
-    few seconds.
-
-    At start-up first, so a deadline that passed while Pairtime was stopped is
-    handled at once. Several processes may tick: each close, reminder and request
-    is a conditional update in the database, so it happens once.
-    """
-    while True:
-        try:
-            await tick(services)
-        except Exception:  # one bad tick must not stop the clock
-            log.exception("the poll clock failed this time; it will try again")
-        if first_tick is not None:
-            first_tick.set()
-        await asyncio.sleep(TICK_SECONDS)
-
-
-async def tick(services: Services) -> None:
-    """One turn of the clock: what is due now, sent through each program's chat platform."""
-    for program, outcome in await services.scheduler.tick():
-        await services.messengers.deliver(program, outcome)
 
 
 def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

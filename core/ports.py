@@ -248,8 +248,9 @@ class Polls(Protocol):
         self, ref: str, *, deadline: datetime | None, required: Sequence[PersonId]
     ) -> None: ...
 
-    async def open(self, ref: str, now: datetime) -> bool:
-        """Draft to open; False when it was not a draft any more."""
+    async def open(self, ref: str, now: datetime, *, then: Sequence[NewJob] = ()) -> bool:
+        """Draft to open, and ``then`` enqueued in the same transaction (its deadline);
+        False, and nothing enqueued, when it was not a draft any more."""
         ...
 
     async def posted(self, ref: str, message: Mapping[str, str]) -> None: ...
@@ -270,12 +271,8 @@ class Polls(Protocol):
         """The poll's votes (only ``person``'s when given), by option then person."""
         ...
 
-    async def due(self, now: datetime) -> Sequence[Poll]:
-        """Open polls whose deadline has passed."""
-        ...
-
-    async def to_nudge(self, now: datetime) -> Sequence[tuple[Poll, PersonId]]:
-        """(poll, invitee) pairs whose one reminder is due: not voted, not yet nudged."""
+    async def unvoted(self, ref: str) -> Sequence[PersonId]:
+        """Invitees who have not voted and were not reminded yet."""
         ...
 
     async def nudged(self, ref: str, person: PersonId, now: datetime) -> bool:

@@ -40,6 +40,7 @@ class Storage:
 
     @classmethod
     def over(cls, database: Database, vault: Vault) -> Storage:
+        jobs = SqlJobs(database)
         return cls(
             database=database,
             vault=vault,
@@ -53,8 +54,8 @@ class Storage:
             connect_states=SqlConnectStates(database, vault),
             events=SqlEventLog(database),
             conversations=SqlConversationReferences(database),
-            polls=SqlPolls(database),
-            jobs=SqlJobs(database),
+            polls=SqlPolls(database, jobs),
+            jobs=jobs,
         )
 
     async def close(self) -> None:

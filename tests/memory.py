@@ -165,6 +165,43 @@ class MemoryChannelMembers:
 
 
 @dataclass
+class MemoryJobs:
+    """Jobs in memory, one per key, as storage keeps them (nothing runs them here)."""
+
+    jobs: dict[str, JobState] = field(default_factory=dict)
+
+    async def enqueue(self, job: NewJob, now: datetime, *, replace: bool = False) -> bool:
+        kept = self.jobs.get(job.key)
+        if kept is not None and not (replace and kept.version <= job.version):
+            return False
+        self.jobs[job.key] = JobState(
+            job.kind,
+            job.key,
+            JobStatus.PENDING,
+            dict(job.payload),
+            job.due_at or now,
+            0,
+            job.version,
+            None,
+            None,
+        )
+        return True
+
+    async def enqueue_all(self, jobs: Sequence[NewJob], now: datetime) -> int:
+        return sum([await self.enqueue(job, now) for job in jobs])
+
+    async def cancel(self, key: str, now: datetime) -> bool:
+        kept = self.jobs.get(key)
+        if kept is None or kept.status is not JobStatus.PENDING:
+            return False
+        self.jobs[key] = replace(kept, status=JobStatus.CANCELLED, done_at=now)
+        return True
+
+    async def state(self, key: str) -> JobState | None:
+        return self.jobs.get(key)
+
+
+@dataclass
 class MemoryPolls:
     """Polls in memory, with the same rules as storage: atomic transitions, one vote per option."""
 
@@ -172,6 +209,7 @@ class MemoryPolls:
     ballots: dict[tuple[str, int, PersonId], Vote] = field(default_factory=dict)
     nudges: set[tuple[str, PersonId]] = field(default_factory=set)
     next_option: int = 1
+    jobs: MemoryJobs = field(default_factory=MemoryJobs)
 
     def _numbered(self, options: Sequence[PollOption]) -> tuple[PollOption, ...]:
         numbered = []
@@ -208,11 +246,12 @@ class MemoryPolls:
     ) -> None:
         self.polls[ref] = replace(self.polls[ref], deadline=deadline, required=tuple(required))
 
-    async def open(self, ref: str, now: datetime) -> bool:
+    async def open(self, ref: str, now: datetime, *, then: Sequence[NewJob] = ()) -> bool:
         poll = self.polls[ref]
         if poll.status is not PollStatus.DRAFT:
             return False
         self.polls[ref] = replace(poll, status=PollStatus.OPEN, posted_at=now)
+        await self.jobs.enqueue_all(then, now)
         return True
 
     async def posted(self, ref: str, message: Mapping[str, str]) -> None:
@@ -252,32 +291,11 @@ class MemoryPolls:
             if poll == ref and person in (None, voter)
         ]
 
-    async def due(self, now: datetime) -> Sequence[Poll]:
-        return [
-            p
-            for p in self.polls.values()
-            if p.status is PollStatus.OPEN and p.deadline is not None and p.deadline <= now
-        ]
-
-    async def to_nudge(self, now: datetime) -> Sequence[tuple[Poll, PersonId]]:
-        due = []
-        for poll in self.polls.values():
-            if (
-                poll.status is not PollStatus.OPEN
-                or poll.deadline is None
-                or poll.posted_at is None
-            ):
-                continue
-            lead = min(timedelta(hours=24), (poll.deadline - poll.posted_at) / 2)
-            if not poll.deadline - lead <= now < poll.deadline:
-                continue
-            voters = {v.person for v in await self.votes(poll.ref)}
-            due += [
-                (poll, p)
-                for p in poll.invitees
-                if p != poll.organizer and p not in voters and (poll.ref, p) not in self.nudges
-            ]
-        return due
+    async def unvoted(self, ref: str) -> Sequence[PersonId]:
+        voters = {v.person for v in await self.votes(ref)}
+        return sorted(
+            p for p in self.polls[ref].invitees if p not in voters and (ref, p) not in self.nudges
+        )
 
     async def nudged(self, ref: str, person: PersonId, now: datetime) -> bool:
         del now  # kept as a set: once is once
@@ -285,43 +303,6 @@ class MemoryPolls:
             return False
         self.nudges.add((ref, person))
         return True
-
-
-@dataclass
-class MemoryJobs:
-    """Jobs in memory, one per key, as storage keeps them (nothing runs them here)."""
-
-    jobs: dict[str, JobState] = field(default_factory=dict)
-
-    async def enqueue(self, job: NewJob, now: datetime, *, replace: bool = False) -> bool:
-        kept = self.jobs.get(job.key)
-        if kept is not None and not (replace and kept.version <= job.version):
-            return False
-        self.jobs[job.key] = JobState(
-            job.kind,
-            job.key,
-            JobStatus.PENDING,
-            dict(job.payload),
-            job.due_at or now,
-            0,
-            job.version,
-            None,
-            None,
-        )
-        return True
-
-    async def enqueue_all(self, jobs: Sequence[NewJob], now: datetime) -> int:
-        return sum([await self.enqueue(job, now) for job in jobs])
-
-    async def cancel(self, key: str, now: datetime) -> bool:
-        kept = self.jobs.get(key)
-        if kept is None or kept.status is not JobStatus.PENDING:
-            return False
-        self.jobs[key] = replace(kept, status=JobStatus.CANCELLED, done_at=now)
-        return True
-
-    async def state(self, key: str) -> JobState | None:
-        return self.jobs.get(key)
 
 
 @dataclass
@@ -507,9 +488,9 @@ class World:
         self.calendars = MemoryCalendars(self.clock)
         self.offers = MemoryOffers()
         self.meetings = MemoryMeetings()
-        self.polls = MemoryPolls()
-        self.channel_members = MemoryChannelMembers()
         self.jobs = MemoryJobs()
+        self.polls = MemoryPolls(jobs=self.jobs)
+        self.channel_members = MemoryChannelMembers()
         counter = itertools.count(1)
         self.ports = Ports(
             clock=self.clock,

@@ -26,7 +26,7 @@ MISSES_ALL_DAY = (
     "It was connected before I read all-day events, so I can't see events marked free, "
     "all-day ones included. Please connect it again so that all-day events are counted."
 )
-ASKED_PER_TICK = 20  # reconnect requests sent per clock tick: a few a second at most
+ASKED_PER_TICK = 20  # reconnect requests sent per batch (one job): a few a second at most
 # Not the person's doing, and not theirs to fix alone: say so, and who can.
 KEY_MISSING = (
     "this Pairtime server can no longer read the access you gave it (the key it was stored "

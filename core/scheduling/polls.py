@@ -31,6 +31,7 @@ from core.availability import Mode, Slot, SlotRequest, find_slots
 from core.calendars import BusyTimes
 from core.commands import Command
 from core.invitations import invitation
+from core.jobs import NewJob
 from core.meetings import Meeting
 from core.people import CrowdedChannel, Person, PersonId, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
@@ -375,7 +376,8 @@ async def _post(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
                 Tone.INFO,
             )
         )
-    if not await ports.polls.open(poll.ref, ports.clock.now()):
+    now = ports.clock.now()
+    if not await ports.polls.open(poll.ref, now, then=deadline_jobs(poll.ref, poll.deadline, now)):
         return Outcome(Notice("This poll was posted already.", Tone.INFO))
     opened = await ports.polls.get(poll.ref)
     assert opened is not None
@@ -605,32 +607,59 @@ async def _cancel(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
     )
 
 
-# ---------------------------------------------------------------- the clock
+# ---------------------------------------------------------------- the deadline
+
+# Durable jobs (see core.jobs), enqueued with the poll's opening in one transaction, so a
+# posted poll always has them; whichever process claims one runs it, once.
+CLOSE_JOB = "poll.close"
+NUDGE_JOB = "poll.nudge"
+NUDGE_AT_MOST = timedelta(hours=24)  # before the deadline
 
 
-async def tick(ports: Ports) -> list[tuple[ProgramId, Outcome]]:
-    """Close what is due and send the reminders that are due: safe in several processes.
-
-    Each close and each reminder is a conditional update in the database, so
-    whichever process gets there first does it, and only once.
-    """
-    now = ports.clock.now()
-    outcomes = [
-        (poll.program, await close(ports, poll, by=None)) for poll in await ports.polls.due(now)
+def deadline_jobs(ref: str, deadline: datetime | None, posted_at: datetime) -> list[NewJob]:
+    """The close at ``deadline``, and one reminder halfway between posting and the deadline,
+    or a day before the deadline when that is later."""
+    if deadline is None:
+        return []
+    lead = min(NUDGE_AT_MOST, (deadline - posted_at) / 2)
+    payload = {"poll": ref}
+    return [
+        NewJob(CLOSE_JOB, f"{CLOSE_JOB}:{ref}", payload, due_at=deadline),
+        NewJob(NUDGE_JOB, f"{NUDGE_JOB}:{ref}", payload, due_at=deadline - lead),
     ]
-    for poll, person in await ports.polls.to_nudge(now):
-        if not await ports.polls.nudged(poll.ref, person, now):
+
+
+async def deadline(ports: Ports, ref: str) -> tuple[ProgramId, Outcome] | None:
+    """Close and book a poll whose deadline came; None when it is not open any more."""
+    poll = await ports.polls.get(ref)
+    if poll is None or poll.status is not PollStatus.OPEN:
+        return None
+    return poll.program, await close(ports, poll, by=None)
+
+
+async def nudge(ports: Ports, ref: str) -> tuple[ProgramId, Outcome] | None:
+    """Remind the invitees who have not voted (the organiser aside), each once."""
+    poll = await ports.polls.get(ref)
+    if poll is None or poll.status is not PollStatus.OPEN:
+        return None
+    now = ports.clock.now()
+    settings = await ports.programs.settings(poll.program)
+    waiting = [p for p in await ports.polls.unvoted(ref) if p != poll.organizer]
+    people = await ports.people.many(waiting)
+    direct: list[DirectMessage] = []
+    for person in waiting:
+        # Conditional in the database: a reminder interrupted and run again is sent once.
+        if not await ports.polls.nudged(ref, person, now):
             continue
-        settings = await ports.programs.settings(poll.program)
-        found = await ports.people.get(person)
+        found = people.get(person)
         zone = zone_of(found.timezone if found else None, settings.default_timezone)
-        deadline = describe(poll.deadline, zone) if poll.deadline else "soon"
+        closes = describe(poll.deadline, zone) if poll.deadline else "soon"
         notice = Notice(
-            f"Reminder: the poll “{poll.title}” closes {deadline}, and you haven't voted yet.",
+            f"Reminder: the poll “{poll.title}” closes {closes}, and you haven't voted yet.",
             Tone.INFO,
         )
-        outcomes.append((poll.program, Outcome(None, direct=(DirectMessage(person, notice),))))
-    return outcomes
+        direct.append(DirectMessage(person, notice))
+    return poll.program, Outcome(None, direct=tuple(direct))
 
 
 # ---------------------------------------------------------------- the poll message

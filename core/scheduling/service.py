@@ -149,10 +149,18 @@ class Scheduler:
         """Where an adapter posted a broadcast (a poll), for later updates."""
         await polls.posted(self.ports, key, message)
 
-    async def tick(self) -> list[tuple[ProgramId, Outcome]]:
-        """Deadlines, reminders and reconnect requests that are due; ``bot`` calls it every
-        few seconds."""
-        return [*await polls.tick(self.ports), *await connections.reconnect_requests(self.ports)]
+    async def poll_deadline(self, ref: str) -> tuple[ProgramId, Outcome] | None:
+        """A poll's deadline came (its ``poll.close`` job): close and book it."""
+        return await polls.deadline(self.ports, ref)
+
+    async def poll_nudge(self, ref: str) -> tuple[ProgramId, Outcome] | None:
+        """A poll's reminder time came (its ``poll.nudge`` job): remind who has not voted."""
+        return await polls.nudge(self.ports, ref)
+
+    async def reconnect_requests(self) -> list[tuple[ProgramId, Outcome]]:
+        """Ask the owners of calendars that miss events marked free to connect again (a
+        batch of them, each once); ``bot`` runs it as a recurring job."""
+        return await connections.reconnect_requests(self.ports)
 
     async def connect(self, ctx: Context, provider: Provider | None) -> Outcome:
         return await connections.connect(self.ports, ctx, provider)

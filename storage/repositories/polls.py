@@ -7,23 +7,24 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.jobs import NewJob
 from core.people import PersonId, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from storage import models
 from storage.database import Database
+from storage.repositories.jobs import SqlJobs
 from storage.repositories.sql import affected, insert
-
-NUDGE_AT_MOST = timedelta(hours=24)  # before the deadline
 
 
 class SqlPolls:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, jobs: SqlJobs) -> None:
         self._db = database
+        self._jobs = jobs
 
     async def create(self, poll: Poll) -> Poll:
         """Store a new poll; its options get their ids here (the ids in ``poll`` are ignored)."""
@@ -112,8 +113,17 @@ class SqlPolls:
                 .values(required=models.PollInvitee.person_id.in_(list(required)))
             )
 
-    async def open(self, ref: str, now: datetime) -> bool:
-        return await self._transition(ref, PollStatus.DRAFT, PollStatus.OPEN, posted_at=now)
+    async def open(self, ref: str, now: datetime, *, then: Sequence[NewJob] = ()) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Poll)
+                .where(models.Poll.ref == ref, models.Poll.status == PollStatus.DRAFT.value)
+                .values(status=PollStatus.OPEN.value, posted_at=now)
+            )
+            if not affected(result):
+                return False
+            await self._jobs.stage(session, then, now)
+            return True
 
     async def posted(self, ref: str, message: Mapping[str, str]) -> None:
         async with self._db.transaction() as session:
@@ -196,55 +206,22 @@ class SqlPolls:
                 for option, person, choice, at in rows
             ]
 
-    async def due(self, now: datetime) -> list[Poll]:
+    async def unvoted(self, ref: str) -> list[PersonId]:
+        voted = exists().where(
+            models.PollVote.poll_ref == ref,
+            models.PollVote.person_id == models.PollInvitee.person_id,
+        )
         async with self._db.reading() as session:
-            refs = list(
-                await session.scalars(
-                    select(models.Poll.ref).where(
-                        models.Poll.status == PollStatus.OPEN.value, models.Poll.deadline <= now
-                    )
+            people = await session.scalars(
+                select(models.PollInvitee.person_id)
+                .where(
+                    models.PollInvitee.poll_ref == ref,
+                    models.PollInvitee.nudged_at.is_(None),
+                    ~voted,
                 )
+                .order_by(models.PollInvitee.person_id)
             )
-            return [await _poll(session, ref) for ref in refs]
-
-    async def to_nudge(self, now: datetime) -> list[tuple[Poll, PersonId]]:
-        """Invitees who have not voted, once the reminder time of an open poll has come.
-
-        The reminder comes halfway between posting and the deadline, or a day
-        before the deadline when that is later.
-        """
-        async with self._db.reading() as session:
-            polls = list(
-                await session.scalars(
-                    select(models.Poll).where(
-                        models.Poll.status == PollStatus.OPEN.value,
-                        models.Poll.deadline > now,
-                        models.Poll.posted_at.is_not(None),
-                    )
-                )
-            )
-            due: list[tuple[Poll, PersonId]] = []
-            for row in polls:
-                if row.deadline is None or row.posted_at is None:  # excluded by the query
-                    continue
-                lead = min(NUDGE_AT_MOST, (row.deadline - row.posted_at) / 2)
-                if now < row.deadline - lead:
-                    continue
-                voted = exists().where(
-                    models.PollVote.poll_ref == row.ref,
-                    models.PollVote.person_id == models.PollInvitee.person_id,
-                )
-                people = await session.scalars(
-                    select(models.PollInvitee.person_id).where(
-                        models.PollInvitee.poll_ref == row.ref,
-                        models.PollInvitee.nudged_at.is_(None),
-                        models.PollInvitee.person_id != row.organizer_id,
-                        ~voted,
-                    )
-                )
-                poll = await _poll(session, row.ref)
-                due.extend((poll, PersonId(person)) for person in people)
-            return due
+            return [PersonId(person) for person in people]
 
     async def nudged(self, ref: str, person: PersonId, now: datetime) -> bool:
         async with self._db.transaction() as session:
@@ -256,17 +233,6 @@ class SqlPolls:
                     models.PollInvitee.nudged_at.is_(None),
                 )
                 .values(nudged_at=now)
-            )
-            return bool(affected(result))
-
-    async def _transition(
-        self, ref: str, source: PollStatus, target: PollStatus, **values: object
-    ) -> bool:
-        async with self._db.transaction() as session:
-            result = await session.execute(
-                update(models.Poll)
-                .where(models.Poll.ref == ref, models.Poll.status == source.value)
-                .values(status=target.value, **values)
             )
             return bool(affected(result))
 

@@ -25,7 +25,7 @@ from sqlalchemy import text
 
 from adapters.calendars import google
 from adapters.calendars.config import CalendarSettings
-from bot.server import tick
+from bot.chores import ask_to_reconnect, messaging
 from core.commands import Provider
 from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
 from core.secret import Secret
@@ -328,7 +328,7 @@ async def test_an_old_google_connection_is_asked_once_to_reconnect_and_keeps_wor
     tmp_path: Path,
 ):
     """Connections made with calendar.freebusy (marked by migration 0005): one DM, whatever
-    the number of clock ticks and processes; the status says so until Maria reconnects."""
+    the number of sweeps and processes; the status says so until Maria reconnects."""
     async with (
         three_services(tmp_path) as services,
         slack_world(tmp_path, calendars=services.settings) as world,
@@ -339,9 +339,10 @@ async def test_an_old_google_connection_is_asked_once_to_reconnect_and_keeps_wor
                 text("UPDATE calendar_connections SET misses_free_events = :yes"), {"yes": True}
             )
 
-        # Two processes' clocks at once, then later ticks: Maria is asked once.
-        await asyncio.gather(tick(world.running.services), tick(world.running.services))
-        await tick(world.running.services)
+        # Two processes' sweeps at once, then later ones: Maria is asked once.
+        asking = messaging(world.running.services)
+        await asyncio.gather(ask_to_reconnect(asking), ask_to_reconnect(asking))
+        await ask_to_reconnect(asking)
 
         (asked,) = world.dm(MENTEE)
         assert "so that all-day events are counted" in asked.text
@@ -364,5 +365,5 @@ async def test_an_old_google_connection_is_asked_once_to_reconnect_and_keeps_wor
             f"Your Google calendar ({GOOGLE_ACCOUNT}) is connected."
         )
         assert "all-day" not in world.dm(MENTEE)[-1].text
-        await tick(world.running.services)
+        await ask_to_reconnect(asking)
         assert len([m for m in world.dm(MENTEE) if "so that all-day" in (m.text or "")]) == 2

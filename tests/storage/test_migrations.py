@@ -6,14 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
 
 from core.meetings import MeetingStatus
 from core.people import PersonId
 from core.time import Interval
-from storage import migrate
+from storage import migrate, models
 from storage.database import Database
 from storage.models import Base
+from storage.repositories.jobs import SqlJobs
 from storage.repositories.meetings import SqlMeetings
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
@@ -176,3 +177,47 @@ async def test_existing_meetings_survive_the_lifecycle_migration(empty_database:
         assert [tuple(row) for row in rows.all()] == [("m1", "booked"), ("m2", "cancelled")]
         kept_people = await connection.exec_driver_sql("SELECT count(*) FROM meeting_participants")
         assert kept_people.scalar() == 4
+
+
+async def test_open_polls_keep_their_deadline_and_reminder_as_jobs(empty_database: Database):
+    """0004 moves poll deadlines from a clock that read the polls table to jobs: a poll
+    posted before the upgrade still closes, and its invitees are still reminded."""
+    await migrate.upgrade(empty_database, "0003")
+    deadline = NOW + timedelta(days=3)
+    async with empty_database.engine.begin() as connection:
+        await connection.execute(
+            insert(models.Program).values(id="slack:T1", name="P", created_at=NOW)
+        )
+        await connection.execute(
+            insert(models.Person).values(id="p1", name="Ana", created_at=NOW, updated_at=NOW)
+        )
+        for ref, status, due in (
+            ("open", "open", deadline),
+            ("no-deadline", "open", None),
+            ("closed", "closed", deadline),
+        ):
+            await connection.execute(
+                insert(models.Poll).values(
+                    ref=ref,
+                    program_id="slack:T1",
+                    organizer_id="p1",
+                    title="Circle",
+                    duration_minutes=60,
+                    status=status,
+                    deadline=due,
+                    connected=0,
+                    created_at=NOW,
+                    posted_at=NOW,
+                )
+            )
+    await migrate.upgrade(empty_database)
+    jobs = SqlJobs(empty_database)
+    close = await jobs.state("poll.close:open")
+    nudge = await jobs.state("poll.nudge:open")
+    assert close is not None
+    assert nudge is not None
+    assert (close.kind, close.payload, close.due_at) == ("poll.close", {"poll": "open"}, deadline)
+    assert (nudge.kind, nudge.due_at) == ("poll.nudge", deadline - timedelta(hours=24))
+    for ref in ("no-deadline", "closed"):
+        assert await jobs.state(f"poll.close:{ref}") is None
+        assert await jobs.state(f"poll.nudge:{ref}") is None

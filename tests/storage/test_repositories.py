@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.chores import tidy
 from core.calendars import ConnectionStatus
 from core.commands import Provider, TimeOfDay
+from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.polls import Choice, Poll, PollOption, PollStatus, tally
@@ -445,8 +446,13 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
     deadline = NOW + timedelta(days=2)
     await storage.polls.set_terms("p1", deadline=deadline, required=[ben.id])
 
-    assert await storage.polls.open("p1", NOW)
-    assert not await storage.polls.open("p1", NOW)
+    close = NewJob("poll.close", "poll.close:p1", {"poll": "p1"}, due_at=deadline)
+    assert await storage.polls.open("p1", NOW, then=[close])
+    assert not await storage.polls.open("p1", NOW, then=[replace(close, key="poll.close:again")])
+    scheduled = await storage.jobs.state("poll.close:p1")
+    assert scheduled is not None
+    assert scheduled.due_at == deadline
+    assert await storage.jobs.state("poll.close:again") is None  # opened once, enqueued once
     await storage.polls.posted("p1", {"channel": "C1", "ts": "1.5"})
     opened = await storage.polls.get("p1")
     assert opened is not None
@@ -459,17 +465,12 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
     assert opened.posted_at == NOW
 
     assert await storage.polls.vote("p1", first.id, ben.id, Choice.YES, NOW)
-    # Reminders: from a day before the deadline, to those who have not voted (not the organiser).
-    assert await storage.polls.to_nudge(NOW + timedelta(hours=23)) == []
-    due = await storage.polls.to_nudge(NOW + timedelta(hours=25))
-    assert [(p.ref, who) for p, who in due] == [("p1", cy.id)]
+    # Reminders go to those who have not voted, each once.
+    assert sorted(await storage.polls.unvoted("p1")) == sorted([ana.id, cy.id])
     assert await storage.polls.nudged("p1", cy.id, NOW)
     assert not await storage.polls.nudged("p1", cy.id, NOW)
-    assert await storage.polls.to_nudge(NOW + timedelta(hours=26)) == []
+    assert await storage.polls.unvoted("p1") == [ana.id]
 
-    assert await storage.polls.due(NOW + timedelta(days=1)) == []
-    (overdue,) = await storage.polls.due(NOW + timedelta(days=3))
-    assert overdue.ref == "p1"
     assert await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
     assert not await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
     assert not await storage.polls.finish("p1", PollStatus.CANCELLED, NOW + timedelta(days=3))
@@ -478,7 +479,6 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
     closed = await storage.polls.get("p1")
     assert closed is not None
     assert (closed.status, closed.meeting) == (PollStatus.CLOSED, "m1")
-    assert await storage.polls.due(NOW + timedelta(days=3)) == []
 
 
 async def test_tidying_forgets_old_event_ids_and_expired_links(storage: Storage):

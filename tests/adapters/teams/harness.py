@@ -25,7 +25,7 @@ from adapters.calendars.config import CalendarSettings
 from adapters.teams.config import TeamsSettings
 from adapters.teams.endpoint import TeamsEndpoint
 from adapters.teams.timing import InvokeBudget, TeamsTiming
-from bot.server import CHAT_KEY, FIRST_TICK_KEY
+from bot.server import CHAT_KEY
 from bot.settings import Settings, load_settings
 from core.people import ChatIdentity, Person, Platform, ProgramId
 from core.secret import Secret
@@ -66,10 +66,10 @@ class TeamsUnderTest:
         return cast("TeamsEndpoint", self.running.app[CHAT_KEY]["teams"])
 
     async def settle(self) -> None:
-        """Wait for the bot's own background work: the poll clock's first tick (what was due
-        at start-up), every activity acknowledged so far answered, and the card updates they
-        queued sent."""
-        await self.running.app[FIRST_TICK_KEY].wait()
+        """Wait for the bot's own background work: the jobs due now (what was due at start-up:
+        poll deadlines and reminders), every activity acknowledged so far answered, and the
+        card updates they queued sent."""
+        await self.running.services.worker.drain()
         await self.endpoint.idle()
 
     @property

@@ -176,7 +176,7 @@ async def test_a_calendar_that_misses_free_events_asks_its_owner_to_reconnect_on
         world.calendars.connections[ana.id], misses_free_events=True
     )
 
-    sent = await world.scheduler.tick()
+    sent = await world.scheduler.reconnect_requests()
 
     ((program, outcome),) = sent
     assert program == PROGRAM
@@ -186,7 +186,7 @@ async def test_a_calendar_that_misses_free_events_asks_its_owner_to_reconnect_on
     assert "so that all-day events are counted" in message.view.text
     assert [link.label for link in message.view.links] == ["Connect Google"]
     assert world.calendars.asked == {ana.id: world.clock.now()}
-    assert await world.scheduler.tick() == []  # once only
+    assert await world.scheduler.reconnect_requests() == []  # once only
     assert {ben.id, cleo.id}.isdisjoint(world.calendars.asked)
 
 
@@ -199,7 +199,7 @@ async def test_no_request_is_noted_where_there_is_no_link_to_offer():
     world.calendars.connections[ana.id] = replace(
         world.calendars.connections[ana.id], misses_free_events=True
     )
-    assert await world.scheduler.tick() == []
+    assert await world.scheduler.reconnect_requests() == []
     assert world.calendars.asked == {}  # asked later, if Google is allowed again
 
 

@@ -296,6 +296,7 @@ async def test_the_deadline_closes_the_poll_and_reminders_go_out_once():
     preview = await draft(world, ana)
     two_days = await world.click(ana, preview.deadlines[2].action)
     assert isinstance(two_days.reply, PollDraftView)
+    assert world.jobs.jobs == {}  # a draft has no deadline to keep yet
     posting = await world.click(ana, two_days.reply.post.action)
     assert posting.broadcast is not None
     await world.scheduler.posted(posting.broadcast.key, {"channel": CHANNEL, "ts": "9.9"})
@@ -304,18 +305,34 @@ async def test_the_deadline_closes_the_poll_and_reminders_go_out_once():
     assert poll.options[0].vote_yes is not None
     await world.click(ben, poll.options[0].vote_yes.action)
 
-    assert await world.scheduler.tick() == []  # nothing due yet
+    # Posting enqueued the close at the deadline and the reminder a day before it.
+    ref = poll_ref(world)
+    deadline = world.clock.now() + timedelta(hours=48)
+    close_job = world.jobs.jobs[f"poll.close:{ref}"]
+    nudge_job = world.jobs.jobs[f"poll.nudge:{ref}"]
+    assert (close_job.kind, close_job.payload, close_job.due_at) == (
+        "poll.close",
+        {"poll": ref},
+        deadline,
+    )
+    assert (nudge_job.kind, nudge_job.due_at) == ("poll.nudge", deadline - timedelta(hours=24))
+
     world.clock.advance(timedelta(hours=25))  # the day before the deadline
-    reminders = await world.scheduler.tick()
-    reminded = sorted(m.person for _, outcome in reminders for m in outcome.direct)
+    reminding = await world.scheduler.poll_nudge(ref)
+    assert reminding is not None
+    assert reminding[0] == PROGRAM
+    reminded = sorted(m.person for m in reminding[1].direct)
     assert reminded == sorted([cy.id, dee.id])  # not Ben, who voted; not Ana, the organiser
-    notice = reminders[0][1].direct[0].view
+    notice = reminding[1].direct[0].view
     assert isinstance(notice, Notice)
     assert notice.text.startswith("Reminder: the poll “Circle of Four” closes")
-    assert await world.scheduler.tick() == []  # once only
+    again = await world.scheduler.poll_nudge(ref)  # the job run twice (a crash): once only
+    assert again is not None
+    assert again[1].direct == ()
 
     world.clock.advance(timedelta(hours=24))
-    (closing,) = await world.scheduler.tick()
+    closing = await world.scheduler.poll_deadline(ref)
+    assert closing is not None
     program, outcome = closing
     assert program == PROGRAM
     assert outcome.reply is None
@@ -324,8 +341,25 @@ async def test_the_deadline_closes_the_poll_and_reminders_go_out_once():
     assert isinstance(update.view, PollView)
     assert update.view.status == "closed"
     assert len(world.meetings.meetings) == 1
-    assert world.polls.polls[poll_ref(world)].status is PollStatus.CLOSED
-    assert await world.scheduler.tick() == []
+    assert world.polls.polls[ref].status is PollStatus.CLOSED
+    assert await world.scheduler.poll_deadline(ref) is None  # closed: nothing more
+    assert await world.scheduler.poll_nudge(ref) is None
+
+
+async def test_a_short_poll_is_reminded_halfway_and_one_without_deadline_has_no_jobs():
+    world, ana, *_ = circle_world()
+    preview = await draft(world, ana)
+    posted = await world.click(ana, preview.post.action)
+    assert posted.broadcast is not None
+    assert world.jobs.jobs == {}
+
+    world2, ana2, *_ = circle_world()
+    preview2 = await draft(world2, ana2)
+    one_day = await world2.click(ana2, preview2.deadlines[1].action)
+    assert isinstance(one_day.reply, PollDraftView)
+    await world2.click(ana2, one_day.reply.post.action)
+    ref = poll_ref(world2)
+    assert world2.jobs.jobs[f"poll.nudge:{ref}"].due_at == world2.clock.now() + timedelta(hours=12)
 
 
 def poll_ref(world: World) -> str:
