@@ -3,7 +3,8 @@ and ``program``.
 
 Each returns an exit status and prints for people: results on standard
 output, problems as one line each on standard error. No secret is printed,
-except the new key ``keys generate`` exists to print.
+except the new key ``keys generate`` exists to print. The roster, admin and rule
+commands are thin: the use cases are ``core.admin``'s, which an admin console calls too.
 """
 
 from __future__ import annotations
@@ -13,31 +14,15 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from bot.bootstrap import open_storage
-from bot.roster import (
-    LineResult,
-    RosterError,
-    channel_id,
-    choose_program,
-    find,
-    find_circle,
-    find_or_add,
-    import_circles,
-    import_pairs,
-    link_circle,
-)
 from bot.settings import Settings
-from core.commands import Provider
-from core.errors import InvalidInput
+from core.admin import AdminPorts, programs, roster
+from core.admin.roster import LineResult
+from core.errors import InvalidInput, RosterError
 from core.people import ProgramId
-from core.program import ProgramSettings
 from core.rules import AllDayEvents
-from core.scheduling.info import settings_view
-from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
-from core.time import DayTime, zone_named
 from storage import migrate
 from storage.rotation import rotate
 from storage.store import Storage
@@ -112,7 +97,11 @@ async def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report.complete else EXIT_PARTIAL
 
 
-ProgramCommand = Callable[[Storage, ProgramId, argparse.Namespace], Awaitable[int]]
+ProgramCommand = Callable[[AdminPorts, ProgramId, argparse.Namespace], Awaitable[int]]
+
+
+def admin_ports(storage: Storage) -> AdminPorts:
+    return AdminPorts(storage.people, storage.pairings, storage.groups, storage.programs)
 
 
 def program_command(
@@ -129,9 +118,10 @@ def program_command(
             async with _storage(settings) as storage:
                 if not await _ready(storage, command):
                     return EXIT_BAD_INPUT
+                ports = admin_ports(storage)
                 try:
-                    program = await choose_program(storage, args.program)
-                    return await body(storage, program, args)
+                    program = await roster.choose_program(ports, args.program)
+                    return await body(ports, program, args)
                 except (RosterError, InvalidInput) as error:
                     return fail(command, str(error))
 
@@ -162,34 +152,34 @@ def _report(results: list[LineResult]) -> int:
 
 
 @program_command("pairs import")
-async def pairs_import(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
-    return _report(await import_pairs(storage, program, await _read(args.file)))
+async def pairs_import(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
+    return _report(await roster.import_pairs(ports, program, await _read(args.file)))
 
 
 @program_command("circles import")
-async def circles_import(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
-    return _report(await import_circles(storage, program, await _read(args.file)))
+async def circles_import(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
+    return _report(await roster.import_circles(ports, program, await _read(args.file)))
 
 
 @program_command("circles list")
-async def circles_list(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
-    circles = await storage.groups.all(program)
-    if not circles:
+async def circles_list(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
+    listed = await roster.circles(ports, program)
+    if not listed:
         print(f"No circles in {program} yet. Import some with `pairtime circles import FILE.csv`.")
-    for circle in circles:
-        people = await storage.people.many(circle.members)
+    for entry in listed:
+        circle = entry.circle
         where = f"meets in {circle.channel}" if circle.channel else "no channel"
         print(f"{circle.name} ({len(circle.members)} member(s), {where})")
-        for person in sorted(people.values(), key=lambda p: p.name.lower()):
+        for person in entry.members:
             print(f"  {_label(person.name, person.email)}")
     return EXIT_OK
 
 
 @program_command("circles link")
-async def circles_link(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
-    circle = await find_circle(storage, program, args.circle)
-    channel = channel_id(args.channel) if args.channel else None
-    await link_circle(storage, program, circle, channel)
+async def circles_link(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
+    circle = await roster.find_circle(ports, program, args.circle)
+    channel = roster.channel_id(args.channel) if args.channel else None
+    await roster.link_circle(ports, program, circle, channel)
     if channel is None:
         print(f"The circle {circle.name!r} no longer has a channel.")
     else:
@@ -198,16 +188,15 @@ async def circles_link(storage: Storage, program: ProgramId, args: argparse.Name
 
 
 @program_command("circles remove")
-async def circles_remove(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
-    circle = await find_circle(storage, program, args.circle)
-    await storage.groups.remove(circle.id)
+async def circles_remove(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
+    circle = await roster.remove_circle(ports, program, args.circle)
     print(f"Removed the circle {circle.name!r}; its {len(circle.members)} member(s) stay.")
     return EXIT_OK
 
 
 @program_command("pairs list")
-async def pairs_list(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
-    pairs = await storage.pairings.all(program)
+async def pairs_list(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
+    pairs = await roster.pairs(ports, program)
     if not pairs:
         print(f"No pairs in {program} yet. Import some with `pairtime pairs import FILE.csv`.")
     for mentor, mentee in pairs:
@@ -216,25 +205,23 @@ async def pairs_list(storage: Storage, program: ProgramId, _args: argparse.Names
 
 
 @program_command(lambda args: f"admins {args.action}")
-async def admins_change(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
+async def admins_change(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
     if args.action == "grant":
-        person, _ = await find_or_add(storage, program, args.person)
-        changed = await storage.programs.grant_admin(program, person.id)
-        done = "is now an admin" if changed else "was already an admin"
+        change = await programs.grant_admin(ports, program, args.person)
+        done = "is now an admin" if change.changed else "was already an admin"
     else:
-        person = await find(storage, program, args.person)
-        changed = await storage.programs.revoke_admin(program, person.id)
-        done = "is no longer an admin" if changed else "was not an admin"
-    print(f"{_label(person.name, person.email)} {done} of {program}.")
+        change = await programs.revoke_admin(ports, program, args.person)
+        done = "is no longer an admin" if change.changed else "was not an admin"
+    print(f"{_label(change.person.name, change.person.email)} {done} of {program}.")
     return EXIT_OK
 
 
 @program_command("admins list")
-async def admins_list(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
-    people = await storage.people.many(await storage.programs.admins(program))
+async def admins_list(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
+    people = await programs.admins(ports, program)
     if not people:
         print(f"{program} has no admins yet: `pairtime admins grant EMAIL` adds one.")
-    for person in sorted(people.values(), key=lambda p: p.name):
+    for person in people:
         print(_label(person.name, person.email))
     return EXIT_OK
 
@@ -244,71 +231,34 @@ def _label(name: str, email: str | None) -> str:
 
 
 @program_command("program show")
-async def program_show(storage: Storage, program: ProgramId, _args: argparse.Namespace) -> int:
-    current = await storage.programs.settings(program)
+async def program_show(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
+    shown = await programs.rules(ports, program)
     print(f"Program {program}")
-    for label, value in settings_view(current, can_edit=False).lines:
+    for label, value in shown.view.lines:
         print(f"  {label}: {value}")
-    print(f"  Zone assumed when a profile has none: {current.default_timezone}")
+    print(f"  Zone assumed when a profile has none: {shown.default_timezone}")
     return EXIT_OK
 
 
 @program_command("program set")
-async def program_set(storage: Storage, program: ProgramId, args: argparse.Namespace) -> int:
-    current = await storage.programs.settings(program)
-    await storage.programs.save_settings(program, program_changes(current, args))
+async def program_set(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
+    await programs.change_rules(ports, program, rule_changes(args), field=lambda n: f"--{n}")
     print(f"Saved the rules of {program}.")
     return EXIT_OK
 
 
-def program_changes(current: ProgramSettings, args: argparse.Namespace) -> ProgramSettings:
-    """``current`` with the options given on the command line; InvalidInput names a bad one."""
-    rules = current.rules
-    earliest = DayTime.parse(args.earliest, field="--earliest") if args.earliest else rules.earliest
-    latest = DayTime.parse(args.latest, field="--latest") if args.latest else rules.latest
-    if latest <= earliest:
-        raise InvalidInput("--latest", "must be later than --earliest")
-    for name in ("granularity", "notice", "buffer", "duration"):
-        value = getattr(args, name)
-        if value is not None and value < 0:
-            raise InvalidInput(f"--{name}", "cannot be negative")
-    # The bounds of `pairtime slots`: past them every search would overflow or crawl.
-    for name, most in (("notice", MAX_NOTICE_MINUTES), ("buffer", MAX_BUFFER_MINUTES)):
-        value = getattr(args, name)
-        if value is not None and value > most:
-            raise InvalidInput(f"--{name}", f"must be at most {most} minutes")
-    if args.granularity is not None and (args.granularity == 0 or 1440 % args.granularity):
-        raise InvalidInput("--granularity", "must divide a day (for example 15, 30 or 60)")
-    if args.duration is not None and not 5 <= args.duration <= 480:
-        raise InvalidInput("--duration", "must be between 5 and 480 minutes")
-    providers = current.allowed_providers
-    if args.providers:
-        try:
-            providers = frozenset(Provider(p.strip()) for p in args.providers.split(","))
-        except ValueError:
-            raise InvalidInput(
-                "--providers", "is a comma-separated list of google, microsoft and icloud"
-            ) from None
-    if args.timezone:
-        zone_named(args.timezone, field="--timezone")
-    return replace(
-        current,
-        rules=replace(
-            rules,
-            earliest=earliest,
-            latest=latest,
-            weekends=rules.weekends if args.weekends is None else args.weekends == "yes",
-            granularity_minutes=args.granularity or rules.granularity_minutes,
-            min_notice_minutes=rules.min_notice_minutes if args.notice is None else args.notice,
-            buffer_minutes=rules.buffer_minutes if args.buffer is None else args.buffer,
-            tentative_is_busy=rules.tentative_is_busy
-            if args.tentative is None
-            else args.tentative == "busy",
-            all_day_events=rules.all_day_events
-            if args.all_day_events is None
-            else AllDayEvents(args.all_day_events),
-        ),
-        default_duration_minutes=args.duration or current.default_duration_minutes,
-        allowed_providers=providers,
-        default_timezone=args.timezone or current.default_timezone,
+def rule_changes(args: argparse.Namespace) -> programs.RuleChanges:
+    """The options given on the command line, as core's changes."""
+    return programs.RuleChanges(
+        earliest=args.earliest,
+        latest=args.latest,
+        weekends=None if args.weekends is None else args.weekends == "yes",
+        granularity=args.granularity,
+        notice=args.notice,
+        buffer=args.buffer,
+        tentative_is_busy=None if args.tentative is None else args.tentative == "busy",
+        all_day_events=None if args.all_day_events is None else AllDayEvents(args.all_day_events),
+        duration=args.duration,
+        providers=args.providers,
+        timezone=args.timezone,
     )

@@ -3,7 +3,9 @@
     PairtimeError
     ├── InvalidInput          bad data from a person or a file; names the field
     ├── InvalidAction         a button reference not made by Pairtime, altered, or stale
-    └── ... (later issues add their branches here)
+    └── RosterError           a person, circle, channel or program named that cannot be used
+        ├── NotFound          nobody, no circle or no program by that name
+        └── Conflict          taken already: a channel another circle meets in
 
 Adapters turn each into a friendly reply or a one-line command-line error;
 none of them carries a secret in its message.
@@ -28,3 +30,16 @@ class InvalidInput(PairtimeError):
 class InvalidAction(PairtimeError):
     """A button reference that was not made by Pairtime, was altered, or names an action
     this version does not know; people are told the button has expired."""
+
+
+class RosterError(PairtimeError):
+    """A name (on the command line, in an imported file, in an admin's form) that cannot
+    be used; the message says why, in words the admin can act on."""
+
+
+class NotFound(RosterError):
+    """Nobody, no circle or no program is known by that name."""
+
+
+class Conflict(RosterError):
+    """The change collides with what is kept: a circle's name or channel that is taken."""

@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.errors import Conflict
 from core.people import Group, Person, PersonId, ProgramId
 from storage import models
 from storage.database import Database
@@ -107,13 +109,18 @@ class SqlGroups:
         channel: str | None = None,
     ) -> Group:
         group_id = uuid.uuid4().hex
-        async with self._db.transaction() as session:
-            session.add(models.Group(id=group_id, program_id=program, name=name, channel=channel))
-            await session.flush()
-            session.add_all(
-                models.GroupMember(group_id=group_id, person_id=member)
-                for member in dict.fromkeys(members)
-            )
+        try:
+            async with self._db.transaction() as session:
+                session.add(
+                    models.Group(id=group_id, program_id=program, name=name, channel=channel)
+                )
+                await session.flush()
+                session.add_all(
+                    models.GroupMember(group_id=group_id, person_id=member)
+                    for member in dict.fromkeys(members)
+                )
+        except IntegrityError as error:
+            raise Conflict(f"a circle called {name!r} (or meeting in {channel}) exists") from error
         return Group(group_id, program, name, tuple(dict.fromkeys(members)), channel)
 
     async def all(self, program: ProgramId) -> list[Group]:
@@ -149,11 +156,14 @@ class SqlGroups:
 
     async def link(self, group: str, channel: str | None) -> None:
         """Say which channel the circle meets in (None: none). The database refuses a
-        channel another circle of the program meets in (IntegrityError)."""
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(models.Group).where(models.Group.id == group).values(channel=channel)
-            )
+        channel another circle of the program meets in (:class:`Conflict`)."""
+        try:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    update(models.Group).where(models.Group.id == group).values(channel=channel)
+                )
+        except IntegrityError as error:
+            raise Conflict(f"{channel} is the channel of another circle") from error
 
     async def remove(self, group: str) -> bool:
         """Forget the circle (its members stay in the program); False when it was gone."""

@@ -1,30 +1,25 @@
-"""A program's roster from the command line: people named by email or chat user id, pairs
-and circles.
+"""A program's roster: people named by email or chat user id, mentoring pairs and circles.
 
 Someone named before they ever talked to Pairtime is recorded with what is
 known (an email, or a chat user id); when they first write to the bot their
-chat profile completes the record.
+chat profile completes the record. Every function here is a use case: the
+command line prints what it returns, an admin console would show it.
 """
 
 from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy.exc import IntegrityError
-
+from core.admin.ports import AdminPorts
+from core.errors import Conflict, NotFound, RosterError
 from core.people import ChatIdentity, Group, Person, Platform, Profile, ProgramId
-from storage.store import Storage
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHAT_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.\-]{1,199}$")
-
-
-class RosterError(Exception):
-    """A name on the command line or in a file that cannot be used; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +29,7 @@ class LineResult:
     message: str
 
 
-async def choose_program(storage: Storage, wanted: str | None) -> ProgramId:
+async def choose_program(ports: AdminPorts, wanted: str | None) -> ProgramId:
     """``--program`` if given (created if new), else the only program there is."""
     if wanted:
         platform, _, workspace = wanted.partition(":")
@@ -44,50 +39,50 @@ async def choose_program(storage: Storage, wanted: str | None) -> ProgramId:
                 "or web:demo"
             )
         program = ProgramId(wanted)
-        await storage.programs.ensure(program, wanted)
+        await ports.programs.ensure(program, wanted)
         return program
-    known = await storage.programs.known()
+    known = await ports.programs.known()
     if len(known) == 1:
         return known[0]
     if not known:
-        raise RosterError(
+        raise NotFound(
             "there is no program yet: name one with --program slack:TEAM_ID (or teams:TENANT_ID)"
         )
     raise RosterError(f"several programs exist; choose one with --program ({', '.join(known)})")
 
 
-async def find_or_add(storage: Storage, program: ProgramId, reference: str) -> tuple[Person, bool]:
+async def find_or_add(ports: AdminPorts, program: ProgramId, reference: str) -> tuple[Person, bool]:
     """The person named by ``reference`` (an email or a chat user id); True when new."""
     reference = reference.strip()
     if EMAIL.match(reference):
-        found = await storage.people.by_email(reference)
+        found = await ports.people.by_email(reference)
         if found is not None:
             return found, False
-        return await storage.people.add_by_email(reference), True
+        return await ports.people.add_by_email(reference), True
     if CHAT_USER.match(reference):
-        found = await storage.people.by_chat_user(program, reference)
+        found = await ports.people.by_chat_user(program, reference)
         if found is not None:
             return found, False
         platform, _, workspace = program.partition(":")
         identity = ChatIdentity(Platform(platform), workspace, reference)
-        return await storage.people.remember(program, identity, Profile(reference)), True
+        return await ports.people.remember(program, identity, Profile(reference)), True
     raise RosterError(f"{reference!r} is neither an email address nor a chat user id")
 
 
-async def find(storage: Storage, program: ProgramId, reference: str) -> Person:
+async def find(ports: AdminPorts, program: ProgramId, reference: str) -> Person:
     reference = reference.strip()
     found = (
-        await storage.people.by_email(reference)
+        await ports.people.by_email(reference)
         if EMAIL.match(reference)
-        else await storage.people.by_chat_user(program, reference)
+        else await ports.people.by_chat_user(program, reference)
     )
     if found is None:
-        raise RosterError(f"nobody called {reference!r} is known in {program}")
+        raise NotFound(f"nobody called {reference!r} is known in {program}")
     return found
 
 
 async def import_pairs(
-    storage: Storage, program: ProgramId, lines: Iterable[str]
+    ports: AdminPorts, program: ProgramId, lines: Iterable[str]
 ) -> list[LineResult]:
     """Import ``mentor,mentee`` rows; a header row is optional. Bad rows are rejected alone."""
     results = []
@@ -106,8 +101,8 @@ async def import_pairs(
             continue
         mentor_ref, mentee_ref = cells
         try:
-            mentor, new_mentor = await find_or_add(storage, program, mentor_ref)
-            mentee, new_mentee = await find_or_add(storage, program, mentee_ref)
+            mentor, new_mentor = await find_or_add(ports, program, mentor_ref)
+            mentee, new_mentee = await find_or_add(ports, program, mentee_ref)
         except RosterError as error:
             results.append(LineResult(number, ok=False, message=str(error)))
             continue
@@ -116,7 +111,7 @@ async def import_pairs(
                 LineResult(number, ok=False, message="a person cannot mentor themselves")
             )
             continue
-        added = await storage.pairings.pair(program, mentor.id, mentee.id)
+        added = await ports.pairings.pair(program, mentor.id, mentee.id)
         created = [ref for ref, new in ((mentor_ref, new_mentor), (mentee_ref, new_mentee)) if new]
         note = f" (new: {', '.join(created)})" if created else ""
         verb = "paired" if added else "already paired"
@@ -131,7 +126,7 @@ HEADER = ["circle", "member"]
 
 
 async def import_circles(
-    storage: Storage, program: ProgramId, lines: Iterable[str]
+    ports: AdminPorts, program: ProgramId, lines: Iterable[str]
 ) -> list[LineResult]:
     """Import ``circle,member[,channel]`` rows; a header row is optional.
 
@@ -155,7 +150,7 @@ async def import_circles(
             continue
         name, reference, channel = cells[0], cells[1], (cells[2] if len(cells) == 3 else "")
         try:
-            message = await _import_circle_row(storage, program, name, reference, channel)
+            message = await _import_circle_row(ports, program, name, reference, channel)
         except RosterError as error:
             results.append(LineResult(number, ok=False, message=str(error)))
             continue
@@ -164,37 +159,37 @@ async def import_circles(
 
 
 async def _import_circle_row(
-    storage: Storage, program: ProgramId, name: str, reference: str, channel: str
+    ports: AdminPorts, program: ProgramId, name: str, reference: str, channel: str
 ) -> str:
     """One row, checked whole before anything is written: a rejected row changes nothing."""
     if len(name) > 200:
         raise RosterError("a circle's name is at most 200 characters")
     channel = channel_id(channel) if channel else ""
-    circle = await storage.groups.named(program, name)
+    circle = await ports.circles.named(program, name)
     relink = bool(channel) and (circle is None or circle.channel != channel)
     if relink:
-        await _channel_free(storage, program, channel, circle)
+        await _channel_free(ports, program, channel, circle)
     if not (EMAIL.match(reference) or CHAT_USER.match(reference)):
         raise RosterError(f"{reference!r} is neither an email address nor a chat user id")
-    person, new = await find_or_add(storage, program, reference)
+    person, new = await find_or_add(ports, program, reference)
     notes = []
     if circle is None:
-        circle = await _create_circle(storage, program, name)
+        circle = await _create_circle(ports, program, name)
         notes.append("new circle")
     if relink:
-        await link_circle(storage, program, circle, channel)
+        await link_circle(ports, program, circle, channel)
         notes.append(f"meets in {channel}")
     if new:
         notes.append(f"new: {reference}")
-    verb = "added" if await storage.groups.add_member(circle.id, person.id) else "already in"
+    verb = "added" if await ports.circles.add_member(circle.id, person.id) else "already in"
     return f"{verb} {reference} → {name}" + (f" ({', '.join(notes)})" if notes else "")
 
 
-async def _create_circle(storage: Storage, program: ProgramId, name: str) -> Group:
+async def _create_circle(ports: AdminPorts, program: ProgramId, name: str) -> Group:
     try:
-        return await storage.groups.create(program, name, ())
-    except IntegrityError:  # created meanwhile by another import
-        found = await storage.groups.named(program, name)
+        return await ports.circles.create(program, name, ())
+    except Conflict:  # created meanwhile by another import
+        found = await ports.circles.named(program, name)
         if found is None:
             raise
         return found
@@ -222,29 +217,57 @@ def channel_id(text: str) -> str:
 
 
 async def link_circle(
-    storage: Storage, program: ProgramId, circle: Group, channel: str | None
+    ports: AdminPorts, program: ProgramId, circle: Group, channel: str | None
 ) -> None:
     """Link ``circle`` to ``channel`` (None: unlink); refused when another circle has it."""
     if channel is not None:
-        await _channel_free(storage, program, channel, circle)
+        await _channel_free(ports, program, channel, circle)
     try:
-        await storage.groups.link(circle.id, channel)
-    except IntegrityError:
-        raise RosterError(f"{channel} was just linked to another circle") from None
+        await ports.circles.link(circle.id, channel)
+    except Conflict:
+        raise Conflict(f"{channel} was just linked to another circle") from None
 
 
 async def _channel_free(
-    storage: Storage, program: ProgramId, channel: str, circle: Group | None
+    ports: AdminPorts, program: ProgramId, channel: str, circle: Group | None
 ) -> None:
-    other = await storage.groups.by_channel(program, channel)
+    other = await ports.circles.by_channel(program, channel)
     if other is not None and (circle is None or other.id != circle.id):
-        raise RosterError(f"{channel} is already the channel of the circle {other.name!r}")
+        raise Conflict(f"{channel} is already the channel of the circle {other.name!r}")
 
 
-async def find_circle(storage: Storage, program: ProgramId, name: str) -> Group:
-    circle = await storage.groups.named(program, name.strip())
+async def find_circle(ports: AdminPorts, program: ProgramId, name: str) -> Group:
+    circle = await ports.circles.named(program, name.strip())
     if circle is None:
-        known = [g.name for g in await storage.groups.all(program)]
+        known = [g.name for g in await ports.circles.all(program)]
         hint = f" (circles: {', '.join(known)})" if known else ""
-        raise RosterError(f"there is no circle called {name!r} in {program}{hint}")
+        raise NotFound(f"there is no circle called {name!r} in {program}{hint}")
     return circle
+
+
+async def remove_circle(ports: AdminPorts, program: ProgramId, name: str) -> Group:
+    """Forget the circle called ``name`` (its members stay in the program); the circle."""
+    circle = await find_circle(ports, program, name)
+    await ports.circles.remove(circle.id)
+    return circle
+
+
+@dataclass(frozen=True, slots=True)
+class CircleListing:
+    circle: Group
+    members: tuple[Person, ...]  # by name
+
+
+async def circles(ports: AdminPorts, program: ProgramId) -> list[CircleListing]:
+    """Every circle of the program, by name, with its members by name."""
+    listed = []
+    for circle in await ports.circles.all(program):
+        people = await ports.people.many(circle.members)
+        members = sorted(people.values(), key=lambda p: p.name.lower())
+        listed.append(CircleListing(circle, tuple(members)))
+    return listed
+
+
+async def pairs(ports: AdminPorts, program: ProgramId) -> Sequence[tuple[Person, Person]]:
+    """Every (mentor, mentee) pair, by mentor then mentee name."""
+    return await ports.pairings.all(program)

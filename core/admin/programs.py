@@ -1,0 +1,155 @@
+"""A program's admins and rules, as an admin changes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from core.admin.ports import AdminPorts
+from core.admin.roster import find, find_or_add
+from core.commands import Provider
+from core.errors import InvalidInput
+from core.people import Person, ProgramId
+from core.program import ProgramSettings
+from core.rules import AllDayEvents
+from core.scheduling.info import settings_view
+from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
+from core.time import DayTime, zone_named
+from core.views import SettingsView
+
+
+@dataclass(frozen=True, slots=True)
+class AdminChange:
+    person: Person
+    changed: bool  # False: it was so already
+
+
+async def grant_admin(ports: AdminPorts, program: ProgramId, reference: str) -> AdminChange:
+    """Make the person ``reference`` names (an email or chat user id, recorded if new) an
+    admin of ``program``."""
+    person, _ = await find_or_add(ports, program, reference)
+    return AdminChange(person, await ports.programs.grant_admin(program, person.id))
+
+
+async def revoke_admin(ports: AdminPorts, program: ProgramId, reference: str) -> AdminChange:
+    person = await find(ports, program, reference)
+    return AdminChange(person, await ports.programs.revoke_admin(program, person.id))
+
+
+async def admins(ports: AdminPorts, program: ProgramId) -> list[Person]:
+    """The program's admins, by name."""
+    people = await ports.people.many(await ports.programs.admins(program))
+    return sorted(people.values(), key=lambda p: p.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    view: SettingsView  # the rules as people read them
+    default_timezone: str  # assumed when a profile has none
+
+
+async def rules(ports: AdminPorts, program: ProgramId) -> Rules:
+    current = await ports.programs.settings(program)
+    return Rules(settings_view(current, can_edit=False), current.default_timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChanges:
+    """What an admin changes; None leaves a rule as it is."""
+
+    earliest: str | None = None  # HH:MM
+    latest: str | None = None
+    weekends: bool | None = None
+    granularity: int | None = None  # minutes between two starts
+    notice: int | None = None  # minutes
+    buffer: int | None = None  # minutes
+    tentative_is_busy: bool | None = None
+    all_day_events: AllDayEvents | None = None
+    duration: int | None = None  # the default meeting length, minutes
+    providers: str | None = None  # "google,microsoft,icloud"
+    timezone: str | None = None  # IANA
+
+
+def _as_is(name: str) -> str:
+    return name
+
+
+async def change_rules(
+    ports: AdminPorts,
+    program: ProgramId,
+    changes: RuleChanges,
+    *,
+    field: Callable[[str], str] = _as_is,
+) -> ProgramSettings:
+    """Save ``changes`` to the program's rules; :class:`InvalidInput` names a bad one, as
+    ``field`` names it (the command line says ``--earliest``)."""
+    current = await ports.programs.settings(program)
+    changed = changed_settings(current, changes, field=field)
+    await ports.programs.save_settings(program, changed)
+    return changed
+
+
+def changed_settings(
+    current: ProgramSettings, changes: RuleChanges, *, field: Callable[[str], str] = _as_is
+) -> ProgramSettings:
+    """``current`` with ``changes``; :class:`InvalidInput` names a bad one."""
+    rules = current.rules
+    earliest = (
+        DayTime.parse(changes.earliest, field=field("earliest"))
+        if changes.earliest
+        else rules.earliest
+    )
+    latest = (
+        DayTime.parse(changes.latest, field=field("latest")) if changes.latest else rules.latest
+    )
+    if latest <= earliest:
+        raise InvalidInput(field("latest"), f"must be later than {field('earliest')}")
+    numbers = {
+        "granularity": changes.granularity,
+        "notice": changes.notice,
+        "buffer": changes.buffer,
+        "duration": changes.duration,
+    }
+    for name, value in numbers.items():
+        if value is not None and value < 0:
+            raise InvalidInput(field(name), "cannot be negative")
+    # The bounds of `pairtime slots`: past them every search would overflow or crawl.
+    for name, most in (("notice", MAX_NOTICE_MINUTES), ("buffer", MAX_BUFFER_MINUTES)):
+        value = numbers[name]
+        if value is not None and value > most:
+            raise InvalidInput(field(name), f"must be at most {most} minutes")
+    if changes.granularity is not None and (changes.granularity == 0 or 1440 % changes.granularity):
+        raise InvalidInput(field("granularity"), "must divide a day (for example 15, 30 or 60)")
+    if changes.duration is not None and not 5 <= changes.duration <= 480:
+        raise InvalidInput(field("duration"), "must be between 5 and 480 minutes")
+    providers = current.allowed_providers
+    if changes.providers:
+        try:
+            providers = frozenset(Provider(p.strip()) for p in changes.providers.split(","))
+        except ValueError:
+            raise InvalidInput(
+                field("providers"), "is a comma-separated list of google, microsoft and icloud"
+            ) from None
+    if changes.timezone:
+        zone_named(changes.timezone, field=field("timezone"))
+    return replace(
+        current,
+        rules=replace(
+            rules,
+            earliest=earliest,
+            latest=latest,
+            weekends=rules.weekends if changes.weekends is None else changes.weekends,
+            granularity_minutes=changes.granularity or rules.granularity_minutes,
+            min_notice_minutes=rules.min_notice_minutes
+            if changes.notice is None
+            else changes.notice,
+            buffer_minutes=rules.buffer_minutes if changes.buffer is None else changes.buffer,
+            tentative_is_busy=rules.tentative_is_busy
+            if changes.tentative_is_busy is None
+            else changes.tentative_is_busy,
+            all_day_events=changes.all_day_events or rules.all_day_events,
+        ),
+        default_duration_minutes=changes.duration or current.default_duration_minutes,
+        allowed_providers=providers,
+        default_timezone=changes.timezone or current.default_timezone,
+    )
