@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar, assert_never
 import aiohttp
 from aiohttp import web
 
+from core.errors import ServiceError
 from core.people import PersonId
 from core.ports import ChannelMembers, ChatAddresses, Clock, EventLog, Messenger
 from core.scheduling import Ports, Scheduler
@@ -202,6 +203,8 @@ async def _attempt(transport: Transport, step: Awaitable[None]) -> bool:
         await step
     except Exception as error:
         said = transport.describe(error)
+        if said is None and isinstance(error, ServiceError):  # it says what failed
+            said = f"{type(error).__name__}: {error}"
         if said is None:
             log.exception("a chat delivery step failed", exc_info=error)
         else:

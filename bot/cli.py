@@ -359,12 +359,12 @@ def _keys_generate(_args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from bot.logs import configure_logging
+
     settings = _settings_or_none()
     if settings is None:
         return EXIT_CONFIG
+    configure_logging(settings.log_format)
     return _run("serve", _serve_async(settings, args))
 
 

@@ -20,10 +20,11 @@ from adapters.calendars.links import ConnectLinkIssuer
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
 from bot.worker import Worker
+from core import logs
 from core.actions import ActionCodec
 from core.calendars import CalendarConnection
 from core.commands import Provider
-from core.people import CrowdedChannel, Person, Platform, ProgramId, program_of
+from core.people import CrowdedChannel, Person, Platform, ProgramId, platform_of, program_of
 from core.ports import ChannelMembers, Clock, Messenger
 from core.scheduling import Ports, Scheduler
 from core.views import Outcome
@@ -48,12 +49,18 @@ class ChatMessengers:
         self._by_platform[platform] = messenger
 
     async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
-        platform = Platform(program.split(":", 1)[0])
-        messenger = self._by_platform.get(platform)
+        platform = platform_of(program)
+        with logs.bound(platform=platform.value if platform else None, program=program):
+            await self._deliver(program, platform, outcome)
+
+    async def _deliver(
+        self, program: ProgramId, platform: Platform | None, outcome: Outcome
+    ) -> None:
+        messenger = self._by_platform.get(platform) if platform is not None else None
         if messenger is None:
             log.info(
                 "no %s adapter is running; %d message(s) not sent",
-                platform.value,
+                platform.value if platform else "chat",
                 len(outcome.direct),
             )
             return
@@ -74,9 +81,8 @@ class ChatChannelMembers:
     ) -> Sequence[Person] | CrowdedChannel | None:
         """None when no adapter of the program's platform runs here: core then asks whom to
         invite, as it does when a platform cannot list the channel."""
-        try:
-            platform = Platform(program.split(":", 1)[0])
-        except ValueError:
+        platform = platform_of(program)
+        if platform is None:
             return None
         members = self._by_platform.get(platform)
         if members is None:

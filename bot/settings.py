@@ -45,6 +45,7 @@ class Settings:
     teams: TeamsSettings = field(default_factory=TeamsSettings)
     playground: bool = True  # the local web playground (see playground_enabled)
     calendars: CalendarSettings = field(default_factory=CalendarSettings)
+    log_format: Literal["text", "json"] = "text"  # one JSON object per line, for a pipeline
 
     @property
     def is_production(self) -> bool:
@@ -135,6 +136,10 @@ def _validate(values: dict[str, str]) -> Settings:
                 problems.append(f"{name} must be set in production ({why})")
 
     calendars = _calendar_settings(values, problems, production=production)
+    log_format = values.get("PAIRTIME_LOG_FORMAT", "text")
+    if log_format not in ("text", "json"):
+        problems.append(f"PAIRTIME_LOG_FORMAT must be 'text' or 'json', not {log_format!r}")
+        log_format = "text"
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -146,6 +151,7 @@ def _validate(values: dict[str, str]) -> Settings:
         slack=slack,
         teams=teams,
         playground=playground,
+        log_format="json" if log_format == "json" else "text",
     )
 
 

@@ -31,6 +31,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from core import logs
 from core.jobs import Job
 from core.ports import Clock
 from storage.repositories.jobs import SqlJobs
@@ -205,6 +206,10 @@ class Worker:
         self._changed.set()
 
     async def _attempt(self, job: Job) -> None:
+        with logs.bound(event=f"job:{job.key}"):  # every line this job logs says which
+            await self._attempt_bound(job)
+
+    async def _attempt_bound(self, job: Job) -> None:
         kind = self._kinds[job.kind]
         try:
             async with asyncio.timeout(kind.timeout):

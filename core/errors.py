@@ -1,14 +1,29 @@
-"""The domain's exceptions, in one tree.
+"""Pairtime's exceptions, in one tree.
 
-    PairtimeError
-    ├── InvalidInput          bad data from a person or a file; names the field
-    ├── InvalidAction         a button reference not made by Pairtime, altered, or stale
-    └── RosterError           a person, circle, channel or program named that cannot be used
-        ├── NotFound          nobody, no circle or no program by that name
-        └── Conflict          taken already: a channel another circle meets in
+    PairtimeError                   every error Pairtime raises on purpose
+    ├── InvalidInput                bad data from a person or a file; names the field
+    ├── InvalidAction               a button reference not made by Pairtime, altered, or stale
+    ├── RosterError                 a person, circle, channel or program named that cannot be used
+    │   ├── NotFound                nobody, no circle or no program by that name
+    │   └── Conflict                taken already: a channel another circle meets in
+    ├── SecretUnreadable            a stored secret that no configured key opens
+    │   └── storage.crypto.SecretUnavailable
+    └── ServiceError                a service outside Pairtime failed or refused
+        ├── CalendarError           a calendar provider; ``str()`` is safe to show a person
+        │   └── adapters.calendars.errors.ProviderError
+        │       ├── GrantRevoked        revoked or expired: the person must connect again
+        │       ├── ProviderUnavailable no useful answer in time (timeouts, 429, 5xx)
+        │       ├── ConsentDenied       declined on the provider's consent page
+        │       ├── WrongCredentials    an app-specific password the server refused
+        │       └── BadAnswer           an answer not as documented (a proxy's page, ...)
+        └── ChatRefused             a chat platform did not take a message
+            ├── adapters.slack.messenger.ReplyFailed     a response_url refused the answer
+            └── adapters.teams.messenger.DeliveryFailed  the Bot Framework's status
 
-Adapters turn each into a friendly reply or a one-line command-line error;
-none of them carries a secret in its message.
+Each leaf under another module is defined there, where it is raised, on a base from
+here: code that only needs "a calendar failed" or "a chat platform refused" catches the
+base. Adapters turn each into a friendly reply or a one-line command-line error; none of
+them carries a secret, a token or what anyone wrote in its message.
 """
 
 from __future__ import annotations
@@ -43,3 +58,21 @@ class NotFound(RosterError):
 
 class Conflict(RosterError):
     """The change collides with what is kept: a circle's name or channel that is taken."""
+
+
+class SecretUnreadable(PairtimeError):
+    """A stored secret (a calendar token, an installation) that none of the configured
+    encryption keys opens. Carries no secret."""
+
+
+class ServiceError(PairtimeError):
+    """A service outside Pairtime (a calendar provider, a chat platform) failed or refused;
+    the message names the service and the reason, never a payload."""
+
+
+class CalendarError(ServiceError):
+    """A calendar provider failed; ``str()`` is a short reason safe to show a person."""
+
+
+class ChatRefused(ServiceError):
+    """A chat platform did not take a message: Slack's error code, Teams' HTTP status."""

@@ -68,9 +68,34 @@ class CrowdedChannel:
     at_least: bool = False
 
 
+def program_id(platform: Platform, workspace: str) -> ProgramId:
+    """The program of one Slack workspace, Teams tenant or playground: ``slack:T0123``.
+
+    Programs are named so everywhere; :func:`platform_of` and :func:`workspace_of` read
+    such a name back, so no other code splits it.
+    """
+    return ProgramId(f"{platform.value}:{workspace}")
+
+
+def platform_of(program: ProgramId | str) -> Platform | None:
+    """The chat platform ``program`` lives on; None when it names none (``teams`` alone,
+    ``irc:x``)."""
+    name, _, workspace = program.partition(":")
+    try:
+        platform = Platform(name)
+    except ValueError:
+        return None
+    return platform if workspace else None
+
+
+def workspace_of(program: ProgramId) -> str:
+    """The Slack team id, Teams tenant id or playground name in ``program``'s name."""
+    return program.partition(":")[2]
+
+
 def program_of(identity: ChatIdentity) -> ProgramId:
     """The program a chat identity speaks in: one per platform workspace."""
-    return ProgramId(f"{identity.platform.value}:{identity.workspace}")
+    return program_id(identity.platform, identity.workspace)
 
 
 def program_name(identity: ChatIdentity) -> str:

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+from core.errors import SecretUnreadable
+
 log = logging.getLogger(__name__)
 
 DEV_KEY_FILE = Path(".pairtime") / "dev-encryption-key"
 
 
-class SecretUnavailable(Exception):
+class SecretUnavailable(SecretUnreadable):
     """A sealed value that none of the configured keys opens. Carries no secret."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from core.errors import CalendarError
 
-class ProviderError(Exception):
+
+class ProviderError(CalendarError):
     """A provider failed; ``str()`` is a short reason safe to show (no token, no event)."""
 
 

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -45,6 +46,7 @@ from adapters.slack.messenger import (
 )
 from adapters.slack.people import SlackPeople
 from adapters.slack.transport import DirectReply, SlackTransport
+from core import logs
 from core.people import ChatIdentity, Platform, program_of
 from core.scheduling import Context
 from core.views import (
@@ -88,15 +90,35 @@ class SlackBot:
 
     # ------------------------------------------------------------------ acknowledging
 
-    async def deduplicate(self, body: JsonDict, next_: Callable[[], Awaitable[None]]) -> Any:
+    async def deduplicate(
+        self, body: JsonDict, context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
+    ) -> Any:
         """Slack resends events it thinks were lost (X-Slack-Retry-Num): handle each event once,
         across processes, by its ``event_id``."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id and not await self.seen.first_time(f"slack:{event_id}"):
-            log.info("Slack resent event %s, which was handled already", event_id)
-            return BoltResponse(status=200, body="")
-        await next_()
+        with self._bound(body, context):
+            if event_id and not await self.seen.first_time(f"slack:{event_id}"):
+                log.info("Slack resent event %s, which was handled already", event_id)
+                return BoltResponse(status=200, body="")
+            await next_()
         return None
+
+    def _bound(self, body: JsonDict, context: AsyncBoltContext) -> AbstractContextManager[None]:
+        """Log lines about this request name Slack, the workspace's program and the event
+        (its ``event_id``, else the ``trigger_id`` of a command or a click)."""
+        event = body.get("event_id") or body.get("trigger_id")
+        return logs.bound(
+            platform=Platform.SLACK.value,
+            program=translate.program_for(_team(context, body)),
+            event=str(event) if event else None,
+        )
+
+    def _spawn(
+        self, body: JsonDict, context: AsyncBoltContext, work: Coroutine[Any, Any, None]
+    ) -> None:
+        """Work after the acknowledgement, its log lines bound to this request."""
+        with self._bound(body, context):
+            self.work.spawn(work)
 
     async def acknowledge(self, ack: AsyncAck) -> None:
         await ack()
@@ -108,7 +130,7 @@ class SlackBot:
         self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        self.work.spawn(self.on_command(body, client, context))
+        self._spawn(body, context, self.on_command(body, client, context))
 
     async def mention(
         self,
@@ -119,7 +141,7 @@ class SlackBot:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        self.work.spawn(self.on_mention(body, event, client, context))
+        self._spawn(body, context, self.on_mention(body, event, client, context))
 
     async def direct_message(
         self,
@@ -130,7 +152,7 @@ class SlackBot:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        self.work.spawn(self.on_direct_message(body, event, client, context))
+        self._spawn(body, context, self.on_direct_message(body, event, client, context))
 
     async def home_opened(
         self,
@@ -141,19 +163,19 @@ class SlackBot:
         context: AsyncBoltContext,
     ) -> None:
         await ack()
-        self.work.spawn(self.on_home_opened(body, event, client, context))
+        self._spawn(body, context, self.on_home_opened(body, event, client, context))
 
     async def click(
         self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        self.work.spawn(self.on_click(body, client, context))
+        self._spawn(body, context, self.on_click(body, client, context))
 
     async def shortcut(
         self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         await ack()
-        self.work.spawn(self.on_shortcut(body, client, context))
+        self._spawn(body, context, self.on_shortcut(body, client, context))
 
     async def form(
         self,
@@ -169,7 +191,7 @@ class SlackBot:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
-        self.work.spawn(self.on_form(body, view, client, context))
+        self._spawn(body, context, self.on_form(body, view, client, context))
 
     async def on_error(self, error: Exception, body: JsonDict) -> None:
         del body  # never logged: it may hold what people wrote

@@ -26,6 +26,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from adapters.slack import render
 from adapters.slack.config import SlackSettings
 from adapters.slack.installations import SealedInstallationStore
+from core.errors import ChatRefused
 from core.people import PersonId, ProgramId, identity_in
 from core.ports import People
 from core.views import Confirmation, MessageUpdate, View
@@ -103,7 +104,7 @@ class Coalescer:
             self._next.pop(key, None)
 
 
-class ReplyFailed(Exception):
+class ReplyFailed(ChatRefused):
     """A response_url refused the answer (expired, or used too often)."""
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.commands import Command, Intent, Mention, TimeOfDay
-from core.people import Profile, ProgramId
+from core.people import Platform, Profile, ProgramId, platform_of, program_id, workspace_of
 from core.scheduling.context import zone_of
 from core.time import DayTime, Interval
 
@@ -57,12 +57,11 @@ _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^<>]*)?>")
 
 def program_for(team_id: str) -> ProgramId:
     """One program per Slack workspace."""
-    return ProgramId(f"slack:{team_id}")
+    return program_id(Platform.SLACK, team_id)
 
 
 def team_of(program: ProgramId) -> str | None:
-    platform, _, team = program.partition(":")
-    return team if platform == "slack" and team else None
+    return workspace_of(program) if platform_of(program) is Platform.SLACK else None
 
 
 # ---------------------------------------------------------------------- text

@@ -19,7 +19,7 @@ from typing import Any
 from adapters.teams import translate
 from adapters.teams.messenger import DeliveryFailed, Outbox
 from adapters.teams.translate import Account, JsonDict
-from core.people import ChatIdentity, CrowdedChannel, Person, Platform, ProgramId
+from core.people import ChatIdentity, CrowdedChannel, Person, Platform, ProgramId, workspace_of
 from core.ports import ChatAddresses, Clock
 from core.scheduling import Scheduler
 
@@ -96,8 +96,7 @@ class TeamsChannelMembers:
     ) -> Person:
         """The person behind a roster entry, created or refreshed, and reachable privately."""
         email = translate.member_profile(member)[0]
-        tenant = program.partition(":")[2]
-        identity = ChatIdentity(Platform.TEAMS, tenant, account.stable_id)
+        identity = ChatIdentity(Platform.TEAMS, workspace_of(program), account.stable_id)
         known = await self._scheduler.identify(identity, None)
         person = await self._scheduler.identify(
             identity, translate.profile(account, email, None, known)

@@ -32,6 +32,7 @@ from msrest.exceptions import HttpOperationError
 from adapters.teams import cards, translate
 from adapters.teams.timing import MonotonicTimer, TeamsTiming, Timer
 from adapters.teams.translate import JsonDict
+from core.errors import ChatRefused
 from core.people import PersonId, Platform, ProgramId, identity_in
 from core.ports import ChatAddresses, Clock, People
 from core.views import MessageUpdate, PollView, View
@@ -46,7 +47,7 @@ UPDATE_INTERVAL = 1.0  # seconds between two updates of one message
 FINAL_MEMORY = 10_000  # messages remembered as showing a final card (a closed poll)
 
 
-class DeliveryFailed(Exception):
+class DeliveryFailed(ChatRefused):
     """Teams did not take a message; ``status`` is the HTTP status, when there was one."""
 
     def __init__(self, status: int | None) -> None:

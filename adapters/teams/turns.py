@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Coroutine
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,6 +38,7 @@ from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
 from adapters.teams.timing import TeamsTiming
 from adapters.teams.translate import Account, Click, Incoming, JsonDict
 from adapters.teams.transport import POSTED_ELSEWHERE, Conversation, LateTransport, TeamsTransport
+from core import logs
 from core.people import ChatIdentity, Person, Platform
 from core.scheduling import Context
 from core.views import ConnectPrompt, DirectMessage, Notice, Outcome, PollDraftView
@@ -88,14 +90,20 @@ class Turns:
 
     def message(self, incoming: Incoming) -> None:
         """A message: acknowledged at once, answered from a background task."""
-        self._spawn(self._message(incoming), incoming)
+        with _bound(incoming):
+            self._spawn(self._message(incoming), incoming)
 
     def installed(self, incoming: Incoming) -> None:
         """The bot was added to a personal scope, a team or a group chat: say hello."""
-        self._spawn(self._installed(incoming), incoming)
+        with _bound(incoming):
+            self._spawn(self._installed(incoming), incoming)
 
     async def card_action(self, incoming: Incoming) -> JsonDict:
         """A click on an ``Action.Execute`` button: the invoke response's body."""
+        with _bound(incoming):
+            return await self._card_action(incoming)
+
+    async def _card_action(self, incoming: Incoming) -> JsonDict:
         click = translate.click_of(incoming)
         if click is None:
             return translate.message_response("That button isn't one of mine.")
@@ -496,6 +504,13 @@ def _log_failure(incoming: Incoming, error: BaseException) -> None:
         type(error).__name__,
         f" (status {status})" if status else "",
         exc_info=not isinstance(error, DeliveryFailed),
+    )
+
+
+def _bound(incoming: Incoming) -> AbstractContextManager[None]:
+    """Log lines about this activity name Teams, the tenant's program and the activity."""
+    return logs.bound(
+        platform=Platform.TEAMS.value, program=incoming.program, event=incoming.id or None
     )
 
 

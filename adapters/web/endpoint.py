@@ -19,8 +19,10 @@ cannot send here without a CORS preflight this server never grants.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,8 @@ from adapters.web.conversations import Conversations, Message
 from adapters.web.page import DIRECT, page
 from adapters.web.program import DEMO_PASSWORD, PROGRAM, identity
 from adapters.web.render import Viewer, message, render, said
-from core.people import CrowdedChannel, Person, PersonId, ProgramId, identity_in
+from core import logs
+from core.people import CrowdedChannel, Person, PersonId, Platform, ProgramId, identity_in
 from core.ports import ChannelMembers, Messenger
 from core.scheduling import Context
 from core.views import MessageUpdate, Notice, Outcome, Tone, View
@@ -186,6 +189,7 @@ class WebPlayground:
         self._conversations = Conversations()
         self._messenger = WebMessenger(self._conversations, chat)
         self._channel_members = NoChannelMembers()
+        self._requests = itertools.count(1)
 
     @property
     def messenger(self) -> Messenger:
@@ -266,6 +270,10 @@ class WebPlayground:
         )
 
     async def _say(self, request: web.Request) -> web.StreamResponse:
+        with self._bound("say"):
+            return await self._said(request)
+
+    async def _said(self, request: web.Request) -> web.StreamResponse:
         body = await _json(request)
         speaker = await self._speaker(body.get("person"), body.get("in"))
         text = body.get("text")
@@ -288,6 +296,16 @@ class WebPlayground:
         return web.json_response({"seq": self._conversations.seq})
 
     async def _act(self, request: web.Request) -> web.StreamResponse:
+        with self._bound("act"):
+            return await self._acted(request)
+
+    def _bound(self, kind: str) -> AbstractContextManager[None]:
+        """Log lines about one request to the page's API name it: ``say-12``, ``act-13``."""
+        return logs.bound(
+            platform=Platform.WEB.value, program=PROGRAM, event=f"{kind}-{next(self._requests)}"
+        )
+
+    async def _acted(self, request: web.Request) -> web.StreamResponse:
         body = await _json(request)
         speaker = await self._speaker(body.get("person"), body.get("in"))
         reference, value, number = body.get("action"), body.get("value"), body.get("message")

@@ -16,7 +16,15 @@ from urllib.parse import unquote, urlsplit
 
 from core.admin.ports import AdminPorts
 from core.errors import Conflict, NotFound, RosterError
-from core.people import ChatIdentity, Group, Person, Platform, Profile, ProgramId
+from core.people import (
+    ChatIdentity,
+    Group,
+    Person,
+    Profile,
+    ProgramId,
+    platform_of,
+    workspace_of,
+)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHAT_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.\-]{1,199}$")
@@ -32,8 +40,7 @@ class LineResult:
 async def choose_program(ports: AdminPorts, wanted: str | None) -> ProgramId:
     """``--program`` if given (created if new), else the only program there is."""
     if wanted:
-        platform, _, workspace = wanted.partition(":")
-        if platform not in {p.value for p in Platform} or not workspace:
+        if platform_of(wanted) is None:
             raise RosterError(
                 f"--program {wanted!r} is not a program id; use slack:TEAM_ID, teams:TENANT_ID "
                 "or web:demo"
@@ -63,8 +70,10 @@ async def find_or_add(ports: AdminPorts, program: ProgramId, reference: str) -> 
         found = await ports.people.by_chat_user(program, reference)
         if found is not None:
             return found, False
-        platform, _, workspace = program.partition(":")
-        identity = ChatIdentity(Platform(platform), workspace, reference)
+        platform = platform_of(program)
+        if platform is None:
+            raise RosterError(f"{program} is not a chat program: name people there by email")
+        identity = ChatIdentity(platform, workspace_of(program), reference)
         return await ports.people.remember(program, identity, Profile(reference)), True
     raise RosterError(f"{reference!r} is neither an email address nor a chat user id")
 

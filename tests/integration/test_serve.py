@@ -55,6 +55,19 @@ def test_serve_starts_with_no_configuration_and_answers_healthz(tmp_path: Path):
     assert (tmp_path / "pairtime.db").exists()
 
 
+def test_serve_writes_one_json_object_per_log_line_when_asked(tmp_path: Path):
+    server = start_serve(env={**CLEAN_ENV, "PAIRTIME_LOG_FORMAT": "json"}, cwd=tmp_path)
+    try:
+        with urllib.request.urlopen(f"{server.address}/healthz", timeout=10) as reply:
+            assert reply.status == 200
+    finally:
+        log = server.stop()
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert len(lines) >= 2
+    assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    assert any("generated a development key" in line["message"] for line in lines)
+
+
 def test_serve_refuses_bad_configuration_naming_the_variable(tmp_path: Path):
     secret = "xoxp-this-must-not-be-printed"
     result = run_pairtime(

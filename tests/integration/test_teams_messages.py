@@ -4,6 +4,8 @@ OpenID metadata, and the bot fetches its own tokens from the fake login server."
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -13,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.logs import configure_logging
 from tests.adapters.teams import card_reading
 from tests.adapters.teams.card_reading import actions, texts
 from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, identity, teams_app
@@ -118,6 +121,30 @@ async def test_the_same_activity_twice_is_answered_once(teams: TeamsUnderTest):
 
     assert (first, again) == (202, 202)
     assert [r.reply_to_id for r in replies[1:]] == [activity["id"], later["id"]]
+
+
+async def test_a_log_line_about_an_activity_names_teams_its_program_and_the_activity(
+    teams: TeamsUnderTest,
+):
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    stream = io.StringIO()
+    configure_logging("json", stream=stream)
+    try:
+        activity = ta.personal_message("status", service_url=teams.service_url)
+        await teams.post(activity)
+        await teams.post(activity)  # resent: logged as seen before, and ignored
+        await teams.settle()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    (ignored,) = [line for line in lines if "seen before" in line["message"]]
+    assert ignored["platform"] == "teams"
+    assert ignored["program"] == PROGRAM
+    assert ignored["event"] == activity["id"]
+    assert all(line.get("event") != activity["id"] or line["platform"] == "teams" for line in lines)
 
 
 async def test_installing_the_app_says_hello_with_connect_buttons(teams: TeamsUnderTest):

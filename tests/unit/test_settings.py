@@ -75,6 +75,7 @@ def test_secrets_print_masked():
         ({"MICROSOFT_APP_ID": "id"}, "MICROSOFT_APP_PASSWORD is required"),
         ({"PAIRTIME_TEAMS_AUTH": "off"}, "PAIRTIME_TEAMS_AUTH must be 'enabled' or 'disabled'"),
         ({"PAIRTIME_PLAYGROUND": "yes"}, "PAIRTIME_PLAYGROUND must be 1 (on) or 0 (off)"),
+        ({"PAIRTIME_LOG_FORMAT": "xml"}, "PAIRTIME_LOG_FORMAT must be 'text' or 'json', not 'xml'"),
         ({"GOOGLE_CLIENT_ID": "g"}, "GOOGLE_CLIENT_SECRET is required"),
         (
             {"PAIRTIME_CALDAV_URL": "caldav.icloud.com"},
@@ -123,6 +124,11 @@ def test_production_starts_when_everything_is_explicit():
     )
     assert settings.is_production
     assert len(settings.encryption_keys) == 2
+
+
+def test_the_log_is_text_unless_json_is_asked_for():
+    assert load({}).log_format == "text"
+    assert load({"PAIRTIME_LOG_FORMAT": "json"}).log_format == "json"
 
 
 def test_the_playground_is_off_beside_chat_apps_unless_asked_and_never_in_production():
