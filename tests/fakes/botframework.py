@@ -22,6 +22,7 @@ How botbuilder 4.17 is pointed at them is in :meth:`FakeBotFrameworkAuth.setting
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -468,6 +469,7 @@ class FakeBotFramework:
         self.conversations: dict[str, FakeConversation] = {}
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[tuple[int, JsonDict, int]]] = {}
+        self._held: dict[str, asyncio.Event] = {}
         self._ids = itertools.count(1)
         self.page_size = 200  # pagedmembers without pageSize (Teams' own default is not stated)
         self.roster_reads: list[tuple[str, int | None, str | None]] = []  # id, size, token
@@ -485,6 +487,13 @@ class FakeBotFramework:
         ErrorResponse ``{"error": {"code": code, "message": message}}``."""
         body = {"error": {"code": code, "message": message or code}}
         self._failures.setdefault(conversation_id, []).append((status, body, times))
+
+    def hold(self, conversation_id: str) -> asyncio.Event:
+        """Activities the bot posts in ``conversation_id`` (sends and replies) are answered
+        only once the returned event is set: what the bot does before its message is
+        delivered shows, on any machine, without timing it."""
+        released = self._held[conversation_id] = asyncio.Event()
+        return released
 
     def add_member(self, conversation_id: str, member: JsonDict) -> None:
         """A member TeamsInfo.get_member(s) will find: {id, name, aadObjectId, email,
@@ -572,6 +581,8 @@ class FakeBotFramework:
         conversation_id = request.match_info["conversation_id"]
         reply_to = request.match_info.get("activity_id")
         activity = await _json_body(request)
+        if (held := self._held.get(conversation_id)) is not None:
+            await held.wait()
         if (refused := self._refused(request, conversation_id)) is not None:
             self._record(
                 request,

@@ -20,6 +20,7 @@ what is posted to each.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import itertools
@@ -282,6 +283,7 @@ class FakeSlack:
         self._triggers: dict[str, _Trigger] = {}
         self._rate_limits: dict[str, list[int]] = {}  # method -> [remaining, retry_after]
         self._failures: dict[str, list[tuple[SlackApiFailure, int]]] = {}
+        self._held: dict[str, asyncio.Event] = {}
         self._ids = itertools.count(1)
         self._ts_seq = itertools.count(100)
         self._handlers: dict[str, Handler] = {
@@ -430,6 +432,14 @@ class FakeSlack:
         """The next ``times`` calls to ``method`` answer HTTP 429, ``Retry-After: retry_after``."""
         self._rate_limits[method] = [times, retry_after]
 
+    def hold(self, *methods: str) -> asyncio.Event:
+        """Calls to ``methods`` (``"response"``: posts to a response_url) are recorded, then
+        answered only once the returned event is set: what the bot does before Slack answers
+        shows, on any machine, without timing it."""
+        released = asyncio.Event()
+        self._held |= dict.fromkeys(methods, released)
+        return released
+
     def fail(self, method: str, error: str, *, times: int = 1, **extra: Any) -> None:
         """The next ``times`` calls to ``method`` answer ``{"ok": false, "error": error}``."""
         self._failures.setdefault(method, []).append((SlackApiFailure(error, **extra), times))
@@ -484,6 +494,7 @@ class FakeSlack:
                 status=429 if self._rate_limited_now(method) else 200,
             )
         )
+        await self._held_back(method)
         limit = self._rate_limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1
@@ -515,6 +526,10 @@ class FakeSlack:
         if workspace is not None:
             headers["X-OAuth-Scopes"] = workspace.scopes
         return web.json_response({"ok": True, **body}, headers=headers)
+
+    async def _held_back(self, method: str) -> None:
+        if (held := self._held.get(method)) is not None:
+            await held.wait()
 
     def _rate_limited_now(self, method: str) -> bool:
         limit = self._rate_limits.get(method)
@@ -577,6 +592,7 @@ class FakeSlack:
                 content_type=request.content_type,
             )
         )
+        await self._held_back("response")
         self.responses.append(ResponseUrlPost(response_id, body))
         return web.Response(text="ok", content_type="text/html")
 
