@@ -167,6 +167,7 @@ def build_services(
         channel_members=channel_members,
         actions=ActionCodec(keys),
         jobs=storage.jobs,
+        organisations=storage.organisations,
     )
     scheduler = Scheduler(ports)
     messengers = ChatMessengers()

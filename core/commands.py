@@ -23,6 +23,9 @@ class Intent(StrEnum):
     STATUS = "status"
     HELP = "help"
     SETTINGS = "settings"
+    # Stop (or start again) reading the speaker's calendar through their organisation.
+    ORGANISATION_OFF = "organisation_off"
+    ORGANISATION_ON = "organisation_on"
     UNKNOWN = "unknown"
 
 

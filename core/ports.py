@@ -16,6 +16,12 @@ from core.calendars import BusyResult, CalendarConnection
 from core.commands import Provider
 from core.jobs import JobState, NewJob
 from core.meetings import Meeting, SlotOffer
+from core.organisation import (
+    OrganisationConnection,
+    OrganisationSetup,
+    OrgProvider,
+    Verified,
+)
 from core.people import (
     ChatIdentity,
     CrowdedChannel,
@@ -108,6 +114,8 @@ class Programs(Protocol):
 
     async def is_admin(self, program: ProgramId, person: PersonId) -> bool: ...
 
+    async def admins(self, program: ProgramId) -> Sequence[PersonId]: ...
+
 
 class CalendarConnections(Protocol):
     async def get(self, person: PersonId) -> CalendarConnection | None: ...
@@ -127,6 +135,68 @@ class CalendarConnections(Protocol):
     async def asked_to_reconnect(self, person: PersonId, now: datetime) -> bool:
         """Note that ``person`` is being asked; True only for the one call, in any process,
         that noted it first."""
+        ...
+
+
+class Organisations(Protocol):
+    """A program's organisation connections (see :mod:`core.organisation`), and who opted out."""
+
+    async def of_program(self, program: ProgramId) -> Sequence[OrganisationConnection]: ...
+
+    async def covering(self, program: ProgramId, person: Person) -> OrganisationConnection | None:
+        """The connected organisation connection that reads ``person``'s calendar: their
+        address is in its domains, they did not opt out, and its last read of their
+        mailbox did not find it outside the grant's reach."""
+        ...
+
+    async def opt_out(self, program: ProgramId, person: PersonId, now: datetime) -> bool:
+        """``person`` asks not to be read through the organisation; False if they had."""
+        ...
+
+    async def opt_in(self, program: ProgramId, person: PersonId) -> bool:
+        """``person`` may be read through the organisation again; False if they could."""
+        ...
+
+    async def opted_out(self, program: ProgramId, person: PersonId) -> bool: ...
+
+    async def save(
+        self,
+        program: ProgramId,
+        setup: OrganisationSetup,
+        verified: Verified,
+        by: PersonId | None,
+        now: datetime,
+    ) -> OrganisationConnection:
+        """Store the connection (its secret sealed), replacing the program's earlier one of
+        the same kind."""
+        ...
+
+    async def remove(
+        self, program: ProgramId, provider: OrgProvider
+    ) -> OrganisationConnection | None:
+        """Delete the connection and its stored secret; what was removed, if anything."""
+        ...
+
+    async def people_covered(self, program: ProgramId, provider: OrgProvider) -> int:
+        """How many of the program's people the connection reads (no personal connection,
+        not opted out, in its domains, not found outside its reach)."""
+        ...
+
+
+class OrganisationAuthority(Protocol):
+    """The providers' side of an organisation connection (the calendar adapters)."""
+
+    def consent_url(self, setup: OrganisationSetup) -> str | None:
+        """Where an administrator grants the access first (Microsoft's admin consent)."""
+        ...
+
+    async def verify(self, setup: OrganisationSetup) -> Verified:
+        """Fetch one token and read the program account's calendar with it; raises
+        :class:`~core.organisation.OrganisationRefused` saying what failed."""
+        ...
+
+    async def forget(self, connection: OrganisationConnection) -> None:
+        """Drop what was kept in memory for the connection (tokens, sessions); best effort."""
         ...
 
 

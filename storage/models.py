@@ -340,7 +340,12 @@ class ConversationReference(Base):
 
 
 class OrganizationGrant(Base):
-    """An admin's organisation-wide calendar authorisation (Google domain-wide, Exchange)."""
+    """An admin's organisation-wide calendar authorisation (``core.organisation``).
+
+    ``secret`` is sealed: the service-account key file, the app's client secret or
+    certificate key, or the EWS password, as JSON. ``settings`` holds the plain parts
+    (tenant, client id, EWS address, user name). ``domain`` is the first of ``domains``.
+    """
 
     __tablename__ = "organization_grants"
     __table_args__ = (UniqueConstraint("program_id", "provider"),)
@@ -352,6 +357,32 @@ class OrganizationGrant(Base):
     secret: Mapped[str] = mapped_column(Text)  # sealed service-account key or client secret
     granted_by: Mapped[str | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
+    name: Mapped[str] = mapped_column(String(200), server_default="")
+    domains: Mapped[list[Any] | None] = mapped_column(JSON)
+    program_account: Mapped[str | None] = mapped_column(String(320))
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), server_default="connected")
+    can_write: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_read_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(300))  # for people; never a secret
+    last_error_at: Mapped[datetime | None]
+
+
+class OrganizationExclusion(Base):
+    """Someone an organisation connection does not read: they opted out
+    (``opted_out``), or the last read found their mailbox outside the grant's reach
+    (``out_of_reach``: read again after a day, in case an admin widened it)."""
+
+    __tablename__ = "organization_exclusions"
+
+    program_id: Mapped[str] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    reason: Mapped[str] = mapped_column(String(20))
+    since: Mapped[datetime]
 
 
 class Job(Base):

@@ -11,6 +11,7 @@ from storage.repositories.connections import SqlConnections, SqlConnectStates
 from storage.repositories.events import SqlConversationReferences, SqlEventLog
 from storage.repositories.jobs import SqlJobs
 from storage.repositories.meetings import SqlMeetings, SqlOffers
+from storage.repositories.organisations import SqlOrganisations
 from storage.repositories.pairings import SqlGroups, SqlPairings
 from storage.repositories.people import SqlPeople
 from storage.repositories.polls import SqlPolls
@@ -33,6 +34,7 @@ class Storage:
     conversations: SqlConversationReferences
     polls: SqlPolls
     jobs: SqlJobs
+    organisations: SqlOrganisations
 
     @classmethod
     def open(cls, url: str, keys: Sequence[str]) -> Storage:
@@ -56,6 +58,7 @@ class Storage:
             conversations=SqlConversationReferences(database),
             polls=SqlPolls(database, jobs),
             jobs=jobs,
+            organisations=SqlOrganisations(database, vault, jobs),
         )
 
     async def close(self) -> None:

@@ -30,6 +30,13 @@ from core.commands import Command, Provider
 from core.errors import Conflict
 from core.jobs import JobState, JobStatus, NewJob
 from core.meetings import Meeting, SlotOffer
+from core.organisation import (
+    OrganisationConnection,
+    OrganisationSetup,
+    OrgProvider,
+    OrgStatus,
+    Verified,
+)
 from core.people import (
     ChatIdentity,
     CrowdedChannel,
@@ -310,7 +317,7 @@ class MemoryPolls:
 @dataclass
 class MemoryPrograms:
     current: dict[ProgramId, ProgramSettings] = field(default_factory=dict)
-    admins: set[tuple[ProgramId, PersonId]] = field(default_factory=set)
+    admin_pairs: set[tuple[ProgramId, PersonId]] = field(default_factory=set)
     names: dict[ProgramId, str] = field(default_factory=dict)
 
     async def ensure(self, program: ProgramId, name: str) -> None:
@@ -323,7 +330,94 @@ class MemoryPrograms:
         self.current[program] = settings
 
     async def is_admin(self, program: ProgramId, person: PersonId) -> bool:
-        return (program, person) in self.admins
+        return (program, person) in self.admin_pairs
+
+    async def admins(self, program: ProgramId) -> list[PersonId]:
+        return sorted(person for p, person in self.admin_pairs if p == program)
+
+
+@dataclass
+class MemoryOrganisations:
+    """Organisation connections and opt-outs, as storage keeps them (secrets not kept)."""
+
+    people: MemoryPeople
+    calendars: MemoryCalendars
+    connections: dict[tuple[ProgramId, OrgProvider], OrganisationConnection] = field(
+        default_factory=dict
+    )
+    opted: set[tuple[ProgramId, PersonId]] = field(default_factory=set)
+    out_of_reach: set[tuple[ProgramId, PersonId]] = field(default_factory=set)
+
+    async def of_program(self, program: ProgramId) -> list[OrganisationConnection]:
+        return [c for (p, _), c in self.connections.items() if p == program]
+
+    async def covering(self, program: ProgramId, person: Person) -> OrganisationConnection | None:
+        if (program, person.id) in self.opted | self.out_of_reach:
+            return None
+        return next(
+            (
+                c
+                for c in await self.of_program(program)
+                if c.status is OrgStatus.CONNECTED and c.covers(person.email)
+            ),
+            None,
+        )
+
+    async def opt_out(self, program: ProgramId, person: PersonId, now: datetime) -> bool:
+        del now
+        if (program, person) in self.opted:
+            return False
+        self.opted.add((program, person))
+        return True
+
+    async def opt_in(self, program: ProgramId, person: PersonId) -> bool:
+        if (program, person) not in self.opted:
+            return False
+        self.opted.discard((program, person))
+        return True
+
+    async def opted_out(self, program: ProgramId, person: PersonId) -> bool:
+        return (program, person) in self.opted
+
+    async def save(
+        self,
+        program: ProgramId,
+        setup: OrganisationSetup,
+        verified: Verified,
+        by: PersonId | None,
+        now: datetime,
+    ) -> OrganisationConnection:
+        del by
+        saved = OrganisationConnection(
+            program,
+            setup.provider,
+            setup.name,
+            verified.domains,
+            setup.program_account,
+            OrgStatus.CONNECTED,
+            now,
+            can_write=verified.can_write,
+        )
+        self.connections[(program, setup.provider)] = saved
+        return saved
+
+    async def remove(
+        self, program: ProgramId, provider: OrgProvider
+    ) -> OrganisationConnection | None:
+        return self.connections.pop((program, provider), None)
+
+    async def people_covered(self, program: ProgramId, provider: OrgProvider) -> int:
+        connection = self.connections.get((program, provider))
+        if connection is None or connection.status is not OrgStatus.CONNECTED:
+            return 0
+        return sum(
+            1
+            for (p, _), person_id in self.people.chat_users.items()
+            if p == program
+            and connection.covers(self.people.people[person_id].email)
+            and person_id not in self.calendars.connections
+            and (program, person_id) not in self.opted | self.out_of_reach
+        )
 
 
 @dataclass
@@ -493,6 +587,7 @@ class World:
         self.jobs = MemoryJobs()
         self.polls = MemoryPolls(jobs=self.jobs)
         self.channel_members = MemoryChannelMembers()
+        self.organisations = MemoryOrganisations(self.people, self.calendars)
         counter = itertools.count(1)
         self.ports = Ports(
             clock=self.clock,
@@ -509,6 +604,7 @@ class World:
             channel_members=self.channel_members,
             actions=ActionCodec([b"test key"]),
             jobs=self.jobs,
+            organisations=self.organisations,
             new_ref=lambda: f"ref{next(counter)}",
         )
         self.scheduler = Scheduler(self.ports)
@@ -660,17 +756,17 @@ class MemoryProgramsAdmin:
         await self.programs.save_settings(program, settings)
 
     async def grant_admin(self, program: ProgramId, person: PersonId) -> bool:
-        new = (program, person) not in self.programs.admins
-        self.programs.admins.add((program, person))
+        new = (program, person) not in self.programs.admin_pairs
+        self.programs.admin_pairs.add((program, person))
         return new
 
     async def revoke_admin(self, program: ProgramId, person: PersonId) -> bool:
-        known = (program, person) in self.programs.admins
-        self.programs.admins.discard((program, person))
+        known = (program, person) in self.programs.admin_pairs
+        self.programs.admin_pairs.discard((program, person))
         return known
 
     async def admins(self, program: ProgramId) -> Sequence[PersonId]:
-        return [person for prog, person in self.programs.admins if prog == program]
+        return [person for prog, person in self.programs.admin_pairs if prog == program]
 
 
 def admin_ports() -> AdminPorts:

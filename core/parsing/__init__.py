@@ -39,6 +39,7 @@ from core.parsing.intents import (
     asks_for_nothing,
     intent_named,
     names_a_meeting,
+    organisation_choice,
     provider_named,
     unsupported_request,
 )
@@ -85,6 +86,9 @@ def parse(
     people = find_people(text, bot_user_id)
     words, read_as = expand(normalize(people.rest))
     notes += [ReadAs(written, meaning.capitalize()) for written, meaning in read_as]
+    choice = organisation_choice(words)
+    if choice is not None:
+        return Command(choice, duration_minutes=default_duration, assumptions=tuple(notes))
     negations = split_negations(words)
     words = negations.kept
 

@@ -65,6 +65,20 @@ _RECONNECT_STRONG = re.compile(
     r"|fails|keeps\s+failing|needs\s+(?:reconnecting|re-?auth\w*|re-?linking|refreshing))\b"
 )
 _RECONNECT_BARE = re.compile(rf"\b{_AGAIN}\w*\b{_NOT_WITH}")
+# "Don't use my organisation calendar", "stop reading my work calendar", "opt out of the
+# company calendar"; and back: "use my organisation calendar again", "opt back in".
+_ORGANISATION = (
+    r"(?:(?:my|our|the)\s+)?(?:organi[sz]ation(?:'?s|al)?|org|company(?:'?s)?|work|corporate"
+    r"|employer(?:'?s)?)\s+(?:calendar|cal|connection)s?\b"
+)
+_ORGANISATION_OFF = re.compile(
+    r"\b(?:don'?t|do\s+not|stop|no\s+longer|never|quit)\s+(?:use|using|read|reading|check"
+    rf"|checking)\s+{_ORGANISATION}|\bopt(?:\s+me)?\s*-?\s*out\b[^.?!]{{0,20}}?{_ORGANISATION}"
+)
+_ORGANISATION_ON = re.compile(
+    rf"\b(?:use|start\s+using|read|resume|go\s+back\s+to)\s+{_ORGANISATION}"
+    rf"|\bopt(?:\s+me)?\s*-?\s*(?:back\s+)?in\b[^.?!]{{0,20}}?{_ORGANISATION}"
+)
 _SETTINGS = re.compile(
     r"\bsettings?\b|\brules\b|\bpreferences?\b|\bconfig(?:uration)?\b|\bpolic(?:y|ies)\b"
 )
@@ -111,6 +125,10 @@ def intent_named(text: str, *, has_participants: bool) -> Intent | None:
     """
     if asks_for_nothing(text):
         return Intent.HELP
+    # Before disconnecting and connecting, whose verbs ("stop using", "use") they share.
+    choice = organisation_choice(text)
+    if choice is not None:
+        return choice
     if _DISCONNECT.search(text):
         return Intent.DISCONNECT
     finding = _FIND.search(text) is not None
@@ -136,6 +154,19 @@ def intent_named(text: str, *, has_participants: bool) -> Intent | None:
         return Intent.FIND_TIME
     if _HELP.search(text):
         return Intent.HELP
+    return None
+
+
+def organisation_choice(text: str) -> Intent | None:
+    """Opting out of (or back into) the organisation's reading of one's calendar.
+
+    Read before negations are split off: "don't use my organisation calendar" is
+    the request itself, not a clause ruling something out.
+    """
+    if _ORGANISATION_OFF.search(text):
+        return Intent.ORGANISATION_OFF
+    if _ORGANISATION_ON.search(text):
+        return Intent.ORGANISATION_ON
     return None
 
 

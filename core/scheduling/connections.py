@@ -8,6 +8,7 @@ from core.commands import Provider
 from core.people import ChatIdentity, PersonId, ProgramId, identity_in, program_of
 from core.rules import AllDayEvents, Rules
 from core.scheduling.context import Context, Ports
+from core.scheduling.organisation import status_line as organisation_status
 from core.views import (
     Button,
     ButtonStyle,
@@ -113,6 +114,11 @@ async def status_view(ports: Ports, ctx: Context, *, links: bool = True) -> Conn
     disconnect_button = Button(
         "Disconnect", ports.actions.seal(Disconnect(ctx.person.id)), ButtonStyle.DANGER
     )
+    if connection is None or connection.status is ConnectionStatus.NEEDS_RECONNECT:
+        # Read through the organisation instead, unless its owner connects their own.
+        organisation = await ports.organisations.covering(ctx.program, ctx.person)
+        if organisation is not None:
+            return ConnectionStatusView(organisation_status(organisation), None)
     if connection is None:
         if not ctx.private:
             return ConnectionStatusView(f"Your calendar is not connected. {PRIVATELY}", None)

@@ -19,6 +19,7 @@ from core.ports import (
     Jobs,
     Meetings,
     Offers,
+    Organisations,
     Pairings,
     People,
     Polls,
@@ -60,6 +61,7 @@ class Ports:
     channel_members: ChannelMembers
     actions: ActionCodec
     jobs: Jobs
+    organisations: Organisations
     new_ref: Callable[[], str] = field(default=new_reference)
 
 

@@ -25,6 +25,7 @@ from core.actions import (
     Vote,
 )
 from core.commands import Command, Intent, Provider
+from core.organisation import OrgProvider
 from core.parsing import parse
 from core.people import (
     ChatIdentity,
@@ -35,7 +36,15 @@ from core.people import (
     program_name,
     program_of,
 )
-from core.scheduling import booking, connections, directory, find_time, info, polls
+from core.scheduling import (
+    booking,
+    connections,
+    directory,
+    find_time,
+    info,
+    organisation,
+    polls,
+)
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.directory import Roster
 from core.scheduling.home import home_view
@@ -134,6 +143,10 @@ class Scheduler:
                 return await self.status(ctx)
             case Intent.SETTINGS:
                 return await self.settings(ctx)
+            case Intent.ORGANISATION_OFF:
+                return await organisation.opt_out(self.ports, ctx)
+            case Intent.ORGANISATION_ON:
+                return await organisation.opt_in(self.ports, ctx)
             case Intent.HELP:
                 return self.help()
             case Intent.UNKNOWN:
@@ -211,6 +224,11 @@ class Scheduler:
                 return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
             case _:
                 assert_never(action)
+
+    async def organisation_revoked(self, program: ProgramId, provider: OrgProvider) -> Outcome:
+        """The message to the program's admins when its organisation connection stopped
+        working (sent once, by the job that the read which found it enqueued)."""
+        return await organisation.revoked(self.ports, program, provider)
 
     async def invitation(self, token: str) -> Invitation | None:
         """The .ics behind a confirmation's download token (None when not valid)."""

@@ -52,7 +52,7 @@ async def test_a_mentor_sees_their_meetings_and_partners_and_no_links_are_minted
 async def test_an_admin_sees_the_rules_and_a_connected_calendar_can_be_disconnected():
     world = World(NOW)
     ana = world.person("Ana")
-    world.programs.admins.add((PROGRAM, ana.id))
+    world.programs.admin_pairs.add((PROGRAM, ana.id))
 
     home = await world.scheduler.home(await world.context(ana))
 

@@ -37,7 +37,7 @@ async def test_settings_show_the_rules_and_admins_may_edit():
     assert lines["Default length"] == "45 minutes"
     assert lines["Buffer around busy times"] == "10 minutes"
     assert not shown.can_edit
-    world.programs.admins.add((PROGRAM, ana.id))
+    world.programs.admin_pairs.add((PROGRAM, ana.id))
     admin_view = (await world.send(ana, Command(Intent.SETTINGS))).reply
     assert isinstance(admin_view, SettingsView)
     assert admin_view.can_edit
