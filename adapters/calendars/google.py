@@ -187,40 +187,14 @@ class GoogleCalendars:
     ) -> list[BusyInterval]:
         if not events:
             return await self._free_busy(credentials, window, deadline)
-        busy: list[BusyInterval] = []
-        page_token: str | None = None
-        for _page in range(MAX_PAGES):
-            query = {
-                "timeMin": format_instant(window.start),
-                "timeMax": format_instant(window.end),
-                "singleEvents": "true",
-                "showDeleted": "false",
-                "maxResults": "2500",
-                # With more guests than this, Google lists only the person's own entry.
-                "maxAttendees": "1",
-                "fields": FIELDS,
-            }
-            if page_token:
-                query["pageToken"] = page_token
-            reply = _checked(
-                await request_json(
-                    self._http,
-                    "GET",
-                    f"{self._settings.google_api_url}/calendars/primary/events",
-                    deadline=deadline,
-                    service=SERVICE,
-                    retry_also=_rate_limited,
-                    headers={"Authorization": f"Bearer {credentials.token}"},
-                    params=query,
-                )
-            )
-            found, page_token = parsed(
-                reply, SERVICE, lambda data: _events_page(data, reading.zone)
-            )
-            busy.extend(found)
-            if not page_token:
-                return busy
-        raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
+        return await list_busy(
+            self._http,
+            self._settings.google_api_url,
+            str(credentials.token),
+            zone=reading.zone,
+            window=window,
+            deadline=deadline,
+        )
 
     async def _free_busy(
         self, credentials: Credentials, window: Interval, deadline: Deadline
@@ -289,6 +263,54 @@ class GoogleCalendars:
         )
 
 
+async def list_busy(
+    http: aiohttp.ClientSession,
+    api_url: str,
+    token: str,
+    *,
+    zone: ZoneInfo,
+    window: Interval,
+    deadline: Deadline,
+) -> list[BusyInterval]:
+    """The busy blocks of the primary calendar that ``token`` reads (a person's own, or one
+    that a service account impersonates), through ``events.list``.
+
+    Raises ``_Unauthorized`` on 401 and :class:`ProviderError` (naming the reason) on
+    any other refusal."""
+    busy: list[BusyInterval] = []
+    page_token: str | None = None
+    for _page in range(MAX_PAGES):
+        query = {
+            "timeMin": format_instant(window.start),
+            "timeMax": format_instant(window.end),
+            "singleEvents": "true",
+            "showDeleted": "false",
+            "maxResults": "2500",
+            # With more guests than this, Google lists only the person's own entry.
+            "maxAttendees": "1",
+            "fields": FIELDS,
+        }
+        if page_token:
+            query["pageToken"] = page_token
+        reply = _checked(
+            await request_json(
+                http,
+                "GET",
+                f"{api_url}/calendars/primary/events",
+                deadline=deadline,
+                service=SERVICE,
+                retry_also=_rate_limited,
+                headers={"Authorization": f"Bearer {token}"},
+                params=query,
+            )
+        )
+        found, page_token = parsed(reply, SERVICE, lambda data: _events_page(data, zone))
+        busy.extend(found)
+        if not page_token:
+            return busy
+    raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
+
+
 def _secret(credentials: Credentials) -> dict[str, Any]:
     expiry = credentials.expiry
     return {
@@ -320,11 +342,23 @@ class _Unauthorized(ProviderError):
     """Google answered 401: the token is stale or the grant is gone."""
 
 
+Unauthorized = _Unauthorized
+
+
+class Refused(ProviderError):
+    """Google answered with an error other than 401; ``status`` and ``reason`` say which."""
+
+    def __init__(self, status: int, reason: str | None) -> None:
+        super().__init__(f"Google answered {status}{f' ({reason})' if reason else ''}")
+        self.status = status
+        self.reason = reason
+
+
 def _checked(reply: Reply) -> Reply:
     if reply.status == 401:
         raise _Unauthorized("Google refused the access token")
     if reply.status != 200:
-        raise ProviderError(f"Google answered {reply.status}{_reason(reply)}")
+        raise Refused(reply.status, _reason(reply) or None)
     return reply
 
 
@@ -409,5 +443,5 @@ def _reason(reply: Reply) -> str:
     if isinstance(reply.data, dict):
         errors = (reply.data.get("error") or {}).get("errors") or []
         if errors:
-            return f" ({errors[0].get('reason')})"
+            return str(errors[0].get("reason"))
     return ""

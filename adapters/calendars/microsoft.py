@@ -198,43 +198,77 @@ class MicrosoftCalendars:
     async def _calendar_view(
         self, token: str, reading: Reading, window: Interval, deadline: Deadline
     ) -> BusyTimes:
-        query = urlencode(
-            {
-                "startDateTime": _utc(window.start),
-                "endDateTime": _utc(window.end),
-                "$select": SELECT,
-                "$top": "100",
-            }
+        return await calendar_view(
+            self._http,
+            f"{self._settings.microsoft_graph_url}/me",
+            token,
+            zone=reading.zone,
+            window=window,
+            deadline=deadline,
         )
-        url: str | None = f"{self._settings.microsoft_graph_url}/me/calendarView?{query}"
-        busy: list[BusyInterval] = []
-        for _page in range(MAX_PAGES):
-            if url is None:
-                return BusyTimes(tuple(busy))
-            reply = await request_json(
-                self._http,
-                "GET",
-                url,
-                deadline=deadline,
-                service=SERVICE,
-                # Instants in UTC; all-day events then come as midnight to midnight in UTC,
-                # whose dates are placed on the owner's own days.
-                headers={"Authorization": f"Bearer {token}", "Prefer": 'outlook.timezone="UTC"'},
-            )
-            _check(reply)
-            found, url = parsed(reply, SERVICE, lambda data: _view_page(data, reading.zone))
-            busy.extend(found)
-        if url is not None:
-            raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
-        return BusyTimes(tuple(busy))
 
     async def revoke(self, connection: StoredConnection) -> None:
         """Graph offers no per-app token revocation; the tokens are deleted here."""
         del connection
 
 
+async def calendar_view(
+    http: aiohttp.ClientSession,
+    mailbox: str,
+    token: str,
+    *,
+    zone: ZoneInfo,
+    window: Interval,
+    deadline: Deadline,
+) -> BusyTimes:
+    """The busy blocks of ``mailbox`` (a Graph URL: ``.../me`` or ``.../users/{upn}``).
+
+    Raises ``_Unauthorized`` on 401 and :class:`GraphRefused` on other errors."""
+    query = urlencode(
+        {
+            "startDateTime": _utc(window.start),
+            "endDateTime": _utc(window.end),
+            "$select": SELECT,
+            "$top": "100",
+        }
+    )
+    url: str | None = f"{mailbox}/calendarView?{query}"
+    busy: list[BusyInterval] = []
+    for _page in range(MAX_PAGES):
+        if url is None:
+            return BusyTimes(tuple(busy))
+        reply = await request_json(
+            http,
+            "GET",
+            url,
+            deadline=deadline,
+            service=SERVICE,
+            # Instants in UTC; all-day events then come as midnight to midnight in UTC,
+            # whose dates are placed on the owner's own days.
+            headers={"Authorization": f"Bearer {token}", "Prefer": 'outlook.timezone="UTC"'},
+        )
+        _check(reply)
+        found, url = parsed(reply, SERVICE, lambda data: _view_page(data, zone))
+        busy.extend(found)
+    if url is not None:
+        raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
+    return BusyTimes(tuple(busy))
+
+
 class _Unauthorized(ProviderError):
     """Graph answered 401: the token is stale or the grant is gone."""
+
+
+Unauthorized = _Unauthorized
+
+
+class GraphRefused(ProviderError):
+    """Graph answered an error other than 401; ``status`` and ``code`` say which."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(f"Microsoft answered {status}{f' ({code})' if code else ''}")
+        self.status = status
+        self.code = code
 
 
 def _check(reply: Reply) -> None:
@@ -244,7 +278,7 @@ def _check(reply: Reply) -> None:
         code = ""
         if isinstance(reply.data, dict) and isinstance(reply.data.get("error"), dict):
             code = str(reply.data["error"].get("code", ""))
-        raise ProviderError(f"Microsoft answered {reply.status}{f' ({code})' if code else ''}")
+        raise GraphRefused(reply.status, code)
 
 
 def _view_page(data: Any, zone: ZoneInfo) -> tuple[list[BusyInterval], str | None]:

@@ -1,0 +1,78 @@
+"""What every kind of organisation connection gives the reader, and its shared limits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from adapters.calendars.errors import ProviderError
+from adapters.calendars.http import Deadline
+from core.calendars import BusyTimes
+from core.organisation import OrganisationConnection, OrganisationSetup, OrgProvider, Verified
+from core.people import PersonId
+from core.time import Interval
+from storage.repositories.organisations import StoredOrganisation
+
+# At most this many requests in flight per provider, whatever the number of people read at
+# once: organisation reads share one app's (or one account's) throttling budget.
+IN_FLIGHT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class OrgReading:
+    """One covered person to read: their mailbox address and their own zone."""
+
+    person: PersonId
+    email: str
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True, slots=True)
+class NotCovered:
+    """The provider says this mailbox is outside the grant's reach (an RBAC scope, an
+    unknown user): the person reads as not connected, and no error is shown."""
+
+
+class AccessWithdrawn(ProviderError):
+    """The organisation withdrew the grant itself (a deleted key, removed delegation or
+    consent, an expired secret, a changed password): nobody can be read through it."""
+
+
+OrgResult = BusyTimes | NotCovered | ProviderError
+
+
+class OrganisationClient(Protocol):
+    provider: OrgProvider
+
+    def consent_url(self, setup: OrganisationSetup) -> str | None: ...
+
+    async def verify(self, setup: OrganisationSetup) -> Verified:
+        """One token, and a read of the program account's calendar with it; raises
+        OrganisationRefused saying what the administrator should fix."""
+        ...
+
+    async def read(
+        self,
+        stored: StoredOrganisation,
+        readings: Sequence[OrgReading],
+        window: Interval,
+        deadline: Deadline,
+    ) -> Mapping[PersonId, OrgResult]:
+        """Busy times of each reading; raises AccessWithdrawn when the grant is gone."""
+        ...
+
+    def forget(self, connection: OrganisationConnection) -> None:
+        """Drop tokens and sessions kept for ``connection``."""
+        ...
+
+
+T = TypeVar("T")
+
+
+async def bounded(limit: asyncio.Semaphore, work: Awaitable[T]) -> T:
+    """``work`` once ``limit`` lets it start (the per-provider bound on requests)."""
+    async with limit:
+        return await work

@@ -1,0 +1,258 @@
+"""Google Workspace through domain-wide delegation: a service account impersonates each
+covered person (``with_subject``) with the read-only events scope, and reads their
+primary calendar with the same ``events.list`` as a personal connection.
+
+google-auth signs a JWT (RS256; iss the service account, sub the person, the scope, aud
+the token URI) and trades it for an access token, one per person, kept until it expires.
+The Workspace admin authorises the service account's client id for the scopes in the
+Admin console; a scope not listed there is refused with ``unauthorized_client``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import google.auth.transport.requests
+import requests
+from google.auth.exceptions import RefreshError, TransportError
+from google.oauth2 import service_account
+
+from adapters.calendars.config import CalendarSettings
+from adapters.calendars.errors import ProviderError
+from adapters.calendars.google import EVENTS, Refused, Unauthorized, list_busy
+from adapters.calendars.http import Deadline
+from adapters.calendars.organisation.base import (
+    IN_FLIGHT,
+    AccessWithdrawn,
+    NotCovered,
+    OrgReading,
+    OrgResult,
+    bounded,
+)
+from core.calendars import BusyTimes
+from core.organisation import (
+    OrganisationConnection,
+    OrganisationRefused,
+    OrganisationSetup,
+    OrgProvider,
+    Verified,
+)
+from core.people import PersonId
+from core.time import Interval
+from storage.repositories.organisations import StoredOrganisation
+
+# Creating events on the program account's calendar (the optional write grant).
+WRITE = "https://www.googleapis.com/auth/calendar.events"
+KEY_FIELDS = ("type", "client_email", "private_key", "private_key_id")
+# Per person, not for the whole grant: the account does not exist (or is suspended).
+_UNKNOWN_USER = "invalid email or user id"
+
+
+def key_info(text: str) -> dict[str, Any]:
+    """A service-account key file's JSON, checked for what google-auth needs."""
+    try:
+        info = json.loads(text)
+    except ValueError:
+        raise OrganisationRefused("the service-account key file is not JSON") from None
+    if not isinstance(info, dict) or info.get("type") != "service_account":
+        raise OrganisationRefused(
+            "the file is not a service-account key (its JSON has no type service_account)"
+        )
+    missing = [name for name in KEY_FIELDS if not info.get(name)]
+    if missing:
+        raise OrganisationRefused(f"the service-account key lacks {', '.join(missing)}")
+    return info
+
+
+class GoogleWorkspace:
+    provider = OrgProvider.GOOGLE
+
+    def __init__(self, settings: CalendarSettings, http: aiohttp.ClientSession) -> None:
+        self._settings = settings
+        self._http = http
+        self._limit = asyncio.Semaphore(IN_FLIGHT)
+        # Each person's impersonating credentials, with their token until it expires.
+        self._credentials: dict[tuple[int, str], service_account.Credentials] = {}
+
+    def consent_url(self, setup: OrganisationSetup) -> str | None:
+        del setup  # granted in the Workspace Admin console, not through a link
+        return None
+
+    # ---------------------------------------------------------------- connecting
+
+    async def verify(self, setup: OrganisationSetup) -> Verified:
+        info: dict[str, Any] = json.loads(setup.secret.reveal())["key"]
+        account = setup.program_account
+        reading = _as(self._base(info, [EVENTS]), account)
+        try:
+            await self._refresh(reading)
+        except ProviderError as error:
+            raise OrganisationRefused(_advice(error, info, EVENTS)) from None
+        try:
+            await list_busy(
+                self._http,
+                self._settings.google_api_url,
+                str(reading.token),
+                zone=ZoneInfo("UTC"),  # any zone: only whether it answers counts
+                window=_next_day(),
+                deadline=Deadline.after(self._settings.timeout_seconds),
+            )
+        except ProviderError as error:
+            raise OrganisationRefused(
+                f"Google did not let the service account read {account}'s calendar ({error})"
+            ) from None
+        can_write = False
+        if setup.write:
+            try:
+                await self._refresh(_as(self._base(info, [WRITE]), account))
+            except ProviderError as error:
+                raise OrganisationRefused(_advice(error, info, WRITE)) from None
+            can_write = True
+        return Verified(setup.domains, can_write=can_write)
+
+    # ---------------------------------------------------------------- reading
+
+    async def read(
+        self,
+        stored: StoredOrganisation,
+        readings: Sequence[OrgReading],
+        window: Interval,
+        deadline: Deadline,
+    ) -> Mapping[PersonId, OrgResult]:
+        base = self._base(stored.secret["key"], [EVENTS])
+        results = await asyncio.gather(
+            *(
+                bounded(self._limit, self._read_one(stored, base, r, window, deadline))
+                for r in readings
+            ),
+            return_exceptions=True,
+        )
+        found: dict[PersonId, OrgResult] = {}
+        for reading, result in zip(readings, results, strict=True):
+            if isinstance(result, AccessWithdrawn):
+                raise result
+            if isinstance(result, BusyTimes | NotCovered | ProviderError):
+                found[reading.person] = result
+            elif isinstance(result, Exception):
+                found[reading.person] = ProviderError(
+                    f"Google answered unexpectedly ({type(result).__name__})"
+                )
+            else:
+                raise result
+        return found
+
+    async def _read_one(
+        self,
+        stored: StoredOrganisation,
+        base: service_account.Credentials,
+        reading: OrgReading,
+        window: Interval,
+        deadline: Deadline,
+    ) -> OrgResult:
+        key = (stored.id, reading.email)
+        credentials = self._credentials.get(key)
+        if credentials is None:
+            credentials = self._credentials[key] = _as(base, reading.email)
+        try:
+            if not credentials.valid:
+                await self._refresh(credentials)
+            intervals = await list_busy(
+                self._http,
+                self._settings.google_api_url,
+                str(credentials.token),
+                zone=reading.zone,
+                window=window,
+                deadline=deadline,
+            )
+        except _Withdrawn as error:
+            self._credentials.pop(key, None)
+            if _UNKNOWN_USER in str(error).lower():
+                return NotCovered()
+            raise AccessWithdrawn(str(error)) from None
+        except Unauthorized:
+            self._credentials.pop(key, None)
+            return ProviderError("Google refused the service account's token")
+        except Refused as error:
+            if error.status in {403, 404} and error.reason in {"notFound", "forbidden"}:
+                return NotCovered()
+            return error
+        except ProviderError as error:
+            return error
+        return BusyTimes(tuple(intervals))
+
+    def _base(self, info: Mapping[str, Any], scopes: list[str]) -> service_account.Credentials:
+        # The key file names Google's token endpoint; the setting points elsewhere in tests.
+        credentials: service_account.Credentials = (
+            service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                {**info, "token_uri": self._settings.google_token_url}, scopes=scopes
+            )
+        )
+        return credentials
+
+    async def _refresh(self, credentials: service_account.Credentials) -> None:
+        async def refresh() -> None:
+            session = requests.Session()
+            if self._settings.ca_bundle:
+                session.verify = self._settings.ca_bundle
+            try:
+                await asyncio.to_thread(
+                    credentials.refresh, google.auth.transport.requests.Request(session)
+                )
+            finally:
+                session.close()
+
+        try:
+            await asyncio.wait_for(refresh(), self._settings.timeout_seconds)
+        except RefreshError as error:
+            raise _Withdrawn(_refresh_reason(error)) from None
+        except (TransportError, TimeoutError):
+            raise ProviderError("Google's token endpoint could not be reached") from None
+
+    def forget(self, connection: OrganisationConnection) -> None:
+        del connection
+        self._credentials.clear()
+
+
+def _as(base: service_account.Credentials, email: str) -> service_account.Credentials:
+    """``base`` impersonating ``email`` (google-auth leaves ``with_subject`` untyped)."""
+    subject: service_account.Credentials = base.with_subject(email)  # type: ignore[no-untyped-call]
+    return subject
+
+
+class _Withdrawn(ProviderError):
+    """Google refused to issue a token for the service account (``str()``: its reason)."""
+
+
+def _refresh_reason(error: RefreshError) -> str:
+    """Google's own error and description, e.g. "unauthorized_client: Client is
+    unauthorized..." (never the assertion)."""
+    details = error.args[1] if len(error.args) > 1 else None
+    if isinstance(details, dict):
+        code = details.get("error", "refused")
+        description = details.get("error_description")
+        return f"{code}: {description}" if description else str(code)
+    return str(error.args[0]).split(",")[0] if error.args else "refused"
+
+
+def _advice(error: ProviderError, info: Mapping[str, Any], scope: str) -> str:
+    text = str(error)
+    if text.startswith("unauthorized_client"):
+        return (
+            f"Google refused the service account: in the Admin console (Security > API "
+            f"controls > Domain-wide delegation) authorise client id {info.get('client_id')} "
+            f"for {scope}"
+        )
+    if "invalid email" in text.lower():
+        return "Google knows no such user: --program-account must be a user of the domain"
+    return f"Google refused the service account's key ({text})"
+
+
+def _next_day() -> Interval:
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return Interval(start, start + timedelta(days=1))

@@ -1,0 +1,274 @@
+"""Microsoft 365 (Exchange Online) app-only: msal's client-credentials grant, then Graph's
+``/users/{upn}/calendarView`` for each covered person, parsed as personal connections are.
+
+The app registration holds the application permission ``Calendars.ReadBasic`` (or
+``Calendars.Read``), consented once by a tenant admin at ``/adminconsent``. Such a
+permission reaches every mailbox of the tenant until Exchange's RBAC for Applications
+(or an application access policy) narrows it: a mailbox outside that scope answers 403
+``ErrorAccessDenied``, which means "not covered", not an outage. When the program
+account, which was readable when the connection was made, is refused too, the consent
+itself is gone. The client authenticates with a secret or with a certificate (msal signs
+its assertion with the private key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import msal
+import requests
+
+from adapters.calendars.config import CalendarSettings
+from adapters.calendars.errors import ProviderError
+from adapters.calendars.http import Deadline, request_json
+from adapters.calendars.microsoft import GraphRefused, Unauthorized, calendar_view
+from adapters.calendars.organisation.base import (
+    IN_FLIGHT,
+    AccessWithdrawn,
+    NotCovered,
+    OrgReading,
+    OrgResult,
+    bounded,
+)
+from core.calendars import BusyTimes
+from core.organisation import (
+    OrganisationConnection,
+    OrganisationRefused,
+    OrganisationSetup,
+    OrgProvider,
+    Verified,
+    normalised_domain,
+)
+from core.people import PersonId
+from core.time import Interval
+from storage.repositories.organisations import StoredOrganisation
+
+GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
+# The app's own credentials are refused or gone: every read through it would fail.
+WITHDRAWN = frozenset({"invalid_client", "unauthorized_client", "invalid_grant"})
+# A mailbox the app may not read, or that does not exist: that person is not covered.
+NOT_COVERED = frozenset({"ErrorAccessDenied", "ErrorInvalidUser", "MailboxNotEnabledForRESTAPI"})
+
+
+class Microsoft365:
+    provider = OrgProvider.MICROSOFT
+
+    def __init__(
+        self, settings: CalendarSettings, http: aiohttp.ClientSession, base_url: str
+    ) -> None:
+        self._settings = settings
+        self._http = http
+        self._base_url = base_url
+        self._limit = asyncio.Semaphore(IN_FLIGHT)
+        self._requests = requests.Session()
+        if settings.ca_bundle:
+            # With trust_env, REQUESTS_CA_BUNDLE would silently replace this.
+            self._requests.verify = settings.ca_bundle
+            self._requests.trust_env = False
+        # One msal app per connection: it keeps the app token until it expires.
+        self._apps: dict[tuple[str, str, datetime], Any] = {}
+
+    async def close(self) -> None:
+        self._requests.close()
+
+    def consent_url(self, setup: OrganisationSetup) -> str | None:
+        query = urlencode(
+            {"client_id": setup.settings["client_id"], "redirect_uri": f"{self._base_url}/"}
+        )
+        tenant = quote(setup.settings["tenant"], safe="")
+        return f"{self._settings.microsoft_authority_url}/{tenant}/adminconsent?{query}"
+
+    # ---------------------------------------------------------------- connecting
+
+    async def verify(self, setup: OrganisationSetup) -> Verified:
+        secret = json.loads(setup.secret.reveal())
+        try:
+            app = await self._new_app(setup.settings, secret)
+            token = await self._token(app)
+        except ProviderError as error:
+            raise OrganisationRefused(f"Microsoft refused the app ({error})") from None
+        account = setup.program_account
+        try:
+            await calendar_view(
+                self._http,
+                self._mailbox(account),
+                token,
+                zone=ZoneInfo("UTC"),
+                window=_next_day(),
+                deadline=Deadline.after(self._settings.timeout_seconds),
+            )
+        except GraphRefused as error:
+            if error.code == "ErrorAccessDenied":
+                raise OrganisationRefused(
+                    f"Graph refused to read {account}'s calendar: grant admin consent at the "
+                    "URL above, and include the program account in the app's RBAC scope"
+                ) from None
+            raise OrganisationRefused(
+                f"Graph could not read {account}'s calendar ({error})"
+            ) from None
+        except ProviderError as error:
+            raise OrganisationRefused(
+                f"Graph could not read {account}'s calendar ({error})"
+            ) from None
+        domains = setup.domains or await self._verified_domains(token)
+        return Verified(domains, can_write=setup.write)
+
+    async def _verified_domains(self, token: str) -> tuple[str, ...]:
+        reply = await request_json(
+            self._http,
+            "GET",
+            f"{self._settings.microsoft_graph_url}/organization?$select=verifiedDomains",
+            deadline=Deadline.after(self._settings.timeout_seconds),
+            service="Microsoft",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if reply.status != 200 or not isinstance(reply.data, dict):
+            raise OrganisationRefused(
+                "Graph did not list the tenant's verified domains (the app needs "
+                "Organization.Read.All for that): give them with --domain"
+            )
+        names = [
+            normalised_domain(str(domain.get("name", "")))
+            for organisation in reply.data.get("value", [])
+            for domain in organisation.get("verifiedDomains", [])
+        ]
+        return tuple(name for name in names if name)
+
+    # ---------------------------------------------------------------- reading
+
+    async def read(
+        self,
+        stored: StoredOrganisation,
+        readings: Sequence[OrgReading],
+        window: Interval,
+        deadline: Deadline,
+    ) -> Mapping[PersonId, OrgResult]:
+        summary = stored.summary
+        key = (summary.program, stored.settings.get("client_id", ""), summary.connected_at)
+        app = self._apps.get(key)
+        if app is None:
+            app = self._apps[key] = await self._new_app(stored.settings, stored.secret)
+        try:
+            token = await self._token(app)
+        except _Refused as error:
+            self._apps.pop(key, None)
+            if error.code in WITHDRAWN:
+                raise AccessWithdrawn(str(error)) from None
+            raise
+        results = await asyncio.gather(
+            *(bounded(self._limit, self._read_one(token, r, window, deadline)) for r in readings),
+            return_exceptions=True,
+        )
+        found: dict[PersonId, OrgResult] = {}
+        for reading, result in zip(readings, results, strict=True):
+            if isinstance(result, BusyTimes | NotCovered | ProviderError):
+                found[reading.person] = result
+            elif isinstance(result, Exception):
+                found[reading.person] = ProviderError(
+                    f"Microsoft answered unexpectedly ({type(result).__name__})"
+                )
+            else:
+                raise result
+        if found and all(isinstance(r, NotCovered) for r in found.values()):
+            # Everyone refused: is the consent gone? The program account was readable.
+            probe = await self._read_one(
+                token, OrgReading(PersonId(""), summary.program_account, ZoneInfo("UTC")),
+                window, deadline,
+            )  # fmt: skip
+            if isinstance(probe, NotCovered):
+                self._apps.pop(key, None)
+                raise AccessWithdrawn("Graph refused every mailbox, the program account's too")
+        return found
+
+    async def _read_one(
+        self, token: str, reading: OrgReading, window: Interval, deadline: Deadline
+    ) -> OrgResult:
+        try:
+            return await calendar_view(
+                self._http,
+                self._mailbox(reading.email),
+                token,
+                zone=reading.zone,
+                window=window,
+                deadline=deadline,
+            )
+        except GraphRefused as error:
+            if error.code in NOT_COVERED or error.status == 404:
+                return NotCovered()
+            return error
+        except Unauthorized:
+            return ProviderError("Microsoft refused the app's token")
+        except ProviderError as error:
+            return error
+
+    def _mailbox(self, email: str) -> str:
+        return f"{self._settings.microsoft_graph_url}/users/{quote(email, safe='@')}"
+
+    async def _new_app(self, settings: Mapping[str, str], secret: Mapping[str, Any]) -> Any:
+        credential: Any
+        if secret.get("private_key"):
+            credential = {
+                "private_key": secret["private_key"],
+                "public_certificate": settings["certificate"],
+            }
+        else:
+            credential = secret["client_secret"]
+        try:
+            # Building the app fetches the authority's metadata: off the loop, and bounded.
+            return await asyncio.wait_for(
+                asyncio.to_thread(
+                    msal.ConfidentialClientApplication,
+                    settings["client_id"],
+                    client_credential=credential,
+                    authority=f"{self._settings.microsoft_authority_url}/{settings['tenant']}",
+                    http_client=self._requests,
+                    instance_discovery=False,
+                    timeout=self._settings.timeout_seconds,
+                ),
+                self._settings.timeout_seconds,
+            )
+        except TimeoutError:
+            raise ProviderError("Microsoft's sign-in service did not answer in time") from None
+        except ValueError as error:  # msal's answer to an unknown tenant, a bad key
+            raise _Refused("invalid_request", str(error).split("\n")[0][:200]) from None
+        except requests.RequestException:
+            raise ProviderError("Microsoft's sign-in service could not be reached") from None
+
+    async def _token(self, app: Any) -> str:
+        try:
+            result = await asyncio.wait_for(
+                asyncio.to_thread(app.acquire_token_for_client, [GRAPH_DEFAULT]),
+                self._settings.timeout_seconds,
+            )
+        except TimeoutError:
+            raise ProviderError("Microsoft's sign-in service did not answer in time") from None
+        except requests.RequestException:
+            raise ProviderError("Microsoft's sign-in service could not be reached") from None
+        if "access_token" not in result:
+            description = str(result.get("error_description", "")).split("\n")[0]
+            raise _Refused(str(result.get("error", "refused")), description[:200])
+        return str(result["access_token"])
+
+    def forget(self, connection: OrganisationConnection) -> None:
+        for key in [k for k in self._apps if k[0] == connection.program]:
+            del self._apps[key]
+
+
+class _Refused(ProviderError):
+    """The identity platform refused the app; ``code`` is its OAuth error."""
+
+    def __init__(self, code: str, description: str) -> None:
+        super().__init__(f"{code}: {description}" if description else code)
+        self.code = code
+
+
+def _next_day() -> Interval:
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return Interval(start, start + timedelta(days=1))
