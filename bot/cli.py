@@ -119,7 +119,118 @@ def _parser() -> argparse.ArgumentParser:
     manifests.set_defaults(handler=_manifests)
 
     _storage_commands(commands)
+    _org_commands(commands)
     return parser
+
+
+def _org_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``pairtime org``: its handlers are in ``bot.org_admin``."""
+    from core.organisation import OrgProvider
+
+    def handler(command: str, name: str) -> Handler:
+        return _storage_handler(command, name, module="bot.org_admin")
+
+    org = commands.add_parser(
+        "org",
+        help="connect the organisation's calendars once, for the whole program",
+        description="Connect Google Workspace, Microsoft 365 or Exchange Server once, so "
+        "everyone in the program whose address is in the connected domains is covered "
+        "without connecting a calendar themselves. See docs/organisation.md.",
+    )
+    org.set_defaults(handler=lambda _args, p=org: _missing_subcommand(p))
+    sub = org.add_subparsers(title="commands", metavar="COMMAND")
+
+    def program_option(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            "--program",
+            help="slack:TEAM_ID, teams:TENANT_ID or web:demo (default: the only program)",
+        )
+
+    connect = sub.add_parser("connect", help="connect one kind (google, microsoft, exchange)")
+    connect.set_defaults(handler=lambda _args, p=connect: _missing_subcommand(p))
+    kinds = connect.add_subparsers(title="kinds", metavar="KIND")
+
+    def common(parser: argparse.ArgumentParser, *, domain_required: bool) -> None:
+        parser.add_argument(
+            "--program-account",
+            required=True,
+            metavar="EMAIL",
+            help="the program's own mailbox: checked on connecting; meetings come from it",
+        )
+        parser.add_argument(
+            "--domain",
+            action="append",
+            metavar="DOMAIN",
+            required=domain_required,
+            help="a domain whose people are covered (repeat for more)"
+            + ("" if domain_required else "; default: the tenant's verified domains"),
+        )
+        parser.add_argument(
+            "--name", help="how people are told whose calendars these are (default: the domain)"
+        )
+        program_option(parser)
+        parser.set_defaults(handler=handler("org connect", "org_connect"))
+
+    google = kinds.add_parser(
+        "google",
+        help="Google Workspace: a service account with domain-wide delegation",
+        description="Google Workspace: a service account with domain-wide delegation for "
+        "https://www.googleapis.com/auth/calendar.events.owned.readonly (and, with --write, "
+        "calendar.events, used only as the program account).",
+    )
+    google.add_argument("--service-account-file", type=Path, required=True, metavar="KEY.json")
+    google.add_argument(
+        "--write", action="store_true", help="also create booked meetings as the program account"
+    )
+    common(google, domain_required=True)
+    google.set_defaults(kind="google")
+
+    microsoft = kinds.add_parser(
+        "microsoft",
+        help="Microsoft 365: an app registration with an application permission",
+        description="Microsoft 365 / Exchange Online, app-only: an app registration granted "
+        "Calendars.ReadBasic (or Calendars.Read) as an application permission, scoped with "
+        "RBAC for Applications. Give a client secret (- reads it from standard input) or a "
+        "certificate (PEM with its private key, or the key in --certificate-key).",
+    )
+    microsoft.add_argument("--tenant", required=True, metavar="TENANT_ID")
+    microsoft.add_argument("--client-id", required=True, metavar="APP_ID")
+    microsoft.add_argument("--client-secret", metavar="SECRET")
+    microsoft.add_argument("--certificate", type=Path, metavar="CERT.pem")
+    microsoft.add_argument("--certificate-key", type=Path, metavar="KEY.pem")
+    microsoft.add_argument(
+        "--write",
+        action="store_true",
+        help="also create booked meetings as the program account (Calendars.ReadWrite)",
+    )
+    common(microsoft, domain_required=False)
+    microsoft.set_defaults(kind="microsoft")
+
+    exchange = kinds.add_parser(
+        "exchange",
+        help="Exchange Server on-premises through EWS",
+        description="Exchange Server on-premises: an account allowed to read free/busy, "
+        "through EWS GetUserAvailability at the address given (no autodiscover).",
+    )
+    exchange.add_argument("--ews-url", required=True, metavar="URL")
+    exchange.add_argument("--username", required=True, metavar="DOMAIN\\USER")
+    exchange.add_argument(
+        "--password", required=True, help="the password (- reads it from standard input)"
+    )
+    exchange.add_argument("--auth", choices=("basic", "ntlm"), default="ntlm")
+    common(exchange, domain_required=True)
+    exchange.set_defaults(kind="exchange")
+
+    status = sub.add_parser("status", help="each kind: connected since, last read, people covered")
+    program_option(status)
+    status.set_defaults(handler=handler("org status", "org_status"))
+
+    disconnect = sub.add_parser(
+        "disconnect", help="disconnect one kind and delete its stored secret"
+    )
+    disconnect.add_argument("provider", choices=[p.value for p in OrgProvider], metavar="KIND")
+    program_option(disconnect)
+    disconnect.set_defaults(handler=handler("org disconnect", "org_disconnect"))
 
 
 def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -292,15 +403,15 @@ def _run(command: str, work: Coroutine[Any, Any, int]) -> int:
         return EXIT_CONFIG
 
 
-def _storage_handler(command: str, name: str) -> Handler:
+def _storage_handler(command: str, name: str, *, module: str = "bot.admin") -> Handler:
     def handle(args: argparse.Namespace) -> int:
-        from bot import admin
+        import importlib
 
         settings = _settings_or_none()
         if settings is None:
             return EXIT_CONFIG
         work: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]] = getattr(
-            admin, name
+            importlib.import_module(module), name
         )
         return _run(command, work(settings, args))
 

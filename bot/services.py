@@ -17,6 +17,10 @@ import aiohttp
 from adapters.calendars.caldav import CalDavCalendars
 from adapters.calendars.connect import ConnectFlows, OAuthFlow
 from adapters.calendars.links import ConnectLinkIssuer
+from adapters.calendars.organisation.exchange import ExchangeServer
+from adapters.calendars.organisation.google_workspace import GoogleWorkspace
+from adapters.calendars.organisation.microsoft365 import Microsoft365
+from adapters.calendars.organisation.reading import OrganisationReader
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
 from bot.worker import Worker
@@ -24,11 +28,14 @@ from core import logs
 from core.actions import ActionCodec
 from core.calendars import CalendarConnection
 from core.commands import Provider
+from core.jobs import Job
+from core.organisation import OrgProvider
 from core.people import CrowdedChannel, Person, Platform, ProgramId, platform_of, program_of
 from core.ports import ChannelMembers, Clock, Messenger
 from core.scheduling import Ports, Scheduler
 from core.views import Outcome
 from storage.repositories.connections import ConnectTicket
+from storage.repositories.organisations import REVOKED_JOB
 from storage.store import Storage
 
 log = logging.getLogger(__name__)
@@ -106,6 +113,7 @@ class Services:
     channel_members: ChatChannelMembers
     flows: ConnectFlows
     worker: Worker
+    organisations: OrganisationReader
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -139,12 +147,25 @@ def build_services(
         microsoft = MicrosoftCalendars(calendars, http)
         clients[Provider.MICROSOFT] = microsoft
         oauth[Provider.MICROSOFT] = microsoft
+    microsoft365 = Microsoft365(calendars, http, settings.base_url)
+    exchange = ExchangeServer(calendars)
+    organisations = OrganisationReader(
+        storage.organisations,
+        storage.people,
+        {
+            OrgProvider.GOOGLE: GoogleWorkspace(calendars, http),
+            OrgProvider.MICROSOFT: microsoft365,
+            OrgProvider.EXCHANGE: exchange,
+        },
+        clock,
+    )
     reader = CalendarReader(
         storage.connections,
         storage.people,
         clients,
         clock,
         timeout_seconds=calendars.timeout_seconds,
+        organisations=organisations,
     )
     links = ConnectLinkIssuer(
         storage.connect_states, settings.base_url, frozenset(clients) | frozenset(oauth), clock
@@ -189,6 +210,17 @@ def build_services(
         on_connected=on_connected,
     )
     closers: list[Callable[[], Awaitable[None]]] = [microsoft.close] if microsoft else []
+    closers += [microsoft365.close, exchange.close]
+    worker = Worker(storage.jobs, clock)
+
+    async def tell_admins(job: Job) -> None:
+        program = ProgramId(job.payload["program"])
+        outcome = await scheduler.organisation_revoked(
+            program, OrgProvider(job.payload["provider"])
+        )
+        await messengers.deliver(program, outcome)
+
+    worker.handle(REVOKED_JOB, tell_admins)
     return Services(
         settings,
         storage,
@@ -200,7 +232,8 @@ def build_services(
         messengers,
         channel_members,
         flows,
-        Worker(storage.jobs, clock),
+        worker,
+        organisations,
         closers,
     )
 

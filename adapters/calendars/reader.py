@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.calendars.cache import BusyCache, Key
@@ -33,11 +33,15 @@ from core.calendars import (
     away_days,
 )
 from core.commands import Provider
+from core.organisation import OrganisationConnection
 from core.people import PersonId
 from core.ports import Clock, People
 from core.scheduling.context import zone_of
 from core.time import Interval
 from storage.repositories.connections import SqlConnections, StoredConnection
+
+if TYPE_CHECKING:
+    from adapters.calendars.organisation.reading import OrganisationReader
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +111,9 @@ class CalendarReader:
         *,
         timeout_seconds: float = 5.0,
         cache: BusyCache | None = None,
+        organisations: OrganisationReader | None = None,
     ) -> None:
+        self._organisations = organisations
         self._connections = connections
         self._people = people
         self._clients = clients
@@ -162,30 +168,51 @@ class CalendarReader:
         deadline = Deadline.after(self._timeout)
         # Summaries first: a cached answer needs no secret opened and no provider asked.
         summaries = await self._connections.summaries(people)
+        # Without a working personal connection, someone may be read through their
+        # organisation; their own connection, when they make one, takes precedence.
+        candidates = [
+            p
+            for p in people
+            if (s := summaries.get(p)) is None or s.status is ConnectionStatus.NEEDS_RECONNECT
+        ]
+        covered = (
+            await self._organisations.covering(candidates)
+            if self._organisations is not None and candidates
+            else {}
+        )
         results: dict[PersonId, BusyResult] = {}
         to_read: dict[PersonId, Key] = {}
         waiting: dict[PersonId, asyncio.Future[dict[PersonId, BusyResult]]] = {}
         for person in people:
             summary = summaries.get(person)
-            if summary is None:
+            organisation = covered.get(person)
+            if organisation is not None:
+                stamp = organisation.connected_at
+            elif summary is None:
                 results[person] = NotConnected()
+                continue
             elif summary.status is ConnectionStatus.NEEDS_RECONNECT:
                 results[person] = NeedsReconnect(summary.provider)  # its owner was told
+                continue
             # A connection whose key is missing is read on: opening it is cheap, and once an
             # admin restores the key it works again.
             elif summary.provider not in self._clients:
                 results[person] = Unreadable(f"{summary.provider.label} is not set up here")
+                continue
             else:
-                key = BusyCache.key(person, summary.connected_at, window)
-                cached = None if fresh else self.cache.get(key)
-                if cached is not None:
-                    results[person] = cached
-                elif not fresh and key in self._reading:
-                    waiting[person] = self._reading[key]  # somebody is reading it already
-                else:
-                    to_read[person] = key
+                stamp = summary.connected_at
+            key = BusyCache.key(person, stamp, window)
+            cached = None if fresh else self.cache.get(key)
+            if cached is not None:
+                results[person] = cached
+            elif not fresh and key in self._reading:
+                waiting[person] = self._reading[key]  # somebody is reading it already
+            else:
+                to_read[person] = key
         if to_read:
-            reading = asyncio.ensure_future(self._read_now(list(to_read), window, deadline))
+            reading = asyncio.ensure_future(
+                self._read_now(list(to_read), window, deadline, covered, to_read)
+            )
             if not fresh:  # a fresh read is the booker's own: nobody else waits on it
                 for key in to_read.values():
                     self._reading[key] = reading
@@ -204,10 +231,38 @@ class CalendarReader:
                 del self._reading[key]
 
     async def _read_now(
-        self, to_read: list[PersonId], window: Interval, deadline: Deadline
+        self,
+        to_read: list[PersonId],
+        window: Interval,
+        deadline: Deadline,
+        covered: Mapping[PersonId, OrganisationConnection],
+        keys: Mapping[PersonId, Key],
     ) -> dict[PersonId, BusyResult]:
         """Ask the providers for ``to_read``'s calendars, and cache what they answer."""
+        through = {p: covered[p] for p in to_read if p in covered}
+        if through and self._organisations is not None:
+            organisation = asyncio.ensure_future(
+                self._organisations.read(through, window, deadline)
+            )
+            try:
+                results = await self._read_personal(
+                    [p for p in to_read if p not in through], window, deadline
+                )
+            finally:
+                read = await organisation
+            for person, result in read.items():
+                if isinstance(result, BusyTimes):
+                    self.cache.put(keys[person], result)
+                results[person] = result
+            return results
+        return await self._read_personal(to_read, window, deadline)
+
+    async def _read_personal(
+        self, to_read: list[PersonId], window: Interval, deadline: Deadline
+    ) -> dict[PersonId, BusyResult]:
         results: dict[PersonId, BusyResult] = {}
+        if not to_read:
+            return results
         loaded = await self._connections.load(to_read)
         for person, provider in loaded.unopenable.items():
             results[person] = NeedsReconnect(provider, tell=True, cause=ReconnectCause.KEY_MISSING)

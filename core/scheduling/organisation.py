@@ -39,8 +39,6 @@ class OrganisationCard:
 
 def checked(setup: OrganisationSetup) -> OrganisationSetup:
     """``setup`` with its domains normalised; OrganisationRefused names what is wrong."""
-    if not setup.name.strip():
-        raise OrganisationRefused("--name must not be empty")
     if not looks_like_address(setup.program_account):
         raise OrganisationRefused(
             f"--program-account must be an email address, not {setup.program_account!r}"
@@ -81,6 +79,8 @@ async def connect(
     verified = await authority.verify(setup)
     if not verified.domains:
         raise OrganisationRefused("no domain to cover: give --domain")
+    if not setup.name:
+        setup = replace(setup, name=verified.domains[0])
     saved = await organisations.save(program, setup, verified, by, clock.now())
     await authority.forget(saved)  # a replaced connection's tokens go with it
     covered = await organisations.people_covered(program, setup.provider)
