@@ -173,7 +173,12 @@ class ExchangeServer:
         self, protocol: _Protocol, emails: list[str], window: Interval, deadline: Deadline
     ) -> dict[str, list[_Block] | NotCovered | ProviderError]:
         async with self._limit:
-            return await self._ask(protocol, emails, window, deadline)
+            try:
+                return await self._ask(protocol, emails, window, deadline)
+            except AccessWithdrawn:
+                raise
+            except ProviderError as error:  # this batch's people only
+                return dict.fromkeys(emails, error)
 
     async def _ask(
         self, protocol: _Protocol, emails: list[str], window: Interval, deadline: Deadline
