@@ -185,7 +185,7 @@ class FakeExchange:
             "</GetUserAvailabilityResponse>"
         )
 
-    def _response(
+    def _response(  # noqa: PLR0917 - the request's parts, read once by the caller
         self,
         mailbox: str,
         start: dt.datetime,
