@@ -154,6 +154,7 @@ class _ServiceAccount:
     client_email: str
     public_key_pem: str
     delegated_scopes: frozenset[str]
+    key_deleted: bool = False
 
 
 @dataclass
@@ -311,6 +312,18 @@ class FakeGoogle(ScriptedEndpoints):
             "client_id": str(100000000000000000000 + secrets.randbelow(10**20)),
             "token_uri": f"{base_url}/token",
         }
+
+    def delete_service_account_key(self, client_email: str) -> None:
+        """The key is deleted in the Cloud console: assertions it signs are refused with
+        ``invalid_grant`` "Invalid JWT Signature.", and its access tokens stop working."""
+        self._service_accounts[client_email].key_deleted = True
+        for token in self._access_tokens.values():
+            if token.client_id == client_email:
+                token.expires_at = 0.0
+
+    def remove_delegation(self, client_email: str) -> None:
+        """The Workspace admin removes the client id from domain-wide delegation."""
+        self._service_accounts[client_email].delegated_scopes = frozenset()
 
     def fail_next(
         self,
@@ -477,6 +490,8 @@ class FakeGoogle(ScriptedEndpoints):
         # google-auth always sets aud to Google's real token URL, whatever token_uri says;
         # the fake also accepts its own.
         audience = [GOOGLE_TOKEN_AUDIENCE, f"{request.scheme}://{request.host}/token"]
+        if account.key_deleted:
+            return _oauth_error(400, "invalid_grant", "Invalid JWT Signature.")
         try:
             claims = verified_claims(assertion, account.public_key_pem, audience=audience)
         except jwt.InvalidSignatureError:

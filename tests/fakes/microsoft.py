@@ -46,8 +46,11 @@ from typing import Any, Literal
 from urllib.parse import unquote_plus, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import jwt
 import requests
 from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from dateutil.rrule import rrulestr
 
 from tests.fakes.jwt_keys import SigningKey, jwks
@@ -95,7 +98,11 @@ _USER_PERMISSIONS = frozenset({"User.Read", "User.ReadBasic.All", "User.Read.All
 _OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
 _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 _CONSUMER_DOMAINS = frozenset({"outlook.com", "hotmail.com", "live.com", "msn.com"})
-GRAPH_ENDPOINTS = frozenset({"me", "user", "getSchedule", "calendarView"})
+GRAPH_ENDPOINTS = frozenset({"me", "user", "organization", "getSchedule", "calendarView"})
+CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+_ORGANIZATION_PERMISSIONS = frozenset(
+    {"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All"}
+)
 
 # Windows time zone names, which Graph uses by default, for the zones tests are likely to use.
 WINDOWS_ZONES = {
@@ -291,6 +298,10 @@ class FakeMicrosoft(ScriptedEndpoints):
     page_size: int = 10  # calendarView's default page size
     next_account: str = DEFAULT_ACCOUNT
     application_permissions: frozenset[str] = frozenset({"Calendars.Read", "User.Read.All"})
+    # Exchange RBAC for Applications (or an application access policy): the mailboxes an
+    # app-only token may reach; None reaches every mailbox of the tenant, as by default.
+    app_scope: frozenset[str] | None = None
+    verified_domains: tuple[str, ...] = ()  # besides tenant_domain, for GET /organization
     personal_get_schedule_error: GraphError = PERSONAL_GET_SCHEDULE_ERROR
     signing_key: SigningKey = field(default_factory=SigningKey.generate, repr=False)
     calls: list[RecordedRequest] = field(default_factory=list, repr=False)
@@ -301,6 +312,8 @@ class FakeMicrosoft(ScriptedEndpoints):
         self._codes: dict[str, _Code] = {}
         self._refresh_tokens: dict[str, _RefreshToken] = {}
         self._access_tokens: dict[str, _AccessToken] = {}
+        self._certificates: dict[str, list[x509.Certificate]] = {}
+        self._expired_secrets: set[str] = set()
         self._scripts: list[Script] = []
         self._denials = 0
         self.register_client(self.client_id, self.client_secret, self.redirect_uris)
@@ -354,6 +367,16 @@ class FakeMicrosoft(ScriptedEndpoints):
     def deny_next_consent(self, *, times: int = 1) -> None:
         """The next ``times`` authorize requests redirect with ``error=access_denied``."""
         self._denials += times
+
+    def add_certificate(self, client_id: str, certificate_pem: str) -> None:
+        """A certificate uploaded to the app registration: client assertions signed with its
+        key (found by ``x5t#S256`` or ``x5t``) authenticate the app."""
+        certificate = x509.load_pem_x509_certificate(certificate_pem.encode())
+        self._certificates.setdefault(client_id, []).append(certificate)
+
+    def expire_client_secret(self, client_id: str | None = None) -> None:
+        """The app's client secret expires (or is deleted): AADSTS7000222 from then on."""
+        self._expired_secrets.add(client_id or self.client_id)
 
     def revoke_all(self, account: str) -> None:
         """Revoke the account's refresh tokens (as a password reset or admin revocation does).
@@ -418,6 +441,7 @@ class FakeMicrosoft(ScriptedEndpoints):
         routes = [
             ("GET", "/v1.0/me", "me", self._me),
             ("GET", "/v1.0/users/{user}", "user", self._user),
+            ("GET", "/v1.0/organization", "organization", self._organization),
             ("POST", "/v1.0/me/calendar/getSchedule", "getSchedule", self._get_schedule),
             ("POST", "/v1.0/users/{user}/calendar/getSchedule", "getSchedule", self._get_schedule),
             ("GET", "/v1.0/me/calendarView", "calendarView", self._calendar_view),
@@ -606,7 +630,22 @@ class FakeMicrosoft(ScriptedEndpoints):
                 700016,
                 f"Application with identifier '{client_id}' was not found in the directory.",
             )
-        if secret != client.client_secret:
+        if form.get("client_assertion_type") == CLIENT_ASSERTION_TYPE:
+            refusal = self._check_assertion(
+                base, f"{base}/{tenant}/oauth2/v2.0/token", client, form
+            )
+            if refusal is not None:
+                return refusal
+        elif client.client_id in self._expired_secrets and secret == client.client_secret:
+            return _aad_error(
+                base,
+                401,
+                "invalid_client",
+                7000222,
+                f"The provided client secret keys for app '{client.client_id}' are expired. "
+                "Visit the Azure portal to create new keys for your app.",
+            )
+        elif secret != client.client_secret:
             return _aad_error(
                 base,
                 401,
@@ -629,6 +668,60 @@ class FakeMicrosoft(ScriptedEndpoints):
             70003,
             f"The app requested an unsupported grant type '{grant_type}'.",
         )
+
+    def _check_assertion(
+        self, base: str, audience: str, client: _Client, form: Mapping[str, str]
+    ) -> web.Response | None:
+        """A certificate credential (RFC 7523 client assertion), as Entra checks it: a JWT
+        naming the certificate by thumbprint, signed with its key (PS256 or RS256), with
+        ``aud`` the token endpoint and ``iss`` = ``sub`` = the client id."""
+        assertion = form.get("client_assertion", "")
+        try:
+            header = jwt.get_unverified_header(assertion)
+        except jwt.InvalidTokenError:
+            return _aad_error(
+                base, 400, "invalid_request", 50027, "JWT token is invalid or malformed."
+            )
+        certificate = next(
+            (
+                c
+                for c in self._certificates.get(client.client_id, [])
+                # msal pads the base64url thumbprint; RFC 7515 does not.
+                if str(header.get("x5t#S256", "")).rstrip("=") == _thumbprint(c, hashes.SHA256())
+                or str(header.get("x5t", "")).rstrip("=") == _thumbprint(c, hashes.SHA1())
+            ),
+            None,
+        )
+        if certificate is None:
+            return _aad_error(
+                base,
+                401,
+                "invalid_client",
+                700027,
+                "Client assertion failed signature validation. The key was not found.",
+            )
+        try:
+            claims = jwt.decode(
+                assertion,
+                certificate.public_key(),  # type: ignore[arg-type]  # an RSA key here
+                algorithms=["PS256", "RS256"],
+                audience=audience,
+                issuer=client.client_id,
+                options={"require": ["aud", "iss", "sub", "exp", "jti"]},
+            )
+        except jwt.InvalidTokenError as exc:
+            return _aad_error(
+                base,
+                401,
+                "invalid_client",
+                700027,
+                f"Client assertion failed signature validation. ({type(exc).__name__})",
+            )
+        if claims.get("sub") != client.client_id:
+            return _aad_error(
+                base, 401, "invalid_client", 700023, "The client assertion's subject is wrong."
+            )
+        return None
 
     def _redeem_code(self, base: str, client: _Client, form: Mapping[str, str]) -> web.Response:
         code = self._codes.get(form.get("code", ""))
@@ -870,6 +963,15 @@ class FakeMicrosoft(ScriptedEndpoints):
             return _graph_error(
                 403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
             )
+        if (
+            token.account is None
+            and self.app_scope is not None
+            and account.email.lower() not in self.app_scope
+        ):
+            # Outside the app's RBAC management scope: Exchange Online's own refusal.
+            return _graph_error(
+                403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+            )
         return account
 
     def _find(self, user: str) -> MicrosoftAccount | None:
@@ -877,6 +979,39 @@ class FakeMicrosoft(ScriptedEndpoints):
         if key in self.accounts:
             return self.accounts[key]
         return next((a for a in self.accounts.values() if a.graph_id.lower() == key), None)
+
+    async def _organization(self, request: web.Request) -> web.StreamResponse:
+        token = self._caller(request)
+        if isinstance(token, web.Response):
+            return token
+        if not (token.roles | token.scopes) & _ORGANIZATION_PERMISSIONS:
+            return _graph_error(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+        domains = [self.tenant_domain, *self.verified_domains]
+        return web.json_response(
+            {
+                "@odata.context": f"{_base(request)}/v1.0/$metadata#organization",
+                "value": [
+                    {
+                        "id": self.tenant_id,
+                        "displayName": "Contoso",
+                        "verifiedDomains": [
+                            {
+                                "capabilities": "Email, OfficeCommunicationsOnline",
+                                "isDefault": index == 1 or len(domains) == 1,
+                                "isInitial": name == self.tenant_domain,
+                                "name": name,
+                                "type": "Managed",
+                            }
+                            for index, name in enumerate(domains)
+                        ],
+                    }
+                ],
+            }
+        )
 
     async def _me(self, request: web.Request) -> web.StreamResponse:
         return await self._user(request)
@@ -1066,6 +1201,11 @@ class FakeMicrosoft(ScriptedEndpoints):
         return _graph_json(request, body, zone_name)
 
     # ---------------------------------------------------------------- helpers
+
+
+def _thumbprint(certificate: x509.Certificate, algorithm: hashes.HashAlgorithm) -> str:
+    """A certificate's thumbprint as JWT headers carry it (base64url, no padding)."""
+    return base64.urlsafe_b64encode(certificate.fingerprint(algorithm)).rstrip(b"=").decode()
 
 
 def _graph_scopes(scopes: Iterable[str]) -> set[str]:

@@ -156,35 +156,41 @@ class GoogleWorkspace:
         deadline: Deadline,
     ) -> OrgResult:
         key = (stored.id, reading.email)
-        credentials = self._credentials.get(key)
-        if credentials is None:
-            credentials = self._credentials[key] = _as(base, reading.email)
-        try:
-            if not credentials.valid:
-                await self._refresh(credentials)
-            intervals = await list_busy(
-                self._http,
-                self._settings.google_api_url,
-                str(credentials.token),
-                zone=reading.zone,
-                window=window,
-                deadline=deadline,
-            )
-        except _Withdrawn as error:
-            self._credentials.pop(key, None)
-            if _UNKNOWN_USER in str(error).lower():
-                return NotCovered()
-            raise AccessWithdrawn(str(error)) from None
-        except Unauthorized:
-            self._credentials.pop(key, None)
-            return ProviderError("Google refused the service account's token")
-        except Refused as error:
-            if error.status in {403, 404} and error.reason in {"notFound", "forbidden"}:
-                return NotCovered()
-            return error
-        except ProviderError as error:
-            return error
-        return BusyTimes(tuple(intervals))
+        for attempt in range(2):
+            credentials = self._credentials.get(key)
+            if credentials is None:
+                credentials = self._credentials[key] = _as(base, reading.email)
+            try:
+                if not credentials.valid:
+                    await self._refresh(credentials)
+                intervals = await list_busy(
+                    self._http,
+                    self._settings.google_api_url,
+                    str(credentials.token),
+                    zone=reading.zone,
+                    window=window,
+                    deadline=deadline,
+                )
+            except _Withdrawn as error:
+                self._credentials.pop(key, None)
+                if _UNKNOWN_USER in str(error).lower():
+                    return NotCovered()
+                raise AccessWithdrawn(str(error)) from None
+            except Unauthorized:
+                # A token Google no longer honours (its key deleted, or expired early):
+                # a new one, once, tells a passing hiccup from a withdrawn grant.
+                self._credentials.pop(key, None)
+                if attempt:
+                    return ProviderError("Google refused the service account's token")
+                continue
+            except Refused as error:
+                if error.status in {403, 404} and error.reason in {"notFound", "forbidden"}:
+                    return NotCovered()
+                return error
+            except ProviderError as error:
+                return error
+            return BusyTimes(tuple(intervals))
+        return ProviderError("Google refused the service account's token")
 
     def _base(self, info: Mapping[str, Any], scopes: list[str]) -> service_account.Credentials:
         # The key file names Google's token endpoint; the setting points elsewhere in tests.

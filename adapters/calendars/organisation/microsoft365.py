@@ -152,20 +152,18 @@ class Microsoft365:
     ) -> Mapping[PersonId, OrgResult]:
         summary = stored.summary
         key = (summary.program, stored.settings.get("client_id", ""), summary.connected_at)
-        app = self._apps.get(key)
-        if app is None:
-            app = self._apps[key] = await self._new_app(stored.settings, stored.secret)
-        try:
-            token = await self._token(app)
-        except _Refused as error:
+        results: list[OrgResult | BaseException] = []
+        for attempt in range(2):
+            token = await self._app_token(key, stored)
+            reads = [self._read_one(token, r, window, deadline) for r in readings]
+            results = await asyncio.gather(
+                *(bounded(self._limit, read) for read in reads), return_exceptions=True
+            )
+            if attempt or not any(isinstance(r, _TokenRefused) for r in results):
+                break
+            # Graph refused a token msal still trusted (expired early, or revoked): a new
+            # one, once, tells a passing hiccup from a withdrawn grant.
             self._apps.pop(key, None)
-            if error.code in WITHDRAWN:
-                raise AccessWithdrawn(str(error)) from None
-            raise
-        results = await asyncio.gather(
-            *(bounded(self._limit, self._read_one(token, r, window, deadline)) for r in readings),
-            return_exceptions=True,
-        )
         found: dict[PersonId, OrgResult] = {}
         for reading, result in zip(readings, results, strict=True):
             if isinstance(result, BusyTimes | NotCovered | ProviderError):
@@ -176,16 +174,28 @@ class Microsoft365:
                 )
             else:
                 raise result
-        if found and all(isinstance(r, NotCovered) for r in found.values()):
+        if found and all(isinstance(r, NotCovered | _TokenRefused) for r in found.values()):
             # Everyone refused: is the consent gone? The program account was readable.
             probe = await self._read_one(
                 token, OrgReading(PersonId(""), summary.program_account, ZoneInfo("UTC")),
                 window, deadline,
             )  # fmt: skip
-            if isinstance(probe, NotCovered):
+            if isinstance(probe, NotCovered | _TokenRefused):
                 self._apps.pop(key, None)
                 raise AccessWithdrawn("Graph refused every mailbox, the program account's too")
         return found
+
+    async def _app_token(self, key: tuple[str, str, datetime], stored: StoredOrganisation) -> str:
+        app = self._apps.get(key)
+        if app is None:
+            app = self._apps[key] = await self._new_app(stored.settings, stored.secret)
+        try:
+            return await self._token(app)
+        except _Refused as error:
+            self._apps.pop(key, None)
+            if error.code in WITHDRAWN:
+                raise AccessWithdrawn(str(error)) from None
+            raise
 
     async def _read_one(
         self, token: str, reading: OrgReading, window: Interval, deadline: Deadline
@@ -204,7 +214,7 @@ class Microsoft365:
                 return NotCovered()
             return error
         except Unauthorized:
-            return ProviderError("Microsoft refused the app's token")
+            return _TokenRefused("Microsoft refused the app's token")
         except ProviderError as error:
             return error
 
@@ -259,6 +269,10 @@ class Microsoft365:
     def forget(self, connection: OrganisationConnection) -> None:
         for key in [k for k in self._apps if k[0] == connection.program]:
             del self._apps[key]
+
+
+class _TokenRefused(ProviderError):
+    """Graph answered 401 to the app's token."""
 
 
 class _Refused(ProviderError):
