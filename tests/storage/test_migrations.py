@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
@@ -221,3 +222,43 @@ async def test_open_polls_keep_their_deadline_and_reminder_as_jobs(empty_databas
     for ref in ("no-deadline", "closed"):
         assert await jobs.state(f"poll.close:{ref}") is None
         assert await jobs.state(f"poll.nudge:{ref}") is None
+
+
+async def test_organisation_grants_kept_from_before_cover_their_one_domain(
+    empty_database: Database,
+):
+    """The organisation-connections revision keeps an existing grant, its domain becoming
+    its list of domains, connected, and adds the table of who is not read."""
+    await migrate.upgrade(empty_database, "0006")
+    async with empty_database.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO programs (id, name, settings, created_at) "
+                "VALUES ('slack:T1', 'Example', '{}', :now)"
+            ),
+            {"now": NOW},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO organization_grants (program_id, provider, domain, secret, "
+                "created_at) VALUES ('slack:T1', 'google', 'Example.org', 'sealed', :now)"
+            ),
+            {"now": NOW},
+        )
+    await migrate.upgrade(empty_database)
+    async with empty_database.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text("SELECT domain, domains, status, secret, can_write FROM organization_grants")
+            )
+        ).one()
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    domains = row.domains if isinstance(row.domains, list) else json.loads(row.domains)
+    assert (row.domain, domains, row.status, row.secret, bool(row.can_write)) == (
+        "Example.org",
+        ["example.org"],
+        "connected",
+        "sealed",
+        False,
+    )
+    assert "organization_exclusions" in tables

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from core.commands import Intent, Provider
+from core.parsing import parse
 from core.parsing.intents import intent_named, provider_named, unsupported_request
 from core.parsing.text import normalize
 
@@ -78,3 +82,23 @@ def test_cancelling_is_not_finding_a_time():
     assert unsupported_request("cancel my meeting with my mentee") is not None
     assert unsupported_request("remove the meeting from my calendar") is not None
     assert unsupported_request("delete my calendar") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("don't use my organisation calendar", Intent.ORGANISATION_OFF),
+        ("Please do not read my company calendar", Intent.ORGANISATION_OFF),
+        ("stop using my work calendar", Intent.ORGANISATION_OFF),
+        ("opt me out of the organization calendar", Intent.ORGANISATION_OFF),
+        ("use my organisation calendar", Intent.ORGANISATION_ON),
+        ("use my organization calendar again", Intent.ORGANISATION_ON),
+        ("opt back in to my org calendar", Intent.ORGANISATION_ON),
+        # Personal calendars keep their own intents.
+        ("stop using my google calendar", Intent.DISCONNECT),
+        ("use my google calendar", Intent.CONNECT),
+        ("don't book Friday with my mentee", Intent.FIND_TIME),
+    ],
+)
+def test_opting_out_of_and_back_into_the_organisation_calendar(text, expected):
+    assert parse(text, ZoneInfo("UTC"), datetime(2026, 11, 25, tzinfo=UTC)).intent is expected
