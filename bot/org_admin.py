@@ -18,41 +18,28 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from adapters.calendars.organisation.exchange import ExchangeServer
-from adapters.calendars.organisation.google_workspace import GoogleWorkspace, key_info
-from adapters.calendars.organisation.microsoft365 import Microsoft365
+from adapters.calendars.organisation.google_workspace import key_info
 from adapters.calendars.organisation.reading import OrganisationReader
-from bot.admin import EXIT_BAD_INPUT, EXIT_OK, _ready, _storage, fail
-from bot.roster import RosterError, choose_program
-from bot.services import SystemClock, http_session
+from bot.admin import EXIT_BAD_INPUT, EXIT_OK, _ready, _storage, admin_ports, fail
+from bot.services import SystemClock, http_session, organisation_reader
 from bot.settings import Settings
+from core.admin import organisation
+from core.admin.organisation import OrganisationCard, since
+from core.admin.roster import choose_program
+from core.errors import RosterError
 from core.organisation import OrganisationRefused, OrganisationSetup, OrgProvider, OrgStatus
-from core.scheduling import organisation
-from core.scheduling.organisation import OrganisationCard, since
 from core.secret import Secret
 from storage.store import Storage
 
 
 @asynccontextmanager
 async def _authority(settings: Settings, storage: Storage) -> AsyncIterator[OrganisationReader]:
-    calendars = settings.calendars
     async with http_session(settings) as http:
-        microsoft = Microsoft365(calendars, http, settings.base_url)
-        exchange = ExchangeServer(calendars)
+        reader = organisation_reader(settings, storage, http, SystemClock())
         try:
-            yield OrganisationReader(
-                storage.organisations,
-                storage.people,
-                {
-                    OrgProvider.GOOGLE: GoogleWorkspace(calendars, http),
-                    OrgProvider.MICROSOFT: microsoft,
-                    OrgProvider.EXCHANGE: exchange,
-                },
-                SystemClock(),
-            )
+            yield reader
         finally:
-            await microsoft.close()
-            await exchange.close()
+            await reader.close()
 
 
 async def org_connect(settings: Settings, args: argparse.Namespace) -> int:
@@ -65,7 +52,7 @@ async def org_connect(settings: Settings, args: argparse.Namespace) -> int:
         if not await _ready(storage, command):
             return EXIT_BAD_INPUT
         try:
-            program = await choose_program(storage, args.program)
+            program = await choose_program(admin_ports(storage), args.program)
         except RosterError as error:
             return fail(command, str(error))
         async with _authority(settings, storage) as authority:
@@ -99,7 +86,7 @@ async def org_status(settings: Settings, args: argparse.Namespace) -> int:
         if not await _ready(storage, "org status"):
             return EXIT_BAD_INPUT
         try:
-            program = await choose_program(storage, args.program)
+            program = await choose_program(admin_ports(storage), args.program)
         except RosterError as error:
             return fail("org status", str(error))
         for card in await organisation.cards(storage.organisations, program):
@@ -114,7 +101,7 @@ async def org_disconnect(settings: Settings, args: argparse.Namespace) -> int:
         if not await _ready(storage, command):
             return EXIT_BAD_INPUT
         try:
-            program = await choose_program(storage, args.program)
+            program = await choose_program(admin_ports(storage), args.program)
         except RosterError as error:
             return fail(command, str(error))
         async with _authority(settings, storage) as authority:

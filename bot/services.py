@@ -17,9 +17,7 @@ import aiohttp
 from adapters.calendars.caldav import CalDavCalendars
 from adapters.calendars.connect import ConnectFlows, OAuthFlow
 from adapters.calendars.links import ConnectLinkIssuer
-from adapters.calendars.organisation.exchange import ExchangeServer
-from adapters.calendars.organisation.google_workspace import GoogleWorkspace
-from adapters.calendars.organisation.microsoft365 import Microsoft365
+from adapters.calendars.organisation.base import OrganisationClient
 from adapters.calendars.organisation.reading import OrganisationReader
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
@@ -147,18 +145,7 @@ def build_services(
         microsoft = MicrosoftCalendars(calendars, http)
         clients[Provider.MICROSOFT] = microsoft
         oauth[Provider.MICROSOFT] = microsoft
-    microsoft365 = Microsoft365(calendars, http, settings.base_url)
-    exchange = ExchangeServer(calendars)
-    organisations = OrganisationReader(
-        storage.organisations,
-        storage.people,
-        {
-            OrgProvider.GOOGLE: GoogleWorkspace(calendars, http),
-            OrgProvider.MICROSOFT: microsoft365,
-            OrgProvider.EXCHANGE: exchange,
-        },
-        clock,
-    )
+    organisations = organisation_reader(settings, storage, http, clock)
     reader = CalendarReader(
         storage.connections,
         storage.people,
@@ -210,7 +197,7 @@ def build_services(
         on_connected=on_connected,
     )
     closers: list[Callable[[], Awaitable[None]]] = [microsoft.close] if microsoft else []
-    closers += [microsoft365.close, exchange.close]
+    closers.append(organisations.close)
     worker = Worker(storage.jobs, clock)
 
     async def tell_admins(job: Job) -> None:
@@ -235,6 +222,46 @@ def build_services(
         worker,
         organisations,
         closers,
+    )
+
+
+def organisation_reader(
+    settings: Settings, storage: Storage, http: aiohttp.ClientSession, clock: Clock
+) -> OrganisationReader:
+    """Organisation connections' reader; each kind's client (and its library) is made the
+    first time a connection of that kind is read or set up."""
+    calendars = settings.calendars
+
+    def google() -> OrganisationClient:
+        from adapters.calendars.organisation.google_workspace import (  # noqa: PLC0415 - lazily
+            GoogleWorkspace,
+        )
+
+        return GoogleWorkspace(calendars, http)
+
+    def microsoft() -> OrganisationClient:
+        from adapters.calendars.organisation.microsoft365 import (  # noqa: PLC0415 - lazily
+            Microsoft365,
+        )
+
+        return Microsoft365(calendars, http, settings.base_url)
+
+    def exchange() -> OrganisationClient:
+        from adapters.calendars.organisation.exchange import (  # noqa: PLC0415 - lazily
+            ExchangeServer,
+        )
+
+        return ExchangeServer(calendars)
+
+    return OrganisationReader(
+        storage.organisations,
+        storage.people,
+        {
+            OrgProvider.GOOGLE: google,
+            OrgProvider.MICROSOFT: microsoft,
+            OrgProvider.EXCHANGE: exchange,
+        },
+        clock,
     )
 
 

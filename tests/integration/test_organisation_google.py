@@ -17,16 +17,15 @@ import pytest
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.google import EVENTS
 from bot.settings import load_settings
+from core.admin import organisation
 from core.availability import BusyStatus
 from core.calendars import BusyTimes, NotConnected
 from core.organisation import OrganisationSetup, OrgProvider, OrgStatus
-from core.people import ChatIdentity, Person, Platform, ProgramId
-from core.scheduling import organisation
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.secret import Secret
 from core.time import Interval
 from core.views import Notice
 from storage.repositories.organisations import REVOKED_JOB
-from storage.repositories.people import ChatProfile
 from tests.fakes.google import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER_GRANT, FakeGoogle
 from tests.fakes.google_events import GoogleEvent
 from tests.fakes.server import running
@@ -52,7 +51,7 @@ class World:
     async def person(self, user: str, name: str, email: str) -> Person:
         identity = ChatIdentity(Platform.SLACK, "T0ORG", user)
         await self.running.storage.programs.ensure(PROGRAM, "Example Org")
-        profile = ChatProfile(name, email=email, timezone="Europe/London")
+        profile = Profile(name, email=email, timezone="Europe/London")
         return await self.running.storage.people.remember(PROGRAM, identity, profile)
 
     async def connect(self) -> None:

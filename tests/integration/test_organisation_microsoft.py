@@ -18,14 +18,13 @@ from cryptography.x509.oid import NameOID
 
 from adapters.calendars.config import CalendarSettings
 from bot.settings import load_settings
+from core.admin import organisation
 from core.availability import BusyStatus
 from core.calendars import BusyTimes, NotConnected, Unreadable
 from core.organisation import OrganisationRefused, OrganisationSetup, OrgProvider, OrgStatus
-from core.people import ChatIdentity, Person, Platform, ProgramId
-from core.scheduling import organisation
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.secret import Secret
 from core.time import Interval
-from storage.repositories.people import ChatProfile
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
 from tests.memory import FixedClock
@@ -48,7 +47,7 @@ class World:
     async def person(self, user: str, email: str) -> Person:
         identity = ChatIdentity(Platform.TEAMS, "contoso", user)
         await self.running.storage.programs.ensure(PROGRAM, "Contoso")
-        profile = ChatProfile(user, email=email, timezone="Europe/London")
+        profile = Profile(user, email=email, timezone="Europe/London")
         return await self.running.storage.people.remember(PROGRAM, identity, profile)
 
     def setup(

@@ -7,10 +7,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from core.organisation import OrganisationSetup, OrgProvider, OrgStatus, Verified
-from core.people import ChatIdentity, Person, Platform, ProgramId
+from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.secret import Secret
 from storage.repositories.organisations import OUT_OF_REACH_FOR, REVOKED_JOB
-from storage.repositories.people import ChatProfile
 from storage.store import Storage
 
 PROGRAM = ProgramId("slack:T1")
@@ -20,7 +19,7 @@ NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
 async def person(storage: Storage, user: str, email: str | None) -> Person:
     await storage.programs.ensure(PROGRAM, "Example")
     identity = ChatIdentity(Platform.SLACK, "T1", user)
-    return await storage.people.remember(PROGRAM, identity, ChatProfile(user, email=email))
+    return await storage.people.remember(PROGRAM, identity, Profile(user, email=email))
 
 
 async def connect(storage: Storage) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from adapters.calendars.errors import ProviderError
 from adapters.calendars.http import Deadline
@@ -46,13 +46,22 @@ class OrganisationReader:
         self,
         store: SqlOrganisations,
         people: People,
-        clients: Mapping[OrgProvider, OrganisationClient],
+        clients: Mapping[OrgProvider, Callable[[], OrganisationClient]],
         clock: Clock,
     ) -> None:
         self._store = store
         self._people = people
-        self._clients = clients
+        # Built on first use: each imports its provider's library (exchangelib, msal,
+        # google-auth), which a server with no such connection never needs.
+        self._factories = clients
+        self._clients: dict[OrgProvider, OrganisationClient] = {}
         self._clock = clock
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            close = getattr(client, "close", None)
+            if close is not None:
+                await close()
 
     # ---------------------------------------------------------------- admins
 
@@ -70,7 +79,10 @@ class OrganisationReader:
     def _client(self, provider: OrgProvider) -> OrganisationClient:
         client = self._clients.get(provider)
         if client is None:
-            raise OrganisationRefused(f"{provider.label} is not set up on this server")
+            factory = self._factories.get(provider)
+            if factory is None:
+                raise OrganisationRefused(f"{provider.label} is not set up on this server")
+            client = self._clients[provider] = factory()
         return client
 
     # ---------------------------------------------------------------- reading
@@ -78,7 +90,7 @@ class OrganisationReader:
     async def covering(self, people: Sequence[PersonId]) -> dict[PersonId, OrganisationConnection]:
         """Which of ``people`` an organisation connection reads (a client for it runs here)."""
         covered = await self._store.covering_many(people, self._clock.now())
-        return {p: c for p, c in covered.items() if c.provider in self._clients}
+        return {p: c for p, c in covered.items() if c.provider in self._factories}
 
     async def read(
         self,
@@ -117,7 +129,7 @@ class OrganisationReader:
             who = found.get(person)
             if who is not None and who.email:
                 readings.append(OrgReading(person, who.email, zone_of(who.timezone, "UTC")))
-        client = self._clients[connection.provider]
+        client = self._client(connection.provider)
         now = self._clock.now()
         try:
             answers: Mapping[PersonId, OrgResult] = await asyncio.wait_for(

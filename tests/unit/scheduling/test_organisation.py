@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from core.admin import organisation
 from core.commands import Command, Intent, Provider
 from core.organisation import (
     OrganisationConnection,
@@ -14,7 +15,6 @@ from core.organisation import (
     OrgProvider,
     OrgStatus,
 )
-from core.scheduling import organisation
 from core.secret import Secret
 from core.views import ConnectionStatusView, Notice
 from tests.memory import PROGRAM, World
