@@ -6,6 +6,7 @@
     ├── RosterError                 a person, circle, channel or program named that cannot be used
     │   ├── NotFound                nobody, no circle or no program by that name
     │   └── Conflict                taken already: a channel another circle meets in
+    ├── OrganisationRefused         an organisation's setup that a check or its provider refused
     ├── SecretUnreadable            a stored secret that no configured key opens
     │   └── storage.crypto.SecretUnavailable
     └── ServiceError                a service outside Pairtime failed or refused
@@ -15,7 +16,8 @@
         │       ├── ProviderUnavailable no useful answer in time (timeouts, 429, 5xx)
         │       ├── ConsentDenied       declined on the provider's consent page
         │       ├── WrongCredentials    an app-specific password the server refused
-        │       └── BadAnswer           an answer not as documented (a proxy's page, ...)
+        │       ├── BadAnswer           an answer not as documented (a proxy's page, ...)
+        │       └── adapters.calendars.organisation.base.AccessWithdrawn  IT withdrew a grant
         └── ChatRefused             a chat platform did not take a message
             ├── adapters.slack.messenger.ReplyFailed     a response_url refused the answer
             └── adapters.teams.messenger.DeliveryFailed  the Bot Framework's status
@@ -58,6 +60,11 @@ class NotFound(RosterError):
 
 class Conflict(RosterError):
     """The change collides with what is kept: a circle's name or channel that is taken."""
+
+
+class OrganisationRefused(PairtimeError):
+    """An organisation connection's setup that a check or the provider refused; ``str()``
+    says why and what to do, safe to print: no secret, no token."""
 
 
 class SecretUnreadable(PairtimeError):

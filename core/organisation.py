@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from core.errors import OrganisationRefused
 from core.people import ProgramId
 from core.secret import Secret
 
@@ -103,9 +104,16 @@ class Verified:
     can_write: bool = False
 
 
-class OrganisationRefused(Exception):
-    """The provider refused the setup (or could not be asked); ``str()`` says why and
-    what to do, safe to print: no secret, no token."""
+__all__ = [
+    "OrgProvider",
+    "OrgStatus",
+    "OrganisationConnection",
+    "OrganisationRefused",
+    "OrganisationSetup",
+    "Verified",
+    "looks_like_address",
+    "normalised_domain",
+]
 
 
 def normalised_domain(text: str) -> str | None:
