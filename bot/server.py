@@ -97,6 +97,10 @@ SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
 TEAMS_PATHS = ("/api/messages",)
 WEB_PATHS = ("/", "/playground/{tail:.*}")
 CHAT_KEY = web.AppKey("chat_endpoints", dict)
+# How long requests in flight may take to finish at shutdown: Slack stops waiting for an
+# answer after 3 seconds and Teams after about 5. With the worker's 10 seconds and the chat
+# work's 10 after it, a stop ends within the 30 seconds service managers usually wait.
+HTTP_GRACE_SECONDS = 5.0
 
 
 def build_app(
@@ -166,8 +170,9 @@ def build_app(
             finally:
                 # Before anything it uses closes: running jobs finish or are handed back.
                 await services.worker.close()
-                for endpoint in endpoints.values():
-                    await endpoint.close()
+                # Then the chat work acknowledged before the stop (it kept running meanwhile),
+                # every platform's at once.
+                await asyncio.gather(*(endpoint.close() for endpoint in endpoints.values()))
                 await services.close()
                 if demo is not None:
                     await demo.close()
@@ -219,17 +224,24 @@ def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamRespo
 async def serve(
     app: web.Application, host: str, port: int, *, announce: Callable[[str], None]
 ) -> None:
-    """Run ``app`` until SIGINT or SIGTERM, then shut down cleanly.
+    """Run ``app`` until SIGINT or SIGTERM, then drain and stop (docs/deploy.md).
 
     ``port`` 0 asks the system for a free port; ``announce`` receives the
     address actually bound, which is how tests find it.
+
+    On the signal it stops listening at once (a load balancer's next health check
+    fails, and its next connection goes to another process), lets requests in flight
+    finish (``HTTP_GRACE_SECONDS``), then the application's cleanup lets acknowledged
+    chat work finish and the worker finish or hand back its jobs (``bot.worker``).
     """
     # Handle signals before saying we listen: a stop may come the moment we do.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger)
+    runner = web.AppRunner(
+        app, access_log_class=PathOnlyAccessLogger, shutdown_timeout=HTTP_GRACE_SECONDS
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -238,4 +250,7 @@ async def serve(
     try:
         await stop.wait()
     finally:
+        await site.stop()
+        log.info("Stopped listening; finishing the requests and the work in flight")
         await runner.cleanup()
+        log.info("Stopped")
