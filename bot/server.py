@@ -21,6 +21,7 @@ from bot.services import Services, build_services, http_session
 from bot.settings import Settings
 from core.people import Platform
 from core.ports import Clock
+from storage.database import StatementCount
 from storage.store import Storage
 
 if TYPE_CHECKING:
@@ -36,6 +37,16 @@ SERVICES_KEY = web.AppKey("services", Services)
 async def healthz(_request: web.Request) -> web.Response:
     """Liveness for load balancers and the README's first command."""
     return web.json_response({"status": "ok"})
+
+
+def _statements(count: StatementCount) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The SQL statements run so far (PAIRTIME_COUNT_SQL=1, never in production): the
+    benchmarks read it before and after a run."""
+
+    async def statements(_request: web.Request) -> web.Response:
+        return web.json_response({"statements": count.statements, "commits": count.commits})
+
+    return statements
 
 
 async def invitation(request: web.Request) -> web.Response:
@@ -124,6 +135,8 @@ def build_app(
     app[SETTINGS_KEY] = settings
     app[STORAGE_KEY] = storage
     app.router.add_get("/healthz", healthz)
+    if settings.count_sql:
+        app.router.add_get("/debug/sql", _statements(storage.database.count_statements()))
     app.router.add_get("/invitations/{token}.ics", invitation)
     connect.add_routes(app)
     for path in SLACK_PATHS:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import aiohttp
 
+from adapters.calendars.cache import BusyCache
 from adapters.calendars.caldav import CalDavCalendars
 from adapters.calendars.connect import ConnectFlows, OAuthFlow
 from adapters.calendars.links import ConnectLinkIssuer
@@ -153,6 +154,7 @@ def build_services(
         clock,
         timeout_seconds=calendars.timeout_seconds,
         organisations=organisations,
+        cache=BusyCache(calendars.cache_seconds),
     )
     links = ConnectLinkIssuer(
         storage.connect_states, settings.base_url, frozenset(clients) | frozenset(oauth), clock

@@ -46,6 +46,9 @@ class Settings:
     playground: bool = True  # the local web playground (see playground_enabled)
     calendars: CalendarSettings = field(default_factory=CalendarSettings)
     log_format: Literal["text", "json"] = "text"  # one JSON object per line, for a pipeline
+    # PAIRTIME_COUNT_SQL=1: count SQL statements and serve the count at /debug/sql, for the
+    # benchmarks (statements per request); refused in production.
+    count_sql: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -140,6 +143,11 @@ def _validate(values: dict[str, str]) -> Settings:
     if log_format not in ("text", "json"):
         problems.append(f"PAIRTIME_LOG_FORMAT must be 'text' or 'json', not {log_format!r}")
         log_format = "text"
+    count_sql = values.get("PAIRTIME_COUNT_SQL", "0")
+    if count_sql not in ("0", "1"):
+        problems.append("PAIRTIME_COUNT_SQL must be 1 (on) or 0 (off)")
+    elif production and count_sql == "1":
+        problems.append("PAIRTIME_COUNT_SQL=1 is for benchmarks, and refused in production")
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -152,6 +160,7 @@ def _validate(values: dict[str, str]) -> Settings:
         teams=teams,
         playground=playground,
         log_format="json" if log_format == "json" else "text",
+        count_sql=count_sql == "1",
     )
 
 
@@ -203,6 +212,17 @@ def _calendar_settings(
             timeout = -1
         if not 0 < timeout <= 60:
             problems.append("PAIRTIME_CALENDAR_TIMEOUT must be a number of seconds from 0 to 60")
+    cache_seconds = defaults.cache_seconds
+    if "PAIRTIME_CALENDAR_CACHE_SECONDS" in values:
+        try:
+            cache_seconds = float(values["PAIRTIME_CALENDAR_CACHE_SECONDS"])
+        except ValueError:
+            cache_seconds = -1
+        if not 0 <= cache_seconds <= 3600:
+            problems.append(
+                "PAIRTIME_CALENDAR_CACHE_SECONDS must be a number of seconds from 0 (no cache) "
+                "to 3600"
+            )
     google_secret = values.get("GOOGLE_CLIENT_SECRET")
     microsoft_secret = values.get("MICROSOFT_CALENDAR_CLIENT_SECRET")
     return CalendarSettings(
@@ -219,6 +239,7 @@ def _calendar_settings(
         caldav_url=urls["PAIRTIME_CALDAV_URL"],
         ca_bundle=ca_bundle,
         timeout_seconds=timeout,
+        cache_seconds=cache_seconds,
     )
 
 
@@ -273,9 +294,28 @@ def _teams_settings(
             "PAIRTIME_TEAMS_AUTH=disabled is refused in production: anyone could speak as "
             "the Bot Framework"
         )
+    defaults = TeamsSettings()
+    urls = {}
+    for name, default in (
+        ("MICROSOFT_BOT_OPENID_METADATA_URL", defaults.openid_metadata_url),
+        ("MICROSOFT_BOT_LOGIN_URL", defaults.login_url),
+    ):
+        url = values.get(name, default)
+        scheme = urlsplit(url).scheme
+        if scheme not in ("http", "https") or not urlsplit(url).netloc:
+            problems.append(f"{name} must be an http(s) URL")
+        elif production and scheme != "https":
+            problems.append(f"{name} must use https in production")
+        urls[name] = url
     return TeamsSettings(
         app_id=app_id,
         app_password=Secret(password) if password else None,
         tenant_id=values.get("MICROSOFT_APP_TENANT_ID"),
         auth_disabled=auth == "disabled",
+        openid_metadata_url=urls["MICROSOFT_BOT_OPENID_METADATA_URL"],
+        login_url=urls["MICROSOFT_BOT_LOGIN_URL"].rstrip("/"),
+        # Trusted for an authority of one's own only: for Microsoft's, msal keeps its own CAs.
+        ca_bundle=values.get("PAIRTIME_CA_BUNDLE")
+        if urls["MICROSOFT_BOT_LOGIN_URL"] != defaults.login_url
+        else None,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -80,6 +81,16 @@ class Database:
         async with self._read_sessions() as session:
             yield session
 
+    def count_statements(self) -> StatementCount:
+        """Count the SQL statements and commits run from now on, through SQLAlchemy's own
+        events (benchmarks: statements per request; ``PAIRTIME_COUNT_SQL``)."""
+        count = StatementCount()
+        engines = [self.engine] if self.reader is self.engine else [self.engine, self.reader]
+        for engine in engines:
+            event.listen(engine.sync_engine, "before_cursor_execute", count.statement)
+            event.listen(engine.sync_engine, "commit", count.commit)
+        return count
+
     async def close(self) -> None:
         await self.engine.dispose()
         if self.reader is not self.engine:
@@ -88,6 +99,21 @@ class Database:
     def __repr__(self) -> str:
         # The URL may hold a password: show the backend only.
         return f"Database({self.dialect})"
+
+
+@dataclass
+class StatementCount:
+    """SQL statements sent to the database (each BEGIN IMMEDIATE of SQLite's writer is one)
+    and transactions committed."""
+
+    statements: int = 0
+    commits: int = 0
+
+    def statement(self, *_args: Any) -> None:
+        self.statements += 1
+
+    def commit(self, *_args: Any) -> None:
+        self.commits += 1
 
 
 def _configure_sqlite(engine: AsyncEngine, *, writes: bool) -> None:

@@ -50,6 +50,8 @@ class BusyCache:
         return value
 
     def put(self, key: Key, value: BusyTimes) -> None:
+        if self._ttl <= 0:  # no cache (PAIRTIME_CALENDAR_CACHE_SECONDS=0)
+            return
         self._entries[key] = (self._clock(), value)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:

@@ -28,6 +28,7 @@ class CalendarSettings:
     caldav_url: str = "https://caldav.icloud.com/"
     ca_bundle: str | None = None  # extra trusted certificates for outbound HTTPS
     timeout_seconds: float = 5.0
+    cache_seconds: float = 120.0  # how long busy times are reused; 0 reads every time
 
     @property
     def google_enabled(self) -> bool:

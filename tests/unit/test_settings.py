@@ -160,3 +160,48 @@ def test_teams_authentication_can_be_disabled_in_development_only():
     assert problems(production)[0].startswith(
         "PAIRTIME_TEAMS_AUTH=disabled is refused in production"
     )
+
+
+def test_the_calendar_cache_can_be_shortened_or_turned_off():
+    assert load({}).calendars.cache_seconds == 120
+    assert load({"PAIRTIME_CALENDAR_CACHE_SECONDS": "0"}).calendars.cache_seconds == 0
+    assert problems({"PAIRTIME_CALENDAR_CACHE_SECONDS": "soon"}) == [
+        "PAIRTIME_CALENDAR_CACHE_SECONDS must be a number of seconds from 0 (no cache) to 3600"
+    ]
+
+
+def test_counting_sql_statements_is_for_benchmarks_never_production():
+    assert not load({}).count_sql
+    assert load({"PAIRTIME_COUNT_SQL": "1"}).count_sql
+    production = {
+        "PAIRTIME_ENV": "production",
+        "PAIRTIME_BASE_URL": "https://bot.example.org",
+        "PAIRTIME_DATABASE_URL": "postgresql+asyncpg://bot@db/pairtime",
+        "PAIRTIME_ENCRYPTION_KEYS": FERNET_KEY,
+    }
+    assert not load(production).count_sql
+    assert problems({**production, "PAIRTIME_COUNT_SQL": "1"}) == [
+        "PAIRTIME_COUNT_SQL=1 is for benchmarks, and refused in production"
+    ]
+
+
+def test_the_bot_framework_endpoints_can_point_elsewhere_with_their_own_ca(tmp_path: Path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    public = load({"PAIRTIME_CA_BUNDLE": str(bundle)}).teams
+    assert public.login_url == "https://login.microsoftonline.com"
+    assert public.ca_bundle is None  # Microsoft's own authority keeps msal's own CAs
+
+    teams = load(
+        {
+            "MICROSOFT_BOT_OPENID_METADATA_URL": "http://127.0.0.1:9/v1/.well-known/openid",
+            "MICROSOFT_BOT_LOGIN_URL": "https://localhost:8443/",
+            "PAIRTIME_CA_BUNDLE": str(bundle),
+        }
+    ).teams
+    assert teams.openid_metadata_url == "http://127.0.0.1:9/v1/.well-known/openid"
+    assert teams.login_url == "https://localhost:8443"
+    assert teams.ca_bundle == str(bundle)
+    assert "MICROSOFT_BOT_LOGIN_URL must be an http(s) URL" in problems(
+        {"MICROSOFT_BOT_LOGIN_URL": "login.example"}
+    )

@@ -270,3 +270,10 @@ def test_the_cache_expires_and_stays_bounded():
     assert cache.get(keys[2]) == BusyTimes(())
     now[0] = 601
     assert cache.get(keys[2]) is None
+
+
+def test_a_cache_of_no_seconds_keeps_nothing():
+    cache = BusyCache(ttl_seconds=0, clock=lambda: 0.0)
+    key = BusyCache.key(PersonId("p"), NOW, WINDOW)
+    cache.put(key, BusyTimes(()))
+    assert cache.get(key) is None
