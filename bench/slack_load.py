@@ -87,7 +87,7 @@ PICKER = "Times for you and"
 
 
 async def send_round(
-    server: Server,
+    servers: Sequence[Server],
     fakes: Fakes,
     commands: Sequence[tuple[Pair, str]],
     *,
@@ -95,11 +95,15 @@ async def send_round(
     label: str,
     wait: float,
     profile: Path | None = None,
+    address: str | None = None,
 ) -> dict[str, Any]:
     """Send ``commands`` open-loop at ``rate``; measure acks, answers, CPU, SQL and reads.
 
     With ``profile`` (a folder), py-spy samples the server meanwhile into ``label``.txt
-    (collapsed stacks: bench/profile.py sums them up)."""
+    (collapsed stacks: bench/profile.py sums them up). The commands go to ``address`` (a
+    load balancer in front of ``servers``), or to the one server; CPU and SQL statements
+    are summed over ``servers``."""
+    target = address or servers[0].address
     requests = [
         sr.slash_command(
             SLACK_SECRET,
@@ -116,15 +120,15 @@ async def send_round(
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         before = await fakes.stats(session)
-        sql_before = await sql_count(session, server.address)
-        cpu_before = server.cpu()
-        sampler = sampling(server, profile / f"{label}.txt") if profile else None
+        sql_before = await sql_counts(session, servers)
+        cpu_before = sum(server.cpu() for server in servers)
+        sampler = sampling(servers[0], profile / f"{label}.txt") if profile else None
 
         async def fire(index: int) -> None:
             request = requests[index]
             try:
                 async with session.post(
-                    f"{server.address}/slack/events", data=request.body, headers=request.headers
+                    f"{target}/slack/events", data=request.body, headers=request.headers
                 ) as answer:
                     await answer.read()
                     acks.append(time.monotonic() - due[index])
@@ -149,11 +153,11 @@ async def send_round(
             if now["answered"] - before["answered"] >= count or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
-        cpu = server.cpu() - cpu_before
+        cpu = sum(server.cpu() for server in servers) - cpu_before
         if sampler is not None:
             sampler.send_signal(signal.SIGINT)
             sampler.wait(60)
-        sql_after = await sql_count(session, server.address)
+        sql_after = await sql_counts(session, servers)
         finished = time.monotonic() - began
     pickers: list[float] = []
     others: dict[str, int] = {}
@@ -170,6 +174,7 @@ async def send_round(
         "seconds_to_send": round(sent, 2),
         "achieved_rate_per_second": round(count / sent, 1) if sent else None,
         "seconds_until_last_answer": round(finished, 2),
+        "answers_per_second": round(len(now["answers"]) / finished, 1) if finished else None,
         "http_failures": failures,
         "ack_ms": summary(acks),
         "picker_ms": summary(pickers),
@@ -183,6 +188,11 @@ async def send_round(
         "sql_statements_per_command": round(statements / count, 2),
         "sql_commits_per_command": round((sql_after["commits"] - sql_before["commits"]) / count, 2),
     }
+
+
+async def sql_counts(session: aiohttp.ClientSession, servers: Sequence[Server]) -> dict[str, int]:
+    counts = [await sql_count(session, server.address) for server in servers]
+    return {name: sum(count[name] for count in counts) for name in ("statements", "commits")}
 
 
 def sampling(server: Server, output: Path) -> subprocess.Popen[bytes]:
@@ -205,7 +215,10 @@ async def throughput(
     chosen = random.Random(18)
     count = round(args.rate * args.seconds)
     commands = [(chosen.choice(pairs), args.text) for _ in range(count)]
-    result = await send_round(server, fakes, commands, rate=args.rate, label="load", wait=args.wait)
+    result = await send_round(
+        [server], fakes, commands, rate=args.rate, label="load", wait=args.wait,
+        profile=args.profile,
+    )  # fmt: skip
     ack, picker = result["ack_ms"], result["picker_ms"]
     return {
         **result,
@@ -229,7 +242,7 @@ async def cpu(
         ("cached", "find 30 minutes with {partner} next week"),
     ):
         rounds[label] = await send_round(
-            server, fakes, [(pair, text) for pair in pairs], rate=args.rate, label=label,
+            [server], fakes, [(pair, text) for pair in pairs], rate=args.rate, label=label,
             wait=args.wait, profile=args.profile,
         )  # fmt: skip
     return {
