@@ -42,7 +42,10 @@ async def prepare_database(database: Database, *, migrate_if_behind: bool) -> st
 
     A database with no tables at all is new: it is created at the current
     schema. One that is behind is upgraded only when asked (``--migrate``);
-    otherwise Pairtime refuses to start and says which command to run.
+    otherwise Pairtime refuses to start and says which command to run. One at a
+    revision this release does not know is newer: during a rolling upgrade the
+    schema moves first, and every migration keeps the previous release working
+    (docs/deploy.md), so a process of that release starts on it, with a warning.
     """
     current = await migrate.current_revision(database)
     head = migrate.head_revision()
@@ -51,6 +54,14 @@ async def prepare_database(database: Database, *, migrate_if_behind: bool) -> st
     if current is None and not await _has_tables(database):
         await migrate.upgrade(database)
         return "created"
+    if current is not None and current not in migrate.known_revisions():
+        log.warning(
+            "The database schema is at revision %s, newer than this release's %s: serving on "
+            "it, as every migration keeps the previous release working.",
+            current,
+            head,
+        )
+        return "newer"
     if migrate_if_behind:
         await migrate.upgrade(database)
         return "upgraded"

@@ -52,8 +52,28 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
+def known_revisions() -> frozenset[str]:
+    """Every revision this release's migration files hold."""
+    parents = _quick_parents()
+    if parents is not None:
+        return frozenset(parents)
+    from alembic.script import ScriptDirectory  # noqa: PLC0415 - see the module's docstring
+
+    script = ScriptDirectory.from_config(_config())
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
 def _quick_head() -> str | None:
     """The head of a linear chain of plain revision files; None when unsure (Alembic decides)."""
+    parents = _quick_parents()
+    if parents is None:
+        return None
+    heads = set(parents) - set(parents.values())
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _quick_parents() -> dict[str, str | None] | None:
+    """Each revision's parent, read off the files' plain lines; None when one is not plain."""
     parents: dict[str, str | None] = {}
     for path in sorted((MIGRATIONS / "versions").glob("*.py")):
         source = path.read_text(encoding="utf-8")
@@ -63,8 +83,7 @@ def _quick_head() -> str | None:
             return None
         down, none = downs[0]
         parents[revisions[0]] = None if none else down
-    heads = set(parents) - set(parents.values())
-    return heads.pop() if len(heads) == 1 else None
+    return parents
 
 
 def _stored_revision(connection: Connection) -> str | None:
