@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from adapters.calendars.errors import ProviderError
@@ -72,7 +72,18 @@ class OrganisationClient(Protocol):
 T = TypeVar("T")
 
 
-async def bounded(limit: asyncio.Semaphore, work: Awaitable[T]) -> T:
-    """``work`` once ``limit`` lets it start (the per-provider bound on requests)."""
-    async with limit:
+async def bounded(
+    limit: asyncio.Semaphore, work: Coroutine[Any, Any, T], deadline: Deadline
+) -> T | ProviderError:
+    """``work`` once ``limit`` lets it start (the per-provider bound on requests), unless
+    the deadline passes first: then that person is not read in time, and those read
+    before still are (and are cached for the next request)."""
+    try:
+        await asyncio.wait_for(limit.acquire(), max(deadline.remaining(), 0.001))
+    except TimeoutError:
+        work.close()  # never started
+        return ProviderError("the organisation's calendars did not all answer in time")
+    try:
         return await work
+    finally:
+        limit.release()

@@ -128,7 +128,7 @@ class GoogleWorkspace:
         base = self._base(stored.secret["key"], [EVENTS])
         results = await asyncio.gather(
             *(
-                bounded(self._limit, self._read_one(stored, base, r, window, deadline))
+                bounded(self._limit, self._read_one(stored, base, r, window, deadline), deadline)
                 for r in readings
             ),
             return_exceptions=True,
@@ -162,7 +162,7 @@ class GoogleWorkspace:
                 credentials = self._credentials[key] = _as(base, reading.email)
             try:
                 if not credentials.valid:
-                    await self._refresh(credentials)
+                    await self._refresh(credentials, deadline)
                 intervals = await list_busy(
                     self._http,
                     self._settings.google_api_url,
@@ -201,7 +201,9 @@ class GoogleWorkspace:
         )
         return credentials
 
-    async def _refresh(self, credentials: service_account.Credentials) -> None:
+    async def _refresh(
+        self, credentials: service_account.Credentials, deadline: Deadline | None = None
+    ) -> None:
         async def refresh() -> None:
             session = requests.Session()
             if self._settings.ca_bundle:
@@ -214,7 +216,10 @@ class GoogleWorkspace:
                 session.close()
 
         try:
-            await asyncio.wait_for(refresh(), self._settings.timeout_seconds)
+            limit = self._settings.timeout_seconds
+            if deadline is not None:
+                limit = max(min(limit, deadline.remaining()), 0.001)
+            await asyncio.wait_for(refresh(), limit)
         except RefreshError as error:
             raise _Withdrawn(_refresh_reason(error)) from None
         except (TransportError, TimeoutError):

@@ -157,7 +157,7 @@ class Microsoft365:
             token = await self._app_token(key, stored)
             reads = [self._read_one(token, r, window, deadline) for r in readings]
             results = await asyncio.gather(
-                *(bounded(self._limit, read) for read in reads), return_exceptions=True
+                *(bounded(self._limit, read, deadline) for read in reads), return_exceptions=True
             )
             if attempt or not any(isinstance(r, _TokenRefused) for r in results):
                 break

@@ -38,6 +38,8 @@ from storage.repositories.organisations import SqlOrganisations
 
 log = logging.getLogger(__name__)
 
+BACKSTOP = 0.5  # seconds past the deadline before a whole connection's read is abandoned
+
 
 class OrganisationReader:
     """Covered people's busy times, and the admins' side (``core.ports.OrganisationAuthority``)."""
@@ -132,8 +134,11 @@ class OrganisationReader:
         client = self._client(connection.provider)
         now = self._clock.now()
         try:
+            # Each person's read stops at the deadline itself (those read by then are kept);
+            # this is only the backstop for a client that would not.
             answers: Mapping[PersonId, OrgResult] = await asyncio.wait_for(
-                client.read(stored, readings, window, deadline), max(deadline.remaining(), 0.001)
+                client.read(stored, readings, window, deadline),
+                max(deadline.remaining(), 0.001) + BACKSTOP,
             )
         except AccessWithdrawn as error:
             if await self._store.revoked(connection, str(error), now):
