@@ -31,7 +31,7 @@ from core.people import (
     Profile,
     ProgramId,
 )
-from core.polls import Choice, Poll, PollOption, PollStatus, Vote
+from core.polls import Ballot, Click, Counted, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.time import Interval
 from core.views import Outcome
@@ -331,14 +331,22 @@ class Polls(Protocol):
 
     async def booked(self, ref: str, meeting: str) -> None: ...
 
-    async def vote(
-        self, ref: str, option: int, person: PersonId, choice: Choice, now: datetime
-    ) -> bool: ...
+    async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
+        """Add ``click`` to ``person``'s ballot on ``option``, in one transaction, and return
+        the ballot; None (nothing changed) when the poll is not open or the option not in it.
 
-    async def withdraw(self, ref: str, option: int, person: PersonId) -> bool: ...
+        A click counted before (its id) changes nothing and returns the ballot as it is.
+        Each counted click raises the poll's version (see :meth:`counted`).
+        """
+        ...
 
     async def votes(self, ref: str, person: PersonId | None = None) -> Sequence[Vote]:
         """The poll's votes (only ``person``'s when given), by option then person."""
+        ...
+
+    async def counted(self, ref: str) -> Counted:
+        """The poll's votes and its version, read together: what a card shows and which
+        state it shows."""
         ...
 
     async def unvoted(self, ref: str) -> Sequence[PersonId]:

@@ -185,6 +185,7 @@ class PollView:
     close: Button | None = None
     cancel: Button | None = None
     connect: Button | None = None  # answers privately with the person's own links
+    version: int = 0  # the poll's state this shows: a higher version is a later state
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,11 +274,14 @@ class Broadcast:
 class MessageUpdate:
     """Replace a message posted earlier (``message`` is the adapter's own reference).
 
+    ``version`` orders the updates of one message by the state they show: an update older
+    than one already applied is dropped, however late it comes (cards never go backwards).
     Adapters may coalesce several updates of one message into the latest.
     """
 
     message: Mapping[str, str]
     view: View
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)

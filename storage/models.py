@@ -273,6 +273,8 @@ class Poll(Base):
     posted_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     meeting_ref: Mapped[str | None] = mapped_column(String(40))
+    # Raised by every counted click and change of state: which state a card shows.
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class PollInvitee(Base):
@@ -301,7 +303,11 @@ class PollOption(Base):
 
 
 class PollVote(Base):
-    """One row per person and option: a repeated click updates it, never adds a second."""
+    """One row per person and option: a repeated click updates it, never adds a second.
+
+    ``ballot`` keeps the recent clicks behind the vote (``core.polls.Ballot``); a withdrawn
+    vote is a row without ``choice``. ``updated_at`` is when the last click was sent.
+    """
 
     __tablename__ = "poll_votes"
     __table_args__ = (Index("ix_poll_votes_poll_ref", "poll_ref"),)
@@ -313,8 +319,9 @@ class PollVote(Base):
         ForeignKey("people.id", ondelete="CASCADE"), primary_key=True
     )
     poll_ref: Mapped[str] = mapped_column(ForeignKey("polls.ref", ondelete="CASCADE"))
-    choice: Mapped[str] = mapped_column(String(20))  # yes, if_need_be
+    choice: Mapped[str | None] = mapped_column(String(20))  # yes, if_need_be; None: withdrawn
     updated_at: Mapped[datetime]
+    ballot: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ProcessedEvent(Base):

@@ -47,7 +47,7 @@ from core.people import (
     Profile,
     ProgramId,
 )
-from core.polls import Choice, Poll, PollOption, PollStatus, Vote
+from core.polls import Ballot, Click, Counted, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.scheduling import Context, Ports, Scheduler
 from core.time import Interval
@@ -215,7 +215,8 @@ class MemoryPolls:
     """Polls in memory, with the same rules as storage: atomic transitions, one vote per option."""
 
     polls: dict[str, Poll] = field(default_factory=dict)
-    ballots: dict[tuple[str, int, PersonId], Vote] = field(default_factory=dict)
+    ballots: dict[tuple[str, int, PersonId], Ballot] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
     nudges: set[tuple[str, PersonId]] = field(default_factory=set)
     next_option: int = 1
     jobs: MemoryJobs = field(default_factory=MemoryJobs)
@@ -249,6 +250,8 @@ class MemoryPolls:
             options=self._numbered(options),
             busy_checked_at=busy_checked_at or poll.busy_checked_at,
         )
+        if busy_checked_at is not None:
+            self.versions[ref] = self.versions.get(ref, 0) + 1
 
     async def set_terms(
         self, ref: str, *, deadline: datetime | None, required: Sequence[PersonId]
@@ -274,31 +277,37 @@ class MemoryPolls:
         if poll.status not in allowed:
             return False
         self.polls[ref] = replace(poll, status=status, closed_at=now)
+        self.versions[ref] = self.versions.get(ref, 0) + 1
         return True
 
     async def booked(self, ref: str, meeting: str) -> None:
         self.polls[ref] = replace(self.polls[ref], meeting=meeting)
 
-    async def vote(
-        self, ref: str, option: int, person: PersonId, choice: Choice, now: datetime
-    ) -> bool:
+    async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
         poll = self.polls.get(ref)
         if poll is None or poll.status is not PollStatus.OPEN:
-            return False
+            return None
         if option not in {o.id for o in poll.options}:
-            return False
-        self.ballots[ref, option, person] = Vote(option, person, choice, now)
-        return True
-
-    async def withdraw(self, ref: str, option: int, person: PersonId) -> bool:
-        return self.ballots.pop((ref, option, person), None) is not None
+            return None
+        ballot = self.ballots.get((ref, option, person), Ballot())
+        counted = ballot.with_click(click)
+        if counted is None:
+            return ballot
+        self.ballots[ref, option, person] = counted
+        self.versions[ref] = self.versions.get(ref, 0) + 1
+        return counted
 
     async def votes(self, ref: str, person: PersonId | None = None) -> Sequence[Vote]:
         return [
-            vote
-            for (poll, _, voter), vote in sorted(self.ballots.items())
-            if poll == ref and person in (None, voter)
+            Vote(option, voter, choice, ballot.at)
+            for (poll, option, voter), ballot in sorted(self.ballots.items())
+            if poll == ref and person in (None, voter) and (choice := ballot.vote) is not None
         ]
+
+    async def counted(self, ref: str) -> Counted:
+        return Counted(
+            self.versions.get(ref, 0), self.polls[ref].status, tuple(await self.votes(ref))
+        )
 
     async def unvoted(self, ref: str) -> Sequence[PersonId]:
         voters = {v.person for v in await self.votes(ref)}

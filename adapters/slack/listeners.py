@@ -25,6 +25,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -316,6 +317,7 @@ class SlackBot:
             private=private,
             conversation=None if clicked.in_view else clicked.channel_id,
             work=work,
+            sent=(clicked.sent_at, clicked.trigger_id),
         )
         if clicked.in_view and ctx is not None:
             await self.publish_home(client, ctx)
@@ -360,11 +362,13 @@ class SlackBot:
         conversation: str | None,
         work: Work,
         mentions: Sequence[str] = (),
+        sent: tuple[datetime | None, str | None] = (None, None),
     ) -> Context | None:
         """Resolve the speaker, do ``work``, deliver what core decided; on any failure,
         apologise.
 
-        ``conversation`` is the channel spoken in: where a broadcast (a poll) is posted.
+        ``conversation`` is the channel spoken in: where a broadcast (a poll) is posted;
+        ``sent`` is when Slack says the person acted, and the interaction's id.
         """
         transport = SlackTransport(
             self.messenger,
@@ -380,7 +384,9 @@ class SlackBot:
                 # People mentioned become known to Pairtime (name, email, zone) before core
                 # looks them up.
                 await self.people.many(client, team, [m for m in mentions if m != user_id])
-            ctx = await self._context(client, team, user_id, private=private, channel=conversation)
+            ctx = await self._context(
+                client, team, user_id, private=private, channel=conversation, sent=sent
+            )
             outcome = await work(ctx)
         except Exception as error:  # noqa: BLE001 - logged, and the person is told
             _log_failure(error)
@@ -397,6 +403,7 @@ class SlackBot:
         *,
         private: bool,
         channel: str | None = None,
+        sent: tuple[datetime | None, str | None] = (None, None),
     ) -> Context:
         person = await self.people.speaker(client, team, user_id)
         identity = ChatIdentity(Platform.SLACK, team, user_id)
@@ -406,6 +413,8 @@ class SlackBot:
             identity,
             private=private,
             channel=None if private else channel,
+            sent_at=sent[0],
+            event_id=sent[1],
         )
 
     async def _in_bot_dm(

@@ -204,6 +204,7 @@ class Click:
     trigger_id: str | None
     block_id: str = ""
     picked: datetime | None = None  # a date-time field's choice
+    sent_at: datetime | None = None  # when the person clicked, by Slack's clock (action_ts)
 
     @property
     def reference(self) -> str | None:
@@ -232,7 +233,19 @@ def click(body: Mapping[str, Any]) -> Click | None:
         trigger_id=body.get("trigger_id") or None,
         block_id=str(action.get("block_id") or ""),
         picked=datetime.fromtimestamp(picked, UTC) if isinstance(picked, int) else None,
+        sent_at=slack_time(action.get("action_ts")),
     )
+
+
+def slack_time(stamp: object) -> datetime | None:
+    """Slack's ``"1733400000.123456"`` (seconds since the epoch) as a UTC time."""
+    try:
+        seconds = float(str(stamp))
+    except ValueError:
+        return None
+    if not 0 < seconds < 1e11:  # neither missing nor absurd (nan fails this too)
+        return None
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 def local_value(when: datetime, zone: ZoneInfo) -> str:

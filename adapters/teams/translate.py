@@ -17,6 +17,7 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId, program_of
@@ -93,6 +94,7 @@ class Incoming:
     mentions: tuple[MentionEntity, ...] = ()
     members_added: tuple[str, ...] = ()
     action: str | None = None  # installationUpdate: "add" | "remove"
+    sent_at: datetime | None = None  # when the person acted, by Teams' clock (``timestamp``)
     raw: JsonDict = field(default_factory=dict, repr=False)
 
     @property
@@ -178,6 +180,7 @@ def parse_activity(body: object, *, default_tenant: str | None = None) -> Incomi
         value=body.get("value"),
         reply_to_id=_text(body.get("replyToId")),
         local_timezone=_text(body.get("localTimezone")),
+        sent_at=_time(body.get("timestamp")),
         locale=_text(body.get("locale")),
         team_id=_text(_get(channel_data, "team", "id")),
         mentions=mentions,
@@ -521,3 +524,15 @@ def _list(value: object) -> list[Any]:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _time(value: object) -> datetime | None:
+    """An activity's ISO 8601 ``timestamp`` (UTC, ``Z``) as an aware time; None if absent
+    or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

@@ -329,6 +329,8 @@ class Turns:
             zone=incoming.local_timezone,
             private=incoming.private,
             channel=channel,
+            sent_at=incoming.sent_at,
+            event_id=incoming.id,
         )
 
     async def _remember(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.actions import ActionCodec
@@ -38,6 +39,10 @@ class Context:
     zone_assumed: bool = False  # their profile had no zone; say which one was used
     private: bool = True  # speaking in a one-to-one conversation with the bot
     channel: str | None = None  # the conversation spoken in, when it is not private
+    # The interaction as the platform sent it: when (its clock) and its id. A click is
+    # decided by these, not by when it is handled; None when the platform gives none.
+    sent_at: datetime | None = None
+    event_id: str | None = None
 
 
 def new_reference() -> str:

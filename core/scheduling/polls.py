@@ -34,7 +34,7 @@ from core.invitations import invitation
 from core.jobs import NewJob
 from core.meetings import Meeting
 from core.people import CrowdedChannel, Person, PersonId, ProgramId
-from core.polls import Choice, Poll, PollOption, PollStatus, Vote
+from core.polls import Choice, Click, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.scheduling.busy import read
 from core.scheduling.context import Context, Ports, zone_of
@@ -60,7 +60,6 @@ from core.views import (
 PROPOSED = 5
 MIN_OPTIONS, MAX_OPTIONS = 3, 8
 BUSY_REFRESH = timedelta(minutes=10)
-DOUBLE_CLICK = timedelta(seconds=2)  # a second identical click this soon is the same click
 DEADLINES = ((0, "No deadline"), (24, "In 1 day"), (48, "In 2 days"), (168, "In 1 week"))
 # A poll invites at most this many (the organiser included): its message and draft are built
 # and checked for fifty in Slack and Teams.
@@ -400,32 +399,30 @@ async def posted(ports: Ports, key: str, message: Mapping[str, str]) -> None:
 
 
 async def vote(ports: Ports, ctx: Context, action: actions.Vote) -> Outcome:
+    """A click on "yes" or "if need be", decided in one transaction from the click as sent
+    (its time and id, see :class:`~core.polls.Ballot`): however late it is handled, or if
+    it is handled twice, the tally is what the clicks add up to."""
     poll = await ports.polls.get(action.poll)
     if poll is None:
         return Outcome(Notice(GONE, Tone.WARNING))
     if poll.status is not PollStatus.OPEN:
-        state = "closed" if poll.status is PollStatus.CLOSED else "no longer open"
-        return Outcome(Notice(f"This poll is {state}; votes can't change any more.", Tone.INFO))
+        return Outcome(Notice(_not_open(poll), Tone.INFO))
     if ctx.person.id not in poll.invitees:
         return Outcome(Notice("Only the people invited to this poll can vote in it.", Tone.INFO))
     option = next((o for o in poll.options if o.id == action.option), None)
     if option is None:
         return Outcome(Notice("That time is not part of this poll any more.", Tone.WARNING))
-    choice = action.choice
-    now = ports.clock.now()
-    mine = {v.option: v for v in await ports.polls.votes(poll.ref, ctx.person.id)}
-    current = mine.get(option.id)
+    click = Click(action.choice, ctx.sent_at or ports.clock.now(), ctx.event_id or ports.new_ref())
+    ballot = await ports.polls.cast(poll.ref, option.id, ctx.person.id, click)
+    if ballot is None:
+        return Outcome(Notice("This poll just closed; your vote was not counted.", Tone.INFO))
     when = describe(option.start, ctx.zone)
-    if current is not None and current.choice is choice:
-        if current.at is not None and now - current.at < DOUBLE_CLICK:
-            said = f"You voted {_said(choice)} for {when}."  # the same click twice: keep the vote
-        else:
-            await ports.polls.withdraw(poll.ref, option.id, ctx.person.id)
-            said = f"You withdrew your vote for {when}."
-    else:
-        if not await ports.polls.vote(poll.ref, option.id, ctx.person.id, choice, now):
-            return Outcome(Notice("This poll just closed; your vote was not counted.", Tone.INFO))
-        said = f"You voted {_said(choice)} for {when}."
+    now = ballot.vote
+    said = (
+        f"You voted {_said(now)} for {when}."
+        if now is not None
+        else f"You withdrew your vote for {when}."
+    )
     poll = await _refreshed(ports, poll)
     clashes = await _clashes(ports, ctx, poll)
     if clashes:
@@ -435,6 +432,11 @@ async def vote(ports: Ports, ctx: Context, action: actions.Vote) -> Outcome:
             + "."
         )
     return Outcome(Notice(said, Tone.SUCCESS), updates=await _updates(ports, poll))
+
+
+def _not_open(poll: Poll) -> str:
+    state = "closed" if poll.status is PollStatus.CLOSED else "no longer open"
+    return f"This poll is {state}; votes can't change any more."
 
 
 def _said(choice: Choice) -> str:
@@ -534,11 +536,8 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
         else zone_of(organizer.timezone if organizer else None, settings.default_timezone)
     )
     if not await ports.polls.finish(poll.ref, PollStatus.CLOSED, now):
-        current = await ports.polls.get(poll.ref) or poll
-        view = await poll_view(ports, current, zone)
-        return Outcome(
-            Notice("This poll is already closed.", Tone.INFO), updates=_update(current, view)
-        )
+        # The close that won shows the result on the card; a render from here would not.
+        return Outcome(Notice("This poll is already closed.", Tone.INFO))
     closed = await ports.polls.get(poll.ref) or poll
     result = decide(closed, await ports.polls.votes(poll.ref), zone)
     direct: tuple[DirectMessage, ...] = ()
@@ -668,7 +667,10 @@ async def nudge(ports: Ports, ref: str) -> tuple[ProgramId, Outcome] | None:
 async def poll_view(
     ports: Ports, poll: Poll, zone: ZoneInfo, *, result: Result | None = None
 ) -> PollView:
-    votes = await ports.polls.votes(poll.ref)
+    # Votes, status and version read together: the view says which state it shows.
+    counted = await ports.polls.counted(poll.ref)
+    votes = counted.votes
+    poll = replace(poll, status=counted.status)
     names = await _names(ports, (poll.organizer, *poll.required))
     seal = ports.actions.seal
     open_ = poll.status is PollStatus.OPEN
@@ -719,6 +721,7 @@ async def poll_view(
         connect=Button("Connect my calendar", seal(Connect()))
         if open_ and poll.connected < len(poll.invitees)
         else None,
+        version=counted.version,
     )
 
 
@@ -728,11 +731,16 @@ async def _updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
     organizer = await ports.people.get(poll.organizer)
     settings = await ports.programs.settings(poll.program)
     zone = zone_of(organizer.timezone if organizer else None, settings.default_timezone)
-    return _update(poll, await poll_view(ports, poll, zone))
+    view = await poll_view(ports, poll, zone)
+    if view.status != PollStatus.OPEN.value:
+        return ()  # closed meanwhile: the close's own update shows the result
+    return _update(poll, view)
 
 
 def _update(poll: Poll, view: PollView) -> tuple[MessageUpdate, ...]:
-    return (MessageUpdate(poll.message, view),) if poll.message is not None else ()
+    if poll.message is None:
+        return ()
+    return (MessageUpdate(poll.message, view, version=view.version),)
 
 
 async def _names(ports: Ports, people: Sequence[PersonId]) -> dict[PersonId, str]:

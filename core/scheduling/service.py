@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import datetime
 from typing import assert_never, overload
 
 from core.actions import (
@@ -69,10 +70,13 @@ class Scheduler:
         zone: str | None = None,
         private: bool = True,
         channel: str | None = None,
+        sent_at: datetime | None = None,
+        event_id: str | None = None,
     ) -> Context:
         """The speaker's context; ``zone`` (e.g. Teams' ``localTimezone``) beats their profile.
 
-        ``channel`` names the conversation when it is not private (polls are posted there).
+        ``channel`` names the conversation when it is not private (polls are posted there);
+        ``sent_at`` and ``event_id`` are the platform's time and id of the interaction.
         """
         settings = await self.ports.programs.settings(program)
         named = zone or person.timezone
@@ -86,6 +90,8 @@ class Scheduler:
             zone_assumed=assumed,
             private=private,
             channel=channel,
+            sent_at=sent_at,
+            event_id=event_id,
         )
 
     @overload

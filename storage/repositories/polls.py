@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import NewJob
 from core.people import PersonId, ProgramId
-from core.polls import Choice, Poll, PollOption, PollStatus, Vote
+from core.polls import Ballot, Choice, Click, Counted, Poll, PollOption, PollStatus, Vote
 from storage import models
 from storage.database import Database
 from storage.repositories.jobs import SqlJobs
@@ -97,7 +98,7 @@ class SqlPolls:
                 await session.execute(
                     update(models.Poll)
                     .where(models.Poll.ref == ref)
-                    .values(busy_checked_at=busy_checked_at)
+                    .values(busy_checked_at=busy_checked_at, version=models.Poll.version + 1)
                 )
 
     async def set_terms(
@@ -142,7 +143,7 @@ class SqlPolls:
             result = await session.execute(
                 update(models.Poll)
                 .where(models.Poll.ref == ref, models.Poll.status.in_([s.value for s in sources]))
-                .values(status=status.value, closed_at=now)
+                .values(status=status.value, closed_at=now, version=models.Poll.version + 1)
             )
             return bool(affected(result))
 
@@ -152,50 +153,57 @@ class SqlPolls:
                 update(models.Poll).where(models.Poll.ref == ref).values(meeting_ref=meeting)
             )
 
-    async def vote(
-        self, ref: str, option: int, person: PersonId, choice: Choice, now: datetime
-    ) -> bool:
-        """Set ``person``'s vote on ``option`` to ``choice``, whatever it was: idempotent.
-
-        Refused (False) when the option is not this poll's or the poll is not open.
-        """
-        async with self._db.transaction() as session:
-            if not await _open_option(session, ref, option):
-                return False
-            statement = (
-                insert(self._db, models.PollVote)
-                .values(
-                    option_id=option,
-                    person_id=person,
-                    poll_ref=ref,
-                    choice=choice.value,
-                    updated_at=now,
-                )
-                .on_conflict_do_update(
-                    index_elements=["option_id", "person_id"],
-                    set_={"choice": choice.value, "updated_at": now},
-                )
+    async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
+        """Three statements in one transaction. Raising the poll's version takes the poll's
+        row lock (PostgreSQL; SQLite's writers take turns anyway) and checks that it is
+        open, so the clicks on one poll are counted one at a time and a close waits for the
+        clicks under way: its tally is final. Only then is the ballot read (a statement of
+        its own, so on PostgreSQL it sees every click counted before the lock was granted),
+        the click folded in where it was sent, and the vote written back. A click counted
+        before, or an option not in the poll, rolls it all back."""
+        poll, vote = models.Poll, models.PollVote
+        async with self._db.sessions() as session, session.begin() as transaction:
+            version = await session.scalar(
+                update(poll)
+                .where(poll.ref == ref, poll.status == PollStatus.OPEN.value)
+                .values(version=poll.version + 1)
+                .returning(poll.version)
             )
-            await session.execute(statement)
-            return True
-
-    async def withdraw(self, ref: str, option: int, person: PersonId) -> bool:
-        """Remove ``person``'s vote on ``option``; False when there was none to remove."""
-        async with self._db.transaction() as session:
-            if not await _open_option(session, ref, option):
-                return False
-            result = await session.execute(
-                delete(models.PollVote).where(
-                    models.PollVote.option_id == option, models.PollVote.person_id == person
+            if version is None:
+                return None
+            row = (
+                await session.execute(
+                    select(models.PollOption.id, vote.ballot, vote.choice, vote.updated_at)
+                    .outerjoin(
+                        vote,
+                        (vote.option_id == models.PollOption.id) & (vote.person_id == person),
+                    )
+                    .where(models.PollOption.id == option, models.PollOption.poll_ref == ref)
                 )
+            ).first()
+            ballot = _ballot(row.ballot, row.choice, row.updated_at) if row else None
+            counted = ballot.with_click(click) if ballot is not None else None
+            if ballot is None or counted is None:
+                await transaction.rollback()  # nothing to count: the version stays
+                return ballot
+            choice = counted.vote
+            values = {
+                "choice": choice.value if choice is not None else None,
+                "updated_at": counted.at or click.at,
+                "ballot": _stored_ballot(counted),
+            }
+            await session.execute(
+                insert(self._db, vote)
+                .values(option_id=option, person_id=person, poll_ref=ref, **values)
+                .on_conflict_do_update(index_elements=["option_id", "person_id"], set_=values)
             )
-            return bool(affected(result))
+            return counted
 
     async def votes(self, ref: str, person: PersonId | None = None) -> list[Vote]:
         # Plain columns, not ORM objects: this is read on every vote, for all of a poll's votes.
         vote = models.PollVote
         query = select(vote.option_id, vote.person_id, vote.choice, vote.updated_at).where(
-            vote.poll_ref == ref
+            vote.poll_ref == ref, vote.choice.is_not(None)
         )
         if person is not None:
             query = query.where(vote.person_id == person)
@@ -204,12 +212,46 @@ class SqlPolls:
             return [
                 Vote(option, PersonId(person), Choice(choice), at)
                 for option, person, choice, at in rows
+                if choice is not None  # the query leaves withdrawn votes out
             ]
+
+    async def counted(self, ref: str) -> Counted:
+        """One statement, so one snapshot on both databases: the version and status belong
+        to exactly these votes."""
+        poll, vote = models.Poll, models.PollVote
+        query = (
+            select(
+                poll.version,
+                poll.status,
+                vote.option_id,
+                vote.person_id,
+                vote.choice,
+                vote.updated_at,
+            )
+            .select_from(poll)
+            .outerjoin(vote, (vote.poll_ref == poll.ref) & vote.choice.is_not(None))
+            .where(poll.ref == ref)
+            .order_by(vote.option_id, vote.person_id)
+        )
+        async with self._db.reading() as session:
+            rows = (await session.execute(query)).all()
+        if not rows:
+            return Counted(0, PollStatus.CANCELLED, ())
+        return Counted(
+            rows[0].version,
+            PollStatus(rows[0].status),
+            tuple(
+                Vote(row.option_id, PersonId(row.person_id), Choice(row.choice), row.updated_at)
+                for row in rows
+                if row.choice is not None
+            ),
+        )
 
     async def unvoted(self, ref: str) -> list[PersonId]:
         voted = exists().where(
             models.PollVote.poll_ref == ref,
             models.PollVote.person_id == models.PollInvitee.person_id,
+            models.PollVote.choice.is_not(None),
         )
         async with self._db.reading() as session:
             people = await session.scalars(
@@ -252,26 +294,6 @@ def _add_options(
     )
 
 
-async def _open_option(session: AsyncSession, ref: str, option: int) -> bool:
-    """Whether ``option`` belongs to the open poll ``ref``.
-
-    The poll row is share-locked until the vote commits (PostgreSQL's FOR
-    SHARE; SQLite serialises writers anyway), so closing the poll waits for
-    votes in flight and its tally is final.
-    """
-    found = await session.scalar(
-        select(models.PollOption.id)
-        .join(models.Poll, models.Poll.ref == models.PollOption.poll_ref)
-        .where(
-            models.PollOption.id == option,
-            models.PollOption.poll_ref == ref,
-            models.Poll.status == PollStatus.OPEN.value,
-        )
-        .with_for_update(read=True, of=models.Poll)
-    )
-    return found is not None
-
-
 async def _poll(session: AsyncSession, ref: str) -> Poll:
     row = await session.get(models.Poll, ref, populate_existing=True)
     assert row is not None  # callers checked
@@ -305,3 +327,36 @@ async def _poll(session: AsyncSession, ref: str) -> Poll:
         message=row.message,
         meeting=row.meeting_ref,
     )
+
+
+def _ballot(stored: dict[str, Any] | None, choice: str | None, at: datetime | None) -> Ballot:
+    """A stored ballot; a vote from before ballots were kept counts as one click at its
+    ``updated_at``; no row at all is an empty ballot."""
+    if stored is None:
+        if choice is None or at is None:
+            return Ballot()
+        return Ballot(Choice(choice), Click(Choice(choice), at, ""))
+    last = stored.get("last")
+    base = stored.get("choice")
+    return Ballot(
+        Choice(base) if base else None,
+        _click(last) if last else None,
+        tuple(_click(click) for click in stored.get("clicks", ())),
+    )
+
+
+def _click(stored: list[str]) -> Click:
+    at, choice, click_id = stored
+    return Click(Choice(choice), datetime.fromisoformat(at), click_id)
+
+
+def _stored_ballot(ballot: Ballot) -> dict[str, Any]:
+    return {
+        "choice": ballot.choice.value if ballot.choice is not None else None,
+        "last": _stored_click(ballot.last) if ballot.last is not None else None,
+        "clicks": [_stored_click(click) for click in ballot.clicks],
+    }
+
+
+def _stored_click(click: Click) -> list[str]:
+    return [click.at.isoformat(), click.choice.value, click.id]

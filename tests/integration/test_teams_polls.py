@@ -10,7 +10,7 @@ import random
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,21 +125,24 @@ class Circle:
         sender: ta.TeamsUser = ta.ALEX,
         on: ReceivedActivity | str | None = None,
         personal: bool = True,
+        later: timedelta | None = None,
     ) -> dict[str, Any]:
         """Press a button whose data is ``data`` (plus any input values), on the message
         ``on``; the invoke response's body."""
         reply_to = on.activity_id if isinstance(on, ReceivedActivity) else on
-        status, body = await self.teams.post(
-            ta.adaptive_card_action(
-                "pairtime",
-                data,
-                service_url=self.teams.service_url,
-                sender=sender,
-                reply_to_id=reply_to,
-                personal=personal,
-                local_timezone=ZONES.get(sender.name, "Europe/Berlin"),
-            )
+        activity = ta.adaptive_card_action(
+            "pairtime",
+            data,
+            service_url=self.teams.service_url,
+            sender=sender,
+            reply_to_id=reply_to,
+            personal=personal,
+            local_timezone=ZONES.get(sender.name, "Europe/Berlin"),
         )
+        if later is not None:
+            sent = datetime.fromisoformat(activity["timestamp"]) + later
+            activity["timestamp"] = sent.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        status, body = await self.teams.post(activity)
         assert status == 200
         assert body["statusCode"] == 200
         result: dict[str, Any] = body
@@ -166,11 +169,23 @@ class Circle:
         return posted.activity_id
 
     async def vote(
-        self, poll_id: str, who: ta.TeamsUser, option: int, title: str = "Yes"
+        self,
+        poll_id: str,
+        who: ta.TeamsUser,
+        option: int,
+        title: str = "Yes",
+        *,
+        later: timedelta | None = None,
     ) -> dict[str, Any]:
+        """Click a vote button, ``later`` than now by Teams' clock (the click's own time
+        decides a double-click, not when Pairtime handles it)."""
         card = self.poll_card(poll_id)
         return await self.click(
-            button(card, title, option)["data"], sender=who, on=poll_id, personal=False
+            button(card, title, option)["data"],
+            sender=who,
+            on=poll_id,
+            personal=False,
+            later=later,
         )
 
     def poll_card(self, poll_id: str) -> dict[str, Any]:
@@ -314,8 +329,7 @@ async def test_a_poll_drafted_edited_posted_voted_and_booked(circle: Circle):
     assert set(kinds[1:]) == {"update"}  # the votes changed that one message in place
 
     # Ben clicks "Yes" again later: his vote is withdrawn
-    teams.clock.advance(timedelta(seconds=30))
-    withdrawn = await circle.vote(poll_id, BEN, 0)
+    withdrawn = await circle.vote(poll_id, BEN, 0, later=timedelta(seconds=30))
     assert withdrawn["value"].startswith("You withdrew your vote")
     await circle.card_shows(
         poll_id,

@@ -7,16 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import JSON, column, insert, inspect, table, text
 
 from core.meetings import MeetingStatus
 from core.people import PersonId
+from core.polls import Choice, Click
 from core.time import Interval
-from storage import migrate, models
+from storage import migrate
 from storage.database import Database
-from storage.models import Base
+from storage.models import Base, UTCDateTime
 from storage.repositories.jobs import SqlJobs
 from storage.repositories.meetings import SqlMeetings
+from storage.repositories.polls import SqlPolls
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
 SLACK_TABLES = {"slack_installations", "slack_bots", "slack_oauth_states"}
@@ -185,12 +187,33 @@ async def test_open_polls_keep_their_deadline_and_reminder_as_jobs(empty_databas
     posted before the upgrade still closes, and its invitees are still reminded."""
     await migrate.upgrade(empty_database, "0003")
     deadline = NOW + timedelta(days=3)
+    # The tables as they were at 0003 (the models are at head).
+    programs = table(
+        "programs",
+        column("id"),
+        column("name"),
+        column("settings", JSON()),
+        column("created_at", UTCDateTime()),
+    )
+    people = table(
+        "people",
+        column("id"),
+        column("name"),
+        column("created_at", UTCDateTime()),
+        column("updated_at", UTCDateTime()),
+    )
+    polls = table(
+        "polls",
+        *(column(name) for name in ("ref", "program_id", "organizer_id", "title", "status")),
+        *(column(name) for name in ("duration_minutes", "connected")),
+        *(column(name, UTCDateTime()) for name in ("deadline", "created_at", "posted_at")),
+    )
     async with empty_database.engine.begin() as connection:
         await connection.execute(
-            insert(models.Program).values(id="slack:T1", name="P", created_at=NOW)
+            insert(programs).values(id="slack:T1", name="P", settings={}, created_at=NOW)
         )
         await connection.execute(
-            insert(models.Person).values(id="p1", name="Ana", created_at=NOW, updated_at=NOW)
+            insert(people).values(id="p1", name="Ana", created_at=NOW, updated_at=NOW)
         )
         for ref, status, due in (
             ("open", "open", deadline),
@@ -198,7 +221,7 @@ async def test_open_polls_keep_their_deadline_and_reminder_as_jobs(empty_databas
             ("closed", "closed", deadline),
         ):
             await connection.execute(
-                insert(models.Poll).values(
+                insert(polls).values(
                     ref=ref,
                     program_id="slack:T1",
                     organizer_id="p1",
@@ -262,3 +285,61 @@ async def test_organisation_grants_kept_from_before_cover_their_one_domain(
         False,
     )
     assert "organization_exclusions" in tables
+
+
+async def test_votes_cast_before_ballots_were_kept_still_count_and_toggle(
+    empty_database: Database,
+):
+    """0008 keeps every vote; a vote from before counts as one click at its updated_at."""
+    await migrate.upgrade(empty_database, "0007")
+    rows = {
+        "programs": {"id": "slack:T1", "name": "P", "settings": {}, "created_at": NOW},
+        "people": {"id": "p1", "name": "Ana", "created_at": NOW, "updated_at": NOW},
+        "polls": {
+            "ref": "p",
+            "program_id": "slack:T1",
+            "organizer_id": "p1",
+            "title": "Circle",
+            "duration_minutes": 60,
+            "status": "open",
+            "connected": 0,
+            "created_at": NOW,
+        },
+        "poll_options": {
+            "id": 1,
+            "poll_ref": "p",
+            "start": NOW,
+            "end": NOW,
+            "position": 0,
+            "busy_count": 0,
+        },
+        "poll_votes": {
+            "option_id": 1,
+            "person_id": "p1",
+            "poll_ref": "p",
+            "choice": "yes",
+            "updated_at": NOW,
+        },
+    }
+    async with empty_database.engine.begin() as connection:
+        for name, values in rows.items():
+            columns = (
+                column(key, UTCDateTime() if isinstance(value, datetime) else JSON())
+                if isinstance(value, datetime | dict)
+                else column(key)
+                for key, value in values.items()
+            )
+            await connection.execute(insert(table(name, *columns)).values(**values))
+    await migrate.upgrade(empty_database)
+    polls = SqlPolls(empty_database, SqlJobs(empty_database))
+    (kept,) = await polls.votes("p")
+    assert (kept.option, kept.person, kept.choice, kept.at) == (1, "p1", Choice.YES, NOW)
+    assert (await polls.counted("p")).version == 0
+    # Clicked again ten seconds later: withdrawn, as it would have been before.
+    ballot = await polls.cast(
+        "p", 1, PersonId("p1"), Click(Choice.YES, NOW + timedelta(seconds=10), "c1")
+    )
+    assert ballot is not None
+    assert ballot.vote is None
+    assert await polls.votes("p") == []
+    assert (await polls.counted("p")).version == 1

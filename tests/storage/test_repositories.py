@@ -15,7 +15,7 @@ from core.errors import Conflict
 from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
-from core.polls import Choice, Poll, PollOption, PollStatus, tally
+from core.polls import Choice, Click, Poll, PollOption, PollStatus, tally
 from core.program import ProgramSettings
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime, Interval
@@ -383,29 +383,57 @@ async def a_poll(storage: Storage, organizer: Person, invitees: list[Person]) ->
     )
 
 
-async def test_votes_are_set_changed_and_withdrawn(storage: Storage):
+def click(choice: Choice, seconds: float, click_id: str) -> Click:
+    return Click(choice, NOW + timedelta(seconds=seconds), click_id)
+
+
+async def test_votes_are_set_changed_and_withdrawn_by_clicks_as_sent(storage: Storage):
     ana, ben = await person(storage, "Ana"), await person(storage, "Ben")
     poll = await a_poll(storage, ana, [ana, ben])
     assert [o.busy_count for o in poll.options] == [1, 2, 3]
     assert poll.required == (ana.id,)
     first, second, _ = (o.id for o in poll.options)
-    assert await storage.polls.vote("poll-1", first, ana.id, Choice.YES, NOW)
-    assert await storage.polls.vote("poll-1", first, ana.id, Choice.YES, NOW)  # repeat
-    assert await storage.polls.vote("poll-1", first, ben.id, Choice.YES, NOW)
-    assert await storage.polls.vote("poll-1", second, ben.id, Choice.YES, NOW)
-    assert await storage.polls.vote("poll-1", second, ben.id, Choice.IF_NEED_BE, NOW)  # change
-    assert tally(await storage.polls.votes("poll-1")) == {
+    cast = storage.polls.cast
+    assert (await storage.polls.counted("poll-1")).version == 0
+
+    ana_yes = await cast("poll-1", first, ana.id, click(Choice.YES, 0, "a1"))
+    assert ana_yes is not None
+    assert ana_yes.vote is Choice.YES
+    # The same click handled again (a retry after a crash): nothing changes, not even the version.
+    again = await cast("poll-1", first, ana.id, click(Choice.YES, 0, "a1"))
+    assert again == ana_yes
+    assert (await storage.polls.counted("poll-1")).version == 1
+    # A double-click (sent 0.5 s later) is the same click: still yes.
+    double = await cast("poll-1", first, ana.id, click(Choice.YES, 0.5, "a2"))
+    assert double is not None
+    assert double.vote is Choice.YES
+    await cast("poll-1", first, ben.id, click(Choice.YES, 0, "b1"))
+    await cast("poll-1", second, ben.id, click(Choice.YES, 0, "b2"))
+    await cast("poll-1", second, ben.id, click(Choice.IF_NEED_BE, 5, "b3"))  # changed
+    counted = await storage.polls.counted("poll-1")
+    assert (counted.version, counted.status) == (5, PollStatus.OPEN)
+    assert tally(counted.votes) == {
         first: {Choice.YES: 2, Choice.IF_NEED_BE: 0},
         second: {Choice.YES: 0, Choice.IF_NEED_BE: 1},
     }
     bens = await storage.polls.votes("poll-1", ben.id)
-    assert [(v.option, v.person, v.choice) for v in bens] == [
-        (first, ben.id, Choice.YES),
-        (second, ben.id, Choice.IF_NEED_BE),
+    assert [(v.option, v.person, v.choice, v.at) for v in bens] == [
+        (first, ben.id, Choice.YES, NOW),
+        (second, ben.id, Choice.IF_NEED_BE, NOW + timedelta(seconds=5)),
     ]
-    assert await storage.polls.withdraw("poll-1", first, ben.id)
-    assert not await storage.polls.withdraw("poll-1", first, ben.id)
-    assert not await storage.polls.vote("poll-1", 999_999, ben.id, Choice.YES, NOW)
+    # Ben clicks "yes" on the first time again, 10 s later: withdrawn. A click he sent in
+    # between (at 5 s) is handled only now: it is folded in where it was sent, so the
+    # outcome is what the clicks add up to in the order he made them (yes, no, yes).
+    withdrawn = await cast("poll-1", first, ben.id, click(Choice.YES, 10, "b4"))
+    assert withdrawn is not None
+    assert withdrawn.vote is None
+    late = await cast("poll-1", first, ben.id, click(Choice.YES, 5, "b5"))
+    assert late is not None
+    assert late.vote is Choice.YES
+    assert [v.person for v in await storage.polls.votes("poll-1") if v.option == first] == sorted(
+        [ana.id, ben.id]
+    )
+    assert await cast("poll-1", 999_999, ben.id, click(Choice.YES, 20, "b6")) is None
     stored = await storage.polls.get("poll-1")
     assert stored is not None
     assert stored.status is PollStatus.OPEN
@@ -434,7 +462,7 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
         )
     )
     first, _second, third = draft.options
-    assert not await storage.polls.vote("p1", first.id, ben.id, Choice.YES, NOW)  # a draft
+    assert await storage.polls.cast("p1", first.id, ben.id, click(Choice.YES, 0, "c1")) is None
     # The organiser drops one time and adds one; kept options keep their ids.
     added = PollOption(0, NOW + timedelta(days=4), NOW + timedelta(days=4, hours=1), 1)
     await storage.polls.replace_options("p1", [first, third, added], NOW)
@@ -464,7 +492,7 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
     assert opened.message == {"channel": "C1", "ts": "1.5"}
     assert opened.posted_at == NOW
 
-    assert await storage.polls.vote("p1", first.id, ben.id, Choice.YES, NOW)
+    assert await storage.polls.cast("p1", first.id, ben.id, click(Choice.YES, 0, "c2"))
     # Reminders go to those who have not voted, each once.
     assert sorted(await storage.polls.unvoted("p1")) == sorted([ana.id, cy.id])
     assert await storage.polls.nudged("p1", cy.id, NOW)
@@ -474,7 +502,8 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
     assert await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
     assert not await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
     assert not await storage.polls.finish("p1", PollStatus.CANCELLED, NOW + timedelta(days=3))
-    assert not await storage.polls.vote("p1", first.id, cy.id, Choice.YES, NOW)
+    assert await storage.polls.cast("p1", first.id, cy.id, click(Choice.YES, 0, "c3")) is None
+    assert (await storage.polls.counted("p1")).status is PollStatus.CLOSED
     await storage.polls.booked("p1", "m1")
     closed = await storage.polls.get("p1")
     assert closed is not None
