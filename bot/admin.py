@@ -22,6 +22,7 @@ from core.admin import AdminPorts, programs, roster
 from core.admin.roster import LineResult
 from core.errors import InvalidInput, RosterError
 from core.people import ProgramId
+from core.program import ConfirmationRule
 from core.rules import AllDayEvents
 from storage import migrate
 from storage.rotation import rotate
@@ -242,7 +243,9 @@ async def program_show(ports: AdminPorts, program: ProgramId, _args: argparse.Na
 
 @program_command("program set")
 async def program_set(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
-    await programs.change_rules(ports, program, rule_changes(args), field=lambda n: f"--{n}")
+    await programs.change_rules(
+        ports, program, rule_changes(args), field=lambda n: f"--{n.replace('_', '-')}"
+    )
     print(f"Saved the rules of {program}.")
     return EXIT_OK
 
@@ -261,4 +264,7 @@ def rule_changes(args: argparse.Namespace) -> programs.RuleChanges:
         duration=args.duration,
         providers=args.providers,
         timezone=args.timezone,
+        confirmation=None if args.confirmation is None else ConfirmationRule(args.confirmation),
+        reminder_minutes=args.reminder_minutes,
+        location=args.location,
     )

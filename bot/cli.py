@@ -361,6 +361,24 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--providers", metavar="LIST", help="allowed calendar services: google,microsoft,icloud"
     )
     change.add_argument("--timezone", metavar="ZONE", help="zone assumed when a profile has none")
+    change.add_argument(
+        "--confirmation",
+        choices=("auto", "partner"),
+        help="partner (the default): the other person of a pair accepts a proposed time; "
+        "auto: a chosen time is booked at once",
+    )
+    change.add_argument(
+        "--reminder-minutes",
+        type=int,
+        metavar="MIN",
+        help="one direct message this long before each meeting (default 15; 0: none)",
+    )
+    change.add_argument(
+        "--location",
+        metavar="PLACE",
+        help="where meetings happen: none, ask (the booker adds a link or a room), or the "
+        "program's one link or room (a Zoom or Meet URL, 'Room 4B')",
+    )
     change.set_defaults(handler=_storage_handler("program set", "program_set"))
 
 

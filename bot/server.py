@@ -15,7 +15,7 @@ from aiohttp.typedefs import Middleware
 
 from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
-from bot import chores
+from bot import chores, meeting_jobs
 from bot.access_log import PathOnlyAccessLogger, loggable
 from bot.services import Services, build_services, http_session
 from bot.settings import Settings
@@ -176,6 +176,14 @@ def build_app(
                 services.channel_members.register(Platform(name), endpoint.channel_members)
             chores.register(services.worker, storage, services.clock)
             chores.register_messages(services.worker, chores.messaging(services))
+            meeting_jobs.register(services.worker, services)
+            if current.mail is None:
+                log.info(
+                    "Invitations are not emailed: PAIRTIME_SMTP_URL is not set. Chat "
+                    "confirmations carry the .ics file instead."
+                )
+            else:
+                log.info("Invitations are emailed through %s", current.mail.describe())
             await chores.start(storage, services.clock)
             services.worker.start()
             try:

@@ -162,6 +162,11 @@ def build_services(
     # The encryption keys also sign button references, after derivation (see core.actions).
     keys = [key.encode() for key in storage.vault.secret_keys()]
     channel_members = ChatChannelMembers()  # each chat adapter registers once it starts
+    mailer = None
+    if settings.mail is not None:
+        from adapters.mail.smtp import SmtpMailer  # noqa: PLC0415 - only when email is on
+
+        mailer = SmtpMailer(settings.mail, clock)
     ports = Ports(
         clock=clock,
         people=storage.people,
@@ -178,6 +183,7 @@ def build_services(
         actions=ActionCodec(keys),
         jobs=storage.jobs,
         organisations=storage.organisations,
+        mailer=mailer,
     )
     scheduler = Scheduler(ports)
     messengers = ChatMessengers()

@@ -11,16 +11,20 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from dotenv import dotenv_values
 
 from adapters.calendars.config import CalendarSettings
+from adapters.mail.config import MailSettings, Security
 from adapters.slack.config import DEFAULT_API_URL as DEFAULT_SLACK_API_URL
 from adapters.slack.config import SlackSettings
 from adapters.teams.config import TeamsSettings
+from core.invitations import Mailbox
 from core.secret import Secret
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///pairtime.db"
@@ -49,6 +53,7 @@ class Settings:
     # PAIRTIME_COUNT_SQL=1: count SQL statements and serve the count at /debug/sql, for the
     # benchmarks (statements per request); refused in production.
     count_sql: bool = False
+    mail: MailSettings | None = None  # None: invitations are not emailed
 
     @property
     def is_production(self) -> bool:
@@ -148,6 +153,7 @@ def _validate(values: dict[str, str]) -> Settings:
         problems.append("PAIRTIME_COUNT_SQL must be 1 (on) or 0 (off)")
     elif production and count_sql == "1":
         problems.append("PAIRTIME_COUNT_SQL=1 is for benchmarks, and refused in production")
+    mail = _mail_settings(values, problems, production=production)
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -161,7 +167,86 @@ def _validate(values: dict[str, str]) -> Settings:
         playground=playground,
         log_format="json" if log_format == "json" else "text",
         count_sql=count_sql == "1",
+        mail=mail,
     )
+
+
+SMTP_PORTS = {"smtp": 25, "smtps": 465}
+SMTP_URL_HELP = (
+    "PAIRTIME_SMTP_URL must look like smtp://user:password@host:587 (STARTTLS), "
+    "smtps://user:password@host:465 (TLS) or smtp://host:25 (a local relay, no password)"
+)
+
+
+def _mail_settings(
+    values: dict[str, str], problems: list[str], *, production: bool
+) -> MailSettings | None:
+    """PAIRTIME_SMTP_URL and PAIRTIME_MAIL_FROM; no problem ever repeats the password."""
+    url = values.get("PAIRTIME_SMTP_URL")
+    sender_text = values.get("PAIRTIME_MAIL_FROM")
+    if url is None:
+        if sender_text is not None:
+            problems.append("PAIRTIME_SMTP_URL is required when PAIRTIME_MAIL_FROM is set")
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a port that is not a number; the URL itself is never echoed
+        problems.append(SMTP_URL_HELP)
+        return None
+    if parts.scheme not in SMTP_PORTS or not parts.hostname or parts.path not in ("", "/"):
+        problems.append(SMTP_URL_HELP)
+        return None
+    security = _smtp_security(parts, problems, production=production)
+    sender = _mailbox(sender_text)
+    if sender is None:
+        problems.append(
+            "PAIRTIME_MAIL_FROM must be set with PAIRTIME_SMTP_URL, as an address such as "
+            '"Mentoring Program <mentoring@example.org>": invitations come from it'
+        )
+        return None
+    password = unquote(parts.password) if parts.password else None
+    return MailSettings(
+        host=parts.hostname,
+        port=port or (587 if security is Security.STARTTLS else SMTP_PORTS[parts.scheme]),
+        security=security,
+        sender=sender,
+        username=unquote(parts.username) if parts.username else None,
+        password=Secret(password) if password else None,
+        ca_bundle=values.get("PAIRTIME_CA_BUNDLE"),
+    )
+
+
+def _smtp_security(parts: SplitResult, problems: list[str], *, production: bool) -> Security:
+    if parts.scheme == "smtps":
+        return Security.TLS
+    tls = parse_qs(parts.query).get("tls", [""])[-1]
+    if tls not in ("", "none"):
+        problems.append("PAIRTIME_SMTP_URL: tls=none is the only option it takes")
+    if not parts.username:
+        return Security.NONE
+    if tls == "none":
+        # Local mail catchers accept a login in plain text; a real server must not see one.
+        if production:
+            problems.append(
+                "PAIRTIME_SMTP_URL with a password must use TLS in production "
+                "(smtps://, or smtp:// without tls=none for STARTTLS)"
+            )
+        return Security.NONE
+    return Security.STARTTLS
+
+
+def _mailbox(text: str | None) -> Mailbox | None:
+    if not text:
+        return None
+    name, address = parseaddr(text)
+    if "@" not in address:
+        return None
+    try:
+        checked = Address(display_name=name, addr_spec=address)
+    except (ValueError, IndexError):
+        return None
+    return Mailbox(checked.display_name or checked.username, checked.addr_spec)
 
 
 def _is_fernet_key(key: str) -> bool:

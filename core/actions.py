@@ -39,18 +39,25 @@ from core.polls import Choice
 from core.time import DayTime, Interval
 
 __all__ = [
+    "AcceptMeeting",
     "Action",
     "ActionCodec",
     "CancelMeeting",
+    "ConfirmCancel",
     "Connect",
+    "DeclineMeeting",
     "Disconnect",
     "DownloadInvitation",
     "EditPoll",
     "InvalidAction",
+    "KeepMeeting",
     "MoreTimes",
+    "MoveMeeting",
+    "OtherTimes",
     "PickSlot",
     "PollOp",
     "ReplayFind",
+    "SetPlace",
     "Vote",
 ]
 
@@ -168,7 +175,70 @@ class ReplayFind:
 
 @dataclass(frozen=True, slots=True)
 class CancelMeeting:
+    """Ask whether to cancel this meeting (nothing changes until :class:`ConfirmCancel`)."""
+
     kind: ClassVar[str] = "cancel"
+    meeting: Annotated[str, Key("m")]
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmCancel:
+    """Yes, cancel it: the meeting as it was when asked (``sequence``), or nothing."""
+
+    kind: ClassVar[str] = "cancelok"
+    meeting: Annotated[str, Key("m")]
+    sequence: Annotated[int, Key("s", NUMBER)]
+
+
+@dataclass(frozen=True, slots=True)
+class KeepMeeting:
+    """No, keep it: the answer to the cancel question."""
+
+    kind: ClassVar[str] = "keep"
+    meeting: Annotated[str, Key("m")]
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptMeeting:
+    """The partner accepts the time proposed at ``sequence``."""
+
+    kind: ClassVar[str] = "accept"
+    meeting: Annotated[str, Key("m")]
+    sequence: Annotated[int, Key("s", NUMBER)]
+
+
+@dataclass(frozen=True, slots=True)
+class DeclineMeeting:
+    """The partner declines the time proposed at ``sequence`` (a circle member: for
+    themselves)."""
+
+    kind: ClassVar[str] = "decline"
+    meeting: Annotated[str, Key("m")]
+    sequence: Annotated[int, Key("s", NUMBER)]
+
+
+@dataclass(frozen=True, slots=True)
+class OtherTimes:
+    """The partner would rather pick another time for the proposal at ``sequence``."""
+
+    kind: ClassVar[str] = "other"
+    meeting: Annotated[str, Key("m")]
+    sequence: Annotated[int, Key("s", NUMBER)]
+
+
+@dataclass(frozen=True, slots=True)
+class MoveMeeting:
+    """Find another time for this meeting, with the same people."""
+
+    kind: ClassVar[str] = "move"
+    meeting: Annotated[str, Key("m")]
+
+
+@dataclass(frozen=True, slots=True)
+class SetPlace:
+    """The booker's link or room for this meeting (the field's value comes with the click)."""
+
+    kind: ClassVar[str] = "place"
     meeting: Annotated[str, Key("m")]
 
 
@@ -236,6 +306,13 @@ Action = (
     | MoreTimes
     | ReplayFind
     | CancelMeeting
+    | ConfirmCancel
+    | KeepMeeting
+    | AcceptMeeting
+    | DeclineMeeting
+    | OtherTimes
+    | MoveMeeting
+    | SetPlace
     | DownloadInvitation
     | EditPoll
     | Vote

@@ -18,6 +18,9 @@ from core.time import DayTime, Interval
 class Intent(StrEnum):
     FIND_TIME = "find_time"
     POLL = "poll"
+    MY_MEETINGS = "my_meetings"
+    CANCEL_MEETING = "cancel_meeting"
+    MOVE_MEETING = "move_meeting"
     CONNECT = "connect"
     DISCONNECT = "disconnect"
     STATUS = "status"

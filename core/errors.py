@@ -18,9 +18,10 @@
         │       ├── WrongCredentials    an app-specific password the server refused
         │       ├── BadAnswer           an answer not as documented (a proxy's page, ...)
         │       └── adapters.calendars.organisation.base.AccessWithdrawn  IT withdrew a grant
-        └── ChatRefused             a chat platform did not take a message
-            ├── adapters.slack.messenger.ReplyFailed     a response_url refused the answer
-            └── adapters.teams.messenger.DeliveryFailed  the Bot Framework's status
+        ├── ChatRefused             a chat platform did not take a message
+        │   ├── adapters.slack.messenger.ReplyFailed     a response_url refused the answer
+        │   └── adapters.teams.messenger.DeliveryFailed  the Bot Framework's status
+        └── MailRefused             an invitation email was not taken (retried unless permanent)
 
 Each leaf under another module is defined there, where it is raised, on a base from
 here: code that only needs "a calendar failed" or "a chat platform refused" catches the
@@ -83,3 +84,14 @@ class CalendarError(ServiceError):
 
 class ChatRefused(ServiceError):
     """A chat platform did not take a message: Slack's error code, Teams' HTTP status."""
+
+
+class MailRefused(ServiceError):
+    """An invitation email could not be handed over (the mail server was away, or refused
+    it). ``permanent`` when trying again cannot help (the server refused the address); the
+    message names the server's reply code or the kind of failure, never a credential."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent

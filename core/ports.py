@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from core.calendars import BusyResult, CalendarConnection
 from core.commands import Provider
+from core.invitations import InvitationEmail, Mailbox
 from core.jobs import JobState, NewJob
 from core.meetings import Meeting, SlotOffer
 from core.organisation import (
@@ -361,11 +362,12 @@ class Polls(Protocol):
 class Meetings(Protocol):
     """Meetings, each change atomic: of two processes (or twenty clicks), one wins."""
 
-    async def book(self, meeting: Meeting) -> tuple[Meeting, bool]:
-        """Store ``meeting`` unless its offer (or poll) already has one, atomically.
+    async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
+        """Store ``meeting`` unless its offer (or poll) already has one, atomically, with
+        ``jobs`` (its invitations and reminders) enqueued in the same transaction.
 
         Returns the stored meeting and whether this call created it: under any
-        concurrency, one offer yields exactly one meeting.
+        concurrency, one offer yields exactly one meeting and one set of jobs.
         """
         ...
 
@@ -386,8 +388,25 @@ class Meetings(Protocol):
         without any are absent."""
         ...
 
-    async def change(self, meeting: Meeting, *, expected: int) -> Meeting | None:
+    async def change(
+        self, meeting: Meeting, *, expected: int, jobs: Sequence[NewJob] = ()
+    ) -> Meeting | None:
         """Store ``meeting``'s status, time, proposer, location and declines, with its sequence
-        raised, if its stored sequence is still ``expected``; the stored meeting, or None when
-        another change got there first (nothing written)."""
+        raised, if its stored sequence is still ``expected``, and enqueue ``jobs`` with it;
+        the stored meeting, or None when another change got there first (nothing written,
+        nothing enqueued)."""
+        ...
+
+
+class Mailer(Protocol):
+    """Sends invitation emails: the SMTP adapter (an organisation's own calendar account
+    may take its place later, behind the same port)."""
+
+    @property
+    def sender(self) -> Mailbox:
+        """Who invitations come from: their From, and the ORGANIZER of their iCalendar."""
+        ...
+
+    async def send(self, email: InvitationEmail) -> None:
+        """Hand one message over; :class:`~core.errors.MailRefused` when it was not taken."""
         ...

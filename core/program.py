@@ -3,11 +3,52 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from core.commands import Provider
 from core.rules import Rules
 
 ALL_PROVIDERS = frozenset(Provider)
+MAX_REMINDER_MINUTES = 24 * 60
+MAX_PLACE = 500  # characters of a link or a room
+
+
+class ConfirmationRule(StrEnum):
+    """Whether a time one person of a pair chose is a meeting at once (``auto``) or once the
+    other accepts it (``partner``). Circles and polls are never asked."""
+
+    AUTO = "auto"
+    PARTNER = "partner"
+
+
+class LocationMode(StrEnum):
+    """Where meetings happen: nowhere said, the program's one link or room, or as each
+    booker says (``ask``)."""
+
+    NONE = "none"
+    FIXED = "fixed"
+    ASK = "ask"
+
+
+@dataclass(frozen=True, slots=True)
+class LocationRule:
+    mode: LocationMode = LocationMode.NONE
+    place: str | None = None  # the link or room, for ``fixed``
+
+    def __post_init__(self) -> None:
+        if (self.mode is LocationMode.FIXED) != bool(self.place):
+            raise ValueError("a fixed location needs its link or room, and only it has one")
+        if self.place is not None and len(self.place) > MAX_PLACE:
+            raise ValueError(f"a link or room is at most {MAX_PLACE} characters")
+
+    def describe(self) -> str:
+        match self.mode:
+            case LocationMode.NONE:
+                return "none"
+            case LocationMode.FIXED:
+                return self.place or ""
+            case LocationMode.ASK:
+                return "the booker adds one"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,8 +61,14 @@ class ProgramSettings:
     # The scheduling assistant is the organiser of every invitation.
     assistant_name: str = "Pairtime"
     assistant_email: str = "scheduling@pairtime.invalid"
+    confirmation: ConfirmationRule = ConfirmationRule.PARTNER
+    # One direct message this long before each meeting; 0 sends none.
+    reminder_minutes: int = 15
+    location: LocationRule = field(default_factory=LocationRule)
 
     def __post_init__(self) -> None:
+        if not 0 <= self.reminder_minutes <= MAX_REMINDER_MINUTES:
+            raise ValueError("a reminder comes between 0 (none) and 1,440 minutes before")
         if not 5 <= self.default_duration_minutes <= 8 * 60:
             raise ValueError("the default meeting length lies between 5 minutes and 8 hours")
         if not self.allowed_providers:

@@ -88,8 +88,24 @@ class Invitation:
 
 
 @dataclass(frozen=True, slots=True)
+class TextInput:
+    """A one-line text field: its value comes back with ``action`` as the ``value`` of
+    :meth:`Scheduler.act` (a meeting's link or room)."""
+
+    label: str
+    action: str
+    submit_label: str = "Save"
+    placeholder: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Confirmation:
-    """A booked (or cancelled) meeting, as one participant sees it."""
+    """A meeting, as one participant sees it: booked, proposed (``pending``: waiting for an
+    answer), moved, declined or cancelled (``cancelled``: it is off).
+
+    ``buttons`` are what this person may do now (accept, decline, other times, move,
+    cancel); ``place`` asks the booker for a link or a room when the program says so.
+    """
 
     headline: str
     title: str
@@ -101,8 +117,37 @@ class Confirmation:
     # A signed token for downloading the invitation at BASE_URL/invitations/{token}.ics,
     # for platforms that cannot attach files.
     download: str | None = None
-    cancel: Button | None = None
+    buttons: tuple[Button, ...] = ()
     cancelled: bool = False
+    pending: bool = False
+    location: str | None = None  # a join link or a room
+    notes: tuple[str, ...] = ()  # who was not emailed, ...
+    place: TextInput | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingItem:
+    """One upcoming meeting in a list: ``status`` in words ("Waiting for Sam's answer")."""
+
+    title: str
+    start: datetime
+    end: datetime
+    with_names: tuple[str, ...]
+    status: str
+    location: str | None = None
+    buttons: tuple[Button, ...] = ()
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingList:
+    """A person's upcoming meetings, each with what they may do with it."""
+
+    title: str
+    zone: ZoneInfo
+    meetings: tuple[MeetingItem, ...]
+    empty: str = "You have no upcoming meetings booked through Pairtime."
+    more: int = 0  # meetings not listed (only the first ones are)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +284,7 @@ class HomeView:
 View = (
     SlotPicker
     | Confirmation
+    | MeetingList
     | ConnectPrompt
     | ConnectionStatusView
     | HelpView

@@ -51,7 +51,7 @@ class Storage:
             pairings=SqlPairings(database),
             groups=SqlGroups(database),
             offers=SqlOffers(database),
-            meetings=SqlMeetings(database),
+            meetings=SqlMeetings(database, jobs),
             connections=SqlConnections(database, vault),
             connect_states=SqlConnectStates(database, vault),
             events=SqlEventLog(database),

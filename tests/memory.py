@@ -27,7 +27,8 @@ from core.calendars import (
     Unreadable,
 )
 from core.commands import Command, Provider
-from core.errors import Conflict
+from core.errors import Conflict, MailRefused
+from core.invitations import InvitationEmail, Mailbox
 from core.jobs import JobState, JobStatus, NewJob
 from core.meetings import Meeting, SlotOffer
 from core.organisation import (
@@ -517,9 +518,12 @@ class MemoryOffers:
 
 @dataclass
 class MemoryMeetings:
+    """Meetings; the jobs a change asks for go to ``jobs`` only when the change is made."""
+
+    jobs: MemoryJobs = field(default_factory=MemoryJobs)
     meetings: dict[str, Meeting] = field(default_factory=dict)
 
-    async def book(self, meeting: Meeting) -> tuple[Meeting, bool]:
+    async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         existing = None
         if meeting.offer_ref:
             existing = await self.for_offer(meeting.offer_ref)
@@ -530,6 +534,7 @@ class MemoryMeetings:
         if existing is not None:
             return existing, False
         self.meetings[meeting.ref] = meeting
+        await self.jobs.enqueue_all(jobs, meeting.created_at)
         return meeting, True
 
     async def get(self, ref: str) -> Meeting | None:
@@ -562,7 +567,9 @@ class MemoryMeetings:
                     found.setdefault(person, []).append(meeting.span)
         return found
 
-    async def change(self, meeting: Meeting, *, expected: int) -> Meeting | None:
+    async def change(
+        self, meeting: Meeting, *, expected: int, jobs: Sequence[NewJob] = ()
+    ) -> Meeting | None:
         stored = self.meetings.get(meeting.ref)
         if stored is None or stored.sequence != expected:
             return None
@@ -578,13 +585,33 @@ class MemoryMeetings:
             sequence=expected + 1,
         )
         self.meetings[meeting.ref] = changed
+        await self.jobs.enqueue_all(jobs, meeting.created_at)
         return changed
 
 
-class World:
-    """A program in memory, with a Scheduler over it: the setting for dialogue tests."""
+@dataclass
+class MemoryMailer:
+    """Keeps the invitations it is asked to send; ``down`` makes it fail as a server would."""
 
-    def __init__(self, now: datetime | None = None) -> None:
+    sender: Mailbox = field(
+        default_factory=lambda: Mailbox("Mentoring Program", "mentoring@example.org")
+    )
+    sent: list[InvitationEmail] = field(default_factory=list)
+    down: bool = False
+
+    async def send(self, email: InvitationEmail) -> None:
+        if self.down:
+            raise MailRefused("mail.test:25 could not be reached (ConnectionRefusedError)")
+        self.sent.append(email)
+
+
+class World:
+    """A program in memory, with a Scheduler over it: the setting for dialogue tests.
+
+    ``mail`` turns invitation emails on (``World.mailer`` keeps what is sent; the jobs that
+    send them wait in ``World.jobs`` until :meth:`run_jobs`)."""
+
+    def __init__(self, now: datetime | None = None, *, mail: bool = False) -> None:
         self.clock = FixedClock(now or datetime(2026, 11, 25, 10, 0, tzinfo=UTC))  # a Wednesday
         self.people = MemoryPeople()
         self.pairings = MemoryPairings(people=self.people)
@@ -592,11 +619,12 @@ class World:
         self.programs = MemoryPrograms()
         self.calendars = MemoryCalendars(self.clock)
         self.offers = MemoryOffers()
-        self.meetings = MemoryMeetings()
         self.jobs = MemoryJobs()
+        self.meetings = MemoryMeetings(self.jobs)
         self.polls = MemoryPolls(jobs=self.jobs)
         self.channel_members = MemoryChannelMembers()
         self.organisations = MemoryOrganisations(self.people, self.calendars)
+        self.mailer = MemoryMailer() if mail else None
         counter = itertools.count(1)
         self.ports = Ports(
             clock=self.clock,
@@ -615,6 +643,7 @@ class World:
             jobs=self.jobs,
             organisations=self.organisations,
             new_ref=lambda: f"ref{next(counter)}",
+            mailer=self.mailer,
         )
         self.scheduler = Scheduler(self.ports)
 
@@ -666,6 +695,33 @@ class World:
 
     async def say(self, person: Person, text: str, *, private: bool = True) -> Outcome:
         return await self.scheduler.handle_text(await self.context(person, private=private), text)
+
+    def pending(self, kind: str) -> list[JobState]:
+        """The jobs of ``kind`` waiting in the queue, due or not, in enqueue order."""
+        return [
+            j for j in self.jobs.jobs.values() if j.kind == kind and j.status is JobStatus.PENDING
+        ]
+
+    async def run_due(self, kind: str) -> list[tuple[ProgramId, Outcome]]:
+        """Run the due jobs of a meeting ``kind`` as the worker would; what they say in chat."""
+        said = []
+        for job in self.pending(kind):
+            if job.due_at > self.clock.now():
+                continue
+            self.jobs.jobs[job.key] = replace(job, status=JobStatus.DONE, done_at=self.clock.now())
+            match kind:
+                case "email":
+                    await self.scheduler.send_invitation(job.payload)
+                    continue
+                case "meeting.reminder":
+                    found = await self.scheduler.remind(job.payload)
+                case "meeting.pending":
+                    found = await self.scheduler.remind_pending(job.payload)
+                case _:
+                    raise ValueError(kind)
+            if found is not None:
+                said.append(found)
+        return said
 
     async def click(self, person: Person, action: str, *, value: str | None = None) -> Outcome:
         return await self.scheduler.act(await self.context(person), action, value=value)

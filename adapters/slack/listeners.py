@@ -306,7 +306,7 @@ class SlackBot:
             if reference is None:
                 return scheduler.help()
             picked = clicked.picked
-            value = translate.local_value(picked, ctx.zone) if picked is not None else None
+            value = translate.local_value(picked, ctx.zone) if picked is not None else clicked.typed
             return await scheduler.act(ctx, reference, value=value)
 
         ctx = await self._serve(

@@ -28,6 +28,7 @@ from core.views import (
     HelpView,
     HomeView,
     LinkButton,
+    MeetingList,
     Notice,
     PartnerView,
     PollDraftView,
@@ -37,6 +38,7 @@ from core.views import (
     SettingsView,
     SlotChoice,
     SlotPicker,
+    TextInput,
     TimeInput,
     Tone,
     UpcomingMeeting,
@@ -242,6 +244,8 @@ def message(view: View) -> JsonDict:
             return slot_picker(view)
         case Confirmation():
             return confirmation(view)
+        case MeetingList():
+            return meeting_list(view)
         case ConnectPrompt():
             return message_payload(view.text, connect_prompt_blocks(view))
         case ConnectionStatusView():
@@ -342,49 +346,109 @@ def settings_blocks(view: SettingsView) -> Blocks:
 
 
 def confirmation(view: Confirmation) -> JsonDict:
+    """A meeting as one person sees it: what, when, with whom, where; then what they may do
+    (accept, decline, other times, move, cancel), and a field for its place when asked."""
     when = when_text(view.start, view.end, view.zone)
     if view.cancelled:
         when = f"~{when}~"
     with_names = ", ".join(view.with_names) or "just you"
     length = int((view.end - view.start).total_seconds() // 60)
-    mark = ":x: " if view.cancelled else ":calendar: "
+    mark = ":x: " if view.cancelled else ":hourglass: " if view.pending else ":calendar: "
+    fields = [
+        mrkdwn(f"*When*\n{when}", FIELD_TEXT),
+        mrkdwn(f"*With*\n{escape(with_names)}", FIELD_TEXT),
+        mrkdwn(f"*Length*\n{_duration(length)}", FIELD_TEXT),
+        mrkdwn(f"*Meeting*\n{escape(view.title)}", FIELD_TEXT),
+    ]
+    if view.location:
+        fields.append(mrkdwn(f"*Where*\n{_place(view.location)}", FIELD_TEXT))
     blocks: Blocks = [
         section(f"{mark}*{escape(view.headline)}*"),
-        {
-            "type": "section",
-            "fields": [
-                mrkdwn(f"*When*\n{when}", FIELD_TEXT),
-                mrkdwn(f"*With*\n{escape(with_names)}", FIELD_TEXT),
-                mrkdwn(f"*Length*\n{_duration(length)}", FIELD_TEXT),
-                mrkdwn(f"*Meeting*\n{escape(view.title)}", FIELD_TEXT),
-            ],
-        },
+        {"type": "section", "fields": fields},
     ]
+    notes = list(view.notes)
     if view.invitation is not None:
         what = "cancellation" if view.cancelled else "invitation"
-        blocks.append(
-            context([f"The calendar {what} is attached below: open it to update your calendar."])
-        )
-    if view.cancel is not None:
-        blocks += actions(
-            [
-                button(
-                    view.cancel.label,
-                    f"{translate.ACTION_PREFIX}cancel",
-                    value=view.cancel.action,
-                    style=ButtonStyle.DANGER,
-                    confirm=confirm_dialog(
-                        "Cancel this meeting?",
-                        "Everyone in it will be told, with a calendar cancellation.",
-                        "Cancel meeting",
-                    ),
-                )
-            ]
-        )
+        notes.append(f"The calendar {what} is attached below: open it to update your calendar.")
+    if notes:
+        blocks.append(context([escape(note) for note in notes]))
+    blocks += actions(
+        [core_button(item, f"meeting:{index}") for index, item in enumerate(view.buttons)]
+    )
+    if view.place is not None:
+        blocks += text_input(view.place)
     fallback = (
         f"{view.headline} {short_time(view.start, view.zone)}{DASH}{clock(view.end, view.zone)}"
     )
     return message_payload(fallback, blocks)
+
+
+def _place(place: str) -> str:
+    """A link as a link (Slack shows its host), anything else as text."""
+    if place.startswith(("https://", "http://")) and not any(c in place for c in "<>|"):
+        return f"<{place}>"
+    return escape(place)
+
+
+def text_input(field: TextInput) -> Blocks:
+    """A one-line field sent with Enter: an input block that dispatches its action, its
+    block id carrying the reference (as a date-time field's does)."""
+    block_id = f"{translate.ACTION_PREFIX}{field.action}"
+    if len(block_id) > BLOCK_ID:
+        return []  # cannot happen with core's references; never send what Slack refuses
+    element: JsonDict = {
+        "type": "plain_text_input",
+        "action_id": translate.TEXT_ACTION,
+        "max_length": 500,
+        "dispatch_action_config": {"trigger_actions_on": ["on_enter_pressed"]},
+    }
+    if field.placeholder:
+        element["placeholder"] = plain(field.placeholder, 150)
+    return [
+        {
+            "type": "input",
+            "block_id": block_id,
+            "dispatch_action": True,
+            "label": plain(field.label, 2000),
+            "hint": plain(f"Press Enter to {field.submit_label.lower()} it.", 2000),
+            "element": element,
+        }
+    ]
+
+
+def meeting_list(view: MeetingList) -> JsonDict:
+    """Upcoming meetings, each with its state and what this person may do."""
+    return message_payload(view.title, meeting_list_blocks(view))
+
+
+def meeting_list_blocks(view: MeetingList, *, limit: int = MESSAGE_BLOCKS) -> Blocks:
+    blocks: Blocks = [section(f"*{escape(view.title)}*")]
+    if not view.meetings:
+        return [*blocks, context([escape(view.empty)])]
+    for index, item in enumerate(view.meetings):
+        with_names = f" · with {escape(', '.join(item.with_names))}" if item.with_names else ""
+        where = f"\n{_place(item.location)}" if item.location else ""
+        mark = ":hourglass: " if item.pending else ""
+        entry: Blocks = [
+            section(
+                f"{mark}*{escape(item.title)}*{with_names}\n"
+                f"{when_text(item.start, item.end, view.zone)}\n_{escape(item.status)}_{where}"
+            ),
+            *actions(
+                [
+                    core_button(button_, f"meeting:{index}:{position}")
+                    for position, button_ in enumerate(item.buttons)
+                ]
+            ),
+        ]
+        if len(blocks) + len(entry) > limit - 1:  # keep room for the line saying what is left
+            left = len(view.meetings) - index + view.more
+            blocks.append(context([f"…and {left} more. Say “my meetings” in our DM."]))
+            return blocks
+        blocks += entry
+    if view.more:
+        blocks.append(context([f"…and {view.more} more."]))
+    return blocks
 
 
 def slot_picker(picker: SlotPicker) -> JsonDict:

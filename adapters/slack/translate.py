@@ -29,6 +29,7 @@ HOME_CONNECT = "pt:home:connect"
 HOME_FIND = "pt:home:find:"  # + the partner's position; value = their Slack user id
 LINK_ACTION = "pt:link:"  # link buttons: Slack still sends a click, which needs only an ack
 TIME_ACTION = "pt:time"  # a date-time field; its block id carries the reference
+TEXT_ACTION = "pt:text"  # a text field sent with Enter; its block id carries the reference
 
 # The modal's blocks and elements (block id -> action id).
 PEOPLE_BLOCK, PEOPLE_ACTION = "people", "users"
@@ -209,9 +210,14 @@ class Click:
     @property
     def reference(self) -> str | None:
         """The signed reference the click carries: a button's value, or a field's block id."""
-        if self.action_id == TIME_ACTION:
+        if self.action_id in (TIME_ACTION, TEXT_ACTION):
             return self.block_id.removeprefix(ACTION_PREFIX) or None
         return self.value
+
+    @property
+    def typed(self) -> str | None:
+        """What was written in a text field (None for a button)."""
+        return self.value if self.action_id == TEXT_ACTION else None
 
 
 def click(body: Mapping[str, Any]) -> Click | None:

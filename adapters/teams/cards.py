@@ -32,6 +32,7 @@ from adapters.teams.translate import (
     DATE_INPUT,
     RELEASE_INPUT,
     REQUIRE_INPUT,
+    TEXT_INPUT,
     TIME_INPUT,
     VERB,
 )
@@ -43,6 +44,7 @@ from core.views import (
     ConnectPrompt,
     HelpView,
     LinkButton,
+    MeetingList,
     Notice,
     PollDraftView,
     PollOptionView,
@@ -51,6 +53,7 @@ from core.views import (
     SettingsView,
     SlotChoice,
     SlotPicker,
+    TextInput,
     TimeInput,
     Tone,
     View,
@@ -204,6 +207,8 @@ def _slot_rows(
 
 
 def _confirmation(view: Confirmation, options: CardOptions) -> JsonDict:
+    """A meeting as one person sees it, with what they may do now (accept, decline, other
+    times, move, cancel) and, when asked, a field for where it happens."""
     facts = [
         {"title": "What", "value": view.title},
         {"title": "When", "value": when_label(view, twelve_hour=options.twelve_hour)},
@@ -211,19 +216,75 @@ def _confirmation(view: Confirmation, options: CardOptions) -> JsonDict:
     ]
     if view.with_names:
         facts.append({"title": "With", "value": _join(view.with_names)})
+    if view.location:
+        facts.append({"title": "Where", "value": view.location})
+    color = "Attention" if view.cancelled else "Accent" if view.pending else "Good"
     body: list[JsonDict] = [
-        _heading(view.headline, color="Attention" if view.cancelled else "Good"),
+        _heading(view.headline, color=color),
         {"type": "FactSet", "facts": facts},
     ]
     if view.cancelled:
-        body.append(_text("This meeting is cancelled.", color="Attention", weight="Bolder"))
+        body.append(_text("This meeting is off.", color="Attention", weight="Bolder"))
+    if view.notes:
+        body.append(_notes(view.notes))
+    if view.place is not None:
+        body += _text_input(view.place)
     actions: list[JsonDict] = []
     if view.download:
         label = "Remove from calendar (.ics)" if view.cancelled else "Add to calendar (.ics)"
         actions.append(_open_url(label, invitation_url(options.base_url, view.download)))
-    if view.cancel is not None and not view.cancelled:
-        actions.append(_execute(view.cancel))
+    actions += [_execute(item) for item in view.buttons]
     return _card(body, actions)
+
+
+def _text_input(field: TextInput) -> list[JsonDict]:
+    """A one-line field sent with its own button (the value comes back in the click)."""
+    return [
+        {
+            "type": "Input.Text",
+            "id": TEXT_INPUT,
+            "label": field.label,
+            "placeholder": field.placeholder,
+            "maxLength": 500,
+            "separator": True,
+        },
+        {
+            "type": "ActionSet",
+            "spacing": "Small",
+            "actions": [_execute(Button(field.submit_label, field.action))],
+        },
+    ]
+
+
+def _meeting_list(view: MeetingList, options: CardOptions) -> JsonDict:
+    """Upcoming meetings, each with its state and what this person may do."""
+    body: list[JsonDict] = [_heading(view.title)]
+    if not view.meetings:
+        body.append(_text(view.empty, subtle=True))
+        return _card(body)
+    body.append(_text(f"Times are in {zone_label(view.zone)}.", subtle=True, size="Small"))
+    for item in view.meetings:
+        when = span_label(item.start, item.end, view.zone, twelve_hour=options.twelve_hour)
+        lines = [f"**{item.title}**", when]
+        if item.with_names:
+            lines.append(f"With {_join(item.with_names)}")
+        if item.location:
+            lines.append(f"Where: {item.location}")
+        lines.append(f"_{item.status}_")
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [_text(line, spacing="None") for line in lines],
+            }
+        )
+        body += [
+            {"type": "ActionSet", "spacing": "Small", "actions": row}
+            for row in _rows([_execute(b) for b in item.buttons])
+        ]
+    if view.more:
+        body.append(_text(f"…and {view.more} more.", subtle=True))
+    return _card(body)
 
 
 def _status(view: ConnectionStatusView, options: CardOptions) -> JsonDict:
@@ -587,12 +648,16 @@ def time_label(moment: datetime, zone: ZoneInfo, *, twelve_hour: bool) -> str:
 
 
 def when_label(view: Confirmation, *, twelve_hour: bool) -> str:
-    start = view.start.astimezone(view.zone)
-    end = view.end.astimezone(view.zone)
+    return span_label(view.start, view.end, view.zone, twelve_hour=twelve_hour)
+
+
+def span_label(start: datetime, end: datetime, zone: ZoneInfo, *, twelve_hour: bool) -> str:
+    start = start.astimezone(zone)
+    end = end.astimezone(zone)
     day = day_label(start.date(), twelve_hour=twelve_hour)
     span = (
-        f"{time_label(start, view.zone, twelve_hour=twelve_hour)}{EN_DASH}"
-        f"{time_label(end, view.zone, twelve_hour=twelve_hour)}"
+        f"{time_label(start, zone, twelve_hour=twelve_hour)}{EN_DASH}"
+        f"{time_label(end, zone, twelve_hour=twelve_hour)}"
     )
     if end.date() != start.date():
         span += f" ({day_label(end.date(), twelve_hour=twelve_hour)})"
@@ -700,6 +765,7 @@ def _link_rows(links: Sequence[LinkButton]) -> list[JsonDict]:
 _RENDERERS: dict[type[Any], Callable[[Any, CardOptions], JsonDict]] = {
     SlotPicker: _slot_picker,
     Confirmation: _confirmation,
+    MeetingList: _meeting_list,
     ConnectPrompt: lambda view, options: _card(_connect_section(view, options)),
     ConnectionStatusView: _status,
     HelpView: lambda view, _options: _help(view),

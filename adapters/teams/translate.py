@@ -32,6 +32,8 @@ PERSONAL = "personal"
 # The ids of a TimeInput's two fields on a card: their values come back in the click's data.
 DATE_INPUT = "ptDate"
 TIME_INPUT = "ptTime"
+# A TextInput's field (a meeting's link or room): its value comes back in the click's data.
+TEXT_INPUT = "ptText"
 # A draft's required attendees: multi-select lists whose values are core's toggle references
 # (people to make required, people to release), applied before the button pressed; a button
 # whose data holds APPLY applies them alone.
@@ -234,7 +236,8 @@ class Click:
     """A button press: a signed core reference, or words to handle as if typed.
 
     ``value`` is what a card's date and time fields held when the button was pressed, as
-    ``YYYY-MM-DDTHH:MM`` (empty when either was left blank), or None without such fields.
+    ``YYYY-MM-DDTHH:MM`` (empty when either was left blank), or its text field's words, or
+    None without such fields.
     """
 
     reference: str | None = None
@@ -258,7 +261,10 @@ def click_of(incoming: Incoming) -> Click | None:
         return None
     toggles = _toggles(data)
     if isinstance(data.get("pt"), str) and data["pt"]:
-        return Click(reference=data["pt"], value=time_value(data), toggles=toggles)
+        value = time_value(data)
+        if value is None and isinstance(data.get(TEXT_INPUT), str):
+            value = data[TEXT_INPUT]
+        return Click(reference=data["pt"], value=value, toggles=toggles)
     if data.get(APPLY):
         return Click(toggles=toggles, apply=True)
     if isinstance(data.get("say"), str) and data["say"]:

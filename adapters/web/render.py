@@ -28,6 +28,7 @@ from core.views import (
     ConnectPrompt,
     HelpView,
     LinkButton,
+    MeetingList,
     Notice,
     PollDraftView,
     PollOptionView,
@@ -36,6 +37,7 @@ from core.views import (
     SettingsView,
     SlotChoice,
     SlotPicker,
+    TextInput,
     TimeInput,
     Tone,
     View,
@@ -58,7 +60,9 @@ def render(view: View, viewer: Viewer, *, key: str) -> str:
         case SlotPicker():
             return _picker(view, viewer, key)
         case Confirmation():
-            return _confirmation(view, viewer)
+            return _confirmation(view, viewer, key)
+        case MeetingList():
+            return _meetings(view, viewer)
         case ConnectPrompt():
             return _div("view connect", _prompt(view, viewer))
         case ConnectionStatusView():
@@ -159,7 +163,7 @@ def _slot_button(choice: SlotChoice, zone: ZoneInfo) -> str:
     )
 
 
-def _confirmation(view: Confirmation, viewer: Viewer) -> str:
+def _confirmation(view: Confirmation, viewer: Viewer, key: str) -> str:
     zone = viewer.zone
     parts = [
         _p(view.headline, "headline"),
@@ -169,19 +173,77 @@ def _confirmation(view: Confirmation, viewer: Viewer) -> str:
     ]
     if view.with_names:
         parts.append(_p("With " + _names(view.with_names) + "."))
+    if view.location:
+        parts.append(f'<p class="where">Where: {_place(view.location)}</p>')
+    if view.pending and not view.cancelled:
+        parts.append(_p("Waiting for an answer.", "pending-note"))
     if view.cancelled:
-        parts.append(_p("This meeting is cancelled.", "cancelled-note"))
+        parts.append(_p("This meeting is off.", "cancelled-note"))
+    if view.notes:
+        parts.append(_notes(view.notes))
     links: list[str] = []
     if view.download is not None:
         address = f"/invitations/{quote(view.download, safe='')}.ics"
         label = "Download cancellation (.ics)" if view.cancelled else "Download invitation (.ics)"
         links.append(f'<a class="button" href="{escape(address)}" download>{escape(label)}</a>')
-    if view.cancel is not None and not view.cancelled:
-        links.append(_button(view.cancel))
+    links += [_button(item) for item in view.buttons]
     if links:
         parts.append(f'<div class="actions">{"".join(links)}</div>')
-    css = "view confirmation cancelled" if view.cancelled else "view confirmation"
+    if view.place is not None:
+        parts.append(_text_input(view.place, f"{key}-place"))
+    css = "view confirmation"
+    if view.cancelled:
+        css += " cancelled"
+    elif view.pending:
+        css += " pending"
     return _div(css, "".join(parts))
+
+
+def _place(place: str) -> str:
+    """A link as a link that opens in a new tab, anything else as text."""
+    if place.startswith(("https://", "http://")):
+        return (
+            f'<a href="{escape(place)}" target="_blank" rel="noopener noreferrer">'
+            f"{escape(place)}</a>"
+        )
+    return escape(place)
+
+
+def _text_input(field: TextInput, element: str) -> str:
+    return (
+        f'<form class="text-input" data-action="{escape(field.action)}">'
+        f'<label for="{element}">{escape(field.label)}</label>'
+        f'<input id="{element}" name="value" type="text" maxlength="500" required '
+        f'placeholder="{escape(field.placeholder)}">'
+        f'<button type="submit" class="button">{escape(field.submit_label)}</button></form>'
+    )
+
+
+def _meetings(view: MeetingList, viewer: Viewer) -> str:
+    if not view.meetings:
+        return _div("view meetings", _h3(view.title) + _p(view.empty))
+    items = []
+    for item in view.meetings:
+        lines = [
+            f'<p class="meeting-title"><strong>{escape(item.title)}</strong></p>',
+            f'<p class="when">{_span(item.start, item.end, viewer.zone)}</p>',
+        ]
+        if item.with_names:
+            lines.append(_p("With " + _names(item.with_names) + "."))
+        if item.location:
+            lines.append(f'<p class="where">Where: {_place(item.location)}</p>')
+        lines.append(_p(item.status, "status"))
+        lines.append(_actions(item.buttons, viewer))
+        css = "meeting pending" if item.pending else "meeting"
+        items.append(f'<li class="{css}">{"".join(lines)}</li>')
+    more = _p(f"…and {view.more} more.") if view.more else ""
+    return _div(
+        "view meetings",
+        _h3(view.title)
+        + _zone_line(viewer.zone, None)
+        + f'<ul class="meeting-list">{"".join(items)}</ul>'
+        + more,
+    )
 
 
 def _prompt(prompt: ConnectPrompt, viewer: Viewer) -> str:

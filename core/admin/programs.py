@@ -10,7 +10,14 @@ from core.admin.roster import find, find_or_add
 from core.commands import Provider
 from core.errors import InvalidInput
 from core.people import Person, ProgramId
-from core.program import ProgramSettings
+from core.program import (
+    MAX_PLACE,
+    MAX_REMINDER_MINUTES,
+    ConfirmationRule,
+    LocationMode,
+    LocationRule,
+    ProgramSettings,
+)
 from core.rules import AllDayEvents
 from core.scheduling.info import settings_view
 from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
@@ -68,6 +75,9 @@ class RuleChanges:
     duration: int | None = None  # the default meeting length, minutes
     providers: str | None = None  # "google,microsoft,icloud"
     timezone: str | None = None  # IANA
+    confirmation: ConfirmationRule | None = None
+    reminder_minutes: int | None = None  # 0: no reminders
+    location: str | None = None  # "none", "ask", or the program's one link or room
 
 
 def _as_is(name: str) -> str:
@@ -132,6 +142,18 @@ def changed_settings(
             ) from None
     if changes.timezone:
         zone_named(changes.timezone, field=field("timezone"))
+    reminder = current.reminder_minutes
+    if changes.reminder_minutes is not None:
+        if not 0 <= changes.reminder_minutes <= MAX_REMINDER_MINUTES:
+            raise InvalidInput(
+                field("reminder_minutes"), f"must be between 0 (none) and {MAX_REMINDER_MINUTES}"
+            )
+        reminder = changes.reminder_minutes
+    location = (
+        current.location
+        if changes.location is None
+        else location_rule(changes.location, field("location"))
+    )
     return replace(
         current,
         rules=replace(
@@ -152,4 +174,19 @@ def changed_settings(
         default_duration_minutes=changes.duration or current.default_duration_minutes,
         allowed_providers=providers,
         default_timezone=changes.timezone or current.default_timezone,
+        confirmation=changes.confirmation or current.confirmation,
+        reminder_minutes=reminder,
+        location=location,
     )
+
+
+def location_rule(text: str, field: str = "location") -> LocationRule:
+    """``none``, ``ask``, or the program's one link or room; InvalidInput when unusable."""
+    place = " ".join(text.split())
+    if place.lower() in ("none", "ask"):
+        return LocationRule(LocationMode(place.lower()))
+    if not place:
+        raise InvalidInput(field, "is none, ask, or a link or room")
+    if len(place) > MAX_PLACE:
+        raise InvalidInput(field, f"is at most {MAX_PLACE} characters")
+    return LocationRule(LocationMode.FIXED, place)

@@ -38,6 +38,7 @@ from core.parsing.exclusions import excluded, read_ruled_out
 from core.parsing.intents import (
     asks_for_nothing,
     intent_named,
+    meeting_change,
     names_a_meeting,
     organisation_choice,
     provider_named,
@@ -58,7 +59,8 @@ UNCLEAR_HINT = f"I didn't catch what you'd like to do. Try {EXAMPLE}."
 TIME_ONLY_HINT = f"I caught when, but not what you'd like to do then. Try {EXAMPLE}."
 PAST_HINT = f"That time has already passed. Try a day from today on, like {EXAMPLE}."
 NOTHING_HINT = f"Understood, I won't. Tell me what you'd like instead, like {EXAMPLE}."
-_SCHEDULING = (Intent.FIND_TIME, Intent.POLL)
+# Intents that name people and a window (moving searches it for the new time).
+_SCHEDULING = (Intent.FIND_TIME, Intent.POLL, Intent.CANCEL_MEETING, Intent.MOVE_MEETING)
 _WITH_PROVIDER = (Intent.CONNECT, Intent.DISCONNECT)
 _MOST_ASSUMPTIONS = 6
 _MOST_RULED_OUT = 8  # clauses read: each costs a pass of the grammar
@@ -105,7 +107,10 @@ def parse(
         # Nothing is asked but what is ruled out: "don't book Friday", "not Monday".
         intent: Intent | None = None
     else:
-        intent = intent_named(words, has_participants=bool(people.named))
+        has_people = bool(people.named)
+        intent = meeting_change(words, has_participants=has_people) or intent_named(
+            words, has_participants=has_people
+        )
     if intent is not None and intent not in _SCHEDULING:
         provider = provider_named(words) if intent in _WITH_PROVIDER else None
         return Command(

@@ -89,8 +89,22 @@ _HELP_QUESTION = re.compile(
     r"|\bcommands\b|\busage\b|\bwho\s+are\s+you\b|\bwhat\s+(?:is\s+this|is\s+pairtime|are\s+you)\b"
 )
 _POLL = re.compile(r"\bpoll(?:s|ing)?\b|\bsurvey\b|\bvote\b|\bdoodle\b")
-_CANCEL = re.compile(r"\b(?:cancel(?:led|ling)?|call\s+off|delete|remove)\b")
-CANCEL_HINT = "I find times but can't cancel or change meetings; please do that from your calendar."
+_CANCEL = re.compile(r"\b(?:cancel(?:led|ling)?|call\s+off|delete|remove|scrap)\b")
+_MOVE = re.compile(
+    r"\b(?:move|moving|reschedul\w*|re-?schedul\w*|postpone|push\s+back|bring\s+forward"
+    r"|change\s+the\s+(?:time|day|date)\s+of|shift)\b"
+)
+_A_MEETING = re.compile(
+    r"\b(?:meetings?|sessions?|calls?|1:1s?|1-1s?|catch\s?-?ups?|chats?|bookings?"
+    r"|appointments?|mentoring)\b"
+)
+_MY_MEETINGS = re.compile(
+    r"\b(?:my|upcoming|next|booked|scheduled)\s+(?:meetings|sessions|bookings|calls)\b"
+    r"|\bwhat\s+(?:meetings|sessions|calls)\b"
+    r"|\b(?:meetings|sessions)\s+(?:do\s+i\s+have|have\s+i\s+got|am\s+i\s+in)\b"
+    r"|\b(?:list|show)\s+(?:me\s+)?(?:my\s+|the\s+)?(?:meetings|sessions|bookings)\b"
+    r"|\bmy\s+(?:schedule|agenda)\b"
+)
 _FIND = re.compile(
     r"\b(?:find|finding|schedule|scheduling|book|booking|arrange|organi[sz]e|plan"
     r"|set\s?up|meet|meeting|meetings|call|chat|catch\s?-?up|sync|session|1:1|1-1|1on1"
@@ -131,6 +145,8 @@ def intent_named(text: str, *, has_participants: bool) -> Intent | None:
         return choice
     if _DISCONNECT.search(text):
         return Intent.DISCONNECT
+    if _MY_MEETINGS.search(text) and not has_participants:
+        return Intent.MY_MEETINGS
     finding = _FIND.search(text) is not None
     if _RECONNECT_STRONG.search(text) or (
         not has_participants and not finding and _RECONNECT_BARE.search(text)
@@ -170,14 +186,28 @@ def organisation_choice(text: str) -> Intent | None:
     return None
 
 
-def unsupported_request(text: str) -> str | None:
-    """A hint when ``text`` asks for something Pairtime does not do, such as cancelling.
+POLL_CANCEL_HINT = "To cancel a poll, its organiser presses “Cancel poll” on it."
 
-    Without it, "cancel my meeting with my mentee" would read as a request
-    to find a time.
-    """
-    if _CANCEL.search(text) and not _DISCONNECT.search(text):
-        return CANCEL_HINT
+
+def unsupported_request(text: str) -> str | None:
+    """A hint when ``text`` asks for something Pairtime does in another way: cancelling a
+    poll is its button's job (without this, "cancel the poll" would ask for a new one)."""
+    if _CANCEL.search(text) and _POLL.search(text) and not _DISCONNECT.search(text):
+        return POLL_CANCEL_HINT
+    return None
+
+
+def meeting_change(text: str, *, has_participants: bool) -> Intent | None:
+    """Cancelling or moving a meeting: "cancel my meeting with Sam", "reschedule our call to
+    Thursday", "move it with @sam". Read before finding a time, which the same words
+    ("meeting", "call") would otherwise ask for; a poll or a calendar is not a meeting."""
+    if _DISCONNECT.search(text) or _POLL.search(text):
+        return None
+    about_a_meeting = has_participants or _A_MEETING.search(text) is not None
+    if _CANCEL.search(text) and (about_a_meeting or _FIND.search(text) is None):
+        return Intent.CANCEL_MEETING
+    if _MOVE.search(text) and about_a_meeting:
+        return Intent.MOVE_MEETING
     return None
 
 

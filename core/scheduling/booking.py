@@ -1,4 +1,4 @@
-"""Picking a slot (booking a meeting, exactly once) and cancelling it."""
+"""Picking a slot: booking a meeting (exactly once), or moving one to it."""
 
 from __future__ import annotations
 
@@ -7,25 +7,23 @@ from dataclasses import replace
 from datetime import timedelta
 
 from core.actions import (
-    CancelMeeting,
     DownloadInvitation,
     InvalidAction,
     PickSlot,
 )
 from core.availability import Mode, SlotRequest, find_slots
 from core.invitations import invitation
-from core.meetings import Meeting, MeetingStatus, SlotOffer
+from core.meetings import Meeting, SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
+from core.scheduling import meetings
 from core.scheduling.busy import read
-from core.scheduling.context import Context, Ports, zone_of
+from core.scheduling.context import Context, Ports
 from core.scheduling.find_time import FindRequest, engine_participant, offer_times
+from core.scheduling.meeting_views import lead_of
 from core.time import Interval
 from core.views import (
-    Button,
-    ButtonStyle,
     Confirmation,
-    DirectMessage,
     Invitation,
     Notice,
     Outcome,
@@ -48,9 +46,15 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
     settings = await ports.programs.settings(ctx.program)
     people = await _people(ports, offer.participants)
 
-    existing = await ports.meetings.for_offer(offer.ref)
-    if existing is not None:
-        return _already_booked(ctx, existing, people, slot)
+    moving = await ports.meetings.get(offer.moving) if offer.moving else None
+    if offer.moving is not None and (moving is None or not moving.status.active):
+        return Outcome(Notice("That meeting is off now, so there is nothing to move.", Tone.INFO))
+    if moving is None:
+        existing = await ports.meetings.for_offer(offer.ref)
+        if existing is not None:
+            return _already_booked(ctx, existing, people, slot)
+    elif moving.start == slot.start:  # the same move, clicked again
+        return await meetings.current(ports, ctx, moving, note=f"Moved: {moving.title}")
 
     # Calendars may have changed since the offer: check this one slot afresh.
     if not await _still_free(ports, ctx, offer=offer, slot=slot, people=people, settings=settings):
@@ -59,6 +63,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
             offer.duration_minutes,
             offer.window,
             offer.time_of_day,
+            moving=offer.moving,
         )
         return await offer_times(
             ports,
@@ -68,83 +73,20 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
             replace=True,
             lead="That time can't be booked any more: a calendar changed, or it is now too soon.",
         )
+    if moving is not None:
+        return await meetings.move_to(
+            ports, ctx, meeting=moving, slot=slot, people=people, settings=settings
+        )
 
-    organizer = next(p for p in people if p.id == offer.requester)
-    meeting = Meeting(
-        ref=ports.new_ref(),
-        program=offer.program,
-        organizer=offer.requester,
-        participants=offer.participants,
-        start=slot.start,
-        end=slot.end,
-        title=_title(people),
-        created_at=ports.clock.now(),
-        offer_ref=offer.ref,
-        proposer=ctx.person.id,
+    meeting = meetings.new_meeting(
+        ports, ctx, offer=offer, slot=slot, people=people, settings=settings
     )
-    stored, created = await ports.meetings.book(meeting)
+    messages, jobs = meetings.booking_work(ports, meeting, people, settings)
+    stored, created = await ports.meetings.book(meeting, jobs)
     if not created:  # someone else's click won the race
         return _already_booked(ctx, stored, people, slot)
-    return Outcome(
-        _booked_view(stored, ctx, people, headline=f"Booked: {stored.title}"),
-        direct=tuple(
-            DirectMessage(
-                person.id,
-                _confirmation(
-                    ports,
-                    stored,
-                    person=person,
-                    people=people,
-                    settings=settings,
-                    ctx=ctx,
-                    organizer=organizer,
-                ),
-            )
-            for person in people
-        ),
-        replaces_original=True,
-    )
-
-
-async def cancel(ports: Ports, ctx: Context, action: CancelMeeting) -> Outcome:
-    meeting = await ports.meetings.get(action.meeting)
-    if meeting is None or ctx.person.id not in meeting.participants:
-        return Outcome(Notice("I can't find that meeting among yours.", Tone.WARNING))
-    people = await _people(ports, meeting.participants)
-    if not meeting.status.active:
-        return Outcome(
-            _booked_view(meeting, ctx, people, headline="This meeting was already cancelled."),
-            replaces_original=True,
-        )
-    cancelled = await ports.meetings.change(
-        replace(meeting, status=MeetingStatus.CANCELLED), expected=meeting.sequence
-    )
-    if cancelled is None:  # a concurrent cancel got there first
-        cancelled = replace(meeting, status=MeetingStatus.CANCELLED)
-    settings = await ports.programs.settings(ctx.program)
-    stamp = ports.clock.now()
-    ics = invitation(cancelled, people, settings, stamp=stamp)
-    others = [p for p in people if p.id != ctx.person.id]
-    return Outcome(
-        _booked_view(cancelled, ctx, people, headline=f"Cancelled: {cancelled.title}"),
-        direct=tuple(
-            DirectMessage(
-                person.id,
-                Confirmation(
-                    headline=f"{ctx.person.name} cancelled {cancelled.title}.",
-                    title=cancelled.title,
-                    start=cancelled.start,
-                    end=cancelled.end,
-                    zone=zone_of(person.timezone, settings.default_timezone),
-                    with_names=tuple(p.name for p in people if p.id != person.id),
-                    invitation=ics,
-                    download=ports.actions.seal(DownloadInvitation(cancelled.ref, person.id)),
-                    cancelled=True,
-                ),
-            )
-            for person in others
-        ),
-        replaces_original=True,
+    return meetings.booked(
+        ports, ctx, meeting=stored, people=people, settings=settings, messages=messages
     )
 
 
@@ -176,10 +118,8 @@ def _already_booked(
 ) -> Outcome:
     if meeting.start == slot.start and meeting.status.active:
         # A double click or a resent event: the same answer again, nothing new sent.
-        return Outcome(
-            _booked_view(meeting, ctx, people, headline=f"Booked: {meeting.title}"),
-            replaces_original=True,
-        )
+        lead = lead_of(meeting, people, ctx.person.id)
+        return Outcome(_booked_view(meeting, ctx, people, headline=lead), replaces_original=True)
     return Outcome(
         Notice(
             "A time has already been chosen for this meeting; see the confirmation in your "
@@ -204,50 +144,9 @@ def _booked_view(
     )
 
 
-def _confirmation(
-    ports: Ports,
-    meeting: Meeting,
-    *,
-    person: Person,
-    people: Sequence[Person],
-    settings: ProgramSettings,
-    ctx: Context,
-    organizer: Person,
-) -> Confirmation:
-    headline = (
-        f"You booked {meeting.title}."
-        if person.id == organizer.id
-        else f"{organizer.name} booked {meeting.title} with you."
-    )
-    zone = (
-        ctx.zone
-        if person.id == ctx.person.id
-        else zone_of(person.timezone, settings.default_timezone)
-    )
-    return Confirmation(
-        headline=headline,
-        title=meeting.title,
-        start=meeting.start,
-        end=meeting.end,
-        zone=zone,
-        with_names=tuple(p.name for p in people if p.id != person.id),
-        invitation=invitation(meeting, people, settings, stamp=meeting.created_at),
-        download=ports.actions.seal(DownloadInvitation(meeting.ref, person.id)),
-        cancel=Button(
-            "Cancel meeting", ports.actions.seal(CancelMeeting(meeting.ref)), ButtonStyle.DANGER
-        ),
-    )
-
-
 async def _people(ports: Ports, ids: Sequence[PersonId]) -> list[Person]:
     found = await ports.people.many(ids)
     return [found[pid] for pid in ids if pid in found]
-
-
-def _title(people: Sequence[Person]) -> str:
-    if len(people) == 2:
-        return f"Mentoring: {people[0].name} and {people[1].name}"
-    return f"Mentoring circle ({len(people)} people)"
 
 
 async def invitation_for(ports: Ports, token: str) -> Invitation | None:
@@ -267,4 +166,5 @@ async def invitation_for(ports: Ports, token: str) -> Invitation | None:
         return None
     people = await _people(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
-    return invitation(meeting, people, settings, stamp=meeting.created_at)
+    sender = ports.mailer.sender if ports.mailer is not None else None
+    return invitation(meeting, people, settings, stamp=ports.clock.now(), sender=sender)

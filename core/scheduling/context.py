@@ -18,6 +18,7 @@ from core.ports import (
     ConnectLinks,
     Groups,
     Jobs,
+    Mailer,
     Meetings,
     Offers,
     Organisations,
@@ -68,6 +69,7 @@ class Ports:
     jobs: Jobs
     organisations: Organisations
     new_ref: Callable[[], str] = field(default=new_reference)
+    mailer: Mailer | None = None  # None: invitations are not emailed (no SMTP configured)
 
 
 def zone_of(name: str | None, fallback: str) -> ZoneInfo:

@@ -141,6 +141,10 @@ async def offer_times(
             within=within,
         )
     )
+    if request.moving is not None:  # a move offers other times than the meeting's own
+        moving = await ports.meetings.get(request.moving)
+        if moving is not None:
+            slots = [slot for slot in slots if slot.start != moving.start]
     if not slots:
         notice = _nothing_free(ports, ctx, request, others)
         if lead:

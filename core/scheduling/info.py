@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.commands import Provider
-from core.program import ProgramSettings
+from core.program import ConfirmationRule, ProgramSettings
 from core.rules import AllDayEvents
 from core.scheduling.context import Context, Ports
 from core.views import HelpView, Outcome, SettingsView
@@ -63,6 +63,19 @@ def settings_view(program: ProgramSettings, *, can_edit: bool) -> SettingsView:
                 "Calendar services",
                 ", ".join(p.label for p in Provider if p in program.allowed_providers),
             ),
+            (
+                "Confirmation",
+                "the partner accepts a proposed time"
+                if program.confirmation is ConfirmationRule.PARTNER
+                else "a chosen time is booked at once",
+            ),
+            (
+                "Reminders",
+                f"{program.reminder_minutes} minutes before each meeting"
+                if program.reminder_minutes
+                else "none",
+            ),
+            ("Where meetings happen", program.location.describe()),
         ),
         can_edit=can_edit,
     )

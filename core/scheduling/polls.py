@@ -26,16 +26,16 @@ from typing import assert_never
 from zoneinfo import ZoneInfo
 
 from core import actions
-from core.actions import CancelMeeting, Connect, DownloadInvitation, EditPoll, PollOp
+from core.actions import Connect, EditPoll, PollOp
 from core.availability import Mode, Slot, SlotRequest, find_slots
 from core.calendars import BusyTimes
 from core.commands import Command
-from core.invitations import invitation
 from core.jobs import NewJob
 from core.meetings import Meeting
 from core.people import CrowdedChannel, Person, PersonId, ProgramId
 from core.polls import Choice, Click, Poll, PollOption, PollStatus, Vote
-from core.program import ProgramSettings
+from core.program import LocationMode, ProgramSettings
+from core.scheduling import announce, meeting_views
 from core.scheduling.busy import read
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.find_time import DEFAULT_HORIZON, engine_participant
@@ -45,7 +45,6 @@ from core.views import (
     Broadcast,
     Button,
     ButtonStyle,
-    Confirmation,
     DirectMessage,
     MessageUpdate,
     Notice,
@@ -542,7 +541,10 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
     result = decide(closed, await ports.polls.votes(poll.ref), zone)
     direct: tuple[DirectMessage, ...] = ()
     if result.winner is not None:
-        meeting, direct = await _book(ports, closed, result.winner, settings, now)
+        votes = await ports.polls.votes(poll.ref)
+        meeting, direct = await _book(
+            ports, closed, option=result.winner, votes=votes, settings=settings, now=now
+        )
         await ports.polls.booked(poll.ref, meeting.ref)
         closed = replace(closed, meeting=meeting.ref)
     view = await poll_view(ports, closed, zone, result=result)
@@ -551,46 +553,67 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
 
 
 async def _book(
-    ports: Ports, poll: Poll, option: PollOption, settings: ProgramSettings, now: datetime
+    ports: Ports,
+    poll: Poll,
+    *,
+    option: PollOption,
+    votes: Sequence[Vote],
+    settings: ProgramSettings,
+    now: datetime,
 ) -> tuple[Meeting, tuple[DirectMessage, ...]]:
+    """Book the winning time for the organiser, those who said yes or "if need be" to it,
+    and the required attendees: they get the invitation, and it is their busy time."""
+    coming = {poll.organizer, *poll.required}
+    coming |= {v.person for v in votes if v.option == option.id}
     people = await ports.people.many(poll.invitees)
-    attendees = [people[p] for p in poll.invitees if p in people]
-    meeting, _ = await ports.meetings.book(
-        Meeting(
-            ref=ports.new_ref(),
-            program=poll.program,
-            organizer=poll.organizer,
-            participants=tuple(p.id for p in attendees),
-            start=option.start,
-            end=option.end,
-            title=poll.title,
-            created_at=now,
-            poll_ref=poll.ref,
-        )
+    attendees = [people[p] for p in poll.invitees if p in people and p in coming]
+    meeting = Meeting(
+        ref=ports.new_ref(),
+        program=poll.program,
+        organizer=poll.organizer,
+        participants=tuple(p.id for p in attendees),
+        start=option.start,
+        end=option.end,
+        title=poll.title,
+        created_at=now,
+        poll_ref=poll.ref,
+        proposer=poll.organizer,
+        location=settings.location.place if settings.location.mode is LocationMode.FIXED else None,
     )
-    ics = invitation(meeting, attendees, settings, stamp=meeting.created_at)
-    messages = tuple(
+    messages = announce.invitation_emails(ports, meeting, attendees, settings, stamp=now)
+    jobs = [
+        *announce.email_jobs(meeting, messages, now),
+        *announce.reminder_jobs(meeting, settings, now),
+    ]
+    meeting, created = await ports.meetings.book(meeting, jobs)
+    if not created:  # a second close in another process: its messages went out there
+        return meeting, ()
+    ask_place = settings.location.mode is LocationMode.ASK
+    direct = tuple(
         DirectMessage(
             person.id,
-            Confirmation(
+            meeting_views.view(
+                ports,
+                meeting,
+                person,
+                attendees,
+                settings,
                 headline=f"The poll “{poll.title}” is closed: the meeting is booked.",
-                title=meeting.title,
-                start=meeting.start,
-                end=meeting.end,
                 zone=zone_of(person.timezone, settings.default_timezone),
-                with_names=tuple(p.name for p in attendees if p.id != person.id),
-                invitation=ics,
-                download=ports.actions.seal(DownloadInvitation(meeting.ref, person.id)),
-                cancel=Button(
-                    "Cancel meeting",
-                    ports.actions.seal(CancelMeeting(meeting.ref)),
-                    ButtonStyle.DANGER,
-                ),
+                notes=meeting_views.not_emailed(attendees, messages, ports)
+                if person.id == poll.organizer
+                else (),
+                place=ask_place and person.id == poll.organizer,
             ),
         )
         for person in attendees
     )
-    return meeting, messages
+    return meeting, direct
+
+
+async def card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
+    """The poll's card as it now is (its meeting cancelled, for one)."""
+    return await _updates(ports, poll)
 
 
 async def _cancel(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
@@ -676,6 +699,9 @@ async def poll_view(
     open_ = poll.status is PollStatus.OPEN
     winner = result.winner.id if result and result.winner else None
     tied = result.tied if result else ()
+    booked = await ports.meetings.get(poll.meeting) if poll.meeting and not result else None
+    if booked is not None:  # drawn again after it closed: its meeting marks the winner
+        winner = next((o.id for o in poll.options if o.start == booked.start), None)
     options = tuple(
         PollOptionView(
             option=o.id,
@@ -700,6 +726,12 @@ async def poll_view(
     text = result.text if result else None
     if poll.status is PollStatus.CANCELLED:
         text = "This poll was cancelled."
+    elif booked is not None:
+        text = (
+            "The most popular time was booked."
+            if booked.status.active
+            else "The meeting this poll booked was cancelled."
+        )
     return PollView(
         title=poll.title,
         organizer=names.get(poll.organizer, "the organiser"),

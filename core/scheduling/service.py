@@ -10,19 +10,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import datetime
-from typing import assert_never, overload
+from typing import Any, assert_never, overload
+from zoneinfo import ZoneInfo
 
 from core.actions import (
+    AcceptMeeting,
     Action,
     CancelMeeting,
+    ConfirmCancel,
     Connect,
+    DeclineMeeting,
     Disconnect,
     DownloadInvitation,
     EditPoll,
     InvalidAction,
+    KeepMeeting,
     MoreTimes,
+    MoveMeeting,
+    OtherTimes,
     PickSlot,
     ReplayFind,
+    SetPlace,
     Vote,
 )
 from core.commands import Command, Intent, Provider
@@ -43,6 +51,7 @@ from core.scheduling import (
     directory,
     find_time,
     info,
+    meetings,
     organisation,
     polls,
 )
@@ -50,7 +59,7 @@ from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.directory import Roster
 from core.scheduling.home import home_view
 from core.scheduling.identity import identify
-from core.views import HomeView, Invitation, Notice, Outcome, Tone
+from core.views import HomeView, Invitation, MeetingList, Notice, Outcome, Tone
 
 STALE_BUTTON = "That button has expired or isn't valid any more. Ask me again for fresh options."
 NOT_YOURS = "That button was meant for someone else."
@@ -141,6 +150,12 @@ class Scheduler:
                 return await self.find_time(ctx, command)
             case Intent.POLL:
                 return await self.poll(ctx, command)
+            case Intent.MY_MEETINGS:
+                return await meetings.my_meetings(self.ports, ctx)
+            case Intent.CANCEL_MEETING:
+                return await meetings.by_text(self.ports, ctx, command, verb="cancel")
+            case Intent.MOVE_MEETING:
+                return await meetings.by_text(self.ports, ctx, command, verb="move")
             case Intent.CONNECT:
                 return await self.connect(ctx, command.provider)
             case Intent.DISCONNECT:
@@ -215,7 +230,21 @@ class Scheduler:
             case ReplayFind():
                 return await find_time.replay(self.ports, ctx, action)
             case CancelMeeting():
-                return await booking.cancel(self.ports, ctx, action)
+                return await meetings.ask_cancel(self.ports, ctx, action)
+            case ConfirmCancel():
+                return await meetings.confirm_cancel(self.ports, ctx, action)
+            case KeepMeeting():
+                return await meetings.keep(self.ports, ctx, action)
+            case AcceptMeeting():
+                return await meetings.accept(self.ports, ctx, action)
+            case DeclineMeeting():
+                return await meetings.decline(self.ports, ctx, action)
+            case OtherTimes():
+                return await meetings.other_times(self.ports, ctx, action)
+            case MoveMeeting():
+                return await meetings.move(self.ports, ctx, action)
+            case SetPlace():
+                return await meetings.set_place(self.ports, ctx, action, value)
             case EditPoll():
                 return await polls.edit(self.ports, ctx, action, value)
             case Vote():
@@ -239,6 +268,30 @@ class Scheduler:
     async def invitation(self, token: str) -> Invitation | None:
         """The .ics behind a confirmation's download token (None when not valid)."""
         return await booking.invitation_for(self.ports, token)
+
+    async def meetings_of(self, person: Person, zone: ZoneInfo) -> MeetingList:
+        """``person``'s upcoming meetings, for a home tab or a personal chat's welcome."""
+        return await meetings.meeting_list(self.ports, person, zone)
+
+    # ------------------------------------------------------------ the worker's meeting jobs
+
+    async def send_invitation(self, payload: Mapping[str, Any]) -> None:
+        """An ``email`` job: :class:`~core.errors.MailRefused` says whether to retry."""
+        await meetings.send_invitation(self.ports, payload)
+
+    async def invitation_failed(
+        self, payload: Mapping[str, Any]
+    ) -> tuple[ProgramId, Outcome] | None:
+        """After an ``email`` job's last try: who to tell in chat, and what."""
+        return await meetings.invitation_failed(self.ports, payload)
+
+    async def remind(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
+        """A ``meeting.reminder`` job's message, unless the meeting changed since."""
+        return await meetings.remind(self.ports, payload)
+
+    async def remind_pending(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
+        """A ``meeting.pending`` job's nudge, unless the proposal was answered."""
+        return await meetings.remind_pending(self.ports, payload)
 
     def calendar_connected(
         self, person: PersonId, provider: Provider, account: str | None

@@ -12,11 +12,13 @@ from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.commands import TimeOfDay
+from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import PersonId, ProgramId
 from core.time import DayTime, Interval
 from storage import models
 from storage.database import Database
+from storage.repositories.jobs import SqlJobs
 from storage.repositories.sql import affected, insert
 
 # An offer is written on every request for times. The table's own INSERT, its values
@@ -64,10 +66,14 @@ class SqlOffers:
 
 
 class SqlMeetings:
-    def __init__(self, database: Database) -> None:
-        self._db = database
+    """Meetings, and the work each change asks for (invitations, reminders) staged in the
+    same transaction: a transactional outbox, so a crash never separates them."""
 
-    async def book(self, meeting: Meeting) -> tuple[Meeting, bool]:
+    def __init__(self, database: Database, jobs: SqlJobs) -> None:
+        self._db = database
+        self._jobs = jobs
+
+    async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         """Insert unless the offer (or poll) has a meeting already; the constraint decides."""
         values = {
             "ref": meeting.ref,
@@ -98,6 +104,7 @@ class SqlMeetings:
                     )
                     for i, person in enumerate(meeting.participants)
                 )
+                await self._jobs.stage(session, jobs, meeting.created_at)
                 return meeting, True
             if meeting.offer_ref is not None:
                 source = models.Meeting.offer_ref == meeting.offer_ref
@@ -162,8 +169,13 @@ class SqlMeetings:
                 found.setdefault(PersonId(person), []).append(Interval(start, end))
         return found
 
-    async def change(self, meeting: Meeting, *, expected: int) -> Meeting | None:
-        """One conditional UPDATE on the sequence: whoever read ``expected`` first wins."""
+    async def change(
+        self, meeting: Meeting, *, expected: int, jobs: Sequence[NewJob] = ()
+    ) -> Meeting | None:
+        """One conditional UPDATE on the sequence: whoever read ``expected`` first wins.
+
+        Core gives every job its due time (its clock's), so the time passed on to the jobs
+        table only stamps the row."""
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(models.Meeting)
@@ -186,6 +198,7 @@ class SqlMeetings:
                 .where(models.MeetingParticipant.meeting_ref == meeting.ref)
                 .values(declined=models.MeetingParticipant.person_id.in_(declined))
             )
+            await self._jobs.stage(session, jobs, datetime.now(UTC))
             row = await session.get(models.Meeting, meeting.ref, populate_existing=True)
             assert row is not None  # updated a moment ago, in this transaction
             return await _meeting(session, row)

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from core.commands import Provider
 from core.people import PersonId, ProgramId
-from core.program import ProgramSettings
+from core.program import ConfirmationRule, LocationMode, LocationRule, ProgramSettings
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime
 from storage import models
@@ -124,6 +124,9 @@ def settings_to_json(settings: ProgramSettings) -> dict[str, Any]:
         "default_timezone": settings.default_timezone,
         "assistant_name": settings.assistant_name,
         "assistant_email": settings.assistant_email,
+        "confirmation": settings.confirmation.value,
+        "reminder_minutes": settings.reminder_minutes,
+        "location": {"mode": settings.location.mode.value, "place": settings.location.place},
     }
 
 
@@ -154,4 +157,13 @@ def settings_from_json(data: dict[str, Any]) -> ProgramSettings:
         default_timezone=data.get("default_timezone", defaults.default_timezone),
         assistant_name=data.get("assistant_name", defaults.assistant_name),
         assistant_email=data.get("assistant_email", defaults.assistant_email),
+        confirmation=ConfirmationRule(data.get("confirmation", defaults.confirmation)),
+        reminder_minutes=data.get("reminder_minutes", defaults.reminder_minutes),
+        location=_location(data.get("location"), defaults.location),
     )
+
+
+def _location(data: Any, default: LocationRule) -> LocationRule:
+    if not isinstance(data, dict):
+        return default
+    return LocationRule(LocationMode(data.get("mode", "none")), data.get("place"))

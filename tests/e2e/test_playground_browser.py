@@ -98,7 +98,9 @@ def messages(page: Page):
     return page.get_by_role("log")
 
 
-def test_a_newcomer_books_connects_and_votes(server: RunningProcess, browser: Browser, tmp_path):
+def test_a_newcomer_books_is_accepted_connects_and_votes(
+    server: RunningProcess, browser: Browser, tmp_path
+):
     context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.goto(server.address + "/")
@@ -122,7 +124,7 @@ def test_a_newcomer_books_connects_and_votes(server: RunningProcess, browser: Br
     confirmation = (
         messages(page)
         .locator(".confirmation")
-        .filter(has_text="You booked Mentoring: Maria Lopez and Sam Carter.")
+        .filter(has_text="You proposed this time to Sam Carter.")
     )
     expect(confirmation).to_be_visible(timeout=SOON)
     expect(confirmation.locator("time").first).to_have_attribute("datetime", start)
@@ -132,15 +134,39 @@ def test_a_newcomer_books_connects_and_votes(server: RunningProcess, browser: Br
     assert "BEGIN:VCALENDAR" in invitation
     assert "Sam Carter" in invitation
 
+    # The mentee is asked: he accepts, and sees it among his meetings.
     act_as(page, "sam")
     theirs = (
         messages(page)
         .locator(".confirmation")
-        .filter(has_text="Maria Lopez booked Mentoring: Maria Lopez and Sam Carter with you.")
+        .filter(has_text="Maria Lopez proposes a time for Mentoring: Maria Lopez and Sam Carter.")
     )
     expect(theirs).to_be_visible(timeout=SOON)
     expect(theirs).to_contain_text("Times in America/New_York")
-    page.screenshot(path=tmp_path / "confirmation-mentee.png")
+    page.screenshot(path=tmp_path / "proposal-mentee.png")
+    theirs.get_by_role("button", name="Accept").click()
+    accepted = (
+        messages(page)
+        .locator(".confirmation")
+        .filter(has_text="You accepted Mentoring: Maria Lopez and Sam Carter.")
+    )
+    expect(accepted).to_be_visible(timeout=SOON)
+    expect(accepted.get_by_role("button", name="Move")).to_be_visible()
+    say(page, "my meetings")
+    listing = messages(page).locator(".meetings").last
+    expect(listing).to_contain_text("Your upcoming meetings", timeout=SOON)
+    mine = listing.locator(".meeting").filter(has_text="Mentoring: Maria Lopez and Sam Carter")
+    expect(mine).to_contain_text("Confirmed.")
+    expect(mine.locator("time").first).to_have_attribute(
+        "datetime",
+        re.compile(r"-0[45]:00$"),  # New York's offset: Sam's own zone
+    )
+    expect(mine.get_by_role("button", name="Cancel meeting")).to_be_visible()
+    page.screenshot(path=tmp_path / "my-meetings.png")
+    act_as(page, "maria")
+    expect(
+        messages(page).get_by_text("Sam Carter accepted Mentoring: Maria Lopez and Sam Carter.")
+    ).to_be_visible(timeout=SOON)
 
     # Connect Priya's calendar through the real iCloud form, then disconnect it.
     act_as(page, "priya")

@@ -224,12 +224,14 @@ async def test_asking_and_clicking_books_the_meeting_on_both_sides(
     mine = await page.conversation("maria")
     replaced = next(m for m in mine if m.id == picker.id)
     assert replaced.text.startswith("Pairtime")
-    assert "Booked: Mentoring: Maria Lopez and Sam Carter" in replaced.text
+    assert "Proposed: Mentoring: Maria Lopez and Sam Carter, waiting for Sam Carter" in (
+        replaced.text
+    )
     assert replaced.actions() == []  # the picker is gone
-    assert "You booked Mentoring: Maria Lopez and Sam Carter." in mine[-1].text
+    assert "You proposed this time to Sam Carter." in mine[-1].text
 
     (theirs,) = await page.conversation("sam")
-    assert "Maria Lopez booked Mentoring: Maria Lopez and Sam Carter with you." in theirs.text
+    assert "Maria Lopez proposes a time for Mentoring: Maria Lopez and Sam Carter." in (theirs.text)
     assert "Times in America/New_York" in theirs.text
     assert f'datetime="{when.astimezone(ZoneInfo("America/New_York")).isoformat()[:16]}' in (
         theirs.html
@@ -245,6 +247,21 @@ async def test_asking_and_clicking_books_the_meeting_on_both_sides(
     sam = await person(running, "sam")
     (meeting,) = await running.storage.meetings.upcoming(sam.id, datetime.now(UTC))
     assert meeting.start == when
+
+    # Sam accepts on his side; Maria is told; both see it in "my meetings".
+    (accept,) = theirs.actions("Accept")
+    await page.click("sam", theirs, accept)
+    (accepted,) = await page.conversation("sam")
+    assert "You accepted Mentoring: Maria Lopez and Sam Carter." in accepted.text
+    assert "Maria Lopez" in (await page.last("maria")).text
+    assert "Sam Carter accepted Mentoring" in (await page.last("maria")).text
+    await page.say("sam", "my meetings")
+    listing = await page.last("sam")
+    assert "Your upcoming meetings" in listing.text
+    assert "Mentoring: Maria Lopez and Sam Carter" in listing.text
+    assert "Confirmed." in listing.text
+    assert listing.actions("Move")
+    assert listing.actions("Cancel meeting")
 
 
 async def test_hostile_text_is_escaped_and_forged_clicks_change_nothing(

@@ -1,13 +1,17 @@
-"""Clicking a time in Slack: booked once, the picker updated in place, both people told by DM
-with the invitation attached; more times, cancelling, someone else's offer, rate limits."""
+"""Clicking a time in Slack: proposed once, the picker updated in place, both people told by
+DM with the invitation attached; accepting, declining (the time is free again), moving,
+cancelling (asked first), more times, someone else's offer, rate limits."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 
+from bot.server import SERVICES_KEY
+from core.actions import PickSlot
 from tests.adapters.slack.harness import (
     CHANNEL,
     MENTEE,
@@ -58,7 +62,36 @@ async def meetings(world: SlackWorld) -> int:
         return count
 
 
-async def test_a_click_books_once_updates_the_picker_and_tells_both_people(tmp_path: Path):
+def in_dm(world: SlackWorld, user: str, label: str, nth: int = -1) -> dict[str, Any]:
+    """The button called ``label`` on ``user``'s ``nth`` direct message."""
+    message = world.dm(user)[nth]
+    return next(b for b in buttons(message.blocks) if b["text"]["text"] == label)
+
+
+async def click_in_dm(world: SlackWorld, user: str, label: str, nth: int = -1) -> str:
+    return await click(
+        world, in_dm(world, user, label, nth), user=user, channel=world.slack.dm_channel(user)
+    )
+
+
+def labels(message: Any) -> list[str]:
+    return [b["text"]["text"] for b in buttons(message.blocks)]
+
+
+def in_reply(world: SlackWorld, label: str) -> dict[str, Any]:
+    """The button called ``label`` in the last answer to a click (through its response_url)."""
+    blocks = world.slack.responses[-1].body["blocks"]
+    return next(b for b in buttons(blocks) if b["text"]["text"] == label)
+
+
+def picked(world: SlackWorld, element: dict[str, Any]) -> datetime:
+    """The time a picker's button books (read from its signed value, as Pairtime does)."""
+    action = world.running.app[SERVICES_KEY].scheduler.ports.actions.open(element["value"])
+    assert isinstance(action, PickSlot)
+    return action.start
+
+
+async def test_a_click_proposes_once_updates_the_picker_and_asks_the_partner(tmp_path: Path):
     async with slack_world(tmp_path) as world:
         picker = await ask_for_times(world)
         chosen = button(picker, "pt:pick:1")
@@ -69,16 +102,16 @@ async def test_a_click_books_once_updates_the_picker_and_tells_both_people(tmp_p
         update = world.slack.responses[-1]
         assert update.replace_original
         assert update.text is not None
-        assert update.text.startswith("Booked: Mentoring: Alex Kim and Maria Lopez")
+        assert update.text.startswith(
+            "Proposed: Mentoring: Alex Kim and Maria Lopez, waiting for Maria Lopez"
+        )
         assert buttons(update.body["blocks"]) == []  # the buttons are gone
-        for user, headline in (
-            (MENTOR, "You booked Mentoring: Alex Kim and Maria Lopez."),
-            (MENTEE, "Alex Kim booked Mentoring: Alex Kim and Maria Lopez with you."),
-        ):
-            (confirmation,) = world.dm(user)
-            assert confirmation.text.startswith(headline)
-            (cancel,) = buttons(confirmation.blocks)
-            assert (cancel["action_id"], cancel["style"]) == ("pt:cancel", "danger")
+        (mine,) = world.dm(MENTOR)
+        assert mine.text.startswith("You proposed this time to Maria Lopez.")
+        assert labels(mine) == ["Move", "Cancel meeting"]
+        (theirs,) = world.dm(MENTEE)
+        assert theirs.text.startswith("Alex Kim proposes a time for Mentoring: Alex Kim and")
+        assert labels(theirs) == ["Accept", "Decline", "Other times"]
         uploads = list(world.slack.uploads.values())
         assert sorted(u.channels[0] for u in uploads) == sorted(
             world.slack.dm_channel(u) for u in (MENTOR, MENTEE)
@@ -89,6 +122,7 @@ async def test_a_click_books_once_updates_the_picker_and_tells_both_people(tmp_p
             assert upload.content is not None
             assert upload.content.startswith(b"BEGIN:VCALENDAR")
             assert b"METHOD:REQUEST" in upload.content
+            assert b"STATUS:TENTATIVE" in upload.content
 
 
 async def test_the_same_click_again_books_nothing_more(tmp_path: Path):
@@ -121,9 +155,130 @@ async def test_an_expired_response_url_still_books_and_answers_by_dm(tmp_path: P
 
         assert await meetings(world) == 1
         booked, confirmation = world.dm(MENTOR)
-        assert booked.text.startswith("Booked: Mentoring: Alex Kim and Maria Lopez")
-        assert confirmation.text.startswith("You booked Mentoring")
+        assert booked.text.startswith("Proposed: Mentoring: Alex Kim and Maria Lopez")
+        assert confirmation.text.startswith("You proposed this time to Maria Lopez")
         assert len(world.dm(MENTEE)) == 1
+
+
+async def test_the_partner_accepts_in_the_dm_and_the_booker_is_told(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        await click(world, button(await ask_for_times(world), "pt:pick:0"))
+
+        await click_in_dm(world, MENTEE, "Accept")
+
+        update = world.slack.responses[-1]
+        assert update.replace_original  # the proposal in Maria's DM becomes the meeting
+        assert (update.text or "").startswith("You accepted Mentoring: Alex Kim and Maria")
+        assert [b["text"]["text"] for b in buttons(update.body["blocks"])] == [
+            "Move",
+            "Cancel meeting",
+        ]
+        told = world.dm(MENTOR)[-1]
+        assert told.text.startswith("Maria Lopez accepted Mentoring: Alex Kim and Maria Lopez.")
+        async with world.running.storage.database.transaction() as db:
+            row = (await db.execute(text("SELECT status, sequence FROM meetings"))).one()
+        assert tuple(row) == ("confirmed", 1)
+
+        # Accept again (a double click): nothing new is sent, the meeting is as it is.
+        posted = world.slack.count("chat.postMessage")
+        await click_in_dm(world, MENTEE, "Accept", nth=0)
+        assert world.slack.count("chat.postMessage") == posted
+        assert (world.slack.responses[-1].text or "").startswith("Confirmed.")
+
+
+async def test_a_booked_time_is_not_offered_again_until_declined(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        picker = await ask_for_times(world)
+        chosen = button(picker, "pt:pick:0")
+        await click(world, chosen)
+
+        def offered_starts(blocks: list[dict[str, Any]]) -> set[datetime]:
+            return {
+                picked(world, b) for b in buttons(blocks) if b["action_id"].startswith("pt:pick:")
+            }
+
+        first = offered_starts(picker)
+        with_sam = f"find a time with <@{STRANGER}|sam> next week"
+        await world.say(
+            sr.slash_command(world.secret, text=with_sam, response_url=world.response_url())
+        )
+        again = offered_starts(world.slack.responses[-1].body["blocks"])
+        assert picked(world, chosen) in first
+        assert picked(world, chosen) not in again  # Alex is busy then (a pending proposal)
+
+        await click_in_dm(world, MENTEE, "Decline")
+        told = world.dm(MENTOR)[-1]
+        assert told.text.startswith("Maria Lopez declined Mentoring: Alex Kim and Maria Lopez;")
+        await world.say(
+            sr.slash_command(world.secret, text=with_sam, response_url=world.response_url())
+        )
+        freed = offered_starts(world.slack.responses[-1].body["blocks"])
+        assert picked(world, chosen) in freed
+        cancellation = list(world.slack.uploads.values())[-1]
+        assert cancellation.content is not None
+        assert b"METHOD:CANCEL" in cancellation.content
+
+
+async def test_either_person_moves_the_meeting_and_the_other_is_asked_again(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        await click(world, button(await ask_for_times(world), "pt:pick:0"))
+        await click_in_dm(world, MENTEE, "Accept")
+
+        # On her DM, which the accept turned into the confirmed meeting:
+        move = in_reply(world, "Move")
+        await click(world, move, user=MENTEE, channel=world.slack.dm_channel(MENTEE))
+        picker = world.slack.responses[-1].body["blocks"]
+        assert not world.slack.responses[-1].replace_original  # the confirmation stays
+        await click(
+            world,
+            button(picker, "pt:pick:3"),
+            user=MENTEE,
+            channel=world.slack.dm_channel(MENTEE),
+        )
+
+        update = world.slack.responses[-1]
+        assert (update.text or "").startswith("New time proposed for Mentoring: Alex Kim and")
+        asked = world.dm(MENTOR)[-1]
+        assert asked.text.startswith("Maria Lopez proposes a new time for Mentoring")
+        assert labels(asked) == ["Accept", "Decline", "Other times"]
+        async with world.running.storage.database.transaction() as db:
+            rows = (await db.execute(text("SELECT ref, status, sequence FROM meetings"))).all()
+        assert len(rows) == 1  # the same meeting, moved
+        assert tuple(rows[0])[1:] == ("proposed", 2)
+
+
+async def test_cancelling_from_the_confirmation_asks_first_then_tells_the_partner(
+    tmp_path: Path,
+):
+    async with slack_world(tmp_path) as world:
+        await click(world, button(await ask_for_times(world), "pt:pick:0"))
+        await click_in_dm(world, MENTEE, "Accept")
+
+        cancel = in_reply(world, "Cancel meeting")
+        await click(world, cancel, user=MENTEE, channel=world.slack.dm_channel(MENTEE))
+        question = world.slack.responses[-1]
+        assert (question.text or "").startswith("Cancel Mentoring: Alex Kim and Maria Lopez on ")
+        async with world.running.storage.database.transaction() as db:
+            status = (await db.execute(text("SELECT status FROM meetings"))).scalar_one()
+        assert status == "confirmed"  # nothing yet
+        yes = next(
+            b for b in buttons(question.body["blocks"]) if b["text"]["text"] == "Cancel meeting"
+        )
+        await click(world, yes, user=MENTEE, channel=world.slack.dm_channel(MENTEE))
+
+        update = world.slack.responses[-1]
+        assert update.replace_original
+        assert (update.text or "").startswith("Cancelled: Mentoring: Alex Kim and Maria Lopez")
+        assert buttons(update.body["blocks"]) == []
+        told = world.dm(MENTOR)[-1]
+        assert told.text.startswith("Maria Lopez cancelled Mentoring: Alex Kim and Maria Lopez.")
+        cancellation = list(world.slack.uploads.values())[-1]
+        assert cancellation.channels == [world.slack.dm_channel(MENTOR)]
+        assert cancellation.content is not None
+        assert b"METHOD:CANCEL" in cancellation.content
+        async with world.running.storage.database.transaction() as db:
+            status = (await db.execute(text("SELECT status FROM meetings"))).scalar_one()
+        assert status == "cancelled"
 
 
 async def test_a_click_on_someone_elses_offer_changes_nothing(tmp_path: Path):
@@ -168,33 +323,6 @@ async def test_more_times_replaces_the_picker_with_the_next_ones(tmp_path: Path)
         }
         assert len(shown) == 8
         assert shown.isdisjoint(first)
-
-
-async def test_cancelling_from_the_confirmation_tells_the_partner(tmp_path: Path):
-    async with slack_world(tmp_path) as world:
-        await click(world, button(await ask_for_times(world), "pt:pick:0"))
-        (confirmation,) = world.dm(MENTEE)
-
-        await click(
-            world,
-            button(confirmation.blocks, "pt:cancel"),
-            user=MENTEE,
-            channel=world.slack.dm_channel(MENTEE),
-        )
-
-        update = world.slack.responses[-1]
-        assert update.replace_original
-        assert (update.text or "").startswith("Cancelled: Mentoring: Alex Kim and Maria Lopez")
-        assert buttons(update.body["blocks"]) == []
-        told = world.dm(MENTOR)[-1]
-        assert told.text.startswith("Maria Lopez cancelled Mentoring: Alex Kim and Maria Lopez.")
-        cancellation = list(world.slack.uploads.values())[-1]
-        assert cancellation.channels == [world.slack.dm_channel(MENTOR)]
-        assert cancellation.content is not None
-        assert b"METHOD:CANCEL" in cancellation.content
-        async with world.running.storage.database.transaction() as db:
-            status = (await db.execute(text("SELECT status FROM meetings"))).scalar_one()
-        assert status == "cancelled"
 
 
 async def test_a_rate_limited_post_is_sent_again_after_retry_after(tmp_path: Path):

@@ -82,7 +82,9 @@ def click(teams: TeamsUnderTest, picker: ReceivedActivity, title: str | None = N
     ), button
 
 
-async def test_a_click_books_once_updates_the_card_and_confirms_to_both(teams: TeamsUnderTest):
+async def test_a_click_proposes_once_and_the_partner_accepts_on_her_card(
+    teams: TeamsUnderTest,
+):
     picker, alex, maria = await picker_for_alex(teams)
     invoke, button = click(teams, picker)
 
@@ -92,7 +94,10 @@ async def test_a_click_books_once_updates_the_card_and_confirms_to_both(teams: T
     assert body["statusCode"] == 200
     assert body["type"] == CARD
     booked = body["value"]
-    assert booked["body"][0]["text"] == "Booked: Mentoring: Alex Kim and Maria Lopez"
+    assert (
+        booked["body"][0]["text"]
+        == "Proposed: Mentoring: Alex Kim and Maria Lopez, waiting for Maria Lopez"
+    )
     assert facts(booked)["With"] == "Maria Lopez"
     assert button["title"] in facts(booked)["When"]  # the time that was pressed
     assert not [a for a in actions(booked) if a["type"] == "Action.Execute"]  # nothing left
@@ -103,17 +108,24 @@ async def test_a_click_books_once_updates_the_card_and_confirms_to_both(teams: T
     mine = (await teams.sent_to(alex_chat, 3))[-1]
     theirs = (await teams.sent_to(maria_chat, 2))[-1]
     assert theirs.kind == "send"  # proactive: a new message in Maria's personal chat
-    for message, headline in (
-        (mine, "You booked Mentoring: Alex Kim and Maria Lopez."),
-        (theirs, "Alex Kim booked Mentoring: Alex Kim and Maria Lopez with you."),
+    for message, headline, titles in (
+        (
+            mine,
+            "You proposed this time to Maria Lopez. I'll tell you when they answer.",
+            ["Move", "Cancel meeting"],
+        ),
+        (
+            theirs,
+            "Alex Kim proposes a time for Mentoring: Alex Kim and Maria Lopez.",
+            ["Accept", "Decline", "Other times"],
+        ),
     ):
         (card,) = message.adaptive_cards
         assert card["body"][0]["text"] == headline
-        ics, cancel = actions(card)
+        ics, *rest = actions(card)
+        assert [a["title"] for a in rest] == titles
         assert ics["type"] == "Action.OpenUrl"
         assert ics["title"] == "Add to calendar (.ics)"
-        assert cancel["title"] == "Cancel meeting"
-        assert cancel["type"] == "Action.Execute"
         path = ics["url"].removeprefix("http://127.0.0.1:3978")
         async with (
             aiohttp.ClientSession() as session,
@@ -125,6 +137,19 @@ async def test_a_click_books_once_updates_the_card_and_confirms_to_both(teams: T
     # Maria sees the time in her own zone (her profile's, from her last activity)
     assert facts(theirs.adaptive_cards[0])["Time zone"].startswith("America/New_York")
     assert maria.timezone == "America/New_York"
+
+    # Maria accepts on her card: it becomes the meeting, and Alex is told.
+    accept, _ = click(teams, theirs, "Accept", sender=ta.MARIA)
+    status, body = await teams.post(accept)
+    assert status == 200
+    assert body["type"] == CARD
+    assert body["value"]["body"][0]["text"] == "You accepted Mentoring: Alex Kim and Maria Lopez."
+    told = (await teams.sent_to(alex_chat, 4))[-1]
+    assert told.adaptive_cards[0]["body"][0]["text"] == (
+        "Maria Lopez accepted Mentoring: Alex Kim and Maria Lopez."
+    )
+    (meeting,) = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert (meeting.status.value, meeting.sequence) == ("confirmed", 1)
 
 
 async def test_the_same_click_twice_books_and_confirms_once(teams: TeamsUnderTest):
@@ -194,7 +219,7 @@ async def test_submit_fallback_updates_the_clicked_message(teams: TeamsUnderTest
     assert updated[0].activity_id == picker.activity_id
     now = teams.connector.activity(picker.conversation_id, picker.activity_id)
     assert now is not None
-    assert now["attachments"][0]["content"]["body"][0]["text"].startswith("Booked:")
+    assert now["attachments"][0]["content"]["body"][0]["text"].startswith("Proposed:")
     await teams.sent_to(ta.personal_chat_id(ta.MARIA), 2)
     meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
     assert len(meetings) == 1
@@ -213,7 +238,7 @@ async def test_the_partner_seen_only_in_a_channel_gets_a_new_personal_chat(
     (created,) = teams.connector.of_kind("create")
     assert created.body["members"] == [{"id": ta.MARIA.id}]
     assert created.body["tenantID"] == ta.TENANT_ID
-    assert confirmation.adaptive_cards[0]["body"][0]["text"].startswith("Alex Kim booked")
+    assert confirmation.adaptive_cards[0]["body"][0]["text"].startswith("Alex Kim proposes")
     # the chat is remembered: the next message goes straight there
     reference = await teams.running.storage.conversations.get(PROGRAM, ta.MARIA.aad_object_id)
     assert reference is not None

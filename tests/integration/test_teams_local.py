@@ -89,7 +89,7 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
     assert picker.activity_id is not None
     final = teams.connector.activity(chat_id, picker.activity_id)
     assert final is not None
-    assert final["attachments"][0]["content"]["body"][0]["text"].startswith("Booked:")
+    assert final["attachments"][0]["content"]["body"][0]["text"].startswith("Proposed:")
     await teams.sent_to(ta.personal_chat_id(ta.MARIA), 2)  # Maria's confirmation too
 
 

@@ -353,10 +353,16 @@ async def test_a_poll_drafted_edited_posted_voted_and_booked(circle: Circle):
     assert not [a for a in actions(final) if a["type"] == "Action.Execute"]
     alex = circle.people["Alex Kim"]
     (meeting,) = await storage.meetings.upcoming(alex.id, teams.clock.now())
-    assert set(meeting.participants) == {p.id for p in circle.people.values()}
-    for user in CIRCLE:  # everyone gets the booking, with the invitation, privately
+    # The organiser and those who said yes or "if need be" to the winner (Ben withdrew, Cy
+    # chose another time) are booked; each gets the invitation privately.
+    coming = {circle.people["Alex Kim"].id, circle.people["Maria Lopez"].id}
+    assert set(meeting.participants) == coming
+    for user in CIRCLE:
         chat = ta.personal_chat_id(user)
         confirmation = booked(teams.connector, chat)
+        if circle.people[user.name].id not in coming:
+            assert confirmation == []
+            continue
         assert any(
             a["title"] == "Add to calendar (.ics)"
             for a in actions(confirmation[0].adaptive_cards[0])
@@ -420,14 +426,16 @@ async def test_the_deadline_and_reminders_come_from_the_clock_across_restarts(tm
             assert "This poll is closed." in texts(final)
             assert "Winner" in texts(final)
             assert "The most popular time was booked." in texts(final)
-            for user in CIRCLE:
+            voted = [u for u in CIRCLE if u is not CY]  # the organiser, Maria and Ben
+            for user in voted:
                 chat = ta.personal_chat_id(user)
                 assert booked(connector, chat), f"{user.name}'s booking"
             (poll,) = await polls_in(t)
             assert poll.status is PollStatus.CLOSED
             assert poll.meeting is not None
         assert len(reminders(connector, cy_chat)) == 1
-        assert all(len(booked(connector, ta.personal_chat_id(u))) == 1 for u in CIRCLE)
+        assert all(len(booked(connector, ta.personal_chat_id(u))) == 1 for u in voted)
+        assert booked(connector, cy_chat) == []  # Cy never voted: not invited, not busy
 
 
 async def test_nobody_connected_the_poll_offers_a_private_connect_button(circle: Circle):

@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.meetings import Meeting, SlotOffer
+from core.jobs import NewJob
+from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
 from core.polls import Choice, Click, Poll, PollOption, Vote, tally
 from core.time import Interval
@@ -163,7 +165,8 @@ async def test_fifty_concurrent_bookings_of_one_offer_make_one_meeting(
                         title="Mentoring",
                         created_at=NOW,
                         offer_ref="offer-1",
-                    )
+                    ),
+                    [NewJob("email", f"email:m{attempt}:0:ana@example.org", due_at=NOW)],
                 )
                 for attempt in range(50)
             )
@@ -176,3 +179,58 @@ async def test_fifty_concurrent_bookings_of_one_offer_make_one_meeting(
     booked = await storage.meetings.for_offer("offer-1")
     assert booked is not None
     assert booked.participants == (ana.id, ben.id)
+    # The booking's work was enqueued with it, once: only by the call that booked.
+    assert await storage.jobs.state(f"email:{booked.ref}:0:ana@example.org") is not None
+    others = [f"email:m{i}:0:ana@example.org" for i in range(50) if f"m{i}" != booked.ref]
+    assert [await storage.jobs.state(key) for key in others] == [None] * 49
+
+
+async def test_twenty_concurrent_answers_to_a_proposal_change_it_once(
+    storage: Storage, database: Database
+):
+    """Both people of a pair clicking Accept and Decline at once, from twenty connections
+    (as twenty processes would): one change wins, and only its emails are enqueued."""
+    await storage.programs.ensure(PROGRAM, "Program")
+    ana = await storage.people.remember(
+        PROGRAM, ChatIdentity(Platform.SLACK, "T1", "UA"), Profile("Ana")
+    )
+    ben = await storage.people.remember(
+        PROGRAM, ChatIdentity(Platform.SLACK, "T1", "UB"), Profile("Ben")
+    )
+    slot = Interval(NOW + timedelta(days=1), NOW + timedelta(days=1, minutes=30))
+    proposed = Meeting(
+        ref="m1",
+        program=PROGRAM,
+        organizer=ana.id,
+        participants=(ana.id, ben.id),
+        start=slot.start,
+        end=slot.end,
+        title="Mentoring",
+        created_at=NOW,
+        status=MeetingStatus.PROPOSED,
+        proposer=ana.id,
+    )
+    await storage.meetings.book(proposed)
+    workers = separate(database, storage)
+    answers = [MeetingStatus.CONFIRMED if i % 2 else MeetingStatus.DECLINED for i in range(TASKS)]
+    try:
+        results = await asyncio.gather(
+            *(
+                workers[i].meetings.change(
+                    replace(proposed, status=answer),
+                    expected=0,
+                    jobs=[NewJob("email", f"email:m1:1:answer{i}", due_at=NOW)],
+                )
+                for i, answer in enumerate(answers)
+            )
+        )
+    finally:
+        for worker_storage in workers:
+            await worker_storage.close()
+    (won,) = [(i, stored) for i, stored in enumerate(results) if stored is not None]
+    index, stored = won
+    assert stored.sequence == 1
+    assert stored.status is answers[index]
+    assert await storage.meetings.get("m1") == stored
+    kept = [await storage.jobs.state(f"email:m1:1:answer{i}") for i in range(TASKS)]
+    assert [i for i, job in enumerate(kept) if job is not None] == [index]

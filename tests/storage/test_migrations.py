@@ -158,7 +158,7 @@ async def test_existing_meetings_survive_the_lifecycle_migration(empty_database:
             await connection.exec_driver_sql(statement)
 
     await migrate.upgrade(empty_database)
-    meetings = SqlMeetings(empty_database)
+    meetings = SqlMeetings(empty_database, SqlJobs(empty_database))
     kept = await meetings.get("m1")
     assert kept is not None
     assert (kept.status, kept.sequence, kept.participants) == (

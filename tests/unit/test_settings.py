@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.mail.config import Security
 from bot.settings import DEFAULT_DATABASE_URL, ConfigError, load_settings
 from core.secret import Secret
 
@@ -205,3 +206,75 @@ def test_the_bot_framework_endpoints_can_point_elsewhere_with_their_own_ca(tmp_p
     assert "MICROSOFT_BOT_LOGIN_URL must be an http(s) URL" in problems(
         {"MICROSOFT_BOT_LOGIN_URL": "login.example"}
     )
+
+
+# ---------------------------------------------------------------- email
+
+
+SMTP_PASSWORD = "p@ss:w/rd-very-secret"
+QUOTED = "p%40ss%3Aw%2Frd-very-secret"
+MAIL_FROM = '"Mentoring Program" <mentoring@example.org>'
+
+
+def test_without_smtp_invitations_are_not_emailed():
+    assert load({}).mail is None
+
+
+@pytest.mark.parametrize(
+    ("url", "host", "port", "security"),
+    [
+        (f"smtp://mentoring%40example.org:{QUOTED}@smtp.example.org:587", "smtp.example.org",
+         587, Security.STARTTLS),
+        (f"smtp://bot:{QUOTED}@smtp.example.org", "smtp.example.org", 587, Security.STARTTLS),
+        (f"smtps://bot:{QUOTED}@smtp.example.org", "smtp.example.org", 465, Security.TLS),
+        ("smtp://relay.internal:25", "relay.internal", 25, Security.NONE),
+        ("smtp://relay.internal", "relay.internal", 25, Security.NONE),
+        (f"smtp://bot:{QUOTED}@127.0.0.1:1025?tls=none", "127.0.0.1", 1025, Security.NONE),
+    ],
+)  # fmt: skip
+def test_the_smtp_url_says_where_and_how_to_send(url, host, port, security):
+    mail = load({"PAIRTIME_SMTP_URL": url, "PAIRTIME_MAIL_FROM": MAIL_FROM}).mail
+    assert mail is not None
+    assert (mail.host, mail.port, mail.security) == (host, port, security)
+    assert mail.sender.name == "Mentoring Program"
+    assert mail.sender.address == "mentoring@example.org"
+    if "@" in url.split("//")[1]:
+        assert mail.password is not None
+        assert mail.password.reveal() == SMTP_PASSWORD
+        assert SMTP_PASSWORD not in repr(mail)
+        assert SMTP_PASSWORD not in mail.describe()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"PAIRTIME_SMTP_URL": "smtp://relay:25"}, "PAIRTIME_MAIL_FROM must be set"),
+        ({"PAIRTIME_MAIL_FROM": MAIL_FROM}, "PAIRTIME_SMTP_URL is required"),
+        ({"PAIRTIME_SMTP_URL": f"http://bot:{QUOTED}@smtp.example.org",
+          "PAIRTIME_MAIL_FROM": MAIL_FROM}, "PAIRTIME_SMTP_URL must look like"),
+        ({"PAIRTIME_SMTP_URL": f"smtp://bot:{QUOTED}@smtp.example.org:port",
+          "PAIRTIME_MAIL_FROM": MAIL_FROM}, "PAIRTIME_SMTP_URL must look like"),
+        ({"PAIRTIME_SMTP_URL": "smtp://relay:25", "PAIRTIME_MAIL_FROM": "not an address"},
+         "PAIRTIME_MAIL_FROM must be set"),
+    ],
+)  # fmt: skip
+def test_bad_mail_settings_are_named_without_the_password(env, expected):
+    found = problems(env)
+    assert any(expected in problem for problem in found), found
+    assert not any(SMTP_PASSWORD in p or QUOTED in p for p in found)
+
+
+def test_production_refuses_a_password_sent_without_tls():
+    production = {
+        "PAIRTIME_ENV": "production",
+        "PAIRTIME_BASE_URL": "https://bot.example.org",
+        "PAIRTIME_DATABASE_URL": "postgresql+asyncpg://db/pairtime",
+        "PAIRTIME_ENCRYPTION_KEYS": FERNET_KEY,
+        "PAIRTIME_MAIL_FROM": MAIL_FROM,
+    }
+    found = problems({**production, "PAIRTIME_SMTP_URL": f"smtp://bot:{QUOTED}@mx:25?tls=none"})
+    assert any("must use TLS in production" in problem for problem in found)
+    assert not any(QUOTED in problem for problem in found)
+    for url in (f"smtp://bot:{QUOTED}@mx:587", f"smtps://bot:{QUOTED}@mx", "smtp://relay:25"):
+        mail = load({**production, "PAIRTIME_SMTP_URL": url}).mail
+        assert mail is not None

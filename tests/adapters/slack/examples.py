@@ -12,17 +12,22 @@ from zoneinfo import ZoneInfo
 
 from adapters.slack import render
 from core.actions import (
+    AcceptMeeting,
     Action,
     ActionCodec,
     CancelMeeting,
     Connect,
+    DeclineMeeting,
     Disconnect,
     DownloadInvitation,
     EditPoll,
     MoreTimes,
+    MoveMeeting,
+    OtherTimes,
     PickSlot,
     PollOp,
     ReplayFind,
+    SetPlace,
     Vote,
 )
 from core.commands import Provider
@@ -40,6 +45,8 @@ from core.views import (
     HomeView,
     Invitation,
     LinkButton,
+    MeetingItem,
+    MeetingList,
     Notice,
     PartnerView,
     PollDraftView,
@@ -48,6 +55,7 @@ from core.views import (
     Question,
     SlotChoice,
     SlotPicker,
+    TextInput,
     TimeInput,
     Tone,
     UpcomingMeeting,
@@ -131,6 +139,12 @@ def picker(count: int = 8, days: int = 5) -> SlotPicker:
     )
 
 
+NOT_EMAILED = (
+    f"{NAMES[1]} has no email address in their chat profile, so no invitation was emailed to "
+    "them; they can add the .ics file from their confirmation."
+)
+
+
 def confirmation(*, cancelled: bool = False) -> Confirmation:
     start = MONDAY + timedelta(hours=6)
     return Confirmation(
@@ -142,11 +156,62 @@ def confirmation(*, cancelled: bool = False) -> Confirmation:
         with_names=NAMES,
         invitation=Invitation("pairtime-meeting.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
         download=ref(DownloadInvitation(OFFER, PersonId("f" * 32))),
-        cancel=None
+        buttons=()
         if cancelled
-        else Button("Cancel meeting", ref(CancelMeeting(OFFER)), ButtonStyle.DANGER),
+        else (
+            Button("Move", ref(MoveMeeting(OFFER))),
+            Button("Cancel meeting", ref(CancelMeeting(OFFER)), ButtonStyle.DANGER),
+        ),
         cancelled=cancelled,
+        location="https://meet.example.org/abc-defg-hij?pwd=" + "x" * 60,
+        notes=(NOT_EMAILED,),
     )
+
+
+def proposal() -> Confirmation:
+    """What the partner of a pair is asked, with the field for a place (the booker's, in
+    real life; both here, to check the largest payload)."""
+    start = MONDAY + timedelta(hours=6)
+    return Confirmation(
+        headline=f"{NAMES[0]} proposes a time for Mentoring: {NAMES[0]} and {NAMES[1]}.",
+        title=f"Mentoring: {NAMES[0]} and {NAMES[1]}",
+        start=start,
+        end=start + timedelta(minutes=30),
+        zone=MADRID,
+        with_names=(NAMES[0],),
+        download=ref(DownloadInvitation(OFFER, PersonId("f" * 32))),
+        buttons=(
+            Button("Accept", ref(AcceptMeeting(OFFER, 3)), ButtonStyle.PRIMARY),
+            Button("Decline", ref(DeclineMeeting(OFFER, 3)), ButtonStyle.DANGER),
+            Button("Other times", ref(OtherTimes(OFFER, 3))),
+        ),
+        pending=True,
+        location="Room 4B <north wing> & café",
+        place=TextInput(
+            "Add a link or a room", ref(SetPlace(OFFER)), "Save", "https://… or Room 4B"
+        ),
+    )
+
+
+def meetings(count: int = 30) -> MeetingList:
+    """A long "my meetings": more than fit one message."""
+    items = tuple(
+        MeetingItem(
+            title=f"Mentoring: {NAMES[0]} and {NAMES[index % len(NAMES)]}",
+            start=MONDAY + timedelta(days=index, hours=6),
+            end=MONDAY + timedelta(days=index, hours=6, minutes=45),
+            with_names=(NAMES[index % len(NAMES)],),
+            status="Confirmed." if index % 2 else f"Waiting for {NAMES[1]}.",
+            location="https://meet.example.org/abc" if index % 3 == 0 else None,
+            buttons=(
+                Button("Move", ref(MoveMeeting(f"{OFFER}{index}"))),
+                Button("Cancel meeting", ref(CancelMeeting(f"{OFFER}{index}")), ButtonStyle.DANGER),
+            ),
+            pending=not index % 2,
+        )
+        for index in range(count)
+    )
+    return MeetingList("Your upcoming meetings", MADRID, items[:20], more=max(0, count - 20))
 
 
 def status(*, reconnect: bool = False) -> ConnectionStatusView:

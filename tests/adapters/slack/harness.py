@@ -25,9 +25,10 @@ from typing import Any, cast
 import aiohttp
 
 from adapters.calendars.config import CalendarSettings
+from adapters.mail.config import MailSettings
 from adapters.slack.config import SlackSettings
 from adapters.slack.endpoint import SlackEndpoint
-from bot.server import CHAT_KEY
+from bot.server import CHAT_KEY, SERVICES_KEY
 from bot.settings import load_settings
 from core.ports import Clock
 from core.secret import Secret
@@ -89,6 +90,11 @@ class SlackWorld:
     async def settle(self) -> None:
         await self.endpoint.idle()
 
+    async def drain(self) -> None:
+        """Run the durable jobs that are due now (emails, reminders), and wait for them."""
+        await self.running.app[SERVICES_KEY].worker.drain()
+        await self.settle()
+
     async def say(self, request: sr.SlackRequest) -> Answer:
         """Post and wait for the work it started."""
         answer = await self.post(request)
@@ -124,8 +130,10 @@ async def slack_world(
     calendars: CalendarSettings | None = None,
     multi_workspace: bool = False,
     fake: FakeSlack | None = None,
+    mail: MailSettings | None = None,
 ) -> AsyncIterator[SlackWorld]:
-    """``caldav_url`` sets iCloud's server; ``calendars`` sets every calendar service."""
+    """``caldav_url`` sets iCloud's server; ``calendars`` sets every calendar service;
+    ``mail`` an SMTP server for the invitations."""
     slack = fake or FakeSlack()
     if fake is None:
         people(slack)
@@ -155,6 +163,8 @@ async def slack_world(
             )
         if calendars is not None:
             settings = replace(settings, calendars=calendars)
+        if mail is not None:
+            settings = replace(settings, mail=mail)
         async with (
             running_app(settings, folder, clock=clock or fixed) as app,
             aiohttp.ClientSession() as session,

@@ -11,7 +11,7 @@ import pytest
 from adapters.slack import render, translate
 from core.actions import ActionCodec, PickSlot
 from core.scheduling.info import help_view
-from core.views import Notice, Tone
+from core.views import MeetingList, Notice, Tone
 from tests.adapters.slack import examples
 from tests.adapters.slack.harness import buttons
 
@@ -128,21 +128,54 @@ def test_even_more_times_are_cut_with_a_line_saying_so():
 # ---------------------------------------------------------------------- other views
 
 
-def test_a_confirmation_shows_when_with_whom_and_a_cancel_button_that_asks_first():
+def test_a_confirmation_shows_when_with_whom_where_and_what_may_be_done():
     view = examples.confirmation()
 
     payload = render.message(view)
 
-    (cancel,) = buttons(payload["blocks"])
-    assert cancel["value"] == view.cancel.action  # type: ignore[union-attr]
+    move, cancel = buttons(payload["blocks"])
+    assert (move["text"]["text"], move["value"]) == ("Move", view.buttons[0].action)
+    assert cancel["value"] == view.buttons[1].action
     assert cancel["style"] == "danger"
-    assert cancel["confirm"]["confirm"]["text"] == "Cancel meeting"
+    assert "confirm" not in cancel  # core asks before cancelling, on every platform
     text = all_text(payload)
     assert "{date_short_pretty} {time}|Mon 30 Nov 15:00>" in text
     assert "Ana &lt;script&gt; &amp; Lima" in text  # names cannot inject markup
     assert "<script>" not in text
     assert "attached below" in text
+    (where,) = [
+        f["text"] for b in payload["blocks"] for f in b.get("fields", []) if "Where" in f["text"]
+    ]
+    assert where.startswith("*Where*\n<https://meet.example.org/abc-defg-hij")
+    assert "no invitation was emailed" in text
     assert payload["text"].startswith(view.headline)
+
+
+def test_a_proposal_asks_the_partner_and_takes_a_place_with_enter():
+    view = examples.proposal()
+
+    payload = render.message(view)
+
+    assert [b["text"]["text"] for b in buttons(payload["blocks"])] == [
+        "Accept",
+        "Decline",
+        "Other times",
+    ]
+    (field,) = [b for b in payload["blocks"] if b["type"] == "input"]
+    assert field["dispatch_action"] is True
+    assert field["block_id"] == "pt:" + view.place.action  # type: ignore[union-attr]
+    assert field["element"]["action_id"] == "pt:text"
+    text = all_text(payload)
+    assert ":hourglass:" in text
+    assert "Room 4B &lt;north wing&gt; &amp; café" in text
+
+
+def test_my_meetings_fit_one_message_and_say_how_many_more():
+    payload = render.message(examples.meetings(30))
+    assert len(payload["blocks"]) <= render.MESSAGE_BLOCKS
+    assert "more" in payload["blocks"][-1]["elements"][0]["text"]
+    empty = render.message(MeetingList("Your upcoming meetings", examples.MADRID, ()))
+    assert "no upcoming meetings" in all_text(empty)
 
 
 def test_a_cancelled_meeting_is_struck_through_and_has_no_buttons():

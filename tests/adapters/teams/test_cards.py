@@ -15,16 +15,21 @@ import pytest
 from adapters.teams import cards, translate
 from adapters.teams.cards import CardOptions
 from core.actions import (
+    AcceptMeeting,
     ActionCodec,
     CancelMeeting,
     Connect,
+    DeclineMeeting,
     Disconnect,
     DownloadInvitation,
     EditPoll,
     MoreTimes,
+    MoveMeeting,
+    OtherTimes,
     PickSlot,
     PollOp,
     ReplayFind,
+    SetPlace,
     Vote,
 )
 from core.commands import Provider, TimeOfDay
@@ -40,6 +45,8 @@ from core.views import (
     ConnectionStatusView,
     ConnectPrompt,
     LinkButton,
+    MeetingItem,
+    MeetingList,
     Notice,
     PollDraftView,
     PollOptionView,
@@ -47,6 +54,7 @@ from core.views import (
     Question,
     SlotChoice,
     SlotPicker,
+    TextInput,
     TimeInput,
     Tone,
 )
@@ -125,9 +133,19 @@ def confirmation(*, cancelled: bool = False) -> Confirmation:
         zone=BERLIN,
         with_names=tuple(NAMES[1:]),
         download=CODEC.seal(DownloadInvitation(meeting, PersonId(PERSON_IDS[0]))),
-        cancel=None
+        buttons=()
         if cancelled
-        else Button("Cancel meeting", CODEC.seal(CancelMeeting(meeting)), ButtonStyle.DANGER),
+        else (
+            Button("Accept", CODEC.seal(AcceptMeeting(meeting, 2)), ButtonStyle.PRIMARY),
+            Button("Decline", CODEC.seal(DeclineMeeting(meeting, 2)), ButtonStyle.DANGER),
+            Button("Other times", CODEC.seal(OtherTimes(meeting, 2))),
+        ),
+        pending=not cancelled,
+        location="https://teams.example.org/l/meetup-join/" + "x" * 120,
+        notes=(f"{NAMES[1]} has no email address in their chat profile.",),
+        place=None
+        if cancelled
+        else TextInput("Add a link or a room", CODEC.seal(SetPlace(meeting)), "Save", "Room 4B"),
         cancelled=cancelled,
     )
 
@@ -246,6 +264,33 @@ def every_card() -> dict[str, dict[str, Any]]:
         "picker-channel": cards.render(largest_picker(KATHMANDU), SHARED),
         "confirmation": cards.render(confirmation(), PRIVATE),
         "confirmation-cancelled": cards.render(confirmation(cancelled=True), PRIVATE),
+        "meetings": cards.render(
+            MeetingList(
+                "Your upcoming meetings",
+                BERLIN,
+                tuple(
+                    MeetingItem(
+                        f"Mentoring: {NAMES[0]} and {NAMES[i % len(NAMES)]}",
+                        MONDAY + timedelta(days=i),
+                        MONDAY + timedelta(days=i, hours=1),
+                        (NAMES[i % len(NAMES)],),
+                        "Confirmed.",
+                        location="https://teams.example.org/l/meetup-join/abc",
+                        buttons=(
+                            Button("Move", CODEC.seal(MoveMeeting(f"m{i}"))),
+                            Button(
+                                "Cancel meeting",
+                                CODEC.seal(CancelMeeting(f"m{i}")),
+                                ButtonStyle.DANGER,
+                            ),
+                        ),
+                    )
+                    for i in range(20)
+                ),
+                more=4,
+            ),
+            PRIVATE,
+        ),
         "connect": cards.render(PROMPT, PRIVATE),
         "status-reconnect": cards.render(
             ConnectionStatusView(
@@ -354,25 +399,58 @@ def test_connect_links_show_only_in_a_personal_chat():
     assert "state=" not in text_of(shared)
 
 
-def test_a_confirmation_offers_the_invitation_and_a_cancel_button():
+def test_a_proposal_offers_the_invitation_the_answers_and_a_field_for_the_place():
     card = cards.render(confirmation(), PRIVATE)
-    buttons = actions(card)
+    titles = {a["title"]: a for a in actions(card)}
     (facts,) = [b for b in card["body"] if b["type"] == "FactSet"]
 
-    assert buttons[0]["type"] == "Action.OpenUrl"
-    assert buttons[0]["title"] == "Add to calendar (.ics)"
-    assert buttons[0]["url"].startswith(f"{BASE}/invitations/")
-    assert buttons[0]["url"].endswith(".ics")
+    download = titles["Add to calendar (.ics)"]
+    assert download["type"] == "Action.OpenUrl"
+    assert download["url"].startswith(f"{BASE}/invitations/")
+    assert download["url"].endswith(".ics")
     assert isinstance(
-        CODEC.open(buttons[0]["url"].split("/")[-1].removesuffix(".ics")), DownloadInvitation
+        CODEC.open(download["url"].split("/")[-1].removesuffix(".ics")), DownloadInvitation
     )
-    assert buttons[1]["title"] == "Cancel meeting"
-    assert buttons[1]["style"] == "destructive"
+    assert isinstance(CODEC.open(titles["Accept"]["data"]["pt"]), AcceptMeeting)
+    assert titles["Decline"]["style"] == "destructive"
+    assert isinstance(CODEC.open(titles["Other times"]["data"]["pt"]), OtherTimes)
+    (field,) = [i for i in card_reading.inputs(card) if i["type"] == "Input.Text"]
+    assert field["id"] == "ptText"
+    assert isinstance(CODEC.open(titles["Save"]["data"]["pt"]), SetPlace)
     shown = {f["title"]: f["value"] for f in facts["facts"]}
     assert shown["When"] == "Monday 2 March, 09:00\u201310:00"
     assert shown["Time zone"] == "Europe/Berlin (CET)"
+    assert shown["Where"].startswith("https://teams.example.org/")
     cancelled = cards.render(confirmation(cancelled=True), PRIVATE)
     assert [a["title"] for a in actions(cancelled)] == ["Remove from calendar (.ics)"]
+
+
+def test_my_meetings_list_each_with_its_buttons():
+    listing = MeetingList(
+        "Your upcoming meetings",
+        BERLIN,
+        tuple(
+            MeetingItem(
+                f"Mentoring: {NAMES[0]} and {NAMES[i]}",
+                MONDAY + timedelta(days=i),
+                MONDAY + timedelta(days=i, hours=1),
+                (NAMES[i],),
+                "Confirmed.",
+                buttons=(
+                    Button("Move", CODEC.seal(MoveMeeting(f"m{i}"))),
+                    Button(
+                        "Cancel meeting", CODEC.seal(CancelMeeting(f"m{i}")), ButtonStyle.DANGER
+                    ),
+                ),
+            )
+            for i in range(1, 11)
+        ),
+    )
+    card = cards.render(listing, PRIVATE)
+    assert [a["title"] for a in actions(card)] == ["Move", "Cancel meeting"] * 10
+    assert cards.size_of(card) < cards.MAX_CARD_BYTES
+    empty = cards.render(MeetingList("Your upcoming meetings", BERLIN, ()), PRIVATE)
+    assert "You have no upcoming meetings booked through Pairtime." in text_of(empty)
 
 
 def test_zones_with_numeric_abbreviations_read_as_utc_offsets():

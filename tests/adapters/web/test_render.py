@@ -20,6 +20,8 @@ from core.views import (
     ConnectPrompt,
     HelpView,
     LinkButton,
+    MeetingItem,
+    MeetingList,
     Notice,
     PollDraftView,
     PollOptionView,
@@ -28,6 +30,7 @@ from core.views import (
     SettingsView,
     SlotChoice,
     SlotPicker,
+    TextInput,
     TimeInput,
     Tone,
     View,
@@ -116,7 +119,10 @@ CONFIRMATION = Confirmation(
     zone=LONDON,
     with_names=(HOSTILE, "Sam"),
     download="tok.en/with?odd&chars",
-    cancel=button("Cancel meeting", "ref-cancel", ButtonStyle.DANGER),
+    buttons=(button("Cancel meeting", "ref-cancel", ButtonStyle.DANGER),),
+    location=f"javascript:alert(1) {HOSTILE}",
+    notes=(f"{HOSTILE} has no email address.",),
+    place=TextInput("Add a link or a room", "ref-place", "Save", HOSTILE),
 )
 POLL = PollView(
     title=HOSTILE,
@@ -155,7 +161,25 @@ DRAFT = PollDraftView(
 )
 EVERY_VIEW: list[tuple[View, list[str]]] = [
     (PICKER, ["ref-pick-1", "ref-pick-2", "ref-more"]),
-    (CONFIRMATION, ["ref-cancel"]),
+    (CONFIRMATION, ["ref-cancel", "ref-place"]),
+    (
+        MeetingList(
+            "Your upcoming meetings",
+            LONDON,
+            (
+                MeetingItem(
+                    HOSTILE,
+                    MONDAY,
+                    MONDAY + timedelta(minutes=30),
+                    (HOSTILE,),
+                    HOSTILE,
+                    location=f"https://example.org/{HOSTILE}",
+                    buttons=(button("Move", "ref-move"), button(HOSTILE, "ref-other")),
+                ),
+            ),
+        ),
+        ["ref-move", "ref-other"],
+    ),
     (ConnectPrompt(HOSTILE, (LinkButton(HOSTILE, "https://example.org/?a=1&b=2"),)), []),
     (
         ConnectionStatusView(
@@ -276,10 +300,10 @@ def test_links_to_this_server_become_relative_and_downloads_are_quoted():
 def test_a_cancelled_confirmation_offers_no_cancel_button():
     cancelled = Confirmation(
         "Ana cancelled it.", "Mentoring", MONDAY, MONDAY + timedelta(hours=1), LONDON, ("Ana",),
-        download="t", cancel=button("Cancel meeting", "ref"), cancelled=True,
+        download="t", cancelled=True,
     )  # fmt: skip
     fragment = render(cancelled, Viewer(LONDON), key="m1")
-    assert "This meeting is cancelled." in fragment
+    assert "This meeting is off." in fragment
     assert "data-action" not in fragment
     assert "Download cancellation (.ics)" in fragment
 

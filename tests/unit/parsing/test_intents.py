@@ -9,7 +9,12 @@ import pytest
 
 from core.commands import Intent, Provider
 from core.parsing import parse
-from core.parsing.intents import intent_named, provider_named, unsupported_request
+from core.parsing.intents import (
+    intent_named,
+    meeting_change,
+    provider_named,
+    unsupported_request,
+)
 from core.parsing.text import normalize
 
 
@@ -78,10 +83,37 @@ def test_providers(text, provider):
     assert provider_named(text) is provider
 
 
-def test_cancelling_is_not_finding_a_time():
-    assert unsupported_request("cancel my meeting with my mentee") is not None
-    assert unsupported_request("remove the meeting from my calendar") is not None
-    assert unsupported_request("delete my calendar") is None
+@pytest.mark.parametrize(
+    ("text", "has_people", "intent"),
+    [
+        ("cancel my meeting with my mentee", True, Intent.CANCEL_MEETING),
+        ("call off tomorrow's session", False, Intent.CANCEL_MEETING),
+        ("remove the meeting from my calendar", False, Intent.CANCEL_MEETING),
+        ("cancel", False, Intent.CANCEL_MEETING),
+        ("move my meeting with sam to thursday", True, Intent.MOVE_MEETING),
+        ("reschedule our call", False, Intent.MOVE_MEETING),
+        ("can we push back the 1:1", False, Intent.MOVE_MEETING),
+        ("delete my calendar", False, None),
+        ("cancel the poll", False, None),
+        ("find a time to meet", False, None),
+        ("move forward with the plan", False, None),
+    ],
+)
+def test_cancelling_and_moving_are_not_finding_a_time(text, has_people, intent):
+    assert meeting_change(text, has_participants=has_people) is intent
+
+
+def test_cancelling_a_poll_is_its_buttons_job():
+    assert unsupported_request("cancel the poll") is not None
+    assert unsupported_request("cancel my meeting") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["my meetings", "what meetings do i have?", "show me my bookings", "upcoming sessions"],
+)
+def test_asking_for_my_meetings(text):
+    assert intent_named(text, has_participants=False) is Intent.MY_MEETINGS
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Picking a time books exactly once; cancelling tells everyone."""
+"""Picking a time books exactly once; cancelling asks, then tells everyone."""
 
 from __future__ import annotations
 
@@ -12,17 +12,23 @@ from icalendar import Calendar
 from core.commands import Command, Intent, Relation, RelationRef
 from core.meetings import MeetingStatus
 from core.people import Person
+from core.program import ConfirmationRule, ProgramSettings
 from core.time import Interval
-from core.views import Confirmation, Notice, SlotPicker
-from tests.memory import World
+from core.views import Button, Confirmation, Notice, Question, SlotPicker
+from tests.memory import PROGRAM, World
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 NEXT_WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC))
 FIND = Command(Intent.FIND_TIME, (RelationRef(Relation.MENTEE),), window=NEXT_WEEK)
 
 
-async def offered() -> tuple[World, Person, Person, SlotPicker]:
+async def offered(
+    confirmation: ConfirmationRule = ConfirmationRule.AUTO,
+) -> tuple[World, Person, Person, SlotPicker]:
+    """Ana and Ben, offered times; by default a chosen time is booked at once (the
+    partner's answer has its tests in test_meetings)."""
     world = World(NOW)
+    world.programs.current[PROGRAM] = ProgramSettings(confirmation=confirmation)
     ana = world.person("Ana", "Europe/London", email="ana@example.org")
     ben = world.person("Ben", "America/New_York", email="ben@example.org")
     world.pair(ana, ben)
@@ -40,7 +46,7 @@ async def test_picking_a_time_books_it_and_confirms_to_both():
     booked = outcome.reply
     assert isinstance(booked, Confirmation)
     assert booked.headline == "Booked: Mentoring: Ana and Ben"
-    assert booked.cancel is None  # the picker loses its buttons
+    assert booked.buttons == ()  # the picker loses its buttons
     assert booked.zone == ZoneInfo("America/New_York")
 
     (meeting,) = world.meetings.meetings.values()
@@ -52,12 +58,14 @@ async def test_picking_a_time_books_it_and_confirms_to_both():
     to_ana, to_ben = (m.view for m in outcome.direct)
     assert isinstance(to_ana, Confirmation)
     assert isinstance(to_ben, Confirmation)
-    assert to_ana.headline == "You booked Mentoring: Ana and Ben."
-    assert to_ben.headline == "Ana booked Mentoring: Ana and Ben with you."
+    # Whoever picks the time books it; the requester stays the organiser.
+    assert to_ana.headline == "Ben booked Mentoring: Ana and Ben with you."
+    assert to_ben.headline == "You booked Mentoring: Ana and Ben."
     assert to_ana.zone == ZoneInfo("Europe/London")
     assert to_ben.zone == ZoneInfo("America/New_York")
     assert to_ana.with_names == ("Ben",)
-    assert to_ana.cancel is not None
+    assert [b.label for b in to_ana.buttons] == ["Move", "Cancel meeting"]
+    assert [b.label for b in to_ben.buttons] == ["Move", "Cancel meeting"]
     assert to_ana.invitation is not None
     assert to_ana.invitation.filename == "meeting.ics"
 
@@ -166,20 +174,36 @@ async def test_a_slot_that_became_busy_is_not_booked_and_fresh_times_come_instea
     assert any(fresh_read for _, _, fresh_read in world.calendars.reads)
 
 
-async def test_cancelling_tells_the_others_with_a_cancel_invitation():
+def button(view: object, label: str) -> str:
+    assert isinstance(view, Confirmation | Question | Notice)
+    buttons = view.options if isinstance(view, Question) else view.buttons
+    return next(b.action for b in buttons if isinstance(b, Button) and b.label == label)
+
+
+async def test_cancelling_asks_first_then_tells_the_others_with_a_cancel_invitation():
     world, ana, ben, picker = await offered()
     booked = await world.click(ana, picker.slots[0].action)
     to_ben = booked.direct[1].view
-    assert isinstance(to_ben, Confirmation)
-    assert to_ben.cancel is not None
 
-    outcome = await world.click(ben, to_ben.cancel.action)
+    asked = await world.click(ben, button(to_ben, "Cancel meeting"))
+    assert isinstance(asked.reply, Question)
+    assert asked.reply.text.startswith("Cancel Mentoring: Ana and Ben on ")
+    (meeting,) = world.meetings.meetings.values()
+    assert meeting.status is MeetingStatus.CONFIRMED  # nothing changes until the answer
+
+    kept = await world.click(ben, button(asked.reply, "Keep it"))
+    assert isinstance(kept.reply, Notice)
+    assert kept.replaces_original
+    assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.CONFIRMED
+
+    outcome = await world.click(ben, button(asked.reply, "Cancel meeting"))
     (meeting,) = world.meetings.meetings.values()
     assert meeting.status is MeetingStatus.CANCELLED
     assert meeting.sequence == 1
     assert outcome.replaces_original
     assert isinstance(outcome.reply, Confirmation)
     assert outcome.reply.cancelled
+    assert outcome.reply.buttons == ()
     (message,) = outcome.direct
     assert message.person == ana.id
     assert isinstance(message.view, Confirmation)
@@ -189,7 +213,7 @@ async def test_cancelling_tells_the_others_with_a_cancel_invitation():
     assert calendar["method"] == "CANCEL"
     assert calendar.walk("VEVENT")[0]["sequence"] == 1
 
-    again = await world.click(ana, to_ben.cancel.action)
+    again = await world.click(ana, button(asked.reply, "Cancel meeting"))
     assert isinstance(again.reply, Confirmation)
     assert again.reply.headline == "This meeting was already cancelled."
     assert again.direct == ()
@@ -199,9 +223,7 @@ async def test_only_participants_can_cancel():
     world, ana, _, picker = await offered()
     booked = await world.click(ana, picker.slots[0].action)
     to_ana = booked.direct[0].view
-    assert isinstance(to_ana, Confirmation)
-    assert to_ana.cancel is not None
-    outcome = await world.click(world.person("Eve"), to_ana.cancel.action)
+    outcome = await world.click(world.person("Eve"), button(to_ana, "Cancel meeting"))
     assert isinstance(outcome.reply, Notice)
     assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.CONFIRMED
 

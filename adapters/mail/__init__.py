@@ -1,0 +1,1 @@
+"""Email: invitations (iMIP) composed with the standard library and sent over SMTP."""
