@@ -14,14 +14,15 @@ import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.bootstrap import open_storage
 from bot.settings import Settings
-from core.admin import AdminPorts, programs, roster
-from core.admin.roster import LineResult
-from core.errors import InvalidInput, RosterError
-from core.people import ProgramId
+from core.admin import AdminPorts, admins, imports, programs, roster, rules, tracks
+from core.admin.access import Scope, command_line
+from core.errors import InvalidInput, NotAllowed, RosterError
+from core.ports import Clock
 from core.program import ConfirmationRule
 from core.rules import AllDayEvents
 from storage import migrate
@@ -98,19 +99,35 @@ async def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report.complete else EXIT_PARTIAL
 
 
-ProgramCommand = Callable[[AdminPorts, ProgramId, argparse.Namespace], Awaitable[int]]
+ProgramCommand = Callable[[AdminPorts, Scope, argparse.Namespace], Awaitable[int]]
 
 
-def admin_ports(storage: Storage) -> AdminPorts:
-    return AdminPorts(storage.people, storage.pairings, storage.groups, storage.programs)
+class _Clock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def admin_ports(storage: Storage, clock: Clock | None = None) -> AdminPorts:
+    return AdminPorts(
+        storage.people,
+        storage.pairings,
+        storage.groups,
+        storage.programs,
+        storage.tracks,
+        storage.roster,
+        storage.audit,
+        clock or _Clock(),
+    )
 
 
 def program_command(
     name: str | Callable[[argparse.Namespace], str],
 ) -> Callable[[ProgramCommand], Callable[[Settings, argparse.Namespace], Awaitable[int]]]:
-    """A command about one program: storage opened, schema checked, ``--program`` chosen.
+    """A command about one program: storage opened, schema checked, ``--program`` chosen;
+    the command runs as the whole program's admin (it runs on the server).
 
-    A RosterError or InvalidInput raised by the command becomes its one-line error.
+    A RosterError, NotAllowed or InvalidInput raised by the command becomes its one-line
+    error.
     """
 
     def decorate(body: ProgramCommand) -> Callable[[Settings, argparse.Namespace], Awaitable[int]]:
@@ -122,8 +139,8 @@ def program_command(
                 ports = admin_ports(storage)
                 try:
                     program = await roster.choose_program(ports, args.program)
-                    return await body(ports, program, args)
-                except (RosterError, InvalidInput) as error:
+                    return await body(ports, command_line(program), args)
+                except (RosterError, InvalidInput, NotAllowed) as error:
                     return fail(command, str(error))
 
         return run
@@ -141,113 +158,224 @@ async def _read(path: Path) -> list[str]:
     return text.splitlines()
 
 
-def _report(results: list[LineResult]) -> int:
-    for result in results:
-        if result.ok:
-            print(f"line {result.line}: {result.message}")
-        else:
-            print(f"line {result.line}: rejected: {result.message}", file=sys.stderr)
-    rejected = sum(not r.ok for r in results)
-    print(f"{len(results) - rejected} line(s) imported, {rejected} rejected.")
-    return EXIT_PARTIAL if rejected else EXIT_OK
+def _report(command: str, report: imports.ImportReport) -> int:
+    """Each line, then one summary: exit 0 when everything was imported, 2 when bad lines
+    stopped the import (one line on standard error), 1 when ``--partial`` skipped some."""
+    preview = report.preview
+    for line in preview.lines:
+        print(f"line {line.line}: {line.status.value}: {line.text}")
+    new = preview.count(imports.LineStatus.NEW)
+    unchanged = preview.count(imports.LineStatus.UNCHANGED)
+    bad = len(preview.errors)
+    if bad and not report.written:
+        return fail(
+            command,
+            f"{bad} of {len(preview.lines)} line(s) have errors (listed above), so nothing was "
+            "imported: fix them and import again, or import the good lines with --partial",
+        )
+    track = preview.track.name
+    print(
+        f"Imported {new} new line(s) into the track {track!r}; {unchanged} unchanged"
+        + (f"; {bad} line(s) with errors skipped." if bad else ".")
+    )
+    return EXIT_PARTIAL if bad else EXIT_OK
 
 
 @program_command("pairs import")
-async def pairs_import(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
-    return _report(await roster.import_pairs(ports, program, await _read(args.file)))
+async def pairs_import(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    lines = await _read(args.file)
+    report = await imports.import_pairs(ports, scope, lines, args.track, partial=args.partial)
+    return _report("pairs import", report)
 
 
 @program_command("circles import")
-async def circles_import(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
-    return _report(await roster.import_circles(ports, program, await _read(args.file)))
+async def circles_import(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    lines = await _read(args.file)
+    report = await imports.import_circles(ports, scope, lines, args.track, partial=args.partial)
+    return _report("circles import", report)
+
+
+async def _track_names(ports: AdminPorts, scope: Scope) -> dict[str | None, str]:
+    return {t.id: t.name for t in await tracks.tracks(ports, scope)}
 
 
 @program_command("circles list")
-async def circles_list(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
-    listed = await roster.circles(ports, program)
+async def circles_list(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    names = await _track_names(ports, scope)
+    wanted = (await tracks.find_track(ports, scope, args.track)).id if args.track else None
+    listed = [e for e in await roster.circles(ports, scope) if wanted in (None, e.circle.track)]
     if not listed:
-        print(f"No circles in {program} yet. Import some with `pairtime circles import FILE.csv`.")
+        print(
+            f"No circles in {scope.program} yet. "
+            "Import some with `pairtime circles import FILE.csv`."
+        )
     for entry in listed:
         circle = entry.circle
         where = f"meets in {circle.channel}" if circle.channel else "no channel"
-        print(f"{circle.name} ({len(circle.members)} member(s), {where})")
+        track = names.get(circle.track, "no track")
+        print(f"{circle.name} ({len(circle.members)} member(s), {where}, track {track})")
         for person in entry.members:
-            print(f"  {_label(person.name, person.email)}")
+            print(f"  {roster.label(person)}")
     return EXIT_OK
 
 
 @program_command("circles link")
-async def circles_link(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
-    circle = await roster.find_circle(ports, program, args.circle)
-    channel = roster.channel_id(args.channel) if args.channel else None
-    await roster.link_circle(ports, program, circle, channel)
-    if channel is None:
+async def circles_link(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    circle = await roster.link_circle(ports, scope, args.circle, args.channel)
+    if circle.channel is None:
         print(f"The circle {circle.name!r} no longer has a channel.")
     else:
-        print(f"The circle {circle.name!r} meets in {channel}: a poll asked for there invites it.")
+        print(
+            f"The circle {circle.name!r} meets in {circle.channel}: "
+            "a poll asked for there invites it."
+        )
     return EXIT_OK
 
 
 @program_command("circles remove")
-async def circles_remove(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
-    circle = await roster.remove_circle(ports, program, args.circle)
+async def circles_remove(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    circle = await roster.remove_circle(ports, scope, args.circle)
     print(f"Removed the circle {circle.name!r}; its {len(circle.members)} member(s) stay.")
     return EXIT_OK
 
 
+@program_command("circles move")
+async def circles_move(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    circle = await roster.move_circle(ports, scope, args.circle, args.track)
+    print(f"The circle {circle.name!r} is in the track {args.track!r}.")
+    return EXIT_OK
+
+
 @program_command("pairs list")
-async def pairs_list(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
-    pairs = await roster.pairs(ports, program)
+async def pairs_list(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    names = await _track_names(ports, scope)
+    wanted = (await tracks.find_track(ports, scope, args.track)).id if args.track else None
+    pairs = [p for p in await roster.pairs(ports, scope) if wanted in (None, p.track)]
     if not pairs:
-        print(f"No pairs in {program} yet. Import some with `pairtime pairs import FILE.csv`.")
-    for mentor, mentee in pairs:
-        print(f"{_label(mentor.name, mentor.email)} → {_label(mentee.name, mentee.email)}")
+        print(
+            f"No pairs in {scope.program} yet. Import some with `pairtime pairs import FILE.csv`."
+        )
+    for pair in pairs:
+        track = "" if wanted else f" (track {names.get(pair.track, 'none')})"
+        print(f"{roster.label(pair.mentor)} → {roster.label(pair.mentee)}{track}")
+    return EXIT_OK
+
+
+@program_command("pairs remove")
+async def pairs_remove(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    pair = await roster.remove_pair(ports, scope, args.mentor, args.mentee)
+    print(f"{roster.label(pair.mentor)} and {roster.label(pair.mentee)} are no longer paired.")
+    return EXIT_OK
+
+
+@program_command("pairs move")
+async def pairs_move(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    pair = await roster.move_pair(ports, scope, args.mentor, args.mentee, args.track)
+    print(
+        f"{roster.label(pair.mentor)} → {roster.label(pair.mentee)} is in the track {args.track!r}."
+    )
     return EXIT_OK
 
 
 @program_command(lambda args: f"admins {args.action}")
-async def admins_change(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
+async def admins_change(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    where = f"the track {args.track!r} of {scope.program}" if args.track else scope.program
     if args.action == "grant":
-        change = await programs.grant_admin(ports, program, args.person)
+        change = await admins.grant_admin(ports, scope, args.person, args.track)
         done = "is now an admin" if change.changed else "was already an admin"
     else:
-        change = await programs.revoke_admin(ports, program, args.person)
+        change = await admins.revoke_admin(ports, scope, args.person, args.track)
         done = "is no longer an admin" if change.changed else "was not an admin"
-    print(f"{_label(change.person.name, change.person.email)} {done} of {program}.")
+    print(f"{roster.label(change.person)} {done} of {where}.")
     return EXIT_OK
 
 
 @program_command("admins list")
-async def admins_list(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
-    people = await programs.admins(ports, program)
-    if not people:
-        print(f"{program} has no admins yet: `pairtime admins grant EMAIL` adds one.")
-    for person in people:
-        print(_label(person.name, person.email))
+async def admins_list(ports: AdminPorts, scope: Scope, _args: argparse.Namespace) -> int:
+    listed = await admins.admins(ports, scope)
+    if not listed:
+        print(f"{scope.program} has no admins yet: `pairtime admins grant EMAIL` adds one.")
+    for entry in listed:
+        runs = "" if entry.tracks is None else f" (tracks: {', '.join(entry.tracks)})"
+        print(roster.label(entry.person) + runs)
     return EXIT_OK
 
 
-def _label(name: str, email: str | None) -> str:
-    return f"{name} <{email}>" if email and email != name else name
+@program_command("tracks list")
+async def tracks_list(ports: AdminPorts, scope: Scope, _args: argparse.Namespace) -> int:
+    for track in await tracks.tracks(ports, scope):
+        own = sorted(track.overrides())
+        notes = ["archived"] if track.archived else []
+        if own:
+            notes.append(f"sets {', '.join(own)}")
+        print(track.name + (f" ({'; '.join(notes)})" if notes else ""))
+    return EXIT_OK
+
+
+@program_command(lambda args: f"tracks {args.action}")
+async def tracks_change(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    match args.action:
+        case "create":
+            track = await tracks.create_track(ports, scope, args.name)
+            print(f"Created the track {track.name!r}.")
+        case "rename":
+            track = await tracks.rename_track(ports, scope, args.name, args.new_name)
+            print(f"The track {args.name!r} is now called {track.name!r}.")
+        case "archive":
+            track = await tracks.archive_track(ports, scope, args.name)
+            print(f"Archived the track {track.name!r}; its pairs and circles keep its rules.")
+        case _:
+            track = await tracks.archive_track(ports, scope, args.name, archived=False)
+            print(f"The track {track.name!r} is active again.")
+    return EXIT_OK
 
 
 @program_command("program show")
-async def program_show(ports: AdminPorts, program: ProgramId, _args: argparse.Namespace) -> int:
-    shown = await programs.rules(ports, program)
-    print(f"Program {program}")
-    for label, value in shown.view.lines:
-        print(f"  {label}: {value}")
-    print(f"  Zone assumed when a profile has none: {shown.default_timezone}")
+async def program_show(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    page = await rules.rules_page(ports, scope, args.track)
+    if page.track is None:
+        print(f"Program {scope.program}")
+    else:
+        print(f"Track {page.track.name!r} of {scope.program} (* its own; the rest inherited)")
+    for row in page.rows:
+        mark = "" if page.track is None else ("  " if row.inherited else "* ")
+        print(f"  {mark}{row.rule.label}: {row.shown}")
     return EXIT_OK
 
 
 @program_command("program set")
-async def program_set(ports: AdminPorts, program: ProgramId, args: argparse.Namespace) -> int:
-    await programs.change_rules(
-        ports, program, rule_changes(args), field=lambda n: f"--{n.replace('_', '-')}"
-    )
-    print(f"Saved the rules of {program}.")
+async def program_set(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
+    changes = rule_changes(args)
+    if args.track:
+        page = await rules.change_track_rules(
+            ports,
+            scope,
+            args.track,
+            changes,
+            inherit=frozenset(_rule_named(option) for option in args.inherit or ()),
+            field=_option,
+        )
+        assert page.track is not None
+        print(f"Saved the rules of the track {page.track.name!r} of {scope.program}.")
+        return EXIT_OK
+    if args.inherit:
+        return fail("program set", "--inherit is for a track's rules: give --track too")
+    await rules.change_program_rules(ports, scope, changes, field=_option)
+    print(f"Saved the rules of {scope.program}.")
     return EXIT_OK
+
+
+# Rules whose option is not their name in RuleChanges, spelled with dashes.
+OPTIONS = {"tentative_is_busy": "tentative"}
+
+
+def _option(rule: str) -> str:
+    return "--" + OPTIONS.get(rule, rule).replace("_", "-")
+
+
+def _rule_named(option: str) -> str:
+    name = option.removeprefix("--").replace("-", "_")
+    return next((rule for rule, given in OPTIONS.items() if given == name), name)
 
 
 def rule_changes(args: argparse.Namespace) -> programs.RuleChanges:

@@ -263,19 +263,42 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     rotate.add_argument("--batch-size", type=int, default=200, help="rows per transaction")
     rotate.set_defaults(handler=_storage_handler("keys rotate", "keys_rotate"))
 
+    def track_option(parser: argparse.ArgumentParser, summary: str) -> None:
+        parser.add_argument("--track", metavar="NAME", help=summary)
+
+    def import_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("file", type=Path, metavar="FILE.csv")
+        program_option(parser)
+        track_option(parser, "the track new pairs or circles join (default: the first track)")
+        parser.add_argument(
+            "--partial",
+            action="store_true",
+            help="import the good lines even when some are bad (default: all or nothing)",
+        )
+
     pairs = group("pairs", "manage mentoring pairs")
     importing = pairs.add_parser(
         "import",
         help="import mentor,mentee pairs from a CSV file",
         description="Import pairs from a CSV file with two columns, mentor and mentee, each "
-        "an email address or a chat user id. Bad lines are reported by number and skipped.",
+        "an email address or a chat user id. Every line is checked first; when any is bad, "
+        "each bad line is named and nothing is imported (unless --partial). Good files are "
+        "imported in one transaction.",
     )
-    importing.add_argument("file", type=Path, metavar="FILE.csv")
-    program_option(importing)
+    import_options(importing)
     importing.set_defaults(handler=_storage_handler("pairs import", "pairs_import"))
-    listing = pairs.add_parser("list", help="list the program's pairs")
+    listing = pairs.add_parser("list", help="list the program's pairs and their tracks")
     program_option(listing)
+    track_option(listing, "only this track's pairs")
     listing.set_defaults(handler=_storage_handler("pairs list", "pairs_list"))
+    for action, summary in (("remove", "unpair two people"), ("move", "move a pair to a track")):
+        changing = pairs.add_parser(action, help=summary)
+        changing.add_argument("mentor", metavar="MENTOR")
+        changing.add_argument("mentee", metavar="MENTEE")
+        program_option(changing)
+        if action == "move":
+            changing.add_argument("--track", metavar="NAME", required=True, help="the new track")
+        changing.set_defaults(handler=_storage_handler(f"pairs {action}", f"pairs_{action}"))
 
     circles = group("circles", "manage mentoring circles and the channels they meet in")
     importing = circles.add_parser(
@@ -284,14 +307,14 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         description="Import circles from a CSV file with the columns circle and member (an "
         "email address or a chat user id) and optionally channel (a Slack or Teams channel's "
         "id or link): a poll asked for in that channel invites the circle. A circle is made "
-        "by its first row; running the file again changes nothing. Bad lines are reported by "
-        "number and skipped.",
+        "by its first row; running the file again changes nothing. Every line is checked "
+        "first; when any is bad, nothing is imported (unless --partial).",
     )
-    importing.add_argument("file", type=Path, metavar="FILE.csv")
-    program_option(importing)
+    import_options(importing)
     importing.set_defaults(handler=_storage_handler("circles import", "circles_import"))
     listing = circles.add_parser("list", help="list the program's circles and their members")
     program_option(listing)
+    track_option(listing, "only this track's circles")
     listing.set_defaults(handler=_storage_handler("circles list", "circles_list"))
     linking = circles.add_parser(
         "link",
@@ -309,12 +332,37 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     removing.add_argument("circle", metavar="NAME")
     program_option(removing)
     removing.set_defaults(handler=_storage_handler("circles remove", "circles_remove"))
+    moving = circles.add_parser("move", help="move a circle to a track")
+    moving.add_argument("circle", metavar="NAME")
+    moving.add_argument("--track", metavar="NAME", required=True, help="the new track")
+    program_option(moving)
+    moving.set_defaults(handler=_storage_handler("circles move", "circles_move"))
+
+    tracks = group("tracks", "manage a program's tracks (each with its pairs, circles, rules)")
+    listing = tracks.add_parser("list", help="list the tracks and the rules each sets")
+    program_option(listing)
+    listing.set_defaults(handler=_storage_handler("tracks list", "tracks_list"))
+    for action, summary in (
+        ("create", "create a track"),
+        ("rename", "rename a track"),
+        ("archive", "archive a track (its pairs and circles stay)"),
+        ("restore", "make an archived track active again"),
+    ):
+        changing = tracks.add_parser(action, help=summary)
+        changing.add_argument("name", metavar="NAME")
+        if action == "rename":
+            changing.add_argument("new_name", metavar="NEW_NAME")
+        program_option(changing)
+        changing.set_defaults(
+            action=action, handler=_storage_handler(f"tracks {action}", "tracks_change")
+        )
 
     admins = group("admins", "manage program admins")
     for action, summary in (("grant", "make someone an admin"), ("revoke", "remove an admin")):
         change = admins.add_parser(action, help=summary)
         change.add_argument("person", metavar="EMAIL_OR_USER_ID")
         program_option(change)
+        track_option(change, "of this track only (default: of the whole program)")
         change.set_defaults(
             action=action, handler=_storage_handler(f"admins {action}", "admins_change")
         )
@@ -333,15 +381,25 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     reset.set_defaults(handler=_demo_reset)
 
     program = group("program", "show or change a program's scheduling rules")
-    show = program.add_parser("show", help="show the program's rules")
+    show = program.add_parser("show", help="show the program's rules (or a track's)")
     program_option(show)
+    track_option(show, "show this track's rules, marking those it sets itself")
     show.set_defaults(handler=_storage_handler("program show", "program_show"))
     change = program.add_parser(
         "set",
         help="change the program's rules (only the options given)",
-        description="Change a program's scheduling rules; options left out keep their value.",
+        description="Change a program's scheduling rules, or with --track the rules one "
+        "track sets over the program's; options left out keep their value.",
     )
     program_option(change)
+    track_option(change, "change this track's own rules")
+    change.add_argument(
+        "--inherit",
+        metavar="RULE",
+        action="append",
+        help="with --track: let this rule (e.g. earliest, all-day-events) follow the program "
+        "again; repeat for several",
+    )
     change.add_argument("--earliest", metavar="HH:MM", help="earliest start of a meeting")
     change.add_argument("--latest", metavar="HH:MM", help="latest end of a meeting")
     change.add_argument("--weekends", choices=("yes", "no"), help="offer weekend times")

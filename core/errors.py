@@ -3,6 +3,7 @@
     PairtimeError                   every error Pairtime raises on purpose
     ├── InvalidInput                bad data from a person or a file; names the field
     ├── InvalidAction               a button reference not made by Pairtime, altered, or stale
+    ├── NotAllowed                  an admin acting outside what they run (another track)
     ├── RosterError                 a person, circle, channel or program named that cannot be used
     │   ├── NotFound                nobody, no circle or no program by that name
     │   └── Conflict                taken already: a channel another circle meets in
@@ -48,6 +49,11 @@ class InvalidInput(PairtimeError):
 class InvalidAction(PairtimeError):
     """A button reference that was not made by Pairtime, was altered, or names an action
     this version does not know; people are told the button has expired."""
+
+
+class NotAllowed(PairtimeError):
+    """The person may not do this: an admin of some tracks acting on another, or someone
+    who is no admin at all. The message says whose permission is missing."""
 
 
 class RosterError(PairtimeError):

@@ -54,6 +54,7 @@ class Group:
     name: str
     members: tuple[PersonId, ...]
     channel: str | None = None
+    track: str | None = None  # a core.tracks.TrackId
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,7 +109,13 @@ class Programs(Protocol):
         """Create the program on first contact; later calls change nothing."""
         ...
 
-    async def settings(self, program: ProgramId) -> ProgramSettings: ...
+    async def settings(
+        self, program: ProgramId, *, among: Sequence[PersonId] = ()
+    ) -> ProgramSettings:
+        """The program's rules; for a search ``among`` some people, their track's: the
+        track of the pair they form, else of the one circle they are all in (for one
+        person, the one track they are in). Without one, the program's own."""
+        ...
 
     async def save_settings(self, program: ProgramId, settings: ProgramSettings) -> None: ...
 

@@ -122,6 +122,56 @@ class ProgramAdmin(Base):
     )
 
 
+class Track(Base):
+    """A part of a program ("2026 engineering mentoring"): its pairs and circles, and the
+    rules it overrides (``rules``: only the rules it changes, as ``RuleChanges``'s JSON).
+    Archived, never deleted, so that activity and the audit log keep their names."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (Index("ix_tracks_program_name", "program_id", "name", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+    archived_at: Mapped[datetime | None]
+
+
+class TrackAdmin(Base):
+    """An admin of some tracks only (a program-wide admin is in ``program_admins``)."""
+
+    __tablename__ = "track_admins"
+
+    track_id: Mapped[str] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[str] = mapped_column(
+        ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AuditEntry(Base):
+    """One change an admin made (rules, tracks, roster, admins): who, when, old → new.
+
+    The actor and track are plain columns, not foreign keys: the log outlives them."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_program_at", "program_id", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    actor_id: Mapped[str | None] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))  # as shown: a name, or "command line"
+    track_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    subject: Mapped[str] = mapped_column(String(300))  # "Earliest start", "pair ana → ben"
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+
+
 class Pairing(Base):
     __tablename__ = "pairings"
     __table_args__ = (UniqueConstraint("program_id", "mentor_id", "mentee_id"),)
@@ -130,6 +180,9 @@ class Pairing(Base):
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
     mentor_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
     mentee_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    # The track the pair belongs to (tracks are archived, never deleted: no foreign key, so
+    # migration 0007 adds it with a plain ALTER TABLE). Written on every insert.
+    track_id: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class Group(Base):
@@ -146,6 +199,7 @@ class Group(Base):
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     channel: Mapped[str | None] = mapped_column(String(200))
+    track_id: Mapped[str | None] = mapped_column(String(40), index=True)  # as Pairing's
 
 
 class GroupMember(Base):

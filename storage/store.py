@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from storage.crypto import Vault
 from storage.database import Database
+from storage.repositories.audit import SqlAudit
 from storage.repositories.connections import SqlConnections, SqlConnectStates
 from storage.repositories.events import SqlConversationReferences, SqlEventLog
 from storage.repositories.jobs import SqlJobs
@@ -16,6 +17,8 @@ from storage.repositories.pairings import SqlGroups, SqlPairings
 from storage.repositories.people import SqlPeople
 from storage.repositories.polls import SqlPolls
 from storage.repositories.programs import SqlPrograms
+from storage.repositories.roster import SqlRoster
+from storage.repositories.tracks import SqlTracks
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,9 @@ class Storage:
     polls: SqlPolls
     jobs: SqlJobs
     organisations: SqlOrganisations
+    tracks: SqlTracks
+    roster: SqlRoster
+    audit: SqlAudit
 
     @classmethod
     def open(cls, url: str, keys: Sequence[str]) -> Storage:
@@ -59,6 +65,9 @@ class Storage:
             polls=SqlPolls(database, jobs),
             jobs=jobs,
             organisations=SqlOrganisations(database, vault, jobs),
+            tracks=SqlTracks(database),
+            roster=SqlRoster(database),
+            audit=SqlAudit(database),
         )
 
     async def close(self) -> None:

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from core.actions import ActionCodec
-from core.admin import AdminPorts
 from core.availability import BusyInterval
 from core.calendars import (
     BusyResult,
@@ -27,7 +26,7 @@ from core.calendars import (
     Unreadable,
 )
 from core.commands import Command, Provider
-from core.errors import Conflict, MailRefused
+from core.errors import MailRefused
 from core.invitations import InvitationEmail, Mailbox
 from core.jobs import JobState, JobStatus, NewJob
 from core.meetings import Meeting, SlotOffer
@@ -333,7 +332,12 @@ class MemoryPrograms:
     async def ensure(self, program: ProgramId, name: str) -> None:
         self.names.setdefault(program, name)
 
-    async def settings(self, program: ProgramId) -> ProgramSettings:
+    async def settings(
+        self, program: ProgramId, *, among: Sequence[PersonId] = ()
+    ) -> ProgramSettings:
+        """The program's rules; tracks are storage's (tests/admin and the integration
+        tests cover them), so ``among`` changes nothing here."""
+        del among
         return self.current.get(program, ProgramSettings())
 
     async def save_settings(self, program: ProgramId, settings: ProgramSettings) -> None:
@@ -735,108 +739,3 @@ class RecordingMessenger:
 
     async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
         self.deliveries.append((program, outcome))
-
-
-# ---------------------------------------------------------------- running a program
-
-
-@dataclass
-class MemoryDirectory(MemoryPeople):
-    async def by_email(self, email: str) -> Person | None:
-        wanted = email.strip().lower()
-        return next((p for p in self.people.values() if (p.email or "").lower() == wanted), None)
-
-    async def add_by_email(self, email: str) -> Person:
-        pid = PersonId(f"p-{len(self.people) + 1}")
-        self.people[pid] = Person(pid, email.split("@", 1)[0], email.strip())
-        return self.people[pid]
-
-
-@dataclass
-class MemoryPairingsAdmin(MemoryPairings):
-    async def pair(self, program: ProgramId, mentor: PersonId, mentee: PersonId) -> bool:
-        if (program, mentor, mentee) in self.pairs:
-            return False
-        self.pairs.append((program, mentor, mentee))
-        return True
-
-
-@dataclass
-class MemoryCircles(MemoryGroups):
-    async def named(self, program: ProgramId, name: str) -> Group | None:
-        return next((g for g in self.groups if g.program == program and g.name == name), None)
-
-    async def all(self, program: ProgramId) -> Sequence[Group]:
-        return sorted((g for g in self.groups if g.program == program), key=lambda g: g.name)
-
-    async def create(
-        self,
-        program: ProgramId,
-        name: str,
-        members: Sequence[PersonId],
-        channel: str | None = None,
-    ) -> Group:
-        if await self.named(program, name) or (channel and await self.by_channel(program, channel)):
-            raise Conflict(f"{name} or {channel} is taken")
-        group = Group(f"g{len(self.groups) + 1}", program, name, tuple(members), channel)
-        self.groups.append(group)
-        return group
-
-    async def add_member(self, group: str, person: PersonId) -> bool:
-        index, found = next((i, g) for i, g in enumerate(self.groups) if g.id == group)
-        if person in found.members:
-            return False
-        self.groups[index] = replace(found, members=(*found.members, person))
-        return True
-
-    async def link(self, group: str, channel: str | None) -> None:
-        index, found = next((i, g) for i, g in enumerate(self.groups) if g.id == group)
-        if channel and any(
-            g.channel == channel and g.program == found.program and g.id != group
-            for g in self.groups
-        ):
-            raise Conflict(f"{channel} is taken")
-        self.groups[index] = replace(found, channel=channel)
-
-    async def remove(self, group: str) -> bool:
-        before = len(self.groups)
-        self.groups = [g for g in self.groups if g.id != group]
-        return len(self.groups) < before
-
-
-@dataclass
-class MemoryProgramsAdmin:
-    programs: MemoryPrograms = field(default_factory=MemoryPrograms)
-
-    async def ensure(self, program: ProgramId, name: str) -> None:
-        await self.programs.ensure(program, name)
-
-    async def known(self) -> Sequence[ProgramId]:
-        return sorted(self.programs.names)
-
-    async def settings(self, program: ProgramId) -> ProgramSettings:
-        return await self.programs.settings(program)
-
-    async def save_settings(self, program: ProgramId, settings: ProgramSettings) -> None:
-        await self.programs.save_settings(program, settings)
-
-    async def grant_admin(self, program: ProgramId, person: PersonId) -> bool:
-        new = (program, person) not in self.programs.admin_pairs
-        self.programs.admin_pairs.add((program, person))
-        return new
-
-    async def revoke_admin(self, program: ProgramId, person: PersonId) -> bool:
-        known = (program, person) in self.programs.admin_pairs
-        self.programs.admin_pairs.discard((program, person))
-        return known
-
-    async def admins(self, program: ProgramId) -> Sequence[PersonId]:
-        return [person for prog, person in self.programs.admin_pairs if prog == program]
-
-
-def admin_ports() -> AdminPorts:
-    """Empty in-memory storage for core.admin's use cases."""
-    people = MemoryDirectory()
-    return AdminPorts(
-        people, MemoryPairingsAdmin(people=people), MemoryCircles(), MemoryProgramsAdmin()
-    )

@@ -281,7 +281,7 @@ async def _ticket(
         )
     except StateRejected as rejected:
         return _state_page(rejected.problem)
-    settings = await flows.programs.settings(program_of(ticket.identity))
+    settings = await flows.programs.settings(program_of(ticket.identity), among=[ticket.person])
     if provider not in settings.allowed_providers:
         return pages.problem(
             "This service isn't used by your program",

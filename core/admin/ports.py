@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from core.people import ChatIdentity, Group, Person, PersonId, Profile, ProgramId
+from core.ports import Clock
 from core.program import ProgramSettings
+
+if TYPE_CHECKING:  # core.tracks reads RuleChanges, whose module imports this one
+    from core.admin.imports import RosterBatch
+    from core.admin.programs import RuleChanges
+    from core.audit import Actor, AuditEntry, Change
+    from core.tracks import Track, TrackId
 
 
 class Directory(Protocol):
@@ -16,6 +24,16 @@ class Directory(Protocol):
     async def many(self, people: Sequence[PersonId]) -> Mapping[PersonId, Person]: ...
 
     async def by_email(self, email: str) -> Person | None: ...
+
+    async def by_emails(self, emails: Sequence[str]) -> Mapping[str, Person]:
+        """The people with these addresses (lower case), keyed by address in lower case."""
+        ...
+
+    async def by_chat_users(
+        self, program: ProgramId, user_ids: Sequence[str]
+    ) -> Mapping[str, Person]:
+        """The people behind these chat user ids of the program, keyed by user id."""
+        ...
 
     async def add_by_email(self, email: str) -> Person:
         """Someone known only by email so far (an imported roster); chat fills in the rest."""
@@ -28,12 +46,33 @@ class Directory(Protocol):
     ) -> Person: ...
 
 
+@dataclass(frozen=True, slots=True)
+class PairListing:
+    mentor: Person
+    mentee: Person
+    track: TrackId | None
+
+
 class PairingsAdmin(Protocol):
-    async def pair(self, program: ProgramId, mentor: PersonId, mentee: PersonId) -> bool:
-        """Pair them; False when they were paired already."""
+    async def pair(
+        self, program: ProgramId, mentor: PersonId, mentee: PersonId, track: TrackId
+    ) -> bool:
+        """Pair them in ``track``; False when they were paired already (in any track)."""
+        ...
+
+    async def unpair(self, program: ProgramId, mentor: PersonId, mentee: PersonId) -> bool: ...
+
+    async def move(
+        self, program: ProgramId, mentor: PersonId, mentee: PersonId, track: TrackId
+    ) -> bool:
+        """Put the pair in ``track``; False when there is no such pair."""
         ...
 
     async def all(self, program: ProgramId) -> Sequence[tuple[Person, Person]]: ...
+
+    async def listing(self, program: ProgramId) -> Sequence[PairListing]:
+        """Every pair with its track, by mentor then mentee name."""
+        ...
 
 
 class Circles(Protocol):
@@ -49,8 +88,14 @@ class Circles(Protocol):
         name: str,
         members: Sequence[PersonId],
         channel: str | None = None,
+        track: TrackId | None = None,
     ) -> Group:
-        """A new circle; :class:`~core.errors.Conflict` when the name or channel is taken."""
+        """A new circle in ``track``; :class:`~core.errors.Conflict` when the name or
+        channel is taken."""
+        ...
+
+    async def move(self, group: str, track: TrackId) -> bool:
+        """Put the circle in ``track``; False when it is gone."""
         ...
 
     async def add_member(self, group: str, person: PersonId) -> bool:
@@ -85,9 +130,80 @@ class ProgramsAdmin(Protocol):
     async def admins(self, program: ProgramId) -> Sequence[PersonId]: ...
 
 
+class TracksAdmin(Protocol):
+    async def all(self, program: ProgramId) -> Sequence[Track]:
+        """Every track of the program, archived ones too, by name."""
+        ...
+
+    async def get(self, program: ProgramId, track: TrackId) -> Track | None: ...
+
+    async def named(self, program: ProgramId, name: str) -> Track | None: ...
+
+    async def create(self, program: ProgramId, name: str, now: datetime) -> Track:
+        """A new track; :class:`~core.errors.Conflict` when the name is taken."""
+        ...
+
+    async def rename(self, track: TrackId, name: str) -> None:
+        """:class:`~core.errors.Conflict` when another track has the name."""
+        ...
+
+    async def archive(self, track: TrackId, when: datetime | None) -> None:
+        """Archive the track at ``when``, or bring it back (None)."""
+        ...
+
+    async def save_rules(self, track: TrackId, rules: RuleChanges) -> None:
+        """Store what the track overrides (every rule it does not set is inherited)."""
+        ...
+
+    async def default(self, program: ProgramId, now: datetime) -> Track:
+        """The track a pair or circle lands in when none is named: the oldest one not
+        archived, or a new "Main" track when there is none."""
+        ...
+
+    async def grant(self, track: TrackId, person: PersonId) -> bool:
+        """Make ``person`` an admin of ``track``; False when they were already."""
+        ...
+
+    async def revoke(self, track: TrackId, person: PersonId) -> bool: ...
+
+    async def admins(self, program: ProgramId) -> Sequence[tuple[PersonId, TrackId]]:
+        """The admins of single tracks of the program."""
+        ...
+
+
+class RosterWriter(Protocol):
+    async def apply(self, program: ProgramId, batch: RosterBatch, now: datetime) -> None:
+        """Write ``batch`` (new people, pairs, circles, channels, members) in one
+        transaction; :class:`~core.errors.Conflict` when another change got in the way
+        (nothing written)."""
+        ...
+
+
+class AuditLog(Protocol):
+    async def record(
+        self, program: ProgramId, actor: Actor, changes: Sequence[Change], now: datetime
+    ) -> None: ...
+
+    async def recent(
+        self,
+        program: ProgramId,
+        *,
+        tracks: Sequence[TrackId] | None = None,
+        program_wide: bool = True,
+        limit: int = 50,
+    ) -> Sequence[AuditEntry]:
+        """The latest entries, newest first: of ``tracks`` (None: of every track), and of
+        the program's own changes when ``program_wide``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class AdminPorts:
     people: Directory
     pairings: PairingsAdmin
     circles: Circles
     programs: ProgramsAdmin
+    tracks: TracksAdmin
+    roster: RosterWriter
+    audit: AuditLog
+    clock: Clock

@@ -1,15 +1,15 @@
-"""A program's admins and rules, as an admin changes them."""
+"""A program's rules as an admin changes them: what may change, and the checks.
+
+Tracks override the same :class:`RuleChanges` (``core.tracks``); the use cases that
+save them are in ``core.admin.rules``, admins in ``core.admin.admins``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from core.admin.ports import AdminPorts
-from core.admin.roster import find, find_or_add
 from core.commands import Provider
 from core.errors import InvalidInput
-from core.people import Person, ProgramId
 from core.program import (
     MAX_PLACE,
     MAX_REMINDER_MINUTES,
@@ -19,45 +19,8 @@ from core.program import (
     ProgramSettings,
 )
 from core.rules import AllDayEvents
-from core.scheduling.info import settings_view
 from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
 from core.time import DayTime, zone_named
-from core.views import SettingsView
-
-
-@dataclass(frozen=True, slots=True)
-class AdminChange:
-    person: Person
-    changed: bool  # False: it was so already
-
-
-async def grant_admin(ports: AdminPorts, program: ProgramId, reference: str) -> AdminChange:
-    """Make the person ``reference`` names (an email or chat user id, recorded if new) an
-    admin of ``program``."""
-    person, _ = await find_or_add(ports, program, reference)
-    return AdminChange(person, await ports.programs.grant_admin(program, person.id))
-
-
-async def revoke_admin(ports: AdminPorts, program: ProgramId, reference: str) -> AdminChange:
-    person = await find(ports, program, reference)
-    return AdminChange(person, await ports.programs.revoke_admin(program, person.id))
-
-
-async def admins(ports: AdminPorts, program: ProgramId) -> list[Person]:
-    """The program's admins, by name."""
-    people = await ports.people.many(await ports.programs.admins(program))
-    return sorted(people.values(), key=lambda p: p.name)
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    view: SettingsView  # the rules as people read them
-    default_timezone: str  # assumed when a profile has none
-
-
-async def rules(ports: AdminPorts, program: ProgramId) -> Rules:
-    current = await ports.programs.settings(program)
-    return Rules(settings_view(current, can_edit=False), current.default_timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,21 +45,6 @@ class RuleChanges:
 
 def _as_is(name: str) -> str:
     return name
-
-
-async def change_rules(
-    ports: AdminPorts,
-    program: ProgramId,
-    changes: RuleChanges,
-    *,
-    field: Callable[[str], str] = _as_is,
-) -> ProgramSettings:
-    """Save ``changes`` to the program's rules; :class:`InvalidInput` names a bad one, as
-    ``field`` names it (the command line says ``--earliest``)."""
-    current = await ports.programs.settings(program)
-    changed = changed_settings(current, changes, field=field)
-    await ports.programs.save_settings(program, changed)
-    return changed
 
 
 def changed_settings(

@@ -3,18 +3,21 @@
 Someone named before they ever talked to Pairtime is recorded with what is
 known (an email, or a chat user id); when they first write to the bot their
 chat profile completes the record. Every function here is a use case: the
-command line prints what it returns, an admin console would show it.
+command line prints what it returns, the admin console shows it. Each takes the
+acting admin's :class:`~core.admin.access.Scope`: an admin of one track sees and
+changes that track's pairs and circles only. Imports are in ``core.admin.imports``.
 """
 
 from __future__ import annotations
 
-import csv
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from core.admin.ports import AdminPorts
+from core.admin.access import Scope
+from core.admin.ports import AdminPorts, PairListing
+from core.admin.tracks import find_track, track_for
+from core.audit import Change
 from core.errors import Conflict, NotFound, RosterError
 from core.people import (
     ChatIdentity,
@@ -25,16 +28,13 @@ from core.people import (
     platform_of,
     workspace_of,
 )
+from core.time import quoted
+from core.tracks import Track, TrackId
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CHAT_USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.\-]{1,199}$")
-
-
-@dataclass(frozen=True, slots=True)
-class LineResult:
-    line: int
-    ok: bool
-    message: str
+MAX_EMAIL = 320
+MAX_CIRCLE_NAME = 200
 
 
 async def choose_program(ports: AdminPorts, wanted: str | None) -> ProgramId:
@@ -42,8 +42,8 @@ async def choose_program(ports: AdminPorts, wanted: str | None) -> ProgramId:
     if wanted:
         if platform_of(wanted) is None:
             raise RosterError(
-                f"--program {wanted!r} is not a program id; use slack:TEAM_ID, teams:TENANT_ID "
-                "or web:demo"
+                f"--program {quoted(wanted)} is not a program id; use slack:TEAM_ID, "
+                "teams:TENANT_ID or web:demo"
             )
         program = ProgramId(wanted)
         await ports.programs.ensure(program, wanted)
@@ -58,183 +58,231 @@ async def choose_program(ports: AdminPorts, wanted: str | None) -> ProgramId:
     raise RosterError(f"several programs exist; choose one with --program ({', '.join(known)})")
 
 
+def reference_problem(reference: str) -> str | None:
+    """Why ``reference`` names nobody (None: it is an email address or a chat user id)."""
+    if _has_control(reference):
+        return f"{quoted(reference)} contains a control character"
+    if EMAIL.match(reference):
+        return None if len(reference) <= MAX_EMAIL else "an email address is at most 320 characters"
+    if CHAT_USER.match(reference):
+        return None
+    return f"{quoted(reference)} is neither an email address nor a chat user id"
+
+
 async def find_or_add(ports: AdminPorts, program: ProgramId, reference: str) -> tuple[Person, bool]:
     """The person named by ``reference`` (an email or a chat user id); True when new."""
     reference = reference.strip()
+    problem = reference_problem(reference)
+    if problem is not None:
+        raise RosterError(problem)
     if EMAIL.match(reference):
         found = await ports.people.by_email(reference)
         if found is not None:
             return found, False
         return await ports.people.add_by_email(reference), True
-    if CHAT_USER.match(reference):
-        found = await ports.people.by_chat_user(program, reference)
-        if found is not None:
-            return found, False
-        platform = platform_of(program)
-        if platform is None:
-            raise RosterError(f"{program} is not a chat program: name people there by email")
-        identity = ChatIdentity(platform, workspace_of(program), reference)
-        return await ports.people.remember(program, identity, Profile(reference)), True
-    raise RosterError(f"{reference!r} is neither an email address nor a chat user id")
+    found = await ports.people.by_chat_user(program, reference)
+    if found is not None:
+        return found, False
+    platform = platform_of(program)
+    if platform is None:
+        raise RosterError(f"{program} is not a chat program: name people there by email")
+    identity = ChatIdentity(platform, workspace_of(program), reference)
+    return await ports.people.remember(program, identity, Profile(reference)), True
 
 
 async def find(ports: AdminPorts, program: ProgramId, reference: str) -> Person:
     reference = reference.strip()
+    problem = reference_problem(reference)
+    if problem is not None:
+        raise RosterError(problem)
     found = (
         await ports.people.by_email(reference)
         if EMAIL.match(reference)
         else await ports.people.by_chat_user(program, reference)
     )
     if found is None:
-        raise NotFound(f"nobody called {reference!r} is known in {program}")
+        raise NotFound(f"nobody called {quoted(reference)} is known in {program}")
     return found
 
 
-async def import_pairs(
-    ports: AdminPorts, program: ProgramId, lines: Iterable[str]
-) -> list[LineResult]:
-    """Import ``mentor,mentee`` rows; a header row is optional. Bad rows are rejected alone."""
-    results = []
-    for number, row in enumerate(csv.reader(lines), start=1):
-        cells = [cell.strip() for cell in row]
-        if not any(cells) or (number == 1 and [c.lower() for c in cells] == ["mentor", "mentee"]):
-            continue
-        if len(cells) != 2 or not all(cells):
-            results.append(
-                LineResult(
-                    number,
-                    ok=False,
-                    message=f"expected two columns, mentor and mentee; got {row!r}",
-                )
-            )
-            continue
-        mentor_ref, mentee_ref = cells
-        try:
-            mentor, new_mentor = await find_or_add(ports, program, mentor_ref)
-            mentee, new_mentee = await find_or_add(ports, program, mentee_ref)
-        except RosterError as error:
-            results.append(LineResult(number, ok=False, message=str(error)))
-            continue
-        if mentor.id == mentee.id:
-            results.append(
-                LineResult(number, ok=False, message="a person cannot mentor themselves")
-            )
-            continue
-        added = await ports.pairings.pair(program, mentor.id, mentee.id)
-        created = [ref for ref, new in ((mentor_ref, new_mentor), (mentee_ref, new_mentee)) if new]
-        note = f" (new: {', '.join(created)})" if created else ""
-        verb = "paired" if added else "already paired"
-        results.append(
-            LineResult(number, ok=True, message=f"{verb} {mentor_ref} → {mentee_ref}{note}")
+def label(person: Person) -> str:
+    """How a person is named in messages and the audit log."""
+    return (
+        f"{person.name} <{person.email}>"
+        if person.email and person.email != person.name
+        else person.name
+    )
+
+
+# ---------------------------------------------------------------- pairs
+
+
+async def pairs(ports: AdminPorts, scope: Scope) -> list[PairListing]:
+    """Every pair ``scope`` may see, with its track, by mentor then mentee name."""
+    return [p for p in await ports.pairings.listing(scope.program) if scope.may(p.track)]
+
+
+async def add_pair(
+    ports: AdminPorts, scope: Scope, mentor: str, mentee: str, track: str | None = None
+) -> tuple[PairListing, bool]:
+    """Pair two people named by email or chat user id (recorded if new) in ``track``;
+    False when they were paired already."""
+    into = await track_for(ports, scope, track)
+    for reference in (mentor, mentee):
+        problem = reference_problem(reference.strip())
+        if problem is not None:
+            raise RosterError(problem)
+    if mentor.strip().lower() == mentee.strip().lower():
+        raise RosterError("a person cannot mentor themselves")
+    first, _ = await find_or_add(ports, scope.program, mentor)
+    second, _ = await find_or_add(ports, scope.program, mentee)
+    if first.id == second.id:
+        raise RosterError("a person cannot mentor themselves")
+    added = await ports.pairings.pair(scope.program, first.id, second.id, into.id)
+    if added:
+        subject = f"pair {label(first)} → {label(second)}"
+        await ports.audit.record(
+            scope.program,
+            scope.actor,
+            [Change(subject, None, into.name, into.id)],
+            ports.clock.now(),
         )
-    return results
+    return PairListing(first, second, into.id), added
 
 
-CHANNEL = re.compile(r"^[^\s,]{1,200}$")
-HEADER = ["circle", "member"]
+async def _find_pair(ports: AdminPorts, scope: Scope, mentor: str, mentee: str) -> PairListing:
+    first = await find(ports, scope.program, mentor)
+    second = await find(ports, scope.program, mentee)
+    for listed in await ports.pairings.listing(scope.program):
+        if listed.mentor.id == first.id and listed.mentee.id == second.id:
+            scope.check(listed.track)
+            return listed
+    raise NotFound(f"{label(first)} is not paired with {label(second)}")
 
 
-async def import_circles(
-    ports: AdminPorts, program: ProgramId, lines: Iterable[str]
-) -> list[LineResult]:
-    """Import ``circle,member[,channel]`` rows; a header row is optional.
-
-    A circle is created by its first row and gains a member per row; a channel on any of
-    its rows links it to that chat channel (a poll asked for there invites the circle).
-    Running the same file again changes nothing. Bad rows are rejected alone.
-    """
-    results = []
-    for number, row in enumerate(csv.reader(lines), start=1):
-        cells = [cell.strip() for cell in row]
-        if not any(cells) or (number == 1 and [c.lower() for c in cells[:2]] == HEADER):
-            continue
-        if len(cells) not in (2, 3) or not all(cells[:2]):
-            results.append(
-                LineResult(
-                    number,
-                    ok=False,
-                    message=f"expected circle, member and optionally channel; got {row!r}",
-                )
-            )
-            continue
-        name, reference, channel = cells[0], cells[1], (cells[2] if len(cells) == 3 else "")
-        try:
-            message = await _import_circle_row(ports, program, name, reference, channel)
-        except RosterError as error:
-            results.append(LineResult(number, ok=False, message=str(error)))
-            continue
-        results.append(LineResult(number, ok=True, message=message))
-    return results
+async def remove_pair(ports: AdminPorts, scope: Scope, mentor: str, mentee: str) -> PairListing:
+    """Unpair two people (both stay in the program)."""
+    found = await _find_pair(ports, scope, mentor, mentee)
+    await ports.pairings.unpair(scope.program, found.mentor.id, found.mentee.id)
+    names = await _track_names(ports, scope.program)
+    subject = f"pair {label(found.mentor)} → {label(found.mentee)}"
+    change = Change(subject, names.get(found.track, "no track"), None, found.track)
+    await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
+    return found
 
 
-async def _import_circle_row(
-    ports: AdminPorts, program: ProgramId, name: str, reference: str, channel: str
-) -> str:
-    """One row, checked whole before anything is written: a rejected row changes nothing."""
-    if len(name) > 200:
-        raise RosterError("a circle's name is at most 200 characters")
-    channel = channel_id(channel) if channel else ""
-    circle = await ports.circles.named(program, name)
-    relink = bool(channel) and (circle is None or circle.channel != channel)
-    if relink:
-        await _channel_free(ports, program, channel, circle)
-    if not (EMAIL.match(reference) or CHAT_USER.match(reference)):
-        raise RosterError(f"{reference!r} is neither an email address nor a chat user id")
-    person, new = await find_or_add(ports, program, reference)
-    notes = []
-    if circle is None:
-        circle = await _create_circle(ports, program, name)
-        notes.append("new circle")
-    if relink:
-        await link_circle(ports, program, circle, channel)
-        notes.append(f"meets in {channel}")
-    if new:
-        notes.append(f"new: {reference}")
-    verb = "added" if await ports.circles.add_member(circle.id, person.id) else "already in"
-    return f"{verb} {reference} → {name}" + (f" ({', '.join(notes)})" if notes else "")
-
-
-async def _create_circle(ports: AdminPorts, program: ProgramId, name: str) -> Group:
-    try:
-        return await ports.circles.create(program, name, ())
-    except Conflict:  # created meanwhile by another import
-        found = await ports.circles.named(program, name)
-        if found is None:
-            raise
+async def move_pair(
+    ports: AdminPorts, scope: Scope, mentor: str, mentee: str, track: str
+) -> PairListing:
+    """Put a pair in another track (the admin must run both)."""
+    found = await _find_pair(ports, scope, mentor, mentee)
+    into = await track_for(ports, scope, track)
+    if found.track == into.id:
         return found
+    await ports.pairings.move(scope.program, found.mentor.id, found.mentee.id, into.id)
+    names = await _track_names(ports, scope.program)
+    subject = f"pair {label(found.mentor)} → {label(found.mentee)}"
+    change = Change(subject, names.get(found.track, "no track"), into.name, into.id)
+    await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
+    return PairListing(found.mentor, found.mentee, into.id)
+
+
+async def _track_names(ports: AdminPorts, program: ProgramId) -> dict[TrackId | None, str]:
+    return {t.id: t.name for t in await ports.tracks.all(program)}
+
+
+# ---------------------------------------------------------------- circles
+
+
+SLACK_HOSTS = ("slack.com",)  # and its subdomains: acme.slack.com, app.slack.com
+TEAMS_HOSTS = (
+    "teams.microsoft.com",
+    "teams.cloud.microsoft",
+    "teams.live.com",
+    "gov.teams.microsoft.us",
+    "dod.teams.microsoft.us",
+)
+# A bare id: Slack's C0123ABCD, Teams' 19:…@thread.tacv2, the playground's "circle".
+BARE_CHANNEL = re.compile(
+    r"^(?:19:[\w.\-]{1,150}@thread\.[a-z0-9]{1,20}|[A-Za-z0-9][\w.\-]{0,99})$"
+)
+
+
+def _host_in(host: str, hosts: tuple[str, ...]) -> bool:
+    return any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def channel_id(text: str) -> str:
-    """The channel id in ``text``: an id as it is, or the id inside a channel's link, as
-    Slack ("Copy link": …/archives/C0123ABCD) and Teams ("Get link to channel":
-    …/l/channel/19%3a…%40thread.tacv2/Name?…) give them."""
+    """The channel id in ``text``: an id as it is, or the id inside a channel's link as
+    Slack ("Copy link": https://acme.slack.com/archives/C0123ABCD) and Teams ("Get link to
+    channel": https://teams.microsoft.com/l/channel/19%3a…%40thread.tacv2/Name?…) give
+    them. Only https links from Slack's and Teams' own hosts are read: anything else
+    (``javascript:``, another site) is refused, and so is an id with other characters."""
     text = text.strip()
+    if _has_control(text):
+        raise RosterError("a channel cannot contain control characters")
+    if len(text) > 2000:
+        raise RosterError("a channel's link is at most 2,000 characters")
     parsed = urlsplit(text)
-    if parsed.scheme in {"http", "https"}:
+    if parsed.scheme or text.startswith("//"):
+        host = (parsed.hostname or "").lower()
+        if parsed.scheme.lower() != "https" or not (
+            _host_in(host, SLACK_HOSTS) or _host_in(host, TEAMS_HOSTS)
+        ):
+            if parsed.scheme.lower() == "19":  # a bare Teams id reads as a scheme
+                return _bare(text)
+            raise RosterError(
+                f"{quoted(text)} is not a link to a Slack or Teams channel: copy the "
+                "channel's link in Slack or Teams, or give its id"
+            )
         parts = [unquote(part) for part in parsed.path.split("/") if part]
-        for marker in ("archives", "channel"):
+        markers = ("archives", "client") if _host_in(host, SLACK_HOSTS) else ("channel",)
+        for marker in markers:
             if marker in parts[:-1]:
-                text = parts[parts.index(marker) + 1]
-                break
-        else:
-            raise RosterError(f"{text!r} is not a link to a Slack or Teams channel")
-    if not CHANNEL.match(text):
+                index = parts.index(marker) + 1
+                # Slack's client links carry the workspace first: /client/T0123/C0456.
+                if marker == "client" and len(parts) > index + 1:
+                    index += 1
+                return _bare(parts[index])
+        raise RosterError(f"{quoted(text)} is not a link to a Slack or Teams channel")
+    return _bare(text)
+
+
+def _bare(text: str) -> str:
+    if not BARE_CHANNEL.match(text):
         raise RosterError(
-            f"{text!r} is not a channel id: use the id (C0123ABCD on Slack) or the channel's link"
+            f"{quoted(text)} is not a channel id: use the id (C0123ABCD on Slack) or the "
+            "channel's link"
         )
     return text
 
 
-async def link_circle(
-    ports: AdminPorts, program: ProgramId, circle: Group, channel: str | None
-) -> None:
-    """Link ``circle`` to ``channel`` (None: unlink); refused when another circle has it."""
-    if channel is not None:
-        await _channel_free(ports, program, channel, circle)
+def _has_control(text: str) -> bool:
+    """Control, format (zero-width), private or unassigned characters, and spaces other
+    than the plain one: what ``str.isprintable`` refuses, in one pass in C."""
+    return not text.isprintable()
+
+
+async def link_circle(ports: AdminPorts, scope: Scope, name: str, channel: str | None) -> Group:
+    """Link the circle called ``name`` to ``channel`` (an id or a link; None: unlink);
+    refused when another circle has it."""
+    circle = await find_circle(ports, scope, name)
+    found = channel_id(channel) if channel else None
+    if found == circle.channel:
+        return circle
+    if found is not None:
+        await _channel_free(ports, scope.program, found, circle)
     try:
-        await ports.circles.link(circle.id, channel)
+        await ports.circles.link(circle.id, found)
     except Conflict:
-        raise Conflict(f"{channel} was just linked to another circle") from None
+        raise Conflict(f"{found} was just linked to another circle") from None
+    change = Change(f"channel of {circle.name}", circle.channel, found, _track(circle))
+    await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
+    return Group(circle.id, circle.program, circle.name, circle.members, found, circle.track)
+
+
+def _track(circle: Group) -> TrackId | None:
+    return TrackId(circle.track) if circle.track else None
 
 
 async def _channel_free(
@@ -245,20 +293,60 @@ async def _channel_free(
         raise Conflict(f"{channel} is already the channel of the circle {other.name!r}")
 
 
-async def find_circle(ports: AdminPorts, program: ProgramId, name: str) -> Group:
-    circle = await ports.circles.named(program, name.strip())
+async def find_circle(ports: AdminPorts, scope: Scope, name: str) -> Group:
+    circle = await ports.circles.named(scope.program, name.strip())
     if circle is None:
-        known = [g.name for g in await ports.circles.all(program)]
+        known = [g.name for g in await ports.circles.all(scope.program) if scope.may(_track(g))]
         hint = f" (circles: {', '.join(known)})" if known else ""
-        raise NotFound(f"there is no circle called {name!r} in {program}{hint}")
+        raise NotFound(f"there is no circle called {quoted(name)} in {scope.program}{hint}")
+    scope.check(_track(circle))
     return circle
 
 
-async def remove_circle(ports: AdminPorts, program: ProgramId, name: str) -> Group:
+async def add_circle(ports: AdminPorts, scope: Scope, name: str, track: str | None = None) -> Group:
+    """A new, empty circle in ``track``; Conflict when the name is taken."""
+    into = await track_for(ports, scope, track)
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_CIRCLE_NAME or _has_control(name):
+        raise RosterError("a circle's name is 1 to 200 characters, without control characters")
+    created = await ports.circles.create(scope.program, name, (), None, into.id)
+    change = Change(f"circle {name}", None, into.name, into.id)
+    await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
+    return created
+
+
+async def add_member(ports: AdminPorts, scope: Scope, name: str, reference: str) -> bool:
+    """Add the person ``reference`` names to a circle; False when they were in it."""
+    circle = await find_circle(ports, scope, name)
+    person, _ = await find_or_add(ports, scope.program, reference)
+    added = await ports.circles.add_member(circle.id, person.id)
+    if added:
+        change = Change(f"member of {circle.name}", None, label(person), _track(circle))
+        await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
+    return added
+
+
+async def remove_circle(ports: AdminPorts, scope: Scope, name: str) -> Group:
     """Forget the circle called ``name`` (its members stay in the program); the circle."""
-    circle = await find_circle(ports, program, name)
+    circle = await find_circle(ports, scope, name)
     await ports.circles.remove(circle.id)
+    change = Change(
+        f"circle {circle.name}", f"{len(circle.members)} member(s)", None, _track(circle)
+    )
+    await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
     return circle
+
+
+async def move_circle(ports: AdminPorts, scope: Scope, name: str, track: str) -> Group:
+    circle = await find_circle(ports, scope, name)
+    into: Track = await track_for(ports, scope, track)
+    if circle.track == into.id:
+        return circle
+    await ports.circles.move(circle.id, into.id)
+    old = await find_track(ports, scope, circle.track) if circle.track else None
+    change = Change(f"circle {circle.name}", old.name if old else "no track", into.name, into.id)
+    await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
+    return Group(circle.id, circle.program, circle.name, circle.members, circle.channel, into.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,16 +355,18 @@ class CircleListing:
     members: tuple[Person, ...]  # by name
 
 
-async def circles(ports: AdminPorts, program: ProgramId) -> list[CircleListing]:
-    """Every circle of the program, by name, with its members by name."""
-    listed = []
-    for circle in await ports.circles.all(program):
-        people = await ports.people.many(circle.members)
-        members = sorted(people.values(), key=lambda p: p.name.lower())
-        listed.append(CircleListing(circle, tuple(members)))
-    return listed
+async def circles(ports: AdminPorts, scope: Scope) -> list[CircleListing]:
+    """Every circle ``scope`` may see, by name, with its members by name."""
+    found = [c for c in await ports.circles.all(scope.program) if scope.may(_track(c))]
+    people = await ports.people.many(sorted({m for c in found for m in c.members}))
+    return [
+        CircleListing(
+            circle,
+            tuple(sorted((people[m] for m in circle.members if m in people), key=_by_name)),
+        )
+        for circle in found
+    ]
 
 
-async def pairs(ports: AdminPorts, program: ProgramId) -> Sequence[tuple[Person, Person]]:
-    """Every (mentor, mentee) pair, by mentor then mentee name."""
-    return await ports.pairings.all(program)
+def _by_name(person: Person) -> str:
+    return person.name.lower()

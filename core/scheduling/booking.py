@@ -43,7 +43,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
     slot = next((s for s in offer.slots if s.start == action.start), None)
     if slot is None:
         return Outcome(Notice(EXPIRED, Tone.WARNING))
-    settings = await ports.programs.settings(ctx.program)
+    settings = await ports.programs.settings(ctx.program, among=offer.participants)
     people = await _people(ports, offer.participants)
 
     moving = await ports.meetings.get(offer.moving) if offer.moving else None

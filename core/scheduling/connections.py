@@ -49,8 +49,9 @@ async def prompt_for(
     person: PersonId,
     provider: Provider | None,
 ) -> ConnectPrompt | Notice:
-    """The connect prompt for anyone (the speaker, or a partner asked to reconnect)."""
-    settings = await ports.programs.settings(program)
+    """The connect prompt for anyone (the speaker, or a partner asked to reconnect), with
+    the services their track allows."""
+    settings = await ports.programs.settings(program, among=[person])
     allowed = [
         p for p in Provider if p in settings.allowed_providers and p in ports.links.available
     ]
@@ -221,7 +222,7 @@ async def reconnect_requests(ports: Ports) -> list[tuple[ProgramId, Outcome]]:
             continue  # nobody to write to
         identity = identities[0]
         program = program_of(identity)
-        settings = await ports.programs.settings(program)
+        settings = await ports.programs.settings(program, among=[person])
         if provider not in settings.allowed_providers or provider not in ports.links.available:
             continue  # no link to offer here; the status says it all the same
         if not await ports.connections.asked_to_reconnect(person, ports.clock.now()):

@@ -91,6 +91,12 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
             for option in resolution.options
         )
         return Outcome(Question(resolution.text, options))
+    # The rules of the track these people's pair or circle is in.
+    settings = await ports.programs.settings(
+        ctx.program, among=[ctx.person.id, *(p.id for p in resolution.people)]
+    )
+    if not command.duration_given:
+        duration = settings.default_duration_minutes
     request = FindRequest(
         tuple(p.id for p in resolution.people), duration, window, command.time_of_day
     )
@@ -101,7 +107,7 @@ async def replay(ports: Ports, ctx: Context, action: ReplayFind) -> Outcome:
     """A suggestion or clarification button: run the request it carries, for its requester only."""
     if action.requester != ctx.person.id:
         return Outcome(Notice("That button was meant for someone else.", Tone.WARNING))
-    settings = await ports.programs.settings(ctx.program)
+    settings = await ports.programs.settings(ctx.program, among=[ctx.person.id, *action.others])
     return await offer_times(ports, ctx, settings, FindRequest.replayed(action), replace=True)
 
 
@@ -205,7 +211,7 @@ async def more_times(ports: Ports, ctx: Context, action: MoreTimes) -> Outcome:
         )
     if ctx.person.id != offer.requester:
         return Outcome(Notice("Only the person who asked can see more times here.", Tone.WARNING))
-    settings = await ports.programs.settings(ctx.program)
+    settings = await ports.programs.settings(ctx.program, among=offer.participants)
     earliest = ports.clock.now() + settings.rules.min_notice
     remaining = [s for s in offer.slots if s not in offer.shown and s.start >= earliest]
     if not remaining:

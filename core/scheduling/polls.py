@@ -98,6 +98,10 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
     # Everyone votes where the poll is posted: a private chat will not do, the circle's will.
     channel = circle_channel if ctx.private else ctx.channel
     people = [ctx.person, *others]
+    # The rules of the track these people's pair or circle is in.
+    settings = await ports.programs.settings(ctx.program, among=[p.id for p in people])
+    if not command.duration_given:
+        duration = settings.default_duration_minutes
     busy = await read(ports, [p.id for p in people], window)
     participants = [engine_participant(p, busy, settings, ctx) for p in people]
     within = None

@@ -10,12 +10,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.admin.ports import PairListing
 from core.errors import Conflict
 from core.people import Group, Person, PersonId, ProgramId
+from core.tracks import TrackId
 from storage import models
 from storage.database import Database
 from storage.repositories.people import _person
 from storage.repositories.sql import affected, insert
+from storage.repositories.tracks import default_track
 
 
 class SqlPairings:
@@ -44,15 +47,54 @@ class SqlPairings:
             )
             return [_person(row) for row in rows]
 
-    async def pair(self, program: ProgramId, mentor: PersonId, mentee: PersonId) -> bool:
-        """Record the pairing; False when it existed already."""
+    async def pair(
+        self,
+        program: ProgramId,
+        mentor: PersonId,
+        mentee: PersonId,
+        track: TrackId | None = None,
+    ) -> bool:
+        """Record the pairing in ``track`` (None: the program's default track); False when
+        it existed already."""
+        async with self._db.transaction() as session:
+            into = track or await default_track(self._db, session, program)
+            statement = (
+                insert(self._db, models.Pairing)
+                .values(program_id=program, mentor_id=mentor, mentee_id=mentee, track_id=into)
+                .on_conflict_do_nothing()
+            )
+            return bool(affected(await session.execute(statement)))
+
+    async def move(
+        self, program: ProgramId, mentor: PersonId, mentee: PersonId, track: TrackId
+    ) -> bool:
         statement = (
-            insert(self._db, models.Pairing)
-            .values(program_id=program, mentor_id=mentor, mentee_id=mentee)
-            .on_conflict_do_nothing()
+            update(models.Pairing)
+            .where(
+                models.Pairing.program_id == program,
+                models.Pairing.mentor_id == mentor,
+                models.Pairing.mentee_id == mentee,
+            )
+            .values(track_id=track)
         )
         async with self._db.transaction() as session:
             return bool(affected(await session.execute(statement)))
+
+    async def listing(self, program: ProgramId) -> list[PairListing]:
+        """Every pair with its track, by mentor then mentee name."""
+        mentor, mentee = aliased(models.Person), aliased(models.Person)
+        async with self._db.reading() as session:
+            rows = await session.execute(
+                select(mentor, mentee, models.Pairing.track_id)
+                .join(models.Pairing, models.Pairing.mentor_id == mentor.id)
+                .join(mentee, models.Pairing.mentee_id == mentee.id)
+                .where(models.Pairing.program_id == program)
+                .order_by(func.lower(mentor.name), func.lower(mentee.name), mentor.id, mentee.id)
+            )
+            return [
+                PairListing(_person(a), _person(b), TrackId(track) if track else None)
+                for a, b, track in rows
+            ]
 
     async def unpair(self, program: ProgramId, mentor: PersonId, mentee: PersonId) -> bool:
         statement = delete(models.Pairing).where(
@@ -107,12 +149,21 @@ class SqlGroups:
         name: str,
         members: Sequence[PersonId],
         channel: str | None = None,
+        track: TrackId | None = None,
     ) -> Group:
+        """A new circle in ``track`` (None: the program's default track)."""
         group_id = uuid.uuid4().hex
         try:
             async with self._db.transaction() as session:
+                track = track or TrackId(await default_track(self._db, session, program))
                 session.add(
-                    models.Group(id=group_id, program_id=program, name=name, channel=channel)
+                    models.Group(
+                        id=group_id,
+                        program_id=program,
+                        name=name,
+                        channel=channel,
+                        track_id=track,
+                    )
                 )
                 await session.flush()
                 session.add_all(
@@ -121,7 +172,14 @@ class SqlGroups:
                 )
         except IntegrityError as error:
             raise Conflict(f"a circle called {name!r} (or meeting in {channel}) exists") from error
-        return Group(group_id, program, name, tuple(dict.fromkeys(members)), channel)
+        return Group(group_id, program, name, tuple(dict.fromkeys(members)), channel, track)
+
+    async def move(self, group: str, track: TrackId) -> bool:
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.Group).where(models.Group.id == group).values(track_id=track)
+            )
+            return bool(affected(result))
 
     async def all(self, program: ProgramId) -> list[Group]:
         """Every circle of the program, by name."""
@@ -184,4 +242,5 @@ class SqlGroups:
             row.name,
             tuple(PersonId(m) for m in members),
             row.channel,
+            row.track_id,
         )

@@ -13,6 +13,8 @@ from core.people import ChatIdentity, Person, PersonId, Platform, Profile, Progr
 from storage import models
 from storage.database import Database
 
+LOOKUP_BATCH = 500  # values per IN (...): far below SQLite's and asyncpg's parameter limits
+
 
 class SqlPeople:
     def __init__(self, database: Database) -> None:
@@ -84,6 +86,43 @@ class SqlPeople:
                 .order_by(models.Person.created_at)
             )
             return None if row is None else _person(row)
+
+    async def by_emails(self, emails: Sequence[str]) -> Mapping[str, Person]:
+        """The people with these addresses, keyed by address in lower case (the first
+        recorded, when several share one)."""
+        wanted = sorted({email.strip().lower() for email in emails})
+        found: dict[str, Person] = {}
+        async with self._db.reading() as session:
+            for start in range(0, len(wanted), LOOKUP_BATCH):
+                rows = await session.scalars(
+                    select(models.Person)
+                    .where(
+                        func.lower(models.Person.email).in_(wanted[start : start + LOOKUP_BATCH])
+                    )
+                    .order_by(models.Person.created_at, models.Person.id)
+                )
+                for row in rows:
+                    found.setdefault((row.email or "").lower(), _person(row))
+        return found
+
+    async def by_chat_users(
+        self, program: ProgramId, user_ids: Sequence[str]
+    ) -> Mapping[str, Person]:
+        wanted = sorted(set(user_ids))
+        found: dict[str, Person] = {}
+        async with self._db.reading() as session:
+            for start in range(0, len(wanted), LOOKUP_BATCH):
+                rows = await session.execute(
+                    select(models.ChatIdentity.user_id, models.Person)
+                    .join(models.Person, models.ChatIdentity.person_id == models.Person.id)
+                    .where(
+                        models.ChatIdentity.program_id == program,
+                        models.ChatIdentity.user_id.in_(wanted[start : start + LOOKUP_BATCH]),
+                    )
+                )
+                for user_id, row in rows:
+                    found[user_id] = _person(row)
+        return found
 
     async def add_by_email(self, email: str) -> Person:
         """Someone known only by email so far (an imported roster); chat fills in the rest."""

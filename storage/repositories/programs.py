@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +14,11 @@ from core.people import PersonId, ProgramId
 from core.program import ConfirmationRule, LocationMode, LocationRule, ProgramSettings
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime
+from core.tracks import effective
 from storage import models
 from storage.database import Database
 from storage.repositories.sql import affected, insert
+from storage.repositories.tracks import track_among
 
 SETTINGS_TTL = 30.0  # seconds; another process's change is seen within this time
 
@@ -43,7 +45,19 @@ class SqlPrograms:
             rows = await session.scalars(select(models.Program.id).order_by(models.Program.id))
             return [ProgramId(row) for row in rows]
 
-    async def settings(self, program: ProgramId) -> ProgramSettings:
+    async def settings(
+        self, program: ProgramId, *, among: Sequence[PersonId] = ()
+    ) -> ProgramSettings:
+        """The program's rules, or those of the track a search ``among`` people runs under
+        (read afresh each time: an admin's change applies to the next search)."""
+        base = await self._program_settings(program)
+        if not among:
+            return base
+        async with self._db.reading() as session:
+            overrides = await track_among(session, program, among)
+        return effective(base, overrides)
+
+    async def _program_settings(self, program: ProgramId) -> ProgramSettings:
         cached = self._settings.get(program)
         if cached is not None and self._clock() - cached[0] < SETTINGS_TTL:
             return cached[1]

@@ -50,7 +50,7 @@ def test_keys_generate_prints_a_usable_key(tmp_path: Path):
     assert run_cli(["keys", "generate"]).stdout.strip() != key
 
 
-def test_pairs_import_reports_each_line_and_keeps_the_good_ones(env, tmp_path: Path):
+def test_pairs_import_is_all_or_nothing_and_names_every_line(env, tmp_path: Path):
     pairtime(["db", "upgrade"], env, tmp_path)
     roster = tmp_path / "pairs.csv"
     roster.write_text(
@@ -63,25 +63,105 @@ def test_pairs_import_reports_each_line_and_keeps_the_good_ones(env, tmp_path: P
         "ana@example.org,ben@example.org\n",
         encoding="utf-8",
     )
-    result = pairtime(["pairs", "import", str(roster), "--program", "slack:T1"], env, tmp_path)
-    assert result.returncode == 1  # some lines were rejected
-    assert result.stdout.splitlines() == [
-        "line 2: paired ana@example.org → ben@example.org (new: ana@example.org, ben@example.org)",
-        "line 3: paired ana@example.org → U024BE7LH (new: U024BE7LH)",
-        "line 7: already paired ana@example.org → ben@example.org",
-        "3 line(s) imported, 3 rejected.",
+    command = ["pairs", "import", str(roster), "--program", "slack:T1"]
+    refused = pairtime(command, env, tmp_path)
+    assert refused.returncode == 2  # bad lines: nothing imported
+    assert refused.stdout.splitlines() == [
+        (
+            "line 2: new: pair ana@example.org → ben@example.org (new: ana@example.org, "
+            "ben@example.org)"
+        ),
+        "line 3: new: pair ana@example.org → U024BE7LH (new: U024BE7LH)",
+        "line 4: error: 'not an email' is neither an email address nor a chat user id",
+        "line 5: error: expected two columns, mentor and mentee; got 'ana@example.org'",
+        "line 6: error: a person cannot mentor themselves",
+        "line 7: unchanged: already paired ana@example.org → ben@example.org",
     ]
-    assert result.stderr.splitlines() == [
-        "line 4: rejected: 'not an email' is neither an email address nor a chat user id",
-        "line 5: rejected: expected two columns, mentor and mentee; got ['ana@example.org']",
-        "line 6: rejected: a person cannot mentor themselves",
+    assert refused.stderr.splitlines() == [
+        (
+            "pairtime pairs import: 3 of 6 line(s) have errors (listed above), so nothing was "
+            "imported: fix them and import again, or import the good lines with --partial"
+        )
     ]
+    assert pairtime(["pairs", "list"], env, tmp_path).stdout.startswith("No pairs in slack:T1")
+
+    partial = pairtime([*command, "--partial"], env, tmp_path)
+    assert partial.returncode == 1  # imported, some lines skipped
+    assert partial.stdout.splitlines()[-1] == (
+        "Imported 2 new line(s) into the track 'Main'; 1 unchanged; 3 line(s) with errors skipped."
+    )
     listed = pairtime(["pairs", "list"], env, tmp_path)  # the only program is chosen
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [
-        "ana <ana@example.org> → ben <ben@example.org>",
-        "ana <ana@example.org> → U024BE7LH",
+        "ana <ana@example.org> → ben <ben@example.org> (track Main)",
+        "ana <ana@example.org> → U024BE7LH (track Main)",
     ]  # by name, ignoring case
+    with sqlite3.connect(tmp_path / "pairtime.db") as db:
+        # Nobody from the refused lines, and nobody twice.
+        assert db.execute("SELECT count(*) FROM people").fetchone() == (3,)
+
+
+def test_tracks_and_their_rules_from_the_command_line(env, tmp_path: Path):
+    pairtime(["db", "upgrade"], env, tmp_path)
+    roster = tmp_path / "pairs.csv"
+    roster.write_text("ana@example.org,ben@example.org\n", encoding="utf-8")
+    created = pairtime(["tracks", "create", "Engineering", "--program", "slack:T1"], env, tmp_path)
+    assert created.stdout.strip() == "Created the track 'Engineering'."
+    imported = pairtime(["pairs", "import", str(roster), "--track", "Engineering"], env, tmp_path)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.splitlines()[-1] == (
+        "Imported 1 new line(s) into the track 'Engineering'; 0 unchanged."
+    )
+    changed = pairtime(
+        ["program", "set", "--track", "Engineering", "--earliest", "10:00", "--weekends", "yes"],
+        env,
+        tmp_path,
+    )
+    assert changed.stdout.strip() == "Saved the rules of the track 'Engineering' of slack:T1."
+    shown = pairtime(["program", "show", "--track", "Engineering"], env, tmp_path).stdout
+    assert "  * Earliest start: 10:00" in shown.splitlines()
+    assert "    Latest end: 18:00" in shown.splitlines()
+    assert "    Weekends: offered" not in shown  # its own
+    assert "  * Weekends: offered" in shown.splitlines()
+    assert pairtime(["tracks", "list"], env, tmp_path).stdout.splitlines() == [
+        "Engineering (sets earliest, weekends)"
+    ]
+    inherit = pairtime(
+        ["program", "set", "--track", "Engineering", "--inherit", "earliest"], env, tmp_path
+    )
+    assert inherit.returncode == 0, inherit.stderr
+    assert (
+        "    Earliest start: 08:00"
+        in pairtime(
+            ["program", "show", "--track", "Engineering"], env, tmp_path
+        ).stdout.splitlines()
+    )
+    wrong = pairtime(["program", "set", "--track", "Sales", "--earliest", "09:00"], env, tmp_path)
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == (
+        "pairtime program set: there is no track called 'Sales' in slack:T1 (tracks: Engineering)"
+    )
+    assert pairtime(["tracks", "create", "Sales"], env, tmp_path).returncode == 0
+    moved = pairtime(
+        ["pairs", "move", "ana@example.org", "ben@example.org", "--track", "Sales"], env, tmp_path
+    )
+    assert (
+        moved.stdout.strip()
+        == "ana <ana@example.org> → ben <ben@example.org> is in the track 'Sales'."
+    )
+    archived = pairtime(["tracks", "archive", "Engineering"], env, tmp_path)
+    assert archived.returncode == 0, archived.stderr
+    assert pairtime(["tracks", "list"], env, tmp_path).stdout.splitlines() == [
+        "Engineering (archived; sets weekends)",
+        "Sales",
+    ]
+    granted = pairtime(["admins", "grant", "lead@example.org", "--track", "Sales"], env, tmp_path)
+    assert granted.stdout.strip() == (
+        "lead <lead@example.org> is now an admin of the track 'Sales' of slack:T1."
+    )
+    assert pairtime(["admins", "list"], env, tmp_path).stdout.strip() == (
+        "lead <lead@example.org> (tracks: Sales)"
+    )
 
 
 def test_circles_import_list_link_and_remove(env, tmp_path: Path):
@@ -95,34 +175,38 @@ def test_circles_import_list_link_and_remove(env, tmp_path: Path):
         "Circle B,cy@example.org,C0AAAA\n"
         "Circle B,not an email\n"
         "Circle A\n"
-        "Circle A,ben@example.org\n",
+        "Circle A,ben@example.org\n"
+        "Circle C,dee@example.org,javascript:alert(1)\n",
         encoding="utf-8",
     )
-    result = pairtime(["circles", "import", str(roster), "--program", "slack:T1"], env, tmp_path)
+    command = ["circles", "import", str(roster), "--program", "slack:T1", "--partial"]
+    result = pairtime(command, env, tmp_path)
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
         (
-            "line 2: added ana@example.org → Circle A (new circle, meets in C0AAAA, "
+            "line 2: new: add ana@example.org → Circle A (new circle, meets in C0AAAA, "
             "new: ana@example.org)"
         ),
-        "line 3: added ben@example.org → Circle A (new: ben@example.org)",
-        "line 4: added ben@example.org → Circle B (new circle, meets in C0BBBB)",
-        "line 8: already in ben@example.org → Circle A",
-        "4 line(s) imported, 3 rejected.",
+        "line 3: new: add ben@example.org → Circle A (new: ben@example.org)",
+        "line 4: new: add ben@example.org → Circle B (new circle, meets in C0BBBB)",
+        "line 5: error: C0AAAA is already the channel of the circle 'Circle A'",
+        "line 6: error: 'not an email' is neither an email address nor a chat user id",
+        "line 7: error: expected circle, member and optionally channel; got 'Circle A'",
+        "line 8: unchanged: ben@example.org is in Circle A already",
+        (
+            "line 9: error: 'javascript:alert(1)' is not a link to a Slack or Teams channel: copy "
+            "the channel's link in Slack or Teams, or give its id"
+        ),
+        "Imported 3 new line(s) into the track 'Main'; 1 unchanged; 4 line(s) with errors skipped.",
     ]
-    assert result.stderr.splitlines() == [
-        "line 5: rejected: C0AAAA is already the channel of the circle 'Circle A'",
-        "line 6: rejected: 'not an email' is neither an email address nor a chat user id",
-        "line 7: rejected: expected circle, member and optionally channel; got ['Circle A']",
-    ]
-    again = pairtime(["circles", "import", str(roster)], env, tmp_path)
-    assert "added" not in again.stdout  # running the file again changes nothing
+    again = pairtime(command, env, tmp_path)
+    assert "new:" not in again.stdout  # running the file again changes nothing
     listed = pairtime(["circles", "list"], env, tmp_path)
     assert listed.stdout.splitlines() == [
-        "Circle A (2 member(s), meets in C0AAAA)",
+        "Circle A (2 member(s), meets in C0AAAA, track Main)",
         "  ana <ana@example.org>",
         "  ben <ben@example.org>",
-        "Circle B (1 member(s), meets in C0BBBB)",
+        "Circle B (1 member(s), meets in C0BBBB, track Main)",
         "  ben <ben@example.org>",
     ]
 
@@ -136,6 +220,13 @@ def test_circles_import_list_link_and_remove(env, tmp_path: Path):
     assert taken.stderr.strip() == (
         "pairtime circles link: C0AAAA is already the channel of the circle 'Circle A'"
     )
+    foreign = pairtime(
+        ["circles", "link", "Circle B", "https://slack.com.evil.example/archives/C0X"],
+        env,
+        tmp_path,
+    )
+    assert foreign.returncode == 2
+    assert "is not a link to a Slack or Teams channel" in foreign.stderr
     unlinked = pairtime(["circles", "link", "Circle A"], env, tmp_path)
     assert unlinked.stdout.strip() == "The circle 'Circle A' no longer has a channel."
     missing = pairtime(["circles", "remove", "Circle Z"], env, tmp_path)
@@ -146,7 +237,7 @@ def test_circles_import_list_link_and_remove(env, tmp_path: Path):
     removed = pairtime(["circles", "remove", "Circle A"], env, tmp_path)
     assert removed.stdout.strip() == "Removed the circle 'Circle A'; its 2 member(s) stay."
     assert pairtime(["circles", "list"], env, tmp_path).stdout.splitlines() == [
-        "Circle B (1 member(s), meets in 19:abc@thread.tacv2)",
+        "Circle B (1 member(s), meets in 19:abc@thread.tacv2, track Main)",
         "  ben <ben@example.org>",
     ]
     with sqlite3.connect(tmp_path / "pairtime.db") as db:
@@ -226,25 +317,33 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
     pairtime(["db", "upgrade"], env, tmp_path)
     shown = pairtime(["program", "show", "--program", "slack:T1"], env, tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert "  Meeting hours: 08:00 to 18:00, in each person's own time zone" in shown.stdout
-    assert "  All-day events: count as busy" in shown.stdout
+    assert "  Earliest start: 08:00" in shown.stdout.splitlines()
+    assert "  All-day events marked free: count as busy" in shown.stdout.splitlines()
     changed = pairtime(
         [
             "program", "set", "--earliest", "09:30", "--latest", "16:00", "--weekends", "yes",
             "--duration", "45", "--providers", "google,icloud", "--timezone", "Europe/Madrid",
-            "--all-day-events", "as_marked",
+            "--all-day-events", "as_marked", "--tentative", "free",
         ],
         env,
         tmp_path,
     )  # fmt: skip
     assert changed.returncode == 0, changed.stderr
     lines = pairtime(["program", "show"], env, tmp_path).stdout.splitlines()
-    assert "  Meeting hours: 09:30 to 16:00, in each person's own time zone" in lines
-    assert "  Weekends: allowed" in lines
-    assert "  All-day events: count as their calendar marks them" in lines
-    assert "  Default length: 45 minutes" in lines
-    assert "  Calendar services: Google, iCloud" in lines
-    assert "  Zone assumed when a profile has none: Europe/Madrid" in lines
+    assert lines == [
+        "Program slack:T1",
+        "  Earliest start: 09:30",
+        "  Latest end: 16:00",
+        "  Weekends: offered",
+        "  Default meeting length: 45 minutes",
+        "  Start times every: 30 minutes",
+        "  Minimum notice: 60 minutes",
+        "  Buffer around busy times: 0 minutes",
+        "  Tentative events: count as free",
+        "  All-day events marked free: count as their calendar marks them",
+        "  Calendar services: Google, iCloud",
+        "  Time zone assumed when a profile has none: Europe/Madrid",
+    ]
     for bad, message in (
         (["--earliest", "9am"], "--earliest: expected a time of day as HH:MM"),
         (["--latest", "08:00"], "--latest: must be later than --earliest"),
@@ -252,6 +351,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         (["--timezone", "Mars/Base"], "--timezone: unknown time zone 'Mars/Base'"),
         (["--granularity", "7"], "--granularity: must divide a day"),
         (["--notice", "99999999999"], "--notice: must be at most 527040 minutes"),
+        (["--inherit", "earliest"], "--inherit is for a track's rules: give --track too"),
     ):
         refused = pairtime(["program", "set", *bad], env, tmp_path)
         assert refused.returncode == 2

@@ -343,3 +343,46 @@ async def test_votes_cast_before_ballots_were_kept_still_count_and_toggle(
     assert ballot.vote is None
     assert await polls.votes("p") == []
     assert (await polls.counted("p")).version == 1
+
+
+async def test_existing_pairs_and_circles_land_in_a_main_track(empty_database: Database):
+    """0007 gives every program one track, "Main", with everything it had and no rule of its
+    own: searches find the times they found before."""
+    await migrate.upgrade(empty_database, "0006")
+    async with empty_database.engine.begin() as connection:
+        for program in ("slack:T1", "teams:X"):
+            await connection.execute(
+                insert(models.Program).values(id=program, name="P", created_at=NOW, settings={})
+            )
+        for person in ("p1", "p2"):
+            await connection.execute(
+                insert(models.Person).values(id=person, name=person, created_at=NOW, updated_at=NOW)
+            )
+        await connection.execute(
+            text(
+                "INSERT INTO pairings (program_id, mentor_id, mentee_id) "
+                "VALUES ('slack:T1', 'p1', 'p2')"
+            )
+        )
+        await connection.execute(
+            text("INSERT INTO groups (id, program_id, name) VALUES ('g1', 'slack:T1', 'North')")
+        )
+        await connection.execute(
+            text("INSERT INTO group_members (group_id, person_id) VALUES ('g1', 'p1')")
+        )
+
+    await migrate.upgrade(empty_database)
+
+    async with empty_database.engine.connect() as connection:
+        tracks = (
+            await connection.execute(text("SELECT id, program_id, name FROM tracks ORDER BY 2"))
+        ).all()
+        pair_track = (await connection.execute(text("SELECT track_id FROM pairings"))).scalar()
+        group_track = (await connection.execute(text("SELECT track_id FROM groups"))).scalar()
+        members = (await connection.execute(text("SELECT count(*) FROM group_members"))).scalar()
+    assert [(program, name) for _, program, name in tracks] == [
+        ("slack:T1", "Main"),
+        ("teams:X", "Main"),
+    ]
+    assert pair_track == group_track == tracks[0][0]
+    assert members == 1  # no copy of groups emptied its members

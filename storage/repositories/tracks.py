@@ -1,0 +1,210 @@
+"""Tracks, their admins, and the track a search among some people runs under."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.admin.programs import RuleChanges
+from core.errors import Conflict
+from core.people import PersonId, ProgramId
+from core.tracks import DEFAULT_TRACK, Track, TrackId, rules_from_json, rules_to_json
+from storage import models
+from storage.database import Database
+from storage.repositories.sql import affected, insert
+
+
+class SqlTracks:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def all(self, program: ProgramId) -> list[Track]:
+        async with self._db.reading() as session:
+            rows = await session.scalars(
+                select(models.Track)
+                .where(models.Track.program_id == program)
+                .order_by(func.lower(models.Track.name))
+            )
+            return [_track(row) for row in rows]
+
+    async def get(self, program: ProgramId, track: TrackId) -> Track | None:
+        async with self._db.reading() as session:
+            row = await session.get(models.Track, track)
+            return None if row is None or row.program_id != program else _track(row)
+
+    async def named(self, program: ProgramId, name: str) -> Track | None:
+        async with self._db.reading() as session:
+            row = await session.scalar(
+                select(models.Track).where(
+                    models.Track.program_id == program, models.Track.name == name
+                )
+            )
+            return None if row is None else _track(row)
+
+    async def create(self, program: ProgramId, name: str, now: datetime) -> Track:
+        row = models.Track(
+            id=uuid.uuid4().hex, program_id=program, name=name, rules={}, created_at=now
+        )
+        try:
+            async with self._db.transaction() as session:
+                session.add(row)
+        except IntegrityError as error:
+            raise Conflict(f"a track called {name!r} exists") from error
+        return _track(row)
+
+    async def rename(self, track: TrackId, name: str) -> None:
+        try:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    update(models.Track).where(models.Track.id == track).values(name=name)
+                )
+        except IntegrityError as error:
+            raise Conflict(f"another track is called {name!r}") from error
+
+    async def archive(self, track: TrackId, when: datetime | None) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.Track).where(models.Track.id == track).values(archived_at=when)
+            )
+
+    async def save_rules(self, track: TrackId, rules: RuleChanges) -> None:
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(models.Track)
+                .where(models.Track.id == track)
+                .values(rules=rules_to_json(rules))
+            )
+
+    async def default(self, program: ProgramId, now: datetime) -> Track:
+        async with self._db.transaction() as session:
+            found = await default_track(self._db, session, program, now)
+            row = await session.get(models.Track, found)
+            assert row is not None
+            return _track(row)
+
+    async def grant(self, track: TrackId, person: PersonId) -> bool:
+        statement = (
+            insert(self._db, models.TrackAdmin)
+            .values(track_id=track, person_id=person)
+            .on_conflict_do_nothing()
+        )
+        async with self._db.transaction() as session:
+            return bool(affected(await session.execute(statement)))
+
+    async def revoke(self, track: TrackId, person: PersonId) -> bool:
+        statement = delete(models.TrackAdmin).where(
+            models.TrackAdmin.track_id == track, models.TrackAdmin.person_id == person
+        )
+        async with self._db.transaction() as session:
+            return bool(affected(await session.execute(statement)))
+
+    async def admins(self, program: ProgramId) -> list[tuple[PersonId, TrackId]]:
+        async with self._db.reading() as session:
+            rows = await session.execute(
+                select(models.TrackAdmin.person_id, models.TrackAdmin.track_id)
+                .join(models.Track, models.Track.id == models.TrackAdmin.track_id)
+                .where(models.Track.program_id == program)
+                .order_by(models.TrackAdmin.person_id, models.TrackAdmin.track_id)
+            )
+            return [(PersonId(person), TrackId(track)) for person, track in rows]
+
+
+async def default_track(
+    database: Database, session: AsyncSession, program: ProgramId, now: datetime | None = None
+) -> str:
+    """The id of the track a pair or circle added without one lands in (in ``session``'s
+    transaction): the oldest active track, else "Main" (made, or brought back)."""
+    found = await session.scalar(
+        select(models.Track.id)
+        .where(models.Track.program_id == program, models.Track.archived_at.is_(None))
+        .order_by(models.Track.created_at, models.Track.id)
+        .limit(1)
+    )
+    if found is not None:
+        return str(found)
+    await session.execute(
+        insert(database, models.Track)
+        .values(
+            id=uuid.uuid4().hex,
+            program_id=program,
+            name=DEFAULT_TRACK,
+            rules={},
+            created_at=now or datetime.now(UTC),
+        )
+        .on_conflict_do_nothing(index_elements=["program_id", "name"])
+    )
+    await session.execute(
+        update(models.Track)
+        .where(models.Track.program_id == program, models.Track.name == DEFAULT_TRACK)
+        .values(archived_at=None)
+    )
+    made = await session.scalar(
+        select(models.Track.id).where(
+            models.Track.program_id == program, models.Track.name == DEFAULT_TRACK
+        )
+    )
+    assert made is not None
+    return str(made)
+
+
+async def track_among(
+    session: AsyncSession, program: ProgramId, people: Sequence[PersonId]
+) -> RuleChanges | None:
+    """The overrides of the track a search among ``people`` runs under: of the pair they
+    form (for one person, of their pairs), else of the circles they are all in, when
+    those name one track; None otherwise."""
+    wanted = sorted(set(people))
+    if not wanted or len(wanted) > 100:
+        return None
+    pairing = models.Pairing
+    if len(wanted) <= 2:
+        condition = (
+            pairing.mentor_id.in_(wanted) & pairing.mentee_id.in_(wanted)
+            if len(wanted) == 2
+            else (pairing.mentor_id == wanted[0]) | (pairing.mentee_id == wanted[0])
+        )
+        tracks = set(
+            await session.scalars(
+                select(pairing.track_id).where(pairing.program_id == program, condition)
+            )
+        )
+        if len(tracks) == 1 and None not in tracks:
+            return await _rules(session, tracks.pop())
+        if tracks:
+            return None
+    groups = (
+        select(models.GroupMember.group_id)
+        .where(models.GroupMember.person_id.in_(wanted))
+        .group_by(models.GroupMember.group_id)
+        .having(func.count() == len(wanted))
+    )
+    tracks = set(
+        await session.scalars(
+            select(models.Group.track_id).where(
+                models.Group.program_id == program, models.Group.id.in_(groups)
+            )
+        )
+    )
+    if len(tracks) == 1 and None not in tracks:
+        return await _rules(session, tracks.pop())
+    return None
+
+
+async def _rules(session: AsyncSession, track: str | None) -> RuleChanges | None:
+    stored = await session.scalar(select(models.Track.rules).where(models.Track.id == track))
+    return None if stored is None else rules_from_json(stored)
+
+
+def _track(row: models.Track) -> Track:
+    return Track(
+        TrackId(row.id),
+        ProgramId(row.program_id),
+        row.name,
+        rules_from_json(row.rules or {}),
+        archived=row.archived_at is not None,
+    )
