@@ -346,9 +346,9 @@ async def test_votes_cast_before_ballots_were_kept_still_count_and_toggle(
 
 
 async def test_existing_pairs_and_circles_land_in_a_main_track(empty_database: Database):
-    """0007 gives every program one track, "Main", with everything it had and no rule of its
+    """0009 gives every program one track, "Main", with everything it had and no rule of its
     own: searches find the times they found before."""
-    await migrate.upgrade(empty_database, "0006")
+    await migrate.upgrade(empty_database, "0008")
     async with empty_database.engine.begin() as connection:
         for program in ("slack:T1", "teams:X"):
             await connection.execute(

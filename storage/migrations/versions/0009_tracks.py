@@ -5,8 +5,8 @@ overriding no rule, so searches find exactly the times they found before. Pairs 
 circles gain their track as a plain column (plain ALTER TABLEs, never a batch copy: on
 SQLite, dropping the old copy of ``groups`` would fire group_members' ON DELETE CASCADE).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-06 09:00:00
 """
 
@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
