@@ -352,11 +352,19 @@ async def test_existing_pairs_and_circles_land_in_a_main_track(empty_database: D
     async with empty_database.engine.begin() as connection:
         for program in ("slack:T1", "teams:X"):
             await connection.execute(
-                insert(models.Program).values(id=program, name="P", created_at=NOW, settings={})
+                text(
+                    "INSERT INTO programs (id, name, settings, created_at) "
+                    "VALUES (:id, 'P', '{}', :now)"
+                ),
+                {"id": program, "now": NOW},
             )
         for person in ("p1", "p2"):
             await connection.execute(
-                insert(models.Person).values(id=person, name=person, created_at=NOW, updated_at=NOW)
+                text(
+                    "INSERT INTO people (id, name, created_at, updated_at) "
+                    "VALUES (:id, :id, :now, :now)"
+                ),
+                {"id": person, "now": NOW},
             )
         await connection.execute(
             text(
