@@ -18,7 +18,7 @@ from typing import Any
 from core.admin.programs import RuleChanges
 from core.commands import Provider
 from core.errors import InvalidInput
-from core.program import ProgramSettings
+from core.program import ConfirmationRule, LocationMode, ProgramSettings
 from core.rules import AllDayEvents
 
 
@@ -39,11 +39,14 @@ class RuleField:
     choices: tuple[tuple[str, str], ...] = ()  # (value as entered, as shown)
     hint: str = ""
     program_only: bool = False  # a track cannot override it
+    describe: Callable[[Any], str] | None = None  # how a value reads, when not as entered
 
     def shown(self, value: Any) -> str:
         """``value`` as people read it."""
         if value is None:
             return "not set"
+        if self.describe is not None:
+            return self.describe(value)
         if self.kind is Kind.SERVICES:
             chosen = {p.strip() for p in str(value).split(",")}
             return ", ".join(p.label for p in Provider if p.value in chosen)
@@ -94,7 +97,18 @@ def _types() -> Mapping[str, type]:
     return found
 
 
-YES_NO = (("yes", "yes"), ("no", "no"))
+def _location(settings: ProgramSettings) -> str:
+    rule = settings.location
+    return rule.place or "" if rule.mode is LocationMode.FIXED else rule.mode.value
+
+
+def _place(value: Any) -> str:
+    return {"none": "not said", "ask": "the booker adds one"}.get(str(value), str(value))
+
+
+def _reminder(value: Any) -> str:
+    return "none" if value == 0 else f"{value} minutes before"
+
 
 RULE_FIELDS: tuple[RuleField, ...] = (
     RuleField(
@@ -161,6 +175,33 @@ RULE_FIELDS: tuple[RuleField, ...] = (
         "Calendar services",
         Kind.SERVICES,
         lambda s: ",".join(p.value for p in Provider if p in s.allowed_providers),
+    ),
+    RuleField(
+        "confirmation",
+        "Confirmation",
+        Kind.CHOICE,
+        lambda s: s.confirmation,
+        (
+            (ConfirmationRule.PARTNER.value, "the partner accepts a time first"),
+            (ConfirmationRule.AUTO.value, "a chosen time is a meeting at once"),
+        ),
+        hint="pairs only: circles and polls are never asked",
+    ),
+    RuleField(
+        "reminder_minutes",
+        "Reminder",
+        Kind.MINUTES,
+        lambda s: s.reminder_minutes,
+        hint="minutes before each meeting; 0 sends none",
+        describe=_reminder,
+    ),
+    RuleField(
+        "location",
+        "Location",
+        Kind.TEXT,
+        _location,
+        hint="none, ask (the booker adds one), or the program's one link or room",
+        describe=_place,
     ),
     RuleField(
         "timezone",

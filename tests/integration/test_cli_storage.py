@@ -342,6 +342,9 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         "  Tentative events: count as free",
         "  All-day events marked free: count as their calendar marks them",
         "  Calendar services: Google, iCloud",
+        "  Confirmation: the partner accepts a time first",
+        "  Reminder: 15 minutes before",
+        "  Location: not said",
         "  Time zone assumed when a profile has none: Europe/Madrid",
     ]
     for bad, message in (
