@@ -254,14 +254,6 @@ class PollDraftView:
 
 
 @dataclass(frozen=True, slots=True)
-class UpcomingMeeting:
-    title: str
-    start: datetime
-    end: datetime
-    with_names: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class PartnerView:
     name: str
     role: str  # "your mentee", "your mentor"
@@ -275,7 +267,7 @@ class HomeView:
 
     zone: ZoneInfo
     status: ConnectionStatusView
-    meetings: tuple[UpcomingMeeting, ...]
+    meetings: MeetingList  # with Move / Cancel (or Accept / Decline) on each
     partners: tuple[PartnerView, ...]
     help: HelpView
     rules: SettingsView | None = None

@@ -41,7 +41,6 @@ from core.views import (
     TextInput,
     TimeInput,
     Tone,
-    UpcomingMeeting,
     View,
 )
 
@@ -667,9 +666,9 @@ def home(content: HomeView) -> JsonDict:
         section(f"{mark}{escape(status.text)}"),
         *actions(elements),
         divider(),
-        section("*Upcoming meetings*"),
     ]
-    blocks += _home_meetings(content.meetings, content.zone)
+    # Two blocks a meeting (it, then its buttons): the first ones, the rest counted.
+    blocks += meeting_list_blocks(content.meetings, limit=2 * HOME_MEETINGS + 2)
     blocks += [divider(), section("*Your mentoring partners*")]
     blocks += _home_partners(content.partners)
     blocks += [divider(), section("*How to ask me*"), *help_blocks(content.help)]
@@ -677,21 +676,6 @@ def home(content: HomeView) -> JsonDict:
         blocks += [divider(), *settings_blocks(content.rules)]
         blocks.append(context(["You see these rules because you are an admin of this program."]))
     return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS)}
-
-
-def _home_meetings(meetings: Sequence[UpcomingMeeting], zone: ZoneInfo) -> Blocks:
-    if not meetings:
-        return [context(["No meetings booked through Pairtime yet."])]
-    blocks = [
-        section(
-            f"{when_text(m.start, m.end, zone)}\n{escape(m.title)}"
-            + (f" · with {escape(', '.join(m.with_names))}" if m.with_names else "")
-        )
-        for m in meetings[:HOME_MEETINGS]
-    ]
-    if len(meetings) > HOME_MEETINGS:
-        blocks.append(context([f"…and {len(meetings) - HOME_MEETINGS} more."]))
-    return blocks
 
 
 def _home_partners(partners: Sequence[PartnerView]) -> Blocks:

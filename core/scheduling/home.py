@@ -1,6 +1,7 @@
 """A person's home: their calendar, their next meetings, their partners, how to ask.
 
-Slack shows it as the App Home tab; any chat surface can show the same view.
+Slack shows it as the App Home tab; any chat surface can show the same view. Its meetings
+are "my meetings" (``meetings.meeting_list``), each with the buttons that fit it now.
 """
 
 from __future__ import annotations
@@ -9,25 +10,15 @@ from core.people import identity_in
 from core.scheduling.connections import status_view
 from core.scheduling.context import Context, Ports
 from core.scheduling.info import help_view, settings_view
-from core.views import HomeView, PartnerView, UpcomingMeeting
+from core.scheduling.meetings import meeting_list
+from core.views import HomeView, PartnerView
 
 
 async def home_view(ports: Ports, ctx: Context) -> HomeView:
     """The speaker's home. Its calendar status carries no connect links (they are
     single-use): a surface offers a button that sends fresh ones instead."""
     status = await status_view(ports, ctx, links=False)
-    meetings = await ports.meetings.upcoming(ctx.person.id, ports.clock.now())
-    everyone = sorted({p for m in meetings for p in m.participants})
-    names = await ports.people.many(everyone)
-    upcoming = tuple(
-        UpcomingMeeting(
-            m.title,
-            m.start,
-            m.end,
-            tuple(names[p].name for p in m.participants if p != ctx.person.id and p in names),
-        )
-        for m in meetings
-    )
+    upcoming = await meeting_list(ports, ctx.person, ctx.zone)
     partners: list[PartnerView] = []
     for role, people in (
         ("your mentee", await ports.pairings.mentees_of(ctx.program, ctx.person.id)),

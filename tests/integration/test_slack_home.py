@@ -47,7 +47,7 @@ async def test_home_shows_status_partners_and_help(tmp_path: Path):
         assert home["type"] == "home"
         shown = texts(home["blocks"])
         assert "Your calendar is not connected." in shown
-        assert "No meetings booked through Pairtime yet." in shown
+        assert "You have no upcoming meetings booked through Pairtime." in shown
         assert "*Maria Lopez* · your mentee" in shown
         assert "find a time with my mentee next week" in shown
         assert "Program rules" not in shown
@@ -69,7 +69,9 @@ async def test_admins_also_see_the_program_rules(tmp_path: Path):
         assert "Program rules" not in texts((await open_home(world, MENTEE))["blocks"])
 
 
-async def test_home_lists_meetings_booked_through_pairtime(tmp_path: Path):
+async def test_home_lists_meetings_with_what_each_may_do_and_its_buttons_work(tmp_path: Path):
+    """The home is "my meetings": each with Accept / Decline or Move / Cancel; a click there
+    answers in the DM (cancelling asks first) and the home is drawn again."""
     async with slack_world(tmp_path) as world:
         await pair(world)
         await world.say(
@@ -85,11 +87,45 @@ async def test_home_lists_meetings_booked_through_pairtime(tmp_path: Path):
         )
         await world.say(sr.block_actions(world.secret, pick["action_id"], value=pick["value"]))
 
-        shown = texts((await open_home(world, MENTEE))["blocks"])
-
-        assert "Mentoring: Alex Kim and Maria Lopez · with Alex Kim" in shown
+        theirs = await open_home(world, MENTEE)
+        shown = texts(theirs["blocks"])
+        assert "*Mentoring: Alex Kim and Maria Lopez* · with Alex Kim" in shown
         assert "{date_short_pretty} {time}|Mon 30 Nov 14:00>" in shown  # 08:00 New York
+        assert "Alex Kim proposes this time." in shown
         assert "*Alex Kim* · your mentor" in shown
+        assert labels(theirs) >= {"Accept", "Decline", "Other times"}
+
+        mine = await open_home(world, MENTOR)
+        assert "Waiting for Maria Lopez." in texts(mine["blocks"])
+        assert labels(mine) >= {"Move", "Cancel meeting"}
+        cancel = next(b for b in buttons(mine["blocks"]) if b["text"]["text"] == "Cancel meeting")
+        await world.say(
+            sr.block_actions(
+                world.secret, cancel["action_id"], value=cancel["value"], view=mine,
+                user_id=MENTOR,
+            )
+        )  # fmt: skip
+        asked = world.dm(MENTOR)[-1]
+        assert asked.text.startswith("Cancel Mentoring: Alex Kim and Maria Lopez on Mon 30 Nov")
+        assert "Move" in labels(world.slack.home_views[MENTOR])  # nothing changed yet
+        sure = next(b for b in buttons(asked.blocks) if b["text"]["text"] == "Cancel meeting")
+        await world.say(
+            sr.block_actions(
+                world.secret, sure["action_id"], value=sure["value"], user_id=MENTOR,
+                channel_id=world.slack.dm_channel(MENTOR), response_url=world.response_url(),
+            )
+        )  # fmt: skip
+
+        assert "You have no upcoming meetings booked through Pairtime." in texts(
+            (await open_home(world, MENTEE))["blocks"]
+        )
+        assert "You have no upcoming meetings booked through Pairtime." in texts(
+            (await open_home(world, MENTOR))["blocks"]
+        )
+
+
+def labels(view: dict[str, Any]) -> set[str]:
+    return {b["text"]["text"] for b in buttons(view["blocks"])}
 
 
 async def test_the_connect_button_sends_links_by_direct_message(tmp_path: Path):

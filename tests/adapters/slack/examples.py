@@ -58,7 +58,6 @@ from core.views import (
     TextInput,
     TimeInput,
     Tone,
-    UpcomingMeeting,
 )
 
 CODEC = ActionCodec([b"a test key that signs like production"])
@@ -318,22 +317,13 @@ def poll_draft() -> PollDraftView:
 
 
 def home(*, admin: bool = True) -> HomeView:
-    meetings = tuple(
-        UpcomingMeeting(
-            "Mentoring circle (8 people)",
-            MONDAY + timedelta(days=i),
-            MONDAY + timedelta(days=i, minutes=45),
-            NAMES[1:],
-        )
-        for i in range(40)
-    )
     partners = tuple(
         PartnerView(NAMES[i % len(NAMES)], "your mentee", f"U0PARTNER{i:02d}") for i in range(30)
     )
     return HomeView(
         zone=MADRID,
         status=status(reconnect=True),
-        meetings=meetings,
+        meetings=meetings(40),
         partners=partners,
         help=help_view("I didn't catch what you'd like to do."),
         rules=settings_view(ProgramSettings(allowed_providers=frozenset(Provider)), can_edit=True)

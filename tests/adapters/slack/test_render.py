@@ -253,8 +253,12 @@ def test_app_home_shows_status_meetings_partners_help_and_rules_for_admins():
     assert limits_problems(view, render.VIEW_BLOCKS) == []
     text = all_text(view)
     assert "needs to be reconnected" in text
-    assert "Upcoming meetings" in text
-    assert "…and 30 more." in text  # 40 meetings, 10 shown
+    assert "Your upcoming meetings" in text
+    assert "…and 30 more. Say “my meetings” in our DM." in text  # 40 meetings, 10 shown
+    moves = [b for b in buttons(view["blocks"]) if b["text"]["text"] == "Move"]
+    cancels = [b for b in buttons(view["blocks"]) if b["text"]["text"] == "Cancel meeting"]
+    assert len(moves) == len(cancels) == render.HOME_MEETINGS
+    assert len({b["action_id"] for b in moves + cancels}) == 2 * render.HOME_MEETINGS
     assert "Program rules" in text
     ids = [b["action_id"] for b in buttons(view["blocks"])]
     assert ids[:2] == [translate.HOME_CONNECT, "pt:disconnect"]

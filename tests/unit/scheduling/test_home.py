@@ -37,9 +37,11 @@ async def test_a_mentor_sees_their_meetings_and_partners_and_no_links_are_minted
     assert home.status.text == "Your calendar is not connected."
     assert home.status.connect is None
     assert world.calendars.issued == []  # a surface offers a button for fresh links
-    assert [(m.title, m.with_names) for m in home.meetings] == [
+    assert [(m.title, m.with_names) for m in home.meetings.meetings] == [
         ("Mentoring: Ana and Ben", ("Ben",))
     ]
+    (shown,) = home.meetings.meetings
+    assert [b.label for b in shown.buttons] == ["Move", "Cancel meeting"]
     assert [(p.name, p.role, p.chat_user) for p in home.partners] == [
         ("Ben", "your mentee", "UBEN"),
         ("Cleo", "your mentor", "UCLEO"),
@@ -60,5 +62,5 @@ async def test_an_admin_sees_the_rules_and_a_connected_calendar_can_be_disconnec
     assert home.status.disconnect is not None
     assert home.rules is not None
     assert home.rules.can_edit
-    assert home.meetings == ()
+    assert home.meetings.meetings == ()
     assert home.partners == ()
