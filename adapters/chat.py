@@ -26,6 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from core.errors import ServiceError
+from core.jobs import Job, Json
 from core.people import PersonId
 from core.ports import ChannelMembers, ChatAddresses, Clock, EventLog, Messenger
 from core.scheduling import Ports, Scheduler
@@ -43,6 +44,7 @@ class ChatContext:
     clock: Clock
     base_url: str  # the public address, for links
     http: aiohttp.ClientSession  # the shared outbound session
+    inbox: Inbox  # interactions kept before they are acknowledged; card renders in order
 
     @property
     def ports(self) -> Ports:
@@ -72,6 +74,35 @@ def nested_deeper_than(value: object, levels: int = MAX_NESTING) -> bool:
             return False
         level = inner
     return True
+
+
+InboxHandler = Callable[[Job], Awaitable[None]]
+
+
+class Inbox(Protocol):
+    """What Pairtime acknowledges is first a row in the database, processed from there once.
+
+    An adapter ``keep``s an interaction (a JSON payload, under a key that names it once:
+    Slack's ``event_id`` or ``trigger_id``, Teams' activity id) and acknowledges only after
+    that returned; the handler it registered for the ``kind`` then runs it in some process,
+    once. A process that dies leaves its rows to another, or to itself on restart.
+    """
+
+    def handle(self, kind: str, handler: InboxHandler) -> None:
+        """Run ``handler`` for each kept row of ``kind`` (registered once per process)."""
+        ...
+
+    async def keep(self, kind: str, key: str, payload: Json, *, version: int | None = None) -> bool:
+        """Store a row, committed when this returns; False when ``key`` was kept already.
+
+        With ``version`` the row replaces one of the same key unless that one holds a
+        higher version, and runs again: the newest render of a card, never an older one.
+        """
+        ...
+
+    async def idle(self) -> None:
+        """Return once every row due now has been processed (tests, benchmarks)."""
+        ...
 
 
 class ChatEndpoint(Protocol):

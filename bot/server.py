@@ -17,6 +17,7 @@ from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
 from bot import chores, meeting_jobs
 from bot.access_log import PathOnlyAccessLogger, loggable
+from bot.inbox import WorkerInbox
 from bot.services import Services, build_services, http_session
 from bot.settings import Settings
 from core.people import Platform
@@ -168,6 +169,7 @@ def build_app(
                 services.clock,
                 settings.base_url,
                 http,
+                WorkerInbox(services.worker, storage.jobs, services.clock),
             )
             endpoints = await _start_chat(current, chat, storage, teams_timing)
             app[CHAT_KEY] = endpoints

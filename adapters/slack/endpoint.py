@@ -12,10 +12,9 @@ five minutes its signature stays valid is answered and dropped, in whichever
 process it arrives (the processed-events table).
 
 The app runs with ``process_before_response=True``: each listener is awaited
-in the request itself, acknowledges, and hands its work to a tracked
-background task (``adapters.chat.BackgroundWork``), so the acknowledgement never
-waits for bolt's polling loop, and shutdown can let unfinished work end instead of
-dropping it.
+in the request itself, keeps the request in the durable inbox (``adapters.chat.Inbox``)
+and acknowledges, so Slack's 200 leaves only once the request is a row in the database;
+a worker in this process or another then runs it (see ``adapters.slack.listeners``).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.chat import BackgroundWork, ChatContext, ChatEndpoint, Deduplicator
+from adapters.chat import ChatContext, ChatEndpoint, Deduplicator, Inbox
 from adapters.slack.channels import SlackChannelMembers
 from adapters.slack.config import SlackSettings
 from adapters.slack.inbound import LARGE_BODY_BYTES, MAX_BODY_BYTES, Checked, check
@@ -69,7 +68,7 @@ class SlackEndpoint:
         self,
         app: AsyncApp,
         messenger: SlackMessenger,
-        work: BackgroundWork,
+        inbox: Inbox,
         channel_members: SlackChannelMembers,
         *,
         verifier: SignatureVerifier,
@@ -77,7 +76,7 @@ class SlackEndpoint:
     ) -> None:
         self._app = app
         self._messenger = messenger
-        self._work = work
+        self._inbox = inbox
         self._channel_members = channel_members
         self._verifier = verifier
         self._seen = seen
@@ -151,10 +150,11 @@ class SlackEndpoint:
 
     async def idle(self) -> None:
         """Wait until every acknowledged request has been worked on (tests, benchmarks)."""
-        await self._work.idle()
+        await self._inbox.idle()
 
     async def close(self) -> None:
-        await self._work.close()
+        """Nothing to wait for: what was acknowledged is kept, and the worker (stopped
+        before this) finished it or handed it back."""
 
 
 def _bolt_request(checked: Checked, request: web.Request) -> AsyncBoltRequest:
@@ -231,21 +231,20 @@ def build_endpoint(
         authorize=authorize,  # type: ignore[arg-type]
         logger=bolt_log,
     )
-    work = BackgroundWork("Slack")
     clients = WorkspaceClients(
         settings,
         chat.http,
         single=None if settings.multi_workspace else client,
         installations=installations,
     )
-    messenger = SlackMessenger(chat.ports.people, clients, Coalescer())
+    messenger = SlackMessenger(chat.ports.people, clients, Coalescer(), chat.inbox)
     people = SlackPeople(chat.scheduler)  # one users.info cache for speakers and channel members
     seen = Deduplicator(chat.events, chat.clock)  # Slack's retries and replays
-    SlackBot(chat, people, messenger, work, seen).register(app)
+    SlackBot(chat, people, messenger, seen).register(app)
     return SlackEndpoint(
         app,
         messenger,
-        work,
+        chat.inbox,
         SlackChannelMembers(clients, people),
         verifier=SignatureVerifier(settings.signing_secret.reveal()),
         seen=seen,

@@ -1,13 +1,15 @@
-"""Bolt listeners: thin. Each acknowledges Slack at once, then asks core and answers.
+"""Bolt listeners: thin. Each keeps the request, acknowledges Slack, and later answers.
 
-Slack wants every request answered within 3 seconds and resends events it
-thinks were lost; reading calendars and running the engine can take longer.
-So each listener only acknowledges (the modal's also checks the form, which
-is pure and fast) and hands the work to a background task that runs once the
-acknowledgement is on its way (``adapters.chat.BackgroundWork``). Not bolt's lazy
-listeners: bolt deep-copies each request for them, Web API client included, and that
-client holds the process's shared aiohttp session, which cannot be copied (``TypeError:
-cannot pickle '_contextvars.Context'``); the copy would also cost every request.
+Slack wants every request answered within 3 seconds, never resends a click or a
+command, and reading calendars can take longer. So each listener only keeps the
+request in the durable inbox (one row, ``INBOX_JOB``) and acknowledges (the modal's
+also checks the form, which is pure and fast). The worker of some process claims the
+row and dispatches it through bolt again, marked as kept (``KEPT`` in bolt's
+context): the same listener then does the work. A process that dies leaves its rows
+to the others; a click handled twice counts once (core keys it by its trigger_id).
+Not bolt's lazy listeners: bolt deep-copies each request for them, Web API client
+included, and that client holds the process's shared aiohttp session, which cannot be
+copied (``TypeError: cannot pickle '_contextvars.Context'``).
 
 Where answers go: a slash command answers through its response_url,
 ephemeral, unless it was typed in the DM with the bot; a mention in a
@@ -23,21 +25,26 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.chat import BackgroundWork, ChatContext, Deduplicator, deliver
+from adapters.chat import ChatContext, Deduplicator, deliver
 from adapters.slack import render, translate
 from adapters.slack.messenger import (
+    CARD_JOB,
     ConversationReply,
     EphemeralReply,
     Reply,
@@ -48,6 +55,7 @@ from adapters.slack.messenger import (
 from adapters.slack.people import SlackPeople
 from adapters.slack.transport import DirectReply, SlackTransport
 from core import logs
+from core.jobs import Job
 from core.people import ChatIdentity, Platform, program_of
 from core.scheduling import Context
 from core.views import (
@@ -59,6 +67,20 @@ log = logging.getLogger(__name__)
 JsonDict = dict[str, Any]
 Work = Callable[[Context], Awaitable[Outcome]]
 
+INBOX_JOB = "slack.inbox"  # a request acknowledged to Slack, to process
+KEPT = "pairtime_kept"  # in bolt's context: the request is the kept row being processed
+# Slack takes answers at a response_url for 30 minutes: a request kept longer ago than this
+# (its process died, or a long backlog) answers in the person's DM instead.
+RESPONSE_URL_LIFE = timedelta(minutes=25)
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """The inbox row a request came from: when it was kept, and which attempt this is."""
+
+    at: datetime
+    attempts: int
+
 
 class SlackBot:
     def __init__(
@@ -66,17 +88,18 @@ class SlackBot:
         chat: ChatContext,
         people: SlackPeople,
         messenger: SlackMessenger,
-        work: BackgroundWork,
         seen: Deduplicator,
     ) -> None:
         self.chat = chat
         self.people = people
         self.messenger = messenger
         self.coalescer = messenger.coalescer
-        self.work = work
         self.seen = seen
 
     def register(self, app: AsyncApp) -> None:
+        self._app = app
+        self.chat.inbox.handle(INBOX_JOB, self.process)
+        self.chat.inbox.handle(CARD_JOB, self.messenger.send_card)
         app.middleware(self.deduplicate)
         app.command(translate.COMMAND)(self.command)
         app.event("app_mention")(self.mention)
@@ -98,7 +121,11 @@ class SlackBot:
         across processes, by its ``event_id``."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         with self._bound(body, context):
-            if event_id and not await self.seen.first_time(f"slack:{event_id}"):
+            if (
+                event_id
+                and KEPT not in context
+                and not await self.seen.first_time(f"slack:{event_id}")
+            ):
                 log.info("Slack resent event %s, which was handled already", event_id)
                 return BoltResponse(status=200, body="")
             await next_()
@@ -114,12 +141,36 @@ class SlackBot:
             event=str(event) if event else None,
         )
 
-    def _spawn(
-        self, body: JsonDict, context: AsyncBoltContext, work: Coroutine[Any, Any, None]
+    async def _accept(
+        self, body: JsonDict, context: AsyncBoltContext, work: Callable[[], Awaitable[None]]
     ) -> None:
-        """Work after the acknowledgement, its log lines bound to this request."""
-        with self._bound(body, context):
-            self.work.spawn(work)
+        """Keep the request in the inbox (the acknowledgement goes out only after this
+        returns); when it is the kept row being processed, do ``work`` now."""
+        if KEPT in context:
+            with self._bound(body, context):
+                await work()
+            return
+        await self.chat.inbox.keep(INBOX_JOB, _inbox_key(body), {"body": _kept(body)})
+
+    async def process(self, job: Job) -> None:
+        """Run a kept request through bolt again (authorization resolves its workspace's
+        client), its listener doing the work instead of keeping it."""
+        body = job.payload.get("body")
+        if not isinstance(body, dict):
+            raise TypeError("an inbox row without its request")
+        request = AsyncBoltRequest(body="", headers={"content-type": ["application/json"]})
+        request.body = dict(body)
+        request.context = build_async_context(
+            AsyncBoltContext({KEPT: Kept(job.created_at, job.attempts)}), request.body
+        )
+        response = await self._app.async_dispatch(request)
+        if response.status >= 500:
+            log.warning("a kept Slack request could not be processed (%d)", response.status)
+
+    def _late(self, context: AsyncBoltContext) -> bool:
+        """Whether this request was kept so long ago that its response_url may be gone."""
+        kept = context.get(KEPT)
+        return isinstance(kept, Kept) and self.chat.clock.now() - kept.at > RESPONSE_URL_LIFE
 
     async def acknowledge(self, ack: AsyncAck) -> None:
         await ack()
@@ -130,8 +181,8 @@ class SlackBot:
     async def command(
         self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
+        await self._accept(body, context, lambda: self.on_command(body, client, context))
         await ack()
-        self._spawn(body, context, self.on_command(body, client, context))
 
     async def mention(
         self,
@@ -141,8 +192,8 @@ class SlackBot:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
+        await self._accept(body, context, lambda: self.on_mention(body, event, client, context))
         await ack()
-        self._spawn(body, context, self.on_mention(body, event, client, context))
 
     async def direct_message(
         self,
@@ -152,8 +203,10 @@ class SlackBot:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
+        await self._accept(
+            body, context, lambda: self.on_direct_message(body, event, client, context)
+        )
         await ack()
-        self._spawn(body, context, self.on_direct_message(body, event, client, context))
 
     async def home_opened(
         self,
@@ -163,20 +216,20 @@ class SlackBot:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
+        await self._accept(body, context, lambda: self.on_home_opened(body, event, client, context))
         await ack()
-        self._spawn(body, context, self.on_home_opened(body, event, client, context))
 
     async def click(
         self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
+        await self._accept(body, context, lambda: self.on_click(body, client, context))
         await ack()
-        self._spawn(body, context, self.on_click(body, client, context))
 
     async def shortcut(
         self, ack: AsyncAck, body: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
+        await self._accept(body, context, lambda: self.on_shortcut(body, client, context))
         await ack()
-        self._spawn(body, context, self.on_shortcut(body, client, context))
 
     async def form(
         self,
@@ -187,12 +240,13 @@ class SlackBot:
         context: AsyncBoltContext,
     ) -> None:
         """Slack shows these errors under the fields; a valid form closes and work begins."""
-        errors = self._form_errors(body, view)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-            return
+        if KEPT not in context:
+            errors = self._form_errors(body, view)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+                return
+        await self._accept(body, context, lambda: self.on_form(body, view, client, context))
         await ack()
-        self._spawn(body, context, self.on_form(body, view, client, context))
 
     async def on_error(self, error: Exception, body: JsonDict) -> None:
         del body  # never logged: it may hold what people wrote
@@ -212,6 +266,8 @@ class SlackBot:
         reply: Reply
         if private:
             reply = ConversationReply(client, command.channel_id)
+        elif self._late(context):
+            reply = DirectReply(self.messenger, client, team, command.user_id)
         elif command.response_url:
             reply = ResponseUrlReply(command.response_url, self.chat.http, self.coalescer)
         else:
@@ -285,7 +341,7 @@ class SlackBot:
             return
         private = clicked.in_view or (clicked.channel_id or "").startswith("D")
         reply: Reply
-        if clicked.in_view:  # App Home: answers go to the DM
+        if clicked.in_view or self._late(context):  # App Home, or too late to answer there
             reply = DirectReply(self.messenger, client, team, clicked.user_id)
         elif clicked.response_url:
             reply = ResponseUrlReply(
@@ -482,3 +538,15 @@ def _log_failure(error: Exception) -> None:
         log.warning("Slack refused a call: %s", slack_error(error))
     else:
         log.error("a Slack request failed", exc_info=error)
+
+
+def _inbox_key(body: JsonDict) -> str:
+    """What names the request once: an event's ``event_id``, a command's or an
+    interaction's ``trigger_id`` (both checked unseen before the listener runs)."""
+    named = body.get("event_id") or body.get("trigger_id")
+    return f"{INBOX_JOB}:{named}" if named else f"{INBOX_JOB}:{secrets.token_hex(12)}"
+
+
+def _kept(body: JsonDict) -> JsonDict:
+    """The request as kept: without Slack's deprecated verification token."""
+    return {name: value for name, value in body.items() if name != "token"}

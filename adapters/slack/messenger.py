@@ -23,10 +23,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.chat import Inbox
 from adapters.slack import render
 from adapters.slack.config import SlackSettings
 from adapters.slack.installations import SealedInstallationStore
 from core.errors import ChatRefused
+from core.jobs import Job
 from core.people import PersonId, ProgramId, identity_in
 from core.ports import People
 from core.views import Confirmation, MessageUpdate, View
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 RATE_LIMIT_RETRIES = 3
+CARD_JOB = "slack.card"  # a posted message's newest render, to send
+CARD_EVENT = "pairtime_card"  # the card's message metadata: {"version": n}
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -219,19 +223,39 @@ class SlackMessenger:
     """Writes to Slack outside any request's answer: private messages to people, through
     their DM with the bot, and updates of messages posted before, coalesced."""
 
-    def __init__(self, people: People, clients: WorkspaceClients, coalescer: Coalescer) -> None:
+    def __init__(
+        self,
+        people: People,
+        clients: WorkspaceClients,
+        coalescer: Coalescer,
+        inbox: Inbox | None = None,
+    ) -> None:
         self._people = people
         self.clients = clients
         self.coalescer = coalescer
+        self._inbox = inbox
         self._dm_channels: dict[tuple[str, str], str] = {}
 
-    async def update(self, client: AsyncWebClient, update: MessageUpdate) -> None:
-        """Replace a message posted earlier (``{"channel", "ts"}``), coalesced per message."""
+    async def update(self, client: AsyncWebClient, update: MessageUpdate, team: str | None) -> None:
+        """Replace a message posted earlier (``{"channel", "ts"}``).
+
+        A versioned update (a poll's card) is kept as the message's one card job with its
+        version (see :meth:`adapters.chat.Inbox.keep`): an older render than one kept is
+        dropped, a newer one replaces it, and one process at a time sends it, so the card
+        never goes backwards, whichever process rendered what. Others are coalesced here.
+        """
         channel, ts = update.message.get("channel"), update.message.get("ts")
         if not channel or not ts:
             log.warning("a message update names no Slack message; not sent")
             return
         payload = render.message(update.view)
+        if self._inbox is not None and update.version > 0 and team:
+            card = {"team": team, "channel": channel, "ts": ts, "version": update.version}
+            card |= payload
+            await self._inbox.keep(
+                CARD_JOB, f"{CARD_JOB}:{team}:{channel}:{ts}", card, version=update.version
+            )
+            return
 
         async def send() -> None:
             await client.chat_update(
@@ -239,6 +263,26 @@ class SlackMessenger:
             )
 
         await self.coalescer.submit(("message", channel, ts), send)
+
+    async def send_card(self, job: Job) -> None:
+        """The card job's handler: the render it holds, sent. A refusal Slack explains (the
+        message was deleted) is logged and not retried; the network failing is."""
+        card = job.payload
+        client = await self.clients.for_team(str(card["team"]))
+        if client is None:
+            log.warning("no Slack installation for a card's workspace; update not sent")
+            return
+        try:
+            await client.chat_update(
+                channel=card["channel"],
+                ts=card["ts"],
+                text=card["text"],
+                blocks=card["blocks"],
+                # Which state the card shows, for anyone reading it back (and the tests).
+                metadata={"event_type": CARD_EVENT, "event_payload": {"version": card["version"]}},
+            )
+        except SlackApiError as error:
+            log.warning("a message update failed: %s", slack_error(error))
 
     async def send_to(
         self, client: AsyncWebClient, program: ProgramId, person: PersonId, view: View

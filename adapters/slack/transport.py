@@ -100,7 +100,7 @@ class SlackTransport:
         return {"channel": str(posted["channel"]), "ts": str(posted["ts"])}
 
     async def update(self, update: MessageUpdate) -> None:
-        await self._messenger.update(self._client, update)
+        await self._messenger.update(self._client, update, translate.team_of(self._program))
 
     async def apologise(self) -> None:
         """Where the person spoke, else in their DM."""

@@ -704,7 +704,11 @@ class FakeSlack:
         blocks = _json_arg(request.args.get("blocks"))
         if blocks is not None:
             _check_blocks(blocks, MESSAGE_BLOCK_LIMIT)
-        message.edits.append({"text": message.text, "blocks": message.blocks})
+        message.edits.append(
+            {"text": message.text, "blocks": message.blocks, "metadata": message.metadata}
+        )
+        if "metadata" in request.args:
+            message.metadata = _json_arg(request.args["metadata"])
         if "text" in request.args:
             message.text = str(request.args["text"])
         if blocks is not None:

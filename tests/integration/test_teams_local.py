@@ -15,6 +15,7 @@ from adapters.chat import ChatContext
 from adapters.teams.config import TeamsSettings
 from adapters.teams.endpoint import TeamsEndpoint, start_teams
 from adapters.teams.timing import InvokeBudget, TeamsTiming
+from bot.inbox import WorkerInbox
 from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
 from tests.fakes.server import running
@@ -48,6 +49,7 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
         services.clock,
         "http://127.0.0.1:3978",
         services.http,
+        WorkerInbox(services.worker, teams.running.storage.jobs, services.clock),
     )
     endpoint = await start_teams(
         TeamsSettings(auth_disabled=True), chat, timing=TeamsTiming(budget=InvokeBudget(seconds=0))
