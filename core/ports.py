@@ -370,10 +370,13 @@ class Meetings(Protocol):
 
     async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         """Store ``meeting`` unless its offer (or poll) already has one, atomically, with
-        ``jobs`` (its invitations and reminders) enqueued in the same transaction.
+        ``jobs`` (its invitations and reminders) enqueued in the same transaction. An
+        offer's meeting is also refused when one of its people has another proposed or
+        confirmed meeting (not declined) overlapping it: two offers of the same time,
+        clicked at once by both people of a pair, make one meeting.
 
-        Returns the stored meeting and whether this call created it: under any
-        concurrency, one offer yields exactly one meeting and one set of jobs.
+        Returns the stored meeting (or the one in the way) and whether this call created
+        it: under any concurrency, one offer yields exactly one meeting and one set of jobs.
         """
         ...
 

@@ -530,7 +530,17 @@ class MemoryMeetings:
     async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         existing = None
         if meeting.offer_ref:
-            existing = await self.for_offer(meeting.offer_ref)
+            existing = await self.for_offer(meeting.offer_ref) or next(
+                (
+                    m
+                    for m in sorted(self.meetings.values(), key=lambda m: m.ref)
+                    if m.status.active
+                    and set(m.attending) & set(meeting.participants)
+                    and m.start < meeting.end
+                    and m.end > meeting.start
+                ),
+                None,
+            )
         elif meeting.poll_ref:
             existing = next(
                 (m for m in self.meetings.values() if m.poll_ref == meeting.poll_ref), None

@@ -58,21 +58,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
 
     # Calendars may have changed since the offer: check this one slot afresh.
     if not await _still_free(ports, ctx, offer=offer, slot=slot, people=people, settings=settings):
-        request = FindRequest(
-            tuple(p for p in offer.participants if p != ctx.person.id),
-            offer.duration_minutes,
-            offer.window,
-            offer.time_of_day,
-            moving=offer.moving,
-        )
-        return await offer_times(
-            ports,
-            ctx,
-            settings,
-            request,
-            replace=True,
-            lead="That time can't be booked any more: a calendar changed, or it is now too soon.",
-        )
+        return await _offer_again(ports, ctx, offer, settings)
     if moving is not None:
         return await meetings.move_to(
             ports, ctx, meeting=moving, slot=slot, people=people, settings=settings
@@ -83,10 +69,36 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
     )
     messages, jobs = meetings.booking_work(ports, meeting, people, settings)
     stored, created = await ports.meetings.book(meeting, jobs)
-    if not created:  # someone else's click won the race
-        return _already_booked(ctx, stored, people, slot)
+    if not created:
+        same_people = set(stored.attending) == set(offer.participants)
+        if stored.offer_ref == offer.ref or (same_people and stored.start == slot.start):
+            # Another click on this offer won the race, or the partner's on their own
+            # offer of the same time: one meeting, shown as it is.
+            return _already_booked(ctx, stored, people, slot)
+        return await _offer_again(ports, ctx, offer, settings)  # a meeting booked meanwhile
     return meetings.booked(
         ports, ctx, meeting=stored, people=people, settings=settings, messages=messages
+    )
+
+
+async def _offer_again(
+    ports: Ports, ctx: Context, offer: SlotOffer, settings: ProgramSettings
+) -> Outcome:
+    """Fresh times in place of the picker whose time was taken meanwhile."""
+    request = FindRequest(
+        tuple(p for p in offer.participants if p != ctx.person.id),
+        offer.duration_minutes,
+        offer.window,
+        offer.time_of_day,
+        moving=offer.moving,
+    )
+    return await offer_times(
+        ports,
+        ctx,
+        settings,
+        request,
+        replace=True,
+        lead="That time can't be booked any more: a calendar changed, or it is now too soon.",
     )
 
 

@@ -169,6 +169,9 @@ def title_of(people: Sequence[Person]) -> str:
 def lead_of(meeting: Meeting, people: Sequence[Person], person: PersonId) -> str:
     """What replaces the picker clicked: booked, or proposed and waiting for whom."""
     if meeting.status is MeetingStatus.PROPOSED:
+        if meeting.proposer is not None and meeting.proposer != person:
+            name = next((p.name for p in people if p.id == meeting.proposer), "Your partner")
+            return f"{name} proposed this time for {meeting.title}: answer in our direct messages"
         other = meeting.partner_of(person)
         name = next((p.name for p in people if p.id == other), "an answer")
         return f"Proposed: {meeting.title}, waiting for {name}"

@@ -91,6 +91,10 @@ class SqlMeetings:
             "created_at": meeting.created_at,
         }
         async with self._db.transaction() as session:
+            if meeting.offer_ref is not None:
+                clash = await _clash(session, meeting)
+                if clash is not None:
+                    return await _meeting(session, clash), False
             inserted = await session.execute(
                 insert(self._db, models.Meeting).values(**values).on_conflict_do_nothing()
             )
@@ -205,6 +209,42 @@ class SqlMeetings:
 
 
 _ACTIVE = [MeetingStatus.PROPOSED.value, MeetingStatus.CONFIRMED.value]
+
+
+async def _clash(session: AsyncSession, meeting: Meeting) -> models.Meeting | None:
+    """The offer's meeting, or another active one of its people overlapping it, if any.
+
+    Its people's rows are locked first (in one order, so two bookings cannot deadlock):
+    bookings that share a person wait for each other, and the later one sees the meeting
+    the earlier one made. SQLite's writers are serialised already (BEGIN IMMEDIATE)."""
+    await session.execute(
+        select(models.Person.id)
+        .where(models.Person.id.in_(list(meeting.participants)))
+        .order_by(models.Person.id)
+        .with_for_update()
+    )
+    same_offer = await session.scalar(
+        select(models.Meeting).where(models.Meeting.offer_ref == meeting.offer_ref)
+    )
+    if same_offer is not None:
+        return same_offer
+    found: models.Meeting | None = await session.scalar(
+        select(models.Meeting)
+        .join(
+            models.MeetingParticipant,
+            models.MeetingParticipant.meeting_ref == models.Meeting.ref,
+        )
+        .where(
+            models.MeetingParticipant.person_id.in_(list(meeting.participants)),
+            models.MeetingParticipant.declined.is_(False),
+            models.Meeting.status.in_(_ACTIVE),
+            models.Meeting.start < meeting.end,
+            models.Meeting.end > meeting.start,
+        )
+        .order_by(models.Meeting.created_at, models.Meeting.ref)
+        .limit(1)
+    )
+    return found
 
 
 async def _meeting(session: AsyncSession, row: models.Meeting) -> Meeting:

@@ -234,3 +234,69 @@ async def test_twenty_concurrent_answers_to_a_proposal_change_it_once(
     assert await storage.meetings.get("m1") == stored
     kept = [await storage.jobs.state(f"email:m1:1:answer{i}") for i in range(TASKS)]
     assert [i for i, job in enumerate(kept) if job is not None] == [index]
+
+
+async def test_both_people_of_a_pair_booking_the_same_time_at_once_make_one_meeting(
+    storage: Storage, database: Database
+):
+    """Each asked for times with the other and both click the same time, ten times each,
+    from twenty connections: one meeting, one set of jobs; a third person's meeting at
+    that time is refused too (it would double-book one of them)."""
+    await storage.programs.ensure(PROGRAM, "Program")
+    people = [
+        await storage.people.remember(
+            PROGRAM, ChatIdentity(Platform.SLACK, "T1", f"U{name}"), Profile(name)
+        )
+        for name in ("Ana", "Ben", "Cy")
+    ]
+    ana, ben, cy = (p.id for p in people)
+    slot = Interval(NOW + timedelta(days=1), NOW + timedelta(days=1, minutes=30))
+    for ref, requester, other in (("offer-a", ana, ben), ("offer-b", ben, ana)):
+        await storage.offers.add(
+            SlotOffer(ref, PROGRAM, requester, (requester, other), 30, slot, (slot,), (slot,), NOW)
+        )
+
+    def booking(attempt: int) -> Meeting:
+        offer, requester = ("offer-a", ana) if attempt % 2 else ("offer-b", ben)
+        return Meeting(
+            ref=f"m{attempt}",
+            program=PROGRAM,
+            organizer=requester,
+            participants=(requester, ben if requester == ana else ana),
+            start=slot.start,
+            end=slot.end,
+            title="Mentoring",
+            created_at=NOW,
+            offer_ref=offer,
+            status=MeetingStatus.PROPOSED,
+            proposer=requester,
+        )
+
+    workers = separate(database, storage)
+    try:
+        results = await asyncio.gather(
+            *(
+                workers[i].meetings.book(
+                    booking(i), [NewJob("email", f"email:m{i}:0:x@example.org", due_at=NOW)]
+                )
+                for i in range(TASKS)
+            )
+        )
+    finally:
+        for worker_storage in workers:
+            await worker_storage.close()
+    assert sum(created for _, created in results) == 1
+    (won,) = {meeting.ref for meeting, _ in results}
+    jobs = [await storage.jobs.state(f"email:m{i}:0:x@example.org") for i in range(TASKS)]
+    assert [f"m{i}" for i, job in enumerate(jobs) if job is not None] == [won]
+
+    with_cy = replace(booking(1), ref="m-cy", offer_ref="offer-c", participants=(ana, cy))
+    await storage.offers.add(
+        SlotOffer("offer-c", PROGRAM, ana, (ana, cy), 30, slot, (slot,), (slot,), NOW)
+    )
+    assert await storage.meetings.book(with_cy) == (await storage.meetings.get(won), False)
+    assert (
+        await storage.meetings.book(
+            replace(with_cy, start=slot.end, end=slot.end + timedelta(minutes=30))
+        )
+    )[1]

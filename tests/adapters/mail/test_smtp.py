@@ -273,11 +273,20 @@ async def test_the_messages_pass_the_imip_validator(tmp_path: Path, certificate)
     server = await MailServer("starttls", certificate=certificate).start()
     mailer = SmtpMailer(settings_for(server, certificate), FixedClock(NOW))
     booked = meeting()
+    moved = replace(
+        booked, start=booked.start + timedelta(days=1), end=booked.end + timedelta(days=1),
+        sequence=1,
+    )  # fmt: skip
+    cancelled = replace(moved, status=MeetingStatus.CANCELLED, sequence=2)
     try:
-        for state in (booked, replace(booked, status=MeetingStatus.CANCELLED, sequence=1)):
+        for state in (booked, moved, cancelled):
             await mailer.send(invitations(state)[0])
     finally:
         await server.stop()
+    # The REQUEST, the moved REQUEST (the same UID, a higher SEQUENCE), the CANCEL.
+    events = [event_of(each)[1] for each in server.messages()]
+    assert len({str(e["uid"]) for e in events}) == 1
+    assert [int(e["sequence"]) for e in events] == [0, 1, 2]
     files = []
     for index, received in enumerate(server.received):
         path = tmp_path / f"message-{index}.eml"
