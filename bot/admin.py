@@ -23,7 +23,7 @@ from core.admin import AdminPorts, admins, imports, programs, roster, rules, tra
 from core.admin.access import Scope, command_line
 from core.errors import InvalidInput, NotAllowed, RosterError
 from core.ports import Clock
-from core.program import ConfirmationRule
+from core.program import ConfirmationRule, VideoRule
 from core.rules import AllDayEvents
 from storage import migrate
 from storage.rotation import rotate
@@ -395,4 +395,5 @@ def rule_changes(args: argparse.Namespace) -> programs.RuleChanges:
         confirmation=None if args.confirmation is None else ConfirmationRule(args.confirmation),
         reminder_minutes=args.reminder_minutes,
         location=args.location,
+        video=None if getattr(args, "video", None) is None else VideoRule(args.video),
     )

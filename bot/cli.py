@@ -437,6 +437,12 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="where meetings happen: none, ask (the booker adds a link or a room), or the "
         "program's one link or room (a Zoom or Meet URL, 'Room 4B')",
     )
+    change.add_argument(
+        "--video",
+        choices=("none", "teams", "meet"),
+        help="an online meeting on the events the program account creates (an organisation "
+        "connection made with --write): a Teams meeting or a Google Meet",
+    )
     change.set_defaults(handler=_storage_handler("program set", "program_set"))
 
 

@@ -1,4 +1,5 @@
-"""The worker's meeting jobs: invitation emails, reminders, the nudge of a proposal.
+"""The worker's meeting jobs: invitation emails, the program account's events, reminders,
+the nudge of a proposal.
 
 Core enqueues them with each change of a meeting (``core.scheduling.announce``); here each
 kind gets its handler. What a job says in chat goes through the chat messengers; an email
@@ -13,10 +14,11 @@ from datetime import timedelta
 
 from bot.services import Services
 from bot.worker import Permanent, Retry, Retryable, Worker
-from core.errors import MailRefused
+from core.errors import MailRefused, PublishRefused
 from core.jobs import Job
 from core.people import ProgramId
 from core.scheduling.announce import EMAIL, PENDING, REMINDER
+from core.scheduling.publishing import EVENT
 from core.views import Outcome
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,10 @@ log = logging.getLogger(__name__)
 # double up to six hours, with jitter), then the organiser is told.
 EMAIL_RETRY = Retry(attempts=12, first=timedelta(minutes=1), longest=timedelta(hours=6))
 SMTP_TIMEOUT = 120.0  # seconds one attempt may take (connect, TLS, login, send)
+# The program account's calendar: eight tries over about an hour and a half (the waits
+# double from 30 s to 30 min), then the emails go out instead.
+EVENT_RETRY = Retry(attempts=8, first=timedelta(seconds=30), longest=timedelta(minutes=30))
+EVENT_TIMEOUT = 90.0  # one create, update or cancel, with a token fetched first
 
 
 def register(worker: Worker, services: Services) -> None:
@@ -54,6 +60,21 @@ def register(worker: Worker, services: Services) -> None:
     async def nudge(job: Job) -> None:
         await deliver(await scheduler.remind_pending(job.payload))
 
+    async def publish(job: Job) -> None:
+        try:
+            found = await scheduler.publish_event(job.payload)
+        except PublishRefused as failed:
+            # The reason names the provider's answer, never a token or a key.
+            if failed.permanent:
+                raise Permanent(failed.reason) from None
+            raise Retryable(failed.reason) from None
+        await deliver(found)
+
+    async def publish_gave_up(job: Job, reason: str) -> None:
+        log.warning("a meeting could not be put on the program account's calendar (%s)", reason)
+        await deliver(await scheduler.publish_failed(job.payload, reason))
+
     worker.handle(EMAIL, send, retry=EMAIL_RETRY, give_up=gave_up, timeout=SMTP_TIMEOUT)
+    worker.handle(EVENT, publish, retry=EVENT_RETRY, give_up=publish_gave_up, timeout=EVENT_TIMEOUT)
     worker.handle(REMINDER, remind)
     worker.handle(PENDING, nudge)

@@ -20,6 +20,7 @@ from adapters.calendars.connect import ConnectFlows, OAuthFlow
 from adapters.calendars.links import ConnectLinkIssuer
 from adapters.calendars.organisation.base import OrganisationClient
 from adapters.calendars.organisation.reading import OrganisationReader
+from adapters.calendars.organisation.writing import OrganisationPublisher
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from bot.settings import Settings
 from bot.worker import Worker
@@ -184,6 +185,8 @@ def build_services(
         jobs=storage.jobs,
         organisations=storage.organisations,
         mailer=mailer,
+        publisher=OrganisationPublisher(storage.organisations, organisations.writer),
+        program_events=storage.program_events,
     )
     scheduler = Scheduler(ports)
     messengers = ChatMessengers()

@@ -22,7 +22,8 @@
         ├── ChatRefused             a chat platform did not take a message
         │   ├── adapters.slack.messenger.ReplyFailed     a response_url refused the answer
         │   └── adapters.teams.messenger.DeliveryFailed  the Bot Framework's status
-        └── MailRefused             an invitation email was not taken (retried unless permanent)
+        ├── MailRefused             an invitation email was not taken (retried unless permanent)
+        └── PublishRefused          the program account's calendar did not take a meeting
 
 Each leaf under another module is defined there, where it is raised, on a base from
 here: code that only needs "a calendar failed" or "a chat platform refused" catches the
@@ -96,6 +97,18 @@ class MailRefused(ServiceError):
     """An invitation email could not be handed over (the mail server was away, or refused
     it). ``permanent`` when trying again cannot help (the server refused the address); the
     message names the server's reply code or the kind of failure, never a credential."""
+
+    def __init__(self, reason: str, *, permanent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class PublishRefused(ServiceError):
+    """The program account's calendar did not take a meeting (create, update or cancel).
+    ``permanent`` when trying again cannot help (no write grant, the connection gone, a
+    403): the meeting's email invitations go out instead. The message names the provider's
+    answer, never a token or a key."""
 
     def __init__(self, reason: str, *, permanent: bool = False) -> None:
         super().__init__(reason)

@@ -34,6 +34,7 @@ from core.people import (
 )
 from core.polls import Ballot, Click, Counted, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
+from core.publishing import ProgramEvent, PublishedEvent
 from core.time import Interval
 from core.views import Outcome
 
@@ -418,4 +419,37 @@ class Mailer(Protocol):
 
     async def send(self, email: InvitationEmail) -> None:
         """Hand one message over; :class:`~core.errors.MailRefused` when it was not taken."""
+        ...
+
+
+class MeetingPublisher(Protocol):
+    """The program account's calendar (see :mod:`core.publishing`): the organisation
+    connection's write grant, behind one port. Called from the worker's durable jobs."""
+
+    async def can_publish(self, program: ProgramId) -> bool:
+        """Whether ``program`` has a working organisation connection with the write grant
+        whose kind can create events here."""
+        ...
+
+    async def publish(
+        self, event: ProgramEvent, previous: PublishedEvent | None
+    ) -> PublishedEvent | None:
+        """Create the event (``previous`` None), update it, or cancel it (``event.active``
+        False; None comes back). Creating twice for one meeting makes one event.
+        :class:`~core.errors.PublishRefused` says whether trying again may help."""
+        ...
+
+
+class ProgramEvents(Protocol):
+    """Which provider event each meeting became on the program account's calendar."""
+
+    async def get(self, meeting: str) -> PublishedEvent | None: ...
+
+    async def save(self, published: PublishedEvent, now: datetime) -> None:
+        """Keep ``published``; its join link becomes the meeting's place when it has none
+        (without changing the meeting's sequence: its buttons stay valid)."""
+        ...
+
+    async def forget(self, meeting: str) -> None:
+        """The event was cancelled: nothing is left to update."""
         ...

@@ -30,6 +30,16 @@ class LocationMode(StrEnum):
     ASK = "ask"
 
 
+class VideoRule(StrEnum):
+    """An online meeting on the events the program account creates (an organisation
+    connection with the write grant): none, a Teams meeting (Microsoft 365) or a Google
+    Meet (Google Workspace). Without such a connection it changes nothing."""
+
+    NONE = "none"
+    TEAMS = "teams"
+    MEET = "meet"
+
+
 @dataclass(frozen=True, slots=True)
 class LocationRule:
     mode: LocationMode = LocationMode.NONE
@@ -65,6 +75,7 @@ class ProgramSettings:
     # One direct message this long before each meeting; 0 sends none.
     reminder_minutes: int = 15
     location: LocationRule = field(default_factory=LocationRule)
+    video: VideoRule = VideoRule.NONE
 
     def __post_init__(self) -> None:
         if not 0 <= self.reminder_minutes <= MAX_REMINDER_MINUTES:

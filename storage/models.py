@@ -477,3 +477,18 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class ProgramEvent(Base):
+    """A meeting as an event on the program account's calendar (``core.publishing``): the
+    provider's event id, for its updates and its cancellation, and its join link."""
+
+    __tablename__ = "program_events"
+
+    meeting_ref: Mapped[str] = mapped_column(
+        ForeignKey("meetings.ref", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(1024))
+    join_url: Mapped[str | None] = mapped_column(String(2000))
+    updated_at: Mapped[datetime]

@@ -16,6 +16,7 @@ from storage.repositories.organisations import SqlOrganisations
 from storage.repositories.pairings import SqlGroups, SqlPairings
 from storage.repositories.people import SqlPeople
 from storage.repositories.polls import SqlPolls
+from storage.repositories.program_events import SqlProgramEvents
 from storage.repositories.programs import SqlPrograms
 from storage.repositories.roster import SqlRoster
 from storage.repositories.tracks import SqlTracks
@@ -41,6 +42,7 @@ class Storage:
     tracks: SqlTracks
     roster: SqlRoster
     audit: SqlAudit
+    program_events: SqlProgramEvents
 
     @classmethod
     def open(cls, url: str, keys: Sequence[str]) -> Storage:
@@ -68,6 +70,7 @@ class Storage:
             tracks=SqlTracks(database),
             roster=SqlRoster(database),
             audit=SqlAudit(database),
+            program_events=SqlProgramEvents(database),
         )
 
     async def close(self) -> None:

@@ -17,6 +17,7 @@ from core.program import (
     LocationMode,
     LocationRule,
     ProgramSettings,
+    VideoRule,
 )
 from core.rules import AllDayEvents
 from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
@@ -41,6 +42,7 @@ class RuleChanges:
     confirmation: ConfirmationRule | None = None
     reminder_minutes: int | None = None  # 0: no reminders
     location: str | None = None  # "none", "ask", or the program's one link or room
+    video: VideoRule | None = None  # an online meeting on the program account's events
 
 
 def _as_is(name: str) -> str:
@@ -125,6 +127,7 @@ def changed_settings(
         confirmation=changes.confirmation or current.confirmation,
         reminder_minutes=reminder,
         location=location,
+        video=changes.video or current.video,
     )
 
 

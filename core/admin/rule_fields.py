@@ -18,7 +18,7 @@ from typing import Any
 from core.admin.programs import RuleChanges
 from core.commands import Provider
 from core.errors import InvalidInput
-from core.program import ConfirmationRule, LocationMode, ProgramSettings
+from core.program import ConfirmationRule, LocationMode, ProgramSettings, VideoRule
 from core.rules import AllDayEvents
 
 
@@ -202,6 +202,19 @@ RULE_FIELDS: tuple[RuleField, ...] = (
         _location,
         hint="none, ask (the booker adds one), or the program's one link or room",
         describe=_place,
+    ),
+    RuleField(
+        "video",
+        "Video meeting",
+        Kind.CHOICE,
+        lambda s: s.video,
+        (
+            (VideoRule.NONE.value, "none"),
+            (VideoRule.TEAMS.value, "a Teams meeting"),
+            (VideoRule.MEET.value, "a Google Meet"),
+        ),
+        hint="added to meetings the program account creates (an organisation connection "
+        "with --write)",
     ),
     RuleField(
         "timezone",

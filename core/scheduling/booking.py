@@ -67,7 +67,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
     meeting = meetings.new_meeting(
         ports, ctx, offer=offer, slot=slot, people=people, settings=settings
     )
-    messages, jobs = meetings.booking_work(ports, meeting, people, settings)
+    messages, jobs = await meetings.booking_work(ports, meeting, people, settings)
     stored, created = await ports.meetings.book(meeting, jobs)
     if not created:
         same_people = set(stored.attending) == set(offer.participants)

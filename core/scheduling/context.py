@@ -19,12 +19,14 @@ from core.ports import (
     Groups,
     Jobs,
     Mailer,
+    MeetingPublisher,
     Meetings,
     Offers,
     Organisations,
     Pairings,
     People,
     Polls,
+    ProgramEvents,
     Programs,
 )
 
@@ -70,6 +72,10 @@ class Ports:
     organisations: Organisations
     new_ref: Callable[[], str] = field(default=new_reference)
     mailer: Mailer | None = None  # None: invitations are not emailed (no SMTP configured)
+    # The program account's calendar (an organisation connection's write grant); None: the
+    # meetings' invitations are always emailed.
+    publisher: MeetingPublisher | None = None
+    program_events: ProgramEvents | None = None
 
 
 def zone_of(name: str | None, fallback: str) -> ZoneInfo:

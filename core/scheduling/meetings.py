@@ -43,7 +43,7 @@ from core.invitations import InvitationEmail, Method
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import Person, PersonId, ProgramId
 from core.program import MAX_PLACE, LocationMode, ProgramSettings
-from core.scheduling import announce, polls
+from core.scheduling import announce, polls, publishing
 from core.scheduling.context import Context, Ports
 from core.scheduling.find_time import DEFAULT_HORIZON, FindRequest, offer_times
 from core.scheduling.meeting_views import (
@@ -126,7 +126,7 @@ def new_meeting(
     )
 
 
-def booking_work(
+async def booking_work(
     ports: Ports, meeting: Meeting, people: Sequence[Person], settings: ProgramSettings
 ) -> tuple[list[InvitationEmail], list[Any]]:
     """The invitations a new meeting sends, and every job it enqueues (emails, reminders,
@@ -134,7 +134,7 @@ def booking_work(
     now = ports.clock.now()
     messages = announce.invitation_emails(ports, meeting, people, settings, stamp=now)
     jobs = [
-        *announce.email_jobs(meeting, messages, now),
+        *await publishing.delivery_jobs(ports, meeting, messages, now),
         *announce.reminder_jobs(meeting, settings, now),
         *announce.pending_job(meeting, now),
     ]
@@ -239,7 +239,9 @@ async def accept(ports: Ports, ctx: Context, action: AcceptMeeting) -> Outcome:
     future = replace(confirmed, sequence=meeting.sequence + 1)
     messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
     stored = await ports.meetings.change(
-        confirmed, expected=meeting.sequence, jobs=announce.email_jobs(future, messages, now)
+        confirmed,
+        expected=meeting.sequence,
+        jobs=await publishing.delivery_jobs(ports, future, messages, now),
     )
     if stored is None:  # another click (or the proposer) changed it first
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
@@ -317,7 +319,9 @@ async def _decline_proposal(ports: Ports, ctx: Context, meeting: Meeting) -> Out
         ports, future, people, settings, stamp=now, to=people, method=Method.CANCEL
     )
     stored = await ports.meetings.change(
-        declined, expected=meeting.sequence, jobs=announce.email_jobs(future, messages, now)
+        declined,
+        expected=meeting.sequence,
+        jobs=await publishing.delivery_jobs(ports, future, messages, now),
     )
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
@@ -388,7 +392,9 @@ async def _decline_for_myself(ports: Ports, ctx: Context, meeting: Meeting) -> O
         listed=[ctx.person],
     )
     stored = await ports.meetings.change(
-        changed, expected=meeting.sequence, jobs=announce.email_jobs(future, messages, now)
+        changed,
+        expected=meeting.sequence,
+        jobs=await publishing.delivery_jobs(ports, future, messages, now),
     )
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
@@ -521,7 +527,7 @@ async def move_to(
     future = replace(moved, sequence=meeting.sequence + 1)
     messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
     jobs = [
-        *announce.email_jobs(future, messages, now),
+        *await publishing.delivery_jobs(ports, future, messages, now),
         *announce.reminder_jobs(future, settings, now),
         *announce.pending_job(future, now),
     ]
@@ -621,7 +627,9 @@ async def confirm_cancel(ports: Ports, ctx: Context, action: ConfirmCancel) -> O
     future = replace(cancelled, sequence=meeting.sequence + 1)
     messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
     stored = await ports.meetings.change(
-        cancelled, expected=meeting.sequence, jobs=announce.email_jobs(future, messages, now)
+        cancelled,
+        expected=meeting.sequence,
+        jobs=await publishing.delivery_jobs(ports, future, messages, now),
     )
     if stored is None:
         again = await ports.meetings.get(meeting.ref) or meeting
@@ -697,7 +705,9 @@ async def set_place(ports: Ports, ctx: Context, action: SetPlace, value: str | N
     future = replace(changed, sequence=meeting.sequence + 1)
     messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
     stored = await ports.meetings.change(
-        changed, expected=meeting.sequence, jobs=announce.email_jobs(future, messages, now)
+        changed,
+        expected=meeting.sequence,
+        jobs=await publishing.delivery_jobs(ports, future, messages, now),
     )
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)

@@ -35,7 +35,7 @@ from core.meetings import Meeting
 from core.people import CrowdedChannel, Person, PersonId, ProgramId
 from core.polls import Choice, Click, Poll, PollOption, PollStatus, Vote
 from core.program import LocationMode, ProgramSettings
-from core.scheduling import announce, meeting_views
+from core.scheduling import announce, meeting_views, publishing
 from core.scheduling.busy import read
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.find_time import DEFAULT_HORIZON, engine_participant
@@ -586,7 +586,7 @@ async def _book(
     )
     messages = announce.invitation_emails(ports, meeting, attendees, settings, stamp=now)
     jobs = [
-        *announce.email_jobs(meeting, messages, now),
+        *await publishing.delivery_jobs(ports, meeting, messages, now),
         *announce.reminder_jobs(meeting, settings, now),
     ]
     meeting, created = await ports.meetings.book(meeting, jobs)

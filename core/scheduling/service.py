@@ -54,6 +54,7 @@ from core.scheduling import (
     meetings,
     organisation,
     polls,
+    publishing,
 )
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.directory import Roster
@@ -284,6 +285,17 @@ class Scheduler:
     ) -> tuple[ProgramId, Outcome] | None:
         """After an ``email`` job's last try: who to tell in chat, and what."""
         return await meetings.invitation_failed(self.ports, payload)
+
+    async def publish_event(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
+        """A ``meeting.event`` job: the program account's event made to match the meeting;
+        :class:`~core.errors.PublishRefused` says whether to retry."""
+        return await publishing.publish(self.ports, payload)
+
+    async def publish_failed(
+        self, payload: Mapping[str, Any], reason: str
+    ) -> tuple[ProgramId, Outcome] | None:
+        """After a ``meeting.event`` job's last try: the emails instead, or the organiser told."""
+        return await publishing.publish_failed(self.ports, payload, reason)
 
     async def remind(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
         """A ``meeting.reminder`` job's message, unless the meeting changed since."""

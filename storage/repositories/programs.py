@@ -11,7 +11,13 @@ from sqlalchemy import delete, select
 
 from core.commands import Provider
 from core.people import PersonId, ProgramId
-from core.program import ConfirmationRule, LocationMode, LocationRule, ProgramSettings
+from core.program import (
+    ConfirmationRule,
+    LocationMode,
+    LocationRule,
+    ProgramSettings,
+    VideoRule,
+)
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime
 from core.tracks import effective
@@ -141,6 +147,7 @@ def settings_to_json(settings: ProgramSettings) -> dict[str, Any]:
         "confirmation": settings.confirmation.value,
         "reminder_minutes": settings.reminder_minutes,
         "location": {"mode": settings.location.mode.value, "place": settings.location.place},
+        "video": settings.video.value,
     }
 
 
@@ -174,6 +181,7 @@ def settings_from_json(data: dict[str, Any]) -> ProgramSettings:
         confirmation=ConfirmationRule(data.get("confirmation", defaults.confirmation)),
         reminder_minutes=data.get("reminder_minutes", defaults.reminder_minutes),
         location=_location(data.get("location"), defaults.location),
+        video=VideoRule(data.get("video", defaults.video)),
     )
 
 

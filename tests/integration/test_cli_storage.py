@@ -345,6 +345,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         "  Confirmation: the partner accepts a time first",
         "  Reminder: 15 minutes before",
         "  Location: not said",
+        "  Video meeting: none",
         "  Time zone assumed when a profile has none: Europe/Madrid",
     ]
     for bad, message in (

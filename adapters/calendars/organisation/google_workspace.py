@@ -35,7 +35,9 @@ from adapters.calendars.organisation.base import (
     OrgResult,
     bounded,
 )
+from adapters.calendars.organisation.writing import google_write
 from core.calendars import BusyTimes
+from core.errors import PublishRefused
 from core.organisation import (
     OrganisationConnection,
     OrganisationRefused,
@@ -44,6 +46,7 @@ from core.organisation import (
     Verified,
 )
 from core.people import PersonId
+from core.publishing import ProgramEvent, PublishedEvent
 from core.time import Interval
 from storage.repositories.organisations import StoredOrganisation
 
@@ -79,6 +82,8 @@ class GoogleWorkspace:
         self._limit = asyncio.Semaphore(IN_FLIGHT)
         # Each person's impersonating credentials, with their token until it expires.
         self._credentials: dict[tuple[int, str], service_account.Credentials] = {}
+        # Each connection's program account with the write scope, for its meetings.
+        self._writers: dict[int, service_account.Credentials] = {}
 
     def consent_url(self, setup: OrganisationSetup) -> str | None:
         del setup  # granted in the Workspace Admin console, not through a link
@@ -192,6 +197,35 @@ class GoogleWorkspace:
             return BusyTimes(tuple(intervals))
         return ProviderError("Google refused the service account's token")
 
+    # ---------------------------------------------------------------- writing
+
+    async def write(
+        self, stored: StoredOrganisation, event: ProgramEvent, previous: PublishedEvent | None
+    ) -> PublishedEvent | None:
+        """The meeting on the program account's calendar, impersonating only that account
+        with the write scope (see ``writing.google_write``)."""
+        credentials = self._writers.get(stored.id)
+        if credentials is None:
+            base = self._base(stored.secret["key"], [WRITE])
+            credentials = self._writers[stored.id] = _as(base, stored.summary.program_account)
+        try:
+            if not credentials.valid:
+                await self._refresh(credentials)
+            return await google_write(
+                self._http, self._settings.google_api_url, str(credentials.token), event, previous
+            )
+        except _Withdrawn as error:
+            self._writers.pop(stored.id, None)
+            raise PublishRefused(
+                f"Google refused the write grant ({error})", permanent=True
+            ) from None
+        except ProviderError as error:
+            raise PublishRefused(str(error)) from None
+        except PublishRefused as error:
+            if not error.permanent:  # perhaps a token Google stopped honouring: a new one next
+                self._writers.pop(stored.id, None)
+            raise
+
     def _base(self, info: Mapping[str, Any], scopes: list[str]) -> service_account.Credentials:
         # The key file names Google's token endpoint; the setting points elsewhere in tests.
         credentials: service_account.Credentials = (
@@ -228,6 +262,7 @@ class GoogleWorkspace:
     def forget(self, connection: OrganisationConnection) -> None:
         del connection
         self._credentials.clear()
+        self._writers.clear()
 
 
 def _as(base: service_account.Credentials, email: str) -> service_account.Credentials:

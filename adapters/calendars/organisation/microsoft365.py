@@ -37,7 +37,9 @@ from adapters.calendars.organisation.base import (
     OrgResult,
     bounded,
 )
+from adapters.calendars.organisation.writing import graph_write
 from core.calendars import BusyTimes
+from core.errors import PublishRefused
 from core.organisation import (
     OrganisationConnection,
     OrganisationRefused,
@@ -47,6 +49,7 @@ from core.organisation import (
     normalised_domain,
 )
 from core.people import PersonId
+from core.publishing import ProgramEvent, PublishedEvent
 from core.time import Interval
 from storage.repositories.organisations import StoredOrganisation
 
@@ -217,6 +220,30 @@ class Microsoft365:
             return _TokenRefused("Microsoft refused the app's token")
         except ProviderError as error:
             return error
+
+    # ---------------------------------------------------------------- writing
+
+    async def write(
+        self, stored: StoredOrganisation, event: ProgramEvent, previous: PublishedEvent | None
+    ) -> PublishedEvent | None:
+        """The meeting in the program account's mailbox (``Calendars.ReadWrite``, scoped by
+        RBAC for Applications to that mailbox; see ``writing.graph_write``)."""
+        summary = stored.summary
+        key = (summary.program, stored.settings.get("client_id", ""), summary.connected_at)
+        try:
+            token = await self._app_token(key, stored)
+        except AccessWithdrawn as error:
+            raise PublishRefused(f"Microsoft refused the app ({error})", permanent=True) from None
+        except ProviderError as error:
+            raise PublishRefused(str(error)) from None
+        try:
+            return await graph_write(
+                self._http, self._mailbox(summary.program_account), token, event, previous
+            )
+        except PublishRefused as error:
+            if not error.permanent:  # perhaps a token Graph stopped honouring: a new one next
+                self._apps.pop(key, None)
+            raise
 
     def _mailbox(self, email: str) -> str:
         return f"{self._settings.microsoft_graph_url}/users/{quote(email, safe='@')}"

@@ -78,6 +78,13 @@ class OrganisationReader:
         if client is not None:
             client.forget(connection)
 
+    def writer(self, provider: OrgProvider) -> OrganisationClient | None:
+        """The client of ``provider`` (built on first use), for the program account's
+        events; None when this server has none for it."""
+        if provider not in self._factories:
+            return None
+        return self._client(provider)
+
     def _client(self, provider: OrgProvider) -> OrganisationClient:
         client = self._clients.get(provider)
         if client is None:
