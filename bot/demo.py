@@ -13,6 +13,10 @@ chat credentials):
   out-of-office day (``X-MICROSOFT-CDO-BUSYSTATUS:OOF``) placed in next week.
   Each event keeps a fixed UID, so writing it again replaces it: "next week"
   always looks like a real busy week, and nothing piles up.
+* When the operator set no ``PAIRTIME_SMTP_URL``, an SMTP server starts in this process
+  too (``bot.demo_mail``: aiosmtpd on 127.0.0.1, a free port) and Pairtime's invitations
+  go to it: each demo person's inbox, on the page beside the chat. Nothing leaves the
+  machine.
 * The database is seeded once, when the program ``web:demo`` is missing (or a
   seed was interrupted: every step is idempotent and the circle, created last,
   marks it done): people, pairs, a circle meeting in the channel ``circle``, an
@@ -22,7 +26,7 @@ chat credentials):
   each start.
 
 :func:`reset_demo` (``pairtime demo reset``) deletes the program's data and
-calendars and seeds both again.
+calendars and seeds both again, and empties the inboxes.
 """
 
 from __future__ import annotations
@@ -48,10 +52,19 @@ from icalendar import Calendar, Event
 from radicale.app import Application
 from sqlalchemy import delete, select
 
+from adapters.mail.config import MailSettings, Security
 from adapters.web.program import DEMO_PASSWORD, PROGRAM, identity
 from bot.bootstrap import StartupError, open_storage, prepare_database
+from bot.demo_mail import (
+    DemoDeskService,
+    DemoMailServer,
+    Mailboxes,
+    calendar_url,
+    empty_inboxes,
+)
 from bot.settings import Settings
 from core.commands import Provider
+from core.invitations import Mailbox
 from core.people import PersonId, Profile
 from storage import models
 from storage.repositories.sql import affected
@@ -61,7 +74,7 @@ log = logging.getLogger(__name__)
 
 DOMAIN = "pairtime-demo.example"  # .example is reserved: these addresses reach nobody
 PROGRAM_NAME = "Pairtime demo"
-CALENDAR = "home"
+SENDER = Mailbox(PROGRAM_NAME, f"pairtime@{DOMAIN}")  # PAIRTIME_MAIL_FROM of the demo's mail
 REFRESH = timedelta(hours=6)
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 WORKDAYS = WEEKDAYS[:5]
@@ -179,10 +192,15 @@ CIRCLE = ("beatriz", "jonas", "maria")
 
 @dataclass
 class Demo:
-    """A running demo: its CalDAV server's address, stopped by :meth:`close`."""
+    """A running demo: its CalDAV server's address, the mail settings of its own SMTP
+    server (None when the operator set theirs), the people's inboxes and calendars for the
+    page; stopped by :meth:`close`."""
 
     caldav_url: str
+    mail: MailSettings | None
+    desk: DemoDeskService
     _server: CalDavServer = field(repr=False)
+    _mail_server: DemoMailServer | None = field(default=None, repr=False)
     _refresher: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def close(self) -> None:
@@ -190,28 +208,49 @@ class Demo:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
+        if self._mail_server is not None:
+            await self._mail_server.stop()
         await asyncio.to_thread(self._server.stop)
 
 
 async def start_demo(settings: Settings, storage: Storage, folder: Path) -> Demo:
-    """Start the demo's CalDAV server, write its calendars for this week, seed the program."""
+    """Start the demo's CalDAV server (and SMTP server, unless the operator set one), write
+    its calendars for this week, seed the program."""
     if settings.is_production:  # settings never enable the playground there; make sure
         raise StartupError("the playground's demo never runs in production")
     server = CalDavServer(folder / "demo-caldav")
     url = await asyncio.to_thread(server.start)
+    own_mail = settings.mail is None
+    mailboxes = Mailboxes(folder)
+    desk = DemoDeskService(
+        mailboxes,
+        url,
+        DEMO_PASSWORD,
+        [person.email for person in PEOPLE],
+        local_mail=own_mail,
+    )
+    mail_server = DemoMailServer(desk.receive) if own_mail else None
+    mail = None
     try:
+        if mail_server is not None:
+            await mail_server.start()
+            mail = MailSettings("127.0.0.1", mail_server.port, Security.NONE, SENDER)
         await write_calendars(url)
         seeded = await seed_program(storage)
         await follow_server(storage, url)
     except BaseException:
+        if mail_server is not None:
+            await mail_server.stop()
         await asyncio.to_thread(server.stop)
         raise
     log.info(
-        "Playground demo %s: %d people, calendars on a local CalDAV server",
+        "Playground demo %s: %d people, calendars on a local CalDAV server%s",
         "seeded" if seeded else "ready",
         len(PEOPLE),
+        ", inboxes on a local SMTP server" if mail_server is not None else "",
     )
-    return Demo(url, server, asyncio.create_task(_keep_current(url), name="pairtime-demo"))
+    refresher = asyncio.create_task(_keep_current(url), name="pairtime-demo")
+    return Demo(url, mail, desk, server, mail_server, refresher)
 
 
 async def reset_demo(settings: Settings, folder: Path) -> str:
@@ -229,6 +268,7 @@ async def reset_demo(settings: Settings, folder: Path) -> str:
     try:
         await prepare_database(storage.database, migrate_if_behind=False)
         removed = await forget_program(storage)
+        await asyncio.to_thread(empty_inboxes, folder)
         async with running_caldav(folder / "demo-caldav") as url:
             await write_calendars(url, fresh=True)
         await seed_program(storage)
@@ -238,7 +278,7 @@ async def reset_demo(settings: Settings, folder: Path) -> str:
     return (
         f"Reset the demo program: deleted its data ({removed} people known only there), then "
         f"seeded {len(PEOPLE)} people, {len(PAIRS)} pairs, 1 circle, {connected} calendar "
-        "connections, and their calendars."
+        "connections, and their calendars; emptied their inboxes."
     )
 
 
@@ -353,7 +393,7 @@ async def write_calendars(url: str, *, fresh: bool = False) -> None:
 
 async def _write(http: aiohttp.ClientSession, url: str, person: DemoPerson, *, fresh: bool) -> None:
     auth = {"Authorization": aiohttp.encode_basic_auth(person.email, DEMO_PASSWORD)}
-    home = f"{url}{person.email}/{CALENDAR}/"
+    home = calendar_url(url, person.email)
     if fresh:
         async with http.delete(home, headers=auth) as deleted:
             _expect(deleted, {200, 204, 404}, "delete a calendar")

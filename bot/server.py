@@ -27,6 +27,7 @@ from storage.store import Storage
 
 if TYPE_CHECKING:
     from adapters.teams.timing import TeamsTiming
+    from adapters.web.inbox import DemoDesk
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +154,13 @@ def build_app(
         if settings.playground_enabled:
             from bot.demo import start_demo  # noqa: PLC0415 - Radicale only for the playground
 
-            # The demo's own CalDAV server stands in for iCloud, so connecting is real.
+            # The demo's own CalDAV server stands in for iCloud, so connecting is real; its
+            # own SMTP server receives the invitations, unless the operator set theirs.
             demo = await start_demo(settings, storage, folder)
             current = replace(
-                settings, calendars=replace(settings.calendars, caldav_url=demo.caldav_url)
+                settings,
+                calendars=replace(settings.calendars, caldav_url=demo.caldav_url),
+                mail=settings.mail or demo.mail,
             )
         async with http_session(current) as http:
             services = build_services(current, storage, http, clock)
@@ -171,7 +175,8 @@ def build_app(
                 http,
                 WorkerInbox(services.worker, storage.jobs, services.clock),
             )
-            endpoints = await _start_chat(current, chat, storage, teams_timing)
+            desk = demo.desk if demo is not None else None
+            endpoints = await _start_chat(current, chat, storage, teams_timing, desk)
             app[CHAT_KEY] = endpoints
             for name, endpoint in endpoints.items():
                 services.messengers.register(Platform(name), endpoint.messenger)
@@ -183,6 +188,12 @@ def build_app(
                 log.info(
                     "Invitations are not emailed: PAIRTIME_SMTP_URL is not set. Chat "
                     "confirmations carry the .ics file instead."
+                )
+            elif demo is not None and demo.mail is current.mail:
+                log.info(
+                    "Invitations are emailed to the playground's own SMTP server (%s): each "
+                    "demo person's inbox, on the page. Nothing leaves this machine.",
+                    current.mail.describe(),
                 )
             else:
                 log.info("Invitations are emailed through %s", current.mail.describe())
@@ -205,7 +216,11 @@ def build_app(
 
 
 async def _start_chat(
-    settings: Settings, chat: ChatContext, storage: Storage, teams_timing: TeamsTiming | None
+    settings: Settings,
+    chat: ChatContext,
+    storage: Storage,
+    teams_timing: TeamsTiming | None,
+    desk: DemoDesk | None = None,
 ) -> dict[str, ChatEndpoint]:
     # Each chat library is imported only when its platform is configured: together they are
     # most of a start-up's CPU (slack_bolt, botbuilder), and a server without them starts fast.
@@ -226,7 +241,7 @@ async def _start_chat(
     if settings.playground_enabled:
         from adapters.web.endpoint import start_web  # noqa: PLC0415 - see above
 
-        endpoints[Platform.WEB.value] = await start_web(chat)
+        endpoints[Platform.WEB.value] = await start_web(chat, desk)
     return endpoints
 
 

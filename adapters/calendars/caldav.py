@@ -31,7 +31,11 @@ from core.time import Interval
 from storage.repositories.connections import StoredConnection
 
 if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
     from caldav.aio import AsyncDAVClient
+
+    from adapters.calendars.ical import Entry
 
 SERVICE = "iCloud"
 
@@ -137,6 +141,21 @@ class CalDavCalendars:
         if known != secret.get("calendars"):
             return Read(busy, {**secret, "calendars": known})
         return Read(busy)
+
+    async def agenda(
+        self, username: str, password: str, window: Interval, zone: ZoneInfo
+    ) -> list[Entry]:
+        """The owner's own events over ``window``, titled, read as :meth:`read` reads them
+        (the same query and expansion), each with the busy time Pairtime takes from it.
+
+        For the playground's calendar view of a demo person; errors are caldav's own.
+        """
+        from adapters.calendars.ical import entries_from_ical  # noqa: PLC0415 - as above
+
+        secret = {"username": username, "password": password}
+        async with asyncio.timeout(self._timeout):
+            _, texts = await self._events(secret, [], window, [])
+        return await asyncio.to_thread(entries_from_ical, texts, window, zone)
 
     async def _events(
         self, secret: Mapping[str, Any], known: list[str], window: Interval, statuses: list[int]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,6 +46,59 @@ def busy_from_ical(texts: Iterable[str], window: Interval, zone: ZoneInfo) -> li
             if isinstance(event, Event):
                 busy.extend(_intervals(event, window, zone))
     return busy
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One occurrence of an event as its owner's calendar shows it, with what Pairtime reads
+    from it: ``busy`` is the intervals :func:`busy_from_ical` takes (none when it is free)."""
+
+    uid: str
+    title: str
+    start: datetime
+    end: datetime
+    all_day: bool
+    busy: tuple[BusyInterval, ...]
+
+
+def entries_from_ical(texts: Iterable[str], window: Interval, zone: ZoneInfo) -> list[Entry]:
+    """The occurrences overlapping ``window``, titled, in start order: for a person looking at
+    their own calendar (the playground's), never for reading other people's busy times."""
+    entries: list[Entry] = []
+    for text in texts:
+        try:
+            calendar = Calendar.from_ical(text)
+            occurrences = recurring_ical_events.of(calendar).between(window.start, window.end)
+        except (ValueError, KeyError) as error:
+            log.warning(
+                "skipped a calendar object that could not be read: %s", type(error).__name__
+            )
+            continue
+        for event in occurrences:
+            if not isinstance(event, Event):
+                continue
+            if str(event.get("STATUS", "")).upper() == "CANCELLED":
+                continue
+            start = event.decoded("DTSTART")
+            end = _end(event, start)
+            all_day = not isinstance(start, datetime)
+            if all_day:
+                first = local_day(start, zone).start
+                last = local_day(end.date() if isinstance(end, datetime) else end, zone).start
+                span = (first, max(last, local_day(start, zone).end))
+            else:
+                span = (_instant(start, zone), _instant(end, zone))
+            entries.append(
+                Entry(
+                    uid=str(event.get("UID", "")),
+                    title=str(event.get("SUMMARY", "")),
+                    start=span[0],
+                    end=span[1],
+                    all_day=all_day,
+                    busy=tuple(_intervals(event, window, zone)),
+                )
+            )
+    return sorted(entries, key=lambda entry: (entry.start, not entry.all_day, entry.title))
 
 
 def _intervals(event: Event, window: Interval, zone: ZoneInfo) -> list[BusyInterval]:

@@ -5,6 +5,10 @@
     GET  /playground/api/messages         what changed since ``since``, rendered for ``person``
     POST /playground/api/say              {"person", "in", "text"}: a person says something
     POST /playground/api/act              {"person", "in", "message", "action", "value"?}: a click
+    GET  /playground/api/inbox            ``person``'s emails (what the demo's SMTP server got)
+    GET  /playground/api/mail             one of them (``id``), with its invitation
+    POST /playground/api/mail             {"person", "id", "answer": "accept"|"decline"}
+    GET  /playground/api/calendar         ``person``'s calendar, ``week`` = this|next
 
 Nothing here decides anything: text and clicks go to the same ``Scheduler``
 as Slack's and Teams', and what it answers is routed like a chat platform
@@ -24,6 +28,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +36,9 @@ from aiohttp import web
 
 from adapters.chat import ChatContext, ChatEndpoint, deliver
 from adapters.web import conversations as talk
+from adapters.web import desk as desk_html
 from adapters.web.conversations import Conversations, Message
+from adapters.web.inbox import Answer, DemoDesk
 from adapters.web.page import DIRECT, page
 from adapters.web.program import DEMO_PASSWORD, PROGRAM, identity
 from adapters.web.render import Viewer, message, render, said
@@ -184,8 +191,9 @@ class NoChannelMembers:
 
 
 class WebPlayground:
-    def __init__(self, chat: ChatContext) -> None:
+    def __init__(self, chat: ChatContext, desk: DemoDesk | None = None) -> None:
         self._chat = chat
+        self._desk = desk
         self._conversations = Conversations()
         self._messenger = WebMessenger(self._conversations, chat)
         self._channel_members = NoChannelMembers()
@@ -194,6 +202,11 @@ class WebPlayground:
     @property
     def messenger(self) -> Messenger:
         return self._messenger
+
+    @property
+    def desk(self) -> DemoDesk | None:
+        """The demo people's inboxes and calendars, when the demo runs them."""
+        return self._desk
 
     @property
     def channel_members(self) -> ChannelMembers:
@@ -209,6 +222,10 @@ class WebPlayground:
             ("/playground/api/messages", "GET"): self._messages,
             ("/playground/api/say", "POST"): self._say,
             ("/playground/api/act", "POST"): self._act,
+            ("/playground/api/inbox", "GET"): self._inbox,
+            ("/playground/api/mail", "GET"): self._mail,
+            ("/playground/api/mail", "POST"): self._answer,
+            ("/playground/api/calendar", "GET"): self._calendar,
         }
         if path == "/playground/":
             raise web.HTTPFound("/")
@@ -232,6 +249,7 @@ class WebPlayground:
             person=request.query.get("as"),
             place=request.query.get("in", DIRECT),
             password=DEMO_PASSWORD,
+            desk=self._desk is not None,
         )
         return web.Response(text=text, content_type="text/html", headers=PAGE_HEADERS)
 
@@ -338,6 +356,73 @@ class WebPlayground:
             posted=self._chat.scheduler.posted,
         )
 
+    # ------------------------------------------------------------ inbox and calendar
+
+    async def _owner(self, user_id: object) -> tuple[DemoDesk, Speaker, str]:
+        """The desk, and the person whose inbox or calendar is asked for, with their email."""
+        if self._desk is None:
+            raise Refused(404, "The demo's inboxes and calendars are not running.")
+        speaker = await self._speaker(user_id, DIRECT)
+        address = speaker.ctx.person.email
+        if not address:
+            raise Refused(404, "This person has no email address.")
+        return self._desk, speaker, address
+
+    async def _inbox(self, request: web.Request) -> web.StreamResponse:
+        desk, speaker, address = await self._owner(request.query.get("person"))
+        items = await desk.inbox(address)
+        shown = desk_html.inbox(
+            items, name=speaker.ctx.person.name, zone=speaker.ctx.zone, local_mail=desk.local_mail
+        )
+        unread = sum(not item.seen for item in items)
+        return _html(shown, unread=unread)
+
+    async def _mail(self, request: web.Request) -> web.StreamResponse:
+        desk, speaker, address = await self._owner(request.query.get("person"))
+        return await self._opened(desk, speaker, address, request.query.get("id", ""))
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
+        body = await _json(request)
+        desk, speaker, address = await self._owner(body.get("person"))
+        key, answer = body.get("id"), body.get("answer")
+        if not isinstance(key, str) or answer not in ("accept", "decline"):
+            raise Refused(400, "Say which email, and accept or decline.")
+        chosen = Answer.ACCEPTED if answer == "accept" else Answer.DECLINED
+        try:
+            said = await desk.answer(address, key, chosen)
+        except Exception:  # the CalDAV server's trouble: the page says so
+            log.exception("the playground's mail client could not answer an invitation")
+            said = "Your calendar could not be changed; please try again in a moment."
+        return await self._opened(desk, speaker, address, key, said=said)
+
+    async def _opened(
+        self, desk: DemoDesk, speaker: Speaker, address: str, key: str, *, said: str = ""
+    ) -> web.StreamResponse:
+        opened = await desk.open(address, key) if key else None
+        if opened is None:
+            raise Refused(404, "There is no such email in this inbox.")
+        shown = desk_html.opened(opened, name=speaker.ctx.person.name, zone=speaker.ctx.zone)
+        return _html(shown, said=said)
+
+    async def _calendar(self, request: web.Request) -> web.StreamResponse:
+        desk, speaker, address = await self._owner(request.query.get("person"))
+        which = request.query.get("week", "next")
+        if which not in ("this", "next"):
+            raise Refused(400, "week is this or next.")
+        zone = speaker.ctx.zone
+        today = self._chat.clock.now().astimezone(zone).date()
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=which == "next")
+        start = datetime.combine(monday, datetime.min.time(), zone)
+        try:
+            entries = await desk.week(address, zone, start, start + timedelta(days=7))
+        except Exception:
+            log.exception("the playground could not read a demo calendar")
+            raise Refused(502, "The demo calendar server did not answer.") from None
+        shown = desk_html.week(
+            entries, monday=monday, name=speaker.ctx.person.name, zone=zone, which=which
+        )
+        return _html(shown)
+
     async def _speaker(self, user_id: object, place: object) -> Speaker:
         if not isinstance(user_id, str) or not user_id:
             raise Refused(400, "Say who you are: person.")
@@ -391,11 +476,16 @@ async def _json(request: web.Request) -> dict[str, Any]:
     return body
 
 
+def _html(shown: str, **extra: object) -> web.Response:
+    return web.json_response({"html": shown, **extra}, headers={"Cache-Control": "no-store"})
+
+
 def _error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
-async def start_web(chat: ChatContext) -> ChatEndpoint:
+async def start_web(chat: ChatContext, desk: DemoDesk | None = None) -> ChatEndpoint:
     """The playground endpoint. ``bot.server`` starts it only when settings allow it
-    (never in production: it lets anyone act as anyone)."""
-    return WebPlayground(chat)
+    (never in production: it lets anyone act as anyone). ``desk`` is the demo people's
+    inboxes and calendars, shown beside the chat."""
+    return WebPlayground(chat, desk)

@@ -1,4 +1,5 @@
-"""The playground page: a person switcher, the conversation, and how to try it. Pure.
+"""The playground page: a person switcher, the conversation (with each person's inbox and
+calendar beside it), and how to try it. Pure: ``templates/page.html`` filled in.
 
 The roster comes from the database (whoever the demo program holds now), so
 the instructions stay true after ``pairtime demo reset`` or any change.
@@ -7,8 +8,9 @@ the instructions stay true after ``pairtime demo reset`` or any change.
 from __future__ import annotations
 
 import json
-from html import escape
+from dataclasses import dataclass
 
+from adapters.templates import render
 from adapters.web.render import zone_name
 from core.scheduling.directory import Member, Role, Roster
 
@@ -18,8 +20,24 @@ GROUP_LABELS = {Role.MENTOR: "Mentors", Role.MENTEE: "Mentees", Role.CIRCLE: "Ci
 DIRECT = "dm"  # the conversation with Pairtime, in the page's address and API
 
 
-def page(roster: Roster, *, person: str | None, place: str, password: str) -> str:
-    """The whole page, showing ``person`` (a user id) in ``place`` (``dm`` or a channel)."""
+@dataclass(frozen=True, slots=True)
+class _Group:
+    label: str
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Poll:
+    channel: str
+    organiser: Member
+    voters: tuple[Member, ...]
+
+
+def page(
+    roster: Roster, *, person: str | None, place: str, password: str, desk: bool = False
+) -> str:
+    """The whole page, showing ``person`` (a user id) in ``place`` (``dm`` or a channel);
+    ``desk``: the demo's inboxes and calendars are running, so their tabs are shown."""
     showcase = _showcase_pair(roster)
     current = (
         roster.member(person or "")
@@ -28,126 +46,36 @@ def page(roster: Roster, *, person: str | None, place: str, password: str) -> st
     )
     if current is not None and place != DIRECT and place not in current.channels:
         place = DIRECT
-    return (
-        "<!doctype html>"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        "<title>Pairtime playground</title>"
-        '<link rel="stylesheet" href="/playground/static/app.css">'
-        '<script src="/playground/static/app.js" defer></script>'
-        "</head><body>"
-        '<a class="skip" href="#text">Skip to the message box</a>'
-        '<header class="top"><h1>Pairtime playground</h1>'
-        "<p>The real Pairtime, in a local web chat: the same engine, database and messages as "
-        "in Slack and Teams, with a demo program to play with. There is no sign-in: anyone who "
-        "can open this page can act as anyone.</p></header>"
-        f'<div class="layout" data-in="{escape(place)}">'
-        f"{_switcher(roster, current, place)}"
-        f"{_chat(current, place)}"
-        f"{_guide(roster, password)}"
-        "</div></body></html>"
+    groups = [
+        _Group(GROUP_LABELS[role], tuple(m for m in roster.members if m.role is role))
+        for role in Role
+    ]
+    return render(
+        "adapters.web",
+        "page.html",
+        groups=[group for group in groups if group.members],
+        current=current,
+        place=place,
+        title="Pairtime" if place == DIRECT else f"#{place}",
+        circles=json.dumps({circle.channel: circle.name for circle in roster.circles}),
+        pair=showcase,
+        unconnected=next((m for m in roster.members if not m.connected and m.email), None),
+        poll=_poll(roster),
+        password=password,
+        desk=desk and current is not None,
+        zone_name=zone_name,
+        city=_city,
     )
 
 
-def _switcher(roster: Roster, current: Member | None, place: str) -> str:
-    groups = []
-    for role in Role:
-        options = "".join(
-            _option(member, selected=member is current)
-            for member in roster.members
-            if member.role is role
-        )
-        if options:
-            groups.append(f'<optgroup label="{GROUP_LABELS[role]}">{options}</optgroup>')
-    circles = escape(json.dumps({circle.channel: circle.name for circle in roster.circles}))
-    return (
-        '<section class="who" aria-labelledby="who-title">'
-        '<h2 id="who-title">Who are you?</h2>'
-        '<label for="person">Act as</label>'
-        f'<select id="person" name="person">{"".join(groups)}</select>'
-        '<nav aria-label="Conversations">'
-        f'<div id="conversations" class="conversations" data-circles="{circles}" '
-        f'data-current="{escape(place)}"></div></nav>'
-        "</section>"
-    )
-
-
-def _option(member: Member, *, selected: bool) -> str:
-    flag = " selected" if selected else ""
-    return (
-        f'<option value="{escape(member.user_id)}" '
-        f'data-channels="{escape(" ".join(member.channels))}"{flag}>'
-        f"{escape(member.name)} \u2014 {escape(zone_name(member.zone))}</option>"
-    )
-
-
-def _chat(current: Member | None, place: str) -> str:
-    title = "Pairtime" if place == DIRECT else f"#{place}"
-    if current is None:
-        return (
-            '<main class="chat"><h2 id="conversation-title">No demo people yet</h2>'
-            "<p>The demo program is empty: run <code>pairtime demo reset</code>.</p></main>"
-        )
-    return (
-        '<main class="chat" aria-labelledby="conversation-title">'
-        f'<h2 id="conversation-title">{escape(title)}</h2>'
-        '<ol id="log" class="log" role="log" aria-live="polite" '
-        'aria-label="Messages"></ol>'
-        '<p id="status" class="status" role="status"></p>'
-        '<form id="say" class="say">'
-        '<label for="text" class="visually-hidden">Message</label>'
-        '<input id="text" name="text" autocomplete="off" maxlength="1000" required '
-        'placeholder="find a time with my mentee next week">'
-        '<button type="submit" class="button primary">Send</button></form>'
-        "</main>"
-    )
-
-
-def _guide(roster: Roster, password: str) -> str:
-    steps: list[str] = []
-    pair = _showcase_pair(roster)
-    if pair is not None:
-        mentor, mentee = pair
-        steps.append(
-            f"<li>Book a meeting: as {_who(mentor)}, say "
-            f"{_try(mentor, 'find a time with my mentee next week')}, then click a time.</li>"
-            f"<li>Switch to {_who(mentee)} to see the confirmation on the other side, with the "
-            "invitation to download.</li>"
-        )
-    unconnected = next((m for m in roster.members if not m.connected and m.email), None)
-    if unconnected is not None and unconnected.email is not None:
-        steps.append(
-            f"<li>Connect a calendar: as {_who(unconnected)}, say "
-            f"{_try(unconnected, 'connect my calendar')} and open the link. Sign in with the "
-            f"Apple ID <code>{escape(unconnected.email)}</code> and the app-specific password "
-            f"<code>{escape(password)}</code>. Then try {_try(unconnected, 'status')} and "
-            f"{_try(unconnected, 'disconnect my calendar')}.</li>"
-        )
-    if roster.circles:
-        circle = roster.circles[0]
-        members = [m for m in (roster.member(u) for u in circle.members) if m is not None]
-        if members:
-            organiser, voters = members[0], members[1:]
-            others = " and ".join(_who(m) for m in voters) or "the others"
-            steps.append(
-                f"<li>Vote in a poll: as {_who(organiser)} in "
-                f"<strong>#{escape(circle.channel)}</strong>, say "
-                f"{_try(organiser, 'poll my circle', place=circle.channel)} and post it; then "
-                f"switch to {others} to vote, and close it as {escape(organiser.name)}.</li>"
-            )
-    return (
-        '<aside class="guide" aria-labelledby="guide-title">'
-        '<h2 id="guide-title">Try it</h2>'
-        f'<ol class="steps">{"".join(steps)}</ol>'
-        "<p>Or type anything: Pairtime answers in plain English (“help” lists what it "
-        "understands). Times are always shown in the selected person's own time zone.</p>"
-        "<p>Every demo person's calendar lives on a local CalDAV server: to connect one, "
-        "sign in with their email address and the app-specific password "
-        f"<code>{escape(password)}</code>.</p>"
-        "<p><code>pairtime demo reset</code> restores the demo program. This page has no "
-        "authentication; it is never on in production.</p>"
-        "</aside>"
-    )
+def _poll(roster: Roster) -> _Poll | None:
+    if not roster.circles:
+        return None
+    circle = roster.circles[0]
+    members = [m for m in (roster.member(u) for u in circle.members) if m is not None]
+    if not members:
+        return None
+    return _Poll(circle.channel, members[0], tuple(members[1:]))
 
 
 def _showcase_pair(roster: Roster) -> tuple[Member, Member] | None:
@@ -162,14 +90,5 @@ def _showcase_pair(roster: Roster) -> tuple[Member, Member] | None:
     return chosen[0] if chosen else None
 
 
-def _who(member: Member) -> str:
-    city = member.zone.key.rsplit("/", 1)[-1].replace("_", " ")
-    return f"<strong>{escape(member.name)}</strong> ({escape(member.role.value)}, {escape(city)})"
-
-
-def _try(member: Member, text: str, *, place: str = DIRECT) -> str:
-    """A button that switches to ``member`` in ``place`` and says ``text`` there."""
-    return (
-        f'<button type="button" class="button example" data-person="{escape(member.user_id)}" '
-        f'data-in="{escape(place)}" data-say="{escape(text)}">{escape(text)}</button>'
-    )
+def _city(member: Member) -> str:
+    return member.zone.key.rsplit("/", 1)[-1].replace("_", " ")

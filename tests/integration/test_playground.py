@@ -455,7 +455,8 @@ async def test_reset_restores_the_demo_and_keeps_what_other_programs_need(tmp_pa
     # Maria, Jonas, Priya, Beatriz and Zed were known only there; Sam is also on Slack.
     assert said == (
         "Reset the demo program: deleted its data (5 people known only there), then seeded "
-        "5 people, 2 pairs, 1 circle, 4 calendar connections, and their calendars."
+        "5 people, 2 pairs, 1 circle, 4 calendar connections, and their calendars; emptied "
+        "their inboxes."
     )
 
     storage = Storage.open(settings.database_url, KEYS)

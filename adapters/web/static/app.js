@@ -74,6 +74,7 @@
     address.searchParams.set("in", where);
     window.history.replaceState(null, "", address);
     drawConversations();
+    desk.reset();
     return refresh();
   }
 
@@ -201,9 +202,177 @@
     await say(example.dataset.say);
   });
 
+  // ---------------------------------------------------------------- inbox and calendar
+  // The selected person's emails (what Pairtime really sent through SMTP) and calendar
+  // (read from the demo CalDAV server), each as HTML the server rendered for them.
+  const desk = (() => {
+    const tabs = [...document.querySelectorAll('[role="tab"]')];
+    const panels = {
+      chat: document.getElementById("panel-chat"),
+      inbox: document.getElementById("panel-inbox"),
+      calendar: document.getElementById("panel-calendar"),
+    };
+    const unread = document.getElementById("unread");
+    const said = document.getElementById("desk-status");
+    let shown = "chat";
+    let opened = null; // the key of the email shown, or null for the list
+    let week = "next";
+    let lastList = "";
+
+    const idle = { reset() {}, tick() {} };
+    if (!tabs.length || !panels.inbox || !panels.calendar) return idle;
+
+    async function get(path, params) {
+      const query = new URLSearchParams({ person, ...params });
+      const reply = await fetch(`/playground/api/${path}?${query}`, { cache: "no-store" });
+      const data = await reply.json();
+      if (!reply.ok) throw new Error(data.error || "That did not work.");
+      return data;
+    }
+
+    function fill(panel, html) {
+      const focused = panel.contains(document.activeElement) ? document.activeElement : null;
+      const key = focused && (focused.dataset.mail || focused.dataset.answer || focused.dataset.week);
+      panel.innerHTML = html; // rendered and escaped by the server (Jinja2, autoescape)
+      if (key) {
+        const same = panel.querySelector(
+          `[data-mail="${CSS.escape(key)}"], [data-answer="${CSS.escape(key)}"], [data-week="${CSS.escape(key)}"]`,
+        );
+        if (same) same.focus();
+      }
+    }
+
+    async function loadInbox() {
+      const who = person;
+      try {
+        const data = await get("inbox", {});
+        if (who !== person) return;
+        unread.textContent = data.unread ? ` (${data.unread} unread)` : "";
+        if (shown === "inbox" && opened === null && data.html !== lastList) {
+          lastList = data.html;
+          fill(panels.inbox, data.html);
+        }
+      } catch (error) {
+        said.textContent = error.message;
+      }
+    }
+
+    async function openMail(key) {
+      const who = person;
+      try {
+        const data = await get("mail", { id: key });
+        if (who !== person) return;
+        opened = key;
+        fill(panels.inbox, data.html);
+        panels.inbox.querySelector("h3")?.setAttribute("tabindex", "-1");
+        panels.inbox.querySelector("h3")?.focus();
+      } catch (error) {
+        said.textContent = error.message;
+      }
+      loadInbox();
+    }
+
+    async function answer(control, choice) {
+      if (control.getAttribute("aria-disabled") === "true") return;
+      control.setAttribute("aria-disabled", "true");
+      said.textContent = "Your mail client is working on it…";
+      try {
+        const reply = await fetch("/playground/api/mail", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ person, id: opened, answer: choice }),
+        });
+        const data = await reply.json();
+        said.textContent = reply.ok ? data.said : data.error || "That did not work.";
+        if (reply.ok) fill(panels.inbox, data.html);
+      } catch (error) {
+        said.textContent = "The Pairtime server does not answer. Is `pairtime serve` running?";
+      } finally {
+        control.removeAttribute("aria-disabled");
+      }
+    }
+
+    async function loadCalendar() {
+      const who = person;
+      said.textContent = "Reading the calendar…";
+      try {
+        const data = await get("calendar", { week });
+        if (who !== person) return;
+        fill(panels.calendar, data.html);
+        said.textContent = "";
+      } catch (error) {
+        said.textContent = error.message;
+      }
+    }
+
+    function select(name, focus = false) {
+      shown = name;
+      for (const tab of tabs) {
+        const mine = tab.getAttribute("aria-controls") === `panel-${name}`;
+        tab.setAttribute("aria-selected", String(mine));
+        tab.tabIndex = mine ? 0 : -1;
+        if (mine && focus) tab.focus();
+      }
+      for (const [key, panel] of Object.entries(panels)) panel.hidden = key !== name;
+      said.textContent = "";
+      if (name === "inbox") {
+        opened = null;
+        lastList = "";
+        loadInbox();
+      } else if (name === "calendar") {
+        loadCalendar();
+      }
+    }
+
+    for (const tab of tabs) {
+      tab.addEventListener("click", () => select(tab.getAttribute("aria-controls").slice(6)));
+      tab.addEventListener("keydown", (event) => {
+        const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+        if (!step) return;
+        const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
+        select(next.getAttribute("aria-controls").slice(6), true);
+      });
+    }
+
+    panels.inbox.addEventListener("click", (event) => {
+      const item = event.target.closest("button[data-mail]");
+      if (item) return openMail(item.dataset.mail);
+      if (event.target.closest("button[data-back]")) {
+        opened = null;
+        lastList = "";
+        return loadInbox();
+      }
+      const choice = event.target.closest("button[data-answer]");
+      if (choice) return answer(choice, choice.dataset.answer);
+      return undefined;
+    });
+
+    panels.calendar.addEventListener("click", (event) => {
+      const choice = event.target.closest("button[data-week]");
+      if (!choice) return;
+      week = choice.dataset.week;
+      loadCalendar();
+    });
+
+    return {
+      reset() {
+        opened = null;
+        lastList = "";
+        unread.textContent = "";
+        if (shown !== "chat") select(shown);
+        else loadInbox();
+      },
+      tick() {
+        if (shown !== "calendar") loadInbox();
+      },
+    };
+  })();
+
   drawConversations();
   refresh();
+  desk.tick();
   window.setInterval(() => {
     if (pending === 0) refresh();
+    desk.tick();
   }, POLL_MS);
 })();

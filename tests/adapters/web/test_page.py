@@ -39,9 +39,9 @@ def test_people_are_grouped_by_role_with_their_zone_and_channels():
         '<option value="cy" data-channels="">Cy Rao \u2014 Asia/Kolkata (UTC+05:30)</option>'
         in html
     )
-    assert 'data-circles="{&quot;circle&quot;: &quot;Leadership &lt;Circle&gt;&quot;}"' in html
+    assert 'data-circles="{&#34;circle&#34;: &#34;Leadership &lt;Circle&gt;&#34;}"' in html
     assert HOSTILE not in html
-    assert "&lt;b onmouseover=&quot;x&quot;&gt;Eve&lt;/b&gt;" in html
+    assert "&lt;b onmouseover=&#34;x&#34;&gt;Eve&lt;/b&gt;" in html
 
 
 def test_the_guide_books_with_a_fully_connected_pair_and_connects_the_unconnected():
@@ -72,3 +72,17 @@ def test_an_empty_program_says_how_to_get_the_demo_back():
     html = page(Roster((), (), ()), person="ana", place="dm", password="pw")
     assert "pairtime demo reset" in html
     assert 'id="log"' not in html
+
+
+def test_the_inbox_and_calendar_tabs_and_their_step_come_with_the_demo_desk():
+    without = page(ROSTER, person=None, place="dm", password="pw")
+    assert 'role="tablist"' not in without
+    assert "Inbox" not in without
+    html = page(ROSTER, person=None, place="dm", password="pw", desk=True)
+    assert '<button type="button" role="tab" id="tab-inbox"' in html
+    assert 'id="panel-calendar" role="tabpanel"' in html
+    assert "Still as Dee Fox, open the <strong>Inbox</strong> tab" in html
+    assert 'data-person="dee" data-in="dm" data-say="my meetings"' in html
+    assert "and empties the inboxes" in html
+    assert "<script>" not in html  # the page's CSP allows no inline script
+    assert " on" + "click=" not in html
