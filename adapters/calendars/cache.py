@@ -11,9 +11,10 @@ reconnect, in any process, makes old entries unreachable) and the window.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from core.calendars import BusyTimes
 from core.people import PersonId
@@ -23,6 +24,8 @@ Key = tuple[PersonId, datetime, datetime, datetime]
 
 
 class BusyCache:
+    """A :class:`cachetools.TTLCache` (least recently used out first) that can forget a person."""
+
     def __init__(
         self,
         ttl_seconds: float = 120,
@@ -30,34 +33,23 @@ class BusyCache:
         max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[Key, tuple[float, BusyTimes]] = OrderedDict()
+        self._entries: TTLCache[Key, BusyTimes] | None = (
+            TTLCache(max_entries, ttl_seconds, timer=clock) if ttl_seconds > 0 else None
+        )  # None: no cache (PAIRTIME_CALENDAR_CACHE_SECONDS=0)
 
     @staticmethod
     def key(person: PersonId, connected_at: datetime, window: Interval) -> Key:
         return (person, connected_at, window.start, window.end)
 
     def get(self, key: Key) -> BusyTimes | None:
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        stored_at, value = entry
-        if self._clock() - stored_at > self._ttl:
-            del self._entries[key]
-            return None
-        return value
+        return None if self._entries is None else self._entries.get(key)
 
     def put(self, key: Key, value: BusyTimes) -> None:
-        if self._ttl <= 0:  # no cache (PAIRTIME_CALENDAR_CACHE_SECONDS=0)
-            return
-        self._entries[key] = (self._clock(), value)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
+        if self._entries is not None:
+            self._entries[key] = value
 
     def forget(self, person: PersonId) -> None:
         """Drop everything about ``person`` (they connected or disconnected)."""
-        for key in [key for key in self._entries if key[0] == person]:
-            del self._entries[key]
+        if self._entries is not None:
+            for key in [key for key in self._entries if key[0] == person]:
+                self._entries.pop(key, None)

@@ -15,6 +15,8 @@ import asyncio
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
+
 from adapters.calendars.errors import (
     BadAnswer,
     GrantRevoked,
@@ -38,6 +40,18 @@ if TYPE_CHECKING:
     from adapters.calendars.ical import Entry
 
 SERVICE = "iCloud"
+
+
+def _dropped(error: BaseException) -> bool:
+    return isinstance(error, OSError) and not isinstance(error, TimeoutError)
+
+
+def _one_more_try() -> AsyncRetrying:
+    """A server may drop a kept-alive connection just as it is reused: one more try on a
+    fresh connection, within the same deadline (a timeout has used the time up: no more)."""
+    return AsyncRetrying(
+        retry=retry_if_exception(_dropped), stop=stop_after_attempt(2), reraise=True
+    )
 
 
 class CalDavCalendars:
@@ -113,26 +127,23 @@ class CalDavCalendars:
         known = list(secret.get("calendars") or [])
         texts: list[str] = []
         statuses: list[int] = []
-        for attempt in range(2):
-            try:
-                async with asyncio.timeout(max(deadline.remaining(), 0.001)):
-                    known, texts = await self._events(secret, known, window, statuses)
-                break
-            except AuthorizationError:
-                # The app-specific password was revoked at appleid.apple.com.
-                return GrantRevoked("the app-specific password no longer works")
-            except (TimeoutError, DAVError) as error:
-                return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
-            except OSError as error:
-                # A server may drop a kept-alive connection just as it is reused: one more
-                # try on a fresh connection, within the same deadline.
-                if attempt:
-                    return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
-            except BadAnswer as error:
-                return error
-            except Exception as error:  # noqa: BLE001 - an answer caldav could not make sense of
-                # Not XML, a truncated multistatus: this person's calendar, not everyone's.
-                return BadAnswer(SERVICE, statuses[-1] if statuses else None, type(error).__name__)
+
+        async def events() -> tuple[list[str], list[str]]:
+            async with asyncio.timeout(max(deadline.remaining(), 0.001)):
+                return await self._events(secret, known, window, statuses)
+
+        try:
+            known, texts = await _one_more_try()(events)
+        except AuthorizationError:
+            # The app-specific password was revoked at appleid.apple.com.
+            return GrantRevoked("the app-specific password no longer works")
+        except (OSError, DAVError) as error:  # OSError: TimeoutError among others
+            return ProviderUnavailable(f"{SERVICE} did not answer ({type(error).__name__})")
+        except BadAnswer as error:
+            return error
+        except Exception as error:  # noqa: BLE001 - an answer caldav could not make sense of
+            # Not XML, a truncated multistatus: this person's calendar, not everyone's.
+            return BadAnswer(SERVICE, statuses[-1] if statuses else None, type(error).__name__)
         # Parsing and expanding events is CPU work: off the event loop, so that a large
         # calendar never delays other requests' answers.
         busy = BusyTimes(

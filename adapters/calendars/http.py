@@ -1,19 +1,25 @@
 """JSON over HTTP to calendar APIs, retried within a deadline.
 
-Transient failures (timeouts, 429 with Retry-After, 5xx) are retried with
-exponential backoff, but never past the caller's deadline: one slow
+Transient failures (timeouts, 429 with Retry-After, 5xx) are retried (``tenacity``) with
+exponential backoff and jitter, but never past the caller's deadline: one slow
 provider must not hold up everyone else's answer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import aiohttp
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    retry_if_result,
+    wait_random_exponential,
+)
 
 from adapters.calendars.errors import BadAnswer, ProviderError, ProviderUnavailable
 
@@ -58,27 +64,50 @@ async def request_json(
     ``retry_also`` marks more replies as transient (Google's 403 rate limits).
     Raises :class:`ProviderUnavailable` naming ``service`` when time runs out.
     """
-    backoff = FIRST_BACKOFF
-    while True:
+
+    async def attempt() -> _Answer:
         remaining = deadline.remaining()
         if remaining <= 0:
             raise ProviderUnavailable(f"{service} did not answer in time")
-        wait = None
-        try:
-            async with session.request(
-                method, url, timeout=aiohttp.ClientTimeout(total=remaining), **kwargs
-            ) as response:
-                reply = Reply(response.status, await _json(response))
-                if response.status not in RETRYABLE and not (retry_also and retry_also(reply)):
-                    return reply
-                wait = _retry_after(response.headers.get("Retry-After"))
-        except (TimeoutError, aiohttp.ClientError):
-            pass  # transient: try again while time remains
-        delay = wait if wait is not None else backoff * (0.5 + random.random())  # noqa: S311 - jitter
-        backoff *= 2
-        if delay >= deadline.remaining():
-            raise ProviderUnavailable(f"{service} is busy or unavailable right now")
-        await asyncio.sleep(delay)
+        timeout = aiohttp.ClientTimeout(total=remaining)
+        async with session.request(method, url, timeout=timeout, **kwargs) as response:
+            reply = Reply(response.status, await _json(response))
+            transient = response.status in RETRYABLE or bool(retry_also and retry_also(reply))
+            return _Answer(reply, transient, _retry_after(response.headers.get("Retry-After")))
+
+    def out_of_time(_: RetryCallState) -> NoReturn:
+        raise ProviderUnavailable(f"{service} is busy or unavailable right now")
+
+    retrying = AsyncRetrying(
+        retry=retry_if_exception_type((TimeoutError, aiohttp.ClientError))
+        | retry_if_result(lambda answer: answer.transient),
+        wait=_wait,
+        # Never past the deadline: a wait that would end after it is not begun.
+        stop=lambda state: state.upcoming_sleep >= deadline.remaining(),
+        retry_error_callback=out_of_time,
+    )
+    answer: _Answer = await retrying(attempt)
+    return answer.reply
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    reply: Reply
+    transient: bool  # worth asking again
+    retry_after: float | None  # seconds, when the server said
+
+
+def _wait(state: RetryCallState) -> float:
+    """The server's ``Retry-After`` when it gave one, else exponential backoff with jitter."""
+    outcome = state.outcome
+    if outcome is not None and not outcome.failed:
+        asked = outcome.result().retry_after
+        if asked is not None:
+            return float(asked)
+    return float(_backoff(state))
+
+
+_backoff = wait_random_exponential(multiplier=FIRST_BACKOFF)  # 0 to 0.2 s, 0.4 s, 0.8 s...
 
 
 def parsed(reply: Reply, service: str, parse: Callable[[Any], T]) -> T:

@@ -14,13 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.calendars.cache import BusyCache, Key
 from adapters.calendars.errors import BadAnswer, GrantRevoked, ProviderError
 from adapters.calendars.http import Deadline
+from adapters.flight import InFlight
 from core.calendars import (
     BusyResult,
     BusyTimes,
@@ -122,7 +122,7 @@ class CalendarReader:
         self.cache = cache or BusyCache()
         # Reads under way, by cache key: a burst of requests about the same people (a
         # poll's invitees, one mentor's mentees) waits for one read instead of starting more.
-        self._reading: dict[Key, asyncio.Future[dict[PersonId, BusyResult]]] = {}
+        self._reading: InFlight[Key, dict[PersonId, BusyResult]] = InFlight()
 
     async def get(self, person: PersonId) -> CalendarConnection | None:
         return await self._connections.get(person)
@@ -205,30 +205,19 @@ class CalendarReader:
             cached = None if fresh else self.cache.get(key)
             if cached is not None:
                 results[person] = cached
-            elif not fresh and key in self._reading:
-                waiting[person] = self._reading[key]  # somebody is reading it already
+            elif not fresh and (reading := self._reading.get(key)) is not None:
+                waiting[person] = reading  # somebody is reading it already
             else:
                 to_read[person] = key
         if to_read:
-            reading = asyncio.ensure_future(
-                self._read_now(list(to_read), window, deadline, covered, to_read)
-            )
-            if not fresh:  # a fresh read is the booker's own: nobody else waits on it
-                for key in to_read.values():
-                    self._reading[key] = reading
-                reading.add_done_callback(partial(self._read_done, list(to_read.values())))
-            waiting |= dict.fromkeys(to_read, reading)
+            work = self._read_now(list(to_read), window, deadline, covered, to_read)
+            # A fresh read is the booker's own: nobody else waits on it.
+            keys = [] if fresh else to_read.values()
+            waiting |= dict.fromkeys(to_read, self._reading.start(keys, work))
         for person, pending in waiting.items():
             # Shielded: if this caller gives up, the others waiting on the read still get it.
             results[person] = (await asyncio.shield(pending)).get(person, NotConnected())
         return results
-
-    def _read_done(
-        self, keys: list[Key], reading: asyncio.Future[dict[PersonId, BusyResult]]
-    ) -> None:
-        for key in keys:
-            if self._reading.get(key) is reading:
-                del self._reading[key]
 
     async def _read_now(
         self,

@@ -19,6 +19,7 @@ from logging import Logger
 from typing import TypeVar
 
 import sqlalchemy
+from cachetools import TTLCache
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -42,6 +43,7 @@ INSTALLATION_SECRETS = (
 )
 BOT_SECRETS = ("bot_token", "bot_refresh_token")
 OAUTH_STATE_SECONDS = 600
+FOUND_MEMORY = 10_000  # installations and bots kept opened, the least recently used out first
 
 FindKey = tuple[str, str | None, str | None, str | None, bool]
 Stored = TypeVar("Stored", Installation, Bot)
@@ -63,9 +65,9 @@ class SealedInstallationStore(AsyncInstallationStore):
         self._client_id = client_id
         self._database = database
         self._vault = vault
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._found: dict[FindKey, tuple[float, Installation | Bot]] = {}
+        self._found: TTLCache[FindKey, Installation | Bot] = TTLCache(
+            FOUND_MEMORY, ttl_seconds, timer=clock
+        )
 
     @property
     def logger(self) -> Logger:
@@ -194,15 +196,12 @@ class SealedInstallationStore(AsyncInstallationStore):
         return opened
 
     def _cached(self, key: FindKey) -> Installation | Bot | None:
-        entry = self._found.get(key)
-        if entry is None or entry[0] < self._clock():
-            return None
-        return entry[1]
+        return self._found.get(key)
 
     def _remember(self, key: FindKey, value: Installation | Bot | None) -> None:
         # Only what was found is kept: a workspace installing a moment later is seen at once.
         if value is not None:
-            self._found[key] = (self._clock() + self._ttl, value)
+            self._found[key] = value
 
 
 def oauth_state_store(database: Database) -> AsyncSQLAlchemyOAuthStateStore:

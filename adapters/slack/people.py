@@ -1,8 +1,8 @@
 """Who is speaking: Slack users as Pairtime people, from ``users.info``, cached.
 
-A profile is read from Slack once per person and TTL (and once at a time:
-concurrent requests for the same person share one call), then given to core's
-``identify``, which links the Slack user id to a person and, by email, to the
+A profile is read from Slack once per person and TTL (a ``cachetools.TTLCache``; and once at
+a time: concurrent requests for the same person share one call, :class:`InFlight`), then
+given to core's ``identify``, which links the Slack user id to a person and, by email, to the
 same person on other platforms.
 """
 
@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
+from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.flight import InFlight
 from adapters.slack import translate
 from core.people import ChatIdentity, Person, Platform, Profile
 from core.scheduling import Scheduler
@@ -25,12 +25,6 @@ from core.scheduling import Scheduler
 log = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # (team id, user id)
-
-
-@dataclass(frozen=True, slots=True)
-class Known:
-    person: Person | None  # None: not a person Pairtime can meet (a bot, a deleted user)
-    expires: float
 
 
 class SlackPeople:
@@ -43,11 +37,9 @@ class SlackPeople:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._scheduler = scheduler
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._clock = clock
-        self._known: OrderedDict[Key, Known] = OrderedDict()
-        self._pending: dict[Key, asyncio.Future[Person | None]] = {}
+        # None: not a person Pairtime can meet (a bot, a deleted user)
+        self._known: TTLCache[Key, Person | None] = TTLCache(max_entries, ttl_seconds, timer=clock)
+        self._reading: InFlight[Key, Person | None] = InFlight()
 
     async def speaker(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person:
         """The person speaking; when Slack cannot tell us about them, a person by user id."""
@@ -63,29 +55,11 @@ class SlackPeople:
     async def lookup(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
         """The person behind a Slack user id (registered on first sight), or None for bots."""
         key = (team_id, user_id)
-        known = self._known.get(key)
-        if known is not None and known.expires > self._clock():
-            self._known.move_to_end(key)
-            return known.person
-        pending = self._pending.get(key)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[Person | None] = asyncio.get_running_loop().create_future()
-        self._pending[key] = future
         try:
-            person = await self._fetch(client, team_id, user_id)
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as error:
-            future.set_exception(error)
-            future.exception()  # marked as retrieved: only waiters, if any, need it
-            raise
-        else:
-            future.set_result(person)
-            return person
-        finally:
-            del self._pending[key]
+            return self._known[key]
+        except KeyError:
+            pass  # not known, or no longer
+        return await self._reading.run(key, lambda: self._fetch(client, team_id, user_id))
 
     async def many(
         self, client: AsyncWebClient, team_id: str, user_ids: list[str]
@@ -94,9 +68,6 @@ class SlackPeople:
             self.lookup(client, team_id, user) for user in user_ids
         ]
         return list(await asyncio.gather(*lookups))
-
-    def forget(self, team_id: str, user_id: str) -> None:
-        self._known.pop((team_id, user_id), None)
 
     async def _fetch(self, client: AsyncWebClient, team_id: str, user_id: str) -> Person | None:
         try:
@@ -109,10 +80,7 @@ class SlackPeople:
         person = None
         if not user.get("is_bot") and not user.get("deleted") and user_id != "USLACKBOT":
             person = await self._remember(team_id, user_id, translate.profile_of(user))
-        self._known[(team_id, user_id)] = Known(person, self._clock() + self._ttl)
-        self._known.move_to_end((team_id, user_id))
-        while len(self._known) > self._max:
-            self._known.popitem(last=False)
+        self._known[(team_id, user_id)] = person
         return person
 
     async def _remember(self, team_id: str, user_id: str, profile: Profile) -> Person:

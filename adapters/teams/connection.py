@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +34,7 @@ from botframework.connector.auth import (
     MicrosoftAppCredentials,
     PasswordServiceClientCredentialFactory,
 )
+from cachetools import TTLCache
 
 from adapters.teams.config import PUBLIC_LOGIN_URL, TeamsSettings
 
@@ -105,7 +105,8 @@ class CachedCredentialFactory(PasswordServiceClientCredentialFactory):  # type: 
         self._custom_authority = custom_authority
         self._ca_bundle = ca_bundle
         self._credentials: dict[tuple[str, str, str], Any] = {}
-        self._checked: dict[int, float] = {}
+        # The credentials whose token was checked lately, by id: not checked again till expiry.
+        self._checked: TTLCache[int, bool] = TTLCache(1_000, TOKEN_CHECK_SECONDS)
         self._sessions: list[requests.Session] = []
 
     async def create_credentials(
@@ -129,11 +130,10 @@ class CachedCredentialFactory(PasswordServiceClientCredentialFactory):  # type: 
             return
         if not credentials.microsoft_app_id:
             return
-        now = time.monotonic()
-        if now - self._checked.get(id(credentials), -TOKEN_CHECK_SECONDS) < TOKEN_CHECK_SECONDS:
+        if id(credentials) in self._checked:
             return
         await asyncio.to_thread(credentials.get_access_token)
-        self._checked[id(credentials)] = now
+        self._checked[id(credentials)] = True
 
     def _use_own_msal(self, credentials: Any) -> None:
         if not isinstance(credentials, MicrosoftAppCredentials) or not credentials.microsoft_app_id:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
+from aiolimiter import AsyncLimiter
 from botbuilder.core import TurnContext
 from botbuilder.schema import (
     Activity,
@@ -27,7 +27,9 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from botframework.connector.models import ErrorResponseException
+from cachetools import FIFOCache, LRUCache
 from msrest.exceptions import HttpOperationError
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from adapters.teams import cards, translate
 from adapters.teams.timing import MonotonicTimer, TeamsTiming, Timer
@@ -45,6 +47,7 @@ MAX_ATTEMPTS = 4
 LONGEST_WAIT = 30.0  # seconds: a Retry-After beyond this is not waited for
 UPDATE_INTERVAL = 1.0  # seconds between two updates of one message
 FINAL_MEMORY = 10_000  # messages remembered as showing a final card (a closed poll)
+CONVERSATION_MEMORY = 10_000  # conversations paced, the least recently used forgotten first
 
 
 class DeliveryFailed(ChatRefused):
@@ -56,34 +59,22 @@ class DeliveryFailed(ChatRefused):
 
 
 class Pacer:
-    """At most ``per_second`` sends a second into any one conversation."""
+    """At most ``per_second`` sends a second into any one conversation.
 
-    def __init__(self, per_second: int = PER_SECOND, *, timer: Timer | None = None) -> None:
-        self._per_second = per_second
-        self._timer = timer or MonotonicTimer()
-        self._sent: dict[str, deque[float]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+    An ``aiolimiter`` leaky bucket per conversation that holds one send and empties at that
+    pace: a bucket of ``per_second`` would let that many through at once and as many again
+    before the second is out, which Teams answers with 429s.
+    """
+
+    def __init__(self, per_second: int = PER_SECOND) -> None:
+        self._period = 1.0 / per_second
+        self._limiters: LRUCache[str, AsyncLimiter] = LRUCache(CONVERSATION_MEMORY)
 
     async def wait(self, conversation_id: str) -> None:
-        lock = self._locks.setdefault(conversation_id, asyncio.Lock())
-        async with lock:
-            sent = self._sent.setdefault(conversation_id, deque())
-            now = self._timer.now()
-            while sent and now - sent[0] >= 1.0:
-                sent.popleft()
-            if len(sent) >= self._per_second:
-                await self._timer.sleep(1.0 - (now - sent[0]))
-                sent.popleft()
-            sent.append(self._timer.now())
-        if len(self._sent) > 10_000:
-            self._forget_idle()
-
-    def _forget_idle(self) -> None:
-        now = self._timer.now()
-        for key in [k for k, v in self._sent.items() if not v or now - v[-1] >= 1.0]:
-            self._sent.pop(key, None)
-            if (lock := self._locks.get(key)) is not None and not lock.locked():
-                self._locks.pop(key, None)
+        limiter = self._limiters.get(conversation_id)
+        if limiter is None:
+            limiter = self._limiters[conversation_id] = AsyncLimiter(1, self._period)
+        await limiter.acquire()
 
 
 class Outbox:
@@ -100,7 +91,7 @@ class Outbox:
         self._adapter = adapter
         self._app_id = app_id or None
         self._timer = timer or MonotonicTimer()
-        self._pacer = pacer or Pacer(timer=self._timer)
+        self._pacer = pacer or Pacer()
 
     async def post(self, reference: Mapping[str, Any], activity: JsonDict) -> str | None:
         """Post ``activity`` where ``reference`` points: a reply to its ``activityId`` when it
@@ -227,19 +218,27 @@ class Outbox:
     async def _retrying(
         self, conversation_id: str, call: Callable[[], Awaitable[Any]], *, pace: bool = True
     ) -> Any:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        """``call()``, paced, and again after a 429's ``Retry-After`` (within reason)."""
+
+        async def attempt() -> Any:
             if pace:
                 await self._pacer.wait(conversation_id)
-            try:
-                return await call()
-            except ErrorResponseException as error:
-                status = _status(error)
-                wait = _retry_after(error)
-                if status != 429 or attempt == MAX_ATTEMPTS or wait > LONGEST_WAIT:
-                    raise DeliveryFailed(status) from error
-                log.info("Teams asked to slow down (429); retrying in %.1f s", wait)
-                await self._timer.sleep(wait)
-        raise AssertionError("unreachable")  # pragma: no cover
+            return await call()
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_asked_to_wait),
+            wait=lambda state: _retry_after(state.outcome.exception() if state.outcome else None),
+            stop=stop_after_attempt(MAX_ATTEMPTS),
+            sleep=self._timer.sleep,
+            before_sleep=lambda state: log.info(
+                "Teams asked to slow down (429); retrying in %.1f s", state.upcoming_sleep
+            ),
+            reraise=True,
+        )
+        try:
+            return await retrying(attempt)
+        except ErrorResponseException as error:
+            raise DeliveryFailed(_status(error)) from error
 
 
 class Coalescer(Generic[T]):
@@ -264,7 +263,7 @@ class Coalescer(Generic[T]):
         self._pending: dict[Hashable, T] = {}
         self._workers: dict[Hashable, asyncio.Task[None]] = {}
         self._sent_at: dict[Hashable, float] = {}
-        self._final: OrderedDict[Hashable, None] = OrderedDict()
+        self._final: FIFOCache[Hashable, bool] = FIFOCache(FINAL_MEMORY)
         self._flushing = asyncio.Event()
         self.sent = 0  # sends made, for tests and the benchmark
 
@@ -273,9 +272,7 @@ class Coalescer(Generic[T]):
         if key in self._final and not final:
             return
         if final:
-            self._final[key] = None
-            while len(self._final) > FINAL_MEMORY:
-                self._final.popitem(last=False)
+            self._final[key] = True
         self._pending[key] = item
         if key not in self._workers:
             self._workers[key] = asyncio.ensure_future(self._run(key))
@@ -424,7 +421,16 @@ def _status(error: HttpOperationError) -> int | None:
     return status if isinstance(status, int) else None
 
 
-def _retry_after(error: ErrorResponseException) -> float:
+def _asked_to_wait(error: BaseException) -> bool:
+    """A 429 whose ``Retry-After`` is worth waiting for."""
+    return (
+        isinstance(error, ErrorResponseException)
+        and _status(error) == 429
+        and _retry_after(error) <= LONGEST_WAIT
+    )
+
+
+def _retry_after(error: BaseException | None) -> float:
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None) or {}
     try:
