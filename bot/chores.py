@@ -119,11 +119,12 @@ def _hourly(kind: str, due: datetime) -> NewJob:
 
 
 async def tidy(storage: Storage, now: datetime) -> None:
-    """Forget chat event ids nobody will resend, connect links long expired, and jobs
-    finished long ago."""
+    """Forget chat event ids nobody will resend, connect links long expired, console
+    sign-in links and sessions expired, and jobs finished long ago."""
     events = await storage.events.forget_before(now - KEEP_EVENTS)
     states = await storage.connect_states.purge(now - KEEP_EVENTS)
     jobs = await storage.jobs.purge(now - KEEP_JOBS)
+    states += await storage.console.purge(now)  # console sign-in links and idle sessions
     if events or states or jobs:
         log.info(
             "tidied %d old event id(s), %d expired connect link(s) and %d finished job(s)",

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from adapters import console
 from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
 from bot import chores, meeting_jobs
 from bot.access_log import PathOnlyAccessLogger, loggable
+from bot.admin import admin_ports
 from bot.inbox import WorkerInbox
-from bot.services import Services, build_services, http_session
+from bot.services import Services, SystemClock, build_services, http_session
 from bot.settings import Settings
 from core.people import Platform
 from core.ports import Clock
@@ -131,6 +133,7 @@ def build_app(
     replace the real ones (tests).
     """
     folder = folder or Path.cwd() / ".pairtime"
+    clock = clock or SystemClock()
     app = web.Application(
         middlewares=[security_headers(https=settings.base_url.startswith("https://"))]
     )
@@ -141,6 +144,15 @@ def build_app(
         app.router.add_get("/debug/sql", _statements(storage.database.count_statements()))
     app.router.add_get("/invitations/{token}.ics", invitation)
     connect.add_routes(app)
+    console.add_routes(
+        app,
+        console.ConsoleDeps(
+            admin_ports(storage, clock),
+            storage.console,
+            clock,
+            https=settings.base_url.startswith("https://"),
+        ),
+    )
     for path in SLACK_PATHS:
         app.router.add_route("*", path, _forward("slack"))
     for path in TEAMS_PATHS:

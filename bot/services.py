@@ -22,6 +22,7 @@ from adapters.calendars.organisation.base import OrganisationClient
 from adapters.calendars.organisation.reading import OrganisationReader
 from adapters.calendars.organisation.writing import OrganisationPublisher
 from adapters.calendars.reader import CalendarReader, ProviderClient
+from adapters.console.door import ConsoleDoor
 from bot.settings import Settings
 from bot.worker import Worker
 from core import logs
@@ -187,6 +188,9 @@ def build_services(
         mailer=mailer,
         publisher=OrganisationPublisher(storage.organisations, organisations.writer),
         program_events=storage.program_events,
+        console=ConsoleDoor(
+            storage.console, storage.programs, storage.tracks, settings.base_url, clock
+        ),
     )
     scheduler = Scheduler(ports)
     messengers = ChatMessengers()

@@ -29,6 +29,7 @@ class Intent(StrEnum):
     # Stop (or start again) reading the speaker's calendar through their organisation.
     ORGANISATION_OFF = "organisation_off"
     ORGANISATION_ON = "organisation_on"
+    ADMIN = "admin"  # a sign-in link to the admin console, for admins
     UNKNOWN = "unknown"
 
 

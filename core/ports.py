@@ -235,6 +235,18 @@ class ConnectLinks(Protocol):
         ...
 
 
+class ConsoleSignIn(Protocol):
+    """The admin console's door: who may sign in, and their single-use sign-in links."""
+
+    async def may_sign_in(self, program: ProgramId, person: PersonId) -> bool:
+        """Whether ``person`` is an admin of ``program`` or of one of its tracks."""
+        ...
+
+    async def link(self, program: ProgramId, identity: ChatIdentity, person: PersonId) -> str:
+        """A sign-in URL for ``person`` speaking as ``identity``: once, within 10 minutes."""
+        ...
+
+
 class ChatAddresses(Protocol):
     """How to reach a person or a channel on a chat platform later, in the platform's own
     terms (a Bot Framework conversation reference): kept per program and key."""

@@ -9,6 +9,7 @@ from storage.crypto import Vault
 from storage.database import Database
 from storage.repositories.audit import SqlAudit
 from storage.repositories.connections import SqlConnections, SqlConnectStates
+from storage.repositories.console import SqlConsole
 from storage.repositories.events import SqlConversationReferences, SqlEventLog
 from storage.repositories.jobs import SqlJobs
 from storage.repositories.meetings import SqlMeetings, SqlOffers
@@ -43,6 +44,7 @@ class Storage:
     roster: SqlRoster
     audit: SqlAudit
     program_events: SqlProgramEvents
+    console: SqlConsole
 
     @classmethod
     def open(cls, url: str, keys: Sequence[str]) -> Storage:
@@ -71,6 +73,7 @@ class Storage:
             roster=SqlRoster(database),
             audit=SqlAudit(database),
             program_events=SqlProgramEvents(database),
+            console=SqlConsole(database),
         )
 
     async def close(self) -> None:

@@ -119,6 +119,14 @@ _PLEASANTRIES = re.compile(
 )
 
 
+# "admin", "admin console", "open the admin console": the whole message, so that "who is
+# my admin?" stays a question for help.
+_ADMIN = re.compile(
+    r"^\W*(?:(?:open|show)\s+(?:me\s+)?(?:the\s+)?)?admin(?:istration)?"
+    r"(?:\s+(?:console|page|panel|sign\s?-?in|log\s?-?in|link))?\W*$"
+)
+
+
 def asks_for_nothing(text: str) -> bool:
     """Whether ``text`` (normalised) holds no more than greetings and thanks."""
     return not _PLEASANTRIES.sub("", text).strip("?")
@@ -139,6 +147,8 @@ def intent_named(text: str, *, has_participants: bool) -> Intent | None:
     """
     if asks_for_nothing(text):
         return Intent.HELP
+    if _ADMIN.search(_PLEASANTRIES.sub(" ", text)):
+        return Intent.ADMIN
     # Before disconnecting and connecting, whose verbs ("stop using", "use") they share.
     choice = organisation_choice(text)
     if choice is not None:

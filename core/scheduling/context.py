@@ -16,6 +16,7 @@ from core.ports import (
     ChannelMembers,
     Clock,
     ConnectLinks,
+    ConsoleSignIn,
     Groups,
     Jobs,
     Mailer,
@@ -76,6 +77,7 @@ class Ports:
     # meetings' invitations are always emailed.
     publisher: MeetingPublisher | None = None
     program_events: ProgramEvents | None = None
+    console: ConsoleSignIn | None = None  # None: no admin console on this server
 
 
 def zone_of(name: str | None, fallback: str) -> ZoneInfo:

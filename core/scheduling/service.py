@@ -48,6 +48,7 @@ from core.people import (
 from core.scheduling import (
     booking,
     connections,
+    console,
     directory,
     find_time,
     info,
@@ -169,6 +170,8 @@ class Scheduler:
                 return await organisation.opt_out(self.ports, ctx)
             case Intent.ORGANISATION_ON:
                 return await organisation.opt_in(self.ports, ctx)
+            case Intent.ADMIN:
+                return await console.sign_in(self.ports, ctx)
             case Intent.HELP:
                 return self.help()
             case Intent.UNKNOWN:
