@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -131,9 +131,11 @@ async def slack_world(
     multi_workspace: bool = False,
     fake: FakeSlack | None = None,
     mail: MailSettings | None = None,
+    keys: Sequence[str] | None = None,
 ) -> AsyncIterator[SlackWorld]:
     """``caldav_url`` sets iCloud's server; ``calendars`` sets every calendar service;
-    ``mail`` an SMTP server for the invitations."""
+    ``mail`` an SMTP server for the invitations; ``keys`` the storage keys (the same ones
+    again to restart over the same database in ``folder``)."""
     slack = fake or FakeSlack()
     if fake is None:
         people(slack)
@@ -166,7 +168,7 @@ async def slack_world(
         if mail is not None:
             settings = replace(settings, mail=mail)
         async with (
-            running_app(settings, folder, clock=clock or fixed) as app,
+            running_app(settings, folder, clock=clock or fixed, keys=keys) as app,
             aiohttp.ClientSession() as session,
         ):
             yield SlackWorld(app, slack, slack_base, session, fixed)
