@@ -62,7 +62,7 @@ async def db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
         if before == head:
             print(f"The database is already at the current schema ({head}).")
             return EXIT_OK
-        await migrate.upgrade(storage.database)
+        await migrate.upgrade(storage.database, vault=storage.vault)
         print(f"Upgraded the database schema from {before or 'empty'} to {head}.")
         return EXIT_OK
 
@@ -87,13 +87,13 @@ async def keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
             return EXIT_BAD_INPUT
         report = await rotate(storage.database, storage.vault, batch_size=args.batch_size)
     for table, count in sorted(report.resealed.items()):
-        print(f"{table}: re-encrypted {count} value(s) under the first key")
+        print(f"{table}: re-encrypted {count} row(s) under the first key")
     if not report.resealed:
         print("Every stored secret was already encrypted under the first key.")
     for table, rows in sorted(report.unreadable.items()):
         print(
-            f"pairtime keys rotate: {table}: {len(rows)} value(s) no configured key opens "
-            f"(rows {', '.join(rows)}); add the key they were written with and run again",
+            f"pairtime keys rotate: {table}: {len(rows)} row(s) hold a value no configured key "
+            f"opens (rows {', '.join(rows)}); add the key they were written with and run again",
             file=sys.stderr,
         )
     return EXIT_OK if report.complete else EXIT_PARTIAL

@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 
 from bot.settings import Settings
 from storage import migrate
-from storage.crypto import development_keys
+from storage.crypto import Vault, development_keys
 from storage.database import Database
 from storage.store import Storage
 
@@ -37,7 +37,9 @@ def open_storage(settings: Settings, folder: Path | None = None) -> Storage:
     return Storage.open(settings.database_url, encryption_keys(settings, folder))
 
 
-async def prepare_database(database: Database, *, migrate_if_behind: bool) -> str:
+async def prepare_database(
+    database: Database, *, migrate_if_behind: bool, vault: Vault | None = None
+) -> str:
     """Make sure the schema is current before serving; returns what was done.
 
     A database with no tables at all is new: it is created at the current
@@ -52,7 +54,7 @@ async def prepare_database(database: Database, *, migrate_if_behind: bool) -> st
     if current == head:
         return "current"
     if current is None and not await _has_tables(database):
-        await migrate.upgrade(database)
+        await migrate.upgrade(database, vault=vault)
         return "created"
     if current is not None and current not in migrate.known_revisions():
         log.warning(
@@ -63,7 +65,7 @@ async def prepare_database(database: Database, *, migrate_if_behind: bool) -> st
         )
         return "newer"
     if migrate_if_behind:
-        await migrate.upgrade(database)
+        await migrate.upgrade(database, vault=vault)
         return "upgraded"
     raise StartupError(
         f"the database schema is at revision {current or 'none'} but this version of Pairtime "

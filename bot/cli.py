@@ -567,7 +567,9 @@ async def _serve_async(settings: Settings, args: argparse.Namespace) -> int:
 
     storage = open_storage(settings)
     try:
-        done = await prepare_database(storage.database, migrate_if_behind=args.migrate)
+        done = await prepare_database(
+            storage.database, migrate_if_behind=args.migrate, vault=storage.vault
+        )
         if done != "current":
             logging.getLogger("pairtime").info("Database schema %s.", done)
 

@@ -266,7 +266,7 @@ async def reset_demo(settings: Settings, folder: Path) -> str:
         raise StartupError("the playground's demo never runs in production")
     storage = open_storage(settings, folder.parent)
     try:
-        await prepare_database(storage.database, migrate_if_behind=False)
+        await prepare_database(storage.database, migrate_if_behind=False, vault=storage.vault)
         removed = await forget_program(storage)
         await asyncio.to_thread(empty_inboxes, folder)
         async with running_caldav(folder / "demo-caldav") as url:

@@ -35,7 +35,7 @@ class ConnectionStatus(StrEnum):
 class CalendarConnection:
     person: PersonId
     provider: Provider
-    account: str | None  # the calendar's account address, shown back to its owner only
+    account: str | None  # the account's address masked (m•••@icloud.com), for its owner
     status: ConnectionStatus
     connected_at: datetime
     last_sync: datetime | None = None

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import Connection
 
+    from storage.crypto import Vault
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _REVISION = re.compile(r'^revision(?:: str)? = "([^"]+)"$', re.MULTILINE)
 _DOWN_REVISION = re.compile(
@@ -32,13 +34,15 @@ _DOWN_REVISION = re.compile(
 )
 
 
-def _config(connection: Connection | None = None) -> Config:
+def _config(connection: Connection | None = None, vault: Vault | None = None) -> Config:
     from alembic.config import Config  # noqa: PLC0415 - see the module's docstring
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         config.attributes["connection"] = connection
+    if vault is not None:  # migrations that seal stored values need the keys
+        config.attributes["vault"] = vault
     return config
 
 
@@ -107,15 +111,22 @@ async def is_current(database: Database) -> bool:
     return await current_revision(database) == head_revision()
 
 
-async def upgrade(database: Database, revision: str = "head") -> None:
+async def upgrade(
+    database: Database, revision: str = "head", *, vault: Vault | None = None
+) -> None:
+    """Apply the migrations up to ``revision``. ``vault`` seals what a migration moves
+    into sealed columns (0010: accounts); without it such a migration refuses to run on a
+    database that holds rows to seal, and says so."""
     from alembic import command  # noqa: PLC0415 - see the module's docstring
 
     async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(_config(sync), revision))
+        await connection.run_sync(lambda sync: command.upgrade(_config(sync, vault), revision))
 
 
-async def downgrade(database: Database, revision: str = "base") -> None:
+async def downgrade(
+    database: Database, revision: str = "base", *, vault: Vault | None = None
+) -> None:
     from alembic import command  # noqa: PLC0415 - see the module's docstring
 
     async with database.engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(_config(sync), revision))
+        await connection.run_sync(lambda sync: command.downgrade(_config(sync, vault), revision))

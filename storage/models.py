@@ -221,7 +221,10 @@ class CalendarConnection(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), unique=True)
     provider: Mapped[str] = mapped_column(String(20))
-    account: Mapped[str | None] = mapped_column(String(320))
+    # The account's address, sealed like the secret (it came with a credential), and the
+    # masked form statuses show (core.privacy.masked).
+    account: Mapped[str | None] = mapped_column(Text)
+    account_hint: Mapped[str | None] = mapped_column(String(320))
     status: Mapped[str] = mapped_column(String(20))
     secret: Mapped[str] = mapped_column(Text)
     connected_at: Mapped[datetime]

@@ -19,7 +19,7 @@ from storage.database import Database
 
 # (table, primary key column, sealed columns)
 SEALED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("calendar_connections", "id", ("secret",)),
+    ("calendar_connections", "id", ("secret", "account")),
     ("connect_states", "state", ("secret",)),
     ("organization_grants", "id", ("secret",)),
     (
@@ -60,22 +60,23 @@ async def rotate(
                 if last is not None:
                     query = query.where(key > last)
                 rows = (await session.execute(query)).all()
-                for row in rows:
+                for row in rows:  # counted by row: a row's sealed values go together
                     changes = {}
+                    unreadable = False
                     for column, value in zip(columns, row[1:], strict=True):
-                        if value is None:
-                            continue
-                        if vault.is_current(value):
-                            report.current[table_name] = report.current.get(table_name, 0) + 1
+                        if value is None or vault.is_current(value):
                             continue
                         try:
                             changes[column] = vault.reseal(value)
                         except SecretUnavailable:
-                            report.unreadable.setdefault(table_name, []).append(str(row[0]))
+                            unreadable = True
+                    if unreadable:
+                        report.unreadable.setdefault(table_name, []).append(str(row[0]))
                     if changes:
                         await session.execute(update(table).where(key == row[0]).values(**changes))
-                        count = report.resealed.get(table_name, 0) + len(changes)
-                        report.resealed[table_name] = count
+                        report.resealed[table_name] = report.resealed.get(table_name, 0) + 1
+                    elif not unreadable and any(value is not None for value in row[1:]):
+                        report.current[table_name] = report.current.get(table_name, 0) + 1
             if progress is not None:
                 progress(table_name, report.resealed.get(table_name, 0))
             if len(rows) < batch_size:

@@ -301,7 +301,7 @@ async def _store(
         await flows.on_connected(ticket, summary)
     except Exception:  # the connection is stored; a chat hiccup must not hide that
         log.exception("could not confirm the new %s connection in chat", provider.value)
-    response = pages.connected(provider.label, result.account)
+    response = pages.connected(provider.label, summary.account)  # masked
     response.del_cookie(cookie_name(ticket.state))
     return response
 

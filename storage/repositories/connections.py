@@ -21,6 +21,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from core.calendars import CalendarConnection, ConnectionStatus
 from core.commands import Provider
 from core.people import ChatIdentity, PersonId, Platform
+from core.privacy import masked
 from storage import models
 from storage.crypto import SecretUnavailable, Vault
 from storage.database import Database
@@ -135,7 +136,8 @@ class SqlConnections:
             row = models.CalendarConnection(
                 person_id=person,
                 provider=provider.value,
-                account=account,
+                account=None if account is None else self._vault.seal(account),
+                account_hint=None if account is None else masked(account),
                 status=ConnectionStatus.CONNECTED.value,
                 secret=self._vault.seal(json.dumps(secret)),
                 connected_at=now,
@@ -384,7 +386,7 @@ def _summary(row: models.CalendarConnection) -> CalendarConnection:
     return CalendarConnection(
         person=PersonId(row.person_id),
         provider=Provider(row.provider),
-        account=row.account,
+        account=row.account_hint,
         status=ConnectionStatus(row.status),
         connected_at=row.connected_at,
         last_sync=row.last_sync,

@@ -41,6 +41,9 @@ OUT_OF_REACH = "out_of_reach"
 # have widened the scope meanwhile.
 OUT_OF_REACH_FOR = timedelta(days=1)
 REVOKED_JOB = "organisation.revoked"
+# Settings that name an account which came with the credential: sealed inside the secret
+# (as "identifiers"), never stored in plain text, and merged back when the secret opens.
+IDENTIFYING_SETTINGS = ("client_email", "username")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +93,16 @@ class SqlOrganisations:
                 provider=setup.provider.value,
                 domain=verified.domains[0],
                 domains=list(verified.domains),
-                secret=self._vault.seal(setup.secret.reveal()),
+                secret=self._vault.seal(_with_identifiers(setup)),
                 granted_by=by,
                 created_at=now,
                 name=setup.name,
                 program_account=setup.program_account,
-                settings=dict(setup.settings),
+                settings={
+                    name: value
+                    for name, value in setup.settings.items()
+                    if name not in IDENTIFYING_SETTINGS
+                },
                 status=OrgStatus.CONNECTED.value,
                 can_write=verified.can_write,
             )
@@ -276,7 +283,8 @@ class SqlOrganisations:
                 return None
             if row.status == OrgStatus.KEY_MISSING.value:
                 row.status = OrgStatus.CONNECTED.value
-            return StoredOrganisation(row.id, _summary(row), dict(row.settings or {}), secret)
+            settings = {**(row.settings or {}), **secret.pop("identifiers", {})}
+            return StoredOrganisation(row.id, _summary(row), settings, secret)
 
     async def read(self, connection: OrganisationConnection, now: datetime) -> None:
         """A read through ``connection`` succeeded (for ``pairtime org status``)."""
@@ -357,6 +365,17 @@ class SqlOrganisations:
             for row in rows
             if row.reason == OPTED_OUT or now is None or row.since > now - OUT_OF_REACH_FOR
         }
+
+
+def _with_identifiers(setup: OrganisationSetup) -> str:
+    """The secret's JSON with the identifying settings moved into it."""
+    secret = json.loads(setup.secret.reveal())
+    identifiers = {
+        name: value for name, value in setup.settings.items() if name in IDENTIFYING_SETTINGS
+    }
+    if identifiers:
+        secret["identifiers"] = identifiers
+    return json.dumps(secret)
 
 
 def _summary(row: models.OrganizationGrant) -> OrganisationConnection:

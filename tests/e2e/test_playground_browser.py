@@ -183,7 +183,7 @@ def test_a_newcomer_books_is_accepted_connects_and_votes(
     expect(form.get_by_role("heading", name="Your iCloud calendar is connected")).to_be_visible()
     form.close()
     expect(
-        messages(page).get_by_text("Your iCloud calendar (priya.nair@pairtime-demo.example) is")
+        messages(page).get_by_text("Your iCloud calendar (p•••@pairtime-demo.example) is")
     ).to_be_visible(timeout=SOON)
     say(page, "status")
     disconnect = messages(page).get_by_role("button", name="Disconnect")

@@ -26,6 +26,7 @@ from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes, ConnectionStatus, NeedsReconnect, Unreadable
 from core.commands import Provider
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
+from core.privacy import masked
 from core.secret import Secret
 from core.time import Interval, local_day
 from core.views import ConnectionStatusView, ConnectPrompt, Notice, SlotPicker
@@ -143,11 +144,12 @@ async def test_connect_read_refresh_and_disconnect_a_google_calendar(world: Worl
     ana, identity = await world.person("UANA", "Ana Lima")
     page = await consent(world, ana, identity)
     assert "Your Google calendar is connected" in page
-    assert ACCOUNT in page
+    assert masked(ACCOUNT) in page
+    assert ACCOUNT not in page  # shown masked, even to its owner
 
     summary = await world.running.storage.connections.get(ana.id)
     assert summary is not None
-    assert (summary.provider, summary.account) == (Provider.GOOGLE, ACCOUNT)
+    assert (summary.provider, summary.account) == (Provider.GOOGLE, masked(ACCOUNT))
     async with world.running.storage.database.transaction() as db:
         sealed = (await db.execute(text("SELECT secret FROM calendar_connections"))).scalar_one()
     refresh_token = (
@@ -159,7 +161,9 @@ async def test_connect_read_refresh_and_disconnect_a_google_calendar(world: Worl
     assert refresh_token not in sealed
     ((_, outcome),) = world.messenger.deliveries
     assert isinstance(outcome.direct[0].view, Notice)
-    assert outcome.direct[0].view.text.startswith(f"Your Google calendar ({ACCOUNT}) is connected.")
+    assert outcome.direct[0].view.text.startswith(
+        f"Your Google calendar ({masked(ACCOUNT)}) is connected."
+    )
 
     world.google.set_events(ACCOUNT, [GoogleEvent(*MEETING)])
     reader = world.running.services.reader
@@ -436,7 +440,7 @@ async def test_a_missing_key_is_told_as_a_missing_key_and_restoring_it_is_enough
     assert again.direct == ()  # told once
     status = (await scheduler.status(await scheduler.context(PROGRAM, ana, ana_identity))).reply
     assert isinstance(status, ConnectionStatusView)
-    assert status.text.startswith("Your Google calendar (ana@example.com) can't be read: this")
+    assert status.text.startswith("Your Google calendar (a•••@example.com) can't be read: this")
     assert status.needs_reconnect
 
     async with database.transaction() as db:  # the admin restores the key

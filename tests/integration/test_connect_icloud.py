@@ -18,6 +18,7 @@ from bot.settings import load_settings
 from core.calendars import BusyTimes, ConnectionStatus
 from core.commands import Provider
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
+from core.privacy import masked
 from core.program import ProgramSettings
 from core.time import Interval
 from core.views import ConnectionStatusView, Notice
@@ -117,7 +118,7 @@ async def test_connect_check_and_disconnect_an_icloud_calendar(app):
     assert summary is not None
     assert (summary.provider, summary.account, summary.status) == (
         Provider.ICLOUD,
-        APPLE_ID,
+        masked(APPLE_ID),  # sealed at rest; statuses show it masked
         ConnectionStatus.CONNECTED,
     )
     async with running.storage.database.transaction() as db:
@@ -130,7 +131,7 @@ async def test_connect_check_and_disconnect_an_icloud_calendar(app):
     (message,) = outcome.direct
     assert message.person == person.id
     assert isinstance(message.view, Notice)
-    assert message.view.text.startswith("Your iCloud calendar (ana@icloud.example) is connected.")
+    assert message.view.text.startswith("Your iCloud calendar (a•••@icloud.example) is connected.")
 
     week = Interval(NOW, NOW + timedelta(days=7))
     busy = await running.services.reader.busy_times([person.id], week)
@@ -141,7 +142,7 @@ async def test_connect_check_and_disconnect_an_icloud_calendar(app):
     ctx = await running.services.scheduler.context(PROGRAM, person, IDENTITY)
     status = (await running.services.scheduler.status(ctx)).reply
     assert isinstance(status, ConnectionStatusView)
-    assert status.text == "Your iCloud calendar (ana@icloud.example) is connected."
+    assert status.text == "Your iCloud calendar (a•••@icloud.example) is connected."
     removed = await running.services.scheduler.disconnect(ctx)
     assert isinstance(removed.reply, Notice)
     assert await running.storage.connections.get(person.id) is None
@@ -210,7 +211,7 @@ async def test_a_leaked_link_belongs_to_the_browser_that_opened_it_first(app):
             assert done.status == 200
     summary = await running.storage.connections.get(person.id)
     assert summary is not None
-    assert summary.account == APPLE_ID
+    assert summary.account == masked(APPLE_ID)
     assert len(messenger.deliveries) == 1
 
 

@@ -27,6 +27,7 @@ from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes, NeedsReconnect, Unreadable
 from core.commands import Provider
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
+from core.privacy import masked
 from core.secret import Secret
 from core.time import Interval, local_day
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post, trusting_session
@@ -134,7 +135,7 @@ async def test_a_work_account_connects_and_its_events_are_read_with_statuses(wor
     assert "Your Microsoft 365 / Outlook.com calendar is connected" in page
     summary = await world.running.storage.connections.get(ana.id)
     assert summary is not None
-    assert (summary.provider, summary.account) == (Provider.MICROSOFT, WORK)
+    assert (summary.provider, summary.account) == (Provider.MICROSOFT, masked(WORK))
     assert len(world.messenger.deliveries) == 1
     authorize = world.microsoft.calls_to("authorize")[0].query["scope"].split()
     assert "Calendars.ReadBasic" in authorize
@@ -259,7 +260,7 @@ async def test_a_personal_account_is_read_through_calendar_view_with_paging(worl
     world.microsoft.next_account = PERSONAL
     sam, identity = await world.person("aad-sam", "Sam Reed")
     page = await world.consent(sam, identity)
-    assert PERSONAL in page
+    assert masked(PERSONAL) in page
     # 250 ten-minute events over five days: more than two pages of the hundred Pairtime asks for.
     starts = [z(1 + i % 5, 8 + (i // 5) // 6, 10 * ((i // 5) % 6)) for i in range(250)]
     world.microsoft.set_events(PERSONAL, [FakeEvent(s, s + timedelta(minutes=10)) for s in starts])

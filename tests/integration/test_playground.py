@@ -372,7 +372,7 @@ async def test_connect_with_the_demo_sign_in_then_disconnect(running: AppUnderTe
         assert "Your iCloud calendar is connected" in await done.text()
 
     told = await page.last("priya")
-    assert "Your iCloud calendar (priya.nair@pairtime-demo.example) is connected." in told.text
+    assert "Your iCloud calendar (p•••@pairtime-demo.example) is connected." in told.text
     kolkata = ZoneInfo("Asia/Kolkata")
     days = next_week(kolkata)
     window = Interval(local_day(days[0], kolkata).start, local_day(days[-1], kolkata).end)

@@ -28,6 +28,7 @@ from adapters.calendars.config import CalendarSettings
 from bot.chores import ask_to_reconnect, messaging
 from core.commands import Provider
 from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
+from core.privacy import masked
 from core.secret import Secret
 from core.time import Interval, local_day
 from tests.adapters.slack.harness import (
@@ -352,8 +353,9 @@ async def test_an_old_google_connection_is_asked_once_to_reconnect_and_keeps_wor
 
         await world.say(sr.event_callback(world.secret, sr.message_im_event("status", user=MENTEE)))
         status = world.dm(MENTEE)[-1]
-        assert f"Your Google calendar ({GOOGLE_ACCOUNT}) is connected. It was connected before" in (
-            status.text
+        assert (
+            f"Your Google calendar ({masked(GOOGLE_ACCOUNT)}) is connected. It was connected before"
+            in (status.text)
         )
         assert "so that all-day events are counted" in status.text
 
@@ -362,7 +364,7 @@ async def test_an_old_google_connection_is_asked_once_to_reconnect_and_keeps_wor
         )  # reconnected: a new grant that reads events
         await world.say(sr.event_callback(world.secret, sr.message_im_event("status", user=MENTEE)))
         assert world.dm(MENTEE)[-1].text.startswith(
-            f"Your Google calendar ({GOOGLE_ACCOUNT}) is connected."
+            f"Your Google calendar ({masked(GOOGLE_ACCOUNT)}) is connected."
         )
         assert "all-day" not in world.dm(MENTEE)[-1].text
         await ask_to_reconnect(asking)

@@ -79,7 +79,7 @@ async def test_connect_from_a_dm_then_times_respect_the_calendar(world: SlackWor
 
     assert "Your iCloud calendar is connected" in page
     confirmation = world.dm(MENTOR)[-1]
-    assert confirmation.text.startswith("Your iCloud calendar (alex@icloud.example) is connected.")
+    assert confirmation.text.startswith("Your iCloud calendar (a•••@icloud.example) is connected.")
     async with world.running.storage.database.transaction() as db:
         secret = (await db.execute(text("SELECT secret FROM calendar_connections"))).scalar_one()
     assert APP_PASSWORD not in secret
@@ -125,7 +125,7 @@ async def test_app_home_shows_the_connection_and_disconnects_it(world: SlackWorl
 
     await world.say(sr.event_callback(world.secret, sr.app_home_opened_event(user=MENTOR)))
     home = world.slack.home_views[MENTOR]
-    assert "Your iCloud calendar (alex@icloud.example) is connected." in texts(home["blocks"])
+    assert "Your iCloud calendar (a•••@icloud.example) is connected." in texts(home["blocks"])
     disconnect = next(b for b in buttons(home["blocks"]) if b["action_id"] == "pt:disconnect")
     assert disconnect["confirm"]["confirm"]["text"] == "Disconnect"
 

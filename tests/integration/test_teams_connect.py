@@ -13,6 +13,7 @@ import aiohttp
 from adapters.calendars.config import CalendarSettings
 from core.calendars import ConnectionStatus
 from core.commands import Provider
+from core.privacy import masked
 from tests.adapters.teams import card_reading
 from tests.adapters.teams.harness import PROGRAM, teams_app
 from tests.caldav_server import add_calendar, radicale_server
@@ -74,7 +75,7 @@ async def test_connect_an_icloud_calendar_from_a_personal_chat(tmp_path: Path):
             assert confirmation.reply_to_id is None
             (card,) = confirmation.adaptive_cards
             assert card["body"][0]["text"].startswith(
-                f"Your iCloud calendar ({APPLE_ID}) is connected."
+                f"Your iCloud calendar ({masked(APPLE_ID)}) is connected."
             )
             assert APP_PASSWORD not in str(teams.connector.received)
 
@@ -82,7 +83,7 @@ async def test_connect_an_icloud_calendar_from_a_personal_chat(tmp_path: Path):
             await teams.post(ta.personal_message("status", service_url=teams.service_url))
             (*_, status_reply) = await teams.sent_to(chat, 3)
             assert status_reply.adaptive_cards[0]["body"][0]["text"] == (
-                f"Your iCloud calendar ({APPLE_ID}) is connected."
+                f"Your iCloud calendar ({masked(APPLE_ID)}) is connected."
             )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import JSON, column, insert, inspect, table, text
@@ -14,6 +16,7 @@ from core.people import PersonId
 from core.polls import Choice, Click
 from core.time import Interval
 from storage import migrate
+from storage.crypto import Vault, generate_key
 from storage.database import Database
 from storage.models import Base, UTCDateTime
 from storage.repositories.jobs import SqlJobs
@@ -394,3 +397,106 @@ async def test_existing_pairs_and_circles_land_in_a_main_track(empty_database: D
     ]
     assert pair_track == group_track == tracks[0][0]
     assert members == 1  # no copy of groups emptied its members
+
+
+async def _scalar(database: Database, sql: str) -> Any:
+    async with database.engine.connect() as connection:
+        return (await connection.execute(text(sql))).scalar()
+
+
+async def _connections_before_sealing(database: Database, vault: Vault) -> None:
+    """At 0009: an iCloud connection with its Apple ID in plain text, and an Exchange
+    organisation connection whose user name is a plain setting."""
+    await migrate.upgrade(database, "0009")
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO programs (id, name, settings, created_at) "
+                "VALUES ('slack:T1', 'Example', '{}', :now)"
+            ),
+            {"now": NOW},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO people (id, name, created_at, updated_at) "
+                "VALUES ('p-ana', 'Ana', :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO calendar_connections (person_id, provider, account, status, "
+                "secret, connected_at, updated_at) VALUES ('p-ana', 'icloud', "
+                "'ana.lima@icloud.com', 'connected', :secret, :now, :now)"
+            ),
+            {"secret": vault.seal('{"password": "abcd"}'), "now": NOW},
+        )
+        await connection.execute(
+            insert(
+                table(
+                    "organization_grants",
+                    column("program_id"),
+                    column("provider"),
+                    column("domain"),
+                    column("secret"),
+                    column("created_at", UTCDateTime()),
+                    column("settings", JSON()),
+                )
+            ).values(
+                program_id="slack:T1",
+                provider="exchange",
+                domain="example.org",
+                secret=vault.seal('{"password": "hunter2"}'),
+                created_at=NOW,
+                settings={"ews_url": "https://mail.example.org/EWS", "username": "svc-mentor"},
+            )
+        )
+
+
+async def test_accounts_are_sealed_by_the_migration_and_opened_by_its_downgrade(
+    empty_database: Database,
+):
+    """0010 seals the Apple ID (keeping a masked hint) and moves the EWS user name into the
+    organisation's sealed secret; nothing of either is left in plain text."""
+    vault = Vault([generate_key()])
+    await _connections_before_sealing(empty_database, vault)
+
+    await migrate.upgrade(empty_database, vault=vault)
+
+    async with empty_database.engine.connect() as connection:
+        account, hint = (
+            await connection.execute(text("SELECT account, account_hint FROM calendar_connections"))
+        ).one()
+        secret, settings = (
+            await connection.execute(text("SELECT secret, settings FROM organization_grants"))
+        ).one()
+    settings = settings if isinstance(settings, dict) else json.loads(settings)
+    assert "ana.lima" not in account
+    assert vault.open(account) == "ana.lima@icloud.com"
+    assert hint == "a•••@icloud.com"
+    assert settings == {"ews_url": "https://mail.example.org/EWS"}
+    assert json.loads(vault.open(secret)) == {
+        "password": "hunter2",
+        "identifiers": {"username": "svc-mentor"},
+    }
+
+    await migrate.downgrade(empty_database, "0009", vault=vault)
+    account = await _scalar(empty_database, "SELECT account FROM calendar_connections")
+    settings = await _scalar(empty_database, "SELECT settings FROM organization_grants")
+    settings = settings if isinstance(settings, dict) else json.loads(settings)
+    assert account == "ana.lima@icloud.com"
+    assert settings["username"] == "svc-mentor"
+
+
+async def test_sealing_accounts_without_the_keys_refuses_and_changes_nothing(
+    empty_database: Database,
+):
+    vault = Vault([generate_key()])
+    await _connections_before_sealing(empty_database, vault)
+
+    with pytest.raises(RuntimeError, match="PAIRTIME_ENCRYPTION_KEYS"):
+        await migrate.upgrade(empty_database)
+
+    assert await migrate.current_revision(empty_database) == "0009"
+    account = await _scalar(empty_database, "SELECT account FROM calendar_connections")
+    assert account == "ana.lima@icloud.com"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import text
+
 from core.organisation import OrganisationSetup, OrgProvider, OrgStatus, Verified
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
 from core.secret import Secret
@@ -86,3 +88,29 @@ async def test_the_secret_is_sealed_and_a_withdrawn_grant_is_marked_once(storage
     removed = await storage.organisations.remove(PROGRAM, OrgProvider.MICROSOFT)
     assert removed is not None
     assert await storage.organisations.load(PROGRAM, OrgProvider.MICROSOFT) is None
+
+
+async def test_an_exchange_user_name_is_sealed_with_the_password(storage: Storage):
+    """The account that came with the credential is stored sealed, and the reader gets it
+    back among the settings."""
+    setup = OrganisationSetup(
+        OrgProvider.EXCHANGE,
+        "Example Org",
+        "mentoring@example.org",
+        ("example.org",),
+        {"ews_url": "https://mail.example.org/EWS/Exchange.asmx", "username": "svc-mentoring"},
+        Secret(json.dumps({"password": "hunter2"})),
+    )
+    await storage.programs.ensure(PROGRAM, "Example")
+    await storage.organisations.save(PROGRAM, setup, Verified(("example.org",)), None, NOW)
+
+    async with storage.database.reading() as session:
+        stored = (
+            await session.execute(text("SELECT settings, secret FROM organization_grants"))
+        ).one()
+    settings = stored.settings if isinstance(stored.settings, dict) else json.loads(stored.settings)
+    assert "svc-mentoring" not in json.dumps(settings) + stored.secret
+    opened = await storage.organisations.load(PROGRAM, OrgProvider.EXCHANGE)
+    assert opened is not None
+    assert opened.settings["username"] == "svc-mentoring"
+    assert opened.secret == {"password": "hunter2"}

@@ -149,12 +149,17 @@ async def test_one_calendar_per_person_and_the_old_tokens_go(storage: Storage):
     )
     summary = await storage.connections.get(ana.id)
     assert summary is not None
-    assert (summary.provider, summary.account) == (Provider.MICROSOFT, "a@outlook.com")
+    # The account came with the credential: sealed as it is, shown masked.
+    assert (summary.provider, summary.account) == (Provider.MICROSOFT, "a•••@outlook.com")
     opened = (await storage.connections.load([ana.id])).opened
     assert opened[ana.id].secret == {"t": "new"}
     async with storage.database.transaction() as session:
-        secrets = (await session.execute(text("SELECT secret FROM calendar_connections"))).all()
-    assert len(secrets) == 1
+        rows = (
+            await session.execute(text("SELECT secret, account FROM calendar_connections"))
+        ).all()
+    assert len(rows) == 1
+    assert "outlook" not in rows[0].account
+    assert storage.vault.open(rows[0].account) == "a@outlook.com"
 
     # A refresh for the calendar that was replaced must not overwrite the new one.
     await storage.connections.update_secret(ana.id, Provider.GOOGLE, {"t": "stale"}, NOW)
