@@ -115,7 +115,7 @@ async def upgrade(
     database: Database, revision: str = "head", *, vault: Vault | None = None
 ) -> None:
     """Apply the migrations up to ``revision``. ``vault`` seals what a migration moves
-    into sealed columns (0010: accounts); without it such a migration refuses to run on a
+    into sealed columns (0012: accounts); without it such a migration refuses to run on a
     database that holds rows to seal, and says so."""
     from alembic import command  # noqa: PLC0415 - see the module's docstring
 

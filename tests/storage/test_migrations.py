@@ -405,9 +405,9 @@ async def _scalar(database: Database, sql: str) -> Any:
 
 
 async def _connections_before_sealing(database: Database, vault: Vault) -> None:
-    """At 0009: an iCloud connection with its Apple ID in plain text, and an Exchange
+    """At 0011: an iCloud connection with its Apple ID in plain text, and an Exchange
     organisation connection whose user name is a plain setting."""
-    await migrate.upgrade(database, "0009")
+    await migrate.upgrade(database, "0011")
     async with database.engine.begin() as connection:
         await connection.execute(
             text(
@@ -456,7 +456,7 @@ async def _connections_before_sealing(database: Database, vault: Vault) -> None:
 async def test_accounts_are_sealed_by_the_migration_and_opened_by_its_downgrade(
     empty_database: Database,
 ):
-    """0010 seals the Apple ID (keeping a masked hint) and moves the EWS user name into the
+    """0012 seals the Apple ID (keeping a masked hint) and moves the EWS user name into the
     organisation's sealed secret; nothing of either is left in plain text."""
     vault = Vault([generate_key()])
     await _connections_before_sealing(empty_database, vault)
@@ -480,7 +480,7 @@ async def test_accounts_are_sealed_by_the_migration_and_opened_by_its_downgrade(
         "identifiers": {"username": "svc-mentor"},
     }
 
-    await migrate.downgrade(empty_database, "0009", vault=vault)
+    await migrate.downgrade(empty_database, "0011", vault=vault)
     account = await _scalar(empty_database, "SELECT account FROM calendar_connections")
     settings = await _scalar(empty_database, "SELECT settings FROM organization_grants")
     settings = settings if isinstance(settings, dict) else json.loads(settings)
@@ -497,6 +497,6 @@ async def test_sealing_accounts_without_the_keys_refuses_and_changes_nothing(
     with pytest.raises(RuntimeError, match="PAIRTIME_ENCRYPTION_KEYS"):
         await migrate.upgrade(empty_database)
 
-    assert await migrate.current_revision(empty_database) == "0009"
+    assert await migrate.current_revision(empty_database) == "0011"
     account = await _scalar(empty_database, "SELECT account FROM calendar_connections")
     assert account == "ana.lima@icloud.com"
