@@ -2,16 +2,21 @@
 
 One process, started as a newcomer would (no chat settings, a fresh working
 folder, the playground on by default), driven through the page: book a
-meeting as a mentor and see it as the mentee, connect and disconnect a
-calendar through the real iCloud form, post a poll and vote as two people.
-Screenshots of the main screens are saved in the test's temporary folder.
+meeting as a mentor, open the invitation in the mentee's inbox (it came
+through the demo's SMTP server), accept it into his calendar and see it there
+and among his meetings, connect and disconnect a calendar through the real
+iCloud form, post a poll and vote as two people. Screenshots of the main
+screens (the inbox, the opened invitation and the calendar among them) are
+saved in the test's temporary folder.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -98,11 +103,22 @@ def messages(page: Page):
     return page.get_by_role("log")
 
 
+def tab(page: Page, name: str) -> None:
+    chosen = page.get_by_role("tab", name=re.compile(f"^{name}"))
+    chosen.click()
+    expect(chosen).to_have_attribute("aria-selected", "true")
+
+
 def test_a_newcomer_books_is_accepted_connects_and_votes(
     server: RunningProcess, browser: Browser, tmp_path
 ):
     context = browser.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
     page = context.new_page()
+    refused: list[str] = []  # what the page's Content-Security-Policy blocked, if anything
+    page.on(
+        "console",
+        lambda line: refused.append(line.text) if "Content Security Policy" in line.text else None,
+    )
     page.goto(server.address + "/")
     expect(page.get_by_role("heading", name="Pairtime playground")).to_be_visible()
     expect(page.get_by_label("Act as")).to_have_value("maria")  # the guide's first step
@@ -144,6 +160,55 @@ def test_a_newcomer_books_is_accepted_connects_and_votes(
     expect(theirs).to_be_visible(timeout=SOON)
     expect(theirs).to_contain_text("Times in America/New_York")
     page.screenshot(path=tmp_path / "proposal-mentee.png")
+
+    # The invitation reached Sam's inbox through SMTP: he opens it and accepts it there, as
+    # in a mail client, and the meeting is in his calendar, at his own wall-clock time.
+    in_new_york = (
+        datetime.fromisoformat(start)
+        .astimezone(ZoneInfo("America/New_York"))
+        .isoformat(timespec="minutes")
+    )
+    tab(page, "Inbox")
+    inbox = page.locator("#panel-inbox")
+    item = inbox.get_by_role(
+        "button", name=re.compile("Invitation: Mentoring: Maria Lopez and Sam Carter")
+    )
+    expect(item).to_be_visible(timeout=SOON)
+    expect(page.get_by_role("tab", name=re.compile("^Inbox"))).to_contain_text("1 unread")
+    expect(item).to_contain_text("Pairtime demo <pairtime@pairtime-demo.example>")
+    page.screenshot(path=tmp_path / "inbox.png")
+    item.click()
+    emailed = inbox.locator(".invitation")
+    expect(emailed.get_by_role("heading")).to_have_text(
+        "Mentoring: Maria Lopez and Sam Carter", timeout=SOON
+    )
+    expect(emailed.locator(".when time").first).to_have_attribute("datetime", in_new_york)
+    expect(emailed).to_contain_text("Times in America/New_York")
+    expect(emailed.locator(".invitation-people")).to_contain_text("pairtime@pairtime-demo.example")
+    expect(emailed.locator(".invitation-people")).to_contain_text(
+        "Maria Lopez <maria.lopez@pairtime-demo.example>: not answered yet"
+    )
+    expect(inbox.locator(".mail-text")).to_contain_text("Hello Sam Carter")
+    page.screenshot(path=tmp_path / "invitation.png", full_page=True)
+    emailed.get_by_role("button", name="Accept").click()
+    expect(inbox.locator(".calendar-state")).to_have_text(
+        "In your calendar (you accepted).", timeout=SOON
+    )
+    expect(page.locator("#desk-status")).to_have_text("Accepted: the meeting is in your calendar.")
+    tab(page, "Calendar")
+    calendar = page.locator("#panel-calendar")
+    expect(calendar.get_by_role("button", name="Next week")).to_have_attribute(
+        "aria-pressed", "true", timeout=SOON
+    )
+    meeting = calendar.locator(".entry.pairtime")
+    expect(meeting).to_contain_text("Mentoring: Maria Lopez and Sam Carter", timeout=SOON)
+    expect(meeting.locator("time").first).to_have_attribute("datetime", in_new_york)
+    expect(calendar.locator(".entry").filter(has_text="Daily scrum").first).to_be_visible()
+    expect(calendar.locator(".entry").filter(has_text="Customer workshop")).to_contain_text(
+        "All day"
+    )
+    page.screenshot(path=tmp_path / "calendar.png", full_page=True)
+    tab(page, "Chat")
     theirs.get_by_role("button", name="Accept").click()
     accepted = (
         messages(page)
@@ -222,6 +287,7 @@ def test_a_newcomer_books_is_accepted_connects_and_votes(
     messages(page).get_by_role("button", name="Close and book").click()
     expect(messages(page).locator(".poll .winner-note")).to_be_visible(timeout=SOON)
     expect(messages(page).get_by_text("The most popular time was booked.").first).to_be_visible()
+    assert refused == []
     context.close()
 
 
