@@ -18,8 +18,8 @@ from core.people import Person, PersonId
 from core.program import ProgramSettings
 from core.scheduling import meetings
 from core.scheduling.busy import read
+from core.scheduling.common import FindRequest, TimeTaken, engine_participant
 from core.scheduling.context import Context, Ports
-from core.scheduling.find_time import FindRequest, engine_participant, offer_times
 from core.scheduling.meeting_views import lead_of
 from core.time import Interval
 from core.views import (
@@ -34,7 +34,7 @@ EXPIRED = "Those times have expired. Ask me again for fresh ones."
 INVITATION_LINK_LIFETIME = timedelta(days=30)  # after the meeting ends
 
 
-async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
+async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome | TimeTaken:
     offer = await ports.offers.get(action.offer)
     if offer is None:
         return Outcome(Notice(EXPIRED, Tone.WARNING))
@@ -58,7 +58,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
 
     # Calendars may have changed since the offer: check this one slot afresh.
     if not await _still_free(ports, ctx, offer=offer, slot=slot, people=people, settings=settings):
-        return await _offer_again(ports, ctx, offer, settings)
+        return _offer_again(ctx, offer, settings)
     if moving is not None:
         return await meetings.move_to(
             ports, ctx, meeting=moving, slot=slot, people=people, settings=settings
@@ -75,16 +75,13 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome:
             # Another click on this offer won the race, or the partner's on their own
             # offer of the same time: one meeting, shown as it is.
             return _already_booked(ctx, stored, people, slot)
-        return await _offer_again(ports, ctx, offer, settings)  # a meeting booked meanwhile
+        return _offer_again(ctx, offer, settings)  # a meeting booked meanwhile
     return meetings.booked(
         ports, ctx, meeting=stored, people=people, settings=settings, messages=messages
     )
 
 
-async def _offer_again(
-    ports: Ports, ctx: Context, offer: SlotOffer, settings: ProgramSettings
-) -> Outcome:
-    """Fresh times in place of the picker whose time was taken meanwhile."""
+def _offer_again(ctx: Context, offer: SlotOffer, settings: ProgramSettings) -> TimeTaken:
     request = FindRequest(
         tuple(p for p in offer.participants if p != ctx.person.id),
         offer.duration_minutes,
@@ -92,14 +89,7 @@ async def _offer_again(
         offer.time_of_day,
         moving=offer.moving,
     )
-    return await offer_times(
-        ports,
-        ctx,
-        settings,
-        request,
-        replace=True,
-        lead="That time can't be booked any more: a calendar changed, or it is now too soon.",
-    )
+    return TimeTaken(request, settings)
 
 
 async def _still_free(

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from core.actions import MoreTimes, PickSlot, ReplayFind
-from core.availability import Mode, Participant, SlotRequest, find_slots
+from core.availability import Mode, SlotRequest, find_slots
 from core.calendars import BusyResult, BusyTimes, NeedsReconnect, ReconnectCause, Unreadable
 from core.commands import Command, TimeOfDay
 from core.meetings import SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
-from core.scheduling.busy import Busy, read
+from core.scheduling.busy import read
+from core.scheduling.common import DEFAULT_HORIZON, FindRequest, TimeTaken, engine_participant
 from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
-from core.scheduling.context import Context, Ports, zone_of
+from core.scheduling.context import Context, Ports
 from core.scheduling.participants import Ask, Refuse, resolve
 from core.time import Interval, local_dates
 from core.views import (
@@ -33,38 +33,8 @@ from core.views import (
 )
 
 PAGE_SIZE = 8  # times per picker: enough choice, still readable on a phone
-DEFAULT_HORIZON = timedelta(days=14)
+TAKEN = "That time can't be booked any more: a calendar changed, or it is now too soon."
 SHORTEST = 15  # minutes; below this a "shorter meeting" suggestion makes no sense
-
-
-@dataclass(frozen=True, slots=True)
-class FindRequest:
-    """A find-time request with its participants settled; what suggestion buttons replay."""
-
-    others: tuple[PersonId, ...]
-    duration_minutes: int
-    window: Interval
-    time_of_day: TimeOfDay | None = None
-    moving: str | None = None  # the meeting a picked time moves, not in its own way
-
-    def seal(self, ports: Ports, requester: PersonId) -> str:
-        """A button reference that runs this request again, for ``requester`` only."""
-        return ports.actions.seal(
-            ReplayFind(
-                requester,
-                self.others,
-                self.duration_minutes,
-                self.window,
-                self.time_of_day,
-                self.moving,
-            )
-        )
-
-    @classmethod
-    def replayed(cls, action: ReplayFind) -> FindRequest:
-        return cls(
-            action.others, action.duration_minutes, action.window, action.time_of_day, action.moving
-        )
 
 
 async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
@@ -109,6 +79,11 @@ async def replay(ports: Ports, ctx: Context, action: ReplayFind) -> Outcome:
         return Outcome(Notice("That button was meant for someone else.", Tone.WARNING))
     settings = await ports.programs.settings(ctx.program, among=[ctx.person.id, *action.others])
     return await offer_times(ports, ctx, settings, FindRequest.replayed(action), replace=True)
+
+
+async def offer_again(ports: Ports, ctx: Context, taken: TimeTaken) -> Outcome:
+    """Fresh times in place of the picker whose time was taken meanwhile."""
+    return await offer_times(ports, ctx, taken.settings, taken.request, replace=True, lead=TAKEN)
 
 
 async def offer_times(
@@ -296,30 +271,6 @@ def spread(slots: Sequence[Interval], count: int, zone: ZoneInfo) -> list[Interv
             step = (len(day) - 1) / (take - 1)
             chosen.extend(day[round(index * step)] for index in range(take))
     return sorted(chosen)
-
-
-def engine_participant(
-    person: Person, busy: Busy, settings: ProgramSettings, ctx: Context | None
-) -> Participant:
-    """``person`` for the engine: their calendar (if read) and their Pairtime meetings, in the
-    speaker's zone for the speaker and their own for everyone else."""
-    zone = (
-        ctx.zone
-        if ctx is not None and person.id == ctx.person.id
-        else zone_of(person.timezone, settings.default_timezone)
-    )
-    result = busy.calendar(person.id)
-    booked = busy.meetings(person.id)
-    if isinstance(result, BusyTimes):
-        return Participant(
-            person.id,
-            zone,
-            calendar_connected=True,
-            busy=result.intervals,
-            working_hours=result.working_hours,
-            booked=booked,
-        )
-    return Participant(person.id, zone, calendar_connected=False, booked=booked)
 
 
 def _daily(window: Interval, tod: TimeOfDay, zone: ZoneInfo) -> list[Interval]:

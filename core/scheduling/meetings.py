@@ -44,8 +44,9 @@ from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import Person, PersonId, ProgramId
 from core.program import MAX_PLACE, LocationMode, ProgramSettings
 from core.scheduling import announce, polls, publishing
+from core.scheduling.common import DEFAULT_HORIZON, FindRequest
 from core.scheduling.context import Context, Ports
-from core.scheduling.find_time import DEFAULT_HORIZON, FindRequest, offer_times
+from core.scheduling.find_time import offer_times
 from core.scheduling.meeting_views import (
     asks_partner,
     buttons_for,

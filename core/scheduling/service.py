@@ -57,6 +57,7 @@ from core.scheduling import (
     polls,
     publishing,
 )
+from core.scheduling.common import TimeTaken
 from core.scheduling.context import Context, Ports, zone_of
 from core.scheduling.directory import Roster
 from core.scheduling.home import home_view
@@ -228,7 +229,10 @@ class Scheduler:
         """Do what a button asks (its reference already opened); ``value`` is a field's."""
         match action:
             case PickSlot():
-                return await booking.pick(self.ports, ctx, action)
+                picked = await booking.pick(self.ports, ctx, action)
+                if isinstance(picked, TimeTaken):
+                    return await find_time.offer_again(self.ports, ctx, picked)
+                return picked
             case MoreTimes():
                 return await find_time.more_times(self.ports, ctx, action)
             case ReplayFind():

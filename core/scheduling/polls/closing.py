@@ -1,0 +1,175 @@
+"""Closing a poll: the winner, its booking, or the poll cancelled."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.meetings import Meeting
+from core.people import PersonId
+from core.polls import Choice, Poll, PollOption, PollStatus, Vote
+from core.program import LocationMode, ProgramSettings
+from core.scheduling import announce, meeting_views, publishing
+from core.scheduling.context import Context, Ports, zone_of
+from core.scheduling.polls.message import card_update, open_card_updates, poll_view
+from core.time import describe
+from core.views import (
+    DirectMessage,
+    MessageUpdate,
+    Notice,
+    Outcome,
+    Tone,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """How a poll ended. ``text`` is for the shared message, so it names no time: each
+    reader sees the options in their own zone, marked winner or tied. ``told`` is for the
+    organiser alone, with the tied times in their zone."""
+
+    winner: PollOption | None
+    text: str
+    tied: tuple[int, ...] = ()
+    told: str = ""
+
+    @property
+    def private(self) -> str:
+        return self.told or self.text
+
+
+def decide(poll: Poll, votes: Sequence[Vote], zone: ZoneInfo) -> Result:
+    """The winning option: every required attendee in, most "yes", then "if need be", earliest."""
+    yes: dict[int, set[PersonId]] = {o.id: set() for o in poll.options}
+    maybe: dict[int, set[PersonId]] = {o.id: set() for o in poll.options}
+    for v in votes:
+        (yes if v.choice is Choice.YES else maybe).setdefault(v.option, set()).add(v.person)
+    if not votes:
+        return Result(None, "Nobody voted, so nothing was booked.")
+    required = set(poll.required)
+    eligible = [o for o in poll.options if required <= yes[o.id] | maybe[o.id]]
+    if not eligible:
+        return Result(None, "No time suits every required attendee, so nothing was booked.")
+
+    def score(option: PollOption) -> tuple[int, int]:
+        return (len(yes[option.id]), len(maybe[option.id]))
+
+    best = min(eligible, key=lambda o: (-score(o)[0], -score(o)[1], o.start))
+    tied = [o for o in eligible if o is not best and score(o) == score(best)]
+    if not tied:
+        return Result(best, "The most popular time was booked.")
+    others = ", ".join(describe(o.start, zone) for o in tied)
+    count = "another time" if len(tied) == 1 else f"{len(tied)} other times"
+    return Result(
+        best,
+        f"It tied with {count} (marked “tied”); the earliest was booked.",
+        tied=tuple(o.id for o in tied),
+        told=f"It tied with {others}; the earliest was booked.",
+    )
+
+
+async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
+    """Close and book (the organiser's button, or the deadline when ``by`` is None)."""
+    now = ports.clock.now()
+    settings = await ports.programs.settings(poll.program)
+    organizer = await ports.people.get(poll.organizer)
+    zone = (
+        by.zone
+        if by
+        else zone_of(organizer.timezone if organizer else None, settings.default_timezone)
+    )
+    if not await ports.polls.finish(poll.ref, PollStatus.CLOSED, now):
+        # The close that won shows the result on the card; a render from here would not.
+        return Outcome(Notice("This poll is already closed.", Tone.INFO))
+    closed = await ports.polls.get(poll.ref) or poll
+    result = decide(closed, await ports.polls.votes(poll.ref), zone)
+    direct: tuple[DirectMessage, ...] = ()
+    if result.winner is not None:
+        votes = await ports.polls.votes(poll.ref)
+        meeting, direct = await _book(
+            ports, closed, option=result.winner, votes=votes, settings=settings, now=now
+        )
+        await ports.polls.booked(poll.ref, meeting.ref)
+        closed = replace(closed, meeting=meeting.ref)
+    view = await poll_view(ports, closed, zone, result=result)
+    reply = Notice(result.private, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
+    return Outcome(reply, direct=direct, updates=card_update(closed, view))
+
+
+async def _book(
+    ports: Ports,
+    poll: Poll,
+    *,
+    option: PollOption,
+    votes: Sequence[Vote],
+    settings: ProgramSettings,
+    now: datetime,
+) -> tuple[Meeting, tuple[DirectMessage, ...]]:
+    """Book the winning time for the organiser, those who said yes or "if need be" to it,
+    and the required attendees: they get the invitation, and it is their busy time."""
+    coming = {poll.organizer, *poll.required}
+    coming |= {v.person for v in votes if v.option == option.id}
+    people = await ports.people.many(poll.invitees)
+    attendees = [people[p] for p in poll.invitees if p in people and p in coming]
+    meeting = Meeting(
+        ref=ports.new_ref(),
+        program=poll.program,
+        organizer=poll.organizer,
+        participants=tuple(p.id for p in attendees),
+        start=option.start,
+        end=option.end,
+        title=poll.title,
+        created_at=now,
+        poll_ref=poll.ref,
+        proposer=poll.organizer,
+        location=settings.location.place if settings.location.mode is LocationMode.FIXED else None,
+    )
+    messages = announce.invitation_emails(ports, meeting, attendees, settings, stamp=now)
+    jobs = [
+        *await publishing.delivery_jobs(ports, meeting, messages, now),
+        *announce.reminder_jobs(meeting, settings, now),
+    ]
+    meeting, created = await ports.meetings.book(meeting, jobs)
+    if not created:  # a second close in another process: its messages went out there
+        return meeting, ()
+    ask_place = settings.location.mode is LocationMode.ASK
+    direct = tuple(
+        DirectMessage(
+            person.id,
+            meeting_views.view(
+                ports,
+                meeting,
+                person,
+                attendees,
+                settings,
+                headline=f"The poll “{poll.title}” is closed: the meeting is booked.",
+                zone=zone_of(person.timezone, settings.default_timezone),
+                notes=meeting_views.not_emailed(attendees, messages, ports)
+                if person.id == poll.organizer
+                else (),
+                place=ask_place and person.id == poll.organizer,
+            ),
+        )
+        for person in attendees
+    )
+    return meeting, direct
+
+
+async def card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
+    """The poll's card as it now is (its meeting cancelled, for one)."""
+    return await open_card_updates(ports, poll)
+
+
+async def cancel(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
+    if not await ports.polls.finish(poll.ref, PollStatus.CANCELLED, ports.clock.now()):
+        return Outcome(Notice("This poll is already closed.", Tone.INFO))
+    cancelled = await ports.polls.get(poll.ref) or poll
+    view = await poll_view(ports, cancelled, ctx.zone)
+    was_draft = poll.status is PollStatus.DRAFT
+    return Outcome(
+        Notice("The poll is discarded." if was_draft else "The poll is cancelled.", Tone.INFO),
+        replaces_original=was_draft,
+        updates=card_update(cancelled, view),
+    )
