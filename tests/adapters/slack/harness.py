@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,15 +132,21 @@ async def slack_world(
     fake: FakeSlack | None = None,
     mail: MailSettings | None = None,
     keys: Sequence[str] | None = None,
+    database_url: str | None = None,
+    slack_base: str | None = None,
 ) -> AsyncIterator[SlackWorld]:
     """``caldav_url`` sets iCloud's server; ``calendars`` sets every calendar service;
     ``mail`` an SMTP server for the invitations; ``keys`` the storage keys (the same ones
-    again to restart over the same database in ``folder``)."""
+    again to restart over the same database in ``folder``); ``database_url`` another
+    database than SQLite in ``folder``; ``slack_base`` a FakeSlack already served (several
+    apps, as several processes, talking to one Slack)."""
     slack = fake or FakeSlack()
     if fake is None:
         people(slack)
     fixed = FixedClock(NOW) if clock is None else None
-    async with running(slack.app) as slack_base:
+    async with AsyncExitStack() as stack:
+        if slack_base is None:
+            slack_base = await stack.enter_async_context(running(slack.app))
         slack_settings = (
             SlackSettings(
                 signing_secret=Secret(SECRET),
@@ -167,6 +173,8 @@ async def slack_world(
             settings = replace(settings, calendars=calendars)
         if mail is not None:
             settings = replace(settings, mail=mail)
+        if database_url is not None:
+            settings = replace(settings, database_url=database_url)
         async with (
             running_app(settings, folder, clock=clock or fixed, keys=keys) as app,
             aiohttp.ClientSession() as session,
