@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jwt
 from aiohttp import web
 
+from tests.fakes import google_writes
 from tests.fakes.google_events import (
     GoogleEvent,
     InvalidFields,
@@ -177,6 +178,10 @@ class FakeGoogle(ScriptedEndpoints):
     signing_key: SigningKey = field(default_factory=SigningKey.generate, repr=False)
     calls: list[RecordedRequest] = field(default_factory=list, repr=False)
     accounts: dict[str, GoogleAccount] = field(default_factory=dict)
+    # Events written through events.insert/patch/delete (google_writes.py), by account then
+    # id, and what Google would have emailed their attendees.
+    written: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    notifications: list[google_writes.Notified] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._clients: dict[str, _Client] = {}
@@ -362,6 +367,7 @@ class FakeGoogle(ScriptedEndpoints):
             ("POST", "/calendar/v3/freeBusy", "freeBusy", self._free_busy),
             ("GET", "/calendar/v3/calendars/{calendar}/events", "events", self._events_list),
         ]
+        routes += google_writes.routes(self)
         for method, path, name, handler in routes:
             app.router.add_route(method, path, self._endpoint(name, handler))
         return app

@@ -53,6 +53,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from dateutil.rrule import rrulestr
 
+from tests.fakes import graph_writes
 from tests.fakes.jwt_keys import SigningKey, jwks
 from tests.fakes.scripted import RecordedRequest, Script, ScriptedEndpoints
 from tests.fakes.server import TestCertificate
@@ -98,7 +99,19 @@ _USER_PERMISSIONS = frozenset({"User.Read", "User.ReadBasic.All", "User.Read.All
 _OIDC_SCOPES = frozenset({"openid", "profile", "email", "offline_access"})
 _MULTI_TENANT = frozenset({"common", "organizations", "consumers"})
 _CONSUMER_DOMAINS = frozenset({"outlook.com", "hotmail.com", "live.com", "msn.com"})
-GRAPH_ENDPOINTS = frozenset({"me", "user", "organization", "getSchedule", "calendarView"})
+GRAPH_ENDPOINTS = frozenset(
+    {
+        "me",
+        "user",
+        "organization",
+        "getSchedule",
+        "calendarView",
+        "events.create",
+        "events.update",
+        "events.cancel",
+        "events.delete",
+    }
+)
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _ORGANIZATION_PERMISSIONS = frozenset(
     {"Organization.Read.All", "Organization.ReadWrite.All", "Directory.Read.All"}
@@ -306,6 +319,11 @@ class FakeMicrosoft(ScriptedEndpoints):
     signing_key: SigningKey = field(default_factory=SigningKey.generate, repr=False)
     calls: list[RecordedRequest] = field(default_factory=list, repr=False)
     accounts: dict[str, MicrosoftAccount] = field(default_factory=dict)
+    # Events written through Graph (graph_writes.py), by mailbox then id; those cancelled;
+    # and what Exchange would have sent their attendees.
+    written: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    cancelled: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    notifications: list[graph_writes.Notified] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._clients: dict[str, _Client] = {}
@@ -456,6 +474,7 @@ class FakeMicrosoft(ScriptedEndpoints):
             ("GET", "/{tenant}/oauth2/v2.0/authorize", "authorize", self._authorize),
             ("POST", "/{tenant}/oauth2/v2.0/token", "token", self._token),
         ]
+        routes += graph_writes.routes(self)
         for method, path, name, handler in routes:
             app.router.add_route(method, path, self._endpoint(name, handler))
         return app
