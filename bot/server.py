@@ -16,12 +16,13 @@ from aiohttp.typedefs import Middleware
 from adapters import console
 from adapters.calendars import connect
 from adapters.chat import ChatContext, ChatEndpoint
-from bot import chores, meeting_jobs
+from bot import chores, console_jobs, meeting_jobs
 from bot.access_log import PathOnlyAccessLogger, loggable
 from bot.admin import admin_ports
 from bot.inbox import WorkerInbox
 from bot.services import Services, SystemClock, build_services, http_session
 from bot.settings import Settings
+from core.admin.people import PeoplePorts
 from core.people import Platform
 from core.ports import Clock
 from storage.database import StatementCount
@@ -144,15 +145,14 @@ def build_app(
         app.router.add_get("/debug/sql", _statements(storage.database.count_statements()))
     app.router.add_get("/invitations/{token}.ics", invitation)
     connect.add_routes(app)
-    console.add_routes(
-        app,
-        console.ConsoleDeps(
-            admin_ports(storage, clock),
-            storage.console,
-            clock,
-            https=settings.base_url.startswith("https://"),
-        ),
+    console_deps = console.ConsoleDeps(
+        admin_ports(storage, clock),
+        storage.console,
+        clock,
+        https=settings.base_url.startswith("https://"),
+        people=PeoplePorts(storage.connections, storage.organisations, storage.jobs),
     )
+    console.add_routes(app, console_deps)
     for path in SLACK_PATHS:
         app.router.add_route("*", path, _forward("slack"))
     for path in TEAMS_PATHS:
@@ -178,6 +178,7 @@ def build_app(
             services = build_services(current, storage, http, clock)
             app[SERVICES_KEY] = services
             app[connect.FLOWS_KEY] = services.flows
+            console_deps.authority = services.organisations
             chat = ChatContext(
                 services.scheduler,
                 storage.events,
@@ -196,6 +197,7 @@ def build_app(
             chores.register(services.worker, storage, services.clock)
             chores.register_messages(services.worker, chores.messaging(services))
             meeting_jobs.register(services.worker, services)
+            console_jobs.register(services.worker, services)
             if current.mail is None:
                 log.info(
                     "Invitations are not emailed: PAIRTIME_SMTP_URL is not set. Chat "

@@ -4,6 +4,7 @@ chat uses, a cookie jar, and each form's CSRF token read from the page."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import unescape
 
@@ -75,11 +76,16 @@ async def get(session: aiohttp.ClientSession, url: str) -> tuple[int, str]:
 
 
 async def post(
-    session: aiohttp.ClientSession, url: str, data: dict[str, str], *, csrf_from: str | None = None
+    session: aiohttp.ClientSession,
+    url: str,
+    data: Mapping[str, str],
+    *,
+    csrf_from: str | None = None,
 ) -> tuple[int, str]:
     """POST ``data``, with the CSRF token of the page at ``csrf_from`` (None: as given)."""
+    sent = dict(data)
     if csrf_from is not None:
         _, page = await get(session, csrf_from)
-        data = {"csrf": csrf_of(page), **data}
-    async with session.post(url, data=data) as answer:
+        sent = {"csrf": csrf_of(page), **sent}
+    async with session.post(url, data=sent) as answer:
         return answer.status, await answer.text()

@@ -13,7 +13,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from adapters.console import rules_pages
+from adapters.console import people_pages, roster_pages, rules_pages
 from adapters.console.http import (
     COOKIE,
     DEPS_KEY,
@@ -134,3 +134,5 @@ def add_routes(app: web.Application, console: ConsoleDeps) -> None:
     router.add_post(f"{PATH}/sign-out", signed_in(sign_out))
     router.add_get(f"{PATH}/static/{{name}}", static)
     rules_pages.add_routes(router)
+    roster_pages.add_routes(router)
+    people_pages.add_routes(router)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -21,9 +21,10 @@ from yarl import URL
 from adapters.templates import render
 from core.admin import AdminPorts
 from core.admin.access import Scope, scope_of
+from core.admin.people import PeoplePorts
 from core.errors import NotAllowed, NotFound, PairtimeError
 from core.people import Person
-from core.ports import Clock
+from core.ports import Clock, OrganisationAuthority
 from storage.repositories.console import ConsoleSession, SqlConsole
 
 log = logging.getLogger(__name__)
@@ -42,15 +43,17 @@ HEADERS = {
 MAX_UPLOAD = 5 * 1024 * 1024  # bytes: a CSV of 10,000 pairs is well under 1 MB
 
 
-@dataclass(frozen=True)
+@dataclass
 class ConsoleDeps:
-    """What the console's pages work with; ``bot.server`` builds it."""
+    """What the console's pages work with; ``bot.server`` builds it. ``authority`` (the
+    organisation connections' providers) is set once the services run."""
 
     admin: AdminPorts
     sessions: SqlConsole
     clock: Clock
     https: bool
-    extra: Mapping[str, Any] = field(default_factory=dict)  # what later pages add
+    people: PeoplePorts
+    authority: OrganisationAuthority | None = None
 
 
 DEPS_KEY = web.AppKey("console", ConsoleDeps)

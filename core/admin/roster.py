@@ -23,6 +23,7 @@ from core.people import (
     ChatIdentity,
     Group,
     Person,
+    PersonId,
     Profile,
     ProgramId,
     platform_of,
@@ -90,11 +91,20 @@ async def find_or_add(ports: AdminPorts, program: ProgramId, reference: str) -> 
     return await ports.people.remember(program, identity, Profile(reference)), True
 
 
+PERSON_REF = "person:"  # how the console names someone it listed: "person:" and their id
+
+
 async def find(ports: AdminPorts, program: ProgramId, reference: str) -> Person:
     reference = reference.strip()
     problem = reference_problem(reference)
     if problem is not None:
         raise RosterError(problem)
+    if reference.startswith(PERSON_REF):
+        wanted = PersonId(reference.removeprefix(PERSON_REF))
+        listed = (await ports.people.many([wanted])).get(wanted)
+        if listed is None:
+            raise NotFound("that person is no longer known")
+        return listed
     found = (
         await ports.people.by_email(reference)
         if EMAIL.match(reference)

@@ -3,8 +3,14 @@ single-use link bound to the chat identity that asked (like a calendar's connect
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from core.calendars import ConnectionStatus
+from core.people import PersonId, ProgramId, identity_in
+from core.scheduling.connections import prompt_for
 from core.scheduling.context import Context, Ports
-from core.views import DirectMessage, LinkButton, Notice, Outcome, Tone
+from core.views import ConnectPrompt, DirectMessage, LinkButton, Notice, Outcome, Tone
 
 NOT_AN_ADMIN = (
     "You're not an admin of this program, so there is no admin console for you. Your "
@@ -35,3 +41,33 @@ async def sign_in(ports: Ports, ctx: Context) -> Outcome:
     if ctx.private or not prompt.buttons:
         return Outcome(prompt)
     return Outcome(Notice(SENT), direct=(DirectMessage(ctx.person.id, prompt),))
+
+
+REMINDER = (
+    "Your program's admin asks you to connect your calendar, so that your partners can "
+    "find times when you're free. "
+)
+
+
+async def connect_reminder(
+    ports: Ports, payload: Mapping[str, Any]
+) -> tuple[ProgramId, Outcome] | None:
+    """An admin's reminder to connect (a ``connect.reminder`` job): the person's own
+    single-use connect buttons, privately; nothing when they connected since or cannot be
+    reached in chat (known by email only)."""
+    program, person = ProgramId(payload["program"]), PersonId(payload["person"])
+    identity = identity_in(program, await ports.people.identities(person))
+    if identity is None:
+        return None
+    connection = await ports.connections.get(person)
+    if (
+        connection is not None
+        and connection.status is ConnectionStatus.CONNECTED
+        and not connection.misses_free_events
+    ):
+        return None
+    prompt = await prompt_for(ports, program, identity, person, None)
+    if not isinstance(prompt, ConnectPrompt):
+        return None
+    reminder = ConnectPrompt(REMINDER + prompt.text, prompt.links)
+    return program, Outcome(None, direct=(DirectMessage(person, reminder),))

@@ -281,6 +281,12 @@ class Scheduler:
         """``person``'s upcoming meetings, for a home tab or a personal chat's welcome."""
         return await meetings.meeting_list(self.ports, person, zone)
 
+    async def connect_reminder(
+        self, payload: Mapping[str, Any]
+    ) -> tuple[ProgramId, Outcome] | None:
+        """A ``connect.reminder`` job an admin queued in the console: whom to tell what."""
+        return await console.connect_reminder(self.ports, payload)
+
     # ------------------------------------------------------------ the worker's meeting jobs
 
     async def send_invitation(self, payload: Mapping[str, Any]) -> None:

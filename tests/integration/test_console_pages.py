@@ -1,0 +1,220 @@
+"""The console's roster pages over HTTP: people and their calendar status, reminders,
+pairs and circles (with a CSV import previewed first), admins and integrations."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.settings import load_settings
+from core.commands import Provider
+from tests.console import Member, browser, csrf_of, get, member, open_link, post, sign_in_link
+from tests.memory import FixedClock
+from tests.support import AppUnderTest, running_app
+
+NOW = datetime(2026, 12, 7, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+async def app(tmp_path: Path):
+    settings = load_settings({}, dotenv_path=None)
+    async with running_app(settings, tmp_path, clock=FixedClock(NOW)) as running:
+        yield running
+
+
+async def signed_in(app: AppUnderTest, who: Member) -> aiohttp.ClientSession:
+    session = browser()
+    await open_link(session, await sign_in_link(app, who))
+    return session
+
+
+def rows(page: str) -> list[str]:
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in body.split("<tr")[1:]
+    ]
+
+
+async def test_people_show_their_calendar_status_and_are_reminded_once_a_day(app: AppUnderTest):
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    maria = await member(app, "T1", "U3", "Maria Mentor")
+    sam = await member(app, "T1", "U4", "Sam Mentee")
+    track = await app.storage.tracks.create(ana.program, "Engineering", NOW)
+    await app.storage.pairings.pair(ana.program, maria.person.id, sam.person.id, track.id)
+    await app.storage.connections.replace(
+        maria.person.id, Provider.GOOGLE, "maria@gmail.example", {"token": "t0ps3cret"}, NOW
+    )
+    people = f"{app.base_url}/console/people"
+    async with await signed_in(app, ana) as session:
+        status, page = await get(session, people)
+        assert status == 200
+        listed = rows(page)
+        assert any(
+            "Maria Mentor" in r
+            and "mentor" in r
+            and "Engineering" in r
+            and "connected (Google)" in r
+            for r in listed
+        )
+        assert any("Sam Mentee" in r and "not connected" in r and "never" in r for r in listed)
+        assert "t0ps3cret" not in page
+        assert "maria@gmail.example" not in page  # the calendar's account is its owner's
+        _, page = await get(session, people + "?show=not-connected")
+        assert [r for r in rows(page) if "Mentor" in r] == []
+        assert any("Sam Mentee" in r for r in rows(page))
+        chosen = {"person": sam.person.id}
+        status, page = await post(session, people + "/remind", chosen, csrf_from=people)
+        assert status == 200
+        assert "Reminders sent to 1 person(s)." in page
+        status, page = await post(session, people + "/remind", chosen, csrf_from=people)
+        assert "Reminders sent to 0 person(s). 1 had one today already." in page
+        status, page = await post(
+            session, people + "/remind", {"person": maria.person.id}, csrf_from=people
+        )
+        assert "1 can be read already" in page
+
+
+async def test_pairs_are_added_moved_removed_and_imported_after_a_preview(app: AppUnderTest):
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    other = await app.storage.tracks.create(ana.program, "Managers", NOW)
+    pairs = f"{app.base_url}/console/pairs"
+    async with await signed_in(app, ana) as session:
+        status, page = await post(
+            session,
+            pairs + "/add",
+            {"mentor": "maria@example.org", "mentee": "sam@example.org", "track": ""},
+            csrf_from=pairs,
+        )
+        assert status == 200
+        assert "Added." in page
+        listing = await app.storage.pairings.listing(ana.program)
+        assert [(p.mentor.email, p.mentee.email) for p in listing] == [
+            ("maria@example.org", "sam@example.org")
+        ]
+        mentor, mentee = f"person:{listing[0].mentor.id}", f"person:{listing[0].mentee.id}"
+        status, page = await post(
+            session,
+            pairs + "/move",
+            {"mentor": mentor, "mentee": mentee, "track": other.id},
+            csrf_from=pairs,
+        )
+        assert "Moved." in page
+        assert (await app.storage.pairings.listing(ana.program))[0].track == other.id
+        status, page = await post(
+            session, pairs + "/add", {"mentor": "x", "mentee": "x@example.org"}, csrf_from=pairs
+        )
+        assert status == 400
+        assert "neither an email address nor a chat user id" in page
+        # A CSV with a bad line: previewed, nothing written, then the good lines only.
+        csv = "mentor,mentee\nlee@example.org,kim@example.org\nnot an address,kim@example.org\n"
+        _, page = await get(session, pairs)
+        form = aiohttp.FormData()
+        form.add_field("csrf", csrf_of(page))
+        form.add_field("track", other.id)
+        form.add_field("file", csv.encode(), filename="pairs.csv", content_type="text/csv")
+        async with session.post(pairs + "/import", data=form) as answer:
+            assert answer.status == 200
+            preview = await answer.text()
+        assert "1 new, 0 unchanged, 1 with an error" in preview
+        assert len(await app.storage.pairings.listing(ana.program)) == 1
+        content = re.search(
+            r'<textarea id="content" name="content" hidden>(.*?)</textarea>', preview, re.DOTALL
+        )
+        assert content is not None
+        status, page = await post(
+            session,
+            pairs + "/import",
+            {
+                "csrf": csrf_of(preview),
+                "track": other.id,
+                "content": content.group(1),
+                "action": "import",
+            },
+        )
+        assert "1 new, 0 unchanged, 1 with an error" in page  # all or nothing: not written
+        assert len(await app.storage.pairings.listing(ana.program)) == 1
+        status, page = await post(
+            session,
+            pairs + "/import",
+            {
+                "csrf": csrf_of(preview),
+                "track": other.id,
+                "content": content.group(1),
+                "action": "partial",
+            },
+        )
+        assert "Added." in page
+        assert len(await app.storage.pairings.listing(ana.program)) == 2
+        status, page = await post(
+            session, pairs + "/remove", {"mentor": mentor, "mentee": mentee}, csrf_from=pairs
+        )
+        assert "Removed." in page
+        assert len(await app.storage.pairings.listing(ana.program)) == 1
+        _, page = await get(session, f"{app.base_url}/console/audit")
+        assert "pair" in page
+        assert "Managers" in page
+
+
+async def test_a_track_admin_cannot_touch_another_tracks_pairs_or_the_admins(app: AppUnderTest):
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    tom = await member(app, "T1", "U2", "Tom Trackadmin")
+    maria = await member(app, "T1", "U3", "Maria Mentor")
+    sam = await member(app, "T1", "U4", "Sam Mentee")
+    mine = await app.storage.tracks.create(ana.program, "Engineering", NOW)
+    theirs = await app.storage.tracks.create(ana.program, "Managers", NOW)
+    await app.storage.tracks.grant(mine.id, tom.person.id)
+    await app.storage.pairings.pair(ana.program, maria.person.id, sam.person.id, theirs.id)
+    pairs = f"{app.base_url}/console/pairs"
+    async with await signed_in(app, tom) as session:
+        _, page = await get(session, pairs)
+        assert "Maria Mentor" not in page
+        _, page = await get(session, f"{app.base_url}/console/people")
+        assert "Maria Mentor" not in page
+        refs = {"mentor": f"person:{maria.person.id}", "mentee": f"person:{sam.person.id}"}
+        status, _ = await post(session, pairs + "/remove", refs, csrf_from=pairs)
+        assert status == 403
+        status, _ = await post(
+            session, pairs + "/move", {**refs, "track": mine.id}, csrf_from=pairs
+        )
+        assert status == 403
+        for path in ("/console/admins", "/console/integrations"):
+            assert (await get(session, app.base_url + path))[0] == 403, path
+        status, _ = await post(
+            session, f"{app.base_url}/console/admins/grant", {"person": "U2"}, csrf_from=pairs
+        )
+        assert status == 403
+    assert (await app.storage.pairings.listing(ana.program))[0].track == theirs.id
+    assert not await app.storage.programs.is_admin(ana.program, tom.person.id)
+
+
+async def test_admins_are_granted_and_revoked_and_integrations_listed(app: AppUnderTest):
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    bea = await member(app, "T1", "U5", "Bea Second")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    track = await app.storage.tracks.create(ana.program, "Engineering", NOW)
+    admins = f"{app.base_url}/console/admins"
+    async with await signed_in(app, ana) as session:
+        status, page = await post(
+            session, admins + "/grant", {"person": "U5", "track": track.id}, csrf_from=admins
+        )
+        assert status == 200
+        assert any("Bea Second" in r and "Engineering" in r for r in rows(page))
+        status, page = await post(
+            session, admins + "/revoke", {"person": f"person:{bea.person.id}"}, csrf_from=admins
+        )
+        assert not any("Bea Second" in r for r in rows(page))
+        status, page = await get(session, f"{app.base_url}/console/integrations")
+        assert status == 200
+        for label in ("Google Workspace", "Microsoft 365", "Exchange"):
+            assert label in page
+        assert page.count("Not connected.") == 3
+        status, page = await post(
+            session, f"{app.base_url}/console/integrations/google/disable", {}, csrf_from=admins
+        )
+        assert status == 200
