@@ -270,7 +270,7 @@ async def test_hostile_text_is_escaped_and_forged_clicks_change_nothing(
     await page.say("sam", '<img src=x onerror="alert(1)"> find a time with <b>my mentor</b>')
     said, answer = await page.conversation("sam")
     assert "<img" not in said.html
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in said.html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in said.html
     await page.click("sam", answer, "forged.reference")
     assert "That button has expired" in (await page.last("sam")).text
 

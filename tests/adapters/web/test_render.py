@@ -230,7 +230,7 @@ def test_every_view_is_balanced_escaped_and_carries_its_references(view, referen
     assert "<script" not in fragment
     assert re.findall(r'data-action="([^"]+)"', fragment) == references
     assert len(re.findall(r"<(?:button|form) [^>]*data-action=", fragment)) == len(references)
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;" in fragment
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &#34;quotes&#34;" in fragment
     # Every clickable thing is a real button or a link, never a div with a handler.
     assert "onclick" not in fragment
 
