@@ -242,12 +242,27 @@
       }
     }
 
+    // A small count on the tab ("Inbox 2"), read out as "Inbox 2 unread".
+    function showUnread(count) {
+      if (!count) {
+        unread.replaceChildren();
+        return;
+      }
+      const badge = document.createElement("span");
+      badge.className = "badge";
+      badge.textContent = String(count);
+      const words = document.createElement("span");
+      words.className = "visually-hidden";
+      words.textContent = " unread";
+      unread.replaceChildren(" ", badge, words);
+    }
+
     async function loadInbox() {
       const who = person;
       try {
         const data = await get("inbox", {});
         if (who !== person) return;
-        unread.textContent = data.unread ? ` (${data.unread} unread)` : "";
+        showUnread(data.unread);
         if (shown === "inbox" && opened === null && data.html !== lastList) {
           lastList = data.html;
           fill(panels.inbox, data.html);
@@ -358,7 +373,7 @@
       reset() {
         opened = null;
         lastList = "";
-        unread.textContent = "";
+        showUnread(0);
         if (shown !== "chat") select(shown);
         else loadInbox();
       },
