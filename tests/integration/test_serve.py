@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import urllib.request
 from pathlib import Path
@@ -136,3 +137,31 @@ def test_top_level_help_lists_the_commands():
     listed = run_pairtime(["--help"]).stdout  # the installed command, as a newcomer runs it
     for command in {c[0] for c in COMMANDS if c}:
         assert re.search(rf"^    {command}\b", listed, re.MULTILINE), command
+
+
+async def test_without_smtp_it_says_once_at_start_up_that_invitations_are_not_emailed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "mail").mkdir()
+    async with running_app(load_settings({}, dotenv_path=None), tmp_path / "plain"):
+        pass
+    said = [r.getMessage() for r in caplog.records if "Invitations are" in r.getMessage()]
+    (notice,) = said
+    assert notice.startswith("Invitations are not emailed: PAIRTIME_SMTP_URL is not set.")
+    assert "the .ics file" in notice
+
+    caplog.clear()
+    configured = load_settings(
+        {
+            "PAIRTIME_SMTP_URL": "smtp://mentoring%40example.org:s3cret-pw@127.0.0.1:2587",
+            "PAIRTIME_MAIL_FROM": "Mentoring Program <mentoring@example.org>",
+        },
+        dotenv_path=None,
+    )
+    async with running_app(configured, tmp_path / "mail"):
+        pass
+    said = [r.getMessage() for r in caplog.records if "Invitations are" in r.getMessage()]
+    assert said == ["Invitations are emailed through 127.0.0.1:2587 (starttls)"]
+    assert "s3cret-pw" not in caplog.text

@@ -158,8 +158,17 @@ async def _book(
 
 
 async def card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
-    """The poll's card as it now is (its meeting cancelled, for one)."""
-    return await open_card_updates(ports, poll)
+    """The poll's card as it now is (its meeting cancelled, for one). A closed poll's card
+    keeps its winner marked, and its result says what became of the meeting."""
+    if poll.status is not PollStatus.CLOSED:
+        return await open_card_updates(ports, poll)
+    if poll.message is None:
+        return ()
+    organizer = await ports.people.get(poll.organizer)
+    settings = await ports.programs.settings(poll.program)
+    zone = zone_of(organizer.timezone if organizer else None, settings.default_timezone)
+    # Drawn without a result, the view marks the winner by the meeting and says its state.
+    return card_update(poll, await poll_view(ports, poll, zone))
 
 
 async def cancel(ports: Ports, ctx: Context, poll: Poll) -> Outcome:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from core.actions import CancelMeeting
 from core.commands import Command, Intent, Mention
 from core.meetings import MeetingStatus
 from core.people import Group
 from core.time import Interval
-from core.views import Confirmation, Notice, PollDraftView, PollView, SlotPicker
+from core.views import Confirmation, Notice, PollDraftView, PollView, Question, SlotPicker
 from tests.memory import PROGRAM, World
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)  # a Wednesday
@@ -141,3 +142,69 @@ async def test_polls_propose_around_meetings_and_count_them_as_busy():
     assert next(o for o in update.view.options if o.start == EIGHT).busy == 1
     assert isinstance(voted.reply, Notice)
     assert "busy at" in voted.reply.text  # Ben is told his own meeting clashes
+
+
+async def test_a_booked_poll_invites_its_voters_is_their_busy_time_and_its_card_says_if_cancelled():
+    """Yes and if-need-be voters are invited (someone who voted for another time is not),
+    the meeting is their busy time, only the organiser may cancel it, and then the card says
+    the meeting it booked was cancelled."""
+    world = World(NOW, mail=True)
+    ana, ben, cy, dee = (world.person(n, connected=None) for n in ("Ana", "Ben", "Cy", "Dee"))
+    world.groups.groups.append(
+        Group("g1", PROGRAM, "Circle", (ana.id, ben.id, cy.id, dee.id), "C1")
+    )
+    context = await world.context(ana, private=False, channel="C1")
+    command = Command(
+        Intent.POLL,
+        (Mention("UBEN"), Mention("UCY"), Mention("UDEE")),
+        duration_minutes=30,
+        duration_given=True,
+        window=MONDAY,
+    )
+    preview = (await world.scheduler.handle(context, command)).reply
+    assert isinstance(preview, PollDraftView)
+    posted = await world.click(ana, preview.post.action)
+    assert posted.broadcast is not None
+    poll = posted.broadcast.view
+    assert isinstance(poll, PollView)
+    await world.scheduler.posted(posted.broadcast.key, {"channel": "C1", "ts": "1.0"})
+    won, other = poll.options[0], poll.options[1]
+    assert won.vote_yes is not None
+    assert won.vote_if_need_be is not None
+    assert other.vote_yes is not None
+    assert poll.close is not None
+    before = (await world.send(ben, find("UCY"))).reply
+    assert isinstance(before, SlotPicker)
+    assert won.start in [choice.start for choice in before.slots]
+
+    await world.click(ben, won.vote_yes.action)
+    await world.click(cy, won.vote_if_need_be.action)
+    await world.click(dee, other.vote_yes.action)
+    await world.click(ana, poll.close.action)
+    (meeting,) = [m for m in world.meetings.meetings.values() if m.poll_ref]
+    assert set(meeting.participants) == {ana.id, ben.id, cy.id}
+    await world.run_due("email")
+    assert world.mailer is not None
+    invited = sorted((e.to.address, e.method.value, e.sequence) for e in world.mailer.sent)
+    assert invited == [(f"{n}@example.org", "REQUEST", 0) for n in ("ana", "ben", "cy")]
+
+    after = (await world.send(ben, find("UCY"))).reply
+    assert isinstance(after, SlotPicker)
+    assert won.start not in [choice.start for choice in after.slots]
+
+    ask = world.ports.actions.seal(CancelMeeting(meeting.ref))
+    refused = await world.click(ben, ask)
+    assert isinstance(refused.reply, Notice)
+    assert refused.reply.text.startswith("Only the organiser")
+    question = (await world.click(ana, ask)).reply
+    assert isinstance(question, Question)
+    sure = next(b for b in question.options if b.label == "Cancel meeting")
+    cancelled = await world.click(ana, sure.action)
+    (card,) = cancelled.updates
+    assert isinstance(card.view, PollView)
+    assert card.view.result == "The meeting this poll booked was cancelled."
+    assert [o.start for o in card.view.options if o.winner] == [won.start]
+    assert card.view.status == "closed"
+    await world.run_due("email")
+    cancels = sorted(e.to.address for e in world.mailer.sent if e.method.value == "CANCEL")
+    assert cancels == ["ana@example.org", "ben@example.org", "cy@example.org"]
