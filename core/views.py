@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from core.commands import Provider
 from core.people import PersonId
+from core.polls import PollStatus
 
 
 class Tone(StrEnum):
@@ -223,7 +224,7 @@ class PollView:
     options: tuple[PollOptionView, ...]
     invitees: int
     connected: int  # invitees who have connected a calendar
-    status: str  # open, closed, cancelled
+    status: PollStatus  # open, closed or cancelled: a poll's card is never a draft
     deadline: datetime | None = None
     required: tuple[str, ...] = ()
     result: str | None = None  # the outcome, once closed: "Booked Tue 14:00", a tie stated

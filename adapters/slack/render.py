@@ -19,6 +19,7 @@ from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from adapters.slack import translate
+from core import wording
 from core.views import (
     Button,
     ButtonStyle,
@@ -121,13 +122,6 @@ def when_text(start: datetime, end: datetime, zone: ZoneInfo) -> str:
         + f" {DASH} "
         + slack_date(end, "{time}", clock(end, zone))
     )
-
-
-def _duration(minutes: int) -> str:
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return "1 hour" if hours == 1 else f"{hours} hours"
-    return f"{minutes} minutes"
 
 
 # ---------------------------------------------------------------------- block helpers
@@ -350,13 +344,13 @@ def confirmation(view: Confirmation) -> JsonDict:
     when = when_text(view.start, view.end, view.zone)
     if view.cancelled:
         when = f"~{when}~"
-    with_names = ", ".join(view.with_names) or "just you"
+    with_names = wording.names(view.with_names, none="just you")
     length = int((view.end - view.start).total_seconds() // 60)
     mark = ":x: " if view.cancelled else ":hourglass: " if view.pending else ":calendar: "
     fields = [
         mrkdwn(f"*When*\n{when}", FIELD_TEXT),
         mrkdwn(f"*With*\n{escape(with_names)}", FIELD_TEXT),
-        mrkdwn(f"*Length*\n{_duration(length)}", FIELD_TEXT),
+        mrkdwn(f"*Length*\n{wording.duration(length)}", FIELD_TEXT),
         mrkdwn(f"*Meeting*\n{escape(view.title)}", FIELD_TEXT),
     ]
     if view.location:
@@ -455,7 +449,7 @@ def slot_picker(picker: SlotPicker) -> JsonDict:
     zone = picker.zone
     top: Blocks = [
         section(
-            f"*{escape(picker.title)}*\nA meeting of {_duration(picker.duration_minutes)}. "
+            f"*{escape(picker.title)}*\nA meeting of {wording.duration(picker.duration_minutes)}. "
             "Choose a time to book it; times are shown in your time zone."
         )
     ]
@@ -536,9 +530,7 @@ def _compact_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo)
 
 
 def _poll_option_text(option: PollOptionView, zone: ZoneInfo) -> str:
-    tally = f"{option.yes} yes · {option.if_need_be} if need be"
-    if option.busy:
-        tally += f" · {option.busy} busy"
+    tally = wording.tally(option.yes, option.if_need_be, option.busy)
     if option.tied:
         tally += " · tied"
     mark = ":trophy: " if option.winner else ""
@@ -549,9 +541,9 @@ def poll(view: PollView) -> JsonDict:
     """A poll for everyone in its channel: one line per time, with the votes so far."""
     blocks: Blocks = [
         section(
-            f"*{escape(view.title)}*\nA meeting of {_duration(view.duration_minutes)}, proposed by "
-            f"{escape(view.organizer)}. {view.invitees} invited, {view.connected} with a "
-            "calendar connected."
+            f"*{escape(view.title)}*\nA meeting of {wording.duration(view.duration_minutes)}, "
+            f"proposed by {escape(view.organizer)}. {view.invitees} invited, "
+            f"{view.connected} with a calendar connected."
         )
     ]
     for option in view.options:
@@ -575,7 +567,7 @@ def poll(view: PollView) -> JsonDict:
             )
         )
     if view.required:
-        lines.append(f"Required: {escape(', '.join(view.required))}")
+        lines.append(f"Required: {escape(wording.names(view.required))}")
     if view.result:
         lines.append(escape(view.result))
     if lines:
@@ -608,11 +600,11 @@ def time_input(field: TimeInput) -> Blocks:
 
 def poll_draft(view: PollDraftView) -> JsonDict:
     """The organiser's preview of a poll: remove times, add one, set a deadline, post."""
-    invited = ", ".join(view.invitees) or "nobody yet"
+    invited = wording.names(view.invitees, none="nobody yet")
     blocks: Blocks = [
         section(
             f"*{escape(view.title)}* (draft, only you see it)\nA meeting of "
-            f"{_duration(view.duration_minutes)} with {escape(invited)}; "
+            f"{wording.duration(view.duration_minutes)} with {escape(invited)}; "
             f"{view.connected} of them have a calendar connected."
         )
     ]
@@ -637,7 +629,7 @@ def poll_draft(view: PollDraftView) -> JsonDict:
     blocks += actions(
         [core_button(item, f"poll:deadline:{i}") for i, item in enumerate(view.deadlines)]
     )
-    required = ", ".join(view.required_names) or "nobody"
+    required = wording.names(view.required_names, none="nobody")
     blocks.append(section(f"*Required:* {escape(required)}"))
     blocks += actions(
         [core_button(item, f"poll:required:{i}") for i, item in enumerate(view.required)]
@@ -723,7 +715,7 @@ def find_time_modal(
     durations = list(translate.DURATIONS)
     if default_duration not in durations:
         default_duration = 30
-    duration_options = [_option(_duration(minutes), str(minutes)) for minutes in durations]
+    duration_options = [_option(wording.duration(minutes), str(minutes)) for minutes in durations]
     part_labels = {
         "any": "Any time",
         "morning": f"Mornings (8:00{DASH}12:00)",

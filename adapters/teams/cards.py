@@ -21,10 +21,10 @@ values come back in the data of whichever button is pressed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from adapters.teams.translate import (
@@ -36,6 +36,8 @@ from adapters.teams.translate import (
     TIME_INPUT,
     VERB,
 )
+from core import wording
+from core.polls import PollStatus
 from core.views import (
     Button,
     ButtonStyle,
@@ -115,19 +117,45 @@ class CardOptions:
 
 def render(view: View, options: CardOptions) -> JsonDict:
     """The Adaptive Card for ``view``."""
-    renderer = _RENDERERS.get(type(view))
-    if renderer is None:  # a view this adapter does not know yet: its words, plainly
-        return _card([_text(summary(view))])
-    return renderer(view, options)
+    match view:
+        case SlotPicker():
+            return _slot_picker(view, options)
+        case Confirmation():
+            return _confirmation(view, options)
+        case MeetingList():
+            return _meeting_list(view, options)
+        case ConnectPrompt():
+            return _card(_connect_section(view, options))
+        case ConnectionStatusView():
+            return _status(view, options)
+        case HelpView():
+            return _help(view)
+        case SettingsView():
+            return _settings(view)
+        case Notice():
+            return _notice(view)
+        case Question():
+            return _card([_text(view.text), *_button_rows(view.options)])
+        case PollView():
+            return _poll(view, options)
+        case PollDraftView():
+            return _poll_draft(view, options)
+        case _:
+            assert_never(view)
 
 
 def summary(view: View) -> str:
     """One line for notifications and chat lists, which cannot show a card."""
-    for name in ("headline", "title", "text"):
-        value = getattr(view, name, None)
-        if isinstance(value, str) and value:
-            return value
-    return "Pairtime"
+    match view:
+        case Confirmation():
+            said = view.headline or view.title
+        case SlotPicker() | MeetingList() | SettingsView() | PollView() | PollDraftView():
+            said = view.title
+        case ConnectPrompt() | ConnectionStatusView() | HelpView() | Notice() | Question():
+            said = view.text
+        case _:
+            assert_never(view)
+    return said or "Pairtime"
 
 
 def welcome(prompt: ConnectPrompt | Notice | None, options: CardOptions) -> JsonDict:
@@ -168,8 +196,8 @@ def _slot_picker(view: SlotPicker, options: CardOptions) -> JsonDict:
     body: list[JsonDict] = [
         _heading(view.title),
         _text(
-            f"{view.duration_minutes}-minute meeting · times in "
-            f"{zone_label(view.zone, _first(view))}",
+            f"{wording.duration(view.duration_minutes)} · times in "
+            f"{wording.zone_label(view.zone, _first(view))}",
             subtle=True,
             spacing="None",
         ),
@@ -212,10 +240,10 @@ def _confirmation(view: Confirmation, options: CardOptions) -> JsonDict:
     facts = [
         {"title": "What", "value": view.title},
         {"title": "When", "value": when_label(view, twelve_hour=options.twelve_hour)},
-        {"title": "Time zone", "value": zone_label(view.zone, view.start)},
+        {"title": "Time zone", "value": wording.zone_label(view.zone, view.start)},
     ]
     if view.with_names:
-        facts.append({"title": "With", "value": _join(view.with_names)})
+        facts.append({"title": "With", "value": wording.names(view.with_names)})
     if view.location:
         facts.append({"title": "Where", "value": view.location})
     color = "Attention" if view.cancelled else "Accent" if view.pending else "Good"
@@ -262,12 +290,12 @@ def _meeting_list(view: MeetingList, options: CardOptions) -> JsonDict:
     if not view.meetings:
         body.append(_text(view.empty, subtle=True))
         return _card(body)
-    body.append(_text(f"Times are in {zone_label(view.zone)}.", subtle=True, size="Small"))
+    body.append(_text(f"Times are in {wording.zone_label(view.zone)}.", subtle=True, size="Small"))
     for item in view.meetings:
         when = span_label(item.start, item.end, view.zone, twelve_hour=options.twelve_hour)
         lines = [f"**{item.title}**", when]
         if item.with_names:
-            lines.append(f"With {_join(item.with_names)}")
+            lines.append(f"With {wording.names(item.with_names)}")
         if item.location:
             lines.append(f"Where: {item.location}")
         lines.append(f"_{item.status}_")
@@ -354,11 +382,11 @@ def _notes(notes: Iterable[str]) -> JsonDict:
 def _poll(view: PollView, _options: CardOptions) -> JsonDict:
     """The poll everyone in the channel sees: times in each reader's own zone, the votes so
     far, how many invitees are busy (never who), and the buttons to vote."""
-    is_open = view.status == "open"
+    is_open = view.status is PollStatus.OPEN
     body: list[JsonDict] = [
         _heading(view.title),
         _text(
-            f"A poll by {view.organizer} · {duration_label(view.duration_minutes)} · {OWN_ZONE}",
+            f"A poll by {view.organizer} · {wording.duration(view.duration_minutes)} · {OWN_ZONE}",
             subtle=True,
             spacing="None",
         ),
@@ -366,7 +394,7 @@ def _poll(view: PollView, _options: CardOptions) -> JsonDict:
     if view.deadline is not None and is_open:
         body.append(_text(f"Voting closes {local_moment(view.deadline)}.", spacing="Small"))
     if view.required:
-        body.append(_text(f"Required: {_join(view.required)}.", spacing="Small"))
+        body.append(_text(f"Required: {wording.names(view.required)}.", spacing="Small"))
     body.extend(_poll_option(option) for option in view.options)
     body.append(
         _text(
@@ -376,11 +404,11 @@ def _poll(view: PollView, _options: CardOptions) -> JsonDict:
             separator=True,
         )
     )
-    if view.status == "cancelled":
+    if view.status is PollStatus.CANCELLED:
         said = view.result or "This poll is cancelled."
         body.append(_text(said, weight="Bolder", color="Attention"))
     elif not is_open:
-        body.append(_text(f"This poll is {view.status}.", weight="Bolder", color="Good"))
+        body.append(_text(f"This poll is {view.status.value}.", weight="Bolder", color="Good"))
         if view.result:
             body.append(_text(view.result))
     actions = [_execute(b) for b in (view.close, view.cancel, view.connect) if b is not None]
@@ -389,7 +417,7 @@ def _poll(view: PollView, _options: CardOptions) -> JsonDict:
 
 def _poll_option(option: PollOptionView) -> JsonDict:
     when = f"{local_day(option.start)}, {local_time(option.start)}{EN_DASH}{local_time(option.end)}"
-    tally = f"{option.yes} yes, {option.if_need_be} if need be · {option.busy} busy"
+    tally = wording.tally(option.yes, option.if_need_be, option.busy)
     details: list[JsonDict] = [_text(when, weight="Bolder")]
     if option.winner:
         details.append(_text("Winner", color="Good", weight="Bolder", spacing="None"))
@@ -433,7 +461,8 @@ def _poll_draft(view: PollDraftView, options: CardOptions) -> JsonDict:
     body: list[JsonDict] = [
         _heading(f"Draft poll: {view.title}"),
         _text(
-            f"{duration_label(view.duration_minutes)} · times in {zone_label(view.zone, first)}",
+            f"{wording.duration(view.duration_minutes)} · times in "
+            f"{wording.zone_label(view.zone, first)}",
             subtle=True,
             spacing="None",
         ),
@@ -469,7 +498,7 @@ def _poll_draft(view: PollDraftView, options: CardOptions) -> JsonDict:
             }
         )
     body.extend(_time_input(view.add_time, view.zone, first))
-    body.append(_text(f"Invitees: {_join(view.invitees)}.", separator=True))
+    body.append(_text(f"Invitees: {wording.names(view.invitees)}.", separator=True))
     deadline = (
         f"{short_day(view.deadline.astimezone(view.zone).date())}, "
         f"{time_label(view.deadline, view.zone, twelve_hour=twelve)}"
@@ -488,7 +517,7 @@ def _required(view: PollDraftView) -> list[JsonDict]:
     """Required attendees as two multi-select lists whose values are core's toggles: the
     ones ticked are toggled when any button of the draft is pressed. Compact: a button per
     invitee would not fit Teams' 28 KB for a circle of fifty."""
-    required = _join(view.required_names) if view.required_names else "nobody"
+    required = wording.names(view.required_names, none="nobody")
     blocks: list[JsonDict] = [
         _text(f"Required attendees: {required}", weight="Bolder", separator=True),
         _text(
@@ -559,7 +588,7 @@ def _time_input(field: TimeInput, zone: ZoneInfo, at: datetime | None) -> list[J
                         {
                             "type": "Input.Time",
                             "id": TIME_INPUT,
-                            "label": f"Time ({zone_label(zone, at)})",
+                            "label": f"Time ({wording.zone_label(zone, at)})",
                         }
                     ],
                 },
@@ -612,26 +641,6 @@ def short_day(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def duration_label(minutes: int) -> str:
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{minutes} minutes"
-    label = f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{label} {rest} minutes" if rest else label
-
-
-def zone_label(zone: ZoneInfo, at: datetime | None = None) -> str:
-    """``Europe/Berlin (CET)``; numeric abbreviations as ``UTC+05:45``."""
-    moment = (at or datetime.now(zone)).astimezone(zone)
-    abbreviation = moment.tzname() or ""
-    if not abbreviation or abbreviation[0] in "+-":
-        offset = moment.strftime("%z")
-        abbreviation = f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
-    if abbreviation == zone.key:
-        return zone.key
-    return f"{zone.key} ({abbreviation})"
-
-
 def day_label(day: date, *, twelve_hour: bool) -> str:
     """``Tuesday 3 March``, or ``Tuesday, March 3`` where 12-hour clocks are read."""
     if twelve_hour:
@@ -670,12 +679,6 @@ def invitation_url(base_url: str, token: str) -> str:
 
 def _first(view: SlotPicker) -> datetime | None:
     return view.slots[0].start if view.slots else None
-
-
-def _join(names: Sequence[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 # ---------------------------------------------------------------------- elements
@@ -760,21 +763,6 @@ def _link_rows(links: Sequence[LinkButton]) -> list[JsonDict]:
         {"type": "ActionSet", "spacing": "Small", "actions": [_open_url(link.label, link.url)]}
         for link in links
     ]
-
-
-_RENDERERS: dict[type[Any], Callable[[Any, CardOptions], JsonDict]] = {
-    SlotPicker: _slot_picker,
-    Confirmation: _confirmation,
-    MeetingList: _meeting_list,
-    ConnectPrompt: lambda view, options: _card(_connect_section(view, options)),
-    ConnectionStatusView: _status,
-    HelpView: lambda view, _options: _help(view),
-    SettingsView: lambda view, _options: _settings(view),
-    Notice: lambda view, _options: _notice(view),
-    Question: lambda view, _options: _card([_text(view.text), *_button_rows(view.options)]),
-    PollView: _poll,
-    PollDraftView: _poll_draft,
-}
 
 
 def _rows(actions: list[JsonDict]) -> list[list[JsonDict]]:

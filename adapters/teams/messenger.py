@@ -36,6 +36,7 @@ from adapters.teams.timing import MonotonicTimer, TeamsTiming, Timer
 from adapters.teams.translate import JsonDict
 from core.errors import ChatRefused
 from core.people import PersonId, Platform, ProgramId, identity_in
+from core.polls import PollStatus
 from core.ports import ChatAddresses, Clock, People
 from core.views import MessageUpdate, PollView, View
 
@@ -346,7 +347,7 @@ class TeamsMessenger:
             if translate.message_reference(message) is None:
                 log.info("an update for a message Pairtime did not post in Teams; skipped")
                 continue
-            final = isinstance(update.view, PollView) and update.view.status != "open"
+            final = isinstance(update.view, PollView) and update.view.status is not PollStatus.OPEN
             key = (message["conversation"], message["activity"])
             self.updates.submit(key, (message, update.view), final=final)
 

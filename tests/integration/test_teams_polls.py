@@ -58,7 +58,7 @@ CY = ta.TeamsUser(
 )
 CIRCLE = (ta.ALEX, ta.MARIA, BEN, CY)
 POLL_ASK = "poll my circle for 45 min next week"
-NO_VOTES = "0 yes, 0 if need be · 0 busy"
+NO_VOTES = "0 yes, 0 if need be, 0 busy"
 # Each person's Teams client zone (the organiser's is where he asks from)
 ZONES = {
     ta.ALEX.name: "Europe/Berlin",
@@ -81,8 +81,8 @@ def button(card: dict[str, Any], title: str, index: int = 0) -> dict[str, Any]:
 
 
 def tallies(card: dict[str, Any]) -> list[str]:
-    """Each option's "N yes, M if need be · K busy" line, in order."""
-    return re.findall(r"\d+ yes, \d+ if need be · \d+ busy", texts(card))
+    """Each option's "N yes, M if need be, K busy" line, in order."""
+    return re.findall(r"\d+ yes, \d+ if need be, \d+ busy", texts(card))
 
 
 def card_of(activity: dict[str, Any] | None) -> dict[str, Any]:
@@ -310,7 +310,7 @@ async def test_a_poll_drafted_edited_posted_voted_and_booked(circle: Circle):
         poll_card
     )
     assert "0 of 4 invitees have connected calendars." in texts(poll_card)
-    assert tallies(poll_card) == ["0 yes, 0 if need be · 0 busy"] * 5
+    assert tallies(poll_card) == ["0 yes, 0 if need be, 0 busy"] * 5
 
     # Votes: Maria and Ben on the first time, Cy "if need be" on the second
     receipt = await circle.vote(poll_id, ta.MARIA, 0)
@@ -321,8 +321,8 @@ async def test_a_poll_drafted_edited_posted_voted_and_booked(circle: Circle):
     assert maybe["value"].startswith("You voted “if need be” for")
     await circle.card_shows(
         poll_id,
-        ["2 yes, 0 if need be · 0 busy", "0 yes, 1 if need be · 0 busy"]
-        + ["0 yes, 0 if need be · 0 busy"] * 3,
+        ["2 yes, 0 if need be, 0 busy", "0 yes, 1 if need be, 0 busy"]
+        + ["0 yes, 0 if need be, 0 busy"] * 3,
     )
     kinds = [r.kind for r in teams.connector.received if r.activity_id == poll_id]
     assert kinds[0] == "send"
@@ -333,8 +333,8 @@ async def test_a_poll_drafted_edited_posted_voted_and_booked(circle: Circle):
     assert withdrawn["value"].startswith("You withdrew your vote")
     await circle.card_shows(
         poll_id,
-        ["1 yes, 0 if need be · 0 busy", "0 yes, 1 if need be · 0 busy"]
-        + ["0 yes, 0 if need be · 0 busy"] * 3,
+        ["1 yes, 0 if need be, 0 busy", "0 yes, 1 if need be, 0 busy"]
+        + ["0 yes, 0 if need be, 0 busy"] * 3,
     )
 
     # Close and book: Maria (required) said yes to the first time only
@@ -401,7 +401,7 @@ async def test_the_deadline_and_reminders_come_from_the_clock_across_restarts(tm
             await circle.vote(poll_id, ta.MARIA, 1)
             await circle.vote(poll_id, BEN, 1, "If need be")
             await circle.card_shows(
-                poll_id, [NO_VOTES, "1 yes, 1 if need be · 0 busy"] + [NO_VOTES] * 3
+                poll_id, [NO_VOTES, "1 yes, 1 if need be, 0 busy"] + [NO_VOTES] * 3
             )
 
         # Stopped for 13 hours: the reminder time (12 hours before the deadline) has passed
@@ -556,7 +556,7 @@ async def test_500_votes_from_50_people_at_once_end_in_the_exact_tally(tmp_path:
         assert len(clicks) == 500
         expected = [
             f"{sum(o == option and t == 'Yes' for _, o, t in votes)} yes, "
-            f"{sum(o == option and t == 'If need be' for _, o, t in votes)} if need be · 0 busy"
+            f"{sum(o == option and t == 'If need be' for _, o, t in votes)} if need be, 0 busy"
             for option in range(8)
         ]
         invokes = [
@@ -591,7 +591,7 @@ async def test_500_votes_from_50_people_at_once_end_in_the_exact_tally(tmp_path:
         assert [
             f"{sum(v.option == o.id and v.choice is Choice.YES for v in stored)} yes, "
             f"{sum(v.option == o.id and v.choice is Choice.IF_NEED_BE for v in stored)} "
-            "if need be · 0 busy"
+            "if need be, 0 busy"
             for o in poll.options
         ] == expected
         updates = len(teams.connector.of_kind("update")) - updates_before

@@ -77,7 +77,7 @@ async def poll_view(
         options=options,
         invitees=len(poll.invitees),
         connected=poll.connected,
-        status=poll.status.value,
+        status=poll.status,
         deadline=poll.deadline,
         required=tuple(names[p] for p in poll.required if p in names),
         result=text,
@@ -101,7 +101,7 @@ async def open_card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ..
     settings = await ports.programs.settings(poll.program)
     zone = zone_of(organizer.timezone if organizer else None, settings.default_timezone)
     view = await poll_view(ports, poll, zone)
-    if view.status != PollStatus.OPEN.value:
+    if view.status is not PollStatus.OPEN:
         return ()  # closed meanwhile: the close's own update shows the result
     return card_update(poll, view)
 

@@ -32,7 +32,7 @@ from core.actions import (
 )
 from core.commands import Provider
 from core.people import PersonId
-from core.polls import Choice
+from core.polls import Choice, PollStatus
 from core.program import ProgramSettings
 from core.scheduling.info import help_view, settings_view
 from core.time import Interval
@@ -277,7 +277,7 @@ def poll() -> PollView:
         options=poll_options(20),
         invitees=8,
         connected=5,
-        status="open",
+        status=PollStatus.OPEN,
         deadline=MONDAY + timedelta(days=2),
         required=NAMES[:3],
         close=Button("Close the poll", ref(EditPoll("P" * 22, PollOp.CLOSE))),

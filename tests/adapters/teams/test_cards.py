@@ -34,7 +34,7 @@ from core.actions import (
 )
 from core.commands import Provider, TimeOfDay
 from core.people import PersonId
-from core.polls import Choice
+from core.polls import Choice, PollStatus
 from core.program import ProgramSettings
 from core.scheduling.info import help_view, settings_view
 from core.time import DayTime, Interval
@@ -195,7 +195,7 @@ def largest_poll(status: str = "open") -> PollView:
         ),
         invitees=50,
         connected=31,
-        status=status,
+        status=PollStatus(status),
         deadline=MONDAY + timedelta(days=1),
         required=tuple(FIFTY[:10]),
         result={
@@ -360,7 +360,7 @@ def test_the_picker_groups_times_by_day_in_the_viewers_zone_and_names_it():
     blocks = [b["text"] for b in us["body"] if b["type"] == "TextBlock"]
     assert blocks[:3] == [
         "Times for you and Maria",
-        "30-minute meeting · times in America/New_York (EST)",
+        "30 minutes · times in America/New_York (UTC\u221205:00)",
         "Monday, March 2",
     ]
     assert "Tuesday, March 3" in blocks
@@ -419,7 +419,7 @@ def test_a_proposal_offers_the_invitation_the_answers_and_a_field_for_the_place(
     assert isinstance(CODEC.open(titles["Save"]["data"]["pt"]), SetPlace)
     shown = {f["title"]: f["value"] for f in facts["facts"]}
     assert shown["When"] == "Monday 2 March, 09:00\u201310:00"
-    assert shown["Time zone"] == "Europe/Berlin (CET)"
+    assert shown["Time zone"] == "Europe/Berlin (UTC+01:00)"
     assert shown["Where"].startswith("https://teams.example.org/")
     cancelled = cards.render(confirmation(cancelled=True), PRIVATE)
     assert [a["title"] for a in actions(cancelled)] == ["Remove from calendar (.ics)"]
@@ -453,12 +453,6 @@ def test_my_meetings_list_each_with_its_buttons():
     assert "You have no upcoming meetings booked through Pairtime." in text_of(empty)
 
 
-def test_zones_with_numeric_abbreviations_read_as_utc_offsets():
-    assert cards.zone_label(KATHMANDU, MONDAY) == "Asia/Kathmandu (UTC+05:45)"
-    assert cards.zone_label(ZoneInfo("UTC"), MONDAY) == "UTC"
-    assert cards.zone_label(BERLIN, MONDAY + timedelta(days=120)) == "Europe/Berlin (CEST)"
-
-
 def test_the_welcome_says_what_pairtime_does_in_three_lines():
     personal = cards.welcome(PROMPT, PRIVATE)
     team = cards.welcome(None, SHARED)
@@ -468,15 +462,6 @@ def test_the_welcome_says_what_pairtime_does_in_three_lines():
     assert [a["title"] for a in actions(personal)] == [link.label for link in PROMPT.links]
     (button,) = actions(team)
     assert button["data"] == {"say": "connect"}
-
-
-def test_views_unknown_to_the_adapter_still_show_their_words():
-    class Poster:
-        title = "A new kind of view"
-
-    assert cards.render(Poster(), PRIVATE)["body"] == [  # type: ignore[arg-type]
-        {"type": "TextBlock", "text": "A new kind of view", "wrap": True}
-    ]
 
 
 def test_the_poll_shows_each_time_in_every_readers_own_zone():
@@ -489,7 +474,7 @@ def test_the_poll_shows_each_time_in_every_readers_own_zone():
     assert f"{cards.EN_DASH}{{{{TIME(2026-03-02T08:45:00Z)}}}}" in text
     assert "Voting closes {{DATE(2026-03-03T08:00:00Z, SHORT)}} at" in text
     assert "Europe/Berlin" not in text  # the organiser's zone is nobody else's
-    assert text.count("37 yes, 12 if need be · 44 busy") == 8
+    assert text.count("37 yes, 12 if need be, 44 busy") == 8
     assert "31 of 50 invitees have connected calendars." in text
 
 
@@ -533,7 +518,7 @@ def test_the_draft_lists_times_in_the_organisers_zone_with_a_field_for_another()
     text = text_of(card)
 
     assert card["body"][0]["text"] == f"Draft poll: {POLL_TITLE}"
-    assert "45 minutes · times in Europe/Berlin (CET)" in text
+    assert "45 minutes · times in Europe/Berlin (UTC+01:00)" in text
     assert f"Mon 2 Mar, 09:00{cards.EN_DASH}09:45" in text  # 08:00 UTC in Berlin
     removes = [a for a in actions(card) if a["title"] == "Remove"]
     assert [CODEC.open(a["data"]["pt"]) for a in removes] == [

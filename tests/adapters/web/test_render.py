@@ -12,6 +12,7 @@ import pytest
 
 from adapters.web.render import Viewer, local, message, render, said, zone_name
 from core.commands import Provider
+from core.polls import PollStatus
 from core.views import (
     Button,
     ButtonStyle,
@@ -132,7 +133,7 @@ POLL = PollView(
     options=(option(0, winner=True), option(1)),
     invitees=4,
     connected=3,
-    status="open",
+    status=PollStatus.OPEN,
     deadline=MONDAY + timedelta(days=3),
     required=(HOSTILE,),
     result=None,
@@ -270,7 +271,9 @@ def test_a_poll_names_each_vote_for_screen_readers_and_marks_the_winner():
 
 def test_a_tied_time_is_marked_as_such():
     tied = replace(option(1, open_=False), tied=True)
-    closed = replace(POLL, status="closed", options=(option(0, winner=True, open_=False), tied))
+    closed = replace(
+        POLL, status=PollStatus.CLOSED, options=(option(0, winner=True, open_=False), tied)
+    )
     fragment = render(closed, Viewer(LONDON), key="m6")
     assert fragment.count('<strong class="tied-note">Tied</strong>') == 1
     assert fragment.index("tied-note") > fragment.index("winner-note")
