@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 
 from adapters.templates import environment
+from core import wording
 from core.time import describe
 from core.views import (
     Button,
@@ -122,7 +123,9 @@ def _macros() -> Any:
             "days": _days,
             "zone_name": zone_name,
             "local": local,
-            "names": _names,
+            "names": wording.names,
+            "duration": wording.duration,
+            "tally": wording.tally,
             "quote": lambda text: quote(text, safe=""),
             "is_button": lambda item: isinstance(item, Button),
         }
@@ -161,17 +164,4 @@ def _day_label(day: date) -> str:
     return f"{day:%a} {day.day} {day:%b}"
 
 
-def zone_name(zone: ZoneInfo, at: datetime | None = None) -> str:
-    """``Asia/Kolkata (UTC+05:30)``: the zone's name and its offset at ``at`` (or now)."""
-    moment = (at or datetime.now(zone)).astimezone(zone)
-    offset = moment.utcoffset()
-    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
-    sign = "+" if minutes >= 0 else "\u2212"
-    hours, rest = divmod(abs(minutes), 60)
-    return f"{zone.key} (UTC{sign}{hours:02d}:{rest:02d})"
-
-
-def _names(names: Sequence[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+zone_name = wording.zone_label  # zones are named as in every chat (core/wording.py)

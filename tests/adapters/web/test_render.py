@@ -264,7 +264,7 @@ def test_a_poll_names_each_vote_for_screen_readers_and_marks_the_winner():
         '<span class="visually-hidden"> for Mon 30 Nov, 20:00</span></button>'
     ) in fragment
     assert '<li class="option winner">' in fragment
-    assert "0 yes, 1 if need be, 2 busy (from calendars)" in fragment
+    assert "0 yes, 1 if need be, 2 busy" in fragment
     assert "3 of 4 invitees have connected calendars." in fragment
     assert "tied-note" not in fragment
 
