@@ -151,6 +151,7 @@ def build_app(
         clock,
         https=settings.base_url.startswith("https://"),
         people=PeoplePorts(storage.connections, storage.organisations, storage.jobs),
+        facts=storage.activity,
     )
     console.add_routes(app, console_deps)
     for path in SLACK_PATHS:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from storage.crypto import Vault
 from storage.database import Database
+from storage.repositories.activity import SqlActivity
 from storage.repositories.audit import SqlAudit
 from storage.repositories.connections import SqlConnections, SqlConnectStates
 from storage.repositories.console import SqlConsole
@@ -45,6 +46,7 @@ class Storage:
     audit: SqlAudit
     program_events: SqlProgramEvents
     console: SqlConsole
+    activity: SqlActivity
 
     @classmethod
     def open(cls, url: str, keys: Sequence[str]) -> Storage:
@@ -74,6 +76,7 @@ class Storage:
             audit=SqlAudit(database),
             program_events=SqlProgramEvents(database),
             console=SqlConsole(database),
+            activity=SqlActivity(database),
         )
 
     async def close(self) -> None:

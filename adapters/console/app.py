@@ -13,7 +13,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from adapters.console import people_pages, roster_pages, rules_pages
+from adapters.console import activity_pages, people_pages, roster_pages, rules_pages
 from adapters.console.http import (
     COOKIE,
     DEPS_KEY,
@@ -136,3 +136,4 @@ def add_routes(app: web.Application, console: ConsoleDeps) -> None:
     rules_pages.add_routes(router)
     roster_pages.add_routes(router)
     people_pages.add_routes(router)
+    activity_pages.add_routes(router)

@@ -21,6 +21,7 @@ from yarl import URL
 from adapters.templates import render
 from core.admin import AdminPorts
 from core.admin.access import Scope, scope_of
+from core.admin.activity import ActivityFacts
 from core.admin.people import PeoplePorts
 from core.errors import NotAllowed, NotFound, PairtimeError
 from core.people import Person
@@ -53,6 +54,7 @@ class ConsoleDeps:
     clock: Clock
     https: bool
     people: PeoplePorts
+    facts: ActivityFacts
     authority: OrganisationAuthority | None = None
 
 

@@ -4,7 +4,7 @@ pairs and circles (with a CSV import previewed first), admins and integrations."
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +12,7 @@ import pytest
 
 from bot.settings import load_settings
 from core.commands import Provider
+from storage import models
 from tests.console import Member, browser, csrf_of, get, member, open_link, post, sign_in_link
 from tests.memory import FixedClock
 from tests.support import AppUnderTest, running_app
@@ -35,7 +36,8 @@ async def signed_in(app: AppUnderTest, who: Member) -> aiohttp.ClientSession:
 def rows(page: str) -> list[str]:
     body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     return [
-        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in body.split("<tr")[1:]
+        re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", "<tr" + row)).strip()
+        for row in body.split("<tr")[1:]
     ]
 
 
@@ -218,3 +220,72 @@ async def test_admins_are_granted_and_revoked_and_integrations_listed(app: AppUn
             session, f"{app.base_url}/console/integrations/google/disable", {}, csrf_from=admins
         )
         assert status == 200
+
+
+async def meeting_row(
+    app: AppUnderTest, ref: str, people: list[Member], start: datetime, status: str
+) -> None:
+    async with app.storage.database.transaction() as session:
+        session.add(
+            models.Meeting(
+                ref=ref,
+                program_id=people[0].program,
+                organizer_id=people[0].person.id,
+                start=start,
+                end=start + timedelta(hours=1),
+                title="Mentoring",
+                status=status,
+                sequence=0,
+                created_at=start - timedelta(days=2),
+            )
+        )
+        await session.flush()
+        session.add_all(
+            models.MeetingParticipant(meeting_ref=ref, person_id=p.person.id, position=n)
+            for n, p in enumerate(people)
+        )
+
+
+async def test_activity_counts_each_pairs_meetings_charts_weeks_and_exports_csv(
+    app: AppUnderTest,
+):
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    maria = await member(app, "T1", "U3", "Maria Mentor")
+    sam = await member(app, "T1", "U4", "=Sam Mentee")  # a formula, if a sheet ran it
+    lee = await member(app, "T1", "U6", "Lee Quiet")
+    track = await app.storage.tracks.create(ana.program, "Engineering", NOW)
+    await app.storage.pairings.pair(ana.program, maria.person.id, sam.person.id, track.id)
+    await app.storage.pairings.pair(ana.program, lee.person.id, sam.person.id, track.id)
+    pair = [maria, sam]
+    await meeting_row(app, "m1", pair, NOW - timedelta(days=9), "confirmed")
+    await meeting_row(app, "m2", pair, NOW - timedelta(days=2), "confirmed")
+    await meeting_row(app, "m3", pair, NOW - timedelta(days=1), "cancelled")
+    await meeting_row(app, "m4", pair, NOW + timedelta(days=6), "confirmed")
+    async with await signed_in(app, ana) as session:
+        status, page = await get(session, f"{app.base_url}/console/activity")
+        assert status == 200
+        assert 'role="img"' in page
+        assert "Meetings per week in Engineering" in page
+        assert "1 of 2 pair(s) have not met in 30 days" in page
+        listed = rows(page.split("<h2>Pairs</h2>", 1)[1])
+        maria_row = next(r for r in listed if r.startswith("Maria Mentor"))
+        # booked 3, held 2, cancelled 1, declined 0; met 2 days ago (less the hour)
+        assert maria_row.split(" Engineering ")[1].startswith("3 2 1 0 ")
+        assert maria_row.endswith(" 1 0 — —")  # days since, no poll, no rate, no wait
+        async with session.get(f"{app.base_url}/console/activity/pairs.csv") as answer:
+            assert answer.status == 200
+            assert answer.headers["Content-Type"].startswith("text/csv")
+            assert "attachment" in answer.headers["Content-Disposition"]
+            exported = await answer.text()
+        lines = exported.splitlines()
+        assert lines[0].startswith("Mentor,Mentee,Track,Booked,Held,Cancelled,Declined")
+        assert any(
+            line.startswith("Maria Mentor,'=Sam Mentee,Engineering,3,2,1,0,") for line in lines
+        )
+        async with session.get(f"{app.base_url}/console/activity/tracks.csv") as answer:
+            weekly = (await answer.text()).splitlines()
+        assert weekly[0].count("Week of") == 12
+        assert weekly[1].startswith("Engineering,")
+        # Weeks of 23 and 30 November, and this one (its booked meeting on Sunday).
+        assert weekly[1].endswith(",0,0,0,1,1,1")
