@@ -240,6 +240,30 @@ async def test_every_kind_of_event_comes_out_as_the_right_busy_times(server: Cal
     assert len(result.secret["calendars"]) == 2
 
 
+async def test_the_owners_agenda_names_each_event_and_what_pairtime_reads_from_it(
+    server: CalDavServer,
+):
+    """The playground's calendar tab: the same query and expansion as the busy-time read."""
+    entries = await CalDavCalendars(server.url).agenda(APPLE_ID, APP_PASSWORD, WINDOW, LONDON)
+    # Every busy interval the product reads comes from one entry, and nothing else does.
+    busy = sorted((b for entry in entries for b in entry.busy), key=lambda b: (b.start, b.end))
+    assert busy == EXPECTED
+    titles = [entry.title for entry in entries]
+    assert "Cancelled review" not in titles  # cancelled: not in the calendar at all
+    assert "Later" not in titles  # outside the window
+    assert titles.count("Private: weekly team sync") == 2  # 16 Mar, 6 Apr: 30 Mar is an EXDATE
+    moved = next(e for e in entries if e.title == "Private: weekly team sync (moved)")
+    assert (moved.start, moved.end) == (z(3, 24, 13), z(3, 24, 13, 30))
+    lunch = next(e for e in entries if e.title == "Lunch (shown as free)")
+    assert lunch.busy == ()  # free for Pairtime, still in the owner's calendar
+    weekend = next(e for e in entries if e.title == "Long weekend away")
+    assert weekend.all_day
+    assert (weekend.start, weekend.end) == (z(3, 28), z(3, 30, 23))  # to Tuesday on BST
+    holiday = next(e for e in entries if e.title == "Bank holiday trip")
+    assert [b.status for b in holiday.busy] == [BusyStatus.ALL_DAY]
+    assert entries == sorted(entries, key=lambda e: (e.start, not e.all_day, e.title))
+
+
 async def test_known_calendars_are_read_directly_and_a_vanished_one_is_looked_up_again(
     server: CalDavServer,
 ):
