@@ -289,8 +289,9 @@ class Worker:
             if not await self._claim_and_start() and not self._running:
                 return
 
-    async def close(self, grace: float = SHUTDOWN_GRACE_SECONDS) -> None:
-        """Stop claiming; let running jobs end for ``grace`` seconds; hand the rest back."""
+    async def close(self, grace: float | asyncio.Event = SHUTDOWN_GRACE_SECONDS) -> None:
+        """Stop claiming; let running jobs end for ``grace`` seconds (or until the event is
+        set: a test ends the grace itself); hand the rest back."""
         self._closing = True
         for task in (self._loop, self._heartbeat):
             if task is not None:
@@ -300,7 +301,7 @@ class Worker:
         running = list(self._running.values())
         if not running:
             return
-        _, late = await asyncio.wait({r.task for r in running}, timeout=grace)
+        late = await _unfinished({r.task for r in running}, grace)
         unfinished = [r.job.id for r in running if r.task in late]
         for task in late:
             task.cancel()
@@ -308,6 +309,22 @@ class Worker:
         if unfinished:
             released = await self.jobs.release(unfinished, self.name)
             log.warning("handed %d unfinished job(s) back at shutdown", released)
+
+
+async def _unfinished(
+    tasks: set[asyncio.Task[None]], grace: float | asyncio.Event
+) -> set[asyncio.Task[None]]:
+    """The tasks still running when ``grace`` is over (seconds, or an event set)."""
+    if not isinstance(grace, asyncio.Event):
+        return (await asyncio.wait(tasks, timeout=grace))[1]
+    over = asyncio.ensure_future(grace.wait())
+    try:
+        while tasks and not over.done():
+            done, _ = await asyncio.wait({*tasks, over}, return_when=asyncio.FIRST_COMPLETED)
+            tasks = tasks - done
+    finally:
+        over.cancel()
+    return tasks
 
 
 def _described(error: Exception) -> str:

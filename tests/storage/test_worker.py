@@ -223,8 +223,14 @@ async def test_shutdown_finishes_what_it_can_and_hands_the_rest_back(storage: St
     await storage.jobs.enqueue_all([NewJob("quick", "q"), NewJob("stuck", "s")], NOW)
     w.start()
     await asyncio.wait_for(started.wait(), DEADLINE)
-    closing = asyncio.create_task(w.close(grace=DEADLINE / 4))
-    quick_may_finish.set()
+    grace_over = asyncio.Event()  # the grace ends when the test says, not after seconds
+    closing = asyncio.create_task(w.close(grace=grace_over))
+    quick_may_finish.set()  # during the grace: it is let finish
+    while "q" in {r.job.key for r in w._running.values()}:
+        w._changed.clear()
+        await w._changed.wait()
+    assert not closing.done()  # still waiting for the stuck one
+    grace_over.set()
     await closing
     assert runs == ["q"]
     quick_state, stuck_state = await storage.jobs.state("q"), await storage.jobs.state("s")
