@@ -74,6 +74,10 @@ async def click_in_dm(world: SlackWorld, user: str, label: str, nth: int = -1) -
     )
 
 
+def labels_of(blocks: list[dict[str, Any]]) -> list[str]:
+    return [b["text"]["text"] for b in buttons(blocks)]
+
+
 def labels(message: Any) -> list[str]:
     return [b["text"]["text"] for b in buttons(message.blocks)]
 
@@ -279,6 +283,17 @@ async def test_cancelling_from_the_confirmation_asks_first_then_tells_the_partne
         async with world.running.storage.database.transaction() as db:
             status = (await db.execute(text("SELECT status FROM meetings"))).scalar_one()
         assert status == "cancelled"
+
+        # Alex's first DM still has Move and Cancel meeting: they answer with the meeting now.
+        for label in ("Move", "Cancel meeting"):
+            await click_in_dm(world, MENTOR, label, nth=0)
+            now = world.slack.responses[-1]
+            assert now.replace_original
+            assert "cancelled" in (now.text or "").lower()
+            assert labels_of(now.body["blocks"]) == []
+        async with world.running.storage.database.transaction() as db:
+            row = (await db.execute(text("SELECT status, sequence FROM meetings"))).one()
+        assert tuple(row) == ("cancelled", 2)  # nothing changed
 
 
 async def test_a_click_on_someone_elses_offer_changes_nothing(tmp_path: Path):

@@ -4,6 +4,7 @@ get a private confirmation with the invitation, proactively where needed."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,55 @@ async def test_a_forged_reference_is_a_stale_button_not_an_error(teams: TeamsUnd
 
     assert status == 200
     assert body["value"].startswith("That button has expired")
+
+
+async def test_my_meetings_in_the_personal_chat_moves_and_cancels_asking_first(
+    teams: TeamsUnderTest,
+):
+    """Teams' personal chat is its home: "my meetings" lists them with Move / Cancel."""
+    picker, alex, _ = await picker_for_alex(teams)
+    await teams.post(click(teams, picker)[0])
+    maria_chat, alex_chat = ta.personal_chat_id(ta.MARIA), ta.personal_chat_id(ta.ALEX)
+    proposal = (await teams.sent_to(maria_chat, 2))[-1]
+    await teams.post(click(teams, proposal, "Accept", sender=ta.MARIA)[0])
+    told = len(await teams.sent_to(alex_chat, 4))
+
+    before = len(teams.connector.sent(maria_chat))
+    await teams.post(
+        ta.personal_message("my meetings", sender=ta.MARIA, service_url=teams.service_url)
+    )
+    listing = (await teams.sent_to(maria_chat, before + 1))[-1]
+    (card,) = listing.adaptive_cards
+    assert "Your upcoming meetings" in json.dumps(card)
+    assert "Mentoring: Alex Kim and Maria Lopez" in json.dumps(card)
+    titles = [a["title"] for a in actions(card) if a["type"] == "Action.Execute"]
+    assert titles == ["Move", "Cancel meeting"]
+
+    status, body = await teams.post(click(teams, listing, "Cancel meeting", sender=ta.MARIA)[0])
+    assert status == 200
+    question = body["value"] if body.get("type") == CARD else None
+    if question is None:  # answered as a new message rather than in place
+        question = (await teams.sent_to(maria_chat, before + 2))[-1].adaptive_cards[0]
+    assert "Cancel Mentoring: Alex Kim and Maria Lopez on" in json.dumps(question)
+    (meeting,) = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert meeting.status.value == "confirmed"  # nothing yet
+    sure = next(a for a in actions(question) if a.get("title") == "Cancel meeting")
+    status, body = await teams.post(
+        ta.adaptive_card_action(
+            sure["verb"], sure["data"], service_url=teams.service_url,
+            reply_to_id=listing.activity_id, sender=ta.MARIA,
+        )
+    )  # fmt: skip
+    assert status == 200
+    assert "Cancelled: Mentoring: Alex Kim and Maria Lopez" in json.dumps(body)
+    cancelled = (await teams.sent_to(alex_chat, told + 1))[-1]
+    assert "Maria Lopez cancelled Mentoring: Alex Kim and Maria Lopez." in json.dumps(
+        cancelled.adaptive_cards[0]
+    )
+    assert await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now()) == []
+
+    # The list's old Move answers with the meeting as it is now: cancelled, nothing to move.
+    status, body = await teams.post(click(teams, listing, "Move", sender=ta.MARIA)[0])
+    assert status == 200
+    assert "cancelled" in json.dumps(body).lower()
+    assert not [a for a in actions(body["value"]) if a.get("title") == "Move"]
