@@ -138,3 +138,6 @@ def _retry_after(value: str | None) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None  # an HTTP date: rare for these APIs, back off instead
+
+
+retry_after = _retry_after  # for answers inside a batch, which carry their own headers

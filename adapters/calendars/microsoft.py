@@ -224,15 +224,7 @@ async def calendar_view(
     """The busy blocks of ``mailbox`` (a Graph URL: ``.../me`` or ``.../users/{upn}``).
 
     Raises ``_Unauthorized`` on 401 and :class:`GraphRefused` on other errors."""
-    query = urlencode(
-        {
-            "startDateTime": _utc(window.start),
-            "endDateTime": _utc(window.end),
-            "$select": SELECT,
-            "$top": "100",
-        }
-    )
-    url: str | None = f"{mailbox}/calendarView?{query}"
+    url: str | None = f"{mailbox}/calendarView?{view_query(window)}"
     busy: list[BusyInterval] = []
     for _page in range(MAX_PAGES):
         if url is None:
@@ -253,6 +245,25 @@ async def calendar_view(
     if url is not None:
         raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
     return BusyTimes(tuple(busy))
+
+
+def view_query(window: Interval) -> str:
+    """calendarView's query string for ``window`` (UTC bounds, the fields read, pages of 100)."""
+    return urlencode(
+        {
+            "startDateTime": _utc(window.start),
+            "endDateTime": _utc(window.end),
+            "$select": SELECT,
+            "$top": "100",
+        }
+    )
+
+
+def view_page(reply: Reply, zone: ZoneInfo) -> tuple[list[BusyInterval], str | None]:
+    """One calendarView answer (a batch's too): its busy blocks and the next page's address;
+    raises as :func:`calendar_view` does."""
+    _check(reply)
+    return parsed(reply, SERVICE, lambda data: _view_page(data, zone))
 
 
 class _Unauthorized(ProviderError):

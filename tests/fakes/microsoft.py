@@ -53,7 +53,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from dateutil.rrule import rrulestr
 
-from tests.fakes import graph_writes
+from tests.fakes import graph_batch, graph_writes
 from tests.fakes.jwt_keys import SigningKey, jwks
 from tests.fakes.scripted import RecordedRequest, Script, ScriptedEndpoints
 from tests.fakes.server import TestCertificate
@@ -474,7 +474,7 @@ class FakeMicrosoft(ScriptedEndpoints):
             ("GET", "/{tenant}/oauth2/v2.0/authorize", "authorize", self._authorize),
             ("POST", "/{tenant}/oauth2/v2.0/token", "token", self._token),
         ]
-        routes += graph_writes.routes(self)
+        routes += graph_writes.routes(self) + graph_batch.routes(self)
         for method, path, name, handler in routes:
             app.router.add_route(method, path, self._endpoint(name, handler))
         return app

@@ -198,6 +198,7 @@ async def test_in_teams_a_microsoft_365_organisation_reads_the_mentee(tmp_path: 
             ]
             assert slots
             assert not [s for s in slots if s.overlaps(AWAY)]
-            assert [c.path for c in microsoft.calls_to("calendarView")][-1] == (
-                f"/v1.0/users/{ta.MARIA.email}/calendarView"
-            )
+            # Read in one batch with Alex's (outside the app's scope): in either order.
+            assert f"/v1.0/users/{ta.MARIA.email}/calendarView" in [
+                c.path for c in microsoft.calls_to("calendarView")
+            ]

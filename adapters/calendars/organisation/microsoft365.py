@@ -1,5 +1,7 @@
 """Microsoft 365 (Exchange Online) app-only: msal's client-credentials grant, then Graph's
-``/users/{upn}/calendarView`` for each covered person, parsed as personal connections are.
+``/users/{upn}/calendarView`` for each covered person, parsed as personal connections are,
+sent as JSON batches of up to 20 people (``POST /$batch``; a 429 inside a batch is asked
+again after its own ``Retry-After``).
 
 The app registration holds the application permission ``Calendars.ReadBasic`` (or
 ``Calendars.Read``), consented once by a tenant admin at ``/adminconsent``. Such a
@@ -27,8 +29,14 @@ import requests
 
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.errors import ProviderError
-from adapters.calendars.http import Deadline, request_json
-from adapters.calendars.microsoft import GraphRefused, Unauthorized, calendar_view
+from adapters.calendars.http import RETRYABLE, Deadline, Reply, request_json, retry_after
+from adapters.calendars.microsoft import (
+    GraphRefused,
+    Unauthorized,
+    calendar_view,
+    view_page,
+    view_query,
+)
 from adapters.calendars.organisation.base import (
     IN_FLIGHT,
     AccessWithdrawn,
@@ -54,6 +62,8 @@ from core.time import Interval
 from storage.repositories.organisations import StoredOrganisation
 
 GRAPH_DEFAULT = "https://graph.microsoft.com/.default"
+BATCH = 20  # requests in one JSON batch: Graph's limit
+FIRST_WAIT = 0.2  # seconds before asking again an answer that gave no Retry-After
 # The app's own credentials are refused or gone: every read through it would fail.
 WITHDRAWN = frozenset({"invalid_client", "unauthorized_client", "invalid_grant"})
 # A mailbox the app may not read, or that does not exist: that person is not covered.
@@ -158,10 +168,17 @@ class Microsoft365:
         results: list[OrgResult | BaseException] = []
         for attempt in range(2):
             token = await self._app_token(key, stored)
-            reads = [self._read_one(token, r, window, deadline) for r in readings]
-            results = await asyncio.gather(
-                *(bounded(self._limit, read, deadline) for read in reads), return_exceptions=True
+            chunks = [readings[i : i + BATCH] for i in range(0, len(readings), BATCH)]
+            batches = await asyncio.gather(
+                *(
+                    bounded(self._limit, self._read_batch(token, chunk, window, deadline), deadline)
+                    for chunk in chunks
+                ),
+                return_exceptions=True,
             )
+            results = []
+            for chunk, batch in zip(chunks, batches, strict=True):
+                results += batch if isinstance(batch, list) else [batch] * len(chunk)
             if attempt or not any(isinstance(r, _TokenRefused) for r in results):
                 break
             # Graph refused a token msal still trusted (expired early, or revoked): a new
@@ -199,6 +216,96 @@ class Microsoft365:
             if error.code in WITHDRAWN:
                 raise AccessWithdrawn(str(error)) from None
             raise
+
+    async def _read_batch(
+        self, token: str, readings: Sequence[OrgReading], window: Interval, deadline: Deadline
+    ) -> list[OrgResult]:
+        """Up to 20 people's calendarView in one JSON batch (``POST /$batch``). Answers of
+        429 or 5xx inside it are asked again in the next batch, after the longest
+        ``Retry-After`` they gave (never past the deadline); a person with more than one
+        page of events is read on their own."""
+        pending = {str(i): reading for i, reading in enumerate(readings)}
+        found: dict[str, OrgResult] = {}
+        backoff = FIRST_WAIT
+        query = view_query(window)
+        while pending:
+            body = {
+                "requests": [
+                    {
+                        "id": key,
+                        "method": "GET",
+                        "url": f"/users/{quote(r.email, safe='@')}/calendarView?{query}",
+                        "headers": {"Prefer": 'outlook.timezone="UTC"'},
+                    }
+                    for key, r in pending.items()
+                ]
+            }
+            try:
+                reply = await request_json(
+                    self._http, "POST", f"{self._settings.microsoft_graph_url}/$batch",
+                    deadline=deadline, service="Microsoft",
+                    headers={"Authorization": f"Bearer {token}"}, json=body,
+                )  # fmt: skip
+            except ProviderError as error:
+                found |= dict.fromkeys(pending, error)
+                break
+            answers = reply.data.get("responses") if isinstance(reply.data, dict) else None
+            if reply.status != 200 or not isinstance(answers, list):
+                failed: ProviderError = (
+                    _TokenRefused("Microsoft refused the app's token")
+                    if reply.status == 401
+                    else ProviderError(f"Microsoft answered {reply.status} to a batch")
+                )
+                found |= dict.fromkeys(pending, failed)
+                break
+            again: dict[str, OrgReading] = {}
+            waits: list[float] = []
+            for answer in answers:
+                key = str(answer.get("id")) if isinstance(answer, dict) else ""
+                reading = pending.get(key)
+                if reading is None or key in found:
+                    continue
+                status = int(answer.get("status", 0))
+                if status in RETRYABLE:
+                    headers = {k.lower(): str(v) for k, v in (answer.get("headers") or {}).items()}
+                    asked = retry_after(headers.get("retry-after"))
+                    waits.append(asked if asked is not None else backoff)
+                    again[key] = reading
+                    continue
+                found[key] = await self._answered(
+                    token, reading, Reply(status, answer.get("body")), window, deadline
+                )
+            for key in pending:
+                if key not in found and key not in again:
+                    found[key] = ProviderError("Microsoft left a read of the batch unanswered")
+            pending = again
+            if pending:
+                wait = max(waits)
+                if wait >= deadline.remaining():
+                    busy = ProviderError("Microsoft is busy or unavailable right now")
+                    found |= dict.fromkeys(pending, busy)
+                    break
+                await asyncio.sleep(wait)
+                backoff *= 2
+        return [found[str(i)] for i in range(len(readings))]
+
+    async def _answered(
+        self, token: str, reading: OrgReading, reply: Reply, window: Interval, deadline: Deadline
+    ) -> OrgResult:
+        """One person's answer inside a batch, judged as a single read's."""
+        try:
+            busy, more = view_page(reply, reading.zone)
+        except GraphRefused as error:
+            if error.code in NOT_COVERED or error.status == 404:
+                return NotCovered()
+            return error
+        except Unauthorized:
+            return _TokenRefused("Microsoft refused the app's token")
+        except ProviderError as error:
+            return error
+        if more is not None:  # more than a page of events: read this one whole, alone
+            return await self._read_one(token, reading, window, deadline)
+        return BusyTimes(tuple(busy))
 
     async def _read_one(
         self, token: str, reading: OrgReading, window: Interval, deadline: Deadline
