@@ -168,7 +168,10 @@ def test_a_newcomer_books_is_accepted_connects_and_votes(
         .astimezone(ZoneInfo("America/New_York"))
         .isoformat(timespec="minutes")
     )
-    tab(page, "Inbox")
+    page.locator(".guide").get_by_role("button", name="open Sam Carter's inbox").click()
+    expect(page.get_by_role("tab", name=re.compile("^Inbox"))).to_have_attribute(
+        "aria-selected", "true"
+    )
     inbox = page.locator("#panel-inbox")
     item = inbox.get_by_role(
         "button", name=re.compile("Invitation: Mentoring: Maria Lopez and Sam Carter")

@@ -193,11 +193,16 @@
   });
 
   document.querySelector(".guide")?.addEventListener("click", async (event) => {
-    const example = event.target.closest("button[data-say]");
+    const example = event.target.closest("button[data-say], button[data-tab]");
     if (!example) return;
     if (example.dataset.person !== person || example.dataset.in !== place) {
       await switchTo(example.dataset.person, example.dataset.in);
     }
+    if (example.dataset.tab) {
+      desk.show(example.dataset.tab);
+      return;
+    }
+    desk.show("chat"); // what is said appears in the conversation
     input.focus();
     await say(example.dataset.say);
   });
@@ -219,7 +224,7 @@
     let week = "next";
     let lastList = "";
 
-    const idle = { reset() {}, tick() {} };
+    const idle = { reset() {}, tick() {}, show() {} };
     if (!tabs.length || !panels.inbox || !panels.calendar) return idle;
 
     async function get(path, params) {
@@ -370,6 +375,9 @@
     });
 
     return {
+      show(name) {
+        if (name !== shown && panels[name]) select(name, true);
+      },
       reset() {
         opened = null;
         lastList = "";

@@ -82,6 +82,8 @@ def test_the_inbox_and_calendar_tabs_and_their_step_come_with_the_demo_desk():
     assert '<button type="button" role="tab" id="tab-inbox"' in html
     assert 'id="panel-calendar" role="tabpanel"' in html
     assert "Still as Dee Fox, open the <strong>Inbox</strong> tab" in html
+    assert 'data-person="dee" data-in="dm" data-tab="inbox"' in html
+    assert 'data-person="dee" data-in="dm" data-tab="calendar"' in html
     assert 'data-person="dee" data-in="dm" data-say="my meetings"' in html
     assert "and empties the inboxes" in html
     assert "<script>" not in html  # the page's CSP allows no inline script
