@@ -272,6 +272,7 @@ class HomeView:
     partners: tuple[PartnerView, ...]
     help: HelpView
     rules: SettingsView | None = None
+    console: bool = False  # they may open the admin console ("Open the admin console")
 
 
 View = (

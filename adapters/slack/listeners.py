@@ -358,6 +358,8 @@ class SlackBot:
         async def work(ctx: Context) -> Outcome:
             if clicked.action_id == translate.HOME_CONNECT:
                 return await scheduler.connect(ctx, None)
+            if clicked.action_id == translate.HOME_CONSOLE:
+                return await scheduler.admin_console(ctx)
             reference = clicked.reference
             if reference is None:
                 return scheduler.help()

@@ -643,6 +643,9 @@ def poll_draft(view: PollDraftView) -> JsonDict:
 # ---------------------------------------------------------------------- App Home
 
 
+OPEN_CONSOLE = "Open the admin console"
+
+
 def home(content: HomeView) -> JsonDict:
     """The App Home tab: calendar status, upcoming meetings, partners, help (and rules)."""
     status = content.status
@@ -659,6 +662,14 @@ def home(content: HomeView) -> JsonDict:
         *actions(elements),
         divider(),
     ]
+    if content.console:  # near the top: a long home is cut from the end
+        blocks += [
+            section(
+                "*Admin console*: tracks, rules, people, pairs, circles and activity.",
+                accessory=button(OPEN_CONSOLE, translate.HOME_CONSOLE),
+            ),
+            divider(),
+        ]
     # Two blocks a meeting (it, then its buttons): the first ones, the rest counted.
     blocks += meeting_list_blocks(content.meetings, limit=2 * HOME_MEETINGS + 2)
     blocks += [divider(), section("*Your mentoring partners*")]

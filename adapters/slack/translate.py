@@ -26,6 +26,7 @@ COMMAND = "/pairtime"
 ACTION_PREFIX = "pt:"
 FIND_TIME_CALLBACK = "pt_find_time"  # the global shortcut and its modal
 HOME_CONNECT = "pt:home:connect"
+HOME_CONSOLE = "pt:home:console"  # "Open the admin console": a sign-in link, in the DM
 HOME_FIND = "pt:home:find:"  # + the partner's position; value = their Slack user id
 LINK_ACTION = "pt:link:"  # link buttons: Slack still sends a click, which needs only an ack
 TIME_ACTION = "pt:time"  # a date-time field; its block id carries the reference

@@ -158,8 +158,11 @@ def summary(view: View) -> str:
     return said or "Pairtime"
 
 
-def welcome(prompt: ConnectPrompt | Notice | None, options: CardOptions) -> JsonDict:
-    """The message on install: what Pairtime does in three lines, and how to connect."""
+def welcome(
+    prompt: ConnectPrompt | Notice | None, options: CardOptions, *, admin: bool = False
+) -> JsonDict:
+    """The message on install: what Pairtime does in three lines, and how to connect; for
+    an admin in the personal chat, "Open the admin console" (it says "admin")."""
     body: list[JsonDict] = [_text(line) for line in WELCOME_LINES]
     if isinstance(prompt, ConnectPrompt) and options.private:
         body.append(_text(WELCOME_CONNECT))
@@ -170,6 +173,10 @@ def welcome(prompt: ConnectPrompt | Notice | None, options: CardOptions) -> Json
         body.append(_text(WELCOME_CONNECT_SHARED))
         body.append(
             {"type": "ActionSet", "actions": [_say_button("Connect my calendar", "connect")]}
+        )
+    if admin and options.private:
+        body.append(
+            {"type": "ActionSet", "actions": [_say_button("Open the admin console", "admin")]}
         )
     body[0] |= {"weight": "Bolder"}
     return _card(body)

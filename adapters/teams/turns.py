@@ -172,7 +172,8 @@ class Turns:
             if incoming.private:
                 reply = (await self._chat.scheduler.connect(ctx, None)).reply
                 prompt = reply if isinstance(reply, ConnectPrompt | Notice) else None
-            card = cards.welcome(prompt, self._options(incoming))
+            admin = incoming.private and await self._chat.scheduler.may_open_console(ctx)
+            card = cards.welcome(prompt, self._options(incoming), admin=admin)
             reference = translate.conversation_reference(incoming) | {"activityId": None}
             await self._outbox.post(
                 reference, translate.message_activity(card, cards.WELCOME_LINES[0])

@@ -25,6 +25,12 @@ SENT = "I've sent you a private message with your link to the admin console."
 OPEN_CONSOLE = "Open the admin console"
 
 
+async def may_open_console(ports: Ports, ctx: Context) -> bool:
+    """Whether to offer the speaker "Open the admin console" (an admin, on a server with
+    a console)."""
+    return ports.console is not None and await ports.console.may_sign_in(ctx.program, ctx.person.id)
+
+
 async def sign_in_prompt(ports: Ports, ctx: Context) -> Notice:
     """The sign-in link for the speaker, or why there is none."""
     if ports.console is None:

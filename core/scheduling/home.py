@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.people import identity_in
 from core.scheduling.connections import status_view
+from core.scheduling.console import may_open_console
 from core.scheduling.context import Context, Ports
 from core.scheduling.info import help_view, settings_view
 from core.scheduling.meetings import meeting_list
@@ -36,4 +37,5 @@ async def home_view(ports: Ports, ctx: Context) -> HomeView:
         partners=tuple(partners),
         help=help_view(),
         rules=rules if admin else None,
+        console=await may_open_console(ports, ctx),
     )

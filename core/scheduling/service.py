@@ -172,7 +172,7 @@ class Scheduler:
             case Intent.ORGANISATION_ON:
                 return await organisation.opt_in(self.ports, ctx)
             case Intent.ADMIN:
-                return await console.sign_in(self.ports, ctx)
+                return await self.admin_console(ctx)
             case Intent.HELP:
                 return self.help()
             case Intent.UNKNOWN:
@@ -200,6 +200,13 @@ class Scheduler:
         """Ask the owners of calendars that miss events marked free to connect again (a
         batch of them, each once); ``bot`` runs it as a recurring job."""
         return await connections.reconnect_requests(self.ports)
+
+    async def admin_console(self, ctx: Context) -> Outcome:
+        """ "Open the admin console" (a button, or "admin"): a sign-in link for an admin."""
+        return await console.sign_in(self.ports, ctx)
+
+    async def may_open_console(self, ctx: Context) -> bool:
+        return await console.may_open_console(self.ports, ctx)
 
     async def connect(self, ctx: Context, provider: Provider | None) -> Outcome:
         return await connections.connect(self.ports, ctx, provider)

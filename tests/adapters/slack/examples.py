@@ -329,6 +329,7 @@ def home(*, admin: bool = True) -> HomeView:
         rules=settings_view(ProgramSettings(allowed_providers=frozenset(Provider)), can_edit=True)
         if admin
         else None,
+        console=admin,
     )
 
 

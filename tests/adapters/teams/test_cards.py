@@ -330,6 +330,7 @@ def every_card() -> dict[str, dict[str, Any]]:
         "poll-cancelled": cards.render(largest_poll("cancelled"), SHARED),
         "poll-draft": cards.render(largest_draft(), CardOptions(BASE, twelve_hour=True)),
         "welcome": cards.welcome(PROMPT, PRIVATE),
+        "welcome-admin": cards.welcome(PROMPT, PRIVATE, admin=True),
         "welcome-team": cards.welcome(None, SHARED),
         "working": cards.working(),
         "error": cards.error(),
@@ -462,6 +463,11 @@ def test_the_welcome_says_what_pairtime_does_in_three_lines():
     assert [a["title"] for a in actions(personal)] == [link.label for link in PROMPT.links]
     (button,) = actions(team)
     assert button["data"] == {"say": "connect"}
+    # An admin, in the personal chat, is offered the console: the button says "admin".
+    console = actions(cards.welcome(PROMPT, PRIVATE, admin=True))[-1]
+    assert console["title"] == "Open the admin console"
+    assert console["data"] == {"say": "admin"}
+    assert "admin" not in text_of(cards.welcome(None, SHARED, admin=True))
 
 
 def test_the_poll_shows_each_time_in_every_readers_own_zone():
