@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
+from core.actions import PickSlot
 from tests.adapters.teams.card_reading import actions
 from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
@@ -322,3 +324,88 @@ async def test_my_meetings_in_the_personal_chat_moves_and_cancels_asking_first(
     assert status == 200
     assert "cancelled" in json.dumps(body).lower()
     assert not [a for a in actions(body["value"]) if a.get("title") == "Move"]
+
+
+BEN = ta.TeamsUser(
+    "29:1BenOkaforW2e4r6t8y0uIoPaSdFgHjKlZ",
+    "Ben Okafor",
+    "8d3f6e3a-3c4d-4e5f-8a0b-2c3d4e5f6a71",
+    "ben@contoso.example",
+)
+
+
+def starts_on(teams: TeamsUnderTest, message: ReceivedActivity) -> list[datetime]:
+    """The times a picker's buttons book, read from their signed references."""
+    codec = teams.running.services.scheduler.ports.actions
+    found = []
+    for data in times_on(message.adaptive_cards[0]):
+        action = codec.open(data)
+        assert isinstance(action, PickSlot)
+        found.append(action.start)
+    return found
+
+
+async def test_a_booked_time_is_busy_for_the_next_mentee_until_declined_and_a_move_is_asked(
+    teams: TeamsUnderTest,
+):
+    picker, alex, _ = await picker_for_alex(teams)
+    invoke, _ = click(teams, picker)
+    booked_at = starts_on(teams, picker)
+    await teams.post(invoke)
+    (meeting,) = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert meeting.start in booked_at
+
+    ben = await teams.say_hello(BEN)
+    await teams.running.storage.pairings.pair(PROGRAM, alex.id, ben.id)
+    alex_chat, maria_chat = ta.personal_chat_id(ta.ALEX), ta.personal_chat_id(ta.MARIA)
+
+    async def times_with_ben() -> list[datetime]:
+        await teams.settle()  # what earlier clicks sent Alex is in his chat already
+        before = len(teams.connector.sent(alex_chat))
+        await teams.post(
+            ta.personal_message(
+                "find a time with Ben Okafor next week", service_url=teams.service_url
+            )
+        )
+        return starts_on(teams, (await teams.sent_to(alex_chat, before + 1))[-1])
+
+    assert meeting.start not in await times_with_ben()  # Alex is held by the proposal
+
+    proposal = (await teams.sent_to(maria_chat, 2))[-1]
+    status, body = await teams.post(click(teams, proposal, "Decline", sender=ta.MARIA)[0])
+    assert status == 200
+    assert "You declined Mentoring: Alex Kim and Maria Lopez" in json.dumps(body)
+    assert meeting.start in await times_with_ben()  # free again at once
+
+    # Booked again and accepted; Maria moves it from her card, and Alex is asked.
+    before = len(teams.connector.sent(alex_chat))
+    await teams.post(
+        ta.personal_message("find a time with Maria Lopez next week", service_url=teams.service_url)
+    )
+    picker = (await teams.sent_to(alex_chat, before + 1))[-1]
+    await teams.post(click(teams, picker)[0])
+    await teams.settle()
+    proposal = teams.connector.sent(maria_chat)[-1]
+    status, body = await teams.post(click(teams, proposal, "Accept", sender=ta.MARIA)[0])
+    assert "You accepted Mentoring: Alex Kim and Maria Lopez." in json.dumps(body)
+    before = len(teams.connector.sent(maria_chat))
+    move = next(a for a in actions(body["value"]) if a.get("title") == "Move")
+    status, answer = await teams.post(
+        ta.adaptive_card_action(
+            move["verb"], move["data"], service_url=teams.service_url,
+            reply_to_id=proposal.activity_id, sender=ta.MARIA,
+        )
+    )  # fmt: skip
+    assert status == 200
+    await teams.settle()
+    pickers = teams.connector.sent(maria_chat)[before:]
+    assert pickers, json.dumps(answer)[:500]
+    new_picker = pickers[-1]
+    await teams.post(click(teams, new_picker, sender=ta.MARIA)[0])
+    await teams.settle()
+    asked = teams.connector.sent(alex_chat)[-1]
+    assert "Maria Lopez proposes a new time for Mentoring: Alex Kim and Maria Lopez." in (
+        json.dumps(asked.adaptive_cards[0])
+    )
+    (moved,) = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert (moved.status.value, moved.sequence) == ("proposed", 2)
