@@ -168,7 +168,7 @@ def test_a_newcomer_books_is_accepted_connects_and_votes(
         .astimezone(ZoneInfo("America/New_York"))
         .isoformat(timespec="minutes")
     )
-    page.locator(".guide").get_by_role("button", name="open Sam Carter's inbox").click()
+    page.locator(".guide").get_by_role("button", name="open the Inbox").click()
     expect(page.get_by_role("tab", name=re.compile("^Inbox"))).to_have_attribute(
         "aria-selected", "true"
     )

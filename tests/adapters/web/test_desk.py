@@ -58,7 +58,7 @@ def test_the_inbox_lists_mail_newest_first_escaped_in_the_readers_zone():
     parsed(html)
     assert "<script>" not in html
     assert html.count("data-mail=") == 2
-    assert 'class="mail-item unread" data-mail="1.M2P3.host"' in html
+    assert 'class="mail-item unread-mail" data-mail="1.M2P3.host"' in html
     assert 'class="mail-item" data-mail="2.M"' in html
     assert '<time class="mail-at" datetime="2026-12-05T20:30+05:30">Sat 5 Dec, 20:30</time>' in html
     assert "PAIRTIME_SMTP_URL" not in html
