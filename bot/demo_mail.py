@@ -425,7 +425,8 @@ def _summary(key: str, message: EmailMessage, flags: str) -> MailSummary:
     return MailSummary(
         key=key,
         sender=str(message.get("From", "")),
-        subject=str(message.get("Subject", "")),
+        # As mail clients show it: one space where folding left two (an encoded word).
+        subject=" ".join(str(message.get("Subject", "")).split()),
         at=_date(message),
         seen=SEEN in flags,
         cancellation=kind == "CANCEL",

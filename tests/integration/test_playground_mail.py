@@ -122,6 +122,8 @@ async def test_an_invitation_arrives_is_accepted_into_the_calendar_and_a_decline
     assert inbox["unread"] == 1
     shown = Shown(0, inbox["html"])
     assert "Invitation: Mentoring: Maria Lopez and Sam Carter" in shown.text
+    # The subject as a mail client shows it, though folding put its time in an encoded word.
+    assert re.search(r"Sam Carter @ \w{3} \d+ \w{3} \d{4}, \d\d:\d\d", inbox["html"])
     assert "Pairtime demo <pairtime@pairtime-demo.example>" in shown.text
     (key,) = keys(inbox["html"])
 
