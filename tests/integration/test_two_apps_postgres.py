@@ -1,5 +1,5 @@
-"""Reminders come once with two Pairtime apps on one PostgreSQL database, and across a
-restart.
+"""Two Pairtime apps on one PostgreSQL database: reminders come once (and not again after a
+restart), and twenty clicks of a pair spread over both make one meeting.
 
 Two running apps (each its own engine, connection pool and worker, as two ``pairtime
 serve`` processes have) share a database of their own and one Slack. A meeting is booked
@@ -25,10 +25,27 @@ from sqlalchemy.engine import make_url
 
 from storage.crypto import generate_key
 from storage.database import Database
-from tests.adapters.slack.harness import MENTEE, MENTOR, NOW, SlackWorld, people, slack_world
+from tests.adapters.slack.harness import (
+    CHANNEL,
+    MENTEE,
+    MENTOR,
+    NOW,
+    SlackWorld,
+    buttons,
+    people,
+    slack_world,
+)
+from tests.fakes import slack_requests as sr
 from tests.fakes.server import running
 from tests.fakes.slack import FakeSlack
-from tests.integration.test_slack_booking import ask_for_times, button, click, click_in_dm
+from tests.integration.test_slack_booking import (
+    ask_for_times,
+    button,
+    click,
+    click_in_dm,
+    meetings,
+    picked,
+)
 from tests.memory import FixedClock
 
 POSTGRES_URL = os.environ.get("PAIRTIME_TEST_POSTGRES_URL")
@@ -122,3 +139,50 @@ async def test_two_apps_on_postgresql_remind_each_person_once(tmp_path: Path):
             await settle(three)
             for user in (MENTOR, MENTEE):
                 assert len(reminders(three, user)) == 1
+
+
+async def test_twenty_clicks_of_a_pair_on_two_apps_make_one_meeting(tmp_path: Path):
+    """Both people asked for times with each other; each clicks the same time ten times,
+    half the clicks reaching one app and half the other: one meeting, one proposal."""
+    slack, clock, keys = FakeSlack(), FixedClock(NOW), [generate_key()]
+    people(slack)
+    async with database_of_its_own() as url, running(slack.app) as base:
+
+        def app(folder: str) -> AbstractAsyncContextManager[SlackWorld]:
+            (tmp_path / folder).mkdir()
+            return slack_world(
+                tmp_path / folder, fake=slack, slack_base=base, clock=clock, keys=keys,
+                database_url=url,
+            )  # fmt: skip
+
+        async with app("a") as one, app("b") as two:
+            his = button(await ask_for_times(one), "pt:pick:0")
+            await two.say(
+                sr.slash_command(
+                    two.secret, text=f"find a time with <@{MENTOR}|alex> next week",
+                    user_id=MENTEE, response_url=two.response_url(),
+                )
+            )  # fmt: skip
+            hers = next(
+                b
+                for b in buttons(slack.responses[-1].body["blocks"])
+                if b["action_id"].startswith("pt:pick:") and picked(two, b) == picked(one, his)
+            )
+            clicks = [
+                (world, sr.block_actions(
+                    world.secret, element["action_id"], value=element["value"], user_id=user,
+                    channel_id=CHANNEL, response_url=world.response_url(),
+                ))
+                for _ in range(5)
+                for element, user in ((his, MENTOR), (hers, MENTEE))
+                for world in (one, two)
+            ]  # fmt: skip
+            answers = await asyncio.gather(*(world.post(each) for world, each in clicks))
+            assert {a.status for a in answers} == {200}
+            await settle(one, two)
+
+            assert await meetings(one) == 1
+            proposals = [
+                m for user in (MENTOR, MENTEE) for m in one.dm(user) if "proposes a time" in m.text
+            ]
+            assert len(proposals) == 1
