@@ -186,7 +186,7 @@ def build_services(
         jobs=storage.jobs,
         organisations=storage.organisations,
         mailer=mailer,
-        publisher=OrganisationPublisher(storage.organisations, organisations.writer),
+        publisher=OrganisationPublisher(storage.organisations, organisations.writer, clock),
         program_events=storage.program_events,
         console=ConsoleDoor(
             storage.console, storage.programs, storage.tracks, settings.base_url, clock

@@ -16,17 +16,18 @@ import pytest
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.google import EVENTS
 from adapters.calendars.organisation.google_workspace import WRITE
-from adapters.calendars.organisation.writing import google_event_id
+from adapters.calendars.organisation.writing import GrantWithdrawn, google_event_id
 from bot.settings import load_settings
 from core.admin import organisation
 from core.errors import PublishRefused
 from core.invitations import Mailbox
-from core.organisation import OrganisationSetup, OrgProvider
+from core.organisation import OrganisationSetup, OrgProvider, OrgStatus
 from core.people import ProgramId
 from core.ports import MeetingPublisher
 from core.program import VideoRule
 from core.publishing import ProgramEvent
 from core.secret import Secret
+from storage.repositories.organisations import REVOKED_JOB
 from tests.fakes.google import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER_GRANT, FakeGoogle
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
@@ -269,4 +270,36 @@ async def test_graph_without_calendars_readwrite_refuses_for_good(microsoft):
         await publisher(app).publish(event(MICROSOFT_PROGRAM, VideoRule.NONE), None)
     assert refused.value.permanent
     assert "Calendars.ReadWrite" in refused.value.reason
+    assert fake.written == {}
+
+
+async def test_a_deleted_key_found_by_a_write_stops_the_connection_and_tells_the_admins_once(
+    google,
+):
+    app, fake, info = google
+    await connect_google(app, info)
+    fake.delete_service_account_key(SERVICE_ACCOUNT)
+    with pytest.raises(GrantWithdrawn):
+        await publisher(app).publish(event(GOOGLE_PROGRAM, VideoRule.NONE), None)
+    (connection,) = await app.storage.organisations.of_program(GOOGLE_PROGRAM)
+    assert connection.status is OrgStatus.REVOKED
+    told = await app.storage.jobs.state(
+        f"{REVOKED_JOB}:{GOOGLE_PROGRAM}:google:{int(connection.connected_at.timestamp())}"
+    )
+    assert told is not None
+    # The next meeting goes by email at once: nothing may write any more.
+    assert not await publisher(app).can_publish(GOOGLE_PROGRAM)
+    with pytest.raises(PublishRefused) as refused:
+        await publisher(app).publish(event(GOOGLE_PROGRAM, VideoRule.NONE), None)
+    assert refused.value.permanent
+    assert not isinstance(refused.value, GrantWithdrawn)
+
+
+async def test_an_expired_client_secret_found_by_a_write_stops_the_connection(microsoft):
+    app, fake = microsoft
+    fake.expire_client_secret()
+    with pytest.raises(GrantWithdrawn):
+        await publisher(app).publish(event(MICROSOFT_PROGRAM, VideoRule.NONE), None)
+    (connection,) = await app.storage.organisations.of_program(MICROSOFT_PROGRAM)
+    assert connection.status is OrgStatus.REVOKED
     assert fake.written == {}

@@ -35,7 +35,7 @@ from adapters.calendars.organisation.base import (
     OrgResult,
     bounded,
 )
-from adapters.calendars.organisation.writing import google_write
+from adapters.calendars.organisation.writing import GrantWithdrawn, google_write
 from core.calendars import BusyTimes
 from core.errors import PublishRefused
 from core.organisation import (
@@ -216,6 +216,9 @@ class GoogleWorkspace:
             )
         except _Withdrawn as error:
             self._writers.pop(stored.id, None)
+            if str(error).startswith("invalid_grant"):  # the key itself is gone
+                raise GrantWithdrawn(str(error)) from None
+            # The write scope alone was taken back: reads go on, meetings go by email.
             raise PublishRefused(
                 f"Google refused the write grant ({error})", permanent=True
             ) from None

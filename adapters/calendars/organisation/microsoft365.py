@@ -45,7 +45,7 @@ from adapters.calendars.organisation.base import (
     OrgResult,
     bounded,
 )
-from adapters.calendars.organisation.writing import graph_write
+from adapters.calendars.organisation.writing import GrantWithdrawn, graph_write
 from core.calendars import BusyTimes
 from core.errors import PublishRefused
 from core.organisation import (
@@ -340,7 +340,7 @@ class Microsoft365:
         try:
             token = await self._app_token(key, stored)
         except AccessWithdrawn as error:
-            raise PublishRefused(f"Microsoft refused the app ({error})", permanent=True) from None
+            raise GrantWithdrawn(str(error)) from None
         except ProviderError as error:
             raise PublishRefused(str(error)) from None
         try:

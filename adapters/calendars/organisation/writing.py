@@ -19,6 +19,7 @@ Exchange on-premises writes nothing here: its programs get the email invitations
 from __future__ import annotations
 
 import base64
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -31,14 +32,25 @@ from adapters.calendars.http import Deadline, Reply, request_json
 from core.errors import PublishRefused
 from core.organisation import OrganisationConnection, OrgProvider, OrgStatus
 from core.people import ProgramId
+from core.ports import Clock
 from core.program import VideoRule
 from core.publishing import ProgramEvent, PublishedEvent
 from storage.repositories.organisations import SqlOrganisations, StoredOrganisation
+
+log = logging.getLogger(__name__)
 
 WRITE_SECONDS = 30.0  # one create, update or cancel, retries within it included
 CANCELLED_NOTE = "This meeting was cancelled in Pairtime."
 # The kinds whose client writes events (Exchange on-premises: email invitations).
 WRITERS = frozenset({OrgProvider.GOOGLE, OrgProvider.MICROSOFT})
+
+
+class GrantWithdrawn(PublishRefused):
+    """The organisation withdrew the whole grant (a deleted key, removed consent, an expired
+    secret): found by a write as a read would find it, and handled the same way."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
 
 
 @runtime_checkable
@@ -54,10 +66,14 @@ class OrganisationPublisher:
     """The program account's calendar, through the program's organisation connection."""
 
     def __init__(
-        self, store: SqlOrganisations, clients: Callable[[OrgProvider], object | None]
+        self,
+        store: SqlOrganisations,
+        clients: Callable[[OrgProvider], object | None],
+        clock: Clock,
     ) -> None:
         self._store = store
         self._clients = clients
+        self._clock = clock
 
     async def can_publish(self, program: ProgramId) -> bool:
         return await self._writing(program) is not None
@@ -92,7 +108,18 @@ class OrganisationPublisher:
             raise PublishRefused(
                 f"the {connection.provider.label} connection cannot be used here", permanent=True
             )
-        return await client.write(stored, event, previous)
+        try:
+            return await client.write(stored, event, previous)
+        except GrantWithdrawn as error:
+            # The one message to the program's admins, as when a read finds it.
+            if await self._store.revoked(connection, error.reason, self._clock.now()):
+                log.warning(
+                    "the %s organisation connection of %s stopped working: %s",
+                    connection.provider.value,
+                    connection.program,
+                    error.reason,
+                )
+            raise
 
 
 # ---------------------------------------------------------------- Google Calendar
