@@ -161,13 +161,10 @@ async def show(request: web.Request) -> web.StreamResponse:
 
 async def start(request: web.Request) -> web.StreamResponse:
     flows = request.app[FLOWS_KEY]
-    checked = await _ticket(request, flows, consume=False)
+    checked = await _oauth_ticket(request, flows, refused=_opened_elsewhere)
     if isinstance(checked, web.Response):
         return checked
-    ticket, provider = checked
-    oauth = flows.oauth.get(provider)
-    if oauth is None or not _same_browser(request, ticket):
-        return _opened_elsewhere()
+    ticket, provider, oauth = checked
     url, kept = await oauth.authorization_url(ticket.state, flows.redirect_uri(provider))
     await flows.states.attach(ticket.state, {**ticket.secret, **kept})
     raise web.HTTPFound(url)
@@ -175,21 +172,10 @@ async def start(request: web.Request) -> web.StreamResponse:
 
 async def callback(request: web.Request) -> web.StreamResponse:
     flows = request.app[FLOWS_KEY]
-    checked = await _ticket(request, flows, consume=False)
+    checked = await _oauth_ticket(request, flows, refused=_finished_elsewhere)
     if isinstance(checked, web.Response):
         return checked
-    ticket, provider = checked
-    oauth = flows.oauth.get(provider)
-    if oauth is None or not _same_browser(request, ticket):
-        # Login CSRF: someone else's consent URL finished in this browser. The link stays
-        # usable for the browser that opened it.
-        return pages.problem(
-            "This sign-in didn't start in this browser",
-            "Pairtime connects a calendar only in the browser where its link was opened, so "
-            "nothing was connected. If you didn't ask Pairtime to connect your calendar, "
-            "someone may have sent you their link: close this tab.",
-            status=403,
-        )
+    ticket, provider, oauth = checked
     answer = dict(request.query) | {k: str(v) for k, v in (await request.post()).items()}
     if "code" not in answer and "error" not in answer:
         # Not an answer from the provider (a reload, a bookmark): the link is not used up.
@@ -252,6 +238,21 @@ async def icloud_submit(request: web.Request) -> web.StreamResponse:
     except StateRejected as rejected:
         return _state_page(rejected.problem)
     return await _store(flows, ticket, Provider.ICLOUD, Connected(apple_id, secret))
+
+
+async def _oauth_ticket(
+    request: web.Request, flows: ConnectFlows, *, refused: Callable[[], web.Response]
+) -> tuple[ConnectTicket, Provider, OAuthFlow] | web.Response:
+    """The ticket of an OAuth link, left usable, with its flow; ``refused()`` when it was
+    opened in another browser than the one it started in."""
+    checked = await _ticket(request, flows, consume=False)
+    if isinstance(checked, web.Response):
+        return checked
+    ticket, provider = checked
+    oauth = flows.oauth.get(provider)
+    if oauth is None or not _same_browser(request, ticket):
+        return refused()
+    return ticket, provider, oauth
 
 
 async def _ticket(
@@ -329,6 +330,18 @@ def _same_browser(request: web.Request, ticket: ConnectTicket) -> bool:
         ticket.browser is not None
         and presented is not None
         and secrets.compare_digest(ticket.browser, _fingerprint(presented))
+    )
+
+
+def _finished_elsewhere() -> web.Response:
+    # Login CSRF: someone else's consent URL finished in this browser. The link stays
+    # usable for the browser that opened it.
+    return pages.problem(
+        "This sign-in didn't start in this browser",
+        "Pairtime connects a calendar only in the browser where its link was opened, so "
+        "nothing was connected. If you didn't ask Pairtime to connect your calendar, "
+        "someone may have sent you their link: close this tab.",
+        status=403,
     )
 
 

@@ -15,7 +15,7 @@ EXDATE and moved instances with RECURRENCE-ID). Rules applied:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -32,6 +32,13 @@ log = logging.getLogger(__name__)
 def busy_from_ical(texts: Iterable[str], window: Interval, zone: ZoneInfo) -> list[BusyInterval]:
     """Busy intervals overlapping ``window`` in the calendar objects ``texts``."""
     busy: list[BusyInterval] = []
+    for event in _occurrences(texts, window):
+        busy.extend(_intervals(event, window, zone))
+    return busy
+
+
+def _occurrences(texts: Iterable[str], window: Interval) -> Iterator[Event]:
+    """The events of ``texts`` overlapping ``window``, recurrences expanded."""
     for text in texts:
         try:
             calendar = Calendar.from_ical(text)
@@ -42,10 +49,7 @@ def busy_from_ical(texts: Iterable[str], window: Interval, zone: ZoneInfo) -> li
                 "skipped a calendar object that could not be read: %s", type(error).__name__
             )
             continue
-        for event in occurrences:
-            if isinstance(event, Event):
-                busy.extend(_intervals(event, window, zone))
-    return busy
+        yield from (event for event in occurrences if isinstance(event, Event))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,39 +69,28 @@ def entries_from_ical(texts: Iterable[str], window: Interval, zone: ZoneInfo) ->
     """The occurrences overlapping ``window``, titled, in start order: for a person looking at
     their own calendar (the playground's), never for reading other people's busy times."""
     entries: list[Entry] = []
-    for text in texts:
-        try:
-            calendar = Calendar.from_ical(text)
-            occurrences = recurring_ical_events.of(calendar).between(window.start, window.end)
-        except (ValueError, KeyError) as error:
-            log.warning(
-                "skipped a calendar object that could not be read: %s", type(error).__name__
-            )
+    for event in _occurrences(texts, window):
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
             continue
-        for event in occurrences:
-            if not isinstance(event, Event):
-                continue
-            if str(event.get("STATUS", "")).upper() == "CANCELLED":
-                continue
-            start = event.decoded("DTSTART")
-            end = _end(event, start)
-            all_day = not isinstance(start, datetime)
-            if all_day:
-                first = local_day(start, zone).start
-                last = local_day(end.date() if isinstance(end, datetime) else end, zone).start
-                span = (first, max(last, local_day(start, zone).end))
-            else:
-                span = (_instant(start, zone), _instant(end, zone))
-            entries.append(
-                Entry(
-                    uid=str(event.get("UID", "")),
-                    title=str(event.get("SUMMARY", "")),
-                    start=span[0],
-                    end=span[1],
-                    all_day=all_day,
-                    busy=tuple(_intervals(event, window, zone)),
-                )
+        start = event.decoded("DTSTART")
+        end = _end(event, start)
+        all_day = not isinstance(start, datetime)
+        if all_day:
+            first = local_day(start, zone).start
+            last = local_day(end.date() if isinstance(end, datetime) else end, zone).start
+            span = (first, max(last, local_day(start, zone).end))
+        else:
+            span = (_instant(start, zone), _instant(end, zone))
+        entries.append(
+            Entry(
+                uid=str(event.get("UID", "")),
+                title=str(event.get("SUMMARY", "")),
+                start=span[0],
+                end=span[1],
+                all_day=all_day,
+                busy=tuple(_intervals(event, window, zone)),
             )
+        )
     return sorted(entries, key=lambda entry: (entry.start, not entry.all_day, entry.title))
 
 
