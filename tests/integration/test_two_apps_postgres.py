@@ -1,5 +1,6 @@
-"""Two Pairtime apps on one PostgreSQL database: reminders come once (and not again after a
-restart), and twenty clicks of a pair spread over both make one meeting.
+"""Two Pairtime apps on one PostgreSQL database: reminders and the nudge of an unanswered
+proposal come once (and not again after a restart), and twenty clicks of a pair spread over
+both make one meeting.
 
 Two running apps (each its own engine, connection pool and worker, as two ``pairtime
 serve`` processes have) share a database of their own and one Slack. A meeting is booked
@@ -108,6 +109,13 @@ async def test_two_apps_on_postgresql_remind_each_person_once(tmp_path: Path):
         async with app("a") as one, app("b") as two:
             await click(one, button(await ask_for_times(one), "pt:pick:0"))
             await settle(one, two)
+            # Unanswered for a day: Maria is nudged once, whichever app claims it.
+            clock.advance(timedelta(hours=24, minutes=1))
+            await settle(one, two)
+            clock.advance(timedelta(hours=1))
+            await settle(one, two)
+            nudges = [m.text for m in one.dm(MENTEE) if m.text.startswith("Reminder: Alex Kim")]
+            assert len(nudges) == 1
             await click_in_dm(two, MENTEE, "Accept")
             await settle(one, two)
             async with one.running.storage.database.transaction() as db:
