@@ -272,49 +272,30 @@ class SlackBot:
             reply = ResponseUrlReply(command.response_url, self.chat.http, self.coalescer)
         else:
             reply = EphemeralReply(client, command.channel_id, command.user_id)
-        bot = context.bot_user_id
-        await self._serve(
-            client,
-            team,
-            command.user_id,
-            reply,
-            private=private,
-            conversation=command.channel_id,
-            mentions=translate.mentioned_users(command.text, bot_user_id=bot),
-            work=lambda ctx: self.chat.scheduler.handle_text(ctx, command.text, bot_user_id=bot),
-        )
+        await self._serve_text(
+            client, team, command.user_id, channel=command.channel_id, text=command.text,
+            reply=reply, private=private, bot=context.bot_user_id,
+        )  # fmt: skip
 
     async def on_mention(
         self, body: JsonDict, event: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         said = translate.message(event)
-        bot = context.bot_user_id
-        await self._serve(
-            client,
-            _team(context, body),
-            said.user_id,
-            EphemeralReply(client, said.channel_id, said.user_id, said.thread_ts),
-            private=False,
-            conversation=said.channel_id,
-            mentions=translate.mentioned_users(said.text, bot_user_id=bot),
-            work=lambda ctx: self.chat.scheduler.handle_text(ctx, said.text, bot_user_id=bot),
-        )
+        reply = EphemeralReply(client, said.channel_id, said.user_id, said.thread_ts)
+        await self._serve_text(
+            client, _team(context, body), said.user_id, channel=said.channel_id, text=said.text,
+            reply=reply, private=False, bot=context.bot_user_id,
+        )  # fmt: skip
 
     async def on_direct_message(
         self, body: JsonDict, event: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
     ) -> None:
         said = translate.message(event)
-        bot = context.bot_user_id
-        await self._serve(
-            client,
-            _team(context, body),
-            said.user_id,
-            ConversationReply(client, said.channel_id, said.thread_ts),
-            private=True,
-            conversation=said.channel_id,
-            mentions=translate.mentioned_users(said.text, bot_user_id=bot),
-            work=lambda ctx: self.chat.scheduler.handle_text(ctx, said.text, bot_user_id=bot),
-        )
+        reply = ConversationReply(client, said.channel_id, said.thread_ts)
+        await self._serve_text(
+            client, _team(context, body), said.user_id, channel=said.channel_id, text=said.text,
+            reply=reply, private=True, bot=context.bot_user_id,
+        )  # fmt: skip
 
     async def on_home_opened(
         self, body: JsonDict, event: JsonDict, client: AsyncWebClient, context: AsyncBoltContext
@@ -408,6 +389,30 @@ class SlackBot:
         )
 
     # ------------------------------------------------------------------ shared
+
+    async def _serve_text(
+        self,
+        client: AsyncWebClient,
+        team: str,
+        user_id: str,
+        *,
+        channel: str,
+        text: str,
+        reply: Reply,
+        private: bool,
+        bot: str | None,
+    ) -> None:
+        """What a person wrote in ``channel`` (a command, a mention, a direct message)."""
+        await self._serve(
+            client,
+            team,
+            user_id,
+            reply,
+            private=private,
+            conversation=channel,
+            mentions=translate.mentioned_users(text, bot_user_id=bot),
+            work=lambda ctx: self.chat.scheduler.handle_text(ctx, text, bot_user_id=bot),
+        )
 
     async def _serve(
         self,
