@@ -21,7 +21,7 @@ with the meeting's current state, with the buttons that fit it now.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,6 +64,7 @@ from core.time import Interval, describe
 from core.views import (
     Button,
     ButtonStyle,
+    Confirmation,
     DirectMessage,
     MeetingItem,
     MeetingList,
@@ -227,6 +228,75 @@ def _answers(meeting: Meeting, person: PersonId, sequence: int) -> bool:
     )
 
 
+async def _change(
+    ports: Ports,
+    meeting: Meeting,
+    changed: Meeting,
+    people: Sequence[Person],
+    settings: ProgramSettings,
+    *,
+    to: Sequence[Person] | None = None,
+    method: Method | None = None,
+    listed: Sequence[Person] | None = None,
+    moved_in_time: bool = False,
+) -> Meeting | None:
+    """Store ``changed`` in place of ``meeting``, with the invitations (or the program's event)
+    the change sends, and its reminders again when it moved; None when someone changed it first.
+    ``to``, ``method`` and ``listed`` say which invitations (see ``announce.invitation_emails``)."""
+    now = ports.clock.now()
+    future = replace(changed, sequence=meeting.sequence + 1)
+    messages = announce.invitation_emails(
+        ports, future, people, settings, stamp=now, to=to, method=method, listed=listed
+    )
+    jobs = await publishing.delivery_jobs(ports, future, messages, now)
+    if moved_in_time:
+        jobs = [*jobs, *announce.reminder_jobs(future, settings, now)]
+        jobs += announce.pending_job(future, now)
+    return await ports.meetings.change(changed, expected=meeting.sequence, jobs=jobs)
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """A changed meeting as each person sees it: the one who changed it, and the others."""
+
+    ports: Ports
+    ctx: Context
+    meeting: Meeting
+    people: Sequence[Person]
+    settings: ProgramSettings
+
+    def me(self, headline: str) -> Confirmation:
+        return view(
+            self.ports, self.meeting, self.ctx.person, self.people, self.settings,
+            headline=headline, zone=self.ctx.zone,
+        )  # fmt: skip
+
+    def others(self) -> list[Person]:
+        """Everyone else still attending."""
+        me = self.ctx.person.id
+        return [p for p in self.people if p.id != me and p.id in self.meeting.attending]
+
+    def only(self, person: PersonId | None) -> list[Person]:
+        return [p for p in self.people if p.id == person]
+
+    def them(self, people: Sequence[Person], headline: str) -> tuple[DirectMessage, ...]:
+        return tuple(
+            DirectMessage(
+                person.id,
+                view(
+                    self.ports,
+                    self.meeting,
+                    person,
+                    self.people,
+                    self.settings,
+                    headline=headline,
+                    zone=zone_for(person, self.settings, None),
+                ),
+            )
+            for person in people
+        )
+
+
 async def accept(ports: Ports, ctx: Context, action: AcceptMeeting) -> Outcome:
     meeting = await _load(ports, ctx, action.meeting)
     if isinstance(meeting, Outcome):
@@ -235,45 +305,16 @@ async def accept(ports: Ports, ctx: Context, action: AcceptMeeting) -> Outcome:
         return await current(ports, ctx, meeting)
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
-    now = ports.clock.now()
     confirmed = replace(meeting, status=MeetingStatus.CONFIRMED)
-    future = replace(confirmed, sequence=meeting.sequence + 1)
-    messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
-    stored = await ports.meetings.change(
-        confirmed,
-        expected=meeting.sequence,
-        jobs=await publishing.delivery_jobs(ports, future, messages, now),
-    )
+    stored = await _change(ports, meeting, confirmed, people, settings)
     if stored is None:  # another click (or the proposer) changed it first
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
-    proposer = next((p for p in people if p.id == meeting.proposer), None)
-    direct: tuple[DirectMessage, ...] = ()
-    if proposer is not None:
-        direct = (
-            DirectMessage(
-                proposer.id,
-                view(
-                    ports,
-                    stored,
-                    proposer,
-                    people,
-                    settings,
-                    headline=f"{ctx.person.name} accepted {stored.title}.",
-                    zone=zone_for(proposer, settings, None),
-                ),
-            ),
-        )
+    told = _Told(ports, ctx, stored, people, settings)
     return Outcome(
-        view(
-            ports,
-            stored,
-            ctx.person,
-            people,
-            settings,
-            headline=f"You accepted {stored.title}.",
-            zone=ctx.zone,
+        told.me(f"You accepted {stored.title}."),
+        direct=told.them(
+            told.only(meeting.proposer), f"{ctx.person.name} accepted {stored.title}."
         ),
-        direct=direct,
         replaces_original=True,
     )
 
@@ -314,15 +355,9 @@ async def _decline_proposal(ports: Ports, ctx: Context, meeting: Meeting) -> Out
     settings = await ports.programs.settings(meeting.program)
     now = ports.clock.now()
     declined = replace(meeting, status=MeetingStatus.DECLINED)
-    future = replace(declined, sequence=meeting.sequence + 1)
     # The cancellation goes to both: the proposal was in both calendars.
-    messages = announce.invitation_emails(
-        ports, future, people, settings, stamp=now, to=people, method=Method.CANCEL
-    )
-    stored = await ports.meetings.change(
-        declined,
-        expected=meeting.sequence,
-        jobs=await publishing.delivery_jobs(ports, future, messages, now),
+    stored = await _change(
+        ports, meeting, declined, people, settings, to=people, method=Method.CANCEL
     )
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
@@ -360,16 +395,9 @@ async def _decline_proposal(ports: Ports, ctx: Context, meeting: Meeting) -> Out
             ),
         )
     name = proposer.name if proposer else "the person who proposed it"
+    told = _Told(ports, ctx, stored, people, settings)
     return Outcome(
-        view(
-            ports,
-            stored,
-            ctx.person,
-            people,
-            settings,
-            headline=f"You declined {stored.title}; I've told {name}.",
-            zone=ctx.zone,
-        ),
+        told.me(f"You declined {stored.title}; I've told {name}."),
         direct=direct,
         replaces_original=True,
     )
@@ -378,56 +406,20 @@ async def _decline_proposal(ports: Ports, ctx: Context, meeting: Meeting) -> Out
 async def _decline_for_myself(ports: Ports, ctx: Context, meeting: Meeting) -> Outcome:
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
-    now = ports.clock.now()
     changed = replace(meeting, declined=(*meeting.declined, ctx.person.id))
-    future = replace(changed, sequence=meeting.sequence + 1)
     # Only the one who declined is sent a cancellation, listing them alone.
-    messages = announce.invitation_emails(
-        ports,
-        future,
-        people,
-        settings,
-        stamp=now,
-        to=[ctx.person],
-        method=Method.CANCEL,
-        listed=[ctx.person],
-    )
-    stored = await ports.meetings.change(
-        changed,
-        expected=meeting.sequence,
-        jobs=await publishing.delivery_jobs(ports, future, messages, now),
-    )
+    stored = await _change(
+        ports, meeting, changed, people, settings,
+        to=[ctx.person], method=Method.CANCEL, listed=[ctx.person],
+    )  # fmt: skip
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
-    organizer = next((p for p in people if p.id == meeting.organizer), None)
-    direct: tuple[DirectMessage, ...] = ()
-    if organizer is not None:
-        direct = (
-            DirectMessage(
-                organizer.id,
-                view(
-                    ports,
-                    stored,
-                    organizer,
-                    people,
-                    settings,
-                    headline=f"{ctx.person.name} declined {stored.title}.",
-                    zone=zone_for(organizer, settings, None),
-                ),
-            ),
-        )
-    name = organizer.name if organizer else "the organiser"
+    told = _Told(ports, ctx, stored, people, settings)
+    organizer = told.only(meeting.organizer)
+    name = organizer[0].name if organizer else "the organiser"
     return Outcome(
-        view(
-            ports,
-            stored,
-            ctx.person,
-            people,
-            settings,
-            headline=f"You declined {stored.title}; I've told {name}.",
-            zone=ctx.zone,
-        ),
-        direct=direct,
+        told.me(f"You declined {stored.title}; I've told {name}."),
+        direct=told.them(organizer, f"{ctx.person.name} declined {stored.title}."),
         replaces_original=True,
     )
 
@@ -524,15 +516,7 @@ async def move_to(
         else MeetingStatus.CONFIRMED
     )
     moved = replace(meeting, start=slot.start, end=slot.end, status=status, proposer=ctx.person.id)
-    now = ports.clock.now()
-    future = replace(moved, sequence=meeting.sequence + 1)
-    messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
-    jobs = [
-        *await publishing.delivery_jobs(ports, future, messages, now),
-        *announce.reminder_jobs(future, settings, now),
-        *announce.pending_job(future, now),
-    ]
-    stored = await ports.meetings.change(moved, expected=meeting.sequence, jobs=jobs)
+    stored = await _change(ports, meeting, moved, people, settings, moved_in_time=True)
     if stored is None:
         again = await ports.meetings.get(meeting.ref) or meeting
         if again.start == slot.start and again.status.active:  # the same move, clicked twice
@@ -541,25 +525,12 @@ async def move_to(
             ports, ctx, again, note="This meeting changed meanwhile; here it is now."
         )
     proposing = stored.status is MeetingStatus.PROPOSED
-    direct = tuple(
-        DirectMessage(
-            person.id,
-            view(
-                ports,
-                stored,
-                person,
-                people,
-                settings,
-                headline=(
-                    f"{ctx.person.name} proposes a new time for {stored.title}."
-                    if proposing
-                    else f"{ctx.person.name} moved {stored.title} to this time."
-                ),
-                zone=zone_for(person, settings, None),
-            ),
-        )
-        for person in people
-        if person.id != ctx.person.id and person.id in stored.attending
+    told = _Told(ports, ctx, stored, people, settings)
+    direct = told.them(
+        told.others(),
+        f"{ctx.person.name} proposes a new time for {stored.title}."
+        if proposing
+        else f"{ctx.person.name} moved {stored.title} to this time.",
     )
     partner = stored.partner_of(ctx.person.id)
     names = {p.id: p.name for p in people}
@@ -568,11 +539,7 @@ async def move_to(
         if proposing and partner
         else f"Moved: {stored.title}"
     )
-    return Outcome(
-        view(ports, stored, ctx.person, people, settings, headline=headline, zone=ctx.zone),
-        direct=direct,
-        replaces_original=True,
-    )
+    return Outcome(told.me(headline), direct=direct, replaces_original=True)
 
 
 # ---------------------------------------------------------------- cancelling
@@ -623,15 +590,8 @@ async def confirm_cancel(ports: Ports, ctx: Context, action: ConfirmCancel) -> O
         )
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
-    now = ports.clock.now()
     cancelled = replace(meeting, status=MeetingStatus.CANCELLED)
-    future = replace(cancelled, sequence=meeting.sequence + 1)
-    messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
-    stored = await ports.meetings.change(
-        cancelled,
-        expected=meeting.sequence,
-        jobs=await publishing.delivery_jobs(ports, future, messages, now),
-    )
+    stored = await _change(ports, meeting, cancelled, people, settings)
     if stored is None:
         again = await ports.meetings.get(meeting.ref) or meeting
         if not again.status.active:
@@ -639,33 +599,10 @@ async def confirm_cancel(ports: Ports, ctx: Context, action: ConfirmCancel) -> O
         return await current(
             ports, ctx, again, note="This meeting changed since you asked; here it is now."
         )
-    direct = tuple(
-        DirectMessage(
-            person.id,
-            view(
-                ports,
-                stored,
-                person,
-                people,
-                settings,
-                headline=f"{ctx.person.name} cancelled {stored.title}.",
-                zone=zone_for(person, settings, None),
-            ),
-        )
-        for person in people
-        if person.id != ctx.person.id and person.id in stored.attending
-    )
+    told = _Told(ports, ctx, stored, people, settings)
     return Outcome(
-        view(
-            ports,
-            stored,
-            ctx.person,
-            people,
-            settings,
-            headline=f"Cancelled: {stored.title}",
-            zone=ctx.zone,
-        ),
-        direct=direct,
+        told.me(f"Cancelled: {stored.title}"),
+        direct=told.them(told.others(), f"{ctx.person.name} cancelled {stored.title}."),
         replaces_original=True,
         updates=await _poll_card(ports, stored),
     )
@@ -701,44 +638,13 @@ async def set_place(ports: Ports, ctx: Context, action: SetPlace, value: str | N
         return await current(ports, ctx, meeting, note=f"Saved: {place}")
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
-    now = ports.clock.now()
-    changed = replace(meeting, location=place)
-    future = replace(changed, sequence=meeting.sequence + 1)
-    messages = announce.invitation_emails(ports, future, people, settings, stamp=now)
-    stored = await ports.meetings.change(
-        changed,
-        expected=meeting.sequence,
-        jobs=await publishing.delivery_jobs(ports, future, messages, now),
-    )
+    stored = await _change(ports, meeting, replace(meeting, location=place), people, settings)
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
-    direct = tuple(
-        DirectMessage(
-            person.id,
-            view(
-                ports,
-                stored,
-                person,
-                people,
-                settings,
-                headline=f"{ctx.person.name} added where {stored.title} happens.",
-                zone=zone_for(person, settings, None),
-            ),
-        )
-        for person in people
-        if person.id != ctx.person.id and person.id in stored.attending
-    )
+    told = _Told(ports, ctx, stored, people, settings)
     return Outcome(
-        view(
-            ports,
-            stored,
-            ctx.person,
-            people,
-            settings,
-            headline=f"Saved: {place}",
-            zone=ctx.zone,
-        ),
-        direct=direct,
+        told.me(f"Saved: {place}"),
+        direct=told.them(told.others(), f"{ctx.person.name} added where {stored.title} happens."),
         replaces_original=True,
     )
 
