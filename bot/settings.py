@@ -279,12 +279,7 @@ def _calendar_settings(
         ("MICROSOFT_GRAPH_URL", defaults.microsoft_graph_url),
         ("PAIRTIME_CALDAV_URL", defaults.caldav_url),
     ):
-        url = values.get(name, default)
-        scheme = urlsplit(url).scheme
-        if scheme not in ("http", "https") or not urlsplit(url).netloc:
-            problems.append(f"{name} must be an http(s) URL")
-        elif production and scheme != "https":
-            problems.append(f"{name} must use https in production")
+        url = _service_url(values, name, default, production, problems)
         urls[name] = url.rstrip("/") if name != "PAIRTIME_CALDAV_URL" else url
     ca_bundle = values.get("PAIRTIME_CA_BUNDLE")
     if ca_bundle and not Path(ca_bundle).is_file():
@@ -385,13 +380,7 @@ def _teams_settings(
         ("MICROSOFT_BOT_OPENID_METADATA_URL", defaults.openid_metadata_url),
         ("MICROSOFT_BOT_LOGIN_URL", defaults.login_url),
     ):
-        url = values.get(name, default)
-        scheme = urlsplit(url).scheme
-        if scheme not in ("http", "https") or not urlsplit(url).netloc:
-            problems.append(f"{name} must be an http(s) URL")
-        elif production and scheme != "https":
-            problems.append(f"{name} must use https in production")
-        urls[name] = url
+        urls[name] = _service_url(values, name, default, production, problems)
     return TeamsSettings(
         app_id=app_id,
         app_password=Secret(password) if password else None,
@@ -404,3 +393,17 @@ def _teams_settings(
         if urls["MICROSOFT_BOT_LOGIN_URL"] != defaults.login_url
         else None,
     )
+
+
+def _service_url(
+    values: Mapping[str, str], name: str, default: str, production: bool, problems: list[str]
+) -> str:
+    """``name``'s URL (or ``default``), with a problem noted unless it is http(s), and https
+    in production."""
+    url = values.get(name, default)
+    scheme = urlsplit(url).scheme
+    if scheme not in ("http", "https") or not urlsplit(url).netloc:
+        problems.append(f"{name} must be an http(s) URL")
+    elif production and scheme != "https":
+        problems.append(f"{name} must use https in production")
+    return url

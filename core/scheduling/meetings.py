@@ -458,13 +458,9 @@ async def move(
     ports: Ports, ctx: Context, action: MoveMeeting, *, window: Interval | None = None
 ) -> Outcome:
     """Times for the same people, to move the meeting to (in ``window``, or the next days)."""
-    meeting = await _load(ports, ctx, action.meeting)
+    meeting = await _changeable(ports, ctx, action.meeting, "move")
     if isinstance(meeting, Outcome):
         return meeting
-    if not meeting.status.active or ctx.person.id not in meeting.attending:
-        return await current(ports, ctx, meeting)
-    if not meeting.may_change(ctx.person.id):
-        return _organiser_only(ports, meeting, "move")
     settings = await ports.programs.settings(meeting.program)
     now = ports.clock.now()
     request = FindRequest(
@@ -476,6 +472,18 @@ async def move(
     return await offer_times(
         ports, ctx, settings, request, lead=f"Choose the new time for {meeting.title}."
     )
+
+
+async def _changeable(ports: Ports, ctx: Context, ref: str, verb: str) -> Meeting | Outcome:
+    """Meeting ``ref`` when the speaker may ``verb`` it now; else what to show instead."""
+    meeting = await _load(ports, ctx, ref)
+    if isinstance(meeting, Outcome):
+        return meeting
+    if not meeting.status.active or ctx.person.id not in meeting.attending:
+        return await current(ports, ctx, meeting)
+    if not meeting.may_change(ctx.person.id):
+        return _organiser_only(ports, meeting, verb)
+    return meeting
 
 
 def _organiser_only(ports: Ports, meeting: Meeting, verb: str) -> Outcome:
@@ -547,13 +555,9 @@ async def move_to(
 
 async def ask_cancel(ports: Ports, ctx: Context, action: CancelMeeting) -> Outcome:
     """Cancelling asks first: nothing changes until the answer."""
-    meeting = await _load(ports, ctx, action.meeting)
+    meeting = await _changeable(ports, ctx, action.meeting, "cancel")
     if isinstance(meeting, Outcome):
         return meeting
-    if not meeting.status.active or ctx.person.id not in meeting.attending:
-        return await current(ports, ctx, meeting)
-    if not meeting.may_change(ctx.person.id):
-        return _organiser_only(ports, meeting, "cancel")
     seal = ports.actions.seal
     return Outcome(
         Question(
