@@ -21,6 +21,10 @@ code against it:
   alone; an unknown mailbox gets ``ErrorMailRecipientNotFound``.
 - Wrong or missing credentials get 401 with ``WWW-Authenticate: Basic``; every request
   is recorded in ``calls``; ``fail_next(status)`` and ``delay_next(seconds)`` script one.
+- ``FakeExchange(auth="ntlm")`` asks for NTLM instead, as Exchange does by default: the
+  three-leg handshake on one connection (negotiate, the server's challenge, the client's
+  authenticate), verified by pyspnego's NTLM acceptor against ``ntlm_user_file(folder)``,
+  which the test names in ``NTLM_USER_FILE`` (pyspnego reads the account from there).
 """
 
 from __future__ import annotations
@@ -31,8 +35,12 @@ import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
+import spnego
+import spnego.exceptions
 from aiohttp import web
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -76,8 +84,23 @@ class FakeExchange:
     calls: list[EwsCall] = field(default_factory=list)
     mailboxes: dict[str, list[EwsEvent]] = field(default_factory=dict)
     merged_only: set[str] = field(default_factory=set)
+    auth: str = "basic"  # or "ntlm"
     _faults: list[int] = field(default_factory=list)
     _delays: list[float] = field(default_factory=list)
+    _user_file: Path | None = None
+    _handshakes: dict[int, Any] = field(default_factory=dict)  # per connection, for NTLM
+    ntlm_logons: list[str] = field(default_factory=list)  # who completed an NTLM handshake
+
+    def ntlm_user_file(self, folder: Path) -> Path:
+        """The account as pyspnego's acceptor reads it (``DOMAIN:USER:PASSWORD``)."""
+        self._user_file = folder / "ntlm-users"
+        self._write_user_file()
+        return self._user_file
+
+    def _write_user_file(self) -> None:
+        if self._user_file is not None:
+            domain, _, user = self.username.rpartition("\\")
+            self._user_file.write_text(f"{domain}:{user}:{self.password}\n", encoding="utf-8")
 
     def set_events(
         self, mailbox: str, events: Iterable[EwsEvent], *, merged_only: bool = False
@@ -89,6 +112,7 @@ class FakeExchange:
     def change_password(self, password: str) -> None:
         """The account's password changed: every request with the old one gets 401."""
         self.password = password
+        self._write_user_file()
 
     def fail_next(self, status: int) -> None:
         self._faults.append(status)
@@ -130,7 +154,11 @@ class FakeExchange:
                 body,
             )
         )
-        if not self._authorised(authorization):
+        if self.auth == "ntlm":
+            refused = self._ntlm(request, authorization)
+            if refused is not None:
+                return refused
+        elif not self._authorised(authorization):
             return web.Response(
                 status=401, headers={"WWW-Authenticate": 'Basic realm="mail.contoso.com"'}
             )
@@ -141,6 +169,28 @@ class FakeExchange:
         if version is None:
             return _fault("ErrorInvalidServerVersion", "RequestServerVersion is required.")
         return self._availability(operation_element, mailboxes)
+
+    def _ntlm(self, request: web.Request, header: str) -> web.Response | None:
+        """None once this connection's handshake is complete, else the 401 of its next leg."""
+        ask = web.Response(status=401, headers={"WWW-Authenticate": "NTLM"})
+        if not header.startswith("NTLM "):
+            return ask
+        key = id(request.transport)
+        token = base64.b64decode(header[5:])
+        context = self._handshakes.get(key)
+        if context is None or token[8:12] == b"\x01\x00\x00\x00":  # a NEGOTIATE: start over
+            context = self._handshakes[key] = spnego.server(protocol="ntlm")
+        try:
+            answer = context.step(token)
+        except spnego.exceptions.SpnegoError:
+            self._handshakes.pop(key, None)
+            return ask
+        if not context.complete:
+            challenge = base64.b64encode(answer or b"").decode()
+            return web.Response(status=401, headers={"WWW-Authenticate": f"NTLM {challenge}"})
+        self._handshakes.pop(key, None)
+        self.ntlm_logons.append(str(context.client_principal))
+        return None
 
     def _authorised(self, header: str) -> bool:
         if not header.startswith("Basic "):

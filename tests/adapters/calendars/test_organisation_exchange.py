@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -174,3 +175,44 @@ async def test_an_untrusted_certificate_is_refused(tmp_path: Path):
             await client.close()
     assert isinstance(found[PersonId("a")], ProviderError)
     assert fake.calls == []  # the TLS handshake failed before any request
+
+
+# requests_ntlm answers each challenge on a connection it then leaves to the garbage
+# collector (exchangelib's sessions close only the pooled ones): collected below, while
+# this filter applies.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+async def test_ntlm_as_exchange_asks_by_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The three-leg NTLM handshake, through exchangelib's requests_ntlm, against a server
+    that verifies it (pyspnego's acceptor), for connecting and for reading."""
+    tls = TestCertificate.create(tmp_path)
+    fake = FakeExchange(auth="ntlm")
+    monkeypatch.setenv("NTLM_USER_FILE", str(fake.ntlm_user_file(tmp_path)))
+    fake.set_events("mentoring@contoso.com", [])
+    fake.set_events("ana@contoso.com", [EwsEvent(z(1, 9), z(1, 10), "Busy")])
+    async with running(fake.app, tls=tls) as base:
+        client = ExchangeServer(CalendarSettings(ca_bundle=str(tls.ca_path), timeout_seconds=10))
+        try:
+            exchange = Exchange(fake, f"{base}/EWS/Exchange.asmx", client)
+            ntlm = OrganisationSetup(
+                OrgProvider.EXCHANGE,
+                "Contoso",
+                "mentoring@contoso.com",
+                ("contoso.com",),
+                {"ews_url": exchange.url, "username": fake.username, "auth": "ntlm"},
+                Secret(json.dumps({"password": fake.password})),
+            )
+            assert (await client.verify(ntlm)).domains == ("contoso.com",)
+            summary = exchange.stored().summary
+            stored = StoredOrganisation(
+                2, summary, dict(ntlm.settings), {"password": fake.password}
+            )
+            readings = [OrgReading(PersonId("ana"), "ana@contoso.com", LONDON)]
+            found = await client.read(stored, readings, WEEK, Deadline.after(10))
+            ana = found[PersonId("ana")]
+            assert isinstance(ana, BusyTimes)
+            assert [(b.start, b.end) for b in ana.intervals] == [(z(1, 9), z(1, 10))]
+            assert fake.ntlm_logons  # each handshake verified, as CONTOSO\pairtime
+            assert all(logon.lower().endswith("pairtime") for logon in fake.ntlm_logons)
+        finally:
+            await client.close()
+            gc.collect()
