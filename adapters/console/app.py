@@ -34,7 +34,11 @@ from storage.repositories.console import LinkProblem, LinkRejected
 
 __all__ = ["DEPS_KEY", "ConsoleDeps", "add_routes"]
 
-STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
+STATIC = {
+    "console.css": "text/css",
+    "console.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
+}
 LINK_PROBLEMS = {
     LinkProblem.UNKNOWN: "This sign-in link is not valid.",
     LinkProblem.EXPIRED: "This sign-in link has expired: links work for 10 minutes.",
