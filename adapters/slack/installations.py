@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from logging import Logger
 from typing import TypeVar
 
@@ -93,17 +93,16 @@ class SealedInstallationStore(AsyncInstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
         key: FindKey = ("bot", enterprise_id, team_id, None, bool(is_enterprise_install))
-        cached = self._cached(key)
-        if isinstance(cached, Bot):
-            return cached
-        bot = await self._inner.async_find_bot(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            is_enterprise_install=is_enterprise_install,
+        return await self._find(
+            key,
+            Bot,
+            BOT_SECRETS,
+            lambda: self._inner.async_find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            ),
         )
-        opened = self._open(bot, BOT_SECRETS) if bot is not None else None
-        self._remember(key, opened)
-        return opened
 
     async def async_find_installation(
         self,
@@ -120,18 +119,17 @@ class SealedInstallationStore(AsyncInstallationStore):
             user_id,
             bool(is_enterprise_install),
         )
-        cached = self._cached(key)
-        if isinstance(cached, Installation):
-            return cached
-        found = await self._inner.async_find_installation(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            user_id=user_id,
-            is_enterprise_install=is_enterprise_install,
+        return await self._find(
+            key,
+            Installation,
+            INSTALLATION_SECRETS,
+            lambda: self._inner.async_find_installation(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                user_id=user_id,
+                is_enterprise_install=is_enterprise_install,
+            ),
         )
-        opened = self._open(found, INSTALLATION_SECRETS) if found is not None else None
-        self._remember(key, opened)
-        return opened
 
     async def find_bot_for_team(self, team_id: str) -> Bot | None:
         """The newest bot of a workspace, whether or not it belongs to an Enterprise Grid org
@@ -195,13 +193,23 @@ class SealedInstallationStore(AsyncInstallationStore):
             return None
         return opened
 
-    def _cached(self, key: FindKey) -> Installation | Bot | None:
-        return self._found.get(key)
-
-    def _remember(self, key: FindKey, value: Installation | Bot | None) -> None:
+    async def _find(
+        self,
+        key: FindKey,
+        kind: type[Stored],
+        fields: tuple[str, ...],
+        find: Callable[[], Awaitable[Stored | None]],
+    ) -> Stored | None:
+        """What ``find()`` finds, opened, and kept for a while; what is kept when it can."""
+        kept = self._found.get(key)
+        if isinstance(kept, kind):
+            return kept
+        found = await find()
+        opened = self._open(found, fields) if found is not None else None
         # Only what was found is kept: a workspace installing a moment later is seen at once.
-        if value is not None:
-            self._found[key] = value
+        if opened is not None:
+            self._found[key] = opened
+        return opened
 
 
 def oauth_state_store(database: Database) -> AsyncSQLAlchemyOAuthStateStore:
