@@ -182,6 +182,7 @@ class FakeGoogle(ScriptedEndpoints):
     # id, and what Google would have emailed their attendees.
     written: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     notifications: list[google_writes.Notified] = field(default_factory=list)
+    meet_pending: int = 0  # this many Meets are still "pending" in Google's first answer
 
     def __post_init__(self) -> None:
         self._clients: dict[str, _Client] = {}

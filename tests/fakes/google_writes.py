@@ -9,7 +9,9 @@ and ``end`` with a ``dateTime`` (an offset, or a ``timeZone``) or a ``date``, en
 start (400 ``timeRangeEmpty``), attendees with valid addresses, a client-chosen ``id`` of
 base32hex characters (400 ``invalid``; 409 ``duplicate`` when taken). A conference
 ``createRequest`` is honoured only with ``conferenceDataVersion=1`` (version 0 ignores
-conference data), and gets a Meet at once (``statusCode: success``, ``hangoutLink``).
+conference data), and gets a Meet at once (``statusCode: success``, ``hangoutLink``), or
+first ``pending`` without a link while ``fake.meet_pending`` counts down (the same
+createRequest sent again then makes it).
 Patching an event that moves raises its ``sequence``; a deleted event answers 410.
 
 What Google would email is recorded in ``fake.notifications`` (one ``Notified`` per write
@@ -97,7 +99,7 @@ async def _insert(fake: FakeGoogle, request: web.Request) -> web.StreamResponse:
         "reminders": body.get("reminders", {"useDefault": True}),
         "eventType": body.get("eventType", "default"),
     }
-    _conference(event, body, query)
+    _conference(fake, event, body, query)
     calendar[event_id] = event
     _notify(fake, query, "invitation", event)
     return web.json_response(event)
@@ -122,8 +124,8 @@ async def _patch(fake: FakeGoogle, request: web.Request) -> web.StreamResponse:
     if merged["start"] != event["start"] or merged["end"] != event["end"]:
         merged["sequence"] = event["sequence"] + 1
     merged["updated"] = _now()
-    if "conferenceData" in body and "conferenceData" not in event:
-        _conference(merged, body, query)
+    if "conferenceData" in body and "hangoutLink" not in event:
+        _conference(fake, merged, body, query)
     fake.written[account][event["id"]] = merged
     _notify(fake, query, "update", merged)
     return web.json_response(merged)
@@ -225,10 +227,18 @@ def _attendees(attendees: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**a, "responseStatus": a.get("responseStatus", "needsAction")} for a in attendees]
 
 
-def _conference(event: dict[str, Any], body: dict[str, Any], query: dict[str, str]) -> None:
+def _conference(
+    fake: FakeGoogle, event: dict[str, Any], body: dict[str, Any], query: dict[str, str]
+) -> None:
     """A Meet for a createRequest, only with conferenceDataVersion=1 (0 ignores it)."""
     request = (body.get("conferenceData") or {}).get("createRequest")
     if request is None or query.get("conferenceDataVersion") != "1":
+        return
+    if fake.meet_pending > 0:  # Google answers before the Meet exists
+        fake.meet_pending -= 1
+        event["conferenceData"] = {
+            "createRequest": {**request, "status": {"statusCode": "pending"}}
+        }
         return
     code = "-".join(
         "".join(secrets.choice("abcdefghijkmnopqrstuvwxyz") for _ in range(n)) for n in (3, 4, 3)

@@ -303,3 +303,18 @@ async def test_an_expired_client_secret_found_by_a_write_stops_the_connection(mi
     (connection,) = await app.storage.organisations.of_program(MICROSOFT_PROGRAM)
     assert connection.status is OrgStatus.REVOKED
     assert fake.written == {}
+
+
+async def test_a_meet_still_pending_is_asked_again_and_then_found_made(google):
+    app, fake, info = google
+    await connect_google(app, info)
+    fake.meet_pending = 1
+    with pytest.raises(PublishRefused) as pending:
+        await publisher(app).publish(event(GOOGLE_PROGRAM, VideoRule.MEET), None)
+    assert not pending.value.permanent  # the worker tries again later
+    made = await publisher(app).publish(event(GOOGLE_PROGRAM, VideoRule.MEET), None)
+    assert made is not None
+    assert made.join_url is not None
+    (stored,) = fake.written[GOOGLE_ACCOUNT].values()
+    assert stored["hangoutLink"] == made.join_url
+    assert stored["conferenceData"]["createRequest"]["status"] == {"statusCode": "success"}

@@ -200,12 +200,21 @@ async def google_write(
     if reply.status != 200 or not isinstance(reply.data, dict) or "id" not in reply.data:
         raise _google_refused(reply)
     data = reply.data
+    if _meet_pending(data):
+        # Google makes the Meet after answering; the next attempt sends the same request
+        # (the same event id and requestId), which then finds it made.
+        raise PublishRefused("Google is still creating the Meet")
     return PublishedEvent(
         event.meeting,
         OrgProvider.GOOGLE,
         str(data["id"]),
         _meet_link(data) or (previous.join_url if previous is not None else None),
     )
+
+
+def _meet_pending(data: dict[str, Any]) -> bool:
+    request = (data.get("conferenceData") or {}).get("createRequest") or {}
+    return bool((request.get("status") or {}).get("statusCode") == "pending")
 
 
 def _meet_link(data: dict[str, Any]) -> str | None:
