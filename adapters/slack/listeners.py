@@ -102,11 +102,11 @@ class SlackBot:
         self.chat.inbox.handle(CARD_JOB, self.messenger.send_card)
         app.middleware(self.deduplicate)
         app.command(translate.COMMAND)(self.command)
-        app.event("app_mention")(self.mention)
-        app.event("message", matchers=[self.is_direct_message])(self.direct_message)
+        app.event("app_mention")(self.event)
+        app.event("message", matchers=[self.is_direct_message])(self.event)
         # Other messages (edits, the bot's own files, other bots): acknowledged, nothing more.
         app.event("message")(self.acknowledge)
-        app.event("app_home_opened")(self.home_opened)
+        app.event("app_home_opened")(self.event)
         app.action(re.compile(f"^{re.escape(translate.ACTION_PREFIX)}"))(self.click)
         app.shortcut(translate.FIND_TIME_CALLBACK)(self.shortcut)
         app.view(translate.FIND_TIME_CALLBACK)(self.form)
@@ -184,7 +184,7 @@ class SlackBot:
         await self._accept(body, context, lambda: self.on_command(body, client, context))
         await ack()
 
-    async def mention(
+    async def event(
         self,
         ack: AsyncAck,
         body: JsonDict,
@@ -192,31 +192,16 @@ class SlackBot:
         client: AsyncWebClient,
         context: AsyncBoltContext,
     ) -> None:
-        await self._accept(body, context, lambda: self.on_mention(body, event, client, context))
-        await ack()
-
-    async def direct_message(
-        self,
-        ack: AsyncAck,
-        body: JsonDict,
-        event: JsonDict,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await self._accept(
-            body, context, lambda: self.on_direct_message(body, event, client, context)
-        )
-        await ack()
-
-    async def home_opened(
-        self,
-        ack: AsyncAck,
-        body: JsonDict,
-        event: JsonDict,
-        client: AsyncWebClient,
-        context: AsyncBoltContext,
-    ) -> None:
-        await self._accept(body, context, lambda: self.on_home_opened(body, event, client, context))
+        """A mention, a direct message (the only messages it is registered for) or the App
+        Home opened."""
+        match event.get("type"):
+            case "app_mention":
+                on = self.on_mention
+            case "app_home_opened":
+                on = self.on_home_opened
+            case _:
+                on = self.on_direct_message
+        await self._accept(body, context, lambda: on(body, event, client, context))
         await ack()
 
     async def click(
