@@ -56,6 +56,7 @@ CALENDAR = "home"  # each demo person's one calendar on the demo's CalDAV server
 MAIL_FOLDER = "demo-mail"
 PAIRTIME_UID = "@pairtime"  # how core.invitations ends a meeting's UID
 ADDRESS = re.compile(r"^[a-z0-9._+-]+@[a-z0-9.-]+$")
+MAILDIR_KEY = re.compile(r"^(\d+)\.M(\d+)P\d+Q(\d+)\.")
 SEEN, ACCEPTED, DECLINED = "S", "a", "d"  # Maildir flags; lowercase ones are keywords
 PRODID = "-//Pairtime//Playground mail client//EN"
 
@@ -233,7 +234,7 @@ class DemoDeskService:
     async def inbox(self, address: str) -> list[MailSummary]:
         kept = await asyncio.to_thread(self._mailboxes.messages, address)
         listed = [_summary(key, message, flags) for key, message, flags in kept]
-        return sorted(listed, key=lambda item: (item.at, item.key), reverse=True)
+        return sorted(listed, key=lambda item: (item.at, _arrival(item.key)), reverse=True)
 
     async def open(self, address: str, key: str) -> OpenedMail | None:
         found = await asyncio.to_thread(self._mailboxes.message, address, key)
@@ -418,6 +419,13 @@ def _object(event: Event, address: str, partstat: str) -> str:
     stored.add("version", "2.0")
     stored.add_component(event)
     return bytes(stored.to_ical()).decode()
+
+
+def _arrival(key: str) -> tuple[int, int, int]:
+    """When a message was kept, from its Maildir name (``SECONDS.MMICROSPPIDQCOUNT.host``):
+    the order of two messages the same second, which their Date headers do not tell."""
+    found = MAILDIR_KEY.match(key)
+    return (int(found[1]), int(found[2]), int(found[3])) if found else (0, 0, 0)
 
 
 def _summary(key: str, message: EmailMessage, flags: str) -> MailSummary:

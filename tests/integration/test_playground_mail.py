@@ -185,6 +185,7 @@ async def test_accepting_in_chat_updates_the_calendar_and_decline_in_the_inbox_l
 ):
     proposal = await book(page)
     await mail_for(running, SAM.email, 1)
+    await mail_for(running, MARIA.email, 1)
     caldav_url = running.services.settings.calendars.caldav_url
     (key,) = keys((await api(page, "inbox", person="maria"))["html"])
     declined = await answer(page, "maria", key, "decline")
