@@ -416,7 +416,8 @@ class Meetings(Protocol):
         """Store ``meeting``'s status, time, proposer, location and declines, with its sequence
         raised, if its stored sequence is still ``expected``, and enqueue ``jobs`` with it;
         the stored meeting, or None when another change got there first (nothing written,
-        nothing enqueued)."""
+        nothing enqueued). A new time is refused the same way (None, the sequence left as
+        it was) when one of its people has another active meeting overlapping it."""
         ...
 
 

@@ -587,6 +587,20 @@ class MemoryMeetings:
         stored = self.meetings.get(meeting.ref)
         if stored is None or stored.sequence != expected:
             return None
+        moved = (stored.start, stored.end) != (meeting.start, meeting.end)
+        if (
+            moved
+            and meeting.status.active
+            and any(
+                m.ref != meeting.ref
+                and m.status.active
+                and set(m.attending) & set(meeting.attending)
+                and m.start < meeting.end
+                and m.end > meeting.start
+                for m in self.meetings.values()
+            )
+        ):
+            return None
         changed = replace(  # only what storage writes
             stored,
             status=meeting.status,

@@ -529,6 +529,10 @@ async def move_to(
         again = await ports.meetings.get(meeting.ref) or meeting
         if again.start == slot.start and again.status.active:  # the same move, clicked twice
             return await current(ports, ctx, again, note=f"Moved: {again.title}")
+        if again.sequence == meeting.sequence:  # unchanged: another meeting took that time
+            return await current(
+                ports, ctx, again, note="That time was taken meanwhile; this meeting stays."
+            )
         return await current(
             ports, ctx, again, note="This meeting changed meanwhile; here it is now."
         )

@@ -181,6 +181,11 @@ class SqlMeetings:
         Core gives every job its due time (its clock's), so the time passed on to the jobs
         table only stamps the row."""
         async with self._db.transaction() as session:
+            if meeting.status.active:
+                row = await session.get(models.Meeting, meeting.ref)
+                moved = row is not None and (row.start, row.end) != (meeting.start, meeting.end)
+                if moved and await _overlapping(session, meeting, excluding=meeting.ref):
+                    return None  # a meeting of theirs took that time meanwhile
             result = await session.execute(
                 update(models.Meeting)
                 .where(models.Meeting.ref == meeting.ref, models.Meeting.sequence == expected)
@@ -212,30 +217,37 @@ _ACTIVE = [MeetingStatus.PROPOSED.value, MeetingStatus.CONFIRMED.value]
 
 
 async def _clash(session: AsyncSession, meeting: Meeting) -> models.Meeting | None:
-    """The offer's meeting, or another active one of its people overlapping it, if any.
-
-    Its people's rows are locked first (in one order, so two bookings cannot deadlock):
-    bookings that share a person wait for each other, and the later one sees the meeting
-    the earlier one made. SQLite's writers are serialised already (BEGIN IMMEDIATE)."""
-    await session.execute(
-        select(models.Person.id)
-        .where(models.Person.id.in_(list(meeting.participants)))
-        .order_by(models.Person.id)
-        .with_for_update()
-    )
+    """The offer's meeting, or another active one of its people overlapping it, if any."""
+    found = await _overlapping(session, meeting)
     same_offer = await session.scalar(
         select(models.Meeting).where(models.Meeting.offer_ref == meeting.offer_ref)
     )
-    if same_offer is not None:
-        return same_offer
-    found: models.Meeting | None = await session.scalar(
+    return same_offer or found
+
+
+async def _overlapping(
+    session: AsyncSession, meeting: Meeting, *, excluding: str | None = None
+) -> models.Meeting | None:
+    """An active meeting of ``meeting``'s people (not one they declined) overlapping it.
+
+    Their people rows are locked first (in one order, so two writers cannot deadlock):
+    bookings and moves that share a person wait for each other, and the later one sees the
+    meeting the earlier one made. SQLite's writers are serialised already (BEGIN IMMEDIATE)."""
+    people = list(meeting.attending)
+    await session.execute(
+        select(models.Person.id)
+        .where(models.Person.id.in_(people))
+        .order_by(models.Person.id)
+        .with_for_update()
+    )
+    statement = (
         select(models.Meeting)
         .join(
             models.MeetingParticipant,
             models.MeetingParticipant.meeting_ref == models.Meeting.ref,
         )
         .where(
-            models.MeetingParticipant.person_id.in_(list(meeting.participants)),
+            models.MeetingParticipant.person_id.in_(people),
             models.MeetingParticipant.declined.is_(False),
             models.Meeting.status.in_(_ACTIVE),
             models.Meeting.start < meeting.end,
@@ -244,6 +256,9 @@ async def _clash(session: AsyncSession, meeting: Meeting) -> models.Meeting | No
         .order_by(models.Meeting.created_at, models.Meeting.ref)
         .limit(1)
     )
+    if excluding is not None:
+        statement = statement.where(models.Meeting.ref != excluding)
+    found: models.Meeting | None = await session.scalar(statement)
     return found
 
 

@@ -300,3 +300,49 @@ async def test_both_people_of_a_pair_booking_the_same_time_at_once_make_one_meet
             replace(with_cy, start=slot.end, end=slot.end + timedelta(minutes=30))
         )
     )[1]
+
+
+async def test_a_move_onto_a_time_another_meeting_took_meanwhile_is_refused(
+    storage: Storage, database: Database
+):
+    """A pair's meeting moved to a time at which, meanwhile, one of them was booked with
+    someone else: the move changes nothing (its sequence stays); a free time moves it."""
+    await storage.programs.ensure(PROGRAM, "Program")
+    ana, ben, cy = [
+        (
+            await storage.people.remember(
+                PROGRAM, ChatIdentity(Platform.SLACK, "T1", f"U{name}"), Profile(name)
+            )
+        ).id
+        for name in ("Ana", "Ben", "Cy")
+    ]
+    day = NOW + timedelta(days=1)
+    first = Meeting(
+        ref="m1",
+        program=PROGRAM,
+        organizer=ana,
+        participants=(ana, ben),
+        start=day,
+        end=day + timedelta(minutes=30),
+        title="Mentoring",
+        created_at=NOW,
+    )
+    other = replace(
+        first, ref="m2", participants=(ana, cy), start=day + timedelta(hours=2),
+        end=day + timedelta(hours=2, minutes=30),
+    )  # fmt: skip
+    await storage.meetings.book(first)
+    await storage.meetings.book(other)
+
+    onto = replace(first, start=other.start, end=other.end)
+    assert await storage.meetings.change(onto, expected=0) is None
+    assert await storage.meetings.get("m1") == first
+    elsewhere = replace(
+        first, start=day + timedelta(hours=4), end=day + timedelta(hours=4, minutes=30)
+    )
+    moved = await storage.meetings.change(elsewhere, expected=0)
+    assert moved is not None
+    assert (moved.start, moved.sequence) == (elsewhere.start, 1)
+    # A change that keeps the time is not a move: a status change passes.
+    kept = await storage.meetings.change(replace(moved, location="Room 4"), expected=1)
+    assert kept is not None
