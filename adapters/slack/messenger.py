@@ -10,6 +10,7 @@ tokens never are.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Protocol
 
@@ -39,6 +40,7 @@ JsonDict = dict[str, Any]
 RATE_LIMIT_RETRIES = 3
 CARD_JOB = "slack.card"  # a posted message's newest render, to send
 CARD_EVENT = "pairtime_card"  # the card's message metadata: {"version": n}
+SENT_CARDS_KEPT = 10_000  # cards whose last version sent this process remembers
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
@@ -235,6 +237,7 @@ class SlackMessenger:
         self.coalescer = coalescer
         self._inbox = inbox
         self._dm_channels: dict[tuple[str, str], str] = {}
+        self._sent: OrderedDict[tuple[str, str, str], int] = OrderedDict()  # card -> version
 
     async def update(self, client: AsyncWebClient, update: MessageUpdate, team: str | None) -> None:
         """Replace a message posted earlier (``{"channel", "ts"}``).
@@ -268,7 +271,11 @@ class SlackMessenger:
         """The card job's handler: the render it holds, sent. A refusal Slack explains (the
         message was deleted) is logged and not retried; the network failing is."""
         card = job.payload
-        client = await self.clients.for_team(str(card["team"]))
+        key = (str(card["team"]), str(card["channel"]), str(card["ts"]))
+        version = int(card["version"])
+        if self._sent.get(key, 0) >= version:
+            return  # this state went out already (renders of one state replace each other)
+        client = await self.clients.for_team(key[0])
         if client is None:
             log.warning("no Slack installation for a card's workspace; update not sent")
             return
@@ -283,6 +290,11 @@ class SlackMessenger:
             )
         except SlackApiError as error:
             log.warning("a message update failed: %s", slack_error(error))
+            return
+        self._sent[key] = version
+        self._sent.move_to_end(key)
+        while len(self._sent) > SENT_CARDS_KEPT:
+            self._sent.popitem(last=False)
 
     async def send_to(
         self, client: AsyncWebClient, program: ProgramId, person: PersonId, view: View
