@@ -23,7 +23,7 @@ from core.admin import AdminPorts, admins, imports, programs, roster, rules, tra
 from core.admin.access import Scope, command_line
 from core.errors import InvalidInput, NotAllowed, RosterError
 from core.ports import Clock
-from core.program import ConfirmationRule, VideoRule
+from core.program import ConfirmationRule, VideoRule, Visibility
 from core.rules import AllDayEvents
 from storage import migrate
 from storage.rotation import rotate
@@ -396,4 +396,7 @@ def rule_changes(args: argparse.Namespace) -> programs.RuleChanges:
         reminder_minutes=args.reminder_minutes,
         location=args.location,
         video=None if getattr(args, "video", None) is None else VideoRule(args.video),
+        availability_visible_to=None
+        if args.availability_visible_to is None
+        else Visibility(args.availability_visible_to),
     )

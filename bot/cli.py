@@ -443,6 +443,12 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="an online meeting on the events the program account creates (an organisation "
         "connection made with --write): a Teams meeting or a Google Meet",
     )
+    change.add_argument(
+        "--availability-visible-to",
+        choices=("partners", "program"),
+        help="partners (the default): people find times only with their own mentors, mentees "
+        "and circles (admins with anyone); program: with anyone in the program",
+    )
     change.set_defaults(handler=_storage_handler("program set", "program_set"))
 
 

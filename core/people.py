@@ -46,6 +46,15 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class Listing:
+    """A person as others may name them in a program: their chat handle (Slack's display
+    name, the Teams e-mail's local part) beside their name and e-mail."""
+
+    person: Person
+    handle: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Group:
     """A mentoring circle: its members and, optionally, the channel it meets in."""
 

@@ -27,6 +27,7 @@ from core.people import (
     ChatIdentity,
     CrowdedChannel,
     Group,
+    Listing,
     Person,
     PersonId,
     Profile,
@@ -54,8 +55,9 @@ class People(Protocol):
         """The person behind a mention in this program's chat platform."""
         ...
 
-    async def by_name(self, program: ProgramId, name: str) -> Sequence[Person]:
-        """People of the program whose name or handle matches ``name``, case-insensitively."""
+    async def listings(self, program: ProgramId) -> Sequence[Listing]:
+        """Everyone known in ``program`` with their handle there, for finding people by the
+        words typed (``core.scheduling.lookup`` matches them)."""
         ...
 
     async def identities(self, person: PersonId) -> Sequence[ChatIdentity]: ...

@@ -40,6 +40,14 @@ class VideoRule(StrEnum):
     MEET = "meet"
 
 
+class Visibility(StrEnum):
+    """Whose free times a person may look for: their own partners (mentors, mentees and
+    circle co-members; admins anyone) or anyone in the program."""
+
+    PARTNERS = "partners"
+    PROGRAM = "program"
+
+
 @dataclass(frozen=True, slots=True)
 class LocationRule:
     mode: LocationMode = LocationMode.NONE
@@ -76,6 +84,7 @@ class ProgramSettings:
     reminder_minutes: int = 15
     location: LocationRule = field(default_factory=LocationRule)
     video: VideoRule = VideoRule.NONE
+    availability_visible_to: Visibility = Visibility.PARTNERS
 
     def __post_init__(self) -> None:
         if not 0 <= self.reminder_minutes <= MAX_REMINDER_MINUTES:

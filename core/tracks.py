@@ -23,8 +23,9 @@ from core.program import ProgramSettings
 TrackId = NewType("TrackId", str)
 DEFAULT_TRACK = "Main"  # the track a program's first pair or circle lands in
 MAX_NAME = 200
-# Rules that stay the program's: a person's assumed zone is needed before any track is known.
-PROGRAM_ONLY = frozenset({"timezone"})
+# Rules that stay the program's: a person's assumed zone is needed before any track is known,
+# and who may see whose free times is one promise to everyone in the program.
+PROGRAM_ONLY = frozenset({"timezone", "availability_visible_to"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from core.people import (
     ChatIdentity,
     CrowdedChannel,
     Group,
+    Listing,
     Person,
     PersonId,
     Platform,
@@ -48,7 +49,7 @@ from core.people import (
     ProgramId,
 )
 from core.polls import Ballot, Click, Counted, Poll, PollOption, PollStatus, Vote
-from core.program import ProgramSettings
+from core.program import ProgramSettings, Visibility
 from core.scheduling import Context, Ports, Scheduler
 from core.time import Interval
 from core.views import Outcome
@@ -73,6 +74,7 @@ class MemoryPeople:
     chat_users: dict[tuple[ProgramId, str], PersonId] = field(default_factory=dict)
     chat_identities: dict[PersonId, list[ChatIdentity]] = field(default_factory=dict)
     writes: int = 0  # calls of remember
+    handles: dict[tuple[ProgramId, str], str] = field(default_factory=dict)
 
     async def get(self, person: PersonId) -> Person | None:
         return self.people.get(person)
@@ -84,15 +86,13 @@ class MemoryPeople:
         person = self.chat_users.get((program, user_id))
         return None if person is None else self.people[person]
 
-    async def by_name(self, program: ProgramId, name: str) -> Sequence[Person]:
-        wanted = name.casefold()
-        members = {pid for (prog, _), pid in self.chat_users.items() if prog == program}
-        return [
-            self.people[pid]
-            for pid in sorted(members)
-            if wanted
-            in (self.people[pid].name.casefold(), self.people[pid].name.split()[0].casefold())
+    async def listings(self, program: ProgramId) -> Sequence[Listing]:
+        listed = [
+            Listing(self.people[pid], self.handles.get((program, user)))
+            for (prog, user), pid in self.chat_users.items()
+            if prog == program
         ]
+        return sorted(listed, key=lambda entry: (entry.person.name, entry.person.id))
 
     async def identities(self, person: PersonId) -> Sequence[ChatIdentity]:
         return self.chat_identities.get(person, [])
@@ -115,6 +115,8 @@ class MemoryPeople:
                 profile.email or known.email,
                 profile.timezone or known.timezone,
             )
+        if profile.handle:
+            self.handles[(program, identity.user_id)] = profile.handle
         if (program, identity.user_id) not in self.chat_users:
             self.chat_users[(program, identity.user_id)] = pid
             self.chat_identities.setdefault(pid, []).append(identity)
@@ -675,6 +677,14 @@ class World:
         )
         self.scheduler = Scheduler(self.ports)
 
+    def open_to_all(self) -> None:
+        """Let anyone find times with anyone (``availability_visible_to: program``), as the
+        tests written before that rule assume."""
+        settings = self.programs.current.get(PROGRAM, ProgramSettings())
+        self.programs.current[PROGRAM] = replace(
+            settings, availability_visible_to=Visibility.PROGRAM
+        )
+
     def person(
         self,
         name: str,
@@ -682,12 +692,15 @@ class World:
         *,
         email: str | None = None,
         connected: Provider | None = Provider.GOOGLE,
+        handle: str | None = None,
     ) -> Person:
-        pid = PersonId(f"p-{name.lower()}")
+        pid = PersonId(f"p-{name.lower().replace(' ', '-')}")
         person = Person(pid, name, email or f"{name.lower()}@example.org", timezone)
         self.people.people[pid] = person
-        user_id = f"U{name.upper()}"
+        user_id = f"U{name.upper().replace(' ', '')}"
         self.people.chat_users[(PROGRAM, user_id)] = pid
+        if handle:
+            self.people.handles[(PROGRAM, user_id)] = handle
         self.people.chat_identities[pid] = [ChatIdentity(Platform.SLACK, "T1", user_id)]
         if connected is not None:
             self.connect(person, connected)

@@ -20,7 +20,9 @@ from bot.bootstrap import prepare_database
 from bot.server import SERVICES_KEY, build_app
 from bot.services import Services
 from bot.settings import DEFAULT_DATABASE_URL, Settings
+from core.people import ProgramId
 from core.ports import Clock
+from core.program import Visibility
 from storage.crypto import generate_key
 from storage.store import Storage
 from tests.fakes.server import running
@@ -200,4 +202,14 @@ def validate(kind: str, *files: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=600,
         check=False,
+    )
+
+
+async def open_to_all(storage: Storage, program: ProgramId) -> None:
+    """Let anyone in ``program`` find times with anyone (``availability_visible_to:
+    program``), for tests of strangers meeting; the default is partners only."""
+    await storage.programs.ensure(program, "Pairtime Test")
+    settings = await storage.programs.settings(program)
+    await storage.programs.save_settings(
+        program, replace(settings, availability_visible_to=Visibility.PROGRAM)
     )

@@ -18,6 +18,7 @@ from core.program import (
     LocationRule,
     ProgramSettings,
     VideoRule,
+    Visibility,
 )
 from core.rules import AllDayEvents
 from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
@@ -43,6 +44,7 @@ class RuleChanges:
     reminder_minutes: int | None = None  # 0: no reminders
     location: str | None = None  # "none", "ask", or the program's one link or room
     video: VideoRule | None = None  # an online meeting on the program account's events
+    availability_visible_to: Visibility | None = None
 
 
 def _as_is(name: str) -> str:
@@ -128,6 +130,7 @@ def changed_settings(
         reminder_minutes=reminder,
         location=location,
         video=changes.video or current.video,
+        availability_visible_to=changes.availability_visible_to or current.availability_visible_to,
     )
 
 

@@ -18,7 +18,13 @@ from typing import Any
 from core.admin.programs import RuleChanges
 from core.commands import Provider
 from core.errors import InvalidInput
-from core.program import ConfirmationRule, LocationMode, ProgramSettings, VideoRule
+from core.program import (
+    ConfirmationRule,
+    LocationMode,
+    ProgramSettings,
+    VideoRule,
+    Visibility,
+)
 from core.rules import AllDayEvents
 
 
@@ -222,6 +228,17 @@ RULE_FIELDS: tuple[RuleField, ...] = (
         Kind.TEXT,
         lambda s: s.default_timezone,
         hint="an IANA name, such as Europe/Paris",
+        program_only=True,
+    ),
+    RuleField(
+        "availability_visible_to",
+        "Who can find times with whom",
+        Kind.CHOICE,
+        lambda s: s.availability_visible_to,
+        (
+            (Visibility.PARTNERS.value, "their own mentors, mentees and circles (admins: anyone)"),
+            (Visibility.PROGRAM.value, "anyone in the program"),
+        ),
         program_only=True,
     ),
 )

@@ -18,7 +18,7 @@ from core.scheduling.busy import read
 from core.scheduling.common import DEFAULT_HORIZON, FindRequest, TimeTaken, engine_participant
 from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports
-from core.scheduling.participants import Ask, Refuse, resolve
+from core.scheduling.participants import ONLY_PARTNERS, Ask, Refuse, may_see, resolve
 from core.time import Interval, local_dates
 from core.views import (
     Button,
@@ -44,9 +44,22 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
     duration = (
         command.duration_minutes if command.duration_given else settings.default_duration_minutes
     )
-    resolution = await resolve(ports, ctx, command.participants)
+    resolution = await resolve(ports, ctx, command.participants, without=command.without)
     if isinstance(resolution, Refuse):
-        return Outcome(Notice(resolution.text, Tone.WARNING))
+        carry_on: tuple[Button, ...] = ()
+        text = resolution.text
+        if resolution.settled:
+            text += f" Or carry on without them: {_with_you(resolution.settled)}."
+            alone = FindRequest(
+                tuple(p.id for p in resolution.settled), duration, window, command.time_of_day
+            )
+            carry_on = (
+                Button(
+                    f"Times with {_with_you(resolution.settled)}",
+                    alone.seal(ports, ctx.person.id),
+                ),
+            )
+        return Outcome(Notice(text, Tone.WARNING, carry_on))
     if isinstance(resolution, Ask):
         options = tuple(
             Button(
@@ -77,6 +90,8 @@ async def replay(ports: Ports, ctx: Context, action: ReplayFind) -> Outcome:
     """A suggestion or clarification button: run the request it carries, for its requester only."""
     if action.requester != ctx.person.id:
         return Outcome(Notice("That button was meant for someone else.", Tone.WARNING))
+    if not await may_see(ports, ctx, action.others):  # the program's rule may have changed
+        return Outcome(Notice(f"{ONLY_PARTNERS}.", Tone.WARNING))
     settings = await ports.programs.settings(ctx.program, among=[ctx.person.id, *action.others])
     return await offer_times(ports, ctx, settings, FindRequest.replayed(action), replace=True)
 

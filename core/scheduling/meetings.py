@@ -695,7 +695,7 @@ async def by_text(ports: Ports, ctx: Context, command: Command, *, verb: str) ->
         if m.status.active
     ]
     if command.participants:
-        found = await resolve(ports, ctx, command.participants)
+        found = await resolve(ports, ctx, command.participants, seeing=False)
         if isinstance(found, Refuse):
             return Outcome(Notice(found.text, Tone.WARNING))
         named = (

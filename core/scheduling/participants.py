@@ -1,13 +1,28 @@
-"""Turning "my mentee", "<@U123>" and "@maria" into people, or into a clear question."""
+"""Turning "my mentee", "<@U123>", "@maria", "Sam Carter" or "sam@example.org" into people,
+or into a clear question, within whose free times the speaker may see.
+
+A name typed in plain words is looked up among the speaker's partners first (mentors,
+mentees, circle co-members), then among the program's people when the program's
+``availability_visible_to`` rule is ``program`` or the speaker is an admin
+(``core.scheduling.lookup`` says what matches). Every person named is found, asked about
+or reported by name: nobody is dropped silently, and a person the speaker may not see is
+refused before anything of theirs is read.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.commands import Mention, Name, Named, ParticipantRef, Relation, RelationRef
-from core.people import Person
+from core.people import Listing, Person, PersonId
+from core.program import Visibility
+from core.scheduling import lookup
 from core.scheduling.context import Context, Ports
+
+MAX_CHOICES = 8  # buttons when several names are each ambiguous: beyond, ask to mention them
+ONLY_PARTNERS = "You can only find times with your mentoring partners"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +47,34 @@ class Ask:
 
 @dataclass(frozen=True, slots=True)
 class Refuse:
+    """Nothing to do as asked; ``settled`` are the people who were found, so that the answer
+    can offer to carry on with them alone."""
+
     text: str
+    settled: tuple[Person, ...] = ()
 
 
 Resolution = Chosen | Ask | Refuse
+
+
+@dataclass(frozen=True, slots=True)
+class _Missing:
+    words: str  # as said: “Sam” as typed (quoted), or a mentioned person's name
+    hidden: bool  # known, or maybe known, but not the speaker's to see
+
+
+@dataclass
+class _Scope:
+    """Whom the speaker may name, and the program's listings once read."""
+
+    partners: tuple[Person, ...]
+    anyone: bool
+    listings: list[Listing] | None = None
+    handles: dict[str, str | None] = field(default_factory=dict)
+
+    def allows(self, person: PersonId) -> bool:
+        return self.anyone or any(p.id == person for p in self.partners)
+
 
 _NAMES = {
     Relation.MENTEE: ("mentee", "mentees"),
@@ -44,25 +83,53 @@ _NAMES = {
 }
 
 
-async def resolve(ports: Ports, ctx: Context, refs: Sequence[ParticipantRef]) -> Resolution:
+async def resolve(
+    ports: Ports,
+    ctx: Context,
+    refs: Sequence[ParticipantRef],
+    *,
+    without: Sequence[ParticipantRef] = (),
+    seeing: bool = True,
+) -> Resolution:
+    """The people ``refs`` name (less those ``without`` names), or why not.
+
+    ``seeing`` is True when the speaker is about to see these people's free times: then
+    only the people the program's visibility rule allows are found. Looking for one's own
+    meetings ("cancel my meeting with Sam") passes False.
+    """
     if not refs:
         return await _ask_who(ports, ctx)
+    scope = await _scope(ports, ctx, seeing=seeing)
     settled: list[Person] = []
-    question: Ask | None = None
+    questions: list[Ask] = []
+    missing: list[_Missing] = []
     for ref in refs:
-        found = await _resolve_one(ports, ctx, ref)
-        if isinstance(found, Refuse):
-            return found
-        if isinstance(found, Ask):
-            question = question or found
-            continue
-        settled.extend(found.people)
+        found = await _resolve_one(ports, ctx, ref, scope)
+        match found:
+            case Refuse():
+                return found
+            case Ask():
+                questions.append(found)
+            case _Missing():
+                missing.append(found)
+            case Chosen(people):
+                settled.extend(people)
     people = _without_speaker(settled, ctx)
-    if question is not None:
-        return Ask(question.text, question.options, people)
+    if without:
+        people = await _leave_out(ports, ctx, people, without, scope)
+    if missing:
+        return Refuse(_missing_text(missing), people)
+    if questions:
+        return _one_question(questions, people)
     if not people:
         return await _ask_who(ports, ctx)
     return Chosen(people)
+
+
+async def may_see(ports: Ports, ctx: Context, people: Sequence[PersonId]) -> bool:
+    """Whether the speaker may see the free times of ``people`` (a replayed button)."""
+    scope = await _scope(ports, ctx, seeing=True)
+    return all(pid == ctx.person.id or scope.allows(pid) for pid in people)
 
 
 async def partners(ports: Ports, ctx: Context) -> list[Person]:
@@ -72,7 +139,32 @@ async def partners(ports: Ports, ctx: Context) -> list[Person]:
     return _unique([*mentees, *mentors])
 
 
-async def _resolve_one(ports: Ports, ctx: Context, ref: ParticipantRef) -> Resolution:
+async def _scope(ports: Ports, ctx: Context, *, seeing: bool) -> _Scope:
+    known = await partners(ports, ctx)
+    members: list[PersonId] = []
+    for group in await ports.groups.groups_of(ctx.program, ctx.person.id):
+        members.extend(m for m in group.members if m != ctx.person.id)
+    found = await ports.people.many(list(dict.fromkeys(members)))
+    everyone = _without_speaker([*known, *(found[m] for m in members if m in found)], ctx)
+    anyone = not seeing
+    if not anyone:
+        settings = await ports.programs.settings(ctx.program)
+        anyone = settings.availability_visible_to is Visibility.PROGRAM or (
+            await ports.programs.is_admin(ctx.program, ctx.person.id)
+        )
+    return _Scope(everyone, anyone)
+
+
+async def _listed(ports: Ports, ctx: Context, scope: _Scope) -> list[Listing]:
+    if scope.listings is None:
+        scope.listings = list(await ports.people.listings(ctx.program))
+        scope.handles = {entry.person.id: entry.handle for entry in scope.listings}
+    return scope.listings
+
+
+async def _resolve_one(
+    ports: Ports, ctx: Context, ref: ParticipantRef, scope: _Scope
+) -> Resolution | _Missing:
     match ref:
         case Mention(user_id):
             person = await ports.people.by_chat_user(ctx.program, user_id)
@@ -81,25 +173,107 @@ async def _resolve_one(ports: Ports, ctx: Context, ref: ParticipantRef) -> Resol
                     "I don't know the person you mentioned yet. They need to be a member of "
                     "this workspace; ask them to say hello to me first."
                 )
+            if person.id != ctx.person.id and not scope.allows(person.id):
+                return _Missing(person.name, hidden=True)
             return Chosen((person,))
         case Name(name) | Named(text=name):
-            # A plain name is looked up as a typed @name is, for now; partners first,
-            # accents and e-mail addresses come with the resolution of issue 19.
-            matches = await ports.people.by_name(ctx.program, name)
-            if not matches:
-                return Refuse(
-                    f"I couldn't find anyone called “{name}” in this program. "
-                    "Try mentioning them instead."
-                )
-            if len(matches) > 1:
-                return Ask(
-                    f"More than one person is called “{name}”. Which one did you mean?",
-                    tuple(Option(person.name, (person,)) for person in matches),
-                    (),
-                )
-            return Chosen((matches[0],))
+            return await _by_name(ports, ctx, name, scope)
         case RelationRef(relation):
             return await _resolve_relation(ports, ctx, relation)
+
+
+async def _by_name(ports: Ports, ctx: Context, name: str, scope: _Scope) -> Resolution | _Missing:
+    """Partners first: "Sam" is the speaker's mentee Sam even when the program has three."""
+    listed = await _listed(ports, ctx, scope)
+    own = [_entry(person, scope) for person in scope.partners]
+    matches = lookup.matching(name, own)
+    if not matches and scope.anyone:
+        matches = [p for p in lookup.matching(name, listed) if p.id != ctx.person.id]
+    if not matches:
+        return _Missing(f"“{name}”", hidden=not scope.anyone)
+    if len(matches) == 1:
+        return Chosen((matches[0],))
+    labels = lookup.labels(matches, scope.handles)
+    return Ask(
+        f"More than one person is called “{name}”. Which one did you mean?",
+        tuple(Option(label, (person,)) for label, person in zip(labels, matches, strict=True)),
+        (),
+    )
+
+
+def _entry(person: Person, scope: _Scope) -> Listing:
+    return Listing(person, scope.handles.get(person.id))
+
+
+async def _leave_out(
+    ports: Ports,
+    ctx: Context,
+    people: tuple[Person, ...],
+    without: Sequence[ParticipantRef],
+    scope: _Scope,
+) -> tuple[Person, ...]:
+    """``people`` less those ``without`` names ("my circle except Sam")."""
+    await _listed(ports, ctx, scope)
+    left_out: set[PersonId] = set()
+    for ref in without:
+        match ref:
+            case Mention(user_id):
+                person = await ports.people.by_chat_user(ctx.program, user_id)
+                if person is not None:
+                    left_out.add(person.id)
+            case Name(name) | Named(text=name):
+                entries = [_entry(person, scope) for person in people]
+                left_out.update(p.id for p in lookup.matching(name, entries))
+            case RelationRef(relation):
+                found = await _resolve_relation(ports, ctx, relation)
+                if isinstance(found, Chosen):
+                    left_out.update(p.id for p in found.people)
+    return tuple(person for person in people if person.id not in left_out)
+
+
+def _missing_text(missing: Sequence[_Missing]) -> str:
+    sentences = []
+    unknown = [m.words for m in missing if not m.hidden]
+    hidden = [m.words for m in missing if m.hidden]
+    if unknown:
+        sentences.append(
+            f"I couldn't find anyone called {_either(unknown)} in this program. Check the "
+            "spelling, or mention them (@name) or write their e-mail address."
+        )
+    if hidden:
+        them = "one of them" if len(hidden) == 1 else "among them"
+        sentences.append(f"{ONLY_PARTNERS}, and {_either(hidden)} isn't {them}.")
+    return " ".join(sentences)
+
+
+def _either(words: Sequence[str]) -> str:
+    if len(words) == 1:
+        return words[0]
+    return f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _one_question(questions: Sequence[Ask], settled: tuple[Person, ...]) -> Resolution:
+    """One question for every ambiguity: each button settles them all at once."""
+    if len(questions) == 1:
+        return Ask(questions[0].text, questions[0].options, settled)
+    combos = list(itertools.islice(itertools.product(*(q.options for q in questions)), 100))
+    if len(combos) > MAX_CHOICES:
+        return Refuse(
+            "Several of the people you named could be more than one person. Mention them "
+            "(@name), or write their e-mail addresses.",
+            settled,
+        )
+    return Ask(
+        "Some of the people you named could be more than one person. Which did you mean?",
+        tuple(
+            Option(
+                " and ".join(option.label for option in combo),
+                tuple(p for option in combo for p in option.people),
+            )
+            for combo in combos
+        ),
+        settled,
+    )
 
 
 async def _resolve_relation(ports: Ports, ctx: Context, relation: Relation) -> Resolution:

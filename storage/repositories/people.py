@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from core.people import ChatIdentity, Person, PersonId, Platform, Profile, ProgramId
+from core.people import ChatIdentity, Listing, Person, PersonId, Platform, Profile, ProgramId
 from storage import models
 from storage.database import Database
 
@@ -46,28 +46,16 @@ class SqlPeople:
             )
             return None if row is None else _person(row)
 
-    async def by_name(self, program: ProgramId, name: str) -> Sequence[Person]:
-        """Members of ``program`` whose handle, full name or first name is ``name``."""
-        wanted = name.strip().lstrip("@").casefold()
+    async def listings(self, program: ProgramId) -> Sequence[Listing]:
+        """Everyone known in ``program`` with their handle there, by name."""
         async with self._db.reading() as session:
             rows = await session.execute(
                 select(models.Person, models.ChatIdentity.handle)
                 .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)
-                .where(
-                    models.ChatIdentity.program_id == program,
-                    or_(
-                        func.lower(models.ChatIdentity.handle) == wanted,
-                        func.lower(models.Person.name).like(f"{_escape(wanted)}%", escape="\\"),
-                    ),
-                )
+                .where(models.ChatIdentity.program_id == program)
                 .order_by(models.Person.name, models.Person.id)
             )
-            found: dict[str, Person] = {}
-            for person, handle in rows:
-                names = {person.name.casefold(), person.name.split()[0].casefold()}
-                if (handle or "").casefold() == wanted or wanted in names:
-                    found.setdefault(person.id, _person(person))
-            return list(found.values())
+            return [Listing(_person(person), handle or None) for person, handle in rows]
 
     async def identities(self, person: PersonId) -> Sequence[ChatIdentity]:
         async with self._db.reading() as session:
@@ -226,7 +214,3 @@ def _identity(
 
 def _person(row: models.Person) -> Person:
     return Person(PersonId(row.id), row.name, row.email, row.timezone)
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -17,6 +17,7 @@ from core.program import (
     LocationRule,
     ProgramSettings,
     VideoRule,
+    Visibility,
 )
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime
@@ -148,6 +149,7 @@ def settings_to_json(settings: ProgramSettings) -> dict[str, Any]:
         "reminder_minutes": settings.reminder_minutes,
         "location": {"mode": settings.location.mode.value, "place": settings.location.place},
         "video": settings.video.value,
+        "availability_visible_to": settings.availability_visible_to.value,
     }
 
 
@@ -182,6 +184,9 @@ def settings_from_json(data: dict[str, Any]) -> ProgramSettings:
         reminder_minutes=data.get("reminder_minutes", defaults.reminder_minutes),
         location=_location(data.get("location"), defaults.location),
         video=VideoRule(data.get("video", defaults.video)),
+        availability_visible_to=Visibility(
+            data.get("availability_visible_to", defaults.availability_visible_to)
+        ),
     )
 
 

@@ -324,6 +324,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
             "program", "set", "--earliest", "09:30", "--latest", "16:00", "--weekends", "yes",
             "--duration", "45", "--providers", "google,icloud", "--timezone", "Europe/Madrid",
             "--all-day-events", "as_marked", "--tentative", "free",
+            "--availability-visible-to", "program",
         ],
         env,
         tmp_path,
@@ -347,6 +348,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         "  Location: not said",
         "  Video meeting: none",
         "  Time zone assumed when a profile has none: Europe/Madrid",
+        "  Who can find times with whom: anyone in the program",
     ]
     for bad, message in (
         (["--earliest", "9am"], "--earliest: expected a time of day as HH:MM"),

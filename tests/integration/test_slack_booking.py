@@ -192,6 +192,7 @@ async def test_the_partner_accepts_in_the_dm_and_the_booker_is_told(tmp_path: Pa
 
 async def test_a_booked_time_is_not_offered_again_until_declined(tmp_path: Path):
     async with slack_world(tmp_path) as world:
+        await world.open_to_all()  # Sam, a stranger, looks for times with Maria
         picker = await ask_for_times(world)
         chosen = button(picker, "pt:pick:0")
         await click(world, chosen)

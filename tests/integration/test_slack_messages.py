@@ -131,6 +131,7 @@ async def test_help_and_anything_not_understood_answer_with_examples(tmp_path: P
 
 async def test_without_a_slack_time_zone_the_assumed_zone_is_named(tmp_path: Path):
     async with slack_world(tmp_path) as world:
+        await world.open_to_all()  # Noor is not Maria's partner
         await world.say(
             sr.slash_command(
                 world.secret, text=FIND, user_id=NO_ZONE, response_url=world.response_url()
@@ -176,7 +177,7 @@ async def test_a_resent_event_gets_no_second_answer(tmp_path: Path):
 
 
 async def test_a_bad_signature_is_refused_with_401_and_nothing_is_done(tmp_path: Path):
-    async with slack_world(tmp_path) as world:
+    async with slack_world(tmp_path, paired=False) as world:
         forged = sr.slash_command("not-the-signing-secret", text=FIND)
         tampered = sr.event_callback(world.secret, sr.message_im_event(FIND))
         tampered = sr.SlackRequest(

@@ -51,6 +51,7 @@ async def test_a_poll_is_drafted_privately_posted_for_everyone_and_updated_by_vo
     tmp_path: Path,
 ):
     async with slack_world(tmp_path) as world:
+        await world.open_to_all()  # Sam is nobody's partner
         await world.say(
             sr.slash_command(world.secret, text=POLL, response_url=world.response_url())
         )

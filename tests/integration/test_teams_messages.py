@@ -77,6 +77,7 @@ async def test_find_a_time_from_a_personal_chat(teams: TeamsUnderTest):
 
 async def test_find_a_time_from_a_channel_mention_of_someone_new(teams: TeamsUnderTest):
     # Maria has never written to Pairtime: her mention is resolved through the team's roster.
+    await teams.open_to_all()  # and she is nobody's partner yet
     alex = await teams.say_hello(ta.ALEX)
     activity = ta.channel_message("find a time next week with", service_url=teams.service_url)
 

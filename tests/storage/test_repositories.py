@@ -62,14 +62,16 @@ async def test_the_same_email_on_teams_is_the_same_person(storage: Storage):
     assert {i.platform for i in identities} == {Platform.SLACK, Platform.TEAMS}
 
 
-async def test_names_resolve_within_the_program(storage: Storage):
-    maria = await person(storage, "Maria Silva")
+async def test_listings_hold_the_program_people_with_their_handles(storage: Storage):
+    maria = await person(storage, "Maria Silva", email="maria@example.org")
     await person(storage, "Mario Rossi")
     await person(storage, "Maria Santos", program=TEAMS)
-    assert [p.id for p in await storage.people.by_name(SLACK, "maria")] == [maria.id]
-    assert [p.id for p in await storage.people.by_name(SLACK, "@Maria Silva")] == [maria.id]
-    assert await storage.people.by_name(SLACK, "mar") == []
-    assert await storage.people.by_name(SLACK, "100%_") == []
+    listed = await storage.people.listings(SLACK)
+    assert [(entry.person.name, entry.handle) for entry in listed] == [
+        ("Maria Silva", "maria"),
+        ("Mario Rossi", "mario"),
+    ]
+    assert listed[0].person == maria
 
 
 async def test_pairings_and_groups(storage: Storage):

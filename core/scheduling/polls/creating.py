@@ -135,7 +135,7 @@ async def _invitees(
 ) -> tuple[str, list[Person], str | None] | Notice:
     """The poll's title, its invitees but the organiser, and their circle's channel if any."""
     if command.participants:
-        found = await resolve(ports, ctx, command.participants)
+        found = await resolve(ports, ctx, command.participants, without=command.without)
         if isinstance(found, Refuse):
             return Notice(found.text, Tone.WARNING)
         if isinstance(found, Ask):

@@ -28,15 +28,17 @@ from adapters.calendars.config import CalendarSettings
 from adapters.mail.config import MailSettings
 from adapters.slack.config import SlackSettings
 from adapters.slack.endpoint import SlackEndpoint
+from adapters.slack.translate import profile_of
 from bot.server import CHAT_KEY, SERVICES_KEY
 from bot.settings import load_settings
+from core.people import ChatIdentity, Platform, program_id
 from core.ports import Clock
 from core.secret import Secret
 from tests.fakes import slack_requests as sr
 from tests.fakes.server import running
 from tests.fakes.slack import FakeSlack
 from tests.memory import FixedClock
-from tests.support import AppUnderTest, running_app
+from tests.support import AppUnderTest, open_to_all, running_app
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)  # a Wednesday
@@ -95,6 +97,10 @@ class SlackWorld:
         await self.running.app[SERVICES_KEY].worker.drain()
         await self.settle()
 
+    async def open_to_all(self) -> None:
+        """Let anyone find times with anyone (``availability_visible_to: program``)."""
+        await open_to_all(self.running.storage, program_id(Platform.SLACK, self.slack.team_id))
+
     async def say(self, request: sr.SlackRequest) -> Answer:
         """Post and wait for the work it started."""
         answer = await self.post(request)
@@ -134,12 +140,14 @@ async def slack_world(
     keys: Sequence[str] | None = None,
     database_url: str | None = None,
     slack_base: str | None = None,
+    paired: bool = True,
 ) -> AsyncIterator[SlackWorld]:
     """``caldav_url`` sets iCloud's server; ``calendars`` sets every calendar service;
     ``mail`` an SMTP server for the invitations; ``keys`` the storage keys (the same ones
     again to restart over the same database in ``folder``); ``database_url`` another
     database than SQLite in ``folder``; ``slack_base`` a FakeSlack already served (several
-    apps, as several processes, talking to one Slack)."""
+    apps, as several processes, talking to one Slack); ``paired`` pairs MENTOR with MENTEE
+    (the program's default rule shows free times to partners only)."""
     slack = fake or FakeSlack()
     if fake is None:
         people(slack)
@@ -179,4 +187,25 @@ async def slack_world(
             running_app(settings, folder, clock=clock or fixed, keys=keys) as app,
             aiohttp.ClientSession() as session,
         ):
+            if paired and MENTOR in slack.users and MENTEE in slack.users:
+                await pair_mentor_with_mentee(app, slack)
             yield SlackWorld(app, slack, slack_base, session, fixed)
+
+
+async def pair_mentor_with_mentee(app: AppUnderTest, slack: FakeSlack) -> None:
+    """Alex mentors Maria, as an admin's import would say: under the program's default
+    rule, only partners find times with each other."""
+    storage = app.storage
+    program = program_id(Platform.SLACK, slack.team_id)
+    await storage.programs.ensure(program, "Pairtime Test")
+    found = []
+    for user_id in (MENTOR, MENTEE):
+        user = slack.users[user_id]
+        found.append(
+            await storage.people.remember(
+                program,
+                ChatIdentity(Platform.SLACK, slack.team_id, user_id),
+                profile_of(user.to_json()),
+            )
+        )
+    await storage.pairings.pair(program, found[0].id, found[1].id)

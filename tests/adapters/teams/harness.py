@@ -38,7 +38,7 @@ from tests.fakes.botframework import (
 )
 from tests.fakes.server import TestCertificate, ThreadedServer, running
 from tests.memory import FixedClock
-from tests.support import AppUnderTest, running_app
+from tests.support import AppUnderTest, open_to_all, running_app
 
 PROGRAM = ProgramId(f"teams:{ta.TENANT_ID}")
 NOW = datetime(2026, 11, 24, 14, tzinfo=UTC)  # a Tuesday
@@ -103,6 +103,10 @@ class TeamsUnderTest:
         found = self.connector.sent(conversation_id)
         assert len(found) >= count, f"{len(found)} message(s) in {conversation_id}, not {count}"
         return list(found[:count])
+
+    async def open_to_all(self) -> None:
+        """Let anyone find times with anyone (``availability_visible_to: program``)."""
+        await open_to_all(self.running.storage, PROGRAM)
 
     async def say_hello(self, user: ta.TeamsUser) -> Person:
         """``user`` writes to the bot in their personal chat once, so Pairtime knows them."""

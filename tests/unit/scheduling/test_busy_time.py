@@ -34,6 +34,7 @@ async def book_at(world: World, who, command: Command, start: datetime) -> Confi
 async def test_a_booked_time_is_not_offered_again_even_without_calendars():
     """The issue's new user: a mentor with two mentees and no calendar connected anywhere."""
     world = World(NOW)
+    world.open_to_all()  # these people are not paired
     maria = world.person("Maria", connected=None)
     world.person("Sam", connected=None)
     lee = world.person("Lee", connected=None)
@@ -53,6 +54,7 @@ async def test_a_booked_time_is_not_offered_again_even_without_calendars():
 
 async def test_a_stale_picker_cannot_book_a_time_taken_since():
     world = World(NOW)
+    world.open_to_all()  # these people are not paired
     maria = world.person("Maria", connected=None)
     world.person("Sam", connected=None)
     world.person("Lee", connected=None)
@@ -71,6 +73,7 @@ async def test_a_stale_picker_cannot_book_a_time_taken_since():
 
 async def test_a_cancelled_or_declined_meeting_frees_the_time_at_once():
     world = World(NOW)
+    world.open_to_all()  # these people are not paired
     maria = world.person("Maria", connected=None)
     world.person("Sam", connected=None)
     world.person("Lee", connected=None)
@@ -86,6 +89,7 @@ async def test_a_cancelled_or_declined_meeting_frees_the_time_at_once():
 
 async def test_a_circle_member_who_declined_is_free_again():
     world = World(NOW)
+    world.open_to_all()  # these people are not paired
     maria = world.person("Maria", connected=None)
     world.person("Sam", connected=None)
     world.person("Lee", connected=None)
@@ -104,6 +108,7 @@ async def test_a_circle_member_who_declined_is_free_again():
 
 async def test_polls_propose_around_meetings_and_count_them_as_busy():
     world = World(NOW)
+    world.open_to_all()  # these people are not paired
     ana = world.person("Ana")
     ben = world.person("Ben", connected=None)  # no calendar: only his meetings count
     cy = world.person("Cy")

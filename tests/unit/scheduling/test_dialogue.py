@@ -37,6 +37,7 @@ async def test_find_a_time_with_my_mentee_next_week():
 
 async def test_a_mention_with_a_length_and_a_time_of_day():
     world = World(NOW)
+    world.open_to_all()
     ana = world.person("Ana", "Europe/London")
     world.person("Ben", "Europe/London")
     picker = (

@@ -130,10 +130,16 @@ async def test_mentions_names_and_their_failures():
     unknown = (await world.send(ana, find(Mention("UNOBODY")))).reply
     assert isinstance(unknown, Notice)
     assert "I don't know the person you mentioned yet" in unknown.text
+    world.open_to_all()
     world.person("Ben Okafor")
-    ambiguous = (await world.send(ana, find(Name("ben")))).reply
+    partner_first = (await world.send(ana, find(Name("ben")))).reply
+    assert isinstance(partner_first, SlotPicker)
+    assert partner_first.title == "Times for you and Ben"
+    world.person("Cleo Park")
+    world.person("Cleo Marsh")
+    ambiguous = (await world.send(ana, find(Name("cleo")))).reply
     assert isinstance(ambiguous, Question)
-    assert [o.label for o in ambiguous.options] == ["Ben", "Ben Okafor"]
+    assert [o.label for o in ambiguous.options] == ["Cleo Marsh", "Cleo Park"]
     missing = (await world.send(ana, find(Name("zoe")))).reply
     assert isinstance(missing, Notice)
     assert "couldn't find anyone called “zoe”" in missing.text

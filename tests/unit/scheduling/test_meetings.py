@@ -113,6 +113,7 @@ async def test_the_partner_is_asked_and_the_time_is_held_for_both_meanwhile():
     assert {j.due_at for j in reminders} == {meeting.start - timedelta(minutes=15)}
 
     # Busy for both while it waits.
+    world.open_to_all()
     lee = world.person("Lee")
     again = (
         await world.send(lee, Command(Intent.FIND_TIME, (Mention("USAM"),), window=NEXT_WEEK))

@@ -78,6 +78,7 @@ async def test_poll_my_circle_proposes_well_attended_times_spread_over_days():
 
 async def test_without_anyone_named_or_a_circle_here_it_asks_whom_to_invite():
     world = World(NOW)
+    world.open_to_all()
     ana = world.person("Ana")
     context = await world.context(ana, private=False, channel="C-OTHER")
     outcome = await world.scheduler.handle(context, poll_command())
@@ -417,6 +418,7 @@ async def test_a_poll_asked_for_privately_is_posted_in_the_circles_channel():
     assert posting.broadcast is not None
     assert posting.broadcast.channel == CHANNEL  # the circle's, not Ana's private chat
 
+    world.open_to_all()
     world.person("Zed")
     lone = await world.scheduler.handle(context, poll_command(Mention("UZED")))
     assert isinstance(lone.reply, PollDraftView)
