@@ -88,6 +88,7 @@ async def test_a_workspace_installs_and_its_token_is_kept_sealed(tmp_path: Path)
 async def test_an_installed_workspace_is_answered_with_its_own_token(tmp_path: Path):
     async with slack_world(tmp_path, multi_workspace=True, fake=fake()) as world:
         await install(world)
+        await world.open_to_all(TEAM)  # Tomas is nobody's partner
 
         await world.say(
             sr.slash_command(

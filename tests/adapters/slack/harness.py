@@ -97,9 +97,11 @@ class SlackWorld:
         await self.running.app[SERVICES_KEY].worker.drain()
         await self.settle()
 
-    async def open_to_all(self) -> None:
-        """Let anyone find times with anyone (``availability_visible_to: program``)."""
-        await open_to_all(self.running.storage, program_id(Platform.SLACK, self.slack.team_id))
+    async def open_to_all(self, team: str | None = None) -> None:
+        """Let anyone in ``team`` (the default workspace's) find times with anyone
+        (``availability_visible_to: program``)."""
+        program = program_id(Platform.SLACK, team or self.slack.team_id)
+        await open_to_all(self.running.storage, program)
 
     async def say(self, request: sr.SlackRequest) -> Answer:
         """Post and wait for the work it started."""
