@@ -129,7 +129,7 @@ async def test_messages_go_to_stable_dm_channels_and_can_be_updated(
     assert message is not None
     assert message.text == "Booked"
     assert message.blocks == blocks  # kept: the update sent no blocks
-    assert message.edits == [{"text": "A time", "blocks": blocks}]
+    assert message.edits == [{"text": "A time", "blocks": blocks, "metadata": None}]
 
     by_user = await client.chat_postMessage(channel="U0MENTOR", text="hello")
     assert by_user["channel"] == "DU0MENTOR"
