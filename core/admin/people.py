@@ -19,6 +19,7 @@ from core.admin.ports import AdminPorts
 from core.calendars import CalendarConnection, ConnectionStatus
 from core.errors import NotAllowed
 from core.jobs import NewJob
+from core.organisation import OrgStatus
 from core.people import Person, PersonId, ProgramId
 from core.ports import Jobs, Organisations
 from core.tracks import TrackId
@@ -102,10 +103,18 @@ async def people(
     names = {t.id: t.name for t in await ports.tracks.all(scope.program)}
     found = await ports.people.many(sorted(roles))
     connections = await reads.connections.summaries(sorted(found))
+    organisations = [
+        c
+        for c in await reads.organisations.of_program(scope.program)
+        if c.status is OrgStatus.CONNECTED
+    ]
     rows = []
     for person in sorted(found.values(), key=lambda p: (p.name.lower(), p.id)):
+        # Only someone in a connected domain may be read through it: ask (opt-outs, reach)
+        # for them alone, not once per person.
+        maybe = any(c.covers(person.email) for c in organisations)
         state, service, last_read = await _calendar(
-            reads, scope.program, person, connections.get(person.id)
+            reads, scope.program, person, connections.get(person.id), organisation=maybe
         )
         if only and state not in only:
             continue
@@ -127,6 +136,8 @@ async def _calendar(
     program: ProgramId,
     person: Person,
     connection: CalendarConnection | None,
+    *,
+    organisation: bool,
 ) -> tuple[CalendarState, str | None, datetime | None]:
     if connection is not None and connection.status is ConnectionStatus.CONNECTED:
         state = (
@@ -136,7 +147,7 @@ async def _calendar(
         )
         return state, connection.provider.label, connection.last_sync
     # As a search reads it: through the organisation when no personal connection works.
-    covering = await reads.organisations.covering(program, person)
+    covering = await reads.organisations.covering(program, person) if organisation else None
     if covering is not None:
         return CalendarState.ORGANISATION, covering.described, covering.last_read_at
     if connection is not None:

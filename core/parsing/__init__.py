@@ -114,7 +114,12 @@ def parse(
     if intent is not None and intent not in _SCHEDULING:
         provider = provider_named(words) if intent in _WITH_PROVIDER else None
         return Command(
-            intent, duration_minutes=default_duration, provider=provider, assumptions=tuple(notes)
+            intent,
+            # "status of @sam": whose (an admin may ask about anyone in the program)
+            participants=people.named if intent is Intent.STATUS else (),
+            duration_minutes=default_duration,
+            provider=provider,
+            assumptions=tuple(notes),
         )
 
     ignored: list[Ignored] = []

@@ -3,13 +3,17 @@ single-use link bound to the chat identity that asked (like a calendar's connect
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.calendars import ConnectionStatus
-from core.people import PersonId, ProgramId, identity_in
+from core.commands import ParticipantRef
+from core.people import Person, PersonId, ProgramId, identity_in
 from core.scheduling.connections import prompt_for
 from core.scheduling.context import Context, Ports
+from core.scheduling.participants import Ask, Refuse, resolve
 from core.views import ConnectPrompt, DirectMessage, LinkButton, Notice, Outcome, Tone
 
 NOT_AN_ADMIN = (
@@ -77,3 +81,58 @@ async def connect_reminder(
         return None
     reminder = ConnectPrompt(REMINDER + prompt.text, prompt.links)
     return program, Outcome(None, direct=(DirectMessage(person, reminder),))
+
+
+ONLY_ADMINS = (
+    "Only the program's admins can see someone else's calendar status. Say “status” for your own."
+)
+MOST_PEOPLE = 10
+
+
+async def status_of(ports: Ports, ctx: Context, refs: Sequence[ParticipantRef]) -> Outcome:
+    """ "status of @Sam": for a program admin, whether Pairtime can read each person's
+    calendar and when it last did (never what is in it); privately."""
+    if not await ports.programs.is_admin(ctx.program, ctx.person.id):
+        return Outcome(Notice(ONLY_ADMINS, Tone.WARNING))
+    found = await resolve(ports, ctx, refs)
+    if isinstance(found, Refuse):
+        return Outcome(Notice(found.text, Tone.WARNING))
+    people = found.settled if isinstance(found, Ask) else found.people
+    if not people:
+        return Outcome(Notice("Whose status? Mention them: “status of @Sam”.", Tone.WARNING))
+    lines = [await _status_line(ports, ctx, person) for person in people[:MOST_PEOPLE]]
+    notice = Notice("\n".join(lines))
+    if ctx.private:
+        return Outcome(notice)
+    return Outcome(
+        Notice("I've sent you their status in a private message."),
+        direct=(DirectMessage(ctx.person.id, notice),),
+    )
+
+
+async def _status_line(ports: Ports, ctx: Context, person: Person) -> str:
+    connection = await ports.connections.get(person.id)
+    if connection is not None and connection.status is ConnectionStatus.CONNECTED:
+        state = f"connected with {connection.provider.label}"
+        if connection.misses_free_events:
+            state += ", but it needs reconnecting to see all-day events"
+        return f"{person.name}: {state}; last read {_when(connection.last_sync, ctx.zone)}."
+    organisation = await ports.organisations.covering(ctx.program, person)
+    if organisation is not None:
+        return (
+            f"{person.name}: read through {organisation.described}; last read "
+            f"{_when(organisation.last_read_at, ctx.zone)}."
+        )
+    if connection is not None:
+        return (
+            f"{person.name}: their {connection.provider.label} calendar needs reconnecting; "
+            f"last read {_when(connection.last_sync, ctx.zone)}."
+        )
+    return f"{person.name}: no calendar connected."
+
+
+def _when(moment: datetime | None, zone: ZoneInfo) -> str:
+    if moment is None:
+        return "never"
+    local = moment.astimezone(zone)
+    return f"{local:%a %d %b %H:%M} ({local.tzname()})"

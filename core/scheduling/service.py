@@ -163,6 +163,8 @@ class Scheduler:
                 return await self.connect(ctx, command.provider)
             case Intent.DISCONNECT:
                 return await self.disconnect(ctx)
+            case Intent.STATUS if command.participants:
+                return await console.status_of(self.ports, ctx, command.participants)
             case Intent.STATUS:
                 return await self.status(ctx)
             case Intent.SETTINGS:

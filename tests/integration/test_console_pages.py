@@ -3,6 +3,7 @@ pairs and circles (with a CSV import previewed first), admins and integrations."
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 
 from bot.settings import load_settings
 from core.commands import Provider
+from core.organisation import OrganisationSetup, OrgProvider, Verified
+from core.secret import Secret
 from storage import models
 from tests.console import Member, browser, csrf_of, get, member, open_link, post, sign_in_link
 from tests.memory import FixedClock
@@ -289,3 +292,40 @@ async def test_activity_counts_each_pairs_meetings_charts_weeks_and_exports_csv(
         assert weekly[1].startswith("Engineering,")
         # Weeks of 23 and 30 November, and this one (its booked meeting on Sunday).
         assert weekly[1].endswith(",0,0,0,1,1,1")
+
+
+async def test_people_read_through_the_organisation_say_so_and_need_no_reminder(
+    app: AppUnderTest,
+):
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    maria = await member(app, "T1", "U3", "Maria Mentor")  # u3@example.org: covered
+    sam = await member(app, "T1", "U4", "Sam Mentee")
+    await app.storage.pairings.pair(ana.program, maria.person.id, sam.person.id)
+    await app.storage.organisations.opt_out(ana.program, sam.person.id, NOW)  # his choice
+    setup = OrganisationSetup(
+        OrgProvider.MICROSOFT,
+        "Example Org",
+        "mentoring@example.org",
+        (),
+        {"tenant": "t", "client_id": "c"},
+        Secret(json.dumps({"client_secret": "s3cr3t-value"})),
+    )
+    await app.storage.organisations.save(ana.program, setup, Verified(("example.org",)), None, NOW)
+    people = f"{app.base_url}/console/people"
+    async with await signed_in(app, ana) as session:
+        _, page = await get(session, people)
+        listed = rows(page)
+        assert any(
+            "Maria Mentor" in r and "through the organisation (Example Org (Microsoft 365))" in r
+            for r in listed
+        )
+        assert any("Sam Mentee" in r and "not connected" in r for r in listed)
+        assert "s3cr3t-value" not in page
+        _, page = await post(
+            session, people + "/remind", {"person": maria.person.id}, csrf_from=people
+        )
+        assert "1 can be read already" in page
+        _, page = await get(session, f"{app.base_url}/console/integrations")
+        # Maria and Ana herself: Sam opted out.
+        assert "Example Org: example.org; 2 person(s) read through it." in page

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from core.commands import Provider
 from core.people import ChatIdentity, Platform, Profile, ProgramId
-from tests.adapters.slack.harness import MENTEE, MENTOR, SlackWorld, buttons, slack_world, texts
+from tests.adapters.slack.harness import (
+    MENTEE,
+    MENTOR,
+    NOW,
+    SlackWorld,
+    buttons,
+    slack_world,
+    texts,
+)
 from tests.console import browser, local, open_link
 from tests.fakes import slack_requests as sr
 
@@ -65,3 +74,31 @@ async def test_admin_said_in_a_dm_answers_admins_only(tmp_path: Path):
         theirs = world.dm(MENTEE)[-1]
         assert "not an admin" in theirs.text
         assert not buttons(theirs.blocks or [])
+
+
+async def test_status_of_someone_is_for_admins_and_shows_no_calendar_content(tmp_path: Path):
+    async with slack_world(tmp_path) as world:
+        await admin(world)
+        storage = world.running.storage
+        maria = await storage.people.remember(
+            PROGRAM, ChatIdentity(Platform.SLACK, "T0PAIRTIME", MENTEE), Profile("Maria Lopez")
+        )
+        await storage.connections.replace(
+            maria.id, Provider.GOOGLE, "maria@gmail.example", {"token": "t0ps3cret"}, NOW
+        )
+        await storage.connections.synced({maria.id: 0}, NOW)
+        asked = f"status of <@{MENTEE}>"
+        for user in (MENTOR, MENTEE):
+            await world.say(
+                sr.event_callback(
+                    world.secret,
+                    sr.message_im_event(
+                        text=asked, user=user, channel=world.slack.dm_channel(user)
+                    ),
+                )
+            )
+        answer = world.dm(MENTOR)[-1].text
+        assert answer.startswith("Maria Lopez: connected with Google; last read Wed 25 Nov")
+        assert "t0ps3cret" not in answer
+        assert "maria@gmail.example" not in answer
+        assert "Only the program's admins" in world.dm(MENTEE)[-1].text
