@@ -5,9 +5,10 @@ Shared by the meeting use cases (``core.scheduling.meetings``), booking and poll
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
+from core import wording
 from core.actions import (
     AcceptMeeting,
     CancelMeeting,
@@ -23,7 +24,7 @@ from core.people import Person, PersonId
 from core.program import ConfirmationRule, ProgramSettings
 from core.scheduling import announce
 from core.scheduling.context import Context, Ports, zone_of
-from core.views import Button, ButtonStyle, Confirmation, TextInput
+from core.views import Button, ButtonStyle, Confirmation, DirectMessage, TextInput
 
 PLACE_LABEL = "Add a link or a room"
 
@@ -106,6 +107,33 @@ def view(
     )
 
 
+def told(
+    ports: Ports,
+    meeting: Meeting,
+    people: Sequence[Person],
+    settings: ProgramSettings,
+    *,
+    to: Iterable[Person],
+    headline: str,
+) -> tuple[DirectMessage, ...]:
+    """``meeting`` as each of ``to`` sees it, in their own zone, under ``headline``."""
+    return tuple(
+        DirectMessage(
+            person.id,
+            view(
+                ports,
+                meeting,
+                person,
+                people,
+                settings,
+                headline=headline,
+                zone=zone_for(person, settings, None),
+            ),
+        )
+        for person in to
+    )
+
+
 def state_of(meeting: Meeting, person: PersonId, names: Mapping[PersonId, str]) -> str:
     """The meeting's state in words, for ``person``."""
     if person in meeting.declined:
@@ -144,7 +172,7 @@ def not_emailed(
     missing = [p.name for p in people if not p.email or p.email.lower() not in emailed]
     if not missing:
         return ["The invitation is on its way to everyone by email."]
-    who = names_of(missing)
+    who = wording.names(missing)
     verb = "has" if len(missing) == 1 else "have"
     return [
         (
@@ -152,12 +180,6 @@ def not_emailed(
             "emailed to them; they can add the .ics file from their confirmation."
         )
     ]
-
-
-def names_of(names: Sequence[str]) -> str:
-    if len(names) == 1:
-        return names[0]
-    return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def title_of(people: Sequence[Person]) -> str:

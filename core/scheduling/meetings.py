@@ -26,6 +26,7 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core import wording
 from core.actions import (
     AcceptMeeting,
     CancelMeeting,
@@ -51,11 +52,11 @@ from core.scheduling.meeting_views import (
     asks_partner,
     buttons_for,
     lead_of,
-    names_of,
     not_emailed,
     people_of,
     state_of,
     title_of,
+    told,
     view,
     zone_for,
 )
@@ -280,20 +281,8 @@ class _Told:
         return [p for p in self.people if p.id == person]
 
     def them(self, people: Sequence[Person], headline: str) -> tuple[DirectMessage, ...]:
-        return tuple(
-            DirectMessage(
-                person.id,
-                view(
-                    self.ports,
-                    self.meeting,
-                    person,
-                    self.people,
-                    self.settings,
-                    headline=headline,
-                    zone=zone_for(person, self.settings, None),
-                ),
-            )
-            for person in people
+        return told(
+            self.ports, self.meeting, self.people, self.settings, to=people, headline=headline
         )
 
 
@@ -727,7 +716,9 @@ async def by_text(ports: Ports, ctx: Context, command: Command, *, verb: str) ->
     options = []
     for meeting in meetings[:10]:
         others = [people[p].name for p in meeting.attending if p != ctx.person.id and p in people]
-        label = f"{describe(meeting.start, ctx.zone)} with {names_of(others) or 'you alone'}"
+        label = (
+            f"{describe(meeting.start, ctx.zone)} with {wording.names(others, none='you alone')}"
+        )
         action = CancelMeeting(meeting.ref) if verb == "cancel" else MoveMeeting(meeting.ref)
         options.append(Button(label[:70], seal(action)))
     return Outcome(Question(f"Which meeting should I {verb}?", tuple(options)))

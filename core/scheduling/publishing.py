@@ -27,7 +27,7 @@ from core.people import ProgramId
 from core.publishing import ProgramEvent, PublishedEvent
 from core.scheduling import announce
 from core.scheduling.context import Ports
-from core.scheduling.meeting_views import people_of, view, zone_for
+from core.scheduling.meeting_views import people_of, told
 from core.views import DirectMessage, Notice, Outcome, Tone
 
 log = logging.getLogger(__name__)
@@ -85,21 +85,14 @@ async def publish(ports: Ports, payload: Mapping[str, Any]) -> tuple[ProgramId, 
     if not link or (previous is not None and previous.join_url == link):
         return None
     shown = replace(meeting, location=meeting.location or link)
-    direct = tuple(
-        DirectMessage(
-            person.id,
-            view(
-                ports,
-                shown,
-                person,
-                people,
-                settings,
-                headline=f"Join {meeting.title} online: {link}",
-                zone=zone_for(person, settings, None),
-            ),
-        )
-        for person in people
-        if person.id in meeting.attending
+    attending = [person for person in people if person.id in meeting.attending]
+    direct = told(
+        ports,
+        shown,
+        people,
+        settings,
+        to=attending,
+        headline=f"Join {meeting.title} online: {link}",
     )
     return meeting.program, Outcome(None, direct=direct)
 
