@@ -11,6 +11,8 @@ last try the organiser is told in chat.
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import replace
 from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -20,7 +22,10 @@ import pytest
 from icalendar import Calendar
 
 from adapters.mail.config import MailSettings
+from adapters.slack import translate
 from bot.settings import load_settings
+from core.people import ProgramId
+from core.program import LocationMode, LocationRule
 from storage.crypto import generate_key
 from tests.adapters.slack.harness import (
     CHANNEL,
@@ -48,6 +53,7 @@ from tests.memory import FixedClock
 from tests.support import validate, validators
 
 ALEX, MARIA = "alex@example.org", "maria@example.org"
+PROGRAM = ProgramId("slack:T0PAIRTIME")
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +288,59 @@ REST = (
     "the mail server did not take it after several tries. They can add it to their calendar "
     "from the .ics file in their confirmation."
 )
+
+
+async def test_the_booker_adds_a_place_and_everyone_gets_it_in_chat_and_in_the_invitation(
+    tmp_path: Path, certificate: TestCertificate
+):
+    """The ``location`` rule ``ask``: the booker's confirmation has a field; what they save
+    is sent to everyone as an updated REQUEST (LOCATION, and the DESCRIPTION) and shown in
+    chat."""
+    link = "https://meet.example.org/abc-defg"
+    server = await MailServer("starttls", certificate=certificate).start()
+    try:
+        async with slack_world(
+            tmp_path, fake=slack_with_emails(), mail=mail_settings(server, certificate)
+        ) as world:
+            storage = world.running.storage
+            await storage.programs.ensure(PROGRAM, "Pairtime Test")
+            settings = await storage.programs.settings(PROGRAM)
+            await storage.programs.save_settings(
+                PROGRAM, replace(settings, location=LocationRule(LocationMode.ASK))
+            )
+            await click(world, button(await ask_for_times(world), "pt:pick:0"))
+            await world.drain()
+            mine = world.dm(MENTOR)[-1]
+            (field,) = [b for b in mine.blocks if b["type"] == "input"]
+            assert field["label"]["text"] == "Add a link or a room"
+            assert not [b for b in world.dm(MENTEE)[-1].blocks if b["type"] == "input"]
+
+            await world.say(
+                sr.block_actions(
+                    world.secret, translate.TEXT_ACTION, block_id=field["block_id"],
+                    action_type="plain_text_input", value=link, user_id=MENTOR,
+                    channel_id=world.slack.dm_channel(MENTOR), response_url=world.response_url(),
+                )
+            )  # fmt: skip
+            await world.drain()
+            saved = world.slack.responses[-1]
+            assert (saved.text or "").startswith(f"Saved: {link}")
+            told = world.dm(MENTEE)[-1]
+            assert told.text.startswith("Alex Kim added where Mentoring: Alex Kim and Maria")
+            assert link in json.dumps(told.blocks)
+    finally:
+        await server.stop()
+    sent = sorted(summary(server), key=lambda each: (each[2], each[0]))
+    assert [(r, m, s) for r, m, s, _ in sent] == [
+        ((ALEX,), "REQUEST", 0),
+        ((MARIA,), "REQUEST", 0),
+        ((ALEX,), "REQUEST", 1),
+        ((MARIA,), "REQUEST", 1),
+    ]
+    for message in server.messages():
+        _, event = itip(message)
+        if int(event["sequence"]) == 1:
+            assert str(event["location"]) == link
+            assert link in str(event["description"])
+        else:
+            assert "location" not in event
