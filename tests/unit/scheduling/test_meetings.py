@@ -362,6 +362,12 @@ async def test_a_fixed_place_is_in_the_meeting_and_its_invitation():
     event = calendar_of(world, "sam@example.org", 0).walk("VEVENT")[0]
     assert str(event["location"]) == link
     assert link in str(event["description"])
+    # The reminder carries the join link too.
+    world.clock.current = only(world).start - timedelta(minutes=15)
+    said = await world.run_due("meeting.reminder")
+    reminders = [m.view for _, outcome in said for m in outcome.direct]
+    assert len(reminders) == 2
+    assert all(isinstance(r, Confirmation) and r.location == link for r in reminders)
 
 
 async def test_when_asked_the_booker_adds_a_place_and_everyone_is_updated():
