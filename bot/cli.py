@@ -370,6 +370,37 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     program_option(admins_list)
     admins_list.set_defaults(handler=_storage_handler("admins list", "admins_list"))
 
+    people = group("people", "export or forget what Pairtime holds about a person")
+    exporting = people.add_parser(
+        "export",
+        help="write one JSON document of everything held about a person",
+        description="Write one JSON document with everything Pairtime holds about PERSON "
+        "(an email address or a chat user id): profile, chat accounts, pairs and circles, "
+        "meetings, votes, connection details without secrets. For a subject access request.",
+    )
+    exporting.add_argument("person", metavar="PERSON")
+    program_option(exporting)
+    exporting.add_argument(
+        "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+    )
+    exporting.set_defaults(
+        handler=_storage_handler("people export", "people_export", module="bot.people_admin")
+    )
+    forgetting = people.add_parser(
+        "forget",
+        help="remove a person and everything that names them",
+        description="Forget PERSON (an email address or a chat user id): revoke and delete "
+        "their calendar connection, cancel their coming meetings (the others are sent "
+        "cancellations), remove them from pairs and circles, and delete their profile and "
+        "chat accounts. Votes and meetings they took part in stay as anonymous numbers. "
+        "Prints what was removed; safe to repeat.",
+    )
+    forgetting.add_argument("person", metavar="PERSON")
+    program_option(forgetting)
+    forgetting.set_defaults(
+        handler=_storage_handler("people forget", "people_forget", module="bot.people_admin")
+    )
+
     demo = group("demo", "manage the playground's demo program")
     reset = demo.add_parser(
         "reset",

@@ -18,6 +18,7 @@ from core.errors import MailRefused, PublishRefused
 from core.jobs import Job
 from core.people import ProgramId
 from core.scheduling.announce import EMAIL, PENDING, REMINDER
+from core.scheduling.forget import LEFT
 from core.scheduling.publishing import EVENT
 from core.views import Outcome
 
@@ -60,6 +61,9 @@ def register(worker: Worker, services: Services) -> None:
     async def nudge(job: Job) -> None:
         await deliver(await scheduler.remind_pending(job.payload))
 
+    async def left(job: Job) -> None:
+        await deliver(await scheduler.left_notice(job.payload))
+
     async def publish(job: Job) -> None:
         try:
             found = await scheduler.publish_event(job.payload)
@@ -78,3 +82,4 @@ def register(worker: Worker, services: Services) -> None:
     worker.handle(EVENT, publish, retry=EVENT_RETRY, give_up=publish_gave_up, timeout=EVENT_TIMEOUT)
     worker.handle(REMINDER, remind)
     worker.handle(PENDING, nudge)
+    worker.handle(LEFT, left)

@@ -188,6 +188,7 @@ def build_services(
         mailer=mailer,
         publisher=OrganisationPublisher(storage.organisations, organisations.writer, clock),
         program_events=storage.program_events,
+        personal_data=storage.personal_data,
         console=ConsoleDoor(
             storage.console, storage.programs, storage.tracks, settings.base_url, clock
         ),

@@ -49,7 +49,9 @@ __all__ = [
     "Disconnect",
     "DownloadInvitation",
     "EditPoll",
+    "ForgetMe",
     "InvalidAction",
+    "KeepMe",
     "KeepMeeting",
     "MoreTimes",
     "MoveMeeting",
@@ -301,6 +303,21 @@ class Disconnect:
     requester: Annotated[PersonId, Key("r", PERSON)]
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetMe:
+    """Yes, forget me: the answer to "forget me", for the person who asked only."""
+
+    kind: ClassVar[str] = "forget"
+    requester: Annotated[PersonId, Key("r", PERSON)]
+
+
+@dataclass(frozen=True, slots=True)
+class KeepMe:
+    """No, keep my data: nothing changes."""
+
+    kind: ClassVar[str] = "keepme"
+
+
 Action = (
     PickSlot
     | MoreTimes
@@ -318,6 +335,8 @@ Action = (
     | Vote
     | Connect
     | Disconnect
+    | ForgetMe
+    | KeepMe
 )
 
 

@@ -30,6 +30,7 @@ class Intent(StrEnum):
     ORGANISATION_OFF = "organisation_off"
     ORGANISATION_ON = "organisation_on"
     ADMIN = "admin"  # a sign-in link to the admin console, for admins
+    FORGET_ME = "forget_me"  # remove everything Pairtime holds about the speaker (asked first)
     UNKNOWN = "unknown"
 
 

@@ -423,6 +423,20 @@ class Meetings(Protocol):
         ...
 
 
+class PersonalData(Protocol):
+    """Everything stored about one person, for a subject access request and for erasure."""
+
+    async def export(self, person: PersonId) -> Mapping[str, Any]:
+        """One JSON-ready document of what is held about ``person``, secrets left out."""
+        ...
+
+    async def erase(self, person: PersonId) -> Mapping[str, int]:
+        """Delete ``person`` and everything that names them, in one transaction; what they
+        counted in (votes, invitations, meetings) is kept, pointing at an anonymous
+        stand-in. Returns how many of each kind of record went (zero counts left out)."""
+        ...
+
+
 class Mailer(Protocol):
     """Sends invitation emails: the SMTP adapter (an organisation's own calendar account
     may take its place later, behind the same port)."""

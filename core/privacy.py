@@ -7,7 +7,12 @@ show them masked, so a screen share or a shoulder never reads a whole address.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 MASK = "•••"
+# What stands in, in words kept after a person is forgotten, for each word that named them.
+FORMER = "a former participant"
 
 
 def masked(identifier: str) -> str:
@@ -18,3 +23,13 @@ def masked(identifier: str) -> str:
     if not at:
         local, domain = identifier.strip(), ""
     return f"{local[:1]}{MASK}{at}{domain}" if local else MASK
+
+
+def scrubbed(text: str, names: Iterable[str]) -> str:
+    """``text`` with every ``names`` (a forgotten person's name, email, handles, chat ids)
+    replaced by :data:`FORMER`, ignoring case, as whole words ("Maria" is not in
+    "Mariachi"); longest first, so a full name goes whole."""
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        pattern = rf"(?<!\w){re.escape(name)}(?!\w)"
+        text = re.sub(pattern, FORMER, text, flags=re.IGNORECASE)
+    return text

@@ -17,6 +17,7 @@ from storage.repositories.meetings import SqlMeetings, SqlOffers
 from storage.repositories.organisations import SqlOrganisations
 from storage.repositories.pairings import SqlGroups, SqlPairings
 from storage.repositories.people import SqlPeople
+from storage.repositories.personal_data import SqlPersonalData
 from storage.repositories.polls import SqlPolls
 from storage.repositories.program_events import SqlProgramEvents
 from storage.repositories.programs import SqlPrograms
@@ -30,6 +31,7 @@ class Storage:
     vault: Vault
     programs: SqlPrograms
     people: SqlPeople
+    personal_data: SqlPersonalData
     pairings: SqlPairings
     groups: SqlGroups
     offers: SqlOffers
@@ -60,6 +62,7 @@ class Storage:
             vault=vault,
             programs=SqlPrograms(database),
             people=SqlPeople(database),
+            personal_data=SqlPersonalData(database, vault),
             pairings=SqlPairings(database),
             groups=SqlGroups(database),
             offers=SqlOffers(database),

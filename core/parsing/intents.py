@@ -127,6 +127,17 @@ _ADMIN = re.compile(
 )
 
 
+# "forget me", "delete my data", "remove me from Pairtime": the speaker's own data, asked
+# for in so many words (a calendar or a meeting removed is another request).
+_FORGET_ME = re.compile(
+    r"\b(?:forget|erase|delete|remove|wipe)\s+(?:all\s+(?:of\s+)?)?(?:"
+    r"me\s+from\s+(?:pairtime|(?:the|this)\s+(?:program|programme|app|bot))\b"
+    r"|me\b(?!\s*(?:from|in|out|of|on|to|for|at|as|with)\b)"
+    r"|my\s+(?:personal\s+)?(?:data|account|profile)\b"
+    r"|(?:everything|all)\s+(?:you\s+(?:know|have|hold|keep)\s+)?about\s+me\b)"
+)
+
+
 def asks_for_nothing(text: str) -> bool:
     """Whether ``text`` (normalised) holds no more than greetings and thanks."""
     return not _PLEASANTRIES.sub("", text).strip("?")
@@ -149,6 +160,8 @@ def intent_named(text: str, *, has_participants: bool) -> Intent | None:
         return Intent.HELP
     if _ADMIN.search(_PLEASANTRIES.sub(" ", text)):
         return Intent.ADMIN
+    if _FORGET_ME.search(text):
+        return Intent.FORGET_ME
     # Before disconnecting and connecting, whose verbs ("stop using", "use") they share.
     choice = organisation_choice(text)
     if choice is not None:
@@ -211,7 +224,7 @@ def meeting_change(text: str, *, has_participants: bool) -> Intent | None:
     """Cancelling or moving a meeting: "cancel my meeting with Sam", "reschedule our call to
     Thursday", "move it with @sam". Read before finding a time, which the same words
     ("meeting", "call") would otherwise ask for; a poll or a calendar is not a meeting."""
-    if _DISCONNECT.search(text) or _POLL.search(text):
+    if _DISCONNECT.search(text) or _POLL.search(text) or _FORGET_ME.search(text):
         return None
     about_a_meeting = has_participants or _A_MEETING.search(text) is not None
     if _CANCEL.search(text) and (about_a_meeting or _FIND.search(text) is None):

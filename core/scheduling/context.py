@@ -26,6 +26,7 @@ from core.ports import (
     Organisations,
     Pairings,
     People,
+    PersonalData,
     Polls,
     ProgramEvents,
     Programs,
@@ -78,6 +79,7 @@ class Ports:
     publisher: MeetingPublisher | None = None
     program_events: ProgramEvents | None = None
     console: ConsoleSignIn | None = None  # None: no admin console on this server
+    personal_data: PersonalData | None = None  # None: people cannot be forgotten here
 
 
 def zone_of(name: str | None, fallback: str) -> ZoneInfo:

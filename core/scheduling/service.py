@@ -23,7 +23,9 @@ from core.actions import (
     Disconnect,
     DownloadInvitation,
     EditPoll,
+    ForgetMe,
     InvalidAction,
+    KeepMe,
     KeepMeeting,
     MoreTimes,
     MoveMeeting,
@@ -51,6 +53,7 @@ from core.scheduling import (
     console,
     directory,
     find_time,
+    forget,
     info,
     meetings,
     organisation,
@@ -175,6 +178,8 @@ class Scheduler:
                 return await organisation.opt_in(self.ports, ctx)
             case Intent.ADMIN:
                 return await self.admin_console(ctx)
+            case Intent.FORGET_ME:
+                return forget.ask(self.ports, ctx)
             case Intent.HELP:
                 return self.help()
             case Intent.UNKNOWN:
@@ -272,6 +277,10 @@ class Scheduler:
                 if action.requester != ctx.person.id:
                     return Outcome(Notice(NOT_YOURS, Tone.WARNING))
                 return await self.disconnect(ctx)
+            case ForgetMe():
+                return await forget.confirm(self.ports, ctx, action)
+            case KeepMe():
+                return forget.keep(action)
             case DownloadInvitation():  # a link's token, never a button
                 return Outcome(Notice(STALE_BUTTON, Tone.WARNING))
             case _:
@@ -318,6 +327,14 @@ class Scheduler:
     ) -> tuple[ProgramId, Outcome] | None:
         """After a ``meeting.event`` job's last try: the emails instead, or the organiser told."""
         return await publishing.publish_failed(self.ports, payload, reason)
+
+    async def left_notice(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
+        """Tell someone their meeting went with a person who was forgotten (a job's)."""
+        return await forget.left_notice(self.ports, payload)
+
+    async def forget(self, person: Person) -> forget.Forgotten:
+        """Forget ``person`` everywhere (``pairtime people forget``, the console)."""
+        return await forget.forget(self.ports, person)
 
     async def remind(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
         """A ``meeting.reminder`` job's message, unless the meeting changed since."""

@@ -3,6 +3,7 @@ schema check."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -362,3 +363,37 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         refused = pairtime(["program", "set", *bad], env, tmp_path)
         assert refused.returncode == 2
         assert refused.stderr.startswith(f"pairtime program set: {message}")
+
+
+def test_people_export_then_forget_twice(env, tmp_path: Path):
+    """A subject access request, then erasure: the export names Ben and his pair; after
+    forgetting, the database file names him nowhere, and forgetting again is no error."""
+    pairtime(["db", "upgrade"], env, tmp_path)
+    roster = tmp_path / "pairs.csv"
+    roster.write_text("mentor,mentee\nana@example.org,ben.forgettable@example.org\n")
+    assert (
+        pairtime(
+            ["pairs", "import", str(roster), "--program", "slack:T1"], env, tmp_path
+        ).returncode
+        == 0
+    )
+    ben = ["ben.forgettable@example.org", "--program", "slack:T1"]
+
+    exported = pairtime(["people", "export", *ben], env, tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    document = json.loads(exported.stdout)
+    assert document["person"]["email"] == "ben.forgettable@example.org"
+    assert document["pairs"] == [{"program": "slack:T1", "role": "mentee", "partner": "ana"}]
+
+    forgot = pairtime(["people", "forget", *ben], env, tmp_path)
+    assert forgot.returncode == 0, forgot.stderr
+    assert forgot.stdout.splitlines()[0] == "Forgot ben.forgettable:"
+    assert "  pairs: 1" in forgot.stdout.splitlines()
+    assert b"ben.forgettable" not in (tmp_path / "pairtime.db").read_bytes()
+
+    again = pairtime(["people", "forget", *ben], env, tmp_path)
+    assert again.returncode == 0
+    assert again.stdout.startswith("Nothing to forget: nobody called")
+    gone = pairtime(["people", "export", *ben], env, tmp_path)
+    assert gone.returncode == 2
+    assert "nobody called" in gone.stderr
