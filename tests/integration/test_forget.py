@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -36,7 +37,7 @@ from tests.adapters.slack.harness import (
 )
 from tests.fakes import slack_requests as sr
 from tests.integration.test_reminders_postgres import POSTGRES_URL, database_of_its_own
-from tests.integration.test_slack_booking import ask_for_times, button, click, click_in_dm
+from tests.integration.test_slack_booking import FIND, button, click, click_in_dm
 from tests.integration.test_slack_invitations import ALEX, MARIA, itip, slack_with_emails
 from tests.integration.test_slack_polls import press
 from tests.mail_server import MailServer
@@ -81,33 +82,41 @@ def mail(server: MailServer) -> MailSettings:
 
 async def maria_meets_votes_and_connects(world: SlackWorld) -> None:
     """The meeting (booked by Alex, accepted by Maria), a vote, a circle, a connection."""
-    await click(world, button(await ask_for_times(world), "pt:pick:0"))
+    url = world.response_url()
+    await world.say(sr.slash_command(world.secret, text=FIND, response_url=url))
+    await world.drain()
+    await click(world, button(answer_to(world, url), "pt:pick:0"))
     await world.drain()
     await click_in_dm(world, MENTEE, "Accept")
     await world.drain()
 
+    # Each answer is read off its own response_url: a late answer to an earlier click
+    # (the worker runs in the background too) may come after it.
+    url = world.response_url()
     await world.say(
         sr.slash_command(
             world.secret,
             text=f"poll <@{MENTEE}> and <@{STRANGER}> for an hour next week",
-            response_url=world.response_url(),
+            response_url=url,
         )
     )
-    draft = world.slack.responses[-1].body["blocks"]
+    await world.drain()
+    draft = answer_to(world, url)
     field = next(b for b in draft if b["type"] == "actions" and b.get("block_id"))
+    url = world.response_url()
     payload = sr.block_actions_payload(
-        "pt:time",
-        block_id=field["block_id"],
-        action_type="datetimepicker",
-        response_url=world.response_url(),
+        "pt:time", block_id=field["block_id"], action_type="datetimepicker", response_url=url
     )
     payload["actions"][0]["selected_date_time"] = int(
         datetime(2026, 12, 1, 14, tzinfo=UTC).timestamp()
     )
     await world.say(sr.interactivity(world.secret, payload))
-    await press(world, button(world.slack.responses[-1].body["blocks"], "pt:poll:post"))
+    await world.drain()
+    await press(world, button(answer_to(world, url), "pt:poll:post"))
+    await world.drain()
     (posted,) = world.slack.messages_in(CHANNEL)
     await press(world, button(posted.blocks, "pt:poll:yes:1"), user=MENTEE)
+    await world.drain()
     await press(world, button(posted.blocks, "pt:poll:yes:1"), user=STRANGER)
     await world.drain()
 
@@ -122,6 +131,14 @@ async def maria_meets_votes_and_connects(world: SlackWorld) -> None:
     await storage.connections.replace(
         maria.id, Provider.ICLOUD, APPLE_ID, {"username": APPLE_ID, "password": "abcd"}, NOW
     )
+
+
+def answer_to(world: SlackWorld, url: str) -> list[dict[str, Any]]:
+    """The blocks of the last answer sent to ``url``."""
+    response_id = url.rsplit("/", 1)[-1]
+    found = [r for r in world.slack.responses if r.response_id == response_id]
+    blocks: list[dict[str, Any]] = found[-1].body["blocks"]
+    return blocks
 
 
 async def yes_votes(world: SlackWorld) -> int:
@@ -178,11 +195,12 @@ async def test_a_person_forgotten_leaves_numbers_and_no_trace(tmp_path: Path, ba
             stored = await everything_as_text(storage.database, tmp_path)
             assert APPLE_ID not in stored  # sealed, even before anyone is forgotten
 
-            await world.say(
-                sr.event_callback(world.secret, sr.message_im_event("forget me", user=MENTEE))
-            )
+            asked = sr.message_im_event("forget me", user=MENTEE)
+            await world.say(sr.event_callback(world.secret, asked))
+            await world.drain()  # a message is kept by the inbox, then answered
             assert "Forget you?" in world.dm(MENTEE)[-1].text
             await click_in_dm(world, MENTEE, "Forget me")
+            await world.drain()
             assert (world.slack.responses[-1].text or "").startswith("Done: I removed")
             await world.drain()
             await world.drain()
