@@ -373,8 +373,7 @@ async def seed_program(
     (fake) Google with a three-week calendar, as if they had connected through the consent
     pages: the rows are written by Pairtime's own repositories."""
     from core.commands import Provider  # noqa: PLC0415 - the server's code, for setting up
-    from core.people import ChatIdentity, Platform, ProgramId  # noqa: PLC0415
-    from storage.repositories.people import ChatProfile  # noqa: PLC0415
+    from core.people import ChatIdentity, Platform, Profile, ProgramId  # noqa: PLC0415
     from storage.store import Storage  # noqa: PLC0415
 
     people = [{"id": m.user, "name": m.name, "tz": m.zone, "email": m.email} for m in members]
@@ -395,7 +394,7 @@ async def seed_program(
             known = await storage.people.remember(
                 ProgramId(program),
                 ChatIdentity(Platform(platform), workspace, member.user),
-                ChatProfile(member.name, member.email, member.zone, None),
+                Profile(member.name, member.email, member.zone),
             )
             ids[member.user] = known.id
             secret = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import types
 import typing
 from dataclasses import dataclass, field, replace
@@ -86,7 +87,9 @@ def merged(current: RuleChanges, changes: RuleChanges, reset: frozenset[str]) ->
     return RuleChanges(**values)
 
 
+@functools.cache
 def _field_types() -> dict[str, type]:
+    """Each rule's type, worked out once: resolving the hints costs more than a search."""
     hints = typing.get_type_hints(RuleChanges)
     found: dict[str, type] = {}
     for name, hint in hints.items():

@@ -44,6 +44,11 @@ class Database:
         options: dict[str, Any] = {"connect_args": self.connect_args}
         if self.dialect == "postgresql":
             options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+        if self.dialect == "sqlite" and parsed.get_driver_name() == "aiosqlite":
+            from storage.sqlite_driver import one_trip_dbapi  # noqa: PLC0415 - SQLite only
+
+            # One trip to aiosqlite's thread per statement (see storage.sqlite_driver).
+            options["module"] = one_trip_dbapi()
         if self.dialect == "sqlite":
             # One writer connection: this process's writers queue on the pool, in the event
             # loop, instead of on SQLite's busy handler, which sleeps up to 100 ms a try.
