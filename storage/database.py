@@ -14,12 +14,12 @@ round trip to aiosqlite's thread.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -85,6 +85,16 @@ class Database:
         """
         async with self._read_sessions() as session:
             yield session
+
+    async def rows(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        """The rows of one Core read, as :meth:`reading` would see them, without an ORM
+        session: for the reads every request makes, where building objects, an identity
+        map and a session's events cost more than the query itself."""
+        async with self.reader.connect() as connection:
+            result = await connection.execute(statement, parameters)
+            return result.all()
 
     def count_statements(self) -> StatementCount:
         """Count the SQL statements and commits run from now on, through SQLAlchemy's own

@@ -91,13 +91,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _finish(self, run: Any, operation: Any, parameters: Any) -> None:
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        connection = driver._conn  # noqa: SLF001 - sqlite3's, only touched in the thread below
         # aiosqlite's own way of running a function in its thread (its public methods are
-        # built on it); sqlite3 objects may only be touched there.
-        description, rows, rowcount, lastrowid = await driver._execute(  # type: ignore[no-untyped-call]  # noqa: SLF001
-            run,
-            driver._conn,
-            operation,
-            parameters,  # noqa: SLF001
+        # built on it).
+        in_thread = driver._execute  # noqa: SLF001
+        description, rows, rowcount, lastrowid = await in_thread(  # type: ignore[no-untyped-call]
+            run, connection, operation, parameters
         )
         self._cursor = _Finished(description, rowcount, lastrowid)  # type: ignore[assignment]
         self._rows = collections.deque(rows)

@@ -48,29 +48,38 @@ class Loaded:
     still_unopenable: dict[PersonId, Provider]
 
 
+_CONNECTIONS = cast("Table", models.CalendarConnection.__table__)
+# What a summary shows, in Core and without the sealed secret: every search reads it.
+_SUMMARIES = select(
+    *(
+        _CONNECTIONS.c[name]
+        for name in (
+            "person_id",
+            "provider",
+            "account_hint",
+            "status",
+            "connected_at",
+            "last_sync",
+            "misses_free_events",
+            "away_days",
+        )
+    )
+)
+
+
 class SqlConnections:
     def __init__(self, database: Database, vault: Vault) -> None:
         self._db = database
         self._vault = vault
 
     async def get(self, person: PersonId) -> CalendarConnection | None:
-        async with self._db.reading() as session:
-            row = await session.scalar(
-                select(models.CalendarConnection).where(
-                    models.CalendarConnection.person_id == person
-                )
-            )
-            return None if row is None else _summary(row)
+        rows = await self._db.rows(_SUMMARIES.where(_CONNECTIONS.c.person_id == person))
+        return _summary(rows[0]) if rows else None
 
     async def summaries(self, people: Sequence[PersonId]) -> dict[PersonId, CalendarConnection]:
         """The connections of ``people``, without opening any secret."""
-        async with self._db.reading() as session:
-            rows = await session.scalars(
-                select(models.CalendarConnection).where(
-                    models.CalendarConnection.person_id.in_(list(people))
-                )
-            )
-            return {PersonId(row.person_id): _summary(row) for row in rows}
+        rows = await self._db.rows(_SUMMARIES.where(_CONNECTIONS.c.person_id.in_(list(people))))
+        return {PersonId(row.person_id): _summary(row) for row in rows}
 
     async def load(self, people: Sequence[PersonId]) -> Loaded:
         """The connections of ``people`` with their secrets opened.
@@ -382,7 +391,8 @@ class SqlConnectStates:
         )
 
 
-def _summary(row: models.CalendarConnection) -> CalendarConnection:
+def _summary(row: Any) -> CalendarConnection:
+    """From an ORM row, or a Core row of ``_SUMMARIES``."""
     return CalendarConnection(
         person=PersonId(row.person_id),
         provider=Provider(row.provider),

@@ -154,23 +154,25 @@ class SqlMeetings:
     ) -> Mapping[PersonId, Sequence[Interval]]:
         if not people:
             return {}
+        meetings = cast("Table", models.Meeting.__table__)
+        taking = cast("Table", models.MeetingParticipant.__table__)
+        # In Core, on the table columns: every search runs this (see ``Database.rows``).
         statement = (
-            select(models.MeetingParticipant.person_id, models.Meeting.start, models.Meeting.end)
-            .join(models.Meeting, models.Meeting.ref == models.MeetingParticipant.meeting_ref)
+            select(taking.c.person_id, meetings.c.start, meetings.c.end)
+            .join_from(taking, meetings, meetings.c.ref == taking.c.meeting_ref)
             .where(
-                models.MeetingParticipant.person_id.in_(list(people)),
-                models.MeetingParticipant.declined.is_(False),
-                models.Meeting.status.in_(_ACTIVE),
-                models.Meeting.start < window.end,
-                models.Meeting.end > window.start,
+                taking.c.person_id.in_(list(people)),
+                taking.c.declined.is_(False),
+                meetings.c.status.in_(_ACTIVE),
+                meetings.c.start < window.end,
+                meetings.c.end > window.start,
             )
         )
         if excluding is not None:
-            statement = statement.where(models.Meeting.ref != excluding)
+            statement = statement.where(meetings.c.ref != excluding)
         found: dict[PersonId, list[Interval]] = {}
-        async with self._db.reading() as session:
-            for person, start, end in await session.execute(statement):
-                found.setdefault(PersonId(person), []).append(Interval(start, end))
+        for row in await self._db.rows(statement):
+            found.setdefault(PersonId(row.person_id), []).append(Interval(row.start, row.end))
         return found
 
     async def change(

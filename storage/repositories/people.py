@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.people import ChatIdentity, Listing, Person, PersonId, Platform, Profile, ProgramId
@@ -16,35 +17,36 @@ from storage.database import Database
 LOOKUP_BATCH = 500  # values per IN (...): far below SQLite's and asyncpg's parameter limits
 
 
+# The reads every request makes, in Core: no ORM objects built only to be copied (see
+# ``Database.rows``).
+_PEOPLE = cast("Table", models.Person.__table__)
+_IDENTITIES = cast("Table", models.ChatIdentity.__table__)
+_SELECT_PEOPLE = select(_PEOPLE.c.id, _PEOPLE.c.name, _PEOPLE.c.email, _PEOPLE.c.timezone)
+_BY_CHAT_USER = _SELECT_PEOPLE.join_from(
+    _PEOPLE, _IDENTITIES, _IDENTITIES.c.person_id == _PEOPLE.c.id
+).where(
+    _IDENTITIES.c.program_id == bindparam("program"),
+    _IDENTITIES.c.user_id == bindparam("user_id"),
+)
+
+
 class SqlPeople:
     def __init__(self, database: Database) -> None:
         self._db = database
 
     async def get(self, person: PersonId) -> Person | None:
-        async with self._db.reading() as session:
-            row = await session.get(models.Person, person)
-            return None if row is None else _person(row)
+        rows = await self._db.rows(_SELECT_PEOPLE.where(_PEOPLE.c.id == person))
+        return _person(rows[0]) if rows else None
 
     async def many(self, people: Sequence[PersonId]) -> Mapping[PersonId, Person]:
         if not people:
             return {}
-        async with self._db.reading() as session:
-            rows = await session.scalars(
-                select(models.Person).where(models.Person.id.in_(list(people)))
-            )
-            return {PersonId(row.id): _person(row) for row in rows}
+        rows = await self._db.rows(_SELECT_PEOPLE.where(_PEOPLE.c.id.in_(list(people))))
+        return {PersonId(row.id): _person(row) for row in rows}
 
     async def by_chat_user(self, program: ProgramId, user_id: str) -> Person | None:
-        async with self._db.reading() as session:
-            row = await session.scalar(
-                select(models.Person)
-                .join(models.ChatIdentity, models.ChatIdentity.person_id == models.Person.id)
-                .where(
-                    models.ChatIdentity.program_id == program,
-                    models.ChatIdentity.user_id == user_id,
-                )
-            )
-            return None if row is None else _person(row)
+        rows = await self._db.rows(_BY_CHAT_USER, {"program": program, "user_id": user_id})
+        return _person(rows[0]) if rows else None
 
     async def listings(self, program: ProgramId) -> Sequence[Listing]:
         """Everyone known in ``program`` with their handle there, by name."""
@@ -212,5 +214,6 @@ def _identity(
     )
 
 
-def _person(row: models.Person) -> Person:
+def _person(row: Any) -> Person:
+    """A person from an ORM row or a Core row of ``_SELECT_PEOPLE``."""
     return Person(PersonId(row.id), row.name, row.email, row.timezone)

@@ -60,9 +60,7 @@ class SqlPrograms:
         base = await self._program_settings(program)
         if not among:
             return base
-        async with self._db.reading() as session:
-            overrides = await track_among(session, program, among)
-        return effective(base, overrides)
+        return effective(base, await track_among(self._db, program, among))
 
     async def _program_settings(self, program: ProgramId) -> ProgramSettings:
         cached = self._settings.get(program)

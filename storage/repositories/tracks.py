@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Row, Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,50 +154,53 @@ async def default_track(
 
 
 async def track_among(
-    session: AsyncSession, program: ProgramId, people: Sequence[PersonId]
+    database: Database, program: ProgramId, people: Sequence[PersonId]
 ) -> RuleChanges | None:
     """The overrides of the track a search among ``people`` runs under: of the pair they
     form (for one person, of their pairs), else of the circles they are all in, when
-    those name one track; None otherwise."""
+    those name one track; None otherwise.
+
+    Each step is one Core read that brings the track's rules along (every search runs it)."""
     wanted = sorted(set(people))
     if not wanted or len(wanted) > 100:
         return None
-    pairing = models.Pairing
+    pairings = cast("Table", models.Pairing.__table__)
+    tracks = cast("Table", models.Track.__table__)
     if len(wanted) <= 2:
         condition = (
-            pairing.mentor_id.in_(wanted) & pairing.mentee_id.in_(wanted)
+            pairings.c.mentor_id.in_(wanted) & pairings.c.mentee_id.in_(wanted)
             if len(wanted) == 2
-            else (pairing.mentor_id == wanted[0]) | (pairing.mentee_id == wanted[0])
+            else (pairings.c.mentor_id == wanted[0]) | (pairings.c.mentee_id == wanted[0])
         )
-        tracks = set(
-            await session.scalars(
-                select(pairing.track_id).where(pairing.program_id == program, condition)
-            )
+        rows = await database.rows(
+            select(pairings.c.track_id, tracks.c.rules)
+            .outerjoin_from(pairings, tracks, tracks.c.id == pairings.c.track_id)
+            .where(pairings.c.program_id == program, condition)
         )
-        if len(tracks) == 1 and None not in tracks:
-            return await _rules(session, tracks.pop())
-        if tracks:
-            return None
+        if rows:
+            return _one_track(rows)
+    members = cast("Table", models.GroupMember.__table__)
+    circles = cast("Table", models.Group.__table__)
     groups = (
-        select(models.GroupMember.group_id)
-        .where(models.GroupMember.person_id.in_(wanted))
-        .group_by(models.GroupMember.group_id)
+        select(members.c.group_id)
+        .where(members.c.person_id.in_(wanted))
+        .group_by(members.c.group_id)
         .having(func.count() == len(wanted))
     )
-    tracks = set(
-        await session.scalars(
-            select(models.Group.track_id).where(
-                models.Group.program_id == program, models.Group.id.in_(groups)
-            )
-        )
+    rows = await database.rows(
+        select(circles.c.track_id, tracks.c.rules)
+        .outerjoin_from(circles, tracks, tracks.c.id == circles.c.track_id)
+        .where(circles.c.program_id == program, circles.c.id.in_(groups))
     )
-    if len(tracks) == 1 and None not in tracks:
-        return await _rules(session, tracks.pop())
-    return None
+    return _one_track(rows)
 
 
-async def _rules(session: AsyncSession, track: str | None) -> RuleChanges | None:
-    stored = await session.scalar(select(models.Track.rules).where(models.Track.id == track))
+def _one_track(rows: Sequence[Row[Any]]) -> RuleChanges | None:
+    """The rules of the one track ``rows`` (track id, its rules) name; None for none or several."""
+    named = {row.track_id: row.rules for row in rows}
+    if len(named) != 1 or None in named:
+        return None
+    stored = next(iter(named.values()))
     return None if stored is None else rules_from_json(stored)
 
 
