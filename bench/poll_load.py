@@ -45,7 +45,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import machine, sql_count, summary  # noqa: E402 - after the path is set
+from bench.support import database, machine, report, sql_count, summary  # noqa: E402 - after the path is set
 from bench.teams_load import (  # noqa: E402
     TARGET_VOTE_CPU_MS,
     TARGET_VOTE_STATEMENTS,
@@ -356,16 +356,7 @@ def main() -> None:
     before = machine()
     with tempfile.TemporaryDirectory(prefix="pairtime-poll-") as folder:
         result = asyncio.run(run(args, Path(folder)))
-    print(
-        json.dumps(
-            {
-                "machine": before | {"load_average_after": machine()["load_average"]},
-                "database": "PostgreSQL" if args.postgres else "SQLite",
-                **result,
-            },
-            indent=2,
-        )
-    )
+    report(before, database=database(args.postgres), **result)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import socket
 import subprocess
@@ -52,6 +51,7 @@ from bench.support import (  # noqa: E402
     fakes_process,
     fresh_postgres,
     machine,
+    report,
     report_errors,
     seed_program,
     slack_members,
@@ -206,21 +206,16 @@ def main() -> None:
         raise SystemExit("bench/scale.py needs HAProxy (Debian: apt-get install haproxy)")
     before = machine()
     setups = [asyncio.run(one_setup(args, processes)) for processes in args.processes]
-    print(
-        json.dumps(
-            {
-                "benchmark": "scale",
-                "machine": before | {"load_average_after": machine()["load_average"]},
-                "database": "PostgreSQL 127.0.0.1:5432, a new database per setup",
-                "balancer": "HAProxy, round robin, GET /healthz every second",
-                "rate_per_second": args.rate,
-                "seconds": args.seconds,
-                "pairs": args.pairs,
-                "calendar_delay_ms": round(args.delay * 1000),
-                "setups": setups,
-            },
-            indent=2,
-        )
+    report(
+        before,
+        "scale",
+        database="PostgreSQL 127.0.0.1:5432, a new database per setup",
+        balancer="HAProxy, round robin, GET /healthz every second",
+        rate_per_second=args.rate,
+        seconds=args.seconds,
+        pairs=args.pairs,
+        calendar_delay_ms=round(args.delay * 1000),
+        setups=setups,
     )
 
 

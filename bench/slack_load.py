@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import signal
 import subprocess
@@ -65,9 +64,11 @@ from bench.support import (  # noqa: E402 - after the path is set
     Pair,
     Server,
     clean_environment,
+    database,
     fakes_process,
     fresh_postgres,
     machine,
+    report,
     report_errors,
     seed_program,
     slack_members,
@@ -326,21 +327,15 @@ def main() -> None:
     before = machine()
     with tempfile.TemporaryDirectory(prefix="pairtime-bench-") as folder:
         result = asyncio.run(run(args, Path(folder)))
-    print(
-        json.dumps(
-            {
-                "benchmark": f"slack_load {args.scenario}",
-                "machine": before | {"load_average_after": machine()["load_average"]},
-                "database": "PostgreSQL" if args.postgres else "SQLite",
-                "pairs": args.pairs,
-                "rate_per_second": args.rate,
-                "calendar": "Google (fake), answering after "
-                f"{round(args.delay * 1000)} ms, cache "
-                + ("off" if args.no_cache else "2 minutes"),
-                **result,
-            },
-            indent=2,
-        )
+    report(
+        before,
+        f"slack_load {args.scenario}",
+        database=database(args.postgres),
+        pairs=args.pairs,
+        rate_per_second=args.rate,
+        calendar="Google (fake), answering after "
+        f"{round(args.delay * 1000)} ms, cache " + ("off" if args.no_cache else "2 minutes"),
+        **result,
     )
 
 

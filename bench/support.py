@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import platform
@@ -50,6 +51,17 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "load_average": [round(one, 1), round(five, 1), round(fifteen, 1)],
     }
+
+
+def report(before: dict[str, Any], benchmark: str | None = None, **figures: Any) -> None:
+    """Print ``figures`` as JSON, after the machine as it was ``before`` and its load after."""
+    named = {"benchmark": benchmark} if benchmark else {}
+    machine_then = before | {"load_average_after": machine()["load_average"]}
+    print(json.dumps({**named, "machine": machine_then, **figures}, indent=2))
+
+
+def database(postgres: bool) -> str:
+    return "PostgreSQL" if postgres else "SQLite"
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -61,10 +61,12 @@ from bench.support import (  # noqa: E402 - after the path is set
     Pair,
     Server,
     clean_environment,
+    database,
     fakes_process,
     fresh_postgres,
     machine,
     percentile,
+    report,
     report_errors,
     seed_program,
     sql_count,
@@ -436,16 +438,7 @@ def main() -> None:
     before = machine()
     with tempfile.TemporaryDirectory(prefix="pairtime-teams-") as folder:
         result = asyncio.run(scenario(args, Path(folder)))
-    print(
-        json.dumps(
-            {
-                "machine": before | {"load_average_after": machine()["load_average"]},
-                "database": "PostgreSQL" if args.postgres else "SQLite",
-                **result,
-            },
-            indent=2,
-        )
-    )
+    report(before, database=database(args.postgres), **result)
 
 
 if __name__ == "__main__":
