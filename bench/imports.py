@@ -33,9 +33,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import make_url  # noqa: E402
 
+from bench.support import postgres_admin  # noqa: E402
 from bot.cli import main as pairtime  # noqa: E402
 from storage.crypto import generate_key  # noqa: E402
-from storage.database import Database  # noqa: E402
 
 TARGET_SECONDS = 10.0
 
@@ -87,14 +87,6 @@ def measure(database_url: str, folder: Path, rows: int) -> dict[str, Any]:
     return found
 
 
-async def _admin(url: str, statement: str) -> None:
-    database = Database(url)
-    async with database.engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.exec_driver_sql(statement)
-    await database.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -110,14 +102,14 @@ def main() -> None:
         results["sqlite"] = measure(f"sqlite+aiosqlite:///{path / 'bench.db'}", path, args.rows)
         if args.postgres:
             name = f"bench_{uuid.uuid4().hex[:10]}"
-            asyncio.run(_admin(args.postgres, f'CREATE DATABASE "{name}"'))
+            asyncio.run(postgres_admin(args.postgres, f'CREATE DATABASE "{name}"'))
             try:
                 url = make_url(args.postgres).set(database=name)
                 results["postgresql"] = measure(
                     url.render_as_string(hide_password=False), path, args.rows
                 )
             finally:
-                asyncio.run(_admin(args.postgres, f'DROP DATABASE "{name}"'))
+                asyncio.run(postgres_admin(args.postgres, f'DROP DATABASE "{name}"'))
     print(json.dumps(results, indent=2))
 
 

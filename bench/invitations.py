@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.mail.config import MailSettings, Security
 from adapters.mail.smtp import SmtpMailer
-from bench.support import machine, summary
+from bench.support import machine, postgres_admin, summary
 from bot.meeting_jobs import EMAIL_RETRY, SMTP_TIMEOUT
 from bot.services import SystemClock
 from bot.worker import Worker
@@ -169,20 +169,12 @@ async def _on_postgres(url: str, meetings: int, mail: MailSettings, pipe: Connec
     from sqlalchemy.engine import make_url  # noqa: PLC0415 - only with --postgres
 
     name = f"bench_mail_{uuid.uuid4().hex[:10]}"
-    await _admin(url, f'CREATE DATABASE "{name}"')
+    await postgres_admin(url, f'CREATE DATABASE "{name}"')
     try:
         own = make_url(url).set(database=name).render_as_string(hide_password=False)
         return await measure(own, meetings, mail, pipe)
     finally:
-        await _admin(url, f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-async def _admin(url: str, statement: str) -> None:
-    database = Database(url)
-    async with database.engine.connect() as connection:
-        await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await connection.exec_driver_sql(statement)
-    await database.close()
+        await postgres_admin(url, f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

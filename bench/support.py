@@ -203,6 +203,17 @@ async def fresh_postgres(server: str = POSTGRES) -> AsyncIterator[str]:
             await admin.close()
 
 
+async def postgres_admin(url: str, statement: str) -> None:
+    """One statement outside a transaction (``CREATE DATABASE``, ``DROP DATABASE``)."""
+    from storage.database import Database  # noqa: PLC0415 - only the PostgreSQL runs need it
+
+    database = Database(url)
+    async with database.engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.exec_driver_sql(statement)
+    await database.close()
+
+
 def report_errors(errors: list[str]) -> None:
     if errors:
         print(f"{len(errors)} error(s) logged by pairtime serve, the first:", file=sys.stderr)
