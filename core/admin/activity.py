@@ -18,7 +18,7 @@ Only what the admin's scope may see is counted, and the period is the last year.
 from __future__ import annotations
 
 import statistics
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -164,6 +164,13 @@ async def activity(
     since = now - PERIOD
     meetings = list(await facts.meetings(scope.program, since))
     polls = list(await facts.polls(scope.program, since))
+    # Indexed by their people: a pair's are found at once, not by a pass over them all.
+    by_people: dict[frozenset[PersonId], list[MeetingFact]] = defaultdict(list)
+    for meeting in meetings:
+        by_people[meeting.people].append(meeting)
+    polls_by_people: dict[frozenset[PersonId], list[PollFact]] = defaultdict(list)
+    for poll in polls:
+        polls_by_people[poll.invited | {poll.organizer}].append(poll)
     visible = await tracks(ports, scope)
     names = {t.id: t.name for t in visible}
     pair_sets: dict[frozenset[PersonId], TrackId | None] = {}
@@ -173,8 +180,8 @@ async def activity(
             continue
         two = frozenset({pair.mentor.id, pair.mentee.id})
         pair_sets[two] = pair.track
-        mine = [m for m in meetings if m.people == two]
-        asked = [p for p in polls if p.invited | {p.organizer} == two]
+        mine = by_people.get(two, [])
+        asked = polls_by_people.get(two, [])
         pairs.append(
             PairActivity(
                 pair.mentor,
@@ -256,6 +263,11 @@ async def _tracks(
         (track_of(m), monday(m.start.date())) for m in meetings if m.status == BOOKED
     )
     rows = await people(ports, scope, reads)
+    met = {
+        m.people
+        for m in meetings
+        if m.status == BOOKED and m.end <= now and now - m.end <= timedelta(days=QUIET_DAYS)
+    }
     found = []
     for track in visible:
         in_track = [r for r in rows if track.name in r.tracks]
@@ -264,11 +276,6 @@ async def _tracks(
             for r in in_track
         )
         mine = [two for two, t in pair_sets.items() if t == track.id]
-        met = {
-            m.people
-            for m in meetings
-            if m.status == BOOKED and m.end <= now and now - m.end <= timedelta(days=QUIET_DAYS)
-        }
         found.append(
             TrackActivity(
                 track,
