@@ -295,14 +295,8 @@ class Microsoft365:
         """One person's answer inside a batch, judged as a single read's."""
         try:
             busy, more = view_page(reply, reading.zone)
-        except GraphRefused as error:
-            if error.code in NOT_COVERED or error.status == 404:
-                return NotCovered()
-            return error
-        except Unauthorized:
-            return _TokenRefused("Microsoft refused the app's token")
         except ProviderError as error:
-            return error
+            return _judged(error)
         if more is not None:  # more than a page of events: read this one whole, alone
             return await self._read_one(token, reading, window, deadline)
         return BusyTimes(tuple(busy))
@@ -319,14 +313,8 @@ class Microsoft365:
                 window=window,
                 deadline=deadline,
             )
-        except GraphRefused as error:
-            if error.code in NOT_COVERED or error.status == 404:
-                return NotCovered()
-            return error
-        except Unauthorized:
-            return _TokenRefused("Microsoft refused the app's token")
         except ProviderError as error:
-            return error
+            return _judged(error)
 
     # ---------------------------------------------------------------- writing
 
@@ -403,6 +391,16 @@ class Microsoft365:
     def forget(self, connection: OrganisationConnection) -> None:
         for key in [k for k in self._apps if k[0] == connection.program]:
             del self._apps[key]
+
+
+def _judged(error: ProviderError) -> OrgResult:
+    """A person's read that failed: not covered by the grant, the app's token refused (got
+    again once, by the caller), or the error as it is."""
+    if isinstance(error, GraphRefused) and (error.code in NOT_COVERED or error.status == 404):
+        return NotCovered()
+    if isinstance(error, Unauthorized):
+        return _TokenRefused("Microsoft refused the app's token")
+    return error
 
 
 class _TokenRefused(ProviderError):
