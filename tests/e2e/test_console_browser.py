@@ -157,6 +157,17 @@ async def test_an_admin_runs_the_program_from_a_chat_link(tmp_path: Path):
             await page.get_by_label("not connected").check()
             await page.get_by_role("button", name="Filter").click()
             await checked.look("people")
+            # On a phone: nothing wider than the screen but the tables, which scroll.
+            await page.set_viewport_size({"width": 375, "height": 740})
+            wide = await page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert wide <= 0
+            await page.screenshot(path=str(tmp_path / "console-people-phone.png"), full_page=True)
+            await page.set_viewport_size({"width": 1280, "height": 800})
+            # By keyboard: the first Tab reaches "Skip to the page", which leads to it.
+            await page.keyboard.press("Tab")
+            await expect(page.get_by_role("link", name="Skip to the page")).to_be_focused()
             await page.get_by_label("Select Maria Lopez").check()
             await page.get_by_role("button", name="Send a reminder to connect").click()
             await expect(page.get_by_role("status")).to_contain_text("Reminders sent to 1")
