@@ -28,6 +28,7 @@ from core.admin.organisation import OrganisationCard, since
 from core.admin.roster import choose_program
 from core.errors import RosterError
 from core.organisation import OrganisationRefused, OrganisationSetup, OrgProvider, OrgStatus
+from core.people import ProgramId
 from core.secret import Secret
 from storage.store import Storage
 
@@ -42,6 +43,16 @@ async def _authority(settings: Settings, storage: Storage) -> AsyncIterator[Orga
             await reader.close()
 
 
+async def _program(storage: Storage, command: str, args: argparse.Namespace) -> ProgramId | int:
+    """The program the command is about; or, when there is none, the exit status (said)."""
+    if not await _ready(storage, command):
+        return EXIT_BAD_INPUT
+    try:
+        return await choose_program(admin_ports(storage), args.program)
+    except RosterError as error:
+        return fail(command, str(error))
+
+
 async def org_connect(settings: Settings, args: argparse.Namespace) -> int:
     command = f"org connect {args.kind}"
     try:
@@ -49,12 +60,9 @@ async def org_connect(settings: Settings, args: argparse.Namespace) -> int:
     except OrganisationRefused as error:
         return fail(command, str(error))
     async with _storage(settings) as storage:
-        if not await _ready(storage, command):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(admin_ports(storage), args.program)
-        except RosterError as error:
-            return fail(command, str(error))
+        program = await _program(storage, command, args)
+        if isinstance(program, int):
+            return program
         async with _authority(settings, storage) as authority:
             consent = authority.consent_url(setup)
             if consent:
@@ -83,12 +91,9 @@ async def org_connect(settings: Settings, args: argparse.Namespace) -> int:
 
 async def org_status(settings: Settings, args: argparse.Namespace) -> int:
     async with _storage(settings) as storage:
-        if not await _ready(storage, "org status"):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(admin_ports(storage), args.program)
-        except RosterError as error:
-            return fail("org status", str(error))
+        program = await _program(storage, "org status", args)
+        if isinstance(program, int):
+            return program
         for card in await organisation.cards(storage.organisations, program):
             print(describe(card))
     return EXIT_OK
@@ -98,12 +103,9 @@ async def org_disconnect(settings: Settings, args: argparse.Namespace) -> int:
     command = "org disconnect"
     provider = OrgProvider(args.provider)
     async with _storage(settings) as storage:
-        if not await _ready(storage, command):
-            return EXIT_BAD_INPUT
-        try:
-            program = await choose_program(admin_ports(storage), args.program)
-        except RosterError as error:
-            return fail(command, str(error))
+        program = await _program(storage, command, args)
+        if isinstance(program, int):
+            return program
         async with _authority(settings, storage) as authority:
             removed = await organisation.disconnect(
                 storage.organisations, authority, program, provider
