@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from core.commands import Provider
-from core.program import ConfirmationRule, ProgramSettings
+from core.program import ConfirmationRule, ProgramSettings, VideoRule
 from core.rules import AllDayEvents
 from core.scheduling.context import Context, Ports
 from core.views import HelpView, Outcome, SettingsView
 
+# The online meeting the program account adds to the events it creates.
+VIDEO = {
+    VideoRule.NONE: "none",
+    VideoRule.TEAMS: "a Teams meeting on each calendar invitation",
+    VideoRule.MEET: "a Google Meet on each calendar invitation",
+}
 EXAMPLES = (
     "find a time with my mentee next week",
     "find 45 min with @maria tomorrow afternoon",
@@ -76,6 +82,11 @@ def settings_view(program: ProgramSettings, *, can_edit: bool) -> SettingsView:
                 else "none",
             ),
             ("Where meetings happen", program.location.describe()),
+            *(
+                (("Video meeting", VIDEO[program.video]),)
+                if program.video is not VideoRule.NONE
+                else ()
+            ),
         ),
         can_edit=can_edit,
     )

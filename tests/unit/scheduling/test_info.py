@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from core.commands import Command, Intent
-from core.program import ProgramSettings
+from core.program import ProgramSettings, VideoRule
 from core.rules import Rules
 from core.views import HelpView, SettingsView
 from tests.memory import PROGRAM, World
@@ -41,3 +41,15 @@ async def test_settings_show_the_rules_and_admins_may_edit():
     admin_view = (await world.send(ana, Command(Intent.SETTINGS))).reply
     assert isinstance(admin_view, SettingsView)
     assert admin_view.can_edit
+
+
+async def test_a_video_rule_is_shown_only_when_set():
+    world = World()
+    ana = world.person("Ana")
+    shown = (await world.send(ana, Command(Intent.SETTINGS))).reply
+    assert isinstance(shown, SettingsView)
+    assert "Video meeting" not in dict(shown.lines)
+    world.programs.current[PROGRAM] = ProgramSettings(video=VideoRule.TEAMS)
+    shown = (await world.send(ana, Command(Intent.SETTINGS))).reply
+    assert isinstance(shown, SettingsView)
+    assert dict(shown.lines)["Video meeting"] == "a Teams meeting on each calendar invitation"
