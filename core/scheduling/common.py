@@ -29,6 +29,9 @@ class FindRequest:
     window: Interval
     time_of_day: TimeOfDay | None = None
     moving: str | None = None  # the meeting a picked time moves, not in its own way
+    # Times the speaker ruled out ("not Monday"); the first search only: buttons replay
+    # without them, since a later window or a shorter meeting asks afresh.
+    excluded: tuple[Interval, ...] = ()
 
     def seal(self, ports: Ports, requester: PersonId) -> str:
         """A button reference that runs this request again, for ``requester`` only."""

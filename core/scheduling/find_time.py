@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace as dataclass_replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.actions import MoreTimes, PickSlot, ReplayFind
 from core.availability import Mode, SlotRequest, find_slots
 from core.calendars import BusyResult, BusyTimes, NeedsReconnect, ReconnectCause, Unreadable
-from core.commands import Command, TimeOfDay
+from core.commands import Command, assumption_text
+from core.explain import explain
 from core.meetings import SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
@@ -18,8 +19,10 @@ from core.scheduling.busy import read
 from core.scheduling.common import DEFAULT_HORIZON, FindRequest, TimeTaken, engine_participant
 from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports
+from core.scheduling.empty import reasons_text, window_words
 from core.scheduling.participants import ONLY_PARTNERS, Ask, Refuse, may_see, resolve
-from core.time import Interval, local_dates
+from core.scheduling.window import allowed
+from core.time import Interval, describe
 from core.views import (
     Button,
     ButtonStyle,
@@ -81,9 +84,16 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
     if not command.duration_given:
         duration = settings.default_duration_minutes
     request = FindRequest(
-        tuple(p.id for p in resolution.people), duration, window, command.time_of_day
+        tuple(p.id for p in resolution.people),
+        duration,
+        window,
+        command.time_of_day,
+        excluded=command.excluded,
     )
-    return await offer_times(ports, ctx, settings, request, others=resolution.people)
+    assumed = [assumption_text(item) for item in command.assumptions]
+    return await offer_times(
+        ports, ctx, settings, request, others=resolution.people, assumed=assumed
+    )
 
 
 async def replay(ports: Ports, ctx: Context, action: ReplayFind) -> Outcome:
@@ -110,10 +120,12 @@ async def offer_times(
     replace: bool = False,
     lead: str | None = None,
     others: Sequence[Person] | None = None,
+    assumed: Sequence[str] = (),
 ) -> Outcome:
     """Offer a page of free times for ``request``; ``lead`` is a note to put first.
 
-    ``others`` are the request's people when the caller has just looked them up.
+    ``others`` are the request's people when the caller has just looked them up;
+    ``assumed`` says what the parser assumed ("I looked over the next two weeks...").
     """
     now = ports.clock.now()
     if others is None:
@@ -123,29 +135,30 @@ async def offer_times(
     busy = await read(ports, [p.id for p in people], request.window, excluding=request.moving)
     results = busy.calendars
     participants = [engine_participant(person, busy, settings, ctx) for person in people]
-    within = None
-    if request.time_of_day is not None:
-        within = _daily(request.window, request.time_of_day, ctx.zone)
-    slots = find_slots(
-        SlotRequest(
-            window=request.window,
-            duration=timedelta(minutes=request.duration_minutes),
-            participants=participants,
-            now=now,
-            rules=settings.rules,
-            mode=Mode.ALL,
-            within=within,
-        )
+    asked = SlotRequest(
+        window=request.window,
+        duration=timedelta(minutes=request.duration_minutes),
+        participants=participants,
+        now=now,
+        rules=settings.rules,
+        mode=Mode.ALL,
+        within=allowed(request.window, request.time_of_day, request.excluded, ctx.zone),
     )
+    slots = find_slots(asked)
     if request.moving is not None:  # a move offers other times than the meeting's own
         moving = await ports.meetings.get(request.moving)
         if moving is not None:
             slots = [slot for slot in slots if slot.start != moving.start]
     if not slots:
-        notice = _nothing_free(ports, ctx, request, others)
-        if lead:
-            notice = dataclass_replace(notice, text=f"{lead} {notice.text}")
-        return Outcome(notice, replaces_original=replace)
+        why = reasons_text(
+            explain(asked),
+            names={p.id: p.name for p in people},
+            speaker=ctx.person.id,
+            zone=ctx.zone,
+        )
+        notice = await _nothing_free(ports, ctx, settings, request, people=people, why=why)
+        text = " ".join([*([lead] if lead else []), notice.text, *assumed])
+        return Outcome(dataclass_replace(notice, text=text), replaces_original=replace)
     all_slots = tuple(Interval(slot.start, slot.end) for slot in slots)
     page = spread(all_slots, PAGE_SIZE, ctx.zone)
     offer = SlotOffer(
@@ -163,6 +176,7 @@ async def offer_times(
     )
     await ports.offers.add(offer)
     notes = [lead] if lead else []
+    notes += assumed
     notes += _notes(ctx, people, results)
     picker = await picker_for(
         ports,
@@ -288,15 +302,6 @@ def spread(slots: Sequence[Interval], count: int, zone: ZoneInfo) -> list[Interv
     return sorted(chosen)
 
 
-def _daily(window: Interval, tod: TimeOfDay, zone: ZoneInfo) -> list[Interval]:
-    spans = []
-    for day in local_dates(window, zone):
-        start, end = tod.start.on(day, zone), tod.end.on(day, zone)
-        if start < end:
-            spans.append(Interval(start, end))
-    return spans
-
-
 def _notes(
     ctx: Context, people: Sequence[Person], results: Mapping[PersonId, BusyResult]
 ) -> list[str]:
@@ -327,36 +332,74 @@ def _notes(
     return notes
 
 
-def _nothing_free(
-    ports: Ports, ctx: Context, request: FindRequest, others: Sequence[Person]
+async def _nothing_free(
+    ports: Ports,
+    ctx: Context,
+    settings: ProgramSettings,
+    request: FindRequest,
+    *,
+    people: Sequence[Person],
+    why: Sequence[str],
 ) -> Notice:
+    """No time: the window searched, why, and the next window's first free time."""
     length = request.window.end - request.window.start
     later = dataclass_replace(
         request,
         window=Interval(request.window.end, request.window.end + max(length, timedelta(days=7))),
+        excluded=(),
     )
-    buttons = [Button("Look further ahead", later.seal(ports, ctx.person.id), ButtonStyle.PRIMARY)]
+    first = await _first_free(ports, ctx, settings, later, people)
+    label = "Look further ahead" if first is None else f"Times from {describe(first, ctx.zone)}"
+    buttons = [Button(label, later.seal(ports, ctx.person.id), ButtonStyle.PRIMARY)]
     if request.duration_minutes > SHORTEST:
         shorter = max(SHORTEST, request.duration_minutes // 2)
         buttons.append(
             Button(
                 f"Try {shorter} minutes",
-                dataclass_replace(request, duration_minutes=shorter).seal(ports, ctx.person.id),
+                dataclass_replace(request, duration_minutes=shorter, excluded=()).seal(
+                    ports, ctx.person.id
+                ),
             )
         )
     if request.time_of_day is not None:
         buttons.append(
             Button(
                 "Any time of day",
-                dataclass_replace(request, time_of_day=None).seal(ports, ctx.person.id),
+                dataclass_replace(request, time_of_day=None, excluded=()).seal(
+                    ports, ctx.person.id
+                ),
             )
         )
-    return Notice(
+    searched = window_words(request.window, ctx.zone)
+    nothing = (
         f"I couldn't find {request.duration_minutes} free minutes for "
-        f"{_with_you(others)} in that window.",
-        Tone.WARNING,
-        tuple(buttons),
+        f"{_with_you(people[1:])} {searched} ({ctx.zone.key} time)."
     )
+    return Notice(" ".join([nothing, *why]), Tone.WARNING, tuple(buttons))
+
+
+async def _first_free(
+    ports: Ports,
+    ctx: Context,
+    settings: ProgramSettings,
+    request: FindRequest,
+    people: Sequence[Person],
+) -> datetime | None:
+    """The first free time of ``request``, for the button that offers it."""
+    busy = await read(ports, [p.id for p in people], request.window, excluding=request.moving)
+    slots = find_slots(
+        SlotRequest(
+            window=request.window,
+            duration=timedelta(minutes=request.duration_minutes),
+            participants=[engine_participant(p, busy, settings, ctx) for p in people],
+            now=ports.clock.now(),
+            rules=settings.rules,
+            mode=Mode.ALL,
+            within=allowed(request.window, request.time_of_day, request.excluded, ctx.zone),
+            limit=1,
+        )
+    )
+    return slots[0].start if slots else None
 
 
 def _with_you(people: Sequence[Person]) -> str:

@@ -8,16 +8,19 @@ from itertools import groupby
 
 from core.availability import Mode, Slot, SlotRequest, find_slots
 from core.calendars import BusyTimes
-from core.commands import Command
+from core.commands import Command, assumption_text
+from core.explain import Away, Full, explain
 from core.people import CrowdedChannel, Person
 from core.polls import Poll, PollOption, PollStatus
 from core.scheduling.busy import read
 from core.scheduling.common import DEFAULT_HORIZON, engine_participant
 from core.scheduling.context import Context, Ports
+from core.scheduling.empty import reasons_text, window_words
 from core.scheduling.participants import Ask, Refuse, resolve
 from core.scheduling.polls.constants import MAX_INVITEES, PROPOSED, WHO
 from core.scheduling.polls.draft import draft_view
-from core.time import Interval, local_dates
+from core.scheduling.window import allowed
+from core.time import Interval
 from core.views import (
     Notice,
     Outcome,
@@ -55,34 +58,32 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
         duration = settings.default_duration_minutes
     busy = await read(ports, [p.id for p in people], window)
     participants = [engine_participant(p, busy, settings, ctx) for p in people]
-    within = None
-    if command.time_of_day is not None:
-        start, end = command.time_of_day.start, command.time_of_day.end
-        within = [
-            Interval(start.on(day, ctx.zone), end.on(day, ctx.zone))
-            for day in local_dates(window, ctx.zone)
-            if start.on(day, ctx.zone) < end.on(day, ctx.zone)
-        ]
-    slots = find_slots(
-        SlotRequest(
-            window=window,
-            duration=timedelta(minutes=duration),
-            participants=participants,
-            now=now,
-            rules=settings.rules,
-            mode=Mode.MOST,
-            within=within,
-        )
+    within = allowed(window, command.time_of_day, command.excluded, ctx.zone)
+    asked = SlotRequest(
+        window=window,
+        duration=timedelta(minutes=duration),
+        participants=participants,
+        now=now,
+        rules=settings.rules,
+        mode=Mode.MOST,
+        within=within,
     )
+    slots = find_slots(asked)
     chosen = propose(slots, PROPOSED, ctx)
+    assumed = [assumption_text(item) for item in command.assumptions]
     if not chosen:
-        return Outcome(
-            Notice(
-                f"I couldn't find {duration} minutes in that window within everyone's hours. "
-                "Try a longer window or a shorter meeting.",
-                Tone.WARNING,
-            )
+        why = reasons_text(
+            [r for r in explain(asked) if not isinstance(r, Away | Full)],
+            names={p.id: p.name for p in people},
+            speaker=ctx.person.id,
+            zone=ctx.zone,
         )
+        nothing = (
+            f"I couldn't find {duration} minutes {window_words(window, ctx.zone)} "
+            f"({ctx.zone.key} time) within everyone's hours."
+        )
+        advice = "Try a longer window or a shorter meeting."
+        return Outcome(Notice(" ".join([nothing, *why, advice, *assumed]), Tone.WARNING))
     poll = await ports.polls.create(
         Poll(
             ref=ports.new_ref(),
@@ -101,7 +102,7 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
             busy_checked_at=now,
         )
     )
-    return Outcome(await draft_view(ports, ctx, poll))
+    return Outcome(await draft_view(ports, ctx, poll, assumed))
 
 
 def propose(slots: Sequence[Slot], count: int, ctx: Context) -> list[Slot]:

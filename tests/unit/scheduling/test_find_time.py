@@ -198,8 +198,12 @@ async def test_nothing_free_offers_the_next_window_and_a_shorter_meeting():
     outcome = await world.send(ana, find(MY_MENTEE, window=week, minutes=60))
     notice = outcome.reply
     assert isinstance(notice, Notice)
-    assert notice.text == "I couldn't find 60 free minutes for you and Ben in that window."
-    assert [b.label for b in notice.buttons] == ["Look further ahead", "Try 30 minutes"]
+    assert notice.text == (
+        "I couldn't find 60 free minutes for you and Ben from Mon 30 Nov to Fri 4 Dec "
+        "(Europe/London time). Calendars and meetings fill the hours you share."
+    )
+    # The next window, with its first free time (08:00 in New York is 13:00 in London).
+    assert [b.label for b in notice.buttons] == ["Times from Mon 7 Dec, 13:00", "Try 30 minutes"]
     further, shorter_one = notice.buttons
     assert isinstance(further, Button)
     assert isinstance(shorter_one, Button)
