@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 
 from core.calendars import ConnectionStatus
 from core.jobs import NewJob
@@ -121,12 +121,7 @@ class SqlOrganisations:
         self, program: ProgramId, provider: OrgProvider
     ) -> OrganisationConnection | None:
         async with self._db.transaction() as session:
-            row = await session.scalar(
-                select(models.OrganizationGrant).where(
-                    models.OrganizationGrant.program_id == program,
-                    models.OrganizationGrant.provider == provider.value,
-                )
-            )
+            row = await session.scalar(_grant(program, provider))
             if row is None:
                 return None
             summary = _summary(row)
@@ -261,12 +256,7 @@ class SqlOrganisations:
         """The connection with its secret opened; None when it is gone, or when no key
         opens its secret (logged, and marked, once)."""
         async with self._db.transaction() as session:
-            row = await session.scalar(
-                select(models.OrganizationGrant).where(
-                    models.OrganizationGrant.program_id == program,
-                    models.OrganizationGrant.provider == provider.value,
-                )
-            )
+            row = await session.scalar(_grant(program, provider))
             if row is None:
                 return None
             try:
@@ -390,4 +380,12 @@ def _summary(row: models.OrganizationGrant) -> OrganisationConnection:
         can_write=row.can_write,
         last_read_at=row.last_read_at,
         last_error=row.last_error,
+    )
+
+
+def _grant(program: ProgramId, provider: OrgProvider) -> Select[models.OrganizationGrant]:
+    """The program's grant from ``provider``: at most one."""
+    return select(models.OrganizationGrant).where(
+        models.OrganizationGrant.program_id == program,
+        models.OrganizationGrant.provider == provider.value,
     )
