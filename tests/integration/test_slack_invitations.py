@@ -32,6 +32,7 @@ from tests.adapters.slack.harness import (
     MENTEE,
     MENTOR,
     NOW,
+    STRANGER,
     buttons,
     people,
     slack_world,
@@ -52,7 +53,7 @@ from tests.mail_server import MailServer
 from tests.memory import FixedClock
 from tests.support import validate, validators
 
-ALEX, MARIA = "alex@example.org", "maria@example.org"
+ALEX, MARIA, SAM = "alex@example.org", "maria@example.org", "sam@example.org"
 PROGRAM = ProgramId("slack:T0PAIRTIME")
 
 
@@ -344,3 +345,69 @@ async def test_the_booker_adds_a_place_and_everyone_gets_it_in_chat_and_in_the_i
             assert link in str(event["description"])
         else:
             assert "location" not in event
+
+
+async def test_a_closed_poll_invites_its_voters_by_email_and_its_card_says_when_cancelled(
+    tmp_path: Path, certificate: TestCertificate
+):
+    """Maria votes for the time that wins, Sam for another: the meeting is Alex's and
+    Maria's, emailed to them alone; cancelled, it is emailed as a CANCEL and the poll's card
+    in the channel says so."""
+    slack = slack_with_emails()
+    slack.add_user(STRANGER, name="sam", real_name="Sam Stone", tz="Europe/London", email=SAM)
+    server = await MailServer("starttls", certificate=certificate).start()
+    try:
+        async with slack_world(
+            tmp_path, fake=slack, mail=mail_settings(server, certificate)
+        ) as world:
+            await world.open_to_all()
+            poll = f"poll <@{MENTEE}> and <@{STRANGER}> for an hour next week"
+            await world.say(
+                sr.slash_command(world.secret, text=poll, response_url=world.response_url())
+            )
+            draft = world.slack.responses[-1].body["blocks"]
+            await click(world, button(draft, "pt:poll:post"))
+            (card,) = world.slack.messages_in(CHANNEL)
+            first, second, *_ = [
+                b for b in buttons(card.blocks) if b["action_id"].startswith("pt:poll:yes:")
+            ]
+            await click(world, first, user=MENTEE)
+            await click(world, first, user=MENTOR)
+            await click(world, second, user=STRANGER)
+            await click(world, button(card.blocks, "pt:poll:close"))
+            await world.drain()
+            closed = world.slack.messages_in(CHANNEL)[0]
+            assert "The most popular time was booked." in json.dumps(closed.blocks)
+
+            await world.say(
+                sr.slash_command(
+                    world.secret, text=f"cancel my meeting with <@{MENTEE}|maria>",
+                    response_url=world.response_url(),
+                )
+            )  # fmt: skip
+            asked = world.slack.responses[-1]
+            sure = next(
+                b for b in buttons(asked.body["blocks"]) if b["text"]["text"] == "Cancel meeting"
+            )
+            await click(world, sure)
+            await world.drain()
+            after = world.slack.messages_in(CHANNEL)[0]
+            assert "The meeting this poll booked was cancelled." in json.dumps(after.blocks)
+    finally:
+        await server.stop()
+    sent = sorted(summary(server), key=lambda each: (each[2], each[0]))
+    assert [(r, m, s) for r, m, s, _ in sent] == [
+        ((ALEX,), "REQUEST", 0),
+        ((MARIA,), "REQUEST", 0),
+        ((ALEX,), "CANCEL", 1),
+        ((MARIA,), "CANCEL", 1),
+    ]
+    if validators() is None:
+        return
+    files = []
+    for index, received in enumerate(server.received):
+        path = tmp_path / f"poll-{index}.eml"
+        path.write_bytes(received.content)
+        files.append(path)
+    result = validate("imip", *files)
+    assert result.returncode == 0, result.stdout + result.stderr

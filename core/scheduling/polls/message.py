@@ -90,7 +90,9 @@ async def poll_view(
         connect=Button("Connect my calendar", seal(Connect()))
         if open_ and poll.connected < len(poll.invitees)
         else None,
-        version=counted.version,
+        # Once closed, the votes no longer change but its meeting may (cancelled, moved):
+        # each change raises the meeting's sequence, so the card's state still only grows.
+        version=counted.version + (booked.sequence if booked is not None else 0),
     )
 
 

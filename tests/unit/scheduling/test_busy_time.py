@@ -185,7 +185,7 @@ async def test_a_booked_poll_invites_its_voters_is_their_busy_time_and_its_card_
     await world.click(ben, won.vote_yes.action)
     await world.click(cy, won.vote_if_need_be.action)
     await world.click(dee, other.vote_yes.action)
-    await world.click(ana, poll.close.action)
+    closing = await world.click(ana, poll.close.action)
     (meeting,) = [m for m in world.meetings.meetings.values() if m.poll_ref]
     assert set(meeting.participants) == {ana.id, ben.id, cy.id}
     await world.run_due("email")
@@ -210,6 +210,8 @@ async def test_a_booked_poll_invites_its_voters_is_their_busy_time_and_its_card_
     assert card.view.result == "The meeting this poll booked was cancelled."
     assert [o.start for o in card.view.options if o.winner] == [won.start]
     assert card.view.status == "closed"
+    (closed_card,) = closing.updates
+    assert card.version > closed_card.version  # a later state: platforms send it
     await world.run_due("email")
     cancels = sorted(e.to.address for e in world.mailer.sent if e.method.value == "CANCEL")
     assert cancels == ["ana@example.org", "ben@example.org", "cy@example.org"]
