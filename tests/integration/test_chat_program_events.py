@@ -7,6 +7,7 @@ Workspace, a Teams meeting through Microsoft 365), and the join link comes back 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from adapters.calendars.config import CalendarSettings
 from adapters.calendars.google import EVENTS
 from adapters.calendars.organisation.google_workspace import WRITE
 from core.admin import organisation
+from core.jobs import JobStatus
 from core.organisation import OrganisationSetup, OrgProvider
 from core.people import ChatIdentity, Platform, Profile, ProgramId
 from core.program import ProgramSettings, VideoRule
@@ -28,8 +30,16 @@ from tests.fakes.microsoft import FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_slack_booking import ask_for_times, button, click
+from tests.integration.test_slack_invitations import (
+    certificate,
+    mail_settings,
+    slack_with_emails,
+    summary,
+)
 from tests.integration.test_teams_clicks import click as click_in_teams
+from tests.mail_server import MailServer
 
+__all__ = ["certificate"]  # the SMTP server's certificate fixture, shared
 SLACK = ProgramId("slack:T0PAIRTIME")
 GOOGLE_ACCOUNT = "mentoring@example.org"
 MICROSOFT_ACCOUNT = "mentoring@contoso.example"
@@ -81,8 +91,23 @@ async def test_in_slack_a_booked_meeting_is_the_program_accounts_event_with_a_me
                 ),
             )
 
+            # Google refuses the first attempt's token: the job waits and is tried again.
+            google.fail_next(401, on="events.insert")
             await click(world, button(await ask_for_times(world), "pt:pick:0"))
             await world.drain()
+            (meeting,) = await storage.meetings.upcoming(
+                alex.id, world.running.services.clock.now()
+            )
+            job = await storage.jobs.state(f"meeting.event:{meeting.ref}:0")
+            assert job is not None
+            assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
+            assert GOOGLE_ACCOUNT not in google.written
+            assert world.clock is not None
+            world.clock.advance(timedelta(minutes=1))
+            await world.drain()
+            job = await storage.jobs.state(f"meeting.event:{meeting.ref}:0")
+            assert job is not None
+            assert (job.status, job.attempts) == (JobStatus.DONE, 2)
 
             (meeting,) = await storage.meetings.upcoming(
                 alex.id, world.running.services.clock.now()
@@ -177,3 +202,64 @@ async def test_in_teams_a_booked_meeting_is_the_program_accounts_event_with_a_te
                     [a.adaptive_cards for a in teams.connector.sent(ta.personal_chat_id(user))]
                 )
                 assert link in cards
+
+
+async def test_when_the_provider_refuses_the_event_the_invitations_are_emailed_instead(
+    tmp_path: Path, certificate: TestCertificate
+):
+    """Connected with --write, but the app was never granted Calendars.ReadWrite: Graph
+    answers 403, the job gives up at once, and the change's emails reach the SMTP server."""
+    tls = TestCertificate.create(tmp_path)
+    microsoft = FakeMicrosoft(application_permissions=frozenset({"Calendars.Read"}))
+    microsoft.add_account(GOOGLE_ACCOUNT)  # mentoring@example.org, in this tenant
+    server = await MailServer("starttls", certificate=certificate).start()
+    try:
+        async with running(microsoft.app, tls=tls) as base:
+            settings = CalendarSettings(
+                microsoft_authority_url=base,
+                microsoft_graph_url=f"{base}/v1.0",
+                ca_bundle=str(tls.ca_path),
+                timeout_seconds=5,
+            )
+            (tmp_path / "slack").mkdir()
+            async with slack_world(
+                tmp_path / "slack",
+                calendars=settings,
+                fake=slack_with_emails(),
+                mail=mail_settings(server, certificate),
+            ) as world:
+                storage = world.running.storage
+                await storage.programs.ensure(SLACK, "Pairtime Test")
+                await organisation.connect(
+                    storage.organisations,
+                    world.running.services.organisations,
+                    world.running.services.clock,
+                    SLACK,
+                    OrganisationSetup(
+                        OrgProvider.MICROSOFT,
+                        "Example Org",
+                        GOOGLE_ACCOUNT,
+                        ("example.org",),
+                        {"tenant": microsoft.tenant_id, "client_id": microsoft.client_id},
+                        Secret(json.dumps({"client_secret": microsoft.client_secret})),
+                        write=True,
+                    ),
+                )
+                await click(world, button(await ask_for_times(world), "pt:pick:0"))
+                await world.drain()
+                (meeting,) = await storage.meetings.upcoming(
+                    (await storage.people.by_chat_user(SLACK, MENTOR)).id,  # type: ignore[union-attr]
+                    world.running.services.clock.now(),
+                )
+                job = await storage.jobs.state(f"meeting.event:{meeting.ref}:0")
+                assert job is not None
+                assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
+                assert "Calendars.ReadWrite" in (job.last_error or "")
+    finally:
+        await server.stop()
+    assert microsoft.written == {}
+    assert len(microsoft.calls_to("events.create")) == 1
+    assert sorted(summary(server)) == [
+        (("alex@example.org",), "REQUEST", 0, "TENTATIVE"),
+        (("maria@example.org",), "REQUEST", 0, "TENTATIVE"),
+    ]
