@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar, assert_never
 
 import aiohttp
@@ -92,12 +93,27 @@ class Inbox(Protocol):
         """Run ``handler`` for each kept row of ``kind`` (registered once per process)."""
         ...
 
-    async def keep(self, kind: str, key: str, payload: Json, *, version: int | None = None) -> bool:
+    async def keep(
+        self,
+        kind: str,
+        key: str,
+        payload: Json,
+        *,
+        version: int | None = None,
+        after: timedelta | None = None,
+    ) -> bool:
         """Store a row, committed when this returns; False when ``key`` was kept already.
 
         With ``version`` the row replaces one of the same key unless that one holds a
         higher version, and runs again: the newest render of a card, never an older one.
+        With ``after``, the row is a safety net: the adapter works on the request itself
+        (an answer Teams waits for) and drops the row when done (:meth:`forget`); only a row
+        still there ``after`` that long (its process died) is run by the handler.
         """
+        ...
+
+    async def forget(self, key: str) -> None:
+        """The request of a row kept with ``after`` was handled: the handler never runs it."""
         ...
 
     async def idle(self) -> None:

@@ -1,6 +1,10 @@
 """Load on a Teams poll: vote clicks on one poll card at a steady rate against `pairtime serve`.
 
     .venv/bin/python bench/poll_load.py [--clicks 2000] [--rate 200] [--postgres]
+    .venv/bin/python bench/poll_load.py --slack [--clicks 1000] [--rate 200] [--postgres]
+
+With ``--slack``: acknowledged Slack votes through a kill -9 of one of two processes and
+through an overload (see bench/poll_durability.py). Otherwise:
 
 Starts `pairtime serve` in another process with Teams authentication on against a fake Bot
 Framework identity (see bench/teams_load.py), SQLite in a temporary folder (or a new database
@@ -56,6 +60,7 @@ from tests.fakes import teams_activities as ta  # noqa: E402
 from tests.fakes.botframework import ReceivedActivity  # noqa: E402
 
 TARGET_ACK_P99_MS = 100
+DEFAULT_CLICKS = 2000
 TARGET_UPDATES_PER_SECOND = 1.0
 OPTIONS = 8
 INVITEES = 50
@@ -342,9 +347,21 @@ def compact(tally: list[tuple[int, int]]) -> str:
     return " ".join(f"{yes}/{maybe}" for yes, maybe in tally)
 
 
+async def slack_durability(args: argparse.Namespace) -> dict[str, Any]:
+    """Acknowledged votes through a kill -9 and an overload (see bench/poll_durability.py)."""
+    from bench import poll_durability  # noqa: PLC0415 - Slack's run only
+
+    clicks = 1000 if args.clicks == DEFAULT_CLICKS else args.clicks
+    with tempfile.TemporaryDirectory(prefix="pairtime-kill-") as kill_folder:
+        killed = await poll_durability.kill9(Path(kill_folder))
+    with tempfile.TemporaryDirectory(prefix="pairtime-overload-") as load_folder:
+        loaded = await poll_durability.overload(Path(load_folder), clicks, args.rate, args.postgres)
+    return {"kill9": killed, "overload": loaded}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--clicks", type=int, default=2000)
+    parser.add_argument("--clicks", type=int, default=DEFAULT_CLICKS)
     parser.add_argument("--rate", type=float, default=200.0, help="clicks per second")
     parser.add_argument(
         "--wait", type=float, default=180.0, help="seconds to wait for the card to settle"
@@ -352,8 +369,16 @@ def main() -> None:
     parser.add_argument(
         "--postgres", action="store_true", help="a new database on the local PostgreSQL"
     )
+    parser.add_argument(
+        "--slack",
+        action="store_true",
+        help="Slack: a kill -9 mid-burst on PostgreSQL, then --clicks at --rate (1000 at 200/s)",
+    )
     args = parser.parse_args()
     before = machine()
+    if args.slack:
+        print(json.dumps(asyncio.run(slack_durability(args)) | {"machine": before}, indent=2))
+        return
     with tempfile.TemporaryDirectory(prefix="pairtime-poll-") as folder:
         result = asyncio.run(run(args, Path(folder)))
     report(before, database=database(args.postgres), **result)

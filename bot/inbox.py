@@ -34,9 +34,22 @@ class WorkerInbox:
     def handle(self, kind: str, handler: InboxHandler) -> None:
         self.worker.handle(kind, handler, retry=INBOX_RETRY, timeout=INBOX_TIMEOUT_SECONDS)
 
-    async def keep(self, kind: str, key: str, payload: Json, *, version: int | None = None) -> bool:
-        job = NewJob(kind, key, payload, version=version or 0)
-        return await self.jobs.enqueue(job, self.clock.now(), replace=version is not None)
+    async def keep(
+        self,
+        kind: str,
+        key: str,
+        payload: Json,
+        *,
+        version: int | None = None,
+        after: timedelta | None = None,
+    ) -> bool:
+        now = self.clock.now()
+        due = now + after if after is not None else None
+        job = NewJob(kind, key, payload, due_at=due, version=version or 0)
+        return await self.jobs.enqueue(job, now, replace=version is not None)
+
+    async def forget(self, key: str) -> None:
+        await self.jobs.cancel(key, self.clock.now())
 
     async def idle(self) -> None:
         await self.worker.drain()

@@ -26,12 +26,12 @@ class PairtimeBot(TeamsActivityHandler):  # type: ignore[misc]
         return incoming
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        self._turns.message(self.incoming(turn_context))
+        await self._turns.message(self.incoming(turn_context))
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         incoming = self.incoming(turn_context)
         if incoming.installs_bot:
-            self._turns.installed(incoming)
+            await self._turns.installed(incoming)
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> Any:
         if turn_context.activity.name != CARD_ACTION:

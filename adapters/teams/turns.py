@@ -5,7 +5,9 @@ leave as cards (``cards``), outcomes are delivered by ``adapters.chat.deliver`` 
 :class:`~adapters.teams.messenger.Outbox` does the I/O.
 
 Teams wants an HTTP answer fast and resends what it does not get answered, so messages are
-acknowledged at once and handled in a background task (kept, and awaited on close); a card
+kept as a row (the durable inbox, ``INBOX_JOB``), acknowledged at once and handled in a
+background task, which drops the row when done; a row left by a process that died is
+handled by another after ``ABANDONED_AFTER`` (its answers sent as messages); a card
 click (``adaptiveCard/action``) is answered with the updated card when it is ready within
 the invoke budget (``timing.InvokeBudget``), and otherwise with a "Working on it…" card
 that the finished answer then replaces.
@@ -26,9 +28,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from typing import Any
 
 from adapters.chat import BackgroundWork, ChatContext, Deduplicator, deliver
@@ -39,6 +43,7 @@ from adapters.teams.timing import TeamsTiming
 from adapters.teams.translate import Account, Click, Incoming, JsonDict
 from adapters.teams.transport import POSTED_ELSEWHERE, Conversation, LateTransport, TeamsTransport
 from core import logs
+from core.jobs import Job
 from core.people import ChatIdentity, Person, Platform
 from core.scheduling import Context
 from core.views import ConnectPrompt, DirectMessage, Notice, Outcome, PollDraftView
@@ -56,6 +61,10 @@ DRAFT_SENT = (
 )
 LINKS_SENT = "I've sent you a private message with the links to connect your calendar."
 COUNTING = "Got it. The card will show it in a moment."  # see timing.InvokeBudget
+INBOX_JOB = "teams.inbox"  # an activity acknowledged to Teams, in case its process dies
+# Longer than any activity's work here takes: a kept activity still not done this long after
+# it came lost its process, and is handled by whichever process claims it then.
+ABANDONED_AFTER = timedelta(minutes=5)
 NOTHING_TICKED = "Tick the people to make required (or no longer required) first."
 
 
@@ -85,18 +94,54 @@ class Turns:
         self._channels: dict[tuple[str, str], tuple[str, str]] = {}
         self._cards: dict[CardKey, _CardQueue] = {}
         self._pace: dict[CardKey, float] = {}  # seconds a click on that card takes, lately
+        chat.inbox.handle(INBOX_JOB, self.process)
 
     # ------------------------------------------------------------------ entry points
 
-    def message(self, incoming: Incoming) -> None:
-        """A message: acknowledged at once, answered from a background task."""
+    async def message(self, incoming: Incoming) -> None:
+        """A message: kept, acknowledged at once, answered from a background task."""
         with _bound(incoming):
-            self._spawn(self._message(incoming), incoming)
+            key = await self._keep(incoming)
+            self._spawn(self._then_forget(key, self._message(incoming)), incoming)
 
-    def installed(self, incoming: Incoming) -> None:
+    async def installed(self, incoming: Incoming) -> None:
         """The bot was added to a personal scope, a team or a group chat: say hello."""
         with _bound(incoming):
-            self._spawn(self._installed(incoming), incoming)
+            key = await self._keep(incoming)
+            self._spawn(self._then_forget(key, self._installed(incoming)), incoming)
+
+    async def process(self, job: Job) -> None:
+        """A kept activity whose process died before it was handled (``ABANDONED_AFTER``):
+        handled now, in whichever process claimed it. The turn Teams waited on is long over,
+        so a click's answer goes out as messages, as a late click's does."""
+        tenant = job.payload.get("tenant")
+        incoming = translate.parse_activity(
+            job.payload.get("body"), default_tenant=tenant if isinstance(tenant, str) else None
+        )
+        with _bound(incoming):
+            click = translate.click_of(incoming) if incoming.name == translate.CARD_ACTION else None
+            if click is not None:
+                work = asyncio.ensure_future(self._click(incoming, click))
+                await self._finish_late(incoming, work)
+            elif incoming.installs_bot:
+                await self._installed(incoming, kept=True)
+            else:
+                await self._message(incoming, kept=True)
+
+    async def _keep(self, incoming: Incoming) -> str:
+        """The activity as a row before Teams gets its answer: if this process dies before
+        it is handled, another handles it (``process``)."""
+        named = incoming.id or secrets.token_hex(12)
+        key = f"{INBOX_JOB}:{incoming.tenant}:{named}"[:300]
+        payload = {"body": incoming.raw, "tenant": incoming.tenant}
+        await self._chat.inbox.keep(INBOX_JOB, key, payload, after=ABANDONED_AFTER)
+        return key
+
+    async def _then_forget(self, key: str, work: Awaitable[None]) -> None:
+        """Do ``work``, then drop its row (not when cancelled at shutdown: then it stays,
+        and is handled again after ``ABANDONED_AFTER``)."""
+        await work
+        await self._chat.inbox.forget(key)
 
     async def card_action(self, incoming: Incoming) -> JsonDict:
         """A click on an ``Action.Execute`` button: the invoke response's body."""
@@ -110,15 +155,19 @@ class Turns:
         # A resent click runs again (core books once, whichever copy gets there first); its
         # private messages are sent once per activity and person (see TeamsTransport).
         # Whoever awaits the work reports its failure: the answer below, or _finish_late.
+        key = await self._keep(incoming)
         work = self._work.spawn(self._click(incoming, click), limited=False, on_error=_awaited)
         if not await self._answered_in_time(incoming, work):
-            self._spawn(self._finish_late(incoming, work), incoming, limited=False)
+            self._spawn(
+                self._then_forget(key, self._finish_late(incoming, work)), incoming, limited=False
+            )
             if not incoming.private:
                 # Everyone shares this card: it stays as it is (its update is on its way),
                 # and what only the clicker should see goes to their personal chat.
                 return translate.message_response(COUNTING)
             # Teams stops waiting at about 5 s: show progress, replace it when done.
             return translate.card_response(cards.working())
+        await self._chat.inbox.forget(key)  # answered in time: Teams has the answer
         try:
             ctx, outcome = work.result()
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly answer
@@ -140,8 +189,8 @@ class Turns:
 
     # ------------------------------------------------------------------ messages
 
-    async def _message(self, incoming: Incoming) -> None:
-        if not await self._first_time(incoming):
+    async def _message(self, incoming: Incoming, *, kept: bool = False) -> None:
+        if not kept and not await self._first_time(incoming):
             log.info("activity %s seen before; ignored", incoming.id)
             return
         click = translate.click_of(incoming)
@@ -163,8 +212,8 @@ class Turns:
             return
         await self._delivered(ctx, outcome, transport)
 
-    async def _installed(self, incoming: Incoming) -> None:
-        if not await self._first_time(incoming):
+    async def _installed(self, incoming: Incoming, *, kept: bool = False) -> None:
+        if not kept and not await self._first_time(incoming):
             return
         try:
             ctx = await self._context(incoming)

@@ -17,7 +17,7 @@ from storage.crypto import generate_key
 from tests.fakes import slack_requests as sr
 from tests.fakes.slack import FakeSlack, SlackMessage
 from tests.integration import slack_votes as sv
-from tests.support import pairtime_command
+from tests.support import pairtime_command, run_pairtime
 
 SECRET = "serve-processes-signing-secret-0123"
 
@@ -62,6 +62,19 @@ def environment(database_url: str, slack: FakeSlack, slack_base: str) -> dict[st
         "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_API_URL": f"{slack_base}/api/",
     }
+
+
+def prepare(folder: Path, env: dict[str, str]) -> None:
+    """Migrate the database, and let anyone in the fake's workspace poll anyone (the
+    default is partners only)."""
+    program = f"slack:{sr.TEAM_ID}"  # the fake's default workspace
+    for args in (
+        ["db", "upgrade"],
+        ["program", "set", "--program", program, "--availability-visible-to", "program"],
+    ):
+        done = run_pairtime(args, env=env, cwd=folder)
+        if done.returncode != 0:
+            raise AssertionError(f"pairtime {' '.join(args)} failed: {done.stderr[-2000:]}")
 
 
 class Serve:

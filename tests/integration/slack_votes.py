@@ -202,23 +202,26 @@ async def burst(
     post: Callable[[int, sr.SlackRequest], Awaitable[int]],
     *,
     in_flight: int = 50,
-    after: Callable[[int], Awaitable[None]] | None = None,
+    rate: float | None = None,
 ) -> list[Sent]:
     """Send every click (``post(i, request)`` answers the HTTP status, raises when no answer
-    came) at most ``in_flight`` at once; ``after(i)`` runs once click ``i`` was answered."""
+    came) at most ``in_flight`` at once. With ``rate`` (benchmarks), click i is due i/rate
+    seconds after the first, whatever came back, and its time is counted from then."""
     slots = asyncio.Semaphore(in_flight)
     sent: list[Sent | None] = [None] * len(clicks)
+    begun = time.monotonic()
 
     async def one(i: int, click: Click) -> None:
+        started = time.monotonic()
+        if rate is not None:
+            started = begun + i / rate
+            await asyncio.sleep(max(0.0, started - time.monotonic()))
         async with slots:
-            started = time.monotonic()
             try:
                 status = await post(i, request(click))
             except (aiohttp.ClientError, OSError, TimeoutError):
                 status = 0
             sent[i] = Sent(click, status == 200, time.monotonic() - started)
-        if after is not None:
-            await after(i)
 
     await asyncio.gather(*(one(i, c) for i, c in enumerate(clicks)))
     return [s for s in sent if s is not None]

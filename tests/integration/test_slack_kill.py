@@ -24,9 +24,9 @@ from tests.integration.serve_processes import (
     environment,
     fresh_database,
     post_poll,
+    prepare,
     serving,
 )
-from tests.support import run_pairtime
 
 POSTGRES_URL = os.environ.get("PAIRTIME_TEST_POSTGRES_URL")
 VOTERS, OPTIONS_VOTED, CLICKS = 40, 5, 200
@@ -48,8 +48,7 @@ async def test_a_process_killed_mid_burst_loses_no_acknowledged_vote(tmp_path: P
     people = sv.add_people(slack, VOTERS)
     async with running(slack.app) as slack_base, fresh_database(POSTGRES_URL or "") as url:
         env = environment(url, slack, slack_base)
-        upgraded = run_pairtime(["db", "upgrade"], env=env, cwd=tmp_path)
-        assert upgraded.returncode == 0, upgraded.stderr
+        prepare(tmp_path, env)
         database = Database(url)
         try:
             with serving(tmp_path, env, ["doomed", "survivor"]) as (doomed, survivor):

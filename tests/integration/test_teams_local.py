@@ -16,6 +16,7 @@ from adapters.teams.config import TeamsSettings
 from adapters.teams.endpoint import TeamsEndpoint, start_teams
 from adapters.teams.timing import InvokeBudget, TeamsTiming
 from bot.inbox import WorkerInbox
+from bot.worker import Worker
 from tests.adapters.teams.harness import PROGRAM, TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
 from tests.fakes.server import running
@@ -49,7 +50,12 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
         services.clock,
         "http://127.0.0.1:3978",
         services.http,
-        WorkerInbox(services.worker, teams.running.storage.jobs, services.clock),
+        # Its own worker, never started: the app's already runs the Teams inbox.
+        WorkerInbox(
+            Worker(teams.running.storage.jobs, services.clock),
+            teams.running.storage.jobs,
+            services.clock,
+        ),
     )
     endpoint = await start_teams(
         TeamsSettings(auth_disabled=True), chat, timing=TeamsTiming(budget=InvokeBudget(seconds=0))
