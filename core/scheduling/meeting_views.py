@@ -115,8 +115,12 @@ def told(
     *,
     to: Iterable[Person],
     headline: str,
+    ctx: Context | None = None,
+    notes: Sequence[str] = (),
+    place: bool = False,
 ) -> tuple[DirectMessage, ...]:
-    """``meeting`` as each of ``to`` sees it, in their own zone, under ``headline``."""
+    """``meeting`` as each of ``to`` sees it, in their own zone (the speaker's as they
+    speak), under ``headline``."""
     return tuple(
         DirectMessage(
             person.id,
@@ -127,7 +131,9 @@ def told(
                 people,
                 settings,
                 headline=headline,
-                zone=zone_for(person, settings, None),
+                zone=zone_for(person, settings, ctx),
+                notes=notes,
+                place=place,
             ),
         )
         for person in to

@@ -158,7 +158,7 @@ def booked(
     proposing = meeting.status is MeetingStatus.PROPOSED
     partner = next((p for p in people if p.id != me.id), None)
     ask_place = settings.location.mode is LocationMode.ASK
-    direct = []
+    direct: list[DirectMessage] = []
     for person in people:
         if person.id == me.id:
             headline = (
@@ -175,22 +175,10 @@ def booked(
                 else f"{me.name} booked {meeting.title} with you."
             )
             notes = []
-        direct.append(
-            DirectMessage(
-                person.id,
-                view(
-                    ports,
-                    meeting,
-                    person,
-                    people,
-                    settings,
-                    headline=headline,
-                    zone=zone_for(person, settings, ctx),
-                    notes=notes,
-                    place=ask_place and person.id == me.id,
-                ),
-            )
-        )
+        direct += told(
+            ports, meeting, people, settings, to=[person], headline=headline, ctx=ctx,
+            notes=notes, place=ask_place and person.id == me.id,
+        )  # fmt: skip
     lead = lead_of(meeting, people, me.id)
     return Outcome(
         view(
