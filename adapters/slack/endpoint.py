@@ -9,7 +9,8 @@ Every request to ``/slack/events`` is checked before anything parses it (see
 request older than five minutes), then its shape (400). A signed slash command
 or interaction carries a ``trigger_id`` used once: a replay of it within the
 five minutes its signature stays valid is answered and dropped, in whichever
-process it arrives (the processed-events table).
+process it arrives (the inbox keeps one row per ``trigger_id``: see
+``adapters.slack.listeners``).
 
 The app runs with ``process_before_response=True``: each listener is awaited
 in the request itself, keeps the request in the durable inbox (``adapters.chat.Inbox``)
@@ -72,14 +73,12 @@ class SlackEndpoint:
         channel_members: SlackChannelMembers,
         *,
         verifier: SignatureVerifier,
-        seen: Deduplicator,
     ) -> None:
         self._app = app
         self._messenger = messenger
         self._inbox = inbox
         self._channel_members = channel_members
         self._verifier = verifier
-        self._seen = seen
 
     @property
     def messenger(self) -> Messenger:
@@ -130,10 +129,6 @@ class SlackEndpoint:
         )
         if not isinstance(checked, Checked):
             return _refuse(checked.status, checked.reason)
-        trigger = checked.trigger_id
-        if trigger is not None and not await self._seen.first_time(f"slack:trigger:{trigger}"):
-            log.info("dropped a replayed Slack request (its trigger_id was seen before)")
-            return web.Response(status=200)
         try:
             bolt_request = (
                 await asyncio.to_thread(_bolt_request, checked, request)
@@ -247,7 +242,6 @@ def build_endpoint(
         chat.inbox,
         SlackChannelMembers(clients, people),
         verifier=SignatureVerifier(settings.signing_secret.reveal()),
-        seen=seen,
     )
 
 

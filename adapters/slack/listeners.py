@@ -150,7 +150,10 @@ class SlackBot:
             with self._bound(body, context):
                 await work()
             return
-        await self.chat.inbox.keep(INBOX_JOB, _inbox_key(body), {"body": _kept(body)})
+        # One row per event_id or trigger_id, whichever process keeps it first: a replay of
+        # a signed request within its five minutes (or an event Slack resent) is dropped.
+        if not await self.chat.inbox.keep(INBOX_JOB, _inbox_key(body), {"body": _kept(body)}):
+            log.info("dropped a replayed Slack request (kept once already)")
 
     async def process(self, job: Job) -> None:
         """Run a kept request through bolt again (authorization resolves its workspace's
