@@ -272,6 +272,7 @@ class FakeSlack:
         self.users: dict[str, SlackUser] = {}
         self.channels: dict[str, JsonDict] = {}  # id -> {"name": ..., "members": [...]}
         self.messages: list[SlackMessage] = []
+        self._posted = asyncio.Event()  # set on each chat.postMessage (see wait_for_messages)
         self.ephemeral: list[JsonDict] = []
         self.home_views: dict[str, JsonDict] = {}  # user id -> the published view
         self.views: dict[str, JsonDict] = {}  # view id -> view (modals opened or updated)
@@ -458,6 +459,14 @@ class FakeSlack:
 
     def messages_in(self, channel: str) -> list[SlackMessage]:
         return [message for message in self.messages if message.channel == channel]
+
+    async def wait_for_messages(self, channel: str, count: int) -> list[SlackMessage]:
+        """Once ``count`` messages were posted in ``channel`` (by any process talking to this
+        fake): for senders the test cannot drain, such as ``pairtime serve`` processes."""
+        while len(self.messages_in(channel)) < count:
+            self._posted.clear()
+            await self._posted.wait()
+        return self.messages_in(channel)
 
     def message(self, channel: str, ts: str) -> SlackMessage | None:
         return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
@@ -670,6 +679,7 @@ class FakeSlack:
             metadata=_json_arg(request.args.get("metadata")),
         )
         self.messages.append(message)
+        self._posted.set()
         return {
             "channel": channel,
             "ts": message.ts,

@@ -1,13 +1,14 @@
 """Two Pairtime apps on one PostgreSQL database: reminders and the nudge of an unanswered
 proposal come once (and not again after a restart), and twenty clicks of a pair spread over
-both make one meeting.
+both make one meeting. Last, two real ``pairtime serve`` processes remind once.
 
 Two running apps (each its own engine, connection pool and worker, as two ``pairtime
 serve`` processes have) share a database of their own and one Slack. A meeting is booked
 and accepted through the wire; when its reminders come due, both workers race for them
 (claimed ``FOR UPDATE SKIP LOCKED``, under a lease); each person is reminded once. An app
 started afterwards over the same database sends nothing more. Apps rather than processes,
-so that the clock can be moved instead of waited for.
+so that the clock can be moved instead of waited for; the last test runs real processes on
+the real clock, its reminders due a few seconds after they start.
 """
 
 from __future__ import annotations
@@ -17,20 +18,27 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from bot.bootstrap import prepare_database
+from core.meetings import Meeting
+from core.people import ChatIdentity, Platform, Profile, ProgramId
+from core.program import ProgramSettings
+from core.scheduling import announce
 from storage.crypto import generate_key
 from storage.database import Database
+from storage.store import Storage
 from tests.adapters.slack.harness import (
     CHANNEL,
     MENTEE,
     MENTOR,
     NOW,
+    SECRET,
     SlackWorld,
     buttons,
     people,
@@ -48,8 +56,10 @@ from tests.integration.test_slack_booking import (
     picked,
 )
 from tests.memory import FixedClock
+from tests.support import start_serve
 
 POSTGRES_URL = os.environ.get("PAIRTIME_TEST_POSTGRES_URL")
+PROGRAM = ProgramId("slack:T0PAIRTIME")
 
 pytestmark = [
     pytest.mark.postgres,
@@ -194,3 +204,64 @@ async def test_twenty_clicks_of_a_pair_on_two_apps_make_one_meeting(tmp_path: Pa
                 m for user in (MENTOR, MENTEE) for m in one.dm(user) if "proposes a time" in m.text
             ]
             assert len(proposals) == 1
+
+
+async def test_two_pairtime_serve_processes_remind_each_person_once(tmp_path: Path):
+    """The real thing: two ``pairtime serve`` processes on one PostgreSQL database, with a
+    meeting's reminders coming due (on the real clock) once both are up. Each person gets
+    one reminder, whichever process claimed it."""
+    slack, keys = FakeSlack(), [generate_key()]
+    people(slack)
+    async with database_of_its_own() as url, running(slack.app) as base:
+        storage = Storage.open(url, keys)
+        try:
+            await prepare_database(storage.database, migrate_if_behind=False)
+            await storage.programs.ensure(PROGRAM, "Pairtime Test")
+            alex, maria = [
+                await storage.people.remember(
+                    PROGRAM, ChatIdentity(Platform.SLACK, slack.team_id, user), Profile(name)
+                )
+                for user, name in ((MENTOR, "Alex Kim"), (MENTEE, "Maria Lopez"))
+            ]
+            now = datetime.now(UTC)
+            # Due in 20 seconds: after both processes have started, on a busy machine too.
+            start = now + timedelta(minutes=15, seconds=20)
+            meeting = Meeting(
+                ref="m-two-processes",
+                program=PROGRAM,
+                organizer=alex.id,
+                participants=(alex.id, maria.id),
+                start=start,
+                end=start + timedelta(minutes=30),
+                title="Mentoring: Alex Kim and Maria Lopez",
+                created_at=now,
+            )
+            await storage.meetings.book(
+                meeting, announce.reminder_jobs(meeting, ProgramSettings(), now)
+            )
+        finally:
+            await storage.close()
+
+        env = {
+            "PAIRTIME_ENV": "development",
+            "PAIRTIME_PLAYGROUND": "0",
+            "PAIRTIME_DATABASE_URL": url,
+            "PAIRTIME_ENCRYPTION_KEYS": keys[0],
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_BOT_TOKEN": slack.bot_token,
+            "SLACK_API_URL": f"{base}/api/",
+        }
+        servers = await asyncio.gather(
+            *(asyncio.to_thread(start_serve, env=env, cwd=tmp_path) for _ in range(2))
+        )
+        try:
+            for user in (MENTOR, MENTEE):
+                await asyncio.wait_for(slack.wait_for_messages(slack.dm_channel(user), 1), 180)
+        finally:
+            logs = await asyncio.gather(*(asyncio.to_thread(s.stop) for s in servers))
+        assert all(s.process.returncode == 0 for s in servers), logs
+    for user in (MENTOR, MENTEE):
+        said = [m.text for m in slack.messages_in(slack.dm_channel(user))]
+        assert len(said) == 1, said
+        assert said[0].startswith("Starting in ")  # 15 minutes, or less on a slow start
+        assert "minutes: Mentoring: Alex Kim and Maria Lopez" in said[0]
