@@ -36,7 +36,7 @@ from core.ports import ChannelMembers, Clock, Messenger
 from core.scheduling import Ports, Scheduler
 from core.views import Outcome
 from storage.repositories.connections import ConnectTicket
-from storage.repositories.organisations import REVOKED_JOB
+from storage.repositories.organisations import REVOKED_JOB, WRITE_REFUSED_JOB
 from storage.store import Storage
 
 log = logging.getLogger(__name__)
@@ -223,7 +223,15 @@ def build_services(
         )
         await messengers.deliver(program, outcome)
 
+    async def tell_admins_no_writes(job: Job) -> None:
+        program = ProgramId(job.payload["program"])
+        outcome = await scheduler.organisation_write_refused(
+            program, OrgProvider(job.payload["provider"]), str(job.payload.get("reason", ""))
+        )
+        await messengers.deliver(program, outcome)
+
     worker.handle(REVOKED_JOB, tell_admins)
+    worker.handle(WRITE_REFUSED_JOB, tell_admins_no_writes)
     return Services(
         settings,
         storage,

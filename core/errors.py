@@ -24,7 +24,8 @@
         │   └── adapters.teams.messenger.DeliveryFailed  the Bot Framework's status
         ├── MailRefused             an invitation email was not taken (retried unless permanent)
         └── PublishRefused          the program account's calendar did not take a meeting
-            └── adapters.calendars.organisation.writing.GrantWithdrawn  IT withdrew the grant
+            ├── adapters.calendars.organisation.writing.GrantWithdrawn  IT withdrew the grant
+            └── adapters.calendars.organisation.writing.WriteNotAllowed  no write grant (any more)
 
 Each leaf under another module is defined there, where it is raised, on a base from
 here: code that only needs "a calendar failed" or "a chat platform refused" catches the

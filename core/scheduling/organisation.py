@@ -65,6 +65,25 @@ async def opt_in(ports: Ports, ctx: Context) -> Outcome:
     return Outcome(Notice(f"{start}{status_line(connection).split(':', 1)[0]}.{own}", Tone.SUCCESS))
 
 
+async def write_refused(
+    ports: Ports, program: ProgramId, provider: OrgProvider, reason: str
+) -> Outcome:
+    """The one message to each of the program's admins when the provider refused the
+    program account's events for good: meetings go out by email from then on."""
+    current = {c.provider: c for c in await ports.organisations.of_program(program)}
+    connection = current.get(provider)
+    if connection is None or connection.can_write:
+        return Outcome(None)  # disconnected, or connected again with the grant since
+    text = (
+        f"{connection.described} refused to create meetings on {connection.program_account}'s "
+        f"calendar ({reason}). Meetings are emailed as invitations instead; to have the "
+        f"program account send them, grant the write access and run `pairtime org connect "
+        f"{provider.value} … --write` again. Reading calendars is not affected."
+    )
+    admins = await ports.programs.admins(program)
+    return Outcome(None, direct=tuple(DirectMessage(a, Notice(text, Tone.WARNING)) for a in admins))
+
+
 async def revoked(ports: Ports, program: ProgramId, provider: OrgProvider) -> Outcome:
     """The one message to each of the program's admins when the organisation withdrew
     the access."""

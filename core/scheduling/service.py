@@ -291,6 +291,13 @@ class Scheduler:
         working (sent once, by the job that the read which found it enqueued)."""
         return await organisation.revoked(self.ports, program, provider)
 
+    async def organisation_write_refused(
+        self, program: ProgramId, provider: OrgProvider, reason: str
+    ) -> Outcome:
+        """The message to the program's admins when the program account may not create
+        meetings any more (sent once, by the job the refusal enqueued)."""
+        return await organisation.write_refused(self.ports, program, provider, reason)
+
     async def invitation(self, token: str) -> Invitation | None:
         """The .ics behind a confirmation's download token (None when not valid)."""
         return await booking.invitation_for(self.ports, token)

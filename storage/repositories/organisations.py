@@ -41,6 +41,7 @@ OUT_OF_REACH = "out_of_reach"
 # have widened the scope meanwhile.
 OUT_OF_REACH_FOR = timedelta(days=1)
 REVOKED_JOB = "organisation.revoked"
+WRITE_REFUSED_JOB = "organisation.write_refused"
 # Settings that name an account which came with the credential: sealed inside the secret
 # (as "identifiers"), never stored in plain text, and merged back when the secret opens.
 IDENTIFYING_SETTINGS = ("client_email", "username")
@@ -320,6 +321,38 @@ class SqlOrganisations:
             )
             payload = {"program": connection.program, "provider": connection.provider.value}
             await self._jobs.stage(session, [NewJob(REVOKED_JOB, key, payload)], now)
+            return True
+
+    async def write_refused(
+        self, connection: OrganisationConnection, error: str, now: datetime
+    ) -> bool:
+        """The provider refused the program account's events for good (the write grant was
+        never given or was taken back): the connection stops writing, reads go on. True
+        only for the call that changed it, which also enqueues the one message to the
+        program's admins (in the same transaction)."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(models.OrganizationGrant)
+                .where(
+                    models.OrganizationGrant.program_id == connection.program,
+                    models.OrganizationGrant.provider == connection.provider.value,
+                    models.OrganizationGrant.created_at == connection.connected_at,
+                    models.OrganizationGrant.can_write.is_(True),
+                )
+                .values(can_write=False, last_error=error[:300], last_error_at=now)
+            )
+            if not affected(result):
+                return False
+            key = (
+                f"{WRITE_REFUSED_JOB}:{connection.program}:{connection.provider.value}:"
+                f"{int(connection.connected_at.timestamp())}"
+            )
+            payload = {
+                "program": connection.program,
+                "provider": connection.provider.value,
+                "reason": error[:300],
+            }
+            await self._jobs.stage(session, [NewJob(WRITE_REFUSED_JOB, key, payload)], now)
             return True
 
     async def _update(self, connection: OrganisationConnection, **values: Any) -> None:

@@ -255,6 +255,9 @@ async def test_when_the_provider_refuses_the_event_the_invitations_are_emailed_i
                 assert job is not None
                 assert (job.status, job.attempts) == (JobStatus.FAILED, 1)
                 assert "Calendars.ReadWrite" in (job.last_error or "")
+                # Reads go on; the next meeting is emailed at once, and the admins are told.
+                (connection,) = await storage.organisations.of_program(SLACK)
+                assert not connection.can_write
     finally:
         await server.stop()
     assert microsoft.written == {}

@@ -27,7 +27,7 @@ from core.ports import MeetingPublisher
 from core.program import VideoRule
 from core.publishing import ProgramEvent
 from core.secret import Secret
-from storage.repositories.organisations import REVOKED_JOB
+from storage.repositories.organisations import REVOKED_JOB, WRITE_REFUSED_JOB
 from tests.fakes.google import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER_GRANT, FakeGoogle
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
@@ -64,6 +64,28 @@ def publisher(app: AppUnderTest) -> MeetingPublisher:
     found = app.services.scheduler.ports.publisher
     assert found is not None
     return found
+
+
+async def told_once_and_stopped_writing(
+    app: AppUnderTest, program: ProgramId, provider: OrgProvider
+) -> None:
+    """After a refusal of the events themselves: the connection reads on but writes no
+    more, and one message to the admins waits in the jobs."""
+    (connection,) = await app.storage.organisations.of_program(program)
+    assert connection.status is OrgStatus.CONNECTED
+    assert not connection.can_write
+    assert connection.last_error
+    assert not await publisher(app).can_publish(program)
+    key = (
+        f"{WRITE_REFUSED_JOB}:{program}:{provider.value}:{int(connection.connected_at.timestamp())}"
+    )
+    told = await app.storage.jobs.state(key)
+    assert told is not None
+    assert told.payload["reason"] == connection.last_error
+    outcome = await app.services.scheduler.organisation_write_refused(
+        program, provider, told.payload["reason"]
+    )
+    assert outcome.direct == ()  # nobody is an admin of these programs: nobody to tell
 
 
 # ---------------------------------------------------------------- Google Workspace
@@ -176,6 +198,7 @@ async def test_google_without_the_delegated_write_scope_refuses_for_good(google)
     assert refused.value.permanent
     assert "unauthorized_client" in refused.value.reason
     assert fake.written == {}
+    await told_once_and_stopped_writing(app, GOOGLE_PROGRAM, OrgProvider.GOOGLE)
 
 
 async def test_google_without_the_write_grant_publishes_nothing(google):
@@ -271,6 +294,7 @@ async def test_graph_without_calendars_readwrite_refuses_for_good(microsoft):
     assert refused.value.permanent
     assert "Calendars.ReadWrite" in refused.value.reason
     assert fake.written == {}
+    await told_once_and_stopped_writing(app, MICROSOFT_PROGRAM, OrgProvider.MICROSOFT)
 
 
 async def test_a_deleted_key_found_by_a_write_stops_the_connection_and_tells_the_admins_once(

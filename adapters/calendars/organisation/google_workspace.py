@@ -35,7 +35,11 @@ from adapters.calendars.organisation.base import (
     OrgResult,
     bounded,
 )
-from adapters.calendars.organisation.writing import GrantWithdrawn, google_write
+from adapters.calendars.organisation.writing import (
+    GrantWithdrawn,
+    WriteNotAllowed,
+    google_write,
+)
 from core.calendars import BusyTimes
 from core.errors import PublishRefused
 from core.organisation import (
@@ -219,9 +223,7 @@ class GoogleWorkspace:
             if str(error).startswith("invalid_grant"):  # the key itself is gone
                 raise GrantWithdrawn(str(error)) from None
             # The write scope alone was taken back: reads go on, meetings go by email.
-            raise PublishRefused(
-                f"Google refused the write grant ({error})", permanent=True
-            ) from None
+            raise WriteNotAllowed(f"Google refused the write grant ({error})") from None
         except ProviderError as error:
             raise PublishRefused(str(error)) from None
         except PublishRefused as error:

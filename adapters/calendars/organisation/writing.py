@@ -53,6 +53,14 @@ class GrantWithdrawn(PublishRefused):
         super().__init__(reason, permanent=True)
 
 
+class WriteNotAllowed(PublishRefused):
+    """The provider refused the program account's events themselves (a 403, the write
+    scope not delegated): the connection stops writing and the admins are told once."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, permanent=True)
+
+
 @runtime_checkable
 class EventWriter(Protocol):
     async def write(
@@ -115,6 +123,16 @@ class OrganisationPublisher:
             if await self._store.revoked(connection, error.reason, self._clock.now()):
                 log.warning(
                     "the %s organisation connection of %s stopped working: %s",
+                    connection.provider.value,
+                    connection.program,
+                    error.reason,
+                )
+            raise
+        except WriteNotAllowed as error:
+            if await self._store.write_refused(connection, error.reason, self._clock.now()):
+                log.warning(
+                    "the %s organisation connection of %s may not write the program "
+                    "account's calendar: %s",
                     connection.provider.value,
                     connection.program,
                     error.reason,
@@ -244,6 +262,8 @@ def _google_reason(reply: Reply) -> str:
 def _google_refused(reply: Reply) -> PublishRefused:
     reason = _google_reason(reply)
     text = f"Google Calendar answered {reply.status}{f' ({reason})' if reason else ''}"
+    if reply.status == 403 and reason in ("insufficientPermissions", "forbidden"):
+        return WriteNotAllowed(text)
     # 401: a token Google stopped honouring; the next attempt fetches another.
     return PublishRefused(text, permanent=reply.status in (400, 403, 404, 410))
 
@@ -330,6 +350,7 @@ def _graph_refused(reply: Reply) -> PublishRefused:
     text = f"Microsoft Graph answered {reply.status}{f' ({code})' if code else ''}"
     if reply.status == 403:
         text += ": the app needs Calendars.ReadWrite on the program account's mailbox"
+        return WriteNotAllowed(text)
     return PublishRefused(text, permanent=reply.status in (400, 403, 404))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -97,6 +98,30 @@ async def test_admins_are_told_when_the_organisation_withdrew_the_access():
     # Connected again since: nothing to say.
     organisation_of(world)
     assert (await world.scheduler.organisation_revoked(PROGRAM, OrgProvider.MICROSOFT)).direct == ()
+
+
+async def test_admins_are_told_when_the_program_account_may_not_create_meetings():
+    world = World()
+    organisation_of(world)  # can_write False: the refusal turned it off
+    ada = world.person("Ada", connected=None)
+    world.programs.admin_pairs.add((PROGRAM, ada.id))
+    reason = "Microsoft Graph answered 403 (ErrorAccessDenied)"
+    outcome = await world.scheduler.organisation_write_refused(
+        PROGRAM, OrgProvider.MICROSOFT, reason
+    )
+    [message] = outcome.direct
+    assert message.person == ada.id
+    assert isinstance(message.view, Notice)
+    assert reason in message.view.text
+    assert "emailed as invitations instead" in message.view.text
+    assert "--write" in message.view.text
+    # Connected again with the grant since: nothing to say.
+    key = (PROGRAM, OrgProvider.MICROSOFT)
+    world.organisations.connections[key] = replace(
+        world.organisations.connections[key], can_write=True
+    )
+    again = await world.scheduler.organisation_write_refused(PROGRAM, OrgProvider.MICROSOFT, reason)
+    assert again.direct == ()
 
 
 @pytest.mark.parametrize(
