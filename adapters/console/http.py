@@ -41,7 +41,9 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
 }
-MAX_UPLOAD = 5 * 1024 * 1024  # bytes: a CSV of 10,000 pairs is well under 1 MB
+# Bytes: aiohttp reads at most 1 MiB of a request (client_max_size) and answers 413 past it;
+# 10,000 pairs of addresses are about 500 kB.
+MAX_UPLOAD = 1024 * 1024
 
 
 @dataclass

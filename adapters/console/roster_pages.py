@@ -68,10 +68,10 @@ async def change(request: web.Request, admin: Admin) -> web.StreamResponse:
         else:
             name = text(form, "name")
             if verb == "add":
+                members = _members(text(form, "members"))
                 await roster.add_circle(ports, scope, name, track)
-                for member in text(form, "members").replace(",", "\n").splitlines():
-                    if member.strip():
-                        await roster.add_member(ports, scope, name, member)
+                for member in members:
+                    await roster.add_member(ports, scope, name, member)
             elif verb == "remove":
                 await roster.remove_circle(ports, scope, name)
             elif verb == "move":
@@ -87,6 +87,16 @@ async def change(request: web.Request, admin: Admin) -> web.StreamResponse:
     raise see_other(f"{PATH}/{kind}", saved=done)
 
 
+def _members(field: str) -> list[str]:
+    """The members a new circle's form names, all checked before the circle is made."""
+    members = [m.strip() for m in field.replace(",", "\n").splitlines() if m.strip()]
+    for member in members:
+        problem = roster.reference_problem(member)
+        if problem is not None:
+            raise RosterError(problem)
+    return members
+
+
 async def import_file(request: web.Request, admin: Admin) -> web.StreamResponse:
     """An uploaded CSV (first: the preview) or the previewed text sent back (then: the
     import, all of it, or the good lines only)."""
@@ -96,7 +106,7 @@ async def import_file(request: web.Request, admin: Admin) -> web.StreamResponse:
     if isinstance(upload, web.FileField):
         raw = upload.file.read(MAX_UPLOAD + 1)
         if len(raw) > MAX_UPLOAD:
-            return await listing(request, admin, error="That file is too large (at most 5 MB).")
+            return await listing(request, admin, error="That file is too large (at most 1 MB).")
         try:
             content = raw.decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -329,3 +329,38 @@ async def test_people_read_through_the_organisation_say_so_and_need_no_reminder(
         _, page = await get(session, f"{app.base_url}/console/integrations")
         # Maria and Ana herself: Sam opted out.
         assert "Example Org: example.org; 2 person(s) read through it." in page
+
+
+async def test_circles_are_added_with_members_linked_moved_and_removed(app: AppUnderTest):
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    other = await app.storage.tracks.create(ana.program, "Managers", NOW)
+    circles = f"{app.base_url}/console/circles"
+    async with await signed_in(app, ana) as session:
+        bad = {"name": "Leads", "members": "lee@example.org\nnot an address", "track": ""}
+        status, page = await post(session, circles + "/add", bad, csrf_from=circles)
+        assert status == 400
+        assert "neither an email address nor a chat user id" in page
+        assert await app.storage.groups.all(ana.program) == []  # nothing made
+        good = {"name": "Leads", "members": "lee@example.org, kim@example.org", "track": ""}
+        status, page = await post(session, circles + "/add", good, csrf_from=circles)
+        assert "Added." in page
+        (circle,) = await app.storage.groups.all(ana.program)
+        assert len(circle.members) == 2
+        link = {"name": "Leads", "channel": "javascript:alert(1)"}
+        status, page = await post(session, circles + "/link", link, csrf_from=circles)
+        assert status == 400
+        assert "not a link to a Slack or Teams channel" in page
+        link = {"name": "Leads", "channel": "https://acme.slack.com/archives/C0LEADS01"}
+        status, page = await post(session, circles + "/link", link, csrf_from=circles)
+        assert "channel is saved" in page
+        moved = {"name": "Leads", "track": other.id}
+        status, page = await post(session, circles + "/move", moved, csrf_from=circles)
+        assert "Moved." in page
+        (circle,) = await app.storage.groups.all(ana.program)
+        assert (circle.channel, circle.track) == ("C0LEADS01", other.id)
+        status, page = await post(
+            session, circles + "/remove", {"name": "Leads"}, csrf_from=circles
+        )
+        assert "Removed." in page
+        assert await app.storage.groups.all(ana.program) == []
