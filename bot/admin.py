@@ -21,10 +21,12 @@ from bot.bootstrap import open_storage
 from bot.settings import Settings
 from core.admin import AdminPorts, admins, imports, programs, roster, rules, tracks
 from core.admin.access import Scope, command_line
+from core.commands import Provider
 from core.errors import InvalidInput, NotAllowed, RosterError
 from core.ports import Clock
 from core.program import ConfirmationRule, VideoRule, Visibility
 from core.rules import AllDayEvents
+from core.scheduling.info import services_text
 from storage import migrate
 from storage.rotation import rotate
 from storage.store import Storage
@@ -137,6 +139,7 @@ def program_command(
                 if not await _ready(storage, command):
                     return EXIT_BAD_INPUT
                 ports = admin_ports(storage)
+                args.available_services = settings.calendars.available
                 try:
                     program = await roster.choose_program(ports, args.program)
                     return await body(ports, command_line(program), args)
@@ -339,7 +342,11 @@ async def program_show(ports: AdminPorts, scope: Scope, args: argparse.Namespace
         print(f"Track {page.track.name!r} of {scope.program} (* its own; the rest inherited)")
     for row in page.rows:
         mark = "" if page.track is None else ("  " if row.inherited else "* ")
-        print(f"  {mark}{row.rule.label}: {row.shown}")
+        shown = row.shown
+        if row.rule.name == "providers":  # what people can connect, as every answer says
+            available = getattr(args, "available_services", frozenset(Provider))
+            shown = services_text(page.settings.allowed_providers, available, admin=True)
+        print(f"  {mark}{row.rule.label}: {shown}")
     return EXIT_OK
 
 

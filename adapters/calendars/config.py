@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.commands import Provider
 from core.secret import Secret
 
 
@@ -37,3 +38,14 @@ class CalendarSettings:
     @property
     def microsoft_enabled(self) -> bool:
         return self.microsoft_client_id is not None
+
+    @property
+    def available(self) -> frozenset[Provider]:
+        """The services this server can connect: CalDAV always, the others once their app
+        is registered (as bot.services builds them)."""
+        found = {Provider.ICLOUD}
+        if self.google_enabled:
+            found.add(Provider.GOOGLE)
+        if self.microsoft_enabled:
+            found.add(Provider.MICROSOFT)
+        return frozenset(found)

@@ -29,7 +29,9 @@ async def home_view(ports: Ports, ctx: Context) -> HomeView:
             identity = identity_in(ctx.program, await ports.people.identities(person.id))
             partners.append(PartnerView(person.name, role, identity.user_id if identity else None))
     admin = await ports.programs.is_admin(ctx.program, ctx.person.id)
-    rules = settings_view(await ports.programs.settings(ctx.program), can_edit=True)
+    rules = settings_view(
+        await ports.programs.settings(ctx.program), can_edit=True, available=ports.links.available
+    )
     return HomeView(
         zone=ctx.zone,
         status=status,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core.commands import Provider
-from core.program import ConfirmationRule, ProgramSettings, VideoRule
+from core.program import ConfirmationRule, ProgramSettings, VideoRule, Visibility
 from core.rules import AllDayEvents
 from core.scheduling.context import Context, Ports
 from core.views import HelpView, Outcome, SettingsView
@@ -41,10 +41,36 @@ def help_outcome(hint: str | None = None) -> Outcome:
 async def settings(ports: Ports, ctx: Context) -> Outcome:
     program = await ports.programs.settings(ctx.program)
     admin = await ports.programs.is_admin(ctx.program, ctx.person.id)
-    return Outcome(settings_view(program, can_edit=admin))
+    return Outcome(settings_view(program, can_edit=admin, available=ports.links.available))
 
 
-def settings_view(program: ProgramSettings, *, can_edit: bool) -> SettingsView:
+# What an admin adds to the server's environment for each service (see .env.example).
+SETUP = {
+    Provider.GOOGLE: "GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET",
+    Provider.MICROSOFT: "MICROSOFT_CALENDAR_CLIENT_ID and MICROSOFT_CALENDAR_CLIENT_SECRET",
+    Provider.ICLOUD: "PAIRTIME_CALDAV_URL",
+}
+
+
+def services_text(
+    allowed: frozenset[Provider], available: frozenset[Provider], *, admin: bool
+) -> str:
+    """The calendar services people can connect: those the program allows and the server
+    has set up, the one list every answer names. Admins also see what the program allows
+    but the server lacks, and what to add."""
+    offered = [p.label for p in Provider if p in allowed and p in available]
+    text = ", ".join(offered) or "none set up yet"
+    missing = [p for p in Provider if p in allowed and p not in available]
+    if admin and missing:
+        text += "; allowed, but not set up on this server: " + "; ".join(
+            f"{p.label} (add {SETUP[p]})" for p in missing
+        )
+    return text
+
+
+def settings_view(
+    program: ProgramSettings, *, can_edit: bool, available: frozenset[Provider]
+) -> SettingsView:
     rules = program.rules
     return SettingsView(
         "Program rules",
@@ -67,7 +93,13 @@ def settings_view(program: ProgramSettings, *, can_edit: bool) -> SettingsView:
             ),
             (
                 "Calendar services",
-                ", ".join(p.label for p in Provider if p in program.allowed_providers),
+                services_text(program.allowed_providers, available, admin=can_edit),
+            ),
+            (
+                "Who can find times with whom",
+                "anyone in the program"
+                if program.availability_visible_to is Visibility.PROGRAM
+                else "their own mentors, mentees and circles (admins: anyone)",
             ),
             (
                 "Confirmation",

@@ -326,7 +326,11 @@ def home(*, admin: bool = True) -> HomeView:
         meetings=meetings(40),
         partners=partners,
         help=help_view("I didn't catch what you'd like to do."),
-        rules=settings_view(ProgramSettings(allowed_providers=frozenset(Provider)), can_edit=True)
+        rules=settings_view(
+            ProgramSettings(allowed_providers=frozenset(Provider)),
+            can_edit=True,
+            available=frozenset(Provider),
+        )
         if admin
         else None,
         console=admin,

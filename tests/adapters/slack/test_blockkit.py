@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.slack import render
+from core.commands import Provider
 from core.program import ProgramSettings
 from core.scheduling.info import help_view, settings_view
 from core.views import View
@@ -35,7 +36,7 @@ def payloads() -> dict[str, dict[str, Any]]:
         "status-connected": examples.status(),
         "status-reconnect": examples.status(reconnect=True),
         "help": help_view("I didn't catch what you'd like to do."),
-        "rules": settings_view(ProgramSettings(), can_edit=True),
+        "rules": settings_view(ProgramSettings(), can_edit=True, available=frozenset(Provider)),
         "notice": examples.notice(),
         "question": examples.question(60),
         "poll": examples.poll(),

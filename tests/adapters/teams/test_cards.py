@@ -305,7 +305,9 @@ def every_card() -> dict[str, dict[str, Any]]:
             PRIVATE,
         ),
         "help": cards.render(help_view("I couldn't tell who you want to meet."), PRIVATE),
-        "settings": cards.render(settings_view(ProgramSettings(), can_edit=True), PRIVATE),
+        "settings": cards.render(
+            settings_view(ProgramSettings(), can_edit=True, available=frozenset(Provider)), PRIVATE
+        ),
         "nothing-free": cards.render(
             Notice(
                 f"I couldn't find 60 free minutes for you, {', '.join(NAMES)} in that window.",

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from core.commands import Command, Intent
+from core.commands import Command, Intent, Provider
 from core.program import ProgramSettings, VideoRule
 from core.rules import Rules
 from core.views import HelpView, SettingsView
@@ -53,3 +53,28 @@ async def test_a_video_rule_is_shown_only_when_set():
     shown = (await world.send(ana, Command(Intent.SETTINGS))).reply
     assert isinstance(shown, SettingsView)
     assert dict(shown.lines)["Video meeting"] == "a Teams meeting on each calendar invitation"
+
+
+async def test_the_calendar_services_named_are_those_people_can_connect():
+    """Issue 14: one list everywhere; an allowed service the server lacks is the admins'."""
+    world = World()
+    ana = world.person("Ana")
+    world.calendars.available = frozenset({Provider.ICLOUD})
+    shown = (await world.send(ana, Command(Intent.SETTINGS))).reply
+    assert isinstance(shown, SettingsView)
+    assert dict(shown.lines)["Calendar services"] == "iCloud"
+    assert dict(shown.lines)["Who can find times with whom"] == (
+        "their own mentors, mentees and circles (admins: anyone)"
+    )
+    world.programs.admin_pairs.add((PROGRAM, ana.id))
+    admin_view = (await world.send(ana, Command(Intent.SETTINGS))).reply
+    assert isinstance(admin_view, SettingsView)
+    assert dict(admin_view.lines)["Calendar services"] == (
+        "iCloud; allowed, but not set up on this server: "
+        "Google (add GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET); "
+        "Microsoft 365 / Outlook.com "
+        "(add MICROSOFT_CALENDAR_CLIENT_ID and MICROSOFT_CALENDAR_CLIENT_SECRET)"
+    )
+    connect = (await world.say(ana, "connect my google calendar")).reply
+    assert connect is not None
+    assert "You can connect: iCloud." in str(connect)
