@@ -406,4 +406,5 @@ def rule_changes(args: argparse.Namespace) -> programs.RuleChanges:
         availability_visible_to=None
         if args.availability_visible_to is None
         else Visibility(args.availability_visible_to),
+        retention_days=getattr(args, "retention_days", None),
     )

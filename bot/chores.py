@@ -119,12 +119,12 @@ def _hourly(kind: str, due: datetime) -> NewJob:
 
 
 async def tidy(storage: Storage, now: datetime) -> None:
-    """Forget chat event ids nobody will resend, connect links long expired, console
-    sign-in links and sessions expired, and jobs finished long ago."""
+    """Forget chat event ids nobody will resend, connect links long expired, and jobs
+    finished long ago; delete each program's offers and meetings older than its
+    ``retention_days`` (their counts kept as tallies)."""
     events = await storage.events.forget_before(now - KEEP_EVENTS)
     states = await storage.connect_states.purge(now - KEEP_EVENTS)
     jobs = await storage.jobs.purge(now - KEEP_JOBS)
-    states += await storage.console.purge(now)  # console sign-in links and idle sessions
     if events or states or jobs:
         log.info(
             "tidied %d old event id(s), %d expired connect link(s) and %d finished job(s)",
@@ -132,3 +132,16 @@ async def tidy(storage: Storage, now: datetime) -> None:
             states,
             jobs,
         )
+    for program in await storage.programs.known():
+        settings = await storage.programs.settings(program)
+        purged = await storage.retention.purge(
+            program, now - timedelta(days=settings.retention_days)
+        )
+        if purged.offers or purged.meetings:
+            log.info(
+                "deleted %d offer(s) and %d meeting(s) older than %d days of %s",
+                purged.offers,
+                purged.meetings,
+                settings.retention_days,
+                program,
+            )

@@ -463,6 +463,13 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="one direct message this long before each meeting (default 15; 0: none)",
     )
     change.add_argument(
+        "--retention-days",
+        type=int,
+        metavar="DAYS",
+        help="offers and meetings older than this are deleted, their counts kept "
+        "(default 400; 90 to 3650)",
+    )
+    change.add_argument(
         "--location",
         metavar="PLACE",
         help="where meetings happen: none, ask (the booker adds a link or a room), or the "

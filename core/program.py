@@ -10,6 +10,9 @@ from core.rules import Rules
 
 ALL_PROVIDERS = frozenset(Provider)
 MAX_REMINDER_MINUTES = 24 * 60
+DEFAULT_RETENTION_DAYS = 400
+# At least the console's twelve weeks of activity; at most ten years.
+MIN_RETENTION_DAYS, MAX_RETENTION_DAYS = 90, 3650
 MAX_PLACE = 500  # characters of a link or a room
 
 
@@ -85,8 +88,15 @@ class ProgramSettings:
     location: LocationRule = field(default_factory=LocationRule)
     video: VideoRule = VideoRule.NONE
     availability_visible_to: Visibility = Visibility.PARTNERS
+    # Offers and meetings older than this are deleted by the hourly tidy-up (their counts
+    # kept as weekly tallies); see docs/privacy.md.
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     def __post_init__(self) -> None:
+        if not MIN_RETENTION_DAYS <= self.retention_days <= MAX_RETENTION_DAYS:
+            raise ValueError(
+                f"records are kept between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days"
+            )
         if not 0 <= self.reminder_minutes <= MAX_REMINDER_MINUTES:
             raise ValueError("a reminder comes between 0 (none) and 1,440 minutes before")
         if not 5 <= self.default_duration_minutes <= 8 * 60:

@@ -14,13 +14,14 @@ Times are stored in UTC.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     ForeignKey,
@@ -480,6 +481,20 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class MeetingTally(Base):
+    """Meetings that retention deleted, still counted: per program, week (its Monday, UTC)
+    and the status they ended in. Numbers only: nothing here names anyone."""
+
+    __tablename__ = "meeting_tallies"
+
+    program_id: Mapped[str] = mapped_column(
+        ForeignKey("programs.id", ondelete="CASCADE"), primary_key=True
+    )
+    week: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    meetings: Mapped[int] = mapped_column(default=0)
 
 
 class ProgramEvent(Base):

@@ -21,6 +21,7 @@ from storage.repositories.personal_data import SqlPersonalData
 from storage.repositories.polls import SqlPolls
 from storage.repositories.program_events import SqlProgramEvents
 from storage.repositories.programs import SqlPrograms
+from storage.repositories.retention import SqlRetention
 from storage.repositories.roster import SqlRoster
 from storage.repositories.tracks import SqlTracks
 
@@ -30,6 +31,7 @@ class Storage:
     database: Database
     vault: Vault
     programs: SqlPrograms
+    retention: SqlRetention
     people: SqlPeople
     personal_data: SqlPersonalData
     pairings: SqlPairings
@@ -61,6 +63,7 @@ class Storage:
             database=database,
             vault=vault,
             programs=SqlPrograms(database),
+            retention=SqlRetention(database),
             people=SqlPeople(database),
             personal_data=SqlPersonalData(database, vault),
             pairings=SqlPairings(database),

@@ -13,6 +13,8 @@ from core.errors import InvalidInput
 from core.program import (
     MAX_PLACE,
     MAX_REMINDER_MINUTES,
+    MAX_RETENTION_DAYS,
+    MIN_RETENTION_DAYS,
     ConfirmationRule,
     LocationMode,
     LocationRule,
@@ -45,6 +47,7 @@ class RuleChanges:
     location: str | None = None  # "none", "ask", or the program's one link or room
     video: VideoRule | None = None  # an online meeting on the program account's events
     availability_visible_to: Visibility | None = None
+    retention_days: int | None = None  # offers and meetings older than this are deleted
 
 
 def _as_is(name: str) -> str:
@@ -101,6 +104,14 @@ def changed_settings(
                 field("reminder_minutes"), f"must be between 0 (none) and {MAX_REMINDER_MINUTES}"
             )
         reminder = changes.reminder_minutes
+    retention = current.retention_days
+    if changes.retention_days is not None:
+        if not MIN_RETENTION_DAYS <= changes.retention_days <= MAX_RETENTION_DAYS:
+            raise InvalidInput(
+                field("retention_days"),
+                f"must be between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days",
+            )
+        retention = changes.retention_days
     location = (
         current.location
         if changes.location is None
@@ -131,6 +142,7 @@ def changed_settings(
         location=location,
         video=changes.video or current.video,
         availability_visible_to=changes.availability_visible_to or current.availability_visible_to,
+        retention_days=retention,
     )
 
 

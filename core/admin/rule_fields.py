@@ -46,6 +46,7 @@ class RuleField:
     hint: str = ""
     program_only: bool = False  # a track cannot override it
     describe: Callable[[Any], str] | None = None  # how a value reads, when not as entered
+    unit: str = "minutes"  # what a whole number (Kind.MINUTES) counts
 
     def shown(self, value: Any) -> str:
         """``value`` as people read it."""
@@ -61,7 +62,7 @@ class RuleField:
             if choice == key:
                 return label
         if self.kind is Kind.MINUTES:
-            return f"{value} minutes"
+            return f"{value} {self.unit}"
         return str(value)
 
     def entered(self, value: Any) -> str:
@@ -76,7 +77,7 @@ class RuleField:
             try:
                 return int(text)
             except ValueError:
-                raise InvalidInput(self.name, "is a whole number of minutes") from None
+                raise InvalidInput(self.name, f"is a whole number of {self.unit}") from None
         if self.kind is Kind.CHOICE:
             if text not in {choice for choice, _ in self.choices}:
                 raise InvalidInput(self.name, f"is one of {', '.join(c for c, _ in self.choices)}")
@@ -240,6 +241,15 @@ RULE_FIELDS: tuple[RuleField, ...] = (
             (Visibility.PROGRAM.value, "anyone in the program"),
         ),
         program_only=True,
+    ),
+    RuleField(
+        "retention_days",
+        "Keep offers and meetings for",
+        Kind.MINUTES,
+        lambda s: s.retention_days,
+        hint="days; older ones are deleted, their counts kept (at least 90)",
+        program_only=True,
+        unit="days",
     ),
 )
 

@@ -148,6 +148,7 @@ def settings_to_json(settings: ProgramSettings) -> dict[str, Any]:
         "location": {"mode": settings.location.mode.value, "place": settings.location.place},
         "video": settings.video.value,
         "availability_visible_to": settings.availability_visible_to.value,
+        "retention_days": settings.retention_days,
     }
 
 
@@ -185,6 +186,7 @@ def settings_from_json(data: dict[str, Any]) -> ProgramSettings:
         availability_visible_to=Visibility(
             data.get("availability_visible_to", defaults.availability_visible_to)
         ),
+        retention_days=data.get("retention_days", defaults.retention_days),
     )
 
 

@@ -325,7 +325,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
             "program", "set", "--earliest", "09:30", "--latest", "16:00", "--weekends", "yes",
             "--duration", "45", "--providers", "google,icloud", "--timezone", "Europe/Madrid",
             "--all-day-events", "as_marked", "--tentative", "free",
-            "--availability-visible-to", "program",
+            "--availability-visible-to", "program", "--retention-days", "730",
         ],
         env,
         tmp_path,
@@ -352,6 +352,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         "  Video meeting: none",
         "  Time zone assumed when a profile has none: Europe/Madrid",
         "  Who can find times with whom: anyone in the program",
+        "  Keep offers and meetings for: 730 days",
     ]
     for bad, message in (
         (["--earliest", "9am"], "--earliest: expected a time of day as HH:MM"),
@@ -360,6 +361,7 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         (["--timezone", "Mars/Base"], "--timezone: unknown time zone 'Mars/Base'"),
         (["--granularity", "7"], "--granularity: must divide a day"),
         (["--notice", "99999999999"], "--notice: must be at most 527040 minutes"),
+        (["--retention-days", "30"], "--retention-days: must be between 90 and 3650 days"),
         (["--inherit", "earliest"], "--inherit is for a track's rules: give --track too"),
     ):
         refused = pairtime(["program", "set", *bad], env, tmp_path)
