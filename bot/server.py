@@ -180,6 +180,7 @@ def build_app(
             app[SERVICES_KEY] = services
             app[connect.FLOWS_KEY] = services.flows
             console_deps.authority = services.organisations
+            console_deps.forget = services.scheduler.forget
             chat = ChatContext(
                 services.scheduler,
                 storage.events,

@@ -26,6 +26,7 @@ from core.admin.people import PeoplePorts
 from core.errors import NotAllowed, NotFound, PairtimeError
 from core.people import Person
 from core.ports import Clock, OrganisationAuthority
+from core.scheduling.forget import Forgotten
 from storage.repositories.console import ConsoleSession, SqlConsole
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class ConsoleDeps:
     people: PeoplePorts
     facts: ActivityFacts
     authority: OrganisationAuthority | None = None
+    # Forgetting a person (``Scheduler.forget``): set once the services run.
+    forget: Callable[[Person], Awaitable[Forgotten]] | None = None
 
 
 DEPS_KEY = web.AppKey("console", ConsoleDeps)

@@ -12,6 +12,7 @@ from core.admin import admins as admin_cases
 from core.admin.integrations import disable_integration, integration_cards
 from core.admin.people import CalendarState, people, remind_to_connect
 from core.admin.tracks import tracks
+from core.audit import Change
 from core.errors import InvalidInput, NotAllowed, RosterError
 from core.organisation import OrgProvider
 
@@ -36,8 +37,9 @@ async def people_page(request: web.Request, admin: Admin) -> web.StreamResponse:
         filters=FILTERS,
         chosen=chosen,
         states=CalendarState,
-        saved=_reminded(request),
+        saved=_reminded(request) or _forgotten(request),
         error="",
+        may_forget=admin.scope.program_wide,
     )
 
 
@@ -146,9 +148,46 @@ async def disable(request: web.Request, admin: Admin) -> web.StreamResponse:
     raise see_other(f"{PATH}/integrations", disabled=provider.value)
 
 
+async def forget(request: web.Request, admin: Admin) -> web.StreamResponse:
+    """Forget one person of the program (program-wide admins only), once confirmed."""
+    admin.scope.check(None)
+    form = await request.post()
+    console = deps(request)
+    if console.forget is None:
+        raise web.HTTPServiceUnavailable
+    if text(form, "confirm") != "yes":
+        raise see_other(f"{PATH}/people", forget="unconfirmed")
+    chosen = text(form, "person")
+    rows = await people(console.admin, admin.scope, console.people)
+    person = next((row.person for row in rows if row.person.id == chosen), None)
+    if person is None:  # not (or no longer) one of this program's people
+        raise see_other(f"{PATH}/people", forget="unknown")
+    done = await console.forget(person)
+    # The audit log says that someone was forgotten, never who.
+    change = Change("a person was forgotten", None, f"{sum(done.removed.values())} records")
+    await console.admin.audit.record(
+        admin.scope.program, admin.scope.actor, [change], console.admin.clock.now()
+    )
+    raise see_other(f"{PATH}/people", forgot=str(done.cancelled + done.left))
+
+
+def _forgotten(request: web.Request) -> str:
+    """What the last forget did, from the address (never a name: they are gone)."""
+    match request.query.get("forget"):
+        case "unconfirmed":
+            return "Nothing was forgotten: tick the box to confirm first."
+        case "unknown":
+            return "That person is not one of this program's people (any more)."
+    meetings = request.query.get("forgot")
+    if meetings is None or not meetings.isdigit():
+        return ""
+    return f"Forgotten. {meetings} coming meeting(s) were cancelled or left, and the others told."
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"{PATH}/people", signed_in(people_page))
     router.add_post(f"{PATH}/people/remind", signed_in(remind))
+    router.add_post(f"{PATH}/people/forget", signed_in(forget))
     router.add_get(f"{PATH}/admins", signed_in(show_admins))
     router.add_post(f"{PATH}/admins/{{verb:grant|revoke}}", signed_in(change_admin))
     router.add_get(f"{PATH}/integrations", signed_in(integrations))

@@ -344,8 +344,10 @@ def test_program_rules_are_shown_and_changed_from_the_command_line(env, tmp_path
         "  Tentative events: count as free",
         "  All-day events marked free: count as their calendar marks them",
         # Google is allowed, but this server has no Google app: only admins read that.
-        "  Calendar services: iCloud; allowed, but not set up on this server: "
-        "Google (add GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET)",
+        (
+            "  Calendar services: iCloud; allowed, but not set up on this server: "
+            "Google (add GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET)"
+        ),
         "  Confirmation: the partner accepts a time first",
         "  Reminder: 15 minutes before",
         "  Location: not said",

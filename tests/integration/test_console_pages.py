@@ -364,3 +364,49 @@ async def test_circles_are_added_with_members_linked_moved_and_removed(app: AppU
         )
         assert "Removed." in page
         assert await app.storage.groups.all(ana.program) == []
+
+
+async def test_a_program_wide_admin_forgets_a_person_once_confirmed(app: AppUnderTest):
+    """Issue 21's button: only a program-wide admin sees and may use it, it asks for a
+    confirmation, and afterwards the person is gone from the page and the database; the
+    audit log says someone was forgotten, never who."""
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    maria = await member(app, "T1", "U3", "Maria Mentor")
+    sam = await member(app, "T1", "U4", "Sam Forgettable")
+    track = await app.storage.tracks.create(ana.program, "Engineering", NOW)
+    await app.storage.pairings.pair(ana.program, maria.person.id, sam.person.id, track.id)
+    lee = await member(app, "T1", "U5", "Lee Trackadmin")
+    await app.storage.tracks.grant(track.id, lee.person.id)
+    people = f"{app.base_url}/console/people"
+
+    async with await signed_in(app, lee) as session:
+        _, page = await get(session, people)
+        assert "Forget this person" not in page
+        status, _ = await post(
+            session, people + "/forget", {"person": sam.person.id, "confirm": "yes"},
+            csrf_from=people,
+        )  # fmt: skip
+        assert status == 403
+    assert await app.storage.people.get(sam.person.id) is not None
+
+    async with await signed_in(app, ana) as session:
+        _, page = await get(session, people)
+        assert "Forget this person" in page
+        status, page = await post(
+            session, people + "/forget", {"person": sam.person.id}, csrf_from=people
+        )
+        assert "Nothing was forgotten: tick the box to confirm first." in page
+        assert await app.storage.people.get(sam.person.id) is not None
+
+        status, page = await post(
+            session, people + "/forget", {"person": sam.person.id, "confirm": "yes"},
+            csrf_from=people,
+        )  # fmt: skip
+        assert status == 200
+        assert "Forgotten." in page
+        assert "Sam Forgettable" not in page
+        _, audit = await get(session, f"{app.base_url}/console/audit")
+        assert "a person was forgotten" in audit
+        assert "Sam Forgettable" not in audit
+    assert await app.storage.people.get(sam.person.id) is None
