@@ -480,3 +480,36 @@ async def test_reset_restores_the_demo_and_keeps_what_other_programs_need(tmp_pa
         assert isinstance(events, list)
         uids = sorted(str(event.icalendar_component["UID"]) for event in events)
     assert uids == sorted(f"{item.uid}-maria@pairtime-demo.example" for item in MARIA.events)
+
+
+async def test_people_are_found_by_name_and_only_partners_are_offered(
+    running: AppUnderTest, page: Page
+):
+    """Issue 19's new user, in the playground: a name, a full name or an e-mail address finds
+    Maria's mentee; a stranger is refused (issue 14), and one name missing keeps the others."""
+    for said in (
+        "when can I meet sam?",
+        "find a time with Sam Carter next week",
+        "find a time with sam.carter@pairtime-demo.example",
+    ):
+        await page.say("maria", said)
+        answer = (await page.last("maria")).text
+        assert "Sam Carter" in answer, said
+        assert "Who would you like to meet" not in answer
+    await page.say("maria", "meet Jonas next week")  # they share the Leadership Circle
+    assert "Times for you and Jonas Weber" in (await page.last("maria")).text
+
+    # Sam is no admin (Maria is the demo's): Priya, Jonas's mentee, is no partner of his.
+    await page.say("sam", "find a time with Priya next week")
+    refused = await page.last("sam")
+    assert "You can only find times with your mentoring partners" in refused.text
+    assert "Times for" not in refused.text
+
+    await page.say("maria", "find a time with my mentee and Bob next week")
+    missing = await page.last("maria")
+    assert "I couldn't find anyone called “Bob” in this program." in missing.text
+    (carry_on,) = missing.actions("Times with you and Sam Carter")
+    await page.click("maria", missing, carry_on)
+    assert any(
+        "Times for you and Sam Carter" in shown.text for shown in await page.conversation("maria")
+    )
