@@ -60,8 +60,18 @@ class Database:
                 url, **options, pool_size=1, max_overflow=0, pool_timeout=60
             )
             _configure_sqlite(self.engine, writes=True)
+            # A fixed set of reading connections, none opened and closed per burst: each
+            # aiosqlite connection is a thread, a file opened and four PRAGMAs (with the default
+            # overflow, a busy server opened one for most requests). A read waits on the pool
+            # rather than open more; each takes about a millisecond.
             self.reader: AsyncEngine = create_async_engine(
-                url, **options, isolation_level="AUTOCOMMIT", skip_autocommit_rollback=True
+                url,
+                **options,
+                pool_size=pool_size,
+                max_overflow=0,
+                pool_timeout=60,
+                isolation_level="AUTOCOMMIT",
+                skip_autocommit_rollback=True,
             )
             _configure_sqlite(self.reader, writes=False)
         else:
