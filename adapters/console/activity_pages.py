@@ -4,8 +4,6 @@ with its numbers in a table too), and every table exported as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from adapters.console.http import PATH, Admin, deps, page, secured, signed_in
+from adapters.console.http import PATH, Admin, csv_file, deps, page, signed_in
 from adapters.console.rules_pages import when, zone_of
 from core.admin.activity import Activity, Stats, TrackActivity, activity
 
@@ -167,27 +165,12 @@ async def activity_page(request: web.Request, admin: Admin) -> web.StreamRespons
     )
 
 
-def _safe(cell: str) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
 async def export(request: web.Request, admin: Admin) -> web.StreamResponse:
     name = request.match_info["table"]
     console = deps(request)
     found = await activity(console.admin, admin.scope, console.people, console.facts)
     headers, rows = tables(found, zone_of(admin))[name]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows([_safe(cell) for cell in row] for row in rows)
-    response = web.Response(
-        text=out.getvalue(),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="pairtime-{name}-activity.csv"'},
-    )
-    return secured(response)
+    return csv_file(f"{name}-activity", headers, rows)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

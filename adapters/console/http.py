@@ -9,7 +9,9 @@ session's CSRF token. Every answer forbids framing, caching, referrers and inlin
 
 from __future__ import annotations
 
+import csv
 import hmac
+import io
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -198,3 +200,24 @@ def text(form: Mapping[str, Any], name: str) -> str:
     """A form's text field ('' when missing or a file)."""
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def _safe(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def csv_file(name: str, headers: list[str], rows: list[list[str]]) -> web.Response:
+    """A table as a CSV download, ``pairtime-NAME.csv``."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows([_safe(cell) for cell in row] for row in rows)
+    response = web.Response(
+        text=out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="pairtime-{name}.csv"'},
+    )
+    secured(response)
+    return response

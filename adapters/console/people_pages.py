@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from adapters.console.http import PATH, Admin, deps, page, see_other, signed_in, text
+from adapters.console.http import PATH, Admin, csv_file, deps, page, see_other, signed_in, text
 from adapters.console.rules_pages import when, zone_of
 from core.admin import admins as admin_cases
 from core.admin.integrations import disable_integration, integration_cards
@@ -28,6 +28,23 @@ async def people_page(request: web.Request, admin: Admin) -> web.StreamResponse:
     console = deps(request)
     rows = await people(console.admin, admin.scope, console.people, only=only)
     zone = zone_of(admin)
+    if request.match_info.get("csv"):
+        return csv_file(
+            "people",
+            ["Name", "Email", "Roles", "Tracks", "Calendar", "Service", "Last read"],
+            [
+                [
+                    row.person.name,
+                    row.person.email or "",
+                    ", ".join(row.roles),
+                    ", ".join(row.tracks),
+                    row.state.label,
+                    row.service or "",
+                    when(row.last_read, zone) if row.last_read else "never",
+                ]
+                for row in rows
+            ],
+        )
     return page(
         request,
         "people.html",
@@ -186,6 +203,7 @@ def _forgotten(request: web.Request) -> str:
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(f"{PATH}/people", signed_in(people_page))
+    router.add_get(f"{PATH}/people{{csv:\\.csv}}", signed_in(people_page))
     router.add_post(f"{PATH}/people/remind", signed_in(remind))
     router.add_post(f"{PATH}/people/forget", signed_in(forget))
     router.add_get(f"{PATH}/admins", signed_in(show_admins))

@@ -72,6 +72,14 @@ async def test_people_show_their_calendar_status_and_are_reminded_once_a_day(app
         _, page = await get(session, people + "?show=not-connected")
         assert [r for r in rows(page) if "Mentor" in r] == []
         assert any("Sam Mentee" in r for r in rows(page))
+        async with session.get(people + ".csv?show=not-connected") as answer:
+            assert answer.headers["Content-Type"].startswith("text/csv")
+            exported = (await answer.text()).splitlines()
+        assert exported[0] == "Name,Email,Roles,Tracks,Calendar,Service,Last read"
+        assert exported[1:] == [
+            "Ana Admin,u1@example.org,admin,,not connected,,never",
+            "Sam Mentee,u4@example.org,mentee,Engineering,not connected,,never",
+        ]
         chosen = {"person": sam.person.id}
         status, page = await post(session, people + "/remind", chosen, csrf_from=people)
         assert status == 200
