@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar, assert_never
@@ -118,6 +119,11 @@ class Inbox(Protocol):
 
     async def idle(self) -> None:
         """Return once every row due now has been processed (tests, benchmarks)."""
+        ...
+
+    def receiving(self) -> AbstractContextManager[None]:
+        """Around the receiving of a request, up to its acknowledgement: meanwhile the rows
+        wait, so that acknowledgements go first under a burst."""
         ...
 
 

@@ -12,7 +12,10 @@ attempts, then the job is kept as failed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from adapters.chat import InboxHandler
@@ -25,11 +28,38 @@ INBOX_RETRY = Retry(attempts=3, first=timedelta(seconds=2), longest=timedelta(se
 INBOX_TIMEOUT_SECONDS = 120.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class WorkerInbox:
+    """Also keeps acknowledgements first: while requests are being received (``receiving``)
+    the worker claims nothing new, so that under a burst the acknowledgements do not queue
+    behind the work (on SQLite, one writer) and the backlog is worked off after it. Jobs
+    already running go on; so does the worker once no request is in flight."""
+
     worker: Worker
     jobs: Jobs
     clock: Clock
+    _receiving: int = field(default=0, init=False)
+    _quiet: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def __post_init__(self) -> None:
+        self._quiet.set()
+        if self.worker.defer_to is None:
+            self.worker.defer_to = self.quiet
+
+    @contextlib.contextmanager
+    def receiving(self) -> Iterator[None]:
+        self._receiving += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._receiving -= 1
+            if not self._receiving:
+                self._quiet.set()
+
+    async def quiet(self) -> None:
+        """Return once no request is being received."""
+        await self._quiet.wait()
 
     def handle(self, kind: str, handler: InboxHandler) -> None:
         self.worker.handle(kind, handler, retry=INBOX_RETRY, timeout=INBOX_TIMEOUT_SECONDS)

@@ -103,6 +103,8 @@ class Worker:
     poll_seconds: float = POLL_SECONDS
     concurrency: int = CONCURRENCY
     draw: Callable[[], float] = random.random
+    # Awaited before each claim: requests being acknowledged go first (``bot.inbox``).
+    defer_to: Callable[[], Awaitable[None]] | None = None
     _kinds: dict[str, _Kind] = field(default_factory=dict, init=False)
     _running: dict[int, _Running] = field(default_factory=dict, init=False)
     _claiming: int = field(default=0, init=False)
@@ -156,6 +158,8 @@ class Worker:
 
     async def _run(self) -> None:
         while not self._closing:
+            if self.defer_to is not None:
+                await self.defer_to()
             self._woken.clear()
             free = self._free()
             try:

@@ -96,7 +96,8 @@ class SlackEndpoint:
         if request.path == EVENTS_PATH:
             if request.method != "POST":
                 return web.Response(status=405, headers={"Allow": "POST"})
-            return await self._events_request(request)
+            with self._inbox.receiving():
+                return await self._events_request(request)
         flow = self._app.oauth_flow
         if flow is not None and request.method == "GET":
             if request.path == flow.install_path:
