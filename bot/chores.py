@@ -119,11 +119,12 @@ def _hourly(kind: str, due: datetime) -> NewJob:
 
 
 async def tidy(storage: Storage, now: datetime) -> None:
-    """Forget chat event ids nobody will resend, connect links long expired, and jobs
-    finished long ago; delete each program's offers and meetings older than its
-    ``retention_days`` (their counts kept as tallies)."""
+    """Forget chat event ids nobody will resend, connect links long expired, console
+    sign-in links and idle sessions, and jobs finished long ago; delete each program's
+    offers and meetings older than its ``retention_days`` (their counts kept as tallies)."""
     events = await storage.events.forget_before(now - KEEP_EVENTS)
     states = await storage.connect_states.purge(now - KEEP_EVENTS)
+    states += await storage.console.purge(now)  # console sign-in links and idle sessions
     jobs = await storage.jobs.purge(now - KEEP_JOBS)
     if events or states or jobs:
         log.info(
