@@ -152,6 +152,7 @@ def build_app(
         https=settings.base_url.startswith("https://"),
         people=PeoplePorts(storage.connections, storage.organisations, storage.jobs),
         facts=storage.activity,
+        available=settings.calendars.available,
     )
     console.add_routes(app, console_deps)
     for path in SLACK_PATHS:

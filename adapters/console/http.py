@@ -25,6 +25,7 @@ from core.admin import AdminPorts
 from core.admin.access import Scope, scope_of
 from core.admin.activity import ActivityFacts
 from core.admin.people import PeoplePorts
+from core.commands import Provider
 from core.errors import NotAllowed, NotFound, PairtimeError
 from core.people import Person
 from core.ports import Clock, OrganisationAuthority
@@ -63,6 +64,8 @@ class ConsoleDeps:
     authority: OrganisationAuthority | None = None
     # Forgetting a person (``Scheduler.forget``): set once the services run.
     forget: Callable[[Person], Awaitable[Forgotten]] | None = None
+    # The calendar services this server can connect; the rest are shown as not set up.
+    available: frozenset[Provider] = frozenset(Provider)
 
 
 DEPS_KEY = web.AppKey("console", ConsoleDeps)

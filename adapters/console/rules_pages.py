@@ -15,6 +15,7 @@ from core.admin.rules import change_program_rules, change_track_rules, rules_pag
 from core.admin.tracks import archive_track, create_track, rename_track, tracks
 from core.commands import Provider
 from core.errors import InvalidInput
+from core.scheduling.info import SETUP
 from core.time import zone_named
 
 SAVED = {
@@ -107,6 +108,8 @@ async def _rules(
         rules=shown,
         kinds=Kind,
         providers=list(Provider),
+        # What an admin adds for a service this server has not set up (issue 14).
+        unset={p: SETUP[p] for p in Provider if p not in deps(request).available},
         all_tracks=await tracks(ports, admin.scope),
         entries=[(when(e.at, zone), e) for e in entries],
         saved=SAVED.get(request.query.get("saved", ""), ""),

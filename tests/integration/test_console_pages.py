@@ -418,3 +418,20 @@ async def test_a_program_wide_admin_forgets_a_person_once_confirmed(app: AppUnde
         assert "a person was forgotten" in audit
         assert "Sam Forgettable" not in audit
     assert await app.storage.people.get(sam.person.id) is None
+
+
+async def test_the_rules_page_says_which_allowed_services_this_server_lacks(app: AppUnderTest):
+    """Issue 14: a program may allow Google and Microsoft while this server (no GOOGLE_* or
+    MICROSOFT_CALENDAR_* set, as here) can connect only iCloud: the admin reads what to add."""
+    ana = await member(app, "T1", "U1", "Ana Admin")
+    await app.storage.programs.grant_admin(ana.program, ana.person.id)
+    async with await signed_in(app, ana) as session:
+        status, page = await get(session, f"{app.base_url}/console/rules")
+    assert status == 200
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+    assert "Google (not set up on this server: add GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET)" in (
+        text
+    )
+    assert "Microsoft 365 / Outlook.com (not set up on this server: add " in text
+    assert "iCloud (not set up" not in text
+    assert "Who can find times with whom" in text
