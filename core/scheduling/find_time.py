@@ -91,6 +91,7 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
         excluded=command.excluded,
     )
     assumed = [assumption_text(item) for item in command.assumptions]
+    assumed += resolution.notes
     return await offer_times(
         ports, ctx, settings, request, others=resolution.people, assumed=assumed
     )

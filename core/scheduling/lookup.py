@@ -23,9 +23,12 @@ _PUNCTUATION = " .,;:!?'\"()\u201c\u201d\u2018\u2019"
 
 def fold(text: str) -> str:
     """``text`` as names are compared: no accents, case folded, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    plain = bare.casefold().translate(_PLAIN)
+    if text.isascii():  # most names: nothing to decompose (and ten times faster)
+        plain = text.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+        plain = bare.casefold().translate(_PLAIN)
     return " ".join(plain.split()).lstrip("@").strip(_PUNCTUATION)
 
 

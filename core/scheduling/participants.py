@@ -34,6 +34,7 @@ class Option:
 @dataclass(frozen=True, slots=True)
 class Chosen:
     people: tuple[Person, ...]  # never the speaker
+    notes: tuple[str, ...] = ()  # what the answer should say: a name left out that fit nobody
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +116,20 @@ async def resolve(
             case Chosen(people):
                 settled.extend(people)
     people = _without_speaker(settled, ctx)
+    notes: tuple[str, ...] = ()
     if without:
-        people = await _leave_out(ports, ctx, people, without, scope)
+        people, unmatched = await _leave_out(ports, ctx, people, without, scope)
+        notes = tuple(
+            f"Nobody among them is called “{words}”, so I left nobody out for it."
+            for words in unmatched
+        )
     if missing:
         return Refuse(_missing_text(missing), people)
     if questions:
         return _one_question(questions, people)
     if not people:
         return await _ask_who(ports, ctx)
-    return Chosen(people)
+    return Chosen(people, notes)
 
 
 async def may_see(ports: Ports, ctx: Context, people: Sequence[PersonId]) -> bool:
@@ -211,10 +217,12 @@ async def _leave_out(
     people: tuple[Person, ...],
     without: Sequence[ParticipantRef],
     scope: _Scope,
-) -> tuple[Person, ...]:
-    """``people`` less those ``without`` names ("my circle except Sam")."""
+) -> tuple[tuple[Person, ...], list[str]]:
+    """``people`` less those ``without`` names ("my circle except Sam"), and the names that
+    fit none of them (said back, not dropped in silence)."""
     await _listed(ports, ctx, scope)
     left_out: set[PersonId] = set()
+    unmatched: list[str] = []
     for ref in without:
         match ref:
             case Mention(user_id):
@@ -223,12 +231,15 @@ async def _leave_out(
                     left_out.add(person.id)
             case Name(name) | Named(text=name):
                 entries = [_entry(person, scope) for person in people]
-                left_out.update(p.id for p in lookup.matching(name, entries))
+                fit = lookup.matching(name, entries)
+                left_out.update(p.id for p in fit)
+                if not fit:
+                    unmatched.append(name)
             case RelationRef(relation):
                 found = await _resolve_relation(ports, ctx, relation)
                 if isinstance(found, Chosen):
                     left_out.update(p.id for p in found.people)
-    return tuple(person for person in people if person.id not in left_out)
+    return tuple(person for person in people if person.id not in left_out), unmatched
 
 
 def _missing_text(missing: Sequence[_Missing]) -> str:

@@ -132,6 +132,10 @@ async def test_people_left_out_by_name_are_left_out():
     world.groups.groups.append(Group("g1", PROGRAM, "Circle", (ana.id, ben.id, cy.id)))
     picker = (await world.say(ana, "find a time with my circle except Cy")).reply
     assert title(picker) == "Times for you and Ben"
+    kept = (await world.say(ana, "find a time with my circle except Zed")).reply
+    assert title(kept) == "Times for you, Ben and Cy"
+    assert isinstance(kept, SlotPicker)
+    assert "Nobody among them is called “Zed”, so I left nobody out for it." in kept.notes
 
 
 # ------------------------------------------------------------------ who may see whom
