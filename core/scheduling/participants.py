@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.commands import Mention, Name, Named, ParticipantRef, Relation, RelationRef
-from core.people import Listing, Person, PersonId
+from core.people import Listing, Person, PersonId, ProgramId
 from core.program import Visibility
 from core.scheduling import lookup
 from core.scheduling.context import Context, Ports
@@ -146,19 +146,42 @@ async def partners(ports: Ports, ctx: Context) -> list[Person]:
 
 
 async def _scope(ports: Ports, ctx: Context, *, seeing: bool) -> _Scope:
-    known = await partners(ports, ctx)
+    return await _scope_of(ports, ctx.program, ctx.person.id, seeing=seeing)
+
+
+async def _scope_of(
+    ports: Ports, program: ProgramId, viewer: PersonId, *, seeing: bool = True
+) -> _Scope:
+    known = _unique(
+        [
+            *await ports.pairings.mentees_of(program, viewer),
+            *await ports.pairings.mentors_of(program, viewer),
+        ]
+    )
     members: list[PersonId] = []
-    for group in await ports.groups.groups_of(ctx.program, ctx.person.id):
-        members.extend(m for m in group.members if m != ctx.person.id)
+    for group in await ports.groups.groups_of(program, viewer):
+        members.extend(m for m in group.members if m != viewer)
     found = await ports.people.many(list(dict.fromkeys(members)))
-    everyone = _without_speaker([*known, *(found[m] for m in members if m in found)], ctx)
+    everyone = [
+        p for p in _unique([*known, *(found[m] for m in members if m in found)]) if p.id != viewer
+    ]
     anyone = not seeing
     if not anyone:
-        settings = await ports.programs.settings(ctx.program)
+        settings = await ports.programs.settings(program)
         anyone = settings.availability_visible_to is Visibility.PROGRAM or (
-            await ports.programs.is_admin(ctx.program, ctx.person.id)
+            await ports.programs.is_admin(program, viewer)
         )
-    return _Scope(everyone, anyone)
+    return _Scope(tuple(everyone), anyone)
+
+
+async def visible_to(
+    ports: Ports, program: ProgramId, viewer: PersonId, people: Sequence[PersonId]
+) -> list[PersonId]:
+    """Those of ``people`` whose calendars may count for ``viewer`` (a poll's organiser):
+    a channel poll invites the channel, but reads only the organiser's partners' calendars
+    under the ``partners`` rule, so its times and busy counts reveal nobody else's."""
+    scope = await _scope_of(ports, program, viewer)
+    return [pid for pid in people if pid == viewer or scope.allows(pid)]
 
 
 async def _listed(ports: Ports, ctx: Context, scope: _Scope) -> list[Listing]:

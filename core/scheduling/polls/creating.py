@@ -16,7 +16,7 @@ from core.scheduling.busy import read
 from core.scheduling.common import DEFAULT_HORIZON, engine_participant
 from core.scheduling.context import Context, Ports
 from core.scheduling.empty import reasons_text, window_words
-from core.scheduling.participants import Ask, Refuse, resolve
+from core.scheduling.participants import Ask, Refuse, resolve, visible_to
 from core.scheduling.polls.constants import MAX_INVITEES, PROPOSED, WHO
 from core.scheduling.polls.draft import draft_view
 from core.scheduling.window import allowed
@@ -56,7 +56,9 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
     settings = await ports.programs.settings(ctx.program, among=[p.id for p in people])
     if not command.duration_given:
         duration = settings.default_duration_minutes
-    busy = await read(ports, [p.id for p in people], window)
+    # Everyone is invited; only the calendars the organiser may see are read.
+    seen = await visible_to(ports, ctx.program, ctx.person.id, [p.id for p in people])
+    busy = await read(ports, seen, window)
     participants = [engine_participant(p, busy, settings, ctx) for p in people]
     within = allowed(window, command.time_of_day, command.excluded, ctx.zone)
     asked = SlotRequest(

@@ -9,6 +9,7 @@ from core import actions
 from core.polls import Choice, Click, Poll, PollOption, PollStatus
 from core.scheduling.busy import read
 from core.scheduling.context import Context, Ports
+from core.scheduling.participants import visible_to
 from core.scheduling.polls.constants import BUSY_REFRESH, GONE
 from core.scheduling.polls.message import open_card_updates
 from core.time import Interval, describe
@@ -78,10 +79,9 @@ async def _refreshed(ports: Ports, poll: Poll) -> Poll:
 async def busy_counts(ports: Ports, poll: Poll, spans: Sequence[Interval]) -> list[int]:
     settings = await ports.programs.settings(poll.program)
     window = Interval(min(s.start for s in spans), max(s.end for s in spans))
-    busy = await read(ports, poll.invitees, window)
-    return [
-        sum(busy.during(person, span, settings.rules) for person in poll.invitees) for span in spans
-    ]
+    seen = await visible_to(ports, poll.program, poll.organizer, poll.invitees)
+    busy = await read(ports, seen, window)
+    return [sum(busy.during(person, span, settings.rules) for person in seen) for span in spans]
 
 
 async def _clashes(ports: Ports, ctx: Context, poll: Poll) -> list[PollOption]:

@@ -9,7 +9,7 @@ import pytest
 from core.people import Group, Listing, Person, PersonId
 from core.program import ProgramSettings, Visibility
 from core.scheduling import lookup
-from core.views import Button, Notice, Question, SlotPicker
+from core.views import Button, Notice, PollDraftView, Question, SlotPicker
 from tests.memory import PROGRAM, World
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # Wednesday
@@ -201,3 +201,25 @@ def test_folding_drops_accents_case_spaces_and_the_at_sign():
     assert lookup.matching("Łukasz", [Listing(person)]) == [person]
     assert lookup.matching("lukasz nowak", [Listing(person)]) == [person]
     assert lookup.matching("luk", [Listing(person)]) == []
+
+
+async def test_a_channel_poll_invites_everyone_but_reads_only_partners_calendars():
+    """Under the default rule a poll in a channel (no circle) invites its members, yet its
+    times and busy counts come only from calendars the organiser may see."""
+    world, ana, sam = world_with_sam()
+    zed = world.person("Zed")
+    world.busy(zed, "2026-11-30T00:00:00+00:00", "2026-12-05T00:00:00+00:00")  # all week
+    world.channel("C-ROOM", ana, sam, zed)
+    context = await world.context(ana, private=False, channel="C-ROOM")
+    reads = len(world.calendars.reads)
+    draft = (await world.scheduler.handle_text(context, "poll for an hour next week")).reply
+    assert isinstance(draft, PollDraftView)
+    assert draft.invitees == ("Ana", "Sam Carter", "Zed")
+    read_people = {pid for people, _, _ in world.calendars.reads[reads:] for pid in people}
+    assert zed.id not in read_people
+    assert sam.id in read_people
+    assert all(option.busy == 0 for option, _ in draft.options)  # Zed's week is not counted
+    world.open_to_all()
+    counted = (await world.scheduler.handle_text(context, "poll for an hour next week")).reply
+    assert isinstance(counted, PollDraftView)
+    assert any(option.busy == 1 for option, _ in counted.options)

@@ -440,6 +440,7 @@ async def ask_in(world: World, organizer: Person, channel: str = ROOM):
 
 async def test_with_nobody_named_and_no_circle_everyone_in_the_channel_is_invited():
     world = World(NOW)
+    world.open_to_all()  # strangers: under the default rule only partners' calendars count
     ana, ben, cy = world.person("Ana"), world.person("Ben"), world.person("Cy", connected=None)
     world.channel(ROOM, ben, ana, cy, ben)  # the organiser and a repeat are left out
     outcome = await ask_in(world, ana)
