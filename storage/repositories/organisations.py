@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import ColumnElement, Select, delete, select, update
 
 from core.calendars import ConnectionStatus
 from core.jobs import NewJob
@@ -306,9 +306,7 @@ class SqlOrganisations:
             result = await session.execute(
                 update(models.OrganizationGrant)
                 .where(
-                    models.OrganizationGrant.program_id == connection.program,
-                    models.OrganizationGrant.provider == connection.provider.value,
-                    models.OrganizationGrant.created_at == connection.connected_at,
+                    *_this_grant(connection),
                     models.OrganizationGrant.status == OrgStatus.CONNECTED.value,
                 )
                 .values(status=OrgStatus.REVOKED.value, last_error=error[:300], last_error_at=now)
@@ -334,9 +332,7 @@ class SqlOrganisations:
             result = await session.execute(
                 update(models.OrganizationGrant)
                 .where(
-                    models.OrganizationGrant.program_id == connection.program,
-                    models.OrganizationGrant.provider == connection.provider.value,
-                    models.OrganizationGrant.created_at == connection.connected_at,
+                    *_this_grant(connection),
                     models.OrganizationGrant.can_write.is_(True),
                 )
                 .values(can_write=False, last_error=error[:300], last_error_at=now)
@@ -360,9 +356,7 @@ class SqlOrganisations:
             await session.execute(
                 update(models.OrganizationGrant)
                 .where(
-                    models.OrganizationGrant.program_id == connection.program,
-                    models.OrganizationGrant.provider == connection.provider.value,
-                    models.OrganizationGrant.created_at == connection.connected_at,
+                    *_this_grant(connection),
                 )
                 .values(**values)
             )
@@ -421,4 +415,13 @@ def _grant(program: ProgramId, provider: OrgProvider) -> Select[models.Organizat
     return select(models.OrganizationGrant).where(
         models.OrganizationGrant.program_id == program,
         models.OrganizationGrant.provider == provider.value,
+    )
+
+
+def _this_grant(connection: OrganisationConnection) -> tuple[ColumnElement[bool], ...]:
+    """The grant row of ``connection``, and not a later one made after a reconnect."""
+    return (
+        models.OrganizationGrant.program_id == connection.program,
+        models.OrganizationGrant.provider == connection.provider.value,
+        models.OrganizationGrant.created_at == connection.connected_at,
     )
