@@ -22,7 +22,7 @@ from core.people import Person, PersonId, ProgramId
 from core.privacy import scrubbed
 from core.scheduling import announce, publishing
 from core.scheduling.context import Context, Ports
-from core.scheduling.meeting_views import people_of, view, zone_for
+from core.scheduling.meeting_views import one_of, people_of, view, zone_for
 from core.views import Button, ButtonStyle, DirectMessage, Notice, Outcome, Tone
 
 LEFT = "meeting.left"  # the job telling someone their meeting went with a forgotten person
@@ -158,11 +158,10 @@ async def left_notice(ports: Ports, payload: Mapping[str, Any]) -> tuple[Program
     person_id = PersonId(str(payload.get("person", "")))
     if meeting is None or meeting.status is not MeetingStatus.CANCELLED:
         return None
-    people = await people_of(ports, meeting.participants)
-    person = next((p for p in people if p.id == person_id), None)
-    if person is None:
+    found = await one_of(ports, meeting, person_id)
+    if found is None:
         return None
-    settings = await ports.programs.settings(meeting.program)
+    person, people, settings = found
     message = view(
         ports,
         meeting,

@@ -34,6 +34,18 @@ async def people_of(ports: Ports, ids: Sequence[PersonId]) -> list[Person]:
     return [found[pid] for pid in ids if pid in found]
 
 
+async def one_of(
+    ports: Ports, meeting: Meeting, person: PersonId
+) -> tuple[Person, list[Person], ProgramSettings] | None:
+    """``person`` of ``meeting`` (None when they are no longer), with everyone in it and the
+    program's settings: what a message to one of them needs."""
+    people = await people_of(ports, meeting.participants)
+    found = next((p for p in people if p.id == person), None)
+    if found is None:
+        return None
+    return found, people, await ports.programs.settings(meeting.program)
+
+
 def asks_partner(settings: ProgramSettings, participants: Sequence[PersonId]) -> bool:
     """Whether a chosen time waits for the other person's answer: pairs, under ``partner``."""
     return settings.confirmation is ConfirmationRule.PARTNER and len(participants) == 2

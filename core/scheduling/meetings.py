@@ -53,6 +53,7 @@ from core.scheduling.meeting_views import (
     buttons_for,
     lead_of,
     not_emailed,
+    one_of,
     people_of,
     state_of,
     title_of,
@@ -760,11 +761,10 @@ async def remind(ports: Ports, payload: Mapping[str, Any]) -> tuple[ProgramId, O
         or meeting.end <= now
     ):
         return None
-    people = await people_of(ports, meeting.participants)
-    person = next((p for p in people if p.id == person_id), None)
-    if person is None:
+    found = await one_of(ports, meeting, person_id)
+    if found is None:
         return None
-    settings = await ports.programs.settings(meeting.program)
+    person, people, settings = found
     minutes = max(0, round((meeting.start - now) / timedelta(minutes=1)))
     when = "now" if minutes == 0 else f"in {minutes} minute{'s' if minutes != 1 else ''}"
     reminder = view(
