@@ -189,13 +189,10 @@ async def google_write(
         query = {"sendUpdates": "all"}
         if body is not None:
             query["conferenceDataVersion"] = "1"
-        try:
-            return await request_json(
-                http, method, url, deadline=deadline, service="Google Calendar",
-                retry_also=_google_rate_limited, headers=headers, params=query, json=body,
-            )  # fmt: skip
-        except ProviderError as error:
-            raise PublishRefused(str(error)) from None
+        return await _sent(
+            http, method, url, deadline=deadline, service="Google Calendar",
+            retry_also=_google_rate_limited, headers=headers, params=query, json=body,
+        )  # fmt: skip
 
     if not event.active:
         if previous is None:
@@ -308,13 +305,10 @@ async def graph_write(
     headers = {"Authorization": f"Bearer {token}"}
 
     async def send(method: str, url: str, body: dict[str, Any]) -> Reply:
-        try:
-            return await request_json(
-                http, method, url, deadline=deadline, service="Microsoft Graph",
-                headers=headers, json=body,
-            )  # fmt: skip
-        except ProviderError as error:
-            raise PublishRefused(str(error)) from None
+        return await _sent(
+            http, method, url, deadline=deadline, service="Microsoft Graph",
+            headers=headers, json=body,
+        )  # fmt: skip
 
     if not event.active:
         if previous is None:
@@ -361,3 +355,13 @@ def _instant(moment: datetime) -> str:
 def _wall(moment: datetime) -> str:
     """Graph's dateTimeTimeZone: a wall-clock time, its zone given apart."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+async def _sent(
+    http: aiohttp.ClientSession, method: str, url: str, *, deadline: Deadline, **options: Any
+) -> Reply:
+    """One write; no answer in time is the write refused (the worker tries it again later)."""
+    try:
+        return await request_json(http, method, url, deadline=deadline, **options)
+    except ProviderError as error:
+        raise PublishRefused(str(error)) from None
