@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+_ALONE = "pairtime_alone"  # an execution option: one statement, no BEGIN IMMEDIATE (SQLite)
 
 
 class Database:
@@ -85,6 +87,21 @@ class Database:
         """A session inside one transaction: committed on success, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def alone(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for ONE writing statement, committed when the block ends.
+
+        On SQLite no BEGIN IMMEDIATE is sent: a lone INSERT or UPDATE takes the write lock
+        as it starts and commits as it ends, which is the same transaction without the
+        round trip that opens it. Never run two statements here: each would commit on its
+        own. On PostgreSQL it is an ordinary transaction.
+        """
+        async with self.engine.connect() as connection:
+            if self.dialect == "sqlite":
+                await connection.execution_options(**{_ALONE: True})
+            yield connection
+            await connection.commit()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -159,4 +176,6 @@ def _configure_sqlite(engine: AsyncEngine, *, writes: bool) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_ALONE):
+            return  # one statement, which SQLite runs as a transaction of its own
         connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -26,8 +26,8 @@ class SqlEventLog:
             .values(key=key, received_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
-        async with self._db.transaction() as session:
-            return bool(affected(await session.execute(statement)))
+        async with self._db.alone() as connection:  # on every request: no BEGIN of its own
+            return bool(affected(await connection.execute(statement)))
 
     async def forget_before(self, when: datetime) -> int:
         """Drop old keys: Slack stops retrying after minutes, Teams sooner."""

@@ -32,8 +32,8 @@ class SqlOffers:
         self._db = database
 
     async def add(self, offer: SlotOffer) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
+        async with self._db.alone() as connection:  # every search writes one: no BEGIN of its own
+            await connection.execute(
                 _ADD_OFFER,
                 {
                     "ref": offer.ref,
