@@ -21,7 +21,7 @@ import statistics
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -391,12 +391,14 @@ async def seed_program(
     program: str,
     members: list[Member],
     pairs: list[Pair],
+    open_to_all: bool = False,
 ) -> None:
     """Everyone known in ``program`` ("slack:T…", "teams:tenant"), paired and connected to
     (fake) Google with a three-week calendar, as if they had connected through the consent
     pages: the rows are written by Pairtime's own repositories."""
     from core.commands import Provider  # noqa: PLC0415 - the server's code, for setting up
     from core.people import ChatIdentity, Platform, Profile, ProgramId  # noqa: PLC0415
+    from core.program import Visibility  # noqa: PLC0415
     from storage.store import Storage  # noqa: PLC0415
 
     people = [{"id": m.user, "name": m.name, "tz": m.zone, "email": m.email} for m in members]
@@ -412,6 +414,11 @@ async def seed_program(
     storage = Storage.open(database_url, [key])
     try:
         await storage.programs.ensure(ProgramId(program), "Pairtime Bench")
+        if open_to_all:  # partners only is the default: a poll of colleagues needs this
+            settings = await storage.programs.settings(ProgramId(program))
+            await storage.programs.save_settings(
+                ProgramId(program), replace(settings, availability_visible_to=Visibility.PROGRAM)
+            )
         ids = {}
         for member in members:
             known = await storage.people.remember(

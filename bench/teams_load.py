@@ -147,9 +147,11 @@ async def teams_world(
     postgres: bool = False,
     delay: float = 0.2,
     pairs: list[Pair] | None = None,
+    open_to_all: bool = False,
 ) -> AsyncIterator[TeamsWorld]:
     """The identity, the connector (``people`` on every roster), the fake Google and the
-    server; ``pairs`` of AAD object ids are written in, everyone connected to Google."""
+    server; ``pairs`` of AAD object ids are written in, everyone connected to Google;
+    ``open_to_all``: anyone may ask for anyone's times (a poll of colleagues)."""
     async with AsyncExitStack() as stack:
         auth = FakeBotFrameworkAuth(app_id=ta.BOT_APP_ID)
         tls = TestCertificate.create(folder)
@@ -186,7 +188,7 @@ async def teams_world(
         ]
         await seed_program(
             database_url, key, fakes, program=f"teams:{ta.TENANT_ID}", members=members,
-            pairs=pairs or [],
+            pairs=pairs or [], open_to_all=open_to_all,
         )  # fmt: skip
         server = Server(folder, environment)
         database = create_async_engine(database_url)
