@@ -31,9 +31,9 @@ commands), open loop (command i is sent at i/rate seconds whatever came back). P
 ``cpu``: the cost of one command, at a rate the server keeps up with. Three rounds of one
 command per pair: ``first_contact`` ("... tomorrow": the server meets both people and reads
 their calendars), ``two_calendar_reads`` ("... from 21 December to 23 December", three
-weekdays more than two weeks ahead, a window no earlier round read: two Google reads each) and ``cached`` (the same again within the cache's 2 minutes: no read). Each
-prints CPU and SQL statements per command, against the targets (4 ms cached, 10 ms with two
-reads).
+weekdays more than two weeks ahead, a window no earlier round read: two Google reads each)
+and ``cached`` (the same again within the cache's 2 minutes: no read). Each prints CPU and
+SQL statements per command, against the targets (4 ms cached, 10 ms with two reads).
 
 Every run prints the machine (cores, Python, load average): on a loaded machine latencies mean
 little, and CPU per command is the figure to compare.

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -48,7 +49,7 @@ from tests.fakes import slack_requests as sr
 from tests.fakes.server import running
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_slack_booking import (
-    ask_for_times,
+    FIND,
     button,
     click,
     click_in_dm,
@@ -99,6 +100,23 @@ async def settle(*worlds: SlackWorld) -> None:
         await asyncio.gather(*(world.drain() for world in worlds))
 
 
+def answered(slack: FakeSlack, url: str) -> list[dict[str, Any]]:
+    """The blocks of the last answer posted to ``url``, whichever app sent it."""
+    response_id = url.rsplit("/", 1)[-1]
+    blocks: list[dict[str, Any]] = [r for r in slack.responses if r.response_id == response_id][
+        -1
+    ].body["blocks"]
+    return blocks
+
+
+async def times_for_alex(one: SlackWorld, two: SlackWorld) -> list[dict[str, Any]]:
+    """Alex's picker, asked of ``one`` (and answered by either app)."""
+    url = one.response_url()
+    await one.post(sr.slash_command(one.secret, text=FIND, response_url=url))
+    await settle(one, two)
+    return answered(one.slack, url)
+
+
 def reminders(world: SlackWorld, user: str) -> list[str]:
     return [m.text for m in world.dm(user) if m.text.startswith("Starting in")]
 
@@ -117,7 +135,7 @@ async def test_two_apps_on_postgresql_remind_each_person_once(tmp_path: Path):
         (tmp_path / "a").mkdir()
         (tmp_path / "b").mkdir()
         async with app("a") as one, app("b") as two:
-            await click(one, button(await ask_for_times(one), "pt:pick:0"))
+            await click(one, button(await times_for_alex(one, two), "pt:pick:0"))
             await settle(one, two)
             # Unanswered for a day: Maria is nudged once, whichever app claims it.
             clock.advance(timedelta(hours=24, minutes=1))
@@ -174,16 +192,20 @@ async def test_twenty_clicks_of_a_pair_on_two_apps_make_one_meeting(tmp_path: Pa
             )  # fmt: skip
 
         async with app("a") as one, app("b") as two:
-            his = button(await ask_for_times(one), "pt:pick:0")
-            await two.say(
+            # Either app's worker may answer a request the other received: each answer is
+            # awaited on both and read off its own response_url.
+            his = button(await times_for_alex(one, two), "pt:pick:0")
+            asked = two.response_url()
+            await two.post(
                 sr.slash_command(
                     two.secret, text=f"find a time with <@{MENTOR}|alex> next week",
-                    user_id=MENTEE, response_url=two.response_url(),
+                    user_id=MENTEE, response_url=asked,
                 )
             )  # fmt: skip
+            await settle(one, two)
             hers = next(
                 b
-                for b in buttons(slack.responses[-1].body["blocks"])
+                for b in buttons(answered(slack, asked))
                 if b["action_id"].startswith("pt:pick:") and picked(two, b) == picked(one, his)
             )
             clicks = [
