@@ -30,6 +30,15 @@ def scrubbed(text: str, names: Iterable[str]) -> str:
     replaced by :data:`FORMER`, ignoring case, as whole words ("Maria" is not in
     "Mariachi"); longest first, so a full name goes whole."""
     for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
-        pattern = rf"(?<!\w){re.escape(name)}(?!\w)"
-        text = re.sub(pattern, FORMER, text, flags=re.IGNORECASE)
+        text = _whole(name).sub(FORMER, text)
     return text
+
+
+def mentions(text: str, names: Iterable[str]) -> bool:
+    """Whether ``text`` holds any of ``names`` as a whole word, ignoring case (so that
+    forgetting Sam leaves Samantha's queued work alone)."""
+    return any(_whole(name).search(text) for name in names if name and name.strip())
+
+
+def _whole(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w){re.escape(name.strip())}(?!\w)", re.IGNORECASE)

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.people import PersonId
-from core.privacy import FORMER, scrubbed
+from core.privacy import FORMER, mentions, scrubbed
 from storage import models
 from storage.crypto import SecretUnavailable, Vault
 from storage.database import Database
@@ -264,13 +264,14 @@ async def _jobs(
             )
         )
     ).all()
-    lowered = [name.lower() for name in names]
     dropped = []
     for job, payload in rows:
         written = json.dumps(payload, ensure_ascii=False)
-        if any(name in written.lower() for name in lowered):
+        if mentions(written, names):
             dropped.append(job)
             continue
+        if person not in written:
+            continue  # another person's work whose text merely contains a name's letters
         await session.execute(
             update(models.Job)
             .where(models.Job.id == job)

@@ -9,7 +9,7 @@ import pytest
 
 from core.commands import Intent
 from core.parsing import parse
-from core.privacy import masked, scrubbed
+from core.privacy import masked, mentions, scrubbed
 
 UTC_ZONE = ZoneInfo("UTC")
 NOW = datetime(2026, 12, 5, 10, tzinfo=UTC)
@@ -68,3 +68,11 @@ def test_a_forgotten_name_is_scrubbed_whole_and_in_any_case():
         "Pair a former participant → Ben; a former participant asked; "
         "a former participant said hi; Mariachi band"
     )
+
+
+def test_a_name_is_mentioned_only_as_a_whole_word():
+    names = ("Sam Lee", "sam@example.org", "U0SAM")
+    assert mentions('{"to": "SAM@example.org"}', names)
+    assert mentions("Mentoring: Ana and Sam Lee", names)
+    assert not mentions("Mentoring: Ana and Samantha Leeds", names)
+    assert not mentions('{"user": "U0SAMUEL"}', names)

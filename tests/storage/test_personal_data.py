@@ -1,0 +1,38 @@
+"""Erasing a person in storage: what names them goes, other people's work stays."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from core.jobs import NewJob
+from storage.store import Storage
+from tests.storage.test_repositories import NOW, person
+
+
+async def payloads(storage: Storage) -> dict[str, str]:
+    async with storage.database.reading() as session:
+        rows = await session.execute(text("SELECT key, payload FROM jobs"))
+        return {key: str(payload) for key, payload in rows}
+
+
+async def test_jobs_naming_the_person_go_and_others_stay_pointing_at_nobody(storage: Storage):
+    sam = await person(storage, "Sam Lee", email="sam@example.org")
+    samantha = await person(storage, "Samantha Leeds", email="samantha@example.org")
+    await storage.jobs.enqueue(NewJob("email", "to-sam", {"to": "sam@example.org"}), NOW)
+    await storage.jobs.enqueue(
+        NewJob("email", "to-samantha", {"to": "samantha@example.org", "text": "Samantha"}), NOW
+    )
+    await storage.jobs.enqueue(
+        NewJob("email", "organised-by-sam", {"to": "samantha@example.org", "organizer": sam.id}),
+        NOW,
+    )
+
+    removed = await storage.personal_data.erase(sam.id)
+
+    left = await payloads(storage)
+    assert set(left) == {"to-samantha", "organised-by-sam"}
+    assert sam.id not in left["organised-by-sam"]  # the stand-in organised it now
+    assert "samantha@example.org" in left["to-samantha"]
+    assert removed["queued or finished jobs"] == 1
+    assert await storage.people.get(samantha.id) is not None
+    assert await storage.personal_data.erase(sam.id) == {}
