@@ -24,7 +24,10 @@ from storage.store import Storage
 
 
 async def _person(storage: Storage, args: argparse.Namespace, command: str) -> Person | int:
-    """The person the command names, or the exit code after saying why not."""
+    """The person the command names, or the exit code after saying why not (the schema
+    behind, nobody by that name, a bad reference)."""
+    if not await _ready(storage, command):
+        return EXIT_BAD_INPUT
     ports = admin_ports(storage)
     try:
         program = await choose_program(ports, args.program)
@@ -40,8 +43,6 @@ async def _person(storage: Storage, args: argparse.Namespace, command: str) -> P
 
 async def people_export(settings: Settings, args: argparse.Namespace) -> int:
     async with _storage(settings) as storage:
-        if not await _ready(storage, "people export"):
-            return EXIT_BAD_INPUT
         person = await _person(storage, args, "people export")
         if isinstance(person, int):
             return person
@@ -60,8 +61,6 @@ async def people_export(settings: Settings, args: argparse.Namespace) -> int:
 
 async def people_forget(settings: Settings, args: argparse.Namespace) -> int:
     async with _storage(settings) as storage:
-        if not await _ready(storage, "people forget"):
-            return EXIT_BAD_INPUT
         person = await _person(storage, args, "people forget")
         if isinstance(person, int):
             return person
