@@ -316,7 +316,7 @@ async def _scrub(session: AsyncSession, person: PersonId, names: Sequence[str]) 
         rows = (
             await session.execute(
                 select(key, *columns).where(
-                    or_(*(_lower(c).contains(n) for c in columns for n in lowered))
+                    or_(*(func.lower(c).contains(n) for c in columns for n in lowered))
                 )
             )
         ).all()
@@ -329,10 +329,6 @@ async def _scrub(session: AsyncSession, person: PersonId, names: Sequence[str]) 
             await session.execute(update(table).where(key == found[0]).values(values))
         scrubbed_rows[f"{kind} scrubbed"] = len(rows)
     return scrubbed_rows
-
-
-def _lower(column: Any) -> ColumnElement[str]:
-    return func.lower(column)
 
 
 async def _slack_installer(session: AsyncSession, user_ids: Sequence[str]) -> int:

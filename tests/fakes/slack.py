@@ -457,6 +457,14 @@ class FakeSlack:
     def count(self, method: str) -> int:
         return len(self.calls_to(method))
 
+    def answered(self, response_url: str) -> list[dict[str, Any]]:
+        """The blocks of the last answer posted to ``response_url``, whichever process sent
+        it (with the durable inbox, any app's worker may answer a request)."""
+        response_id = response_url.rsplit("/", 1)[-1]
+        found = [r for r in self.responses if r.response_id == response_id]
+        blocks: list[dict[str, Any]] = found[-1].body["blocks"]
+        return blocks
+
     def messages_in(self, channel: str) -> list[SlackMessage]:
         return [message for message in self.messages if message.channel == channel]
 

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -86,7 +85,7 @@ async def maria_meets_votes_and_connects(world: SlackWorld) -> None:
     url = world.response_url()
     await world.say(sr.slash_command(world.secret, text=FIND, response_url=url))
     await world.drain()
-    await click(world, button(answer_to(world, url), "pt:pick:0"))
+    await click(world, button(world.slack.answered(url), "pt:pick:0"))
     await world.drain()
     await click_in_dm(world, MENTEE, "Accept")
     await world.drain()
@@ -102,7 +101,7 @@ async def maria_meets_votes_and_connects(world: SlackWorld) -> None:
         )
     )
     await world.drain()
-    draft = answer_to(world, url)
+    draft = world.slack.answered(url)
     field = next(b for b in draft if b["type"] == "actions" and b.get("block_id"))
     url = world.response_url()
     payload = sr.block_actions_payload(
@@ -113,7 +112,7 @@ async def maria_meets_votes_and_connects(world: SlackWorld) -> None:
     )
     await world.say(sr.interactivity(world.secret, payload))
     await world.drain()
-    await press(world, button(answer_to(world, url), "pt:poll:post"))
+    await press(world, button(world.slack.answered(url), "pt:poll:post"))
     await world.drain()
     (posted,) = world.slack.messages_in(CHANNEL)
     await press(world, button(posted.blocks, "pt:poll:yes:1"), user=MENTEE)
@@ -129,14 +128,6 @@ async def maria_meets_votes_and_connects(world: SlackWorld) -> None:
     await storage.connections.replace(
         maria.id, Provider.ICLOUD, APPLE_ID, {"username": APPLE_ID, "password": "abcd"}, NOW
     )
-
-
-def answer_to(world: SlackWorld, url: str) -> list[dict[str, Any]]:
-    """The blocks of the last answer sent to ``url``."""
-    response_id = url.rsplit("/", 1)[-1]
-    found = [r for r in world.slack.responses if r.response_id == response_id]
-    blocks: list[dict[str, Any]] = found[-1].body["blocks"]
-    return blocks
 
 
 async def yes_votes(world: SlackWorld) -> int:

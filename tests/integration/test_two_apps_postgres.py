@@ -100,21 +100,12 @@ async def settle(*worlds: SlackWorld) -> None:
         await asyncio.gather(*(world.drain() for world in worlds))
 
 
-def answered(slack: FakeSlack, url: str) -> list[dict[str, Any]]:
-    """The blocks of the last answer posted to ``url``, whichever app sent it."""
-    response_id = url.rsplit("/", 1)[-1]
-    blocks: list[dict[str, Any]] = [r for r in slack.responses if r.response_id == response_id][
-        -1
-    ].body["blocks"]
-    return blocks
-
-
 async def times_for_alex(one: SlackWorld, two: SlackWorld) -> list[dict[str, Any]]:
     """Alex's picker, asked of ``one`` (and answered by either app)."""
     url = one.response_url()
     await one.post(sr.slash_command(one.secret, text=FIND, response_url=url))
     await settle(one, two)
-    return answered(one.slack, url)
+    return one.slack.answered(url)
 
 
 def reminders(world: SlackWorld, user: str) -> list[str]:
@@ -205,7 +196,7 @@ async def test_twenty_clicks_of_a_pair_on_two_apps_make_one_meeting(tmp_path: Pa
             await settle(one, two)
             hers = next(
                 b
-                for b in buttons(answered(slack, asked))
+                for b in buttons(slack.answered(asked))
                 if b["action_id"].startswith("pt:pick:") and picked(two, b) == picked(one, his)
             )
             clicks = [
