@@ -28,10 +28,11 @@ FIND = f"find a time with <@{MENTEE}|maria> next week"
 
 
 async def ask_for_times(world: SlackWorld) -> list[dict[str, Any]]:
-    """The mentor's picker (ephemeral, in the channel), as Slack received it."""
-    await world.say(sr.slash_command(world.secret, text=FIND, response_url=world.response_url()))
-    blocks: list[dict[str, Any]] = world.slack.responses[-1].body["blocks"]
-    return blocks
+    """The mentor's picker (ephemeral, in the channel), as Slack received it at the
+    command's own response_url."""
+    url = world.response_url()
+    await world.say(sr.slash_command(world.secret, text=FIND, response_url=url))
+    return world.slack.answered(url)
 
 
 def button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
