@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args, get_type_hints
 
-from core.commands import TimeOfDay
+from core.commands import Exclusions, TimeOfDay, Weekly
 from core.errors import InvalidAction
 from core.people import PersonId
 from core.polls import Choice
@@ -122,6 +122,33 @@ def _hours(value: object) -> TimeOfDay:
     return TimeOfDay(DayTime(start), DayTime(end))
 
 
+def _dump_weekly(rule: Weekly) -> list[int]:
+    mask = sum(1 << day for day in rule.days)
+    if rule.hours is None:
+        return [mask]
+    return [mask, rule.hours.start.minutes, rule.hours.end.minutes]
+
+
+def _weekly(value: object) -> Weekly:
+    mask, *hours = (_whole(item) for item in _list(value))
+    if not 0 <= mask < 1 << 7 or len(hours) not in (0, 2):
+        raise ValueError("expected a weekday mask and perhaps hours")
+    days = frozenset(day for day in range(7) if mask & 1 << day)
+    return Weekly(days, _hours(hours) if hours else None)
+
+
+def _dump_exclusions(ruled_out: Exclusions) -> list[object]:
+    spans = [[_seconds(span.start), _seconds(span.end)] for span in ruled_out.spans]
+    return [spans, [_dump_weekly(rule) for rule in ruled_out.weekly]]
+
+
+def _exclusions(value: object) -> Exclusions:
+    spans, weekly = _list(value)
+    return Exclusions(
+        tuple(_span(span) for span in _list(spans)), tuple(_weekly(rule) for rule in _list(weekly))
+    )
+
+
 TEXT: Form[str] = Form(str, _text)
 PERSON: Form[PersonId] = Form(str, lambda value: PersonId(_text(value)))
 NUMBER: Form[int] = Form(int, _whole)
@@ -132,6 +159,8 @@ PEOPLE: Form[tuple[PersonId, ...]] = Form(
 )
 HOURS: Form[TimeOfDay] = Form(lambda tod: [tod.start.minutes, tod.end.minutes], _hours)
 CHOICE: Form[Choice] = Form(str, lambda value: Choice(_text(value)))
+# [[[start, end] seconds, ...], [[weekday bits (1 is Monday; 0 every day), from, to minutes]]]
+EXCLUSIONS: Form[Exclusions] = Form(_dump_exclusions, _exclusions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +202,8 @@ class ReplayFind:
     window: Annotated[Interval, Key("w", SPAN)]
     time_of_day: Annotated[TimeOfDay | None, Key("t", HOURS)] = None
     moving: Annotated[str | None, Key("m")] = None  # the meeting a picked time moves
+    # "not Monday", "no mornings": a later window or a shorter meeting keeps them.
+    ruled_out: Annotated[Exclusions | None, Key("x", EXCLUSIONS)] = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,12 @@ raw payloads themselves, except through the parser or the same dataclasses.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from core.time import DayTime, Interval
+from core.time import DayTime, Interval, local_dates, local_day
 
 
 class Intent(StrEnum):
@@ -108,6 +109,86 @@ class TimeOfDay:
     end: DayTime
 
 
+HORIZON = timedelta(days=92)
+"""How far into a window ruled-out times are listed: a quarter, so that a message
+ruling out mornings over a year costs milliseconds, not tens of them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Weekly:
+    """Times ruled out in every week: ``days`` (0 is Monday; none means every day), and of
+    those days ``hours`` in the speaker's zone, or the whole day."""
+
+    days: frozenset[int] = frozenset()
+    hours: TimeOfDay | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusions:
+    """Times the speaker ruled out, kept as said so that any window can apply them: a
+    button that looks further ahead or asks again keeps "not Monday" (``weekly``),
+    while "not tomorrow" (``spans``, absolute) stays on its own day."""
+
+    spans: tuple[Interval, ...] = ()
+    weekly: tuple[Weekly, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.spans or self.weekly)
+
+    def within(self, window: Interval, zone: ZoneInfo) -> tuple[Interval, ...]:
+        """The parts of ``window`` ruled out, sorted and merged.
+
+        Only the window's first :data:`HORIZON` is considered: repeated days and
+        hours are listed one by one, and no search looks further ahead.
+        """
+        if window.duration > HORIZON:
+            window = Interval(window.start, window.start + HORIZON)
+        pieces = [part for span in self.spans if (part := _clip(span, window)) is not None]
+        for rule in self.weekly:
+            days = [window]
+            if rule.days:
+                days = [
+                    part
+                    for day in local_dates(window, zone)
+                    if day.weekday() in rule.days
+                    if (part := _clip(local_day(day, zone), window)) is not None
+                ]
+            if rule.hours is not None:
+                days = [part for span in days for part in daily_parts(span, rule.hours, zone)]
+            pieces += days
+        return _merged(pieces)
+
+
+def daily_parts(span: Interval, hours: TimeOfDay, zone: ZoneInfo) -> list[Interval]:
+    """``hours`` on each local day of ``span``, cut to ``span``."""
+    parts = []
+    for day in local_dates(span, zone):
+        try:
+            each = Interval(hours.start.on(day, zone), hours.end.on(day, zone))
+        except OverflowError:
+            continue  # the last day of the calendar, year 9999
+        part = _clip(each, span)
+        if part is not None:
+            parts.append(part)
+    return parts
+
+
+def _clip(span: Interval, window: Interval) -> Interval | None:
+    start, end = max(span.start, window.start), min(span.end, window.end)
+    return Interval(start, end) if start < end else None
+
+
+def _merged(pieces: list[Interval]) -> tuple[Interval, ...]:
+    merged: list[Interval] = []
+    for piece in sorted(pieces):
+        if merged and piece.start <= merged[-1].end:
+            if piece.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, piece.end)
+        else:
+            merged.append(piece)
+    return tuple(merged)
+
+
 class Aspect(StrEnum):
     """What a phrase the parser could not read seemed to be about."""
 
@@ -163,7 +244,8 @@ class Command:
     says briefly what was missing.
 
     ``excluded`` are times the speaker ruled out ("not Monday", "no
-    afternoons"), absolute and within the window; ``without`` are people ruled
+    afternoons"), absolute and within the window: ``ruled_out`` within
+    ``window``, which buttons carry to other windows; ``without`` are people ruled
     out ("my circle except Sam"). ``assumptions`` say what was read loosely or
     not at all, so the answer can tell the speaker instead of silently
     widening the search.
@@ -178,6 +260,7 @@ class Command:
     provider: Provider | None = None
     hint: str | None = None
     excluded: tuple[Interval, ...] = ()
+    ruled_out: Exclusions = Exclusions()
     without: tuple[ParticipantRef, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
 

@@ -34,7 +34,7 @@ from core.commands import (
 )
 from core.parsing.dates import find_dates
 from core.parsing.durations import find_duration
-from core.parsing.exclusions import excluded, read_ruled_out
+from core.parsing.exclusions import exclusions, read_ruled_out
 from core.parsing.intents import (
     asks_for_nothing,
     intent_named,
@@ -155,6 +155,7 @@ def parse(
     notes += ignored
     if not spans and any(item.about is Aspect.DAY for item in ignored):
         notes.append(DefaultWindow(DEFAULT_DAYS))
+    ruled = exclusions(ruled_out, zone)
     return Command(
         intent,
         participants=people.named,
@@ -162,7 +163,8 @@ def parse(
         duration_given=duration is not None,
         window=window,
         time_of_day=time_of_day,
-        excluded=excluded(ruled_out, window, zone),
+        excluded=ruled.within(window, zone),
+        ruled_out=ruled,
         without=people.without,
         assumptions=tuple(notes[:_MOST_ASSUMPTIONS]),
     )

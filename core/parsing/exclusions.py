@@ -11,24 +11,24 @@ the rest of the message. What it names then depends on its grain:
 - a week or a month ("next week") is ruled out whole, unless the clause
   also names days or hours inside it: "not Friday next week" and "no
   mornings next week" ask for next week, without its Friday or mornings.
+
+Days of the week and parts of the day are kept as weekly rules
+(:class:`~core.commands.Exclusions`), so a button that searches a later
+window rules out the same.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.commands import TimeOfDay
+from core.commands import Exclusions, TimeOfDay, Weekly, daily_parts
 from core.parsing.dates import find_dates
 from core.parsing.durations import find_duration
 from core.parsing.times_of_day import find_time_of_day
 from core.parsing.windows import Found, Grain, find_relative_spans, find_spans
-from core.time import Interval, local_dates, local_day
-
-HORIZON = timedelta(days=92)
-"""How far into a window ruled-out times are listed: a quarter, so that a message
-ruling out mornings over a year costs milliseconds, not tens of them."""
+from core.time import Interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,64 +62,25 @@ def read_ruled_out(clause: str, now: datetime, zone: ZoneInfo, duration_minutes:
     return RuledOut((*coarse, *found), daily)
 
 
-def excluded(clauses: list[RuledOut], window: Interval, zone: ZoneInfo) -> tuple[Interval, ...]:
-    """The parts of ``window`` that ``clauses`` rule out, sorted and merged.
-
-    Only the window's first :data:`HORIZON` is considered: repeated days and
-    hours are listed one by one, and no search looks further ahead.
-    """
-    if window.duration > HORIZON:
-        window = Interval(window.start, window.start + HORIZON)
-    pieces: list[Interval] = []
+def exclusions(clauses: list[RuledOut], zone: ZoneInfo) -> Exclusions:
+    """What ``clauses`` rule out: days and hours that repeat as weekly rules, named days,
+    weeks and months as they are."""
+    spans: list[Interval] = []
+    weekly: list[Weekly] = []
     for clause in clauses:
         fine = [found for found in clause.found if found.grain is not Grain.COARSE]
         if fine:
-            days = [span for found in fine for span in _days_of(found, window, zone)]
+            weekdays = frozenset(
+                day for found in fine if found.grain is Grain.WEEKDAYS for day in found.weekdays
+            )
+            if weekdays:
+                weekly.append(Weekly(weekdays, clause.daily))
+            days = [found.span for found in fine if found.grain is not Grain.WEEKDAYS]
+            if clause.daily is not None:
+                days = [part for span in days for part in daily_parts(span, clause.daily, zone)]
+            spans += days
         elif clause.found and clause.daily is None:
-            days = [found.span for found in clause.found]
+            spans += [found.span for found in clause.found]
         elif clause.daily is not None:
-            days = [window]
-        else:
-            days = []
-        days = [clipped for span in days if (clipped := _clip(span, window)) is not None]
-        if clause.daily is not None:
-            days = [part for span in days for part in _daily(span, clause.daily, zone)]
-        pieces += days
-    return _merged(pieces)
-
-
-def _days_of(found: Found, window: Interval, zone: ZoneInfo) -> list[Interval]:
-    if found.grain is not Grain.WEEKDAYS:
-        return [found.span]
-    return [
-        local_day(day, zone) for day in local_dates(window, zone) if day.weekday() in found.weekdays
-    ]
-
-
-def _daily(span: Interval, daily: TimeOfDay, zone: ZoneInfo) -> list[Interval]:
-    parts = []
-    for day in local_dates(span, zone):
-        try:
-            hours = Interval(daily.start.on(day, zone), daily.end.on(day, zone))
-        except OverflowError:
-            continue  # the last day of the calendar, year 9999
-        part = _clip(hours, span)
-        if part is not None:
-            parts.append(part)
-    return parts
-
-
-def _clip(span: Interval, window: Interval) -> Interval | None:
-    start, end = max(span.start, window.start), min(span.end, window.end)
-    return Interval(start, end) if start < end else None
-
-
-def _merged(pieces: list[Interval]) -> tuple[Interval, ...]:
-    merged: list[Interval] = []
-    for piece in sorted(pieces):
-        if merged and piece.start <= merged[-1].end:
-            if piece.end > merged[-1].end:
-                merged[-1] = Interval(merged[-1].start, piece.end)
-        else:
-            merged.append(piece)
-    return tuple(merged)
+            weekly.append(Weekly(hours=clause.daily))
+    return Exclusions(tuple(spans), tuple(weekly))

@@ -4,17 +4,19 @@ the engine sees them. Kept apart so that ``polls`` and ``booking`` need nothing 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from core.actions import ReplayFind
 from core.availability import Participant
 from core.calendars import BusyTimes
-from core.commands import TimeOfDay
+from core.commands import Exclusions, TimeOfDay
 from core.people import Person, PersonId
 from core.program import ProgramSettings
 from core.scheduling.busy import Busy
 from core.scheduling.context import Context, Ports, zone_of
+from core.scheduling.window import allowed
 from core.time import Interval
 
 DEFAULT_HORIZON = timedelta(days=14)
@@ -29,9 +31,8 @@ class FindRequest:
     window: Interval
     time_of_day: TimeOfDay | None = None
     moving: str | None = None  # the meeting a picked time moves, not in its own way
-    # Times the speaker ruled out ("not Monday"); the first search only: buttons replay
-    # without them, since a later window or a shorter meeting asks afresh.
-    excluded: tuple[Interval, ...] = ()
+    # Times the speaker ruled out ("not Monday"), in this window and any other a button asks.
+    ruled_out: Exclusions = field(default_factory=Exclusions)
 
     def seal(self, ports: Ports, requester: PersonId) -> str:
         """A button reference that runs this request again, for ``requester`` only."""
@@ -43,14 +44,25 @@ class FindRequest:
                 self.window,
                 self.time_of_day,
                 self.moving,
+                self.ruled_out or None,
             )
         )
 
     @classmethod
     def replayed(cls, action: ReplayFind) -> FindRequest:
         return cls(
-            action.others, action.duration_minutes, action.window, action.time_of_day, action.moving
+            action.others,
+            action.duration_minutes,
+            action.window,
+            action.time_of_day,
+            action.moving,
+            action.ruled_out or Exclusions(),
         )
+
+    def within(self, zone: ZoneInfo) -> list[Interval] | None:
+        """The engine's ``within``: the speaker's time of day, less what they ruled out."""
+        ruled_out = self.ruled_out.within(self.window, zone)
+        return allowed(self.window, self.time_of_day, ruled_out, zone)
 
 
 def engine_participant(

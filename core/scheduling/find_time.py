@@ -21,7 +21,6 @@ from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_req
 from core.scheduling.context import Context, Ports
 from core.scheduling.empty import reasons_text, window_words
 from core.scheduling.participants import ONLY_PARTNERS, Ask, Refuse, may_see, resolve
-from core.scheduling.window import allowed
 from core.time import Interval, describe
 from core.views import (
     Button,
@@ -54,7 +53,11 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
         if resolution.settled:
             text += f" Or carry on without them: {_with_you(resolution.settled)}."
             alone = FindRequest(
-                tuple(p.id for p in resolution.settled), duration, window, command.time_of_day
+                tuple(p.id for p in resolution.settled),
+                duration,
+                window,
+                command.time_of_day,
+                ruled_out=command.ruled_out,
             )
             carry_on = (
                 Button(
@@ -72,6 +75,7 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
                     duration,
                     window,
                     command.time_of_day,
+                    ruled_out=command.ruled_out,
                 ).seal(ports, ctx.person.id),
             )
             for option in resolution.options
@@ -88,7 +92,7 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
         duration,
         window,
         command.time_of_day,
-        excluded=command.excluded,
+        ruled_out=command.ruled_out,
     )
     assumed = [assumption_text(item) for item in command.assumptions]
     assumed += resolution.notes
@@ -143,7 +147,7 @@ async def offer_times(
         now=now,
         rules=settings.rules,
         mode=Mode.ALL,
-        within=allowed(request.window, request.time_of_day, request.excluded, ctx.zone),
+        within=request.within(ctx.zone),
     )
     slots = find_slots(asked)
     if request.moving is not None:  # a move offers other times than the meeting's own
@@ -347,7 +351,6 @@ async def _nothing_free(
     later = dataclass_replace(
         request,
         window=Interval(request.window.end, request.window.end + max(length, timedelta(days=7))),
-        excluded=(),
     )
     first = await _first_free(ports, ctx, settings, later, people)
     label = "Look further ahead" if first is None else f"Times from {describe(first, ctx.zone)}"
@@ -357,18 +360,14 @@ async def _nothing_free(
         buttons.append(
             Button(
                 f"Try {shorter} minutes",
-                dataclass_replace(request, duration_minutes=shorter, excluded=()).seal(
-                    ports, ctx.person.id
-                ),
+                dataclass_replace(request, duration_minutes=shorter).seal(ports, ctx.person.id),
             )
         )
     if request.time_of_day is not None:
         buttons.append(
             Button(
                 "Any time of day",
-                dataclass_replace(request, time_of_day=None, excluded=()).seal(
-                    ports, ctx.person.id
-                ),
+                dataclass_replace(request, time_of_day=None).seal(ports, ctx.person.id),
             )
         )
     searched = window_words(request.window, ctx.zone)
@@ -396,7 +395,7 @@ async def _first_free(
             now=ports.clock.now(),
             rules=settings.rules,
             mode=Mode.ALL,
-            within=allowed(request.window, request.time_of_day, request.excluded, ctx.zone),
+            within=request.within(ctx.zone),
             limit=1,
         )
     )

@@ -23,7 +23,7 @@ from core.actions import (
     dump,
     load,
 )
-from core.commands import TimeOfDay
+from core.commands import Exclusions, TimeOfDay, Weekly
 from core.people import PersonId
 from core.polls import Choice
 from core.time import DayTime, Interval
@@ -93,6 +93,17 @@ def test_references_posted_before_actions_were_typed_still_open():
     assert [codec.open(reference) for reference in BEFORE_TYPED_ACTIONS] == EVERY_ACTION
 
 
+def test_a_replay_carries_what_the_speaker_ruled_out():
+    ruled_out = Exclusions(
+        (Interval(START, datetime.fromtimestamp(1795086400, UTC)),),
+        (Weekly(frozenset({0, 4})), Weekly(hours=TimeOfDay(DayTime(0), DayTime(720)))),
+    )
+    action = ReplayFind(P1, (P2,), 30, WINDOW, ruled_out=ruled_out)
+    assert dump(action)["x"] == [[[1795000000, 1795086400]], [[0b10001], [0, 0, 720]]]
+    codec = ActionCodec([b"key one"])
+    assert codec.open(codec.seal(action)) == action
+
+
 def test_the_payload_keeps_its_short_keys_and_says_its_version():
     assert dump(PickSlot("abc", START)) == {"k": "pick", "v": 1, "o": "abc", "s": 1795000000}
     assert dump(EditPoll("poll1", PollOp.ADD)) == {"k": "poll", "v": 1, "p": "poll1", "op": "add"}
@@ -111,6 +122,10 @@ def test_the_payload_keeps_its_short_keys_and_says_its_version():
         {"k": "find", "r": "p1", "p": "p2", "d": 30, "w": [1, 2]},
         {"k": "find", "r": "p1", "p": [], "d": 30, "w": [2, 1]},  # ends before it starts
         {"k": "find", "r": "p1", "p": [], "d": 30, "w": [1, 2], "t": [540, 2000]},
+        {"k": "find", "r": "p1", "p": [], "d": 30, "w": [1, 2], "x": [[], [[128]]]},
+        {"k": "find", "r": "p1", "p": [], "d": 30, "w": [1, 2], "x": [[], [[1, 540]]]},
+        {"k": "find", "r": "p1", "p": [], "d": 30, "w": [1, 2], "x": [[[2, 1]], []]},
+        {"k": "find", "r": "p1", "p": [], "d": 30, "w": [1, 2], "x": [[]]},
         {"k": "accept", "m": "meeting1"},  # an action this version does not know
         {"k": "pick", "v": 2, "o": "abc", "s": 1},  # a version it does not know
         {"o": "abc"},

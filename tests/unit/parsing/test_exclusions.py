@@ -71,3 +71,15 @@ def test_what_is_ruled_out_lies_in_the_window_sorted_and_apart():
     assert all(
         a.end < b.start for a, b in zip(command.excluded, command.excluded[1:], strict=False)
     )
+
+
+def test_days_of_the_week_and_hours_rule_out_the_same_in_a_later_window():
+    command = parse("find an hour with my mentee, not Monday, not tomorrow afternoon", LONDON, NOW)
+    later = Interval(datetime(2026, 12, 7, tzinfo=LONDON), datetime(2026, 12, 14, tzinfo=LONDON))
+    # "Monday" is every Monday; "tomorrow afternoon" is one afternoon, not in that window.
+    assert local(command.ruled_out.within(later, LONDON)) == [("Mon 07 00:00", "Tue 08 00:00")]
+    evenings = parse("find an hour with my mentee tomorrow, no evenings", LONDON, NOW)
+    assert local(evenings.ruled_out.within(later, LONDON))[:2] == [
+        ("Mon 07 17:00", "Mon 07 21:00"),
+        ("Tue 08 17:00", "Tue 08 21:00"),
+    ]

@@ -134,3 +134,26 @@ async def test_days_ruled_out_are_never_offered():
     assert isinstance(busy_thursday, SlotPicker)
     thursday = datetime(2026, 12, 3).date()
     assert all(c.start.astimezone(LONDON).date() != thursday for c in busy_thursday.slots)
+
+
+async def test_buttons_that_search_again_keep_the_days_ruled_out():
+    world, ana, sam = pair()
+    world.calendars.busy[sam.id] = [  # type: ignore[attr-defined]
+        BusyInterval(datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC))
+    ]
+    notice = (await world.say(ana, "find an hour with my mentee next week, not Monday")).reply  # type: ignore[arg-type]
+    assert isinstance(notice, Notice)
+    later, shorter = notice.buttons[:2]
+    assert isinstance(later, Button)
+    assert isinstance(shorter, Button)
+    # Monday 7 December is free, but Mondays were ruled out.
+    assert later.label == "Times from Tue 8 Dec, 08:00"
+    picker = (await world.click(ana, later.action)).reply  # type: ignore[arg-type]
+    assert isinstance(picker, SlotPicker)
+    assert picker.slots
+    assert all(choice.start.astimezone(LONDON).weekday() != 0 for choice in picker.slots)
+    # A shorter meeting in the same week: still not Monday 30 November, so still nothing.
+    assert shorter.label == "Try 30 minutes"
+    again = (await world.click(ana, shorter.action)).reply  # type: ignore[arg-type]
+    assert isinstance(again, Notice)
+    assert again.text.startswith("I couldn't find 30 free minutes")
