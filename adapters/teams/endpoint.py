@@ -25,12 +25,12 @@ from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
-from adapters.chat import ChatContext, ChatEndpoint, nested_deeper_than
+from adapters.chat import ChatContext, ChatEndpoint, Inbox, nested_deeper_than
 from adapters.teams import connection
 from adapters.teams.bot import INCOMING, PairtimeBot
 from adapters.teams.config import TeamsSettings
 from adapters.teams.members import TeamsChannelMembers
-from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
+from adapters.teams.messenger import CARD_JOB, DeliveryFailed, Outbox, TeamsMessenger
 from adapters.teams.timing import TeamsTiming
 from adapters.teams.translate import BadActivity, parse_activity
 from adapters.teams.transport import TeamsProactiveMessenger
@@ -53,8 +53,10 @@ class TeamsEndpoint:
         turns: Turns,
         messenger: TeamsMessenger,
         channel_members: TeamsChannelMembers,
+        inbox: Inbox,
     ) -> None:
         self._settings = settings
+        self._inbox = inbox
         self._adapter = adapter
         self._authentication = authentication
         self._credentials = credentials
@@ -130,6 +132,7 @@ class TeamsEndpoint:
         """Return once every acknowledged activity has been worked on and the card updates
         it queued have been sent (tests, benchmarks)."""
         await self._turns.idle()
+        await self._inbox.idle()  # the card jobs those queued, and any other due job
         await self._messenger.updates.idle()
 
     async def close(self) -> None:
@@ -169,7 +172,9 @@ async def start_teams(
         clock=chat.clock,
         base_url=chat.base_url,
         timing=timing,
+        inbox=chat.inbox,
     )
+    chat.inbox.handle(CARD_JOB, messenger.send_card)
     members = TeamsChannelMembers(outbox, chat.scheduler, chat.addresses, chat.clock)
     turns = Turns(chat, outbox, messenger, channel_members=members, timing=timing)
     endpoint = TeamsEndpoint(
@@ -180,6 +185,7 @@ async def start_teams(
         turns=turns,
         messenger=messenger,
         channel_members=members,
+        inbox=chat.inbox,
     )
     await endpoint.start()
     return endpoint

@@ -6,8 +6,12 @@ chat with someone Pairtime has only seen in a channel. Teams limits each bot to 
 messages a second per conversation and answers 429 beyond: sends are paced per conversation,
 and a 429 is retried after its ``Retry-After``.
 
-Updates of a posted message (a poll, as votes come in) go through a :class:`Coalescer`: at
-most one a second per message, always the newest card, and a closed poll's card is never
+Updates of a posted message (a poll, as votes come in) are sent at most one a second per
+message, always the newest card. A versioned update (a poll's card, :attr:`MessageUpdate.version`)
+is kept as the message's one card job (``CARD_JOB``, see :meth:`adapters.chat.Inbox.keep`): a
+render older than the one kept is dropped, a newer one replaces it, and one process at a time
+sends it, so the card never goes backwards, whichever process counted which vote. Other
+updates go through a :class:`Coalescer` in the process, where a closed poll's card is never
 replaced by an older open one.
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -31,10 +36,12 @@ from cachetools import FIFOCache, LRUCache
 from msrest.exceptions import HttpOperationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
+from adapters.chat import Inbox
 from adapters.teams import cards, translate
 from adapters.teams.timing import MonotonicTimer, TeamsTiming, Timer
 from adapters.teams.translate import JsonDict
 from core.errors import ChatRefused
+from core.jobs import Job
 from core.people import PersonId, Platform, ProgramId, identity_in
 from core.polls import PollStatus
 from core.ports import ChatAddresses, Clock, People
@@ -49,6 +56,8 @@ LONGEST_WAIT = 30.0  # seconds: a Retry-After beyond this is not waited for
 UPDATE_INTERVAL = 1.0  # seconds between two updates of one message
 FINAL_MEMORY = 10_000  # messages remembered as showing a final card (a closed poll)
 CONVERSATION_MEMORY = 10_000  # conversations paced, the least recently used forgotten first
+CARD_JOB = "teams.card"  # a posted card's newest render, to send
+SENT_CARDS_KEPT = 10_000  # cards whose last version sent this process remembers
 
 
 class DeliveryFailed(ChatRefused):
@@ -284,6 +293,15 @@ class Coalescer(Generic[T]):
         self._flushing.set()
         await self.idle()
 
+    @property
+    def flushing(self) -> bool:
+        return self._flushing.is_set()
+
+    @property
+    def flushed(self) -> asyncio.Event:
+        """Set once :meth:`flush` was called: waits for the interval end there."""
+        return self._flushing
+
     async def idle(self) -> None:
         """Return once everything submitted has been sent (or has failed, logged)."""
         while self._workers:
@@ -326,6 +344,7 @@ class TeamsMessenger:
         clock: Clock,
         base_url: str,
         timing: TeamsTiming | None = None,
+        inbox: Inbox | None = None,
     ) -> None:
         timing = timing or TeamsTiming()
         self._outbox = outbox
@@ -339,17 +358,63 @@ class TeamsMessenger:
         self.late: Coalescer[tuple[ProgramId, PersonId, View]] = Coalescer(
             self._late, interval=timing.late_answer_interval, timer=timing.timer
         )
+        self._inbox = inbox
+        self._timer = timing.timer
+        self._interval = timing.update_interval
+        # card -> (version, when) sent last by this process
+        self._cards_sent: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
 
-    def apply(self, updates: Iterable[MessageUpdate]) -> None:
-        """Queue each update for its message (see :class:`Coalescer`); returns at once."""
+    async def apply(self, updates: Iterable[MessageUpdate]) -> None:
+        """Queue each update for its message; returns once it is queued. A versioned one is
+        kept as the card's job (committed when this returns), the others are coalesced here."""
         for update in updates:
             message = update.message
             if translate.message_reference(message) is None:
                 log.info("an update for a message Pairtime did not post in Teams; skipped")
                 continue
-            final = isinstance(update.view, PollView) and update.view.status is not PollStatus.OPEN
             key = (message["conversation"], message["activity"])
+            if self._inbox is not None and update.version > 0:
+                card = cards.render(update.view, cards.CardOptions(self._base_url, private=False))
+                payload = {
+                    "message": dict(message),
+                    "version": update.version,
+                    "activity": translate.message_activity(card, cards.summary(update.view)),
+                }
+                await self._inbox.keep(
+                    CARD_JOB, f"{CARD_JOB}:{key[0]}:{key[1]}"[:300], payload, version=update.version
+                )
+                continue
+            final = isinstance(update.view, PollView) and update.view.status is not PollStatus.OPEN
             self.updates.submit(key, (message, update.view), final=final)
+
+    async def send_card(self, job: Job) -> None:
+        """The card job's handler: the render it holds, sent, at most one each
+        ``update_interval`` per card from this process (renders kept meanwhile replace the
+        job, and the newest runs next). A refusal Teams explains (the message was deleted)
+        is logged and not retried; the network failing is."""
+        message = job.payload["message"]
+        reference = translate.message_reference(message)
+        if reference is None:
+            log.warning("a card job names no Teams message; not sent")
+            return
+        key = (str(message["conversation"]), str(message["activity"]))
+        version = int(job.payload["version"])
+        sent = self._cards_sent.get(key)
+        if sent is not None:
+            if sent[0] >= version:
+                return  # this state went out already (renders of one state replace each other)
+            wait = sent[1] + self._interval - self._timer.now()
+            if wait > 0 and not self.updates.flushing:
+                await self._timer.sleep(wait, until=self.updates.flushed)
+        try:
+            await self._outbox.update(reference, key[1], job.payload["activity"])
+        except DeliveryFailed as error:
+            log.warning("a card update was not delivered (status %s)", error.status)
+            return
+        self._cards_sent[key] = (version, self._timer.now())
+        self._cards_sent.move_to_end(key)
+        while len(self._cards_sent) > SENT_CARDS_KEPT:
+            self._cards_sent.popitem(last=False)
 
     def answer_later(
         self, program: ProgramId, person: PersonId, about: Hashable, view: View

@@ -4,7 +4,8 @@ An answer goes into the conversation the person spoke in (in the thread of a cha
 post), or in place of the card they clicked; private messages go to each person's
 personal chat, once per activity, person and content (a resent activity handled twice,
 here or in another process, does not confirm twice); updates of posted cards through the
-messenger's coalescer; a poll into its channel, through the reference kept for it.
+messenger (a poll's in version order); a poll into its channel, through the reference kept
+for it.
 
 A click answered after Teams stopped waiting (:class:`LateTransport`) has its own rules:
 see :meth:`LateTransport.answer`.
@@ -127,7 +128,7 @@ class TeamsTransport:
             return None
 
     async def update(self, update: MessageUpdate) -> None:
-        self.messenger.apply((update,))
+        await self.messenger.apply((update,))
 
     async def apologise(self) -> None:
         if self.conversation is not None:

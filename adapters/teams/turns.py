@@ -245,11 +245,11 @@ class Turns:
         key = _shared_card(incoming)
         if key is None:
             outcome = await self._outcome(ctx, click)
-            self._messenger.apply(outcome.updates)
+            await self._messenger.apply(outcome.updates)
         else:
             async with self._card_turn(key):
                 outcome = await self._outcome(ctx, click)
-                self._messenger.apply(outcome.updates)
+                await self._messenger.apply(outcome.updates)
         return self._placed(incoming, ctx, replace(outcome, updates=()))
 
     async def _outcome(self, ctx: Context, click: Click) -> Outcome:

@@ -158,6 +158,7 @@ async def teams_app(
     members: tuple[ta.TeamsUser, ...] = (ta.ALEX, ta.MARIA),
     lasting: Lasting | None = None,
     timing: TeamsTiming | None = None,
+    database_url: str | None = None,
 ) -> AsyncIterator[TeamsUnderTest]:
     """The real app (``running_app``) with Teams configured against the fakes.
 
@@ -168,14 +169,20 @@ async def teams_app(
     ``timing`` is the adapter's clock and invoke budget (by default ``GENEROUS``).
     With ``lasting``, what outlives one run of the app is the caller's: the encryption (and
     signing) keys, the clock and the connector at its address; run the app again over the
-    same ``folder`` to restart it (unauthenticated only).
+    same ``folder`` to restart it (unauthenticated only), or run two apps side by side
+    over one ``database_url`` (two ``pairtime serve`` processes on PostgreSQL).
     """
     timing = timing or TeamsTiming(budget=GENEROUS)
     if lasting is not None:
         assert not authenticated, "a lasting connector is an unauthenticated one"
         on_rosters(lasting.connector, members)
+        settings: Settings = replace(
+            load_settings({}, dotenv_path=None), teams=TeamsSettings(auth_disabled=True)
+        )
+        if database_url is not None:
+            settings = replace(settings, database_url=database_url)
         async with running_app(
-            replace(load_settings({}, dotenv_path=None), teams=TeamsSettings(auth_disabled=True)),
+            settings,
             folder,
             keys=lasting.keys,
             clock=lasting.clock,
@@ -187,6 +194,8 @@ async def teams_app(
     base = load_settings({}, dotenv_path=None)
     if calendars is not None:
         base = replace(base, calendars=calendars)
+    if database_url is not None:
+        base = replace(base, database_url=database_url)
     with ExitStack() as stack:
         auth: FakeBotFrameworkAuth | None = None
         if authenticated:
@@ -202,7 +211,7 @@ async def teams_app(
             )
         else:
             teams = TeamsSettings(auth_disabled=True)
-        settings: Settings = replace(base, teams=teams)
+        settings = replace(base, teams=teams)
         connector = FakeBotFramework(auth=auth)
         on_rosters(connector, members)
         async with (
