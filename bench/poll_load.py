@@ -1,7 +1,7 @@
 """Load on a Teams poll: vote clicks on one poll card at a steady rate against `pairtime serve`.
 
     .venv/bin/python bench/poll_load.py [--clicks 2000] [--rate 200] [--postgres]
-    .venv/bin/python bench/poll_load.py --slack [--clicks 1000] [--rate 200] [--postgres]
+    .venv/bin/python bench/poll_load.py --slack [--clicks 1000] [--rate 200] [--postgres] [--no-kill]
 
 With ``--slack``: acknowledged Slack votes through a kill -9 of one of two processes and
 through an overload (see bench/poll_durability.py). Otherwise:
@@ -352,8 +352,10 @@ async def slack_durability(args: argparse.Namespace) -> dict[str, Any]:
     from bench import poll_durability  # noqa: PLC0415 - Slack's run only
 
     clicks = 1000 if args.clicks == DEFAULT_CLICKS else args.clicks
-    with tempfile.TemporaryDirectory(prefix="pairtime-kill-") as kill_folder:
-        killed = await poll_durability.kill9(Path(kill_folder))
+    killed = None
+    if not args.no_kill:
+        with tempfile.TemporaryDirectory(prefix="pairtime-kill-") as kill_folder:
+            killed = await poll_durability.kill9(Path(kill_folder))
     with tempfile.TemporaryDirectory(prefix="pairtime-overload-") as load_folder:
         loaded = await poll_durability.overload(Path(load_folder), clicks, args.rate, args.postgres)
     return {"kill9": killed, "overload": loaded}
@@ -373,6 +375,11 @@ def main() -> None:
         "--slack",
         action="store_true",
         help="Slack: a kill -9 mid-burst on PostgreSQL, then --clicks at --rate (1000 at 200/s)",
+    )
+    parser.add_argument(
+        "--no-kill",
+        action="store_true",
+        help="with --slack: the overload only (CPU and SQL per vote), no kill -9 round",
     )
     args = parser.parse_args()
     before = machine()
