@@ -1,7 +1,8 @@
 """Load on a Teams poll: vote clicks on one poll card at a steady rate against `pairtime serve`.
 
     .venv/bin/python bench/poll_load.py [--clicks 2000] [--rate 200] [--postgres]
-    .venv/bin/python bench/poll_load.py --slack [--clicks 1000] [--rate 200] [--postgres] [--no-kill]
+    .venv/bin/python bench/poll_load.py --slack [--clicks 1000] [--rate 200] [--postgres]
+                                       [--no-kill]
 
 With ``--slack``: acknowledged Slack votes through a kill -9 of one of two processes and
 through an overload (see bench/poll_durability.py). Otherwise:

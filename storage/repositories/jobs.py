@@ -9,6 +9,10 @@ leaves its jobs to be claimed again once the lease expires.
 
 Every later change (complete, retry, give up, release) is conditional on the claim still
 being the caller's, so a worker whose lease was taken over changes nothing.
+
+Each of these is one Core statement on a connection of its own (``Database.alone``): on
+SQLite it is its own transaction, with no BEGIN IMMEDIATE round trip, and no ORM session
+is built for it; every request pays for its inbox row's writes.
 """
 
 from __future__ import annotations
@@ -66,8 +70,8 @@ class SqlJobs:
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])
-        async with self._db.transaction() as session:
-            stored = bool(affected(await session.execute(statement)))
+        async with self._db.alone() as connection:
+            stored = bool(affected(await connection.execute(statement)))
         if stored:
             self._notify(job.due_at or now)
         return stored
@@ -97,8 +101,8 @@ class SqlJobs:
         return stored
 
     async def cancel(self, key: str, now: datetime) -> bool:
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.alone() as connection:
+            result = await connection.execute(
                 update(models.Job)
                 .where(models.Job.key == key, models.Job.status == JobStatus.PENDING.value)
                 .values(status=JobStatus.CANCELLED.value, done_at=now)
@@ -172,8 +176,8 @@ class SqlJobs:
                 job.progress,
             )
         )
-        async with self._db.transaction() as session:
-            rows = (await session.execute(statement)).all()
+        async with self._db.alone() as connection:
+            rows = (await connection.execute(statement)).all()
         claimed = [
             Job(
                 id=row.id,
@@ -194,8 +198,8 @@ class SqlJobs:
         """Renew the lease of the jobs ``worker`` is still running; how many it still held."""
         if not ids:
             return 0
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.alone() as connection:
+            result = await connection.execute(
                 update(models.Job)
                 .where(models.Job.id.in_(list(ids)), models.Job.claimed_by == worker)
                 .values(claimed_until=until)
@@ -205,8 +209,8 @@ class SqlJobs:
     async def complete(self, job: Job, worker: str, now: datetime) -> bool:
         """Done, unless the claim is lost or the job was replaced while it ran (then False:
         the caller releases it, and the new payload runs)."""
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.alone() as connection:
+            result = await connection.execute(
                 update(models.Job)
                 .where(
                     *_held(job.id, worker),
@@ -221,8 +225,8 @@ class SqlJobs:
     async def retry(self, job: Job, worker: str, due_at: datetime, error: str) -> bool:
         """Run again at ``due_at``; a job replaced meanwhile runs its new payload at once."""
         replaced = models.Job.revision != job.revision
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.alone() as connection:
+            result = await connection.execute(
                 update(models.Job)
                 .where(*_held(job.id, worker))
                 .values(
@@ -235,8 +239,8 @@ class SqlJobs:
             return bool(affected(result))
 
     async def give_up(self, job: Job, worker: str, now: datetime, error: str) -> bool:
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.alone() as connection:
+            result = await connection.execute(
                 update(models.Job)
                 .where(*_held(job.id, worker))
                 .values(
@@ -255,8 +259,8 @@ class SqlJobs:
         if not ids:
             return 0
         job = models.Job
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.alone() as connection:
+            result = await connection.execute(
                 update(job)
                 .where(job.id.in_(list(ids)), job.claimed_by == worker)
                 .values(
@@ -282,8 +286,8 @@ class SqlJobs:
 
     async def purge(self, before: datetime) -> int:
         """Forget jobs that ended before ``before`` (their keys may then be used again)."""
-        async with self._db.transaction() as session:
-            result = await session.execute(
+        async with self._db.alone() as connection:
+            result = await connection.execute(
                 delete(models.Job).where(
                     models.Job.status != JobStatus.PENDING.value, models.Job.done_at < before
                 )
