@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NewType
 
@@ -43,6 +43,20 @@ class Person:
     name: str
     email: str | None = None
     timezone: str | None = None  # IANA name, from the chat profile; None when it has none
+
+
+@dataclass(frozen=True, slots=True)
+class Acquaintances:
+    """Whom a person knows in a program, read at once because every search needs it: their
+    mentees and mentors (each by name), the other members of their circles (circle by
+    circle, by id), the chat user ids all of these have in the program, and whether the
+    person is one of its admins (who may see anyone's free times)."""
+
+    mentees: tuple[Person, ...] = ()
+    mentors: tuple[Person, ...] = ()
+    co_members: tuple[Person, ...] = ()
+    user_ids: Mapping[str, PersonId] = field(default_factory=dict)
+    admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from core.organisation import (
     Verified,
 )
 from core.people import (
+    Acquaintances,
     ChatIdentity,
     CrowdedChannel,
     Group,
@@ -79,6 +80,11 @@ class Pairings(Protocol):
     async def mentees_of(self, program: ProgramId, mentor: PersonId) -> Sequence[Person]: ...
 
     async def mentors_of(self, program: ProgramId, mentee: PersonId) -> Sequence[Person]: ...
+
+    async def acquaintances(self, program: ProgramId, person: PersonId) -> Acquaintances:
+        """``person``'s mentees, mentors and circle co-members, their chat user ids, and
+        whether ``person`` is an admin of ``program``: in one read, as every search asks."""
+        ...
 
     async def all(self, program: ProgramId) -> Sequence[tuple[Person, Person]]:
         """Every (mentor, mentee) pair of the program, by mentor then mentee name."""

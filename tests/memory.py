@@ -38,6 +38,7 @@ from core.organisation import (
     Verified,
 )
 from core.people import (
+    Acquaintances,
     ChatIdentity,
     CrowdedChannel,
     Group,
@@ -135,6 +136,9 @@ class MemoryPeople:
 class MemoryPairings:
     pairs: list[tuple[ProgramId, PersonId, PersonId]] = field(default_factory=list)
     people: MemoryPeople = field(default_factory=MemoryPeople)
+    # Lambdas: both classes are defined further down.
+    groups: MemoryGroups = field(default_factory=lambda: MemoryGroups())  # noqa: PLW0108
+    programs: MemoryPrograms = field(default_factory=lambda: MemoryPrograms())  # noqa: PLW0108
 
     async def mentees_of(self, program: ProgramId, mentor: PersonId) -> Sequence[Person]:
         return [self.people.people[e] for p, m, e in self.pairs if p == program and m == mentor]
@@ -145,6 +149,25 @@ class MemoryPairings:
     async def all(self, program: ProgramId) -> Sequence[tuple[Person, Person]]:
         people = self.people.people
         return [(people[m], people[e]) for p, m, e in self.pairs if p == program]
+
+    async def acquaintances(self, program: ProgramId, person: PersonId) -> Acquaintances:
+        """As storage reads it in one statement: from this world's pairs, circles, chat
+        identities and admins."""
+        mentees = await self.mentees_of(program, person)
+        mentors = await self.mentors_of(program, person)
+        members: list[PersonId] = []
+        for group in await self.groups.groups_of(program, person):
+            members.extend(m for m in group.members if m != person)
+        found = await self.people.many(list(dict.fromkeys(members)))
+        co_members = tuple(found[m] for m in dict.fromkeys(members) if m in found)
+        known = {p.id for p in (*mentees, *mentors, *co_members)}
+        user_ids = {
+            user: pid
+            for (prog, user), pid in self.people.chat_users.items()
+            if prog == program and pid in known
+        }
+        admin = await self.programs.is_admin(program, person)
+        return Acquaintances(tuple(mentees), tuple(mentors), co_members, user_ids, admin)
 
 
 @dataclass
@@ -644,9 +667,11 @@ class World:
     def __init__(self, now: datetime | None = None, *, mail: bool = False) -> None:
         self.clock = FixedClock(now or datetime(2026, 11, 25, 10, 0, tzinfo=UTC))  # a Wednesday
         self.people = MemoryPeople()
-        self.pairings = MemoryPairings(people=self.people)
         self.groups = MemoryGroups()
         self.programs = MemoryPrograms()
+        self.pairings = MemoryPairings(
+            people=self.people, groups=self.groups, programs=self.programs
+        )
         self.calendars = MemoryCalendars(self.clock)
         self.offers = MemoryOffers()
         self.jobs = MemoryJobs()

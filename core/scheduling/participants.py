@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.commands import Mention, Name, Named, ParticipantRef, Relation, RelationRef
-from core.people import Listing, Person, PersonId, ProgramId
+from core.people import Acquaintances, Listing, Person, PersonId, ProgramId
 from core.program import Visibility
 from core.scheduling import lookup
 from core.scheduling.context import Context, Ports
@@ -70,8 +70,14 @@ class _Scope:
 
     partners: tuple[Person, ...]
     anyone: bool
+    known: Acquaintances = field(default_factory=Acquaintances)
     listings: list[Listing] | None = None
     handles: dict[str, str | None] = field(default_factory=dict)
+
+    def mentioned(self, user_id: str) -> Person | None:
+        """The partner a mention names, when it is one (no read needed)."""
+        named = self.known.user_ids.get(user_id)
+        return next((p for p in self.partners if p.id == named), None)
 
     def allows(self, person: PersonId) -> bool:
         return self.anyone or any(p.id == person for p in self.partners)
@@ -152,26 +158,15 @@ async def _scope(ports: Ports, ctx: Context, *, seeing: bool) -> _Scope:
 async def _scope_of(
     ports: Ports, program: ProgramId, viewer: PersonId, *, seeing: bool = True
 ) -> _Scope:
-    known = _unique(
-        [
-            *await ports.pairings.mentees_of(program, viewer),
-            *await ports.pairings.mentors_of(program, viewer),
-        ]
-    )
-    members: list[PersonId] = []
-    for group in await ports.groups.groups_of(program, viewer):
-        members.extend(m for m in group.members if m != viewer)
-    found = await ports.people.many(list(dict.fromkeys(members)))
+    known = await ports.pairings.acquaintances(program, viewer)
     everyone = [
-        p for p in _unique([*known, *(found[m] for m in members if m in found)]) if p.id != viewer
+        p for p in _unique([*known.mentees, *known.mentors, *known.co_members]) if p.id != viewer
     ]
     anyone = not seeing
     if not anyone:
         settings = await ports.programs.settings(program)
-        anyone = settings.availability_visible_to is Visibility.PROGRAM or (
-            await ports.programs.is_admin(program, viewer)
-        )
-    return _Scope(tuple(everyone), anyone)
+        anyone = settings.availability_visible_to is Visibility.PROGRAM or known.admin
+    return _Scope(tuple(everyone), anyone, known)
 
 
 async def visible_to(
@@ -196,7 +191,9 @@ async def _resolve_one(
 ) -> Resolution | _Missing:
     match ref:
         case Mention(user_id):
-            person = await ports.people.by_chat_user(ctx.program, user_id)
+            person = scope.mentioned(user_id) or await ports.people.by_chat_user(
+                ctx.program, user_id
+            )
             if person is None:
                 return Refuse(
                     "I don't know the person you mentioned yet. They need to be a member of "
@@ -208,7 +205,7 @@ async def _resolve_one(
         case Name(name) | Named(text=name):
             return await _by_name(ports, ctx, name, scope)
         case RelationRef(relation):
-            return await _resolve_relation(ports, ctx, relation)
+            return await _resolve_relation(ports, ctx, relation, scope.known)
 
 
 async def _by_name(ports: Ports, ctx: Context, name: str, scope: _Scope) -> Resolution | _Missing:
@@ -249,7 +246,9 @@ async def _leave_out(
     for ref in without:
         match ref:
             case Mention(user_id):
-                person = await ports.people.by_chat_user(ctx.program, user_id)
+                person = scope.mentioned(user_id) or await ports.people.by_chat_user(
+                    ctx.program, user_id
+                )
                 if person is not None:
                     left_out.add(person.id)
             case Name(name) | Named(text=name):
@@ -259,7 +258,7 @@ async def _leave_out(
                 if not fit:
                     unmatched.append(name)
             case RelationRef(relation):
-                found = await _resolve_relation(ports, ctx, relation)
+                found = await _resolve_relation(ports, ctx, relation, scope.known)
                 if isinstance(found, Chosen):
                     left_out.update(p.id for p in found.people)
     return tuple(person for person in people if person.id not in left_out), unmatched
@@ -310,7 +309,10 @@ def _one_question(questions: Sequence[Ask], settled: tuple[Person, ...]) -> Reso
     )
 
 
-async def _resolve_relation(ports: Ports, ctx: Context, relation: Relation) -> Resolution:
+async def _resolve_relation(
+    ports: Ports, ctx: Context, relation: Relation, known: Acquaintances
+) -> Resolution:
+    """``known`` is the speaker's, read for this request already."""
     if relation is Relation.GROUP:
         groups = await ports.groups.groups_of(ctx.program, ctx.person.id)
         if not groups:
@@ -329,13 +331,13 @@ async def _resolve_relation(ports: Ports, ctx: Context, relation: Relation) -> R
         return Chosen(options[0].people)
 
     if relation in (Relation.MENTEE, Relation.MENTEES):
-        people = list(await ports.pairings.mentees_of(ctx.program, ctx.person.id))
+        people = list(known.mentees)
         singular, plural = _NAMES[Relation.MENTEE]
     elif relation is Relation.MENTOR:
-        people = list(await ports.pairings.mentors_of(ctx.program, ctx.person.id))
+        people = list(known.mentors)
         singular, plural = _NAMES[Relation.MENTOR]
     else:
-        people = await partners(ports, ctx)
+        people = _unique([*known.mentees, *known.mentors])
         singular, plural = _NAMES[Relation.PARTNER]
     if not people:
         return Refuse(

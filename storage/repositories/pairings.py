@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import cast as cast_as
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.admin.ports import PairListing
 from core.errors import Conflict
-from core.people import Group, Person, PersonId, ProgramId
+from core.people import Acquaintances, Group, Person, PersonId, ProgramId
 from core.tracks import TrackId
 from storage import models
 from storage.database import Database
@@ -20,10 +36,92 @@ from storage.repositories.people import _person
 from storage.repositories.sql import affected, insert
 from storage.repositories.tracks import default_track
 
+_PAIRS = cast("Table", models.Pairing.__table__)
+_PEOPLE = cast("Table", models.Person.__table__)
+_IDENTITIES = cast("Table", models.ChatIdentity.__table__)
+_CIRCLES = cast("Table", models.Group.__table__)
+_MEMBERS = cast("Table", models.GroupMember.__table__)
+_ADMINS = cast("Table", models.ProgramAdmin.__table__)
+_MENTEE, _MENTOR, _CO_MEMBER, _ADMIN = range(4)  # what a row of ``_ACQUAINTANCES`` is
+
+
+def _acquaintances() -> CompoundSelect[Any]:
+    """One statement for ``SqlPairings.acquaintances``: a row per mentee, mentor and circle
+    co-member (with their chat user id in the program, when they have one), and one more when
+    the person is an admin; ordered as ``mentees_of``, ``mentors_of`` and ``groups_of`` are."""
+    program, person = bindparam("program", type_=String), bindparam("person", type_=String)
+    mine = _MEMBERS.alias("mine")
+
+    def people(kind: int, first: Any, second: Any) -> Select[Any]:
+        return select(
+            literal(kind).label("kind"),
+            first.label("first"),
+            second.label("second"),
+            _PEOPLE.c.id,
+            _PEOPLE.c.name,
+            _PEOPLE.c.email,
+            _PEOPLE.c.timezone,
+            _IDENTITIES.c.user_id,
+        )
+
+    def identity(query: Select[Any]) -> Select[Any]:
+        return query.outerjoin(
+            _IDENTITIES,
+            (_IDENTITIES.c.person_id == _PEOPLE.c.id) & (_IDENTITIES.c.program_id == program),
+        )
+
+    by_name = (func.lower(_PEOPLE.c.name), _PEOPLE.c.id)
+    mentees = identity(
+        people(_MENTEE, *by_name)
+        .select_from(_PAIRS)
+        .join(_PEOPLE, _PEOPLE.c.id == _PAIRS.c.mentee_id)
+    ).where(_PAIRS.c.program_id == program, _PAIRS.c.mentor_id == person)
+    mentors = identity(
+        people(_MENTOR, *by_name)
+        .select_from(_PAIRS)
+        .join(_PEOPLE, _PEOPLE.c.id == _PAIRS.c.mentor_id)
+    ).where(_PAIRS.c.program_id == program, _PAIRS.c.mentee_id == person)
+    members = identity(
+        people(_CO_MEMBER, _CIRCLES.c.name, _MEMBERS.c.person_id)
+        .select_from(mine)
+        .join(_CIRCLES, _CIRCLES.c.id == mine.c.group_id)
+        .join(_MEMBERS, _MEMBERS.c.group_id == _CIRCLES.c.id)
+        .join(_PEOPLE, _PEOPLE.c.id == _MEMBERS.c.person_id)
+    ).where(
+        mine.c.person_id == person,
+        _CIRCLES.c.program_id == program,
+        _MEMBERS.c.person_id != person,
+    )
+    nothing = cast_as(null(), String)
+    admin = select(
+        literal(_ADMIN), nothing, nothing, _ADMINS.c.person_id, nothing, nothing, nothing, nothing
+    ).where(_ADMINS.c.program_id == program, _ADMINS.c.person_id == person)
+    return union_all(mentees, mentors, members, admin).order_by(
+        literal_column("kind"), literal_column("first"), literal_column("second")
+    )
+
+
+_ACQUAINTANCES = _acquaintances()
+
 
 class SqlPairings:
     def __init__(self, database: Database) -> None:
         self._db = database
+
+    async def acquaintances(self, program: ProgramId, person: PersonId) -> Acquaintances:
+        rows = await self._db.rows(_ACQUAINTANCES, {"program": program, "person": person})
+        found: tuple[dict[PersonId, Person], ...] = ({}, {}, {})
+        user_ids: dict[str, PersonId] = {}
+        admin = False
+        for row in rows:
+            if row.kind == _ADMIN:
+                admin = True
+                continue
+            found[row.kind].setdefault(PersonId(row.id), _person(row))
+            if row.user_id is not None:
+                user_ids[row.user_id] = PersonId(row.id)
+        mentees, mentors, members = (tuple(kind.values()) for kind in found)
+        return Acquaintances(mentees, mentors, members, user_ids, admin)
 
     async def mentees_of(self, program: ProgramId, mentor: PersonId) -> Sequence[Person]:
         return await self._partners(program, mentor, mentees=True)

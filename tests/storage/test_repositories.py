@@ -100,6 +100,36 @@ async def test_pairings_and_groups(storage: Storage):
     assert found.id == circle.id
 
 
+async def test_acquaintances_read_at_once_what_the_separate_reads_find(storage: Storage):
+    ana, ben, cy, dee, eve = [await person(storage, n) for n in ("Ana", "ben", "Cy", "Dee", "Eve")]
+    other_program = await person(storage, "Fay", program=TEAMS)
+    await storage.pairings.pair(SLACK, ana.id, cy.id)
+    await storage.pairings.pair(SLACK, ana.id, ben.id)
+    await storage.pairings.pair(SLACK, dee.id, ana.id)
+    await storage.pairings.pair(TEAMS, ana.id, other_program.id)
+    await storage.groups.create(SLACK, "Zeta", [eve.id, ana.id, ben.id])
+    await storage.groups.create(SLACK, "Alpha", [dee.id, eve.id, ana.id])
+    await storage.groups.create(SLACK, "Apart", [cy.id, dee.id])
+
+    known = await storage.pairings.acquaintances(SLACK, ana.id)
+
+    assert known.mentees == tuple(await storage.pairings.mentees_of(SLACK, ana.id))
+    assert [p.name for p in known.mentees] == ["ben", "Cy"]  # by name, whatever its case
+    assert known.mentors == (dee,)
+    # Circle by circle (by name), each circle's members by id, the person left out.
+    expected = [m for g in await storage.groups.groups_of(SLACK, ana.id) for m in g.members]
+    assert [p.id for p in known.co_members] == [m for m in dict.fromkeys(expected) if m != ana.id]
+    assert [p.id for p in known.co_members][:2] == sorted([dee.id, eve.id])
+    assert known.user_ids == {"UBEN": ben.id, "UCY": cy.id, "UDEE": dee.id, "UEVE": eve.id}
+    assert not known.admin
+    await storage.programs.grant_admin(SLACK, ana.id)
+    assert (await storage.pairings.acquaintances(SLACK, ana.id)).admin
+    assert not (await storage.pairings.acquaintances(TEAMS, ana.id)).admin
+    assert (await storage.pairings.acquaintances(TEAMS, ana.id)).mentees == (other_program,)
+    nobody = await storage.pairings.acquaintances(SLACK, other_program.id)
+    assert (nobody.mentees, nobody.mentors, nobody.co_members, nobody.user_ids) == ((), (), (), {})
+
+
 async def test_a_circle_name_and_a_channel_belong_to_one_circle(storage: Storage):
     ana, ben = await person(storage, "Ana"), await person(storage, "Ben")
     first = await storage.groups.create(SLACK, "Circle", [ana.id], channel="C1")
