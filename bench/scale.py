@@ -46,7 +46,6 @@ sys.path.insert(0, str(ROOT))
 from bench.slack_load import send_round  # noqa: E402 - after the path is set
 from bench.support import (  # noqa: E402
     Server,
-    clean_environment,
     cpu_seconds,
     fakes_process,
     fresh_postgres,
@@ -146,13 +145,7 @@ async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
             fakes = stack.enter_context(fakes_process(args.delay))
             database_url = await stack.enter_async_context(fresh_postgres())
             key = generate_key()
-            environment = clean_environment(
-                PAIRTIME_DATABASE_URL=database_url,
-                PAIRTIME_ENCRYPTION_KEYS=key,
-                PAIRTIME_COUNT_SQL="1",
-                **fakes.slack_settings(),
-                **fakes.google_settings(),
-            )
+            environment = fakes.server_environment(database_url, key)
             upgrade_database(folder, environment)
             await seed_program(
                 database_url, key, fakes, program="slack:T0PAIRTIME",

@@ -64,7 +64,6 @@ from bench.support import (  # noqa: E402 - after the path is set
     Fakes,
     Pair,
     Server,
-    clean_environment,
     database,
     fakes_process,
     fresh_postgres,
@@ -283,13 +282,7 @@ async def run_on(args: argparse.Namespace, folder: Path, database_url: str) -> d
     key = generate_key()
     pairs = slack_pairs(args.pairs)
     with fakes_process(args.delay) as fakes:
-        environment = clean_environment(
-            PAIRTIME_DATABASE_URL=database_url,
-            PAIRTIME_ENCRYPTION_KEYS=key,
-            PAIRTIME_COUNT_SQL="1",
-            **fakes.slack_settings(),
-            **fakes.google_settings(),
-        )
+        environment = fakes.server_environment(database_url, key)
         if args.no_cache:
             environment["PAIRTIME_CALENDAR_CACHE_SECONDS"] = "0"
         upgrade_database(folder, environment)

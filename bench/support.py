@@ -325,6 +325,16 @@ class Fakes:
             "GOOGLE_CALENDAR_API_URL": f"{self.google}/calendar/v3",
         }
 
+    def server_environment(self, database_url: str, key: str) -> dict[str, str]:
+        """A `pairtime serve` on ``database_url`` with these fakes, counting SQL statements."""
+        return clean_environment(
+            PAIRTIME_DATABASE_URL=database_url,
+            PAIRTIME_ENCRYPTION_KEYS=key,
+            PAIRTIME_COUNT_SQL="1",
+            **self.slack_settings(),
+            **self.google_settings(),
+        )
+
     async def stats(self, session: aiohttp.ClientSession, since: int = 0) -> dict[str, Any]:
         async with session.get(f"{self.control}/stats", params={"since": since}) as answer:
             found: dict[str, Any] = await answer.json()

@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import google.auth.credentials
 import google.auth.transport.requests
 import requests
 from google.auth.exceptions import RefreshError, TransportError
@@ -220,21 +221,14 @@ class GoogleCalendars:
         return parsed(reply, SERVICE, _free_busy_blocks)
 
     async def _refresh(self, credentials: Credentials) -> None:
-        session = requests.Session()
-        if self._settings.ca_bundle:
-            session.verify = self._settings.ca_bundle
         try:
-            await asyncio.to_thread(
-                credentials.refresh, google.auth.transport.requests.Request(session)
-            )
+            await refresh(credentials, self._settings.ca_bundle)
         except RefreshError as error:
             if "invalid_grant" in str(error):
                 raise GrantRevoked("Google access was revoked or has expired") from None
             raise ProviderError("Google refused to renew access") from None
         except TransportError:
             raise ProviderError("Google could not be reached") from None
-        finally:
-            session.close()
 
     def _credentials(self, secret: Mapping[str, Any]) -> Credentials:
         expiry = secret.get("expiry")
@@ -261,6 +255,19 @@ class GoogleCalendars:
             service=SERVICE,
             data={"token": token},
         )
+
+
+async def refresh(credentials: google.auth.credentials.Credentials, ca_bundle: str | None) -> None:
+    """``credentials.refresh`` off the event loop (google-auth is synchronous), trusting
+    ``ca_bundle`` too when one is set."""
+    session = requests.Session()
+    if ca_bundle:
+        session.verify = ca_bundle
+    try:
+        request = google.auth.transport.requests.Request(session)
+        await asyncio.to_thread(credentials.refresh, request)
+    finally:
+        session.close()
 
 
 async def list_busy(

@@ -72,6 +72,26 @@ class OrganisationClient(Protocol):
 T = TypeVar("T")
 
 
+def per_person(
+    readings: Sequence[OrgReading], results: Sequence[OrgResult | BaseException], provider: str
+) -> dict[PersonId, OrgResult]:
+    """Each person's result of a read gathered with ``return_exceptions=True``: a withdrawn
+    grant is raised for everyone; anything unforeseen is that person's error alone."""
+    found: dict[PersonId, OrgResult] = {}
+    for reading, result in zip(readings, results, strict=True):
+        if isinstance(result, AccessWithdrawn):
+            raise result
+        if isinstance(result, BusyTimes | NotCovered | ProviderError):
+            found[reading.person] = result
+        elif isinstance(result, Exception):
+            found[reading.person] = ProviderError(
+                f"{provider} answered unexpectedly ({type(result).__name__})"
+            )
+        else:
+            raise result  # a cancellation: not ours to swallow
+    return found
+
+
 async def bounded(
     limit: asyncio.Semaphore, work: Coroutine[Any, Any, T], deadline: Deadline
 ) -> T | ProviderError:

@@ -18,14 +18,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import google.auth.transport.requests
-import requests
 from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2 import service_account
 
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.errors import ProviderError
-from adapters.calendars.google import EVENTS, Refused, Unauthorized, list_busy
+from adapters.calendars.google import EVENTS, Refused, Unauthorized, list_busy, refresh
 from adapters.calendars.http import Deadline
 from adapters.calendars.organisation.base import (
     IN_FLIGHT,
@@ -34,6 +32,7 @@ from adapters.calendars.organisation.base import (
     OrgReading,
     OrgResult,
     bounded,
+    per_person,
 )
 from adapters.calendars.organisation.writing import (
     GrantWithdrawn,
@@ -142,19 +141,7 @@ class GoogleWorkspace:
             ),
             return_exceptions=True,
         )
-        found: dict[PersonId, OrgResult] = {}
-        for reading, result in zip(readings, results, strict=True):
-            if isinstance(result, AccessWithdrawn):
-                raise result
-            if isinstance(result, BusyTimes | NotCovered | ProviderError):
-                found[reading.person] = result
-            elif isinstance(result, Exception):
-                found[reading.person] = ProviderError(
-                    f"Google answered unexpectedly ({type(result).__name__})"
-                )
-            else:
-                raise result
-        return found
+        return per_person(readings, results, "Google")
 
     async def _read_one(
         self,
@@ -243,22 +230,11 @@ class GoogleWorkspace:
     async def _refresh(
         self, credentials: service_account.Credentials, deadline: Deadline | None = None
     ) -> None:
-        async def refresh() -> None:
-            session = requests.Session()
-            if self._settings.ca_bundle:
-                session.verify = self._settings.ca_bundle
-            try:
-                await asyncio.to_thread(
-                    credentials.refresh, google.auth.transport.requests.Request(session)
-                )
-            finally:
-                session.close()
-
         try:
             limit = self._settings.timeout_seconds
             if deadline is not None:
                 limit = max(min(limit, deadline.remaining()), 0.001)
-            await asyncio.wait_for(refresh(), limit)
+            await asyncio.wait_for(refresh(credentials, self._settings.ca_bundle), limit)
         except RefreshError as error:
             raise _Withdrawn(_refresh_reason(error)) from None
         except (TransportError, TimeoutError):

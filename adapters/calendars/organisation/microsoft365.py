@@ -44,6 +44,7 @@ from adapters.calendars.organisation.base import (
     OrgReading,
     OrgResult,
     bounded,
+    per_person,
 )
 from adapters.calendars.organisation.writing import GrantWithdrawn, graph_write
 from core.calendars import BusyTimes
@@ -184,16 +185,7 @@ class Microsoft365:
             # Graph refused a token msal still trusted (expired early, or revoked): a new
             # one, once, tells a passing hiccup from a withdrawn grant.
             self._apps.pop(key, None)
-        found: dict[PersonId, OrgResult] = {}
-        for reading, result in zip(readings, results, strict=True):
-            if isinstance(result, BusyTimes | NotCovered | ProviderError):
-                found[reading.person] = result
-            elif isinstance(result, Exception):
-                found[reading.person] = ProviderError(
-                    f"Microsoft answered unexpectedly ({type(result).__name__})"
-                )
-            else:
-                raise result
+        found = per_person(readings, results, "Microsoft")
         if found and all(isinstance(r, NotCovered | _TokenRefused) for r in found.values()):
             # Everyone refused: is the consent gone? The program account was readable.
             probe = await self._read_one(
