@@ -5,13 +5,13 @@ the engine sees them. Kept apart so that ``polls`` and ``booking`` need nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.actions import ReplayFind
 from core.availability import Participant
 from core.calendars import BusyTimes
-from core.commands import Exclusions, TimeOfDay
+from core.commands import Command, Exclusions, TimeOfDay
 from core.people import Person, PersonId
 from core.program import ProgramSettings
 from core.scheduling.busy import Busy
@@ -20,6 +20,17 @@ from core.scheduling.window import allowed
 from core.time import Interval
 
 DEFAULT_HORIZON = timedelta(days=14)
+
+
+def asked_window(command: Command, now: datetime) -> Interval:
+    """The window ``command`` names, or the next :data:`DEFAULT_HORIZON`."""
+    return command.window or Interval(now, now + DEFAULT_HORIZON)
+
+
+def asked_minutes(command: Command, settings: ProgramSettings) -> int:
+    """The length ``command`` names, or the default of the rules in ``settings`` (a track's,
+    once its people are known)."""
+    return command.duration_minutes if command.duration_given else settings.default_duration_minutes
 
 
 @dataclass(frozen=True, slots=True)

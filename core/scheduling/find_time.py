@@ -16,7 +16,13 @@ from core.meetings import SlotOffer
 from core.people import Person, PersonId
 from core.program import ProgramSettings
 from core.scheduling.busy import read
-from core.scheduling.common import DEFAULT_HORIZON, FindRequest, TimeTaken, engine_participant
+from core.scheduling.common import (
+    FindRequest,
+    TimeTaken,
+    asked_minutes,
+    asked_window,
+    engine_participant,
+)
 from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports
 from core.scheduling.empty import reasons_text, window_words
@@ -41,24 +47,14 @@ SHORTEST = 15  # minutes; below this a "shorter meeting" suggestion makes no sen
 
 async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
     settings = await ports.programs.settings(ctx.program)
-    now = ports.clock.now()
-    window = command.window or Interval(now, now + DEFAULT_HORIZON)
-    duration = (
-        command.duration_minutes if command.duration_given else settings.default_duration_minutes
-    )
+    window = asked_window(command, ports.clock.now())
     resolution = await resolve(ports, ctx, command.participants, without=command.without)
     if isinstance(resolution, Refuse):
         carry_on: tuple[Button, ...] = ()
         text = resolution.text
         if resolution.settled:
             text += f" Or carry on without them: {_with_you(resolution.settled)}."
-            alone = FindRequest(
-                tuple(p.id for p in resolution.settled),
-                duration,
-                window,
-                command.time_of_day,
-                ruled_out=command.ruled_out,
-            )
+            alone = _asked(command, resolution.settled, window, settings)
             carry_on = (
                 Button(
                     f"Times with {_with_you(resolution.settled)}",
@@ -70,13 +66,9 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
         options = tuple(
             Button(
                 option.label,
-                FindRequest(
-                    tuple(p.id for p in (*resolution.settled, *option.people)),
-                    duration,
-                    window,
-                    command.time_of_day,
-                    ruled_out=command.ruled_out,
-                ).seal(ports, ctx.person.id),
+                _asked(command, (*resolution.settled, *option.people), window, settings).seal(
+                    ports, ctx.person.id
+                ),
             )
             for option in resolution.options
         )
@@ -85,19 +77,24 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
     settings = await ports.programs.settings(
         ctx.program, among=[ctx.person.id, *(p.id for p in resolution.people)]
     )
-    if not command.duration_given:
-        duration = settings.default_duration_minutes
-    request = FindRequest(
-        tuple(p.id for p in resolution.people),
-        duration,
-        window,
-        command.time_of_day,
-        ruled_out=command.ruled_out,
-    )
+    request = _asked(command, resolution.people, window, settings)
     assumed = [assumption_text(item) for item in command.assumptions]
     assumed += resolution.notes
     return await offer_times(
         ports, ctx, settings, request, others=resolution.people, assumed=assumed
+    )
+
+
+def _asked(
+    command: Command, people: Sequence[Person], window: Interval, settings: ProgramSettings
+) -> FindRequest:
+    """What ``command`` asks of ``people`` (the speaker aside) within ``window``."""
+    return FindRequest(
+        tuple(p.id for p in people),
+        asked_minutes(command, settings),
+        window,
+        command.time_of_day,
+        ruled_out=command.ruled_out,
     )
 
 

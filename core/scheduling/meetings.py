@@ -208,6 +208,15 @@ async def _load(ports: Ports, ctx: Context, ref: str) -> Meeting | Outcome:
     return meeting
 
 
+async def _proposal(ports: Ports, ctx: Context, ref: str, sequence: int) -> Meeting | Outcome:
+    """The proposal ``ctx.person`` is to answer, or what to show instead: that it is not
+    found, or the meeting as it is now (answered already, or moved since)."""
+    meeting = await _load(ports, ctx, ref)
+    if isinstance(meeting, Outcome) or _answers(meeting, ctx.person.id, sequence):
+        return meeting
+    return await current(ports, ctx, meeting)
+
+
 def _answers(meeting: Meeting, person: PersonId, sequence: int) -> bool:
     """Whether ``person`` is the one to answer the proposal made at ``sequence``."""
     return (
@@ -276,11 +285,9 @@ class _Told:
 
 
 async def accept(ports: Ports, ctx: Context, action: AcceptMeeting) -> Outcome:
-    meeting = await _load(ports, ctx, action.meeting)
+    meeting = await _proposal(ports, ctx, action.meeting, action.sequence)
     if isinstance(meeting, Outcome):
         return meeting
-    if not _answers(meeting, ctx.person.id, action.sequence):
-        return await current(ports, ctx, meeting)
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
     confirmed = replace(meeting, status=MeetingStatus.CONFIRMED)
@@ -403,11 +410,9 @@ async def _decline_for_myself(ports: Ports, ctx: Context, meeting: Meeting) -> O
 
 
 async def other_times(ports: Ports, ctx: Context, action: OtherTimes) -> Outcome:
-    meeting = await _load(ports, ctx, action.meeting)
+    meeting = await _proposal(ports, ctx, action.meeting, action.sequence)
     if isinstance(meeting, Outcome):
         return meeting
-    if not _answers(meeting, ctx.person.id, action.sequence):
-        return await current(ports, ctx, meeting)
     settings = await ports.programs.settings(meeting.program)
     proposer = meeting.proposer
     assert proposer is not None  # a pair's proposal has one

@@ -20,7 +20,6 @@ class SqlEventLog:
         self._db = database
 
     async def first_time(self, key: str, now: datetime) -> bool:
-        """Record ``key``; True only for the first caller, whichever process it runs in."""
         statement = (
             insert(self._db, models.ProcessedEvent)
             .values(key=key, received_at=now)

@@ -179,7 +179,6 @@ class SqlPairings:
             return bool(affected(await session.execute(statement)))
 
     async def listing(self, program: ProgramId) -> list[PairListing]:
-        """Every pair with its track, by mentor then mentee name."""
         mentor, mentee = aliased(models.Person), aliased(models.Person)
         async with self._db.reading() as session:
             rows = await session.execute(
@@ -204,7 +203,6 @@ class SqlPairings:
             return bool(affected(await session.execute(statement)))
 
     async def all(self, program: ProgramId) -> list[tuple[Person, Person]]:
-        """Every (mentor, mentee) pair of the program, by mentor then mentee name."""
         mentor, mentee = aliased(models.Person), aliased(models.Person)
         async with self._db.reading() as session:
             rows = await session.execute(

@@ -115,7 +115,6 @@ class SqlPeople:
         return found
 
     async def add_by_email(self, email: str) -> Person:
-        """Someone known only by email so far (an imported roster); chat fills in the rest."""
         now = datetime.now(UTC)
         person = models.Person(
             id=uuid.uuid4().hex,
@@ -190,7 +189,6 @@ class SqlPeople:
             return _person(person)
 
     async def list_program(self, program: ProgramId) -> list[tuple[Person, str]]:
-        """Everyone known in ``program`` with their chat user id, by name."""
         async with self._db.reading() as session:
             rows = await session.execute(
                 select(models.Person, models.ChatIdentity.user_id)

@@ -38,7 +38,6 @@ class SqlPrograms:
         self._settings: dict[ProgramId, tuple[float, ProgramSettings]] = {}
 
     async def ensure(self, program: ProgramId, name: str) -> None:
-        """Create the program on first contact; later calls change nothing."""
         statement = (
             insert(self._db, models.Program)
             .values(id=program, name=name, settings={}, created_at=datetime.now(UTC))

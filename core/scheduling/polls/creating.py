@@ -13,14 +13,13 @@ from core.explain import Away, Full, explain
 from core.people import CrowdedChannel, Person
 from core.polls import Poll, PollOption, PollStatus
 from core.scheduling.busy import read
-from core.scheduling.common import DEFAULT_HORIZON, engine_participant
+from core.scheduling.common import asked_minutes, asked_window, engine_participant
 from core.scheduling.context import Context, Ports
 from core.scheduling.empty import reasons_text, window_words
 from core.scheduling.participants import Ask, Refuse, resolve, visible_to
 from core.scheduling.polls.constants import MAX_INVITEES, PROPOSED, WHO
 from core.scheduling.polls.draft import draft_view
 from core.scheduling.window import allowed
-from core.time import Interval
 from core.views import (
     Notice,
     Outcome,
@@ -30,12 +29,8 @@ from core.views import (
 
 async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
     """Propose times to the organiser, privately, as a draft."""
-    settings = await ports.programs.settings(ctx.program)
     now = ports.clock.now()
-    window = command.window or Interval(now, now + DEFAULT_HORIZON)
-    duration = (
-        command.duration_minutes if command.duration_given else settings.default_duration_minutes
-    )
+    window = asked_window(command, now)
     invited = await _invitees(ports, ctx, command)
     if isinstance(invited, Notice):
         return Outcome(invited)
@@ -54,8 +49,7 @@ async def create(ports: Ports, ctx: Context, command: Command) -> Outcome:
     people = [ctx.person, *others]
     # The rules of the track these people's pair or circle is in.
     settings = await ports.programs.settings(ctx.program, among=[p.id for p in people])
-    if not command.duration_given:
-        duration = settings.default_duration_minutes
+    duration = asked_minutes(command, settings)
     # Everyone is invited; only the calendars the organiser may see are read.
     seen = await visible_to(ports, ctx.program, ctx.person.id, [p.id for p in people])
     busy = await read(ports, seen, window)
