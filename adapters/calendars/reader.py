@@ -257,15 +257,13 @@ class CalendarReader:
             results[person] = NeedsReconnect(provider, tell=True, cause=ReconnectCause.KEY_MISSING)
         for person, provider in loaded.still_unopenable.items():
             results[person] = NeedsReconnect(provider, cause=ReconnectCause.KEY_MISSING)
-        persons = await self._people.many(list(loaded.opened))
         pending: dict[Provider, list[Reading]] = {}
         # In the caller's order, not the database's: providers see a stable batch.
         for person in to_read:
             stored = loaded.opened.get(person)
             if stored is None:
                 continue
-            found = persons.get(person)
-            zone = zone_of(found.timezone if found else None, "UTC")
+            zone = zone_of(loaded.zones.get(person), "UTC")
             pending.setdefault(stored.summary.provider, []).append(Reading(person, stored, zone))
         for person in to_read:  # disconnected between the two queries
             results.setdefault(person, NotConnected())

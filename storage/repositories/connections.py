@@ -12,6 +12,7 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
@@ -46,6 +47,7 @@ class Loaded:
     opened: dict[PersonId, StoredConnection]
     unopenable: dict[PersonId, Provider]
     still_unopenable: dict[PersonId, Provider]
+    zones: dict[PersonId, str | None] = field(default_factory=dict)  # IANA, as people's
 
 
 _CONNECTIONS = cast("Table", models.CalendarConnection.__table__)
@@ -66,6 +68,12 @@ _SUMMARIES = select(
     )
 )
 
+_PEOPLE = cast("Table", models.Person.__table__)
+# A connection whole (its secret to open) and its owner's time zone (the reader asks in it).
+_LOAD = select(_CONNECTIONS, _PEOPLE.c.timezone).outerjoin_from(
+    _CONNECTIONS, _PEOPLE, _PEOPLE.c.id == _CONNECTIONS.c.person_id
+)
+
 
 class SqlConnections:
     def __init__(self, database: Database, vault: Vault) -> None:
@@ -82,50 +90,69 @@ class SqlConnections:
         return {PersonId(row.person_id): _summary(row) for row in rows}
 
     async def load(self, people: Sequence[PersonId]) -> Loaded:
-        """The connections of ``people`` with their secrets opened.
+        """The connections of ``people`` with their secrets opened, and their owners' time
+        zones (``Loaded.zones``).
 
         A secret that no configured key opens (a lost or wrong key) is logged
         with the connection and person it belongs to, never its content; the
         connection is marked ``KEY_MISSING`` and left out, so everyone else's
         calendars keep working. Once the key is back, such a connection opens
         again and is marked connected.
+
+        One Core read, without a transaction: every calendar read starts here, and the
+        status changes above are rare. Each is one conditional UPDATE, so that of two
+        processes finding the same lost key only one reports it (``unopenable``).
         """
-        async with self._db.transaction() as session:
-            rows = list(
-                await session.scalars(
-                    select(models.CalendarConnection).where(
-                        models.CalendarConnection.person_id.in_(list(people))
+        rows = await self._db.rows(_LOAD.where(_CONNECTIONS.c.person_id.in_(list(people))))
+        loaded = Loaded({}, {}, {})
+        for row in rows:
+            person = PersonId(row.person_id)
+            loaded.zones[person] = row.timezone
+            try:
+                secret = json.loads(self._vault.open(row.secret))
+            except SecretUnavailable:
+                if row.status == ConnectionStatus.KEY_MISSING.value or not await self._mark(
+                    row.id, ConnectionStatus.KEY_MISSING
+                ):
+                    loaded.still_unopenable[person] = Provider(row.provider)
+                else:
+                    log.error(  # noqa: TRY400 - the cause is known; a traceback adds nothing
+                        "calendar connection %s (person %s, %s) cannot be decrypted with the "
+                        "configured PAIRTIME_ENCRYPTION_KEYS; it is left out until the key is "
+                        "restored or its owner connects again",
+                        row.id,
+                        row.person_id,
+                        row.provider,
                     )
-                )
-            )
-            loaded = Loaded({}, {}, {})
-            for row in rows:
-                try:
-                    secret = json.loads(self._vault.open(row.secret))
-                except SecretUnavailable:
-                    if row.status == ConnectionStatus.KEY_MISSING.value:
-                        loaded.still_unopenable[PersonId(row.person_id)] = Provider(row.provider)
-                    else:
-                        log.error(  # noqa: TRY400 - the cause is known; a traceback adds nothing
-                            "calendar connection %s (person %s, %s) cannot be decrypted with the "
-                            "configured PAIRTIME_ENCRYPTION_KEYS; it is left out until the key is "
-                            "restored or its owner connects again",
-                            row.id,
-                            row.person_id,
-                            row.provider,
-                        )
-                        row.status = ConnectionStatus.KEY_MISSING.value
-                        loaded.unopenable[PersonId(row.person_id)] = Provider(row.provider)
-                    continue
-                if row.status == ConnectionStatus.KEY_MISSING.value:
+                    loaded.unopenable[person] = Provider(row.provider)
+                continue
+            summary = _summary(row)
+            if row.status == ConnectionStatus.KEY_MISSING.value:
+                if await self._mark(row.id, ConnectionStatus.CONNECTED, was=row.status):
                     log.info(
                         "calendar connection %s (person %s) opens again: its key is back",
                         row.id,
                         row.person_id,
                     )
-                    row.status = ConnectionStatus.CONNECTED.value
-                loaded.opened[PersonId(row.person_id)] = StoredConnection(_summary(row), secret)
-            return loaded
+                summary = dataclass_replace(summary, status=ConnectionStatus.CONNECTED)
+            loaded.opened[person] = StoredConnection(summary, secret)
+        return loaded
+
+    async def _mark(
+        self, connection: int, status: ConnectionStatus, *, was: str | None = None
+    ) -> bool:
+        """Set a connection's status; False when it had it already (``was``: only from that
+        status), as when another process marked it first."""
+        condition = (
+            _CONNECTIONS.c.status == was if was is not None else _CONNECTIONS.c.status != status
+        )
+        async with self._db.alone() as session:
+            result = await session.execute(
+                update(_CONNECTIONS)
+                .where(_CONNECTIONS.c.id == connection, condition)
+                .values(status=status.value)
+            )
+            return bool(affected(result))
 
     async def replace(
         self,
