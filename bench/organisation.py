@@ -170,28 +170,25 @@ async def measure(
                 ),
             )  # fmt: skip
             who = await people(storage, program, "example.org", count)
+
+            def calendars(timeout: float) -> CalendarReader:
+                return CalendarReader(
+                    storage.connections,
+                    storage.people,
+                    {},
+                    SystemClock(),
+                    timeout_seconds=timeout,
+                    organisations=reader,
+                )
+
             # As a chat request would: within the reader's 5 seconds, cold, then once more
             # (those read the first time come from the cache, tokens are kept).
-            bounded = CalendarReader(
-                storage.connections,
-                storage.people,
-                {},
-                SystemClock(),
-                timeout_seconds=5,
-                organisations=reader,
-            )
+            bounded = calendars(5)
             within = []
             for _ in range(2):
                 answer = await bounded.busy_times(who, WINDOW)
                 within.append(sum(isinstance(r, BusyTimes) for r in answer.values()))
-            calendar = CalendarReader(
-                storage.connections,
-                storage.people,
-                {},
-                SystemClock(),
-                timeout_seconds=30,
-                organisations=reader,
-            )
+            calendar = calendars(30)
             before = counter.total
             counter.most = 0
             started = time.perf_counter()

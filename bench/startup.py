@@ -39,7 +39,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from storage.crypto import generate_key  # noqa: E402 - after the path is set
+from bench.support import (  # noqa: E402 - after the path is set
+    clean_environment,
+    cpu_seconds,
+    pairtime,
+    upgrade_database,
+)
+from storage.crypto import generate_key  # noqa: E402
 
 TARGET_SECONDS = 1.5
 CHAT = {
@@ -68,21 +74,10 @@ def machine() -> dict[str, Any]:
     }
 
 
-def pairtime() -> list[str]:
-    script = Path(sys.executable).with_name("pairtime")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
-
-
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def healthy(port: int) -> bool:
@@ -97,17 +92,9 @@ def healthy(port: int) -> bool:
 
 
 def environment(database_url: str, key: str, setup: dict[str, str]) -> dict[str, str]:
-    keep = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("PAIRTIME_", "SLACK_", "MICROSOFT_", "GOOGLE_"))
-    }
-    return keep | {
-        "PAIRTIME_ENV": "development",
-        "PAIRTIME_DATABASE_URL": database_url,
-        "PAIRTIME_ENCRYPTION_KEYS": key,
-        **setup,
-    }
+    return clean_environment(
+        PAIRTIME_DATABASE_URL=database_url, PAIRTIME_ENCRYPTION_KEYS=key, **setup
+    )
 
 
 def one_start(folder: Path, env: dict[str, str]) -> tuple[float, float]:
@@ -152,16 +139,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pairtime-startup-") as name:
         folder = Path(name)
         url = args.database_url or f"sqlite+aiosqlite:///{folder / 'pairtime.db'}"
-        made = subprocess.run(  # noqa: S603 - our own console script
-            [*pairtime(), "db", "upgrade"],
-            env=environment(url, key, {}),
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if made.returncode != 0:
-            raise SystemExit(f"pairtime db upgrade failed: {made.stderr.strip()}")
+        upgrade_database(folder, environment(url, key, {}))
         for setup in args.setups:
             env = environment(url, key, SETUPS[setup])
             one_start(folder, env)  # a first start warms the page cache and .pyc files

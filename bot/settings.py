@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import parseaddr
@@ -256,6 +256,28 @@ def _is_fernet_key(key: str) -> bool:
         return False
 
 
+def _seconds(
+    values: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    accepted: Callable[[float], bool],
+    what: str,
+    problems: list[str],
+) -> float:
+    """``name`` as seconds (``default`` when unset); a problem saying it must be ``what``
+    when it is not a number ``accepted`` allows."""
+    if name not in values:
+        return default
+    try:
+        seconds = float(values[name])
+    except ValueError:
+        seconds = -1
+    if not accepted(seconds):
+        problems.append(f"{name} must be {what}")
+    return seconds
+
+
 def _calendar_settings(
     values: dict[str, str], problems: list[str], *, production: bool
 ) -> CalendarSettings:
@@ -284,25 +306,22 @@ def _calendar_settings(
     ca_bundle = values.get("PAIRTIME_CA_BUNDLE")
     if ca_bundle and not Path(ca_bundle).is_file():
         problems.append("PAIRTIME_CA_BUNDLE must name a readable certificate file")
-    timeout = defaults.timeout_seconds
-    if "PAIRTIME_CALENDAR_TIMEOUT" in values:
-        try:
-            timeout = float(values["PAIRTIME_CALENDAR_TIMEOUT"])
-        except ValueError:
-            timeout = -1
-        if not 0 < timeout <= 60:
-            problems.append("PAIRTIME_CALENDAR_TIMEOUT must be a number of seconds from 0 to 60")
-    cache_seconds = defaults.cache_seconds
-    if "PAIRTIME_CALENDAR_CACHE_SECONDS" in values:
-        try:
-            cache_seconds = float(values["PAIRTIME_CALENDAR_CACHE_SECONDS"])
-        except ValueError:
-            cache_seconds = -1
-        if not 0 <= cache_seconds <= 3600:
-            problems.append(
-                "PAIRTIME_CALENDAR_CACHE_SECONDS must be a number of seconds from 0 (no cache) "
-                "to 3600"
-            )
+    timeout = _seconds(
+        values,
+        "PAIRTIME_CALENDAR_TIMEOUT",
+        defaults.timeout_seconds,
+        accepted=lambda seconds: 0 < seconds <= 60,
+        what="a number of seconds from 0 to 60",
+        problems=problems,
+    )
+    cache_seconds = _seconds(
+        values,
+        "PAIRTIME_CALENDAR_CACHE_SECONDS",
+        defaults.cache_seconds,
+        accepted=lambda seconds: 0 <= seconds <= 3600,
+        what="a number of seconds from 0 (no cache) to 3600",
+        problems=problems,
+    )
     google_secret = values.get("GOOGLE_CLIENT_SECRET")
     microsoft_secret = values.get("MICROSOFT_CALENDAR_CLIENT_SECRET")
     return CalendarSettings(
