@@ -102,8 +102,13 @@ class Inbox(Protocol):
         *,
         version: int | None = None,
         after: timedelta | None = None,
+        work: Callable[[], Awaitable[None]] | None = None,
     ) -> bool:
         """Store a row, committed when this returns; False when ``key`` was kept already.
+
+        With ``work`` (and neither ``version`` nor ``after``), this process may run the row
+        itself: ``work`` then does what the handler would, soon after the acknowledgement,
+        and the handler runs the row only if ``work`` fails or this process dies first.
 
         With ``version`` the row replaces one of the same key unless that one holds a
         higher version, and runs again: the newest render of a card, never an older one.

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core import logs
-from core.jobs import Job
+from core.jobs import Job, NewJob
 from core.ports import Clock
 from storage.repositories.jobs import SqlJobs
 
@@ -108,6 +108,8 @@ class Worker:
     _kinds: dict[str, _Kind] = field(default_factory=dict, init=False)
     _running: dict[int, _Running] = field(default_factory=dict, init=False)
     _claiming: int = field(default=0, init=False)
+    _adopting: int = field(default=0, init=False)  # slots taken by keep_and_run's insert
+    _more_due: bool = field(default=True, init=False)  # the last claim filled every slot
     _woken: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _next_due: datetime | None = field(default=None, init=False)
     _loop: asyncio.Task[None] | None = field(default=None, init=False)
@@ -183,7 +185,7 @@ class Worker:
         return seconds
 
     def _free(self) -> int:
-        return self.concurrency - len(self._running)
+        return self.concurrency - len(self._running) - self._adopting
 
     async def _claim_and_start(self) -> int:
         """Claim what fits in the free slots and start it; how many were claimed."""
@@ -195,6 +197,7 @@ class Worker:
             claimed = await self.jobs.claim(
                 sorted(self._kinds), self.name, self.clock.now(), limit=free, lease=self.lease
             )
+            self._more_due = len(claimed) == free
             for job in claimed:
                 task = asyncio.create_task(self._attempt(job), name=f"pairtime-job-{job.id}")
                 self._running[job.id] = _Running(job, task)
@@ -204,20 +207,50 @@ class Worker:
             self._changed.set()
         return len(claimed)
 
+    async def keep_and_run(
+        self, new: NewJob, now: datetime, work: Callable[[], Awaitable[None]]
+    ) -> bool:
+        """Store ``new`` and run ``work`` for it in this process: the row is stored already
+        leased to this worker (one statement, and no claim), and ``work`` runs once no
+        request is being received (``defer_to``). Should ``work`` fail, the job is retried
+        as any other, by its kind's handler; should this process die, another claims it
+        when the lease expires. Without a free slot (or when closing) the job is only
+        stored, for whichever worker claims it first. False when ``new.key`` was kept
+        already."""
+        if self._closing or self._free() <= 0 or new.kind not in self._kinds:
+            return await self.jobs.enqueue(new, now)
+        self._adopting += 1
+        try:
+            job = await self.jobs.enqueue_claimed(new, now, self.name, self.lease)
+            if job is None:
+                return False
+            task = asyncio.create_task(self._attempt(job, work), name=f"pairtime-job-{job.id}")
+            self._running[job.id] = _Running(job, task)
+            task.add_done_callback(functools.partial(self._finished, job.id))
+        finally:
+            self._adopting -= 1
+        return True
+
     def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
         self._running.pop(job_id, None)
-        self._woken.set()  # a slot is free
+        if self._more_due:
+            # A slot is free and the last claim left work behind. Otherwise nothing waits:
+            # work stored since woke the loop (``wake``), and other processes' is polled
+            # for; a claim per finished request would be a statement each for nothing.
+            self._woken.set()
         self._changed.set()
 
-    async def _attempt(self, job: Job) -> None:
+    async def _attempt(self, job: Job, work: Callable[[], Awaitable[None]] | None = None) -> None:
         with logs.bound(event=f"job:{job.key}"):  # every line this job logs says which
-            await self._attempt_bound(job)
+            await self._attempt_bound(job, work)
 
-    async def _attempt_bound(self, job: Job) -> None:
+    async def _attempt_bound(self, job: Job, work: Callable[[], Awaitable[None]] | None) -> None:
         kind = self._kinds[job.kind]
         try:
+            if work is not None and self.defer_to is not None:
+                await self.defer_to()  # kept by this process: after the acknowledgements
             async with asyncio.timeout(kind.timeout):
-                await kind.handler(job)
+                await (work() if work is not None else kind.handler(job))
         except asyncio.CancelledError:
             raise  # shutdown: close() hands the job back
         except Permanent as error:

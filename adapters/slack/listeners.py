@@ -3,10 +3,12 @@
 Slack wants every request answered within 3 seconds, never resends a click or a
 command, and reading calendars can take longer. So each listener only keeps the
 request in the durable inbox (one row, ``INBOX_JOB``) and acknowledges (the modal's
-also checks the form, which is pure and fast). The worker of some process claims the
-row and dispatches it through bolt again, marked as kept (``KEPT`` in bolt's
-context): the same listener then does the work. A process that dies leaves its rows
-to the others; a click handled twice counts once (core keys it by its trigger_id).
+also checks the form, which is pure and fast). The row is stored leased to this
+process, whose worker then does the listener's work, after the acknowledgement. Should
+that fail, or the process die (its lease expires), the worker of some process claims
+the row and dispatches it through bolt again, marked as kept (``KEPT`` in bolt's
+context): the same listener then does the work. A click handled twice counts once
+(core keys it by its trigger_id).
 Not bolt's lazy listeners: bolt deep-copies each request for them, Web API client
 included, and that client holds the process's shared aiohttp session, which cannot be
 copied (``TypeError: cannot pickle '_contextvars.Context'``).
@@ -150,9 +152,19 @@ class SlackBot:
             with self._bound(body, context):
                 await work()
             return
+
+        async def bound() -> None:
+            with self._bound(body, context):
+                await work()
+
         # One row per event_id or trigger_id, whichever process keeps it first: a replay of
         # a signed request within its five minutes (or an event Slack resent) is dropped.
-        if not await self.chat.inbox.keep(INBOX_JOB, _inbox_key(body), {"body": _kept(body)}):
+        # This process works on the row itself (no second dispatch through bolt) unless its
+        # worker is full; the row is there for another process should this one die.
+        kept = await self.chat.inbox.keep(
+            INBOX_JOB, _inbox_key(body), {"body": _kept(body)}, work=bound
+        )
+        if not kept:
             log.info("dropped a replayed Slack request (kept once already)")
 
     async def process(self, job: Job) -> None:

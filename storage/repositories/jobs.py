@@ -76,6 +76,34 @@ class SqlJobs:
             self._notify(job.due_at or now)
         return stored
 
+    async def enqueue_claimed(
+        self, new: NewJob, now: datetime, worker: str, lease: timedelta
+    ) -> Job | None:
+        """Store ``new`` already leased to ``worker`` (its first attempt under way), in one
+        statement; None when its key exists. The worker that stores a request runs it
+        itself, with no claim; if that worker dies, the lease expires and another claims it.
+        """
+        statement = (
+            self._insert([new], now, claimed_by=worker, claimed_until=now + lease)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(models.Job.id, models.Job.due_at, models.Job.created_at)
+        )
+        async with self._db.alone() as connection:
+            row = (await connection.execute(statement)).first()
+        if row is None:
+            return None
+        return Job(
+            id=row.id,
+            kind=new.kind,
+            key=new.key,
+            payload=new.payload,
+            due_at=row.due_at,
+            attempts=1,
+            revision=0,
+            created_at=row.created_at,
+            progress=None,
+        )
+
     async def enqueue_all(self, jobs: Sequence[NewJob], now: datetime) -> int:
         if not jobs:
             return 0
@@ -296,7 +324,15 @@ class SqlJobs:
 
     # ------------------------------------------------------------------ helpers
 
-    def _insert(self, jobs: Sequence[NewJob], now: datetime) -> Any:
+    def _insert(
+        self,
+        jobs: Sequence[NewJob],
+        now: datetime,
+        *,
+        claimed_by: str | None = None,
+        claimed_until: datetime | None = None,
+    ) -> Any:
+        claimed = {"claimed_by": claimed_by, "claimed_until": claimed_until, "attempts": 1}
         return insert(self._db, models.Job).values(
             [
                 {
@@ -310,6 +346,7 @@ class SqlJobs:
                     "version": job.version,
                     "created_at": now,
                 }
+                | (claimed if claimed_by is not None else {})
                 for job in jobs
             ]
         )
