@@ -266,31 +266,41 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     def track_option(parser: argparse.ArgumentParser, summary: str) -> None:
         parser.add_argument("--track", metavar="NAME", help=summary)
 
-    def import_options(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("file", type=Path, metavar="FILE.csv")
-        program_option(parser)
-        track_option(parser, "the track new pairs or circles join (default: the first track)")
-        parser.add_argument(
+    def roster(
+        parsers: argparse._SubParsersAction[argparse.ArgumentParser],
+        noun: str,
+        *,
+        imports: str,
+        description: str,
+        lists: str,
+    ) -> None:
+        """The ``import`` and ``list`` commands of pairs or circles."""
+        importing = parsers.add_parser("import", help=imports, description=description)
+        importing.add_argument("file", type=Path, metavar="FILE.csv")
+        program_option(importing)
+        track_option(importing, "the track new pairs or circles join (default: the first track)")
+        importing.add_argument(
             "--partial",
             action="store_true",
             help="import the good lines even when some are bad (default: all or nothing)",
         )
+        importing.set_defaults(handler=_storage_handler(f"{noun} import", f"{noun}_import"))
+        listing = parsers.add_parser("list", help=lists)
+        program_option(listing)
+        track_option(listing, f"only this track's {noun}")
+        listing.set_defaults(handler=_storage_handler(f"{noun} list", f"{noun}_list"))
 
     pairs = group("pairs", "manage mentoring pairs")
-    importing = pairs.add_parser(
-        "import",
-        help="import mentor,mentee pairs from a CSV file",
+    roster(
+        pairs,
+        "pairs",
+        imports="import mentor,mentee pairs from a CSV file",
         description="Import pairs from a CSV file with two columns, mentor and mentee, each "
         "an email address or a chat user id. Every line is checked first; when any is bad, "
         "each bad line is named and nothing is imported (unless --partial). Good files are "
         "imported in one transaction.",
+        lists="list the program's pairs and their tracks",
     )
-    import_options(importing)
-    importing.set_defaults(handler=_storage_handler("pairs import", "pairs_import"))
-    listing = pairs.add_parser("list", help="list the program's pairs and their tracks")
-    program_option(listing)
-    track_option(listing, "only this track's pairs")
-    listing.set_defaults(handler=_storage_handler("pairs list", "pairs_list"))
     for action, summary in (("remove", "unpair two people"), ("move", "move a pair to a track")):
         changing = pairs.add_parser(action, help=summary)
         changing.add_argument("mentor", metavar="MENTOR")
@@ -301,21 +311,17 @@ def _storage_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         changing.set_defaults(handler=_storage_handler(f"pairs {action}", f"pairs_{action}"))
 
     circles = group("circles", "manage mentoring circles and the channels they meet in")
-    importing = circles.add_parser(
-        "import",
-        help="import circle,member[,channel] rows from a CSV file",
+    roster(
+        circles,
+        "circles",
+        imports="import circle,member[,channel] rows from a CSV file",
         description="Import circles from a CSV file with the columns circle and member (an "
         "email address or a chat user id) and optionally channel (a Slack or Teams channel's "
         "id or link): a poll asked for in that channel invites the circle. A circle is made "
         "by its first row; running the file again changes nothing. Every line is checked "
         "first; when any is bad, nothing is imported (unless --partial).",
+        lists="list the program's circles and their members",
     )
-    import_options(importing)
-    importing.set_defaults(handler=_storage_handler("circles import", "circles_import"))
-    listing = circles.add_parser("list", help="list the program's circles and their members")
-    program_option(listing)
-    track_option(listing, "only this track's circles")
-    listing.set_defaults(handler=_storage_handler("circles list", "circles_list"))
     linking = circles.add_parser(
         "link",
         help="set the channel a circle meets in (leave it out to unlink)",
