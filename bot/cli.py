@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 EXIT_CONFIG = 78  # EX_CONFIG from sysexits.h
+LISTEN_BACKLOG = 128  # aiohttp's own default
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -602,16 +604,56 @@ def _keys_generate(_args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from bot.logs import configure_logging
-
-    settings = _settings_or_none()
-    if settings is None:
+    try:
+        sockets = _listen(args.host, args.port)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        where = f"{args.host}:{args.port}"
+        print(f"pairtime serve: cannot listen on {where}: {reason}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_format)
-    return _run("serve", _serve_async(settings, args))
+    try:
+        from bot.logs import configure_logging
+
+        settings = _settings_or_none()
+        if settings is None:
+            return EXIT_CONFIG
+        configure_logging(settings.log_format)
+        return _run("serve", _serve_async(settings, args, sockets))
+    finally:
+        for listening in sockets:  # the server closed them already, unless it never ran
+            listening.close()
 
 
-async def _serve_async(settings: Settings, args: argparse.Namespace) -> int:
+def _listen(host: str, port: int) -> list[socket.socket]:
+    """The server's listening sockets, opened before anything heavy is imported.
+
+    A connection made while the process starts (a load balancer's health check, the
+    first request) waits in the backlog and is answered once the application is ready,
+    instead of being refused. One socket per address ``host`` resolves to, as asyncio's
+    ``create_server`` binds them.
+    """
+    opened: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        ):
+            listening = socket.socket(family, kind, proto)
+            opened.append(listening)
+            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                listening.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            listening.bind(address)
+            listening.listen(LISTEN_BACKLOG)
+    except OSError:
+        for listening in opened:
+            listening.close()
+        raise
+    return opened
+
+
+async def _serve_async(
+    settings: Settings, args: argparse.Namespace, sockets: Sequence[socket.socket]
+) -> int:
     from bot.bootstrap import open_storage, prepare_database
     from bot.server import build_app, serve
 
@@ -626,7 +668,7 @@ async def _serve_async(settings: Settings, args: argparse.Namespace) -> int:
         def announce(address: str) -> None:
             print(f"Pairtime is listening on {address} (Ctrl+C stops it)", flush=True)
 
-        await serve(build_app(settings, storage), args.host, args.port, announce=announce)
+        await serve(build_app(settings, storage), sockets, announce=announce)
     finally:
         await storage.close()
     return 0

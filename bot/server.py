@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -277,20 +278,26 @@ def _forward(platform: str) -> Callable[[web.Request], Awaitable[web.StreamRespo
 
 
 async def serve(
-    app: web.Application, host: str, port: int, *, announce: Callable[[str], None]
+    app: web.Application,
+    sockets: Sequence[socket.socket],
+    *,
+    announce: Callable[[str], None],
+    stop: asyncio.Event | None = None,
 ) -> None:
-    """Run ``app`` until SIGINT or SIGTERM, then drain and stop (docs/deploy.md).
+    """Run ``app`` on ``sockets`` (bound and listening already, see ``bot.cli``) until
+    SIGINT or SIGTERM, then drain and stop (docs/deploy.md).
 
-    ``port`` 0 asks the system for a free port; ``announce`` receives the
-    address actually bound, which is how tests find it.
+    ``announce`` receives the first address listened on, once the application is ready:
+    that is how tests find a port the system chose.
 
     On the signal it stops listening at once (a load balancer's next health check
     fails, and its next connection goes to another process), lets requests in flight
     finish (``HTTP_GRACE_SECONDS``), then the application's cleanup lets acknowledged
     chat work finish and the worker finish or hand back its jobs (``bot.worker``).
     """
-    # Handle signals before saying we listen: a stop may come the moment we do.
-    stop = asyncio.Event()
+    # Handle signals before saying we listen: a stop may come the moment we do. ``stop``
+    # is set by a signal, or by a test.
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
@@ -298,14 +305,19 @@ async def serve(
         app, access_log_class=PathOnlyAccessLogger, shutdown_timeout=HTTP_GRACE_SECONDS
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound_host, bound_port = runner.addresses[0][:2]
-    announce(f"http://{bound_host}:{bound_port}")
+    sites = [web.SockSite(runner, listening) for listening in sockets]
+    for site in sites:
+        await site.start()
+    bound_host, bound_port = sockets[0].getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    announce(f"http://{shown}:{bound_port}")
     try:
         await stop.wait()
     finally:
-        await site.stop()
+        for site in sites:
+            await site.stop()
         log.info("Stopped listening; finishing the requests and the work in flight")
         await runner.cleanup()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
         log.info("Stopped")

@@ -9,6 +9,8 @@ for a proposed (``TENTATIVE``), confirmed or moved meeting, a ``CANCEL`` with
 
 An email carries nothing of anyone's calendar: names, addresses, the time and the
 meeting's own text only.
+
+icalendar is imported when the first invitation is written, not when a server starts.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from icalendar import Calendar, Event, vCalAddress, vText
 
 from core.meetings import Meeting, MeetingStatus
 from core.people import Person
@@ -124,6 +124,8 @@ def calendar(
         if attendees is not None
         else [p for p in people if p.email and p.id in meeting.attending]
     )
+    from icalendar import Calendar, Event, vCalAddress, vText  # noqa: PLC0415 - see the top
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

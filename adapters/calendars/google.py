@@ -10,6 +10,10 @@ answer. Connections made before Pairtime read events hold only
 ``calendar.freebusy``; they keep working through ``freeBusy`` until their
 owner reconnects. The access token is refreshed with google-auth when it
 expires; a refused refresh (``invalid_grant``) means the person revoked access.
+
+google-auth, google-auth-oauthlib and requests are imported at the first connection,
+read or refresh, not at start-up: a server with Google configured answers ``/healthz``
+without them (bench/startup.py), and the first read in a process pays for them once.
 """
 
 from __future__ import annotations
@@ -19,17 +23,10 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-import google.auth.credentials
-import google.auth.transport.requests
-import requests
-from google.auth.exceptions import RefreshError, TransportError
-from google.oauth2.credentials import Credentials
-from google_auth_oauthlib.flow import Flow
-from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.connect import Connected
@@ -43,6 +40,11 @@ from core.people import PersonId
 from core.time import Interval, format_instant, local_day, parse_instant
 from core.time import zone_named as iana_zone
 from storage.repositories.connections import StoredConnection
+
+if TYPE_CHECKING:
+    import google.auth.credentials
+    from google.oauth2.credentials import Credentials
+    from google_auth_oauthlib.flow import Flow
 
 AUTH = "https://www.googleapis.com/auth/"
 EVENTS = f"{AUTH}calendar.events.owned.readonly"
@@ -94,6 +96,8 @@ class GoogleCalendars:
     # ---------------------------------------------------------------- connecting
 
     def _flow(self, redirect_uri: str) -> Flow:
+        from google_auth_oauthlib.flow import Flow  # noqa: PLC0415 - see the module's docstring
+
         config = {
             "web": {
                 "client_id": self._client_id,
@@ -125,6 +129,9 @@ class GoogleCalendars:
             raise ProviderError("the sign-in did not complete")
         if "code" not in query:
             raise ProviderError("the sign-in did not complete")
+        import requests  # noqa: PLC0415 - see the module's docstring
+        from oauthlib.oauth2.rfc6749.errors import OAuth2Error  # noqa: PLC0415 - as above
+
         flow = self._flow(redirect_uri)
         flow.code_verifier = kept.get("code_verifier")
         try:
@@ -221,6 +228,8 @@ class GoogleCalendars:
         return parsed(reply, SERVICE, _free_busy_blocks)
 
     async def _refresh(self, credentials: Credentials) -> None:
+        from google.auth.exceptions import RefreshError, TransportError  # noqa: PLC0415
+
         try:
             await refresh(credentials, self._settings.ca_bundle)
         except RefreshError as error:
@@ -231,6 +240,8 @@ class GoogleCalendars:
             raise ProviderError("Google could not be reached") from None
 
     def _credentials(self, secret: Mapping[str, Any]) -> Credentials:
+        from google.oauth2.credentials import Credentials  # noqa: PLC0415 - see the docstring
+
         expiry = secret.get("expiry")
         return Credentials(  # type: ignore[no-untyped-call]  # google-auth leaves it untyped
             token=secret.get("token"),
@@ -260,6 +271,9 @@ class GoogleCalendars:
 async def refresh(credentials: google.auth.credentials.Credentials, ca_bundle: str | None) -> None:
     """``credentials.refresh`` off the event loop (google-auth is synchronous), trusting
     ``ca_bundle`` too when one is set."""
+    import google.auth.transport.requests  # noqa: PLC0415 - see the module's docstring
+    import requests  # noqa: PLC0415 - as above
+
     session = requests.Session()
     if ca_bundle:
         session.verify = ca_bundle

@@ -9,6 +9,9 @@ Busy times come from ``calendarView`` for every account, with only the fields
 that decide busy or free (``$select``), times in UTC, paged through
 ``@odata.nextLink``. Connections made before took ``Calendars.Read``; their
 tokens are renewed with that permission, which reads the same fields.
+
+msal and requests are imported at the first connection or read, not at start-up: a
+server with Microsoft configured answers ``/healthz`` without them (bench/startup.py).
 """
 
 from __future__ import annotations
@@ -17,13 +20,12 @@ import asyncio
 import re
 from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
-import msal
-import requests
 from tzlocal.windows_tz import win_tz
 
 from adapters.calendars.config import CalendarSettings
@@ -37,6 +39,10 @@ from core.commands import Provider
 from core.people import PersonId
 from core.time import Interval, local_day
 from storage.repositories.connections import StoredConnection
+
+if TYPE_CHECKING:
+    import msal
+    import requests
 
 SCOPES = ["Calendars.ReadBasic"]
 EARLIER_SCOPES = ["Calendars.Read"]  # what connections made before ReadBasic hold
@@ -55,6 +61,13 @@ STATUSES = {
 REVOKED = {"invalid_grant", "interaction_required"}
 
 
+def _msal() -> ModuleType:
+    import msal  # noqa: PLC0415 - see the module's docstring
+
+    module: ModuleType = msal
+    return module
+
+
 class MicrosoftCalendars:
     provider = Provider.MICROSOFT
     returns_by_post = True  # response_mode=form_post, as msal recommends (see connect.py)
@@ -66,26 +79,34 @@ class MicrosoftCalendars:
         self._client_id = settings.microsoft_client_id
         self._client_secret = settings.microsoft_client_secret
         self._http = http
-        self._requests = requests.Session()
-        if settings.ca_bundle:
-            # With trust_env, REQUESTS_CA_BUNDLE would silently replace this.
-            self._requests.verify = settings.ca_bundle
-            self._requests.trust_env = False
+        self._requests: requests.Session | None = None  # msal's, made at its first use
         # msal caches the authority's discovery document here, across app objects.
         self._http_cache: MutableMapping[Any, Any] = {}
 
     async def close(self) -> None:
-        self._requests.close()
+        if self._requests is not None:
+            self._requests.close()
+
+    def _session(self) -> requests.Session:
+        if self._requests is None:
+            import requests  # noqa: PLC0415 - see the module's docstring
+
+            self._requests = requests.Session()
+            if self._settings.ca_bundle:
+                # With trust_env, REQUESTS_CA_BUNDLE would silently replace this.
+                self._requests.verify = self._settings.ca_bundle
+                self._requests.trust_env = False
+        return self._requests
 
     async def _app(self, cache: msal.SerializableTokenCache | None = None) -> Any:
         # Building the app fetches the authority's metadata (the first time): off the loop.
         return await asyncio.to_thread(
-            msal.ConfidentialClientApplication,
+            _msal().ConfidentialClientApplication,
             self._client_id,
             client_credential=self._client_secret.reveal(),
             authority=f"{self._settings.microsoft_authority_url}/common",
             token_cache=cache,
-            http_client=self._requests,
+            http_client=self._session(),
             http_cache=self._http_cache,
             instance_discovery=False,
             # Its calls run in threads the reader cannot cancel: bound them here too.
@@ -116,7 +137,7 @@ class MicrosoftCalendars:
         flow = kept.get("msal_flow")
         if not isinstance(flow, dict) or flow.get("redirect_uri") != redirect_uri:
             raise ProviderError("the sign-in did not complete")
-        cache = msal.SerializableTokenCache()
+        cache = _msal().SerializableTokenCache()
         app = await self._app(cache)
         try:
             result = await asyncio.to_thread(app.acquire_token_by_auth_code_flow, flow, dict(query))
@@ -150,7 +171,7 @@ class MicrosoftCalendars:
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         secret = reading.connection.secret
         scopes = list(secret.get("scopes") or EARLIER_SCOPES)
-        cache = msal.SerializableTokenCache()
+        cache = _msal().SerializableTokenCache()
         cache.deserialize(secret.get("cache") or "{}")
         try:
             app, account = await self._account(cache, secret)

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+import socket
 import urllib.request
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
 
+from bot.bootstrap import prepare_database
+from bot.cli import _listen
+from bot.server import build_app, serve
 from bot.settings import load_settings
+from storage.crypto import generate_key
+from storage.store import Storage
 from tests.support import run_cli, run_pairtime, running_app, start_serve
 
 CLEAN_ENV = dict.fromkeys(
@@ -165,3 +172,42 @@ async def test_without_smtp_it_says_once_at_start_up_that_invitations_are_not_em
     said = [r.getMessage() for r in caplog.records if "Invitations are" in r.getMessage()]
     assert said == ["Invitations are emailed through 127.0.0.1:2587 (starttls)"]
     assert "s3cret-pw" not in caplog.text
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_pairtime(["serve", "--port", str(port)], env=CLEAN_ENV, cwd=tmp_path)
+    assert result.returncode == 78
+    assert result.stderr.strip() == (
+        f"pairtime serve: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+
+
+async def test_a_request_sent_before_the_app_is_ready_is_answered_once_it_is(tmp_path: Path):
+    """The socket listens before anything heavy is imported: a health check that connects
+    while the process starts waits in the backlog for its answer instead of being refused."""
+    sockets = _listen("127.0.0.1", 0)
+    port = sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: pairtime\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    settings = load_settings({}, dotenv_path=None)
+    storage = Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'pairtime.db'}", [generate_key()])
+    stop = asyncio.Event()
+    announced: list[str] = []
+    try:
+        await prepare_database(storage.database, migrate_if_behind=False)
+        app = build_app(settings, storage, folder=tmp_path / ".pairtime")
+        serving = asyncio.create_task(serve(app, sockets, announce=announced.append, stop=stop))
+        answer = await reader.read()
+        stop.set()
+        await serving
+    finally:
+        writer.close()
+        await storage.close()
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert answer.endswith(b'{"status": "ok"}')
+    assert announced == [f"http://127.0.0.1:{port}"]

@@ -106,3 +106,23 @@ def test_a_server_imports_the_chat_library_of_the_platform_configured_only(tmp_p
     assert loaded(modules, "slack_bolt")
     assert not loaded(modules, "botbuilder")
     assert not loaded(modules, "alembic")
+
+
+def test_configured_calendar_services_import_their_libraries_at_their_first_use(
+    tmp_path: Path,
+):
+    modules = imported_by_serve(
+        tmp_path,
+        {
+            "PAIRTIME_PLAYGROUND": "0",
+            "GOOGLE_CLIENT_ID": "startup-test.apps.googleusercontent.com",
+            "GOOGLE_CLIENT_SECRET": "startup-test-google-secret",
+            "MICROSOFT_CALENDAR_CLIENT_ID": "00000000-0000-4000-8000-0000000ca1e0",
+            "MICROSOFT_CALENDAR_CLIENT_SECRET": "startup-test-graph-secret",
+        },
+    )
+
+    assert loaded(modules, "adapters.calendars.google")  # both services are configured
+    assert loaded(modules, "adapters.calendars.microsoft")
+    lazy = ("google", "google_auth_oauthlib", "oauthlib", "msal", "requests", "icalendar")
+    assert [name for name in lazy if loaded(modules, name)] == []
