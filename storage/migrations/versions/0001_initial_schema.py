@@ -20,6 +20,46 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _cascade(table: str, column: str, referred: str) -> sa.ForeignKeyConstraint:
+    """``table.column`` refers to ``referred.id``, and goes with it; named as the models'
+    naming convention names it."""
+    return sa.ForeignKeyConstraint(
+        [column],
+        [f"{referred}.id"],
+        name=op.f(f"fk_{table}_{column}_{referred}"),
+        ondelete="CASCADE",
+    )
+
+
+def _indexes(table: str, *columns: str) -> None:
+    """A plain index on each of ``columns``, named as the models' convention names it."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in columns:
+            batch_op.create_index(batch_op.f(f"ix_{table}_{column}"), [column], unique=False)
+
+
+def _drop(table: str, *indexed: str) -> None:
+    """Drop the indexes :func:`_indexes` made on ``indexed``, then ``table``."""
+    with op.batch_alter_table(table, schema=None) as batch_op:
+        for column in indexed:
+            batch_op.drop_index(batch_op.f(f"ix_{table}_{column}"))
+    op.drop_table(table)
+
+
+def _slack_bot_columns() -> list[sa.Column[object]]:
+    """The workspace and bot token columns slack_sdk's installations and bots share."""
+    return [
+        sa.Column("team_id", sa.String(32)),
+        sa.Column("team_name", sa.String(200)),
+        sa.Column("bot_token", sa.Text()),
+        sa.Column("bot_id", sa.String(32)),
+        sa.Column("bot_user_id", sa.String(32)),
+        sa.Column("bot_scopes", sa.String(1000)),
+        sa.Column("bot_refresh_token", sa.Text()),
+        sa.Column("bot_token_expires_at", sa.DateTime()),
+    ]
+
+
 def upgrade() -> None:
     op.create_table(
         "people",
@@ -31,8 +71,7 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
     )
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_people_email"), ["email"], unique=False)
+    _indexes("people", "email")
 
     op.create_table(
         "processed_events",
@@ -40,10 +79,7 @@ def upgrade() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_processed_events")),
     )
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_processed_events_received_at"), ["received_at"], unique=False
-        )
+    _indexes("processed_events", "received_at")
 
     op.create_table(
         "programs",
@@ -64,12 +100,7 @@ def upgrade() -> None:
         sa.Column("connected_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_sync", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_calendar_connections_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        _cascade("calendar_connections", "person_id", "people"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_calendar_connections")),
         sa.UniqueConstraint("person_id", name=op.f("uq_calendar_connections_person_id")),
     )
@@ -82,27 +113,14 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=200), nullable=False),
         sa.Column("handle", sa.String(length=200), nullable=True),
         sa.Column("person_id", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_chat_identities_person_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_chat_identities_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("chat_identities", "person_id", "people"),
+        _cascade("chat_identities", "program_id", "programs"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_chat_identities")),
         sa.UniqueConstraint(
             "program_id", "user_id", name=op.f("uq_chat_identities_program_id_user_id")
         ),
     )
-    with op.batch_alter_table("chat_identities", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_chat_identities_person_id"), ["person_id"], unique=False
-        )
+    _indexes("chat_identities", "person_id")
 
     op.create_table(
         "connect_states",
@@ -116,18 +134,10 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_connect_states_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        _cascade("connect_states", "person_id", "people"),
         sa.PrimaryKeyConstraint("state", name=op.f("pk_connect_states")),
     )
-    with op.batch_alter_table("connect_states", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_connect_states_expires_at"), ["expires_at"], unique=False
-        )
+    _indexes("connect_states", "expires_at")
 
     op.create_table(
         "conversation_references",
@@ -136,12 +146,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.String(length=200), nullable=False),
         sa.Column("reference", sa.JSON(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_conversation_references_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("conversation_references", "program_id", "programs"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_conversation_references")),
         sa.UniqueConstraint(
             "program_id", "user_id", name=op.f("uq_conversation_references_program_id_user_id")
@@ -153,12 +158,7 @@ def upgrade() -> None:
         sa.Column("program_id", sa.String(length=100), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("channel", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_groups_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("groups", "program_id", "programs"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_groups")),
     )
     op.create_table(
@@ -174,18 +174,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("sequence", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["organizer_id"],
-            ["people.id"],
-            name=op.f("fk_meetings_organizer_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_meetings_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("meetings", "organizer_id", "people"),
+        _cascade("meetings", "program_id", "programs"),
         sa.PrimaryKeyConstraint("ref", name=op.f("pk_meetings")),
         sa.UniqueConstraint("offer_ref", name=op.f("uq_meetings_offer_ref")),
         sa.UniqueConstraint("poll_ref", name=op.f("uq_meetings_poll_ref")),
@@ -205,12 +195,7 @@ def upgrade() -> None:
             name=op.f("fk_organization_grants_granted_by_people"),
             ondelete="SET NULL",
         ),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_organization_grants_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("organization_grants", "program_id", "programs"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organization_grants")),
         sa.UniqueConstraint(
             "program_id", "provider", name=op.f("uq_organization_grants_program_id_provider")
@@ -222,24 +207,9 @@ def upgrade() -> None:
         sa.Column("program_id", sa.String(length=100), nullable=False),
         sa.Column("mentor_id", sa.String(length=40), nullable=False),
         sa.Column("mentee_id", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["mentee_id"],
-            ["people.id"],
-            name=op.f("fk_pairings_mentee_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["mentor_id"],
-            ["people.id"],
-            name=op.f("fk_pairings_mentor_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_pairings_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("pairings", "mentee_id", "people"),
+        _cascade("pairings", "mentor_id", "people"),
+        _cascade("pairings", "program_id", "programs"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pairings")),
         sa.UniqueConstraint(
             "program_id",
@@ -248,9 +218,7 @@ def upgrade() -> None:
             name=op.f("uq_pairings_program_id_mentor_id_mentee_id"),
         ),
     )
-    with op.batch_alter_table("pairings", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_pairings_mentee_id"), ["mentee_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_pairings_mentor_id"), ["mentor_id"], unique=False)
+    _indexes("pairings", "mentee_id", "mentor_id")
 
     op.create_table(
         "polls",
@@ -271,40 +239,18 @@ def upgrade() -> None:
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("meeting_ref", sa.String(length=40), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["organizer_id"],
-            ["people.id"],
-            name=op.f("fk_polls_organizer_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_polls_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("polls", "organizer_id", "people"),
+        _cascade("polls", "program_id", "programs"),
         sa.PrimaryKeyConstraint("ref", name=op.f("pk_polls")),
     )
-    with op.batch_alter_table("polls", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_polls_deadline"), ["deadline"], unique=False)
-        batch_op.create_index(batch_op.f("ix_polls_status"), ["status"], unique=False)
+    _indexes("polls", "deadline", "status")
 
     op.create_table(
         "program_admins",
         sa.Column("program_id", sa.String(length=100), nullable=False),
         sa.Column("person_id", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_program_admins_person_id_people"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_program_admins_program_id_programs"),
-            ondelete="CASCADE",
-        ),
+        _cascade("program_admins", "person_id", "people"),
+        _cascade("program_admins", "program_id", "programs"),
         sa.PrimaryKeyConstraint("program_id", "person_id", name=op.f("pk_program_admins")),
     )
     op.create_table(
@@ -320,43 +266,21 @@ def upgrade() -> None:
         sa.Column("slots", sa.JSON(), nullable=False),
         sa.Column("shown", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["program_id"],
-            ["programs.id"],
-            name=op.f("fk_slot_offers_program_id_programs"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["requester_id"],
-            ["people.id"],
-            name=op.f("fk_slot_offers_requester_id_people"),
-            ondelete="CASCADE",
-        ),
+        _cascade("slot_offers", "program_id", "programs"),
+        _cascade("slot_offers", "requester_id", "people"),
         sa.PrimaryKeyConstraint("ref", name=op.f("pk_slot_offers")),
     )
-    with op.batch_alter_table("slot_offers", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_slot_offers_created_at"), ["created_at"], unique=False)
+    _indexes("slot_offers", "created_at")
 
     op.create_table(
         "group_members",
         sa.Column("group_id", sa.String(length=40), nullable=False),
         sa.Column("person_id", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["group_id"],
-            ["groups.id"],
-            name=op.f("fk_group_members_group_id_groups"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_group_members_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        _cascade("group_members", "group_id", "groups"),
+        _cascade("group_members", "person_id", "people"),
         sa.PrimaryKeyConstraint("group_id", "person_id", name=op.f("pk_group_members")),
     )
-    with op.batch_alter_table("group_members", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_group_members_person_id"), ["person_id"], unique=False)
+    _indexes("group_members", "person_id")
 
     op.create_table(
         "meeting_participants",
@@ -369,18 +293,10 @@ def upgrade() -> None:
             name=op.f("fk_meeting_participants_meeting_ref_meetings"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_meeting_participants_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        _cascade("meeting_participants", "person_id", "people"),
         sa.PrimaryKeyConstraint("meeting_ref", "person_id", name=op.f("pk_meeting_participants")),
     )
-    with op.batch_alter_table("meeting_participants", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_meeting_participants_person_id"), ["person_id"], unique=False
-        )
+    _indexes("meeting_participants", "person_id")
 
     op.create_table(
         "poll_invitees",
@@ -388,12 +304,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(length=40), nullable=False),
         sa.Column("required", sa.Boolean(), nullable=False),
         sa.Column("nudged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_poll_invitees_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        _cascade("poll_invitees", "person_id", "people"),
         sa.ForeignKeyConstraint(
             ["poll_ref"],
             ["polls.ref"],
@@ -426,18 +337,8 @@ def upgrade() -> None:
         sa.Column("poll_ref", sa.String(length=40), nullable=False),
         sa.Column("choice", sa.String(length=20), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["option_id"],
-            ["poll_options.id"],
-            name=op.f("fk_poll_votes_option_id_poll_options"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["person_id"],
-            ["people.id"],
-            name=op.f("fk_poll_votes_person_id_people"),
-            ondelete="CASCADE",
-        ),
+        _cascade("poll_votes", "option_id", "poll_options"),
+        _cascade("poll_votes", "person_id", "people"),
         sa.ForeignKeyConstraint(
             ["poll_ref"],
             ["polls.ref"],
@@ -446,8 +347,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("option_id", "person_id", name=op.f("pk_poll_votes")),
     )
-    with op.batch_alter_table("poll_votes", schema=None) as batch_op:
-        batch_op.create_index("ix_poll_votes_poll_ref", ["poll_ref"], unique=False)
+    _indexes("poll_votes", "poll_ref")
 
     # slack_sdk's SQLAlchemy installation and OAuth state stores; tokens are sealed.
     op.create_table(
@@ -458,14 +358,7 @@ def upgrade() -> None:
         sa.Column("enterprise_id", sa.String(32)),
         sa.Column("enterprise_name", sa.String(200)),
         sa.Column("enterprise_url", sa.String(200)),
-        sa.Column("team_id", sa.String(32)),
-        sa.Column("team_name", sa.String(200)),
-        sa.Column("bot_token", sa.Text()),
-        sa.Column("bot_id", sa.String(32)),
-        sa.Column("bot_user_id", sa.String(32)),
-        sa.Column("bot_scopes", sa.String(1000)),
-        sa.Column("bot_refresh_token", sa.Text()),
-        sa.Column("bot_token_expires_at", sa.DateTime()),
+        *_slack_bot_columns(),
         sa.Column("user_id", sa.String(32), nullable=False),
         sa.Column("user_token", sa.Text()),
         sa.Column("user_scopes", sa.String(1000)),
@@ -491,14 +384,7 @@ def upgrade() -> None:
         sa.Column("app_id", sa.String(32), nullable=False),
         sa.Column("enterprise_id", sa.String(32)),
         sa.Column("enterprise_name", sa.String(200)),
-        sa.Column("team_id", sa.String(32)),
-        sa.Column("team_name", sa.String(200)),
-        sa.Column("bot_token", sa.Text()),
-        sa.Column("bot_id", sa.String(32)),
-        sa.Column("bot_user_id", sa.String(32)),
-        sa.Column("bot_scopes", sa.String(1000)),
-        sa.Column("bot_refresh_token", sa.Text()),
-        sa.Column("bot_token_expires_at", sa.DateTime()),
+        *_slack_bot_columns(),
         sa.Column("is_enterprise_install", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("installed_at", sa.DateTime(), nullable=False, server_default=sa.func.now()),
     )
@@ -519,54 +405,22 @@ def downgrade() -> None:
     op.drop_table("slack_bots")
     op.drop_index("slack_installations_idx", table_name="slack_installations")
     op.drop_table("slack_installations")
-    with op.batch_alter_table("poll_votes", schema=None) as batch_op:
-        batch_op.drop_index("ix_poll_votes_poll_ref")
-
-    op.drop_table("poll_votes")
+    _drop("poll_votes", "poll_ref")
     op.drop_table("poll_options")
     op.drop_table("poll_invitees")
-    with op.batch_alter_table("meeting_participants", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_meeting_participants_person_id"))
-
-    op.drop_table("meeting_participants")
-    with op.batch_alter_table("group_members", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_group_members_person_id"))
-
-    op.drop_table("group_members")
-    with op.batch_alter_table("slot_offers", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_slot_offers_created_at"))
-
-    op.drop_table("slot_offers")
+    _drop("meeting_participants", "person_id")
+    _drop("group_members", "person_id")
+    _drop("slot_offers", "created_at")
     op.drop_table("program_admins")
-    with op.batch_alter_table("polls", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_polls_status"))
-        batch_op.drop_index(batch_op.f("ix_polls_deadline"))
-
-    op.drop_table("polls")
-    with op.batch_alter_table("pairings", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_pairings_mentor_id"))
-        batch_op.drop_index(batch_op.f("ix_pairings_mentee_id"))
-
-    op.drop_table("pairings")
+    _drop("polls", "status", "deadline")
+    _drop("pairings", "mentor_id", "mentee_id")
     op.drop_table("organization_grants")
     op.drop_table("meetings")
     op.drop_table("groups")
     op.drop_table("conversation_references")
-    with op.batch_alter_table("connect_states", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_connect_states_expires_at"))
-
-    op.drop_table("connect_states")
-    with op.batch_alter_table("chat_identities", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_chat_identities_person_id"))
-
-    op.drop_table("chat_identities")
+    _drop("connect_states", "expires_at")
+    _drop("chat_identities", "person_id")
     op.drop_table("calendar_connections")
     op.drop_table("programs")
-    with op.batch_alter_table("processed_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_processed_events_received_at"))
-
-    op.drop_table("processed_events")
-    with op.batch_alter_table("people", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_people_email"))
-
-    op.drop_table("people")
+    _drop("processed_events", "received_at")
+    _drop("people", "email")
