@@ -153,3 +153,4 @@ class Counted:
     version: int
     status: PollStatus
     votes: tuple[Vote, ...]
+    busy_checked_at: datetime | None = None  # of the options' busy counts, then

@@ -334,7 +334,12 @@ class Polls(Protocol):
         """Store a new poll; its options get their ids here."""
         ...
 
-    async def get(self, ref: str) -> Poll | None: ...
+    async def get(self, ref: str, *, cached: bool = False) -> Poll | None:
+        """The poll as stored. With ``cached``, an open, posted poll may be as this process
+        read it last: its invitees, options and message no longer change then, but its
+        status may have (``cast`` checks it again) and its busy counts too (``counted``
+        says when they were checked)."""
+        ...
 
     async def replace_options(
         self, ref: str, options: Sequence[PollOption], busy_checked_at: datetime | None

@@ -261,7 +261,8 @@ class MemoryPolls:
         self.polls[poll.ref] = stored
         return stored
 
-    async def get(self, ref: str) -> Poll | None:
+    async def get(self, ref: str, *, cached: bool = False) -> Poll | None:
+        del cached  # always current here
         return self.polls.get(ref)
 
     async def replace_options(
@@ -330,8 +331,12 @@ class MemoryPolls:
         ]
 
     async def counted(self, ref: str) -> Counted:
+        poll = self.polls[ref]
         return Counted(
-            self.versions.get(ref, 0), self.polls[ref].status, tuple(await self.votes(ref))
+            self.versions.get(ref, 0),
+            poll.status,
+            tuple(await self.votes(ref)),
+            poll.busy_checked_at,
         )
 
     async def unvoted(self, ref: str) -> Sequence[PersonId]:

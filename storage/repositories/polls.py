@@ -6,6 +6,7 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -21,11 +22,20 @@ from storage.database import Database
 from storage.repositories.jobs import SqlJobs
 from storage.repositories.sql import affected, insert
 
+# Open polls read for votes, kept by this process (a poll is a few KB; the oldest go first).
+OPEN_POLLS_KEPT = 256
+
 
 class SqlPolls:
     def __init__(self, database: Database, jobs: SqlJobs) -> None:
         self._db = database
         self._jobs = jobs
+        # ref -> an open, posted poll as read last: votes need no read of a poll whose
+        # invitees, options and message are settled (every change here forgets it).
+        self._open: OrderedDict[str, Poll] = OrderedDict()
+
+    def _forget(self, ref: str) -> None:
+        self._open.pop(ref, None)
 
     async def create(self, poll: Poll) -> Poll:
         """Store a new poll; its options get their ids here (the ids in ``poll`` are ignored)."""
@@ -60,18 +70,29 @@ class SqlPolls:
             )
             _add_options(session, poll.ref, poll.options)
             await session.flush()
-            return await _poll(session, poll.ref)
+            created = await _poll(session, poll.ref)
+            assert created is not None  # just stored
+            return created
 
-    async def get(self, ref: str) -> Poll | None:
+    async def get(self, ref: str, *, cached: bool = False) -> Poll | None:
+        if cached and (kept := self._open.get(ref)) is not None:
+            return kept
         async with self._db.reading() as session:
-            if await session.get(models.Poll, ref) is None:
-                return None
-            return await _poll(session, ref)
+            poll = await _poll(session, ref)
+        if poll is not None and poll.status is PollStatus.OPEN and poll.message is not None:
+            self._open[ref] = poll
+            self._open.move_to_end(ref)
+            while len(self._open) > OPEN_POLLS_KEPT:
+                self._open.popitem(last=False)
+        else:
+            self._forget(ref)
+        return poll
 
     async def replace_options(
         self, ref: str, options: Sequence[PollOption], busy_checked_at: datetime | None
     ) -> None:
         """Keep options by start time (and their votes), add new ones, drop the rest."""
+        self._forget(ref)
         async with self._db.transaction() as session:
             existing = {
                 row.start: row
@@ -104,6 +125,7 @@ class SqlPolls:
     async def set_terms(
         self, ref: str, *, deadline: datetime | None, required: Sequence[PersonId]
     ) -> None:
+        self._forget(ref)
         async with self._db.transaction() as session:
             await session.execute(
                 update(models.Poll).where(models.Poll.ref == ref).values(deadline=deadline)
@@ -115,6 +137,7 @@ class SqlPolls:
             )
 
     async def open(self, ref: str, now: datetime, *, then: Sequence[NewJob] = ()) -> bool:
+        self._forget(ref)
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(models.Poll)
@@ -127,6 +150,7 @@ class SqlPolls:
             return True
 
     async def posted(self, ref: str, message: Mapping[str, str]) -> None:
+        self._forget(ref)
         async with self._db.transaction() as session:
             await session.execute(
                 update(models.Poll).where(models.Poll.ref == ref).values(message=dict(message))
@@ -139,6 +163,7 @@ class SqlPolls:
             if status is PollStatus.CANCELLED
             else (PollStatus.OPEN,)
         )
+        self._forget(ref)
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(models.Poll)
@@ -148,6 +173,7 @@ class SqlPolls:
             return bool(affected(result))
 
     async def booked(self, ref: str, meeting: str) -> None:
+        self._forget(ref)
         async with self._db.transaction() as session:
             await session.execute(
                 update(models.Poll).where(models.Poll.ref == ref).values(meeting_ref=meeting)
@@ -223,6 +249,7 @@ class SqlPolls:
             select(
                 poll.version,
                 poll.status,
+                poll.busy_checked_at,
                 vote.option_id,
                 vote.person_id,
                 vote.choice,
@@ -245,6 +272,7 @@ class SqlPolls:
                 for row in rows
                 if row.choice is not None
             ),
+            rows[0].busy_checked_at,
         )
 
     async def unvoted(self, ref: str) -> list[PersonId]:
@@ -294,9 +322,10 @@ def _add_options(
     )
 
 
-async def _poll(session: AsyncSession, ref: str) -> Poll:
+async def _poll(session: AsyncSession, ref: str) -> Poll | None:
     row = await session.get(models.Poll, ref, populate_existing=True)
-    assert row is not None  # callers checked
+    if row is None:
+        return None
     invitees = list(
         await session.scalars(select(models.PollInvitee).where(models.PollInvitee.poll_ref == ref))
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -25,13 +25,23 @@ if TYPE_CHECKING:
 
 
 async def poll_view(
-    ports: Ports, poll: Poll, zone: ZoneInfo, *, result: Result | None = None
+    ports: Ports,
+    poll: Poll,
+    zone: ZoneInfo,
+    *,
+    result: Result | None = None,
+    names: Mapping[PersonId, str] | None = None,
 ) -> PollView:
+    """``names`` of the organiser and the required attendees, when the caller read them."""
     # Votes, status and version read together: the view says which state it shows.
     counted = await ports.polls.counted(poll.ref)
+    if counted.busy_checked_at is not None and counted.busy_checked_at != poll.busy_checked_at:
+        # ``poll`` was kept from before its busy counts were refreshed (by another process).
+        poll = await ports.polls.get(poll.ref) or poll
     votes = counted.votes
     poll = replace(poll, status=counted.status)
-    names = await names_of(ports, (poll.organizer, *poll.required))
+    if names is None:
+        names = await names_of(ports, (poll.organizer, *poll.required))
     seal = ports.actions.seal
     open_ = poll.status is PollStatus.OPEN
     winner = result.winner.id if result and result.winner else None
@@ -99,10 +109,13 @@ async def poll_view(
 async def open_card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
     if poll.message is None:
         return ()
-    organizer = await ports.people.get(poll.organizer)
+    # One read for the organiser's zone and the names the card shows.
+    people = await ports.people.many(list(dict.fromkeys((poll.organizer, *poll.required))))
+    organizer = people.get(poll.organizer)
     settings = await ports.programs.settings(poll.program)
     zone = zone_of(organizer.timezone if organizer else None, settings.default_timezone)
-    view = await poll_view(ports, poll, zone)
+    names = {pid: person.name for pid, person in people.items()}
+    view = await poll_view(ports, poll, zone, names=names)
     if view.status is not PollStatus.OPEN:
         return ()  # closed meanwhile: the close's own update shows the result
     return card_update(poll, view)

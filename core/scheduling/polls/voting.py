@@ -24,7 +24,9 @@ async def vote(ports: Ports, ctx: Context, action: actions.Vote) -> Outcome:
     """A click on "yes" or "if need be", decided in one transaction from the click as sent
     (its time and id, see :class:`~core.polls.Ballot`): however late it is handled, or if
     it is handled twice, the tally is what the clicks add up to."""
-    poll = await ports.polls.get(action.poll)
+    # As this process read it last, when it is open: only its status changes now, and cast
+    # checks that again.
+    poll = await ports.polls.get(action.poll, cached=True)
     if poll is None:
         return Outcome(Notice(GONE, Tone.WARNING))
     if poll.status is not PollStatus.OPEN:
@@ -37,6 +39,9 @@ async def vote(ports: Ports, ctx: Context, action: actions.Vote) -> Outcome:
     click = Click(action.choice, ctx.sent_at or ports.clock.now(), ctx.event_id or ports.new_ref())
     ballot = await ports.polls.cast(poll.ref, option.id, ctx.person.id, click)
     if ballot is None:
+        current = await ports.polls.get(poll.ref)  # closed meanwhile, here or elsewhere
+        if current is not None and current.status is not PollStatus.OPEN:
+            return Outcome(Notice(_not_open(current), Tone.INFO))
         return Outcome(Notice("This poll just closed; your vote was not counted.", Tone.INFO))
     when = describe(option.start, ctx.zone)
     now = ballot.vote
