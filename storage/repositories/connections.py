@@ -70,9 +70,13 @@ _SUMMARIES = select(
 
 _PEOPLE = cast("Table", models.Person.__table__)
 # A connection whole (its secret to open) and its owner's time zone (the reader asks in it).
-_LOAD = select(_CONNECTIONS, _PEOPLE.c.timezone).outerjoin_from(
-    _CONNECTIONS, _PEOPLE, _PEOPLE.c.id == _CONNECTIONS.c.person_id
+_LOAD = (
+    select(_CONNECTIONS, _PEOPLE.c.timezone)
+    .outerjoin_from(_CONNECTIONS, _PEOPLE, _PEOPLE.c.id == _CONNECTIONS.c.person_id)
+    .where(_CONNECTIONS.c.person_id.in_(bindparam("people", expanding=True)))
 )
+# Built once with its cache key, as _LOAD: building a statement costs more than running it.
+_SUMMARIES_OF = _SUMMARIES.where(_CONNECTIONS.c.person_id.in_(bindparam("people", expanding=True)))
 
 
 class SqlConnections:
@@ -86,7 +90,7 @@ class SqlConnections:
 
     async def summaries(self, people: Sequence[PersonId]) -> dict[PersonId, CalendarConnection]:
         """The connections of ``people``, without opening any secret."""
-        rows = await self._db.rows(_SUMMARIES.where(_CONNECTIONS.c.person_id.in_(list(people))))
+        rows = await self._db.rows(_SUMMARIES_OF, {"people": list(people)})
         return {PersonId(row.person_id): _summary(row) for row in rows}
 
     async def load(self, people: Sequence[PersonId]) -> Loaded:
@@ -103,7 +107,7 @@ class SqlConnections:
         status changes above are rare. Each is one conditional UPDATE, so that of two
         processes finding the same lost key only one reports it (``unopenable``).
         """
-        rows = await self._db.rows(_LOAD.where(_CONNECTIONS.c.person_id.in_(list(people))))
+        rows = await self._db.rows(_LOAD, {"people": list(people)})
         loaded = Loaded({}, {}, {})
         for row in rows:
             person = PersonId(row.person_id)

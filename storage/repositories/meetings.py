@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -154,24 +154,13 @@ class SqlMeetings:
     ) -> Mapping[PersonId, Sequence[Interval]]:
         if not people:
             return {}
-        meetings = cast("Table", models.Meeting.__table__)
-        taking = cast("Table", models.MeetingParticipant.__table__)
-        # In Core, on the table columns: every search runs this (see ``Database.rows``).
-        statement = (
-            select(taking.c.person_id, meetings.c.start, meetings.c.end)
-            .join_from(taking, meetings, meetings.c.ref == taking.c.meeting_ref)
-            .where(
-                taking.c.person_id.in_(list(people)),
-                taking.c.declined.is_(False),
-                meetings.c.status.in_(_ACTIVE),
-                meetings.c.start < window.end,
-                meetings.c.end > window.start,
-            )
-        )
-        if excluding is not None:
-            statement = statement.where(meetings.c.ref != excluding)
+        parameters = {"people": list(people), "start": window.start, "end": window.end}
+        if excluding is None:
+            rows = await self._db.rows(_BUSY, parameters)
+        else:
+            rows = await self._db.rows(_BUSY_EXCLUDING, parameters | {"excluding": excluding})
         found: dict[PersonId, list[Interval]] = {}
-        for row in await self._db.rows(statement):
+        for row in rows:
             found.setdefault(PersonId(row.person_id), []).append(Interval(row.start, row.end))
         return found
 
@@ -216,6 +205,21 @@ class SqlMeetings:
 
 
 _ACTIVE = [MeetingStatus.PROPOSED.value, MeetingStatus.CONFIRMED.value]
+_MEETINGS = cast("Table", models.Meeting.__table__)
+_TAKING = cast("Table", models.MeetingParticipant.__table__)
+# In Core, on the table columns, built once (its cache key too): every search runs it.
+_BUSY = (
+    select(_TAKING.c.person_id, _MEETINGS.c.start, _MEETINGS.c.end)
+    .join_from(_TAKING, _MEETINGS, _MEETINGS.c.ref == _TAKING.c.meeting_ref)
+    .where(
+        _TAKING.c.person_id.in_(bindparam("people", expanding=True)),
+        _TAKING.c.declined.is_(False),
+        _MEETINGS.c.status.in_(_ACTIVE),
+        _MEETINGS.c.start < bindparam("end"),
+        _MEETINGS.c.end > bindparam("start"),
+    )
+)
+_BUSY_EXCLUDING = _BUSY.where(_MEETINGS.c.ref != bindparam("excluding"))
 
 
 async def _clash(session: AsyncSession, meeting: Meeting) -> models.Meeting | None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, func, select, update
+from sqlalchemy import BindParameter, Row, Select, Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -160,39 +160,55 @@ async def track_among(
     form (for one person, of their pairs), else of the circles they are all in, when
     those name one track; None otherwise.
 
-    Each step is one Core read that brings the track's rules along (every search runs it)."""
+    Each step is one Core read that brings the track's rules along (every search runs it),
+    its statement built once."""
     wanted = sorted(set(people))
     if not wanted or len(wanted) > 100:
         return None
-    pairings = cast("Table", models.Pairing.__table__)
-    tracks = cast("Table", models.Track.__table__)
     if len(wanted) <= 2:
-        condition = (
-            pairings.c.mentor_id.in_(wanted) & pairings.c.mentee_id.in_(wanted)
-            if len(wanted) == 2
-            else (pairings.c.mentor_id == wanted[0]) | (pairings.c.mentee_id == wanted[0])
-        )
-        rows = await database.rows(
-            select(pairings.c.track_id, tracks.c.rules)
-            .outerjoin_from(pairings, tracks, tracks.c.id == pairings.c.track_id)
-            .where(pairings.c.program_id == program, condition)
-        )
+        statement = _PAIR_TRACK if len(wanted) == 2 else _PAIRS_TRACK
+        rows = await database.rows(statement, {"program": program, "people": wanted})
         if rows:
             return _one_track(rows)
+    rows = await database.rows(
+        _CIRCLE_TRACK, {"program": program, "people": wanted, "count": len(wanted)}
+    )
+    return _one_track(rows)
+
+
+def _track_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """``track_among``'s reads: of the pair two people form, of one person's pairs, and of
+    the circles everyone is in."""
+    pairings = cast("Table", models.Pairing.__table__)
+    tracks = cast("Table", models.Track.__table__)
+    people: BindParameter[Any] = bindparam("people", expanding=True)
+    pair_track = select(pairings.c.track_id, tracks.c.rules).outerjoin_from(
+        pairings, tracks, tracks.c.id == pairings.c.track_id
+    )
+    of_program = pairings.c.program_id == bindparam("program")
+    pair = pair_track.where(
+        of_program, pairings.c.mentor_id.in_(people), pairings.c.mentee_id.in_(people)
+    )
+    pairs = pair_track.where(
+        of_program, pairings.c.mentor_id.in_(people) | pairings.c.mentee_id.in_(people)
+    )
     members = cast("Table", models.GroupMember.__table__)
     circles = cast("Table", models.Group.__table__)
     groups = (
         select(members.c.group_id)
-        .where(members.c.person_id.in_(wanted))
+        .where(members.c.person_id.in_(people))
         .group_by(members.c.group_id)
-        .having(func.count() == len(wanted))
+        .having(func.count() == bindparam("count"))
     )
-    rows = await database.rows(
+    circle = (
         select(circles.c.track_id, tracks.c.rules)
         .outerjoin_from(circles, tracks, tracks.c.id == circles.c.track_id)
-        .where(circles.c.program_id == program, circles.c.id.in_(groups))
+        .where(circles.c.program_id == bindparam("program"), circles.c.id.in_(groups))
     )
-    return _one_track(rows)
+    return pair, pairs, circle
+
+
+_PAIR_TRACK, _PAIRS_TRACK, _CIRCLE_TRACK = _track_statements()
 
 
 def _one_track(rows: Sequence[Row[Any]]) -> RuleChanges | None:
