@@ -209,21 +209,17 @@ class GoogleCalendars:
     ) -> list[BusyInterval]:
         """What a connection made with ``calendar.freebusy`` alone can read: events marked
         free, all-day ones included, are missing from it."""
-        reply = _checked(
-            await request_json(
-                self._http,
-                "POST",
-                f"{self._settings.google_api_url}/freeBusy",
-                deadline=deadline,
-                service=SERVICE,
-                retry_also=_rate_limited,
-                headers={"Authorization": f"Bearer {credentials.token}"},
-                json={
-                    "timeMin": format_instant(window.start),
-                    "timeMax": format_instant(window.end),
-                    "items": [{"id": "primary"}],
-                },
-            )
+        reply = await _calendar_api(
+            self._http,
+            "POST",
+            f"{self._settings.google_api_url}/freeBusy",
+            str(credentials.token),
+            deadline,
+            json={
+                "timeMin": format_instant(window.start),
+                "timeMax": format_instant(window.end),
+                "items": [{"id": "primary"}],
+            },
         )
         return parsed(reply, SERVICE, _free_busy_blocks)
 
@@ -313,17 +309,8 @@ async def list_busy(
         }
         if page_token:
             query["pageToken"] = page_token
-        reply = _checked(
-            await request_json(
-                http,
-                "GET",
-                f"{api_url}/calendars/primary/events",
-                deadline=deadline,
-                service=SERVICE,
-                retry_also=_rate_limited,
-                headers={"Authorization": f"Bearer {token}"},
-                params=query,
-            )
+        reply = await _calendar_api(
+            http, "GET", f"{api_url}/calendars/primary/events", token, deadline, params=query
         )
         found, page_token = parsed(reply, SERVICE, lambda data: _events_page(data, zone))
         busy.extend(found)
@@ -373,6 +360,30 @@ class Refused(ProviderError):
         super().__init__(f"Google answered {status}{f' ({reason})' if reason else ''}")
         self.status = status
         self.reason = reason
+
+
+async def _calendar_api(
+    http: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    token: str,
+    deadline: Deadline,
+    **kwargs: Any,
+) -> Reply:
+    """A Calendar API call with ``token``: rate limits are retried until ``deadline``, a
+    refused token or request raised."""
+    headers = {"Authorization": f"Bearer {token}"}
+    reply = await request_json(
+        http,
+        method,
+        url,
+        deadline=deadline,
+        service=SERVICE,
+        retry_also=_rate_limited,
+        headers=headers,
+        **kwargs,
+    )
+    return _checked(reply)
 
 
 def _checked(reply: Reply) -> Reply:
