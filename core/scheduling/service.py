@@ -8,6 +8,7 @@ Chat adapters resolve who is speaking into a :class:`Context`, call
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, assert_never, overload
@@ -67,6 +68,8 @@ from core.scheduling.home import home_view
 from core.scheduling.identity import identify
 from core.views import HomeView, Invitation, MeetingList, Notice, Outcome, Tone
 
+# Characters of a message read on the event loop rather than in a thread (see handle_text).
+READ_ON_THE_LOOP = 120
 STALE_BUTTON = "That button has expired or isn't valid any more. Ask me again for fresh options."
 NOT_YOURS = "That button was meant for someone else."
 
@@ -137,10 +140,7 @@ class Scheduler:
     ) -> Outcome:
         """Understand ``text`` and answer it; anything unclear gets help, never an error."""
         settings = await self.ports.programs.settings(ctx.program)
-        # In a thread: reading a message costs up to milliseconds per hundred characters
-        # (dates go through dateparser), which on the event loop would hold up every other
-        # request's acknowledgement while one long message is read.
-        command = await asyncio.to_thread(
+        reading = functools.partial(
             parse,
             text,
             ctx.zone,
@@ -148,7 +148,13 @@ class Scheduler:
             default_duration=settings.default_duration_minutes,
             bot_user_id=bot_user_id,
         )
-        return await self.handle(ctx, command)
+        # A long message in a thread: reading costs up to milliseconds per hundred characters
+        # (dates go through dateparser), which on the event loop would hold up every other
+        # request's acknowledgement while it is read. A short one (a command, under a
+        # millisecond) costs less than the hand-off to a thread and back.
+        if len(text) <= READ_ON_THE_LOOP:
+            return await self.handle(ctx, reading())
+        return await self.handle(ctx, await asyncio.to_thread(reading))
 
     async def handle(self, ctx: Context, command: Command) -> Outcome:
         match command.intent:
