@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from core.commands import TimeOfDay
+from core.commands import Exclusions, TimeOfDay
 from core.people import PersonId, ProgramId
 from core.time import Interval
 
@@ -33,6 +33,8 @@ class SlotOffer:
     time_of_day: TimeOfDay | None = None
     # The meeting that picking one of these times moves ("move", "other times"), if any.
     moving: str | None = None
+    # What the requester ruled out: fresh times, when a picked one was taken, keep it out.
+    ruled_out: Exclusions = field(default_factory=Exclusions)
 
     @property
     def duration(self) -> timedelta:

@@ -276,6 +276,7 @@ class SlotOffer(Base):
     shown: Mapped[list[Any]]
     created_at: Mapped[datetime] = mapped_column(index=True)
     meeting_ref: Mapped[str | None] = mapped_column(String(40))  # the meeting a pick moves
+    ruled_out: Mapped[list[Any] | None] = mapped_column(JSON)  # as buttons carry it
 
 
 class Meeting(Base):

@@ -88,6 +88,7 @@ def _offer_again(ctx: Context, offer: SlotOffer, settings: ProgramSettings) -> T
         offer.window,
         offer.time_of_day,
         moving=offer.moving,
+        ruled_out=offer.ruled_out,
     )
     return TimeTaken(request, settings)
 

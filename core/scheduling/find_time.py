@@ -175,6 +175,7 @@ async def offer_times(
         created_at=now,
         time_of_day=request.time_of_day,
         moving=request.moving,
+        ruled_out=request.ruled_out,
     )
     await ports.offers.add(offer)
     notes = [lead] if lead else []

@@ -11,7 +11,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy import insert as sql_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.commands import TimeOfDay
+from core.actions import EXCLUSIONS
+from core.commands import Exclusions, TimeOfDay
 from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import PersonId, ProgramId
@@ -50,6 +51,7 @@ class SqlOffers:
                     "shown": _spans(offer.shown),
                     "created_at": offer.created_at,
                     "meeting_ref": offer.moving,
+                    "ruled_out": EXCLUSIONS.dump(offer.ruled_out) if offer.ruled_out else None,
                 },
             )
 
@@ -320,4 +322,5 @@ def _offer(row: models.SlotOffer) -> SlotOffer:
         created_at=row.created_at,
         time_of_day=None if tod is None else TimeOfDay(DayTime(tod[0]), DayTime(tod[1])),
         moving=row.meeting_ref,
+        ruled_out=Exclusions() if row.ruled_out is None else EXCLUSIONS.load(row.ruled_out),
     )

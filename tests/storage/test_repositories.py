@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from bot.chores import tidy
 from core.calendars import ConnectionStatus
-from core.commands import Provider, TimeOfDay
+from core.commands import Exclusions, Provider, TimeOfDay, Weekly
 from core.errors import Conflict
 from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
@@ -276,6 +276,10 @@ async def offer(storage: Storage) -> tuple[SlotOffer, Person, Person]:
         shown=slots[:2],
         created_at=NOW,
         time_of_day=TimeOfDay(DayTime.of(12), DayTime.of(17)),
+        ruled_out=Exclusions(
+            (Interval(NOW + timedelta(days=2), NOW + timedelta(days=3)),),
+            (Weekly(frozenset({0})), Weekly(hours=TimeOfDay(DayTime.of(8), DayTime.of(10)))),
+        ),
     )
     await storage.offers.add(stored)
     return stored, ana, ben
@@ -298,6 +302,9 @@ def meeting_for(stored: SlotOffer, ref: str) -> Meeting:
 async def test_offers_round_trip_and_record_what_was_shown(storage: Storage):
     stored, _, _ = await offer(storage)
     assert await storage.offers.get("offer-1") == stored
+    plain = replace(stored, ref="offer-2", ruled_out=Exclusions())
+    await storage.offers.add(plain)
+    assert await storage.offers.get("offer-2") == plain
     await storage.offers.mark_shown("offer-1", stored.slots[2:])
     again = await storage.offers.get("offer-1")
     assert again is not None

@@ -157,3 +157,18 @@ async def test_buttons_that_search_again_keep_the_days_ruled_out():
     again = (await world.click(ana, shorter.action)).reply  # type: ignore[arg-type]
     assert isinstance(again, Notice)
     assert again.text.startswith("I couldn't find 30 free minutes")
+
+
+async def test_fresh_times_for_a_time_taken_keep_the_days_ruled_out():
+    world, ana, sam = pair()
+    picker = (await world.say(ana, "find an hour with my mentee next week, not Monday")).reply  # type: ignore[arg-type]
+    assert isinstance(picker, SlotPicker)
+    choice = picker.slots[0]
+    # Sam's week fills up but for Monday, before Ana's click.
+    world.calendars.busy[sam.id] = [  # type: ignore[attr-defined]
+        BusyInterval(datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC))
+    ]
+    fresh = (await world.click(ana, choice.action)).reply  # type: ignore[arg-type]
+    assert isinstance(fresh, Notice)
+    assert fresh.text.startswith("That time can't be booked any more")
+    assert "I couldn't find 60 free minutes" in fresh.text
