@@ -83,10 +83,9 @@ def labels(message: Any) -> list[str]:
     return [b["text"]["text"] for b in buttons(message.blocks)]
 
 
-def in_reply(world: SlackWorld, label: str) -> dict[str, Any]:
-    """The button called ``label`` in the last answer to a click (through its response_url)."""
-    blocks = world.slack.responses[-1].body["blocks"]
-    return next(b for b in buttons(blocks) if b["text"]["text"] == label)
+def in_reply(world: SlackWorld, url: str, label: str) -> dict[str, Any]:
+    """The button called ``label`` in the answer to the click that carried ``url``."""
+    return next(b for b in buttons(world.slack.answered(url)) if b["text"]["text"] == label)
 
 
 def picked(world: SlackWorld, element: dict[str, Any]) -> datetime:
@@ -228,10 +227,10 @@ async def test_a_booked_time_is_not_offered_again_until_declined(tmp_path: Path)
 async def test_either_person_moves_the_meeting_and_the_other_is_asked_again(tmp_path: Path):
     async with slack_world(tmp_path) as world:
         await click(world, button(await ask_for_times(world), "pt:pick:0"))
-        await click_in_dm(world, MENTEE, "Accept")
+        accepted = await click_in_dm(world, MENTEE, "Accept")
 
         # On her DM, which the accept turned into the confirmed meeting:
-        move = in_reply(world, "Move")
+        move = in_reply(world, accepted, "Move")
         await click(world, move, user=MENTEE, channel=world.slack.dm_channel(MENTEE))
         picker = world.slack.responses[-1].body["blocks"]
         assert not world.slack.responses[-1].replace_original  # the confirmation stays
@@ -258,9 +257,9 @@ async def test_cancelling_from_the_confirmation_asks_first_then_tells_the_partne
 ):
     async with slack_world(tmp_path) as world:
         await click(world, button(await ask_for_times(world), "pt:pick:0"))
-        await click_in_dm(world, MENTEE, "Accept")
+        accepted = await click_in_dm(world, MENTEE, "Accept")
 
-        cancel = in_reply(world, "Cancel meeting")
+        cancel = in_reply(world, accepted, "Cancel meeting")
         await click(world, cancel, user=MENTEE, channel=world.slack.dm_channel(MENTEE))
         question = world.slack.responses[-1]
         assert (question.text or "").startswith("Cancel Mentoring: Alex Kim and Maria Lopez on ")
