@@ -44,6 +44,10 @@ GiveUp = Callable[[Job, str], Awaitable[None]]
 LEASE = timedelta(seconds=30)
 POLL_SECONDS = 5.0
 CONCURRENCY = 16
+# Requests a process keeps and works on itself (``keep_and_run``) may wait, leased, for the
+# acknowledgements under way: up to this many times ``concurrency`` of them, of which
+# ``concurrency`` run at once. Past that the rows wait unclaimed, for any process.
+KEPT_PER_SLOT = 8
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
@@ -116,9 +120,11 @@ class Worker:
     _heartbeat: asyncio.Task[None] | None = field(default=None, init=False)
     _closing: bool = field(default=False, init=False)
     _changed: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _kept_slots: asyncio.Semaphore = field(init=False)
 
     def __post_init__(self) -> None:
         self.jobs.listen(self.wake)
+        self._kept_slots = asyncio.Semaphore(self.concurrency)
 
     # ------------------------------------------------------------------ configuring
 
@@ -185,7 +191,7 @@ class Worker:
         return seconds
 
     def _free(self) -> int:
-        return self.concurrency - len(self._running) - self._adopting
+        return max(0, self.concurrency - len(self._running) - self._adopting)
 
     async def _claim_and_start(self) -> int:
         """Claim what fits in the free slots and start it; how many were claimed."""
@@ -212,12 +218,13 @@ class Worker:
     ) -> bool:
         """Store ``new`` and run ``work`` for it in this process: the row is stored already
         leased to this worker (one statement, and no claim), and ``work`` runs once no
-        request is being received (``defer_to``). Should ``work`` fail, the job is retried
-        as any other, by its kind's handler; should this process die, another claims it
-        when the lease expires. Without a free slot (or when closing) the job is only
-        stored, for whichever worker claims it first. False when ``new.key`` was kept
-        already."""
-        if self._closing or self._free() <= 0 or new.kind not in self._kinds:
+        request is being received (``defer_to``), ``concurrency`` of them at a time. Should
+        ``work`` fail, the job is retried as any other, by its kind's handler; should this
+        process die, another claims it when the lease expires. With too many waiting
+        already (``KEPT_PER_SLOT``), or when closing, the job is only stored, for whichever
+        worker claims it first. False when ``new.key`` was kept already."""
+        kept = len(self._running) + self._adopting
+        if self._closing or kept >= self.concurrency * KEPT_PER_SLOT or new.kind not in self._kinds:
             return await self.jobs.enqueue(new, now)
         self._adopting += 1
         try:
@@ -247,10 +254,14 @@ class Worker:
     async def _attempt_bound(self, job: Job, work: Callable[[], Awaitable[None]] | None) -> None:
         kind = self._kinds[job.kind]
         try:
-            if work is not None and self.defer_to is not None:
-                await self.defer_to()  # kept by this process: after the acknowledgements
-            async with asyncio.timeout(kind.timeout):
-                await (work() if work is not None else kind.handler(job))
+            if work is None:
+                async with asyncio.timeout(kind.timeout):
+                    await kind.handler(job)
+            else:
+                if self.defer_to is not None:
+                    await self.defer_to()  # kept by this process: after the acknowledgements
+                async with self._kept_slots, asyncio.timeout(kind.timeout):
+                    await work()
         except asyncio.CancelledError:
             raise  # shutdown: close() hands the job back
         except Permanent as error:

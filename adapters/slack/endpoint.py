@@ -154,17 +154,18 @@ class SlackEndpoint:
 
 
 def _bolt_request(checked: Checked, request: web.Request) -> AsyncBoltRequest:
+    """Bolt's request with the body ``check`` parsed already: bolt would parse the text again
+    (a click's form repeats its whole message), and would read it wrongly besides: it takes
+    any form whose text holds the word "payload" for an interaction (parse_body looks for
+    the word, not the field), so a slash command "/pairtime … payload …" would be empty."""
     bolt_request = AsyncBoltRequest(
-        body=checked.text,
+        body="",
         query=request.query_string,
         headers=request.headers,  # type: ignore[arg-type] # a mapping, as bolt's own adapter
     )
-    if bolt_request.body != checked.body:
-        # Bolt takes any form whose text holds the word "payload" for an interaction
-        # (parse_body looks for the word, not the field) and reads a slash command such
-        # as "/pairtime … payload …" as empty: give it the body as it is.
-        bolt_request.body = checked.body
-        bolt_request.context = build_async_context(AsyncBoltContext({}), checked.body)
+    bolt_request.raw_body = checked.text
+    bolt_request.body = checked.body
+    bolt_request.context = build_async_context(AsyncBoltContext({}), checked.body)
     return bolt_request
 
 
