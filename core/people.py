@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NewType
+from typing import TYPE_CHECKING, NewType
+
+if TYPE_CHECKING:  # core.admin.programs imports this module
+    from core.admin.programs import RuleChanges
 
 PersonId = NewType("PersonId", str)
 ProgramId = NewType("ProgramId", str)  # one per Slack workspace, Teams tenant or the web playground
@@ -50,13 +53,19 @@ class Acquaintances:
     """Whom a person knows in a program, read at once because every search needs it: their
     mentees and mentors (each by name), the other members of their circles (circle by
     circle, by id), the chat user ids all of these have in the program, and whether the
-    person is one of its admins (who may see anyone's free times)."""
+    person is one of its admins (who may see anyone's free times).
+
+    ``pair_tracks`` holds, for each mentee and mentor, the rule overrides of the track their
+    pair with the person is in (None: the program's own rules), as ``Programs.settings``
+    would find them for a search among the two: a search with one partner needs no other
+    read. Empty when the source does not know tracks."""
 
     mentees: tuple[Person, ...] = ()
     mentors: tuple[Person, ...] = ()
     co_members: tuple[Person, ...] = ()
     user_ids: Mapping[str, PersonId] = field(default_factory=dict)
     admin: bool = False
+    pair_tracks: Mapping[PersonId, RuleChanges | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,9 @@ from core.scheduling.common import (
 from core.scheduling.connections import PRIVATELY, connect_prompt, reconnect_request
 from core.scheduling.context import Context, Ports
 from core.scheduling.empty import reasons_text, window_words
-from core.scheduling.participants import ONLY_PARTNERS, Ask, Refuse, may_see, resolve
+from core.scheduling.participants import ONLY_PARTNERS, Ask, Chosen, Refuse, may_see, resolve
 from core.time import Interval, describe
+from core.tracks import effective
 from core.views import (
     Button,
     ButtonStyle,
@@ -73,10 +74,7 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
             for option in resolution.options
         )
         return Outcome(Question(resolution.text, options))
-    # The rules of the track these people's pair or circle is in.
-    settings = await ports.programs.settings(
-        ctx.program, among=[ctx.person.id, *(p.id for p in resolution.people)]
-    )
+    settings = await _rules_among(ports, ctx, resolution)
     request = _asked(command, resolution.people, window, settings)
     assumed = [assumption_text(item) for item in command.assumptions]
     assumed += resolution.notes
@@ -95,6 +93,18 @@ def _asked(
         window,
         command.time_of_day,
         ruled_out=command.ruled_out,
+    )
+
+
+async def _rules_among(ports: Ports, ctx: Context, chosen: Chosen) -> ProgramSettings:
+    """The rules of the track the speaker's pair or circle with these people is in. With one
+    partner, their pair's track came with whom the speaker knows: no read of its own."""
+    people = chosen.people
+    tracks = chosen.known.pair_tracks if chosen.known is not None else {}
+    if len(people) == 1 and people[0].id in tracks:
+        return effective(await ports.programs.settings(ctx.program), tracks[people[0].id])
+    return await ports.programs.settings(
+        ctx.program, among=[ctx.person.id, *(p.id for p in people)]
     )
 
 

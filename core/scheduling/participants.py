@@ -35,6 +35,7 @@ class Option:
 class Chosen:
     people: tuple[Person, ...]  # never the speaker
     notes: tuple[str, ...] = ()  # what the answer should say: a name left out that fit nobody
+    known: Acquaintances | None = None  # the speaker's, as read to resolve these people
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,7 @@ async def resolve(
         return _one_question(questions, people)
     if not people:
         return await _ask_who(ports, ctx)
-    return Chosen(people, notes)
+    return Chosen(people, notes, scope.known)
 
 
 async def may_see(ports: Ports, ctx: Context, people: Sequence[PersonId]) -> bool:

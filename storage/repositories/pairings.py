@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
+    JSON,
     CompoundSelect,
+    Row,
     Select,
     String,
     Table,
@@ -34,7 +36,7 @@ from storage import models
 from storage.database import Database
 from storage.repositories.people import _person
 from storage.repositories.sql import affected, insert
-from storage.repositories.tracks import default_track
+from storage.repositories.tracks import default_track, one_track
 
 _PAIRS = cast("Table", models.Pairing.__table__)
 _PEOPLE = cast("Table", models.Person.__table__)
@@ -42,6 +44,7 @@ _IDENTITIES = cast("Table", models.ChatIdentity.__table__)
 _CIRCLES = cast("Table", models.Group.__table__)
 _MEMBERS = cast("Table", models.GroupMember.__table__)
 _ADMINS = cast("Table", models.ProgramAdmin.__table__)
+_TRACKS = cast("Table", models.Track.__table__)
 _MENTEE, _MENTOR, _CO_MEMBER, _ADMIN = range(4)  # what a row of ``_ACQUAINTANCES`` is
 
 
@@ -52,7 +55,7 @@ def _acquaintances() -> CompoundSelect[Any]:
     program, person = bindparam("program", type_=String), bindparam("person", type_=String)
     mine = _MEMBERS.alias("mine")
 
-    def people(kind: int, first: Any, second: Any) -> Select[Any]:
+    def people(kind: int, first: Any, second: Any, track: Any, rules: Any) -> Select[Any]:
         return select(
             literal(kind).label("kind"),
             first.label("first"),
@@ -62,7 +65,12 @@ def _acquaintances() -> CompoundSelect[Any]:
             _PEOPLE.c.email,
             _PEOPLE.c.timezone,
             _IDENTITIES.c.user_id,
+            track.label("track_id"),
+            rules.label("rules"),
         )
+
+    def pair_track(query: Select[Any]) -> Select[Any]:
+        return query.outerjoin(_TRACKS, _TRACKS.c.id == _PAIRS.c.track_id)
 
     def identity(query: Select[Any]) -> Select[Any]:
         return query.outerjoin(
@@ -70,19 +78,24 @@ def _acquaintances() -> CompoundSelect[Any]:
             (_IDENTITIES.c.person_id == _PEOPLE.c.id) & (_IDENTITIES.c.program_id == program),
         )
 
-    by_name = (func.lower(_PEOPLE.c.name), _PEOPLE.c.id)
+    by_name = (func.lower(_PEOPLE.c.name), _PEOPLE.c.id, _PAIRS.c.track_id, _TRACKS.c.rules)
+    no_track = (cast_as(null(), String), cast_as(null(), JSON))
     mentees = identity(
-        people(_MENTEE, *by_name)
-        .select_from(_PAIRS)
-        .join(_PEOPLE, _PEOPLE.c.id == _PAIRS.c.mentee_id)
+        pair_track(
+            people(_MENTEE, *by_name)
+            .select_from(_PAIRS)
+            .join(_PEOPLE, _PEOPLE.c.id == _PAIRS.c.mentee_id)
+        )
     ).where(_PAIRS.c.program_id == program, _PAIRS.c.mentor_id == person)
     mentors = identity(
-        people(_MENTOR, *by_name)
-        .select_from(_PAIRS)
-        .join(_PEOPLE, _PEOPLE.c.id == _PAIRS.c.mentor_id)
+        pair_track(
+            people(_MENTOR, *by_name)
+            .select_from(_PAIRS)
+            .join(_PEOPLE, _PEOPLE.c.id == _PAIRS.c.mentor_id)
+        )
     ).where(_PAIRS.c.program_id == program, _PAIRS.c.mentee_id == person)
     members = identity(
-        people(_CO_MEMBER, _CIRCLES.c.name, _MEMBERS.c.person_id)
+        people(_CO_MEMBER, _CIRCLES.c.name, _MEMBERS.c.person_id, *no_track)
         .select_from(mine)
         .join(_CIRCLES, _CIRCLES.c.id == mine.c.group_id)
         .join(_MEMBERS, _MEMBERS.c.group_id == _CIRCLES.c.id)
@@ -93,9 +106,10 @@ def _acquaintances() -> CompoundSelect[Any]:
         _MEMBERS.c.person_id != person,
     )
     nothing = cast_as(null(), String)
-    admin = select(
-        literal(_ADMIN), nothing, nothing, _ADMINS.c.person_id, nothing, nothing, nothing, nothing
-    ).where(_ADMINS.c.program_id == program, _ADMINS.c.person_id == person)
+    admin: Select[Any] = select(
+        literal(_ADMIN), nothing, nothing, _ADMINS.c.person_id, nothing, nothing, nothing, nothing,
+        *no_track,
+    ).where(_ADMINS.c.program_id == program, _ADMINS.c.person_id == person)  # fmt: skip
     return union_all(mentees, mentors, members, admin).order_by(
         literal_column("kind"), literal_column("first"), literal_column("second")
     )
@@ -112,6 +126,7 @@ class SqlPairings:
         rows = await self._db.rows(_ACQUAINTANCES, {"program": program, "person": person})
         found: tuple[dict[PersonId, Person], ...] = ({}, {}, {})
         user_ids: dict[str, PersonId] = {}
+        pair_tracks: dict[PersonId, list[Row[Any]]] = {}
         admin = False
         for row in rows:
             if row.kind == _ADMIN:
@@ -120,8 +135,11 @@ class SqlPairings:
             found[row.kind].setdefault(PersonId(row.id), _person(row))
             if row.user_id is not None:
                 user_ids[row.user_id] = PersonId(row.id)
+            if row.kind in (_MENTEE, _MENTOR):
+                pair_tracks.setdefault(PersonId(row.id), []).append(row)
         mentees, mentors, members = (tuple(kind.values()) for kind in found)
-        return Acquaintances(mentees, mentors, members, user_ids, admin)
+        tracks = {partner: one_track(pairs) for partner, pairs in pair_tracks.items()}
+        return Acquaintances(mentees, mentors, members, user_ids, admin, tracks)
 
     async def mentees_of(self, program: ProgramId, mentor: PersonId) -> Sequence[Person]:
         return await self._partners(program, mentor, mentees=True)

@@ -169,11 +169,11 @@ async def track_among(
         statement = _PAIR_TRACK if len(wanted) == 2 else _PAIRS_TRACK
         rows = await database.rows(statement, {"program": program, "people": wanted})
         if rows:
-            return _one_track(rows)
+            return one_track(rows)
     rows = await database.rows(
         _CIRCLE_TRACK, {"program": program, "people": wanted, "count": len(wanted)}
     )
-    return _one_track(rows)
+    return one_track(rows)
 
 
 def _track_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
@@ -211,8 +211,9 @@ def _track_statements() -> tuple[Select[Any], Select[Any], Select[Any]]:
 _PAIR_TRACK, _PAIRS_TRACK, _CIRCLE_TRACK = _track_statements()
 
 
-def _one_track(rows: Sequence[Row[Any]]) -> RuleChanges | None:
-    """The rules of the one track ``rows`` (track id, its rules) name; None for none or several."""
+def one_track(rows: Sequence[Row[Any]]) -> RuleChanges | None:
+    """The rules of the one track ``rows`` (track id, its rules) name; None for none or
+    several (``SqlPairings.acquaintances`` applies it to a pair's rows too)."""
     named = {row.track_id: row.rules for row in rows}
     if len(named) != 1 or None in named:
         return None

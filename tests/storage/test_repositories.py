@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.chores import tidy
+from core.admin.programs import RuleChanges
 from core.calendars import ConnectionStatus
 from core.commands import Exclusions, Provider, TimeOfDay, Weekly
 from core.errors import Conflict
@@ -19,6 +20,7 @@ from core.polls import Choice, Click, Poll, PollOption, PollStatus, tally
 from core.program import ProgramSettings
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime, Interval
+from core.tracks import effective
 from storage.repositories.connections import StateProblem, StateRejected
 from storage.store import Storage
 
@@ -128,6 +130,29 @@ async def test_acquaintances_read_at_once_what_the_separate_reads_find(storage: 
     assert (await storage.pairings.acquaintances(TEAMS, ana.id)).mentees == (other_program,)
     nobody = await storage.pairings.acquaintances(SLACK, other_program.id)
     assert (nobody.mentees, nobody.mentors, nobody.co_members, nobody.user_ids) == ((), (), (), {})
+
+
+async def test_acquaintances_bring_each_pairs_track_as_a_search_among_the_two_finds_it(
+    storage: Storage,
+):
+    ana, ben, cy, dee = [await person(storage, n) for n in ("Ana", "Ben", "Cy", "Dee")]
+    now = datetime.now(UTC)
+    later = await storage.tracks.create(SLACK, "Later", now)
+    await storage.tracks.save_rules(later.id, RuleChanges(earliest="10:00", weekends=True))
+    plain = await storage.tracks.create(SLACK, "Plain", now)
+    await storage.pairings.pair(SLACK, ana.id, ben.id)  # the default track, no overrides
+    await storage.pairings.pair(SLACK, ana.id, cy.id, later.id)
+    await storage.pairings.pair(SLACK, ana.id, dee.id, later.id)
+    await storage.pairings.pair(SLACK, dee.id, ana.id, plain.id)  # two tracks: neither
+
+    known = await storage.pairings.acquaintances(SLACK, ana.id)
+
+    assert set(known.pair_tracks) == {ben.id, cy.id, dee.id}
+    for partner in (ben, cy, dee):
+        among = await storage.programs.settings(SLACK, among=[ana.id, partner.id])
+        assert effective(ProgramSettings(), known.pair_tracks[partner.id]) == among
+    assert known.pair_tracks[cy.id] == RuleChanges(earliest="10:00", weekends=True)
+    assert known.pair_tracks[dee.id] is None
 
 
 async def test_a_circle_name_and_a_channel_belong_to_one_circle(storage: Storage):
