@@ -31,6 +31,7 @@ from core.ports import (
     ProgramEvents,
     Programs,
 )
+from core.scheduling.recent import Recent
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class Ports:
     program_events: ProgramEvents | None = None
     console: ConsoleSignIn | None = None  # None: no admin console on this server
     personal_data: PersonalData | None = None  # None: people cannot be forgotten here
+    recent: Recent | None = None  # answers kept briefly by this process; None: none kept
 
 
 def zone_of(name: str | None, fallback: str) -> ZoneInfo:

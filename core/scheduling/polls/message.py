@@ -12,6 +12,7 @@ from core.actions import Connect, EditPoll, PollOp
 from core.people import PersonId
 from core.polls import Choice, Poll, PollStatus
 from core.scheduling.context import Ports, zone_of
+from core.scheduling.recent import recently
 from core.views import (
     Button,
     ButtonStyle,
@@ -109,8 +110,12 @@ async def poll_view(
 async def open_card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
     if poll.message is None:
         return ()
-    # One read for the organiser's zone and the names the card shows.
-    people = await ports.people.many(list(dict.fromkeys((poll.organizer, *poll.required))))
+    # One read for the organiser's zone and the names the card shows, kept a little while:
+    # every vote draws the card again.
+    named = list(dict.fromkeys((poll.organizer, *poll.required)))
+    people = await recently(
+        ports.recent, ("poll people", poll.ref), lambda: ports.people.many(named)
+    )
     organizer = people.get(poll.organizer)
     settings = await ports.programs.settings(poll.program)
     zone = zone_of(organizer.timezone if organizer else None, settings.default_timezone)

@@ -12,6 +12,7 @@ from core.scheduling.context import Context, Ports
 from core.scheduling.participants import visible_to
 from core.scheduling.polls.constants import BUSY_REFRESH, GONE
 from core.scheduling.polls.message import open_card_updates
+from core.scheduling.recent import recently
 from core.time import Interval, describe
 from core.views import (
     Notice,
@@ -51,7 +52,10 @@ async def vote(ports: Ports, ctx: Context, action: actions.Vote) -> Outcome:
         else f"You withdrew your vote for {when}."
     )
     poll = await _refreshed(ports, poll)
-    clashes = await _clashes(ports, ctx, poll)
+    # Read on each of a voter's clicks on this poll: kept a little while, as busy times are.
+    clashes = await recently(
+        ports.recent, ("poll clashes", poll.ref, ctx.person.id), lambda: _clashes(ports, ctx, poll)
+    )
     if clashes:
         said += (
             " Your calendar is busy at: "
