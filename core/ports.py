@@ -57,8 +57,8 @@ class People(Protocol):
         ...
 
     async def listings(self, program: ProgramId) -> Sequence[Listing]:
-        """Everyone known in ``program`` with their handle there, for finding people by the
-        words typed (``core.scheduling.lookup`` matches them)."""
+        """Everyone known in ``program`` with their handle there, by name, for finding people
+        by the words typed (``core.scheduling.lookup`` matches them)."""
         ...
 
     async def identities(self, person: PersonId) -> Sequence[ChatIdentity]: ...
@@ -68,7 +68,7 @@ class People(Protocol):
     ) -> Person:
         """The person behind ``identity``, created or refreshed from ``profile`` (fields it
         leaves empty keep what was known). Someone known on another platform by the same
-        email is the same person."""
+        email is the same person: one calendar serves them everywhere."""
         ...
 
     async def list_program(self, program: ProgramId) -> Sequence[tuple[Person, str]]:
@@ -331,7 +331,7 @@ class Polls(Protocol):
     """Polls and votes. Every transition is atomic: of two processes, one wins."""
 
     async def create(self, poll: Poll) -> Poll:
-        """Store a new poll; its options get their ids here."""
+        """Store a new poll; its options get their ids here (the ids in ``poll`` are ignored)."""
         ...
 
     async def get(self, ref: str, *, cached: bool = False) -> Poll | None:
@@ -359,7 +359,8 @@ class Polls(Protocol):
     async def posted(self, ref: str, message: Mapping[str, str]) -> None: ...
 
     async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
-        """Open to closed or cancelled; True only for the call that changed it."""
+        """Close or cancel an open poll, or cancel a draft; True only for the call that
+        changed it."""
         ...
 
     async def booked(self, ref: str, meeting: str) -> None: ...

@@ -26,7 +26,8 @@ class Directory(Protocol):
     async def by_email(self, email: str) -> Person | None: ...
 
     async def by_emails(self, emails: Sequence[str]) -> Mapping[str, Person]:
-        """The people with these addresses (lower case), keyed by address in lower case."""
+        """The people with these addresses (lower case), keyed by address in lower case (the
+        first recorded, when several share one)."""
         ...
 
     async def by_chat_users(
@@ -99,7 +100,7 @@ class Circles(Protocol):
         ...
 
     async def add_member(self, group: str, person: PersonId) -> bool:
-        """False when they were in it already."""
+        """Add ``person`` to the circle; False when they were in it already."""
         ...
 
     async def link(self, group: str, channel: str | None) -> None:

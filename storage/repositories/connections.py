@@ -217,7 +217,6 @@ class SqlConnections:
             )
 
     async def to_ask_to_reconnect(self, limit: int) -> list[CalendarConnection]:
-        """Connected calendars that miss events marked free, whose owner nobody asked yet."""
         async with self._db.reading() as session:
             rows = await session.scalars(
                 select(models.CalendarConnection)

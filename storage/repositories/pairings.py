@@ -317,7 +317,6 @@ class SqlGroups:
             return None if row is None else await self._load(session, row)
 
     async def add_member(self, group: str, person: PersonId) -> bool:
-        """Add ``person`` to the circle; False when they were in it already."""
         statement = (
             insert(self._db, models.GroupMember)
             .values(group_id=group, person_id=person)
@@ -327,8 +326,6 @@ class SqlGroups:
             return bool(affected(await session.execute(statement)))
 
     async def link(self, group: str, channel: str | None) -> None:
-        """Say which channel the circle meets in (None: none). The database refuses a
-        channel another circle of the program meets in (:class:`Conflict`)."""
         try:
             async with self._db.transaction() as session:
                 await session.execute(

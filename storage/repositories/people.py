@@ -49,7 +49,6 @@ class SqlPeople:
         return _person(rows[0]) if rows else None
 
     async def listings(self, program: ProgramId) -> Sequence[Listing]:
-        """Everyone known in ``program`` with their handle there, by name."""
         async with self._db.reading() as session:
             rows = await session.execute(
                 select(models.Person, models.ChatIdentity.handle)
@@ -78,8 +77,6 @@ class SqlPeople:
             return None if row is None else _person(row)
 
     async def by_emails(self, emails: Sequence[str]) -> Mapping[str, Person]:
-        """The people with these addresses, keyed by address in lower case (the first
-        recorded, when several share one)."""
         wanted = sorted({email.strip().lower() for email in emails})
         found: dict[str, Person] = {}
         async with self._db.reading() as session:
@@ -131,11 +128,6 @@ class SqlPeople:
     async def remember(
         self, program: ProgramId, identity: ChatIdentity, profile: Profile
     ) -> Person:
-        """The person behind ``identity``, created or refreshed from the chat ``profile``.
-
-        Someone already known on another platform with the same email address
-        is the same person: one calendar serves them everywhere.
-        """
         for attempt in range(2):
             try:
                 return await self._remember(program, identity, profile)

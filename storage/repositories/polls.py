@@ -38,7 +38,6 @@ class SqlPolls:
         self._open.pop(ref, None)
 
     async def create(self, poll: Poll) -> Poll:
-        """Store a new poll; its options get their ids here (the ids in ``poll`` are ignored)."""
         async with self._db.transaction() as session:
             session.add(
                 models.Poll(
@@ -157,7 +156,6 @@ class SqlPolls:
             )
 
     async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
-        """Close or cancel an open poll, or cancel a draft; True only for the call that did."""
         sources = (
             (PollStatus.OPEN, PollStatus.DRAFT)
             if status is PollStatus.CANCELLED
