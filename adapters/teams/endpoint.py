@@ -21,12 +21,11 @@ from typing import Any
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
 
 from adapters.chat import ChatContext, ChatEndpoint, Inbox, nested_deeper_than
-from adapters.teams import connection
+from adapters.teams import connection, schema
 from adapters.teams.bot import INCOMING, PairtimeBot
 from adapters.teams.config import TeamsSettings
 from adapters.teams.members import TeamsChannelMembers
@@ -96,7 +95,7 @@ class TeamsEndpoint:
         try:
             body = _shallow(await request.json())
             incoming = parse_activity(body, default_tenant=self._settings.tenant_id)
-            activity = Activity().deserialize(body)
+            activity = schema.activity(body)
         # RecursionError: JSON nested deeper than the parser's stack (a 100,000-deep list).
         except (ValueError, RecursionError, BadActivity, DeserializationError) as error:
             log.info("refused a request that is not an activity (%s)", type(error).__name__)

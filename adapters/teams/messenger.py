@@ -26,10 +26,8 @@ from typing import Any, Generic, TypeVar
 from aiolimiter import AsyncLimiter
 from botbuilder.core import TurnContext
 from botbuilder.schema import (
-    Activity,
     ChannelAccount,
     ConversationParameters,
-    ConversationReference,
 )
 from botframework.connector.models import ErrorResponseException
 from cachetools import FIFOCache, LRUCache
@@ -37,7 +35,7 @@ from msrest.exceptions import HttpOperationError
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
 from adapters.chat import Inbox
-from adapters.teams import cards, translate
+from adapters.teams import cards, schema, translate
 from adapters.teams.timing import MonotonicTimer, TeamsTiming, Timer
 from adapters.teams.translate import JsonDict
 from core.errors import ChatRefused
@@ -106,13 +104,11 @@ class Outbox:
     async def post(self, reference: Mapping[str, Any], activity: JsonDict) -> str | None:
         """Post ``activity`` where ``reference`` points: a reply to its ``activityId`` when it
         has one (the same thread in a channel), else a new message. Returns the new id."""
-        ref = ConversationReference().deserialize(dict(reference))
+        ref = schema.conversation_reference(dict(reference))
         posted: list[str | None] = []
 
         async def send(turn: TurnContext) -> None:
-            outgoing = TurnContext.apply_conversation_reference(
-                Activity().deserialize(activity), ref
-            )
+            outgoing = TurnContext.apply_conversation_reference(schema.activity(activity), ref)
             outgoing.id = None
             responses = await self._retrying(
                 ref.conversation.id, lambda: turn.adapter.send_activities(turn, [outgoing])
@@ -126,12 +122,10 @@ class Outbox:
         self, reference: Mapping[str, Any], activity_id: str, activity: JsonDict
     ) -> None:
         """Replace the message ``activity_id`` (a card that was clicked) with ``activity``."""
-        ref = ConversationReference().deserialize(dict(reference))
+        ref = schema.conversation_reference(dict(reference))
 
         async def update(turn: TurnContext) -> None:
-            outgoing = TurnContext.apply_conversation_reference(
-                Activity().deserialize(activity), ref
-            )
+            outgoing = TurnContext.apply_conversation_reference(schema.activity(activity), ref)
             outgoing.id = activity_id
             outgoing.reply_to_id = None
             await self._retrying(ref.conversation.id, lambda: turn.update_activity(outgoing))
@@ -142,7 +136,7 @@ class Outbox:
         self, reference: Mapping[str, Any], conversation_id: str, user_id: str
     ) -> JsonDict | None:
         """A roster entry (name, email, UPN, AAD object id), or None when Teams has none."""
-        ref = ConversationReference().deserialize(dict(reference))
+        ref = schema.conversation_reference(dict(reference))
         found: list[JsonDict] = []
 
         async def look_up(turn: TurnContext) -> None:
@@ -167,7 +161,7 @@ class Outbox:
     ) -> tuple[list[JsonDict], str | None]:
         """One page of a team's or chat's roster (``GET .../pagedmembers``), with the token
         for the next page (None on the last); :class:`DeliveryFailed` when Teams refuses."""
-        ref = ConversationReference().deserialize(dict(reference))
+        ref = schema.conversation_reference(dict(reference))
         pages: list[tuple[list[JsonDict], str | None]] = []
 
         async def read(turn: TurnContext) -> None:
