@@ -75,6 +75,11 @@ _LOAD = (
     .outerjoin_from(_CONNECTIONS, _PEOPLE, _PEOPLE.c.id == _CONNECTIONS.c.person_id)
     .where(_CONNECTIONS.c.person_id.in_(bindparam("people", expanding=True)))
 )
+_SYNCED = (
+    update(_CONNECTIONS)
+    .where(_CONNECTIONS.c.person_id == bindparam("person"))
+    .values(last_sync=bindparam("now"), away_days=bindparam("away"))
+)
 # Built once with its cache key, as _LOAD: building a statement costs more than running it.
 _SUMMARIES_OF = _SUMMARIES.where(_CONNECTIONS.c.person_id.in_(bindparam("people", expanding=True)))
 
@@ -206,14 +211,13 @@ class SqlConnections:
         """Calendars just read, each with how many of the next days it found taken."""
         if not away:
             return
-        table = cast("Table", models.CalendarConnection.__table__)
-        async with self._db.transaction() as session:
-            # One statement, run for every person (executemany): one round trip.
-            await session.execute(
-                update(table)
-                .where(table.c.person_id == bindparam("person"))
-                .values(last_sync=now, away_days=bindparam("away")),
-                [{"person": person, "away": days} for person, days in away.items()],
+        # One statement built once, run for every person (executemany): one round trip, and
+        # no transaction around it (each row is a fact of its own; on SQLite each commits as
+        # it is written, with no BEGIN IMMEDIATE to wait for first).
+        async with self._db.alone() as connection:
+            await connection.execute(
+                _SYNCED,
+                [{"person": person, "away": days, "now": now} for person, days in away.items()],
             )
 
     async def to_ask_to_reconnect(self, limit: int) -> list[CalendarConnection]:

@@ -198,6 +198,24 @@ async def test_settings_and_admins(storage: Storage):
     assert not await storage.programs.is_admin(SLACK, ana.id)
 
 
+async def test_calendars_just_read_record_when_and_how_many_days_they_found_taken(
+    storage: Storage,
+):
+    ana, ben, cy = [await person(storage, name) for name in ("Ana", "Ben", "Cy")]
+    for who in (ana, ben, cy):
+        await storage.connections.replace(who.id, Provider.GOOGLE, None, {"t": who.name}, NOW)
+    later = NOW + timedelta(minutes=5)
+
+    await storage.connections.synced({ana.id: 3, ben.id: 0}, later)
+
+    loaded = await storage.connections.load([ana.id, ben.id, cy.id])
+    summaries = {pid: stored.summary for pid, stored in loaded.opened.items()}
+    assert (summaries[ana.id].last_sync, summaries[ana.id].away_days) == (later, 3)
+    assert (summaries[ben.id].last_sync, summaries[ben.id].away_days) == (later, 0)
+    assert summaries[cy.id].last_sync is None
+    assert loaded.zones == dict.fromkeys((ana.id, ben.id, cy.id), "Europe/London")
+
+
 async def test_one_calendar_per_person_and_the_old_tokens_go(storage: Storage):
     ana = await person(storage, "Ana")
     await storage.connections.replace(ana.id, Provider.GOOGLE, "a@gmail.com", {"t": "old"}, NOW)
