@@ -156,7 +156,7 @@ class Exclusions:
             if rule.hours is not None:
                 days = [part for span in days for part in daily_parts(span, rule.hours, zone)]
             pieces += days
-        return _merged(pieces)
+        return merged(pieces)
 
 
 def daily_parts(span: Interval, hours: TimeOfDay, zone: ZoneInfo) -> list[Interval]:
@@ -178,7 +178,8 @@ def _clip(span: Interval, window: Interval) -> Interval | None:
     return Interval(start, end) if start < end else None
 
 
-def _merged(pieces: list[Interval]) -> tuple[Interval, ...]:
+def merged(pieces: list[Interval]) -> tuple[Interval, ...]:
+    """``pieces`` sorted, with those that overlap or touch made one."""
     merged: list[Interval] = []
     for piece in sorted(pieces):
         if merged and piece.start <= merged[-1].end:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.commands import Exclusions, TimeOfDay, Weekly, daily_parts
+from core.commands import Exclusions, TimeOfDay, Weekly, daily_parts, merged
 from core.parsing.dates import find_dates
 from core.parsing.durations import find_duration
 from core.parsing.times_of_day import find_time_of_day
@@ -83,4 +83,5 @@ def exclusions(clauses: list[RuledOut], zone: ZoneInfo) -> Exclusions:
             spans += [found.span for found in clause.found]
         elif clause.daily is not None:
             weekly.append(Weekly(hours=clause.daily))
-    return Exclusions(tuple(spans), tuple(weekly))
+    # Merged, so that "not the 1st, 2nd or 3rd" travels in a button as one span.
+    return Exclusions(merged(spans), tuple(weekly))

@@ -83,3 +83,8 @@ def test_days_of_the_week_and_hours_rule_out_the_same_in_a_later_window():
         ("Mon 07 17:00", "Mon 07 21:00"),
         ("Tue 08 17:00", "Tue 08 21:00"),
     ]
+
+
+def test_named_days_side_by_side_travel_as_one_span():
+    command = parse("find a time with my mentee, not tomorrow or the 27th", LONDON, NOW)
+    assert local(command.ruled_out.spans) == [("Thu 26 00:00", "Sat 28 00:00")]
