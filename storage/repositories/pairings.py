@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     CompoundSelect,
     Row,
     Select,
@@ -249,13 +250,7 @@ class SqlGroups:
             return [await self._load(session, row) for row in groups]
 
     async def by_channel(self, program: ProgramId, channel: str) -> Group | None:
-        async with self._db.reading() as session:
-            row = await session.scalar(
-                select(models.Group).where(
-                    models.Group.program_id == program, models.Group.channel == channel
-                )
-            )
-            return None if row is None else await self._load(session, row)
+        return await self._one(program, models.Group.channel == channel)
 
     async def create(
         self,
@@ -308,11 +303,13 @@ class SqlGroups:
             return [await self._load(session, row) for row in rows]
 
     async def named(self, program: ProgramId, name: str) -> Group | None:
+        return await self._one(program, models.Group.name == name)
+
+    async def _one(self, program: ProgramId, which: ColumnElement[bool]) -> Group | None:
+        """The program's circle that ``which`` picks (names and channels are unique in it)."""
         async with self._db.reading() as session:
             row = await session.scalar(
-                select(models.Group).where(
-                    models.Group.program_id == program, models.Group.name == name
-                )
+                select(models.Group).where(models.Group.program_id == program, which)
             )
             return None if row is None else await self._load(session, row)
 
