@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -29,28 +28,33 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import caldav
 
-# The fakes live in tests/, which is not installed: run from a checkout.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run from a checkout (the fakes live in tests/, which is not installed). This script's own
+# folder leaves the path: bench/profile.py would stand in for the standard library's
+# profile module, which radicale's cProfile import needs.
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
-from adapters.calendars.caldav import CalDavCalendars
-from adapters.calendars.config import CalendarSettings
-from adapters.calendars.google import GoogleCalendars
-from adapters.calendars.microsoft import MicrosoftCalendars
-from adapters.calendars.reader import CalendarReader
-from bot.services import SystemClock
-from core.calendars import BusyTimes
-from core.commands import Provider
-from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
-from core.secret import Secret
-from core.time import Interval
-from storage import migrate
-from storage.crypto import generate_key
-from storage.store import Storage
-from tests.caldav_server import radicale_server
-from tests.fakes.google import FakeGoogle
-from tests.fakes.google_events import GoogleEvent
-from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post
-from tests.fakes.server import TestCertificate, running
+from adapters.calendars.caldav import CalDavCalendars  # noqa: E402 - after the path is set
+from adapters.calendars.config import CalendarSettings  # noqa: E402 - after the path is set
+from adapters.calendars.google import GoogleCalendars  # noqa: E402 - after the path is set
+from adapters.calendars.microsoft import MicrosoftCalendars  # noqa: E402 - after the path is set
+from adapters.calendars.reader import CalendarReader  # noqa: E402 - after the path is set
+from bench.support import machine, report  # noqa: E402 - after the path is set
+from bot.services import SystemClock  # noqa: E402 - after the path is set
+from core.calendars import BusyTimes  # noqa: E402 - after the path is set
+from core.commands import Provider  # noqa: E402 - after the path is set
+from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId  # noqa: E402 - after the path is set
+from core.secret import Secret  # noqa: E402 - after the path is set
+from core.time import Interval  # noqa: E402 - after the path is set
+from storage import migrate  # noqa: E402 - after the path is set
+from storage.crypto import generate_key  # noqa: E402 - after the path is set
+from storage.store import Storage  # noqa: E402 - after the path is set
+from tests.caldav_server import radicale_server  # noqa: E402 - after the path is set
+from tests.fakes.google import FakeGoogle  # noqa: E402 - after the path is set
+from tests.fakes.google_events import GoogleEvent  # noqa: E402 - after the path is set
+from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post  # noqa: E402 - after the path is set
+from tests.fakes.server import TestCertificate, running  # noqa: E402 - after the path is set
 
 LATENCY = 0.3
 REDIRECT = "http://127.0.0.1:3978/oauth/{}/callback"
@@ -217,8 +221,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="fresh reads to time (median)")
     args = parser.parse_args()
+    before = machine()
     with tempfile.TemporaryDirectory(prefix="pairtime-bench-") as folder:
-        print(json.dumps(asyncio.run(run(args.repeat, Path(folder))), indent=2))
+        figures = asyncio.run(run(args.repeat, Path(folder)))
+    report(before, "calendars", **figures)
 
 
 if __name__ == "__main__":

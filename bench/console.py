@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -32,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import make_url  # noqa: E402
 
+from bench.support import machine, report  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from core.commands import Provider  # noqa: E402
 from core.people import ChatIdentity, Platform, Profile, ProgramId  # noqa: E402
@@ -152,14 +152,14 @@ async def main() -> None:
     parser.add_argument("--pairs", type=int, default=1000)
     parser.add_argument("--postgres", default=os.environ.get("PAIRTIME_TEST_POSTGRES_URL"))
     args = parser.parse_args()
-    report: dict[str, Any] = {"pairs": args.pairs, "target_seconds": TARGET_SECONDS}
+    before = machine()
+    figures: dict[str, Any] = {"pairs": args.pairs, "target_seconds": TARGET_SECONDS}
     with tempfile.TemporaryDirectory() as folder:
-        report["sqlite"] = await measure(None, Path(folder), args.pairs)
+        figures["sqlite"] = await measure(None, Path(folder), args.pairs)
     if args.postgres:
         with tempfile.TemporaryDirectory() as folder:
-            report["postgresql"] = await postgres(args.postgres, Path(folder), args.pairs)
-    report["load_average"] = [round(x, 1) for x in os.getloadavg()]
-    print(json.dumps(report, indent=2))
+            figures["postgresql"] = await postgres(args.postgres, Path(folder), args.pairs)
+    report(before, "console", **figures)
 
 
 if __name__ == "__main__":

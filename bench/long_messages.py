@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -35,14 +34,17 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the fakes live in tests/, which is not an installed package
 
-from bench.slack_load import (  # noqa: E402
-    SECRET,
-    cpu_seconds,
-    start_pairtime,
-    stop,
+from bench.poll_load import wait_for  # noqa: E402
+from bench.support import (  # noqa: E402
+    SLACK_SECRET,
+    Server,
+    clean_environment,
+    machine,
+    report,
+    report_errors,
     summary,
-    until,
 )
+from storage.crypto import generate_key  # noqa: E402
 from tests.fakes import slack_requests as sr  # noqa: E402
 from tests.fakes.server import ThreadedServer  # noqa: E402
 from tests.fakes.slack import FakeSlack  # noqa: E402
@@ -85,12 +87,22 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     text = message_text(args.text, args.characters)
     requests = [
         sr.event_callback(
-            SECRET, sr.message_im_event(text, user=user, channel=slack.dm_channel(user))
+            SLACK_SECRET, sr.message_im_event(text, user=user, channel=slack.dm_channel(user))
         )
         for user in users
     ]
     with ThreadedServer(slack.app) as slack_base:
-        bot_process, bot = start_pairtime(folder, f"{slack_base}/api/", {})
+        server = Server(
+            folder,
+            clean_environment(
+                PAIRTIME_DATABASE_URL=f"sqlite+aiosqlite:///{folder / 'pairtime.db'}",
+                PAIRTIME_ENCRYPTION_KEYS=generate_key(),
+                SLACK_SIGNING_SECRET=SLACK_SECRET,
+                SLACK_BOT_TOKEN="xoxb-1-pairtime-test",  # noqa: S106 - the fake Slack's
+                SLACK_API_URL=f"{slack_base}/api/",
+            ),
+        )
+        bot = server.address
         try:
             acks: list[float] = []
             statuses: list[int] = []
@@ -99,20 +111,20 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 # One short message first: the first one a process reads loads the parser's
                 # data (dateparser's languages), once; the figures are for a running server.
                 warm = sr.event_callback(
-                    SECRET,
+                    SLACK_SECRET,
                     sr.message_im_event("help", user=users[0], channel=slack.dm_channel(users[0])),
                 )
                 async with session.post(
                     f"{bot}/slack/events", data=warm.body.encode(), headers=warm.headers
                 ) as answer:
                     await answer.read()
-                await until(
+                await wait_for(
                     lambda: bool(slack.calls_to("chat.postMessage")), 60, "the first answer"
                 )
                 slack.calls.clear()
                 probing = asyncio.ensure_future(probe(bot, done))
                 await asyncio.sleep(0.2)  # a few calm health checks first
-                cpu_before = cpu_seconds(bot_process.pid)
+                cpu_before = server.cpu()
                 began = time.monotonic()
 
                 async def send(request: sr.SlackRequest) -> None:
@@ -125,17 +137,17 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                     acks.append(time.monotonic() - start)
 
                 await asyncio.gather(*(send(request) for request in requests))
-                await until(
+                await wait_for(
                     lambda: len(slack.calls_to("chat.postMessage")) >= len(requests),
                     600,
                     "every answer",
                 )
                 finished = time.monotonic() - began
-                cpu = cpu_seconds(bot_process.pid) - cpu_before
+                cpu = server.cpu() - cpu_before
                 done.set()
                 health = await probing
         finally:
-            stop(bot_process, folder)
+            report_errors(server.stop())
     return {
         "http_statuses": sorted(set(statuses)),
         "ack_ms": summary(acks),
@@ -152,31 +164,29 @@ def main() -> None:
     parser.add_argument("--characters", type=int, default=40_000, help="length of each")
     parser.add_argument("--text", choices=(*PHRASES, "mentions"), default="dates")
     args = parser.parse_args()
+    before = machine()
     with tempfile.TemporaryDirectory(prefix="pairtime-bench-") as folder:
         result = asyncio.run(run(args, Path(folder)))
     ack, health = result["ack_ms"], result["healthz_ms"]
-    print(
-        json.dumps(
-            {
-                "messages": args.messages,
-                "characters": args.characters,
-                "text": args.text,
-                **result,
-                "targets": {
-                    "ack_max_ms": 3000,
-                    "ack_p99_ms": 100,
-                    "healthz_p99_ms": 50,
-                    "healthz_max_ms": 100,
-                },
-                "met": {
-                    "ack_max": ack["max"] < 3000,
-                    "ack_p99": ack["p99"] < 100,
-                    "healthz_p99": health["p99"] < 50,
-                    "healthz_max": health["max"] < 100,
-                },
-            },
-            indent=2,
-        )
+    report(
+        before,
+        "long_messages",
+        messages=args.messages,
+        characters=args.characters,
+        text=args.text,
+        **result,
+        targets={
+            "ack_max_ms": 3000,
+            "ack_p99_ms": 100,
+            "healthz_p99_ms": 50,
+            "healthz_max_ms": 100,
+        },
+        met={
+            "ack_max": ack["max"] < 3000,
+            "ack_p99": ack["p99"] < 100,
+            "healthz_p99": health["p99"] < 50,
+            "healthz_max": health["max"] < 100,
+        },
     )
 
 

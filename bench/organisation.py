@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.google import EVENTS
 from adapters.calendars.reader import CalendarReader
+from bench.support import machine, report
 from bot.services import SystemClock, organisation_reader
 from bot.settings import load_settings
 from core.admin import organisation
@@ -215,13 +216,14 @@ async def main() -> None:
     parser.add_argument("--people", type=int, default=100)
     parser.add_argument("--latency", type=float, default=0.1)
     args = parser.parse_args()
+    before = machine()
     results: dict[str, Any] = {"latency_seconds": args.latency}
     for provider in OrgProvider:
         with tempfile.TemporaryDirectory() as folder:
             results[provider.value] = await measure(
                 provider, args.people, args.latency, Path(folder)
             )
-    print(json.dumps(results, indent=2))
+    report(before, "organisation", **results)
 
 
 if __name__ == "__main__":

@@ -25,9 +25,12 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from core.parsing import parse
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.support import machine, report  # noqa: E402
+from core.parsing import parse  # noqa: E402
+
 TABLE = ROOT / "tests" / "unit" / "parsing" / "utterances.json"
 PLAIN = "find 45 min with my mentee next Thursday afternoon"
 DATED = "find 45 min with my mentee on Dec 3 after 2pm"
@@ -148,19 +151,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=20, help="timed parses per message (median)")
     parser.add_argument("--runs", type=int, default=10, help="timed processes per figure (median)")
     args = parser.parse_args()
-    print(
-        json.dumps(
-            {
-                "parse_per_message": per_message(args.repeat),
-                "hostile_messages": hostile(args.repeat),
-                "pairtime_parse_process_ms": {
-                    "without_a_date": whole_process(PLAIN, args.runs),
-                    "with_a_date": whole_process(DATED, args.runs),
-                    "runs": args.runs,
-                },
-            },
-            indent=2,
-        )
+    before = machine()
+    report(
+        before,
+        "parse",
+        parse_per_message=per_message(args.repeat),
+        hostile_messages=hostile(args.repeat),
+        pairtime_parse_process_ms={
+            "without_a_date": whole_process(PLAIN, args.runs),
+            "with_a_date": whole_process(DATED, args.runs),
+            "runs": args.runs,
+        },
     )
 
 
