@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -174,3 +174,11 @@ def test_references_fit_in_a_slack_button_value():
     others = tuple(PersonId(f"{n:032x}") for n in range(30))  # uuid4().hex ids
     reference = codec.seal(ReplayFind(PersonId("f" * 32), others, 60, WINDOW))
     assert len(reference) < 2000
+    # With what a message commonly rules out: two days of the week, mornings, four dates.
+    dates = tuple(
+        Interval(START + timedelta(days=2 * n), START + timedelta(days=2 * n + 1)) for n in range(4)
+    )
+    mornings = Weekly(hours=TimeOfDay(DayTime(0), DayTime(720)))
+    ruled_out = Exclusions(dates, (Weekly(frozenset({0, 4})), mornings))
+    find = ReplayFind(PersonId("f" * 32), others, 60, WINDOW, ruled_out=ruled_out)
+    assert len(codec.seal(find)) < 2000
