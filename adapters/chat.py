@@ -21,7 +21,6 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Protocol, TypeVar, assert_never
 
 import aiohttp
@@ -81,6 +80,54 @@ def nested_deeper_than(value: object, levels: int = MAX_NESTING) -> bool:
 InboxHandler = Callable[[Job], Awaitable[None]]
 
 
+class Sent(Protocol):
+    """Which answers of one inbox row went out already, kept with the row.
+
+    A row is run again when its process died before completing it (its lease ran out), and
+    that run must not answer again what the first one answered: :func:`deliver` skips each
+    step (``answer``, ``broadcast:…``, ``direct:…``) recorded here, and records each one it
+    sent, in the row, right after the platform took it. What can still be sent twice is a
+    step whose process died between the platform taking it and that record (milliseconds):
+    neither Slack nor Teams takes a key that would let it drop a resend.
+    """
+
+    def already(self, step: str) -> bool: ...
+
+    async def record(self, step: str) -> None: ...
+
+
+class _Unkept:
+    """For a request with no row of its own (a resent copy, work Pairtime started)."""
+
+    def already(self, step: str) -> bool:
+        del step
+        return False
+
+    async def record(self, step: str) -> None:
+        del step
+
+    async def done(self) -> None:
+        pass
+
+    @property
+    def sent(self) -> Sent:
+        return self
+
+
+UNKEPT = _Unkept()
+
+
+class Held(Protocol):
+    """An inbox row the process that received it works on itself (:meth:`Inbox.hold`)."""
+
+    @property
+    def sent(self) -> Sent: ...
+
+    async def done(self) -> None:
+        """The request was handled: the row is complete, and never runs again."""
+        ...
+
+
 class Inbox(Protocol):
     """What Pairtime acknowledges is first a row in the database, processed from there once.
 
@@ -101,25 +148,30 @@ class Inbox(Protocol):
         payload: Json,
         *,
         version: int | None = None,
-        after: timedelta | None = None,
-        work: Callable[[], Awaitable[None]] | None = None,
+        work: Callable[[Sent], Awaitable[None]] | None = None,
     ) -> bool:
         """Store a row, committed when this returns; False when ``key`` was kept already.
 
-        With ``work`` (and neither ``version`` nor ``after``), this process may run the row
-        itself: ``work`` then does what the handler would, soon after the acknowledgement,
-        and the handler runs the row only if ``work`` fails or this process dies first.
+        With ``work`` (and no ``version``), this process may run the row itself: ``work``
+        then does what the handler would, soon after the acknowledgement, given what to
+        record its answers in, and the handler runs the row only if ``work`` fails or this
+        process dies first.
 
         With ``version`` the row replaces one of the same key unless that one holds a
         higher version, and runs again: the newest render of a card, never an older one.
-        With ``after``, the row is a safety net: the adapter works on the request itself
-        (an answer Teams waits for) and drops the row when done (:meth:`forget`); only a row
-        still there ``after`` that long (its process died) is run by the handler.
         """
         ...
 
-    async def forget(self, key: str) -> None:
-        """The request of a row kept with ``after`` was handled: the handler never runs it."""
+    async def hold(self, kind: str, key: str, payload: Json) -> Held:
+        """Store a row that this process works on itself (an answer Teams waits for), under a
+        short lease its worker renews while the row is held; :meth:`Held.done` completes it.
+        Only if the process dies first (the lease runs out) does the handler of ``kind`` run
+        it, in whichever process claims it then. When ``key`` was kept already (a resent
+        request), nothing is stored and the returned row records nothing."""
+        ...
+
+    def sent(self, job: Job) -> Sent:
+        """What the earlier runs of ``job`` (a row this process's worker is running) sent."""
         ...
 
     async def idle(self) -> None:
@@ -195,23 +247,64 @@ async def deliver(
     *,
     speaker: PersonId | None = None,
     posted: Posted | None = None,
+    sent: Sent = UNKEPT,
 ) -> bool:
     """Deliver ``outcome`` in full through ``transport``; False when a step failed.
 
     Every effect is attempted whatever happened to the others: other people's messages go
     out even when the answer could not. An answer that cannot go where ``speaker`` spoke
     goes to their private chat. Each failure is logged, and the speaker gets one apology.
-    ``posted`` learns where a broadcast landed (core's :meth:`Scheduler.posted`).
+    ``posted`` learns where a broadcast landed (core's :meth:`Scheduler.posted`). ``sent``
+    is the inbox row's record of what went out: a step an earlier run of the row sent is
+    skipped (updates of cards are versioned instead, and always applied).
     """
     complete = True
-    for step in _steps(outcome.effects()):
+    for step in _steps(_named(outcome.effects())):
         done = await asyncio.gather(
-            *(perform(effect, transport, speaker=speaker, posted=posted) for effect in step)
+            *(
+                _once(name, sent, perform(effect, transport, speaker=speaker, posted=posted))
+                for name, effect in step
+            )
         )
         complete &= all(done)
     if not complete:
         await _attempt(transport, transport.apologise())
     return complete
+
+
+async def _once(name: str | None, sent: Sent, performed: Coroutine[Any, Any, bool]) -> bool:
+    if name is not None and sent.already(name):
+        performed.close()
+        return True
+    done = await performed
+    if done and name is not None:
+        await sent.record(name)
+    return done
+
+
+def _named(effects: Iterable[Effect]) -> list[tuple[str | None, Effect]]:
+    """Each effect with the name it is recorded under in :class:`Sent` (None: not recorded,
+    a versioned card update applied as often as it comes)."""
+    named: list[tuple[str | None, Effect]] = []
+    seen: dict[str, int] = {}
+    for effect in effects:
+        match effect:
+            case Answer():
+                base: str | None = "answer"
+            case Broadcast(key=key):
+                base = f"broadcast:{key}"
+            case DirectMessage(person=person):
+                base = f"direct:{person}"
+            case MessageUpdate():
+                base = None
+            case _:
+                assert_never(effect)
+        if base is None:
+            named.append((None, effect))
+            continue
+        seen[base] = seen.get(base, 0) + 1
+        named.append((f"{base}:{seen[base]}" if seen[base] > 1 else base, effect))
+    return named
 
 
 async def perform(
@@ -245,14 +338,21 @@ async def _broadcast(broadcast: Broadcast, transport: Transport, posted: Posted 
         await posted(broadcast.key, where)
 
 
-def _steps(effects: Iterable[Effect]) -> list[list[Effect]]:
+Named = tuple[str | None, Effect]
+
+
+def _steps(effects: Iterable[Named]) -> list[list[Named]]:
     """The effects in order, private messages side by side: they go out concurrently."""
-    steps: list[list[Effect]] = []
-    for effect in effects:
-        if steps and isinstance(effect, DirectMessage) and isinstance(steps[-1][0], DirectMessage):
-            steps[-1].append(effect)
+    steps: list[list[Named]] = []
+    for named in effects:
+        if (
+            steps
+            and isinstance(named[1], DirectMessage)
+            and isinstance(steps[-1][0][1], DirectMessage)
+        ):
+            steps[-1].append(named)
         else:
-            steps.append([effect])
+            steps.append([named])
     return steps
 
 

@@ -12,7 +12,7 @@ database (SQLite in a temporary folder, or a new database on the local PostgreSQ
   Then: how many clicks were acknowledged, how many of those are counted (each once: a
   click counted twice would withdraw its vote), how many counted that were never
   acknowledged (in flight at the kill: kept, or not), how long until the other process had
-  counted them all (its leases expire after 30 s), and whether the card went backwards.
+  counted them all (its leases expire 10 s after the kill), and whether the card went backwards.
 - **overload**: ``--clicks`` clicks at ``--rate`` per second, open loop (click i leaves at
   i/rate s whatever came back), on one process (SQLite) or two (``--postgres``). Each
   person's clicks on a time are 3 s apart by Slack's clock, so the final votes are known.

@@ -4,9 +4,14 @@ An interaction is a job before it is acknowledged: ``keep`` returns once the row
 committed, and the adapter answers the platform only then. Given the ``work`` that does it,
 the row is stored already leased to this process, whose worker runs that work once the
 acknowledgements under way are out: one INSERT, no claim, no second parse of the request.
-Otherwise this process's worker is woken at once and claims it. A process that dies leaves
-its rows pending (or under a lease that expires), and another process's worker, or its own
-after a restart, claims them and runs the kind's handler.
+Otherwise this process's worker is woken at once and claims it. A row the receiving process
+works on itself outside the worker (``hold``: Teams answers in the request) is stored leased
+to this process's worker too, renewed while it is held. A process that dies leaves its rows
+pending or under a lease that runs out within seconds (``bot.worker.LEASE``), and another
+process's worker, or its own after a restart, claims them and runs the kind's handler.
+
+Each row records the steps of its answer that went out (``RowSent``): a row run again after
+its process died does not answer twice.
 
 Interactions are not retried like emails: a handler answers the person itself whatever
 happens, so a failure that escapes it is a bug or the database going away; a few quick
@@ -17,18 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from adapters.chat import InboxHandler
+from adapters.chat import UNKEPT, Held, InboxHandler, Sent
 from bot.worker import Retry, Worker
-from core.jobs import Json, NewJob
+from core.jobs import Job, Json, NewJob
 from core.ports import Clock, Jobs
+from storage.repositories.jobs import SqlJobs
+
+log = logging.getLogger(__name__)
 
 INBOX_RETRY = Retry(attempts=3, first=timedelta(seconds=2), longest=timedelta(seconds=30))
 # An interaction's work reads calendars (seconds); a card update is one call.
 INBOX_TIMEOUT_SECONDS = 120.0
+SENT = "sent"  # in a row's progress: the steps of its answer that went out
 
 
 @dataclass
@@ -74,18 +84,60 @@ class WorkerInbox:
         payload: Json,
         *,
         version: int | None = None,
-        after: timedelta | None = None,
-        work: Callable[[], Awaitable[None]] | None = None,
+        work: Callable[[Sent], Awaitable[None]] | None = None,
     ) -> bool:
         now = self.clock.now()
-        due = now + after if after is not None else None
-        job = NewJob(kind, key, payload, due_at=due, version=version or 0)
-        if work is not None and version is None and after is None:
-            return await self.worker.keep_and_run(job, now, work)
+        job = NewJob(kind, key, payload, version=version or 0)
+        if work is not None and version is None:
+            return await self.worker.keep_and_run(job, now, lambda kept: work(self.sent(kept)))
         return await self.jobs.enqueue(job, now, replace=version is not None)
 
-    async def forget(self, key: str) -> None:
-        await self.jobs.cancel(key, self.clock.now())
+    async def hold(self, kind: str, key: str, payload: Json) -> Held:
+        job = await self.worker.hold(NewJob(kind, key, payload))
+        if job is None:
+            return UNKEPT
+        return HeldRow(self.worker, job, RowSent(self.worker.jobs, job, self.worker.name))
+
+    def sent(self, job: Job) -> Sent:
+        return RowSent(self.worker.jobs, job, self.worker.name)
 
     async def idle(self) -> None:
         await self.worker.drain()
+
+
+@dataclass
+class RowSent:
+    """A row's record of its answers sent, in its ``progress`` (``{"sent": [steps]}``), kept
+    by the worker holding the row; each record is written at once (see ``adapters.chat.Sent``)."""
+
+    jobs: SqlJobs
+    job: Job
+    worker: str
+    _steps: list[str] = field(init=False)
+    _writing: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        earlier = (self.job.progress or {}).get(SENT)
+        self._steps = [str(step) for step in earlier] if isinstance(earlier, list) else []
+
+    def already(self, step: str) -> bool:
+        return step in self._steps
+
+    async def record(self, step: str) -> None:
+        if step in self._steps:
+            return
+        self._steps.append(step)
+        # One write at a time, each of every step recorded so far: the last one holds all.
+        async with self._writing:
+            if not await self.jobs.record(self.job, self.worker, {SENT: list(self._steps)}):
+                log.warning("lost the claim of an inbox row while answering it (%s)", self.job.kind)
+
+
+@dataclass
+class HeldRow:
+    worker: Worker
+    job: Job
+    sent: RowSent
+
+    async def done(self) -> None:
+        await self.worker.finish(self.job)

@@ -225,6 +225,7 @@ def build_app(
                 # Then the chat work acknowledged before the stop (it kept running meanwhile),
                 # every platform's at once.
                 await asyncio.gather(*(endpoint.close() for endpoint in endpoints.values()))
+                await services.worker.stop()  # what they could not finish goes back
                 await services.close()
                 if demo is not None:
                     await demo.close()

@@ -5,7 +5,15 @@ those kinds (see ``storage.repositories.jobs``: a lease, taken with ``SKIP LOCKE
 PostgreSQL) and runs up to ``concurrency`` at once. It wakes when this process enqueues
 work, and otherwise looks every ``poll_seconds`` for work that came due, that another
 process enqueued, or whose lease expired because its process died. While a job runs its
-lease is renewed, so a slow job is never taken over by a live process.
+lease is renewed, so a slow job is never taken over by a live process. The process may
+also store a row already claimed (:meth:`Worker.hold`: a request it answers itself) and
+complete it (:meth:`Worker.finish`); the worker renews that lease too meanwhile.
+
+The lease is short (``LEASE``, renewed three times per lease): what a dead process held is
+taken over by another within seconds, not minutes. The price is one UPDATE per process
+every few seconds while work runs, and a live process whose event loop stalls longer than
+a lease may see a job taken over; every handler must therefore stand being run twice (core
+decides each click once, and inbox rows record what they sent: ``bot.inbox``).
 
 A handler that raises is retried later, with exponential backoff and jitter (``Retry``);
 after the last attempt, or at once for :class:`Permanent`, the kind's give-up hook runs
@@ -41,7 +49,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Job], Awaitable[None]]
 GiveUp = Callable[[Job, str], Awaitable[None]]
 
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=10)
 POLL_SECONDS = 5.0
 CONCURRENCY = 16
 # Requests a process keeps and works on itself (``keep_and_run``) may wait, leased, for the
@@ -111,6 +119,7 @@ class Worker:
     defer_to: Callable[[], Awaitable[None]] | None = None
     _kinds: dict[str, _Kind] = field(default_factory=dict, init=False)
     _running: dict[int, _Running] = field(default_factory=dict, init=False)
+    _held: dict[int, Job] = field(default_factory=dict, init=False)  # see hold()
     _claiming: int = field(default=0, init=False)
     _adopting: int = field(default=0, init=False)  # slots taken by keep_and_run's insert
     _more_due: bool = field(default=True, init=False)  # the last claim filled every slot
@@ -214,7 +223,7 @@ class Worker:
         return len(claimed)
 
     async def keep_and_run(
-        self, new: NewJob, now: datetime, work: Callable[[], Awaitable[None]]
+        self, new: NewJob, now: datetime, work: Callable[[Job], Awaitable[None]]
     ) -> bool:
         """Store ``new`` and run ``work`` for it in this process: the row is stored already
         leased to this worker (one statement, and no claim), and ``work`` runs once no
@@ -247,11 +256,13 @@ class Worker:
             self._woken.set()
         self._changed.set()
 
-    async def _attempt(self, job: Job, work: Callable[[], Awaitable[None]] | None = None) -> None:
+    async def _attempt(
+        self, job: Job, work: Callable[[Job], Awaitable[None]] | None = None
+    ) -> None:
         with logs.bound(event=f"job:{job.key}"):  # every line this job logs says which
             await self._attempt_bound(job, work)
 
-    async def _attempt_bound(self, job: Job, work: Callable[[], Awaitable[None]] | None) -> None:
+    async def _attempt_bound(self, job: Job, work: Callable[[Job], Awaitable[None]] | None) -> None:
         kind = self._kinds[job.kind]
         try:
             if work is None:
@@ -261,7 +272,7 @@ class Worker:
                 if self.defer_to is not None:
                     await self.defer_to()  # kept by this process: after the acknowledgements
                 async with self._kept_slots, asyncio.timeout(kind.timeout):
-                    await work()
+                    await work(job)
         except asyncio.CancelledError:
             raise  # shutdown: close() hands the job back
         except Permanent as error:
@@ -307,16 +318,35 @@ class Worker:
                 log.exception("the give-up hook of job %d (%s) failed", job.id, job.kind)
         await self.jobs.give_up(job, self.name, self.clock.now(), reason)
 
+    async def hold(self, job: NewJob) -> Job | None:
+        """Store ``job`` claimed by this worker, which renews its lease until :meth:`finish`
+        (or hands it back at :meth:`stop`); None when its key was taken already."""
+        held = await self.jobs.enqueue_claimed(job, self.clock.now(), self.name, self.lease)
+        if held is not None:
+            self._held[held.id] = held
+        return held
+
+    async def finish(self, job: Job) -> None:
+        """A held job is done: completed, unless the claim was lost (its lease ran out and
+        another worker took it: then that one's run decides)."""
+        self._held.pop(job.id, None)
+        if not await self.jobs.complete(job, self.name, self.clock.now()):
+            log.warning("a held %s job was taken over before it was done", job.kind)
+
+    async def renew(self) -> int:
+        """Extend the leases of the jobs running or held here; how many are still ours."""
+        ids = [*self._running, *self._held]
+        if not ids:
+            return 0
+        return await self.jobs.extend(ids, self.name, self.clock.now() + self.lease)
+
     async def _renew(self) -> None:
-        """Extend the leases of the running jobs, three times per lease."""
+        """Renew the leases three times per lease, until closed with nothing held."""
         every = self.lease.total_seconds() / 3
-        while True:
+        while not (self._closing and not self._held):
             await asyncio.sleep(every)
-            ids = list(self._running)
-            if not ids:
-                continue
             try:
-                await self.jobs.extend(ids, self.name, self.clock.now() + self.lease)
+                await self.renew()
             except Exception:  # the next renewal may get through before the lease ends
                 log.exception("the worker could not renew its leases")
 
@@ -341,7 +371,9 @@ class Worker:
         """Stop claiming; let running jobs end for ``grace`` seconds (or until the event is
         set: a test ends the grace itself); hand the rest back."""
         self._closing = True
-        for task in (self._loop, self._heartbeat):
+        # Held jobs are the chat endpoints' to finish after this (``stop``): their leases
+        # are still renewed meanwhile.
+        for task in (self._loop, None if self._held else self._heartbeat):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -357,6 +389,19 @@ class Worker:
         if unfinished:
             released = await self.jobs.release(unfinished, self.name)
             log.warning("handed %d unfinished job(s) back at shutdown", released)
+
+    async def stop(self) -> None:
+        """After :meth:`close` and the chat endpoints' own close: hand back what is still
+        held (its work was cancelled), due at once elsewhere, and stop renewing leases."""
+        self._closing = True
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat
+        held, self._held = list(self._held), {}
+        if held:
+            released = await self.jobs.release(held, self.name)
+            log.warning("handed %d unfinished request(s) back at shutdown", released)
 
 
 async def _unfinished(

@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -43,7 +43,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.chat import ChatContext, Deduplicator, deliver
+from adapters.chat import UNKEPT, ChatContext, Deduplicator, Sent, deliver
 from adapters.slack import render, translate
 from adapters.slack.messenger import (
     CARD_JOB,
@@ -71,6 +71,7 @@ Work = Callable[[Context], Awaitable[Outcome]]
 
 INBOX_JOB = "slack.inbox"  # a request acknowledged to Slack, to process
 KEPT = "pairtime_kept"  # in bolt's context: the request is the kept row being processed
+SENT = "pairtime_sent"  # in bolt's context: what the row's earlier attempts sent (chat.Sent)
 # Slack takes answers at a response_url for 30 minutes: a request kept longer ago than this
 # (its process died, or a long backlog) answers in the person's DM instead.
 RESPONSE_URL_LIFE = timedelta(minutes=25)
@@ -153,7 +154,8 @@ class SlackBot:
                 await work()
             return
 
-        async def bound() -> None:
+        async def bound(sent: Sent) -> None:
+            context[SENT] = sent
             with self._bound(body, context):
                 await work()
 
@@ -175,12 +177,16 @@ class SlackBot:
             raise TypeError("an inbox row without its request")
         request = AsyncBoltRequest(body="", headers={"content-type": ["application/json"]})
         request.body = dict(body)
-        request.context = build_async_context(
-            AsyncBoltContext({KEPT: Kept(job.created_at, job.attempts)}), request.body
-        )
+        kept = {KEPT: Kept(job.created_at, job.attempts), SENT: self.chat.inbox.sent(job)}
+        request.context = build_async_context(AsyncBoltContext(kept), request.body)
         response = await self._app.async_dispatch(request)
         if response.status >= 500:
             log.warning("a kept Slack request could not be processed (%d)", response.status)
+
+    def _sent(self, context: AsyncBoltContext) -> Sent:
+        """What the request's inbox row sent before (nothing for a request never kept)."""
+        sent = context.get(SENT)
+        return cast("Sent", sent) if sent is not None else UNKEPT
 
     def _late(self, context: AsyncBoltContext) -> bool:
         """Whether this request was kept so long ago that its response_url may be gone."""
@@ -274,7 +280,7 @@ class SlackBot:
             reply = EphemeralReply(client, command.channel_id, command.user_id)
         await self._serve_text(
             client, team, command.user_id, channel=command.channel_id, text=command.text,
-            reply=reply, private=private, bot=context.bot_user_id,
+            reply=reply, private=private, bot=context.bot_user_id, sent=self._sent(context),
         )  # fmt: skip
 
     async def on_mention(
@@ -284,7 +290,7 @@ class SlackBot:
         reply = EphemeralReply(client, said.channel_id, said.user_id, said.thread_ts)
         await self._serve_text(
             client, _team(context, body), said.user_id, channel=said.channel_id, text=said.text,
-            reply=reply, private=False, bot=context.bot_user_id,
+            reply=reply, private=False, bot=context.bot_user_id, sent=self._sent(context),
         )  # fmt: skip
 
     async def on_direct_message(
@@ -294,7 +300,7 @@ class SlackBot:
         reply = ConversationReply(client, said.channel_id, said.thread_ts)
         await self._serve_text(
             client, _team(context, body), said.user_id, channel=said.channel_id, text=said.text,
-            reply=reply, private=True, bot=context.bot_user_id,
+            reply=reply, private=True, bot=context.bot_user_id, sent=self._sent(context),
         )  # fmt: skip
 
     async def on_home_opened(
@@ -356,7 +362,8 @@ class SlackBot:
             private=private,
             conversation=None if clicked.in_view else clicked.channel_id,
             work=work,
-            sent=(clicked.sent_at, clicked.trigger_id),
+            clicked=(clicked.sent_at, clicked.trigger_id),
+            sent=self._sent(context),
         )
         if clicked.in_view and ctx is not None:
             await self.publish_home(client, ctx)
@@ -386,6 +393,7 @@ class SlackBot:
             conversation=None,
             mentions=list(form.people),
             work=lambda ctx: self.chat.scheduler.handle(ctx, command),
+            sent=self._sent(context),
         )
 
     # ------------------------------------------------------------------ shared
@@ -401,6 +409,7 @@ class SlackBot:
         reply: Reply,
         private: bool,
         bot: str | None,
+        sent: Sent,
     ) -> None:
         """What a person wrote in ``channel`` (a command, a mention, a direct message)."""
         await self._serve(
@@ -412,6 +421,7 @@ class SlackBot:
             conversation=channel,
             mentions=translate.mentioned_users(text, bot_user_id=bot),
             work=lambda ctx: self.chat.scheduler.handle_text(ctx, text, bot_user_id=bot),
+            sent=sent,
         )
 
     async def _serve(
@@ -425,13 +435,15 @@ class SlackBot:
         conversation: str | None,
         work: Work,
         mentions: Sequence[str] = (),
-        sent: tuple[datetime | None, str | None] = (None, None),
+        clicked: tuple[datetime | None, str | None] = (None, None),
+        sent: Sent = UNKEPT,
     ) -> Context | None:
         """Resolve the speaker, do ``work``, deliver what core decided; on any failure,
         apologise.
 
         ``conversation`` is the channel spoken in: where a broadcast (a poll) is posted;
-        ``sent`` is when Slack says the person acted, and the interaction's id.
+        ``clicked`` is when Slack says the person acted, and the interaction's id; ``sent``
+        what earlier attempts of the request's inbox row sent.
         """
         transport = SlackTransport(
             self.messenger,
@@ -448,14 +460,20 @@ class SlackBot:
                 # looks them up.
                 await self.people.many(client, team, [m for m in mentions if m != user_id])
             ctx = await self._context(
-                client, team, user_id, private=private, channel=conversation, sent=sent
+                client, team, user_id, private=private, channel=conversation, clicked=clicked
             )
             outcome = await work(ctx)
         except Exception as error:  # noqa: BLE001 - logged, and the person is told
             _log_failure(error)
             await transport.apologise()
             return None
-        await deliver(outcome, transport, speaker=ctx.person.id, posted=self.chat.scheduler.posted)
+        await deliver(
+            outcome,
+            transport,
+            speaker=ctx.person.id,
+            posted=self.chat.scheduler.posted,
+            sent=sent,
+        )
         return ctx
 
     async def _context(
@@ -466,7 +484,7 @@ class SlackBot:
         *,
         private: bool,
         channel: str | None = None,
-        sent: tuple[datetime | None, str | None] = (None, None),
+        clicked: tuple[datetime | None, str | None] = (None, None),
     ) -> Context:
         person = await self.people.speaker(client, team, user_id)
         identity = ChatIdentity(Platform.SLACK, team, user_id)
@@ -476,8 +494,8 @@ class SlackBot:
             identity,
             private=private,
             channel=None if private else channel,
-            sent_at=sent[0],
-            event_id=sent[1],
+            sent_at=clicked[0],
+            event_id=clicked[1],
         )
 
     async def _in_bot_dm(

@@ -5,9 +5,11 @@ leave as cards (``cards``), outcomes are delivered by ``adapters.chat.deliver`` 
 :class:`~adapters.teams.messenger.Outbox` does the I/O.
 
 Teams wants an HTTP answer fast and resends what it does not get answered, so messages are
-kept as a row (the durable inbox, ``INBOX_JOB``), acknowledged at once and handled in a
-background task, which drops the row when done; a row left by a process that died is
-handled by another after ``ABANDONED_AFTER`` (its answers sent as messages); a card
+kept as a row (the durable inbox, ``INBOX_JOB``) that this process holds (see
+:meth:`adapters.chat.Inbox.hold`), acknowledged at once and handled in a background task,
+which completes the row when done; a row left by a process that died is handled by another
+once its lease runs out, within seconds (``bot.worker.LEASE``), its answers sent as
+messages, and none that the dead process sent already. A card
 click (``adaptiveCard/action``) is answered with the updated card when it is ready within
 the invoke budget (``timing.InvokeBudget``), and otherwise with a "Working on it…" card
 that the finished answer then replaces.
@@ -32,10 +34,9 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Coroutine
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from typing import Any
 
-from adapters.chat import BackgroundWork, ChatContext, Deduplicator, deliver
+from adapters.chat import BackgroundWork, ChatContext, Deduplicator, Held, Sent, deliver
 from adapters.teams import cards, translate
 from adapters.teams.members import TeamsChannelMembers
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
@@ -62,9 +63,7 @@ DRAFT_SENT = (
 LINKS_SENT = "I've sent you a private message with the links to connect your calendar."
 COUNTING = "Got it. The card will show it in a moment."  # see timing.InvokeBudget
 INBOX_JOB = "teams.inbox"  # an activity acknowledged to Teams, in case its process dies
-# Longer than any activity's work here takes: a kept activity still not done this long after
-# it came lost its process, and is handled by whichever process claims it then.
-ABANDONED_AFTER = timedelta(minutes=5)
+ANSWER = "answer"  # what adapters.chat.deliver records an answer as
 NOTHING_TICKED = "Tick the people to make required (or no longer required) first."
 
 
@@ -101,47 +100,48 @@ class Turns:
     async def message(self, incoming: Incoming) -> None:
         """A message: kept, acknowledged at once, answered from a background task."""
         with _bound(incoming):
-            key = await self._keep(incoming)
-            self._spawn(self._then_forget(key, self._message(incoming)), incoming)
+            row = await self._hold(incoming)
+            self._spawn(self._then_done(row, self._message(incoming, row.sent)), incoming)
 
     async def installed(self, incoming: Incoming) -> None:
         """The bot was added to a personal scope, a team or a group chat: say hello."""
         with _bound(incoming):
-            key = await self._keep(incoming)
-            self._spawn(self._then_forget(key, self._installed(incoming)), incoming)
+            row = await self._hold(incoming)
+            self._spawn(self._then_done(row, self._installed(incoming, row.sent)), incoming)
 
     async def process(self, job: Job) -> None:
-        """A kept activity whose process died before it was handled (``ABANDONED_AFTER``):
-        handled now, in whichever process claimed it. The turn Teams waited on is long over,
-        so a click's answer goes out as messages, as a late click's does."""
+        """A kept activity whose process died before it was done (its lease ran out):
+        handled now, in whichever process claimed it, without what that process sent. The
+        turn Teams waited on is over, so a click's answer goes out as messages, as a late
+        click's does."""
         tenant = job.payload.get("tenant")
         incoming = translate.parse_activity(
             job.payload.get("body"), default_tenant=tenant if isinstance(tenant, str) else None
         )
+        sent = self._chat.inbox.sent(job)
         with _bound(incoming):
             click = translate.click_of(incoming) if incoming.name == translate.CARD_ACTION else None
             if click is not None:
                 work = asyncio.ensure_future(self._click(incoming, click))
-                await self._finish_late(incoming, work)
+                await self._finish_late(incoming, work, sent)
             elif incoming.installs_bot:
-                await self._installed(incoming, kept=True)
+                await self._installed(incoming, sent, kept=True)
             else:
-                await self._message(incoming, kept=True)
+                await self._message(incoming, sent, kept=True)
 
-    async def _keep(self, incoming: Incoming) -> str:
-        """The activity as a row before Teams gets its answer: if this process dies before
-        it is handled, another handles it (``process``)."""
+    async def _hold(self, incoming: Incoming) -> Held:
+        """The activity as a row before Teams gets its answer, held by this process: if it
+        dies before the row is done, another process handles it (``process``)."""
         named = incoming.id or secrets.token_hex(12)
         key = f"{INBOX_JOB}:{incoming.tenant}:{named}"[:300]
         payload = {"body": incoming.raw, "tenant": incoming.tenant}
-        await self._chat.inbox.keep(INBOX_JOB, key, payload, after=ABANDONED_AFTER)
-        return key
+        return await self._chat.inbox.hold(INBOX_JOB, key, payload)
 
-    async def _then_forget(self, key: str, work: Awaitable[None]) -> None:
-        """Do ``work``, then drop its row (not when cancelled at shutdown: then it stays,
-        and is handled again after ``ABANDONED_AFTER``)."""
+    async def _then_done(self, row: Held, work: Awaitable[None]) -> None:
+        """Do ``work``, then complete its row (not when cancelled at shutdown: then the row
+        is handed back, and handled again elsewhere)."""
         await work
-        await self._chat.inbox.forget(key)
+        await row.done()
 
     async def card_action(self, incoming: Incoming) -> JsonDict:
         """A click on an ``Action.Execute`` button: the invoke response's body."""
@@ -155,11 +155,13 @@ class Turns:
         # A resent click runs again (core books once, whichever copy gets there first); its
         # private messages are sent once per activity and person (see TeamsTransport).
         # Whoever awaits the work reports its failure: the answer below, or _finish_late.
-        key = await self._keep(incoming)
+        row = await self._hold(incoming)
         work = self._work.spawn(self._click(incoming, click), limited=False, on_error=_awaited)
         if not await self._answered_in_time(incoming, work):
             self._spawn(
-                self._then_forget(key, self._finish_late(incoming, work)), incoming, limited=False
+                self._then_done(row, self._finish_late(incoming, work, row.sent)),
+                incoming,
+                limited=False,
             )
             if not incoming.private:
                 # Everyone shares this card: it stays as it is (its update is on its way),
@@ -167,16 +169,25 @@ class Turns:
                 return translate.message_response(COUNTING)
             # Teams stops waiting at about 5 s: show progress, replace it when done.
             return translate.card_response(cards.working())
-        await self._chat.inbox.forget(key)  # answered in time: Teams has the answer
         try:
             ctx, outcome = work.result()
         except Exception as error:  # noqa: BLE001 - any failure becomes a friendly answer
             _log_failure(incoming, error)
+            await row.done()
             return translate.message_response(cards.FRIENDLY_ERROR)
-        body = self._invoke_body(incoming, ctx, outcome)
-        rest = replace(outcome, reply=None)  # the answer is the invoke response's body
-        if rest.effects():
-            self._deliver(incoming, ctx, rest, self._transport(incoming))
+        body, rest = self._invoke_body(incoming, outcome)
+        if not rest.effects():  # a vote: its card update is kept already
+            await row.done()
+            return body
+        if rest.reply is None:
+            # The answer is the invoke response's body: recorded as sent before it goes,
+            # since nothing here learns whether Teams got it.
+            await row.sent.record(ANSWER)
+        self._spawn(
+            self._then_done(row, self._delivered(ctx, rest, self._transport(incoming), row.sent)),
+            incoming,
+            limited=False,
+        )
         return body
 
     async def idle(self) -> None:
@@ -189,7 +200,7 @@ class Turns:
 
     # ------------------------------------------------------------------ messages
 
-    async def _message(self, incoming: Incoming, *, kept: bool = False) -> None:
+    async def _message(self, incoming: Incoming, sent: Sent, *, kept: bool = False) -> None:
         if not kept and not await self._first_time(incoming):
             log.info("activity %s seen before; ignored", incoming.id)
             return
@@ -210,10 +221,12 @@ class Turns:
             _log_failure(incoming, error)
             await _quietly(incoming, transport.apologise())
             return
-        await self._delivered(ctx, outcome, transport)
+        await self._delivered(ctx, outcome, transport, sent)
 
-    async def _installed(self, incoming: Incoming, *, kept: bool = False) -> None:
+    async def _installed(self, incoming: Incoming, sent: Sent, *, kept: bool = False) -> None:
         if not kept and not await self._first_time(incoming):
+            return
+        if sent.already(ANSWER):
             return
         try:
             ctx = await self._context(incoming)
@@ -227,6 +240,7 @@ class Turns:
             await self._outbox.post(
                 reference, translate.message_activity(card, cards.WELCOME_LINES[0])
             )
+            await sent.record(ANSWER)
         except Exception as error:  # noqa: BLE001 - a failed welcome must not break the install
             _log_failure(incoming, error)
 
@@ -321,21 +335,22 @@ class Turns:
             direct=(DirectMessage(ctx.person.id, view), *outcome.direct),
         )
 
-    def _invoke_body(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> JsonDict:
-        """The answer to a click Teams is still waiting for, as the invoke response."""
+    def _invoke_body(self, incoming: Incoming, outcome: Outcome) -> tuple[JsonDict, Outcome]:
+        """The answer to a click Teams is still waiting for, as the invoke response, and the
+        rest of ``outcome``, to deliver after it."""
         view = outcome.reply
+        rest = replace(outcome, reply=None)
         if view is None:
-            return translate.message_response("Done.")
+            return translate.message_response("Done."), rest
         if outcome.replaces_original:
-            return translate.card_response(cards.render(view, self._options(incoming)))
+            return translate.card_response(cards.render(view, self._options(incoming))), rest
         if isinstance(view, Notice) and not view.buttons:
-            return translate.message_response(view.text)
+            return translate.message_response(view.text), rest
         # A new view with buttons of its own: a message of its own, the clicked card stays.
-        self._deliver(incoming, ctx, Outcome(view), self._transport(incoming))
-        return translate.message_response(POSTED_ELSEWHERE)
+        return translate.message_response(POSTED_ELSEWHERE), outcome
 
     async def _finish_late(
-        self, incoming: Incoming, work: asyncio.Future[tuple[Context, Outcome]]
+        self, incoming: Incoming, work: asyncio.Future[tuple[Context, Outcome]], sent: Sent
     ) -> None:
         try:
             ctx, outcome = await work
@@ -359,7 +374,7 @@ class Turns:
             told_privately=any(m.person == ctx.person.id for m in outcome.direct),
             card=_shared_card(incoming),
         )
-        await self._delivered(ctx, outcome, transport)
+        await self._delivered(ctx, outcome, transport, sent)
 
     # ------------------------------------------------------------------ who is speaking
 
@@ -500,14 +515,16 @@ class Turns:
             replace_id=replace_id,
         )
 
-    async def _delivered(self, ctx: Context, outcome: Outcome, transport: TeamsTransport) -> None:
-        await deliver(outcome, transport, speaker=ctx.person.id, posted=self._chat.scheduler.posted)
-
-    def _deliver(
-        self, incoming: Incoming, ctx: Context, outcome: Outcome, transport: TeamsTransport
+    async def _delivered(
+        self, ctx: Context, outcome: Outcome, transport: TeamsTransport, sent: Sent
     ) -> None:
-        """Deliver ``outcome`` after the invoke's answer has gone."""
-        self._spawn(self._delivered(ctx, outcome, transport), incoming, limited=False)
+        await deliver(
+            outcome,
+            transport,
+            speaker=ctx.person.id,
+            posted=self._chat.scheduler.posted,
+            sent=sent,
+        )
 
     def _options(self, incoming: Incoming) -> cards.CardOptions:
         return cards.CardOptions(

@@ -312,6 +312,16 @@ class SqlJobs:
         )
         return bool(affected(result))
 
+    async def record(self, job: Job, worker: str, progress: Json) -> bool:
+        """Store ``progress`` as the job's, replacing what was there, while ``worker`` holds
+        it (False when the claim is lost). The next attempt sees it as ``Job.progress``: how
+        a job run again after its process died knows what it had done already."""
+        async with self._db.alone() as connection:
+            result = await connection.execute(
+                update(models.Job).where(*_held(job.id, worker)).values(progress=dict(progress))
+            )
+            return bool(affected(result))
+
     async def purge(self, before: datetime) -> int:
         """Forget jobs that ended before ``before`` (their keys may then be used again)."""
         async with self._db.alone() as connection:

@@ -160,6 +160,43 @@ async def test_an_outcome_is_delivered_in_order_and_a_broadcast_says_where_it_la
     assert posted == [("poll:1", {"channel": "C1", "ts": "9"})]
 
 
+class Ledger:
+    """An inbox row's record of what was sent, in memory."""
+
+    def __init__(self) -> None:
+        self.steps: list[str] = []
+
+    def already(self, step: str) -> bool:
+        return step in self.steps
+
+    async def record(self, step: str) -> None:
+        self.steps.append(step)
+
+
+async def test_a_second_run_of_one_row_sends_only_what_the_first_did_not():
+    """A row run again after its process died: what went out is not sent again, what
+    failed is; card updates (versioned elsewhere) always go."""
+    sent = Ledger()
+    twice = Outcome(
+        Notice("booked"),
+        direct=(
+            DirectMessage(ANA, Notice("yours")),
+            DirectMessage(ANA, Notice("and this")),
+            DirectMessage(BEN, Notice("theirs")),
+        ),
+        broadcast=Broadcast(Notice("poll"), key="poll:1", channel="C1"),
+        updates=(MessageUpdate({"ts": "1"}, Notice("tally")),),
+    )
+    first = Recording(fail={"direct:ben=theirs"})
+    assert not await deliver(twice, first, sent=sent)
+    assert sorted(sent.steps) == ["answer", "broadcast:poll:1", "direct:ana", "direct:ana:2"]
+
+    again = Recording()
+    assert await deliver(twice, again, sent=sent)
+    assert again.steps == [("update", "tally"), ("direct", "ben=theirs")]
+    assert "direct:ben" in sent.steps
+
+
 async def test_an_answer_that_cannot_go_where_the_person_spoke_goes_to_them_privately(
     caplog: pytest.LogCaptureFixture,
 ):

@@ -1,13 +1,17 @@
 """What Slack is told was received is a row first, processed from there once; an answer that
-comes too late for the request's response_url goes to the person's DM."""
+comes too late for the request's response_url goes to the person's DM; a row run again after
+its process died does not answer again."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from adapters.slack.listeners import INBOX_JOB
-from core.jobs import JobStatus, NewJob
+from bot.worker import LEASE
+from core.jobs import Job, JobStatus, NewJob
 from tests.adapters.slack.harness import CHANNEL, MENTOR, NOW, slack_world
 from tests.fakes import slack_requests as sr
 
@@ -62,3 +66,44 @@ async def test_a_request_kept_too_long_ago_answers_in_the_dm(tmp_path: Path):
         assert world.slack.responses == []
         (dm,) = world.dm(MENTOR)
         assert "find meeting times" in dm.text
+
+
+async def test_a_command_answered_by_a_process_that_then_died_is_not_answered_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The worker answered, then its process died before completing the row: once the
+    lease runs out (the test's clock) the row runs again, and sends nothing it had sent."""
+    async with slack_world(tmp_path) as world:
+        jobs = world.running.storage.jobs
+        assert world.running.services.worker.jobs is jobs
+        died: list[Job] = []
+        complete = jobs.complete
+
+        async def dies_before_completing(job: Job, worker: str, now: datetime) -> bool:
+            if job.kind != INBOX_JOB:  # the app's own chores
+                return await complete(job, worker, now)
+            died.append(job)
+            monkeypatch.undo()  # the next process completes its rows
+            return True
+
+        monkeypatch.setattr(jobs, "complete", dies_before_completing)
+        trigger = sr.trigger_id()
+        request = sr.slash_command(
+            world.secret, text="help", user_id=MENTOR, channel_id=CHANNEL,
+            response_url=world.response_url(), trigger=trigger,
+        )  # fmt: skip
+        assert (await world.post(request)).status == 200
+        await world.settle()
+        assert [job.key for job in died] == [f"{INBOX_JOB}:{trigger}"]
+        assert len(world.slack.responses) == 1
+
+        assert world.clock is not None
+        world.clock.advance(LEASE + timedelta(seconds=1))
+        await world.settle()
+
+        rerun = await jobs.state(f"{INBOX_JOB}:{trigger}")
+        assert rerun is not None
+        assert rerun.status is JobStatus.DONE
+        assert rerun.attempts == 2  # it did run again
+        (reply,) = world.slack.responses
+        assert "find meeting times" in (reply.text or "")

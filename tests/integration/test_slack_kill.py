@@ -31,7 +31,8 @@ from tests.integration.serve_processes import (
 POSTGRES_URL = os.environ.get("PAIRTIME_TEST_POSTGRES_URL")
 VOTERS, OPTIONS_VOTED, CLICKS = 40, 5, 200
 KILL_AFTER = 30  # clicks the doomed process acknowledged before it dies
-# Work elsewhere (leases expire after 30 s, then the other process claims): a generous bound.
+# Work elsewhere (leases expire 10 s after the kill, then the other process claims): a
+# generous bound.
 SETTLED_WITHIN = 240.0
 
 pytestmark = [

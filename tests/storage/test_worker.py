@@ -313,3 +313,78 @@ async def test_tidying_runs_hourly_once_for_all_processes_and_forgets_old_jobs(s
     later = await storage.jobs.state(f"tidy:{clock.now() + timedelta(hours=1):%Y-%m-%dT%H}")
     assert later is not None
     assert later.status is JobStatus.PENDING
+
+
+async def test_a_held_row_is_renewed_while_held_and_taken_over_once_its_process_dies(
+    storage: Storage,
+):
+    """A row the receiving process works on itself: nobody else takes it while that process
+    renews its lease, anyone may once it stops (the test's clock and renewals, no waits)."""
+    clock = FixedClock(NOW)
+    lease = timedelta(seconds=10)
+    alive = worker(storage, clock, lease=lease)
+    held = await alive.hold(NewJob("teams.inbox", "activity:1", {"text": "help"}))
+    assert held is not None
+    assert held.attempts == 1
+    assert await alive.hold(NewJob("teams.inbox", "activity:1")) is None  # resent: one row
+    other = worker(storage, clock, lease=lease)
+    ran: list[Job] = []
+
+    async def handle(job: Job) -> None:
+        ran.append(job)
+
+    other.handle("teams.inbox", handle)
+    for _ in range(3):  # the heartbeat, three times per lease, for a minute
+        clock.advance(lease / 3)
+        assert await alive.renew() == 1
+        clock.advance(lease / 3)
+        await other.drain()
+    assert ran == []
+
+    # It dies (no more renewals): another worker takes the row once its lease runs out.
+    clock.advance(lease)
+    await other.drain()
+    assert [job.key for job in ran] == ["activity:1"]
+    assert ran[0].attempts == 2
+    await alive.finish(held)  # too late: the claim is the other's, whose run decided
+    state = await storage.jobs.state("activity:1")
+    assert state is not None
+    assert state.status is JobStatus.DONE
+
+
+async def test_a_held_row_finished_is_done_and_one_unfinished_at_stop_is_handed_back(
+    storage: Storage,
+):
+    clock = FixedClock(NOW)
+    w = worker(storage, clock)
+    done = await w.hold(NewJob("teams.inbox", "activity:done"))
+    left = await w.hold(NewJob("teams.inbox", "activity:left"))
+    assert done is not None
+    assert left is not None
+    await w.finish(done)
+    await w.close()
+    await w.stop()
+    finished = await storage.jobs.state("activity:done")
+    assert finished is not None
+    assert finished.status is JobStatus.DONE
+    # Handed back: due at once for any worker, the interrupted attempt not counted.
+    (again,) = await storage.jobs.claim(
+        ["teams.inbox"], "other", clock.now(), limit=5, lease=timedelta(seconds=10)
+    )
+    assert again.key == "activity:left"
+    assert again.attempts == 1
+
+
+async def test_progress_recorded_by_the_holder_is_what_the_next_attempt_sees(storage: Storage):
+    clock = FixedClock(NOW)
+    held = await storage.jobs.enqueue_claimed(
+        NewJob("slack.inbox", "trigger:1"), NOW, "dead", timedelta(seconds=10)
+    )
+    assert held is not None
+    assert await storage.jobs.record(held, "dead", {"sent": ["answer"]})
+    assert not await storage.jobs.record(held, "someone else", {"sent": []})
+    clock.advance(timedelta(seconds=11))
+    (again,) = await storage.jobs.claim(
+        ["slack.inbox"], "survivor", clock.now(), limit=1, lease=timedelta(seconds=10)
+    )
+    assert again.progress == {"sent": ["answer"]}
