@@ -9,6 +9,10 @@ adapted cursor as before; nothing else changes (server-side cursors keep the ori
 
 Given to ``create_async_engine`` as its DBAPI ``module`` (a documented parameter), so the
 dialect, the URL and everything built on them stay aiosqlite's.
+
+The same trip brings back whether the connection is inside a transaction, so a COMMIT or
+ROLLBACK with nothing to end (a lone write in autocommit mode, ``Database.alone``) costs no
+trip at all: sqlite3 itself would do nothing then.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 
-Outcome = tuple[Any, list[Any], int, int | None]  # description, rows, rowcount, lastrowid
+# description, rows, rowcount, lastrowid, and whether a transaction is open after it
+Outcome = tuple[Any, list[Any], int, int | None, bool]
 
 
 def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) -> Outcome:
@@ -39,7 +44,7 @@ def _execute(connection: sqlite3.Connection, operation: str, parameters: Any) ->
             cursor.execute(operation, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else []
-        return description, rows, cursor.rowcount, cursor.lastrowid
+        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
 
@@ -48,7 +53,8 @@ def _execute_many(connection: sqlite3.Connection, operation: str, rows: Sequence
     cursor = connection.cursor()
     try:
         cursor.executemany(operation, rows)
-        return cursor.description, [], cursor.rowcount, cursor.lastrowid
+        described = cursor.description
+        return described, [], cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
 
@@ -95,9 +101,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         # aiosqlite's own way of running a function in its thread (its public methods are
         # built on it).
         in_thread = driver._execute  # noqa: SLF001
-        description, rows, rowcount, lastrowid = await in_thread(  # type: ignore[no-untyped-call]
+        adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        adapted.open_transaction = True  # until told otherwise (a statement may fail)
+        description, rows, rowcount, lastrowid, open_transaction = await in_thread(  # type: ignore[no-untyped-call]
             run, connection, operation, parameters
         )
+        adapted.open_transaction = open_transaction
         self._cursor = _Finished(description, rowcount, lastrowid)  # type: ignore[assignment]
         self._rows = collections.deque(rows)
 
@@ -109,8 +118,30 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("open_transaction",)
     _cursor_cls = OneTripCursor  # type: ignore[assignment] # a subclass of the base's
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        # Whether sqlite3 may be inside a transaction: True unless the last statement, run
+        # by a OneTripCursor, said it is not (so a server-side cursor, or a failure, keeps
+        # every COMMIT and ROLLBACK as it was).
+        self.open_transaction = True
+
+    def cursor(self, server_side: bool = False) -> Any:
+        if server_side:
+            self.open_transaction = True
+        return super().cursor(server_side)
+
+    def commit(self) -> None:
+        if self.open_transaction:
+            super().commit()
+            self.open_transaction = False
+
+    def rollback(self) -> None:
+        if self.open_transaction:
+            super().rollback()
+            self.open_transaction = False
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
