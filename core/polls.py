@@ -147,10 +147,14 @@ def _fold(choice: Choice | None, last: Click | None, click: Click) -> tuple[Choi
 
 @dataclass(frozen=True, slots=True)
 class Counted:
-    """A poll's votes as read in one snapshot, with the poll's status and version then: a
+    """A poll's tally as read in one snapshot, with the poll's status and version then: a
     view made from a higher version shows a later state."""
 
     version: int
     status: PollStatus
-    votes: tuple[Vote, ...]
+    tallies: Mapping[int, tuple[int, int]]  # option id -> (yes, if need be); absent: none
     busy_checked_at: datetime | None = None  # of the options' busy counts, then
+
+    def tally(self, option: int) -> tuple[int, int]:
+        """(yes, if need be) for ``option``."""
+        return self.tallies.get(option, (0, 0))

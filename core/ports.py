@@ -379,8 +379,8 @@ class Polls(Protocol):
         ...
 
     async def counted(self, ref: str) -> Counted:
-        """The poll's votes and its version, read together: what a card shows and which
-        state it shows."""
+        """The poll's tally and its version, read together: what a card shows and which
+        state it shows (counted by the database: a vote reads no one's vote)."""
         ...
 
     async def unvoted(self, ref: str) -> Sequence[PersonId]:

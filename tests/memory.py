@@ -49,7 +49,7 @@ from core.people import (
     Profile,
     ProgramId,
 )
-from core.polls import Ballot, Click, Counted, Poll, PollOption, PollStatus, Vote
+from core.polls import Ballot, Choice, Click, Counted, Poll, PollOption, PollStatus, Vote
 from core.program import ProgramSettings, Visibility
 from core.scheduling import Context, Ports, Scheduler
 from core.time import Interval
@@ -332,12 +332,12 @@ class MemoryPolls:
 
     async def counted(self, ref: str) -> Counted:
         poll = self.polls[ref]
-        return Counted(
-            self.versions.get(ref, 0),
-            poll.status,
-            tuple(await self.votes(ref)),
-            poll.busy_checked_at,
-        )
+        tallies: dict[int, tuple[int, int]] = {}
+        for vote in await self.votes(ref):
+            yes, maybe = tallies.get(vote.option, (0, 0))
+            yes, maybe = (yes + 1, maybe) if vote.choice is Choice.YES else (yes, maybe + 1)
+            tallies[vote.option] = (yes, maybe)
+        return Counted(self.versions.get(ref, 0), poll.status, tallies, poll.busy_checked_at)
 
     async def unvoted(self, ref: str) -> Sequence[PersonId]:
         voters = {v.person for v in await self.votes(ref)}

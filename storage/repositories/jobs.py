@@ -48,7 +48,9 @@ class SqlJobs:
         self._listeners.append(listener)
 
     async def enqueue(self, job: NewJob, now: datetime, *, replace: bool = False) -> bool:
-        statement = self._insert([job], now)
+        # The row goes as parameters, not in the statement: a statement holding its values
+        # (a JSON payload among them) has no cache key, and was compiled on every request.
+        statement = insert(self._db, models.Job)
         if replace:
             table = models.Job.__table__
             excluded = statement.excluded
@@ -71,7 +73,8 @@ class SqlJobs:
         else:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])
         async with self._db.alone() as connection:
-            stored = bool(affected(await connection.execute(statement)))
+            result = await connection.execute(statement, _row(job, now))
+            stored = bool(affected(result))
         if stored:
             self._notify(job.due_at or now)
         return stored
@@ -84,12 +87,13 @@ class SqlJobs:
         itself, with no claim; if that worker dies, the lease expires and another claims it.
         """
         statement = (
-            self._insert([new], now, claimed_by=worker, claimed_until=now + lease)
+            insert(self._db, models.Job)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(models.Job.id, models.Job.due_at, models.Job.created_at)
         )
+        claimed = {"claimed_by": worker, "claimed_until": now + lease, "attempts": 1}
         async with self._db.alone() as connection:
-            row = (await connection.execute(statement)).first()
+            row = (await connection.execute(statement, _row(new, now) | claimed)).first()
         if row is None:
             return None
         return Job(
@@ -334,36 +338,29 @@ class SqlJobs:
 
     # ------------------------------------------------------------------ helpers
 
-    def _insert(
-        self,
-        jobs: Sequence[NewJob],
-        now: datetime,
-        *,
-        claimed_by: str | None = None,
-        claimed_until: datetime | None = None,
-    ) -> Any:
-        claimed = {"claimed_by": claimed_by, "claimed_until": claimed_until, "attempts": 1}
-        return insert(self._db, models.Job).values(
-            [
-                {
-                    "kind": job.kind,
-                    "key": job.key,
-                    "payload": dict(job.payload),
-                    "status": JobStatus.PENDING.value,
-                    "due_at": job.due_at or now,
-                    "attempts": 0,
-                    "revision": 0,
-                    "version": job.version,
-                    "created_at": now,
-                }
-                | (claimed if claimed_by is not None else {})
-                for job in jobs
-            ]
-        )
+    def _insert(self, jobs: Sequence[NewJob], now: datetime) -> Any:
+        return insert(self._db, models.Job).values([_row(job, now) for job in jobs])
 
     def _notify(self, due: datetime | None) -> None:
         for listener in self._listeners:
             listener(due)
+
+
+def _row(job: NewJob, now: datetime) -> dict[str, Any]:
+    """A new job's row, pending."""
+    return {
+        "kind": job.kind,
+        "key": job.key,
+        "payload": dict(job.payload),
+        "status": JobStatus.PENDING.value,
+        "due_at": job.due_at or now,
+        "attempts": 0,
+        "revision": 0,
+        "version": job.version,
+        "created_at": now,
+        "claimed_by": None,
+        "claimed_until": None,
+    }
 
 
 def _held(job_id: int, worker: str) -> tuple[ColumnElement[bool], ...]:

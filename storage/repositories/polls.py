@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import NewJob
@@ -186,8 +186,9 @@ class SqlPolls:
         the click folded in where it was sent, and the vote written back. A click counted
         before, or an option not in the poll, rolls it all back."""
         poll, vote = models.Poll, models.PollVote
-        async with self._db.sessions() as session, session.begin() as transaction:
-            version = await session.scalar(
+        # Core on a connection, not an ORM session: nothing here needs objects.
+        async with self._db.engine.connect() as connection, connection.begin() as transaction:
+            version = await connection.scalar(
                 update(poll)
                 .where(poll.ref == ref, poll.status == PollStatus.OPEN.value)
                 .values(version=poll.version + 1)
@@ -196,7 +197,7 @@ class SqlPolls:
             if version is None:
                 return None
             row = (
-                await session.execute(
+                await connection.execute(
                     select(models.PollOption.id, vote.ballot, vote.choice, vote.updated_at)
                     .outerjoin(
                         vote,
@@ -216,7 +217,7 @@ class SqlPolls:
                 "updated_at": counted.at or click.at,
                 "ballot": _stored_ballot(counted),
             }
-            await session.execute(
+            await connection.execute(
                 insert(self._db, vote)
                 .values(option_id=option, person_id=person, poll_ref=ref, **values)
                 .on_conflict_do_update(index_elements=["option_id", "person_id"], set_=values)
@@ -240,8 +241,8 @@ class SqlPolls:
             ]
 
     async def counted(self, ref: str) -> Counted:
-        """One statement, so one snapshot on both databases: the version and status belong
-        to exactly these votes."""
+        """One Core statement, so one snapshot on both databases: the version and status
+        belong to exactly this tally. The database counts: every vote draws the card."""
         poll, vote = models.Poll, models.PollVote
         query = (
             select(
@@ -249,29 +250,29 @@ class SqlPolls:
                 poll.status,
                 poll.busy_checked_at,
                 vote.option_id,
-                vote.person_id,
                 vote.choice,
-                vote.updated_at,
+                func.count(vote.option_id).label("votes"),
             )
             .select_from(poll)
             .outerjoin(vote, (vote.poll_ref == poll.ref) & vote.choice.is_not(None))
             .where(poll.ref == ref)
-            .order_by(vote.option_id, vote.person_id)
+            .group_by(poll.version, poll.status, poll.busy_checked_at, vote.option_id, vote.choice)
         )
-        async with self._db.reading() as session:
-            rows = (await session.execute(query)).all()
+        rows = await self._db.rows(query)
         if not rows:
-            return Counted(0, PollStatus.CANCELLED, ())
-        return Counted(
-            rows[0].version,
-            PollStatus(rows[0].status),
-            tuple(
-                Vote(row.option_id, PersonId(row.person_id), Choice(row.choice), row.updated_at)
-                for row in rows
-                if row.choice is not None
-            ),
-            rows[0].busy_checked_at,
-        )
+            return Counted(0, PollStatus.CANCELLED, {})
+        tallies: dict[int, tuple[int, int]] = {}
+        for row in rows:
+            if row.option_id is None:
+                continue  # no votes: the outer join's one row
+            yes, maybe = tallies.get(row.option_id, (0, 0))
+            if row.choice == Choice.YES.value:
+                yes += row.votes
+            else:
+                maybe += row.votes
+            tallies[row.option_id] = (yes, maybe)
+        first = rows[0]
+        return Counted(first.version, PollStatus(first.status), tallies, first.busy_checked_at)
 
     async def unvoted(self, ref: str) -> list[PersonId]:
         voted = exists().where(

@@ -39,7 +39,6 @@ async def poll_view(
     if counted.busy_checked_at is not None and counted.busy_checked_at != poll.busy_checked_at:
         # ``poll`` was kept from before its busy counts were refreshed (by another process).
         poll = await ports.polls.get(poll.ref) or poll
-    votes = counted.votes
     poll = replace(poll, status=counted.status)
     if names is None:
         names = await names_of(ports, (poll.organizer, *poll.required))
@@ -55,8 +54,8 @@ async def poll_view(
             option=o.id,
             start=o.start,
             end=o.end,
-            yes=sum(v.option == o.id and v.choice is Choice.YES for v in votes),
-            if_need_be=sum(v.option == o.id and v.choice is Choice.IF_NEED_BE for v in votes),
+            yes=counted.tally(o.id)[0],
+            if_need_be=counted.tally(o.id)[1],
             busy=o.busy_count,
             vote_yes=Button("Yes", seal(actions.Vote(poll.ref, o.id, Choice.YES)))
             if open_
