@@ -241,6 +241,8 @@ class SqlOrganisations:
             grants: dict[str, list[OrganisationConnection]] = {}
             for grant in rows:
                 grants.setdefault(grant.program_id, []).append(_summary(grant))
+            if not grants:  # most programs have none: no opt-outs to read either
+                return {}
             excluded = await self._excluded(session, programs, list(people), now=now)
         covered: dict[PersonId, OrganisationConnection] = {}
         for row in found:
