@@ -130,6 +130,8 @@ class Worker:
     _closing: bool = field(default=False, init=False)
     _changed: asyncio.Event = field(default_factory=asyncio.Event, init=False)
     _kept_slots: asyncio.Semaphore = field(init=False)
+    _completions: list[tuple[Job, asyncio.Future[bool]]] = field(default_factory=list, init=False)
+    _completing: asyncio.Task[None] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.jobs.listen(self.wake)
@@ -284,10 +286,38 @@ class Worker:
             else:
                 await self._retry(job, kind, reason, error)
         else:
-            now = self.clock.now()
-            if not await self.jobs.complete(job, self.name, now):
+            if not await self._complete(job):
                 # Replaced while it ran (or the claim was lost): the new payload runs next.
                 await self.jobs.release([job.id], self.name)
+
+    async def _complete(self, job: Job) -> bool:
+        """Complete ``job``; False when it was replaced meanwhile or the claim was lost.
+
+        Group commit: jobs that finish while a completion is being written are completed
+        together by the next statement. Idle, that is one job a statement at once; under
+        a burst (on SQLite, writers queue) one statement completes many.
+        """
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._completions.append((job, done))
+        if self._completing is None or self._completing.done():
+            self._completing = asyncio.create_task(self._write_completions())
+        return await done
+
+    async def _write_completions(self) -> None:
+        while self._completions:
+            batch, self._completions = self._completions, []
+            try:
+                completed = await self.jobs.complete_all(
+                    [job for job, _ in batch], self.name, self.clock.now()
+                )
+            except Exception as error:  # noqa: BLE001 - each waiting attempt raises it
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+                continue
+            for job, done in batch:
+                if not done.done():
+                    done.set_result(job.id in completed)
 
     async def _retry(self, job: Job, kind: _Kind, reason: str, error: Exception) -> None:
         delay = kind.retry.delay(job.attempts, self.draw())

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, event, select, update
+from sqlalchemy import case, delete, event, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -253,6 +253,24 @@ class SqlJobs:
                 )
             )
             return bool(affected(result))
+
+    async def complete_all(self, jobs: Sequence[Job], worker: str, now: datetime) -> set[int]:
+        """:meth:`complete` for many jobs in one statement; the ids of those completed."""
+        if not jobs:
+            return set()
+        job = models.Job
+        statement = (
+            update(job)
+            .where(
+                tuple_(job.id, job.revision).in_([(j.id, j.revision) for j in jobs]),
+                job.claimed_by == worker,
+                job.status == JobStatus.PENDING.value,
+            )
+            .values(status=JobStatus.DONE.value, done_at=now, claimed_by=None, claimed_until=None)
+            .returning(job.id)
+        )
+        async with self._db.alone() as connection:
+            return set((await connection.execute(statement)).scalars())
 
     async def retry(self, job: Job, worker: str, due_at: datetime, error: str) -> bool:
         """Run again at ``due_at``; a job replaced meanwhile runs its new payload at once."""

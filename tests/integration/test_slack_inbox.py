@@ -4,6 +4,7 @@ its process died does not answer again."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -77,16 +78,19 @@ async def test_a_command_answered_by_a_process_that_then_died_is_not_answered_ag
         jobs = world.running.storage.jobs
         assert world.running.services.worker.jobs is jobs
         died: list[Job] = []
-        complete = jobs.complete
+        complete_all = jobs.complete_all
 
-        async def dies_before_completing(job: Job, worker: str, now: datetime) -> bool:
-            if job.kind != INBOX_JOB:  # the app's own chores
-                return await complete(job, worker, now)
-            died.append(job)
-            monkeypatch.undo()  # the next process completes its rows
-            return True
+        async def dies_before_completing(
+            batch: Sequence[Job], worker: str, now: datetime
+        ) -> set[int]:
+            rows = [job for job in batch if job.kind == INBOX_JOB]
+            if rows:
+                died.extend(rows)
+                monkeypatch.undo()  # the next process completes its rows
+            chores = [job for job in batch if job.kind != INBOX_JOB]  # the app's own
+            return await complete_all(chores, worker, now) | {job.id for job in rows}
 
-        monkeypatch.setattr(jobs, "complete", dies_before_completing)
+        monkeypatch.setattr(jobs, "complete_all", dies_before_completing)
         trigger = sr.trigger_id()
         request = sr.slash_command(
             world.secret, text="help", user_id=MENTOR, channel_id=CHANNEL,

@@ -230,3 +230,29 @@ async def test_workers_racing_for_the_same_rows_claim_each_exactly_once(
             select(func.count()).where(models.Job.status == JobStatus.DONE.value)
         )
     assert done == total
+
+
+async def test_completing_many_at_once_completes_only_what_is_still_held_as_claimed(
+    storage: Storage,
+):
+    jobs = storage.jobs
+    for key in ("a", "b", "c", "card"):
+        await jobs.enqueue(NewJob("k", key, version=1), NOW, replace=key == "card")
+    claimed = {j.key: j for j in await jobs.claim(["k"], "w", NOW, limit=10, lease=LEASE)}
+    # "b" is taken over by another worker once its lease ran out; "card" is replaced.
+    await jobs.release([claimed["b"].id], "w")
+    (taken,) = await jobs.claim(["k"], "w2", NOW, limit=1, lease=LEASE)
+    assert taken.key == "b"
+    assert await jobs.enqueue(NewJob("k", "card", version=2), NOW, replace=True)
+
+    done = await jobs.complete_all(list(claimed.values()), "w", NOW)
+
+    assert done == {claimed["a"].id, claimed["c"].id}
+    states = {key: await jobs.state(key) for key in claimed}
+    assert {key: s.status for key, s in states.items() if s is not None} == {
+        "a": JobStatus.DONE,
+        "b": JobStatus.PENDING,
+        "c": JobStatus.DONE,
+        "card": JobStatus.PENDING,
+    }
+    assert await jobs.complete_all([], "w", NOW) == set()
