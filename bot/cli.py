@@ -9,6 +9,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -611,6 +612,11 @@ def _serve(args: argparse.Namespace) -> int:
         where = f"{args.host}:{args.port}"
         print(f"pairtime serve: cannot listen on {where}: {reason}", file=sys.stderr)
         return EXIT_CONFIG
+    # No cyclic garbage collection while starting: the collector would walk the hundreds of
+    # thousands of objects that importing the libraries makes, over and over, for about a
+    # tenth of a start's CPU, and they live as long as the process. Turned on again once the
+    # server listens (see _serve_async), with those objects frozen out of its reach.
+    gc.disable()
     try:
         from bot.logs import configure_logging
 
@@ -666,6 +672,8 @@ async def _serve_async(
             logging.getLogger("pairtime").info("Database schema %s.", done)
 
         def announce(address: str) -> None:
+            gc.freeze()  # what start-up made stays: no collection need ever walk it again
+            gc.enable()
             print(f"Pairtime is listening on {address} (Ctrl+C stops it)", flush=True)
 
         await serve(build_app(settings, storage), sockets, announce=announce)

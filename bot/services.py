@@ -292,8 +292,13 @@ def organisation_reader(
 
 
 def http_session(settings: Settings) -> aiohttp.ClientSession:
-    """The one outbound HTTP session; trusts PAIRTIME_CA_BUNDLE too when it is set."""
-    context = ssl.create_default_context()
+    """The one outbound HTTP session; trusts PAIRTIME_CA_BUNDLE too when it is set.
+
+    Without one it uses aiohttp's own verifying context (``ssl=True``: the system's
+    certificates, as ``ssl.create_default_context()``), which aiohttp made when it was
+    imported: a second one would load the certificates again, at every start."""
+    context: ssl.SSLContext | bool = True
     if settings.calendars.ca_bundle:
+        context = ssl.create_default_context()
         context.load_verify_locations(settings.calendars.ca_bundle)
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=100))

@@ -26,9 +26,13 @@ class SmtpMailer:
     def __init__(self, settings: MailSettings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
-        self._tls = ssl.create_default_context()
-        if settings.ca_bundle:
-            self._tls.load_verify_locations(settings.ca_bundle)
+        # Loading the system's certificates costs tens of milliseconds of a start-up: only
+        # for a server that speaks TLS (the playground's own SMTP server does not).
+        self._tls: ssl.SSLContext | None = None
+        if settings.security is not Security.NONE:
+            self._tls = ssl.create_default_context()
+            if settings.ca_bundle:
+                self._tls.load_verify_locations(settings.ca_bundle)
 
     @property
     def sender(self) -> Mailbox:
