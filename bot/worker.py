@@ -215,14 +215,20 @@ class Worker:
                 sorted(self._kinds), self.name, self.clock.now(), limit=free, lease=self.lease
             )
             self._more_due = len(claimed) == free
+            started = 0
             for job in claimed:
+                if job.id in self._running or job.id in self._held:
+                    # Still ours: its lease ran out while this process was too busy to renew
+                    # it, and the claim has just renewed it. One run of it is enough.
+                    continue
                 task = asyncio.create_task(self._attempt(job), name=f"pairtime-job-{job.id}")
                 self._running[job.id] = _Running(job, task)
                 task.add_done_callback(functools.partial(self._finished, job.id))
+                started += 1
         finally:
             self._claiming -= 1
             self._changed.set()
-        return len(claimed)
+        return started
 
     async def keep_and_run(
         self, new: NewJob, now: datetime, work: Callable[[Job], Awaitable[None]]

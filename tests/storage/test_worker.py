@@ -388,3 +388,33 @@ async def test_progress_recorded_by_the_holder_is_what_the_next_attempt_sees(sto
         ["slack.inbox"], "survivor", clock.now(), limit=1, lease=timedelta(seconds=10)
     )
     assert again.progress == {"sent": ["answer"]}
+
+
+async def test_a_row_whose_lease_ran_out_while_its_own_process_held_it_is_not_run_twice(
+    storage: Storage,
+):
+    """A process too busy to renew in time claims its own held row back: it renews the
+    lease, and does not start a second run beside the one under way."""
+    clock = FixedClock(NOW)
+    w = worker(storage, clock, lease=timedelta(seconds=10))
+    ran: list[Job] = []
+
+    async def handle(job: Job) -> None:
+        ran.append(job)
+
+    w.handle("teams.inbox", handle)
+    held = await w.hold(NewJob("teams.inbox", "activity:busy"))
+    assert held is not None
+    clock.advance(timedelta(seconds=11))  # no renewal came in time
+    await w.drain()
+    assert ran == []
+    assert (
+        await storage.jobs.claim(
+            ["teams.inbox"], "other", clock.now(), limit=1, lease=timedelta(seconds=10)
+        )
+        == []
+    )  # renewed by that claim
+    await w.finish(held)
+    state = await storage.jobs.state("activity:busy")
+    assert state is not None
+    assert state.status is JobStatus.DONE
