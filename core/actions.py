@@ -11,8 +11,13 @@ clicking may act (a signature proves where a reference came from, not who
 clicks). Several keys may verify, the first signs: keys rotate without
 breaking buttons already posted.
 
-The payload is JSON with short keys, to keep references well under Slack's
-2,000 characters: ``{"k": kind, "v": version, ...fields}``. This module is the
+The payload is JSON with short keys, to keep references short:
+``{"k": kind, "v": version, ...fields}``. Every action but :class:`ReplayFind` has fields of
+bounded size and stays far below :data:`INLINE_LIMIT`; a ReplayFind carries its people and
+its ruled-out times, so a big circle with many ruled-out dates could pass Slack's 2,000
+characters per button. Such a request is kept server-side (as a slot offer with no times
+yet) and its button carries :class:`ReplayKept`, the kept row's reference
+(``core.scheduling.common.replay_reference``). This module is the
 only place that knows them: each field names its key and its form with
 ``Annotated[..., Key("o", NUMBER)]``. References from before the version was
 written (no ``"v"``) are version 1, the same format. To add an action: write
@@ -39,6 +44,7 @@ from core.polls import Choice
 from core.time import DayTime, Interval
 
 __all__ = [
+    "INLINE_LIMIT",
     "AcceptMeeting",
     "Action",
     "ActionCodec",
@@ -59,12 +65,18 @@ __all__ = [
     "PickSlot",
     "PollOp",
     "ReplayFind",
+    "ReplayKept",
     "SetPlace",
     "Vote",
 ]
 
 _SIGNATURE_BYTES = 16  # 128 bits: forgery is out of reach, values stay short
 FORMAT = 1  # the payload's version; a reference without one is version 1
+# Characters: the longest reference a button carries itself. Slack takes 2,000 per button
+# value; a Teams card carries each reference twice (Action.Execute and its Action.Submit
+# fallback) within 28 KB, and a question has up to eight options. A pair's request with
+# a dozen ruled-out dates (~650) or an eight-person circle's (~500) still fits.
+INLINE_LIMIT = 1000
 
 T = TypeVar("T")
 
@@ -204,6 +216,16 @@ class ReplayFind:
     moving: Annotated[str | None, Key("m")] = None  # the meeting a picked time moves
     # "not Monday", "no mornings": a later window or a shorter meeting keeps them.
     ruled_out: Annotated[Exclusions | None, Key("x", EXCLUSIONS)] = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayKept:
+    """A :class:`ReplayFind` too long for a button (over :data:`INLINE_LIMIT`): the request
+    is kept as a slot offer with no times yet (``offer``), which the click runs. Being an
+    offer, it is kept as long as offers are and removed with the people it names."""
+
+    kind: ClassVar[str] = "kept"
+    offer: Annotated[str, Key("o")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,6 +375,7 @@ Action = (
     PickSlot
     | MoreTimes
     | ReplayFind
+    | ReplayKept
     | CancelMeeting
     | ConfirmCancel
     | KeepMeeting

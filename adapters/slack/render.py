@@ -173,7 +173,8 @@ def button(
         "text": plain(label, BUTTON_TEXT),
     }
     if value is not None:
-        # A signed reference cannot be shortened; core keeps them far below the limit.
+        # A signed reference cannot be shortened; core keeps every one within
+        # core.actions.INLINE_LIMIT (1,000), keeping longer requests server-side.
         if len(value) > BUTTON_VALUE:
             raise ValueError("a button value is longer than Slack accepts")
         element["value"] = value

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.actions import ReplayFind
+from core.actions import INLINE_LIMIT, ReplayFind, ReplayKept
 from core.availability import Participant
 from core.calendars import BusyTimes
 from core.commands import Command, Exclusions, TimeOfDay
-from core.people import Person, PersonId
+from core.meetings import SlotOffer
+from core.people import Person, PersonId, ProgramId
 from core.program import ProgramSettings
 from core.scheduling.busy import Busy
 from core.scheduling.context import Context, Ports, zone_of
@@ -45,18 +46,29 @@ class FindRequest:
     # Times the speaker ruled out ("not Monday"), in this window and any other a button asks.
     ruled_out: Exclusions = field(default_factory=Exclusions)
 
-    def seal(self, ports: Ports, requester: PersonId) -> str:
+    async def seal(self, ports: Ports, program: ProgramId, requester: PersonId) -> str:
         """A button reference that runs this request again, for ``requester`` only."""
-        return ports.actions.seal(
-            ReplayFind(
-                requester,
-                self.others,
-                self.duration_minutes,
-                self.window,
-                self.time_of_day,
-                self.moving,
-                self.ruled_out or None,
-            )
+        action = ReplayFind(
+            requester,
+            self.others,
+            self.duration_minutes,
+            self.window,
+            self.time_of_day,
+            self.moving,
+            self.ruled_out or None,
+        )
+        return await replay_reference(ports, program, action)
+
+    @classmethod
+    def kept(cls, offer: SlotOffer) -> FindRequest:
+        """The request a :class:`ReplayKept` button's offer holds."""
+        return cls(
+            tuple(p for p in offer.participants if p != offer.requester),
+            offer.duration_minutes,
+            offer.window,
+            offer.time_of_day,
+            offer.moving,
+            offer.ruled_out,
         )
 
     @classmethod
@@ -74,6 +86,34 @@ class FindRequest:
         """The engine's ``within``: the speaker's time of day, less what they ruled out."""
         ruled_out = self.ruled_out.within(self.window, zone)
         return allowed(self.window, self.time_of_day, ruled_out, zone)
+
+
+async def replay_reference(ports: Ports, program: ProgramId, action: ReplayFind) -> str:
+    """``action`` as a button's reference: itself when it fits :data:`INLINE_LIMIT`,
+    otherwise kept as an offer with no times yet, which a :class:`ReplayKept` names.
+
+    Most requests fit (a pair's, a small circle's), so most buttons cost no write; a big
+    circle with many ruled-out dates costs one row per button, kept as long as offers are.
+    """
+    reference = ports.actions.seal(action)
+    if len(reference) <= INLINE_LIMIT:
+        return reference
+    kept = SlotOffer(
+        ref=ports.new_ref(),
+        program=program,
+        requester=action.requester,
+        participants=(action.requester, *action.others),
+        duration_minutes=action.duration_minutes,
+        window=action.window,
+        slots=(),
+        shown=(),
+        created_at=ports.clock.now(),
+        time_of_day=action.time_of_day,
+        moving=action.moving,
+        ruled_out=action.ruled_out or Exclusions(),
+    )
+    await ports.offers.add(kept)
+    return ports.actions.seal(ReplayKept(kept.ref))
 
 
 def engine_participant(

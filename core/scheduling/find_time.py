@@ -7,7 +7,7 @@ from dataclasses import replace as dataclass_replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from core.actions import MoreTimes, PickSlot, ReplayFind
+from core.actions import MoreTimes, PickSlot, ReplayFind, ReplayKept
 from core.availability import Mode, SlotRequest, find_slots
 from core.calendars import BusyResult, BusyTimes, NeedsReconnect, ReconnectCause, Unreadable
 from core.commands import Command, assumption_text
@@ -43,6 +43,7 @@ from core.views import (
 
 PAGE_SIZE = 8  # times per picker: enough choice, still readable on a phone
 TAKEN = "That time can't be booked any more: a calendar changed, or it is now too soon."
+KEPT_GONE = "That button has expired. Ask me again for fresh times."
 SHORTEST = 15  # minutes; below this a "shorter meeting" suggestion makes no sense
 
 
@@ -59,21 +60,18 @@ async def find_time(ports: Ports, ctx: Context, command: Command) -> Outcome:
             carry_on = (
                 Button(
                     f"Times with {_with_you(resolution.settled)}",
-                    alone.seal(ports, ctx.person.id),
+                    await alone.seal(ports, ctx.program, ctx.person.id),
                 ),
             )
         return Outcome(Notice(text, Tone.WARNING, carry_on))
     if isinstance(resolution, Ask):
-        options = tuple(
-            Button(
-                option.label,
-                _asked(command, (*resolution.settled, *option.people), window, settings).seal(
-                    ports, ctx.person.id
-                ),
+        options = []
+        for option in resolution.options:
+            asked = _asked(command, (*resolution.settled, *option.people), window, settings)
+            options.append(
+                Button(option.label, await asked.seal(ports, ctx.program, ctx.person.id))
             )
-            for option in resolution.options
-        )
-        return Outcome(Question(resolution.text, options))
+        return Outcome(Question(resolution.text, tuple(options)))
     settings = await _rules_among(ports, ctx, resolution)
     request = _asked(command, resolution.people, window, settings)
     assumed = [assumption_text(item) for item in command.assumptions]
@@ -110,12 +108,25 @@ async def _rules_among(ports: Ports, ctx: Context, chosen: Chosen) -> ProgramSet
 
 async def replay(ports: Ports, ctx: Context, action: ReplayFind) -> Outcome:
     """A suggestion or clarification button: run the request it carries, for its requester only."""
-    if action.requester != ctx.person.id:
+    return await _replay(ports, ctx, action.requester, FindRequest.replayed(action))
+
+
+async def replay_kept(ports: Ports, ctx: Context, action: ReplayKept) -> Outcome:
+    """The same, for a request too long to carry: run the one kept for the button (gone once
+    offers' lifetime has passed, or when someone it names was forgotten)."""
+    kept = await ports.offers.get(action.offer)
+    if kept is None or kept.program != ctx.program:
+        return Outcome(Notice(KEPT_GONE, Tone.WARNING))
+    return await _replay(ports, ctx, kept.requester, FindRequest.kept(kept))
+
+
+async def _replay(ports: Ports, ctx: Context, requester: PersonId, request: FindRequest) -> Outcome:
+    if requester != ctx.person.id:
         return Outcome(Notice("That button was meant for someone else.", Tone.WARNING))
-    if not await may_see(ports, ctx, action.others):  # the program's rule may have changed
+    if not await may_see(ports, ctx, request.others):  # the program's rule may have changed
         return Outcome(Notice(f"{ONLY_PARTNERS}.", Tone.WARNING))
-    settings = await ports.programs.settings(ctx.program, among=[ctx.person.id, *action.others])
-    return await offer_times(ports, ctx, settings, FindRequest.replayed(action), replace=True)
+    settings = await ports.programs.settings(ctx.program, among=[ctx.person.id, *request.others])
+    return await offer_times(ports, ctx, settings, request, replace=True)
 
 
 async def offer_again(ports: Ports, ctx: Context, taken: TimeTaken) -> Outcome:
@@ -363,22 +374,21 @@ async def _nothing_free(
     )
     first = await _first_free(ports, ctx, settings, later, people)
     label = "Look further ahead" if first is None else f"Times from {describe(first, ctx.zone)}"
-    buttons = [Button(label, later.seal(ports, ctx.person.id), ButtonStyle.PRIMARY)]
+    program, requester = ctx.program, ctx.person.id
+    buttons = [Button(label, await later.seal(ports, program, requester), ButtonStyle.PRIMARY)]
     if request.duration_minutes > SHORTEST:
-        shorter = max(SHORTEST, request.duration_minutes // 2)
+        shorter = dataclass_replace(
+            request, duration_minutes=max(SHORTEST, request.duration_minutes // 2)
+        )
         buttons.append(
             Button(
-                f"Try {shorter} minutes",
-                dataclass_replace(request, duration_minutes=shorter).seal(ports, ctx.person.id),
+                f"Try {shorter.duration_minutes} minutes",
+                await shorter.seal(ports, program, requester),
             )
         )
     if request.time_of_day is not None:
-        buttons.append(
-            Button(
-                "Any time of day",
-                dataclass_replace(request, time_of_day=None).seal(ports, ctx.person.id),
-            )
-        )
+        any_time = dataclass_replace(request, time_of_day=None)
+        buttons.append(Button("Any time of day", await any_time.seal(ports, program, requester)))
     searched = window_words(request.window, ctx.zone)
     nothing = (
         f"I couldn't find {request.duration_minutes} free minutes for "

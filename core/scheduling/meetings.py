@@ -45,7 +45,7 @@ from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import Person, PersonId, ProgramId
 from core.program import MAX_PLACE, LocationMode, ProgramSettings
 from core.scheduling import announce, polls, publishing
-from core.scheduling.common import DEFAULT_HORIZON, FindRequest
+from core.scheduling.common import DEFAULT_HORIZON, FindRequest, replay_reference
 from core.scheduling.context import Context, Ports
 from core.scheduling.find_time import offer_times
 from core.scheduling.meeting_views import (
@@ -372,7 +372,7 @@ async def _decline_proposal(ports: Ports, ctx: Context, meeting: Meeting) -> Out
                     buttons=(
                         Button(
                             "Find another time",
-                            ports.actions.seal(again),
+                            await replay_reference(ports, meeting.program, again),
                             ButtonStyle.PRIMARY,
                         ),
                     ),

@@ -33,6 +33,7 @@ from core.actions import (
     OtherTimes,
     PickSlot,
     ReplayFind,
+    ReplayKept,
     SetPlace,
     Vote,
 )
@@ -257,6 +258,8 @@ class Scheduler:
                 return await find_time.more_times(self.ports, ctx, action)
             case ReplayFind():
                 return await find_time.replay(self.ports, ctx, action)
+            case ReplayKept():
+                return await find_time.replay_kept(self.ports, ctx, action)
             case CancelMeeting():
                 return await meetings.ask_cancel(self.ports, ctx, action)
             case ConfirmCancel():

@@ -3,22 +3,34 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime, timedelta
+from typing import get_args
 
 import pytest
 
 from core.actions import (
+    INLINE_LIMIT,
+    AcceptMeeting,
     Action,
     ActionCodec,
     CancelMeeting,
+    ConfirmCancel,
     Connect,
+    DeclineMeeting,
     Disconnect,
     DownloadInvitation,
     EditPoll,
+    ForgetMe,
     InvalidAction,
+    KeepMe,
+    KeepMeeting,
     MoreTimes,
+    MoveMeeting,
+    OtherTimes,
     PickSlot,
     PollOp,
     ReplayFind,
+    ReplayKept,
+    SetPlace,
     Vote,
     dump,
     load,
@@ -169,16 +181,47 @@ def test_a_changed_payload_is_refused():
     assert codec.open(f"{body}.{signature}") == MoreTimes("mine")
 
 
-def test_references_fit_in_a_slack_button_value():
+def test_every_action_but_a_replay_is_bounded_far_below_the_inline_limit():
+    """Only a ReplayFind grows with its request (people, ruled-out times), so only it may
+    need keeping server-side; every other action, with its widest fields (40-character
+    references and person ids, as storage's columns allow), is a fraction of the limit."""
     codec = ActionCodec([b"k"])
-    others = tuple(PersonId(f"{n:032x}") for n in range(30))  # uuid4().hex ids
-    reference = codec.seal(ReplayFind(PersonId("f" * 32), others, 60, WINDOW))
-    assert len(reference) < 2000
-    # With what a message commonly rules out: two days of the week, mornings, four dates.
-    dates = tuple(
-        Interval(START + timedelta(days=2 * n), START + timedelta(days=2 * n + 1)) for n in range(4)
+    ref, person = "r" * 40, PersonId("p" * 40)
+    widest: list[Action] = [
+        PickSlot(ref, START),
+        MoreTimes(ref),
+        ReplayKept(ref),
+        CancelMeeting(ref),
+        ConfirmCancel(ref, 2**31),
+        AcceptMeeting(ref, 2**31),
+        DeclineMeeting(ref, 2**31),
+        OtherTimes(ref, 2**31),
+        KeepMeeting(ref),
+        MoveMeeting(ref),
+        SetPlace(ref),
+        ForgetMe(person),
+        DownloadInvitation(ref, person),
+        EditPoll(ref, PollOp.DEADLINE, option=2**31, hours=2**31, person=person),
+        Vote(ref, 2**31, Choice.IF_NEED_BE),
+        Disconnect(person),
+    ]
+    assert {type(a) for a in widest} | {ReplayFind, Connect, KeepMe} >= set(get_args(Action)), (
+        "a new kind of action: add it here at its widest"
     )
-    mornings = Weekly(hours=TimeOfDay(DayTime(0), DayTime(720)))
-    ruled_out = Exclusions(dates, (Weekly(frozenset({0, 4})), mornings))
-    find = ReplayFind(PersonId("f" * 32), others, 60, WINDOW, ruled_out=ruled_out)
-    assert len(codec.seal(find)) < 2000
+    assert all(codec.open(codec.seal(action)) == action for action in widest)
+    assert max(len(codec.seal(action)) for action in widest) < INLINE_LIMIT // 2
+    assert INLINE_LIMIT < 2000  # Slack's button value
+
+
+def test_a_replay_of_a_big_circle_is_over_the_inline_limit():
+    """What core keeps server-side: 30 people (uuid4().hex ids), 16 ruled-out dates."""
+    codec = ActionCodec([b"k"])
+    others = tuple(PersonId(f"{n:032x}") for n in range(30))
+    dates = tuple(
+        Interval(START + timedelta(days=2 * n), START + timedelta(days=2 * n + 1))
+        for n in range(16)
+    )
+    find = ReplayFind(PersonId("f" * 32), others, 60, WINDOW, ruled_out=Exclusions(dates))
+    assert len(codec.seal(find)) > 2000
+    pair = ReplayFind(PersonId("f" * 32), others[:1], 60, WINDOW, ruled_out=Exclusions(dates))
+    assert len(codec.seal(pair)) < INLINE_LIMIT  # a pair's stays on the button
