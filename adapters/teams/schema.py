@@ -8,7 +8,7 @@ one incoming Teams message that was about 0.6 ms, and every reply built its acti
 conversation reference that way again (issue 18: a tenth of the Teams bench's CPU was
 msrest). Here each model's attributes are read off its ``_attribute_map`` once, and JSON
 (dicts, lists, strings, numbers) is converted directly, with msrest's own rules: strings by
-``str``, booleans from ``true``/``false``/``1``/``0``, ISO 8601 times by msrest's parser,
+``str``, booleans from ``true``/``false``/``1``/``0``, ISO 8601 times as msrest reads them,
 ``object`` values copied, keys a model does not know kept in ``additional_properties``.
 
 Anything else (a value of a type JSON does not make, a model with validation rules or
@@ -19,6 +19,7 @@ subtypes) goes to msrest itself, so the result is always what msrest would make;
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from enum import Enum
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -152,12 +153,19 @@ def _object(value: Any) -> Any:
 
 
 def _instant(value: Any) -> Any:
-    if type(value) is not str:
-        raise _Fallback
+    """The time msrest reads (isodate's parser, fractions cut to microseconds), by Python's
+    own parser where msrest's pattern accepts the text: the same instant, at a tenth of the
+    cost; its zone is a ``datetime.timezone`` rather than isodate's equal one."""
+    if type(value) is not str or not Deserializer.valid_date.match(value.upper()):
+        raise _Fallback  # msrest says what is wrong, in its own words
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        pass
     try:
         return Deserializer.deserialize_iso(value)  # type: ignore[no-untyped-call]
     except DeserializationError:
-        raise _Fallback from None  # msrest says what was wrong, in its own words
+        raise _Fallback from None
 
 
 def _each(value: Any, item: Callable[[Any], Any]) -> list[Any]:

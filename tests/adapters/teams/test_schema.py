@@ -34,6 +34,10 @@ def same(ours: Any, theirs: Any, where: str = "activity") -> None:
         assert ours.keys() == theirs.keys(), where
         for key in theirs:
             same(ours[key], theirs[key], f"{where}.{key}")
+    elif isinstance(theirs, datetime):
+        assert ours == theirs, where
+        assert ours.utcoffset() == theirs.utcoffset(), where
+        assert ours.isoformat() == theirs.isoformat(), where
     else:
         assert ours == theirs, where
 
@@ -88,6 +92,7 @@ def test_odd_values_follow_msrests_rules():
         "id": 42,  # a number where a string is expected: msrest makes it "42"
         "timestamp": "2026-12-05T18:00:00.1234567Z",  # seven digits, as the Bot Framework sends
         "localTimestamp": "2026-12-05T19:00:00.123+01:00",
+        "expiration": "2026-12-05T18:00:00.123456789-05:30",
         "historyDisclosed": "true",  # a string where a boolean is expected
         "channelData": {"tenant": {"id": "t"}, "nothing": None, "list": [1, 2.5, True, None]},
         "membersAdded": [{"id": "29:a", "aadObjectId": "o", "surprise": {"deep": [1]}}, None],
@@ -111,10 +116,11 @@ def test_odd_values_follow_msrests_rules():
     [
         ["not", "an", "object"],
         {"type": "message", "timestamp": "yesterday"},
+        {"type": "message", "timestamp": "2026-12-05"},  # Python would read it; msrest not
         {"type": "message", "from": "29:a string, not an account"},
         {"type": "message", "attachments": {"not": "a list"}},
     ],
-    ids=["a list", "a bad time", "a string for an account", "a dict for a list"],
+    ids=["a list", "a bad time", "a date alone", "a string for an account", "a dict for a list"],
 )
 def test_what_msrest_refuses_is_refused_the_same_way(data: Any):
     with pytest.raises(DeserializationError):
