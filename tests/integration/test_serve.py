@@ -202,7 +202,11 @@ async def test_a_request_sent_before_the_app_is_ready_is_answered_once_it_is(tmp
         await prepare_database(storage.database, migrate_if_behind=False)
         app = build_app(settings, storage, folder=tmp_path / ".pairtime")
         serving = asyncio.create_task(serve(app, sockets, announce=announced.append, stop=stop))
-        answer = await reader.read()
+        reading = asyncio.ensure_future(reader.read())
+        # A server that fails to start ends ``serving`` first: its error, not a hang.
+        await asyncio.wait({reading, serving}, return_when=asyncio.FIRST_COMPLETED)
+        assert reading.done(), serving.exception()
+        answer = reading.result()
         stop.set()
         await serving
     finally:
