@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import text
 
 from core.jobs import NewJob
+from core.meetings import SlotOffer
+from core.time import Interval
 from storage.store import Storage
-from tests.storage.test_repositories import NOW, person
+from tests.storage.test_repositories import NOW, SLACK, person
 
 
 async def payloads(storage: Storage) -> dict[str, str]:
@@ -36,3 +40,24 @@ async def test_jobs_naming_the_person_go_and_others_stay_pointing_at_nobody(stor
     assert removed["queued or finished jobs"] == 1
     assert await storage.people.get(samantha.id) is not None
     assert await storage.personal_data.erase(sam.id) == {}
+
+
+async def test_a_kept_search_naming_the_person_goes_with_them(storage: Storage):
+    """A find-time button too long to carry its request keeps it as an offer with no times
+    (``core.scheduling.common.replay_reference``); it names everyone the search is for, so
+    forgetting any of them removes it."""
+    ana = await person(storage, "Ana Ruiz")
+    sam = await person(storage, "Sam Lee")
+    cleo = await person(storage, "Cleo Park")
+    window = Interval(NOW, NOW + timedelta(days=7))
+    for ref, others in (("with-sam", (sam.id, cleo.id)), ("without-sam", (cleo.id,))):
+        kept = SlotOffer(ref, SLACK, ana.id, (ana.id, *others), 60, window, (), (), NOW)
+        await storage.offers.add(kept)
+
+    removed = await storage.personal_data.erase(sam.id)
+
+    assert removed["slot offers"] == 1
+    assert await storage.offers.get("with-sam") is None
+    left = await storage.offers.get("without-sam")
+    assert left is not None
+    assert left.participants == (ana.id, cleo.id)
