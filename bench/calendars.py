@@ -190,7 +190,6 @@ async def run(repeat: int, folder: Path) -> dict[str, Any]:
             microsoft_fake.latency = LATENCY
             reader = CalendarReader(
                 storage.connections,
-                storage.people,
                 {Provider.GOOGLE: google, Provider.MICROSOFT: microsoft, Provider.ICLOUD: icloud},
                 SystemClock(),
                 timeout_seconds=5,

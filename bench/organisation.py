@@ -175,7 +175,6 @@ async def measure(
             def calendars(timeout: float) -> CalendarReader:
                 return CalendarReader(
                     storage.connections,
-                    storage.people,
                     {},
                     SystemClock(),
                     timeout_seconds=timeout,

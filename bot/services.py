@@ -152,7 +152,6 @@ def build_services(
     organisations = organisation_reader(settings, storage, http, clock)
     reader = CalendarReader(
         storage.connections,
-        storage.people,
         clients,
         clock,
         timeout_seconds=calendars.timeout_seconds,

@@ -35,7 +35,7 @@ from core.calendars import (
 from core.commands import Provider
 from core.organisation import OrganisationConnection
 from core.people import PersonId
-from core.ports import Clock, People
+from core.ports import Clock
 from core.scheduling.context import zone_of
 from core.time import Interval
 from storage.repositories.connections import SqlConnections, StoredConnection
@@ -105,7 +105,6 @@ class CalendarReader:
     def __init__(
         self,
         connections: SqlConnections,
-        people: People,
         clients: Mapping[Provider, ProviderClient],
         clock: Clock,
         *,
@@ -115,7 +114,6 @@ class CalendarReader:
     ) -> None:
         self._organisations = organisations
         self._connections = connections
-        self._people = people
         self._clients = clients
         self._clock = clock
         self._timeout = timeout_seconds

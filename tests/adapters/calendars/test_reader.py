@@ -93,7 +93,6 @@ async def connected(storage: Storage, name: str, provider: Provider) -> Person:
 def reader(storage: Storage, *providers: ScriptedProvider, timeout: float = 5) -> CalendarReader:
     return CalendarReader(
         storage.connections,
-        storage.people,
         {p.provider: p for p in providers},
         FixedClock(NOW),
         timeout_seconds=timeout,
