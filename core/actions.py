@@ -14,8 +14,8 @@ breaking buttons already posted.
 The payload is JSON with short keys, to keep references short:
 ``{"k": kind, "v": version, ...fields}``. Every action but :class:`ReplayFind` has fields of
 bounded size and stays far below :data:`INLINE_LIMIT`; a ReplayFind carries its people and
-its ruled-out times, so a big circle with many ruled-out dates could pass Slack's 2,000
-characters per button. Such a request is kept server-side (as a slot offer with no times
+its ruled-out times, so a big circle (40 people, or fewer with ruled-out dates) passes
+Slack's 2,000 characters per button. Such a request is kept server-side (as a slot offer with no times
 yet) and its button carries :class:`ReplayKept`, the kept row's reference
 (``core.scheduling.common.replay_reference``). This module is the
 only place that knows them: each field names its key and its form with
@@ -75,7 +75,8 @@ FORMAT = 1  # the payload's version; a reference without one is version 1
 # Characters: the longest reference a button carries itself. Slack takes 2,000 per button
 # value; a Teams card carries each reference twice (Action.Execute and its Action.Submit
 # fallback) within 28 KB, and a question has up to eight options. A pair's request with
-# a dozen ruled-out dates (~650) or an eight-person circle's (~500) still fits.
+# eight ruled-out dates (~470) or an eight-person circle's (~800 with them) still fits; a
+# circle of 30 (~1,550, ~1,830 with eight dates) is kept; one of 40 (~2,020) was refused.
 INLINE_LIMIT = 1000
 
 T = TypeVar("T")
