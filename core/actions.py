@@ -12,17 +12,18 @@ clicks). Several keys may verify, the first signs: keys rotate without
 breaking buttons already posted.
 
 The payload is JSON with short keys, to keep references short:
-``{"k": kind, "v": version, ...fields}``. Every action but :class:`ReplayFind` has fields of
-bounded size and stays far below :data:`INLINE_LIMIT`; a ReplayFind carries its people and
-its ruled-out times, so a big circle (40 people, or fewer with ruled-out dates) passes
-Slack's 2,000 characters per button. Such a request is kept server-side (as a slot offer with no times
-yet) and its button carries :class:`ReplayKept`, the kept row's reference
-(``core.scheduling.common.replay_reference``). This module is the
-only place that knows them: each field names its key and its form with
-``Annotated[..., Key("o", NUMBER)]``. References from before the version was
-written (no ``"v"``) are version 1, the same format. To add an action: write
-its dataclass with a new ``kind`` and its keys, add it to :data:`Action`, and
-let mypy show every ``match`` that must handle it.
+``{"k": kind, "v": version, ...fields}``. This module is the only place that knows the
+keys: each field names its key and its form with ``Annotated[..., Key("o", NUMBER)]``.
+References from before the version was written (no ``"v"``) are version 1, the same
+format. To add an action: write its dataclass with a new ``kind`` and its keys, add it to
+:data:`Action`, and let mypy show every ``match`` that must handle it.
+
+Every action but :class:`ReplayFind` has fields of bounded size and stays far below
+:data:`INLINE_LIMIT`. A ReplayFind carries its people and its ruled-out times, so a big
+circle's (40 people, or fewer with ruled-out dates) passes Slack's 2,000 characters per
+button: such a request is kept server-side, as a slot offer with no times yet, and its
+button carries a :class:`ReplayKept` naming that row
+(``core.scheduling.common.replay_reference``).
 """
 
 from __future__ import annotations
