@@ -17,11 +17,14 @@ is built for it; every request pays for its inbox row's writes.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, event, select, tuple_, update
+from sqlalchemy import Table, case, delete, event, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -48,30 +51,8 @@ class SqlJobs:
         self._listeners.append(listener)
 
     async def enqueue(self, job: NewJob, now: datetime, *, replace: bool = False) -> bool:
-        # The row goes as parameters, not in the statement: a statement holding its values
-        # (a JSON payload among them) has no cache key, and was compiled on every request.
-        statement = insert(self._db, models.Job)
-        if replace:
-            table = models.Job.__table__
-            excluded = statement.excluded
-            statement = statement.on_conflict_do_update(
-                index_elements=["key"],
-                set_={
-                    "kind": excluded.kind,
-                    "payload": excluded.payload,
-                    "due_at": excluded.due_at,
-                    "version": excluded.version,
-                    "status": JobStatus.PENDING.value,
-                    "attempts": 0,
-                    "revision": table.c.revision + 1,
-                    "progress": None,
-                    "last_error": None,
-                    "done_at": None,
-                },
-                where=table.c.version <= excluded.version,
-            )
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=["key"])
+        inserts = _inserts(self._db.dialect)
+        statement = inserts.replace if replace else inserts.new
         async with self._db.alone() as connection:
             result = await connection.execute(statement, _row(job, now))
             stored = bool(affected(result))
@@ -86,11 +67,7 @@ class SqlJobs:
         statement; None when its key exists. The worker that stores a request runs it
         itself, with no claim; if that worker dies, the lease expires and another claims it.
         """
-        statement = (
-            insert(self._db, models.Job)
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(models.Job.id, models.Job.due_at, models.Job.created_at)
-        )
+        statement = _inserts(self._db.dialect).claimed
         claimed = {"claimed_by": worker, "claimed_until": now + lease, "attempts": 1}
         async with self._db.alone() as connection:
             row = (await connection.execute(statement, _row(new, now) | claimed)).first()
@@ -362,6 +339,46 @@ class SqlJobs:
     def _notify(self, due: datetime | None) -> None:
         for listener in self._listeners:
             listener(due)
+
+
+@dataclass(frozen=True)
+class _Inserts:
+    """A job's INSERTs, built once per dialect; the row goes as parameters (a statement
+    holding its values, a JSON payload among them, has no cache key: it was compiled on
+    every request, and building it cost as much again)."""
+
+    new: Any  # unless the key is taken
+    claimed: Any  # the same, returning what the worker holding it needs
+    replace: Any  # over the key's job, unless that one holds a higher version
+
+
+@functools.cache
+def _inserts(dialect: str) -> _Inserts:
+    table = cast("Table", models.Job.__table__)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    new = insert(table).on_conflict_do_nothing(index_elements=["key"])
+    upsert = insert(table)
+    excluded = upsert.excluded
+    return _Inserts(
+        new=new,
+        claimed=new.returning(table.c.id, table.c.due_at, table.c.created_at),
+        replace=upsert.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "kind": excluded.kind,
+                "payload": excluded.payload,
+                "due_at": excluded.due_at,
+                "version": excluded.version,
+                "status": JobStatus.PENDING.value,
+                "attempts": 0,
+                "revision": table.c.revision + 1,
+                "progress": None,
+                "last_error": None,
+                "done_at": None,
+            },
+            where=table.c.version <= excluded.version,
+        ),
+    )
 
 
 def _row(job: NewJob, now: datetime) -> dict[str, Any]:

@@ -6,12 +6,15 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import NewJob
@@ -20,7 +23,7 @@ from core.polls import Ballot, Choice, Click, Counted, Poll, PollOption, PollSta
 from storage import models
 from storage.database import Database
 from storage.repositories.jobs import SqlJobs
-from storage.repositories.sql import affected, insert
+from storage.repositories.sql import affected
 
 # Open polls read for votes, kept by this process (a poll is a few KB; the oldest go first).
 OPEN_POLLS_KEPT = 256
@@ -184,26 +187,16 @@ class SqlPolls:
         clicks under way: its tally is final. Only then is the ballot read (a statement of
         its own, so on PostgreSQL it sees every click counted before the lock was granted),
         the click folded in where it was sent, and the vote written back. A click counted
-        before, or an option not in the poll, rolls it all back."""
-        poll, vote = models.Poll, models.PollVote
-        # Core on a connection, not an ORM session: nothing here needs objects.
+        before, or an option not in the poll, rolls it all back. The statements are built
+        once (``_Cast``): building them cost more than running them."""
+        statements = _cast(self._db.dialect)
         async with self._db.engine.connect() as connection, connection.begin() as transaction:
-            version = await connection.scalar(
-                update(poll)
-                .where(poll.ref == ref, poll.status == PollStatus.OPEN.value)
-                .values(version=poll.version + 1)
-                .returning(poll.version)
-            )
+            version = await connection.scalar(statements.bump, {"poll": ref})
             if version is None:
                 return None
             row = (
                 await connection.execute(
-                    select(models.PollOption.id, vote.ballot, vote.choice, vote.updated_at)
-                    .outerjoin(
-                        vote,
-                        (vote.option_id == models.PollOption.id) & (vote.person_id == person),
-                    )
-                    .where(models.PollOption.id == option, models.PollOption.poll_ref == ref)
+                    statements.ballot, {"ref": ref, "option": option, "person": person}
                 )
             ).first()
             ballot = _ballot(row.ballot, row.choice, row.updated_at) if row else None
@@ -212,15 +205,16 @@ class SqlPolls:
                 await transaction.rollback()  # nothing to count: the version stays
                 return ballot
             choice = counted.vote
-            values = {
-                "choice": choice.value if choice is not None else None,
-                "updated_at": counted.at or click.at,
-                "ballot": _stored_ballot(counted),
-            }
             await connection.execute(
-                insert(self._db, vote)
-                .values(option_id=option, person_id=person, poll_ref=ref, **values)
-                .on_conflict_do_update(index_elements=["option_id", "person_id"], set_=values)
+                statements.vote,
+                {
+                    "option_id": option,
+                    "person_id": person,
+                    "poll_ref": ref,
+                    "choice": choice.value if choice is not None else None,
+                    "updated_at": counted.at or click.at,
+                    "ballot": _stored_ballot(counted),
+                },
             )
             return counted
 
@@ -243,22 +237,7 @@ class SqlPolls:
     async def counted(self, ref: str) -> Counted:
         """One Core statement, so one snapshot on both databases: the version and status
         belong to exactly this tally. The database counts: every vote draws the card."""
-        poll, vote = models.Poll, models.PollVote
-        query = (
-            select(
-                poll.version,
-                poll.status,
-                poll.busy_checked_at,
-                vote.option_id,
-                vote.choice,
-                func.count(vote.option_id).label("votes"),
-            )
-            .select_from(poll)
-            .outerjoin(vote, (vote.poll_ref == poll.ref) & vote.choice.is_not(None))
-            .where(poll.ref == ref)
-            .group_by(poll.version, poll.status, poll.busy_checked_at, vote.option_id, vote.choice)
-        )
-        rows = await self._db.rows(query)
+        rows = await self._db.rows(_COUNTED, {"ref": ref})
         if not rows:
             return Counted(0, PollStatus.CANCELLED, {})
         tallies: dict[int, tuple[int, int]] = {}
@@ -388,3 +367,64 @@ def _stored_ballot(ballot: Ballot) -> dict[str, Any]:
 
 def _stored_click(click: Click) -> list[str]:
     return [click.at.isoformat(), click.choice.value, click.id]
+
+
+# ---------------------------------------------------------------- a vote's statements
+# Built once: a vote runs them all, and building a statement (and its cache key) from ORM
+# attributes cost more than running it.
+_polls = cast("Table", models.Poll.__table__)
+_options = cast("Table", models.PollOption.__table__)
+_votes = cast("Table", models.PollVote.__table__)
+
+_COUNTED = (
+    select(
+        _polls.c.version,
+        _polls.c.status,
+        _polls.c.busy_checked_at,
+        _votes.c.option_id,
+        _votes.c.choice,
+        func.count(_votes.c.option_id).label("votes"),
+    )
+    .select_from(_polls)
+    .outerjoin(_votes, (_votes.c.poll_ref == _polls.c.ref) & _votes.c.choice.is_not(None))
+    .where(_polls.c.ref == bindparam("ref"))
+    .group_by(
+        _polls.c.version,
+        _polls.c.status,
+        _polls.c.busy_checked_at,
+        _votes.c.option_id,
+        _votes.c.choice,
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Cast:
+    bump: Any  # the poll's version raised, while it is open
+    ballot: Any  # the option (it is the poll's) and this person's ballot on it, if any
+    vote: Any  # the vote written, new or over the old
+
+
+@functools.cache
+def _cast(dialect: str) -> _Cast:
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_votes)
+    return _Cast(
+        bump=update(_polls)
+        .where(_polls.c.ref == bindparam("poll"), _polls.c.status == PollStatus.OPEN.value)
+        .values(version=_polls.c.version + 1)
+        .returning(_polls.c.version),
+        ballot=select(_options.c.id, _votes.c.ballot, _votes.c.choice, _votes.c.updated_at)
+        .outerjoin(
+            _votes,
+            (_votes.c.option_id == _options.c.id) & (_votes.c.person_id == bindparam("person")),
+        )
+        .where(_options.c.id == bindparam("option"), _options.c.poll_ref == bindparam("ref")),
+        vote=upsert.on_conflict_do_update(
+            index_elements=["option_id", "person_id"],
+            set_={
+                "choice": upsert.excluded.choice,
+                "updated_at": upsert.excluded.updated_at,
+                "ballot": upsert.excluded.ballot,
+            },
+        ),
+    )
