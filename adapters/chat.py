@@ -86,9 +86,11 @@ class Sent(Protocol):
     A row is run again when its process died before completing it (its lease ran out), and
     that run must not answer again what the first one answered: :func:`deliver` skips each
     step (``answer``, ``broadcast:…``, ``direct:…``) recorded here, and records each one it
-    sent, in the row, right after the platform took it. What can still be sent twice is a
-    step whose process died between the platform taking it and that record (milliseconds):
-    neither Slack nor Teams takes a key that would let it drop a resend.
+    sent, in the row, right after the platform took it, but the last: the row's completion,
+    which follows the delivery at once, is that step's record (one write, not two). What can
+    still be sent twice is a step whose process died between the platform taking it and its
+    record (a round trip to the database): neither Slack nor Teams takes a key that would
+    let it drop a resend.
     """
 
     def already(self, step: str) -> bool: ...
@@ -259,10 +261,17 @@ async def deliver(
     skipped (updates of cards are versioned instead, and always applied).
     """
     complete = True
-    for step in _steps(_named(outcome.effects())):
+    named = _named(outcome.effects())
+    last = next((name for name, _ in reversed(named) if name is not None), None)
+    for step in _steps(named):
         done = await asyncio.gather(
             *(
-                _once(name, sent, perform(effect, transport, speaker=speaker, posted=posted))
+                _once(
+                    name if name != last else None,
+                    sent,
+                    perform(effect, transport, speaker=speaker, posted=posted),
+                    skip=name is not None and sent.already(name),
+                )
                 for name, effect in step
             )
         )
@@ -272,13 +281,16 @@ async def deliver(
     return complete
 
 
-async def _once(name: str | None, sent: Sent, performed: Coroutine[Any, Any, bool]) -> bool:
-    if name is not None and sent.already(name):
+async def _once(
+    record: str | None, sent: Sent, performed: Coroutine[Any, Any, bool], *, skip: bool
+) -> bool:
+    """``performed``, unless an earlier run sent it (``skip``); then recorded as ``record``."""
+    if skip:
         performed.close()
         return True
     done = await performed
-    if done and name is not None:
-        await sent.record(name)
+    if done and record is not None:
+        await sent.record(record)
     return done
 
 

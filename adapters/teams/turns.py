@@ -107,7 +107,7 @@ class Turns:
         """The bot was added to a personal scope, a team or a group chat: say hello."""
         with _bound(incoming):
             row = await self._hold(incoming)
-            self._spawn(self._then_done(row, self._installed(incoming, row.sent)), incoming)
+            self._spawn(self._then_done(row, self._installed(incoming)), incoming)
 
     async def process(self, job: Job) -> None:
         """A kept activity whose process died before it was done (its lease ran out):
@@ -125,7 +125,7 @@ class Turns:
                 work = asyncio.ensure_future(self._click(incoming, click))
                 await self._finish_late(incoming, work, sent)
             elif incoming.installs_bot:
-                await self._installed(incoming, sent, kept=True)
+                await self._installed(incoming, kept=True)
             else:
                 await self._message(incoming, sent, kept=True)
 
@@ -223,10 +223,8 @@ class Turns:
             return
         await self._delivered(ctx, outcome, transport, sent)
 
-    async def _installed(self, incoming: Incoming, sent: Sent, *, kept: bool = False) -> None:
+    async def _installed(self, incoming: Incoming, *, kept: bool = False) -> None:
         if not kept and not await self._first_time(incoming):
-            return
-        if sent.already(ANSWER):
             return
         try:
             ctx = await self._context(incoming)
@@ -240,7 +238,6 @@ class Turns:
             await self._outbox.post(
                 reference, translate.message_activity(card, cards.WELCOME_LINES[0])
             )
-            await sent.record(ANSWER)
         except Exception as error:  # noqa: BLE001 - a failed welcome must not break the install
             _log_failure(incoming, error)
 

@@ -4,17 +4,21 @@ its process died does not answer again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+import contextlib
+import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from adapters.slack.listeners import INBOX_JOB
+from adapters.slack.transport import SlackTransport
 from bot.worker import LEASE
-from core.jobs import Job, JobStatus, NewJob
-from tests.adapters.slack.harness import CHANNEL, MENTOR, NOW, slack_world
+from core.jobs import JobStatus, NewJob
+from tests.adapters.slack.harness import CHANNEL, MENTOR, NOW, SlackWorld, slack_world
 from tests.fakes import slack_requests as sr
+from tests.integration.test_slack_booking import ask_for_times, button, meetings
 
 
 async def test_a_command_is_kept_before_slack_is_answered_and_processed_once(tmp_path: Path):
@@ -69,45 +73,59 @@ async def test_a_request_kept_too_long_ago_answers_in_the_dm(tmp_path: Path):
         assert "find meeting times" in dm.text
 
 
-async def test_a_command_answered_by_a_process_that_then_died_is_not_answered_again(
+class Crash(BaseException):
+    """The process dying where it is raised: nothing after it runs, nothing catches it."""
+
+
+async def test_a_row_run_again_after_its_process_died_does_not_answer_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    """The worker answered, then its process died before completing the row: once the
-    lease runs out (the test's clock) the row runs again, and sends nothing it had sent."""
+    """A click on a time: the picker is replaced, then the process dies before the private
+    messages leave. Once the row's lease runs out (the test's clock) it runs again: the
+    picker's answer is not sent a second time, and the click books one meeting.
+
+    The private messages that had not left do not go out either: core books a click once,
+    and its second run's outcome holds none (a gap only an outbox of effects, stored with
+    the booking, closes)."""
     async with slack_world(tmp_path) as world:
-        jobs = world.running.storage.jobs
-        assert world.running.services.worker.jobs is jobs
-        died: list[Job] = []
-        complete_all = jobs.complete_all
+        picker = await ask_for_times(world)
+        answered = len(world.slack.responses)
 
-        async def dies_before_completing(
-            batch: Sequence[Job], worker: str, now: datetime
-        ) -> set[int]:
-            rows = [job for job in batch if job.kind == INBOX_JOB]
-            if rows:
-                died.extend(rows)
-                monkeypatch.undo()  # the next process completes its rows
-            chores = [job for job in batch if job.kind != INBOX_JOB]  # the app's own
-            return await complete_all(chores, worker, now) | {job.id for job in rows}
+        async def dies(*_: object) -> None:
+            raise Crash
 
-        monkeypatch.setattr(jobs, "complete_all", dies_before_completing)
-        trigger = sr.trigger_id()
-        request = sr.slash_command(
-            world.secret, text="help", user_id=MENTOR, channel_id=CHANNEL,
-            response_url=world.response_url(), trigger=trigger,
+        monkeypatch.setattr(SlackTransport, "direct", dies)
+        pick = button(picker, "pt:pick:1")
+        await world.post(
+            sr.block_actions(
+                world.secret, pick["action_id"], value=pick["value"], user_id=MENTOR,
+                channel_id=CHANNEL, response_url=world.response_url(),
+            )
         )  # fmt: skip
-        assert (await world.post(request)).status == 200
-        await world.settle()
-        assert [job.key for job in died] == [f"{INBOX_JOB}:{trigger}"]
-        assert len(world.slack.responses) == 1
+        with contextlib.suppress(Crash):
+            await world.settle()
+        replaced = world.slack.responses[answered:]
+        assert [r.replace_original for r in replaced] == [True]
+        assert world.dm(MENTOR) == []
 
+        monkeypatch.undo()
         assert world.clock is not None
         world.clock.advance(LEASE + timedelta(seconds=1))
         await world.settle()
 
-        rerun = await jobs.state(f"{INBOX_JOB}:{trigger}")
-        assert rerun is not None
-        assert rerun.status is JobStatus.DONE
-        assert rerun.attempts == 2  # it did run again
-        (reply,) = world.slack.responses
-        assert "find meeting times" in (reply.text or "")
+        rows = [s for s in await inbox_rows(world) if s[1] == 2]
+        assert rows == [("done", 2, {"sent": ["answer"]})]  # it ran again, and knew
+        assert world.slack.responses[answered:] == replaced  # not answered again
+        assert await meetings(world) == 1
+
+
+async def inbox_rows(world: SlackWorld) -> list[tuple[str, int, object]]:
+    async with world.running.storage.database.reading() as db:
+        found = await db.execute(
+            text("SELECT status, attempts, progress FROM jobs WHERE kind = :kind"),
+            {"kind": INBOX_JOB},
+        )
+        return [
+            (status, attempts, json.loads(progress) if isinstance(progress, str) else progress)
+            for status, attempts, progress in found.all()
+        ]

@@ -1,10 +1,11 @@
 """Every Teams activity is a row before Teams gets its answer, held by the process that took
 it: completed once it is handled, and handled by whichever process claims it once the lease
 of a process that died runs out (seconds, not minutes), without answering again what the
-dead process had answered. The clock is the test's: leases run out when it says so."""
+dead process had sent. The clock is the test's: leases run out when it says so."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -12,11 +13,14 @@ from pathlib import Path
 import pytest
 
 from adapters.teams import translate
-from adapters.teams.turns import INBOX_JOB
+from adapters.teams.transport import TeamsTransport
+from adapters.teams.turns import INBOX_JOB, LINKS_SENT
 from bot.worker import LEASE
-from core.jobs import Job, JobStatus, NewJob
+from core.jobs import JobStatus, NewJob
+from tests.adapters.teams import card_reading
 from tests.adapters.teams.harness import TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
+from tests.fakes.botframework import ReceivedActivity
 
 SECOND = timedelta(seconds=1)
 
@@ -73,32 +77,47 @@ async def test_a_message_left_by_a_dead_process_is_answered_once_its_lease_runs_
     assert done.status is JobStatus.DONE
 
 
-async def test_a_message_answered_by_a_process_that_then_died_is_not_answered_again(
+class Crash(BaseException):
+    """The process dying where it is raised: nothing after it runs, nothing catches it."""
+
+
+async def test_a_row_run_again_after_its_process_died_sends_only_what_it_had_not(
     teams: TeamsUnderTest, monkeypatch: pytest.MonkeyPatch
 ):
-    """The process answered, then died before completing the row: the row runs again
-    elsewhere once its lease runs out, and that run sends nothing already sent."""
-    worker = teams.running.services.worker
-    died: list[Job] = []
+    """Asked in a channel to connect, the bot says there that the links went privately, then
+    dies before the private message leaves: once its lease runs out the row runs again, and
+    sends the private message, not the channel answer a second time."""
+    await teams.say_hello(ta.ALEX)
+    chat = ta.personal_chat_id(ta.ALEX)
+    before = len(teams.connector.sent(chat))
 
-    async def dies_before_completing(job: Job) -> None:
-        died.append(job)
-        monkeypatch.undo()  # the next process completes its rows
+    async def dies(*_: object) -> None:
+        raise Crash
 
-    monkeypatch.setattr(worker, "finish", dies_before_completing)
-    activity = ta.personal_message("help", service_url=teams.service_url)
+    monkeypatch.setattr(TeamsTransport, "direct", dies)
+    activity = ta.channel_message(
+        "connect my calendar", service_url=teams.service_url, mentioned=None
+    )
     status, _ = await teams.post(activity)
     assert status == 202
-    await teams.settle()
-    assert len(died) == 1
-    assert len(teams.connector.sent(ta.personal_chat_id(ta.ALEX))) == 1
+    with contextlib.suppress(Crash):
+        await teams.settle()
+    assert [texts(m) for m in teams.connector.sent(ta.CHANNEL_ID)] == [LINKS_SENT]
+    assert len(teams.connector.sent(chat)) == before
 
-    worker._held.clear()  # a dead process renews nothing
+    monkeypatch.undo()
+    teams.running.services.worker._held.clear()  # a dead process renews nothing
     teams.clock.advance(LEASE + SECOND)
     await teams.settle()
 
+    assert [texts(m) for m in teams.connector.sent(ta.CHANNEL_ID)] == [LINKS_SENT]
+    (links,) = teams.connector.sent(chat)[before:]
+    assert texts(links).startswith("Connect your calendar")
     rerun = await teams.running.storage.jobs.state(key_of(activity))
     assert rerun is not None
     assert rerun.status is JobStatus.DONE
-    assert rerun.attempts == 2  # it did run again
-    assert len(teams.connector.sent(ta.personal_chat_id(ta.ALEX))) == 1
+    assert rerun.attempts == 2
+
+
+def texts(message: ReceivedActivity) -> str:
+    return "\n".join(card_reading.texts(message.adaptive_cards[0]))
