@@ -181,24 +181,31 @@ class SqlPolls:
             )
 
     async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
-        """Three statements in one transaction. Raising the poll's version takes the poll's
-        row lock (PostgreSQL; SQLite's writers take turns anyway) and checks that it is
-        open, so the clicks on one poll are counted one at a time and a close waits for the
-        clicks under way: its tally is final. Only then is the ballot read (a statement of
-        its own, so on PostgreSQL it sees every click counted before the lock was granted),
-        the click folded in where it was sent, and the vote written back. A click counted
-        before, or an option not in the poll, rolls it all back. The statements are built
-        once (``_Cast``): building them cost more than running them."""
+        """Three statements in one transaction (two on SQLite). Raising the poll's version
+        takes the poll's row lock (PostgreSQL; SQLite's writers take turns anyway) and
+        checks that it is open, so the clicks on one poll are counted one at a time and a
+        close waits for the clicks under way: its tally is final. Only then is the ballot
+        read (a statement of its own, so on PostgreSQL it sees every click counted before
+        the lock was granted), the click folded in where it was sent, and the vote written
+        back. A click counted before, or an option not in the poll, rolls it all back. The
+        statements are built once (``_Cast``): building them cost more than running them.
+
+        On SQLite the ballot comes back with the raised version, from the same statement:
+        the transaction holds the write lock before it reads anything (``BEGIN IMMEDIATE``),
+        so that statement already sees every click counted before."""
         statements = _cast(self._db.dialect)
+        found = {"poll": ref, "option": option, "person": person}
         async with self._db.engine.connect() as connection, connection.begin() as transaction:
-            version = await connection.scalar(statements.bump, {"poll": ref})
-            if version is None:
-                return None
-            row = (
-                await connection.execute(
-                    statements.ballot, {"ref": ref, "option": option, "person": person}
-                )
-            ).first()
+            if statements.bump_with_ballot is not None:
+                row = (await connection.execute(statements.bump_with_ballot, found)).first()
+                if row is None:
+                    return None  # not open
+                if row.option_id is None:
+                    row = None  # not one of its times
+            else:
+                if await connection.scalar(statements.bump, {"poll": ref}) is None:
+                    return None
+                row = (await connection.execute(statements.ballot, found)).first()
             ballot = _ballot(row.ballot, row.choice, row.updated_at) if row else None
             counted = ballot.with_click(click) if ballot is not None else None
             if ballot is None or counted is None:
@@ -403,6 +410,7 @@ class _Cast:
     bump: Any  # the poll's version raised, while it is open
     ballot: Any  # the option (it is the poll's) and this person's ballot on it, if any
     vote: Any  # the vote written, new or over the old
+    bump_with_ballot: Any | None  # SQLite: ``bump`` returning what ``ballot`` reads
 
 
 @functools.cache
@@ -418,7 +426,8 @@ def _cast(dialect: str) -> _Cast:
             _votes,
             (_votes.c.option_id == _options.c.id) & (_votes.c.person_id == bindparam("person")),
         )
-        .where(_options.c.id == bindparam("option"), _options.c.poll_ref == bindparam("ref")),
+        .where(_options.c.id == bindparam("option"), _options.c.poll_ref == bindparam("poll")),
+        bump_with_ballot=None if dialect == "postgresql" else _bump_with_ballot(),
         vote=upsert.on_conflict_do_update(
             index_elements=["option_id", "person_id"],
             set_={
@@ -427,4 +436,35 @@ def _cast(dialect: str) -> _Cast:
                 "ballot": upsert.excluded.ballot,
             },
         ),
+    )
+
+
+def _bump_with_ballot() -> Any:
+    option = (
+        select(_options.c.id)
+        .where(_options.c.id == bindparam("option"), _options.c.poll_ref == _polls.c.ref)
+        .scalar_subquery()
+    )
+
+    def mine(column: Any) -> Any:
+        return (
+            select(column)
+            .where(
+                _votes.c.option_id == bindparam("option"),
+                _votes.c.person_id == bindparam("person"),
+            )
+            .scalar_subquery()
+        )
+
+    return (
+        update(_polls)
+        .where(_polls.c.ref == bindparam("poll"), _polls.c.status == PollStatus.OPEN.value)
+        .values(version=_polls.c.version + 1)
+        .returning(
+            _polls.c.version,
+            option.label("option_id"),
+            mine(_votes.c.ballot).label("ballot"),
+            mine(_votes.c.choice).label("choice"),
+            mine(_votes.c.updated_at).label("updated_at"),
+        )
     )
