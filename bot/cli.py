@@ -608,7 +608,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         sockets = _listen(args.host, args.port)
     except OSError as error:
-        reason = error.strerror or type(error).__name__
+        reason = error.strerror or str(error) or type(error).__name__
         where = f"{args.host}:{args.port}"
         print(f"pairtime serve: cannot listen on {where}: {reason}", file=sys.stderr)
         return EXIT_CONFIG
@@ -641,9 +641,12 @@ def _listen(host: str, port: int) -> list[socket.socket]:
     opened: list[socket.socket] = []
     try:
         for family, kind, proto, _, address in socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
         ):
-            listening = socket.socket(family, kind, proto)
+            try:
+                listening = socket.socket(family, kind, proto)
+            except OSError:
+                continue  # a family this machine cannot open (IPv6 off): asyncio skips it too
             opened.append(listening)
             listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             if family == socket.AF_INET6:
@@ -654,6 +657,8 @@ def _listen(host: str, port: int) -> list[socket.socket]:
         for listening in opened:
             listening.close()
         raise
+    if not opened:
+        raise OSError(f"no address of {host!r} can be listened on")
     return opened
 
 
