@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -79,6 +81,7 @@ REFRESH = timedelta(hours=6)
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 WORKDAYS = WEEKDAYS[:5]
 SERIES_WEEKS = 4  # weekly meetings started this many weeks before this one
+WRITTEN = "written.json"  # beside the CalDAV server's own folders: the week last written
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +221,8 @@ async def start_demo(settings: Settings, storage: Storage, folder: Path) -> Demo
     its calendars for this week, seed the program."""
     if settings.is_production:  # settings never enable the playground there; make sure
         raise StartupError("the playground's demo never runs in production")
-    server = CalDavServer(folder / "demo-caldav")
+    calendars = folder / "demo-caldav"
+    server = CalDavServer(calendars)
     url = await asyncio.to_thread(server.start)
     own_mail = settings.mail is None
     mailboxes = Mailboxes(folder)
@@ -235,7 +239,9 @@ async def start_demo(settings: Settings, storage: Storage, folder: Path) -> Demo
         if mail_server is not None:
             await mail_server.start()
             mail = MailSettings("127.0.0.1", mail_server.port, Security.NONE, SENDER)
-        await write_calendars(url)
+        # Written this week already, they would be written the same: a restart skips them.
+        if not await asyncio.to_thread(written_this_week, calendars):
+            await write_calendars(url, marker=calendars)
         seeded = await seed_program(storage)
         await follow_server(storage, url)
     except BaseException:
@@ -249,7 +255,7 @@ async def start_demo(settings: Settings, storage: Storage, folder: Path) -> Demo
         len(PEOPLE),
         ", inboxes on a local SMTP server" if mail_server is not None else "",
     )
-    refresher = asyncio.create_task(_keep_current(url), name="pairtime-demo")
+    refresher = asyncio.create_task(_keep_current(url, calendars), name="pairtime-demo")
     return Demo(url, mail, desk, server, mail_server, refresher)
 
 
@@ -270,7 +276,7 @@ async def reset_demo(settings: Settings, folder: Path) -> str:
         removed = await forget_program(storage)
         await asyncio.to_thread(empty_inboxes, folder)
         async with running_caldav(folder / "demo-caldav") as url:
-            await write_calendars(url, fresh=True)
+            await write_calendars(url, fresh=True, marker=folder / "demo-caldav")
         await seed_program(storage)
     finally:
         await storage.close()
@@ -282,12 +288,12 @@ async def reset_demo(settings: Settings, folder: Path) -> str:
     )
 
 
-async def _keep_current(url: str) -> None:
+async def _keep_current(url: str, marker: Path) -> None:
     """Write the calendars again now and then, so a server left running stays current."""
     while True:
         await asyncio.sleep(REFRESH.total_seconds())
         try:
-            await write_calendars(url)
+            await write_calendars(url, marker=marker)
         except DemoError as error:
             log.warning("could not refresh the demo calendars: %s", error)
 
@@ -379,8 +385,10 @@ class DemoError(StartupError):
     """The demo's calendars could not be written (``pairtime`` says so in one line)."""
 
 
-async def write_calendars(url: str, *, fresh: bool = False) -> None:
-    """Write every demo calendar's events (``fresh``: delete the calendars first)."""
+async def write_calendars(url: str, *, fresh: bool = False, marker: Path | None = None) -> None:
+    """Write every demo calendar's events (``fresh``: delete the calendars first); once they
+    are all written, note in ``marker`` (the CalDAV server's folder) for which week."""
+    written = _written()
     timeout = aiohttp.ClientTimeout(total=30)
     try:
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -389,6 +397,35 @@ async def write_calendars(url: str, *, fresh: bool = False) -> None:
         raise DemoError(
             f"the demo's CalDAV server did not answer ({type(error).__name__})"
         ) from None
+    if marker is not None:
+        (marker / WRITTEN).write_text(json.dumps(written))
+
+
+def written_this_week(folder: Path) -> bool:
+    """Whether the calendars in ``folder`` were written for this week by these people's
+    definitions: writing them again would write the same events (``events_of`` depends on
+    nothing else), which was a tenth of a playground's start-up CPU."""
+    try:
+        found = json.loads((folder / WRITTEN).read_text())
+    except (OSError, ValueError):
+        return False
+    return bool(found == _written())
+
+
+def _written() -> dict[str, Any]:
+    """What the calendars' events depend on: each person's week in their own zone, and the
+    people's definitions themselves (a release may change them)."""
+    return {
+        "people": hashlib.sha256(repr((PEOPLE, SERIES_WEEKS)).encode()).hexdigest(),
+        "weeks": {
+            person.email: _monday(datetime.now(ZoneInfo(person.zone)).date()).isoformat()
+            for person in PEOPLE
+        },
+    }
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
 
 async def _write(http: aiohttp.ClientSession, url: str, person: DemoPerson, *, fresh: bool) -> None:

@@ -8,6 +8,7 @@ and speaks to it as the page's script does.
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
@@ -20,7 +21,16 @@ import aiohttp
 import pytest
 
 from adapters.web.program import DEMO_PASSWORD, PROGRAM
-from bot.demo import CIRCLE_CHANNEL, PAIRS, PEOPLE, reset_demo, running_caldav
+from bot.demo import (
+    CIRCLE_CHANNEL,
+    PAIRS,
+    PEOPLE,
+    WRITTEN,
+    reset_demo,
+    running_caldav,
+    write_calendars,
+    written_this_week,
+)
 from bot.settings import load_settings
 from core.availability import BusyStatus
 from core.calendars import BusyTimes
@@ -405,6 +415,26 @@ async def test_a_restart_keeps_the_demo_and_follows_the_new_calendar_server(tmp_
         assert len(await second.storage.pairings.all(PROGRAM)) == len(PAIRS) - 1  # kept as left
         result = (await second.services.reader.busy_times([maria.id], week))[maria.id]
         assert isinstance(result, BusyTimes)  # her stored calendar address followed the port
+
+
+async def test_calendars_written_this_week_by_these_definitions_are_not_written_again(
+    tmp_path: Path,
+):
+    """A start writes the demo calendars only when they were last written for another week,
+    or by other definitions of the people: otherwise it would write the same events."""
+    folder = tmp_path / "demo-caldav"
+    async with running_caldav(folder) as url:
+        assert not written_this_week(folder)
+        await write_calendars(url, marker=folder)
+    assert written_this_week(folder)
+    written = json.loads((folder / WRITTEN).read_text())
+    assert set(written["weeks"]) == {p.email for p in PEOPLE}
+    for changed in (
+        {**written, "people": "another release's people"},
+        {**written, "weeks": {**written["weeks"], MARIA.email: "2020-01-06"}},
+    ):
+        (folder / WRITTEN).write_text(json.dumps(changed))
+        assert not written_this_week(folder)
 
 
 # ---------------------------------------------------------------- pairtime demo reset
