@@ -9,9 +9,11 @@ tokens never are.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiohttp
@@ -29,7 +31,7 @@ from adapters.slack import render
 from adapters.slack.config import SlackSettings
 from adapters.slack.installations import SealedInstallationStore
 from core.errors import ChatRefused
-from core.jobs import Job
+from core.jobs import Job, Json
 from core.people import PersonId, ProgramId, identity_in
 from core.ports import People
 from core.views import Confirmation, MessageUpdate, View
@@ -221,6 +223,55 @@ class WorkspaceClients:
         return web_client(self._settings, self._http, bot.bot_token)
 
 
+@dataclass
+class _Pending:
+    version: int
+    card: Json
+    kept: list[asyncio.Future[None]] = field(default_factory=list)
+
+
+class CardWrites:
+    """Each card's job written by group commit: renders that come while one is being written
+    wait, and only the newest of them is written next, once for all. Each caller returns once
+    a render of its version or a newer one is kept (so the request that drew it is complete
+    only then, and one run again after a crash draws it again); under a burst of votes on
+    one card that is one write for many, idle it is one write each, at once."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self._inbox = inbox
+        self._pending: dict[str, _Pending] = {}
+        self._writers: dict[str, asyncio.Task[None]] = {}
+
+    async def keep(self, key: str, card: Json, version: int) -> None:
+        kept: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        pending = self._pending.get(key)
+        if pending is None:
+            pending = self._pending[key] = _Pending(version, card)
+        elif version > pending.version:
+            pending.version, pending.card = version, card
+        pending.kept.append(kept)
+        writer = self._writers.get(key)
+        if writer is None or writer.done():
+            self._writers[key] = asyncio.create_task(self._write(key))
+        await kept
+
+    async def _write(self, key: str) -> None:
+        try:
+            while (pending := self._pending.pop(key, None)) is not None:
+                try:
+                    await self._inbox.keep(CARD_JOB, key, pending.card, version=pending.version)
+                except Exception as error:  # noqa: BLE001 - each caller raises it, as keep would
+                    for kept in pending.kept:
+                        if not kept.done():
+                            kept.set_exception(error)
+                    continue
+                for kept in pending.kept:
+                    if not kept.done():
+                        kept.set_result(None)
+        finally:
+            self._writers.pop(key, None)
+
+
 class SlackMessenger:
     """Writes to Slack outside any request's answer: private messages to people, through
     their DM with the bot, and updates of messages posted before, coalesced."""
@@ -236,6 +287,7 @@ class SlackMessenger:
         self.clients = clients
         self.coalescer = coalescer
         self._inbox = inbox
+        self._cards = CardWrites(inbox) if inbox is not None else None
         self._dm_channels: dict[tuple[str, str], str] = {}
         self._sent: OrderedDict[tuple[str, str, str], int] = OrderedDict()  # card -> version
 
@@ -252,12 +304,10 @@ class SlackMessenger:
             log.warning("a message update names no Slack message; not sent")
             return
         payload = render.message(update.view)
-        if self._inbox is not None and update.version > 0 and team:
+        if self._cards is not None and update.version > 0 and team:
             card = {"team": team, "channel": channel, "ts": ts, "version": update.version}
             card |= payload
-            await self._inbox.keep(
-                CARD_JOB, f"{CARD_JOB}:{team}:{channel}:{ts}", card, version=update.version
-            )
+            await self._cards.keep(f"{CARD_JOB}:{team}:{channel}:{ts}", card, update.version)
             return
 
         async def send() -> None:

@@ -6,15 +6,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import cast
 
 import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.chat import Inbox
 from adapters.slack.config import SlackSettings
-from adapters.slack.messenger import Coalescer, web_client
+from adapters.slack.messenger import CARD_JOB, CardWrites, Coalescer, web_client
 from adapters.slack.people import SlackPeople
 from bot.bootstrap import prepare_database
+from core.jobs import Json
 from core.scheduling import Scheduler
 from core.secret import Secret
 from storage.crypto import generate_key
@@ -104,3 +107,38 @@ async def test_bots_and_unknown_users_are_nobody_to_meet(slack_client, storage):
     speaker = await people.speaker(client, "T1", "U0GHOST")  # still answered, by user id
     assert speaker.name == "U0GHOST"
     assert slack.count("users.info") == 3  # an unknown user is not cached: asked again
+
+
+class SlowInbox:
+    """Keeps rows as the durable inbox would, each write held until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.written: list[tuple[str, int, str]] = []
+        self.go = asyncio.Event()
+
+    async def keep(self, kind: str, key: str, payload: Json, *, version: int | None = None) -> bool:
+        assert kind == CARD_JOB
+        await self.go.wait()
+        self.written.append((key, version or 0, str(payload["text"])))
+        return True
+
+
+async def test_card_renders_that_come_while_one_is_written_are_written_once_as_the_newest():
+    inbox = SlowInbox()
+    cards = CardWrites(cast("Inbox", inbox))
+    first = asyncio.create_task(cards.keep("card:C1:1.1", {"text": "v1"}, 1))
+    for _ in range(3):
+        await asyncio.sleep(0)  # the first write is on its way
+    waiting = [asyncio.create_task(cards.keep("card:C1:1.1", {"text": f"v{v}"}, v)) for v in (3, 2)]
+    other = asyncio.create_task(cards.keep("card:C2:2.2", {"text": "w1"}, 1))
+    await asyncio.sleep(0)
+    assert not any(t.done() for t in (first, *waiting, other))  # none is kept yet
+
+    inbox.go.set()
+    await asyncio.gather(first, *waiting, other)
+
+    assert sorted(inbox.written) == [
+        ("card:C1:1.1", 1, "v1"),
+        ("card:C1:1.1", 3, "v3"),  # v2 came later than v3 but is older: never written
+        ("card:C2:2.2", 1, "w1"),
+    ]
