@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, case, delete, event, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -355,7 +355,9 @@ class _Inserts:
 @functools.cache
 def _inserts(dialect: str) -> _Inserts:
     table = cast("Table", models.Job.__table__)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert: Any = sqlite.insert
+    if dialect == "postgresql":  # its dialect only for PostgreSQL: SQLite servers start sooner
+        from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
     new = insert(table).on_conflict_do_nothing(index_elements=["key"])
     upsert = insert(table)
     excluded = upsert.excluded

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import NewJob
@@ -415,7 +415,10 @@ class _Cast:
 
 @functools.cache
 def _cast(dialect: str) -> _Cast:
-    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_votes)
+    insert: Any = sqlite.insert
+    if dialect == "postgresql":  # its dialect only for PostgreSQL: SQLite servers start sooner
+        from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
+    upsert = insert(_votes)
     return _Cast(
         bump=update(_polls)
         .where(_polls.c.ref == bindparam("poll"), _polls.c.status == PollStatus.OPEN.value)

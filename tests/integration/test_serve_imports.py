@@ -43,6 +43,8 @@ HEAVY = {
     "msal": "Microsoft calendars, when not configured",
     "google_auth_oauthlib": "Google calendars, when not configured",
     "radicale": "the playground's CalDAV server, when the playground is off",
+    "sqlalchemy.dialects.postgresql": "PostgreSQL's dialect, on SQLite",
+    "icalendar": "invitations, before the first one is written",
 }
 
 
