@@ -33,7 +33,7 @@ from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from adapters.chat import ChatContext, ChatEndpoint, Deduplicator, Inbox
+from adapters.chat import ChatContext, ChatEndpoint, Inbox
 from adapters.slack.channels import SlackChannelMembers
 from adapters.slack.config import SlackSettings
 from adapters.slack.inbound import LARGE_BODY_BYTES, MAX_BODY_BYTES, Checked, check
@@ -236,8 +236,7 @@ def build_endpoint(
     )
     messenger = SlackMessenger(chat.ports.people, clients, Coalescer(), chat.inbox)
     people = SlackPeople(chat.scheduler)  # one users.info cache for speakers and channel members
-    seen = Deduplicator(chat.events, chat.clock)  # Slack's retries and replays
-    SlackBot(chat, people, messenger, seen).register(app)
+    SlackBot(chat, people, messenger).register(app)
     return SlackEndpoint(
         app,
         messenger,

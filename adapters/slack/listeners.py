@@ -39,11 +39,10 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.chat import UNKEPT, ChatContext, Deduplicator, Sent, deliver
+from adapters.chat import UNKEPT, ChatContext, Sent, deliver
 from adapters.slack import render, translate
 from adapters.slack.messenger import (
     CARD_JOB,
@@ -91,19 +90,17 @@ class SlackBot:
         chat: ChatContext,
         people: SlackPeople,
         messenger: SlackMessenger,
-        seen: Deduplicator,
     ) -> None:
         self.chat = chat
         self.people = people
         self.messenger = messenger
         self.coalescer = messenger.coalescer
-        self.seen = seen
 
     def register(self, app: AsyncApp) -> None:
         self._app = app
         self.chat.inbox.handle(INBOX_JOB, self.process)
         self.chat.inbox.handle(CARD_JOB, self.messenger.send_card)
-        app.middleware(self.deduplicate)
+        app.middleware(self.bind_logs)
         app.command(translate.COMMAND)(self.command)
         app.event("app_mention")(self.event)
         app.event("message", matchers=[self.is_direct_message])(self.event)
@@ -117,22 +114,14 @@ class SlackBot:
 
     # ------------------------------------------------------------------ acknowledging
 
-    async def deduplicate(
+    async def bind_logs(
         self, body: JsonDict, context: AsyncBoltContext, next_: Callable[[], Awaitable[None]]
-    ) -> Any:
-        """Slack resends events it thinks were lost (X-Slack-Retry-Num): handle each event once,
-        across processes, by its ``event_id``."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    ) -> None:
+        """Every log line of the request says what it is about. (Slack's resent events need
+        nothing here: the inbox keeps one row per ``event_id``, so a resent one is
+        acknowledged and dropped by the listener, in whichever process it arrives.)"""
         with self._bound(body, context):
-            if (
-                event_id
-                and KEPT not in context
-                and not await self.seen.first_time(f"slack:{event_id}")
-            ):
-                log.info("Slack resent event %s, which was handled already", event_id)
-                return BoltResponse(status=200, body="")
             await next_()
-        return None
 
     def _bound(self, body: JsonDict, context: AsyncBoltContext) -> AbstractContextManager[None]:
         """Log lines about this request name Slack, the workspace's program and the event
