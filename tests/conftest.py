@@ -9,7 +9,7 @@ import pytest
 
 # The longest tests and modules, longest first: each takes as long as dozens of others (a
 # burst of votes, processes and leases, a browser, the whole type check). They start first,
-# one per free worker (``--maxschedchunk`` in pyproject.toml hands tests out two at a time),
+# one per free worker (``--maxschedchunk 1`` in pyproject.toml: one test at a time),
 # and the short ones fill in around them, instead of one of them ending the run alone.
 # Measured with ``--durations`` on 2 cores; tests/unit/test_suite_order.py keeps each name
 # true.
