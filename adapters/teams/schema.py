@@ -27,7 +27,7 @@ from typing import Any, TypeVar, cast
 import botbuilder.schema
 from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
-from msrest.serialization import Deserializer, Model
+from msrest.serialization import Deserializer, Model, Serializer
 
 M = TypeVar("M", bound=Model)
 
@@ -181,3 +181,133 @@ def _entries(value: Any, item: Callable[[Any], Any]) -> dict[str, Any]:
 
 
 __all__ = ["activity", "conversation_reference", "from_json"]
+
+
+# ---------------------------------------------------------------- and back to JSON
+
+
+class QuickSerializer(Serializer):
+    """msrest's ``Serializer``, whose ``body`` for one of botbuilder's models (the activity
+    of every reply and card update) is :func:`to_json`: the same JSON, without msrest's
+    generic walk, which was the larger part of what sending a reply cost. Anything else,
+    and anything :func:`to_json` is unsure of, is msrest's own."""
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        if not kwargs and isinstance(data, Model) and type(data).__name__ == data_type:
+            try:
+                return _json_model(data)
+            except _Fallback:
+                pass
+        return super().body(data, data_type, **kwargs)  # type: ignore[no-untyped-call]
+
+
+def quicken(serializer: Any) -> None:
+    """Make botbuilder's ``ConnectorClient`` serializer (shared by its operations) a
+    :class:`QuickSerializer`: the same object and settings, a faster ``body``."""
+    if type(serializer) is Serializer:
+        serializer.__class__ = QuickSerializer
+
+
+def to_json(model: Model) -> dict[str, Any]:
+    """What msrest's ``Serializer.body(model, its type's name)`` makes of ``model``."""
+    try:
+        return _json_model(model)
+    except _Fallback:
+        found = _MSREST_OUT.body(model, type(model).__name__)  # type: ignore[no-untyped-call]
+        return cast("dict[str, Any]", found)
+
+
+_MSREST_OUT = Serializer(_MODELS)  # type: ignore[no-untyped-call]
+
+
+def _json_model(model: Any) -> dict[str, Any]:
+    if _MODELS.get(type(model).__name__) is not type(model):
+        raise _Fallback  # not one of botbuilder.schema's own classes
+    out: dict[str, Any] = {}
+    for attribute, key, convert in _out_shape(type(model).__name__):
+        value = getattr(model, attribute, None)
+        if value is not None:
+            out[key] = convert(value)
+    return out
+
+
+@cache
+def _out_shape(name: str) -> list[tuple[str, str, Callable[[Any], Any]]]:
+    cls = _MODELS.get(name)
+    if cls is None or not issubclass(cls, Model):
+        raise _Fallback
+    if getattr(cls, "_validation", None) or getattr(cls, "_subtype_map", None):
+        raise _Fallback
+    shape = []
+    for attribute, description in cls._attribute_map.items():
+        key = description["key"]
+        if not key or "." in key:
+            raise _Fallback
+        shape.append((attribute, key, _out_converter(description["type"])))
+    return shape
+
+
+def _out_converter(kind: str) -> Callable[[Any], Any]:
+    if kind == "str":
+        return _out_string
+    if kind in ("bool", "int", "float"):
+        exact = {"bool": bool, "int": int, "float": float}[kind]
+
+        def basic(value: Any) -> Any:
+            if type(value) is not exact:
+                raise _Fallback
+            return value
+
+        return basic
+    if kind == "object":
+        return _out_object
+    if kind == "iso-8601":
+        return _out_instant
+    if kind.startswith("[") and kind.endswith("]"):
+        item = _out_converter(kind[1:-1])
+        return lambda value: _out_each(value, item)
+    if kind.startswith("{") and kind.endswith("}"):
+        item = _out_converter(kind[1:-1])
+        return lambda value: _out_entries(value, item)
+    if kind in _MODELS and not issubclass(_MODELS[kind], Enum):
+        return _json_model
+    raise _Fallback
+
+
+def _out_string(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    raise _Fallback
+
+
+def _out_object(value: Any) -> Any:
+    kind = type(value)
+    if kind is dict:
+        if not all(type(key) is str for key in value):
+            raise _Fallback
+        return {key: _out_object(item) for key, item in value.items()}
+    if kind is list:
+        return [_out_object(item) for item in value]
+    if kind in (str, int, float, bool) or value is None:
+        return value
+    raise _Fallback
+
+
+def _out_instant(value: Any) -> Any:
+    if type(value) is not datetime:
+        raise _Fallback
+    return Serializer.serialize_iso(value)  # type: ignore[no-untyped-call]
+
+
+def _out_each(value: Any, item: Callable[[Any], Any]) -> list[Any]:
+    if type(value) is not list:
+        raise _Fallback
+    return [None if element is None else item(element) for element in value]
+
+
+def _out_entries(value: Any, item: Callable[[Any], Any]) -> dict[str, Any]:
+    if type(value) is not dict or not all(type(key) is str for key in value):
+        raise _Fallback
+    return {key: None if element is None else item(element) for key, element in value.items()}

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from botbuilder.core import TurnContext
 from botbuilder.schema import Activity, ConversationReference
 from msrest.exceptions import DeserializationError  # type: ignore[attr-defined]
-from msrest.serialization import Model
+from msrest.serialization import Model, Serializer
 
 from adapters.teams import cards, schema, translate
 from core.views import Notice
@@ -127,3 +128,41 @@ def test_what_msrest_refuses_is_refused_the_same_way(data: Any):
         Activity().deserialize(data)
     with pytest.raises(DeserializationError):
         schema.activity(data)
+
+
+OUTGOING = {
+    **RECORDED,
+    "a reply with its reference applied": None,  # built below from the channel message
+}
+
+
+def outgoing(name: str) -> Activity:
+    if name == "a reply with its reference applied":
+        incoming = schema.activity(RECORDED["channel message"])
+        reply = schema.activity(RECORDED["our welcome card"])
+        return TurnContext.apply_conversation_reference(
+            reply, TurnContext.get_conversation_reference(incoming)
+        )
+    return schema.activity(RECORDED[name])
+
+
+MSREST: Any = Serializer  # msrest is untyped
+
+
+@pytest.mark.parametrize("name", OUTGOING)
+def test_what_is_sent_is_what_msrest_would_send(name: str):
+    sent = MSREST(schema._MODELS).body(outgoing(name), "Activity")
+
+    assert schema.to_json(outgoing(name)) == sent
+
+
+def test_the_connector_clients_serializer_sends_the_same_and_keeps_the_rest():
+    serializer = MSREST(schema._MODELS)
+    schema.quicken(serializer)
+    reply = outgoing("a reply with its reference applied")
+
+    assert serializer.body(reply, "Activity") == MSREST(schema._MODELS).body(reply, "Activity")
+    assert serializer.url("conversation_id", "19:a;messageid=1", "str") == "19%3Aa%3Bmessageid%3D1"
+    odd = Activity(type="message", channel_data={"when": datetime(2026, 12, 5, 18, 0)})
+    assert serializer.body(odd, "Activity") == MSREST(schema._MODELS).body(odd, "Activity")
+    assert isinstance(serializer, schema.QuickSerializer)
