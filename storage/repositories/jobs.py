@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete, event, select, tuple_, update
+from sqlalchemy import Table, bindparam, case, delete, event, select, tuple_, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -153,40 +153,15 @@ class SqlJobs:
         """
         if not kinds or limit <= 0:
             return []
-        job = models.Job
-        due = (
-            select(job.id)
-            .where(
-                job.status == JobStatus.PENDING.value,
-                job.due_at <= now,
-                job.kind.in_(list(kinds)),
-                (job.claimed_until.is_(None)) | (job.claimed_until <= now),
-            )
-            .order_by(job.due_at, job.id)
-            .limit(limit)
-            # PostgreSQL: rows another transaction is claiming are skipped, not waited for.
-            # SQLite renders no FOR UPDATE; its writers take turns.
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        statement = (
-            update(job)
-            .where(job.id.in_(due))
-            .values(claimed_by=worker, claimed_until=now + lease, attempts=job.attempts + 1)
-            .returning(
-                job.id,
-                job.kind,
-                job.key,
-                job.payload,
-                job.due_at,
-                job.attempts,
-                job.revision,
-                job.created_at,
-                job.progress,
-            )
-        )
+        parameters = {
+            "now": now,
+            "kinds": list(kinds),
+            "limit": limit,
+            "worker": worker,
+            "until": now + lease,
+        }
         async with self._db.alone() as connection:
-            rows = (await connection.execute(statement)).all()
+            rows = (await connection.execute(_claim(), parameters)).all()
         claimed = [
             Job(
                 id=row.id,
@@ -350,6 +325,49 @@ class _Inserts:
     new: Any  # unless the key is taken
     claimed: Any  # the same, returning what the worker holding it needs
     replace: Any  # over the key's job, unless that one holds a higher version
+
+
+@functools.cache
+def _claim() -> Any:
+    """The claim (see :meth:`SqlJobs.claim`), built once: the worker claims after every
+    batch, and building it (its list of kinds, its cache key) cost more than running it."""
+    job = cast("Table", models.Job.__table__).c
+    now: Any = bindparam("now")
+    due = (
+        select(job.id)
+        .where(
+            job.status == JobStatus.PENDING.value,
+            job.due_at <= now,
+            job.kind.in_(bindparam("kinds", expanding=True)),
+            (job.claimed_until.is_(None)) | (job.claimed_until <= now),
+        )
+        .order_by(job.due_at, job.id)
+        .limit(bindparam("limit"))
+        # PostgreSQL: rows another transaction is claiming are skipped, not waited for.
+        # SQLite renders no FOR UPDATE; its writers take turns.
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    return (
+        update(cast("Table", models.Job.__table__))
+        .where(job.id.in_(due))
+        .values(
+            claimed_by=bindparam("worker"),
+            claimed_until=bindparam("until"),
+            attempts=job.attempts + 1,
+        )
+        .returning(
+            job.id,
+            job.kind,
+            job.key,
+            job.payload,
+            job.due_at,
+            job.attempts,
+            job.revision,
+            job.created_at,
+            job.progress,
+        )
+    )
 
 
 @functools.cache
