@@ -20,7 +20,16 @@ open-loop (click i leaves at i/rate seconds whatever came back). Each person's c
 time are at least a second apart and alternate between the two answers; clicking the same
 answer again (a withdrawal) happens only 3 s or more after that person's last click on that
 time, so that Pairtime's "the same click twice within 2 s is one click" never applies and the
-final votes are known in advance.
+final votes are known in advance. Pairtime decides a vote by the click's own time (the
+activity's ``timestamp``), so each click is stamped with the time it is due (when the person
+clicked), not when it was built or sent.
+
+Only the people the poll invites vote: the organiser's mentions reach the parser as
+``<@AAD object id>`` (about 40 characters each) and it reads the first 1,000 characters of a
+message, so a poll asked for by mentioning 49 colleagues in Teams invites about 24 of them.
+The clicks come from the people the posted poll invites (printed as ``invited``); before
+2026-12-05 they came from all 50, and the other half were refused as not invited, so the
+expected tally was about twice what could be stored.
 
 Prints JSON: the click acknowledgement (HTTP answer to the invoke, timed from when the click
 was due to be sent) against the target (p99 < 100 ms), how the clicks were answered (with the
@@ -44,8 +53,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -201,17 +212,32 @@ async def create_poll(
     return polls[0]  # the first post in the channel is the note that the draft went privately
 
 
+def stamped(activity: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """``activity`` as clicked at ``at``: Teams stamps a click when it is made."""
+    local = at.astimezone(ZoneInfo(activity["localTimezone"]))
+    return activity | {
+        "timestamp": at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "localTimestamp": local.isoformat(timespec="milliseconds"),
+    }
+
+
+async def invited(world: TeamsWorld, people: list[ta.TeamsUser]) -> list[ta.TeamsUser]:
+    """The bench's people whom the poll invites (the organiser among them), in order."""
+    async with world.database.connect() as connection:
+        names = set(
+            (
+                await connection.execute(
+                    text("SELECT p.name FROM poll_invitees i JOIN people p ON p.id = i.person_id")
+                )
+            )
+            .scalars()
+            .all()
+        )
+    return [p for p in people if p.name in names]
+
+
 async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     people = users(INVITEES)
-    plan = schedule(len(people), args.clicks, args.rate)
-    votes = expected_votes(plan)
-    expected = [
-        (
-            sum(1 for (_, o), c in votes.items() if o == option and c == 0),
-            sum(1 for (_, o), c in votes.items() if o == option and c == 1),
-        )
-        for option in range(OPTIONS)
-    ]
     acks: list[float] = []
     statuses: dict[int, int] = {}
     answers = {"receipt": 0, "counting": 0, "other": 0}
@@ -226,6 +252,16 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         card = poll.adaptive_cards[0]
         if len(tallies_of(card)) != OPTIONS:
             raise SystemExit(f"the poll has {len(tallies_of(card))} options, not {OPTIONS}")
+        voters = await invited(world, people)
+        plan = schedule(len(voters), args.clicks, args.rate)
+        votes = expected_votes(plan)
+        expected = [
+            (
+                sum(1 for (_, o), c in votes.items() if o == option and c == 0),
+                sum(1 for (_, o), c in votes.items() if o == option and c == 1),
+            )
+            for option in range(OPTIONS)
+        ]
         buttons = {
             (option, choice): data_of(card, CHOICES[choice], option)
             for option in range(OPTIONS)
@@ -236,7 +272,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
                 "pairtime",
                 buttons[(option, choice)],
                 service_url=world.service_url,
-                sender=people[person],
+                sender=voters[person],
                 reply_to_id=poll.activity_id,
                 personal=False,
             )
@@ -260,14 +296,15 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             )
             answers[kind] += 1
 
-        began = time.monotonic()
+        began, clicked = time.monotonic(), datetime.now(UTC)
         tasks = []
         for index, activity in enumerate(activities):
             due = began + index / args.rate
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(click(activity, due)))
+            at = clicked + timedelta(seconds=index / args.rate)
+            tasks.append(asyncio.create_task(click(stamped(activity, at), due)))
         await asyncio.gather(*tasks)
         sending = time.monotonic() - began
 
@@ -304,7 +341,8 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return {
         "benchmark": "poll_load",
         "authentication": "on (the fake identity's signed tokens)",
-        "invitees": len(people),
+        "people": len(people),
+        "invited": len(voters),
         "options": OPTIONS,
         "clicks": len(plan),
         "rate_per_second": args.rate,
@@ -319,6 +357,9 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "shortest_gap_s": round(min(gaps), 2) if gaps else None,
         },
         "final_tally": {
+            "votes_expected": sum(map(sum, expected)),
+            "votes_on_card": sum(map(sum, final)),
+            "votes_in_database": sum(map(sum, stored)),
             "expected": compact(expected),
             "on_card": compact(final),
             "in_database": compact(stored),
