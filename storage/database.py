@@ -79,6 +79,13 @@ class Database:
         else:
             self.engine = create_async_engine(url, **options)
             self.reader = self.engine
+        # The writer's connections for one statement (``alone``), marked once here rather
+        # than per connection (an await and a trip through SQLAlchemy's greenlet each write).
+        self._alone = (
+            self.engine.execution_options(**{_ALONE: True})
+            if self.dialect == "sqlite"
+            else self.engine
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = async_sessionmaker(self.reader, expire_on_commit=False)
 
@@ -97,9 +104,7 @@ class Database:
         round trip that opens it. Never run two statements here: each would commit on its
         own. On PostgreSQL it is an ordinary transaction.
         """
-        async with self.engine.connect() as connection:
-            if self.dialect == "sqlite":
-                await connection.execution_options(**{_ALONE: True})
+        async with self._alone.connect() as connection:
             yield connection
             await connection.commit()
 
