@@ -17,7 +17,7 @@ Through the wire, as Teams would: an organiser mentions the bot and 49 colleague
 channel ("poll ... for an hour next week"), gets the draft privately, adds three times of his
 own (8 in all) and posts it. Then 50 invitees click "Yes" / "If need be" on the posted card,
 open-loop (click i leaves at i/rate seconds whatever came back). Each person's clicks on one
-time are at least a second apart and alternate between the two answers; clicking the same
+time are at least half a second apart and alternate between the two answers; clicking the same
 answer again (a withdrawal) happens only 3 s or more after that person's last click on that
 time, so that Pairtime's "the same click twice within 2 s is one click" never applies and the
 final votes are known in advance. Pairtime decides a vote by the click's own time (the
@@ -77,6 +77,7 @@ TARGET_UPDATES_PER_SECOND = 1.0
 OPTIONS = 8
 INVITEES = 50
 OWN_TIMES = (8, 9, 10)  # days from now: the organiser adds these at 07:00 UTC, 8 options in all
+SPACING = 0.5  # seconds at least between one person's clicks on one time
 CHOICES = ("Yes", "If need be")
 TALLY = re.compile(r"(\d+) yes, (\d+) if need be")
 COUNTING = "Got it. The card will show it in a moment."
@@ -96,7 +97,12 @@ def users(count: int) -> list[ta.TeamsUser]:
 
 def schedule(people: int, clicks: int, rate: float, seed: int = 11) -> list[tuple[int, int, int]]:
     """(person, option, choice) per click, in sending order, so that the end state is known:
-    a pair's clicks are >= 1 s apart, and repeating a choice (a withdrawal) waits >= 3 s."""
+    a pair's clicks are >= SPACING apart, and repeating a choice (a withdrawal) waits >= 3 s.
+
+    At ``rate`` the last SPACING seconds' clicks rule out that many pairs: with fewer pairs
+    left than that, no click could be drawn."""
+    if rate * SPACING > people * OPTIONS * 0.8:
+        raise SystemExit(f"{people} voters on {OPTIONS} times cannot click {rate:g} a second")
     rng = random.Random(seed)
     last: dict[tuple[int, int], tuple[float, int]] = {}  # pair -> (sent at, choice)
     plan: list[tuple[int, int, int]] = []
@@ -104,7 +110,7 @@ def schedule(people: int, clicks: int, rate: float, seed: int = 11) -> list[tupl
         at = len(plan) / rate
         person, option = rng.randrange(people), rng.randrange(OPTIONS)
         previous = last.get((person, option))
-        if previous is not None and at - previous[0] < 1.0:
+        if previous is not None and at - previous[0] < SPACING:
             continue
         if previous is None:
             choice = rng.randrange(2)
