@@ -46,7 +46,7 @@ from core.parsing.intents import (
 )
 from core.parsing.leftovers import leftovers
 from core.parsing.negation import split_negations
-from core.parsing.participants import find_people
+from core.parsing.participants import find_people, read_up_to
 from core.parsing.shorthand import expand
 from core.parsing.text import READ_LIMIT, normalize
 from core.parsing.times_of_day import find_time_of_day
@@ -64,6 +64,8 @@ _SCHEDULING = (Intent.FIND_TIME, Intent.POLL, Intent.CANCEL_MEETING, Intent.MOVE
 _WITH_PROVIDER = (Intent.CONNECT, Intent.DISCONNECT)
 _MOST_ASSUMPTIONS = 6
 _MOST_RULED_OUT = 8  # clauses read: each costs a pass of the grammar
+# Mentions read in a long message: more than a poll invites, and each may be a lookup.
+_MOST_MENTIONS = 60
 
 
 def parse(
@@ -82,9 +84,9 @@ def parse(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     notes: list[Assumption] = []
-    if len(text) > READ_LIMIT:
+    if (cut := read_up_to(text, READ_LIMIT, _MOST_MENTIONS)) is not None:
         notes.append(Truncated(READ_LIMIT, len(text)))
-        text = text[:READ_LIMIT]
+        text = text[:cut]
     people = find_people(text, bot_user_id)
     words, read_as = expand(normalize(people.rest))
     notes += [ReadAs(written, meaning.capitalize()) for written, meaning in read_as]

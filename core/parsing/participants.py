@@ -52,6 +52,26 @@ class People:
     """The text without any of them (blanked, the same length)."""
 
 
+def read_up_to(text: str, limit: int, most_mentions: int) -> int | None:
+    """Where to cut ``text`` so that no more than ``limit`` characters and ``most_mentions``
+    chat mentions are read, each mention counting as one character; None when it is read whole.
+
+    A mention is one person named, however long its id: a Teams mention arrives as about 40
+    characters, so counting it whole cut a poll of 25 colleagues to its first 24. The cap on
+    mentions keeps the people to look up per message as few as a poll can invite.
+    """
+    if len(text) <= limit:
+        return None
+    budget, at = limit, 0
+    for number, match in enumerate(_MENTION.finditer(text)):
+        start, end = match.span()
+        if start - at >= budget or number == most_mentions:
+            return at + min(budget, start - at)
+        budget -= start - at + 1
+        at = end
+    return None if len(text) - at <= budget else at + budget
+
+
 def find_participants(text: str, bot_user_id: str | None) -> tuple[tuple[ParticipantRef, ...], str]:
     """The people named in ``text``, in the order written and each once, and the
     text without them; :func:`find_people` says more."""

@@ -93,3 +93,33 @@ def test_ruling_out_all_that_was_asked_leaves_nothing_to_do():
     assert parse("don't connect my calendar", LONDON, NOW).hint == NOTHING_HINT
     assert parse("not Monday", LONDON, NOW).hint == TIME_ONLY_HINT
     assert parse("don't book Friday", LONDON, NOW).intent is Intent.FIND_TIME
+
+
+def teams_mention(number: int) -> str:
+    """A mention as the Teams adapter hands it over: an AAD object id, 36 characters."""
+    return f"<@29:{number:032d}-abc>"
+
+
+def test_a_mention_counts_as_one_character_however_long_its_id():
+    mentioned = [teams_mention(n) for n in range(49)]
+    text = "poll 30 min next week with " + " ".join(mentioned)
+    assert len(text) > 2 * READ_LIMIT
+    command = parse(text, LONDON, NOW)
+    assert command.participants == tuple(Mention(f"29:{n:032d}-abc") for n in range(49))
+    assert command.assumptions == ()
+
+
+def test_mentions_past_the_characters_read_are_not_read_and_the_cut_is_reported():
+    text = "poll with " + "please " * 140 + " ".join(teams_mention(n) for n in range(49))
+    command = parse(text, LONDON, NOW)
+    # 10 + 980 characters leave 10: five mentions of one character and a space each
+    assert command.participants == tuple(Mention(f"29:{n:032d}-abc") for n in range(5))
+    assert command.assumptions[0] == Truncated(READ_LIMIT, len(text))
+
+
+def test_no_more_mentions_are_read_than_a_poll_could_invite():
+    text = "poll with " + " ".join(teams_mention(n) for n in range(READ_LIMIT))
+    command = parse(text, LONDON, NOW)
+    assert len(command.participants) == 60
+    assert command.participants[-1] == Mention(f"29:{59:032d}-abc")
+    assert command.assumptions[0] == Truncated(READ_LIMIT, len(text))
