@@ -58,6 +58,10 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome | TimeTa
 
     # Calendars may have changed since the offer: check this one slot afresh.
     if not await _still_free(ports, ctx, offer=offer, slot=slot, people=people, settings=settings):
+        if moving is None and (booked := await ports.meetings.for_offer(offer.ref)) is not None:
+            # The same click, resent, booked this offer while this copy read calendars: the
+            # time is busy with that very meeting, not taken.
+            return _already_booked(ctx, booked, people, slot)
         return _offer_again(ctx, offer, settings)
     if moving is not None:
         return await meetings.move_to(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 
 from core.commands import Command, Intent, Relation, RelationRef
-from core.meetings import MeetingStatus
+from core.meetings import Meeting, MeetingStatus
 from core.people import Person
 from core.program import ConfirmationRule, ProgramSettings
 from core.time import Interval
@@ -96,6 +96,27 @@ async def test_a_double_click_books_once_and_sends_nothing_new():
     assert len(world.meetings.meetings) == 1
     assert second.direct == ()
     assert second.reply == first.reply
+
+
+async def test_a_resent_click_that_lost_the_race_shows_the_booking_not_fresh_times():
+    """Teams may deliver one click twice at once: the copy that found no meeting yet and then
+    read the calendars sees the time busy with the meeting the other copy just booked."""
+    world, ana, _, picker = await offered()
+    first = await world.click(ana, picker.slots[0].action)
+    found = world.meetings.for_offer
+    asked: list[str] = []
+
+    async def before_the_booking(offer_ref: str) -> Meeting | None:
+        asked.append(offer_ref)  # the first look ran before the other copy committed
+        return None if len(asked) == 1 else await found(offer_ref)
+
+    world.meetings.for_offer = before_the_booking  # type: ignore[method-assign]
+    second = await world.click(ana, picker.slots[0].action)
+
+    assert len(asked) == 2
+    assert second.reply == first.reply
+    assert second.direct == ()
+    assert len(world.meetings.meetings) == 1
 
 
 async def test_a_different_time_after_booking_is_refused_politely():
