@@ -8,11 +8,11 @@ that may be that stale belong here (the calendar cache keeps busy times as long)
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
+
+from cachetools import TTLCache
 
 from core.ports import Clock
 
@@ -24,27 +24,28 @@ KEPT_ANSWERS = 4096
 
 @dataclass
 class Recent:
-    """Built once per process (``bot.services``); the oldest answers go first."""
+    """Built once per process (``bot.services``); the least recently used answers go first,
+    and answers age on ``clock`` (so tests move time themselves)."""
 
     clock: Clock
     seconds: float = KEPT_SECONDS
     limit: int = KEPT_ANSWERS
-    _kept: OrderedDict[Hashable, tuple[datetime, Any]] = field(
-        default_factory=OrderedDict, init=False
-    )
+    _kept: TTLCache[Hashable, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._kept = TTLCache(self.limit, self.seconds, timer=self._now)
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
 
     async def get(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         """The answer kept for ``key`` if it is recent enough, else ``read()``'s, kept."""
-        now = self.clock.now()
-        kept = self._kept.get(key)
-        if kept is not None and now - kept[0] < timedelta(seconds=self.seconds):
-            return cast("T", kept[1])
-        answer = await read()
-        self._kept[key] = (now, answer)
-        self._kept.move_to_end(key)
-        while len(self._kept) > self.limit:
-            self._kept.popitem(last=False)
-        return answer
+        try:
+            return cast("T", self._kept[key])
+        except KeyError:
+            answer = await read()
+            self._kept[key] = answer
+            return answer
 
 
 async def recently(recent: Recent | None, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:

@@ -7,12 +7,12 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 from __future__ import annotations
 
 import functools
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from cachetools import LRUCache
 from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,7 @@ class SqlPolls:
         self._jobs = jobs
         # ref -> an open, posted poll as read last: votes need no read of a poll whose
         # invitees, options and message are settled (every change here forgets it).
-        self._open: OrderedDict[str, Poll] = OrderedDict()
+        self._open: LRUCache[str, Poll] = LRUCache(OPEN_POLLS_KEPT)
 
     def _forget(self, ref: str) -> None:
         self._open.pop(ref, None)
@@ -83,9 +83,6 @@ class SqlPolls:
             poll = await _poll(session, ref)
         if poll is not None and poll.status is PollStatus.OPEN and poll.message is not None:
             self._open[ref] = poll
-            self._open.move_to_end(ref)
-            while len(self._open) > OPEN_POLLS_KEPT:
-                self._open.popitem(last=False)
         else:
             self._forget(ref)
         return poll
