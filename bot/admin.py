@@ -187,14 +187,16 @@ def _report(command: str, report: imports.ImportReport) -> int:
 @program_command("pairs import")
 async def pairs_import(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
     lines = await _read(args.file)
-    report = await imports.import_pairs(ports, scope, lines, args.track, partial=args.partial)
+    preview = await imports.preview_pairs(ports, scope, lines, args.track)
+    report = await imports.write(ports, scope, preview, partial=args.partial)
     return _report("pairs import", report)
 
 
 @program_command("circles import")
 async def circles_import(ports: AdminPorts, scope: Scope, args: argparse.Namespace) -> int:
     lines = await _read(args.file)
-    report = await imports.import_circles(ports, scope, lines, args.track, partial=args.partial)
+    preview = await imports.preview_circles(ports, scope, lines, args.track)
+    report = await imports.write(ports, scope, preview, partial=args.partial)
     return _report("circles import", report)
 
 

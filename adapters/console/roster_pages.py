@@ -119,16 +119,13 @@ async def import_file(request: web.Request, admin: Admin) -> web.StreamResponse:
     track = text(form, "track") or None
     lines = content.splitlines()
     action = text(form, "action")
+    check = imports.preview_pairs if kind == "pairs" else imports.preview_circles
     try:
+        preview = await check(ports, scope, lines, track)
         if action in ("import", "partial"):
-            run = imports.import_pairs if kind == "pairs" else imports.import_circles
-            report = await run(ports, scope, lines, track, partial=action == "partial")
+            report = await imports.write(ports, scope, preview, partial=action == "partial")
             if report.written:
                 raise see_other(f"{PATH}/{kind}", saved="added")
-            preview = report.preview
-        else:
-            check = imports.preview_pairs if kind == "pairs" else imports.preview_circles
-            preview = await check(ports, scope, lines, track)
     except (RosterError, InvalidInput) as error:
         return await listing(request, admin, error=str(error))
     return _preview(request, admin, kind, preview=preview, content=content, track=track)

@@ -338,32 +338,11 @@ def _circle_line(
     return name, cells[1], channel
 
 
-async def import_pairs(
-    ports: AdminPorts,
-    scope: Scope,
-    lines: Iterable[str],
-    track: str | None = None,
-    *,
-    partial: bool = False,
+async def write(
+    ports: AdminPorts, scope: Scope, preview: Preview, *, partial: bool = False
 ) -> ImportReport:
-    """Check every line, then write the new pairs in one transaction: all of them, or
-    nothing when a line is bad (unless ``partial``)."""
-    return await _write(ports, scope, await preview_pairs(ports, scope, lines, track), partial)
-
-
-async def import_circles(
-    ports: AdminPorts,
-    scope: Scope,
-    lines: Iterable[str],
-    track: str | None = None,
-    *,
-    partial: bool = False,
-) -> ImportReport:
-    """As :func:`import_pairs`, for ``circle,member[,channel]`` lines."""
-    return await _write(ports, scope, await preview_circles(ports, scope, lines, track), partial)
-
-
-async def _write(ports: AdminPorts, scope: Scope, preview: Preview, partial: bool) -> ImportReport:
+    """Write what ``preview`` (of :func:`preview_pairs` or :func:`preview_circles`) found
+    new, in one transaction: all of it, or nothing when a line is bad (unless ``partial``)."""
     if (preview.errors and not partial) or preview.batch.empty:
         return ImportReport(preview, written=False)
     now = ports.clock.now()

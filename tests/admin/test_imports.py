@@ -6,7 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.admin import imports, roster, tracks
+from core.admin.access import Scope
 from core.admin.imports import LineStatus
+from core.admin.ports import AdminPorts
 from storage import models
 from storage.store import Storage
 from tests.admin.conftest import PROGRAM
@@ -32,7 +34,7 @@ async def test_one_bad_line_and_nothing_is_written_each_line_said(ports, scope, 
         "ana@example.org," + "x" * 1_000_000,
     ]
 
-    report = await imports.import_pairs(ports, scope, lines)
+    report = await import_pairs(ports, scope, lines)
 
     assert not report.written
     assert [(p.line, p.status) for p in report.preview.lines] == [
@@ -61,7 +63,7 @@ async def test_one_bad_line_and_nothing_is_written_each_line_said(ports, scope, 
     assert await count(storage, models.Person) == 0
     assert await count(storage, models.Pairing) == 0
 
-    partial = await imports.import_pairs(ports, scope, lines, partial=True)
+    partial = await import_pairs(ports, scope, lines, partial=True)
 
     assert partial.written
     pairs = await roster.pairs(ports, scope)
@@ -70,7 +72,7 @@ async def test_one_bad_line_and_nothing_is_written_each_line_said(ports, scope, 
         ("ana@example.org", "U024BE7LH"),
     ]
     assert await count(storage, models.Person) == 3  # nobody from the refused lines
-    again = await imports.import_pairs(ports, scope, lines[:3])
+    again = await import_pairs(ports, scope, lines[:3])
     assert not again.written  # nothing new
     assert {p.status for p in again.preview.lines} == {LineStatus.UNCHANGED}
     log = await ports.audit.recent(PROGRAM)
@@ -87,14 +89,14 @@ async def test_a_good_file_is_imported_whole_into_the_track_named(ports, scope, 
 
     preview = await imports.preview_pairs(ports, scope, lines, "Cohort 2")
     assert await count(storage, models.Pairing) == 0  # a preview writes nothing
-    report = await imports.import_pairs(ports, scope, lines, "Cohort 2")
+    report = await imports.write(ports, scope, preview)
 
     assert preview.count(LineStatus.NEW) == 300
     assert report.written
     assert await count(storage, models.Person) == 600
     assert {p.track for p in await roster.pairs(ports, scope)} == {cohort.id}
     # Someone known by email, named again in another case, is the same person.
-    known = await imports.import_pairs(ports, scope, ["MENTOR1@example.org,U0NEW"])
+    known = await import_pairs(ports, scope, ["MENTOR1@example.org,U0NEW"])
     assert known.preview.lines[0].text == "pair MENTOR1@example.org → U0NEW (new: U0NEW)"
 
 
@@ -114,7 +116,7 @@ async def test_circles_are_checked_whole_channels_one_circle_each(ports, scope, 
         "Circle D,eve@example.org,https://teams.microsoft.com/l/channel/19%3aabc%40thread.tacv2/G",
     ]
 
-    report = await imports.import_circles(ports, scope, lines, partial=True)
+    report = await import_circles(ports, scope, lines, partial=True)
 
     assert report.written
     assert [(p.line, p.status, p.text) for p in report.preview.lines] == [
@@ -152,7 +154,7 @@ async def test_circles_are_checked_whole_channels_one_circle_each(ports, scope, 
         ("Circle D", "19:abc@thread.tacv2", 1),
     ]
     assert await count(storage, models.Person) == 3  # ana, ben, eve: nobody refused
-    again = await imports.import_circles(ports, scope, lines, partial=True)
+    again = await import_circles(ports, scope, lines, partial=True)
     assert not again.written
     assert LineStatus.NEW not in {p.status for p in again.preview.lines}
 
@@ -162,3 +164,17 @@ def _not_a_link(shown: str) -> str:
         f"{shown} is not a link to a Slack or Teams channel: copy the channel's link in Slack "
         "or Teams, or give its id"
     )
+
+
+async def import_pairs(
+    ports: AdminPorts, scope: Scope, lines: list[str], *, partial: bool = False
+) -> imports.ImportReport:
+    preview = await imports.preview_pairs(ports, scope, lines)
+    return await imports.write(ports, scope, preview, partial=partial)
+
+
+async def import_circles(
+    ports: AdminPorts, scope: Scope, lines: list[str], *, partial: bool = False
+) -> imports.ImportReport:
+    preview = await imports.preview_circles(ports, scope, lines)
+    return await imports.write(ports, scope, preview, partial=partial)
