@@ -84,32 +84,74 @@ def slack_error(error: SlackApiError) -> str:
     return str(code or "unknown")
 
 
+NOT_SENT = "the sender stopped before this went out"
+
+
 class Coalescer:
-    """Per key, one send at a time; while it runs, only the newest next send is kept."""
+    """Per key, one send at a time; while it runs, only the newest next send is kept.
+
+    Each :meth:`submit` returns once its send went out, or a newer one of its key in its
+    place (the newer state replaces it anyway): only then may the caller record it as sent
+    (``adapters.chat.Sent``). A refusal Slack explains and a network failure are logged
+    here (an update of a message is not worth an apology); anything else a send raises is
+    raised to those waiting on it.
+    """
 
     def __init__(self) -> None:
         self._running: set[Hashable] = set()
-        self._next: dict[Hashable, Callable[[], Awaitable[None]]] = {}
+        self._next: dict[Hashable, _Queued] = {}
 
     async def submit(self, key: Hashable, send: Callable[[], Awaitable[None]]) -> None:
-        """Send now, or leave ``send`` to the running sender (replacing any older one)."""
+        """Send now, or leave ``send`` to the running sender (replacing any older one) and
+        wait until it, or a newer send of ``key``, went out."""
         if key in self._running:
-            self._next[key] = send
+            waiting = asyncio.get_running_loop().create_future()
+            earlier = self._next.get(key)
+            self._next[key] = _Queued(send, [*(earlier.waiting if earlier else ()), waiting])
+            await waiting
             return
         self._running.add(key)
+        failed: BaseException | None = None
+        queued: _Queued | None = None
         try:
-            current: Callable[[], Awaitable[None]] | None = send
-            while current is not None:
-                try:
-                    await current()
-                except SlackApiError as error:
-                    log.warning("a message update failed: %s", slack_error(error))
-                except (aiohttp.ClientError, TimeoutError) as error:
-                    log.warning("a message update failed: %s", type(error).__name__)
-                current = self._next.pop(key, None)
+            failed = await self._send(send)
+            while (queued := self._next.pop(key, None)) is not None:
+                error = await self._send(queued.send)
+                for waiting in queued.waiting:
+                    if waiting.done():
+                        continue
+                    if error is None:
+                        waiting.set_result(None)
+                    else:
+                        waiting.set_exception(error)
         finally:
             self._running.discard(key)
-            self._next.pop(key, None)
+            left = self._next.pop(key, None)
+            for stopped in (queued, left):  # the sender was cancelled: these never went out
+                for waiting in stopped.waiting if stopped is not None else ():
+                    if not waiting.done():
+                        waiting.set_exception(ReplyFailed(NOT_SENT))
+        if failed is not None:
+            raise failed
+
+    @staticmethod
+    async def _send(send: Callable[[], Awaitable[None]]) -> Exception | None:
+        """Send; what it raised, unless that was logged here."""
+        try:
+            await send()
+        except SlackApiError as error:
+            log.warning("a message update failed: %s", slack_error(error))
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("a message update failed: %s", type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - raised to whoever waits on this send
+            return error
+        return None
+
+
+@dataclass
+class _Queued:
+    send: Callable[[], Awaitable[None]]
+    waiting: list[asyncio.Future[None]]
 
 
 class ReplyFailed(ChatRefused):

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat import Inbox
 from adapters.slack.config import SlackSettings
-from adapters.slack.messenger import CARD_JOB, CardWrites, Coalescer, web_client
+from adapters.slack.messenger import CARD_JOB, CardWrites, Coalescer, ReplyFailed, web_client
 from adapters.slack.people import SlackPeople
 from bot.bootstrap import prepare_database
 from core.jobs import Json
@@ -42,16 +42,63 @@ async def test_while_an_update_is_sent_only_the_newest_of_the_next_ones_follows(
 
     first = asyncio.create_task(coalescer.submit("message", update(1)))
     await asyncio.sleep(0)
-    for number in (2, 3, 4):
-        await coalescer.submit("message", update(number))  # returns at once: queued
+    queued = [asyncio.create_task(coalescer.submit("message", update(n))) for n in (2, 3, 4)]
     await coalescer.submit("another message", update(9))
     assert sent == [9]
     release.set()
     await first
+    await asyncio.gather(*queued)
 
     assert sent == [9, 1, 4]
     await coalescer.submit("message", update(5))
     assert sent == [9, 1, 4, 5]
+
+
+async def test_a_queued_send_returns_only_once_it_or_a_newer_one_went_out():
+    """A reply that replaces a message, queued behind another send to it, is recorded as
+    sent by its caller when ``submit`` returns: not before it went out."""
+    coalescer = Coalescer()
+    sent: list[str] = []
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        await release.wait()
+        sent.append("first")
+
+    async def queued() -> None:
+        sent.append("queued")
+
+    first = asyncio.create_task(coalescer.submit("message", slow))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(coalescer.submit("message", queued))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not waiting.done()  # not sent yet: its caller must not record it
+
+    release.set()
+    await waiting
+    assert sent == ["first", "queued"]
+    await first
+
+
+async def test_a_queued_send_that_fails_raises_to_whoever_waits_on_it():
+    coalescer = Coalescer()
+    release = asyncio.Event()
+
+    async def slow() -> None:
+        await release.wait()
+
+    async def refused() -> None:
+        raise ReplyFailed("the response_url answered HTTP 404")
+
+    first = asyncio.create_task(coalescer.submit("message", slow))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(coalescer.submit("message", refused))
+    await asyncio.sleep(0)
+    release.set()
+    with pytest.raises(ReplyFailed):
+        await waiting
+    await first  # its own send went out
 
 
 @pytest.fixture
