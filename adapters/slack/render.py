@@ -19,31 +19,7 @@ from typing import Any, assert_never
 from zoneinfo import ZoneInfo
 
 from adapters.slack import translate
-from core import wording
-from core.views import (
-    Button,
-    ButtonStyle,
-    Confirmation,
-    ConnectionStatusView,
-    ConnectPrompt,
-    HelpView,
-    HomeView,
-    LinkButton,
-    MeetingList,
-    Notice,
-    PartnerView,
-    PollDraftView,
-    PollOptionView,
-    PollView,
-    Question,
-    SettingsView,
-    SlotChoice,
-    SlotPicker,
-    TextInput,
-    TimeInput,
-    Tone,
-    View,
-)
+from core import views, wording
 
 JsonDict = dict[str, Any]
 Blocks = list[JsonDict]
@@ -72,10 +48,10 @@ DASH = "\u2013"  # between the start and end of a time
 FAILURE = "Something went wrong on my side; please try again in a moment."
 
 _TONE_MARK = {
-    Tone.INFO: "",
-    Tone.SUCCESS: ":white_check_mark: ",
-    Tone.WARNING: ":warning: ",
-    Tone.ERROR: ":x: ",
+    views.Tone.INFO: "",
+    views.Tone.SUCCESS: ":white_check_mark: ",
+    views.Tone.WARNING: ":warning: ",
+    views.Tone.ERROR: ":x: ",
 }
 
 
@@ -164,7 +140,7 @@ def button(
     *,
     value: str | None = None,
     url: str | None = None,
-    style: ButtonStyle = ButtonStyle.DEFAULT,
+    style: views.ButtonStyle = views.ButtonStyle.DEFAULT,
     confirm: JsonDict | None = None,
 ) -> JsonDict:
     element: JsonDict = {
@@ -182,7 +158,7 @@ def button(
         if len(url) > BUTTON_URL:
             raise ValueError("a link is longer than Slack accepts")
         element["url"] = url
-    if style is not ButtonStyle.DEFAULT:
+    if style is not views.ButtonStyle.DEFAULT:
         element["style"] = style.value
     if confirm is not None:
         element["confirm"] = confirm
@@ -207,9 +183,9 @@ def actions(elements: Sequence[JsonDict]) -> Blocks:
     ]
 
 
-def core_button(item: Button | LinkButton, action_id: str) -> JsonDict:
+def core_button(item: views.Button | views.LinkButton, action_id: str) -> JsonDict:
     """A core button: a signed reference as value, or a link (which still sends a click)."""
-    if isinstance(item, LinkButton):
+    if isinstance(item, views.LinkButton):
         return button(item.label, f"{translate.LINK_ACTION}{action_id}", url=item.url)
     return button(
         item.label, f"{translate.ACTION_PREFIX}{action_id}", value=item.action, style=item.style
@@ -231,59 +207,59 @@ def message_payload(text: str, blocks: Blocks) -> JsonDict:
 # ---------------------------------------------------------------------- views
 
 
-def message(view: View) -> JsonDict:
+def message(view: views.View) -> JsonDict:
     """A core view as a Slack message: ``{"text": fallback, "blocks": [...]}``."""
     match view:
-        case SlotPicker():
+        case views.SlotPicker():
             return slot_picker(view)
-        case Confirmation():
+        case views.Confirmation():
             return confirmation(view)
-        case MeetingList():
+        case views.MeetingList():
             return meeting_list(view)
-        case ConnectPrompt():
+        case views.ConnectPrompt():
             return message_payload(view.text, connect_prompt_blocks(view))
-        case ConnectionStatusView():
+        case views.ConnectionStatusView():
             return message_payload(view.text, status_blocks(view))
-        case HelpView():
+        case views.HelpView():
             return message_payload(view.hint or view.text, help_blocks(view))
-        case SettingsView():
+        case views.SettingsView():
             return message_payload(view.title, settings_blocks(view))
-        case Notice():
+        case views.Notice():
             return notice(view)
-        case Question():
+        case views.Question():
             return question(view)
-        case PollView():
+        case views.PollView():
             return poll(view)
-        case PollDraftView():
+        case views.PollDraftView():
             return poll_draft(view)
         case _:
             assert_never(view)
 
 
 def failure() -> JsonDict:
-    return notice(Notice(FAILURE, Tone.ERROR))
+    return notice(views.Notice(FAILURE, views.Tone.ERROR))
 
 
-def notice(view: Notice) -> JsonDict:
+def notice(view: views.Notice) -> JsonDict:
     blocks: Blocks = [section(_TONE_MARK[view.tone] + escape(view.text))]
     blocks += actions([core_button(item, f"btn:{i}") for i, item in enumerate(view.buttons)])
     return message_payload(view.text, blocks)
 
 
-def question(view: Question) -> JsonDict:
+def question(view: views.Question) -> JsonDict:
     blocks: Blocks = [section(escape(view.text))]
     blocks += actions([core_button(item, f"opt:{i}") for i, item in enumerate(view.options)])
     return message_payload(view.text, blocks)
 
 
-def connect_prompt_blocks(view: ConnectPrompt) -> Blocks:
+def connect_prompt_blocks(view: views.ConnectPrompt) -> Blocks:
     links = [core_button(link, f"{i}") for i, link in enumerate(view.links)]
     if links:
-        links[0]["style"] = ButtonStyle.PRIMARY.value
+        links[0]["style"] = views.ButtonStyle.PRIMARY.value
     return [section(escape(view.text)), *actions(links)]
 
 
-def status_blocks(view: ConnectionStatusView) -> Blocks:
+def status_blocks(view: views.ConnectionStatusView) -> Blocks:
     elements = (
         [core_button(link, f"{i}") for i, link in enumerate(view.connect.links)]
         if (view.connect)
@@ -294,12 +270,12 @@ def status_blocks(view: ConnectionStatusView) -> Blocks:
     return [section(escape(view.text)), *actions(elements)]
 
 
-def _disconnect_button(item: Button) -> JsonDict:
+def _disconnect_button(item: views.Button) -> JsonDict:
     return button(
         item.label,
         f"{translate.ACTION_PREFIX}disconnect",
         value=item.action,
-        style=ButtonStyle.DANGER,
+        style=views.ButtonStyle.DANGER,
         confirm=confirm_dialog(
             "Disconnect your calendar?",
             "I'll delete my access to it. You can connect it again at any time.",
@@ -308,7 +284,7 @@ def _disconnect_button(item: Button) -> JsonDict:
     )
 
 
-def help_blocks(view: HelpView) -> Blocks:
+def help_blocks(view: views.HelpView) -> Blocks:
     blocks: Blocks = []
     if view.hint:
         blocks.append(section(escape(view.hint)))
@@ -328,7 +304,7 @@ def help_blocks(view: HelpView) -> Blocks:
     return blocks
 
 
-def settings_blocks(view: SettingsView) -> Blocks:
+def settings_blocks(view: views.SettingsView) -> Blocks:
     fields = [
         mrkdwn(f"*{escape(label)}*\n{escape(value)}", FIELD_TEXT) for label, value in view.lines
     ]
@@ -339,7 +315,7 @@ def settings_blocks(view: SettingsView) -> Blocks:
     return blocks
 
 
-def confirmation(view: Confirmation) -> JsonDict:
+def confirmation(view: views.Confirmation) -> JsonDict:
     """A meeting as one person sees it: what, when, with whom, where; then what they may do
     (accept, decline, other times, move, cancel), and a field for its place when asked."""
     when = when_text(view.start, view.end, view.zone)
@@ -384,7 +360,7 @@ def _place(place: str) -> str:
     return escape(place)
 
 
-def text_input(field: TextInput) -> Blocks:
+def text_input(field: views.TextInput) -> Blocks:
     """A one-line field sent with Enter: an input block that dispatches its action, its
     block id carrying the reference (as a date-time field's does)."""
     block_id = f"{translate.ACTION_PREFIX}{field.action}"
@@ -410,12 +386,12 @@ def text_input(field: TextInput) -> Blocks:
     ]
 
 
-def meeting_list(view: MeetingList) -> JsonDict:
+def meeting_list(view: views.MeetingList) -> JsonDict:
     """Upcoming meetings, each with its state and what this person may do."""
     return message_payload(view.title, meeting_list_blocks(view))
 
 
-def meeting_list_blocks(view: MeetingList, *, limit: int = MESSAGE_BLOCKS) -> Blocks:
+def meeting_list_blocks(view: views.MeetingList, *, limit: int = MESSAGE_BLOCKS) -> Blocks:
     blocks: Blocks = [section(f"*{escape(view.title)}*")]
     if not view.meetings:
         return [*blocks, context([escape(view.empty)])]
@@ -445,7 +421,7 @@ def meeting_list_blocks(view: MeetingList, *, limit: int = MESSAGE_BLOCKS) -> Bl
     return blocks
 
 
-def slot_picker(picker: SlotPicker) -> JsonDict:
+def slot_picker(picker: views.SlotPicker) -> JsonDict:
     """Times grouped by day, each with its own button; then "more times" and the notes."""
     zone = picker.zone
     top: Blocks = [
@@ -482,7 +458,7 @@ def slot_picker(picker: SlotPicker) -> JsonDict:
     return {"text": clip(fallback, FALLBACK_TEXT), "blocks": [*top, *rows, *tail]}
 
 
-def _slot_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo) -> Blocks:
+def _slot_rows(days: Sequence[tuple[date, list[views.SlotChoice]]], zone: ZoneInfo) -> Blocks:
     rows: Blocks = []
     index = 0
     for _, choices in days:
@@ -501,7 +477,7 @@ def _slot_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo) ->
                         "Choose",
                         f"{translate.ACTION_PREFIX}pick:{index}",
                         value=choice.action,
-                        style=ButtonStyle.PRIMARY,
+                        style=views.ButtonStyle.PRIMARY,
                     ),
                 )
             )
@@ -509,7 +485,7 @@ def _slot_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo) ->
     return rows
 
 
-def _compact_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo) -> Blocks:
+def _compact_rows(days: Sequence[tuple[date, list[views.SlotChoice]]], zone: ZoneInfo) -> Blocks:
     """One line per day and a row of time buttons (labels in the viewer's zone)."""
     rows: Blocks = []
     index = 0
@@ -530,7 +506,7 @@ def _compact_rows(days: Sequence[tuple[date, list[SlotChoice]]], zone: ZoneInfo)
     return rows
 
 
-def _poll_option_text(option: PollOptionView, zone: ZoneInfo) -> str:
+def _poll_option_text(option: views.PollOptionView, zone: ZoneInfo) -> str:
     tally = wording.tally(option.yes, option.if_need_be, option.busy)
     if option.tied:
         tally += " · tied"
@@ -538,7 +514,7 @@ def _poll_option_text(option: PollOptionView, zone: ZoneInfo) -> str:
     return f"{mark}{when_text(option.start, option.end, zone)}\n{tally}"
 
 
-def poll(view: PollView) -> JsonDict:
+def poll(view: views.PollView) -> JsonDict:
     """A poll for everyone in its channel: one line per time, with the votes so far."""
     blocks: Blocks = [
         section(
@@ -586,7 +562,7 @@ def poll(view: PollView) -> JsonDict:
     return message_payload(view.result or view.title, blocks)
 
 
-def time_input(field: TimeInput) -> Blocks:
+def time_input(field: views.TimeInput) -> Blocks:
     """A date-time field; Slack sends the choice at once, with the block id carrying the
     reference (an element's action id must stay the same for every such field)."""
     block_id = f"{translate.ACTION_PREFIX}{field.action}"
@@ -599,7 +575,7 @@ def time_input(field: TimeInput) -> Blocks:
     ]
 
 
-def poll_draft(view: PollDraftView) -> JsonDict:
+def poll_draft(view: views.PollDraftView) -> JsonDict:
     """The organiser's preview of a poll: remove times, add one, set a deadline, post."""
     invited = wording.names(view.invitees, none="nobody yet")
     blocks: Blocks = [
@@ -647,13 +623,13 @@ def poll_draft(view: PollDraftView) -> JsonDict:
 OPEN_CONSOLE = "Open the admin console"
 
 
-def home(content: HomeView) -> JsonDict:
+def home(content: views.HomeView) -> JsonDict:
     """The App Home tab: calendar status, upcoming meetings, partners, help (and rules)."""
     status = content.status
     elements: list[JsonDict] = []
     if status.provider is None or status.needs_reconnect:
         label = "Reconnect your calendar" if status.needs_reconnect else "Connect a calendar"
-        elements.append(button(label, translate.HOME_CONNECT, style=ButtonStyle.PRIMARY))
+        elements.append(button(label, translate.HOME_CONNECT, style=views.ButtonStyle.PRIMARY))
     if status.disconnect is not None:
         elements.append(_disconnect_button(status.disconnect))
     mark = ":white_check_mark: " if status.provider and not status.needs_reconnect else ""
@@ -682,7 +658,7 @@ def home(content: HomeView) -> JsonDict:
     return {"type": "home", "blocks": fit(blocks, VIEW_BLOCKS)}
 
 
-def _home_partners(partners: Sequence[PartnerView]) -> Blocks:
+def _home_partners(partners: Sequence[views.PartnerView]) -> Blocks:
     if not partners:
         return [
             context(

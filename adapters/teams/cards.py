@@ -36,30 +36,8 @@ from adapters.teams.translate import (
     TIME_INPUT,
     VERB,
 )
-from core import wording
+from core import views, wording
 from core.polls import PollStatus
-from core.views import (
-    Button,
-    ButtonStyle,
-    Confirmation,
-    ConnectionStatusView,
-    ConnectPrompt,
-    HelpView,
-    LinkButton,
-    MeetingList,
-    Notice,
-    PollDraftView,
-    PollOptionView,
-    PollView,
-    Question,
-    SettingsView,
-    SlotChoice,
-    SlotPicker,
-    TextInput,
-    TimeInput,
-    Tone,
-    View,
-)
 
 JsonDict = dict[str, Any]
 
@@ -98,12 +76,12 @@ WELCOME_CONNECT_SHARED = (
 )
 
 _TONE_COLOURS = {
-    Tone.INFO: "Default",
-    Tone.SUCCESS: "Good",
-    Tone.WARNING: "Warning",
-    Tone.ERROR: "Attention",
+    views.Tone.INFO: "Default",
+    views.Tone.SUCCESS: "Good",
+    views.Tone.WARNING: "Warning",
+    views.Tone.ERROR: "Attention",
 }
-_STYLES = {ButtonStyle.PRIMARY: "positive", ButtonStyle.DANGER: "destructive"}
+_STYLES = {views.ButtonStyle.PRIMARY: "positive", views.ButtonStyle.DANGER: "destructive"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,43 +93,55 @@ class CardOptions:
     twelve_hour: bool = False
 
 
-def render(view: View, options: CardOptions) -> JsonDict:
+def render(view: views.View, options: CardOptions) -> JsonDict:
     """The Adaptive Card for ``view``."""
     match view:
-        case SlotPicker():
+        case views.SlotPicker():
             return _slot_picker(view, options)
-        case Confirmation():
+        case views.Confirmation():
             return _confirmation(view, options)
-        case MeetingList():
+        case views.MeetingList():
             return _meeting_list(view, options)
-        case ConnectPrompt():
+        case views.ConnectPrompt():
             return _card(_connect_section(view, options))
-        case ConnectionStatusView():
+        case views.ConnectionStatusView():
             return _status(view, options)
-        case HelpView():
+        case views.HelpView():
             return _help(view)
-        case SettingsView():
+        case views.SettingsView():
             return _settings(view)
-        case Notice():
+        case views.Notice():
             return _notice(view)
-        case Question():
+        case views.Question():
             return _card([_text(view.text), *_button_rows(view.options)])
-        case PollView():
+        case views.PollView():
             return _poll(view, options)
-        case PollDraftView():
+        case views.PollDraftView():
             return _poll_draft(view, options)
         case _:
             assert_never(view)
 
 
-def summary(view: View) -> str:
+def summary(view: views.View) -> str:
     """One line for notifications and chat lists, which cannot show a card."""
     match view:
-        case Confirmation():
+        case views.Confirmation():
             said = view.headline or view.title
-        case SlotPicker() | MeetingList() | SettingsView() | PollView() | PollDraftView():
+        case (
+            views.SlotPicker()
+            | views.MeetingList()
+            | views.SettingsView()
+            | views.PollView()
+            | views.PollDraftView()
+        ):
             said = view.title
-        case ConnectPrompt() | ConnectionStatusView() | HelpView() | Notice() | Question():
+        case (
+            views.ConnectPrompt()
+            | views.ConnectionStatusView()
+            | views.HelpView()
+            | views.Notice()
+            | views.Question()
+        ):
             said = view.text
         case _:
             assert_never(view)
@@ -159,15 +149,15 @@ def summary(view: View) -> str:
 
 
 def welcome(
-    prompt: ConnectPrompt | Notice | None, options: CardOptions, *, admin: bool = False
+    prompt: views.ConnectPrompt | views.Notice | None, options: CardOptions, *, admin: bool = False
 ) -> JsonDict:
     """The message on install: what Pairtime does in three lines, and how to connect; for
     an admin in the personal chat, "Open the admin console" (it says "admin")."""
     body: list[JsonDict] = [_text(line) for line in WELCOME_LINES]
-    if isinstance(prompt, ConnectPrompt) and options.private:
+    if isinstance(prompt, views.ConnectPrompt) and options.private:
         body.append(_text(WELCOME_CONNECT))
         body.extend(_link_rows(prompt.links))
-    elif isinstance(prompt, Notice):
+    elif isinstance(prompt, views.Notice):
         body.append(_text(prompt.text, color=_TONE_COLOURS[prompt.tone]))
     else:
         body.append(_text(WELCOME_CONNECT_SHARED))
@@ -199,7 +189,7 @@ def size_of(card: JsonDict) -> int:
 # ---------------------------------------------------------------------- views
 
 
-def _slot_picker(view: SlotPicker, options: CardOptions) -> JsonDict:
+def _slot_picker(view: views.SlotPicker, options: CardOptions) -> JsonDict:
     body: list[JsonDict] = [
         _heading(view.title),
         _text(
@@ -230,18 +220,20 @@ def _slot_picker(view: SlotPicker, options: CardOptions) -> JsonDict:
 
 
 def _slot_rows(
-    choices: Sequence[SlotChoice], zone: ZoneInfo, options: CardOptions
+    choices: Sequence[views.SlotChoice], zone: ZoneInfo, options: CardOptions
 ) -> list[JsonDict]:
     buttons = [
         _execute(
-            Button(time_label(choice.start, zone, twelve_hour=options.twelve_hour), choice.action)
+            views.Button(
+                time_label(choice.start, zone, twelve_hour=options.twelve_hour), choice.action
+            )
         )
         for choice in choices
     ]
     return [{"type": "ActionSet", "spacing": "Small", "actions": row} for row in _rows(buttons)]
 
 
-def _confirmation(view: Confirmation, options: CardOptions) -> JsonDict:
+def _confirmation(view: views.Confirmation, options: CardOptions) -> JsonDict:
     """A meeting as one person sees it, with what they may do now (accept, decline, other
     times, move, cancel) and, when asked, a field for where it happens."""
     facts = [
@@ -272,7 +264,7 @@ def _confirmation(view: Confirmation, options: CardOptions) -> JsonDict:
     return _card(body, actions)
 
 
-def _text_input(field: TextInput) -> list[JsonDict]:
+def _text_input(field: views.TextInput) -> list[JsonDict]:
     """A one-line field sent with its own button (the value comes back in the click)."""
     return [
         {
@@ -286,12 +278,12 @@ def _text_input(field: TextInput) -> list[JsonDict]:
         {
             "type": "ActionSet",
             "spacing": "Small",
-            "actions": [_execute(Button(field.submit_label, field.action))],
+            "actions": [_execute(views.Button(field.submit_label, field.action))],
         },
     ]
 
 
-def _meeting_list(view: MeetingList, options: CardOptions) -> JsonDict:
+def _meeting_list(view: views.MeetingList, options: CardOptions) -> JsonDict:
     """Upcoming meetings, each with its state and what this person may do."""
     body: list[JsonDict] = [_heading(view.title)]
     if not view.meetings:
@@ -322,7 +314,7 @@ def _meeting_list(view: MeetingList, options: CardOptions) -> JsonDict:
     return _card(body)
 
 
-def _status(view: ConnectionStatusView, options: CardOptions) -> JsonDict:
+def _status(view: views.ConnectionStatusView, options: CardOptions) -> JsonDict:
     body: list[JsonDict] = [
         _text(view.text, color="Warning" if view.needs_reconnect else "Default", weight="Bolder")
     ]
@@ -332,7 +324,7 @@ def _status(view: ConnectionStatusView, options: CardOptions) -> JsonDict:
     return _card(body, actions)
 
 
-def _help(view: HelpView) -> JsonDict:
+def _help(view: views.HelpView) -> JsonDict:
     body: list[JsonDict] = []
     if view.hint:
         body.append(_text(view.hint, color="Warning"))
@@ -347,7 +339,7 @@ def _help(view: HelpView) -> JsonDict:
     return _card(body)
 
 
-def _settings(view: SettingsView) -> JsonDict:
+def _settings(view: views.SettingsView) -> JsonDict:
     body: list[JsonDict] = [
         _heading(view.title),
         {"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in view.lines]},
@@ -363,13 +355,13 @@ def _settings(view: SettingsView) -> JsonDict:
     return _card(body)
 
 
-def _notice(view: Notice) -> JsonDict:
+def _notice(view: views.Notice) -> JsonDict:
     color = _TONE_COLOURS[view.tone]
     return _card([_text(view.text, color=color), *_button_rows(view.buttons)])
 
 
 def _connect_section(
-    prompt: ConnectPrompt, options: CardOptions, *, separator: bool = False
+    prompt: views.ConnectPrompt, options: CardOptions, *, separator: bool = False
 ) -> list[JsonDict]:
     """The prompt and its links; outside a personal chat only a pointer to one, since the
     links are single-use and bound to one person."""
@@ -386,7 +378,7 @@ def _notes(notes: Iterable[str]) -> JsonDict:
     }
 
 
-def _poll(view: PollView, _options: CardOptions) -> JsonDict:
+def _poll(view: views.PollView, _options: CardOptions) -> JsonDict:
     """The poll everyone in the channel sees: times in each reader's own zone, the votes so
     far, how many invitees are busy (never who), and the buttons to vote."""
     is_open = view.status is PollStatus.OPEN
@@ -422,7 +414,7 @@ def _poll(view: PollView, _options: CardOptions) -> JsonDict:
     return _card(body, actions)
 
 
-def _poll_option(option: PollOptionView) -> JsonDict:
+def _poll_option(option: views.PollOptionView) -> JsonDict:
     when = f"{local_day(option.start)}, {local_time(option.start)}{EN_DASH}{local_time(option.end)}"
     tally = wording.tally(option.yes, option.if_need_be, option.busy)
     details: list[JsonDict] = [_text(when, weight="Bolder")]
@@ -460,7 +452,7 @@ def _poll_option(option: PollOptionView) -> JsonDict:
     return block
 
 
-def _poll_draft(view: PollDraftView, options: CardOptions) -> JsonDict:
+def _poll_draft(view: views.PollDraftView, options: CardOptions) -> JsonDict:
     """The organiser's private draft: times to remove, a field to add one, the deadline and
     the required attendees to choose, then Post or Discard."""
     twelve = options.twelve_hour
@@ -520,7 +512,7 @@ def _poll_draft(view: PollDraftView, options: CardOptions) -> JsonDict:
     return _card(body, [_execute(view.post), _execute(view.cancel)])
 
 
-def _required(view: PollDraftView) -> list[JsonDict]:
+def _required(view: views.PollDraftView) -> list[JsonDict]:
     """Required attendees as two multi-select lists whose values are core's toggles: the
     ones ticked are toggled when any button of the draft is pressed. Compact: a button per
     invitee would not fit Teams' 28 KB for a circle of fifty."""
@@ -534,8 +526,8 @@ def _required(view: PollDraftView) -> list[JsonDict]:
             spacing="None",
         ),
     ]
-    chosen = [b for b in view.required if b.style is ButtonStyle.PRIMARY]
-    others = [b for b in view.required if b.style is not ButtonStyle.PRIMARY]
+    chosen = [b for b in view.required if b.style is views.ButtonStyle.PRIMARY]
+    others = [b for b in view.required if b.style is not views.ButtonStyle.PRIMARY]
     for input_id, label, buttons in (
         (REQUIRE_INPUT, "Make required", others),
         (RELEASE_INPUT, "No longer required", chosen),
@@ -575,7 +567,7 @@ def _required(view: PollDraftView) -> list[JsonDict]:
     return blocks
 
 
-def _time_input(field: TimeInput, zone: ZoneInfo, at: datetime | None) -> list[JsonDict]:
+def _time_input(field: views.TimeInput, zone: ZoneInfo, at: datetime | None) -> list[JsonDict]:
     """A date and a time, in the organiser's zone, sent with ``field``'s button."""
     return [
         _text(field.label, weight="Bolder", separator=True),
@@ -604,15 +596,17 @@ def _time_input(field: TimeInput, zone: ZoneInfo, at: datetime | None) -> list[J
         {
             "type": "ActionSet",
             "spacing": "Small",
-            "actions": [_execute(Button(field.submit_label, field.action))],
+            "actions": [_execute(views.Button(field.submit_label, field.action))],
         },
     ]
 
 
-def _toggle_rows(buttons: Sequence[Button]) -> list[JsonDict]:
+def _toggle_rows(buttons: Sequence[views.Button]) -> list[JsonDict]:
     """Choices as buttons; the chosen ones (core's primary style) are ticked."""
     marked = [
-        Button(f"{CHECK} {b.label}", b.action, b.style) if b.style is ButtonStyle.PRIMARY else b
+        views.Button(f"{CHECK} {b.label}", b.action, b.style)
+        if b.style is views.ButtonStyle.PRIMARY
+        else b
         for b in buttons
     ]
     return [
@@ -663,7 +657,7 @@ def time_label(moment: datetime, zone: ZoneInfo, *, twelve_hour: bool) -> str:
     return f"{local:%H:%M}"
 
 
-def when_label(view: Confirmation, *, twelve_hour: bool) -> str:
+def when_label(view: views.Confirmation, *, twelve_hour: bool) -> str:
     return span_label(view.start, view.end, view.zone, twelve_hour=twelve_hour)
 
 
@@ -684,7 +678,7 @@ def invitation_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/invitations/{token}.ics"
 
 
-def _first(view: SlotPicker) -> datetime | None:
+def _first(view: views.SlotPicker) -> datetime | None:
     return view.slots[0].start if view.slots else None
 
 
@@ -730,7 +724,7 @@ def _text(
     return block
 
 
-def _execute(button: Button) -> JsonDict:
+def _execute(button: views.Button) -> JsonDict:
     data = {"pt": button.action}
     action: JsonDict = {"type": "Action.Execute", "title": button.label, "verb": VERB, "data": data}
     fallback: JsonDict = {"type": "Action.Submit", "title": button.label, "data": data}
@@ -757,14 +751,15 @@ def _open_url(label: str, url: str) -> JsonDict:
     return {"type": "Action.OpenUrl", "title": label, "url": url}
 
 
-def _button_rows(buttons: Sequence[Button | LinkButton]) -> list[JsonDict]:
+def _button_rows(buttons: Sequence[views.Button | views.LinkButton]) -> list[JsonDict]:
     actions = [
-        _open_url(b.label, b.url) if isinstance(b, LinkButton) else _execute(b) for b in buttons
+        _open_url(b.label, b.url) if isinstance(b, views.LinkButton) else _execute(b)
+        for b in buttons
     ]
     return [{"type": "ActionSet", "actions": row} for row in _rows(actions)]
 
 
-def _link_rows(links: Sequence[LinkButton]) -> list[JsonDict]:
+def _link_rows(links: Sequence[views.LinkButton]) -> list[JsonDict]:
     """One link a row: provider names are long ("Connect Microsoft 365 / Outlook.com")."""
     return [
         {"type": "ActionSet", "spacing": "Small", "actions": [_open_url(link.label, link.url)]}
