@@ -111,29 +111,48 @@ class ImportReport:
     written: bool  # False: nothing was written (bad lines, all-or-nothing; or nothing new)
 
 
-def _rows(lines: Iterable[str], header: tuple[str, ...]) -> Iterable[tuple[int, list[str] | str]]:
-    """Each line's cells, or why it cannot be read; blank lines and a header are skipped.
-    Lines are read one by one, so one bad line (a stray quote) spoils only itself."""
+def _rows(
+    lines: Iterable[str], header: tuple[str, ...]
+) -> tuple[list[tuple[int, list[str]]], list[LinePreview]]:
+    """Each readable line's number and cells, and an error for each line that cannot be
+    read; blank lines and a header are skipped. Lines are read one by one, so one bad line
+    (a stray quote) spoils only itself."""
+    rows: list[tuple[int, list[str]]] = []
+    unread: list[LinePreview] = []
     for number, line in enumerate(lines, start=1):
         if number > MAX_LINES:
-            yield number, f"a file holds at most {MAX_LINES:,} lines"
-            return
-        if len(line) > MAX_LINE:
-            yield number, f"the line is longer than {MAX_LINE:,} characters"
-            continue
-        if "\x00" in line:
-            yield number, "the line contains a NUL character"
-            continue
+            unread.append(_error(number, f"a file holds at most {MAX_LINES:,} lines"))
+            break
         try:
-            cells = [cell.strip() for cell in next(csv.reader([line]), [])]
-        except csv.Error as error:
-            yield number, f"the line is not CSV: {error}"
+            cells = _cells(line)
+        except RosterError as error:
+            unread.append(_error(number, str(error)))
             continue
         if not any(cells):
             continue
         if number == 1 and tuple(c.lower() for c in cells[: len(header)]) == header:
             continue
-        yield number, cells
+        rows.append((number, cells))
+    return rows, unread
+
+
+def _cells(line: str) -> list[str]:
+    if len(line) > MAX_LINE:
+        raise RosterError(f"the line is longer than {MAX_LINE:,} characters")
+    if "\x00" in line:
+        raise RosterError("the line contains a NUL character")
+    try:
+        return [cell.strip() for cell in next(csv.reader([line]), [])]
+    except csv.Error as error:
+        raise RosterError(f"the line is not CSV: {error}") from None
+
+
+def _error(number: int, problem: str) -> LinePreview:
+    return LinePreview(number, LineStatus.ERROR, problem)
+
+
+def _in_order(previews: list[LinePreview]) -> tuple[LinePreview, ...]:
+    return tuple(sorted(previews, key=lambda preview: preview.line))
 
 
 @dataclass
@@ -173,32 +192,22 @@ async def preview_pairs(
 ) -> Preview:
     """Check ``mentor,mentee`` lines (a header line is optional) without writing."""
     into = await track_for(ports, scope, track)
-    rows = list(_rows(lines, ("mentor", "mentee")))
-    references = {c for _, cells in rows if isinstance(cells, list) for c in cells[:2]}
+    rows, previews = _rows(lines, ("mentor", "mentee"))
+    references = {c for _, cells in rows for c in cells[:2]}
     people = await _lookup(ports, scope, references)
     stored = {(p.mentor.id, p.mentee.id) for p in await ports.pairings.listing(scope.program)}
     added: set[tuple[str, str]] = set()
-    previews: list[LinePreview] = []
     changes: list[Change] = []
     for number, cells in rows:
-        if isinstance(cells, str):
-            previews.append(LinePreview(number, LineStatus.ERROR, cells))
-            continue
         if len(cells) != 2 or not all(cells):
             shown = ", ".join(quoted(c, 40) for c in cells[:4])
-            previews.append(
-                LinePreview(
-                    number,
-                    LineStatus.ERROR,
-                    f"expected two columns, mentor and mentee; got {shown}",
-                )
-            )
+            previews.append(_error(number, f"expected two columns, mentor and mentee; got {shown}"))
             continue
         problem = reference_problem(cells[0]) or reference_problem(cells[1])
         if problem is None and _same(cells[0], cells[1]):
             problem = "a person cannot mentor themselves"
         if problem is not None:
-            previews.append(LinePreview(number, LineStatus.ERROR, problem))
+            previews.append(_error(number, problem))
             continue
         # Keys are taken only for good lines: a refused line creates nobody.
         mentor, new_mentor = people.key(cells[0])
@@ -207,9 +216,7 @@ async def preview_pairs(
             for key, new in ((mentor, new_mentor), (mentee, new_mentee)):
                 if new:
                     people.new.pop(key, None)
-            previews.append(
-                LinePreview(number, LineStatus.ERROR, "a person cannot mentor themselves")
-            )
+            previews.append(_error(number, "a person cannot mentor themselves"))
             continue
         shown = f"{cells[0]} → {cells[1]}"
         if (mentor, mentee) in stored or (mentor, mentee) in added:
@@ -225,7 +232,7 @@ async def preview_pairs(
         people=_needed(people.new, {k for pair in added for k in pair}),
         pairs=tuple(sorted(added)),
     )
-    return Preview(into, tuple(previews), batch, tuple(changes))
+    return Preview(into, _in_order(previews), batch, tuple(changes))
 
 
 def _same(first: str, second: str) -> bool:
@@ -246,8 +253,8 @@ async def preview_circles(
     Importing the same file again changes nothing.
     """
     into = await track_for(ports, scope, track)
-    rows = list(_rows(lines, ("circle", "member")))
-    references = {cells[1] for _, cells in rows if isinstance(cells, list) and len(cells) > 1}
+    rows, previews = _rows(lines, ("circle", "member"))
+    references = {cells[1] for _, cells in rows if len(cells) > 1}
     people = await _lookup(ports, scope, references)
     stored = {c.name: c for c in await ports.circles.all(scope.program)}
     by_channel = {c.channel: c.name for c in stored.values() if c.channel}
@@ -255,20 +262,16 @@ async def preview_circles(
     new_circles: dict[str, NewCircle] = {}
     members: set[tuple[str, str]] = set()
     links: dict[str, str] = {}
-    previews: list[LinePreview] = []
     changes: list[Change] = []
     for number, cells in rows:
-        if isinstance(cells, str):
-            previews.append(LinePreview(number, LineStatus.ERROR, cells))
-            continue
         try:
             name, reference, channel = _circle_line(cells, stored, scope)
         except RosterError as error:
-            previews.append(LinePreview(number, LineStatus.ERROR, str(error)))
+            previews.append(_error(number, str(error)))
             continue
         if channel and by_channel.get(channel, name) != name:
             taken = f"{channel} is already the channel of the circle {by_channel[channel]!r}"
-            previews.append(LinePreview(number, LineStatus.ERROR, taken))
+            previews.append(_error(number, taken))
             continue
         notes = []
         circle = stored.get(name)
@@ -312,7 +315,7 @@ async def preview_circles(
         links=tuple(sorted(links.items())),
         members=tuple(sorted(members)),
     )
-    return Preview(into, tuple(previews), batch, tuple(changes))
+    return Preview(into, _in_order(previews), batch, tuple(changes))
 
 
 def _track_of(circle: Group | None, into: Track) -> TrackId:
