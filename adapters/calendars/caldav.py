@@ -25,10 +25,9 @@ from adapters.calendars.errors import (
     WrongCredentials,
 )
 from adapters.calendars.http import Deadline
-from adapters.calendars.reader import Read, Reading, ReadResult, read_each
+from adapters.calendars.reader import EachPerson, Read, Reading, ReadResult
 from core.calendars import BusyTimes
 from core.commands import Provider
-from core.people import PersonId
 from core.time import Interval
 from storage.repositories.connections import StoredConnection
 
@@ -54,9 +53,10 @@ def _one_more_try() -> AsyncRetrying:
     )
 
 
-class CalDavCalendars:
+class CalDavCalendars(EachPerson):
     """The CalDAV provider: verifying credentials and reading busy times."""
 
+    service = SERVICE
     provider = Provider.ICLOUD
 
     def __init__(
@@ -112,11 +112,6 @@ class CalDavCalendars:
             "password": password,
             "calendars": [str(calendar.url) for calendar in calendars],
         }
-
-    async def read(
-        self, readings: Sequence[Reading], window: Interval, deadline: Deadline
-    ) -> Mapping[PersonId, ReadResult]:
-        return await read_each(readings, lambda r: self._read_one(r, window, deadline), SERVICE)
 
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         from caldav.lib.error import AuthorizationError, DAVError  # noqa: PLC0415 - as above

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -32,11 +33,10 @@ from adapters.calendars.config import CalendarSettings
 from adapters.calendars.connect import Connected
 from adapters.calendars.errors import BadAnswer, ConsentDenied, GrantRevoked, ProviderError
 from adapters.calendars.http import Deadline, Reply, parsed, request_json
-from adapters.calendars.reader import Read, Reading, ReadResult, read_each
+from adapters.calendars.reader import EachPerson, Read, Reading, ReadResult
 from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes
 from core.commands import Provider
-from core.people import PersonId
 from core.time import Interval, format_instant, local_day, parse_instant
 from core.time import zone_named as iana_zone
 from storage.repositories.connections import StoredConnection
@@ -81,7 +81,8 @@ IGNORED_TYPES = frozenset(
 )
 
 
-class GoogleCalendars:
+class GoogleCalendars(EachPerson):
+    service = SERVICE
     provider = Provider.GOOGLE
     returns_by_post = False  # Google redirects back with the code in the query
 
@@ -92,6 +93,7 @@ class GoogleCalendars:
         self._client_id = settings.google_client_id
         self._client_secret = settings.google_client_secret
         self._http = http
+        self._api = CalendarApi(http, settings.google_api_url)
 
     # ---------------------------------------------------------------- connecting
 
@@ -155,11 +157,6 @@ class GoogleCalendars:
 
     # ---------------------------------------------------------------- reading
 
-    async def read(
-        self, readings: Sequence[Reading], window: Interval, deadline: Deadline
-    ) -> Mapping[PersonId, ReadResult]:
-        return await read_each(readings, lambda r: self._read_one(r, window, deadline), SERVICE)
-
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         credentials = self._credentials(reading.connection.secret)
         events = bool(READS_EVENTS & set(reading.connection.secret.get("scopes") or []))
@@ -194,34 +191,10 @@ class GoogleCalendars:
         events: bool,
     ) -> list[BusyInterval]:
         if not events:
-            return await self._free_busy(credentials, window, deadline)
-        return await list_busy(
-            self._http,
-            self._settings.google_api_url,
-            str(credentials.token),
-            zone=reading.zone,
-            window=window,
-            deadline=deadline,
+            return await self._api.free_busy(str(credentials.token), window, deadline)
+        return await self._api.list_busy(
+            str(credentials.token), zone=reading.zone, window=window, deadline=deadline
         )
-
-    async def _free_busy(
-        self, credentials: Credentials, window: Interval, deadline: Deadline
-    ) -> list[BusyInterval]:
-        """What a connection made with ``calendar.freebusy`` alone can read: events marked
-        free, all-day ones included, are missing from it."""
-        reply = await _calendar_api(
-            self._http,
-            "POST",
-            f"{self._settings.google_api_url}/freeBusy",
-            str(credentials.token),
-            deadline,
-            json={
-                "timeMin": format_instant(window.start),
-                "timeMax": format_instant(window.end),
-                "items": [{"id": "primary"}],
-            },
-        )
-        return parsed(reply, SERVICE, _free_busy_blocks)
 
     async def _refresh(self, credentials: Credentials) -> None:
         from google.auth.exceptions import RefreshError, TransportError  # noqa: PLC0415
@@ -280,43 +253,69 @@ async def refresh(credentials: google.auth.credentials.Credentials, ca_bundle: s
         session.close()
 
 
-async def list_busy(
-    http: aiohttp.ClientSession,
-    api_url: str,
-    token: str,
-    *,
-    zone: ZoneInfo,
-    window: Interval,
-    deadline: Deadline,
-) -> list[BusyInterval]:
-    """The busy blocks of the primary calendar that ``token`` reads (a person's own, or one
-    that a service account impersonates), through ``events.list``.
+@dataclass(frozen=True, slots=True)
+class CalendarApi:
+    """Google Calendar's API at ``url`` (the setting points elsewhere in tests), asked over
+    ``http`` (a personal connection's token or an impersonating service account's)."""
 
-    Raises ``_Unauthorized`` on 401 and :class:`ProviderError` (naming the reason) on
-    any other refusal."""
-    busy: list[BusyInterval] = []
-    page_token: str | None = None
-    for _page in range(MAX_PAGES):
-        query = {
-            "timeMin": format_instant(window.start),
-            "timeMax": format_instant(window.end),
-            "singleEvents": "true",
-            "showDeleted": "false",
-            "maxResults": "2500",
-            # With more guests than this, Google lists only the person's own entry.
-            "maxAttendees": "1",
-            "fields": FIELDS,
-        }
-        if page_token:
-            query["pageToken"] = page_token
+    http: aiohttp.ClientSession
+    url: str
+
+    async def list_busy(
+        self, token: str, *, zone: ZoneInfo, window: Interval, deadline: Deadline
+    ) -> list[BusyInterval]:
+        """The busy blocks of the primary calendar that ``token`` reads (a person's own, or
+        one that a service account impersonates), through ``events.list``.
+
+        Raises ``_Unauthorized`` on 401 and :class:`ProviderError` (naming the reason) on
+        any other refusal."""
+        busy: list[BusyInterval] = []
+        page_token: str | None = None
+        for _page in range(MAX_PAGES):
+            query = {
+                "timeMin": format_instant(window.start),
+                "timeMax": format_instant(window.end),
+                "singleEvents": "true",
+                "showDeleted": "false",
+                "maxResults": "2500",
+                # With more guests than this, Google lists only the person's own entry.
+                "maxAttendees": "1",
+                "fields": FIELDS,
+            }
+            if page_token:
+                query["pageToken"] = page_token
+            reply = await _calendar_api(
+                self.http,
+                "GET",
+                f"{self.url}/calendars/primary/events",
+                token,
+                deadline,
+                params=query,
+            )
+            found, page_token = parsed(reply, SERVICE, lambda data: _events_page(data, zone))
+            busy.extend(found)
+            if not page_token:
+                return busy
+        raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
+
+    async def free_busy(
+        self, token: str, window: Interval, deadline: Deadline
+    ) -> list[BusyInterval]:
+        """What a connection made with ``calendar.freebusy`` alone can read: events marked
+        free, all-day ones included, are missing from it."""
         reply = await _calendar_api(
-            http, "GET", f"{api_url}/calendars/primary/events", token, deadline, params=query
+            self.http,
+            "POST",
+            f"{self.url}/freeBusy",
+            token,
+            deadline,
+            json={
+                "timeMin": format_instant(window.start),
+                "timeMax": format_instant(window.end),
+                "items": [{"id": "primary"}],
+            },
         )
-        found, page_token = parsed(reply, SERVICE, lambda data: _events_page(data, zone))
-        busy.extend(found)
-        if not page_token:
-            return busy
-    raise BadAnswer(SERVICE, 200, f"more than {MAX_PAGES} pages of events")
+        return parsed(reply, SERVICE, _free_busy_blocks)
 
 
 def _secret(credentials: Credentials) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Mapping, MutableMapping
 from datetime import UTC, date, datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -32,11 +32,10 @@ from adapters.calendars.config import CalendarSettings
 from adapters.calendars.connect import Connected
 from adapters.calendars.errors import BadAnswer, ConsentDenied, GrantRevoked, ProviderError
 from adapters.calendars.http import Deadline, Reply, parsed, request_json
-from adapters.calendars.reader import Read, Reading, ReadResult, read_each
+from adapters.calendars.reader import EachPerson, Read, Reading, ReadResult
 from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes
 from core.commands import Provider
-from core.people import PersonId
 from core.time import Interval, local_day
 from storage.repositories.connections import StoredConnection
 
@@ -68,7 +67,8 @@ def _msal() -> ModuleType:
     return module
 
 
-class MicrosoftCalendars:
+class MicrosoftCalendars(EachPerson):
+    service = SERVICE
     provider = Provider.MICROSOFT
     returns_by_post = True  # response_mode=form_post, as msal recommends (see connect.py)
 
@@ -162,11 +162,6 @@ class MicrosoftCalendars:
         )
 
     # ---------------------------------------------------------------- reading
-
-    async def read(
-        self, readings: Sequence[Reading], window: Interval, deadline: Deadline
-    ) -> Mapping[PersonId, ReadResult]:
-        return await read_each(readings, lambda r: self._read_one(r, window, deadline), SERVICE)
 
     async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
         secret = reading.connection.secret

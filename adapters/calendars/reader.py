@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from adapters.calendars.cache import BusyCache, Key
@@ -81,24 +82,34 @@ class ProviderClient(Protocol):
         ...
 
 
-async def read_each(
-    readings: Sequence[Reading],
-    read_one: Callable[[Reading], Awaitable[ReadResult]],
-    service: str,
-) -> dict[PersonId, ReadResult]:
-    """``read_one`` for every reading at once; whatever one of them raises costs only that
-    person, as a :class:`BadAnswer` (a parsing slip or a library's surprise on an answer
-    nobody documented must not spoil the others' answer)."""
-    outcomes = await asyncio.gather(*(read_one(r) for r in readings), return_exceptions=True)
-    results: dict[PersonId, ReadResult] = {}
-    for reading, outcome in zip(readings, outcomes, strict=True):
-        if isinstance(outcome, Read | ProviderError):
-            results[reading.person] = outcome
-        elif isinstance(outcome, Exception):
-            results[reading.person] = BadAnswer(service, None, type(outcome).__name__)
-        else:
-            raise outcome  # cancellation and the like are not a calendar's answer
-    return results
+class EachPerson(ABC):
+    """A provider client whose API reads one person's calendar a request (Google, Microsoft,
+    CalDAV): everyone's reads at once, each in :meth:`_read_one`."""
+
+    service: ClassVar[str]  # the provider's name, in a BadAnswer
+
+    async def read(
+        self, readings: Sequence[Reading], window: Interval, deadline: Deadline
+    ) -> Mapping[PersonId, ReadResult]:
+        """Whatever one person's read raises costs only that person, as a
+        :class:`BadAnswer` (a parsing slip or a library's surprise on an answer nobody
+        documented must not spoil the others' answer)."""
+        outcomes = await asyncio.gather(
+            *(self._read_one(r, window, deadline) for r in readings), return_exceptions=True
+        )
+        results: dict[PersonId, ReadResult] = {}
+        for reading, outcome in zip(readings, outcomes, strict=True):
+            if isinstance(outcome, Read | ProviderError):
+                results[reading.person] = outcome
+            elif isinstance(outcome, Exception):
+                results[reading.person] = BadAnswer(self.service, None, type(outcome).__name__)
+            else:
+                raise outcome  # cancellation and the like are not a calendar's answer
+        return results
+
+    @abstractmethod
+    async def _read_one(self, reading: Reading, window: Interval, deadline: Deadline) -> ReadResult:
+        """One person's busy times; a failure the provider explains is returned, not raised."""
 
 
 class CalendarReader:

@@ -23,7 +23,7 @@ from google.oauth2 import service_account
 
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.errors import ProviderError
-from adapters.calendars.google import EVENTS, Refused, Unauthorized, list_busy, refresh
+from adapters.calendars.google import EVENTS, CalendarApi, Refused, Unauthorized, refresh
 from adapters.calendars.http import Deadline
 from adapters.calendars.organisation.base import (
     IN_FLIGHT,
@@ -82,6 +82,7 @@ class GoogleWorkspace:
     def __init__(self, settings: CalendarSettings, http: aiohttp.ClientSession) -> None:
         self._settings = settings
         self._http = http
+        self._api = CalendarApi(http, settings.google_api_url)
         self._limit = asyncio.Semaphore(IN_FLIGHT)
         # Each person's impersonating credentials, with their token until it expires.
         self._credentials: dict[tuple[int, str], service_account.Credentials] = {}
@@ -103,9 +104,7 @@ class GoogleWorkspace:
         except ProviderError as error:
             raise OrganisationRefused(_advice(error, info, EVENTS)) from None
         try:
-            await list_busy(
-                self._http,
-                self._settings.google_api_url,
+            await self._api.list_busy(
                 str(reading.token),
                 zone=ZoneInfo("UTC"),  # any zone: only whether it answers counts
                 window=_next_day(),
@@ -159,13 +158,8 @@ class GoogleWorkspace:
             try:
                 if not credentials.valid:
                     await self._refresh(credentials, deadline)
-                intervals = await list_busy(
-                    self._http,
-                    self._settings.google_api_url,
-                    str(credentials.token),
-                    zone=reading.zone,
-                    window=window,
-                    deadline=deadline,
+                intervals = await self._api.list_busy(
+                    str(credentials.token), zone=reading.zone, window=window, deadline=deadline
                 )
             except _Withdrawn as error:
                 self._credentials.pop(key, None)
