@@ -202,10 +202,12 @@ class Aspect(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Truncated:
     """The message was longer than the parser reads: only the first ``read`` of its
-    ``length`` characters were read."""
+    ``length`` characters were read, or, when ``mentions`` is set, only its first
+    ``mentions`` chat mentions (each counts as one character)."""
 
     read: int
     length: int
+    mentions: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,8 +291,13 @@ _IGNORED = {
 def assumption_text(assumption: Assumption) -> str:
     """The sentence an answer (and ``pairtime parse``) gives for ``assumption``."""
     match assumption:
-        case Truncated(read, _):
+        case Truncated(read, _, None):
             return f"Your message was long, so I read only its first {read:,} characters."
+        case Truncated(_, _, mentions):
+            return (
+                f"Your message named more than {mentions} people, "
+                f"so I read only the first {mentions}."
+            )
         case Ignored(words, about):
             return _IGNORED[about].format(words=words)
         case ReadAs(written, meaning):
@@ -302,8 +309,10 @@ def assumption_text(assumption: Assumption) -> str:
 
 def _assumption_json(assumption: Assumption) -> dict[str, Any]:
     match assumption:
-        case Truncated(read, length):
+        case Truncated(read, length, mentions):
             fields: dict[str, Any] = {"kind": "truncated", "read": read, "length": length}
+            if mentions is not None:
+                fields["mentions"] = mentions
         case Ignored(words, about):
             fields = {"kind": "ignored", "words": words, "about": about.value}
         case ReadAs(written, meaning):

@@ -85,8 +85,9 @@ def parse(
         raise ValueError("now must be timezone-aware")
     notes: list[Assumption] = []
     if (cut := read_up_to(text, READ_LIMIT, _MOST_MENTIONS)) is not None:
-        notes.append(Truncated(READ_LIMIT, len(text)))
-        text = text[:cut]
+        mentions = _MOST_MENTIONS if cut.by_mentions else None
+        notes.append(Truncated(READ_LIMIT, len(text), mentions))
+        text = text[: cut.at]
     people = find_people(text, bot_user_id)
     words, read_as = expand(normalize(people.rest))
     notes += [ReadAs(written, meaning.capitalize()) for written, meaning in read_as]

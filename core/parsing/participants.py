@@ -52,7 +52,15 @@ class People:
     """The text without any of them (blanked, the same length)."""
 
 
-def read_up_to(text: str, limit: int, most_mentions: int) -> int | None:
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """Where a long message stops being read, and whether the cap on mentions stopped it."""
+
+    at: int
+    by_mentions: bool
+
+
+def read_up_to(text: str, limit: int, most_mentions: int) -> Cut | None:
     """Where to cut ``text`` so that no more than ``limit`` characters and ``most_mentions``
     chat mentions are read, each mention counting as one character; None when it is read whole.
 
@@ -65,11 +73,13 @@ def read_up_to(text: str, limit: int, most_mentions: int) -> int | None:
     budget, at = limit, 0
     for number, match in enumerate(_MENTION.finditer(text)):
         start, end = match.span()
-        if start - at >= budget or number == most_mentions:
-            return at + min(budget, start - at)
+        if number == most_mentions and start - at < budget:
+            return Cut(start, by_mentions=True)
+        if start - at >= budget:
+            return Cut(at + budget, by_mentions=False)
         budget -= start - at + 1
         at = end
-    return None if len(text) - at <= budget else at + budget
+    return None if len(text) - at <= budget else Cut(at + budget, by_mentions=False)
 
 
 def find_participants(text: str, bot_user_id: str | None) -> tuple[tuple[ParticipantRef, ...], str]:

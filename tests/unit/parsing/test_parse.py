@@ -7,7 +7,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.commands import Aspect, DefaultWindow, Ignored, Intent, Mention, Named, Truncated
+from core.commands import (
+    Aspect,
+    DefaultWindow,
+    Ignored,
+    Intent,
+    Mention,
+    Named,
+    Truncated,
+    assumption_text,
+)
 from core.parsing import NOTHING_HINT, TIME_ONLY_HINT, UNCLEAR_HINT, parse
 from core.parsing.text import READ_LIMIT
 
@@ -122,4 +131,7 @@ def test_no_more_mentions_are_read_than_a_poll_could_invite():
     command = parse(text, LONDON, NOW)
     assert len(command.participants) == 60
     assert command.participants[-1] == Mention(f"29:{59:032d}-abc")
-    assert command.assumptions[0] == Truncated(READ_LIMIT, len(text))
+    assert command.assumptions[0] == Truncated(READ_LIMIT, len(text), mentions=60)
+    assert assumption_text(command.assumptions[0]) == (
+        "Your message named more than 60 people, so I read only the first 60."
+    )
