@@ -1,5 +1,5 @@
-"""The worker's meeting jobs: invitation emails, the program account's events, reminders,
-the nudge of a proposal.
+"""The worker's meeting jobs: the private messages of a change (the chat outbox), invitation
+emails, the program account's events, reminders, the nudge of a proposal.
 
 Core enqueues them with each change of a meeting (``core.scheduling.announce``); here each
 kind gets its handler. What a job says in chat goes through the chat messengers; an email
@@ -19,6 +19,7 @@ from core.jobs import Job
 from core.people import ProgramId
 from core.scheduling.announce import EMAIL, PENDING, REMINDER
 from core.scheduling.forget import LEFT
+from core.scheduling.outbox import TOLD
 from core.scheduling.publishing import EVENT
 from core.views import Outcome
 
@@ -32,6 +33,11 @@ SMTP_TIMEOUT = 120.0  # seconds one attempt may take (connect, TLS, login, send)
 # double from 30 s to 30 min), then the emails go out instead.
 EVENT_RETRY = Retry(attempts=8, first=timedelta(seconds=30), longest=timedelta(minutes=30))
 EVENT_TIMEOUT = 90.0  # one create, update or cancel, with a token fetched first
+# A meeting's private messages (the chat outbox): Slack and Teams come back within minutes;
+# six tries over about half an hour (the waits double from 20 s to 10 min), then it is
+# logged and kept as failed. A message the platform took is never sent again by the job.
+TOLD_RETRY = Retry(attempts=6, first=timedelta(seconds=20), longest=timedelta(minutes=10))
+TOLD_TIMEOUT = 60.0  # one message, and its .ics, to one person
 
 
 def register(worker: Worker, services: Services) -> None:
@@ -61,6 +67,11 @@ def register(worker: Worker, services: Services) -> None:
     async def nudge(job: Job) -> None:
         await deliver(await scheduler.remind_pending(job.payload))
 
+    async def tell(job: Job) -> None:
+        found = await scheduler.tell(job.payload)
+        if found is not None and not await services.messengers.deliver(*found):
+            raise Retryable("the chat platform did not take the message")
+
     async def left(job: Job) -> None:
         await deliver(await scheduler.left_notice(job.payload))
 
@@ -82,4 +93,5 @@ def register(worker: Worker, services: Services) -> None:
     worker.handle(EVENT, publish, retry=EVENT_RETRY, give_up=publish_gave_up, timeout=EVENT_TIMEOUT)
     worker.handle(REMINDER, remind)
     worker.handle(PENDING, nudge)
+    worker.handle(TOLD, tell, retry=TOLD_RETRY, timeout=TOLD_TIMEOUT)
     worker.handle(LEFT, left)

@@ -57,14 +57,14 @@ class ChatMessengers:
     def register(self, platform: Platform, messenger: Messenger) -> None:
         self._by_platform[platform] = messenger
 
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> bool:
         platform = platform_of(program)
         with logs.bound(platform=platform.value if platform else None, program=program):
-            await self._deliver(program, platform, outcome)
+            return await self._deliver(program, platform, outcome)
 
     async def _deliver(
         self, program: ProgramId, platform: Platform | None, outcome: Outcome
-    ) -> None:
+    ) -> bool:
         messenger = self._by_platform.get(platform) if platform is not None else None
         if messenger is None:
             log.info(
@@ -72,8 +72,8 @@ class ChatMessengers:
                 platform.value if platform else "chat",
                 len(outcome.direct),
             )
-            return
-        await messenger.deliver(program, outcome)
+            return True  # nothing to try again: the configuration decides
+        return await messenger.deliver(program, outcome)
 
 
 class ChatChannelMembers:

@@ -307,12 +307,14 @@ class Jobs(Protocol):
 
 
 class Messenger(Protocol):
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> bool:
         """Send ``outcome``'s direct messages and apply its message updates, outside any
-        conversation (its reply is unused).
+        conversation (its reply is unused); False when the platform refused or failed a step
+        (logged), which may go through if tried again. Never raises.
 
         Used when Pairtime speaks first: after a calendar connects, for poll
-        reminders, and when a poll's deadline closes it.
+        reminders, when a poll's deadline closes it, and for the private messages a
+        meeting's change left in the outbox (``core.scheduling.outbox``).
         """
         ...
 

@@ -346,7 +346,9 @@ class Outcome:
     clicked message when ``replaces_original``, else it is a private answer);
     ``direct`` are private messages to people, the speaker included;
     ``broadcast`` is posted for everyone in that conversation; ``updates``
-    replace messages posted before.
+    replace messages posted before. ``told`` are the people a change of a meeting tells
+    privately through the outbox (``core.scheduling.outbox``): those messages were stored
+    with the change, and are not in ``direct``.
     """
 
     reply: View | None
@@ -354,6 +356,7 @@ class Outcome:
     replaces_original: bool = False
     broadcast: Broadcast | None = None
     updates: tuple[MessageUpdate, ...] = ()
+    told: tuple[PersonId, ...] = ()
 
     def effects(self) -> tuple[Effect, ...]:
         """What delivering this outcome does, in order: updates of earlier messages first

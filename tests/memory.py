@@ -53,7 +53,7 @@ from core.polls import Ballot, Choice, Click, Counted, Poll, PollOption, PollSta
 from core.program import ProgramSettings, Visibility
 from core.scheduling import Context, Ports, Scheduler
 from core.time import Interval
-from core.views import Outcome
+from core.views import DirectMessage, Outcome
 
 PROGRAM = ProgramId("slack:T1")
 
@@ -788,14 +788,28 @@ class World:
                     found = await self.scheduler.remind(job.payload)
                 case "meeting.pending":
                     found = await self.scheduler.remind_pending(job.payload)
+                case "meeting.told":
+                    found = await self.scheduler.tell(job.payload)
                 case _:
                     raise ValueError(kind)
             if found is not None:
                 said.append(found)
         return said
 
+    async def told(self) -> tuple[DirectMessage, ...]:
+        """The private messages the changes so far left in the outbox and not yet sent (the
+        ``meeting.told`` jobs, run as the worker would), in the order they were stored."""
+        said = await self.run_due("meeting.told")
+        return tuple(message for _, outcome in said for message in outcome.direct)
+
     async def click(self, person: Person, action: str, *, value: str | None = None) -> Outcome:
         return await self.scheduler.act(await self.context(person), action, value=value)
+
+    async def click_seen(self, person: Person, action: str, *, value: str | None = None) -> Outcome:
+        """The click's outcome with the private messages its change left in the outbox
+        added to its own, sent as the worker would: what everyone is told of it."""
+        outcome = await self.click(person, action, value=value)
+        return replace(outcome, direct=(*outcome.direct, *await self.told()))
 
 
 @dataclass
@@ -804,5 +818,6 @@ class RecordingMessenger:
 
     deliveries: list[tuple[ProgramId, Outcome]] = field(default_factory=list)
 
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> bool:
         self.deliveries.append((program, outcome))
+        return True

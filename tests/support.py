@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
@@ -213,3 +214,15 @@ async def open_to_all(storage: Storage, program: ProgramId) -> None:
     await storage.programs.save_settings(
         program, replace(settings, availability_visible_to=Visibility.PROGRAM)
     )
+
+
+def kill_jobs() -> int:
+    """What dies with a ``pairtime serve`` process: the jobs its worker is running (the tasks
+    ``bot.worker`` names ``pairtime-job-…``), cancelled where they are; how many. Their rows
+    stay claimed until their leases run out, as a dead process's do: nothing is handed back,
+    nothing after the point of death runs. (A fake server's fault hook calls it, so that a
+    test kills the process at a call it makes, not by replacing Pairtime's functions.)"""
+    doomed = [t for t in asyncio.all_tasks() if t.get_name().startswith("pairtime-job-")]
+    for task in doomed:
+        task.cancel()
+    return len(doomed)

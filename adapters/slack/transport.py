@@ -129,20 +129,21 @@ class SlackProactiveMessenger:
     def __init__(self, messenger: SlackMessenger) -> None:
         self._messenger = messenger
 
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> bool:
         """Never raises: what was being done when Pairtime spoke (a calendar connection)
-        stands, and a message that cannot be sent is logged."""
+        stands, and a message that cannot be sent is logged; False when it may go if tried
+        again."""
         if not outcome.direct and not outcome.updates:
-            return
+            return True
         team = translate.team_of(program)
         try:
             client = await self._messenger.clients.for_team(team) if team else None
         except Exception:
             log.exception("no Slack client for %s", program)
-            return
+            return False  # the database, most likely: later, it may answer
         if client is None:
             log.warning(
                 "no Slack installation for %s: %d message(s) not sent", program, len(outcome.direct)
             )
-            return
-        await deliver(outcome, SlackTransport(self._messenger, client, program))
+            return True  # nothing to try again until someone installs the app
+        return await deliver(outcome, SlackTransport(self._messenger, client, program))

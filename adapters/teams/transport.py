@@ -214,5 +214,5 @@ class TeamsProactiveMessenger:
     def __init__(self, messenger: TeamsMessenger) -> None:
         self._messenger = messenger
 
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
-        await deliver(outcome, TeamsTransport(self._messenger, program))
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> bool:
+        return await deliver(outcome, TeamsTransport(self._messenger, program))

@@ -368,7 +368,8 @@ class Turns:
             ctx.program,
             self._conversation(incoming),
             speaker=ctx.person.id,
-            told_privately=any(m.person == ctx.person.id for m in outcome.direct),
+            told_privately=ctx.person.id in outcome.told
+            or any(m.person == ctx.person.id for m in outcome.direct),
             card=_shared_card(incoming),
         )
         await self._delivered(ctx, outcome, transport, sent)

@@ -168,15 +168,15 @@ class WebMessenger:
         self._conversations = conversations
         self._chat = chat
 
-    async def deliver(self, program: ProgramId, outcome: Outcome) -> None:
+    async def deliver(self, program: ProgramId, outcome: Outcome) -> bool:
         if program != PROGRAM:
             log.info(
                 "the playground serves only %s; %d message(s) not shown",
                 PROGRAM,
                 len(outcome.direct),
             )
-            return
-        await deliver(outcome, WebTransport(self._conversations, self._chat))
+            return True
+        return await deliver(outcome, WebTransport(self._conversations, self._chat))
 
 
 class NoChannelMembers:

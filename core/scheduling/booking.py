@@ -71,7 +71,9 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome | TimeTa
     meeting = meetings.new_meeting(
         ports, ctx, offer=offer, slot=slot, people=people, settings=settings
     )
-    messages, jobs = await meetings.booking_work(ports, meeting, people, settings)
+    # The private messages are jobs stored with the meeting: a process that dies after this
+    # commit leaves them to another (the click's second run finds the meeting booked).
+    tells, jobs = await meetings.booking_work(ports, ctx, meeting, people, settings)
     stored, created = await ports.meetings.book(meeting, jobs)
     if not created:
         same_people = set(stored.attending) == set(offer.participants)
@@ -81,7 +83,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome | TimeTa
             return _already_booked(ctx, stored, people, slot)
         return _offer_again(ctx, offer, settings)  # a meeting booked meanwhile
     return meetings.booked(
-        ports, ctx, meeting=stored, people=people, settings=settings, messages=messages
+        ports, ctx, meeting=stored, people=people, settings=settings, tells=tells
     )
 
 

@@ -21,7 +21,7 @@ with the meeting's current state, with the buttons that fit it now.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +35,6 @@ from core.actions import (
     KeepMeeting,
     MoveMeeting,
     OtherTimes,
-    ReplayFind,
     SetPlace,
 )
 from core.commands import Command
@@ -44,8 +43,8 @@ from core.invitations import InvitationEmail, Method
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import Person, PersonId, ProgramId
 from core.program import MAX_PLACE, LocationMode, ProgramSettings
-from core.scheduling import announce, polls, publishing
-from core.scheduling.common import DEFAULT_HORIZON, FindRequest, replay_reference
+from core.scheduling import announce, outbox, polls, publishing
+from core.scheduling.common import DEFAULT_HORIZON, FindRequest
 from core.scheduling.context import Context, Ports
 from core.scheduling.find_time import offer_times
 from core.scheduling.meeting_views import (
@@ -57,16 +56,15 @@ from core.scheduling.meeting_views import (
     people_of,
     state_of,
     title_of,
-    told,
     view,
     zone_for,
 )
+from core.scheduling.outbox import Tell
 from core.scheduling.participants import Ask, Refuse, resolve
 from core.time import Interval, describe
 from core.views import (
     Button,
     ButtonStyle,
-    Confirmation,
     DirectMessage,
     MeetingItem,
     MeetingList,
@@ -131,18 +129,60 @@ def new_meeting(
 
 
 async def booking_work(
-    ports: Ports, meeting: Meeting, people: Sequence[Person], settings: ProgramSettings
-) -> tuple[list[InvitationEmail], list[Any]]:
-    """The invitations a new meeting sends, and every job it enqueues (emails, reminders,
-    the nudge of an unanswered proposal)."""
+    ports: Ports,
+    ctx: Context,
+    meeting: Meeting,
+    people: Sequence[Person],
+    settings: ProgramSettings,
+) -> tuple[list[Tell], list[Any]]:
+    """What a new meeting tells each person privately, and every job it enqueues (those
+    messages, emails, reminders, the nudge of an unanswered proposal)."""
     now = ports.clock.now()
     messages = announce.invitation_emails(ports, meeting, people, settings, stamp=now)
+    tells = _booking_tells(
+        ports, ctx, meeting=meeting, people=people, settings=settings, messages=messages
+    )
     jobs = [
+        *outbox.jobs(meeting, tells, now),
         *await publishing.delivery_jobs(ports, meeting, messages, now),
         *announce.reminder_jobs(meeting, settings, now),
         *announce.pending_job(meeting, now),
     ]
-    return messages, jobs
+    return tells, jobs
+
+
+def _booking_tells(
+    ports: Ports,
+    ctx: Context,
+    *,
+    meeting: Meeting,
+    people: Sequence[Person],
+    settings: ProgramSettings,
+    messages: Sequence[InvitationEmail],
+) -> list[Tell]:
+    me = ctx.person
+    proposing = meeting.status is MeetingStatus.PROPOSED
+    partner = next((p for p in people if p.id != me.id), None)
+    ask_place = settings.location.mode is LocationMode.ASK
+    tells: list[Tell] = []
+    for person in people:
+        if person.id == me.id:
+            headline = (
+                f"You proposed this time to {partner.name if partner else 'your partner'}. "
+                "I'll tell you when they answer."
+                if proposing
+                else f"You booked {meeting.title}."
+            )
+            notes = tuple(not_emailed(people, messages, ports))
+            tells.append(Tell(me.id, headline, notes, place=ask_place, zone=ctx.zone))
+        else:
+            headline = (
+                f"{me.name} proposes a time for {meeting.title}."
+                if proposing
+                else f"{me.name} booked {meeting.title} with you."
+            )
+            tells.append(Tell(person.id, headline))
+    return tells
 
 
 def booked(
@@ -152,34 +192,11 @@ def booked(
     meeting: Meeting,
     people: Sequence[Person],
     settings: ProgramSettings,
-    messages: Sequence[InvitationEmail],
+    tells: Sequence[Tell],
 ) -> Outcome:
-    """What a new meeting tells everyone: the picker becomes it, each person gets theirs."""
+    """What a new meeting shows the person who chose its time: the picker becomes it. Each
+    person's own message (``tells``) was stored with the meeting, and goes out from there."""
     me = ctx.person
-    proposing = meeting.status is MeetingStatus.PROPOSED
-    partner = next((p for p in people if p.id != me.id), None)
-    ask_place = settings.location.mode is LocationMode.ASK
-    direct: list[DirectMessage] = []
-    for person in people:
-        if person.id == me.id:
-            headline = (
-                f"You proposed this time to {partner.name if partner else 'your partner'}. "
-                "I'll tell you when they answer."
-                if proposing
-                else f"You booked {meeting.title}."
-            )
-            notes = not_emailed(people, messages, ports)
-        else:
-            headline = (
-                f"{me.name} proposes a time for {meeting.title}."
-                if proposing
-                else f"{me.name} booked {meeting.title} with you."
-            )
-            notes = []
-        direct += told(
-            ports, meeting, people, settings, to=[person], headline=headline, ctx=ctx,
-            notes=notes, place=ask_place and person.id == me.id,
-        )  # fmt: skip
     lead = lead_of(meeting, people, me.id)
     return Outcome(
         view(
@@ -193,8 +210,8 @@ def booked(
             buttons=False,
             files=False,
         ),
-        direct=tuple(direct),
         replaces_original=True,
+        told=outbox.told(tells),
     )
 
 
@@ -238,50 +255,55 @@ async def _change(
     method: Method | None = None,
     listed: Sequence[Person] | None = None,
     moved_in_time: bool = False,
+    tells: Sequence[Tell] = (),
 ) -> Meeting | None:
-    """Store ``changed`` in place of ``meeting``, with the invitations (or the program's event)
-    the change sends, and its reminders again when it moved; None when someone changed it first.
-    ``to``, ``method`` and ``listed`` say which invitations (see ``announce.invitation_emails``)."""
+    """Store ``changed`` in place of ``meeting``, with the private messages (``tells``) and
+    the invitations (or the program's event) the change sends, and its reminders again when it
+    moved; None when someone changed it first. ``to``, ``method`` and ``listed`` say which
+    invitations (see ``announce.invitation_emails``)."""
     now = ports.clock.now()
     future = replace(changed, sequence=meeting.sequence + 1)
     messages = announce.invitation_emails(
         ports, future, people, settings, stamp=now, to=to, method=method, listed=listed
     )
-    jobs = await publishing.delivery_jobs(ports, future, messages, now)
+    jobs = [
+        *outbox.jobs(future, tells, now),
+        *await publishing.delivery_jobs(ports, future, messages, now),
+    ]
     if moved_in_time:
         jobs = [*jobs, *announce.reminder_jobs(future, settings, now)]
         jobs += announce.pending_job(future, now)
     return await ports.meetings.change(changed, expected=meeting.sequence, jobs=jobs)
 
 
-@dataclass(frozen=True, slots=True)
-class _Told:
-    """A changed meeting as each person sees it: the one who changed it, and the others."""
+def _others(ctx: Context, meeting: Meeting) -> list[PersonId]:
+    """Everyone in ``meeting`` still attending but the speaker."""
+    return [p for p in meeting.attending if p != ctx.person.id]
 
-    ports: Ports
-    ctx: Context
-    meeting: Meeting
-    people: Sequence[Person]
-    settings: ProgramSettings
 
-    def me(self, headline: str) -> Confirmation:
-        return view(
-            self.ports, self.meeting, self.ctx.person, self.people, self.settings,
-            headline=headline, zone=self.ctx.zone,
-        )  # fmt: skip
+def _tells(to: Sequence[PersonId | None], headline: str) -> list[Tell]:
+    return [Tell(person, headline) for person in to if person is not None]
 
-    def others(self) -> list[Person]:
-        """Everyone else still attending."""
-        me = self.ctx.person.id
-        return [p for p in self.people if p.id != me and p.id in self.meeting.attending]
 
-    def only(self, person: PersonId | None) -> list[Person]:
-        return [p for p in self.people if p.id == person]
-
-    def them(self, people: Sequence[Person], headline: str) -> tuple[DirectMessage, ...]:
-        return told(
-            self.ports, self.meeting, self.people, self.settings, to=people, headline=headline
-        )
+def _changed(
+    ports: Ports,
+    ctx: Context,
+    meeting: Meeting,
+    people: Sequence[Person],
+    settings: ProgramSettings,
+    *,
+    headline: str,
+    tells: Sequence[Tell],
+    updates: tuple[MessageUpdate, ...] = (),
+) -> Outcome:
+    """What the speaker sees of the change they made (in place of what they clicked); what
+    it tells the others privately was stored with it (``tells``) and goes out from there."""
+    return Outcome(
+        view(ports, meeting, ctx.person, people, settings, headline=headline, zone=ctx.zone),
+        replaces_original=True,
+        updates=updates,
+        told=outbox.told(tells),
+    )
 
 
 async def accept(ports: Ports, ctx: Context, action: AcceptMeeting) -> Outcome:
@@ -291,17 +313,14 @@ async def accept(ports: Ports, ctx: Context, action: AcceptMeeting) -> Outcome:
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
     confirmed = replace(meeting, status=MeetingStatus.CONFIRMED)
-    stored = await _change(ports, meeting, confirmed, people, settings)
+    tells = _tells([meeting.proposer], f"{ctx.person.name} accepted {meeting.title}.")
+    stored = await _change(ports, meeting, confirmed, people, settings, tells=tells)
     if stored is None:  # another click (or the proposer) changed it first
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
-    told = _Told(ports, ctx, stored, people, settings)
-    return Outcome(
-        told.me(f"You accepted {stored.title}."),
-        direct=told.them(
-            told.only(meeting.proposer), f"{ctx.person.name} accepted {stored.title}."
-        ),
-        replaces_original=True,
-    )
+    return _changed(
+        ports, ctx, stored, people, settings,
+        headline=f"You accepted {stored.title}.", tells=tells,
+    )  # fmt: skip
 
 
 async def decline(ports: Ports, ctx: Context, action: DeclineMeeting) -> Outcome:
@@ -338,75 +357,51 @@ async def decline(ports: Ports, ctx: Context, action: DeclineMeeting) -> Outcome
 async def _decline_proposal(ports: Ports, ctx: Context, meeting: Meeting) -> Outcome:
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
-    now = ports.clock.now()
     declined = replace(meeting, status=MeetingStatus.DECLINED)
+    proposer = next((p for p in people if p.id == meeting.proposer), None)
+    # The proposer is offered to find another time with the one who declined.
+    tells = [
+        Tell(
+            proposer.id,
+            f"{ctx.person.name} declined {meeting.title}; the time is free again.",
+            again_with=ctx.person.id,
+        )
+        for proposer in [proposer]
+        if proposer is not None
+    ]
     # The cancellation goes to both: the proposal was in both calendars.
     stored = await _change(
-        ports, meeting, declined, people, settings, to=people, method=Method.CANCEL
+        ports, meeting, declined, people, settings, to=people, method=Method.CANCEL, tells=tells
     )
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
-    proposer = next((p for p in people if p.id == meeting.proposer), None)
-    direct: tuple[DirectMessage, ...] = ()
-    if proposer is not None:
-        again = ReplayFind(
-            proposer.id,
-            (ctx.person.id,),
-            _minutes(meeting),
-            Interval(now, now + DEFAULT_HORIZON),
-        )
-        notice = view(
-            ports,
-            stored,
-            proposer,
-            people,
-            settings,
-            headline=f"{ctx.person.name} declined {stored.title}; the time is free again.",
-            zone=zone_for(proposer, settings, None),
-        )
-        direct = (
-            DirectMessage(
-                proposer.id,
-                replace(
-                    notice,
-                    buttons=(
-                        Button(
-                            "Find another time",
-                            await replay_reference(ports, meeting.program, again),
-                            ButtonStyle.PRIMARY,
-                        ),
-                    ),
-                ),
-            ),
-        )
     name = proposer.name if proposer else "the person who proposed it"
-    told = _Told(ports, ctx, stored, people, settings)
-    return Outcome(
-        told.me(f"You declined {stored.title}; I've told {name}."),
-        direct=direct,
-        replaces_original=True,
-    )
+    return _changed(
+        ports, ctx, stored, people, settings,
+        headline=f"You declined {stored.title}; I've told {name}.", tells=tells,
+    )  # fmt: skip
 
 
 async def _decline_for_myself(ports: Ports, ctx: Context, meeting: Meeting) -> Outcome:
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
     changed = replace(meeting, declined=(*meeting.declined, ctx.person.id))
+    organizer = next((p for p in people if p.id == meeting.organizer), None)
+    tells = _tells(
+        [organizer.id if organizer else None], f"{ctx.person.name} declined {meeting.title}."
+    )
     # Only the one who declined is sent a cancellation, listing them alone.
     stored = await _change(
         ports, meeting, changed, people, settings,
-        to=[ctx.person], method=Method.CANCEL, listed=[ctx.person],
+        to=[ctx.person], method=Method.CANCEL, listed=[ctx.person], tells=tells,
     )  # fmt: skip
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
-    told = _Told(ports, ctx, stored, people, settings)
-    organizer = told.only(meeting.organizer)
-    name = organizer[0].name if organizer else "the organiser"
-    return Outcome(
-        told.me(f"You declined {stored.title}; I've told {name}."),
-        direct=told.them(organizer, f"{ctx.person.name} declined {stored.title}."),
-        replaces_original=True,
-    )
+    name = organizer.name if organizer else "the organiser"
+    return _changed(
+        ports, ctx, stored, people, settings,
+        headline=f"You declined {stored.title}; I've told {name}.", tells=tells,
+    )  # fmt: skip
 
 
 async def other_times(ports: Ports, ctx: Context, action: OtherTimes) -> Outcome:
@@ -507,7 +502,14 @@ async def move_to(
         else MeetingStatus.CONFIRMED
     )
     moved = replace(meeting, start=slot.start, end=slot.end, status=status, proposer=ctx.person.id)
-    stored = await _change(ports, meeting, moved, people, settings, moved_in_time=True)
+    proposing = status is MeetingStatus.PROPOSED
+    tells = _tells(
+        _others(ctx, moved),
+        f"{ctx.person.name} proposes a new time for {meeting.title}."
+        if proposing
+        else f"{ctx.person.name} moved {meeting.title} to this time.",
+    )
+    stored = await _change(ports, meeting, moved, people, settings, moved_in_time=True, tells=tells)
     if stored is None:
         again = await ports.meetings.get(meeting.ref) or meeting
         if again.start == slot.start and again.status.active:  # the same move, clicked twice
@@ -519,14 +521,6 @@ async def move_to(
         return await current(
             ports, ctx, again, note="This meeting changed meanwhile; here it is now."
         )
-    proposing = stored.status is MeetingStatus.PROPOSED
-    told = _Told(ports, ctx, stored, people, settings)
-    direct = told.them(
-        told.others(),
-        f"{ctx.person.name} proposes a new time for {stored.title}."
-        if proposing
-        else f"{ctx.person.name} moved {stored.title} to this time.",
-    )
     partner = stored.partner_of(ctx.person.id)
     names = {p.id: p.name for p in people}
     headline = (
@@ -534,7 +528,7 @@ async def move_to(
         if proposing and partner
         else f"Moved: {stored.title}"
     )
-    return Outcome(told.me(headline), direct=direct, replaces_original=True)
+    return _changed(ports, ctx, stored, people, settings, headline=headline, tells=tells)
 
 
 # ---------------------------------------------------------------- cancelling
@@ -582,7 +576,8 @@ async def confirm_cancel(ports: Ports, ctx: Context, action: ConfirmCancel) -> O
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
     cancelled = replace(meeting, status=MeetingStatus.CANCELLED)
-    stored = await _change(ports, meeting, cancelled, people, settings)
+    tells = _tells(_others(ctx, cancelled), f"{ctx.person.name} cancelled {meeting.title}.")
+    stored = await _change(ports, meeting, cancelled, people, settings, tells=tells)
     if stored is None:
         again = await ports.meetings.get(meeting.ref) or meeting
         if not again.status.active:
@@ -590,13 +585,11 @@ async def confirm_cancel(ports: Ports, ctx: Context, action: ConfirmCancel) -> O
         return await current(
             ports, ctx, again, note="This meeting changed since you asked; here it is now."
         )
-    told = _Told(ports, ctx, stored, people, settings)
-    return Outcome(
-        told.me(f"Cancelled: {stored.title}"),
-        direct=told.them(told.others(), f"{ctx.person.name} cancelled {stored.title}."),
-        replaces_original=True,
+    return _changed(
+        ports, ctx, stored, people, settings,
+        headline=f"Cancelled: {stored.title}", tells=tells,
         updates=await _poll_card(ports, stored),
-    )
+    )  # fmt: skip
 
 
 async def _poll_card(ports: Ports, meeting: Meeting) -> tuple[MessageUpdate, ...]:
@@ -629,15 +622,12 @@ async def set_place(ports: Ports, ctx: Context, action: SetPlace, value: str | N
         return await current(ports, ctx, meeting, note=f"Saved: {place}")
     people = await people_of(ports, meeting.participants)
     settings = await ports.programs.settings(meeting.program)
-    stored = await _change(ports, meeting, replace(meeting, location=place), people, settings)
+    placed = replace(meeting, location=place)
+    tells = _tells(_others(ctx, placed), f"{ctx.person.name} added where {meeting.title} happens.")
+    stored = await _change(ports, meeting, placed, people, settings, tells=tells)
     if stored is None:
         return await current(ports, ctx, await ports.meetings.get(meeting.ref) or meeting)
-    told = _Told(ports, ctx, stored, people, settings)
-    return Outcome(
-        told.me(f"Saved: {place}"),
-        direct=told.them(told.others(), f"{ctx.person.name} added where {stored.title} happens."),
-        replaces_original=True,
-    )
+    return _changed(ports, ctx, stored, people, settings, headline=f"Saved: {place}", tells=tells)
 
 
 # ---------------------------------------------------------------- my meetings

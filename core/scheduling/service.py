@@ -59,6 +59,7 @@ from core.scheduling import (
     info,
     meetings,
     organisation,
+    outbox,
     polls,
     publishing,
 )
@@ -359,6 +360,11 @@ class Scheduler:
     async def remind_pending(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
         """A ``meeting.pending`` job's nudge, unless the proposal was answered."""
         return await meetings.remind_pending(self.ports, payload)
+
+    async def tell(self, payload: Mapping[str, Any]) -> tuple[ProgramId, Outcome] | None:
+        """A ``meeting.told`` job's private message (the outbox of a meeting's change),
+        unless the meeting changed again since."""
+        return await outbox.tell(self.ports, payload)
 
     def calendar_connected(
         self, person: PersonId, provider: Provider, account: str | None

@@ -285,6 +285,8 @@ class FakeSlack:
         self._rate_limits: dict[str, list[int]] = {}  # method -> [remaining, retry_after]
         self._failures: dict[str, list[tuple[SlackApiFailure, int]]] = {}
         self._held: dict[str, asyncio.Event] = {}
+        self._crash: tuple[frozenset[str], Callable[[], object]] | None = None
+        self._dead: frozenset[str] = frozenset()
         self._ids = itertools.count(1)
         self._ts_seq = itertools.count(100)
         self._handlers: dict[str, Handler] = {
@@ -441,6 +443,26 @@ class FakeSlack:
         self._held |= dict.fromkeys(methods, released)
         return released
 
+    def crash_at(self, *methods: str, crash: Callable[[], object]) -> None:
+        """A fault: the first call to any of ``methods`` (``"response"``: a post to a
+        response_url) runs ``crash`` (the test's: the calling process dying as it makes the
+        call), and is not taken; nor is any call to them after it until :meth:`revive` (what
+        the dead process had in flight never lands). The calls are recorded in ``calls``."""
+        self._crash = (frozenset(methods), crash)
+
+    def revive(self) -> None:
+        """After :meth:`crash_at` fired: calls are taken again (another process's, or the
+        restarted one's)."""
+        self._dead = frozenset()
+
+    def _crashed(self, method: str) -> None:
+        if self._crash is not None and method in self._crash[0]:
+            self._dead, crash = self._crash
+            self._crash = None
+            crash()
+        if method in self._dead:
+            raise web.HTTPServiceUnavailable
+
     def fail(self, method: str, error: str, *, times: int = 1, **extra: Any) -> None:
         """The next ``times`` calls to ``method`` answer ``{"ok": false, "error": error}``."""
         self._failures.setdefault(method, []).append((SlackApiFailure(error, **extra), times))
@@ -512,6 +534,7 @@ class FakeSlack:
             )
         )
         await self._held_back(method)
+        self._crashed(method)
         limit = self._rate_limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1
@@ -610,6 +633,7 @@ class FakeSlack:
             )
         )
         await self._held_back("response")
+        self._crashed("response")
         self.responses.append(ResponseUrlPost(response_id, body))
         return web.Response(text="ok", content_type="text/html")
 

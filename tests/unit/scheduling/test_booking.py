@@ -40,7 +40,7 @@ async def offered(
 async def test_picking_a_time_books_it_and_confirms_to_both():
     world, ana, ben, picker = await offered()
     choice = picker.slots[2]
-    outcome = await world.click(ben, choice.action)  # the mentee may pick too
+    outcome = await world.click_seen(ben, choice.action)  # the mentee may pick too
 
     assert outcome.replaces_original
     booked = outcome.reply
@@ -72,7 +72,7 @@ async def test_picking_a_time_books_it_and_confirms_to_both():
 
 async def test_the_invitation_is_a_valid_icalendar_request():
     world, ana, _ben, picker = await offered()
-    outcome = await world.click(ana, picker.slots[0].action)
+    outcome = await world.click_seen(ana, picker.slots[0].action)
     confirmation = outcome.direct[0].view
     assert isinstance(confirmation, Confirmation)
     assert confirmation.invitation is not None
@@ -91,8 +91,8 @@ async def test_the_invitation_is_a_valid_icalendar_request():
 
 async def test_a_double_click_books_once_and_sends_nothing_new():
     world, ana, _, picker = await offered()
-    first = await world.click(ana, picker.slots[0].action)
-    second = await world.click(ana, picker.slots[0].action)
+    first = await world.click_seen(ana, picker.slots[0].action)
+    second = await world.click_seen(ana, picker.slots[0].action)
     assert len(world.meetings.meetings) == 1
     assert second.direct == ()
     assert second.reply == first.reply
@@ -102,7 +102,7 @@ async def test_a_resent_click_that_lost_the_race_shows_the_booking_not_fresh_tim
     """Teams may deliver one click twice at once: the copy that found no meeting yet and then
     read the calendars sees the time busy with the meeting the other copy just booked."""
     world, ana, _, picker = await offered()
-    first = await world.click(ana, picker.slots[0].action)
+    first = await world.click_seen(ana, picker.slots[0].action)
     found = world.meetings.for_offer
     asked: list[str] = []
 
@@ -111,7 +111,7 @@ async def test_a_resent_click_that_lost_the_race_shows_the_booking_not_fresh_tim
         return None if len(asked) == 1 else await found(offer_ref)
 
     world.meetings.for_offer = before_the_booking  # type: ignore[method-assign]
-    second = await world.click(ana, picker.slots[0].action)
+    second = await world.click_seen(ana, picker.slots[0].action)
 
     assert len(asked) == 2
     assert second.reply == first.reply
@@ -121,8 +121,8 @@ async def test_a_resent_click_that_lost_the_race_shows_the_booking_not_fresh_tim
 
 async def test_a_different_time_after_booking_is_refused_politely():
     world, ana, ben, picker = await offered()
-    await world.click(ana, picker.slots[0].action)
-    late = await world.click(ben, picker.slots[1].action)
+    await world.click_seen(ana, picker.slots[0].action)
+    late = await world.click_seen(ben, picker.slots[1].action)
     assert isinstance(late.reply, Notice)
     assert late.reply.text.startswith("A time has already been chosen for this meeting")
     assert not late.replaces_original
@@ -132,7 +132,7 @@ async def test_a_different_time_after_booking_is_refused_politely():
 async def test_someone_outside_the_offer_cannot_pick():
     world, _, _, picker = await offered()
     eve = world.person("Eve")
-    outcome = await world.click(eve, picker.slots[0].action)
+    outcome = await world.click_seen(eve, picker.slots[0].action)
     assert isinstance(outcome.reply, Notice)
     assert outcome.reply.text == "Only the people in this meeting can choose its time."
     assert world.meetings.meetings == {}
@@ -142,10 +142,10 @@ async def test_a_tampered_reference_is_refused():
     world, ana, _, picker = await offered()
     body, signature = picker.slots[0].action.split(".")
     forged = f"{body[:-2]}AA.{signature}"
-    outcome = await world.click(ana, forged)
+    outcome = await world.click_seen(ana, forged)
     assert isinstance(outcome.reply, Notice)
     assert "expired or isn't valid" in outcome.reply.text
-    assert (await world.click(ana, "garbage")).reply == outcome.reply
+    assert (await world.click_seen(ana, "garbage")).reply == outcome.reply
     assert world.meetings.meetings == {}
 
 
@@ -161,7 +161,7 @@ async def test_a_button_posted_before_actions_were_typed_still_books():
     world, ana, _, picker = await offered()
     offer = next(iter(world.offers.offers))
     start = int(picker.slots[1].start.timestamp())
-    outcome = await world.click(ana, signed(world, {"k": "pick", "o": offer, "s": start}))
+    outcome = await world.click_seen(ana, signed(world, {"k": "pick", "o": offer, "s": start}))
     assert isinstance(outcome.reply, Confirmation)
     assert outcome.reply.start == picker.slots[1].start
     assert len(world.meetings.meetings) == 1
@@ -175,7 +175,7 @@ async def test_a_signed_button_this_version_does_not_know_is_stale_not_a_crash()
         {"k": "vote", "v": 9, "p": "poll", "o": 1, "c": "yes"},
     )
     for payload in payloads:
-        outcome = await world.click(ana, signed(world, payload))
+        outcome = await world.click_seen(ana, signed(world, payload))
         assert isinstance(outcome.reply, Notice)
         assert "expired or isn't valid" in outcome.reply.text
     assert world.meetings.meetings == {}
@@ -185,7 +185,7 @@ async def test_a_slot_that_became_busy_is_not_booked_and_fresh_times_come_instea
     world, ana, ben, picker = await offered()
     choice = picker.slots[0]
     world.busy(ben, choice.start.isoformat(), choice.end.isoformat())
-    outcome = await world.click(ana, choice.action)
+    outcome = await world.click_seen(ana, choice.action)
     assert world.meetings.meetings == {}
     fresh = outcome.reply
     assert isinstance(fresh, SlotPicker)
@@ -203,21 +203,21 @@ def button(view: object, label: str) -> str:
 
 async def test_cancelling_asks_first_then_tells_the_others_with_a_cancel_invitation():
     world, ana, ben, picker = await offered()
-    booked = await world.click(ana, picker.slots[0].action)
+    booked = await world.click_seen(ana, picker.slots[0].action)
     to_ben = booked.direct[1].view
 
-    asked = await world.click(ben, button(to_ben, "Cancel meeting"))
+    asked = await world.click_seen(ben, button(to_ben, "Cancel meeting"))
     assert isinstance(asked.reply, Question)
     assert asked.reply.text.startswith("Cancel Mentoring: Ana and Ben on ")
     (meeting,) = world.meetings.meetings.values()
     assert meeting.status is MeetingStatus.CONFIRMED  # nothing changes until the answer
 
-    kept = await world.click(ben, button(asked.reply, "Keep it"))
+    kept = await world.click_seen(ben, button(asked.reply, "Keep it"))
     assert isinstance(kept.reply, Notice)
     assert kept.replaces_original
     assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.CONFIRMED
 
-    outcome = await world.click(ben, button(asked.reply, "Cancel meeting"))
+    outcome = await world.click_seen(ben, button(asked.reply, "Cancel meeting"))
     (meeting,) = world.meetings.meetings.values()
     assert meeting.status is MeetingStatus.CANCELLED
     assert meeting.sequence == 1
@@ -234,7 +234,7 @@ async def test_cancelling_asks_first_then_tells_the_others_with_a_cancel_invitat
     assert calendar["method"] == "CANCEL"
     assert calendar.walk("VEVENT")[0]["sequence"] == 1
 
-    again = await world.click(ana, button(asked.reply, "Cancel meeting"))
+    again = await world.click_seen(ana, button(asked.reply, "Cancel meeting"))
     assert isinstance(again.reply, Confirmation)
     assert again.reply.headline == "This meeting was already cancelled."
     assert again.direct == ()
@@ -242,16 +242,16 @@ async def test_cancelling_asks_first_then_tells_the_others_with_a_cancel_invitat
 
 async def test_only_participants_can_cancel():
     world, ana, _, picker = await offered()
-    booked = await world.click(ana, picker.slots[0].action)
+    booked = await world.click_seen(ana, picker.slots[0].action)
     to_ana = booked.direct[0].view
-    outcome = await world.click(world.person("Eve"), button(to_ana, "Cancel meeting"))
+    outcome = await world.click_seen(world.person("Eve"), button(to_ana, "Cancel meeting"))
     assert isinstance(outcome.reply, Notice)
     assert next(iter(world.meetings.meetings.values())).status is MeetingStatus.CONFIRMED
 
 
 async def test_each_participant_can_download_the_invitation_with_their_signed_token():
     world, ana, _ben, picker = await offered()
-    outcome = await world.click(ana, picker.slots[0].action)
+    outcome = await world.click_seen(ana, picker.slots[0].action)
     to_ben = outcome.direct[1].view
     assert isinstance(to_ben, Confirmation)
     assert to_ben.download is not None
@@ -264,7 +264,7 @@ async def test_each_participant_can_download_the_invitation_with_their_signed_to
 
 async def test_an_invitation_link_expires_30_days_after_the_meeting():
     world, ana, _ben, picker = await offered()
-    outcome = await world.click(ana, picker.slots[0].action)
+    outcome = await world.click_seen(ana, picker.slots[0].action)
     to_ana = outcome.direct[0].view
     assert isinstance(to_ana, Confirmation)
     assert to_ana.download is not None

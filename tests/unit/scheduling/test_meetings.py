@@ -79,7 +79,7 @@ async def pair(
     world.pair(maria, sam)
     picker = (await world.send(maria, FIND)).reply
     assert isinstance(picker, SlotPicker)
-    booked = await world.click(maria, picker.slots[0].action)
+    booked = await world.click_seen(maria, picker.slots[0].action)
     return world, maria, sam, booked
 
 
@@ -126,10 +126,10 @@ async def test_accepting_confirms_it_for_both_once():
     world, maria, sam, booked = await pair()
     accept = button(to(booked, sam), "Accept")
 
-    assert isinstance((await world.click(maria, accept)).reply, Confirmation)  # not hers
+    assert isinstance((await world.click_seen(maria, accept)).reply, Confirmation)  # not hers
     assert only(world).status is MeetingStatus.PROPOSED
 
-    outcome = await world.click(sam, accept)
+    outcome = await world.click_seen(sam, accept)
     meeting = only(world)
     assert (meeting.status, meeting.sequence) == (MeetingStatus.CONFIRMED, 1)
     assert outcome.replaces_original
@@ -141,7 +141,7 @@ async def test_accepting_confirms_it_for_both_once():
     event = calendar_of(world, "sam@example.org", 1).walk("VEVENT")[0]
     assert (str(event["status"]), event["sequence"]) == ("CONFIRMED", 1)
 
-    twice = await world.click(sam, accept)  # a double click, or a resent event
+    twice = await world.click_seen(sam, accept)  # a double click, or a resent event
     assert twice.direct == ()
     assert isinstance(twice.reply, Confirmation)
     assert twice.reply.headline == "Confirmed."
@@ -151,7 +151,7 @@ async def test_accepting_confirms_it_for_both_once():
 
 async def test_declining_frees_the_time_sends_the_cancellation_and_tells_the_booker():
     world, maria, sam, booked = await pair()
-    outcome = await world.click(sam, button(to(booked, sam), "Decline"))
+    outcome = await world.click_seen(sam, button(to(booked, sam), "Decline"))
     meeting = only(world)
     assert (meeting.status, meeting.sequence) == (MeetingStatus.DECLINED, 1)
     assert isinstance(outcome.reply, Confirmation)
@@ -165,7 +165,7 @@ async def test_declining_frees_the_time_sends_the_cancellation_and_tells_the_boo
         assert str(calendar["method"]) == "CANCEL"
     assert await world.meetings.busy([maria.id, sam.id], NEXT_WEEK) == {}
 
-    again = await world.click(maria, button(told, "Find another time"))
+    again = await world.click_seen(maria, button(told, "Find another time"))
     assert isinstance(again.reply, SlotPicker)
     assert meeting.start in [c.start for c in again.reply.slots]
 
@@ -173,7 +173,7 @@ async def test_declining_frees_the_time_sends_the_cancellation_and_tells_the_boo
 async def test_other_times_replaces_the_proposal_and_the_booker_answers_now():
     world, maria, sam, booked = await pair()
     first = only(world)
-    picker = (await world.click(sam, button(to(booked, sam), "Other times"))).reply
+    picker = (await world.click_seen(sam, button(to(booked, sam), "Other times"))).reply
     assert isinstance(picker, SlotPicker)
     assert first.start not in [c.start for c in picker.slots]  # other times than its own
     # Its own time is not in its way: the half hour after it is among the times found.
@@ -182,7 +182,7 @@ async def test_other_times_replaces_the_proposal_and_the_booker_answers_now():
     assert first.end in [slot.start for slot in offer.slots]
     choice = picker.slots[0]
 
-    outcome = await world.click(sam, choice.action)
+    outcome = await world.click_seen(sam, choice.action)
     meeting = only(world)
     assert (meeting.ref, meeting.sequence, meeting.start) == (first.ref, 1, choice.start)
     assert (meeting.status, meeting.proposer) == (MeetingStatus.PROPOSED, sam.id)
@@ -196,7 +196,7 @@ async def test_other_times_replaces_the_proposal_and_the_booker_answers_now():
     assert event.decoded("dtstart") == choice.start
 
     # The old proposal's buttons answer with the meeting as it now is.
-    stale = await world.click(sam, button(to(booked, sam), "Accept"))
+    stale = await world.click_seen(sam, button(to(booked, sam), "Accept"))
     assert isinstance(stale.reply, Confirmation)
     assert stale.reply.start == choice.start
     assert stale.direct == ()
@@ -216,7 +216,7 @@ async def test_an_unanswered_proposal_is_nudged_once_after_a_day():
 
 async def test_an_answered_proposal_is_not_nudged():
     world, _maria, sam, booked = await pair()
-    await world.click(sam, button(to(booked, sam), "Accept"))
+    await world.click_seen(sam, button(to(booked, sam), "Accept"))
     world.clock.advance(timedelta(hours=24))
     assert await world.run_due("meeting.pending") == []
 
@@ -232,7 +232,7 @@ async def test_either_person_moves_a_pair_meeting_keeping_its_uid():
     picker = (await world.scheduler.perform(ctx, MoveMeeting(first.ref))).reply
     assert isinstance(picker, SlotPicker)
     choice = next(c for c in picker.slots if c.start != first.start)
-    outcome = await world.click(sam, choice.action)
+    outcome = await world.click_seen(sam, choice.action)
 
     moved = only(world)
     assert (moved.ref, moved.sequence, moved.start) == (first.ref, 1, choice.start)
@@ -245,7 +245,7 @@ async def test_either_person_moves_a_pair_meeting_keeping_its_uid():
     world.clock.current = first.start - timedelta(minutes=15)
     assert await world.run_due("meeting.reminder") == []
 
-    again = await world.click(sam, choice.action)  # the same move, clicked twice
+    again = await world.click_seen(sam, choice.action)  # the same move, clicked twice
     assert only(world).sequence == 1
     assert again.direct == ()
 
@@ -257,7 +257,7 @@ async def test_a_circle_meeting_is_moved_or_cancelled_by_its_organiser_only():
     command = Command(Intent.FIND_TIME, (RelationRef(Relation.GROUP),), window=NEXT_WEEK)
     picker = (await world.send(ana, command)).reply
     assert isinstance(picker, SlotPicker)
-    booked = await world.click(ana, picker.slots[0].action)
+    booked = await world.click_seen(ana, picker.slots[0].action)
     meeting = only(world)
     assert meeting.status is MeetingStatus.CONFIRMED  # circles are never asked
     assert labels(to(booked, ana)) == ["Move", "Cancel meeting"]
@@ -268,7 +268,7 @@ async def test_a_circle_meeting_is_moved_or_cancelled_by_its_organiser_only():
     assert isinstance(refused.reply, Notice)
     assert refused.reply.text.startswith("Only the organiser can cancel")
 
-    declined = await world.click(ben, button(to(booked, ben), "Decline"))
+    declined = await world.click_seen(ben, button(to(booked, ben), "Decline"))
     assert isinstance(declined.reply, Confirmation)
     assert declined.reply.headline == "You declined Mentoring circle (3 people); I've told Ana."
     assert to(declined, ana).headline == "Ben declined Mentoring circle (3 people)."
@@ -294,7 +294,7 @@ async def test_cancelling_by_text_finds_the_meeting_and_asks_first():
     asked = await world.send(maria, Command(Intent.CANCEL_MEETING, (Mention("USAM"),)))
     assert isinstance(asked.reply, Question)
     assert asked.reply.text.startswith("Cancel Mentoring: Maria and Sam on ")
-    done = await world.click(maria, button(asked.reply, "Cancel meeting"))
+    done = await world.click_seen(maria, button(asked.reply, "Cancel meeting"))
     assert only(world).status is MeetingStatus.CANCELLED
     assert to(done, sam).headline == "Maria cancelled Mentoring: Maria and Sam."
     nothing = await world.send(maria, Command(Intent.CANCEL_MEETING, (Mention("USAM"),)))
@@ -333,7 +333,7 @@ async def test_concurrent_answers_change_the_meeting_once():
 
 async def test_reminders_come_once_before_a_confirmed_meeting_and_never_when_off():
     world, maria, sam, booked = await pair()
-    await world.click(sam, button(to(booked, sam), "Accept"))
+    await world.click_seen(sam, button(to(booked, sam), "Accept"))
     meeting = only(world)
     world.clock.current = meeting.start - timedelta(minutes=20)
     assert await world.run_due("meeting.reminder") == []
@@ -377,9 +377,9 @@ async def test_when_asked_the_booker_adds_a_place_and_everyone_is_updated():
     mine = to(booked, maria)
     assert mine.place is not None
     assert to(booked, sam).place is None
-    empty = await world.click(maria, mine.place.action, value="   ")
+    empty = await world.click_seen(maria, mine.place.action, value="   ")
     assert isinstance(empty.reply, Notice)
-    saved = await world.click(maria, mine.place.action, value="  Room   4B ")
+    saved = await world.click_seen(maria, mine.place.action, value="  Room   4B ")
     assert only(world).location == "Room 4B"
     assert to(saved, sam).location == "Room 4B"
     event = calendar_of(world, "sam@example.org", 1).walk("VEVENT")[0]
@@ -394,7 +394,7 @@ async def test_no_email_address_no_invitation_and_the_booker_is_told():
     world.pair(maria, sam)
     picker = (await world.send(maria, FIND)).reply
     assert isinstance(picker, SlotPicker)
-    booked = await world.click(maria, picker.slots[0].action)
+    booked = await world.click_seen(maria, picker.slots[0].action)
     assert to(booked, maria).notes == (
         (
             "Sam has no email address in their chat profile, so no invitation was emailed to "
@@ -411,7 +411,7 @@ async def test_without_email_nothing_is_queued_and_the_ics_stays():
     world.pair(maria, sam)
     picker = (await world.send(maria, FIND)).reply
     assert isinstance(picker, SlotPicker)
-    booked = await world.click(maria, picker.slots[0].action)
+    booked = await world.click_seen(maria, picker.slots[0].action)
     assert world.pending("email") == []
     assert to(booked, maria).notes == ()
     assert to(booked, sam).invitation is not None

@@ -104,7 +104,7 @@ async def booked_pair(
     world.pair(maria, sam)
     picker = (await world.send(maria, FIND)).reply
     assert isinstance(picker, SlotPicker)
-    booked = await world.click(maria, picker.slots[0].action)
+    booked = await world.click_seen(maria, picker.slots[0].action)
     return world, events, booked
 
 
@@ -148,16 +148,16 @@ async def test_a_move_updates_and_a_cancellation_cancels_the_same_event():
     world, events, booked = await booked_pair(publisher)
     await run_events(world)
     maria = world.people.people[only(world).organizer]
-    picker = (await world.click(maria, button(to(booked, maria), "Move"))).reply
+    picker = (await world.click_seen(maria, button(to(booked, maria), "Move"))).reply
     assert isinstance(picker, SlotPicker)
-    moved = await world.click(maria, picker.slots[-1].action)
+    moved = await world.click_seen(maria, picker.slots[-1].action)
     assert only(world).sequence == 1
     await run_events(world)
     assert list(publisher.events) == ["evt-1"]  # the same event, at the new time
     assert publisher.events["evt-1"].start == only(world).start != publisher.asked[0].start
 
-    question = await world.click(maria, button(moved.reply, "Cancel meeting"))
-    await world.click(maria, button(question.reply, "Cancel meeting"))
+    question = await world.click_seen(maria, button(moved.reply, "Cancel meeting"))
+    await world.click_seen(maria, button(question.reply, "Cancel meeting"))
     assert world.pending("email") == []
     await run_events(world)
     assert publisher.asked[-1].active is False
@@ -169,8 +169,8 @@ async def test_an_outdated_job_does_nothing_the_later_one_does_it():
     publisher = MemoryPublisher()
     world, _, booked = await booked_pair(publisher)
     maria = world.people.people[only(world).organizer]
-    question = await world.click(maria, button(to(booked, maria), "Cancel meeting"))
-    await world.click(maria, button(question.reply, "Cancel meeting"))
+    question = await world.click_seen(maria, button(to(booked, maria), "Cancel meeting"))
+    await world.click_seen(maria, button(question.reply, "Cancel meeting"))
     assert len(world.pending(EVENT)) == 2
     await run_events(world)
     # Sequence 0's job found the meeting changed; sequence 1's found nothing ever created,
@@ -203,8 +203,8 @@ async def test_an_event_that_cannot_be_updated_is_told_to_the_organiser():
     world, _, booked = await booked_pair(publisher)
     await run_events(world)
     maria = world.people.people[only(world).organizer]
-    question = await world.click(maria, button(to(booked, maria), "Cancel meeting"))
-    await world.click(maria, button(question.reply, "Cancel meeting"))
+    question = await world.click_seen(maria, button(to(booked, maria), "Cancel meeting"))
+    await world.click_seen(maria, button(question.reply, "Cancel meeting"))
     (job,) = world.pending(EVENT)
     found = await world.scheduler.publish_failed(job.payload, "Google Calendar answered 403")
     assert found is not None
