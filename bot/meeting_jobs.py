@@ -34,7 +34,7 @@ SMTP_TIMEOUT = 120.0  # seconds one attempt may take (connect, TLS, login, send)
 EVENT_RETRY = Retry(attempts=8, first=timedelta(seconds=30), longest=timedelta(minutes=30))
 EVENT_TIMEOUT = 90.0  # one create, update or cancel, with a token fetched first
 # A meeting's private messages (the chat outbox): Slack and Teams come back within minutes;
-# six tries over about half an hour (the waits double from 20 s to 10 min), then it is
+# six tries over five to ten minutes (the waits double from 20 s, with jitter), then it is
 # logged and kept as failed. A message the platform took is never sent again by the job.
 TOLD_RETRY = Retry(attempts=6, first=timedelta(seconds=20), longest=timedelta(minutes=10))
 TOLD_TIMEOUT = 60.0  # one message, and its .ics, to one person
