@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar, assert_never
 
 import aiohttp
@@ -466,3 +467,14 @@ class Deduplicator:
 
     async def first_time(self, key: str) -> bool:
         return await self._events.first_time(key, self._clock.now())
+
+    async def claim(self, key: str, lease: timedelta) -> bool:
+        """``key`` claimed for ``lease`` (see ``EventLog.claim``): :meth:`settle` it once the
+        work is done, :meth:`release` it when the work failed."""
+        return await self._events.claim(key, self._clock.now(), lease)
+
+    async def settle(self, key: str) -> None:
+        await self._events.settle(key)
+
+    async def release(self, key: str) -> None:
+        await self._events.release(key)

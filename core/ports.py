@@ -9,7 +9,7 @@ async; none takes or returns a token or a password.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from core.calendars import BusyResult, CalendarConnection
@@ -271,6 +271,20 @@ class EventLog(Protocol):
 
     async def first_time(self, key: str, now: datetime) -> bool:
         """Record ``key``; True only for the first caller, whichever process it runs in."""
+        ...
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> bool:
+        """Claim ``key`` until ``now + lease``, for work that is settled once done:
+        True when the key is new, or its earlier claim ran out unsettled (whoever held it
+        died at work); False while another claim holds it, and once it is settled."""
+        ...
+
+    async def settle(self, key: str) -> None:
+        """The claimed work is done: ``key`` is taken for good, as by :meth:`first_time`."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """The claimed work failed: ``key`` may be claimed again at once."""
         ...
 
 

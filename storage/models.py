@@ -390,6 +390,8 @@ class ProcessedEvent(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "slack:Ev123"
     received_at: Mapped[datetime] = mapped_column(index=True)
+    # Set while the key is only claimed (a message being sent), None once taken for good.
+    claimed_until: Mapped[datetime | None]
 
 
 class ConversationReference(Base):

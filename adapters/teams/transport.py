@@ -3,7 +3,8 @@
 An answer goes into the conversation the person spoke in (in the thread of a channel
 post), or in place of the card they clicked; private messages go to each person's
 personal chat, once per activity, person and content (a resent activity handled twice,
-here or in another process, does not confirm twice); updates of posted cards through the
+here or in another process, does not confirm twice; one whose process died while sending
+is sent by the run that follows: :meth:`TeamsTransport.direct`); updates of posted cards through the
 messenger (a poll's in version order); a poll into its channel, through the reference kept
 for it.
 
@@ -17,6 +18,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
 from adapters.chat import Deduplicator, deliver
 from adapters.teams import cards, translate
@@ -29,6 +31,11 @@ from core.views import MessageUpdate, Notice, Outcome, Tone, View
 log = logging.getLogger(__name__)
 
 POSTED_ELSEWHERE = "I've answered in a new message."
+# How long a private message's key stays claimed by the run sending it (see
+# TeamsTransport.direct): longer than a send takes, shorter than the time after which the
+# row of a process that died is run again (bot.worker.LEASE, 10 s, less a renewal: about
+# 6.7 s), so that run finds the claim of the dead one run out.
+DIRECT_CLAIM = timedelta(seconds=5)
 NOT_POSTED = (
     "I couldn't post the poll in its channel. Make sure Pairtime is added to that team, then "
     "mention me there once and post the poll again."
@@ -95,16 +102,35 @@ class TeamsTransport:
             await self.conversation.post(view)
 
     async def direct(self, person: PersonId, view: View) -> None:
-        if await self._first_time(person, view):
+        """Once per activity, person and content (a resent click runs again, and so does a
+        row whose process died): the message's key is claimed for ``DIRECT_CLAIM`` before
+        it goes, settled once Teams took it, released when it was refused. A process dying
+        while sending leaves its claim to run out, and the run of its row that follows
+        (another process's, once the row's lease ran out) sends the message: at least once,
+        rather than at most. Twice only if a process dies in the round trip between Teams
+        taking the message and the settling, or a send outlasts its claim while a resent
+        copy of the activity sends the same message."""
+        key = self._direct_key(person, view)
+        if key is None:
             await self.messenger.send(self.program, person, view)
+            return
+        assert self.conversation is not None
+        seen = self.conversation.seen
+        if not await seen.claim(key, DIRECT_CLAIM):
+            return  # sent already, or being sent by a live run
+        try:
+            await self.messenger.send(self.program, person, view)
+        except Exception:
+            await seen.release(key)  # not sent: another run may try (cancelled: it runs out)
+            raise
+        await seen.settle(key)
 
-    async def _first_time(self, person: PersonId, view: View) -> bool:
+    def _direct_key(self, person: PersonId, view: View) -> str | None:
         if self.conversation is None or not self.conversation.incoming.id:
-            return True
+            return None
         content = f"{person}|{type(view).__name__}|{cards.summary(view)}"
         digest = hashlib.sha256(content.encode()).hexdigest()[:24]
-        key = f"{translate.dedupe_key(self.conversation.incoming)}:{digest}"
-        return await self.conversation.seen.first_time(key)
+        return f"{translate.dedupe_key(self.conversation.incoming)}:{digest}"
 
     async def broadcast(self, view: View, channel: str | None) -> Mapping[str, str] | None:
         """Into ``channel`` through the reference kept for it, else where the person spoke."""

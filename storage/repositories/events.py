@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from core.people import ProgramId
 from storage import models
@@ -27,6 +27,34 @@ class SqlEventLog:
         )
         async with self._db.alone() as connection:  # on every request: no BEGIN of its own
             return bool(affected(await connection.execute(statement)))
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> bool:
+        statement = insert(self._db, models.ProcessedEvent).values(
+            key=key, received_at=now, claimed_until=now + lease
+        )
+        table = models.ProcessedEvent
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"received_at": now, "claimed_until": now + lease},
+            where=table.claimed_until.is_not(None) & (table.claimed_until <= now),
+        )
+        async with self._db.alone() as connection:
+            return bool(affected(await connection.execute(statement)))
+
+    async def settle(self, key: str) -> None:
+        async with self._db.alone() as connection:
+            await connection.execute(
+                update(models.ProcessedEvent)
+                .where(models.ProcessedEvent.key == key)
+                .values(claimed_until=None)
+            )
+
+    async def release(self, key: str) -> None:
+        table = models.ProcessedEvent
+        async with self._db.alone() as connection:
+            await connection.execute(
+                delete(table).where(table.key == key, table.claimed_until.is_not(None))
+            )
 
     async def forget_before(self, when: datetime) -> int:
         """Drop old keys: Slack stops retrying after minutes, Teams sooner."""

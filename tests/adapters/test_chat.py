@@ -4,7 +4,7 @@ bounded, ended at shutdown), one way of delivering an outcome, and each event on
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -271,6 +271,16 @@ class EventLog:
             return False
         self.keys.add(key)
         return True
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> bool:
+        del lease
+        return await self.first_time(key, now)
+
+    async def settle(self, key: str) -> None:
+        del key
+
+    async def release(self, key: str) -> None:
+        self.keys.discard(key)
 
 
 async def test_an_event_is_first_seen_once():

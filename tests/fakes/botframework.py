@@ -470,6 +470,9 @@ class FakeBotFramework:
         self._rate_limits: dict[str, list[int]] = {}
         self._failures: dict[str, list[tuple[int, JsonDict, int]]] = {}
         self._held: dict[str, asyncio.Event] = {}
+        self._holds_left: dict[str, int] = {}  # conversation -> posts still to hold
+        self.holding: dict[str, int] = {}  # conversation -> posts held there now
+        self._arrived = asyncio.Event()  # set whenever a post is held
         self._ids = itertools.count(1)
         self.page_size = 200  # pagedmembers without pageSize (Teams' own default is not stated)
         self.roster_reads: list[tuple[str, int | None, str | None]] = []  # id, size, token
@@ -488,12 +491,23 @@ class FakeBotFramework:
         body = {"error": {"code": code, "message": message or code}}
         self._failures.setdefault(conversation_id, []).append((status, body, times))
 
-    def hold(self, conversation_id: str) -> asyncio.Event:
+    def hold(self, conversation_id: str, *, times: int | None = None) -> asyncio.Event:
         """Activities the bot posts in ``conversation_id`` (sends and replies) are answered
         only once the returned event is set: what the bot does before its message is
-        delivered shows, on any machine, without timing it."""
+        delivered shows, on any machine, without timing it. With ``times``, only the next
+        ``times`` of them are held (the one a process was sending when it stalled or died),
+        and the later ones answered at once."""
         released = self._held[conversation_id] = asyncio.Event()
+        if times is not None:
+            self._holds_left[conversation_id] = times
         return released
+
+    async def wait_for_held(self, conversation_id: str) -> None:
+        """Return once a post in ``conversation_id`` is being held (see :meth:`hold`): the
+        bot is in the middle of sending it."""
+        while not self.holding.get(conversation_id):
+            self._arrived.clear()
+            await self._arrived.wait()
 
     def add_member(self, conversation_id: str, member: JsonDict) -> None:
         """A member TeamsInfo.get_member(s) will find: {id, name, aadObjectId, email,
@@ -582,7 +596,17 @@ class FakeBotFramework:
         reply_to = request.match_info.get("activity_id")
         activity = await _json_body(request)
         if (held := self._held.get(conversation_id)) is not None:
-            await held.wait()
+            left = self._holds_left.get(conversation_id)
+            if left is not None and left <= 1:
+                del self._held[conversation_id], self._holds_left[conversation_id]
+            elif left is not None:
+                self._holds_left[conversation_id] = left - 1
+            self.holding[conversation_id] = self.holding.get(conversation_id, 0) + 1
+            self._arrived.set()
+            try:
+                await held.wait()
+            finally:
+                self.holding[conversation_id] -= 1
         if (refused := self._refused(request, conversation_id)) is not None:
             self._record(
                 request,

@@ -5,22 +5,24 @@ dead process had sent. The clock is the test's: leases run out when it says so."
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from adapters.teams import translate
-from adapters.teams.transport import TeamsTransport
 from adapters.teams.turns import INBOX_JOB, LINKS_SENT
 from bot.worker import LEASE
 from core.jobs import JobStatus, NewJob
+from storage.crypto import generate_key
 from tests.adapters.teams import card_reading
-from tests.adapters.teams.harness import TeamsUnderTest, teams_app
+from tests.adapters.teams.harness import NOW, Lasting, TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
-from tests.fakes.botframework import ReceivedActivity
+from tests.fakes.botframework import FakeBotFramework, ReceivedActivity
+from tests.fakes.server import running
+from tests.memory import FixedClock
 
 SECOND = timedelta(seconds=1)
 
@@ -77,46 +79,55 @@ async def test_a_message_left_by_a_dead_process_is_answered_once_its_lease_runs_
     assert done.status is JobStatus.DONE
 
 
-class Crash(BaseException):
-    """The process dying where it is raised: nothing after it runs, nothing catches it."""
+@asynccontextmanager
+async def two_processes(
+    folder: Path,
+) -> AsyncIterator[tuple[TeamsUnderTest, TeamsUnderTest]]:
+    """Two apps over one database and one connector, as two ``pairtime serve`` processes,
+    each on its own clock: the first one's stands still (a process that died, or whose event
+    loop stalled, renews no lease past it), the second's moves on past its leases."""
+    connector, keys = FakeBotFramework(), [generate_key()]
+    async with running(connector.app) as service_url:
+        first = Lasting(keys, FixedClock(NOW), connector, service_url)
+        second = Lasting(keys, FixedClock(NOW), connector, service_url)
+        async with (
+            teams_app(folder, authenticated=False, lasting=first) as dying,
+            teams_app(folder, authenticated=False, lasting=second) as taking_over,
+        ):
+            yield dying, taking_over
 
 
-async def test_a_row_run_again_after_its_process_died_sends_only_what_it_had_not(
-    teams: TeamsUnderTest, monkeypatch: pytest.MonkeyPatch
-):
+async def test_a_row_run_again_after_its_process_died_sends_only_what_it_had_not(tmp_path: Path):
     """Asked in a channel to connect, the bot says there that the links went privately, then
-    dies before the private message leaves: once its lease runs out the row runs again, and
-    sends the private message, not the channel answer a second time."""
-    await teams.say_hello(ta.ALEX)
-    chat = ta.personal_chat_id(ta.ALEX)
-    before = len(teams.connector.sent(chat))
+    dies while the private message is on its way (Teams never took it): once its lease runs
+    out the row runs again in another process, and sends the private message, not the
+    channel answer a second time."""
+    async with two_processes(tmp_path) as (dying, other):
+        await dying.say_hello(ta.ALEX)
+        chat = ta.personal_chat_id(ta.ALEX)
+        before = len(dying.connector.sent(chat))
+        stalled = dying.connector.hold(chat, times=1)  # the dying process's send hangs
 
-    async def dies(*_: object) -> None:
-        raise Crash
+        activity = ta.channel_message(
+            "connect my calendar", service_url=dying.service_url, mentioned=None
+        )
+        status, _ = await dying.post(activity)
+        assert status == 202
+        await dying.connector.wait_for_held(chat)
+        assert [texts(m) for m in dying.connector.sent(ta.CHANNEL_ID)] == [LINKS_SENT]
+        assert len(dying.connector.sent(chat)) == before
 
-    monkeypatch.setattr(TeamsTransport, "direct", dies)
-    activity = ta.channel_message(
-        "connect my calendar", service_url=teams.service_url, mentioned=None
-    )
-    status, _ = await teams.post(activity)
-    assert status == 202
-    with contextlib.suppress(Crash):
-        await teams.settle()
-    assert [texts(m) for m in teams.connector.sent(ta.CHANNEL_ID)] == [LINKS_SENT]
-    assert len(teams.connector.sent(chat)) == before
+        other.clock.advance(LEASE + SECOND)
+        await other.settle()
 
-    monkeypatch.undo()
-    teams.running.services.worker._held.clear()  # a dead process renews nothing
-    teams.clock.advance(LEASE + SECOND)
-    await teams.settle()
-
-    assert [texts(m) for m in teams.connector.sent(ta.CHANNEL_ID)] == [LINKS_SENT]
-    (links,) = teams.connector.sent(chat)[before:]
-    assert texts(links).startswith("Connect your calendar")
-    rerun = await teams.running.storage.jobs.state(key_of(activity))
-    assert rerun is not None
-    assert rerun.status is JobStatus.DONE
-    assert rerun.attempts == 2
+        assert [texts(m) for m in other.connector.sent(ta.CHANNEL_ID)] == [LINKS_SENT]
+        (links,) = other.connector.sent(chat)[before:]
+        assert texts(links).startswith("Connect your calendar")
+        rerun = await other.running.storage.jobs.state(key_of(activity))
+        assert rerun is not None
+        assert rerun.status is JobStatus.DONE
+        assert rerun.attempts == 2
+        stalled.set()  # what the dying process had on its way goes, as a stop ends it
 
 
 def texts(message: ReceivedActivity) -> str:

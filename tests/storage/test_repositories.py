@@ -441,6 +441,26 @@ async def test_chat_events_are_processed_once(storage: Storage):
     assert await storage.events.first_time("slack:Ev1", NOW)
 
 
+async def test_a_claimed_event_is_taken_again_only_once_its_claim_ran_out_unsettled(
+    storage: Storage,
+):
+    events, lease = storage.events, timedelta(seconds=5)
+    assert await events.claim("teams:a1:dm", NOW, lease)
+    assert not await events.claim("teams:a1:dm", NOW + timedelta(seconds=4), lease)  # held
+    assert await events.claim("teams:a1:dm", NOW + timedelta(seconds=5), lease)  # ran out
+    await events.settle("teams:a1:dm")
+    assert not await events.claim("teams:a1:dm", NOW + timedelta(hours=1), lease)  # for good
+    assert not await events.first_time("teams:a1:dm", NOW)
+
+    assert await events.claim("teams:a2:dm", NOW, lease)
+    await events.release("teams:a2:dm")  # refused: free again at once
+    assert await events.claim("teams:a2:dm", NOW, lease)
+
+    assert await events.first_time("slack:Ev1", NOW)
+    await events.release("slack:Ev1")  # only a claim is released
+    assert not await events.claim("slack:Ev1", NOW + timedelta(days=1), lease)
+
+
 async def test_conversation_references_are_kept_per_person(storage: Storage):
     await storage.programs.ensure(TEAMS, "Teams program")
     reference = {"conversation": {"id": "a:1"}, "serviceUrl": "https://smba.example/"}
