@@ -14,7 +14,7 @@ the client secret or certificate key, the password) travel only as a masked
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -93,6 +93,11 @@ class OrganisationSetup:
     settings: Mapping[str, str]
     secret: Secret = field(repr=False)
     write: bool = False  # ask for the optional grant to write the program account's calendar
+
+    def as_verified(self, found: Verified) -> OrganisationSetup:
+        """This setup as the provider verified it, as it is stored: the domains it covers,
+        and the write grant only where the provider gave it."""
+        return replace(self, domains=found.domains, write=found.can_write)
 
 
 @dataclass(frozen=True, slots=True)

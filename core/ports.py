@@ -176,15 +176,11 @@ class Organisations(Protocol):
     async def opted_out(self, program: ProgramId, person: PersonId) -> bool: ...
 
     async def save(
-        self,
-        program: ProgramId,
-        setup: OrganisationSetup,
-        verified: Verified,
-        by: PersonId | None,
-        now: datetime,
+        self, program: ProgramId, setup: OrganisationSetup, by: PersonId | None, now: datetime
     ) -> OrganisationConnection:
-        """Store the connection (its secret sealed), replacing the program's earlier one of
-        the same kind."""
+        """Store the connection (its secret sealed) as ``setup``, which the provider has
+        verified (:meth:`~core.organisation.OrganisationSetup.as_verified`), replacing the
+        program's earlier one of the same kind."""
         ...
 
     async def remove(

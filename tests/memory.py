@@ -35,7 +35,6 @@ from core.organisation import (
     OrganisationSetup,
     OrgProvider,
     OrgStatus,
-    Verified,
 )
 from core.people import (
     Acquaintances,
@@ -424,23 +423,18 @@ class MemoryOrganisations:
         return (program, person) in self.opted
 
     async def save(
-        self,
-        program: ProgramId,
-        setup: OrganisationSetup,
-        verified: Verified,
-        by: PersonId | None,
-        now: datetime,
+        self, program: ProgramId, setup: OrganisationSetup, by: PersonId | None, now: datetime
     ) -> OrganisationConnection:
         del by
         saved = OrganisationConnection(
             program,
             setup.provider,
             setup.name,
-            verified.domains,
+            setup.domains,
             setup.program_account,
             OrgStatus.CONNECTED,
             now,
-            can_write=verified.can_write,
+            can_write=setup.write,
         )
         self.connections[(program, setup.provider)] = saved
         return saved

@@ -21,14 +21,5 @@ async def audit_log(
     limit = max(1, min(limit, MOST))
     if track is not None:
         found = await find_track(ports, scope, track)
-        return list(
-            await ports.audit.recent(
-                scope.program, tracks=[found.id], program_wide=False, limit=limit
-            )
-        )
-    tracks = None if scope.tracks is None else sorted(scope.tracks)
-    return list(
-        await ports.audit.recent(
-            scope.program, tracks=tracks, program_wide=scope.program_wide, limit=limit
-        )
-    )
+        return list(await ports.audit.recent(scope.program, [found.id], limit=limit))
+    return list(await ports.audit.recent(scope.program, scope.tracks, limit=limit))

@@ -77,7 +77,7 @@ async def connect(
         raise OrganisationRefused("no domain to cover: give --domain")
     if not setup.name:
         setup = replace(setup, name=verified.domains[0])
-    saved = await organisations.save(program, setup, verified, by, clock.now())
+    saved = await organisations.save(program, setup.as_verified(verified), by, clock.now())
     await authority.forget(saved)  # a replaced connection's tokens go with it
     covered = await organisations.people_covered(program, setup.provider)
     return OrganisationCard(setup.provider, saved, covered)

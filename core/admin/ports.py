@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -83,16 +83,9 @@ class Circles(Protocol):
 
     async def all(self, program: ProgramId) -> Sequence[Group]: ...
 
-    async def create(
-        self,
-        program: ProgramId,
-        name: str,
-        members: Sequence[PersonId],
-        channel: str | None = None,
-        track: TrackId | None = None,
-    ) -> Group:
-        """A new circle in ``track``; :class:`~core.errors.Conflict` when the name or
-        channel is taken."""
+    async def create(self, program: ProgramId, name: str, *, track: TrackId) -> Group:
+        """A new, empty circle in ``track``; :class:`~core.errors.Conflict` when the name
+        is taken."""
         ...
 
     async def move(self, group: str, track: TrackId) -> bool:
@@ -186,15 +179,10 @@ class AuditLog(Protocol):
     ) -> None: ...
 
     async def recent(
-        self,
-        program: ProgramId,
-        *,
-        tracks: Sequence[TrackId] | None = None,
-        program_wide: bool = True,
-        limit: int = 50,
+        self, program: ProgramId, tracks: Collection[TrackId] | None = None, *, limit: int = 50
     ) -> Sequence[AuditEntry]:
-        """The latest entries, newest first: of ``tracks`` (None: of every track), and of
-        the program's own changes when ``program_wide``."""
+        """The latest entries, newest first: of ``tracks`` only, or (None) every entry, the
+        program's own changes too."""
         ...
 
 

@@ -319,7 +319,7 @@ async def add_circle(ports: AdminPorts, scope: Scope, name: str, track: str | No
     name = " ".join(name.split())
     if not name or len(name) > MAX_CIRCLE_NAME or _has_control(name):
         raise RosterError("a circle's name is 1 to 200 characters, without control characters")
-    created = await ports.circles.create(scope.program, name, (), None, into.id)
+    created = await ports.circles.create(scope.program, name, track=into.id)
     change = Change(f"circle {name}", None, into.name, into.id)
     await ports.audit.record(scope.program, scope.actor, [change], ports.clock.now())
     return created

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, select
 
 from core.audit import Actor, AuditEntry, Change
 from core.people import PersonId, ProgramId
@@ -44,12 +44,7 @@ class SqlAudit:
                 await session.execute(insert(models.AuditEntry), rows[start : start + 1000])
 
     async def recent(
-        self,
-        program: ProgramId,
-        *,
-        tracks: Sequence[TrackId] | None = None,
-        program_wide: bool = True,
-        limit: int = 50,
+        self, program: ProgramId, tracks: Collection[TrackId] | None = None, *, limit: int = 50
     ) -> list[AuditEntry]:
         entry = models.AuditEntry
         query = (
@@ -60,10 +55,7 @@ class SqlAudit:
             .limit(limit)
         )
         if tracks is not None:
-            chosen = entry.track_id.in_(list(tracks))
-            query = query.where(or_(chosen, entry.track_id.is_(None)) if program_wide else chosen)
-        elif not program_wide:
-            query = query.where(entry.track_id.is_not(None))
+            query = query.where(entry.track_id.in_(list(tracks)))
         async with self._db.reading() as session:
             rows = await session.execute(query)
             return [

@@ -24,7 +24,6 @@ from core.organisation import (
     OrganisationSetup,
     OrgProvider,
     OrgStatus,
-    Verified,
 )
 from core.people import Person, PersonId, ProgramId
 from storage import models
@@ -75,12 +74,7 @@ class SqlOrganisations:
             return [_summary(row) for row in rows]
 
     async def save(
-        self,
-        program: ProgramId,
-        setup: OrganisationSetup,
-        verified: Verified,
-        by: PersonId | None,
-        now: datetime,
+        self, program: ProgramId, setup: OrganisationSetup, by: PersonId | None, now: datetime
     ) -> OrganisationConnection:
         async with self._db.transaction() as session:
             await session.execute(
@@ -92,8 +86,8 @@ class SqlOrganisations:
             row = models.OrganizationGrant(
                 program_id=program,
                 provider=setup.provider.value,
-                domain=verified.domains[0],
-                domains=list(verified.domains),
+                domain=setup.domains[0],
+                domains=list(setup.domains),
                 secret=self._vault.seal(_with_identifiers(setup)),
                 granted_by=by,
                 created_at=now,
@@ -105,7 +99,7 @@ class SqlOrganisations:
                     if name not in IDENTIFYING_SETTINGS
                 },
                 status=OrgStatus.CONNECTED.value,
-                can_write=verified.can_write,
+                can_write=setup.write,
             )
             session.add(row)
             # Whoever the earlier connection found out of its reach may be in this one's.

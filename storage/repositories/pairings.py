@@ -256,11 +256,12 @@ class SqlGroups:
         self,
         program: ProgramId,
         name: str,
-        members: Sequence[PersonId],
+        members: Sequence[PersonId] = (),
         channel: str | None = None,
         track: TrackId | None = None,
     ) -> Group:
-        """A new circle in ``track`` (None: the program's default track)."""
+        """A new circle of ``members`` in ``track`` (None: the program's default track);
+        :class:`~core.errors.Conflict` when the name or channel is taken."""
         group_id = uuid.uuid4().hex
         try:
             async with self._db.transaction() as session:

@@ -93,7 +93,7 @@ async def test_a_track_inherits_what_it_does_not_set_and_shows_which(ports, scop
         ports, scope, "Engineering", RuleChanges(), inherit=frozenset({"earliest"})
     )
     assert back.settings.rules.earliest == DayTime.of(6)
-    log = await ports.audit.recent(PROGRAM, tracks=[track.id], program_wide=False)
+    log = await ports.audit.recent(PROGRAM, [track.id])
     assert [(e.change.subject, e.change.old, e.change.new) for e in log] == [
         ("Earliest start", "10:00", "06:00 (the program's)"),
         ("Earliest start", "07:00 (the program's)", "10:00"),

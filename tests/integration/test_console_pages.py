@@ -319,7 +319,8 @@ async def test_people_read_through_the_organisation_say_so_and_need_no_reminder(
         {"tenant": "t", "client_id": "c"},
         Secret(json.dumps({"client_secret": "s3cr3t-value"})),
     )
-    await app.storage.organisations.save(ana.program, setup, Verified(("example.org",)), None, NOW)
+    verified = setup.as_verified(Verified(("example.org",)))
+    await app.storage.organisations.save(ana.program, verified, None, NOW)
     people = f"{app.base_url}/console/people"
     async with await signed_in(app, ana) as session:
         _, page = await get(session, people)

@@ -33,9 +33,8 @@ async def connect(storage: Storage) -> None:
         {"tenant": "t", "client_id": "c"},
         Secret(json.dumps({"client_secret": "s3cr3t-value"})),
     )
-    await storage.organisations.save(
-        PROGRAM, setup, Verified(("example.org", "example.com")), None, NOW
-    )
+    verified = setup.as_verified(Verified(("example.org", "example.com")))
+    await storage.organisations.save(PROGRAM, verified, None, NOW)
 
 
 async def test_who_is_covered_opted_out_and_out_of_reach(storage: Storage):
@@ -102,7 +101,9 @@ async def test_an_exchange_user_name_is_sealed_with_the_password(storage: Storag
         Secret(json.dumps({"password": "hunter2"})),
     )
     await storage.programs.ensure(PROGRAM, "Example")
-    await storage.organisations.save(PROGRAM, setup, Verified(("example.org",)), None, NOW)
+    await storage.organisations.save(
+        PROGRAM, setup.as_verified(Verified(("example.org",))), None, NOW
+    )
 
     async with storage.database.reading() as session:
         stored = (
