@@ -57,7 +57,8 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome | TimeTa
         return await meetings.current(ports, ctx, moving, note=f"Moved: {moving.title}")
 
     # Calendars may have changed since the offer: check this one slot afresh.
-    if not await _still_free(ports, ctx, offer=offer, slot=slot, people=people, settings=settings):
+    picked = meetings.Pick(offer, slot, people, settings)
+    if not await _still_free(ports, ctx, picked):
         if moving is None and (booked := await ports.meetings.for_offer(offer.ref)) is not None:
             # The same click, resent, booked this offer while this copy read calendars: the
             # time is busy with that very meeting, not taken.
@@ -68,9 +69,7 @@ async def pick(ports: Ports, ctx: Context, action: PickSlot) -> Outcome | TimeTa
             ports, ctx, meeting=moving, slot=slot, people=people, settings=settings
         )
 
-    meeting = meetings.new_meeting(
-        ports, ctx, offer=offer, slot=slot, people=people, settings=settings
-    )
+    meeting = meetings.new_meeting(ports, ctx, picked)
     # The private messages are jobs stored with the meeting: a process that dies after this
     # commit leaves them to another (the click's second run finds the meeting booked).
     tells, jobs = await meetings.booking_work(ports, ctx, meeting, people, settings)
@@ -99,17 +98,10 @@ def _offer_again(ctx: Context, offer: SlotOffer, settings: ProgramSettings) -> T
     return TimeTaken(request, settings)
 
 
-async def _still_free(
-    ports: Ports,
-    ctx: Context,
-    *,
-    offer: SlotOffer,
-    slot: Interval,
-    people: Sequence[Person],
-    settings: ProgramSettings,
-) -> bool:
+async def _still_free(ports: Ports, ctx: Context, picked: meetings.Pick) -> bool:
+    offer, slot, settings = picked.offer, picked.slot, picked.settings
     busy = await read(ports, offer.participants, slot, fresh=True, excluding=offer.moving)
-    participants = [engine_participant(person, busy, settings, ctx) for person in people]
+    participants = [engine_participant(p, busy, settings, ctx) for p in picked.people]
     # Hours rules and notice are checked again too: a click hours later may be too late.
     request = SlotRequest(
         window=slot,

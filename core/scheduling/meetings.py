@@ -21,7 +21,7 @@ with the meeting's current state, with the buttons that fit it now.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -96,16 +96,20 @@ async def current(
 # ---------------------------------------------------------------- booking
 
 
-def new_meeting(
-    ports: Ports,
-    ctx: Context,
-    *,
-    offer: SlotOffer,
-    slot: Interval,
-    people: Sequence[Person],
-    settings: ProgramSettings,
-) -> Meeting:
-    """The meeting a click on ``slot`` makes: proposed to a pair's partner, or confirmed."""
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A time picked from an offer, with the offer's people and their program's settings."""
+
+    offer: SlotOffer
+    slot: Interval
+    people: Sequence[Person]
+    settings: ProgramSettings
+
+
+def new_meeting(ports: Ports, ctx: Context, pick: Pick) -> Meeting:
+    """The meeting a click on ``pick.slot`` makes: proposed to a pair's partner, or
+    confirmed."""
+    offer, slot, settings = pick.offer, pick.slot, pick.settings
     place = settings.location.place if settings.location.mode is LocationMode.FIXED else None
     status = (
         MeetingStatus.PROPOSED
@@ -119,7 +123,7 @@ def new_meeting(
         participants=offer.participants,
         start=slot.start,
         end=slot.end,
-        title=title_of(people),
+        title=title_of(pick.people),
         created_at=ports.clock.now(),
         offer_ref=offer.ref,
         status=status,
