@@ -409,3 +409,60 @@ async def test_a_booked_time_is_busy_for_the_next_mentee_until_declined_and_a_mo
     )
     (moved,) = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
     assert (moved.status.value, moved.sequence) == ("proposed", 2)
+
+
+async def test_the_same_move_click_twice_at_once_moves_and_asks_once(teams: TeamsUnderTest):
+    """Teams may deliver one click twice at once. A move's pick, twice concurrently: the
+    meeting moves once (its sequence up by one), both copies answer with it moved, and the
+    partner is asked about the new time once. (Each copy checks the time against calendars
+    that leave out the meeting being moved, so the twin that comes second finds the time
+    free, then loses the conditional update, or finds the meeting there already.)"""
+    picker, alex, _ = await picker_for_alex(teams)
+    alex_chat, maria_chat = ta.personal_chat_id(ta.ALEX), ta.personal_chat_id(ta.MARIA)
+    await teams.post(click(teams, picker)[0])
+    await teams.settle()
+    (booked,) = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    mine = teams.connector.sent(alex_chat)[-1]
+    assert "You proposed this time" in json.dumps(mine.adaptive_cards[0])
+
+    before = len(teams.connector.sent(alex_chat))
+    status, _ = await teams.post(click(teams, mine, "Move")[0])
+    assert status == 200
+    await teams.settle()
+    move_picker = teams.connector.sent(alex_chat)[before:][-1]
+    codec = teams.running.services.scheduler.ports.actions
+    (card,) = move_picker.adaptive_cards
+    other = next(
+        a
+        for a in actions(card)
+        if a["type"] == "Action.Execute"
+        and a["title"] != "More times"
+        and isinstance(action := codec.open(a["data"]["pt"]), PickSlot)
+        and action.start != booked.start
+    )
+    invoke = ta.adaptive_card_action(
+        other["verb"], other["data"], service_url=teams.service_url,
+        reply_to_id=move_picker.activity_id,
+    )  # fmt: skip
+    asked_before = len(teams.connector.sent(maria_chat))
+
+    first, again = await asyncio.gather(teams.post(invoke), teams.post(invoke))
+
+    assert first[0] == again[0] == 200
+    title = "Mentoring: Alex Kim and Maria Lopez"
+    headlines = sorted(body["value"]["body"][0]["text"] for _, body in (first, again))
+    # One moved it; the other found it moved (or lost the update): the meeting as it is.
+    assert headlines == [
+        f"Moved: {title}",
+        f"New time proposed for {title}; waiting for Maria Lopez.",
+    ]
+    await teams.settle()  # any (wrong) second message to Maria would have gone by now
+    (moved,) = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert moved.ref == booked.ref
+    assert moved.start != booked.start
+    assert moved.sequence == booked.sequence + 1
+    asked = teams.connector.sent(maria_chat)[asked_before:]
+    assert len(asked) == 1
+    assert "Alex Kim proposes a new time for Mentoring: Alex Kim and Maria Lopez." in (
+        json.dumps(asked[0].adaptive_cards[0])
+    )
