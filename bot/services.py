@@ -24,7 +24,7 @@ from adapters.calendars.organisation.writing import OrganisationPublisher
 from adapters.calendars.reader import CalendarReader, ProviderClient
 from adapters.console.door import ConsoleDoor
 from bot.settings import Settings
-from bot.worker import Worker
+from bot.worker import CONCURRENCY, Worker
 from core import logs
 from core.actions import ActionCodec
 from core.calendars import CalendarConnection
@@ -41,6 +41,10 @@ from storage.repositories.organisations import REVOKED_JOB, WRITE_REFUSED_JOB
 from storage.store import Storage
 
 log = logging.getLogger(__name__)
+
+# Connections the one outbound session opens at once (aiohttp's default is 100). Each of the
+# worker's jobs may hold several: a pair's command reads two calendars, then posts to Slack.
+HTTP_CONNECTIONS = 4 * CONCURRENCY
 
 
 class SystemClock:
@@ -300,4 +304,5 @@ def http_session(settings: Settings) -> aiohttp.ClientSession:
     if settings.calendars.ca_bundle:
         context = ssl.create_default_context()
         context.load_verify_locations(settings.calendars.ca_bundle)
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=context, limit=100))
+    connector = aiohttp.TCPConnector(ssl=context, limit=HTTP_CONNECTIONS)
+    return aiohttp.ClientSession(connector=connector)

@@ -51,11 +51,17 @@ GiveUp = Callable[[Job, str], Awaitable[None]]
 
 LEASE = timedelta(seconds=10)
 POLL_SECONDS = 5.0
-CONCURRENCY = 16
+# Jobs run at once. Most of a job's time is spent waiting on other services (a slash
+# command reads calendars, 200 ms to seconds, then posts to Slack), not on this process's
+# CPU, so the slots must cover the requests waiting at once (Little's law: 150 commands a
+# second that each wait 0.3 s are 45 in flight). With 16, one process answered at most 16
+# such commands per wait whatever its CPU, and the rest queued (bench/slack_load.py --rate
+# 50 --delay 1: slot pickers after 36 s at p50 with 16, 1.8 s with 64, at load average 10).
+CONCURRENCY = 64
 # Requests a process keeps and works on itself (``keep_and_run``) may wait, leased, for the
 # acknowledgements under way: up to this many times ``concurrency`` of them, of which
 # ``concurrency`` run at once. Past that the rows wait unclaimed, for any process.
-KEPT_PER_SLOT = 8
+KEPT_PER_SLOT = 4
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
