@@ -162,6 +162,8 @@ class Inbox(Protocol):
 
         With ``version`` the row replaces one of the same key unless that one holds a
         higher version, and runs again: the newest render of a card, never an older one.
+        It runs in this process, stored already leased to it (no claim), unless another
+        process is running the row: that one runs the new version next.
         """
         ...
 

@@ -25,6 +25,7 @@ database (SQLite in a temporary folder, or a new database on the local PostgreSQ
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -177,7 +178,8 @@ async def overload(folder: Path, clicks_count: int, rate: float, postgres: bool)
                         await sv.until(settled, within=SETTLE_WITHIN, what="every click processed")
                         seconds = time.monotonic() - started
                         cpu = sum(cpu_seconds(s.process.pid) for s in servers) - cpu_before
-                        sql = await statements(session, servers) - sql_before
+                        sql = await statements(session, servers)
+                        sql.subtract(sql_before)
                         stored = await sv.stored_votes(database)
                 final = slack.message(sv.CHANNEL, card.ts)
                 versions = sv.card_versions(final) if final is not None else []
@@ -196,7 +198,8 @@ async def overload(folder: Path, clicks_count: int, rate: float, postgres: bool)
                     "seconds_to_all_processed": round(seconds, 1),
                     "ack_ms_from_due": summary([s.seconds for s in sent if s.acked]),
                     "server_cpu_ms_per_vote": round(cpu * 1000 / len(clicks), 2),
-                    "sql_statements_per_vote": round(sql / len(clicks), 2),
+                    "sql_statements_per_vote": round(sql.total() / len(clicks), 2),
+                    "sql_per_vote_by_shape": per_vote(sql, len(clicks)),
                     "targets": {
                         "server_cpu_ms_per_vote": TARGET_VOTE_CPU_MS,
                         "sql_statements_per_vote": TARGET_VOTE_STATEMENTS,
@@ -209,11 +212,20 @@ async def overload(folder: Path, clicks_count: int, rate: float, postgres: bool)
                 await url_context.__aexit__(None, None, None)
 
 
-async def statements(session: aiohttp.ClientSession, servers: list[Any]) -> int:
-    """SQL statements the servers ran so far (they run with PAIRTIME_COUNT_SQL=1)."""
-    total = 0
+async def statements(session: aiohttp.ClientSession, servers: list[Any]) -> Counter[str]:
+    """SQL statements the servers ran so far, by shape (they run with PAIRTIME_COUNT_SQL=1)."""
+    total: Counter[str] = Counter()
     for server in servers:
         async with session.get(f"{server.address}/debug/sql") as answer:
             answer.raise_for_status()
-            total += int((await answer.json())["statements"])
+            total.update((await answer.json())["kinds"])
     return total
+
+
+def per_vote(counts: Counter[str], votes: int) -> dict[str, float]:
+    """Statements per vote by shape, the most frequent first (those under 0.01 left out)."""
+    return {
+        shape: round(count / votes, 2)
+        for shape, count in counts.most_common()
+        if count / votes >= 0.01
+    }

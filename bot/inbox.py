@@ -4,7 +4,9 @@ An interaction is a job before it is acknowledged: ``keep`` returns once the row
 committed, and the adapter answers the platform only then. Given the ``work`` that does it,
 the row is stored already leased to this process, whose worker runs that work once the
 acknowledgements under way are out: one INSERT, no claim, no second parse of the request.
-Otherwise this process's worker is woken at once and claims it. A row the receiving process
+A versioned row (a card's newest render) is stored leased to this process's worker too,
+which runs its handler at once, or right after the run of an older version it holds
+(``Worker.keep_newest``). Otherwise this process's worker is woken at once and claims it. A row the receiving process
 works on itself outside the worker (``hold``: Teams answers in the request) is stored leased
 to this process's worker too, renewed while it is held. A process that dies leaves its rows
 pending or under a lease that runs out within seconds (``bot.worker.LEASE``), and another
@@ -90,7 +92,9 @@ class WorkerInbox:
         job = NewJob(kind, key, payload, version=version or 0)
         if work is not None and version is None:
             return await self.worker.keep_and_run(job, now, lambda kept: work(self.sent(kept)))
-        return await self.jobs.enqueue(job, now, replace=version is not None)
+        if version is not None:
+            return await self.worker.keep_newest(job, now)
+        return await self.jobs.enqueue(job, now)
 
     async def hold(self, kind: str, key: str, payload: Json) -> Held:
         job = await self.worker.hold(NewJob(kind, key, payload))

@@ -50,7 +50,9 @@ def _statements(count: StatementCount) -> Callable[[web.Request], Awaitable[web.
     benchmarks read it before and after a run."""
 
     async def statements(_request: web.Request) -> web.Response:
-        return web.json_response({"statements": count.statements, "commits": count.commits})
+        return web.json_response(
+            {"statements": count.statements, "commits": count.commits, "kinds": count.kinds}
+        )
 
     return statements
 

@@ -126,6 +126,8 @@ class Worker:
     _kinds: dict[str, _Kind] = field(default_factory=dict, init=False)
     _running: dict[int, _Running] = field(default_factory=dict, init=False)
     _held: dict[int, Job] = field(default_factory=dict, init=False)  # see hold()
+    # A running job's newer revision, stored by keep_newest while it ran: run next, here.
+    _newer: dict[int, Job] = field(default_factory=dict, init=False)
     _claiming: int = field(default=0, init=False)
     _adopting: int = field(default=0, init=False)  # slots taken by keep_and_run's insert
     _more_due: bool = field(default=True, init=False)  # the last claim filled every slot
@@ -261,8 +263,33 @@ class Worker:
             self._adopting -= 1
         return True
 
-    def _finished(self, job_id: int, _task: asyncio.Task[None]) -> None:
-        self._running.pop(job_id, None)
+    async def keep_newest(self, new: NewJob, now: datetime) -> bool:
+        """Store ``new`` over its key's job unless that one holds a higher version, and run
+        it here (a card's newest render, sent by the process that drew it): the statement
+        that stores it also leases it to this worker, so no claim follows. When this worker
+        is running an older revision, the new one runs right after it, under the same
+        lease; when another process holds the job, that process runs the new revision after
+        its own (its completion finds the job replaced). False when ``new`` was dropped."""
+        if self._closing or new.kind not in self._kinds:
+            return await self.jobs.enqueue(new, now, replace=True)
+        stored = await self.jobs.replace_claimed(new, now, self.name, self.lease)
+        if stored is None:
+            return False
+        job = stored.job
+        if not stored.mine:
+            return True
+        if job.id in self._running:
+            self._newer[job.id] = job
+            return True
+        task = asyncio.create_task(self._attempt(job, deferred=True), name=f"pairtime-job-{job.id}")
+        self._running[job.id] = _Running(job, task)
+        task.add_done_callback(functools.partial(self._finished, job.id))
+        return True
+
+    def _finished(self, job_id: int, task: asyncio.Task[None]) -> None:
+        running = self._running.get(job_id)
+        if running is not None and running.task is task:  # not a later run of the job
+            del self._running[job_id]
         if self._more_due:
             # A slot is free and the last claim left work behind. Otherwise nothing waits:
             # work stored since woke the loop (``wake``), and other processes' is polled
@@ -271,15 +298,32 @@ class Worker:
         self._changed.set()
 
     async def _attempt(
-        self, job: Job, work: Callable[[Job], Awaitable[None]] | None = None
+        self,
+        job: Job,
+        work: Callable[[Job], Awaitable[None]] | None = None,
+        *,
+        deferred: bool = False,
     ) -> None:
         with logs.bound(event=f"job:{job.key}"):  # every line this job logs says which
-            await self._attempt_bound(job, work)
+            try:
+                current: Job | None = job
+                while current is not None:
+                    completed = await self._attempt_bound(current, work, deferred=deferred)
+                    current = await self._newer_run(current, completed=completed)
+            finally:
+                # No await since the last look for a newer revision: one stored from now on
+                # starts a run of its own (keep_newest).
+                self._running.pop(job.id, None)
 
-    async def _attempt_bound(self, job: Job, work: Callable[[Job], Awaitable[None]] | None) -> None:
+    async def _attempt_bound(
+        self, job: Job, work: Callable[[Job], Awaitable[None]] | None, *, deferred: bool
+    ) -> bool:
+        """One attempt; whether it completed the job."""
         kind = self._kinds[job.kind]
         try:
             if work is None:
+                if deferred and self.defer_to is not None:
+                    await self.defer_to()  # started by this process: after the acknowledgements
                 async with asyncio.timeout(kind.timeout):
                     await kind.handler(job)
             else:
@@ -298,9 +342,25 @@ class Worker:
             else:
                 await self._retry(job, kind, reason, error)
         else:
-            if not await self._complete(job):
+            if await self._complete(job):
+                return True
+            if job.id not in self._newer:
                 # Replaced while it ran (or the claim was lost): the new payload runs next.
                 await self.jobs.release([job.id], self.name)
+        return False
+
+    async def _newer_run(self, job: Job, *, completed: bool) -> Job | None:
+        """The revision of ``job`` stored here by :meth:`keep_newest` while it ran, to run
+        next under this worker's lease; None when there is none, or the lease was lost."""
+        newer = self._newer.pop(job.id, None)
+        if newer is None or newer.revision <= job.revision:
+            return None
+        if completed:
+            return newer  # stored after this run completed: leased to this worker afresh
+        # Stored while it ran, under this run's lease, unless that was lost meanwhile (its
+        # new holder runs it then).
+        renewed = await self.jobs.extend([job.id], self.name, self.clock.now() + self.lease)
+        return newer if renewed else None
 
     async def _complete(self, job: Job) -> bool:
         """Complete ``job``; False when it was replaced meanwhile or the claim was lost.

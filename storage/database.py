@@ -14,9 +14,11 @@ round trip to aiosqlite's thread.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Executable, Row, event
@@ -155,12 +157,32 @@ class StatementCount:
 
     statements: int = 0
     commits: int = 0
+    # By shape (``UPDATE jobs SET status``, ``SELECT FROM poll_votes``): which ones a
+    # request pays for.
+    kinds: Counter[str] = field(default_factory=Counter)
 
-    def statement(self, *_args: Any) -> None:
+    def statement(self, _connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         self.statements += 1
+        self.kinds[statement_shape(statement)] += 1
 
     def commit(self, *_args: Any) -> None:
         self.commits += 1
+
+
+_FROM = re.compile(r"\bFROM\s+(\w+)", re.IGNORECASE)
+
+
+def statement_shape(statement: str) -> str:
+    """A statement's verb and table, without its values: ``UPDATE jobs SET claimed_by``."""
+    words = statement.split(maxsplit=4)
+    verb = words[0].upper() if words else ""
+    if verb == "SELECT" and (table := _FROM.search(statement)):
+        return f"SELECT FROM {table.group(1)}"
+    if verb == "UPDATE":
+        return " ".join(words[:4]).split("=")[0]
+    if verb in {"INSERT", "DELETE"}:
+        return " ".join(words[:3])
+    return " ".join(words[:2])
 
 
 def _configure_sqlite(engine: AsyncEngine, *, writes: bool) -> None:

@@ -85,6 +85,35 @@ class SqlJobs:
             progress=None,
         )
 
+    async def replace_claimed(
+        self, new: NewJob, now: datetime, worker: str, lease: timedelta
+    ) -> Replaced | None:
+        """:meth:`enqueue` with ``replace``, leasing the job to ``worker`` in the same
+        statement unless another worker's lease on it is still running; None when the job
+        kept holds a higher version (``new`` is dropped). Who holds the lease afterwards is
+        in :attr:`Replaced.mine`: ``worker`` runs the new revision itself (a card's newest
+        render sent by the process that drew it, with no claim), and a worker still
+        running an older revision finds it replaced when it completes (see
+        :meth:`complete`), as before. Nothing is woken: the job is the caller's or is held."""
+        statement = _inserts(self._db.dialect).replace_claimed
+        claimed = {"claimed_by": worker, "claimed_until": now + lease, "attempts": 1}
+        async with self._db.alone() as connection:
+            row = (await connection.execute(statement, _row(new, now) | claimed)).first()
+        if row is None:
+            return None
+        job = Job(
+            id=row.id,
+            kind=new.kind,
+            key=new.key,
+            payload=new.payload,
+            due_at=row.due_at,
+            attempts=max(row.attempts, 1),
+            revision=row.revision,
+            created_at=row.created_at,
+            progress=None,
+        )
+        return Replaced(job, mine=row.claimed_by == worker)
+
     async def enqueue_all(self, jobs: Sequence[NewJob], now: datetime) -> int:
         if not jobs:
             return 0
@@ -316,6 +345,14 @@ class SqlJobs:
             listener(due)
 
 
+@dataclass(frozen=True, slots=True)
+class Replaced:
+    """A job as :meth:`SqlJobs.replace_claimed` stored it, and whether the caller holds it."""
+
+    job: Job
+    mine: bool
+
+
 @dataclass(frozen=True)
 class _Inserts:
     """A job's INSERTs, built once per dialect; the row goes as parameters (a statement
@@ -325,6 +362,7 @@ class _Inserts:
     new: Any  # unless the key is taken
     claimed: Any  # the same, returning what the worker holding it needs
     replace: Any  # over the key's job, unless that one holds a higher version
+    replace_claimed: Any  # the same, leased to the caller unless another lease still runs
 
 
 @functools.cache
@@ -379,25 +417,40 @@ def _inserts(dialect: str) -> _Inserts:
     new = insert(table).on_conflict_do_nothing(index_elements=["key"])
     upsert = insert(table)
     excluded = upsert.excluded
+    replaced = {
+        "kind": excluded.kind,
+        "payload": excluded.payload,
+        "due_at": excluded.due_at,
+        "version": excluded.version,
+        "status": JobStatus.PENDING.value,
+        "attempts": 0,
+        "revision": table.c.revision + 1,
+        "progress": None,
+        "last_error": None,
+        "done_at": None,
+    }
+    # The row as proposed carries the caller's lease (``excluded``); it takes the stored row
+    # when no lease runs there (none, or one whose worker died: ``created_at`` is now).
+    c = table.c
+    free = c.claimed_until.is_(None) | (c.claimed_until <= excluded.created_at)
     return _Inserts(
         new=new,
-        claimed=new.returning(table.c.id, table.c.due_at, table.c.created_at),
+        claimed=new.returning(c.id, c.due_at, c.created_at),
         replace=upsert.on_conflict_do_update(
-            index_elements=["key"],
-            set_={
-                "kind": excluded.kind,
-                "payload": excluded.payload,
-                "due_at": excluded.due_at,
-                "version": excluded.version,
-                "status": JobStatus.PENDING.value,
-                "attempts": 0,
-                "revision": table.c.revision + 1,
-                "progress": None,
-                "last_error": None,
-                "done_at": None,
-            },
-            where=table.c.version <= excluded.version,
+            index_elements=["key"], set_=replaced, where=c.version <= excluded.version
         ),
+        replace_claimed=upsert.on_conflict_do_update(
+            index_elements=["key"],
+            set_=replaced
+            | {
+                "claimed_by": case((free, excluded.claimed_by), else_=c.claimed_by),
+                "claimed_until": case((free, excluded.claimed_until), else_=c.claimed_until),
+                "attempts": case(
+                    (free | (c.claimed_by == excluded.claimed_by), excluded.attempts), else_=0
+                ),
+            },
+            where=c.version <= excluded.version,
+        ).returning(c.id, c.due_at, c.created_at, c.revision, c.claimed_by, c.attempts),
     )
 
 

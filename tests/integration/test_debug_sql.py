@@ -23,7 +23,7 @@ async def test_the_statement_count_grows_with_the_statements_a_request_runs(tmp_
         async with session.get(f"{running.base_url}/debug/sql") as after:
             now = await after.json()
 
-    assert set(counted) == {"statements", "commits"}
+    assert set(counted) == {"statements", "commits", "kinds"}
     assert now["statements"] > counted["statements"]
 
 

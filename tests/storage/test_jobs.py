@@ -141,6 +141,62 @@ async def test_a_replacement_runs_after_the_run_it_replaced_and_older_versions_a
     assert revived.attempts == 1
 
 
+async def test_a_replacement_is_leased_to_its_writer_unless_another_lease_runs(
+    storage: Storage,
+):
+    """The card's newest render is stored and leased to the process that drew it in one
+    statement: no claim. A live lease elsewhere keeps it there (that run ends replaced);
+    an older version is still dropped, and a lease whose worker died is taken over."""
+    jobs = storage.jobs
+    key = "card:C1:2.2"
+    first = await jobs.replace_claimed(
+        NewJob("card", key, {"total": 1}, version=1), NOW, "w1", LEASE
+    )
+    assert first is not None
+    assert first.mine
+    assert first.job.attempts == 1
+    assert await jobs.claim(["card"], "w2", NOW, limit=1, lease=LEASE) == []  # leased already
+
+    # w2 draws a newer render while w1 sends the first: stored, but w1 keeps the lease.
+    second = await jobs.replace_claimed(
+        NewJob("card", key, {"total": 2}, version=2), NOW, "w2", LEASE
+    )
+    assert second is not None
+    assert not second.mine
+    assert second.job.revision == first.job.revision + 1
+    assert (
+        await jobs.replace_claimed(NewJob("card", key, {"total": 0}, version=0), NOW, "w2", LEASE)
+        is None
+    )
+    # w1's own newer render is w1's to run under the lease it holds.
+    third = await jobs.replace_claimed(
+        NewJob("card", key, {"total": 3}, version=3), NOW, "w1", LEASE
+    )
+    assert third is not None
+    assert third.mine
+    assert not await jobs.complete(first.job, "w1", NOW)  # it sent an outdated payload
+    assert await jobs.complete(third.job, "w1", NOW)
+    state = await jobs.state(key)
+    assert state is not None
+    assert state.status is JobStatus.DONE
+    assert state.payload == {"total": 3}
+
+    # Done: the next render is leased afresh. Its writer dies; after the lease, another's is.
+    fourth = await jobs.replace_claimed(
+        NewJob("card", key, {"total": 4}, version=4), NOW, "w1", LEASE
+    )
+    assert fourth is not None
+    assert fourth.mine
+    later = NOW + LEASE
+    fifth = await jobs.replace_claimed(
+        NewJob("card", key, {"total": 5}, version=5), later, "w2", LEASE
+    )
+    assert fifth is not None
+    assert fifth.mine
+    assert not await jobs.complete(fourth.job, "w1", later)
+    assert await jobs.complete(fifth.job, "w2", later)
+
+
 async def test_progress_is_marked_once_inside_the_callers_transaction(storage: Storage):
     jobs = storage.jobs
     await jobs.enqueue(NewJob("inbox", "click:1"), NOW)

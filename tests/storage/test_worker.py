@@ -19,6 +19,7 @@ from storage.store import Storage
 from tests.memory import FixedClock
 
 NOW = datetime(2026, 12, 5, 12, tzinfo=UTC)
+LEASE = timedelta(seconds=30)
 DEADLINE = 60  # seconds: generous, for waits on observable state on a loaded machine
 
 
@@ -184,6 +185,45 @@ async def test_running_jobs_keep_their_lease(storage: Storage):
     state = await storage.jobs.state("s")
     assert state is not None
     assert state.status is JobStatus.DONE
+
+
+async def test_the_newest_render_runs_in_the_process_that_kept_it_and_newer_ones_follow(
+    storage: Storage,
+):
+    """``keep_newest`` leases what it stores to its own worker, which runs it with no claim;
+    renders kept while it runs wait, and only the newest runs next, under the same lease.
+    Another process's render goes to the holder of the lease; an older one is dropped."""
+    clock = FixedClock(NOW)
+    sent: list[int] = []
+    first, gate = asyncio.Event(), asyncio.Event()
+
+    async def send(job: Job) -> None:
+        sent.append(int(job.payload["total"]))
+        first.set()
+        await gate.wait()
+
+    w = worker(storage, clock)  # never started: no loop claims anything
+    w.handle("card", send)
+    other = worker(storage, clock)
+    other.handle("card", send)
+    key = "card:C1:3.3"
+    assert await w.keep_newest(NewJob("card", key, {"total": 1}, version=1), NOW)
+    await asyncio.wait_for(first.wait(), DEADLINE)
+    assert await other.keep_newest(NewJob("card", key, {"total": 2}, version=2), NOW)
+    assert await w.keep_newest(NewJob("card", key, {"total": 4}, version=4), NOW)
+    assert not await other.keep_newest(NewJob("card", key, {"total": 3}, version=3), NOW)
+    assert await storage.jobs.claim(["card"], "third", NOW, limit=1, lease=LEASE) == []
+    gate.set()
+    await w.drain()
+    assert sent == [1, 4]
+    state = await storage.jobs.state(key)
+    assert state is not None
+    assert state.status is JobStatus.DONE
+    assert state.payload == {"total": 4}
+    # Done: the next render starts a run of its own.
+    assert await w.keep_newest(NewJob("card", key, {"total": 5}, version=5), NOW)
+    await w.drain()
+    assert sent == [1, 4, 5]
 
 
 async def test_enqueueing_wakes_the_worker_without_waiting_for_its_poll(storage: Storage):
