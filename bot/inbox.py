@@ -6,11 +6,12 @@ the row is stored already leased to this process, whose worker runs that work on
 acknowledgements under way are out: one INSERT, no claim, no second parse of the request.
 A versioned row (a card's newest render) is stored leased to this process's worker too,
 which runs its handler at once, or right after the run of an older version it holds
-(``Worker.keep_newest``). Otherwise this process's worker is woken at once and claims it. A row the receiving process
-works on itself outside the worker (``hold``: Teams answers in the request) is stored leased
-to this process's worker too, renewed while it is held. A process that dies leaves its rows
-pending or under a lease that runs out within seconds (``bot.worker.LEASE``), and another
-process's worker, or its own after a restart, claims them and runs the kind's handler.
+(``Worker.keep_newest``). Otherwise this process's worker is woken at once and claims it.
+A row the receiving process works on itself outside the worker (``hold``: Teams answers in
+the request) is stored leased to this process's worker too, renewed while it is held. A
+process that dies leaves its rows pending or under a lease that runs out within seconds
+(``bot.worker.LEASE``), and another process's worker, or its own after a restart, claims
+them and runs the kind's handler.
 
 Each row records the steps of its answer that went out (``RowSent``): a row run again after
 its process died does not answer twice.
