@@ -31,7 +31,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -473,6 +473,8 @@ class FakeBotFramework:
         self._holds_left: dict[str, int] = {}  # conversation -> posts still to hold
         self.holding: dict[str, int] = {}  # conversation -> posts held there now
         self._arrived = asyncio.Event()  # set whenever a post is held
+        self._crash: Callable[[], object] | None = None
+        self._dead = False
         self._ids = itertools.count(1)
         self.page_size = 200  # pagedmembers without pageSize (Teams' own default is not stated)
         self.roster_reads: list[tuple[str, int | None, str | None]] = []  # id, size, token
@@ -501,6 +503,18 @@ class FakeBotFramework:
         if times is not None:
             self._holds_left[conversation_id] = times
         return released
+
+    def crash_at_next_call(self, crash: Callable[[], object]) -> None:
+        """A fault: the bot's next call (a create, a post, an update) runs ``crash`` (the
+        test's: the calling process dying as it makes the call), and is refused (503), as is
+        every call after it until :meth:`revive` (what the dead process had in flight never
+        lands)."""
+        self._crash = crash
+
+    def revive(self) -> None:
+        """After :meth:`crash_at_next_call` fired: calls are taken again (another process's,
+        or the restarted one's)."""
+        self._dead = False
 
     async def wait_for_held(self, conversation_id: str) -> None:
         """Return once a post in ``conversation_id`` is being held (see :meth:`hold`): the
@@ -696,6 +710,12 @@ class FakeBotFramework:
     # ------------------------------------------------------------------ helpers
 
     def _refused(self, request: web.Request, conversation_id: str = "") -> web.Response | None:
+        if self._crash is not None:
+            crash, self._crash, self._dead = self._crash, None, True
+            crash()
+        if self._dead:
+            body = {"error": {"code": "ServiceUnavailable", "message": "The bot died calling"}}
+            return web.json_response(body, status=503)
         if self.auth is not None:
             header = request.headers.get("Authorization", "")
             token = header[len("Bearer ") :] if header.startswith("Bearer ") else ""

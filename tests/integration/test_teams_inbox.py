@@ -22,9 +22,12 @@ from tests.adapters.teams.harness import NOW, Lasting, TeamsUnderTest, teams_app
 from tests.fakes import teams_activities as ta
 from tests.fakes.botframework import FakeBotFramework, ReceivedActivity
 from tests.fakes.server import running
+from tests.integration.test_teams_clicks import click, picker_for_alex
 from tests.memory import FixedClock
+from tests.support import kill_jobs
 
 SECOND = timedelta(seconds=1)
+MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -128,6 +131,43 @@ async def test_a_row_run_again_after_its_process_died_sends_only_what_it_had_not
         assert rerun.status is JobStatus.DONE
         assert rerun.attempts == 2
         stalled.set()  # what the dying process had on its way goes, as a stop ends it
+
+
+async def test_the_partner_is_told_of_a_booking_whose_process_died_right_after_it(
+    teams: TeamsUnderTest,
+):
+    """A click on a time books it and is answered in Teams' invoke response; the process
+    dies at its next call to Teams, the first private message about the booking (the
+    fake's fault hook kills its running jobs there). Once the leases run out (the test's
+    clock), both people get their message about it, once each: the messages were stored
+    with the booking, not left to the click's run."""
+    picker, alex, _ = await picker_for_alex(teams)
+    alex_chat, maria_chat = ta.personal_chat_id(ta.ALEX), ta.personal_chat_id(ta.MARIA)
+    mine_before = len(teams.connector.sent(alex_chat))
+    theirs_before = len(teams.connector.sent(maria_chat))
+    killed: list[int] = []
+    teams.connector.crash_at_next_call(lambda: killed.append(kill_jobs()))
+
+    status, body = await teams.post(click(teams, picker)[0])
+    assert status == 200
+    assert body["value"]["body"][0]["text"].startswith("Proposed: Mentoring: Alex Kim")
+    await teams.settle()
+    assert killed  # it died at its next call to Teams, after the booking's commit
+    meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert len(meetings) == 1
+    assert len(teams.connector.sent(alex_chat)) == mine_before
+    assert len(teams.connector.sent(maria_chat)) == theirs_before
+
+    teams.connector.revive()  # another process, or this one restarted
+    teams.clock.advance(2 * MINUTE)  # past the leases, and any first retry
+    await teams.settle()
+
+    (theirs,) = teams.connector.sent(maria_chat)[theirs_before:]
+    assert texts(theirs).startswith("Alex Kim proposes a time for Mentoring: Alex Kim and")
+    (mine,) = teams.connector.sent(alex_chat)[mine_before:]
+    assert texts(mine).startswith("You proposed this time to Maria Lopez.")
+    meetings = await teams.running.storage.meetings.upcoming(alex.id, teams.clock.now())
+    assert len(meetings) == 1
 
 
 def texts(message: ReceivedActivity) -> str:
