@@ -99,6 +99,10 @@ class Sent(Protocol):
     async def record(self, step: str) -> None: ...
 
 
+# What the receiving process does with a row it kept, given what to record its answers in.
+RowWork = Callable[[Sent], Awaitable[None]]
+
+
 class _Unkept:
     """For a request with no row of its own (a resent copy, work Pairtime started)."""
 
@@ -145,26 +149,22 @@ class Inbox(Protocol):
         ...
 
     async def keep(
-        self,
-        kind: str,
-        key: str,
-        payload: Json,
-        *,
-        version: int | None = None,
-        work: Callable[[Sent], Awaitable[None]] | None = None,
+        self, kind: str, key: str, payload: Json, *, work: RowWork | None = None
     ) -> bool:
         """Store a row, committed when this returns; False when ``key`` was kept already.
 
-        With ``work`` (and no ``version``), this process may run the row itself: ``work``
-        then does what the handler would, soon after the acknowledgement, given what to
-        record its answers in, and the handler runs the row only if ``work`` fails or this
-        process dies first.
-
-        With ``version`` the row replaces one of the same key unless that one holds a
-        higher version, and runs again: the newest render of a card, never an older one.
-        It runs in this process, stored already leased to it (no claim), unless another
-        process is running the row: that one runs the new version next.
+        With ``work``, this process may run the row itself: ``work`` then does what the
+        handler would, soon after the acknowledgement, given what to record its answers in,
+        and the handler runs the row only if ``work`` fails or this process dies first.
         """
+        ...
+
+    async def keep_newest(self, kind: str, key: str, payload: Json, version: int) -> bool:
+        """Store a row, committed when this returns, that replaces one of the same key
+        unless that one holds a higher version, and runs again: the newest render of a
+        card, never an older one. It runs in this process, stored already leased to it (no
+        claim), unless another process is running the row: that one runs the new version
+        next."""
         ...
 
     async def hold(self, kind: str, key: str, payload: Json) -> Held:

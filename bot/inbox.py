@@ -26,11 +26,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from adapters.chat import UNKEPT, Held, InboxHandler, Sent
+from adapters.chat import UNKEPT, Held, InboxHandler, RowWork, Sent
 from bot.worker import Retry, Worker
 from core.jobs import Job, Json, NewJob
 from core.ports import Clock, Jobs
@@ -81,21 +81,17 @@ class WorkerInbox:
         self.worker.handle(kind, handler, retry=INBOX_RETRY, timeout=INBOX_TIMEOUT_SECONDS)
 
     async def keep(
-        self,
-        kind: str,
-        key: str,
-        payload: Json,
-        *,
-        version: int | None = None,
-        work: Callable[[Sent], Awaitable[None]] | None = None,
+        self, kind: str, key: str, payload: Json, *, work: RowWork | None = None
     ) -> bool:
         now = self.clock.now()
-        job = NewJob(kind, key, payload, version=version or 0)
-        if work is not None and version is None:
+        job = NewJob(kind, key, payload)
+        if work is not None:
             return await self.worker.keep_and_run(job, now, lambda kept: work(self.sent(kept)))
-        if version is not None:
-            return await self.worker.keep_newest(job, now)
         return await self.jobs.enqueue(job, now)
+
+    async def keep_newest(self, kind: str, key: str, payload: Json, version: int) -> bool:
+        job = NewJob(kind, key, payload, version=version)
+        return await self.worker.keep_newest(job, self.clock.now())
 
     async def hold(self, kind: str, key: str, payload: Json) -> Held:
         job = await self.worker.hold(NewJob(kind, key, payload))

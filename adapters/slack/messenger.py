@@ -301,7 +301,7 @@ class CardWrites:
         try:
             while (pending := self._pending.pop(key, None)) is not None:
                 try:
-                    await self._inbox.keep(CARD_JOB, key, pending.card, version=pending.version)
+                    await self._inbox.keep_newest(CARD_JOB, key, pending.card, pending.version)
                 except Exception as error:  # noqa: BLE001 - each caller raises it, as keep would
                     for kept in pending.kept:
                         if not kept.done():

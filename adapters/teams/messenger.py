@@ -374,8 +374,8 @@ class TeamsMessenger:
                     "version": update.version,
                     "activity": translate.message_activity(card, cards.summary(update.view)),
                 }
-                await self._inbox.keep(
-                    CARD_JOB, f"{CARD_JOB}:{key[0]}:{key[1]}"[:300], payload, version=update.version
+                await self._inbox.keep_newest(
+                    CARD_JOB, f"{CARD_JOB}:{key[0]}:{key[1]}"[:300], payload, update.version
                 )
                 continue
             final = isinstance(update.view, PollView) and update.view.status is not PollStatus.OPEN

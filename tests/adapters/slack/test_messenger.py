@@ -163,10 +163,10 @@ class SlowInbox:
         self.written: list[tuple[str, int, str]] = []
         self.go = asyncio.Event()
 
-    async def keep(self, kind: str, key: str, payload: Json, *, version: int | None = None) -> bool:
+    async def keep_newest(self, kind: str, key: str, payload: Json, version: int) -> bool:
         assert kind == CARD_JOB
         await self.go.wait()
-        self.written.append((key, version or 0, str(payload["text"])))
+        self.written.append((key, version, str(payload["text"])))
         return True
 
 
