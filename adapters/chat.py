@@ -92,9 +92,18 @@ class Sent(Protocol):
     still be sent twice is a step whose process died between the platform taking it and its
     record (a round trip to the database): neither Slack nor Teams takes a key that would
     let it drop a resend.
+
+    A process whose event loop stalled for longer than the row's lease may find the row
+    taken over by another process, which then answers it: :meth:`ours` turns False, and
+    :func:`deliver` sends nothing more of its own (what was on its way during the stall
+    may still go twice).
     """
 
     def already(self, step: str) -> bool: ...
+
+    async def ours(self) -> bool:
+        """Whether the row is still this process's to answer."""
+        ...
 
     async def record(self, step: str) -> None: ...
 
@@ -109,6 +118,9 @@ class _Unkept:
     def already(self, step: str) -> bool:
         del step
         return False
+
+    async def ours(self) -> bool:
+        return True
 
     async def record(self, step: str) -> None:
         del step
@@ -261,19 +273,24 @@ async def deliver(
     goes to their private chat. Each failure is logged, and the speaker gets one apology.
     ``posted`` learns where a broadcast landed (core's :meth:`Scheduler.posted`). ``sent``
     is the inbox row's record of what went out: a step an earlier run of the row sent is
-    skipped (updates of cards are versioned instead, and always applied).
+    skipped (updates of cards are versioned instead, and always applied), and so is every
+    step once the row is found taken over by another process (``Sent.ours``), which answers
+    it then.
     """
     complete = True
     named = _named(outcome.effects())
     last = next((name for name, _ in reversed(named) if name is not None), None)
+    lost = False
     for step in _steps(named):
+        if not lost and any(name is not None for name, _ in step):
+            lost = not await sent.ours()
         done = await asyncio.gather(
             *(
                 _once(
                     name if name != last else None,
                     sent,
                     perform(effect, transport, speaker=speaker, posted=posted),
-                    skip=name is not None and sent.already(name),
+                    skip=name is not None and (lost or sent.already(name)),
                 )
                 for name, effect in step
             )

@@ -34,7 +34,6 @@ from adapters.chat import UNKEPT, Held, InboxHandler, RowWork, Sent
 from bot.worker import Retry, Worker
 from core.jobs import Job, Json, NewJob
 from core.ports import Clock, Jobs
-from storage.repositories.jobs import SqlJobs
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +96,10 @@ class WorkerInbox:
         job = await self.worker.hold(NewJob(kind, key, payload))
         if job is None:
             return UNKEPT
-        return HeldRow(self.worker, job, RowSent(self.worker.jobs, job, self.worker.name))
+        return HeldRow(self.worker, job, RowSent(self.worker, job))
 
     def sent(self, job: Job) -> Sent:
-        return RowSent(self.worker.jobs, job, self.worker.name)
+        return RowSent(self.worker, job)
 
     async def idle(self) -> None:
         await self.worker.drain()
@@ -109,11 +108,12 @@ class WorkerInbox:
 @dataclass
 class RowSent:
     """A row's record of its answers sent, in its ``progress`` (``{"sent": [steps]}``), kept
-    by the worker holding the row; each record is written at once (see ``adapters.chat.Sent``)."""
+    by the worker holding the row; each record is written at once (see ``adapters.chat.Sent``).
+    Once another worker took the row over (this process stalled past its lease), the rest of
+    the answer is that worker's: :meth:`ours` says so, and records are no longer written."""
 
-    jobs: SqlJobs
+    worker: Worker
     job: Job
-    worker: str
     _steps: list[str] = field(init=False)
     _writing: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
@@ -124,14 +124,18 @@ class RowSent:
     def already(self, step: str) -> bool:
         return step in self._steps
 
+    async def ours(self) -> bool:
+        return await self.worker.holds(self.job)
+
     async def record(self, step: str) -> None:
         if step in self._steps:
             return
         self._steps.append(step)
         # One write at a time, each of every step recorded so far: the last one holds all.
         async with self._writing:
-            if not await self.jobs.record(self.job, self.worker, {SENT: list(self._steps)}):
-                log.warning("lost the claim of an inbox row while answering it (%s)", self.job.kind)
+            progress = {SENT: list(self._steps)}
+            if not await self.worker.jobs.record(self.job, self.worker.name, progress):
+                self.worker.lost(self.job)
 
 
 @dataclass

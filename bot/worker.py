@@ -13,7 +13,12 @@ The lease is short (``LEASE``, renewed three times per lease): what a dead proce
 taken over by another within seconds, not minutes. The price is one UPDATE per process
 every few seconds while work runs, and a live process whose event loop stalls longer than
 a lease may see a job taken over; every handler must therefore stand being run twice (core
-decides each click once, and inbox rows record what they sent: ``bot.inbox``).
+decides each click once, and inbox rows record what they sent: ``bot.inbox``). The process
+that lost the job notices: its renewals leave the job out, :meth:`Worker.holds` says so
+(asking the database when the last renewal is old enough for the lease to have run out),
+an inbox row's answering stops there (``adapters.chat.deliver``), and completing, retrying
+or recording progress are conditional on still holding the claim, so the new holder's run
+is the one that counts.
 
 A handler that raises is retried later, with exponential backoff and jitter (``Retry``);
 after the last attempt, or at once for :class:`Permanent`, the kind's give-up hook runs
@@ -128,6 +133,10 @@ class Worker:
     _held: dict[int, Job] = field(default_factory=dict, init=False)  # see hold()
     # A running job's newer revision, stored by keep_newest while it ran: run next, here.
     _newer: dict[int, Job] = field(default_factory=dict, init=False)
+    # When this worker last knew each of its jobs was still its own (claimed or renewed), by
+    # its clock; and those it learnt another worker took over (see holds()).
+    _confirmed: dict[int, datetime] = field(default_factory=dict, init=False)
+    _lost: set[int] = field(default_factory=set, init=False)
     _claiming: int = field(default=0, init=False)
     _adopting: int = field(default=0, init=False)  # slots taken by keep_and_run's insert
     _more_due: bool = field(default=True, init=False)  # the last claim filled every slot
@@ -225,6 +234,8 @@ class Worker:
             self._more_due = len(claimed) == free
             started = 0
             for job in claimed:
+                self._confirmed[job.id] = self.clock.now()
+                self._lost.discard(job.id)  # ours again, whoever had it
                 if job.id in self._running or job.id in self._held:
                     # Still ours: its lease ran out while this process was too busy to renew
                     # it, and the claim has just renewed it. One run of it is enough.
@@ -256,6 +267,7 @@ class Worker:
             job = await self.jobs.enqueue_claimed(new, now, self.name, self.lease)
             if job is None:
                 return False
+            self._confirmed[job.id] = now
             task = asyncio.create_task(self._attempt(job, work), name=f"pairtime-job-{job.id}")
             self._running[job.id] = _Running(job, task)
             task.add_done_callback(functools.partial(self._finished, job.id))
@@ -278,6 +290,7 @@ class Worker:
         job = stored.job
         if not stored.mine:
             return True
+        self._confirmed[job.id] = now
         if job.id in self._running:
             self._newer[job.id] = job
             return True
@@ -290,6 +303,8 @@ class Worker:
         running = self._running.get(job_id)
         if running is not None and running.task is task:  # not a later run of the job
             del self._running[job_id]
+        if job_id not in self._running:
+            self._forget(job_id)
         if self._more_due:
             # A slot is free and the last claim left work behind. Otherwise nothing waits:
             # work stored since woke the loop (``wake``), and other processes' is polled
@@ -423,24 +438,63 @@ class Worker:
     async def hold(self, job: NewJob) -> Job | None:
         """Store ``job`` claimed by this worker, which renews its lease until :meth:`finish`
         (or hands it back at :meth:`stop`); None when its key was taken already."""
-        held = await self.jobs.enqueue_claimed(job, self.clock.now(), self.name, self.lease)
+        now = self.clock.now()
+        held = await self.jobs.enqueue_claimed(job, now, self.name, self.lease)
         if held is not None:
             self._held[held.id] = held
+            self._confirmed[held.id] = now
         return held
 
     async def finish(self, job: Job) -> None:
         """A held job is done: completed, unless the claim was lost (its lease ran out and
         another worker took it: then that one's run decides)."""
         self._held.pop(job.id, None)
+        self._forget(job.id)
         if not await self.jobs.complete(job, self.name, self.clock.now()):
             log.warning("a held %s job was taken over before it was done", job.kind)
 
     async def renew(self) -> int:
-        """Extend the leases of the jobs running or held here; how many are still ours."""
+        """Extend the leases of the jobs running or held here; how many are still ours (the
+        others were taken over: see :meth:`holds`)."""
         ids = [*self._running, *self._held]
         if not ids:
             return 0
-        return await self.jobs.extend(ids, self.name, self.clock.now() + self.lease)
+        now = self.clock.now()
+        ours = await self.jobs.extend(ids, self.name, now + self.lease)
+        for job_id in ids:
+            if job_id in ours:
+                self._confirmed[job_id] = now
+            elif job_id in self._running or job_id in self._held:
+                self._lost.add(job_id)
+        return len(ours)
+
+    async def holds(self, job: Job) -> bool:
+        """Whether ``job`` (running or held here) is still this worker's: False once its
+        lease ran out and another worker claimed it (this process stalled for longer than a
+        lease), and what is left of its work is then that worker's to do. The database is
+        asked (renewing the lease) only when this worker last knew it held the job more than
+        half a lease ago: sooner, nobody else can have claimed it."""
+        if job.id in self._lost:
+            return False
+        now = self.clock.now()
+        confirmed = self._confirmed.get(job.id)
+        if confirmed is not None and now - confirmed < self.lease / 2:
+            return True
+        if job.id in await self.jobs.extend([job.id], self.name, now + self.lease):
+            self._confirmed[job.id] = now
+            return True
+        self.lost(job)
+        return False
+
+    def lost(self, job: Job) -> None:
+        """``job`` was found taken over by another worker (see :meth:`holds`)."""
+        if job.id not in self._lost:
+            log.warning("a %s job was taken over by another process while it ran here", job.kind)
+        self._lost.add(job.id)
+
+    def _forget(self, job_id: int) -> None:
+        self._confirmed.pop(job_id, None)
+        self._lost.discard(job_id)
 
     async def _renew(self) -> None:
         """Renew the leases three times per lease, until closed with nothing held."""

@@ -207,17 +207,19 @@ class SqlJobs:
         ]
         return sorted(claimed, key=lambda j: (j.due_at, j.id))
 
-    async def extend(self, ids: Sequence[int], worker: str, until: datetime) -> int:
-        """Renew the lease of the jobs ``worker`` is still running; how many it still held."""
+    async def extend(self, ids: Sequence[int], worker: str, until: datetime) -> set[int]:
+        """Renew the lease of the jobs ``worker`` is still running; the ids it still held
+        (a job missing was taken over by another worker after its lease ran out)."""
         if not ids:
-            return 0
+            return set()
         async with self._db.alone() as connection:
             result = await connection.execute(
                 update(models.Job)
                 .where(models.Job.id.in_(list(ids)), models.Job.claimed_by == worker)
                 .values(claimed_until=until)
+                .returning(models.Job.id)
             )
-            return affected(result)
+            return set(result.scalars())
 
     async def complete(self, job: Job, worker: str, now: datetime) -> bool:
         """Done, unless the claim is lost or the job was replaced while it ran (then False:

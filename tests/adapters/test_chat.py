@@ -166,8 +166,14 @@ class Ledger:
     def __init__(self) -> None:
         self.steps: list[str] = []
 
+        self.held_for = 1_000  # checks of ``ours`` answered True, then the row is lost
+
     def already(self, step: str) -> bool:
         return step in self.steps
+
+    async def ours(self) -> bool:
+        self.held_for -= 1
+        return self.held_for >= 0
 
     async def record(self, step: str) -> None:
         self.steps.append(step)
@@ -196,6 +202,27 @@ async def test_a_second_run_of_one_row_sends_only_what_the_first_did_not():
     assert again.steps == [("update", "tally"), ("direct", "ben=theirs")]
     # The last step is not recorded: the row's completion, which follows, is its record.
     assert "direct:ben" not in sent.steps
+
+
+async def test_a_row_taken_over_by_another_process_is_answered_no_further_here():
+    """This process stalled past the row's lease and another took it over: from the step
+    where that shows (``Sent.ours``), the rest is the other's to send. Card updates, which
+    are versioned, still go; nobody is apologised to."""
+    sent = Ledger()
+    sent.held_for = 1  # the answer goes, then the row is found taken
+    outcome = Outcome(
+        Notice("booked"),
+        direct=(DirectMessage(ANA, Notice("yours")), DirectMessage(BEN, Notice("theirs"))),
+        broadcast=Broadcast(Notice("poll"), key="poll:1", channel="C1"),
+        updates=(MessageUpdate({"ts": "1"}, Notice("tally")),),
+    )
+    transport = Recording()
+
+    assert await deliver(outcome, transport, sent=sent)
+
+    assert [name for name, _ in transport.steps if name != "update"] == ["answer"]
+    assert ("update", "tally") in transport.steps
+    assert sent.steps == ["answer"]
 
 
 async def test_an_answer_that_cannot_go_where_the_person_spoke_goes_to_them_privately(

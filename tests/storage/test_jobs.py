@@ -68,7 +68,7 @@ async def test_a_lease_that_expires_lets_another_worker_claim_the_job(storage: S
 
     assert not await jobs.complete(held, "dead", NOW + LEASE)  # not its claim any more
     assert not await jobs.retry(held, "dead", NOW, "late")
-    assert await jobs.extend([held.id], "dead", NOW + 2 * LEASE) == 0
+    assert await jobs.extend([held.id], "dead", NOW + 2 * LEASE) == set()
     assert await jobs.complete(taken, "alive", NOW + LEASE)
     state = await jobs.state("slack:1")
     assert state is not None

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import chores
+from bot.inbox import WorkerInbox
 from bot.worker import Permanent, Retry, Retryable, Worker
 from core.jobs import Job, JobStatus, NewJob
 from storage import models
@@ -458,3 +459,58 @@ async def test_a_row_whose_lease_ran_out_while_its_own_process_held_it_is_not_ru
     state = await storage.jobs.state("activity:busy")
     assert state is not None
     assert state.status is JobStatus.DONE
+
+
+async def test_a_process_that_stalled_past_its_lease_notices_the_row_was_taken_over(
+    storage: Storage,
+):
+    """A live process whose event loop stalled for longer than a lease (the test's clock
+    moves, its heartbeat does not run) finds its row taken over by another: it says the
+    row is not its own any more, answers no further, writes no record, and its completion
+    does not override the new holder's run, which answered once."""
+    clock = FixedClock(NOW)
+    lease = timedelta(seconds=10)
+    stalled = worker(storage, clock, lease=lease)
+    inbox = WorkerInbox(stalled, storage.jobs, clock)
+    row = await inbox.hold("teams.inbox", "activity:stalled", {"text": "help"})
+    assert await row.sent.ours()  # just claimed: no need to ask the database
+    await row.sent.record("answer")
+
+    other = worker(storage, clock, lease=lease)
+    answered: list[tuple[str, list[str]]] = []
+
+    async def handle(job: Job) -> None:
+        answered.append((job.key, list((job.progress or {}).get("sent", []))))
+
+    other.handle("teams.inbox", handle)
+    clock.advance(lease / 3)
+    assert await stalled.renew() == 1  # alive and renewing: nobody else takes it
+    await other.drain()
+    assert answered == []
+    assert await row.sent.ours()
+
+    clock.advance(lease + timedelta(seconds=1))  # the stall: no renewal came in time
+    await other.drain()
+    assert answered == [("activity:stalled", ["answer"])]  # the new holder knew the answer went
+
+    assert not await row.sent.ours()  # noticed: the rest is the other's
+    await row.sent.record("direct:ana")  # not written over the new holder's row
+    assert await stalled.renew() == 0
+    await row.done()
+    state = await storage.jobs.state("activity:stalled")
+    assert state is not None
+    assert state.status is JobStatus.DONE
+    assert state.attempts == 2  # the other's run completed it
+
+
+async def test_a_renewal_that_leaves_a_job_out_tells_its_run_at_once(storage: Storage):
+    clock = FixedClock(NOW)
+    lease = timedelta(seconds=10)
+    stalled = worker(storage, clock, lease=lease)
+    held = await stalled.hold(NewJob("teams.inbox", "activity:renewed"))
+    assert held is not None
+    clock.advance(lease + timedelta(seconds=1))
+    assert await storage.jobs.claim(["teams.inbox"], "other", clock.now(), limit=1, lease=lease)
+    clock.advance(-lease)  # its own clock lags: only the renewal can tell it
+    assert await stalled.renew() == 0
+    assert not await stalled.holds(held)
