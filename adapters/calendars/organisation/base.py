@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
 from zoneinfo import ZoneInfo
 
+from adapters.calendars.config import CalendarSettings
 from adapters.calendars.errors import ProviderError
 from adapters.calendars.http import Deadline
 from core.calendars import BusyTimes
@@ -19,6 +22,8 @@ from storage.repositories.organisations import StoredOrganisation
 # At most this many requests in flight per provider, whatever the number of people read at
 # once: organisation reads share one app's (or one account's) throttling budget.
 IN_FLIGHT = 10
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,32 +49,68 @@ class AccessWithdrawn(ProviderError):
 OrgResult = BusyTimes | NotCovered | ProviderError
 
 
-class OrganisationClient(Protocol):
-    provider: OrgProvider
+@dataclass(frozen=True, slots=True)
+class OrgRead:
+    """One read through an organisation connection: its covered people, over ``window``.
+    Each person's read stops at ``deadline``; those read by then are kept."""
 
-    def consent_url(self, setup: OrganisationSetup) -> str | None: ...
+    stored: StoredOrganisation
+    readings: Sequence[OrgReading]
+    window: Interval
+    deadline: Deadline
 
+
+class OrganisationClient(ABC):
+    """One kind of organisation connection, for every program that has one; at most
+    ``IN_FLIGHT`` of its requests at once (:meth:`_bounded`)."""
+
+    provider: ClassVar[OrgProvider]
+
+    def __init__(self, settings: CalendarSettings) -> None:
+        self._settings = settings
+        self._limit = asyncio.Semaphore(IN_FLIGHT)
+
+    def consent_url(self, setup: OrganisationSetup) -> str | None:
+        """Where the tenant's admin consents to the app; None where the grant is given in
+        the provider's own console (or is an account's password)."""
+        del setup
+        return None
+
+    @abstractmethod
     async def verify(self, setup: OrganisationSetup) -> Verified:
         """One token, and a read of the program account's calendar with it; raises
         OrganisationRefused saying what the administrator should fix."""
-        ...
 
-    async def read(
-        self,
-        stored: StoredOrganisation,
-        readings: Sequence[OrgReading],
-        window: Interval,
-        deadline: Deadline,
-    ) -> Mapping[PersonId, OrgResult]:
+    @abstractmethod
+    async def read(self, asked: OrgRead) -> Mapping[PersonId, OrgResult]:
         """Busy times of each reading; raises AccessWithdrawn when the grant is gone."""
-        ...
 
+    @abstractmethod
     def forget(self, connection: OrganisationConnection) -> None:
         """Drop tokens and sessions kept for ``connection``."""
-        ...
 
+    async def close(self) -> None:  # noqa: B027 - a client that keeps nothing open has nothing to do
+        """Close what the client keeps open (the server is stopping)."""
 
-T = TypeVar("T")
+    async def _bounded(self, work: Coroutine[Any, Any, T], deadline: Deadline) -> T | ProviderError:
+        """``work`` once the provider's bound on requests lets it start, unless the deadline
+        passes first: then that person is not read in time, and those read before still
+        are (and are cached for the next request)."""
+        try:
+            await asyncio.wait_for(self._limit.acquire(), max(deadline.remaining(), 0.001))
+        except TimeoutError:
+            work.close()  # never started
+            return ProviderError("the organisation's calendars did not all answer in time")
+        try:
+            return await work
+        finally:
+            self._limit.release()
+
+    @staticmethod
+    def _probe_window() -> Interval:
+        """What ``verify`` reads of the program account's calendar: the next day."""
+        start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        return Interval(start, start + timedelta(days=1))
 
 
 def per_person(
@@ -90,20 +131,3 @@ def per_person(
         else:
             raise result  # a cancellation: not ours to swallow
     return found
-
-
-async def bounded(
-    limit: asyncio.Semaphore, work: Coroutine[Any, Any, T], deadline: Deadline
-) -> T | ProviderError:
-    """``work`` once ``limit`` lets it start (the per-provider bound on requests), unless
-    the deadline passes first: then that person is not read in time, and those read
-    before still are (and are cached for the next request)."""
-    try:
-        await asyncio.wait_for(limit.acquire(), max(deadline.remaining(), 0.001))
-    except TimeoutError:
-        work.close()  # never started
-        return ProviderError("the organisation's calendars did not all answer in time")
-    try:
-        return await work
-    finally:
-        limit.release()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -45,13 +45,7 @@ from exchangelib.version import EXCHANGE_2013, Version
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.errors import ProviderError
 from adapters.calendars.http import Deadline
-from adapters.calendars.organisation.base import (
-    IN_FLIGHT,
-    AccessWithdrawn,
-    NotCovered,
-    OrgReading,
-    OrgResult,
-)
+from adapters.calendars.organisation import base
 from core.availability import BusyInterval, BusyStatus
 from core.calendars import BusyTimes
 from core.organisation import (
@@ -104,17 +98,12 @@ class _Protocol(Protocol):  # type: ignore[misc]  # exchangelib is untyped
         return session
 
 
-class ExchangeServer:
+class ExchangeServer(base.OrganisationClient):
     provider = OrgProvider.EXCHANGE
 
     def __init__(self, settings: CalendarSettings) -> None:
-        self._settings = settings
-        self._limit = asyncio.Semaphore(IN_FLIGHT)
+        super().__init__(settings)
         self._protocols: dict[tuple[str, datetime], _Protocol] = {}
-
-    def consent_url(self, setup: OrganisationSetup) -> str | None:
-        del setup
-        return None
 
     async def verify(self, setup: OrganisationSetup) -> Verified:
         protocol = self._protocol(setup.settings, json.loads(setup.secret.reveal()))
@@ -122,10 +111,10 @@ class ExchangeServer:
             found = await self._ask(
                 protocol,
                 [setup.program_account],
-                _next_day(),
+                self._probe_window(),
                 Deadline.after(self._settings.timeout_seconds),
             )
-        except AccessWithdrawn as error:
+        except base.AccessWithdrawn as error:
             raise OrganisationRefused(f"Exchange refused the account ({error})") from None
         except ProviderError as error:
             raise OrganisationRefused(str(error)) from None
@@ -138,27 +127,22 @@ class ExchangeServer:
             )
         return Verified(setup.domains, can_write=False)
 
-    async def read(
-        self,
-        stored: Any,
-        readings: Sequence[OrgReading],
-        window: Interval,
-        deadline: Deadline,
-    ) -> Mapping[PersonId, OrgResult]:
+    async def read(self, asked: base.OrgRead) -> Mapping[PersonId, base.OrgResult]:
+        stored, window, deadline = asked.stored, asked.window, asked.deadline
         summary = stored.summary
         key = (summary.program, summary.connected_at)
         protocol = self._protocols.get(key)
         if protocol is None:
             protocol = self._protocols[key] = self._protocol(stored.settings, stored.secret)
-        by_email = {r.email.lower(): r for r in readings}
+        by_email = {r.email.lower(): r for r in asked.readings}
         emails = list(by_email)
-        answers: dict[str, list[_Block] | NotCovered | ProviderError] = {}
+        answers: dict[str, list[_Block] | base.NotCovered | ProviderError] = {}
         batches = [emails[i : i + BATCH] for i in range(0, len(emails), BATCH)]
         for found in await asyncio.gather(
             *(self._bounded_ask(protocol, batch, window, deadline) for batch in batches)
         ):
             answers |= found
-        results: dict[PersonId, OrgResult] = {}
+        results: dict[PersonId, base.OrgResult] = {}
         for email, reading in by_email.items():
             answer = answers.get(email, ProviderError("Exchange gave no answer"))
             if isinstance(answer, list):
@@ -171,18 +155,18 @@ class ExchangeServer:
 
     async def _bounded_ask(
         self, protocol: _Protocol, emails: list[str], window: Interval, deadline: Deadline
-    ) -> dict[str, list[_Block] | NotCovered | ProviderError]:
+    ) -> dict[str, list[_Block] | base.NotCovered | ProviderError]:
         async with self._limit:
             try:
                 return await self._ask(protocol, emails, window, deadline)
-            except AccessWithdrawn:
+            except base.AccessWithdrawn:
                 raise
             except ProviderError as error:  # this batch's people only
                 return dict.fromkeys(emails, error)
 
     async def _ask(
         self, protocol: _Protocol, emails: list[str], window: Interval, deadline: Deadline
-    ) -> dict[str, list[_Block] | NotCovered | ProviderError]:
+    ) -> dict[str, list[_Block] | base.NotCovered | ProviderError]:
         if window.end - window.start > MAX_WINDOW:
             window = Interval(window.start, window.start + MAX_WINDOW)
         remaining = max(min(deadline.remaining(), self._settings.timeout_seconds), 0.001)
@@ -193,7 +177,9 @@ class ExchangeServer:
         except TimeoutError:
             raise ProviderError("Exchange did not answer in time") from None
         except UnauthorizedError:
-            raise AccessWithdrawn("Exchange refused the account's user name or password") from None
+            raise base.AccessWithdrawn(
+                "Exchange refused the account's user name or password"
+            ) from None
         except (TransportError, requests.RequestException) as error:
             if isinstance(error, ResponseMessageError):
                 raise ProviderError(
@@ -214,7 +200,7 @@ class ExchangeServer:
             # Named, so that no request goes out to guess it; every supported Exchange
             # Server (2013 and later) answers 2013's requests.
             version=Version(build=EXCHANGE_2013),
-            max_connections=IN_FLIGHT,
+            max_connections=base.IN_FLIGHT,
         )
         protocol = _Protocol(config=config)
         protocol.ca_bundle = self._settings.ca_bundle
@@ -236,7 +222,7 @@ _Block = tuple[datetime, datetime, BusyStatus]
 
 def _availability(
     protocol: _Protocol, emails: list[str], window: Interval
-) -> list[list[_Block] | NotCovered | ProviderError]:
+) -> list[list[_Block] | base.NotCovered | ProviderError]:
     """One GetUserAvailability call, in this thread. The request's time zone is UTC (so
     no GetServerTimeZones round trip is needed first, as get_free_busy_info makes)."""
     start = EWSDateTime.from_datetime(window.start.astimezone(UTC)).astimezone(UTC_ZONE)
@@ -259,11 +245,11 @@ def _availability(
             requested_view="DetailedMerged",
         ),
     )
-    found: list[list[_Block] | NotCovered | ProviderError] = []
+    found: list[list[_Block] | base.NotCovered | ProviderError] = []
     for view in views:
         if isinstance(view, ResponseMessageError):
             # ErrorMailRecipientNotFound, ErrorNoFreeBusyAccess and the like: this mailbox.
-            found.append(NotCovered())
+            found.append(base.NotCovered())
         elif isinstance(view, Exception):
             found.append(ProviderError(f"Exchange refused one mailbox ({type(view).__name__})"))
         else:
@@ -312,8 +298,3 @@ def _whole_days(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
 def _utc(moment: Any) -> datetime:
     value = datetime.fromisoformat(moment.isoformat())
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def _next_day() -> Interval:
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    return Interval(start, start + timedelta(days=1))

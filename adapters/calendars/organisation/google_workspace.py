@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,15 +24,7 @@ from adapters.calendars.config import CalendarSettings
 from adapters.calendars.errors import ProviderError
 from adapters.calendars.google import EVENTS, CalendarApi, Refused, Unauthorized, refresh
 from adapters.calendars.http import Deadline
-from adapters.calendars.organisation.base import (
-    IN_FLIGHT,
-    AccessWithdrawn,
-    NotCovered,
-    OrgReading,
-    OrgResult,
-    bounded,
-    per_person,
-)
+from adapters.calendars.organisation import base
 from adapters.calendars.organisation.writing import (
     GrantWithdrawn,
     WriteNotAllowed,
@@ -50,7 +41,6 @@ from core.organisation import (
 )
 from core.people import PersonId
 from core.publishing import ProgramEvent, PublishedEvent
-from core.time import Interval
 from storage.repositories.organisations import StoredOrganisation
 
 # Creating events on the program account's calendar (the optional write grant).
@@ -76,22 +66,17 @@ def key_info(text: str) -> dict[str, Any]:
     return info
 
 
-class GoogleWorkspace:
+class GoogleWorkspace(base.OrganisationClient):
     provider = OrgProvider.GOOGLE
 
     def __init__(self, settings: CalendarSettings, http: aiohttp.ClientSession) -> None:
-        self._settings = settings
+        super().__init__(settings)
         self._http = http
         self._api = CalendarApi(http, settings.google_api_url)
-        self._limit = asyncio.Semaphore(IN_FLIGHT)
         # Each person's impersonating credentials, with their token until it expires.
         self._credentials: dict[tuple[int, str], service_account.Credentials] = {}
         # Each connection's program account with the write scope, for its meetings.
         self._writers: dict[int, service_account.Credentials] = {}
-
-    def consent_url(self, setup: OrganisationSetup) -> str | None:
-        del setup  # granted in the Workspace Admin console, not through a link
-        return None
 
     # ---------------------------------------------------------------- connecting
 
@@ -107,7 +92,7 @@ class GoogleWorkspace:
             await self._api.list_busy(
                 str(reading.token),
                 zone=ZoneInfo("UTC"),  # any zone: only whether it answers counts
-                window=_next_day(),
+                window=self._probe_window(),
                 deadline=Deadline.after(self._settings.timeout_seconds),
             )
         except ProviderError as error:
@@ -125,36 +110,26 @@ class GoogleWorkspace:
 
     # ---------------------------------------------------------------- reading
 
-    async def read(
-        self,
-        stored: StoredOrganisation,
-        readings: Sequence[OrgReading],
-        window: Interval,
-        deadline: Deadline,
-    ) -> Mapping[PersonId, OrgResult]:
-        base = self._base(stored.secret["key"], [EVENTS])
+    async def read(self, asked: base.OrgRead) -> Mapping[PersonId, base.OrgResult]:
+        delegating = self._base(asked.stored.secret["key"], [EVENTS])
         results = await asyncio.gather(
             *(
-                bounded(self._limit, self._read_one(stored, base, r, window, deadline), deadline)
-                for r in readings
+                self._bounded(self._read_one(asked, delegating, r), asked.deadline)
+                for r in asked.readings
             ),
             return_exceptions=True,
         )
-        return per_person(readings, results, "Google")
+        return base.per_person(asked.readings, results, "Google")
 
     async def _read_one(
-        self,
-        stored: StoredOrganisation,
-        base: service_account.Credentials,
-        reading: OrgReading,
-        window: Interval,
-        deadline: Deadline,
-    ) -> OrgResult:
-        key = (stored.id, reading.email)
+        self, asked: base.OrgRead, delegating: service_account.Credentials, reading: base.OrgReading
+    ) -> base.OrgResult:
+        key = (asked.stored.id, reading.email)
+        window, deadline = asked.window, asked.deadline
         for attempt in range(2):
             credentials = self._credentials.get(key)
             if credentials is None:
-                credentials = self._credentials[key] = _as(base, reading.email)
+                credentials = self._credentials[key] = _as(delegating, reading.email)
             try:
                 if not credentials.valid:
                     await self._refresh(credentials, deadline)
@@ -164,8 +139,8 @@ class GoogleWorkspace:
             except _Withdrawn as error:
                 self._credentials.pop(key, None)
                 if _UNKNOWN_USER in str(error).lower():
-                    return NotCovered()
-                raise AccessWithdrawn(str(error)) from None
+                    return base.NotCovered()
+                raise base.AccessWithdrawn(str(error)) from None
             except Unauthorized:
                 # A token Google no longer honours (its key deleted, or expired early):
                 # a new one, once, tells a passing hiccup from a withdrawn grant.
@@ -175,7 +150,7 @@ class GoogleWorkspace:
                 continue
             except Refused as error:
                 if error.status in {403, 404} and error.reason in {"notFound", "forbidden"}:
-                    return NotCovered()
+                    return base.NotCovered()
                 return error
             except ProviderError as error:
                 return error
@@ -191,8 +166,8 @@ class GoogleWorkspace:
         with the write scope (see ``writing.google_write``)."""
         credentials = self._writers.get(stored.id)
         if credentials is None:
-            base = self._base(stored.secret["key"], [WRITE])
-            credentials = self._writers[stored.id] = _as(base, stored.summary.program_account)
+            delegating = self._base(stored.secret["key"], [WRITE])
+            credentials = self._writers[stored.id] = _as(delegating, stored.summary.program_account)
         try:
             if not credentials.valid:
                 await self._refresh(credentials)
@@ -240,9 +215,9 @@ class GoogleWorkspace:
         self._writers.clear()
 
 
-def _as(base: service_account.Credentials, email: str) -> service_account.Credentials:
-    """``base`` impersonating ``email`` (google-auth leaves ``with_subject`` untyped)."""
-    subject: service_account.Credentials = base.with_subject(email)  # type: ignore[no-untyped-call]
+def _as(delegating: service_account.Credentials, email: str) -> service_account.Credentials:
+    """``delegating`` impersonating ``email`` (google-auth leaves ``with_subject`` untyped)."""
+    subject: service_account.Credentials = delegating.with_subject(email)  # type: ignore[no-untyped-call]
     return subject
 
 
@@ -272,8 +247,3 @@ def _advice(error: ProviderError, info: Mapping[str, Any], scope: str) -> str:
     if "invalid email" in text.lower():
         return "Google knows no such user: --program-account must be a user of the domain"
     return f"Google refused the service account's key ({text})"
-
-
-def _next_day() -> Interval:
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    return Interval(start, start + timedelta(days=1))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
@@ -37,15 +37,7 @@ from adapters.calendars.microsoft import (
     view_page,
     view_query,
 )
-from adapters.calendars.organisation.base import (
-    IN_FLIGHT,
-    AccessWithdrawn,
-    NotCovered,
-    OrgReading,
-    OrgResult,
-    bounded,
-    per_person,
-)
+from adapters.calendars.organisation import base
 from adapters.calendars.organisation.writing import GrantWithdrawn, graph_write
 from core.calendars import BusyTimes
 from core.errors import PublishRefused
@@ -71,16 +63,15 @@ WITHDRAWN = frozenset({"invalid_client", "unauthorized_client", "invalid_grant"}
 NOT_COVERED = frozenset({"ErrorAccessDenied", "ErrorInvalidUser", "MailboxNotEnabledForRESTAPI"})
 
 
-class Microsoft365:
+class Microsoft365(base.OrganisationClient):
     provider = OrgProvider.MICROSOFT
 
     def __init__(
         self, settings: CalendarSettings, http: aiohttp.ClientSession, base_url: str
     ) -> None:
-        self._settings = settings
+        super().__init__(settings)
         self._http = http
         self._base_url = base_url
-        self._limit = asyncio.Semaphore(IN_FLIGHT)
         self._requests = requests.Session()
         if settings.ca_bundle:
             # With trust_env, REQUESTS_CA_BUNDLE would silently replace this.
@@ -115,7 +106,7 @@ class Microsoft365:
                 self._mailbox(account),
                 token,
                 zone=ZoneInfo("UTC"),
-                window=_next_day(),
+                window=self._probe_window(),
                 deadline=Deadline.after(self._settings.timeout_seconds),
             )
         except GraphRefused as error:
@@ -157,22 +148,17 @@ class Microsoft365:
 
     # ---------------------------------------------------------------- reading
 
-    async def read(
-        self,
-        stored: StoredOrganisation,
-        readings: Sequence[OrgReading],
-        window: Interval,
-        deadline: Deadline,
-    ) -> Mapping[PersonId, OrgResult]:
+    async def read(self, asked: base.OrgRead) -> Mapping[PersonId, base.OrgResult]:
+        stored, readings, deadline = asked.stored, asked.readings, asked.deadline
         summary = stored.summary
         key = (summary.program, stored.settings.get("client_id", ""), summary.connected_at)
-        results: list[OrgResult | BaseException] = []
+        results: list[base.OrgResult | BaseException] = []
         for attempt in range(2):
             token = await self._app_token(key, stored)
             chunks = [readings[i : i + BATCH] for i in range(0, len(readings), BATCH)]
             batches = await asyncio.gather(
                 *(
-                    bounded(self._limit, self._read_batch(token, chunk, window, deadline), deadline)
+                    self._bounded(self._read_batch(token, chunk, asked.window, deadline), deadline)
                     for chunk in chunks
                 ),
                 return_exceptions=True,
@@ -185,16 +171,16 @@ class Microsoft365:
             # Graph refused a token msal still trusted (expired early, or revoked): a new
             # one, once, tells a passing hiccup from a withdrawn grant.
             self._apps.pop(key, None)
-        found = per_person(readings, results, "Microsoft")
-        if found and all(isinstance(r, NotCovered | _TokenRefused) for r in found.values()):
+        found = base.per_person(readings, results, "Microsoft")
+        if found and all(isinstance(r, base.NotCovered | _TokenRefused) for r in found.values()):
             # Everyone refused: is the consent gone? The program account was readable.
             probe = await self._read_one(
-                token, OrgReading(PersonId(""), summary.program_account, ZoneInfo("UTC")),
-                window, deadline,
+                token, base.OrgReading(PersonId(""), summary.program_account, ZoneInfo("UTC")),
+                asked.window, deadline,
             )  # fmt: skip
-            if isinstance(probe, NotCovered | _TokenRefused):
+            if isinstance(probe, base.NotCovered | _TokenRefused):
                 self._apps.pop(key, None)
-                raise AccessWithdrawn("Graph refused every mailbox, the program account's too")
+                raise base.AccessWithdrawn("Graph refused every mailbox, the program account's too")
         return found
 
     async def _app_token(self, key: tuple[str, str, datetime], stored: StoredOrganisation) -> str:
@@ -206,18 +192,18 @@ class Microsoft365:
         except _Refused as error:
             self._apps.pop(key, None)
             if error.code in WITHDRAWN:
-                raise AccessWithdrawn(str(error)) from None
+                raise base.AccessWithdrawn(str(error)) from None
             raise
 
     async def _read_batch(
-        self, token: str, readings: Sequence[OrgReading], window: Interval, deadline: Deadline
-    ) -> list[OrgResult]:
+        self, token: str, readings: Sequence[base.OrgReading], window: Interval, deadline: Deadline
+    ) -> list[base.OrgResult]:
         """Up to 20 people's calendarView in one JSON batch (``POST /$batch``). Answers of
         429 or 5xx inside it are asked again in the next batch, after the longest
         ``Retry-After`` they gave (never past the deadline); a person with more than one
         page of events is read on their own."""
         pending = {str(i): reading for i, reading in enumerate(readings)}
-        found: dict[str, OrgResult] = {}
+        found: dict[str, base.OrgResult] = {}
         backoff = FIRST_WAIT
         query = view_query(window)
         while pending:
@@ -250,7 +236,7 @@ class Microsoft365:
                 )
                 found |= dict.fromkeys(pending, failed)
                 break
-            again: dict[str, OrgReading] = {}
+            again: dict[str, base.OrgReading] = {}
             waits: list[float] = []
             for answer in answers:
                 key = str(answer.get("id")) if isinstance(answer, dict) else ""
@@ -282,8 +268,13 @@ class Microsoft365:
         return [found[str(i)] for i in range(len(readings))]
 
     async def _answered(
-        self, token: str, reading: OrgReading, reply: Reply, window: Interval, deadline: Deadline
-    ) -> OrgResult:
+        self,
+        token: str,
+        reading: base.OrgReading,
+        reply: Reply,
+        window: Interval,
+        deadline: Deadline,
+    ) -> base.OrgResult:
         """One person's answer inside a batch, judged as a single read's."""
         try:
             busy, more = view_page(reply, reading.zone)
@@ -294,8 +285,8 @@ class Microsoft365:
         return BusyTimes(tuple(busy))
 
     async def _read_one(
-        self, token: str, reading: OrgReading, window: Interval, deadline: Deadline
-    ) -> OrgResult:
+        self, token: str, reading: base.OrgReading, window: Interval, deadline: Deadline
+    ) -> base.OrgResult:
         try:
             return await calendar_view(
                 self._http,
@@ -319,7 +310,7 @@ class Microsoft365:
         key = (summary.program, stored.settings.get("client_id", ""), summary.connected_at)
         try:
             token = await self._app_token(key, stored)
-        except AccessWithdrawn as error:
+        except base.AccessWithdrawn as error:
             raise GrantWithdrawn(str(error)) from None
         except ProviderError as error:
             raise PublishRefused(str(error)) from None
@@ -385,11 +376,11 @@ class Microsoft365:
             del self._apps[key]
 
 
-def _judged(error: ProviderError) -> OrgResult:
+def _judged(error: ProviderError) -> base.OrgResult:
     """A person's read that failed: not covered by the grant, the app's token refused (got
     again once, by the caller), or the error as it is."""
     if isinstance(error, GraphRefused) and (error.code in NOT_COVERED or error.status == 404):
-        return NotCovered()
+        return base.NotCovered()
     if isinstance(error, Unauthorized):
         return _TokenRefused("Microsoft refused the app's token")
     return error
@@ -405,8 +396,3 @@ class _Refused(ProviderError):
     def __init__(self, code: str, description: str) -> None:
         super().__init__(f"{code}: {description}" if description else code)
         self.code = code
-
-
-def _next_day() -> Interval:
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    return Interval(start, start + timedelta(days=1))

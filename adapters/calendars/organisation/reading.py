@@ -19,6 +19,7 @@ from adapters.calendars.organisation.base import (
     AccessWithdrawn,
     NotCovered,
     OrganisationClient,
+    OrgRead,
     OrgReading,
     OrgResult,
 )
@@ -61,9 +62,7 @@ class OrganisationReader:
 
     async def close(self) -> None:
         for client in self._clients.values():
-            close = getattr(client, "close", None)
-            if close is not None:
-                await close()
+            await client.close()
 
     # ---------------------------------------------------------------- admins
 
@@ -144,7 +143,7 @@ class OrganisationReader:
             # Each person's read stops at the deadline itself (those read by then are kept);
             # this is only the backstop for a client that would not.
             answers: Mapping[PersonId, OrgResult] = await asyncio.wait_for(
-                client.read(stored, readings, window, deadline),
+                client.read(OrgRead(stored, readings, window, deadline)),
                 max(deadline.remaining(), 0.001) + BACKSTOP,
             )
         except AccessWithdrawn as error:

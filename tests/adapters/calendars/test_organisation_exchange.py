@@ -14,7 +14,7 @@ import pytest
 from adapters.calendars.config import CalendarSettings
 from adapters.calendars.errors import ProviderError
 from adapters.calendars.http import Deadline
-from adapters.calendars.organisation.base import AccessWithdrawn, NotCovered, OrgReading
+from adapters.calendars.organisation.base import AccessWithdrawn, NotCovered, OrgRead, OrgReading
 from adapters.calendars.organisation.exchange import ExchangeServer
 from core.availability import BusyStatus
 from core.calendars import BusyTimes
@@ -73,7 +73,7 @@ class Exchange:
 
     async def read(self, *emails: str) -> dict[str, object]:
         readings = [OrgReading(PersonId(e), e, LONDON) for e in emails]
-        found = await self.client.read(self.stored(), readings, WEEK, Deadline.after(10))
+        found = await self.client.read(OrgRead(self.stored(), readings, WEEK, Deadline.after(10)))
         return {str(person): result for person, result in found.items()}
 
 
@@ -167,10 +167,8 @@ async def test_an_untrusted_certificate_is_refused(tmp_path: Path):
             {"password": fake.password},
         )  # fmt: skip
         try:
-            found = await client.read(
-                stored, [OrgReading(PersonId("a"), "a@contoso.com", LONDON)], WEEK,
-                Deadline.after(10),
-            )  # fmt: skip
+            readings = [OrgReading(PersonId("a"), "a@contoso.com", LONDON)]
+            found = await client.read(OrgRead(stored, readings, WEEK, Deadline.after(10)))
         finally:
             await client.close()
     assert isinstance(found[PersonId("a")], ProviderError)
@@ -207,7 +205,7 @@ async def test_ntlm_as_exchange_asks_by_default(tmp_path: Path, monkeypatch: pyt
                 2, summary, dict(ntlm.settings), {"password": fake.password}
             )
             readings = [OrgReading(PersonId("ana"), "ana@contoso.com", LONDON)]
-            found = await client.read(stored, readings, WEEK, Deadline.after(10))
+            found = await client.read(OrgRead(stored, readings, WEEK, Deadline.after(10)))
             ana = found[PersonId("ana")]
             assert isinstance(ana, BusyTimes)
             assert [(b.start, b.end) for b in ana.intervals] == [(z(1, 9), z(1, 10))]
