@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -87,6 +87,9 @@ class Page:
     http: aiohttp.ClientSession
     base_url: str
     seen: dict[tuple[str, str], dict[int, Shown]] = field(default_factory=dict)
+    # After a click, the work it left to the worker (the private messages of a meeting's
+    # change, from the outbox): what the page's next poll shows a moment later.
+    settle: Callable[[], Awaitable[None]] | None = None
 
     async def say(self, person: str, text: str, place: str = "dm") -> None:
         body = {"person": person, "in": place, "text": text}
@@ -100,6 +103,8 @@ class Page:
         body |= {"action": action} | ({"value": value} if value is not None else {})
         async with self.http.post(f"{self.base_url}/playground/api/act", json=body) as reply:
             assert reply.status == 200, await reply.text()
+        if self.settle is not None:
+            await self.settle()
 
     async def changes(self, person: str, place: str = "dm", since: int = 0) -> dict[str, Any]:
         query = {"person": person, "in": place, "since": str(since)}
@@ -121,7 +126,7 @@ class Page:
 async def page(running: AppUnderTest) -> AsyncIterator[Page]:
     # A cookie jar that accepts 127.0.0.1's cookies, as a browser does (the connect form's).
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        yield Page(http, running.base_url)
+        yield Page(http, running.base_url, settle=running.services.worker.drain)
 
 
 async def person(running: AppUnderTest, user_id: str) -> Person:
@@ -452,7 +457,7 @@ async def test_reset_restores_the_demo_and_keeps_what_other_programs_need(tmp_pa
         aiohttp.ClientSession() as http,
     ):
         storage = used.storage
-        page = Page(http, used.base_url)
+        page = Page(http, used.base_url, settle=used.services.worker.drain)
         await page.say("maria", "find a time with my mentee next week")
         picker = await page.last("maria")
         await page.click("maria", picker, picker.actions()[0])

@@ -49,7 +49,7 @@ async def running(tmp_path: Path) -> AsyncIterator[AppUnderTest]:
 @pytest.fixture
 async def page(running: AppUnderTest) -> AsyncIterator[Page]:
     async with aiohttp.ClientSession() as http:
-        yield Page(http, running.base_url)
+        yield Page(http, running.base_url, settle=running.services.worker.drain)
 
 
 def desk(running: AppUnderTest) -> DemoDeskService:
@@ -237,7 +237,7 @@ async def test_an_operators_smtp_server_is_kept_and_the_inbox_says_so(tmp_path: 
             aiohttp.ClientSession() as http,
         ):
             assert app.services.settings.mail == settings.mail
-            page = Page(http, app.base_url)
+            page = Page(http, app.base_url, settle=app.services.worker.drain)
             await book(page)
             async with asyncio.timeout(WAIT):
                 await server.wait_for(2)  # Maria's and Sam's, on the operator's server
@@ -259,7 +259,7 @@ async def test_reset_empties_the_inboxes(tmp_path: Path):
         running_app(settings, tmp_path, keys=KEYS, playground=True) as app,
         aiohttp.ClientSession() as http,
     ):
-        await book(Page(http, app.base_url))
+        await book(Page(http, app.base_url, settle=app.services.worker.drain))
         await mail_for(app, SAM.email, 1)
     inbox = tmp_path / ".pairtime" / MAIL_FOLDER / SAM.email
     assert list((inbox / "new").iterdir())

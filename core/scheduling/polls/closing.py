@@ -11,12 +11,12 @@ from core.meetings import Meeting
 from core.people import PersonId
 from core.polls import Choice, Poll, PollOption, PollStatus, Vote
 from core.program import LocationMode, ProgramSettings
-from core.scheduling import announce, meeting_views, publishing
+from core.scheduling import announce, meeting_views, outbox, publishing
 from core.scheduling.context import Context, Ports, zone_of
+from core.scheduling.outbox import Tell
 from core.scheduling.polls.message import card_update, open_card_updates, poll_view
 from core.time import describe
 from core.views import (
-    DirectMessage,
     MessageUpdate,
     Notice,
     Outcome,
@@ -85,17 +85,17 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
         return Outcome(Notice("This poll is already closed.", Tone.INFO))
     closed = await ports.polls.get(poll.ref) or poll
     result = decide(closed, await ports.polls.votes(poll.ref), zone)
-    direct: tuple[DirectMessage, ...] = ()
+    told: tuple[PersonId, ...] = ()
     if result.winner is not None:
         votes = await ports.polls.votes(poll.ref)
-        meeting, direct = await _book(
+        meeting, told = await _book(
             ports, closed, option=result.winner, votes=votes, settings=settings, now=now
         )
         await ports.polls.booked(poll.ref, meeting.ref)
         closed = replace(closed, meeting=meeting.ref)
     view = await poll_view(ports, closed, zone, result=result)
     reply = Notice(result.private, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
-    return Outcome(reply, direct=direct, updates=card_update(closed, view))
+    return Outcome(reply, updates=card_update(closed, view), told=told)
 
 
 async def _book(
@@ -106,9 +106,10 @@ async def _book(
     votes: Sequence[Vote],
     settings: ProgramSettings,
     now: datetime,
-) -> tuple[Meeting, tuple[DirectMessage, ...]]:
+) -> tuple[Meeting, tuple[PersonId, ...]]:
     """Book the winning time for the organiser, those who said yes or "if need be" to it,
-    and the required attendees: they get the invitation, and it is their busy time."""
+    and the required attendees: they get the invitation, and it is their busy time. Each
+    is told privately through the outbox (jobs stored with the meeting); returns who."""
     coming = {poll.organizer, *poll.required}
     coming |= {v.person for v in votes if v.option == option.id}
     people = await ports.people.many(poll.invitees)
@@ -127,34 +128,28 @@ async def _book(
         location=settings.location.place if settings.location.mode is LocationMode.FIXED else None,
     )
     messages = announce.invitation_emails(ports, meeting, attendees, settings, stamp=now)
+    ask_place = settings.location.mode is LocationMode.ASK
+    headline = f"The poll “{poll.title}” is closed: the meeting is booked."
+    tells = [
+        Tell(
+            person.id,
+            headline,
+            tuple(meeting_views.not_emailed(attendees, messages, ports)),
+            place=ask_place,
+        )
+        if person.id == poll.organizer
+        else Tell(person.id, headline)
+        for person in attendees
+    ]
     jobs = [
+        *outbox.jobs(meeting, tells, now),
         *await publishing.delivery_jobs(ports, meeting, messages, now),
         *announce.reminder_jobs(meeting, settings, now),
     ]
     meeting, created = await ports.meetings.book(meeting, jobs)
-    if not created:  # a second close in another process: its messages went out there
+    if not created:  # a second close in another process: its messages were stored there
         return meeting, ()
-    ask_place = settings.location.mode is LocationMode.ASK
-    direct = tuple(
-        DirectMessage(
-            person.id,
-            meeting_views.view(
-                ports,
-                meeting,
-                person,
-                attendees,
-                settings,
-                headline=f"The poll “{poll.title}” is closed: the meeting is booked.",
-                zone=zone_of(person.timezone, settings.default_timezone),
-                notes=meeting_views.not_emailed(attendees, messages, ports)
-                if person.id == poll.organizer
-                else (),
-                place=ask_place and person.id == poll.organizer,
-            ),
-        )
-        for person in attendees
-    )
-    return meeting, direct
+    return meeting, outbox.told(tells)
 
 
 async def card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:

@@ -222,7 +222,7 @@ async def test_close_and_book_picks_the_winner_books_once_and_tells_everyone():
     assert isinstance(refused.reply, Notice)
     assert world.meetings.meetings == {}
 
-    closed = await world.click(ana, poll.close.action)
+    closed = await world.click_seen(ana, poll.close.action)
     (meeting,) = world.meetings.meetings.values()
     assert (meeting.start, meeting.end) == (b.start, b.end)
     assert meeting.poll_ref is not None
