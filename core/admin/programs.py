@@ -8,20 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from core import program
 from core.commands import Provider
 from core.errors import InvalidInput
-from core.program import (
-    MAX_PLACE,
-    MAX_REMINDER_MINUTES,
-    MAX_RETENTION_DAYS,
-    MIN_RETENTION_DAYS,
-    ConfirmationRule,
-    LocationMode,
-    LocationRule,
-    ProgramSettings,
-    VideoRule,
-    Visibility,
-)
 from core.rules import AllDayEvents
 from core.slots_json import MAX_BUFFER_MINUTES, MAX_NOTICE_MINUTES
 from core.time import DayTime, zone_named
@@ -42,11 +31,11 @@ class RuleChanges:
     duration: int | None = None  # the default meeting length, minutes
     providers: str | None = None  # "google,microsoft,icloud"
     timezone: str | None = None  # IANA
-    confirmation: ConfirmationRule | None = None
+    confirmation: program.ConfirmationRule | None = None
     reminder_minutes: int | None = None  # 0: no reminders
     location: str | None = None  # "none", "ask", or the program's one link or room
-    video: VideoRule | None = None  # an online meeting on the program account's events
-    availability_visible_to: Visibility | None = None
+    video: program.VideoRule | None = None  # an online meeting on the program account's events
+    availability_visible_to: program.Visibility | None = None
     retention_days: int | None = None  # offers and meetings older than this are deleted
 
 
@@ -55,8 +44,8 @@ def _as_is(name: str) -> str:
 
 
 def changed_settings(
-    current: ProgramSettings, changes: RuleChanges, *, field: Callable[[str], str] = _as_is
-) -> ProgramSettings:
+    current: program.ProgramSettings, changes: RuleChanges, *, field: Callable[[str], str] = _as_is
+) -> program.ProgramSettings:
     """``current`` with ``changes``; :class:`InvalidInput` names a bad one."""
     rules = current.rules
     earliest = (
@@ -99,17 +88,19 @@ def changed_settings(
         zone_named(changes.timezone, field=field("timezone"))
     reminder = current.reminder_minutes
     if changes.reminder_minutes is not None:
-        if not 0 <= changes.reminder_minutes <= MAX_REMINDER_MINUTES:
+        if not 0 <= changes.reminder_minutes <= program.MAX_REMINDER_MINUTES:
             raise InvalidInput(
-                field("reminder_minutes"), f"must be between 0 (none) and {MAX_REMINDER_MINUTES}"
+                field("reminder_minutes"),
+                f"must be between 0 (none) and {program.MAX_REMINDER_MINUTES}",
             )
         reminder = changes.reminder_minutes
     retention = current.retention_days
     if changes.retention_days is not None:
-        if not MIN_RETENTION_DAYS <= changes.retention_days <= MAX_RETENTION_DAYS:
+        if not program.MIN_RETENTION_DAYS <= changes.retention_days <= program.MAX_RETENTION_DAYS:
             raise InvalidInput(
                 field("retention_days"),
-                f"must be between {MIN_RETENTION_DAYS} and {MAX_RETENTION_DAYS} days",
+                f"must be between {program.MIN_RETENTION_DAYS} and "
+                f"{program.MAX_RETENTION_DAYS} days",
             )
         retention = changes.retention_days
     location = (
@@ -146,13 +137,13 @@ def changed_settings(
     )
 
 
-def location_rule(text: str, field: str = "location") -> LocationRule:
+def location_rule(text: str, field: str = "location") -> program.LocationRule:
     """``none``, ``ask``, or the program's one link or room; InvalidInput when unusable."""
     place = " ".join(text.split())
     if place.lower() in ("none", "ask"):
-        return LocationRule(LocationMode(place.lower()))
+        return program.LocationRule(program.LocationMode(place.lower()))
     if not place:
         raise InvalidInput(field, "is none, ask, or a link or room")
-    if len(place) > MAX_PLACE:
-        raise InvalidInput(field, f"is at most {MAX_PLACE} characters")
-    return LocationRule(LocationMode.FIXED, place)
+    if len(place) > program.MAX_PLACE:
+        raise InvalidInput(field, f"is at most {program.MAX_PLACE} characters")
+    return program.LocationRule(program.LocationMode.FIXED, place)
