@@ -43,20 +43,8 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.slack_load import send_round  # noqa: E402 - after the path is set
-from bench.support import (  # noqa: E402
-    Server,
-    cpu_seconds,
-    fakes_process,
-    fresh_postgres,
-    machine,
-    report,
-    report_errors,
-    seed_program,
-    slack_members,
-    slack_pairs,
-    upgrade_database,
-)
+from bench import support  # noqa: E402 - after the path is set
+from bench.slack_load import send_round  # noqa: E402
 from storage.crypto import generate_key  # noqa: E402
 
 HAPROXY = "/usr/sbin/haproxy"
@@ -135,39 +123,39 @@ async def until_healthy(address: str, processes: int) -> None:
 
 
 async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
-    pairs = slack_pairs(args.pairs)
+    pairs = support.slack_pairs(args.pairs)
     chosen = random.Random(18)
     count = round(args.rate * args.seconds)
     commands = [(chosen.choice(pairs), TEXT) for _ in range(count)]
     with tempfile.TemporaryDirectory(prefix="pairtime-scale-") as name:
         folder = Path(name)
         async with AsyncExitStack() as stack:
-            fakes = stack.enter_context(fakes_process(args.delay))
-            database_url = await stack.enter_async_context(fresh_postgres())
+            fakes = stack.enter_context(support.fakes_process(args.delay))
+            database_url = await stack.enter_async_context(support.fresh_postgres())
             key = generate_key()
             environment = fakes.server_environment(database_url, key)
-            upgrade_database(folder, environment)
-            await seed_program(
+            support.upgrade_database(folder, environment)
+            await support.seed_program(
                 database_url, key, fakes, program="slack:T0PAIRTIME",
-                members=slack_members(pairs), pairs=pairs,
+                members=support.slack_members(pairs), pairs=pairs,
             )  # fmt: skip
             servers = [
-                Server(folder, environment, name=f"serve{n}", port=free_port())
+                support.Server(folder, environment, name=f"serve{n}", port=free_port())
                 for n in range(1, processes + 1)
             ]
             try:
                 ports = [int(server.address.rsplit(":", 1)[1]) for server in servers]
                 address, balancer = stack.enter_context(haproxy(folder, ports))
                 await until_healthy(address, processes)
-                balancer_cpu = cpu_seconds(balancer)
+                balancer_cpu = support.cpu_seconds(balancer)
                 result = await send_round(
                     servers, fakes, commands, rate=args.rate, label=f"scale{processes}",
                     wait=args.wait, address=address,
                 )  # fmt: skip
-                balancer_cpu = cpu_seconds(balancer) - balancer_cpu
+                balancer_cpu = support.cpu_seconds(balancer) - balancer_cpu
             finally:
                 for server in servers:
-                    report_errors(await asyncio.to_thread(server.stop))
+                    support.report_errors(await asyncio.to_thread(server.stop))
     answered = count - result["unanswered"]
     return {
         "processes": processes,
@@ -197,9 +185,9 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(HAPROXY).exists():
         raise SystemExit("bench/scale.py needs HAProxy (Debian: apt-get install haproxy)")
-    before = machine()
+    before = support.machine()
     setups = [asyncio.run(one_setup(args, processes)) for processes in args.processes]
-    report(
+    support.report(
         before,
         "scale",
         database="PostgreSQL 127.0.0.1:5432, a new database per setup",
