@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Executable, Row, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+POOL_RECYCLE_SECONDS = 300  # PostgreSQL: a pooled connection older than this is opened anew
 _ALONE = "pairtime_alone"  # an execution option: one statement, no BEGIN IMMEDIATE (SQLite)
 
 
@@ -47,7 +49,18 @@ class Database:
         self.dialect = parsed.get_backend_name()
         options: dict[str, Any] = {"connect_args": self.connect_args}
         if self.dialect == "postgresql":
-            options |= {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+            # No pre-ping: asyncpg's costs three round trips (BEGIN, an empty query, ROLLBACK)
+            # at every checkout. A connection the server closed (a restart, an administrator)
+            # is known closed to asyncpg without asking, and is replaced at checkout
+            # (``_replace_if_closed``); one lost while in use fails that work, which SQLAlchemy
+            # takes as a disconnect (the pool drops it and every connection opened before it)
+            # and the worker retries. One kept past ``POOL_RECYCLE_SECONDS`` is opened anew,
+            # before any idle timeout of a firewall or proxy in between can have cut it.
+            options |= {
+                "pool_size": pool_size,
+                "max_overflow": pool_size,
+                "pool_recycle": POOL_RECYCLE_SECONDS,
+            }
         if self.dialect == "sqlite" and parsed.get_driver_name() == "aiosqlite":
             from storage.sqlite_driver import one_trip_dbapi  # noqa: PLC0415 - SQLite only
 
@@ -81,6 +94,8 @@ class Database:
         else:
             self.engine = create_async_engine(url, **options)
             self.reader = self.engine
+            if self.dialect == "postgresql":
+                event.listen(self.engine.sync_engine, "checkout", _replace_if_closed)
         # The writer's connections for one statement (``alone``), marked once here rather
         # than per connection (an await and a trip through SQLAlchemy's greenlet each write).
         self._alone = (
@@ -183,6 +198,15 @@ def statement_shape(statement: str) -> str:
     if verb in {"INSERT", "DELETE"}:
         return " ".join(words[:3])
     return " ".join(words[:2])
+
+
+def _replace_if_closed(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """At checkout, a pooled PostgreSQL connection the server has closed is replaced: the
+    pool takes DisconnectionError as "open another" (SQLAlchemy's pessimistic disconnect
+    handling), and asyncpg knows a closed connection without a round trip."""
+    driver = record.driver_connection
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 def _configure_sqlite(engine: AsyncEngine, *, writes: bool) -> None:
