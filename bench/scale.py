@@ -1,8 +1,8 @@
 """Several processes: `pairtime serve` on PostgreSQL behind HAProxy, 1 process then 2, driven
 to saturation.
 
-    .venv/bin/python bench/scale.py [--processes 1 2] [--rate 300] [--seconds 20]
-                                    [--pairs 1000] [--delay 0.2]
+    .venv/bin/python bench/scale.py [--processes 1 2] [--rate 120] [--seconds 10]
+                                    [--pairs 500] [--delay 0.2]
 
 For each setup: a new database on the local PostgreSQL (127.0.0.1:5432, trust
 authentication; dropped afterwards), ``--pairs`` mentor/mentee pairs connected to the fake
@@ -13,21 +13,27 @@ failed checks; see docs/deploy.md). Slash commands ("find 30 minutes with @mente
 a pair drawn at random each time) are sent to HAProxy open loop at ``--rate`` per second for
 ``--seconds``, more than one process answers: the slot pickers then come back as fast as
 the processes can make them, and the backlog drains at that pace after the last command.
+The defaults (1,200 commands per setup) finish in two to four minutes on 2 cores; on a
+larger machine raise ``--rate`` until the send rate is clearly above what two processes
+answer.
 
 Printed per setup: ``saturation_commands_per_second`` (commands answered divided by the time
 from the first command to the last answer: with a backlog the whole time, what the setup
 sustains), the server CPU per command (all ``pairtime serve`` processes, from /proc), SQL
 statements per command, the calendar cache's hit rate (each process has its own cache),
 HAProxy's own CPU, and ack and picker latencies (timed from when each command was due;
-at saturation they measure the backlog, not the service). With the machine: on 2 cores
-the bench, the fakes, PostgreSQL and HAProxy share them with the servers, so a second
-process adds far less than a second process's worth.
+at saturation they measure the backlog, not the service). The machine (cores, Python,
+load average) is printed first, each step's figures as soon as it is done (one JSON object
+a line), and all setups together at the end. On 2 cores the bench, the fakes, PostgreSQL
+and HAProxy share them with the servers, so a second process adds far less than a second
+process's worth.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import socket
 import subprocess
@@ -49,6 +55,12 @@ from storage.crypto import generate_key  # noqa: E402
 
 HAPROXY = "/usr/sbin/haproxy"
 TEXT = "find 30 minutes with {partner} next week"
+
+
+def step(name: str, **figures: Any) -> None:
+    """One line of JSON as soon as a step is done, with the load average then."""
+    line = {"step": name, **figures, "load_average": support.machine()["load_average"]}
+    print(json.dumps(line), flush=True)
 
 
 def free_port() -> int:
@@ -135,10 +147,13 @@ async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
             key = generate_key()
             environment = fakes.server_environment(database_url, key)
             support.upgrade_database(folder, environment)
+            started = time.monotonic()
             await support.seed_program(
                 database_url, key, fakes, program="slack:T0PAIRTIME",
                 members=support.slack_members(pairs), pairs=pairs,
             )  # fmt: skip
+            step("seeded", processes=processes, pairs=args.pairs,
+                 seconds=round(time.monotonic() - started, 1))  # fmt: skip
             servers = [
                 support.Server(folder, environment, name=f"serve{n}", port=free_port())
                 for n in range(1, processes + 1)
@@ -147,6 +162,7 @@ async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
                 ports = [int(server.address.rsplit(":", 1)[1]) for server in servers]
                 address, balancer = stack.enter_context(haproxy(folder, ports))
                 await until_healthy(address, processes)
+                step("serving", processes=processes, commands=count, rate_per_second=args.rate)
                 balancer_cpu = support.cpu_seconds(balancer)
                 result = await send_round(
                     servers, fakes, commands, rate=args.rate, label=f"scale{processes}",
@@ -157,7 +173,7 @@ async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
                 for server in servers:
                     support.report_errors(await asyncio.to_thread(server.stop))
     answered = count - result["unanswered"]
-    return {
+    figures = {
         "processes": processes,
         "saturation_commands_per_second": round(answered / result["seconds_until_last_answer"], 1),
         "server_cpu_ms_per_command": result["server_cpu_ms_per_command"],
@@ -172,20 +188,23 @@ async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
         "ack_ms": result["ack_ms"],
         "picker_ms": result["picker_ms"],
     }
+    step("measured", **figures)
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rate", type=float, default=300, help="commands sent per second")
-    parser.add_argument("--seconds", type=float, default=20, help="how long to send")
-    parser.add_argument("--pairs", type=int, default=1000, help="distinct mentor/mentee pairs")
+    parser.add_argument("--rate", type=float, default=120, help="commands sent per second")
+    parser.add_argument("--seconds", type=float, default=10, help="how long to send")
+    parser.add_argument("--pairs", type=int, default=500, help="distinct mentor/mentee pairs")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds per calendar call")
     parser.add_argument("--wait", type=float, default=600, help="seconds to wait for answers")
     args = parser.parse_args()
     if not Path(HAPROXY).exists():
         raise SystemExit("bench/scale.py needs HAProxy (Debian: apt-get install haproxy)")
     before = support.machine()
+    print(json.dumps({"benchmark": "scale", "machine": before}), flush=True)
     setups = [asyncio.run(one_setup(args, processes)) for processes in args.processes]
     support.report(
         before,
