@@ -268,7 +268,7 @@ class WorkspaceClients:
 @dataclass
 class _Pending:
     version: int
-    card: Json
+    card: Callable[[], Json]  # rendered once, when written
     kept: list[asyncio.Future[None]] = field(default_factory=list)
 
 
@@ -277,14 +277,15 @@ class CardWrites:
     wait, and only the newest of them is written next, once for all. Each caller returns once
     a render of its version or a newer one is kept (so the request that drew it is complete
     only then, and one run again after a crash draws it again); under a burst of votes on
-    one card that is one write for many, idle it is one write each, at once."""
+    one card that is one write for many, idle it is one write each, at once. A render is made
+    only when it is written: one for the many votes a write carries."""
 
     def __init__(self, inbox: Inbox) -> None:
         self._inbox = inbox
         self._pending: dict[str, _Pending] = {}
         self._writers: dict[str, asyncio.Task[None]] = {}
 
-    async def keep(self, key: str, card: Json, version: int) -> None:
+    async def keep(self, key: str, card: Callable[[], Json], version: int) -> None:
         kept: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         pending = self._pending.get(key)
         if pending is None:
@@ -301,7 +302,8 @@ class CardWrites:
         try:
             while (pending := self._pending.pop(key, None)) is not None:
                 try:
-                    await self._inbox.keep_newest(CARD_JOB, key, pending.card, pending.version)
+                    card = pending.card()
+                    await self._inbox.keep_newest(CARD_JOB, key, card, pending.version)
                 except Exception as error:  # noqa: BLE001 - each caller raises it, as keep would
                     for kept in pending.kept:
                         if not kept.done():
@@ -345,12 +347,16 @@ class SlackMessenger:
         if not channel or not ts:
             log.warning("a message update names no Slack message; not sent")
             return
-        payload = render.message(update.view)
         if self._cards is not None and update.version > 0 and team:
             card = {"team": team, "channel": channel, "ts": ts, "version": update.version}
-            card |= payload
-            await self._cards.keep(f"{CARD_JOB}:{team}:{channel}:{ts}", card, update.version)
+            view = update.view
+            await self._cards.keep(
+                f"{CARD_JOB}:{team}:{channel}:{ts}",
+                lambda: card | render.message(view),
+                update.version,
+            )
             return
+        payload = render.message(update.view)
 
         async def send() -> None:
             await client.chat_update(

@@ -357,6 +357,7 @@ class TeamsMessenger:
         self._interval = timing.update_interval
         # card -> (version, when) sent last by this process
         self._cards_sent: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+        self._last_card: tuple[View, JsonDict] | None = None  # see _card_activity
 
     async def apply(self, updates: Iterable[MessageUpdate]) -> None:
         """Queue each update for its message; returns once it is queued. A versioned one is
@@ -368,11 +369,10 @@ class TeamsMessenger:
                 continue
             key = (message["conversation"], message["activity"])
             if self._inbox is not None and update.version > 0:
-                card = cards.render(update.view, cards.CardOptions(self._base_url, private=False))
                 payload = {
                     "message": dict(message),
                     "version": update.version,
-                    "activity": translate.message_activity(card, cards.summary(update.view)),
+                    "activity": self._card_activity(update.view),
                 }
                 await self._inbox.keep_newest(
                     CARD_JOB, f"{CARD_JOB}:{key[0]}:{key[1]}"[:300], payload, update.version
@@ -380,6 +380,16 @@ class TeamsMessenger:
                 continue
             final = isinstance(update.view, PollView) and update.view.status is not PollStatus.OPEN
             self.updates.submit(key, (message, update.view), final=final)
+
+    def _card_activity(self, view: View) -> JsonDict:
+        """A shared card's activity; the votes drawn together share one view, rendered once."""
+        last = self._last_card
+        if last is not None and last[0] is view:
+            return last[1]
+        card = cards.render(view, cards.CardOptions(self._base_url, private=False))
+        activity = translate.message_activity(card, cards.summary(view))
+        self._last_card = (view, activity)
+        return activity
 
     async def send_card(self, job: Job) -> None:
         """The card job's handler: the render it holds, sent, at most one each

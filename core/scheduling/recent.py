@@ -4,10 +4,15 @@ poll's card names (read on every vote).
 
 Per process and never shared: a kept answer may be up to ``seconds`` old, so only answers
 that may be that stale belong here (the calendar cache keeps busy times as long).
+
+Also answers drawn for several requests at once (:meth:`Recent.together`): a poll's card,
+drawn after each vote, is drawn once for the votes counted while the last drawing was under
+way. Never stale: each caller's drawing starts after it asked.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -31,6 +36,11 @@ class Recent:
     seconds: float = KEPT_SECONDS
     limit: int = KEPT_ANSWERS
     _kept: TTLCache[Hashable, Any] = field(init=False)
+    _drawing: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict, init=False)
+    # The drawing that starts when the one under way ends, and what it runs.
+    _next: dict[Hashable, tuple[asyncio.Future[Any], Callable[[], Awaitable[Any]]]] = field(
+        default_factory=dict, init=False
+    )
 
     def __post_init__(self) -> None:
         self._kept = TTLCache(self.limit, self.seconds, timer=self._now)
@@ -46,6 +56,51 @@ class Recent:
             answer = await read()
             self._kept[key] = answer
             return answer
+
+    async def together(self, key: Hashable, draw: Callable[[], Awaitable[T]]) -> T:
+        """An answer of ``draw()`` started after this call, shared: with no drawing for
+        ``key`` under way, one starts now; else the callers who come meanwhile share the one
+        that starts when it ends (run with the first of them's ``draw``). Under a burst that
+        is one drawing for many callers, each seeing a state at least as new as when it
+        asked; alone, a drawing each."""
+        if key not in self._drawing:
+            return cast("T", await asyncio.shield(self._start(key, draw)))
+        waiting = self._next.get(key)
+        if waiting is None:
+            waiting = self._next[key] = (asyncio.get_running_loop().create_future(), draw)
+        return cast("T", await asyncio.shield(waiting[0]))
+
+    def _start(self, key: Hashable, draw: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+        drawing = asyncio.ensure_future(draw())
+        self._drawing[key] = drawing
+        drawing.add_done_callback(lambda done: self._ended(key, done))
+        return drawing
+
+    def _ended(self, key: Hashable, done: asyncio.Future[Any]) -> None:
+        if self._drawing.get(key) is done:
+            del self._drawing[key]
+        waiting = self._next.pop(key, None)
+        if waiting is None:
+            return
+        shared, draw = waiting
+        self._start(key, draw).add_done_callback(lambda drawn: _pass_on(drawn, shared))
+
+
+def _pass_on(drawn: asyncio.Future[Any], shared: asyncio.Future[Any]) -> None:
+    if shared.done():
+        return
+    if drawn.cancelled():
+        shared.cancel()
+    elif (error := drawn.exception()) is not None:
+        shared.set_exception(error)
+    else:
+        shared.set_result(drawn.result())
+
+
+async def together(recent: Recent | None, key: Hashable, draw: Callable[[], Awaitable[T]]) -> T:
+    """``draw()``'s answer, shared with the callers who come while it is drawn (see
+    :meth:`Recent.together`; None: each caller draws its own)."""
+    return await draw() if recent is None else await recent.together(key, draw)
 
 
 async def recently(recent: Recent | None, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:

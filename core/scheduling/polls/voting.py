@@ -12,7 +12,7 @@ from core.scheduling.context import Context, Ports
 from core.scheduling.participants import visible_to
 from core.scheduling.polls.constants import BUSY_REFRESH, GONE
 from core.scheduling.polls.message import open_card_updates
-from core.scheduling.recent import recently
+from core.scheduling.recent import recently, together
 from core.time import Interval, describe
 from core.views import (
     Notice,
@@ -62,7 +62,11 @@ async def vote(ports: Ports, ctx: Context, action: actions.Vote) -> Outcome:
             + "; ".join(describe(o.start, ctx.zone) for o in clashes)
             + "."
         )
-    return Outcome(Notice(said, Tone.SUCCESS), updates=await open_card_updates(ports, poll))
+    # Drawn after this vote was counted, once for the votes counted meanwhile in this process.
+    updates = await together(
+        ports.recent, ("poll card", poll.ref), lambda: open_card_updates(ports, poll)
+    )
+    return Outcome(Notice(said, Tone.SUCCESS), updates=updates)
 
 
 def _not_open(poll: Poll) -> str:

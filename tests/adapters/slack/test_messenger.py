@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import cast
@@ -173,11 +173,20 @@ class SlowInbox:
 async def test_card_renders_that_come_while_one_is_written_are_written_once_as_the_newest():
     inbox = SlowInbox()
     cards = CardWrites(cast("Inbox", inbox))
-    first = asyncio.create_task(cards.keep("card:C1:1.1", {"text": "v1"}, 1))
+    rendered: list[str] = []
+
+    def card(text: str) -> Callable[[], Json]:
+        def render() -> Json:
+            rendered.append(text)
+            return {"text": text}
+
+        return render
+
+    first = asyncio.create_task(cards.keep("card:C1:1.1", card("v1"), 1))
     for _ in range(3):
         await asyncio.sleep(0)  # the first write is on its way
-    waiting = [asyncio.create_task(cards.keep("card:C1:1.1", {"text": f"v{v}"}, v)) for v in (3, 2)]
-    other = asyncio.create_task(cards.keep("card:C2:2.2", {"text": "w1"}, 1))
+    waiting = [asyncio.create_task(cards.keep("card:C1:1.1", card(f"v{v}"), v)) for v in (3, 2)]
+    other = asyncio.create_task(cards.keep("card:C2:2.2", card("w1"), 1))
     await asyncio.sleep(0)
     assert not any(t.done() for t in (first, *waiting, other))  # none is kept yet
 
@@ -189,3 +198,4 @@ async def test_card_renders_that_come_while_one_is_written_are_written_once_as_t
         ("card:C1:1.1", 3, "v3"),  # v2 came later than v3 but is older: never written
         ("card:C2:2.2", 1, "w1"),
     ]
+    assert sorted(rendered) == ["v1", "v3", "w1"]  # only what is written is rendered

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
-from core.scheduling.recent import Recent, recently
+import pytest
+
+from core.scheduling.recent import Recent, recently, together
 from tests.memory import FixedClock
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -42,3 +45,75 @@ async def test_without_a_keeper_every_call_reads():
         return count
 
     assert [await recently(None, "k", read) for _ in range(2)] == [1, 2]
+
+
+class Drawings:
+    """Drawings held until the test lets each go; numbered as they start."""
+
+    def __init__(self) -> None:
+        self.gates: list[asyncio.Event] = []
+        self.changed = asyncio.Condition()
+
+    async def draw(self) -> int:
+        number = len(self.gates) + 1
+        gate = asyncio.Event()
+        self.gates.append(gate)
+        async with self.changed:
+            self.changed.notify_all()
+        await gate.wait()
+        return number
+
+    async def started(self, count: int) -> None:
+        async with self.changed:
+            await self.changed.wait_for(lambda: len(self.gates) >= count)
+
+
+async def test_callers_who_come_while_a_drawing_is_under_way_share_the_next_one():
+    """A poll's card after each vote: one drawing for the votes counted meanwhile, and each
+    caller's drawing starts after it asked (it shows that caller's vote)."""
+    recent = Recent(FixedClock(NOW))
+    drawings = Drawings()
+
+    first = asyncio.create_task(recent.together("card", drawings.draw))
+    await drawings.started(1)
+    later = [asyncio.create_task(recent.together("card", drawings.draw)) for _ in range(3)]
+    other = asyncio.create_task(recent.together("another card", drawings.draw))
+    await drawings.started(2)  # the other card's
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(drawings.gates) == 2  # the card's next drawing waits for the first to end
+    drawings.gates[0].set()
+    assert await first == 1
+    await drawings.started(3)
+    drawings.gates[2].set()
+    assert await asyncio.gather(*later) == [3, 3, 3]
+    drawings.gates[1].set()
+    assert await other == 2
+    # Nothing under way: a caller draws at once, alone.
+    alone = asyncio.create_task(recent.together("card", drawings.draw))
+    await drawings.started(4)
+    drawings.gates[3].set()
+    assert await alone == 4
+
+
+async def test_a_failed_drawing_fails_each_caller_who_shared_it():
+    recent = Recent(FixedClock(NOW))
+    gate = asyncio.Event()
+
+    async def first() -> int:
+        await gate.wait()
+        return 1
+
+    async def broken() -> int:
+        raise RuntimeError("the database went away")
+
+    under_way = asyncio.create_task(recent.together("card", first))
+    await asyncio.sleep(0)
+    sharing = [asyncio.create_task(recent.together("card", broken)) for _ in range(2)]
+    await asyncio.sleep(0)
+    gate.set()
+    assert await under_way == 1
+    for task in sharing:
+        with pytest.raises(RuntimeError, match="went away"):
+            await task
+    assert await together(None, "card", first) == 1  # no keeper: a drawing each
