@@ -374,8 +374,11 @@ class Worker:
             return newer  # stored after this run completed: leased to this worker afresh
         # Stored while it ran, under this run's lease, unless that was lost meanwhile (its
         # new holder runs it then).
-        renewed = await self.jobs.extend([job.id], self.name, self.clock.now() + self.lease)
-        return newer if renewed else None
+        now = self.clock.now()
+        if job.id not in await self.jobs.extend([job.id], self.name, now + self.lease):
+            return None
+        self._confirmed[job.id] = now
+        return newer
 
     async def _complete(self, job: Job) -> bool:
         """Complete ``job``; False when it was replaced meanwhile or the claim was lost.
