@@ -160,15 +160,13 @@ class Inbox(Protocol):
         """Run ``handler`` for each kept row of ``kind`` (registered once per process)."""
         ...
 
-    async def keep(
-        self, kind: str, key: str, payload: Json, *, work: RowWork | None = None
-    ) -> bool:
+    async def keep(self, kind: str, key: str, payload: Json, *, work: RowWork) -> bool:
         """Store a row, committed when this returns; False when ``key`` was kept already.
 
-        With ``work``, this process may run the row itself: ``work`` then does what the
-        handler would, soon after the acknowledgement, given what to record its answers in,
-        and the handler runs the row only if ``work`` fails or this process dies first.
-        """
+        This process may run the row itself: ``work`` then does what the handler would,
+        soon after the acknowledgement, given what to record its answers in, and the handler
+        runs the row only if ``work`` fails or this process dies first (or its worker is
+        full)."""
         ...
 
     async def keep_newest(self, kind: str, key: str, payload: Json, version: int) -> bool:

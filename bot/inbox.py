@@ -33,7 +33,7 @@ from datetime import timedelta
 from adapters.chat import UNKEPT, Held, InboxHandler, RowWork, Sent
 from bot.worker import Retry, Worker
 from core.jobs import Job, Json, NewJob
-from core.ports import Clock, Jobs
+from core.ports import Clock
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,6 @@ class WorkerInbox:
     already running go on; so does the worker once no request is in flight."""
 
     worker: Worker
-    jobs: Jobs
     clock: Clock
     _receiving: int = field(default=0, init=False)
     _quiet: asyncio.Event = field(default_factory=asyncio.Event, init=False)
@@ -79,14 +78,11 @@ class WorkerInbox:
     def handle(self, kind: str, handler: InboxHandler) -> None:
         self.worker.handle(kind, handler, retry=INBOX_RETRY, timeout=INBOX_TIMEOUT_SECONDS)
 
-    async def keep(
-        self, kind: str, key: str, payload: Json, *, work: RowWork | None = None
-    ) -> bool:
-        now = self.clock.now()
+    async def keep(self, kind: str, key: str, payload: Json, *, work: RowWork) -> bool:
         job = NewJob(kind, key, payload)
-        if work is not None:
-            return await self.worker.keep_and_run(job, now, lambda kept: work(self.sent(kept)))
-        return await self.jobs.enqueue(job, now)
+        return await self.worker.keep_and_run(
+            job, self.clock.now(), lambda kept: work(self.sent(kept))
+        )
 
     async def keep_newest(self, kind: str, key: str, payload: Json, version: int) -> bool:
         job = NewJob(kind, key, payload, version=version)

@@ -192,7 +192,7 @@ def build_app(
                 services.clock,
                 settings.base_url,
                 http,
-                WorkerInbox(services.worker, storage.jobs, services.clock),
+                WorkerInbox(services.worker, services.clock),
             )
             desk = demo.desk if demo is not None else None
             endpoints = await _start_chat(current, chat, storage, teams_timing, desk)

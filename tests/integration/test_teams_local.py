@@ -51,11 +51,7 @@ async def test_a_slow_click_shows_progress_then_the_answer_in_place(teams: Teams
         "http://127.0.0.1:3978",
         services.http,
         # Its own worker, never started: the app's already runs the Teams inbox.
-        WorkerInbox(
-            Worker(teams.running.storage.jobs, services.clock),
-            teams.running.storage.jobs,
-            services.clock,
-        ),
+        WorkerInbox(Worker(teams.running.storage.jobs, services.clock), services.clock),
     )
     endpoint = await start_teams(
         TeamsSettings(auth_disabled=True), chat, timing=TeamsTiming(budget=InvokeBudget(seconds=0))

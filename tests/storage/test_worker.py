@@ -471,7 +471,7 @@ async def test_a_process_that_stalled_past_its_lease_notices_the_row_was_taken_o
     clock = FixedClock(NOW)
     lease = timedelta(seconds=10)
     stalled = worker(storage, clock, lease=lease)
-    inbox = WorkerInbox(stalled, storage.jobs, clock)
+    inbox = WorkerInbox(stalled, clock)
     row = await inbox.hold("teams.inbox", "activity:stalled", {"text": "help"})
     assert await row.sent.ours()  # just claimed: no need to ask the database
     await row.sent.record("answer")
