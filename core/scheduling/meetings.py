@@ -12,7 +12,8 @@ Who may do what:
 * cancelling asks first.
 
 Every change is one conditional update on the meeting's sequence (``Meetings.change``),
-with its emails and reminders enqueued in the same transaction: of many clicks, in any
+with its private messages (``outbox``), emails and reminders enqueued in the same
+transaction: of many clicks, in any
 process, one changes the meeting and the others are shown the meeting as it now is. A
 button that no longer fits the meeting (an older proposal, a cancelled meeting) answers
 with the meeting's current state, with the buttons that fit it now.
