@@ -255,8 +255,8 @@ async def refresh(credentials: google.auth.credentials.Credentials, ca_bundle: s
 
 @dataclass(frozen=True, slots=True)
 class CalendarApi:
-    """Google Calendar's API at ``url`` (the setting points elsewhere in tests), asked over
-    ``http`` (a personal connection's token or an impersonating service account's)."""
+    """Google Calendar's API at ``url`` (the setting points elsewhere in tests), over ``http``:
+    what a personal connection and the Workspace client (impersonating) both read through."""
 
     http: aiohttp.ClientSession
     url: str
