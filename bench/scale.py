@@ -13,20 +13,21 @@ failed checks; see docs/deploy.md). Slash commands ("find 30 minutes with @mente
 a pair drawn at random each time) are sent to HAProxy open loop at ``--rate`` per second for
 ``--seconds``, more than one process answers: the slot pickers then come back as fast as
 the processes can make them, and the backlog drains at that pace after the last command.
-The defaults (1,200 commands per setup) finish in two to four minutes on 2 cores; on a
+The defaults (1,200 commands per setup) finish in three to six minutes on 2 cores; on a
 larger machine raise ``--rate`` until the send rate is clearly above what two processes
 answer.
 
 Printed per setup: ``saturation_commands_per_second`` (commands answered divided by the time
 from the first command to the last answer: with a backlog the whole time, what the setup
-sustains), the server CPU per command (all ``pairtime serve`` processes, from /proc), SQL
-statements per command, the calendar cache's hit rate (each process has its own cache),
-HAProxy's own CPU, and ack and picker latencies (timed from when each command was due;
-at saturation they measure the backlog, not the service). The machine (cores, Python,
-load average) is printed first, each step's figures as soon as it is done (one JSON object
-a line), and all setups together at the end. On 2 cores the bench, the fakes, PostgreSQL
-and HAProxy share them with the servers, so a second process adds far less than a second
-process's worth.
+sustains), the server CPU per command (all ``pairtime serve`` processes, from /proc), the
+cores they used together over that time (``server_cores_used``: far under the number of
+processes, the machine's other work held them back), SQL statements per command, the
+calendar cache's hit rate (each process has its own cache), HAProxy's own CPU, and ack and
+picker latencies (timed from when each command was due; at saturation they measure the
+backlog, not the service). The machine (cores, Python, load average) is printed first, each
+step's figures as soon as it is done (one JSON object a line), and all setups together at
+the end. On 2 cores the bench, the fakes, PostgreSQL and HAProxy share them with the
+servers, so a second process adds far less than a second process's worth.
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
         "processes": processes,
         "saturation_commands_per_second": round(answered / result["seconds_until_last_answer"], 1),
         "server_cpu_ms_per_command": result["server_cpu_ms_per_command"],
+        "server_cores_used": result["server_cores_used"],
         "haproxy_cpu_ms_per_command": round(balancer_cpu * 1000 / count, 2),
         "sql_statements_per_command": result["sql_statements_per_command"],
         "calendar_cache_hit_rate": result["calendar_cache_hit_rate"],

@@ -26,7 +26,10 @@ commands), open loop (command i is sent at i/rate seconds whatever came back). P
   with ``PAIRTIME_CALENDAR_CACHE_SECONDS=0``, so every command reads both calendars);
 - ``server_cpu_ms_per_command`` (user + system CPU of the ``pairtime serve`` process from
   /proc, over the whole run, divided by commands) and ``sql_statements_per_command`` (counted
-  by the server with ``PAIRTIME_COUNT_SQL=1``).
+  by the server with ``PAIRTIME_COUNT_SQL=1``);
+- ``server_cores_used``: that CPU divided by the time from the first command to the last
+  answer. One process's event loop uses at most one core; well under one while answers were
+  late means the machine's other work, not the server, set the pace.
 
 ``cpu``: the cost of one command, at a rate the server keeps up with. Three rounds of one
 command per pair: ``first_contact`` ("... tomorrow": the server meets both people and reads
@@ -186,6 +189,7 @@ async def send_round(
         "calendar_cache_hit_rate": round(1 - reads / (2 * count), 3),
         "slack_api_calls": now["slack_api_calls"] - before["slack_api_calls"],
         "server_cpu_ms_per_command": round(cpu * 1000 / count, 2),
+        "server_cores_used": round(cpu / finished, 2),
         "sql_statements_per_command": round(statements / count, 2),
         "sql_commits_per_command": round((sql_after["commits"] - sql_before["commits"]) / count, 2),
     }
