@@ -69,8 +69,7 @@ class SqlJobs:
         """
         statement = _inserts(self._db.dialect).claimed
         claimed = {"claimed_by": worker, "claimed_until": now + lease, "attempts": 1}
-        async with self._db.alone() as connection:
-            row = (await connection.execute(statement, _row(new, now) | claimed)).first()
+        row = (await self._db.write(statement, _row(new, now) | claimed)).first()
         if row is None:
             return None
         return Job(
@@ -252,8 +251,7 @@ class SqlJobs:
             .values(status=JobStatus.DONE.value, done_at=now, claimed_by=None, claimed_until=None)
             .returning(job.id)
         )
-        async with self._db.alone() as connection:
-            return set((await connection.execute(statement)).scalars())
+        return {row.id for row in (await self._db.write(statement)).rows}
 
     async def retry(self, job: Job, worker: str, due_at: datetime, error: str) -> bool:
         """Run again at ``due_at``; a job replaced meanwhile runs its new payload at once."""
@@ -321,11 +319,8 @@ class SqlJobs:
         """Store ``progress`` as the job's, replacing what was there, while ``worker`` holds
         it (False when the claim is lost). The next attempt sees it as ``Job.progress``: how
         a job run again after its process died knows what it had done already."""
-        async with self._db.alone() as connection:
-            result = await connection.execute(
-                update(models.Job).where(*_held(job.id, worker)).values(progress=dict(progress))
-            )
-            return bool(affected(result))
+        statement = update(models.Job).where(*_held(job.id, worker)).values(progress=dict(progress))
+        return bool(affected(await self._db.write(statement)))
 
     async def purge(self, before: datetime) -> int:
         """Forget jobs that ended before ``before`` (their keys may then be used again)."""

@@ -33,27 +33,26 @@ class SqlOffers:
         self._db = database
 
     async def add(self, offer: SlotOffer) -> None:
-        async with self._db.alone() as connection:  # every search writes one: no BEGIN of its own
-            await connection.execute(
-                _ADD_OFFER,
-                {
-                    "ref": offer.ref,
-                    "program_id": offer.program,
-                    "requester_id": offer.requester,
-                    "participants": list(offer.participants),
-                    "duration_minutes": offer.duration_minutes,
-                    "window_start": offer.window.start,
-                    "window_end": offer.window.end,
-                    "time_of_day": None
-                    if offer.time_of_day is None
-                    else [offer.time_of_day.start.minutes, offer.time_of_day.end.minutes],
-                    "slots": _spans(offer.slots),
-                    "shown": _spans(offer.shown),
-                    "created_at": offer.created_at,
-                    "meeting_ref": offer.moving,
-                    "ruled_out": EXCLUSIONS.dump(offer.ruled_out) if offer.ruled_out else None,
-                },
-            )
+        await self._db.write(  # every search writes one: no BEGIN of its own
+            _ADD_OFFER,
+            {
+                "ref": offer.ref,
+                "program_id": offer.program,
+                "requester_id": offer.requester,
+                "participants": list(offer.participants),
+                "duration_minutes": offer.duration_minutes,
+                "window_start": offer.window.start,
+                "window_end": offer.window.end,
+                "time_of_day": None
+                if offer.time_of_day is None
+                else [offer.time_of_day.start.minutes, offer.time_of_day.end.minutes],
+                "slots": _spans(offer.slots),
+                "shown": _spans(offer.shown),
+                "created_at": offer.created_at,
+                "meeting_ref": offer.moving,
+                "ruled_out": EXCLUSIONS.dump(offer.ruled_out) if offer.ruled_out else None,
+            },
+        )
 
     async def get(self, ref: str) -> SlotOffer | None:
         async with self._db.reading() as session:
