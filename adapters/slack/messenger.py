@@ -10,6 +10,7 @@ tokens never are.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -75,6 +76,15 @@ def library_logger(name: str) -> logging.Logger:
     logger = logging.getLogger(name)
     logger.setLevel(logging.INFO)
     return logger
+
+
+@functools.cache
+def _webhook_logger() -> logging.Logger:
+    """The response_url client's: held at INFO like the others. With its own logger (level
+    NOTSET) slack_sdk formatted the whole request and answer into DEBUG lines on every post,
+    which ``logging`` then dropped, and with Pairtime's DEBUG on, logged the response_url and
+    what people wrote. Made once: ``setLevel`` clears every logger's cache."""
+    return library_logger("adapters.slack.webhook")
 
 
 def slack_error(error: SlackApiError) -> str:
@@ -192,7 +202,12 @@ class ResponseUrlReply:
         await self._post({**payload, "response_type": "ephemeral", "replace_original": False})
 
     async def _post(self, body: JsonDict) -> None:
-        webhook = AsyncWebhookClient(self._url, session=self._http, retry_handlers=retry_handlers())
+        webhook = AsyncWebhookClient(
+            self._url,
+            session=self._http,
+            retry_handlers=retry_handlers(),
+            logger=_webhook_logger(),
+        )
         response = await webhook.send_dict(body)
         if response.status_code >= 400:
             raise ReplyFailed(f"the response_url answered HTTP {response.status_code}")

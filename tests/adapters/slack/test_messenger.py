@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat import Inbox
 from adapters.slack.config import SlackSettings
-from adapters.slack.messenger import CARD_JOB, CardWrites, Coalescer, ReplyFailed, web_client
+from adapters.slack.messenger import (
+    CARD_JOB,
+    CardWrites,
+    Coalescer,
+    ReplyFailed,
+    ResponseUrlReply,
+    web_client,
+)
 from adapters.slack.people import SlackPeople
 from bot.bootstrap import prepare_database
 from core.jobs import Json
@@ -199,3 +207,20 @@ async def test_card_renders_that_come_while_one_is_written_are_written_once_as_t
         ("card:C2:2.2", 1, "w1"),
     ]
     assert sorted(rendered) == ["v1", "v3", "w1"]  # only what is written is rendered
+
+
+async def test_an_answer_at_a_response_url_never_logs_it_or_its_body(
+    caplog: pytest.LogCaptureFixture,
+):
+    """Even with every logger at DEBUG: the response_url answers for the person who asked,
+    and the answer says what they wrote."""
+    slack = FakeSlack()
+    async with running(slack.app) as base, aiohttp.ClientSession() as http:
+        url = slack.response_url(base)
+        with caplog.at_level(logging.DEBUG):
+            await ResponseUrlReply(url, http, Coalescer()).send(
+                {"text": "Times with Maria", "blocks": []}
+            )
+    assert slack.answered(url) == []
+    assert "Times with Maria" not in caplog.text
+    assert url.rsplit("/", 1)[-1] not in caplog.text
