@@ -29,6 +29,9 @@ from storage.store import Storage
 from tests.fakes.server import running
 
 ROOT = Path(__file__).resolve().parents[1]
+# How long a calendar read may take in tests not about slow providers: the fakes answer at
+# once, so only a machine loaded far past its cores (the suite beside `stress`) comes near it.
+PROVIDER_TIMEOUT = 60
 
 
 def pairtime_command() -> list[str]:

@@ -32,6 +32,7 @@ from storage.store import Storage
 from tests.e2e.test_playground_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
+from tests.support import PROVIDER_TIMEOUT
 
 PROGRAM = ProgramId("teams:contoso")
 WORK = "ana@contoso.com"
@@ -84,7 +85,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 microsoft_authority_url=base,
                 microsoft_graph_url=f"{base}/v1.0",
                 ca_bundle=str(tls.ca_path),
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             ),
         )
         storage = Storage.open(f"sqlite+aiosqlite:///{tmp_path / 'pairtime.db'}", [generate_key()])

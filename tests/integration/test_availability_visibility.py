@@ -26,6 +26,7 @@ from tests.fakes import teams_activities as ta
 from tests.fakes.google import FakeGoogle
 from tests.fakes.google_events import GoogleEvent
 from tests.fakes.server import running
+from tests.support import PROVIDER_TIMEOUT
 
 SLACK = ProgramId("slack:T0PAIRTIME")
 ACCOUNT = "maria@example.com"
@@ -51,7 +52,7 @@ async def marias_google() -> AsyncIterator[tuple[FakeGoogle, CalendarSettings]]:
                 google_token_url=f"{base}/token",
                 google_revoke_url=f"{base}/revoke",
                 google_api_url=f"{base}/calendar/v3",
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             ),
         )
 

@@ -30,6 +30,7 @@ from tests.fakes.google_events import GoogleEvent
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
 from tests.fakes.slack import FakeSlack
+from tests.support import PROVIDER_TIMEOUT
 
 PROGRAM = ProgramId("slack:T0PAIRTIME")
 MADRID = ZoneInfo("Europe/Madrid")
@@ -71,7 +72,7 @@ async def test_a_participant_who_never_clicked_a_link_is_read_through_the_organi
         settings = CalendarSettings(
             google_token_url=f"{base}/token",
             google_api_url=f"{base}/calendar/v3",
-            timeout_seconds=5,
+            timeout_seconds=PROVIDER_TIMEOUT,
         )
         async with slack_world(tmp_path, calendars=settings, fake=slack) as world:
             storage = world.running.storage
@@ -149,7 +150,7 @@ async def test_in_teams_a_microsoft_365_organisation_reads_the_mentee(tmp_path: 
             microsoft_authority_url=base,
             microsoft_graph_url=f"{base}/v1.0",
             ca_bundle=str(tls.ca_path),
-            timeout_seconds=5,
+            timeout_seconds=PROVIDER_TIMEOUT,
         )
         (tmp_path / "teams").mkdir()
         async with teams_app(tmp_path / "teams", calendars=settings) as teams:

@@ -38,6 +38,7 @@ from tests.integration.test_slack_invitations import (
 )
 from tests.integration.test_teams_clicks import click as click_in_teams
 from tests.mail_server import MailServer
+from tests.support import PROVIDER_TIMEOUT
 
 __all__ = ["certificate"]  # the SMTP server's certificate fixture, shared
 SLACK = ProgramId("slack:T0PAIRTIME")
@@ -58,7 +59,7 @@ async def test_in_slack_a_booked_meeting_is_the_program_accounts_event_with_a_me
         settings = CalendarSettings(
             google_token_url=f"{base}/token",
             google_api_url=f"{base}/calendar/v3",
-            timeout_seconds=5,
+            timeout_seconds=PROVIDER_TIMEOUT,
         )
         async with slack_world(tmp_path, calendars=settings, fake=slack) as world:
             storage = world.running.storage
@@ -148,7 +149,7 @@ async def test_in_teams_a_booked_meeting_is_the_program_accounts_event_with_a_te
             microsoft_authority_url=base,
             microsoft_graph_url=f"{base}/v1.0",
             ca_bundle=str(tls.ca_path),
-            timeout_seconds=5,
+            timeout_seconds=PROVIDER_TIMEOUT,
         )
         (tmp_path / "teams").mkdir()
         async with teams_app(tmp_path / "teams", calendars=settings) as teams:
@@ -219,7 +220,7 @@ async def test_when_the_provider_refuses_the_event_the_invitations_are_emailed_i
                 microsoft_authority_url=base,
                 microsoft_graph_url=f"{base}/v1.0",
                 ca_bundle=str(tls.ca_path),
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             )
             (tmp_path / "slack").mkdir()
             async with slack_world(

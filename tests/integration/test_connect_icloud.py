@@ -24,7 +24,7 @@ from core.time import Interval
 from core.views import ConnectionStatusView, Notice
 from tests.caldav_server import add_calendar, radicale_server
 from tests.memory import FixedClock, RecordingMessenger
-from tests.support import AppUnderTest, running_app
+from tests.support import PROVIDER_TIMEOUT, AppUnderTest, running_app
 
 APPLE_ID = "ana@icloud.example"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -47,7 +47,7 @@ async def app(tmp_path: Path) -> AsyncIterator[tuple[AppUnderTest, RecordingMess
         add_calendar(server.url, APPLE_ID, APP_PASSWORD, "Home", [MEETING])
         settings = replace(
             load_settings({}, dotenv_path=None),
-            calendars=CalendarSettings(caldav_url=server.url, timeout_seconds=5),
+            calendars=CalendarSettings(caldav_url=server.url, timeout_seconds=PROVIDER_TIMEOUT),
         )
         clock = FixedClock(NOW)
         async with running_app(settings, tmp_path, clock=clock) as running:

@@ -33,7 +33,7 @@ from core.time import Interval, local_day
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post, trusting_session
 from tests.fakes.server import TestCertificate, running
 from tests.memory import RecordingMessenger
-from tests.support import AppUnderTest, running_app
+from tests.support import PROVIDER_TIMEOUT, AppUnderTest, running_app
 
 PUBLIC = "http://127.0.0.1:3978"
 PROGRAM = ProgramId("teams:contoso")
@@ -120,7 +120,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 microsoft_authority_url=base,
                 microsoft_graph_url=f"{base}/v1.0",
                 ca_bundle=str(tls.ca_path),
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             ),
         )
         async with running_app(settings, tmp_path) as app:

@@ -30,7 +30,7 @@ from tests.fakes.google import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER_GRANT, FakeGoog
 from tests.fakes.google_events import GoogleEvent
 from tests.fakes.server import running
 from tests.memory import FixedClock, RecordingMessenger
-from tests.support import AppUnderTest, running_app
+from tests.support import PROVIDER_TIMEOUT, AppUnderTest, running_app
 
 PROGRAM = ProgramId("slack:T0ORG")
 WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC))
@@ -83,7 +83,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             calendars=CalendarSettings(
                 google_token_url=f"{base}/token",
                 google_api_url=f"{base}/calendar/v3",
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             ),
         )
         clock = FixedClock(datetime(2026, 11, 27, 9, tzinfo=UTC))

@@ -28,7 +28,7 @@ from core.time import Interval
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
 from tests.memory import FixedClock
-from tests.support import AppUnderTest, running_app
+from tests.support import PROVIDER_TIMEOUT, AppUnderTest, running_app
 
 PROGRAM = ProgramId("teams:contoso")
 WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 7, tzinfo=UTC))
@@ -100,7 +100,7 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
                 microsoft_authority_url=base,
                 microsoft_graph_url=f"{base}/v1.0",
                 ca_bundle=str(tls.ca_path),
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             ),
         )
         clock = FixedClock(datetime(2026, 11, 27, 9, tzinfo=UTC))
@@ -162,7 +162,7 @@ async def test_a_long_retry_after_gives_up_at_once_instead_of_outliving_the_answ
     ana = await world.person("aad-ana", "ana@contoso.com")
     world.microsoft.add_account("ana@contoso.com")
     await world.connect()
-    world.microsoft.fail_next(429, on="calendarView", retry_after=30)
+    world.microsoft.fail_next(429, on="calendarView", retry_after=2 * PROVIDER_TIMEOUT)
     found = await world.busy(ana)
     assert isinstance(found[ana.id], Unreadable)
     assert len(world.microsoft.calls_to("calendarView")) == 2  # the check, then one attempt

@@ -32,7 +32,7 @@ from tests.fakes.google import GOOGLE_TOKEN_AUDIENCE, JWT_BEARER_GRANT, FakeGoog
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.fakes.server import TestCertificate, running
 from tests.memory import FixedClock
-from tests.support import AppUnderTest, running_app
+from tests.support import PROVIDER_TIMEOUT, AppUnderTest, running_app
 
 GOOGLE_PROGRAM = ProgramId("slack:T0ORG")
 MICROSOFT_PROGRAM = ProgramId("teams:contoso")
@@ -102,7 +102,7 @@ async def google(tmp_path: Path) -> AsyncIterator[tuple[AppUnderTest, FakeGoogle
             calendars=CalendarSettings(
                 google_token_url=f"{base}/token",
                 google_api_url=f"{base}/calendar/v3",
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             ),
         )
         async with running_app(settings, tmp_path, clock=CLOCK) as app:
@@ -225,7 +225,7 @@ async def microsoft(tmp_path: Path) -> AsyncIterator[tuple[AppUnderTest, FakeMic
                 microsoft_authority_url=base,
                 microsoft_graph_url=f"{base}/v1.0",
                 ca_bundle=str(tls.ca_path),
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             ),
         )
         async with running_app(settings, tmp_path, clock=CLOCK) as app:

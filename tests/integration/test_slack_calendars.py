@@ -46,6 +46,7 @@ from tests.fakes.google import FakeGoogle
 from tests.fakes.google_events import GoogleEvent
 from tests.fakes.microsoft import FakeEvent, FakeMicrosoft, parse_form_post, trusting_session
 from tests.fakes.server import TestCertificate, running
+from tests.support import PROVIDER_TIMEOUT
 
 PROGRAM = ProgramId("slack:T0PAIRTIME")
 MADRID = ZoneInfo("Europe/Madrid")
@@ -120,7 +121,7 @@ async def three_services(folder: Path) -> AsyncIterator[Calendars]:
                 microsoft_graph_url=f"{microsoft_base}/v1.0",
                 caldav_url=server.url,
                 ca_bundle=str(tls.ca_path),
-                timeout_seconds=5,
+                timeout_seconds=PROVIDER_TIMEOUT,
             )
             yield Calendars(fake_google, fake_microsoft, server, tls, settings)
 

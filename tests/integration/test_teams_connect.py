@@ -18,6 +18,7 @@ from tests.adapters.teams import card_reading
 from tests.adapters.teams.harness import PROGRAM, teams_app
 from tests.caldav_server import add_calendar, radicale_server
 from tests.fakes import teams_activities as ta
+from tests.support import PROVIDER_TIMEOUT
 
 APPLE_ID = "alex@icloud.example"
 APP_PASSWORD = "abcd-efgh-ijkl-mnop"
@@ -35,7 +36,7 @@ def open_urls(card: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_connect_an_icloud_calendar_from_a_personal_chat(tmp_path: Path):
     with radicale_server(tmp_path, {APPLE_ID: APP_PASSWORD}) as server:
         add_calendar(server.url, APPLE_ID, APP_PASSWORD, "Home", [MEETING])
-        calendars = CalendarSettings(caldav_url=server.url, timeout_seconds=5)
+        calendars = CalendarSettings(caldav_url=server.url, timeout_seconds=PROVIDER_TIMEOUT)
         async with teams_app(tmp_path, calendars=calendars) as teams:
             chat = ta.personal_chat_id(ta.ALEX)
             status, _ = await teams.post(

@@ -41,6 +41,7 @@ from tests.fakes import teams_activities as ta
 from tests.fakes.botframework import FakeBotFramework, ReceivedActivity
 from tests.fakes.server import running
 from tests.memory import FixedClock
+from tests.support import PROVIDER_TIMEOUT
 
 MESSAGE = "application/vnd.microsoft.activity.message"
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -624,7 +625,7 @@ async def test_busy_counts_are_public_and_clashes_private(tmp_path: Path):
     then, never whose calendar; Ben alone hears that his calendar clashes."""
     with radicale_server(tmp_path, {BEN_APPLE_ID: BEN_PASSWORD}) as server:
         add_calendar(server.url, BEN_APPLE_ID, BEN_PASSWORD, "Home", [BEN_BUSY])
-        calendars = CalendarSettings(caldav_url=server.url, timeout_seconds=5)
+        calendars = CalendarSettings(caldav_url=server.url, timeout_seconds=PROVIDER_TIMEOUT)
         async with teams_app(tmp_path, members=CIRCLE, calendars=calendars) as teams:
             circle = await circle_of_four(teams)
             await circle.storage.connections.replace(

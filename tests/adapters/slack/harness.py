@@ -38,7 +38,7 @@ from tests.fakes import slack_requests as sr
 from tests.fakes.server import running
 from tests.fakes.slack import FakeSlack
 from tests.memory import FixedClock
-from tests.support import AppUnderTest, open_to_all, running_app
+from tests.support import PROVIDER_TIMEOUT, AppUnderTest, open_to_all, running_app
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)  # a Wednesday
@@ -177,7 +177,8 @@ async def slack_world(
         )
         if caldav_url is not None:
             settings = replace(
-                settings, calendars=CalendarSettings(caldav_url=caldav_url, timeout_seconds=5)
+                settings,
+                calendars=CalendarSettings(caldav_url=caldav_url, timeout_seconds=PROVIDER_TIMEOUT),
             )
         if calendars is not None:
             settings = replace(settings, calendars=calendars)
