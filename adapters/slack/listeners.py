@@ -561,6 +561,16 @@ def _inbox_key(body: JsonDict) -> str:
     return f"{INBOX_JOB}:{named}" if named else f"{INBOX_JOB}:{secrets.token_hex(12)}"
 
 
+# What is kept of the message a click came from: Slack repeats the whole message in each
+# click (a poll's card: every block), and only these are read (by bolt: its thread).
+_CLICKED_MESSAGE = ("type", "ts", "thread_ts", "user", "bot_id")
+
+
 def _kept(body: JsonDict) -> JsonDict:
-    """The request as kept: without Slack's deprecated verification token."""
-    return {name: value for name, value in body.items() if name != "token"}
+    """The request as kept: without Slack's deprecated verification token, and a click's
+    message without its blocks (every vote on a poll would store the whole card again)."""
+    kept = {name: value for name, value in body.items() if name != "token"}
+    message = kept.get("message")
+    if kept.get("type") == "block_actions" and isinstance(message, dict):
+        kept["message"] = {name: message[name] for name in _CLICKED_MESSAGE if name in message}
+    return kept

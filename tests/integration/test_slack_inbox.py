@@ -88,12 +88,18 @@ async def test_the_partner_is_told_of_a_booking_whose_process_died_right_after_i
         )  # fmt: skip
 
         pick = button(picker, "pt:pick:1")
+        trigger = sr.trigger_id()
         await world.post(
             sr.block_actions(
                 world.secret, pick["action_id"], value=pick["value"], user_id=MENTOR,
-                channel_id=CHANNEL, response_url=world.response_url(),
+                channel_id=CHANNEL, response_url=world.response_url(), trigger=trigger,
             )
         )  # fmt: skip
+        kept = await world.running.storage.jobs.state(f"{INBOX_JOB}:{trigger}")
+        assert kept is not None
+        # Slack repeats the clicked message, every block of it, in each click: not kept. The
+        # run from the row below reads what is.
+        assert set(kept.payload["body"]["message"]) <= {"type", "ts", "user", "bot_id"}
         await world.settle()
         assert killed  # it died, with the click's row under way
         assert killed[0] >= 1
