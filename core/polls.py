@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from core.jobs import NewJob
+from core.meetings import Meeting
 from core.people import PersonId, ProgramId
 
 
@@ -158,3 +160,12 @@ class Counted:
     def tally(self, option: int) -> tuple[int, int]:
         """(yes, if need be) for ``option``."""
         return self.tallies.get(option, (0, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class PollBooking:
+    """What a poll's close books, stored in the close's own transaction (``Polls.close``):
+    the meeting, and the work it asks for (its private messages, invitations, reminders)."""
+
+    meeting: Meeting
+    jobs: Sequence[NewJob] = ()

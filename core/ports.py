@@ -8,7 +8,7 @@ async; none takes or returns a token or a password.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -34,7 +34,7 @@ from core.people import (
     Profile,
     ProgramId,
 )
-from core.polls import Ballot, Click, Counted, Poll, PollOption, PollStatus, Vote
+from core.polls import Ballot, Click, Counted, Poll, PollBooking, PollOption, Vote
 from core.program import ProgramSettings
 from core.publishing import ProgramEvent, PublishedEvent
 from core.time import Interval
@@ -370,12 +370,27 @@ class Polls(Protocol):
 
     async def posted(self, ref: str, message: Mapping[str, str]) -> None: ...
 
-    async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
-        """Close or cancel an open poll, or cancel a draft; True only for the call that
-        changed it."""
+    async def close(
+        self,
+        ref: str,
+        now: datetime,
+        book: Callable[[Poll, Sequence[Vote]], PollBooking | None],
+    ) -> Poll | None:
+        """Close an open poll and store its booking, in one transaction: a crash or a failed
+        write leaves the poll open with nothing booked, never closed without its meeting.
+
+        The poll is closed first (clicks under way are counted before, none after); ``book``
+        is then given it, closed, and its final votes, and says what to book (None:
+        nothing); that meeting, its jobs and the poll's link to it are written with the
+        close. ``book`` runs inside the transaction, so it must be quick and call no port;
+        an exception from it rolls the close back. Returns the poll as stored (its meeting
+        named), or None when it was not open: of two closes, one books.
+        """
         ...
 
-    async def booked(self, ref: str, meeting: str) -> None: ...
+    async def cancel(self, ref: str, now: datetime) -> bool:
+        """Cancel an open poll or a draft; True only for the call that changed it."""
+        ...
 
     async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
         """Add ``click`` to ``person``'s ballot on ``option``, in one transaction, and return

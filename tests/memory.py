@@ -10,7 +10,7 @@ outcome = await world.send(mentor, Command(Intent.FIND_TIME, (RelationRef(Relati
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -48,13 +48,27 @@ from core.people import (
     Profile,
     ProgramId,
 )
-from core.polls import Ballot, Choice, Click, Counted, Poll, PollOption, PollStatus, Vote
+from core.polls import (
+    Ballot,
+    Choice,
+    Click,
+    Counted,
+    Poll,
+    PollBooking,
+    PollOption,
+    PollStatus,
+    Vote,
+)
 from core.program import ProgramSettings, Visibility
 from core.scheduling import Context, Ports, Scheduler
 from core.time import Interval
 from core.views import DirectMessage, Outcome
 
 PROGRAM = ProgramId("slack:T1")
+
+
+class WriteFailed(Exception):
+    """A write refused by a fault a test set (``MemoryMeetings.failing``)."""
 
 
 @dataclass
@@ -244,6 +258,7 @@ class MemoryPolls:
     nudges: set[tuple[str, PersonId]] = field(default_factory=set)
     next_option: int = 1
     jobs: MemoryJobs = field(default_factory=MemoryJobs)
+    meetings: MemoryMeetings | None = None  # where a close books
 
     def _numbered(self, options: Sequence[PollOption]) -> tuple[PollOption, ...]:
         numbered = []
@@ -294,19 +309,34 @@ class MemoryPolls:
     async def posted(self, ref: str, message: Mapping[str, str]) -> None:
         self.polls[ref] = replace(self.polls[ref], message=dict(message))
 
-    async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
+    async def close(
+        self,
+        ref: str,
+        now: datetime,
+        book: Callable[[Poll, Sequence[Vote]], PollBooking | None],
+    ) -> Poll | None:
+        """All or nothing, as storage's one transaction: the booking is decided and written
+        (where :attr:`MemoryMeetings.failing` may refuse it) before the poll is closed."""
         poll = self.polls[ref]
-        allowed = {PollStatus.OPEN} | (
-            {PollStatus.DRAFT} if status is PollStatus.CANCELLED else set()
-        )
-        if poll.status not in allowed:
+        if poll.status is not PollStatus.OPEN:
+            return None
+        closed = replace(poll, status=PollStatus.CLOSED, closed_at=now)
+        booking = book(closed, await self.votes(ref))
+        if booking is not None:
+            assert self.meetings is not None, "World gives its polls their meetings"
+            meeting, _ = await self.meetings.insert(booking.meeting, booking.jobs)
+            closed = replace(closed, meeting=meeting.ref)
+        self.polls[ref] = closed
+        self.versions[ref] = self.versions.get(ref, 0) + 1
+        return closed
+
+    async def cancel(self, ref: str, now: datetime) -> bool:
+        poll = self.polls[ref]
+        if poll.status not in {PollStatus.OPEN, PollStatus.DRAFT}:
             return False
-        self.polls[ref] = replace(poll, status=status, closed_at=now)
+        self.polls[ref] = replace(poll, status=PollStatus.CANCELLED, closed_at=now)
         self.versions[ref] = self.versions.get(ref, 0) + 1
         return True
-
-    async def booked(self, ref: str, meeting: str) -> None:
-        self.polls[ref] = replace(self.polls[ref], meeting=meeting)
 
     async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
         poll = self.polls.get(ref)
@@ -546,10 +576,14 @@ class MemoryOffers:
 
 @dataclass
 class MemoryMeetings:
-    """Meetings; the jobs a change asks for go to ``jobs`` only when the change is made."""
+    """Meetings; the jobs a change asks for go to ``jobs`` only when the change is made.
+
+    ``failing`` is a fault: that many of the next new meetings are refused (the write
+    raises :class:`WriteFailed`), whoever writes them (a booking, a poll's close)."""
 
     jobs: MemoryJobs = field(default_factory=MemoryJobs)
     meetings: dict[str, Meeting] = field(default_factory=dict)
+    failing: int = 0
 
     async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         existing = None
@@ -565,12 +599,21 @@ class MemoryMeetings:
                 ),
                 None,
             )
-        elif meeting.poll_ref:
+        if existing is not None:
+            return existing, False
+        return await self.insert(meeting, jobs)
+
+    async def insert(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
+        """``meeting`` stored with ``jobs`` unless its poll has one (storage's constraint)."""
+        if meeting.poll_ref:
             existing = next(
                 (m for m in self.meetings.values() if m.poll_ref == meeting.poll_ref), None
             )
-        if existing is not None:
-            return existing, False
+            if existing is not None:
+                return existing, False
+        if self.failing:
+            self.failing -= 1
+            raise WriteFailed("the meeting was not stored (a fault the test set)")
         self.meetings[meeting.ref] = meeting
         await self.jobs.enqueue_all(jobs, meeting.created_at)
         return meeting, True
@@ -675,7 +718,7 @@ class World:
         self.offers = MemoryOffers()
         self.jobs = MemoryJobs()
         self.meetings = MemoryMeetings(self.jobs)
-        self.polls = MemoryPolls(jobs=self.jobs)
+        self.polls = MemoryPolls(jobs=self.jobs, meetings=self.meetings)
         self.channel_members = MemoryChannelMembers()
         self.organisations = MemoryOrganisations(self.people, self.calendars)
         self.mailer = MemoryMailer() if mail else None

@@ -25,6 +25,7 @@ from core.people import ProgramId
 from core.ports import Clock
 from core.program import Visibility
 from storage.crypto import generate_key
+from storage.database import Database
 from storage.store import Storage
 from tests.fakes.server import running
 
@@ -229,3 +230,38 @@ def kill_jobs() -> int:
     for task in doomed:
         task.cancel()
     return len(doomed)
+
+
+@asynccontextmanager
+async def meetings_refused(database: Database) -> AsyncIterator[None]:
+    """A fault in the database itself: while inside, every new meeting row is refused (a
+    trigger raises), whoever writes it and in whichever transaction, so a test sees what a
+    failed booking write leaves behind without replacing any of Pairtime's functions."""
+    refuse = "RAISE EXCEPTION 'meeting refused by the test'"
+    setup: tuple[str, ...] = (
+        (
+            "CREATE OR REPLACE FUNCTION refuse_meeting() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {refuse}; END $$"
+        ),
+        (
+            "CREATE TRIGGER refuse_meeting BEFORE INSERT ON meetings "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_meeting()"
+        ),
+    )
+    teardown = "DROP TRIGGER refuse_meeting ON meetings"
+    if database.dialect == "sqlite":
+        setup = (
+            (
+                "CREATE TRIGGER refuse_meeting BEFORE INSERT ON meetings "
+                "BEGIN SELECT RAISE(ABORT, 'meeting refused by the test'); END"
+            ),
+        )
+        teardown = "DROP TRIGGER refuse_meeting"
+    async with database.engine.begin() as connection:
+        for statement in setup:
+            await connection.exec_driver_sql(statement)
+    try:
+        yield
+    finally:
+        async with database.engine.begin() as connection:
+            await connection.exec_driver_sql(teardown)

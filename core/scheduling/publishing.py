@@ -39,8 +39,21 @@ async def delivery_jobs(
     ports: Ports, meeting: Meeting, messages: Sequence[InvitationEmail], now: datetime
 ) -> list[NewJob]:
     """The invitation work of one change of ``meeting`` (as stored, its sequence raised)."""
+    return jobs_for(meeting, messages, now, publishes=await publishes(ports, meeting.program))
+
+
+async def publishes(ports: Ports, program: ProgramId) -> bool:
+    """Whether ``program``'s meetings go on its program account's calendar."""
+    return ports.publisher is not None and await ports.publisher.can_publish(program)
+
+
+def jobs_for(
+    meeting: Meeting, messages: Sequence[InvitationEmail], now: datetime, *, publishes: bool
+) -> list[NewJob]:
+    """:func:`delivery_jobs`, once :func:`publishes` was asked: for a change made where no
+    port may be called (a poll's close, decided inside its transaction)."""
     emails = announce.email_jobs(meeting, messages, now)
-    if ports.publisher is None or not await ports.publisher.can_publish(meeting.program):
+    if not publishes:
         return emails
     return [
         NewJob(
@@ -134,4 +147,12 @@ async def _email_instead(ports: Ports, payload: Mapping[str, Any]) -> None:
     log.info("%d invitation email(s) go out instead of the program account's event", len(jobs))
 
 
-__all__ = ["EVENT", "PublishedEvent", "delivery_jobs", "publish", "publish_failed"]
+__all__ = [
+    "EVENT",
+    "PublishedEvent",
+    "delivery_jobs",
+    "jobs_for",
+    "publish",
+    "publish_failed",
+    "publishes",
+]

@@ -76,49 +76,12 @@ class SqlMeetings:
 
     async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         """Insert unless the offer (or poll) has a meeting already; the constraint decides."""
-        values = {
-            "ref": meeting.ref,
-            "program_id": meeting.program,
-            "offer_ref": meeting.offer_ref,
-            "poll_ref": meeting.poll_ref,
-            "organizer_id": meeting.organizer,
-            "proposer_id": meeting.proposer,
-            "start": meeting.start,
-            "end": meeting.end,
-            "title": meeting.title,
-            "location": meeting.location,
-            "status": meeting.status.value,
-            "sequence": meeting.sequence,
-            "created_at": meeting.created_at,
-        }
         async with self._db.transaction() as session:
             if meeting.offer_ref is not None:
                 clash = await _clash(session, meeting)
                 if clash is not None:
                     return await _meeting(session, clash), False
-            inserted = await session.execute(
-                insert(self._db, models.Meeting).values(**values).on_conflict_do_nothing()
-            )
-            if affected(inserted):
-                session.add_all(
-                    models.MeetingParticipant(
-                        meeting_ref=meeting.ref,
-                        person_id=person,
-                        position=i,
-                        declined=person in meeting.declined,
-                    )
-                    for i, person in enumerate(meeting.participants)
-                )
-                await self._jobs.stage(session, jobs, meeting.created_at)
-                return meeting, True
-            if meeting.offer_ref is not None:
-                source = models.Meeting.offer_ref == meeting.offer_ref
-            else:
-                source = models.Meeting.poll_ref == meeting.poll_ref
-            row = await session.scalar(select(models.Meeting).where(source))
-            if row is None:  # the conflict was on the ref itself: a reused reference
-                raise ValueError("a meeting with this reference exists already")
-            return await _meeting(session, row), False
+            return await insert_meeting(self._db, self._jobs, session, meeting, jobs)
 
     async def get(self, ref: str) -> Meeting | None:
         async with self._db.reading() as session:
@@ -323,3 +286,52 @@ def _offer(row: models.SlotOffer) -> SlotOffer:
         moving=row.meeting_ref,
         ruled_out=Exclusions() if row.ruled_out is None else EXCLUSIONS.load(row.ruled_out),
     )
+
+
+async def insert_meeting(
+    database: Database,
+    jobs: SqlJobs,
+    session: AsyncSession,
+    meeting: Meeting,
+    work: Sequence[NewJob],
+) -> tuple[Meeting, bool]:
+    """Store ``meeting`` and stage ``work`` in ``session``'s transaction, unless its offer
+    (or poll) has a meeting already: that one, and False (nothing written)."""
+    values = {
+        "ref": meeting.ref,
+        "program_id": meeting.program,
+        "offer_ref": meeting.offer_ref,
+        "poll_ref": meeting.poll_ref,
+        "organizer_id": meeting.organizer,
+        "proposer_id": meeting.proposer,
+        "start": meeting.start,
+        "end": meeting.end,
+        "title": meeting.title,
+        "location": meeting.location,
+        "status": meeting.status.value,
+        "sequence": meeting.sequence,
+        "created_at": meeting.created_at,
+    }
+    inserted = await session.execute(
+        insert(database, models.Meeting).values(**values).on_conflict_do_nothing()
+    )
+    if affected(inserted):
+        session.add_all(
+            models.MeetingParticipant(
+                meeting_ref=meeting.ref,
+                person_id=person,
+                position=i,
+                declined=person in meeting.declined,
+            )
+            for i, person in enumerate(meeting.participants)
+        )
+        await jobs.stage(session, work, meeting.created_at)
+        return meeting, True
+    if meeting.offer_ref is not None:
+        source = models.Meeting.offer_ref == meeting.offer_ref
+    else:
+        source = models.Meeting.poll_ref == meeting.poll_ref
+    row = await session.scalar(select(models.Meeting).where(source))
+    if row is None:  # the conflict was on the ref itself: a reused reference
+        raise ValueError("a meeting with this reference exists already")
+    return await _meeting(session, row), False

@@ -7,8 +7,8 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -19,10 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import NewJob
 from core.people import PersonId, ProgramId
-from core.polls import Ballot, Choice, Click, Counted, Poll, PollOption, PollStatus, Vote
+from core.polls import (
+    Ballot,
+    Choice,
+    Click,
+    Counted,
+    Poll,
+    PollBooking,
+    PollOption,
+    PollStatus,
+    Vote,
+)
 from storage import models
 from storage.database import Database
 from storage.repositories.jobs import SqlJobs
+from storage.repositories.meetings import insert_meeting
 from storage.repositories.sql import affected
 
 # Open polls read for votes, kept by this process (a poll is a few KB; the oldest go first).
@@ -155,27 +166,56 @@ class SqlPolls:
                 update(models.Poll).where(models.Poll.ref == ref).values(message=dict(message))
             )
 
-    async def finish(self, ref: str, status: PollStatus, now: datetime) -> bool:
-        sources = (
-            (PollStatus.OPEN, PollStatus.DRAFT)
-            if status is PollStatus.CANCELLED
-            else (PollStatus.OPEN,)
-        )
+    async def close(
+        self,
+        ref: str,
+        now: datetime,
+        book: Callable[[Poll, Sequence[Vote]], PollBooking | None],
+    ) -> Poll | None:
+        """The close's UPDATE takes the poll's row lock (PostgreSQL; SQLite's writer holds
+        the database) and waits for the clicks under way, as ``cast`` explains; the votes
+        read after it, in the same transaction, are final. The booking ``book`` makes of
+        them is inserted in that transaction too, so the poll is never closed without it."""
         self._forget(ref)
         async with self._db.transaction() as session:
             result = await session.execute(
                 update(models.Poll)
-                .where(models.Poll.ref == ref, models.Poll.status.in_([s.value for s in sources]))
-                .values(status=status.value, closed_at=now, version=models.Poll.version + 1)
+                .where(models.Poll.ref == ref, models.Poll.status == PollStatus.OPEN.value)
+                .values(
+                    status=PollStatus.CLOSED.value, closed_at=now, version=models.Poll.version + 1
+                )
             )
-            return bool(affected(result))
+            if not affected(result):
+                return None
+            closed = await _poll(session, ref)
+            assert closed is not None  # just updated
+            booking = book(closed, await _read_votes(session, ref))
+            if booking is None:
+                return closed
+            meeting, _ = await insert_meeting(
+                self._db, self._jobs, session, booking.meeting, booking.jobs
+            )
+            await session.execute(
+                update(models.Poll).where(models.Poll.ref == ref).values(meeting_ref=meeting.ref)
+            )
+            return replace(closed, meeting=meeting.ref)
 
-    async def booked(self, ref: str, meeting: str) -> None:
+    async def cancel(self, ref: str, now: datetime) -> bool:
         self._forget(ref)
         async with self._db.transaction() as session:
-            await session.execute(
-                update(models.Poll).where(models.Poll.ref == ref).values(meeting_ref=meeting)
+            result = await session.execute(
+                update(models.Poll)
+                .where(
+                    models.Poll.ref == ref,
+                    models.Poll.status.in_([PollStatus.OPEN.value, PollStatus.DRAFT.value]),
+                )
+                .values(
+                    status=PollStatus.CANCELLED.value,
+                    closed_at=now,
+                    version=models.Poll.version + 1,
+                )
             )
+            return bool(affected(result))
 
     async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
         """Three statements in one transaction (two on SQLite). Raising the poll's version
@@ -223,20 +263,8 @@ class SqlPolls:
             return counted
 
     async def votes(self, ref: str, person: PersonId | None = None) -> list[Vote]:
-        # Plain columns, not ORM objects: this is read on every vote, for all of a poll's votes.
-        vote = models.PollVote
-        query = select(vote.option_id, vote.person_id, vote.choice, vote.updated_at).where(
-            vote.poll_ref == ref, vote.choice.is_not(None)
-        )
-        if person is not None:
-            query = query.where(vote.person_id == person)
         async with self._db.reading() as session:
-            rows = await session.execute(query.order_by(vote.option_id, vote.person_id))
-            return [
-                Vote(option, PersonId(person), Choice(choice), at)
-                for option, person, choice, at in rows
-                if choice is not None  # the query leaves withdrawn votes out
-            ]
+            return await _read_votes(session, ref, person)
 
     async def counted(self, ref: str) -> Counted:
         """One Core statement, so one snapshot on both databases: the version and status
@@ -287,6 +315,24 @@ class SqlPolls:
                 .values(nudged_at=now)
             )
             return bool(affected(result))
+
+
+async def _read_votes(
+    session: AsyncSession, ref: str, person: PersonId | None = None
+) -> list[Vote]:
+    # Plain columns, not ORM objects: this is read on every vote, for all of a poll's votes.
+    vote = models.PollVote
+    query = select(vote.option_id, vote.person_id, vote.choice, vote.updated_at).where(
+        vote.poll_ref == ref, vote.choice.is_not(None)
+    )
+    if person is not None:
+        query = query.where(vote.person_id == person)
+    rows = await session.execute(query.order_by(vote.option_id, vote.person_id))
+    return [
+        Vote(option, PersonId(person), Choice(choice), at)
+        for option, person, choice, at in rows
+        if choice is not None  # the query leaves withdrawn votes out
+    ]
 
 
 def _add_options(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -16,7 +17,7 @@ from core.errors import Conflict
 from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
 from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
-from core.polls import Choice, Click, Poll, PollOption, PollStatus
+from core.polls import Choice, Click, Poll, PollBooking, PollOption, PollStatus, Vote
 from core.program import ProgramSettings
 from core.rules import AllDayEvents, Rules
 from core.time import DayTime, Interval
@@ -604,15 +605,24 @@ async def test_a_poll_goes_from_draft_to_open_to_closed_once(storage: Storage):
     assert not await storage.polls.nudged("p1", cy.id, NOW)
     assert await storage.polls.unvoted("p1") == [ana.id]
 
-    assert await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
-    assert not await storage.polls.finish("p1", PollStatus.CLOSED, NOW + timedelta(days=3))
-    assert not await storage.polls.finish("p1", PollStatus.CANCELLED, NOW + timedelta(days=3))
+    def book(poll: Poll, votes: Sequence[Vote]) -> PollBooking:
+        (vote,) = votes
+        won = next(o for o in poll.options if o.id == vote.option)
+        return PollBooking(
+            Meeting(
+                "m1", SLACK, ana.id, (ana.id, ben.id), won.start, won.end, "C", NOW, poll_ref="p1"
+            )
+        )
+
+    closing = NOW + timedelta(days=3)
+    assert await storage.polls.close("p1", closing, book)
+    assert await storage.polls.close("p1", closing, book) is None
+    assert not await storage.polls.cancel("p1", closing)
     assert await storage.polls.cast("p1", first.id, cy.id, click(Choice.YES, 0, "c3")) is None
     assert (await storage.polls.counted("p1")).status is PollStatus.CLOSED
-    await storage.polls.booked("p1", "m1")
     closed = await storage.polls.get("p1")
     assert closed is not None
-    assert (closed.status, closed.meeting) == (PollStatus.CLOSED, "m1")
+    assert (closed.status, closed.meeting, closed.closed_at) == (PollStatus.CLOSED, "m1", closing)
 
 
 async def test_tidying_forgets_old_event_ids_and_expired_links(storage: Storage):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.meetings import Meeting
-from core.people import PersonId
-from core.polls import Choice, Poll, PollOption, PollStatus, Vote
+from core.people import Person, PersonId
+from core.polls import Choice, Poll, PollBooking, PollOption, PollStatus, Vote
 from core.program import LocationMode, ProgramSettings
 from core.scheduling import announce, meeting_views, outbox, publishing
 from core.scheduling.context import Context, Ports, zone_of
@@ -71,7 +71,12 @@ def decide(poll: Poll, votes: Sequence[Vote], zone: ZoneInfo) -> Result:
 
 
 async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
-    """Close and book (the organiser's button, or the deadline when ``by`` is None)."""
+    """Close and book (the organiser's button, or the deadline when ``by`` is None).
+
+    The close and its booking are one transaction (``Polls.close``): a process that dies or
+    a write that fails leaves the poll open and nothing booked, so the click (or deadline)
+    run again closes it then. What the booking needs that the votes do not decide is read
+    before; inside, :class:`_Closing` only decides and draws the meeting up."""
     now = ports.clock.now()
     settings = await ports.programs.settings(poll.program)
     organizer = await ports.people.get(poll.organizer)
@@ -80,76 +85,91 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
         if by
         else zone_of(organizer.timezone if organizer else None, settings.default_timezone)
     )
-    if not await ports.polls.finish(poll.ref, PollStatus.CLOSED, now):
+    closing = _Closing(
+        ports,
+        settings=settings,
+        people=await ports.people.many(poll.invitees),
+        publishes=await publishing.publishes(ports, poll.program),
+        zone=zone,
+        ref=ports.new_ref(),
+        now=now,
+    )
+    closed = await ports.polls.close(poll.ref, now, closing.book)
+    if closed is None or closing.result is None:
         # The close that won shows the result on the card; a render from here would not.
         return Outcome(Notice("This poll is already closed.", Tone.INFO))
-    closed = await ports.polls.get(poll.ref) or poll
-    result = decide(closed, await ports.polls.votes(poll.ref), zone)
-    told: tuple[PersonId, ...] = ()
-    if result.winner is not None:
-        votes = await ports.polls.votes(poll.ref)
-        meeting, told = await _book(
-            ports, closed, option=result.winner, votes=votes, settings=settings, now=now
-        )
-        await ports.polls.booked(poll.ref, meeting.ref)
-        closed = replace(closed, meeting=meeting.ref)
+    result = closing.result
     view = await poll_view(ports, closed, zone, result=result)
     reply = Notice(result.private, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
-    return Outcome(reply, updates=card_update(closed, view), told=told)
+    return Outcome(reply, updates=card_update(closed, view), told=outbox.told(closing.tells))
 
 
-async def _book(
-    ports: Ports,
-    poll: Poll,
-    *,
-    option: PollOption,
-    votes: Sequence[Vote],
-    settings: ProgramSettings,
-    now: datetime,
-) -> tuple[Meeting, tuple[PersonId, ...]]:
-    """Book the winning time for the organiser, those who said yes or "if need be" to it,
-    and the required attendees: they get the invitation, and it is their busy time. Each
-    is told privately through the outbox (jobs stored with the meeting); returns who."""
-    coming = {poll.organizer, *poll.required}
-    coming |= {v.person for v in votes if v.option == option.id}
-    people = await ports.people.many(poll.invitees)
-    attendees = [people[p] for p in poll.invitees if p in people and p in coming]
-    meeting = Meeting(
-        ref=ports.new_ref(),
-        program=poll.program,
-        organizer=poll.organizer,
-        participants=tuple(p.id for p in attendees),
-        start=option.start,
-        end=option.end,
-        title=poll.title,
-        created_at=now,
-        poll_ref=poll.ref,
-        proposer=poll.organizer,
-        location=settings.location.place if settings.location.mode is LocationMode.FIXED else None,
-    )
-    messages = announce.invitation_emails(ports, meeting, attendees, settings, stamp=now)
-    ask_place = settings.location.mode is LocationMode.ASK
-    headline = f"The poll “{poll.title}” is closed: the meeting is booked."
-    tells = [
-        Tell(
-            person.id,
-            headline,
-            tuple(meeting_views.not_emailed(attendees, messages, ports)),
-            place=ask_place,
+@dataclass
+class _Closing:
+    """A poll's close decided inside its transaction (``Polls.close`` calls :meth:`book`):
+    the winner from the final votes, and the meeting with its jobs. It calls no port; what
+    it needs was read before. What it decided stays here for the outcome."""
+
+    ports: Ports
+    settings: ProgramSettings
+    people: Mapping[PersonId, Person]
+    publishes: bool
+    zone: ZoneInfo
+    ref: str
+    now: datetime
+    result: Result | None = None
+    tells: tuple[Tell, ...] = ()
+
+    def book(self, poll: Poll, votes: Sequence[Vote]) -> PollBooking | None:
+        self.result = decide(poll, votes, self.zone)
+        self.tells = ()
+        if self.result.winner is None:
+            return None
+        return self._booking(poll, self.result.winner, votes)
+
+    def _booking(self, poll: Poll, option: PollOption, votes: Sequence[Vote]) -> PollBooking:
+        """The winning time booked for the organiser, those who said yes or "if need be" to
+        it, and the required attendees: they get the invitation, and it is their busy time.
+        Each is told privately through the outbox (jobs stored with the meeting)."""
+        settings, now = self.settings, self.now
+        coming = {poll.organizer, *poll.required}
+        coming |= {v.person for v in votes if v.option == option.id}
+        attendees = [self.people[p] for p in poll.invitees if p in self.people and p in coming]
+        meeting = Meeting(
+            ref=self.ref,
+            program=poll.program,
+            organizer=poll.organizer,
+            participants=tuple(p.id for p in attendees),
+            start=option.start,
+            end=option.end,
+            title=poll.title,
+            created_at=now,
+            poll_ref=poll.ref,
+            proposer=poll.organizer,
+            location=settings.location.place
+            if settings.location.mode is LocationMode.FIXED
+            else None,
         )
-        if person.id == poll.organizer
-        else Tell(person.id, headline)
-        for person in attendees
-    ]
-    jobs = [
-        *outbox.jobs(meeting, tells, now),
-        *await publishing.delivery_jobs(ports, meeting, messages, now),
-        *announce.reminder_jobs(meeting, settings, now),
-    ]
-    meeting, created = await ports.meetings.book(meeting, jobs)
-    if not created:  # a second close in another process: its messages were stored there
-        return meeting, ()
-    return meeting, outbox.told(tells)
+        messages = announce.invitation_emails(self.ports, meeting, attendees, settings, stamp=now)
+        ask_place = settings.location.mode is LocationMode.ASK
+        headline = f"The poll “{poll.title}” is closed: the meeting is booked."
+        self.tells = tuple(
+            Tell(
+                person.id,
+                headline,
+                tuple(meeting_views.not_emailed(attendees, messages, self.ports)),
+                place=ask_place,
+            )
+            if person.id == poll.organizer
+            else Tell(person.id, headline)
+            for person in attendees
+        )
+        jobs = [
+            *outbox.jobs(meeting, self.tells, now),
+            *publishing.jobs_for(meeting, messages, now, publishes=self.publishes),
+            *announce.reminder_jobs(meeting, settings, now),
+        ]
+        return PollBooking(meeting, jobs)
 
 
 async def card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
@@ -167,7 +187,7 @@ async def card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
 
 
 async def cancel(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
-    if not await ports.polls.finish(poll.ref, PollStatus.CANCELLED, ports.clock.now()):
+    if not await ports.polls.cancel(poll.ref, ports.clock.now()):
         return Outcome(Notice("This poll is already closed.", Tone.INFO))
     cancelled = await ports.polls.get(poll.ref) or poll
     view = await poll_view(ports, cancelled, ctx.zone)

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from core.commands import Command, Intent, Mention, Relation, RelationRef
 from core.people import CrowdedChannel, Group, Person, ProgramId
 from core.polls import PollStatus
@@ -14,7 +16,7 @@ from core.scheduling import Scheduler
 from core.scheduling.polls import MAX_INVITEES
 from core.time import Interval, describe
 from core.views import Confirmation, ConnectPrompt, Notice, PollDraftView, PollView
-from tests.memory import PROGRAM, World
+from tests.memory import PROGRAM, World, WriteFailed
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)  # Wednesday
 NEXT_WEEK = Interval(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 5, tzinfo=UTC))
@@ -243,6 +245,62 @@ async def test_close_and_book_picks_the_winner_books_once_and_tells_everyone():
     late = await world.click(dee, b.vote_yes.action)
     assert isinstance(late.reply, Notice)
     assert late.reply.text.startswith("This poll is closed")
+
+
+async def test_a_close_whose_booking_is_not_stored_closes_nothing_so_it_can_run_again():
+    """The booking's write fails (a fault in the meetings port), after the close itself
+    would have been stored: the poll stays open, so the organiser's next click (or the inbox
+    running the click again) closes and books, and each attendee is told once."""
+    world, ana, ben, cy, dee = circle_world()
+    poll = await posted(world, ana)
+    b = poll.options[1]
+    assert b.vote_yes is not None
+    for person in (ben, cy, dee):
+        await world.click(person, b.vote_yes.action)
+    assert poll.close is not None
+    ref = poll_ref(world)
+
+    world.meetings.failing = 1
+    with pytest.raises(WriteFailed):
+        await world.click(ana, poll.close.action)
+    assert world.polls.polls[ref].status is PollStatus.OPEN
+    assert world.meetings.meetings == {}
+    assert await world.told() == ()
+
+    closed = await world.click_seen(ana, poll.close.action)
+    (meeting,) = world.meetings.meetings.values()
+    assert (meeting.start, meeting.poll_ref) == (b.start, ref)
+    assert world.polls.polls[ref].status is PollStatus.CLOSED
+    assert world.polls.polls[ref].meeting == meeting.ref
+    assert sorted(m.person for m in closed.direct) == sorted(p.id for p in (ana, ben, cy, dee))
+    assert closed.reply == Notice("The most popular time was booked.", closed.reply.tone)
+    (update,) = closed.updates
+    assert isinstance(update.view, PollView)
+    assert update.view.status == "closed"
+    again = await world.click_seen(ana, poll.close.action)
+    assert again.reply == Notice("This poll is already closed.", again.reply.tone)
+    assert again.direct == ()
+    assert len(world.meetings.meetings) == 1
+
+
+async def test_a_deadline_whose_booking_failed_closes_and_books_when_its_job_runs_again():
+    world, ana, ben, *_ = circle_world()
+    poll = await posted(world, ana)
+    assert poll.options[0].vote_yes is not None
+    await world.click(ben, poll.options[0].vote_yes.action)
+    ref = poll_ref(world)
+
+    world.meetings.failing = 1
+    with pytest.raises(WriteFailed):
+        await world.scheduler.poll_deadline(ref)  # the job fails; the worker retries it
+    assert world.polls.polls[ref].status is PollStatus.OPEN
+
+    closing = await world.scheduler.poll_deadline(ref)
+    assert closing is not None
+    (meeting,) = world.meetings.meetings.values()
+    assert world.polls.polls[ref].meeting == meeting.ref
+    assert sorted(m.person for m in await world.told()) == sorted([ana.id, ben.id])
+    assert await world.scheduler.poll_deadline(ref) is None
 
 
 async def test_required_attendees_and_ties():
