@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 from contextlib import AbstractAsyncContextManager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from tests.adapters.slack.harness import (
     NOW,
     STRANGER,
     SlackWorld,
+    buttons,
     people,
     slack_world,
     texts,
@@ -38,7 +40,7 @@ from tests.integration import test_teams_polls as teams_polls
 from tests.integration.test_slack_polls import POLL, button, press
 from tests.integration.test_two_apps_postgres import database_of_its_own, settle
 from tests.memory import FixedClock
-from tests.support import meetings_refused
+from tests.support import kill_jobs, meetings_refused
 
 FAILURE = "went wrong on my side"
 BOOKED = "is closed: the meeting is booked"
@@ -92,6 +94,52 @@ async def test_a_slack_close_whose_booking_failed_books_when_clicked_again(tmp_p
             assert len(told_booked(world, user)) == 1
         (card,) = world.slack.messages_in(CHANNEL)
         assert "The most popular time was booked." in texts(card.blocks)
+
+
+async def test_a_slack_close_whose_process_died_after_it_shows_on_the_card_when_run_again(
+    tmp_path: Path,
+):
+    """The close commits with its booking; the process dies at its first call to Slack
+    after that (the fake's fault hook kills its running jobs), before the card was updated
+    or anyone told. The click's row, run again once the leases run out, finds the poll
+    closed: it books nothing more, and draws the card as the close would have; the private
+    messages stored with the booking go out once each."""
+    async with slack_world(tmp_path) as world:
+        posted = await slack_poll(world)
+        await world.drain()
+        edits = len(world.slack.messages_in(CHANNEL)[0].edits)
+        killed: list[int] = []
+        world.slack.crash_at(
+            "response", "chat.update", "conversations.open", "chat.postMessage",
+            crash=lambda: killed.append(kill_jobs()),
+        )  # fmt: skip
+        close = button(posted.blocks, "pt:poll:close")
+        await world.post(
+            sr.block_actions(
+                world.secret, close["action_id"], value=close["value"], user_id=MENTOR,
+                channel_id=CHANNEL, response_url=world.response_url(),
+            )
+        )  # fmt: skip
+        await world.settle()
+        assert killed
+        assert killed[0] >= 1
+        status, meeting = await poll_row(world)
+        assert (status, meeting is not None) == ("closed", True)  # after the close's commit
+        (card,) = world.slack.messages_in(CHANNEL)
+        assert len(card.edits) == edits  # the card still shows the poll open
+        assert told_booked(world, MENTEE) == []
+
+        world.slack.revive()  # another process, or this one restarted
+        assert world.clock is not None
+        world.clock.advance(timedelta(minutes=2))  # past the leases, and any first retry
+        await world.drain()
+
+        assert await meeting_count(world) == 1
+        (card,) = world.slack.messages_in(CHANNEL)
+        assert "The most popular time was booked." in texts(card.blocks)
+        assert not [b for b in buttons(card.blocks) if b["action_id"] == "pt:poll:close"]
+        for user in (MENTOR, MENTEE, STRANGER):
+            assert len(told_booked(world, user)) == 1
 
 
 async def test_a_teams_close_whose_booking_failed_books_when_clicked_again(tmp_path: Path):

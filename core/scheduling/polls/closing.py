@@ -96,12 +96,26 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
     )
     closed = await ports.polls.close(poll.ref, now, closing.book)
     if closed is None or closing.result is None:
-        # The close that won shows the result on the card; a render from here would not.
-        return Outcome(Notice("This poll is already closed.", Tone.INFO))
+        return await _closed_before(ports, poll.ref, zone, by=by)
     result = closing.result
     view = await poll_view(ports, closed, zone, result=result)
     reply = Notice(result.private, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
     return Outcome(reply, updates=card_update(closed, view), told=outbox.told(closing.tells))
+
+
+async def _closed_before(ports: Ports, ref: str, zone: ZoneInfo, *, by: Context | None) -> Outcome:
+    """Another close won, or this one runs again (its click's row, its deadline's job)
+    after its process died once the close had committed, perhaps before the card was
+    updated. The card is drawn as that close drew it: the votes are final, so the decision
+    is the same, and the same version, so the card's newest render stays (a later change of
+    its meeting drew it with a higher one). Nothing is booked or told again."""
+    notice = Notice("This poll is already closed.", Tone.INFO) if by else None
+    closed = await ports.polls.get(ref)
+    if closed is None or closed.status is not PollStatus.CLOSED:
+        return Outcome(notice)
+    result = decide(closed, await ports.polls.votes(ref), zone)
+    view = await poll_view(ports, closed, zone, result=result)
+    return Outcome(notice, updates=card_update(closed, view))
 
 
 @dataclass

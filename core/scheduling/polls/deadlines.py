@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from core.jobs import NewJob
 from core.people import ProgramId
-from core.polls import PollStatus
+from core.polls import Poll, PollStatus
 from core.scheduling.context import Ports, zone_of
 from core.scheduling.polls.closing import close
 from core.time import describe
@@ -37,11 +37,21 @@ def deadline_jobs(ref: str, deadline: datetime | None, posted_at: datetime) -> l
 
 
 async def deadline(ports: Ports, ref: str) -> tuple[ProgramId, Outcome] | None:
-    """Close and book a poll whose deadline came; None when it is not open any more."""
+    """Close and book a poll whose deadline came; None when it is not open any more,
+    unless it closed at its deadline: this job then runs again after its process died
+    once the close had committed, and the card is drawn again (see ``close``)."""
     poll = await ports.polls.get(ref)
-    if poll is None or poll.status is not PollStatus.OPEN:
+    if poll is None or poll.status is PollStatus.DRAFT or poll.status is PollStatus.CANCELLED:
         return None
+    if poll.status is PollStatus.CLOSED and not _closed_at_deadline(poll):
+        return None  # the organiser closed it earlier
     return poll.program, await close(ports, poll, by=None)
+
+
+def _closed_at_deadline(poll: Poll) -> bool:
+    return (
+        poll.deadline is not None and poll.closed_at is not None and poll.closed_at >= poll.deadline
+    )
 
 
 async def nudge(ports: Ports, ref: str) -> tuple[ProgramId, Outcome] | None:

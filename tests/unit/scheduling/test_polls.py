@@ -277,8 +277,11 @@ async def test_a_close_whose_booking_is_not_stored_closes_nothing_so_it_can_run_
     (update,) = closed.updates
     assert isinstance(update.view, PollView)
     assert update.view.status == "closed"
+    # Clicked again (or its row run again after its process died before the card was
+    # updated): the card as the close drew it, nothing booked or told again.
     again = await world.click_seen(ana, poll.close.action)
     assert again.reply == Notice("This poll is already closed.", again.reply.tone)
+    assert again.updates == closed.updates
     assert again.direct == ()
     assert len(world.meetings.meetings) == 1
 
@@ -401,7 +404,15 @@ async def test_the_deadline_closes_the_poll_and_reminders_go_out_once():
     assert update.view.status == "closed"
     assert len(world.meetings.meetings) == 1
     assert world.polls.polls[ref].status is PollStatus.CLOSED
-    assert await world.scheduler.poll_deadline(ref) is None  # closed: nothing more
+    assert sorted(m.person for m in await world.told()) == sorted([ana.id, ben.id])
+    # The job run again (its process died after the close committed): the card is drawn
+    # as the close drew it, at its version; nothing is booked or told again.
+    again = await world.scheduler.poll_deadline(ref)
+    assert again is not None
+    assert again[1].updates == outcome.updates
+    assert again[1].reply is None
+    assert len(world.meetings.meetings) == 1
+    assert await world.told() == ()
     assert await world.scheduler.poll_nudge(ref) is None
 
 
