@@ -34,7 +34,11 @@ def encryption_keys(settings: Settings, folder: Path | None = None) -> list[str]
 
 
 def open_storage(settings: Settings, folder: Path | None = None) -> Storage:
-    return Storage.open(settings.database_url, encryption_keys(settings, folder))
+    return Storage.open(
+        settings.database_url,
+        encryption_keys(settings, folder),
+        pool_size=settings.database_pool_size,
+    )
 
 
 async def prepare_database(

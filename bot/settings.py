@@ -29,6 +29,7 @@ from core.secret import Secret
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///pairtime.db"
 DEFAULT_BASE_URL = "http://127.0.0.1:3978"
+DEFAULT_POOL_SIZE = 10  # PostgreSQL connections a process keeps (and as many more at a peak)
 
 
 class ConfigError(Exception):
@@ -43,6 +44,10 @@ class ConfigError(Exception):
 class Settings:
     env: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
+    # PostgreSQL: connections this process keeps open, and as many more at a peak (so at
+    # most twice this many); the sum over processes must stay under the server's
+    # max_connections. SQLite: the reading connections.
+    database_pool_size: int = DEFAULT_POOL_SIZE
     base_url: str = DEFAULT_BASE_URL
     encryption_keys: tuple[Secret, ...] = ()
     slack: SlackSettings = field(default_factory=SlackSettings)
@@ -107,6 +112,14 @@ def _validate(values: dict[str, str]) -> Settings:
             "sqlite+aiosqlite:///pairtime.db or postgresql+asyncpg://user@host/db"
         )
 
+    pool = values.get("PAIRTIME_DATABASE_POOL_SIZE", str(DEFAULT_POOL_SIZE))
+    pool_size = int(pool) if pool.strip().isdigit() else 0
+    if not 1 <= pool_size <= 1000:
+        problems.append(
+            "PAIRTIME_DATABASE_POOL_SIZE must be a whole number from 1 to 1000 (connections "
+            "a process keeps; at most twice as many are open at a peak)"
+        )
+
     keys: list[Secret] = []
     for index, key in enumerate(values.get("PAIRTIME_ENCRYPTION_KEYS", "").split(","), start=1):
         if not key.strip():
@@ -160,6 +173,7 @@ def _validate(values: dict[str, str]) -> Settings:
         calendars=calendars,
         env="production" if production else "development",
         database_url=database_url,
+        database_pool_size=pool_size,
         base_url=base_url,
         encryption_keys=tuple(keys),
         slack=slack,

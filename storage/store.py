@@ -53,8 +53,8 @@ class Storage:
     activity: SqlActivity
 
     @classmethod
-    def open(cls, url: str, keys: Sequence[str]) -> Storage:
-        return cls.over(Database(url), Vault(keys))
+    def open(cls, url: str, keys: Sequence[str], *, pool_size: int = 10) -> Storage:
+        return cls.over(Database(url, pool_size=pool_size), Vault(keys))
 
     @classmethod
     def over(cls, database: Database, vault: Vault) -> Storage:

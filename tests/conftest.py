@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -70,3 +76,55 @@ def isolated_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in an empty folder, so no developer's .env or database leaks into a test."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+# PostgreSQL tests at once, over every xdist worker and every run on this machine using the
+# same server. Each may open about 30 connections (two apps of POSTGRES_POOL_SIZE 4, so up
+# to 8 each, `pairtime serve` processes as many, the test's own and an admin's): three at
+# once stay under PostgreSQL's default max_connections of 100 (less 3 reserved), however
+# many cores (two workers each) the machine has. The others wait for a slot, not a clock.
+POSTGRES_TESTS_AT_ONCE = 3
+
+
+@pytest.fixture(autouse=True)
+def postgres_slot(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test marked ``postgres`` runs holding one of :data:`POSTGRES_TESTS_AT_ONCE` slots
+    (a file lock, released when the test's fixtures are torn down, or its process dies)."""
+    url = os.environ.get("PAIRTIME_TEST_POSTGRES_URL")
+    if not url or request.node.get_closest_marker("postgres") is None:
+        yield
+        return
+    server = hashlib.sha256(url.encode()).hexdigest()[:12]
+    folder = Path(tempfile.gettempdir()) / f"pairtime-postgres-slots-{server}"
+    folder.mkdir(exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    mine = int(worker) % POSTGRES_TESTS_AT_ONCE if worker.isdigit() else 0
+    order = [mine, *(n for n in range(POSTGRES_TESTS_AT_ONCE) if n != mine)]
+    with _slot(folder, order):
+        yield
+
+
+@contextlib.contextmanager
+def _slot(folder: Path, order: list[int]) -> Iterator[None]:
+    """A free slot of ``order``, or the first one once it is free."""
+    files = [(folder / f"slot-{n}").open("a") for n in order]
+    try:
+        held = next((f for f in files if _try_lock(f)), None)
+        if held is None:
+            held = files[0]
+            fcntl.flock(held, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(held, fcntl.LOCK_UN)
+    finally:
+        for f in files:
+            f.close()
+
+
+def _try_lock(file: IO[str]) -> bool:
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True

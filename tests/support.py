@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # How long a calendar read may take in tests not about slow providers: the fakes answer at
 # once, so only a machine loaded far past its cores (the suite beside `stress`) comes near it.
 PROVIDER_TIMEOUT = 60
+# Connections an app under test keeps to PostgreSQL (PAIRTIME_DATABASE_POOL_SIZE; at most
+# twice as many at a peak): the suite's tests share one server and its max_connections
+# (100 by default) with every xdist worker, so each app takes few (see tests/conftest.py).
+POSTGRES_POOL_SIZE = 4
 
 
 def pairtime_command() -> list[str]:
@@ -167,6 +171,7 @@ async def running_app(
         if settings.database_url != DEFAULT_DATABASE_URL
         else f"sqlite+aiosqlite:///{folder / 'pairtime.db'}",
         keys or [generate_key()],
+        pool_size=settings.database_pool_size,
     )
     try:
         await prepare_database(storage.database, migrate_if_behind=False)

@@ -17,7 +17,7 @@ from storage.crypto import generate_key
 from tests.fakes import slack_requests as sr
 from tests.fakes.slack import FakeSlack, SlackMessage
 from tests.integration import slack_votes as sv
-from tests.support import pairtime_command, run_pairtime
+from tests.support import POSTGRES_POOL_SIZE, pairtime_command, run_pairtime
 
 SECRET = "serve-processes-signing-secret-0123"
 
@@ -57,6 +57,7 @@ def environment(database_url: str, slack: FakeSlack, slack_base: str) -> dict[st
         "PAIRTIME_ENV": "development",
         "PAIRTIME_PLAYGROUND": "0",
         "PAIRTIME_DATABASE_URL": database_url,
+        "PAIRTIME_DATABASE_POOL_SIZE": str(POSTGRES_POOL_SIZE),
         "PAIRTIME_ENCRYPTION_KEYS": generate_key(),
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_BOT_TOKEN": slack.bot_token,

@@ -57,7 +57,7 @@ from tests.integration.test_slack_booking import (
     picked,
 )
 from tests.memory import FixedClock
-from tests.support import start_serve
+from tests.support import POSTGRES_POOL_SIZE, start_serve
 
 POSTGRES_URL = os.environ.get("PAIRTIME_TEST_POSTGRES_URL")
 PROGRAM = ProgramId("slack:T0PAIRTIME")
@@ -230,7 +230,7 @@ async def test_two_pairtime_serve_processes_remind_each_person_once(tmp_path: Pa
     slack, keys = FakeSlack(), [generate_key()]
     people(slack)
     async with database_of_its_own() as url, running(slack.app) as base:
-        storage = Storage.open(url, keys)
+        storage = Storage.open(url, keys, pool_size=POSTGRES_POOL_SIZE)
         try:
             await prepare_database(storage.database, migrate_if_behind=False)
             await storage.programs.ensure(PROGRAM, "Pairtime Test")
@@ -244,6 +244,7 @@ async def test_two_pairtime_serve_processes_remind_each_person_once(tmp_path: Pa
                 "PAIRTIME_ENV": "development",
                 "PAIRTIME_PLAYGROUND": "0",
                 "PAIRTIME_DATABASE_URL": url,
+                "PAIRTIME_DATABASE_POOL_SIZE": str(POSTGRES_POOL_SIZE),
                 "PAIRTIME_ENCRYPTION_KEYS": keys[0],
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_BOT_TOKEN": slack.bot_token,

@@ -26,6 +26,8 @@ def test_defaults_run_locally_with_nothing_set():
     settings = load({})
     assert settings.env == "development"
     assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.database_pool_size == 10
+    assert load({"PAIRTIME_DATABASE_POOL_SIZE": "4"}).database_pool_size == 4
     assert settings.base_url == "http://127.0.0.1:3978"
     assert settings.slack.api_url == "https://slack.com/api/"
     assert not settings.slack.enabled
@@ -60,6 +62,8 @@ def test_secrets_print_masked():
             {"PAIRTIME_DATABASE_URL": "pairtime.db"},
             "PAIRTIME_DATABASE_URL must be a SQLAlchemy URL",
         ),
+        ({"PAIRTIME_DATABASE_POOL_SIZE": "0"}, "PAIRTIME_DATABASE_POOL_SIZE must be a whole"),
+        ({"PAIRTIME_DATABASE_POOL_SIZE": "ten"}, "PAIRTIME_DATABASE_POOL_SIZE must be a whole"),
         ({"PAIRTIME_ENCRYPTION_KEYS": f"{FERNET_KEY},nope"}, "PAIRTIME_ENCRYPTION_KEYS: key 2"),
         ({"SLACK_BOT_TOKEN": TOKEN}, "SLACK_SIGNING_SECRET is required"),
         ({"SLACK_SIGNING_SECRET": "x"}, "SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID"),

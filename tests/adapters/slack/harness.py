@@ -38,7 +38,13 @@ from tests.fakes import slack_requests as sr
 from tests.fakes.server import running
 from tests.fakes.slack import FakeSlack
 from tests.memory import FixedClock
-from tests.support import PROVIDER_TIMEOUT, AppUnderTest, open_to_all, running_app
+from tests.support import (
+    POSTGRES_POOL_SIZE,
+    PROVIDER_TIMEOUT,
+    AppUnderTest,
+    open_to_all,
+    running_app,
+)
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)  # a Wednesday
@@ -185,7 +191,9 @@ async def slack_world(
         if mail is not None:
             settings = replace(settings, mail=mail)
         if database_url is not None:
-            settings = replace(settings, database_url=database_url)
+            settings = replace(
+                settings, database_url=database_url, database_pool_size=POSTGRES_POOL_SIZE
+            )
         async with (
             running_app(settings, folder, clock=clock or fixed, keys=keys) as app,
             aiohttp.ClientSession() as session,

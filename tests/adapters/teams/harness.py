@@ -38,7 +38,7 @@ from tests.fakes.botframework import (
 )
 from tests.fakes.server import TestCertificate, ThreadedServer, running
 from tests.memory import FixedClock
-from tests.support import AppUnderTest, open_to_all, running_app
+from tests.support import POSTGRES_POOL_SIZE, AppUnderTest, open_to_all, running_app
 
 PROGRAM = ProgramId(f"teams:{ta.TENANT_ID}")
 NOW = datetime(2026, 11, 24, 14, tzinfo=UTC)  # a Tuesday
@@ -180,7 +180,9 @@ async def teams_app(
             load_settings({}, dotenv_path=None), teams=TeamsSettings(auth_disabled=True)
         )
         if database_url is not None:
-            settings = replace(settings, database_url=database_url)
+            settings = replace(
+                settings, database_url=database_url, database_pool_size=POSTGRES_POOL_SIZE
+            )
         async with running_app(
             settings,
             folder,
@@ -195,7 +197,7 @@ async def teams_app(
     if calendars is not None:
         base = replace(base, calendars=calendars)
     if database_url is not None:
-        base = replace(base, database_url=database_url)
+        base = replace(base, database_url=database_url, database_pool_size=POSTGRES_POOL_SIZE)
     with ExitStack() as stack:
         auth: FakeBotFrameworkAuth | None = None
         if authenticated:
