@@ -12,6 +12,12 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis times each example (200 ms) and its data generation: timed assertions, which a
+# loaded machine fails (280 ms in test_ballots beside other work). The suite times nothing.
+settings.register_profile("pairtime", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("pairtime")
 
 # The longest tests and modules, longest first: each takes as long as dozens of others (a
 # burst of votes, processes and leases, a browser, the whole type check). They start first,
