@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from core.jobs import JobStatus
 from core.people import PersonId
 from core.privacy import FORMER, mentions, scrubbed
 from storage import models
@@ -256,19 +257,27 @@ async def _jobs(
 ) -> int:
     """Jobs that name the person (requests kept by the inbox, emails to them) go. Jobs that
     only refer to them by id (a cancellation to their partner that says who organised it)
-    are kept, pointing at the stand-in: the id alone names nobody once they are gone."""
+    are kept, pointing at the stand-in: the id alone names nobody once they are gone.
+
+    A job a worker is running keeps its row, emptied: among them is the very request that
+    asked to forget the person, whose answer ("Done: I removed…") is still to be sent. Its
+    worker holds the payload in memory; a row deleted under it reads as taken over by another
+    process at the next renewal of its lease, and what is left of its work (that answer) was
+    then dropped, as another process's to send."""
     rows = (
         await session.execute(
-            select(models.Job.id, models.Job.payload).where(
-                _mentions(models.Job.payload, [person, *names])
-            )
+            select(
+                models.Job.id, models.Job.payload, models.Job.status, models.Job.claimed_by
+            ).where(_mentions(models.Job.payload, [person, *names]))
         )
     ).all()
-    dropped = []
-    for job, payload in rows:
+    dropped: list[int] = []
+    emptied: list[int] = []
+    for job, payload, status, claimed_by in rows:
         written = json.dumps(payload, ensure_ascii=False)
         if mentions(written, names):
-            dropped.append(job)
+            running = status == JobStatus.PENDING.value and claimed_by is not None
+            (emptied if running else dropped).append(job)
             continue
         if person not in written:
             continue  # another person's work whose text merely contains a name's letters
@@ -279,7 +288,11 @@ async def _jobs(
         )
     if dropped:
         await session.execute(delete(models.Job).where(models.Job.id.in_(dropped)))
-    return len(dropped)
+    if emptied:
+        await session.execute(
+            update(models.Job).where(models.Job.id.in_(emptied)).values(payload={})
+        )
+    return len(dropped) + len(emptied)
 
 
 def _mentions(column: Any, words: Iterable[str]) -> ColumnElement[bool]:

@@ -42,6 +42,26 @@ async def test_jobs_naming_the_person_go_and_others_stay_pointing_at_nobody(stor
     assert await storage.personal_data.erase(sam.id) == {}
 
 
+async def test_a_job_being_run_is_emptied_not_deleted_so_its_worker_still_holds_it(
+    storage: Storage,
+):
+    """The request asking to forget someone is one: its worker, which holds the payload
+    already, still holds the row (its lease renews, its answer is sent and it completes)."""
+    sam = await person(storage, "Sam Lee", email="sam@example.org")
+    asking = NewJob("slack.inbox", "forget-click", {"user": "sam@example.org"})
+    running = await storage.jobs.enqueue_claimed(asking, NOW, "worker-1", timedelta(seconds=10))
+    assert running is not None
+
+    removed = await storage.personal_data.erase(sam.id)
+
+    assert await payloads(storage) == {"forget-click": "{}"}
+    assert removed["queued or finished jobs"] == 1
+    later = NOW + timedelta(seconds=5)
+    assert await storage.jobs.extend([running.id], "worker-1", later) == {running.id}
+    assert await storage.jobs.complete(running, "worker-1", later)
+    assert await storage.personal_data.erase(sam.id) == {}
+
+
 async def test_a_kept_search_naming_the_person_goes_with_them(storage: Storage):
     """A find-time button too long to carry its request keeps it as an offer with no times
     (``core.scheduling.common.replay_reference``); it names everyone the search is for, so
