@@ -172,7 +172,9 @@ class Database:
             return result.all()
 
     async def write(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> Written:
         """ONE writing statement, committed, as :meth:`alone` would run it; its rows (a
         RETURNING clause) and how many rows it touched.
@@ -180,7 +182,10 @@ class Database:
         On a SQLite file it is first tried on the event loop (see the module's docstring),
         without waiting for the write lock: if a transaction of this process or another
         holds it, the statement, which then changed nothing, goes the usual way and waits
-        its turn. Keep it to small writes of a row or a few.
+        its turn. Keep it to small writes of a row or a few. Given several sets of
+        ``parameters`` (run once each, each committed as it runs, as :meth:`alone` does),
+        a refusal part-way runs them all again: only for a statement that may run twice
+        (one that sets values).
         """
         if self._inline_writer is not None:
             try:

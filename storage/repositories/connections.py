@@ -213,12 +213,12 @@ class SqlConnections:
             return
         # One statement built once, run for every person (executemany): one round trip, and
         # no transaction around it (each row is a fact of its own; on SQLite each commits as
-        # it is written, with no BEGIN IMMEDIATE to wait for first).
-        async with self._db.alone() as connection:
-            await connection.execute(
-                _SYNCED,
-                [{"person": person, "away": days, "now": now} for person, days in away.items()],
-            )
+        # it is written, with no BEGIN IMMEDIATE to wait for first). Setting values, it may
+        # run twice for a person (``Database.write``).
+        await self._db.write(
+            _SYNCED,
+            [{"person": person, "away": days, "now": now} for person, days in away.items()],
+        )
 
     async def to_ask_to_reconnect(self, limit: int) -> list[CalendarConnection]:
         async with self._db.reading() as session:

@@ -139,3 +139,11 @@ async def test_a_write_that_fails_otherwise_fails_once(database: Database):
     with pytest.raises(IntegrityError):
         await database.write(text("INSERT INTO notes (body) VALUES ('same')"))
     assert await body_of(database) == ["same"]
+
+
+async def test_a_write_runs_once_for_each_set_of_parameters(database: Database, trips: list[str]):
+    written = await database.write(
+        text("INSERT INTO notes (body) VALUES (:body)"), [{"body": "one"}, {"body": "two"}]
+    )
+    assert (written.rowcount, trips) == (2, [])
+    assert await body_of(database) == ["one", "two"]
