@@ -431,6 +431,8 @@ class Meetings(Protocol):
 
         Returns the stored meeting (or the one in the way) and whether this call created
         it: under any concurrency, one offer yields exactly one meeting and one set of jobs.
+        A poll's meeting (``poll_ref``) is named on its poll in the same transaction (a poll
+        closed without its meeting, booked late; a close books through ``Polls.close``).
         """
         ...
 

@@ -584,6 +584,7 @@ class MemoryMeetings:
     jobs: MemoryJobs = field(default_factory=MemoryJobs)
     meetings: dict[str, Meeting] = field(default_factory=dict)
     failing: int = 0
+    polls: MemoryPolls | None = None  # where a poll's meeting is named
 
     async def book(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         existing = None
@@ -601,7 +602,12 @@ class MemoryMeetings:
             )
         if existing is not None:
             return existing, False
-        return await self.insert(meeting, jobs)
+        stored, created = await self.insert(meeting, jobs)
+        if created and meeting.poll_ref and self.polls is not None:
+            poll = self.polls.polls[meeting.poll_ref]
+            if poll.meeting is None:
+                self.polls.polls[poll.ref] = replace(poll, meeting=meeting.ref)
+        return stored, created
 
     async def insert(self, meeting: Meeting, jobs: Sequence[NewJob] = ()) -> tuple[Meeting, bool]:
         """``meeting`` stored with ``jobs`` unless its poll has one (storage's constraint)."""
@@ -719,6 +725,7 @@ class World:
         self.jobs = MemoryJobs()
         self.meetings = MemoryMeetings(self.jobs)
         self.polls = MemoryPolls(jobs=self.jobs, meetings=self.meetings)
+        self.meetings.polls = self.polls
         self.channel_members = MemoryChannelMembers()
         self.organisations = MemoryOrganisations(self.people, self.calendars)
         self.mailer = MemoryMailer() if mail else None

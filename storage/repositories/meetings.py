@@ -81,7 +81,14 @@ class SqlMeetings:
                 clash = await _clash(session, meeting)
                 if clash is not None:
                     return await _meeting(session, clash), False
-            return await insert_meeting(self._db, self._jobs, session, meeting, jobs)
+            stored, created = await insert_meeting(self._db, self._jobs, session, meeting, jobs)
+            if created and meeting.poll_ref is not None:
+                await session.execute(
+                    update(models.Poll)
+                    .where(models.Poll.ref == meeting.poll_ref, models.Poll.meeting_ref.is_(None))
+                    .values(meeting_ref=meeting.ref)
+                )
+            return stored, created
 
     async def get(self, ref: str) -> Meeting | None:
         async with self._db.reading() as session:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -153,3 +154,26 @@ async def test_twenty_closes_at_once_close_and_book_once(storage: Storage, datab
     assert [await storage.meetings.get(f"m{i}") is not None for i in range(len(books))] == [
         i == won for i in range(len(books))
     ]
+
+
+async def test_a_poll_closed_without_its_meeting_is_named_on_the_poll_when_booked(
+    storage: Storage,
+):
+    """A poll that a close whose booking failed left closed without a meeting (before the
+    two were one transaction): ``Meetings.book`` of its meeting names it on the poll."""
+    await open_poll(storage)
+    closed = await storage.polls.close("p1", NOW, lambda _poll, _votes: None)
+    assert closed is not None
+    assert closed.meeting is None
+    book, _ = booking("m1")
+    votes = await storage.polls.votes("p1")
+    planned = book(closed, votes)
+    assert planned is not None
+
+    meeting, created = await storage.meetings.book(planned.meeting, planned.jobs)
+    again, twice = await storage.meetings.book(replace(planned.meeting, ref="m2"), planned.jobs)
+
+    assert (meeting.ref, created, again.ref, twice) == ("m1", True, "m1", False)
+    stored = await storage.polls.get("p1")
+    assert stored is not None
+    assert (stored.status, stored.meeting) == (PollStatus.CLOSED, "m1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -96,26 +96,42 @@ async def close(ports: Ports, poll: Poll, *, by: Context | None) -> Outcome:
     )
     closed = await ports.polls.close(poll.ref, now, closing.book)
     if closed is None or closing.result is None:
-        return await _closed_before(ports, poll.ref, zone, by=by)
+        return await _closed_before(ports, poll.ref, closing, by=by)
     result = closing.result
     view = await poll_view(ports, closed, zone, result=result)
     reply = Notice(result.private, Tone.SUCCESS if result.winner else Tone.INFO) if by else None
     return Outcome(reply, updates=card_update(closed, view), told=outbox.told(closing.tells))
 
 
-async def _closed_before(ports: Ports, ref: str, zone: ZoneInfo, *, by: Context | None) -> Outcome:
+async def _closed_before(
+    ports: Ports, ref: str, closing: _Closing, *, by: Context | None
+) -> Outcome:
     """Another close won, or this one runs again (its click's row, its deadline's job)
     after its process died once the close had committed, perhaps before the card was
     updated. The card is drawn as that close drew it: the votes are final, so the decision
     is the same, and the same version, so the card's newest render stays (a later change of
-    its meeting drew it with a higher one). Nothing is booked or told again."""
+    its meeting drew it with a higher one). Nothing is booked or told again.
+
+    A poll closed without its meeting (before closes booked in their own transaction, a
+    booking that failed after the close committed lost it) is booked now: keyed by the
+    poll, once, however many closes run this at once."""
     notice = Notice("This poll is already closed.", Tone.INFO) if by else None
     closed = await ports.polls.get(ref)
     if closed is None or closed.status is not PollStatus.CLOSED:
         return Outcome(notice)
-    result = decide(closed, await ports.polls.votes(ref), zone)
-    view = await poll_view(ports, closed, zone, result=result)
-    return Outcome(notice, updates=card_update(closed, view))
+    votes = await ports.polls.votes(ref)
+    booking = closing.book(closed, votes)
+    result = closing.result
+    assert result is not None  # decided by book
+    told: tuple[PersonId, ...] = ()
+    if closed.meeting is None and booking is not None:
+        meeting, created = await ports.meetings.book(booking.meeting, booking.jobs)
+        closed = replace(closed, meeting=meeting.ref)
+        if created:
+            told = outbox.told(closing.tells)
+            notice = Notice(result.private, Tone.SUCCESS) if by else None
+    view = await poll_view(ports, closed, closing.zone, result=result)
+    return Outcome(notice, updates=card_update(closed, view), told=told)
 
 
 @dataclass

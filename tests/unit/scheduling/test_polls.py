@@ -286,6 +286,37 @@ async def test_a_close_whose_booking_is_not_stored_closes_nothing_so_it_can_run_
     assert len(world.meetings.meetings) == 1
 
 
+async def test_a_poll_left_closed_without_its_meeting_is_booked_by_the_next_close():
+    """What a close whose booking failed left before closes booked in their own
+    transaction: the poll closed, no meeting. The organiser's next click books it, once."""
+    world, ana, ben, cy, _dee = circle_world()
+    poll = await posted(world, ana)
+    b = poll.options[1]
+    assert b.vote_yes is not None
+    for person in (ben, cy):
+        await world.click(person, b.vote_yes.action)
+    ref = poll_ref(world)
+    world.polls.polls[ref] = replace(
+        world.polls.polls[ref], status=PollStatus.CLOSED, closed_at=world.clock.now()
+    )
+    assert poll.close is not None
+
+    booked = await world.click_seen(ana, poll.close.action)
+    assert booked.reply == Notice("The most popular time was booked.", booked.reply.tone)
+    (meeting,) = world.meetings.meetings.values()
+    assert (meeting.start, meeting.poll_ref) == (b.start, ref)
+    assert world.polls.polls[ref].meeting == meeting.ref
+    assert sorted(m.person for m in booked.direct) == sorted(p.id for p in (ana, ben, cy))
+    (update,) = booked.updates
+    assert isinstance(update.view, PollView)
+    assert update.view.result == "The most popular time was booked."
+
+    again = await world.click_seen(ana, poll.close.action)
+    assert again.reply == Notice("This poll is already closed.", again.reply.tone)
+    assert again.direct == ()
+    assert len(world.meetings.meetings) == 1
+
+
 async def test_a_deadline_whose_booking_failed_closes_and_books_when_its_job_runs_again():
     world, ana, ben, *_ = circle_world()
     poll = await posted(world, ana)
