@@ -8,10 +8,11 @@ clicks are handled, the tally comes out the same.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TypeAlias
 
 from core.jobs import NewJob
 from core.meetings import Meeting
@@ -169,3 +170,8 @@ class PollBooking:
 
     meeting: Meeting
     jobs: Sequence[NewJob] = ()
+
+
+# What a poll's close books, decided from the poll and its final votes inside the close's
+# transaction (``Polls.close``), so it calls no port: None books nothing.
+BookOnClose: TypeAlias = Callable[[Poll, Sequence[Vote]], PollBooking | None]

@@ -8,7 +8,7 @@ async; none takes or returns a token or a password.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -34,7 +34,7 @@ from core.people import (
     Profile,
     ProgramId,
 )
-from core.polls import Ballot, Click, Counted, Poll, PollBooking, PollOption, Vote
+from core.polls import Ballot, BookOnClose, Click, Counted, Poll, PollOption, Vote
 from core.program import ProgramSettings
 from core.publishing import ProgramEvent, PublishedEvent
 from core.time import Interval
@@ -370,12 +370,7 @@ class Polls(Protocol):
 
     async def posted(self, ref: str, message: Mapping[str, str]) -> None: ...
 
-    async def close(
-        self,
-        ref: str,
-        now: datetime,
-        book: Callable[[Poll, Sequence[Vote]], PollBooking | None],
-    ) -> Poll | None:
+    async def close(self, ref: str, now: datetime, book: BookOnClose) -> Poll | None:
         """Close an open poll and store its booking, in one transaction: a crash or a failed
         write leaves the poll open with nothing booked, never closed without its meeting.
 

@@ -10,7 +10,7 @@ outcome = await world.send(mentor, Command(Intent.FIND_TIME, (RelationRef(Relati
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -50,11 +50,11 @@ from core.people import (
 )
 from core.polls import (
     Ballot,
+    BookOnClose,
     Choice,
     Click,
     Counted,
     Poll,
-    PollBooking,
     PollOption,
     PollStatus,
     Vote,
@@ -309,12 +309,7 @@ class MemoryPolls:
     async def posted(self, ref: str, message: Mapping[str, str]) -> None:
         self.polls[ref] = replace(self.polls[ref], message=dict(message))
 
-    async def close(
-        self,
-        ref: str,
-        now: datetime,
-        book: Callable[[Poll, Sequence[Vote]], PollBooking | None],
-    ) -> Poll | None:
+    async def close(self, ref: str, now: datetime, book: BookOnClose) -> Poll | None:
         """All or nothing, as storage's one transaction: the booking is decided and written
         (where :attr:`MemoryMeetings.failing` may refuse it) before the poll is closed."""
         poll = self.polls[ref]

@@ -7,7 +7,7 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
@@ -21,11 +21,11 @@ from core.jobs import NewJob
 from core.people import PersonId, ProgramId
 from core.polls import (
     Ballot,
+    BookOnClose,
     Choice,
     Click,
     Counted,
     Poll,
-    PollBooking,
     PollOption,
     PollStatus,
     Vote,
@@ -166,12 +166,7 @@ class SqlPolls:
                 update(models.Poll).where(models.Poll.ref == ref).values(message=dict(message))
             )
 
-    async def close(
-        self,
-        ref: str,
-        now: datetime,
-        book: Callable[[Poll, Sequence[Vote]], PollBooking | None],
-    ) -> Poll | None:
+    async def close(self, ref: str, now: datetime, book: BookOnClose) -> Poll | None:
         """The close's UPDATE takes the poll's row lock (PostgreSQL; SQLite's writer holds
         the database) and waits for the clicks under way, as ``cast`` explains; the votes
         read after it, in the same transaction, are final. The booking ``book`` makes of
