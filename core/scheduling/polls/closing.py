@@ -217,8 +217,16 @@ async def card_updates(ports: Ports, poll: Poll) -> tuple[MessageUpdate, ...]:
 
 
 async def cancel(ports: Ports, ctx: Context, poll: Poll) -> Outcome:
+    """Cancel an open poll, or discard a draft. Found cancelled already (another click, or
+    this one run again after its process died once the cancel had committed, perhaps before
+    the card was updated), the card is drawn as the cancel drew it: the same version, so a
+    card already updated stays as it is."""
     if not await ports.polls.cancel(poll.ref, ports.clock.now()):
-        return Outcome(Notice("This poll is already closed.", Tone.INFO))
+        notice = Notice("This poll is already closed.", Tone.INFO)
+        found = await ports.polls.get(poll.ref)
+        if found is None or found.status is not PollStatus.CANCELLED:
+            return Outcome(notice)
+        return Outcome(notice, updates=card_update(found, await poll_view(ports, found, ctx.zone)))
     cancelled = await ports.polls.get(poll.ref) or poll
     view = await poll_view(ports, cancelled, ctx.zone)
     was_draft = poll.status is PollStatus.DRAFT

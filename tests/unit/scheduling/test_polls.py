@@ -15,7 +15,7 @@ from core.polls import PollStatus
 from core.scheduling import Scheduler
 from core.scheduling.polls import MAX_INVITEES
 from core.time import Interval, describe
-from core.views import Confirmation, ConnectPrompt, Notice, PollDraftView, PollView
+from core.views import Confirmation, ConnectPrompt, Notice, PollDraftView, PollView, Tone
 from tests.memory import PROGRAM, World, WriteFailed
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)  # Wednesday
@@ -497,6 +497,19 @@ async def test_cancelling_an_open_poll_stops_the_votes():
     refused = await world.click(ben, poll.options[0].vote_yes.action)
     assert isinstance(refused.reply, Notice)
     assert refused.reply.text == "This poll is no longer open; votes can't change any more."
+
+
+async def test_a_cancel_run_again_draws_the_cancelled_card_again():
+    # Its process died after the cancel committed, perhaps before the card was updated.
+    world, ana, _, _, _ = circle_world()
+    poll = await posted(world, ana)
+    assert poll.cancel is not None
+    first = await world.click(ana, poll.cancel.action)
+    again = await world.click(ana, poll.cancel.action)
+    assert again.reply == Notice("This poll is already closed.", Tone.INFO)
+    assert again.updates == first.updates  # the same card, at the same version
+    assert isinstance(again.updates[0].view, PollView)
+    assert again.updates[0].view.result == "This poll was cancelled."
 
 
 async def test_poll_my_circle_from_text():
