@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -535,8 +536,12 @@ class SlackBot:
         async def publish() -> None:
             await client.views_publish(user_id=user_id, view=view)
 
-        # Several refreshes of one person's tab in a row: only the newest is sent.
-        await self.coalescer.submit(("home", ctx.identity.workspace, user_id), publish)
+        # Several refreshes of one person's tab in a row: only the newest is sent. The
+        # network failing leaves the tab at its last view until it is opened again.
+        try:
+            await self.coalescer.submit(("home", ctx.identity.workspace, user_id), publish)
+        except (aiohttp.ClientError, TimeoutError) as error:
+            log.warning("the Home tab was not refreshed: %s", type(error).__name__)
 
 
 def _team(context: AsyncBoltContext, body: JsonDict) -> str:

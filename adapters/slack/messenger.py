@@ -102,9 +102,10 @@ class Coalescer:
 
     Each :meth:`submit` returns once its send went out, or a newer one of its key in its
     place (the newer state replaces it anyway): only then may the caller record it as sent
-    (``adapters.chat.Sent``). A refusal Slack explains and a network failure are logged
-    here (an update of a message is not worth an apology); anything else a send raises is
-    raised to those waiting on it.
+    (``adapters.chat.Sent``). A refusal Slack explains is logged here (the message was
+    deleted: an update of it is not worth an apology); anything else a send raises, the
+    network failing included, is raised to those waiting on it, so that an answer that
+    replaces the clicked message and never arrived goes to the person's DM instead.
     """
 
     def __init__(self) -> None:
@@ -151,8 +152,6 @@ class Coalescer:
             await send()
         except SlackApiError as error:
             log.warning("a message update failed: %s", slack_error(error))
-        except (aiohttp.ClientError, TimeoutError) as error:
-            log.warning("a message update failed: %s", type(error).__name__)
         except Exception as error:  # noqa: BLE001 - raised to whoever waits on this send
             return error
         return None

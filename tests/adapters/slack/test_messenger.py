@@ -109,6 +109,15 @@ async def test_a_queued_send_that_fails_raises_to_whoever_waits_on_it():
     await first  # its own send went out
 
 
+async def test_an_answer_replacing_the_message_that_never_arrived_is_not_taken_as_sent():
+    """The network failed on the response_url: whoever waits must know (to answer by DM),
+    not record the answer as sent."""
+    async with aiohttp.ClientSession() as http:
+        reply = ResponseUrlReply("http://127.0.0.1:9/nowhere", http, Coalescer())
+        with pytest.raises(aiohttp.ClientError):
+            await reply.send({"text": "Booked", "blocks": []}, replace=True)
+
+
 @pytest.fixture
 async def slack_client() -> AsyncIterator[tuple[FakeSlack, AsyncWebClient]]:
     slack = FakeSlack()
