@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -119,6 +120,10 @@ class SlackTransport:
             return f"Slack refused a call: {slack_error(error)}"
         if isinstance(error, ReplyFailed):
             return f"Slack refused an answer: {error}"
+        if isinstance(error, aiohttp.ClientError | TimeoutError):
+            # Its type only: an error of the connection may name the URL, and a
+            # response_url lets anyone who holds it answer for the person.
+            return f"Slack could not be reached: {type(error).__name__}"
         return None
 
 

@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.chat import Inbox
+from adapters.chat import Inbox, perform
 from adapters.slack.config import SlackSettings
 from adapters.slack.messenger import (
     CARD_JOB,
@@ -21,13 +21,17 @@ from adapters.slack.messenger import (
     Coalescer,
     ReplyFailed,
     ResponseUrlReply,
+    SlackMessenger,
     web_client,
 )
 from adapters.slack.people import SlackPeople
+from adapters.slack.transport import SlackTransport
 from bot.bootstrap import prepare_database
 from core.jobs import Json
+from core.people import ProgramId
 from core.scheduling import Scheduler
 from core.secret import Secret
+from core.views import Answer, Notice, Tone
 from storage.crypto import generate_key
 from storage.store import Storage
 from tests.fakes.server import running
@@ -116,6 +120,28 @@ async def test_an_answer_replacing_the_message_that_never_arrived_is_not_taken_a
         reply = ResponseUrlReply("http://127.0.0.1:9/nowhere", http, Coalescer())
         with pytest.raises(aiohttp.ClientError):
             await reply.send({"text": "Booked", "blocks": []}, replace=True)
+
+
+async def test_a_network_failure_is_logged_by_its_type_without_the_response_url(
+    caplog: pytest.LogCaptureFixture,
+):
+    url = "http://127.0.0.1:9/actions/T1/123/SECRETPART"
+    async with aiohttp.ClientSession() as http:
+        reply = ResponseUrlReply(url, http, Coalescer())
+        transport = SlackTransport(
+            cast("SlackMessenger", None),
+            cast("AsyncWebClient", None),
+            ProgramId("slack:T1"),
+            reply=reply,
+        )
+        with caplog.at_level(logging.WARNING):
+            sent = await perform(
+                Answer(Notice("Booked", Tone.SUCCESS), replaces_original=True), transport
+            )
+    assert sent is False  # not recorded as sent
+    assert "Slack could not be reached: ClientConnectorError" in caplog.text
+    assert "SECRETPART" not in caplog.text
+    assert "Traceback" not in caplog.text
 
 
 @pytest.fixture
