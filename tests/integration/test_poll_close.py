@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,28 +17,23 @@ import pytest
 from sqlalchemy import text
 
 from core.polls import PollStatus
-from storage.crypto import generate_key
 from tests.adapters.slack.harness import (
     CHANNEL,
     MENTEE,
     MENTOR,
-    NOW,
     STRANGER,
     SlackWorld,
     buttons,
-    people,
     slack_world,
     texts,
 )
 from tests.adapters.teams.harness import teams_app
 from tests.fakes import slack_requests as sr
 from tests.fakes import teams_activities as ta
-from tests.fakes.server import running
 from tests.fakes.slack import FakeSlack
 from tests.integration import test_teams_polls as teams_polls
 from tests.integration.test_slack_polls import POLL, button, press
-from tests.integration.test_two_apps_postgres import database_of_its_own, settle
-from tests.memory import FixedClock
+from tests.integration.test_two_apps_postgres import settle, two_apps
 from tests.support import kill_jobs, meetings_refused
 
 FAILURE = "went wrong on my side"
@@ -181,40 +175,30 @@ async def test_a_teams_close_whose_booking_failed_books_when_clicked_again(tmp_p
 async def test_on_postgresql_a_failed_close_then_the_same_close_on_two_apps_at_once_books_once(
     tmp_path: Path,
 ):
-    slack, clock, keys = FakeSlack(), FixedClock(NOW), [generate_key()]
-    people(slack)
-    async with database_of_its_own() as url, running(slack.app) as base:
+    slack = FakeSlack()
+    async with two_apps(tmp_path, slack) as (one, two):
+        posted = await slack_poll(one)
+        await settle(one, two)
+        close = button(posted.blocks, "pt:poll:close")
+        async with meetings_refused(one.running.storage.database):
+            await press(one, close)
+        assert await poll_row(one) == (PollStatus.OPEN.value, None)
 
-        def app(folder: str) -> AbstractAsyncContextManager[SlackWorld]:
-            (tmp_path / folder).mkdir()
-            return slack_world(
-                tmp_path / folder, fake=slack, slack_base=base, clock=clock, keys=keys,
-                database_url=url,
-            )  # fmt: skip
+        clicks = [
+            (world, sr.block_actions(
+                world.secret, close["action_id"], value=close["value"], user_id=MENTOR,
+                channel_id=CHANNEL, response_url=world.response_url(),
+            ))
+            for world in (one, two, one, two)
+        ]  # fmt: skip
+        answers = await asyncio.gather(*(world.post(each) for world, each in clicks))
+        assert {a.status for a in answers} == {200}
+        await settle(one, two)
 
-        async with app("a") as one, app("b") as two:
-            posted = await slack_poll(one)
-            await settle(one, two)
-            close = button(posted.blocks, "pt:poll:close")
-            async with meetings_refused(one.running.storage.database):
-                await press(one, close)
-            assert await poll_row(one) == (PollStatus.OPEN.value, None)
-
-            clicks = [
-                (world, sr.block_actions(
-                    world.secret, close["action_id"], value=close["value"], user_id=MENTOR,
-                    channel_id=CHANNEL, response_url=world.response_url(),
-                ))
-                for world in (one, two, one, two)
-            ]  # fmt: skip
-            answers = await asyncio.gather(*(world.post(each) for world, each in clicks))
-            assert {a.status for a in answers} == {200}
-            await settle(one, two)
-
-            status, meeting = await poll_row(one)
-            assert (status, meeting is not None, await meeting_count(one)) == ("closed", True, 1)
-            said = [r.text or "" for r in slack.responses[-4:]]
-            assert sorted(said).count("The most popular time was booked.") == 1
-            assert sorted(said).count("This poll is already closed.") == 3
-            for user in (MENTOR, MENTEE, STRANGER):
-                assert len(told_booked(one, user)) == 1
+        status, meeting = await poll_row(one)
+        assert (status, meeting is not None, await meeting_count(one)) == ("closed", True, 1)
+        said = [r.text or "" for r in slack.responses[-4:]]
+        assert sorted(said).count("The most popular time was booked.") == 1
+        assert sorted(said).count("This poll is already closed.") == 3
+        for user in (MENTOR, MENTEE, STRANGER):
+            assert len(told_booked(one, user)) == 1

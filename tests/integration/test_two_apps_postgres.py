@@ -100,6 +100,27 @@ async def settle(*worlds: SlackWorld) -> None:
         await asyncio.gather(*(world.drain() for world in worlds))
 
 
+@asynccontextmanager
+async def two_apps(
+    tmp_path: Path, slack: FakeSlack
+) -> AsyncIterator[tuple[SlackWorld, SlackWorld]]:
+    """Two apps on a new PostgreSQL database of their own, with one clock and one key, both
+    talking to ``slack`` (the mentor, mentee and stranger known to it)."""
+    clock, keys = FixedClock(NOW), [generate_key()]
+    people(slack)
+    async with database_of_its_own() as url, running(slack.app) as base:
+
+        def app(folder: str) -> AbstractAsyncContextManager[SlackWorld]:
+            (tmp_path / folder).mkdir()
+            return slack_world(
+                tmp_path / folder, fake=slack, slack_base=base, clock=clock, keys=keys,
+                database_url=url,
+            )  # fmt: skip
+
+        async with app("a") as one, app("b") as two:
+            yield one, two
+
+
 async def times_for_alex(one: SlackWorld, two: SlackWorld) -> list[dict[str, Any]]:
     """Alex's picker, asked of ``one`` (and answered by either app)."""
     url = one.response_url()
@@ -171,52 +192,42 @@ async def test_two_apps_on_postgresql_remind_each_person_once(tmp_path: Path):
 async def test_twenty_clicks_of_a_pair_on_two_apps_make_one_meeting(tmp_path: Path):
     """Both people asked for times with each other; each clicks the same time ten times,
     half the clicks reaching one app and half the other: one meeting, one proposal."""
-    slack, clock, keys = FakeSlack(), FixedClock(NOW), [generate_key()]
-    people(slack)
-    async with database_of_its_own() as url, running(slack.app) as base:
-
-        def app(folder: str) -> AbstractAsyncContextManager[SlackWorld]:
-            (tmp_path / folder).mkdir()
-            return slack_world(
-                tmp_path / folder, fake=slack, slack_base=base, clock=clock, keys=keys,
-                database_url=url,
-            )  # fmt: skip
-
-        async with app("a") as one, app("b") as two:
-            # Either app's worker may answer a request the other received: each answer is
-            # awaited on both and read off its own response_url.
-            his = button(await times_for_alex(one, two), "pt:pick:0")
-            asked = two.response_url()
-            await two.post(
-                sr.slash_command(
-                    two.secret, text=f"find a time with <@{MENTOR}|alex> next week",
-                    user_id=MENTEE, response_url=asked,
-                )
-            )  # fmt: skip
-            await settle(one, two)
-            hers = next(
-                b
-                for b in buttons(slack.answered(asked))
-                if b["action_id"].startswith("pt:pick:") and picked(two, b) == picked(one, his)
+    slack = FakeSlack()
+    async with two_apps(tmp_path, slack) as (one, two):
+        # Either app's worker may answer a request the other received: each answer is
+        # awaited on both and read off its own response_url.
+        his = button(await times_for_alex(one, two), "pt:pick:0")
+        asked = two.response_url()
+        await two.post(
+            sr.slash_command(
+                two.secret, text=f"find a time with <@{MENTOR}|alex> next week",
+                user_id=MENTEE, response_url=asked,
             )
-            clicks = [
-                (world, sr.block_actions(
-                    world.secret, element["action_id"], value=element["value"], user_id=user,
-                    channel_id=CHANNEL, response_url=world.response_url(),
-                ))
-                for _ in range(5)
-                for element, user in ((his, MENTOR), (hers, MENTEE))
-                for world in (one, two)
-            ]  # fmt: skip
-            answers = await asyncio.gather(*(world.post(each) for world, each in clicks))
-            assert {a.status for a in answers} == {200}
-            await settle(one, two)
+        )  # fmt: skip
+        await settle(one, two)
+        hers = next(
+            b
+            for b in buttons(slack.answered(asked))
+            if b["action_id"].startswith("pt:pick:") and picked(two, b) == picked(one, his)
+        )
+        clicks = [
+            (world, sr.block_actions(
+                world.secret, element["action_id"], value=element["value"], user_id=user,
+                channel_id=CHANNEL, response_url=world.response_url(),
+            ))
+            for _ in range(5)
+            for element, user in ((his, MENTOR), (hers, MENTEE))
+            for world in (one, two)
+        ]  # fmt: skip
+        answers = await asyncio.gather(*(world.post(each) for world, each in clicks))
+        assert {a.status for a in answers} == {200}
+        await settle(one, two)
 
-            assert await meetings(one) == 1
-            proposals = [
-                m for user in (MENTOR, MENTEE) for m in one.dm(user) if "proposes a time" in m.text
-            ]
-            assert len(proposals) == 1
+        assert await meetings(one) == 1
+        proposals = [
+            m for user in (MENTOR, MENTEE) for m in one.dm(user) if "proposes a time" in m.text
+        ]
+        assert len(proposals) == 1
 
 
 async def test_two_pairtime_serve_processes_remind_each_person_once(tmp_path: Path):
