@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -15,7 +16,7 @@ import pytest
 
 from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
-from core.people import ChatIdentity, PersonId, Platform, Profile, ProgramId
+from core.people import ChatIdentity, Person, PersonId, Platform, Profile, ProgramId
 from core.polls import Choice, Click, Poll, PollOption, Vote, tally
 from core.time import Interval
 from storage.database import Database
@@ -38,19 +39,21 @@ def separate(database: Database, storage: Storage) -> list[Storage]:
     ]
 
 
-async def test_a_thousand_clicks_handled_in_any_order_and_some_twice_end_in_the_exact_tally(
-    storage: Storage, database: Database, capsys: pytest.CaptureFixture[str]
-):
+async def a_poll(
+    storage: Storage, ref: str, names: Sequence[str], days: Iterable[int]
+) -> tuple[Poll, list[Person]]:
+    """An hour-long poll ``ref`` in ``PROGRAM`` among ``names`` (the first organises it), with
+    a time on each of ``days`` after ``NOW``."""
     await storage.programs.ensure(PROGRAM, "Program")
     people = [
         await storage.people.remember(
-            PROGRAM, ChatIdentity(Platform.SLACK, "T1", f"U{i}"), Profile(f"Voter {i}")
+            PROGRAM, ChatIdentity(Platform.SLACK, "T1", f"U{name.replace(' ', '')}"), Profile(name)
         )
-        for i in range(50)
+        for name in names
     ]
     poll = await storage.polls.create(
         Poll(
-            ref="poll-1",
+            ref=ref,
             program=PROGRAM,
             organizer=people[0].id,
             title="Circle",
@@ -58,11 +61,18 @@ async def test_a_thousand_clicks_handled_in_any_order_and_some_twice_end_in_the_
             invitees=tuple(p.id for p in people),
             options=tuple(
                 PollOption(0, NOW + timedelta(days=d), NOW + timedelta(days=d, hours=1))
-                for d in range(8)
+                for d in days
             ),
             created_at=NOW,
         )
     )
+    return poll, people
+
+
+async def test_a_thousand_clicks_handled_in_any_order_and_some_twice_end_in_the_exact_tally(
+    storage: Storage, database: Database, capsys: pytest.CaptureFixture[str]
+):
+    poll, people = await a_poll(storage, "poll-1", [f"Voter {i}" for i in range(50)], range(8))
     rng = random.Random(7)
     # 1,000 clicks on ~300 (person, option) ballots, each sent at its own time; some are
     # double-clicks (0.4 s after the one before), most a second or third thought seconds

@@ -13,11 +13,11 @@ import pytest
 
 from core.jobs import NewJob
 from core.meetings import Meeting
-from core.people import ChatIdentity, Person, Platform, Profile, ProgramId
-from core.polls import Choice, Click, Poll, PollBooking, PollOption, PollStatus, Vote
+from core.people import Person, ProgramId
+from core.polls import Choice, Click, Poll, PollBooking, PollStatus, Vote
 from storage.database import Database
 from storage.store import Storage
-from tests.storage.test_concurrency import separate
+from tests.storage.test_concurrency import a_poll, separate
 from tests.support import meetings_refused
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
@@ -25,28 +25,7 @@ PROGRAM = ProgramId("slack:T1")
 
 
 async def open_poll(storage: Storage) -> tuple[Poll, list[Person]]:
-    await storage.programs.ensure(PROGRAM, "Program")
-    people = [
-        await storage.people.remember(
-            PROGRAM, ChatIdentity(Platform.SLACK, "T1", f"U{name}"), Profile(name)
-        )
-        for name in ("Ana", "Ben", "Cy")
-    ]
-    poll = await storage.polls.create(
-        Poll(
-            ref="p1",
-            program=PROGRAM,
-            organizer=people[0].id,
-            title="Circle",
-            duration_minutes=60,
-            invitees=tuple(p.id for p in people),
-            options=tuple(
-                PollOption(0, NOW + timedelta(days=d), NOW + timedelta(days=d, hours=1))
-                for d in (1, 2)
-            ),
-            created_at=NOW,
-        )
-    )
+    poll, people = await a_poll(storage, "p1", ("Ana", "Ben", "Cy"), (1, 2))
     for person in people[1:]:
         click = Click(Choice.YES, NOW, f"click-{person.id}")
         assert await storage.polls.cast("p1", poll.options[1].id, person.id, click)
