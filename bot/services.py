@@ -34,7 +34,7 @@ from core.organisation import OrgProvider
 from core.people import CrowdedChannel, Person, Platform, ProgramId, platform_of, program_of
 from core.ports import ChannelMembers, Clock, Messenger
 from core.scheduling import Ports, Scheduler
-from core.scheduling.recent import Recent
+from core.scheduling.recent import DRAWING_GAP_SECONDS, Recent
 from core.views import Outcome
 from storage.repositories.connections import ConnectTicket
 from storage.repositories.organisations import REVOKED_JOB, WRITE_REFUSED_JOB
@@ -196,7 +196,7 @@ def build_services(
         console=ConsoleDoor(
             storage.console, storage.programs, storage.tracks, settings.base_url, clock
         ),
-        recent=Recent(clock),
+        recent=Recent(clock, gap=DRAWING_GAP_SECONDS),
     )
     scheduler = Scheduler(ports)
     messengers = ChatMessengers()

@@ -7,12 +7,14 @@ that may be that stale belong here (the calendar cache keeps busy times as long)
 
 Also answers drawn for several requests at once (:meth:`Recent.together`): a poll's card,
 drawn after each vote, is drawn once for the votes counted while the last drawing was under
-way. Never stale: each caller's drawing starts after it asked.
+way, or, with a ``gap``, in the ``gap`` seconds after it started. Never stale: each caller's
+drawing starts after it asked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
@@ -25,18 +27,31 @@ T = TypeVar("T")
 
 KEPT_SECONDS = 120.0
 KEPT_ANSWERS = 4096
+# A poll's card is drawn at most this often per process: under a burst of votes, one drawing
+# (its tally read, its card job written and completed) for the votes of a quarter second,
+# not one each. A vote waits for it at most this long (its answer goes after the card's),
+# and alone, not at all. Slack and Teams take an update of a message about once a second.
+DRAWING_GAP_SECONDS = 0.25
 
 
 @dataclass
 class Recent:
     """Built once per process (``bot.services``); the least recently used answers go first,
-    and answers age on ``clock`` (so tests move time themselves)."""
+    and answers age on ``clock`` (so tests move time themselves). Drawings ``together`` start
+    at least ``gap`` seconds apart per key, timed by ``monotonic`` and waited for by
+    ``sleep`` (tests pass their own)."""
 
     clock: Clock
     seconds: float = KEPT_SECONDS
     limit: int = KEPT_ANSWERS
+    gap: float = 0.0
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _kept: TTLCache[Hashable, Any] = field(init=False)
     _drawing: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict, init=False)
+    # A drawing waiting for its start (``gap``): the callers who come meanwhile share it.
+    _starting: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict, init=False)
+    _started: TTLCache[Hashable, float] = field(init=False)  # when each key's drawing started
     # The drawing that starts when the one under way ends, and what it runs.
     _next: dict[Hashable, tuple[asyncio.Future[Any], Callable[[], Awaitable[Any]]]] = field(
         default_factory=dict, init=False
@@ -44,6 +59,7 @@ class Recent:
 
     def __post_init__(self) -> None:
         self._kept = TTLCache(self.limit, self.seconds, timer=self._now)
+        self._started = TTLCache(self.limit, max(self.gap, 1e-6), timer=self.monotonic)
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
@@ -59,10 +75,14 @@ class Recent:
 
     async def together(self, key: Hashable, draw: Callable[[], Awaitable[T]]) -> T:
         """An answer of ``draw()`` started after this call, shared: with no drawing for
-        ``key`` under way, one starts now; else the callers who come meanwhile share the one
-        that starts when it ends (run with the first of them's ``draw``). Under a burst that
-        is one drawing for many callers, each seeing a state at least as new as when it
-        asked; alone, a drawing each."""
+        ``key`` under way, one starts now (or once ``gap`` seconds have passed since the
+        last one started: the callers who come until then share it); else the callers who
+        come meanwhile share the one that starts when it ends (run with the first of them's
+        ``draw``). Under a burst that is one drawing for many callers, each seeing a state
+        at least as new as when it asked; alone, a drawing each."""
+        starting = self._starting.get(key)
+        if starting is not None:
+            return cast("T", await asyncio.shield(starting))
         if key not in self._drawing:
             return cast("T", await asyncio.shield(self._start(key, draw)))
         waiting = self._next.get(key)
@@ -71,10 +91,25 @@ class Recent:
         return cast("T", await asyncio.shield(waiting[0]))
 
     def _start(self, key: Hashable, draw: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
-        drawing = asyncio.ensure_future(draw())
+        last = self._started.get(key)
+        wait = 0.0 if last is None else last + self.gap - self.monotonic()
+        drawing = asyncio.ensure_future(self._draw(key, draw, wait))
         self._drawing[key] = drawing
+        if wait > 0:
+            self._starting[key] = drawing
         drawing.add_done_callback(lambda done: self._ended(key, done))
         return drawing
+
+    async def _draw(self, key: Hashable, draw: Callable[[], Awaitable[Any]], wait: float) -> Any:
+        if wait > 0:
+            try:
+                await self.sleep(wait)
+            finally:
+                self._starting.pop(key, None)
+        # No await since the callers stopped joining: each of them asked before this start.
+        if self.gap > 0:
+            self._started[key] = self.monotonic()
+        return await draw()
 
     def _ended(self, key: Hashable, done: asyncio.Future[Any]) -> None:
         if self._drawing.get(key) is done:

@@ -117,3 +117,52 @@ async def test_a_failed_drawing_fails_each_caller_who_shared_it():
         with pytest.raises(RuntimeError, match="went away"):
             await task
     assert await together(None, "card", first) == 1  # no keeper: a drawing each
+
+
+class Pauses:
+    """A monotonic clock the test moves, and sleeps that end when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.asked: list[float] = []
+        self.over = asyncio.Event()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        await self.over.wait()
+
+
+async def test_with_a_gap_drawings_start_that_far_apart_and_the_callers_meanwhile_share_one():
+    """A burst of votes on one card: a drawing for the first at once, then one for those of
+    the next ``gap`` seconds; alone, a vote is drawn at once."""
+    pauses = Pauses()
+    recent = Recent(FixedClock(NOW), gap=1.0, monotonic=pauses.monotonic, sleep=pauses.sleep)
+    drawings = Drawings()
+
+    first = asyncio.create_task(recent.together("card", drawings.draw))
+    await drawings.started(1)
+    drawings.gates[0].set()
+    assert await first == 1
+    pauses.now = 0.25
+    soon = [asyncio.create_task(recent.together("card", drawings.draw)) for _ in range(3)]
+    other = asyncio.create_task(recent.together("another card", drawings.draw))
+    await drawings.started(2)  # the other card's, at once
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(drawings.gates) == 2
+    assert pauses.asked == [0.75]  # the card's next drawing waits for the rest of the gap
+    pauses.over.set()
+    await drawings.started(3)
+    drawings.gates[1].set()
+    drawings.gates[2].set()
+    assert await asyncio.gather(*soon) == [3, 3, 3]
+    assert await other == 2
+    pauses.now = 5.0  # the gap is over: a caller draws at once
+    alone = asyncio.create_task(recent.together("card", drawings.draw))
+    await drawings.started(4)
+    drawings.gates[3].set()
+    assert await alone == 4
+    assert pauses.asked == [0.75]
