@@ -7,13 +7,13 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
 from cachetools import LRUCache
-from sqlalchemy import Table, bindparam, exists, func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, true, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -213,31 +213,23 @@ class SqlPolls:
             return bool(affected(result))
 
     async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
-        """Three statements in one transaction (two on SQLite). Raising the poll's version
-        takes the poll's row lock (PostgreSQL; SQLite's writers take turns anyway) and
-        checks that it is open, so the clicks on one poll are counted one at a time and a
-        close waits for the clicks under way: its tally is final. Only then is the ballot
-        read (a statement of its own, so on PostgreSQL it sees every click counted before
-        the lock was granted), the click folded in where it was sent, and the vote written
-        back. A click counted before, or an option not in the poll, rolls it all back. The
-        statements are built once (``_Cast``): building them cost more than running them.
-
-        On SQLite the ballot comes back with the raised version, from the same statement:
-        the transaction holds the write lock before it reads anything (``BEGIN IMMEDIATE``),
-        so that statement already sees every click counted before."""
+        """Two statements in one transaction (three on SQLite, with its ``BEGIN
+        IMMEDIATE``). The first raises the poll's version, which takes the poll's row lock
+        (PostgreSQL; SQLite's writers take turns anyway) and checks that it is open, so the
+        clicks on one poll are counted one at a time and a close waits for the clicks under
+        way: its tally is final. Only then is the ballot read, by the same statement (see
+        ``_Cast.bump_with_ballot`` for why it sees every click counted before), the click
+        folded in where it was sent, and the vote written back by the second. A click
+        counted before, or an option not in the poll, rolls it all back. The statements are
+        built once (``_Cast``): building them cost more than running them."""
         statements = _cast(self._db.dialect)
-        found = {"poll": ref, "option": option, "person": person}
+        found = {"poll": ref, "option": option, "person": person, "at": click.at}
         async with self._db.engine.connect() as connection, connection.begin() as transaction:
-            if statements.bump_with_ballot is not None:
-                row = (await connection.execute(statements.bump_with_ballot, found)).first()
-                if row is None:
-                    return None  # not open
-                if row.option_id is None:
-                    row = None  # not one of its times
-            else:
-                if await connection.scalar(statements.bump, {"poll": ref}) is None:
-                    return None
-                row = (await connection.execute(statements.ballot, found)).first()
+            row = (await connection.execute(statements.bump_with_ballot, found)).first()
+            if row is None:
+                return None  # not open
+            if row.option_id is None:
+                row = None  # not one of its times
             ballot = _ballot(row.ballot, row.choice, row.updated_at) if row else None
             counted = ballot.with_click(click) if ballot is not None else None
             if ballot is None or counted is None:
@@ -445,30 +437,23 @@ _COUNTED = (
 
 @dataclass(frozen=True)
 class _Cast:
-    bump: Any  # the poll's version raised, while it is open
-    ballot: Any  # the option (it is the poll's) and this person's ballot on it, if any
+    # The poll's version raised, while it is open, returning the option (when it is the
+    # poll's) and this person's ballot on it, as the lock on the poll finds it.
+    bump_with_ballot: Any
     vote: Any  # the vote written, new or over the old
-    bump_with_ballot: Any | None  # SQLite: ``bump`` returning what ``ballot`` reads
 
 
 @functools.cache
 def _cast(dialect: str) -> _Cast:
     insert: Any = sqlite.insert
+    bump_with_ballot: Callable[[Any], Any] = _bump_with_ballot
     if dialect == "postgresql":  # its dialect only for PostgreSQL: SQLite servers start sooner
         from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
+
+        bump_with_ballot = _lock_with_ballot
     upsert = insert(_votes)
     return _Cast(
-        bump=update(_polls)
-        .where(_polls.c.ref == bindparam("poll"), _polls.c.status == PollStatus.OPEN.value)
-        .values(version=_polls.c.version + 1)
-        .returning(_polls.c.version),
-        ballot=select(_options.c.id, _votes.c.ballot, _votes.c.choice, _votes.c.updated_at)
-        .outerjoin(
-            _votes,
-            (_votes.c.option_id == _options.c.id) & (_votes.c.person_id == bindparam("person")),
-        )
-        .where(_options.c.id == bindparam("option"), _options.c.poll_ref == bindparam("poll")),
-        bump_with_ballot=None if dialect == "postgresql" else _bump_with_ballot(),
+        bump_with_ballot=bump_with_ballot(insert),
         vote=upsert.on_conflict_do_update(
             index_elements=["option_id", "person_id"],
             set_={
@@ -480,7 +465,53 @@ def _cast(dialect: str) -> _Cast:
     )
 
 
-def _bump_with_ballot() -> Any:
+def _lock_with_ballot(insert: Any) -> Any:
+    """PostgreSQL: one statement of two data-modifying CTEs. ``bump`` raises the version,
+    waiting for the poll's row lock; ``mine`` reads from it, so it runs once the lock is
+    granted, and stores the vote's row (a placeholder with no choice, when there is none)
+    with ``ON CONFLICT DO UPDATE``, which locks the stored row and returns its latest
+    committed state, not the one in the statement's snapshot (taken before the lock was
+    waited for, so a plain read here would miss a click of the same person counted while
+    this one waited: a SELECT of its own was needed for that). Another click of the same
+    person on the same time holds the poll's lock until it commits, so the row returned is
+    the one it left. The placeholder is rolled back with the rest when there is nothing to
+    count, and is a withdrawn vote (no choice) until the vote overwrites it."""
+    bump = (
+        update(_polls)
+        .where(_polls.c.ref == bindparam("poll"), _polls.c.status == PollStatus.OPEN.value)
+        .values(version=_polls.c.version + 1)
+        .returning(_polls.c.ref)
+        .cte("bump")
+    )
+    placeholder = insert(_votes).from_select(
+        ["option_id", "person_id", "poll_ref", "updated_at"],
+        select(
+            _options.c.id,
+            bindparam("person", type_=_votes.c.person_id.type),
+            _options.c.poll_ref,
+            bindparam("at", type_=_votes.c.updated_at.type),
+        )
+        .join_from(_options, bump, _options.c.poll_ref == bump.c.ref)
+        .where(_options.c.id == bindparam("option")),
+    )
+    mine = (
+        placeholder.on_conflict_do_update(
+            index_elements=["option_id", "person_id"], set_={"choice": _votes.c.choice}
+        )
+        .returning(_votes.c.option_id, _votes.c.ballot, _votes.c.choice, _votes.c.updated_at)
+        .cte("mine")
+    )
+    return select(
+        bump.c.ref, mine.c.option_id, mine.c.ballot, mine.c.choice, mine.c.updated_at
+    ).select_from(bump.outerjoin(mine, true()))
+
+
+def _bump_with_ballot(insert: Any) -> Any:
+    """SQLite: the ballot read by the statement that raises the version. The transaction
+    holds the write lock before it reads anything (``BEGIN IMMEDIATE``), so that statement
+    already sees every click counted before (``insert``: unused, as SQLite needs no row
+    lock)."""
+    del insert
     option = (
         select(_options.c.id)
         .where(_options.c.id == bindparam("option"), _options.c.poll_ref == _polls.c.ref)
