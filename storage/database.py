@@ -19,6 +19,8 @@ aiosqlite's thread and back, with SQLAlchemy's async pool checkout around it, co
 170 µs of CPU more. Nothing there waits on a lock: a WAL reader never waits for a writer,
 and a write that finds the write lock taken (a transaction of this process or another)
 fails at once without having changed anything, and then goes through the writer's queue.
+The statements every search runs are :class:`storage.prepared.Prepared`: compiled once,
+they run on a sqlite3 connection kept for them, without SQLAlchemy's per-statement work.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Executable, Row, create_engine, event
+from sqlalchemy import Engine, Executable, PoolProxiedConnection, Row, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -41,6 +43,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.prepared import Form, Prepared
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 POOL_RECYCLE_SECONDS = 300  # PostgreSQL: a pooled connection older than this is opened anew
@@ -111,6 +115,10 @@ class Database:
         # would be another database.
         self._inline: Engine | None = None
         self._inline_writer: Engine | None = None
+        # Each engine's first connection, kept checked out: a ``Prepared`` statement runs
+        # on it directly (see storage.prepared); other statements take the second.
+        self._raw: dict[Engine, PoolProxiedConnection] = {}
+        self._counts: list[StatementCount] = []
         if self.dialect == "sqlite" and _on_file(parsed):
             self._inline = _inline_engine(parsed, self.connect_args)
             _configure_sqlite_connections(self._inline)
@@ -156,14 +164,22 @@ class Database:
             yield session
 
     async def rows(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+        self, statement: Executable | Prepared, parameters: Mapping[str, Any] | None = None
     ) -> Sequence[Row[Any]]:
         """The rows of one Core read, as :meth:`reading` would see them, without an ORM
         session: for the reads every request makes, where building objects, an identity
         map and a session's events cost more than the query itself.
 
         On a SQLite file the read runs on the event loop (see the module's docstring): keep
-        it to small, indexed reads; a read of many rows belongs in :meth:`reading`."""
+        it to small, indexed reads; a read of many rows belongs in :meth:`reading`. A
+        :class:`Prepared` statement runs there without SQLAlchemy (its rows are named
+        tuples, read the same way)."""
+        if isinstance(statement, Prepared):
+            if self._inline is not None:
+                form = statement.form(self._inline.dialect, parameters or {})
+                if form is not None:
+                    return self._run(self._inline, form, [parameters or {}])[0]
+            statement = statement.statement
         if self._inline is not None:
             with self._inline.connect() as inline:
                 return inline.execute(statement, parameters).all()
@@ -173,7 +189,7 @@ class Database:
 
     async def write(
         self,
-        statement: Executable,
+        statement: Executable | Prepared,
         parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
     ) -> Written:
         """ONE writing statement, committed, as :meth:`alone` would run it; its rows (a
@@ -187,6 +203,12 @@ class Database:
         a refusal part-way runs them all again: only for a statement that may run twice
         (one that sets values).
         """
+        if isinstance(statement, Prepared):
+            if self._inline_writer is not None:
+                written = self._write_prepared(self._inline_writer, statement, parameters)
+                if written is not None:
+                    return written
+            statement = statement.statement
         if self._inline_writer is not None:
             try:
                 with self._inline_writer.connect() as inline:
@@ -199,6 +221,57 @@ class Database:
             result = await connection.execute(statement, parameters)
             return Written(result.all() if result.returns_rows else [], result.rowcount)
 
+    def _write_prepared(
+        self,
+        engine: Engine,
+        prepared: Prepared,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
+    ) -> Written | None:
+        """``write`` on the event loop without SQLAlchemy; None when SQLite refused it for
+        the lock (nothing was changed, or each set of parameters may run again) or when
+        SQLAlchemy must run it."""
+        sets = (
+            [parameters or {}]
+            if parameters is None or isinstance(parameters, Mapping)
+            else parameters
+        )
+        forms = {id(form): form for form in (prepared.form(engine.dialect, one) for one in sets)}
+        form = next(iter(forms.values()), None)
+        if form is None or len(forms) > 1 or (form.row is not None and len(sets) > 1):
+            return None  # SQLAlchemy's to run; or sets of several shapes, or rows from each
+        try:
+            return Written(*self._run(engine, form, sets))
+        except OperationalError as error:
+            if not _busy(error):
+                raise
+            return None
+
+    def _run(
+        self, engine: Engine, form: Form, sets: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[Any], int]:
+        """One prepared statement on ``engine``'s kept sqlite3 connection, once per set of
+        parameters (several: sqlite3's executemany, one call, each run committed as it
+        runs); its rows, and the rows it touched. A sqlite3 error is raised as SQLAlchemy
+        would raise it."""
+        raw = self._raw.get(engine)
+        if raw is None:
+            raw = self._raw[engine] = engine.raw_connection()
+        connection: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        for count in self._counts:
+            count.statement(None, None, form.sql)
+        arguments: Any = None
+        try:
+            if len(sets) == 1:
+                arguments = form.arguments(sets[0])
+                cursor = connection.execute(form.sql, arguments)
+            else:
+                arguments = [form.arguments(one) for one in sets]
+                cursor = connection.executemany(form.sql, arguments)
+            rows = form.rows(cursor.fetchall()) if form.row is not None else []
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(form.sql, arguments, error, sqlite3.Error) from error
+        return rows, cursor.rowcount
+
     def count_statements(self) -> StatementCount:
         """Count the SQL statements and commits run from now on, through SQLAlchemy's own
         events (benchmarks: statements per request; ``PAIRTIME_COUNT_SQL``)."""
@@ -209,12 +282,16 @@ class Database:
         for engine in synchronous:
             event.listen(engine, "before_cursor_execute", count.statement)
             event.listen(engine, "commit", count.commit)
+        self._counts.append(count)
         return count
 
     async def close(self) -> None:
         await self.engine.dispose()
         if self.reader is not self.engine:
             await self.reader.dispose()
+        for raw in self._raw.values():
+            raw.close()
+        self._raw.clear()
         for inline in (self._inline, self._inline_writer):
             if inline is not None:
                 inline.dispose()
@@ -291,8 +368,9 @@ def _inline_engine(url: URL, connect_args: dict[str, Any]) -> Engine:
     return create_engine(
         url.set(drivername="sqlite+pysqlite"),
         connect_args=connect_args,
-        # One connection: a statement here never yields, so two never run at once.
-        pool_size=1,
+        # A statement here never yields, so two never run at once: one connection kept for
+        # ``Prepared`` statements (``Database._run``), one for the others.
+        pool_size=2,
         max_overflow=0,
         pool_reset_on_return=None,
         isolation_level="AUTOCOMMIT",

@@ -26,6 +26,7 @@ from core.privacy import masked
 from storage import models
 from storage.crypto import SecretUnavailable, Vault
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.repositories.sql import affected
 
 log = logging.getLogger(__name__)
@@ -70,18 +71,20 @@ _SUMMARIES = select(
 
 _PEOPLE = cast("Table", models.Person.__table__)
 # A connection whole (its secret to open) and its owner's time zone (the reader asks in it).
-_LOAD = (
+_LOAD = Prepared(
     select(_CONNECTIONS, _PEOPLE.c.timezone)
     .outerjoin_from(_CONNECTIONS, _PEOPLE, _PEOPLE.c.id == _CONNECTIONS.c.person_id)
     .where(_CONNECTIONS.c.person_id.in_(bindparam("people", expanding=True)))
 )
-_SYNCED = (
+_SYNCED = Prepared(
     update(_CONNECTIONS)
     .where(_CONNECTIONS.c.person_id == bindparam("person"))
     .values(last_sync=bindparam("now"), away_days=bindparam("away"))
 )
 # Built once with its cache key, as _LOAD: building a statement costs more than running it.
-_SUMMARIES_OF = _SUMMARIES.where(_CONNECTIONS.c.person_id.in_(bindparam("people", expanding=True)))
+_SUMMARIES_OF = Prepared(
+    _SUMMARIES.where(_CONNECTIONS.c.person_id.in_(bindparam("people", expanding=True)))
+)
 
 
 class SqlConnections:

@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.jobs import Job, JobState, JobStatus, Json, NewJob
 from storage import models
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.repositories.sql import affected, insert
 
 # Told when jobs were stored: the earliest one's due time, or None for "due now".
@@ -240,18 +241,8 @@ class SqlJobs:
         """:meth:`complete` for many jobs in one statement; the ids of those completed."""
         if not jobs:
             return set()
-        job = models.Job
-        statement = (
-            update(job)
-            .where(
-                tuple_(job.id, job.revision).in_([(j.id, j.revision) for j in jobs]),
-                job.claimed_by == worker,
-                job.status == JobStatus.PENDING.value,
-            )
-            .values(status=JobStatus.DONE.value, done_at=now, claimed_by=None, claimed_until=None)
-            .returning(job.id)
-        )
-        return {row.id for row in (await self._db.write(statement)).rows}
+        parameters = {"jobs": [(j.id, j.revision) for j in jobs], "worker": worker, "now": now}
+        return {row.id for row in (await self._db.write(_COMPLETE_ALL, parameters)).rows}
 
     async def retry(self, job: Job, worker: str, due_at: datetime, error: str) -> bool:
         """Run again at ``due_at``; a job replaced meanwhile runs its new payload at once."""
@@ -357,9 +348,32 @@ class _Inserts:
     every request, and building it cost as much again)."""
 
     new: Any  # unless the key is taken
-    claimed: Any  # the same, returning what the worker holding it needs
+    claimed: Prepared  # the same, returning what the worker holding it needs
     replace: Any  # over the key's job, unless that one holds a higher version
     replace_claimed: Any  # the same, leased to the caller unless another lease still runs
+
+
+def _complete_all() -> Prepared:
+    """:meth:`SqlJobs.complete_all`'s UPDATE, built once: every request completes its row."""
+    job = cast("Table", models.Job.__table__).c
+    return Prepared(
+        update(cast("Table", models.Job.__table__))
+        .where(
+            tuple_(job.id, job.revision).in_(bindparam("jobs", expanding=True)),
+            job.claimed_by == bindparam("worker"),
+            job.status == JobStatus.PENDING.value,
+        )
+        .values(
+            status=JobStatus.DONE.value,
+            done_at=bindparam("now"),
+            claimed_by=None,
+            claimed_until=None,
+        )
+        .returning(job.id)
+    )
+
+
+_COMPLETE_ALL = _complete_all()
 
 
 @functools.cache
@@ -432,7 +446,7 @@ def _inserts(dialect: str) -> _Inserts:
     free = c.claimed_until.is_(None) | (c.claimed_until <= excluded.created_at)
     return _Inserts(
         new=new,
-        claimed=new.returning(c.id, c.due_at, c.created_at),
+        claimed=Prepared(new.returning(c.id, c.due_at, c.created_at)),
         replace=upsert.on_conflict_do_update(
             index_elements=["key"], set_=replaced, where=c.version <= excluded.version
         ),

@@ -19,13 +19,14 @@ from core.people import PersonId, ProgramId
 from core.time import DayTime, Interval
 from storage import models
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.repositories.jobs import SqlJobs
 from storage.repositories.sql import affected, insert
 
 # An offer is written on every request for times. The table's own INSERT, its values
 # passed as parameters, skips the ORM's unit of work and a statement cache key computed
 # over hundreds of slots: both cost more than the write itself.
-_ADD_OFFER = sql_insert(cast("Table", models.SlotOffer.__table__))
+_ADD_OFFER = Prepared(sql_insert(cast("Table", models.SlotOffer.__table__)))
 
 
 class SqlOffers:
@@ -179,7 +180,7 @@ _ACTIVE = [MeetingStatus.PROPOSED.value, MeetingStatus.CONFIRMED.value]
 _MEETINGS = cast("Table", models.Meeting.__table__)
 _TAKING = cast("Table", models.MeetingParticipant.__table__)
 # In Core, on the table columns, built once (its cache key too): every search runs it.
-_BUSY = (
+_BUSY_ALL = (
     select(_TAKING.c.person_id, _MEETINGS.c.start, _MEETINGS.c.end)
     .join_from(_TAKING, _MEETINGS, _MEETINGS.c.ref == _TAKING.c.meeting_ref)
     .where(
@@ -190,7 +191,8 @@ _BUSY = (
         _MEETINGS.c.end > bindparam("start"),
     )
 )
-_BUSY_EXCLUDING = _BUSY.where(_MEETINGS.c.ref != bindparam("excluding"))
+_BUSY = Prepared(_BUSY_ALL)
+_BUSY_EXCLUDING = Prepared(_BUSY_ALL.where(_MEETINGS.c.ref != bindparam("excluding")))
 
 
 async def _clash(session: AsyncSession, meeting: Meeting) -> models.Meeting | None:

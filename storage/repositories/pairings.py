@@ -35,6 +35,7 @@ from core.people import Acquaintances, Group, Person, PersonId, ProgramId
 from core.tracks import TrackId
 from storage import models
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.repositories.people import _person
 from storage.repositories.sql import affected, insert
 from storage.repositories.tracks import default_track, one_track
@@ -116,7 +117,7 @@ def _acquaintances() -> CompoundSelect[Any]:
     )
 
 
-_ACQUAINTANCES = _acquaintances()
+_ACQUAINTANCES = Prepared(_acquaintances())
 
 
 class SqlPairings:
