@@ -261,16 +261,20 @@ class SqlJobs:
             return bool(affected(result))
 
     async def give_up(self, job: Job, worker: str, now: datetime, error: str) -> bool:
+        """Failed for good, unless the job was replaced while it ran: then only its lease
+        is handed back, and the new payload runs at once with attempts of its own (the
+        newer card may well go where the older one could not)."""
+        replaced = models.Job.revision != job.revision
         async with self._db.alone() as connection:
             result = await connection.execute(
                 update(models.Job)
                 .where(*_held(job.id, worker))
                 .values(
-                    status=JobStatus.FAILED.value,
-                    done_at=now,
+                    status=case((replaced, JobStatus.PENDING.value), else_=JobStatus.FAILED.value),
+                    done_at=case((replaced, None), else_=now),
                     claimed_by=None,
                     claimed_until=None,
-                    last_error=_error(error),
+                    last_error=case((replaced, None), else_=_error(error)),
                 )
             )
             return bool(affected(result))

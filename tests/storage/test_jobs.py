@@ -141,6 +141,31 @@ async def test_a_replacement_runs_after_the_run_it_replaced_and_older_versions_a
     assert revived.attempts == 1
 
 
+async def test_a_run_that_fails_for_good_after_it_was_replaced_leaves_the_new_payload_to_run(
+    storage: Storage,
+):
+    """Giving up on an outdated revision fails only that revision: the newer one stored
+    while it ran is still sent, with attempts of its own."""
+    jobs = storage.jobs
+    key = "card:C1:2.1"
+    assert await jobs.enqueue(NewJob("card", key, {"total": 1}, version=1), NOW, replace=True)
+    (running,) = await jobs.claim(["card"], "w", NOW, limit=1, lease=LEASE)
+    assert await jobs.enqueue(NewJob("card", key, {"total": 2}, version=2), NOW, replace=True)
+
+    assert await jobs.give_up(running, "w", NOW, "message_not_found")
+
+    state = await jobs.state(key)
+    assert state is not None
+    assert (state.status, state.last_error, state.done_at) == (JobStatus.PENDING, None, None)
+    (newest,) = await jobs.claim(["card"], "w2", NOW, limit=1, lease=LEASE)
+    assert (newest.payload, newest.attempts) == ({"total": 2}, 1)
+    # Not replaced: failed for good.
+    assert await jobs.give_up(newest, "w2", NOW, "message_not_found")
+    failed = await jobs.state(key)
+    assert failed is not None
+    assert (failed.status, failed.last_error) == (JobStatus.FAILED, "message_not_found")
+
+
 async def test_a_replacement_is_leased_to_its_writer_unless_another_lease_runs(
     storage: Storage,
 ):
