@@ -6,10 +6,13 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from types import SimpleNamespace
+from typing import IO, Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -53,6 +56,51 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
     items.sort(key=rank)  # stable: every other test keeps its place
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest's unraisable-exception hook is installed by now (``pytest_configure``)."""
+    del session
+    sys.unraisablehook = _described_safely(sys.unraisablehook)
+
+
+class _Named:
+    """Stands for an object that could not be described, and says so."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _described_safely(hook: Callable[[Any], object]) -> Callable[[Any], None]:
+    """pytest describes an exception raised where nothing could catch it (a ``__del__``, a
+    weakref callback, the collector) by the ``repr`` of the object it came from; should that
+    raise, as an object half torn down may, its report says only "Failed to process
+    unraisable exception", with neither the exception nor its object. Here such an object is
+    named by its type and the error its ``repr`` raised, and the exception goes on to pytest
+    as it was: the test still fails, now saying why."""
+
+    def described(unraisable: Any) -> None:
+        try:
+            repr(unraisable.object)
+            traceback.format_exception(
+                unraisable.exc_type, unraisable.exc_value, unraisable.exc_traceback
+            )
+        except BaseException as error:  # noqa: BLE001 - whatever describing it raised
+            unraisable = SimpleNamespace(
+                exc_type=unraisable.exc_type,
+                exc_value=unraisable.exc_value,
+                exc_traceback=unraisable.exc_traceback,
+                err_msg=unraisable.err_msg,
+                object=_Named(
+                    f"<a {type(unraisable.object).__qualname__} whose repr raised {error!r}>"
+                ),
+            )
+        hook(unraisable)
+
+    return described
 
 
 @pytest.hookimpl(optionalhook=True)
