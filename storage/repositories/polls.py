@@ -7,7 +7,7 @@ change is a conditional UPDATE, so of two processes exactly one performs it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
@@ -213,39 +213,52 @@ class SqlPolls:
             return bool(affected(result))
 
     async def cast(self, ref: str, option: int, person: PersonId, click: Click) -> Ballot | None:
-        """Two statements in one transaction (three on SQLite, with its ``BEGIN
-        IMMEDIATE``). The first raises the poll's version, which takes the poll's row lock
-        (PostgreSQL; SQLite's writers take turns anyway) and checks that it is open, so the
-        clicks on one poll are counted one at a time and a close waits for the clicks under
-        way: its tally is final. Only then is the ballot read, by the same statement (see
-        ``_Cast.bump_with_ballot`` for why it sees every click counted before), the click
-        folded in where it was sent, and the vote written back by the second. A click
-        counted before, or an option not in the poll, rolls it all back. The statements are
-        built once (``_Cast``): building them cost more than running them."""
+        """The click folded into the person's ballot where it was sent, and the vote written
+        back, in one transaction where the poll is open; a click counted before, or an
+        option not in the poll, counts nothing. Every vote raises the poll's version.
+
+        PostgreSQL: two statements. The first raises the version, which takes the poll's
+        row lock and checks that it is open, so the clicks on one poll are counted one at a
+        time and a close waits for the clicks under way: its tally is final. Only then does
+        it read the ballot (``_lock_with_ballot`` says why it sees every click counted
+        before); the second writes the vote.
+
+        SQLite: two statements and no transaction, when nothing else wrote meanwhile: the
+        ballot and the poll's version read (a snapshot), and the vote written only if the
+        poll is still open at that version (``_vote_if_unchanged``); a trigger raises the
+        version with each vote written (migration 0016). Any vote on the poll, or its close,
+        in between raises the version, and then the click is counted again under the write
+        lock (``BEGIN IMMEDIATE``: the read sees every click counted before). On a SQLite
+        file the read and the write run on the event loop, one after the other, so only
+        other connections can come in between. The statements are built once
+        (``_Cast``): building them cost more than running them."""
         statements = _cast(self._db.dialect)
         found = {"poll": ref, "option": option, "person": person, "at": click.at}
+        if (unlocked := statements.unlocked) is not None:
+            rows = await self._db.rows(unlocked.read, found)
+            if not rows or rows[0].option_id is None:
+                return None  # not open (it never opens again), or not one of its times
+            seen = rows[0]
+            ballot = _ballot(seen.ballot, seen.choice, seen.updated_at)
+            counted = ballot.with_click(click)
+            if counted is None:
+                return ballot  # counted before, and committed
+            vote = _vote_row(ref, option, person, click, counted) | {"seen": seen.version}
+            if (await self._db.write(unlocked.vote_if_unchanged, vote)).rowcount:
+                return counted
         async with self._db.engine.connect() as connection, connection.begin() as transaction:
-            row = (await connection.execute(statements.bump_with_ballot, found)).first()
+            row = (await connection.execute(statements.locked, found)).first()
             if row is None:
                 return None  # not open
             if row.option_id is None:
                 row = None  # not one of its times
-            ballot = _ballot(row.ballot, row.choice, row.updated_at) if row else None
-            counted = ballot.with_click(click) if ballot is not None else None
-            if ballot is None or counted is None:
+            stored = _ballot(row.ballot, row.choice, row.updated_at) if row else None
+            counted = stored.with_click(click) if stored is not None else None
+            if stored is None or counted is None:
                 await transaction.rollback()  # nothing to count: the version stays
-                return ballot
-            choice = counted.vote
+                return stored
             await connection.execute(
-                statements.vote,
-                {
-                    "option_id": option,
-                    "person_id": person,
-                    "poll_ref": ref,
-                    "choice": choice.value if choice is not None else None,
-                    "updated_at": counted.at or click.at,
-                    "ballot": _stored_ballot(counted),
-                },
+                statements.vote, _vote_row(ref, option, person, click, counted)
             )
             return counted
 
@@ -437,32 +450,57 @@ _COUNTED = (
 
 @dataclass(frozen=True)
 class _Cast:
-    # The poll's version raised, while it is open, returning the option (when it is the
-    # poll's) and this person's ballot on it, as the lock on the poll finds it.
-    bump_with_ballot: Any
+    # In a transaction: the poll, while it is open, locked (on PostgreSQL its version raised
+    # too), and the option (when it is the poll's) and this person's ballot on it, as they
+    # are once the lock is granted.
+    locked: Any
     vote: Any  # the vote written, new or over the old
+    unlocked: _Unlocked | None = None  # SQLite: tried first
+
+
+@dataclass(frozen=True)
+class _Unlocked:
+    read: Any  # what ``_Cast.locked`` reads, without a lock
+    vote_if_unchanged: Any  # ``_Cast.vote``, unless the poll changed since the read
 
 
 @functools.cache
 def _cast(dialect: str) -> _Cast:
-    insert: Any = sqlite.insert
-    bump_with_ballot: Callable[[Any], Any] = _bump_with_ballot
     if dialect == "postgresql":  # its dialect only for PostgreSQL: SQLite servers start sooner
         from sqlalchemy.dialects.postgresql import insert  # noqa: PLC0415
 
-        bump_with_ballot = _lock_with_ballot
-    upsert = insert(_votes)
+        return _Cast(locked=_lock_with_ballot(insert), vote=_upsert_vote(insert(_votes)))
+    read = _read_ballot()
     return _Cast(
-        bump_with_ballot=bump_with_ballot(insert),
-        vote=upsert.on_conflict_do_update(
-            index_elements=["option_id", "person_id"],
-            set_={
-                "choice": upsert.excluded.choice,
-                "updated_at": upsert.excluded.updated_at,
-                "ballot": upsert.excluded.ballot,
-            },
-        ),
+        locked=read,
+        vote=_upsert_vote(sqlite.insert(_votes)),
+        unlocked=_Unlocked(read, _vote_if_unchanged()),
     )
+
+
+def _upsert_vote(upsert: Any) -> Any:
+    return upsert.on_conflict_do_update(
+        index_elements=["option_id", "person_id"],
+        set_={
+            "choice": upsert.excluded.choice,
+            "updated_at": upsert.excluded.updated_at,
+            "ballot": upsert.excluded.ballot,
+        },
+    )
+
+
+def _vote_row(
+    ref: str, option: int, person: PersonId, click: Click, counted: Ballot
+) -> dict[str, Any]:
+    choice = counted.vote
+    return {
+        "option_id": option,
+        "person_id": person,
+        "poll_ref": ref,
+        "choice": choice.value if choice is not None else None,
+        "updated_at": counted.at or click.at,
+        "ballot": _stored_ballot(counted),
+    }
 
 
 def _lock_with_ballot(insert: Any) -> Any:
@@ -506,12 +544,9 @@ def _lock_with_ballot(insert: Any) -> Any:
     ).select_from(bump.outerjoin(mine, true()))
 
 
-def _bump_with_ballot(insert: Any) -> Any:
-    """SQLite: the ballot read by the statement that raises the version. The transaction
-    holds the write lock before it reads anything (``BEGIN IMMEDIATE``), so that statement
-    already sees every click counted before (``insert``: unused, as SQLite needs no row
-    lock)."""
-    del insert
+def _read_ballot() -> Any:
+    """SQLite: the poll's version while it is open, the option (when it is the poll's) and
+    this person's ballot on it, in one snapshot."""
     option = (
         select(_options.c.id)
         .where(_options.c.id == bindparam("option"), _options.c.poll_ref == _polls.c.ref)
@@ -528,15 +563,29 @@ def _bump_with_ballot(insert: Any) -> Any:
             .scalar_subquery()
         )
 
-    return (
-        update(_polls)
-        .where(_polls.c.ref == bindparam("poll"), _polls.c.status == PollStatus.OPEN.value)
-        .values(version=_polls.c.version + 1)
-        .returning(
-            _polls.c.version,
-            option.label("option_id"),
-            mine(_votes.c.ballot).label("ballot"),
-            mine(_votes.c.choice).label("choice"),
-            mine(_votes.c.updated_at).label("updated_at"),
-        )
+    return select(
+        _polls.c.version,
+        option.label("option_id"),
+        mine(_votes.c.ballot).label("ballot"),
+        mine(_votes.c.choice).label("choice"),
+        mine(_votes.c.updated_at).label("updated_at"),
+    ).where(_polls.c.ref == bindparam("poll"), _polls.c.status == PollStatus.OPEN.value)
+
+
+def _vote_if_unchanged() -> Any:
+    """SQLite: the vote written (its trigger raises the poll's version) only while the poll
+    is open, still at the version ``seen`` with the ballot, and still has the option: one
+    statement, so nothing comes between that check and the write."""
+    unchanged = exists().where(
+        _polls.c.ref == bindparam("poll_ref"),
+        _polls.c.status == PollStatus.OPEN.value,
+        _polls.c.version == bindparam("seen"),
     )
+    still_an_option = exists().where(
+        _options.c.id == bindparam("option_id"), _options.c.poll_ref == bindparam("poll_ref")
+    )
+    columns = ["option_id", "person_id", "poll_ref", "choice", "updated_at", "ballot"]
+    values = select(*(bindparam(column, type_=_votes.c[column].type) for column in columns)).where(
+        unchanged, still_an_option
+    )
+    return _upsert_vote(sqlite.insert(_votes).from_select(columns, values))

@@ -8,11 +8,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import Executable, Row
 
 from core.jobs import NewJob
 from core.meetings import Meeting, MeetingStatus, SlotOffer
@@ -356,3 +358,48 @@ async def test_a_move_onto_a_time_another_meeting_took_meanwhile_is_refused(
     # A change that keeps the time is not a move: a status change passes.
     kept = await storage.meetings.change(replace(moved, location="Room 4"), expected=1)
     assert kept is not None
+
+
+class ClickInBetween(Database):
+    """A database on which something else happens right after the next read: another
+    process counting a click while a vote on SQLite sits between its read and its write."""
+
+    then: Callable[[], Awaitable[object]] | None = None
+
+    async def rows(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[Any]]:
+        rows = await super().rows(statement, parameters)
+        if self.then is not None:
+            then, self.then = self.then, None
+            await then()
+        return rows
+
+
+async def test_a_click_counted_between_a_votes_read_and_its_write_is_not_lost(
+    storage: Storage, database: Database
+):
+    """SQLite reads a ballot, then writes the vote only if the poll is unchanged; here
+    another process counts a click on the same ballot in between, so the write is refused
+    and the vote counted again under the write lock. "Yes" twice 5 s apart withdraws: had
+    the first click been lost, the vote would stand."""
+    if database.dialect != "sqlite":
+        pytest.skip("PostgreSQL reads the ballot under the poll's row lock")
+    poll, people = await a_poll(storage, "poll-1", ["Organiser", "Voter"], [1])
+    voter, option = people[1].id, poll.options[0].id
+    between = ClickInBetween(database.url)
+    late = Storage.over(between, storage.vault)
+    try:
+        between.then = lambda: storage.polls.cast(
+            "poll-1", option, voter, Click(Choice.YES, NOW, "first")
+        )
+        ballot = await late.polls.cast(
+            "poll-1", option, voter, Click(Choice.YES, NOW + timedelta(seconds=5), "second")
+        )
+    finally:
+        await late.close()
+    assert ballot is not None
+    assert [click.id for click in ballot.clicks] == ["first", "second"]
+    assert ballot.vote is None
+    assert await storage.polls.votes("poll-1") == []
+    assert (await storage.polls.counted("poll-1")).version == 2  # once per click counted
