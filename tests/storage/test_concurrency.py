@@ -22,6 +22,7 @@ from core.people import ChatIdentity, Person, PersonId, Platform, Profile, Progr
 from core.polls import Choice, Click, Poll, PollOption, Vote, tally
 from core.time import Interval
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.store import Storage
 
 NOW = datetime(2026, 11, 25, 10, tzinfo=UTC)
@@ -367,7 +368,7 @@ class ClickInBetween(Database):
     then: Callable[[], Awaitable[object]] | None = None
 
     async def rows(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+        self, statement: Executable | Prepared, parameters: Mapping[str, Any] | None = None
     ) -> Sequence[Row[Any]]:
         rows = await super().rows(statement, parameters)
         if self.then is not None:
