@@ -282,17 +282,18 @@ async def deliver(
     for step in _steps(named):
         if not lost and any(name is not None for name, _ in step):
             lost = not await sent.ours()
-        done = await asyncio.gather(
-            *(
-                _once(
-                    name if name != last else None,
-                    sent,
-                    perform(effect, transport, speaker=speaker, posted=posted),
-                    skip=name is not None and (lost or sent.already(name)),
-                )
-                for name, effect in step
+        steps = [
+            _once(
+                name if name != last else None,
+                sent,
+                perform(effect, transport, speaker=speaker, posted=posted),
+                skip=name is not None and (lost or sent.already(name)),
             )
-        )
+            for name, effect in step
+        ]
+        # A lone effect (most answers) is awaited here: a task of its own costs more CPU
+        # than sending it.
+        done = [await steps[0]] if len(steps) == 1 else await asyncio.gather(*steps)
         complete &= all(done)
     if not complete:
         await _attempt(transport, transport.apologise())

@@ -56,8 +56,11 @@ async def read(
     ``fresh`` skips the calendar cache (right before booking); ``excluding`` leaves one
     meeting out (the one being moved is not in its own way).
     """
-    calendars, booked = await asyncio.gather(
-        ports.busy.busy_times(people, window, fresh=fresh),
-        ports.meetings.busy(people, window, excluding=excluding),
-    )
-    return Busy(calendars, booked)
+    # One task, not gather's two: the calendars are read meanwhile, in this one.
+    booked = asyncio.ensure_future(ports.meetings.busy(people, window, excluding=excluding))
+    try:
+        calendars = await ports.busy.busy_times(people, window, fresh=fresh)
+    except BaseException:
+        booked.cancel()
+        raise
+    return Busy(calendars, await booked)
