@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     async_default_handlers,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.internal_utils import get_user_agent
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.chat import Inbox
@@ -52,6 +53,18 @@ def retry_handlers() -> list[AsyncRetryHandler]:
         AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         *async_default_handlers(),
     ]
+
+
+@functools.cache
+def _webhook_retry_handlers() -> list[AsyncRetryHandler]:
+    """The response_url posts' handlers, made once: they keep no state between requests
+    (each request's is its own ``RetryState``), and every answer posts once."""
+    return retry_handlers()
+
+
+@functools.cache
+def _user_agent() -> str:
+    return str(get_user_agent())
 
 
 def web_client(
@@ -204,7 +217,10 @@ class ResponseUrlReply:
         webhook = AsyncWebhookClient(
             self._url,
             session=self._http,
-            retry_handlers=retry_handlers(),
+            retry_handlers=_webhook_retry_handlers(),
+            # slack_sdk's own User-Agent, worked out once (it asks the platform module on
+            # every post otherwise)
+            default_headers={"User-Agent": _user_agent()},
             logger=_webhook_logger(),
         )
         response = await webhook.send_dict(body)
