@@ -32,6 +32,7 @@ from core.polls import (
 )
 from storage import models
 from storage.database import Database
+from storage.prepared import Prepared
 from storage.repositories.jobs import SqlJobs
 from storage.repositories.meetings import insert_meeting
 from storage.repositories.sql import affected
@@ -233,7 +234,7 @@ class SqlPolls:
         other connections can come in between. The statements are built once
         (``_Cast``): building them cost more than running them."""
         statements = _cast(self._db.dialect)
-        found = {"poll": ref, "option": option, "person": person, "at": click.at}
+        found = {"poll": ref, "option": option, "person": person}
         if (unlocked := statements.unlocked) is not None:
             rows = await self._db.rows(unlocked.read, found)
             if not rows or rows[0].option_id is None:
@@ -247,7 +248,8 @@ class SqlPolls:
             if (await self._db.write(unlocked.vote_if_unchanged, vote)).rowcount:
                 return counted
         async with self._db.engine.connect() as connection, connection.begin() as transaction:
-            row = (await connection.execute(statements.locked, found)).first()
+            locking = found if statements.unlocked else found | {"at": click.at}
+            row = (await connection.execute(statements.locked, locking)).first()
             if row is None:
                 return None  # not open
             if row.option_id is None:
@@ -426,7 +428,7 @@ _polls = cast("Table", models.Poll.__table__)
 _options = cast("Table", models.PollOption.__table__)
 _votes = cast("Table", models.PollVote.__table__)
 
-_COUNTED = (
+_COUNTED = Prepared(
     select(
         _polls.c.version,
         _polls.c.status,
@@ -460,8 +462,10 @@ class _Cast:
 
 @dataclass(frozen=True)
 class _Unlocked:
-    read: Any  # what ``_Cast.locked`` reads, without a lock
-    vote_if_unchanged: Any  # ``_Cast.vote``, unless the poll changed since the read
+    """Run on the event loop without SQLAlchemy's per-statement work (``Prepared``)."""
+
+    read: Prepared  # what ``_Cast.locked`` reads, without a lock
+    vote_if_unchanged: Prepared  # ``_Cast.vote``, unless the poll changed since the read
 
 
 @functools.cache
@@ -474,7 +478,7 @@ def _cast(dialect: str) -> _Cast:
     return _Cast(
         locked=read,
         vote=_upsert_vote(sqlite.insert(_votes)),
-        unlocked=_Unlocked(read, _vote_if_unchanged()),
+        unlocked=_Unlocked(Prepared(read), Prepared(_vote_if_unchanged())),
     )
 
 
