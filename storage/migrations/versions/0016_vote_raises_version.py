@@ -2,6 +2,8 @@
 counted in one writing statement with no transaction around it (``SqlPolls.cast``: the
 ballot read first, then the vote written only if the poll's version is still the one read).
 PostgreSQL raises the version in the statement that takes the poll's row lock, as before.
+The release before keeps working on this schema (its own raise and the trigger's make two a
+vote: a version only has to grow).
 
 A later migration that rebuilds ``poll_votes`` on SQLite (``batch_alter_table`` copies the
 table into a new one) drops these triggers and must create them again.
