@@ -47,6 +47,7 @@ from core import logs
 from core.jobs import Job
 from core.people import ChatIdentity, Person, Platform
 from core.scheduling import Context
+from core.scheduling.recent import taking_turns
 from core.views import ConnectPrompt, DirectMessage, Notice, Outcome, PollDraftView
 
 log = logging.getLogger(__name__)
@@ -259,7 +260,8 @@ class Turns:
             await self._messenger.apply(outcome.updates)
         else:
             async with self._card_turn(key):
-                outcome = await self._outcome(ctx, click)
+                with taking_turns():  # the card's drawing waits for nobody: see recent.py
+                    outcome = await self._outcome(ctx, click)
                 await self._messenger.apply(outcome.updates)
         return self._placed(incoming, ctx, replace(outcome, updates=()))
 

@@ -14,8 +14,10 @@ drawing starts after it asked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
@@ -24,6 +26,9 @@ from cachetools import TTLCache
 from core.ports import Clock
 
 T = TypeVar("T")
+
+# Set while the caller's requests take turns (see ``taking_turns``).
+_TAKING_TURNS: ContextVar[bool] = ContextVar("pairtime_taking_turns", default=False)
 
 KEPT_SECONDS = 120.0
 KEPT_ANSWERS = 4096
@@ -91,7 +96,7 @@ class Recent:
         return cast("T", await asyncio.shield(waiting[0]))
 
     def _start(self, key: Hashable, draw: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
-        last = self._started.get(key)
+        last = None if _TAKING_TURNS.get() else self._started.get(key)
         wait = 0.0 if last is None else last + self.gap - self.monotonic()
         drawing = asyncio.ensure_future(self._draw(key, draw, wait))
         self._drawing[key] = drawing
@@ -119,6 +124,18 @@ class Recent:
             return
         shared, draw = waiting
         self._start(key, draw).add_done_callback(lambda drawn: _pass_on(drawn, shared))
+
+
+@contextlib.contextmanager
+def taking_turns() -> Iterator[None]:
+    """Around requests that take turns (one after the other, never at once: Teams' clicks on
+    one shared card): their drawings start at once, whatever the gap, since nobody could
+    come to share a drawing that waits, and each request would wait the whole gap."""
+    token = _TAKING_TURNS.set(True)
+    try:
+        yield
+    finally:
+        _TAKING_TURNS.reset(token)
 
 
 def _pass_on(drawn: asyncio.Future[Any], shared: asyncio.Future[Any]) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.scheduling.recent import Recent, recently, together
+from core.scheduling.recent import Recent, recently, taking_turns, together
 from tests.memory import FixedClock
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -166,3 +166,19 @@ async def test_with_a_gap_drawings_start_that_far_apart_and_the_callers_meanwhil
     drawings.gates[3].set()
     assert await alone == 4
     assert pauses.asked == [0.75]
+
+
+async def test_requests_that_take_turns_draw_at_once_whatever_the_gap():
+    """Teams' clicks on one shared card come one after the other: nobody could share a
+    drawing that waited, so each would wait the whole gap for nothing."""
+    pauses = Pauses()
+    pauses.over.set()  # a wait, if there were one, would end at once: asked says so
+    recent = Recent(FixedClock(NOW), gap=1.0, monotonic=pauses.monotonic, sleep=pauses.sleep)
+    drawings = Drawings()
+    for number in (1, 2, 3):
+        with taking_turns():
+            turn = asyncio.create_task(recent.together("card", drawings.draw))
+        await drawings.started(number)
+        drawings.gates[-1].set()
+        assert await turn == number
+    assert pauses.asked == []
