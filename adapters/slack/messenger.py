@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
@@ -24,9 +25,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     async_default_handlers,
 )
+from slack_sdk.http_retry.request import HttpRequest as RetryHttpRequest
+from slack_sdk.http_retry.response import HttpResponse as RetryHttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.internal_utils import get_user_agent
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.chat import Inbox
 from adapters.slack import render
@@ -63,8 +66,13 @@ def _webhook_retry_handlers() -> list[AsyncRetryHandler]:
 
 
 @functools.cache
-def _user_agent() -> str:
-    return str(get_user_agent())
+def _webhook_headers() -> dict[str, str]:
+    """slack_sdk's webhook headers, its User-Agent worked out once (it asks the platform
+    module on every post otherwise)."""
+    return {
+        "Content-Type": "application/json;charset=utf-8",
+        "User-Agent": str(get_user_agent()),
+    }
 
 
 def web_client(
@@ -92,14 +100,6 @@ def library_logger(name: str) -> logging.Logger:
 
 
 @functools.cache
-def _webhook_logger() -> logging.Logger:
-    """The response_url client's: held at INFO like the others. With its own logger (level
-    NOTSET) slack_sdk formatted the whole request and answer into DEBUG lines on every post,
-    which ``logging`` then dropped, and with Pairtime's DEBUG on, logged the response_url and
-    what people wrote. Made once: ``setLevel`` clears every logger's cache."""
-    return library_logger("adapters.slack.webhook")
-
-
 def slack_error(error: SlackApiError) -> str:
     """The error code Slack gave (``channel_not_found``), never the payload."""
     response = error.response
@@ -214,18 +214,57 @@ class ResponseUrlReply:
         await self._post({**payload, "response_type": "ephemeral", "replace_original": False})
 
     async def _post(self, body: JsonDict) -> None:
-        webhook = AsyncWebhookClient(
-            self._url,
-            session=self._http,
-            retry_handlers=_webhook_retry_handlers(),
-            # slack_sdk's own User-Agent, worked out once (it asks the platform module on
-            # every post otherwise)
-            default_headers={"User-Agent": _user_agent()},
-            logger=_webhook_logger(),
-        )
-        response = await webhook.send_dict(body)
-        if response.status_code >= 400:
-            raise ReplyFailed(f"the response_url answered HTTP {response.status_code}")
+        status = await post_json(self._http, self._url, body)
+        if status >= 400:
+            raise ReplyFailed(f"the response_url answered HTTP {status}")
+
+
+async def post_json(http: aiohttp.ClientSession, url: str, body: JsonDict) -> int:
+    """POST ``body`` to ``url`` as slack_sdk's webhook client does (top-level None values
+    dropped, its headers, its retry handlers: ``Retry-After`` on 429, a dropped connection
+    once) and answer the final HTTP status; raise what the last attempt raised.
+
+    Every answer to a slash command or a click goes through here: the client built for each
+    one, with its body walked for Block Kit objects and a response object built, cost more
+    CPU than the HTTP request itself. Nothing is logged, as before (the URL answers for the
+    person who asked).
+    """
+    data = json.dumps({key: value for key, value in body.items() if value is not None})
+    headers = _webhook_headers()
+    handlers = _webhook_retry_handlers()
+    state = RetryState()
+    for _ in range(100):  # as slack_sdk: a bound however the handlers answer
+        state.next_attempt_requested = False
+        response: RetryHttpResponse | None = None
+        error: Exception | None = None
+        try:
+            async with http.post(url, data=data, headers=headers) as answer:
+                text = await answer.text()
+                if answer.status < 400:
+                    return answer.status
+                response = RetryHttpResponse(
+                    status_code=answer.status,
+                    headers=answer.headers,  # type: ignore[arg-type] # as slack_sdk passes it
+                    data=text.encode(),
+                )
+        except Exception as failed:  # noqa: BLE001 - the retry handlers decide, as in slack_sdk
+            error = failed
+        sent: dict[str, str | list[str]] = dict(headers)
+        request = RetryHttpRequest(method="POST", url=url, headers=sent, body_params=body)
+        for handler in handlers:
+            if await handler.can_retry_async(
+                state=state, request=request, response=response, error=error
+            ):
+                await handler.prepare_for_next_attempt_async(
+                    state=state, request=request, response=response, error=error
+                )
+                break
+        if not state.next_attempt_requested:
+            if error is not None:
+                raise error
+            assert response is not None
+            return response.status_code
+    raise ReplyFailed("the response_url was retried too often")
 
 
 class EphemeralReply:

@@ -11,6 +11,7 @@ from typing import cast
 
 import aiohttp
 import pytest
+from aiohttp import web
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.chat import Inbox, perform
@@ -259,3 +260,36 @@ async def test_an_answer_at_a_response_url_never_logs_it_or_its_body(
     assert slack.answered(url) == []
     assert "Times with Maria" not in caplog.text
     assert url.rsplit("/", 1)[-1] not in caplog.text
+
+
+async def test_a_rate_limited_response_url_is_answered_once_slack_lets_it_in():
+    """Slack's 429 with Retry-After is waited out and the answer sent again (slack_sdk's retry
+    handler, as every Web API call); the body goes as slack_sdk sends it: JSON, without
+    its top-level nulls."""
+    received: list[tuple[str, Json]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        received.append((request.headers["Content-Type"], await request.json()))
+        if len(received) == 1:
+            return web.Response(status=429, headers={"Retry-After": "0"})
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/response/1", answer)
+    async with running(app) as base, aiohttp.ClientSession() as http:
+        await ResponseUrlReply(f"{base}/response/1", http, Coalescer()).send(
+            {"text": "Times", "blocks": [], "thread_ts": None}
+        )
+    sent = {"text": "Times", "blocks": [], "response_type": "ephemeral", "replace_original": False}
+    assert received == [("application/json;charset=utf-8", sent)] * 2
+
+
+async def test_a_response_url_that_refuses_the_answer_says_so():
+    async def gone(_request: web.Request) -> web.Response:
+        return web.Response(status=404, text="expired_url")
+
+    app = web.Application()
+    app.router.add_post("/response/1", gone)
+    async with running(app) as base, aiohttp.ClientSession() as http:
+        with pytest.raises(ReplyFailed, match="HTTP 404"):
+            await ResponseUrlReply(f"{base}/response/1", http, Coalescer()).send({"text": "x"})
