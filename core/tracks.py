@@ -49,8 +49,13 @@ def rule_values(changes: RuleChanges) -> dict[str, Any]:
     return {f.name: getattr(changes, f.name) for f in dataclasses.fields(changes)}
 
 
+@functools.lru_cache(maxsize=256)
 def effective(program: ProgramSettings, track: RuleChanges | None) -> ProgramSettings:
     """The rules a search under ``track`` uses: the program's, with the track's overrides.
+
+    Remembered by its two frozen arguments (a pure function, so never stale): every search
+    of a pair with a track runs it, and merging (each rule checked, the settings copied)
+    cost twenty times hashing them.
 
     An override the program's own rules no longer admit (a track's 17:00 start once the
     program ends its days at 16:00) is left out rather than failing every search: the

@@ -125,6 +125,8 @@ _FIELDS: dict[str, Callable[[object], bool]] = {
     "event": _object,
     "event.type": _text,
 }
+# Each path split once, not on every request.
+_FIELD_STEPS = [(path, path.split("."), fits) for path, fits in _FIELDS.items()]
 # Where null is read as something else than "absent" and fails.
 _NOT_NULL = frozenset(
     {
@@ -216,8 +218,8 @@ def parse(text: str, content_type: str | None) -> Checked | Refused:
 
 
 def _shape_problem(body: JsonDict) -> str | None:
-    for path, fits in _FIELDS.items():
-        for where, value in _found(body, path.split(".")):
+    for path, steps, fits in _FIELD_STEPS:
+        for where, value in _found(body, steps):
             if value is None and path not in _NOT_NULL:
                 continue
             if not fits(value):
