@@ -247,35 +247,33 @@ class SqlJobs:
     async def retry(self, job: Job, worker: str, due_at: datetime, error: str) -> bool:
         """Run again at ``due_at``; a job replaced meanwhile runs its new payload at once."""
         replaced = models.Job.revision != job.revision
-        async with self._db.alone() as connection:
-            result = await connection.execute(
-                update(models.Job)
-                .where(*_held(job.id, worker))
-                .values(
-                    claimed_by=None,
-                    claimed_until=None,
-                    due_at=case((replaced, models.Job.due_at), else_=due_at),
-                    last_error=case((replaced, None), else_=_error(error)),
-                )
-            )
-            return bool(affected(result))
+        return await self._let_go(
+            job,
+            worker,
+            due_at=case((replaced, models.Job.due_at), else_=due_at),
+            last_error=case((replaced, None), else_=_error(error)),
+        )
 
     async def give_up(self, job: Job, worker: str, now: datetime, error: str) -> bool:
         """Failed for good, unless the job was replaced while it ran: then only its lease
         is handed back, and the new payload runs at once with attempts of its own (the
         newer card may well go where the older one could not)."""
         replaced = models.Job.revision != job.revision
+        return await self._let_go(
+            job,
+            worker,
+            status=case((replaced, JobStatus.PENDING.value), else_=JobStatus.FAILED.value),
+            done_at=case((replaced, None), else_=now),
+            last_error=case((replaced, None), else_=_error(error)),
+        )
+
+    async def _let_go(self, job: Job, worker: str, **values: Any) -> bool:
+        """End ``worker``'s lease on ``job`` with ``values`` set; False when it was lost."""
         async with self._db.alone() as connection:
             result = await connection.execute(
                 update(models.Job)
                 .where(*_held(job.id, worker))
-                .values(
-                    status=case((replaced, JobStatus.PENDING.value), else_=JobStatus.FAILED.value),
-                    done_at=case((replaced, None), else_=now),
-                    claimed_by=None,
-                    claimed_until=None,
-                    last_error=case((replaced, None), else_=_error(error)),
-                )
+                .values(claimed_by=None, claimed_until=None, **values)
             )
             return bool(affected(result))
 
