@@ -171,7 +171,9 @@ async def wait_for(condition: Any, within: float, what: str) -> Any:
 async def create_poll(
     session: aiohttp.ClientSession, world: TeamsWorld, people: list[ta.TeamsUser]
 ) -> ReceivedActivity:
-    """The organiser asks in the channel, edits the draft privately and posts it."""
+    """The organiser asks in the channel, edits the draft privately and posts it. The
+    program must be open to all (``teams_world(open_to_all=True)``): the organiser mentions
+    colleagues, not partners."""
     organiser, *others = people
     connector, service_url = world.connector, world.service_url
 
@@ -187,7 +189,12 @@ async def create_poll(
     ask["entities"] += [ta.mention(p) for p in others]
     chat = ta.personal_chat_id(organiser)
     await post(ask)
-    draft = (await wait_for(lambda: connector.sent(chat), 60, "the draft"))[-1]
+    try:
+        draft = (await wait_for(lambda: connector.sent(chat), 60, "the draft"))[-1]
+    except SystemExit:
+        # Say why: a refusal (partners only, too many invitees...) is answered in the channel.
+        said = [r.text for r in connector.sent(ta.CHANNEL_ID) if r.text]
+        raise SystemExit(f"timed out waiting for the draft; the channel was told {said}") from None
     card = draft.adaptive_cards[0]
     for days in OWN_TIMES:
         day = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()

@@ -26,11 +26,13 @@ the calendar cache's hit rate over the find-time messages; the server's CPU and 
 per message; with the machine (cores, Python, load average).
 
 ``--scenario votes``: 50 invitees, 8 times; each (person, time) pair voted once and 100 of
-them twice at the same moment, all 500 clicks sent at once. Prints how long until the card
-showed the exact tally, how many card updates that took (target: about one a second, never
-one per vote), how many clicks were answered "Got it" because the card's queue was long, the
-most private late receipts any voter got (target: two, the first and the newest), and the
-server's CPU and SQL statements per vote (targets 5 ms and 4).
+them twice at the same moment, all 500 clicks sent at once (the program open to all, as a
+poll of colleagues needs). Prints how long until the card showed the exact tally (what the
+clicks add up to, a click repeated at once counted once), how many card updates that took
+(target: about one a second, never one per vote), how many clicks were answered "Got it"
+because the card's queue was long, the most private late receipts any voter got (target:
+two, the first and the newest), and the server's CPU and SQL statements per vote (targets
+5 ms and 4).
 """
 
 from __future__ import annotations
@@ -325,10 +327,21 @@ async def votes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     people = poll_load.users(VOTERS)
     pairs = [(n, option, (n + option) % 3 == 0) for n in range(VOTERS) for option in range(OPTIONS)]
     clicks = pairs + pairs[::4]  # 100 of them twice, at the same moment
+    # A click repeated within two seconds counts once: each pair's vote stands.
+    expected = [
+        (
+            sum(1 for n, o, maybe in pairs if o == option and not maybe),
+            sum(1 for n, o, maybe in pairs if o == option and maybe),
+        )
+        for option in range(OPTIONS)
+    ]
     random.Random(8).shuffle(clicks)
     answers: list[str] = []
     async with (
-        teams_world(folder, people, postgres=args.postgres, delay=args.delay) as world,
+        # Open to all: the organiser polls 49 colleagues, and partners only is the default.
+        teams_world(
+            folder, people, postgres=args.postgres, delay=args.delay, open_to_all=True
+        ) as world,
         aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session,
     ):
         poll = await poll_load.create_poll(session, world, people)
@@ -406,7 +419,8 @@ async def votes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "final_tally": {
             "on_card": poll_load.compact(final),
             "in_database": poll_load.compact(in_database),
-            "exact": in_database == final,
+            "expected": poll_load.compact(expected),
+            "exact": in_database == final == expected,
         },
         "server_cpu_ms_per_vote": round(cpu_per_vote, 2),
         "sql_statements_per_vote": round(statements, 2),
@@ -417,7 +431,9 @@ async def votes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "sql_statements_per_vote": TARGET_VOTE_STATEMENTS,
         },
         "met": {
-            "card": in_database == final and 1 <= len(updates) <= elapsed + 2 and max(late) <= 2,
+            "card": in_database == final == expected
+            and 1 <= len(updates) <= elapsed + 2
+            and max(late) <= 2,
             "cpu_per_vote": cpu_per_vote <= TARGET_VOTE_CPU_MS,
             "statements_per_vote": statements <= TARGET_VOTE_STATEMENTS,
         },
