@@ -50,6 +50,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -381,6 +382,7 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         },
         "server_cpu_ms_per_vote": round(cpu_per_vote, 2),
         "sql_statements_per_vote": round(statements, 2),
+        "sql_per_vote_by_shape": by_shape(sql_before, sql_after, len(plan)),
         "targets": {
             "click_ack_p99_ms": TARGET_ACK_P99_MS,
             "card_updates_per_second": TARGET_UPDATES_PER_SECOND,
@@ -394,6 +396,18 @@ async def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
             "cpu_per_vote": cpu_per_vote <= TARGET_VOTE_CPU_MS,
             "statements_per_vote": statements <= TARGET_VOTE_STATEMENTS,
         },
+    }
+
+
+def by_shape(before: dict[str, Any], after: dict[str, Any], votes: int) -> dict[str, float]:
+    """Statements per vote by shape between two /debug/sql readings, the most frequent first
+    (those under 0.01 a vote left out)."""
+    counts = Counter(after["kinds"])
+    counts.subtract(before["kinds"])
+    return {
+        shape: round(count / votes, 2)
+        for shape, count in counts.most_common()
+        if count / votes >= 0.01
     }
 
 

@@ -424,6 +424,7 @@ async def votes(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         },
         "server_cpu_ms_per_vote": round(cpu_per_vote, 2),
         "sql_statements_per_vote": round(statements, 2),
+        "sql_per_vote_by_shape": poll_load.by_shape(sql_before, sql_after, len(clicks)),
         "targets": {
             "card_updates_at_most": f"one a second plus two ({int(elapsed) + 2})",
             "late_receipts_per_voter_at_most": 2,
