@@ -55,6 +55,9 @@ _DATE = re.compile(
     r"|ending|of)\s+)(?P<bare_ordinal>[0-9]{1,2})(?:st|nd|rd|th)\b"
     rf"(?!\s+(?:of\s+)?{MONTHS}\b)"
 )
+# Every date holds a month's first three letters, or a digit before an ordinal's
+# suffix, "/" or "-": a message without one skips the pass above.
+_DATE_HINT = re.compile(r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|[0-9](?:st|nd|rd|th|/|-)")
 _ORDINAL_SUFFIX = re.compile(r"(?<=[0-9])(?:st|nd|rd|th)\b|\bthe\b|\bof\b|[.,]")
 
 # Where "12/3" is the 3rd of December; elsewhere it is the 12th of March.
@@ -90,6 +93,8 @@ def find_dates(
     A date that does not exist ("31/2"), or one after the first :data:`MOST_DATES`,
     is dropped from the text without a placeholder and added to ``ignored``.
     """
+    if _DATE_HINT.search(text) is None:
+        return [], text
     dates: list[date] = []
     pieces: list[str] = []
     last = 0

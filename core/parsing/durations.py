@@ -27,6 +27,10 @@ _DURATION = re.compile(
     rf"|(?P<minutes>{QUANTITY}){_MINUTE}"
 )
 
+# Every duration holds a unit after a number, a space or a hyphen, "hour", or the
+# "h" of "1h30": a message without any of them skips the pass above.
+_DURATION_HINT = re.compile(r"hour|h\s*[0-9]|[0-9\s-](?:hours?|hrs?|h|minutes?|mins?|m)\b")
+
 
 def _minutes(match: re.Match[str]) -> float | None:
     group = match.group
@@ -60,6 +64,8 @@ def find_duration(text: str, *, ignored: list[Ignored] | None = None) -> tuple[i
     A length too short or too long for a meeting ("2 minutes", "30 hours"),
     when no other length is given, is added to ``ignored``.
     """
+    if _DURATION_HINT.search(text) is None:
+        return None, text
     duration = None
     spans = []
     unusable = []

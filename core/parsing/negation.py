@@ -73,6 +73,14 @@ _MARKS = re.compile(
     r"|\b(?:but|however|instead|though|although|otherwise|then|so|because|since|whereas|unless"
     r"|if|just|ideally|preferably)\b)"
 )
+# A word (or the stem of one) that every cue above holds, for a cheap test that
+# a message rules nothing out; boundaries alone split nothing.
+_CUE_HINT = re.compile(
+    r"busy|away|off|out|ooo|unavailable|not|booked|leave|holiday|vacation|pto|travel|tied"
+    r"|slammed|bad|no[\s-]*go|taken|full|blocked|packed|impossible|won|will|can|could"
+    r"|work|suit|do\b|isn|aren|except|exclud|apart|other|besides|but|save|without|avoid"
+    r"|skip|instead|rather|never|don|no\s"
+)
 _BACKWARD_WORDS = 3
 _BACKWARD_REACH = 60  # characters: enough for three words, and bounded
 _WORD = re.compile(r"\S+")
@@ -88,6 +96,8 @@ class Negations:
 
 def split_negations(text: str) -> Negations:
     """``text`` (normalised) split into what it asks for and what it rules out."""
+    if _CUE_HINT.search(text) is None:
+        return Negations(text, ())
     marks = list(_MARKS.finditer(text))
     if not any(mark.lastgroup != "boundary" for mark in marks):
         return Negations(text, ())

@@ -37,6 +37,8 @@ _CLOCKS = re.compile(
     rf"|{_STARTS}(?P<bare>[0-9]{{1,2}}(?:[:.][0-9]{{2}})?\s*(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
     rf"|[0-9]{{1,2}}:[0-9]{{2}}){_ENDS}"
 )
+# Every clock phrase holds a digit, noon, midday, midnight or lunch.
+_CLOCKS_HINT = re.compile(r"[0-9]|noon|midday|midnight|lunch")
 _PARTS_OF_DAY = (
     (re.compile(r"\bmornings?\b"), TimeOfDay(DayTime.of(8), DayTime.of(12))),
     (re.compile(r"\bafternoons?\b|\barvo\b"), TimeOfDay(DayTime.of(12), DayTime.of(17))),
@@ -68,7 +70,7 @@ def find_time_of_day(
     """
     clocks: list[TimeOfDay] = []
     spans = []
-    for match in _CLOCKS.finditer(text):
+    for match in _CLOCKS.finditer(text) if _CLOCKS_HINT.search(text) else ():
         spans.append(match.span())
         stated = _restriction(match, duration_minutes)
         if stated is not None:

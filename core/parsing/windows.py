@@ -90,6 +90,11 @@ _WINDOW = re.compile(
     r"|\b(?:in|during|throughout|over|for|this)\s+(?:early\s+|mid\s*-?\s*|late\s+"
     rf"|the\s+month\s+of\s+)?(?P<month>{MONTHS})\b"
 )
+# What every match of _DAY, then of _WINDOW, holds: a message without it skips that pass.
+_DAY_HINT = re.compile(
+    rf"day|tonight|this|tom|tmr|2mor|mon|tue|wed|thu|fri|sat|sun|{PLACEHOLDER_OPEN}"
+)
+_WINDOW_HINT = re.compile(rf"week|month|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|{DAY_OPEN}")
 _BEFORE = ("before", "prior")
 _THROUGH = ("until", "till", "til", "through", "thru", "by", "no later", "not after")
 _AFTER = ("after",)
@@ -210,7 +215,9 @@ def find_spans(
         return f"{DAY_OPEN}{len(days) - 1}{DAY_CLOSE}"
 
     found = []
-    tokenized = _DAY.sub(token, text)
+    tokenized = _DAY.sub(token, text) if _DAY_HINT.search(text) else text
+    if _WINDOW_HINT.search(tokenized) is None:
+        return [], tokenized
     read = []
     for match in _WINDOW.finditer(tokenized):
         read.append(match.span())
