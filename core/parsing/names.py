@@ -58,7 +58,9 @@ _LONGEST_UNCLEAR = 4  # words reported after "with the ..."
 _LONGEST_LIST = 8  # names looked through for the "and I" that ends a list
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ costs four times as much, and every word of
+# every message becomes a token. Nothing changes one once built.
+@dataclass(slots=True)
 class Token:
     kind: str  # "word", "with" ("w/"), "num", "join", "stop" or "ref"
     text: str
@@ -94,10 +96,11 @@ class Reading:
 def tokens(text: str, refs: list[tuple[int, int]]) -> list[Token]:
     """The tokens of ``text``, in which ``refs`` (start, end) were blanked; each ref
     becomes one "ref" token at its place."""
-    found = [
-        Token.of(match.lastgroup or "stop", match.group(), match.start(), match.end())
-        for match in _TOKEN.finditer(text.replace("\u2019", "'"))  # the same length
-    ]
+    found = []
+    for match in _TOKEN.finditer(text.replace("\u2019", "'")):  # the same length
+        written = match.group()
+        start, end = match.span()
+        found.append(Token(match.lastgroup or "stop", written, start, end, -1, written.lower()))
     found += [Token.of("ref", "", start, end, index) for index, (start, end) in enumerate(refs)]
     return sorted(found, key=lambda token: token.start)
 

@@ -96,15 +96,18 @@ def find_people(text: str, bot_user_id: str | None) -> People:
     removed but is nobody to meet.
     """
     refs: list[tuple[int, int, ParticipantRef | None]] = []
-    for match in _MENTION.finditer(text):
+    # Mentions, addresses and typed names all hold an "@": most messages have none.
+    for match in _MENTION.finditer(text) if "<@" in text else ():
         user = match.group(1)
         refs.append((*match.span(), None if user == bot_user_id else Mention(user)))
     text = blank(text, [(start, end) for start, end, _ in refs])
     found = len(refs)
-    refs += [(*match.span(), Named(match.group())) for match in _EMAIL.finditer(text)]
+    at = "@" in text
+    emails = _EMAIL.finditer(text) if at else ()
+    refs += [(*match.span(), Named(match.group())) for match in emails]
     text = blank(text, [(start, end) for start, end, _ in refs[found:]])
     found = len(refs)
-    for match in _NAME.finditer(text):
+    for match in _NAME.finditer(text) if at else ():
         name = match.group(1)
         refs.append((*match.span(), None if name.lower() in _NOT_PEOPLE else Name(name)))
     for match in _RELATION.finditer(text):
