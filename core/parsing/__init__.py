@@ -6,7 +6,11 @@ removing what it understood so the next does not read it again: people
 what the message rules out ("not Monday"), then the intent, spans counted
 from now ("within 48 hours"), the meeting length, calendar dates, clock
 times, and finally days, weeks and months. Only explicit dates reach
-dateparser.
+dateparser. Most messages hold no phrase for most passes, so each of the
+big ones first runs a cheap search for what every match of its own must hold
+(a unit after a number, a month's first letters, a word of a negation) and
+is skipped when that finds nothing; ``tests/unit/parsing/test_hints.py``
+keeps each such hint true to its pattern.
 
 Nothing here raises on odd text: what is not understood becomes
 ``unknown`` with a hint, and a word that looked like a day, a time or a
