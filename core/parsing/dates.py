@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.commands import Aspect, Ignored
-from core.parsing.text import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN
+from core.parsing.text import PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, starting_with
 
 MOST_DATES = 6
 """Dates read per message; dateparser costs most of a millisecond each, so a message
@@ -37,7 +37,9 @@ _DAY = r"[0-9]{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<{name}>[0-9]{{4}})\b)?"
 # "may 3pm" is a time, not the 3rd of May.
 _NOT_A_TIME = r"(?![0-9]|\s*(?:am|pm|a\.m|p\.m|[:.][0-9]|h\b|hours?\b|hrs?\b|min))"
-_DATE = re.compile(
+# A digit, a weekday, a month, "the" or a prefix word starts each one.
+_DATE = starting_with(
+    "0-9abcdefjmnostuw",
     rf"\b{_WEEKDAY_FIRST}(?P<day_month>(?:the\s+)?{_DAY}\s+(?:of\s+)?{MONTHS}\b\.?)"
     + _YEAR.format(name="year_after_month")
     + rf"|\b{_WEEKDAY_FIRST}(?P<month_day>{MONTHS}\.?\s+(?:the\s+)?{_DAY}\b{_NOT_A_TIME})"
@@ -53,7 +55,7 @@ _DATE = re.compile(
     rf"(?!\s+(?:of\s+)?{MONTHS}\b)"
     r"|(?P<prefix>\b(?:on|by|before|after|until|till|from|to|and|commencing|beginning|starting"
     r"|ending|of)\s+)(?P<bare_ordinal>[0-9]{1,2})(?:st|nd|rd|th)\b"
-    rf"(?!\s+(?:of\s+)?{MONTHS}\b)"
+    rf"(?!\s+(?:of\s+)?{MONTHS}\b)",
 )
 # Every date holds a month's first three letters, or a digit before an ordinal's
 # suffix, "/" or "-": a message without one skips the pass above.

@@ -6,7 +6,7 @@ import re
 
 from core.commands import Aspect, Ignored
 from core.parsing.number_words import QUANTITY, quantity_value
-from core.parsing.text import blank
+from core.parsing.text import blank, starting_with
 
 SHORTEST = 5
 LONGEST = 24 * 60
@@ -16,7 +16,9 @@ _HOUR = r"(?:hours?|hrs?|h)\b"
 _MINUTE = r"(?:minutes?|mins?|m)\b"
 # At one position the first alternative that matches wins, so the longer
 # phrasings come before the plain "N hours" and "N minutes".
-_DURATION = re.compile(
+# A number, a number word, "a", "one", "half", "quarter" or "three" starts each one.
+_DURATION = starting_with(
+    "0-9acefhnoqst",
     rf"(?P<and_half>{QUANTITY})and\s+(?:a\s+)?half\s+{_HOUR}"
     rf"|(?P<hours_and>{QUANTITY}){_HOUR}\s*and\s+a\s+(?P<fraction>half|quarter)\b"
     rf"|(?P<hours_part>{QUANTITY}){_HOUR}\s*(?:and\s+)?(?P<minutes_part>{QUANTITY}){_MINUTE}"
@@ -24,7 +26,7 @@ _DURATION = re.compile(
     r"|\b(?P<half>(?:(?:a|one)\s+)?half(?:\s+an?|-an)?[\s-]*hour\b|1/2\s*(?:an?\s+)?hours?\b)"
     r"|\b(?P<quarter>(?:(?P<three>three|3)\s+|a\s+)?quarters?(?:\s+of)?(?:\s+an)?[\s-]*hour\b)"
     rf"|(?P<hours>{QUANTITY}){_HOUR}"
-    rf"|(?P<minutes>{QUANTITY}){_MINUTE}"
+    rf"|(?P<minutes>{QUANTITY}){_MINUTE}",
 )
 
 # Every duration holds a unit after a number, a space or a hyphen, "hour", or the

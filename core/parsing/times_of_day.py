@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from core.commands import Aspect, Ignored, TimeOfDay
-from core.parsing.text import blank
+from core.parsing.text import blank, starting_with
 from core.time import MINUTES_PER_DAY, DayTime
 
 _CLOCK = (
@@ -26,7 +26,9 @@ _ENDS = (
     r"|years?|people|persons?)\b)"
 )
 _TO = r"\s*(?:-|\b(?:to|until|till|through|thru)\b)\s*"
-_CLOCKS = re.compile(
+# A digit, "@", noon, midday, midnight or a word before a time starts each one.
+_CLOCKS = starting_with(
+    "0-9@abdeflmnstu",
     rf"\b(?:between|from)\s+(?P<range_start>{_CLOCK})(?:{_TO}|\s+and\s+)(?P<range_end>{_CLOCK}){_ENDS}"
     rf"|{_STARTS}(?P<span_start>{_CLOCK}){_TO}(?P<span_end>{_CLOCK}){_ENDS}"
     r"|\b(?:before|until|till|til|by|no\s+later\s+than|not\s+after|ending\s+by|done\s+by)\s+"
@@ -35,7 +37,7 @@ _CLOCKS = re.compile(
     rf"(?P<after>{_CLOCK}|lunch(?:\s*time)?){_ENDS}"
     rf"|(?:\b(?:at|around|about)\s+|(?<![\w@])@\s*)(?P<at>{_CLOCK}){_ENDS}"
     rf"|{_STARTS}(?P<bare>[0-9]{{1,2}}(?:[:.][0-9]{{2}})?\s*(?:a\.?m\.?|p\.?m\.?)(?![a-z])"
-    rf"|[0-9]{{1,2}}:[0-9]{{2}}){_ENDS}"
+    rf"|[0-9]{{1,2}}:[0-9]{{2}}){_ENDS}",
 )
 # Every clock phrase holds a digit, noon, midday, midnight or lunch.
 _CLOCKS_HINT = re.compile(r"[0-9]|noon|midday|midnight|lunch")

@@ -24,7 +24,14 @@ from zoneinfo import ZoneInfo
 from core.commands import Aspect, Ignored
 from core.parsing.dates import MONTHS, WEEKDAYS
 from core.parsing.number_words import QUANTITY, quantity_value
-from core.parsing.text import DAY_CLOSE, DAY_OPEN, PLACEHOLDER_CLOSE, PLACEHOLDER_OPEN, blank
+from core.parsing.text import (
+    DAY_CLOSE,
+    DAY_OPEN,
+    PLACEHOLDER_CLOSE,
+    PLACEHOLDER_OPEN,
+    blank,
+    starting_with,
+)
 from core.time import DayTime, Interval
 
 DEFAULT_DAYS = 14
@@ -32,20 +39,22 @@ DEFAULT_DAYS = 14
 
 _LONGEST_DAYS = 3660  # ten years: anything longer is not a meeting window
 
-_RELATIVE = re.compile(
+_RELATIVE = starting_with(
+    "cdfinotw",
     rf"(?:\b(?:in|within|over|during|for)\s+)?(?:\bthe\s+)?\b(?:next|coming)\s+"
     rf"(?P<next>{QUANTITY})(?P<next_unit>days?|weeks?|fortnights?|hours?|hrs?)\b"
     rf"|\bwithin\s+(?:the\s+)?(?:next\s+)?(?P<within>{QUANTITY})"
     r"(?P<within_unit>days?|weeks?|fortnights?|hours?|hrs?)\b"
     r"|\b(?:in|within|over|during)\s+the\s+(?:next|coming)\s+(?P<single>day|week|fortnight)\b"
-    r"|\bwithin\s+(?:a\s+|the\s+next\s+)?(?P<fortnight>fortnight)\b"
+    r"|\bwithin\s+(?:a\s+|the\s+next\s+)?(?P<fortnight>fortnight)\b",
 )
 
 # One day, written any of these ways. Each is first replaced by a numbered
 # token, so the window grammar below speaks of "before <day>" or "between
 # <day> and <day>" without repeating this pattern (which would make it slow
 # to compile), and a token's phrase is then read with the named groups.
-_DAY = re.compile(
+_DAY = starting_with(
+    f"2cdfimnstwy{PLACEHOLDER_OPEN}",
     r"\b(?P<after_tomorrow>(?:the\s+)?day\s+after\s+(?:tomorrow|tmrw))\b"
     r"|\b(?P<today>today|tonight|this\s+(?:morning|afternoon|evening))\b"
     r"|\b(?P<tomorrow>tomorrow|tmrw|tmr|tomorow|tommorow|tommorrow|2morrow)\b"
@@ -55,7 +64,7 @@ _DAY = re.compile(
     rf"|\b(?P<week_before>next|this)\s+week\s+(?:on\s+)?(?P<weekday_in>{WEEKDAYS})s?\b"
     rf"|\b(?:(?:this\s+)?coming\s+|this\s+)?(?P<weekday>{WEEKDAYS})s?\b"
     rf"|\bin\s+(?P<in_days>{QUANTITY})days?\b"
-    rf"|{PLACEHOLDER_OPEN}(?P<date>[0-9]+){PLACEHOLDER_CLOSE}"
+    rf"|{PLACEHOLDER_OPEN}(?P<date>[0-9]+){PLACEHOLDER_CLOSE}",
 )
 
 
@@ -64,7 +73,8 @@ def _token(name: str) -> str:
 
 
 _TO = r"\s*(?:-|\b(?:to|through|thru|until|till)\b)\s*"
-_WINDOW = re.compile(
+_WINDOW = starting_with(
+    f"abdefilmnoprstuw{DAY_OPEN}",
     rf"\b(?:between|from)\s+{_token('range_from')}(?:\s*\band\b\s*|{_TO}){_token('range_to')}"
     rf"|{_token('span_from')}{_TO}{_token('span_to')}"
     r"|\b(?:the\s+)?week\s+(?P<week_from>commencing|beginning|starting|of|ending)"
@@ -88,7 +98,7 @@ _WINDOW = re.compile(
     r"|\b(?P<next_month>next\s+month)\b"
     r"|\b(?P<this_month>(?:the\s+)?(?:rest|end)\s+of\s+(?:the|this)\s+month|this\s+month)\b"
     r"|\b(?:in|during|throughout|over|for|this)\s+(?:early\s+|mid\s*-?\s*|late\s+"
-    rf"|the\s+month\s+of\s+)?(?P<month>{MONTHS})\b"
+    rf"|the\s+month\s+of\s+)?(?P<month>{MONTHS})\b",
 )
 # What every match of _DAY, then of _WINDOW, holds: a message without it skips that pass.
 _DAY_HINT = re.compile(
