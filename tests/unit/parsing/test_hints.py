@@ -123,4 +123,6 @@ def test_each_pattern_finds_the_same_tried_only_at_its_first_characters(text: st
 def test_each_pattern_tried_only_at_its_first_characters_still_reads_its_phrases():
     for name, led in LED.items():
         for phrase in READ[name].split("; "):
-            assert _matches(led, phrase), (name, phrase)
+            found = _matches(led, phrase)
+            assert found, (name, phrase)
+            assert found == _matches(_everywhere(led), phrase), (name, phrase)
