@@ -357,6 +357,10 @@ class TeamsMessenger:
         self._interval = timing.update_interval
         # card -> (version, when) sent last by this process
         self._cards_sent: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+        # card -> the newest version this process keeps as its job, and that keeping
+        self._cards_kept: OrderedDict[tuple[str, str], tuple[int, asyncio.Future[bool]]] = (
+            OrderedDict()
+        )
         self._last_card: tuple[View, JsonDict] | None = None  # see _card_activity
 
     async def apply(self, updates: Iterable[MessageUpdate]) -> None:
@@ -369,17 +373,39 @@ class TeamsMessenger:
                 continue
             key = (message["conversation"], message["activity"])
             if self._inbox is not None and update.version > 0:
-                payload = {
-                    "message": dict(message),
-                    "version": update.version,
-                    "activity": self._card_activity(update.view),
-                }
-                await self._inbox.keep_newest(
-                    CARD_JOB, f"{CARD_JOB}:{key[0]}:{key[1]}"[:300], payload, update.version
-                )
+                await self._keep_card(self._inbox, key, update)
                 continue
             final = isinstance(update.view, PollView) and update.view.status is not PollStatus.OPEN
             self.updates.submit(key, (message, update.view), final=final)
+
+    async def _keep_card(self, inbox: Inbox, key: tuple[str, str], update: MessageUpdate) -> None:
+        """The card's render kept as its job, once per version and process: the votes drawn
+        together share one drawing, and so one write, which each of them awaits (its row is
+        completed only once the card showing it is kept). A version at or below one kept
+        here already is not written again: the job holds it or a newer one."""
+        kept = self._cards_kept.get(key)
+        if kept is not None and kept[0] >= update.version:
+            keeping = kept[1]
+            if not keeping.done():
+                await asyncio.shield(keeping)
+                return
+            if not keeping.cancelled() and keeping.exception() is None:
+                return
+        payload = {
+            "message": dict(update.message),
+            "version": update.version,
+            "activity": self._card_activity(update.view),
+        }
+        keeping = asyncio.ensure_future(
+            inbox.keep_newest(
+                CARD_JOB, f"{CARD_JOB}:{key[0]}:{key[1]}"[:300], payload, update.version
+            )
+        )
+        self._cards_kept[key] = (update.version, keeping)
+        self._cards_kept.move_to_end(key)
+        while len(self._cards_kept) > SENT_CARDS_KEPT:
+            self._cards_kept.popitem(last=False)
+        await asyncio.shield(keeping)
 
     def _card_activity(self, view: View) -> JsonDict:
         """A shared card's activity; the votes drawn together share one view, rendered once."""

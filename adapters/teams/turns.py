@@ -40,7 +40,7 @@ from adapters.chat import BackgroundWork, ChatContext, Deduplicator, Held, Sent,
 from adapters.teams import cards, translate
 from adapters.teams.members import TeamsChannelMembers
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
-from adapters.teams.timing import TeamsTiming
+from adapters.teams.timing import TeamsTiming, Timer
 from adapters.teams.translate import Account, Click, Incoming, JsonDict
 from adapters.teams.transport import POSTED_ELSEWHERE, Conversation, LateTransport, TeamsTransport
 from core import logs
@@ -93,7 +93,8 @@ class Turns:
         self._addresses: dict[tuple[str, str], tuple[str, str]] = {}
         self._channels: dict[tuple[str, str], tuple[str, str]] = {}
         self._cards: dict[CardKey, _CardQueue] = {}
-        self._pace: dict[CardKey, float] = {}  # seconds a click on that card takes, lately
+        # Seconds a click on that card takes lately: in its turn, then until its card is kept.
+        self._pace: dict[CardKey, tuple[float, float]] = {}
         chat.inbox.handle(INBOX_JOB, self.process)
 
     # ------------------------------------------------------------------ entry points
@@ -259,9 +260,13 @@ class Turns:
             outcome = await self._outcome(ctx, click)
             await self._messenger.apply(outcome.updates)
         else:
-            async with self._card_turn(key):
-                with taking_turns():  # the card's drawing waits for nobody: see recent.py
+            async with self._card_turn(key) as turn:
+                # The turn ends once the vote is counted, when its card's drawing is asked
+                # for: the next clicks are counted meanwhile and share it (see recent.py).
+                with taking_turns(turn.end):
                     outcome = await self._outcome(ctx, click)
+                turn.end()
+                # Out of turn: the card's job keeps the newest version whatever the order.
                 await self._messenger.apply(outcome.updates)
         return self._placed(incoming, ctx, replace(outcome, updates=()))
 
@@ -277,18 +282,23 @@ class Turns:
         return await scheduler.handle_text(ctx, click.say or "help")
 
     @contextlib.asynccontextmanager
-    async def _card_turn(self, key: CardKey) -> AsyncIterator[None]:
+    async def _card_turn(self, key: CardKey) -> AsyncIterator[_Turn]:
+        """A click's turn on a shared card, then (its turn ended) the wait for its card;
+        how long each took goes into the card's pace."""
         queue = self._cards.setdefault(key, _CardQueue())
-        queue.clicks += 1
+        turn = _Turn(queue, self._timer)
+        queue.counting += 1
         try:
-            async with queue.lock:
-                started = self._timer.now()
-                yield
-                took = self._timer.now() - started
-                self._pace[key] = 0.8 * self._pace.get(key, took) + 0.2 * took
+            await queue.lock.acquire()
+            turn.started = self._timer.now()
+            yield turn
+            turn.end()
+            counted, drawn = self._pace.get(key, (self._budget.pace, 0.0))
+            took = turn.took()
+            self._pace[key] = (0.8 * counted + 0.2 * took[0], 0.8 * drawn + 0.2 * took[1])
         finally:
-            queue.clicks -= 1
-            if not queue.clicks:
+            turn.leave()
+            if not queue.counting and not queue.drawing:
                 del self._cards[key]
             if len(self._pace) > 10_000:
                 self._pace = {k: v for k, v in self._pace.items() if k in self._cards}
@@ -308,12 +318,14 @@ class Turns:
         return work.done()
 
     def _busy(self, key: CardKey) -> bool:
-        """Whether the clicks queued on this shared card will take longer than a quick
-        answer allows (then the clicker gets COUNTING at once, and the receipt later)."""
+        """Whether the clicks queued on this shared card, and the drawing of the card that
+        clicks already counted wait for, will take longer than a quick answer allows (then
+        the clicker gets COUNTING at once, and the receipt later)."""
         queue = self._cards.get(key)
-        ahead = queue.clicks if queue is not None else 0
+        counted, drawn = self._pace.get(key, (self._budget.pace, 0.0))
+        wait = 0.0 if queue is None else queue.counting * counted + bool(queue.drawing) * drawn
         # At or beyond: with no quick answer allowed at all, no click waits for its turn.
-        return ahead * self._pace.get(key, self._budget.pace) >= self._budget.quick
+        return wait >= self._budget.quick
 
     def _placed(self, incoming: Incoming, ctx: Context, outcome: Outcome) -> Outcome:
         """What only the speaker may see goes to their personal chat when they spoke in a
@@ -550,10 +562,50 @@ CardKey = tuple[str, str]  # (channel, activity id) of a card in a shared conver
 
 @dataclass
 class _CardQueue:
-    """The clicks on one shared card: one counted at a time, the others waiting."""
+    """The clicks on one shared card: one counted at a time, the others waiting for their
+    turn (``counting``, the one counted among them) or for the card's drawing (``drawing``)."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    clicks: int = 0
+    counting: int = 0
+    drawing: int = 0
+
+
+@dataclass
+class _Turn:
+    """One click on a shared card: waiting for its turn, counted (``started``), then waiting
+    for the card's drawing once its turn ``ended``, until it ``leave``s."""
+
+    queue: _CardQueue
+    timer: Timer
+    started: float | None = None
+    ended: float | None = None
+    left: float | None = None
+
+    def end(self) -> None:
+        """The click is counted: the next one's turn (a second call does nothing)."""
+        if self.started is None or self.ended is not None:
+            return
+        self.ended = self.timer.now()
+        self.queue.lock.release()
+        self.queue.counting -= 1
+        self.queue.drawing += 1
+
+    def leave(self) -> None:
+        """Done, failed or cancelled, wherever it was."""
+        if self.left is not None:
+            return
+        self.left = self.timer.now()
+        if self.started is None:
+            self.queue.counting -= 1  # cancelled while waiting for its turn
+            return
+        self.end()
+        self.queue.drawing -= 1
+
+    def took(self) -> tuple[float, float]:
+        """Seconds in its turn, and from then until now (its card drawn and kept)."""
+        assert self.started is not None
+        assert self.ended is not None
+        return self.ended - self.started, self.timer.now() - self.ended
 
 
 def _shared_card(incoming: Incoming) -> CardKey | None:

@@ -27,8 +27,8 @@ from core.ports import Clock
 
 T = TypeVar("T")
 
-# Set while the caller's requests take turns (see ``taking_turns``).
-_TAKING_TURNS: ContextVar[bool] = ContextVar("pairtime_taking_turns", default=False)
+# Set while the caller's request holds its turn (see ``taking_turns``): ends that turn.
+_END_TURN: ContextVar[Callable[[], None] | None] = ContextVar("pairtime_end_turn", default=None)
 
 KEPT_SECONDS = 120.0
 KEPT_ANSWERS = 4096
@@ -84,7 +84,11 @@ class Recent:
         last one started: the callers who come until then share it); else the callers who
         come meanwhile share the one that starts when it ends (run with the first of them's
         ``draw``). Under a burst that is one drawing for many callers, each seeing a state
-        at least as new as when it asked; alone, a drawing each."""
+        at least as new as when it asked; alone, a drawing each. A caller ``taking_turns``
+        ends its turn first: the next one can then come to share the drawing."""
+        end_turn = _END_TURN.get()
+        if end_turn is not None:
+            end_turn()
         starting = self._starting.get(key)
         if starting is not None:
             return cast("T", await asyncio.shield(starting))
@@ -96,7 +100,7 @@ class Recent:
         return cast("T", await asyncio.shield(waiting[0]))
 
     def _start(self, key: Hashable, draw: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
-        last = None if _TAKING_TURNS.get() else self._started.get(key)
+        last = self._started.get(key)
         wait = 0.0 if last is None else last + self.gap - self.monotonic()
         drawing = asyncio.ensure_future(self._draw(key, draw, wait))
         self._drawing[key] = drawing
@@ -127,15 +131,18 @@ class Recent:
 
 
 @contextlib.contextmanager
-def taking_turns() -> Iterator[None]:
-    """Around requests that take turns (one after the other, never at once: Teams' clicks on
-    one shared card): their drawings start at once, whatever the gap, since nobody could
-    come to share a drawing that waits, and each request would wait the whole gap."""
-    token = _TAKING_TURNS.set(True)
+def taking_turns(end_turn: Callable[[], None]) -> Iterator[None]:
+    """Around a request that holds a turn (Teams' clicks on one shared card are counted one
+    after the other): ``end_turn`` is called when it asks for a drawing ``together``, its
+    counting done, so that the next request is counted meanwhile and shares the drawing.
+    Holding the turn through the drawing, the requests could share none: each would draw
+    alone (a tally, a card job and its completion a vote), or wait the whole gap alone.
+    ``end_turn`` may be called again by the caller: it must do nothing the second time."""
+    token = _END_TURN.set(end_turn)
     try:
         yield
     finally:
-        _TAKING_TURNS.reset(token)
+        _END_TURN.reset(token)
 
 
 def _pass_on(drawn: asyncio.Future[Any], shared: asyncio.Future[Any]) -> None:

@@ -598,8 +598,9 @@ async def test_500_votes_from_50_people_at_once_end_in_the_exact_tally(tmp_path:
         updates = len(teams.connector.of_kind("update")) - updates_before
         print(f"{len(clicks)} votes: {updates} card updates")
         assert 1 <= updates < len(clicks)  # coalesced: never one per vote
-    # Every receipt came after "Got it", privately: each voter clicked 10 times and got two
-    # (the first at once, then the newest, here when the bot stopped)
+    # Every receipt came after "Got it", privately: each voter clicked 10 times and got one
+    # or two (the first at once, then the newest, here when the bot stopped; one when their
+    # clicks were all counted before the first went, as clicks drawn together finish at once)
     late = {
         user.name: [
             m
@@ -608,7 +609,7 @@ async def test_500_votes_from_50_people_at_once_end_in_the_exact_tally(tmp_path:
         ]
         for user in INVITEES
     }
-    assert all(len(answers) == 2 for answers in late.values()), late
+    assert all(1 <= len(answers) <= 2 for answers in late.values()), late
 
 
 BEN_APPLE_ID = "ben@icloud.example"

@@ -168,17 +168,42 @@ async def test_with_a_gap_drawings_start_that_far_apart_and_the_callers_meanwhil
     assert pauses.asked == [0.75]
 
 
-async def test_requests_that_take_turns_draw_at_once_whatever_the_gap():
-    """Teams' clicks on one shared card come one after the other: nobody could share a
-    drawing that waited, so each would wait the whole gap for nothing."""
+async def test_a_request_taking_turns_ends_its_turn_and_shares_the_drawing_with_the_next():
+    """Teams' clicks on one shared card are counted one after the other: each ends its turn
+    when it asks for the card's drawing, so the clicks counted meanwhile share it and the
+    gap holds (holding the turn through it, each would draw alone, or wait the gap alone)."""
     pauses = Pauses()
-    pauses.over.set()  # a wait, if there were one, would end at once: asked says so
     recent = Recent(FixedClock(NOW), gap=1.0, monotonic=pauses.monotonic, sleep=pauses.sleep)
     drawings = Drawings()
-    for number in (1, 2, 3):
-        with taking_turns():
-            turn = asyncio.create_task(recent.together("card", drawings.draw))
-        await drawings.started(number)
-        drawings.gates[-1].set()
-        assert await turn == number
-    assert pauses.asked == []
+    turn = asyncio.Lock()
+    ended: list[int] = []
+
+    async def click(number: int) -> int:
+        await turn.acquire()
+
+        def end() -> None:
+            if number not in ended:
+                ended.append(number)
+                turn.release()
+
+        with taking_turns(end):
+            drawn = await recent.together("card", drawings.draw)
+        end()  # as the adapter does: a second call does nothing
+        return drawn
+
+    first = asyncio.create_task(click(1))
+    await drawings.started(1)
+    assert ended == [1]  # alone: drawn at once, its turn ended when it asked
+    drawings.gates[0].set()
+    assert await first == 1
+    pauses.now = 0.25
+    clicks = [asyncio.create_task(click(n)) for n in (2, 3, 4)]
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert ended == [1, 2, 3, 4]  # counted one after the other while the drawing waits
+    assert pauses.asked == [0.75]
+    pauses.over.set()
+    await drawings.started(2)
+    drawings.gates[1].set()
+    assert await asyncio.gather(*clicks) == [2, 2, 2]
+    assert len(drawings.gates) == 2
