@@ -43,7 +43,8 @@ class InvokeBudget:
 
     ``seconds``: the click is answered with its result when that is ready this soon, else
     with a "Working on it…" card (or, on a shared card, "Got it") and the result later.
-    On a shared card clicks take turns; when the ones queued before a click would take
+    On a shared card clicks take turns to be counted, then wait for the card's drawing;
+    when the ones queued before a click, and a drawing that clicks wait for, would take
     longer than ``quick`` (at the pace clicks on that card took lately, ``pace`` for a card
     not timed yet), it is answered at once, and its receipt comes privately; with ``quick``
     0, every click on a shared card is answered at once.
