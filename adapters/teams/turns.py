@@ -18,9 +18,10 @@ Shared conversations (team channels, group chats) have no message only one perso
 a poll's draft goes to the organiser's personal chat, and so do connect links; a click on a
 card everyone shares is answered with a short text only the clicker sees (the invoke's
 message response: a vote's receipt, with the voter's own calendar clashes), never by
-replacing that card for them. Clicks on one shared card are handled one at a time, so that
-the card updates they produce are queued in the order the votes were counted: the last
-update of a burst shows the exact tally (see ``messenger.Coalescer``). A poll is posted into
+replacing that card for them. Clicks on one shared card are counted one at a time, each
+ending its turn once counted; the card is then drawn once for the clicks counted meanwhile
+(``core.scheduling.recent``), and kept as the card's job with the poll's version, so the
+newest update shows the exact tally whatever order the drawings end in. A poll is posted into
 the channel core names, through the reference kept for it (``channel:{id}``) when the bot
 last heard from that channel.
 """
@@ -90,6 +91,8 @@ class Turns:
         self._seen = Deduplicator(chat.events, chat.clock)
         self._roster: dict[tuple[str, str], tuple[float, JsonDict | None]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}
+        self._remembering: dict[tuple[str, str, str | None, str | None], asyncio.Future[Person]]
+        self._remembering = {}  # lookups under way, shared by who asks meanwhile
         self._addresses: dict[tuple[str, str], tuple[str, str]] = {}
         self._channels: dict[tuple[str, str], tuple[str, str]] = {}
         self._cards: dict[CardKey, _CardQueue] = {}
@@ -252,8 +255,9 @@ class Turns:
     async def _counted(self, incoming: Incoming, ctx: Context, click: Click) -> Outcome:
         """The click's outcome, its card updates already queued (and so left out of it).
 
-        Clicks on one shared card take turns: each is counted after the one before it, and
-        its card update is queued in that order, so the newest update is the exact tally.
+        Clicks on one shared card take turns to be counted; the card's drawing that follows
+        is shared with the clicks counted meanwhile (the turn ends as it is asked for). Its
+        job keeps the newest version, so the newest update is the exact tally.
         """
         key = _shared_card(incoming)
         if key is None:
@@ -424,7 +428,15 @@ class Turns:
             and (zone is None or cached[1].timezone == zone)
         ):
             return cached[1]
-        person = await self._profile(incoming, account, zone=zone)
+        # One lookup for the clicks of one person that come at once (a burst on a card):
+        # each would read and write the same rows, and queue on SQLite's one writer.
+        asked = (*key, account.name, zone)
+        pending = self._remembering.get(asked)
+        if pending is None:
+            pending = asyncio.ensure_future(self._profile(incoming, account, zone=zone))
+            self._remembering[asked] = pending
+            pending.add_done_callback(lambda _: self._remembering.pop(asked, None))
+        person = await asyncio.shield(pending)
         self._people[key] = (self._timer.now(), person)
         if len(self._people) > 50_000:  # a big tenant's worth: start again rather than grow
             self._people.clear()
