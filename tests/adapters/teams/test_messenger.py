@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
-from adapters.teams.messenger import Coalescer, DeliveryFailed, Pacer
+from adapters.teams.messenger import CARD_JOB, Coalescer, DeliveryFailed, Pacer, TeamsMessenger
+from core.views import MessageUpdate, Notice
 
 INTERVAL = 10.0
 
@@ -161,3 +162,57 @@ async def test_the_pacer_spaces_the_sends_into_one_conversation_and_no_other():
     assert len(times) == 5
     assert all(later - earlier >= 1 / per_second - 1e-6 for earlier, later in pairwise(times))
     assert [c for c, _ in started].index("other chat") == 1  # its own pace, not behind "chat"
+
+
+class CardJobs:
+    """The inbox's ``keep_newest`` as the messenger calls it for a card: each write, held
+    until the test lets it finish (the statement under way)."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, str, int]] = []
+        self.done = asyncio.Event()
+
+    @property
+    def written(self) -> list[int]:
+        return [version for _, _, version in self.writes]
+
+    async def keep_newest(self, kind: str, key: str, payload: Any, version: int) -> bool:
+        assert payload["version"] == version
+        self.writes.append((kind, key, version))
+        await self.done.wait()
+        return True
+
+
+async def test_a_cards_version_is_kept_once_and_each_click_waits_for_that_write():
+    """The clicks drawn together share one drawing: its card job is written once, and each
+    click returns (its inbox row may complete) only once that write is done. A version at
+    or below one kept already is not written again; a newer one is."""
+    jobs = CardJobs()
+    messenger = TeamsMessenger(
+        cast("Any", None),
+        cast("Any", None),
+        cast("Any", None),
+        clock=cast("Any", None),
+        base_url="https://pairtime.example",
+        inbox=cast("Any", jobs),
+    )
+    message = {"conversation": "19:c@thread.tacv2", "activity": "1", "service_url": "https://s"}
+
+    def update(version: int) -> MessageUpdate:
+        return MessageUpdate(message, Notice(f"state {version}"), version=version)
+
+    drawn_together = update(3)
+    clicks = [asyncio.ensure_future(messenger.apply([drawn_together])) for _ in range(5)]
+    await ready()
+    assert jobs.written == [3]
+    assert not any(click.done() for click in clicks)  # the write is still under way
+    jobs.done.set()
+    await asyncio.gather(*clicks)
+    await messenger.apply([update(2)])  # older than the one kept: the job holds newer
+    await messenger.apply([update(3)])
+    assert jobs.written == [3]
+    await messenger.apply([update(4)])
+    assert jobs.written == [3, 4]
+    assert {(kind, key) for kind, key, _ in jobs.writes} == {
+        (CARD_JOB, f"{CARD_JOB}:19:c@thread.tacv2:1")
+    }
