@@ -46,8 +46,9 @@ class InvokeBudget:
     On a shared card clicks take turns to be counted, then wait for the card's drawing;
     when the ones queued before a click, and a drawing that clicks wait for, would take
     longer than ``quick`` (at the pace clicks on that card took lately, ``pace`` for a card
-    not timed yet), it is answered at once, and its receipt comes privately; with ``quick``
-    0, every click on a shared card is answered at once.
+    not timed yet), it is answered at once, and its receipt comes privately, as it is when,
+    counted, it has waited ``quick`` for the card's drawing; with ``quick`` 0, every click
+    on a shared card is answered at once.
     """
 
     seconds: float = 4.0  # Teams gives up after about 5

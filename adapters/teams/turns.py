@@ -98,6 +98,7 @@ class Turns:
         self._cards: dict[CardKey, _CardQueue] = {}
         # Seconds a click on that card takes lately: in its turn, then until its card is kept.
         self._pace: dict[CardKey, tuple[float, float]] = {}
+        self._turns: dict[int, _Turn] = {}  # by the clicked activity's id(): its turn
         chat.inbox.handle(INBOX_JOB, self.process)
 
     # ------------------------------------------------------------------ entry points
@@ -265,13 +266,17 @@ class Turns:
             await self._messenger.apply(outcome.updates)
         else:
             async with self._card_turn(key) as turn:
-                # The turn ends once the vote is counted, when its card's drawing is asked
-                # for: the next clicks are counted meanwhile and share it (see recent.py).
-                with taking_turns(turn.end):
-                    outcome = await self._outcome(ctx, click)
-                turn.end()
-                # Out of turn: the card's job keeps the newest version whatever the order.
-                await self._messenger.apply(outcome.updates)
+                self._turns[id(incoming)] = turn  # see _answered_in_time
+                try:
+                    # The turn ends once the vote is counted, when its card's drawing is
+                    # asked for: the next clicks are counted meanwhile and share it.
+                    with taking_turns(turn.end):
+                        outcome = await self._outcome(ctx, click)
+                    turn.end()
+                    # Out of turn: the card's job keeps the newest version, whatever the order.
+                    await self._messenger.apply(outcome.updates)
+                finally:
+                    self._turns.pop(id(incoming), None)
         return self._placed(incoming, ctx, replace(outcome, updates=()))
 
     async def _outcome(self, ctx: Context, click: Click) -> Outcome:
@@ -313,13 +318,20 @@ class Turns:
         key = _shared_card(incoming)
         deadline = self._timer.now() + self._budget.seconds
         while (left := deadline - self._timer.now()) > 0:
-            if key is not None and self._busy(key):
+            if key is not None and (self._busy(key) or self._drawn_late(incoming)):
                 return False
             step = left if key is None else min(left, self._budget.check)
             done, _ = await asyncio.wait({work}, timeout=step)
             if done:
                 return True
         return work.done()
+
+    def _drawn_late(self, incoming: Incoming) -> bool:
+        """Whether this click, counted, has waited for its card's drawing longer than a quick
+        answer allows (a drawing waits up to a quarter second for the clicks to share it)."""
+        turn = self._turns.get(id(incoming))
+        ended = turn.ended if turn is not None else None
+        return ended is not None and self._timer.now() - ended >= self._budget.quick
 
     def _busy(self, key: CardKey) -> bool:
         """Whether the clicks queued on this shared card, and the drawing of the card that
