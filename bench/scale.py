@@ -1,7 +1,7 @@
 """Several processes: `pairtime serve` on PostgreSQL behind HAProxy, 1 process then 2, driven
 to saturation.
 
-    .venv/bin/python bench/scale.py [--processes 1 2] [--rate 120] [--seconds 10]
+    .venv/bin/python bench/scale.py [--processes 1 2] [--rate 250] [--seconds 10]
                                     [--pairs 500] [--delay 0.2]
 
 For each setup: a new database on the local PostgreSQL (127.0.0.1:5432, trust
@@ -13,7 +13,7 @@ failed checks; see docs/deploy.md). Slash commands ("find 30 minutes with @mente
 a pair drawn at random each time) are sent to HAProxy open loop at ``--rate`` per second for
 ``--seconds``, more than one process answers: the slot pickers then come back as fast as
 the processes can make them, and the backlog drains at that pace after the last command.
-The defaults (1,200 commands per setup) finish in three to six minutes on 2 cores; on a
+The defaults (2,500 commands per setup) finish in about two minutes on 2 cores; on a
 larger machine raise ``--rate`` until the send rate is clearly above what two processes
 answer.
 
@@ -197,7 +197,7 @@ async def one_setup(args: argparse.Namespace, processes: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--rate", type=float, default=120, help="commands sent per second")
+    parser.add_argument("--rate", type=float, default=250, help="commands sent per second")
     parser.add_argument("--seconds", type=float, default=10, help="how long to send")
     parser.add_argument("--pairs", type=int, default=500, help="distinct mentor/mentee pairs")
     parser.add_argument("--delay", type=float, default=0.2, help="seconds per calendar call")
