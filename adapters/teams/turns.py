@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from adapters.chat import BackgroundWork, ChatContext, Deduplicator, Held, Sent, deliver
+from adapters.flight import InFlight
 from adapters.teams import cards, translate
 from adapters.teams.members import TeamsChannelMembers
 from adapters.teams.messenger import DeliveryFailed, Outbox, TeamsMessenger
@@ -91,8 +92,9 @@ class Turns:
         self._seen = Deduplicator(chat.events, chat.clock)
         self._roster: dict[tuple[str, str], tuple[float, JsonDict | None]] = {}
         self._people: dict[tuple[str, str], tuple[float, Person]] = {}
-        self._remembering: dict[tuple[str, str, str | None, str | None], asyncio.Future[Person]]
-        self._remembering = {}  # lookups under way, shared by who asks meanwhile
+        # Lookups under way, shared by who asks meanwhile.
+        self._remembering: InFlight[tuple[str, str, str | None, str | None], Person]
+        self._remembering = InFlight()
         self._addresses: dict[tuple[str, str], tuple[str, str]] = {}
         self._channels: dict[tuple[str, str], tuple[str, str]] = {}
         self._cards: dict[CardKey, _CardQueue] = {}
@@ -442,13 +444,9 @@ class Turns:
             return cached[1]
         # One lookup for the clicks of one person that come at once (a burst on a card):
         # each would read and write the same rows, and queue on SQLite's one writer.
-        asked = (*key, account.name, zone)
-        pending = self._remembering.get(asked)
-        if pending is None:
-            pending = asyncio.ensure_future(self._profile(incoming, account, zone=zone))
-            self._remembering[asked] = pending
-            pending.add_done_callback(lambda _: self._remembering.pop(asked, None))
-        person = await asyncio.shield(pending)
+        person = await self._remembering.run(
+            (*key, account.name, zone), lambda: self._profile(incoming, account, zone=zone)
+        )
         self._people[key] = (self._timer.now(), person)
         if len(self._people) > 50_000:  # a big tenant's worth: start again rather than grow
             self._people.clear()
