@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -356,10 +355,10 @@ class TeamsMessenger:
         self._timer = timing.timer
         self._interval = timing.update_interval
         # card -> (version, when) sent last by this process
-        self._cards_sent: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()
+        self._cards_sent: LRUCache[tuple[str, str], tuple[int, float]] = LRUCache(SENT_CARDS_KEPT)
         # card -> the newest version this process keeps as its job, and that keeping
-        self._cards_kept: OrderedDict[tuple[str, str], tuple[int, asyncio.Future[bool]]] = (
-            OrderedDict()
+        self._cards_kept: LRUCache[tuple[str, str], tuple[int, asyncio.Future[bool]]] = LRUCache(
+            SENT_CARDS_KEPT
         )
         self._last_card: tuple[View, JsonDict] | None = None  # see _card_activity
 
@@ -402,9 +401,6 @@ class TeamsMessenger:
             )
         )
         self._cards_kept[key] = (update.version, keeping)
-        self._cards_kept.move_to_end(key)
-        while len(self._cards_kept) > SENT_CARDS_KEPT:
-            self._cards_kept.popitem(last=False)
         await asyncio.shield(keeping)
 
     def _card_activity(self, view: View) -> JsonDict:
@@ -442,9 +438,6 @@ class TeamsMessenger:
             log.warning("a card update was not delivered (status %s)", error.status)
             return
         self._cards_sent[key] = (version, self._timer.now())
-        self._cards_sent.move_to_end(key)
-        while len(self._cards_sent) > SENT_CARDS_KEPT:
-            self._cards_sent.popitem(last=False)
 
     def answer_later(
         self, program: ProgramId, person: PersonId, about: Hashable, view: View
